@@ -1,0 +1,154 @@
+#include "actors/catalog.hpp"
+
+#include "domain/error.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+#include <chrono>
+
+namespace argus::actors {
+
+namespace {
+
+using self_ptr = catalog_actor::stateful_pointer<catalog_state>;
+
+constexpr auto store_timeout = std::chrono::seconds{10};
+
+/// Persists with `msg...`, then (and only then) applies `change` to the
+/// state, publishes the new snapshot and answers with `reply`. `await` keeps
+/// changes strictly one after another.
+template <class T, class Change, class... Ts>
+caf::typed_response_promise<T>
+persist_then(self_ptr self, const repository_actor& repository,
+             const std::shared_ptr<catalog_view>& view, T reply, Change change,
+             Ts... msg) {
+  auto rp = self->make_response_promise<T>();
+  self->request(repository, store_timeout, msg...)
+    .await(
+      [=](atom::ok) mutable {
+        change(self->state.current);
+        view->set(std::make_shared<const domain::catalog>(self->state.current));
+        rp.deliver(std::move(reply));
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+template <class T>
+caf::typed_response_promise<T> fail(self_ptr self, caf::error err) {
+  auto rp = self->make_response_promise<T>();
+  rp.deliver(std::move(err));
+  return rp;
+}
+
+caf::error check_rule_exists(const domain::catalog& c,
+                             const std::string& rule_id) {
+  if (!rule_id.empty() && c.rules.count(rule_id) == 0)
+    return make_error(ec::validation_failed,
+                      "grouping_rule_id '" + rule_id + "' does not exist");
+  return {};
+}
+
+} // namespace
+
+catalog_actor::behavior_type
+catalog(catalog_actor::stateful_pointer<catalog_state> self,
+        domain::catalog initial, repository_actor repository,
+        std::shared_ptr<catalog_view> view, context_ptr ctx) {
+  self->state.current = std::move(initial);
+  view->set(std::make_shared<const domain::catalog>(self->state.current));
+  using rule_t = domain::grouping_rule;
+  using manager_t = domain::event_manager;
+  return {
+    [=](atom::create, rule_t rule) {
+      rule.id = domain::random_uuid();
+      rule.created_at = rule.updated_at = ctx->now();
+      if (auto err = validate(rule))
+        return fail<rule_t>(self, std::move(err));
+      return persist_then(
+        self, repository, view, rule,
+        [rule](domain::catalog& c) { c.rules[rule.id] = rule; },
+        atom::put::value, rule);
+    },
+    [=](atom::update, rule_t rule) {
+      auto& rules = self->state.current.rules;
+      auto old = rules.find(rule.id);
+      if (old == rules.end())
+        return fail<rule_t>(self, make_error(ec::not_found, "grouping rule '"
+                                                              + rule.id
+                                                              + "' not found"));
+      rule.created_at = old->second.created_at;
+      rule.updated_at = ctx->now();
+      if (auto err = validate(rule))
+        return fail<rule_t>(self, std::move(err));
+      return persist_then(
+        self, repository, view, rule,
+        [rule](domain::catalog& c) { c.rules[rule.id] = rule; },
+        atom::put::value, rule);
+    },
+    [=](atom::erase, atom::rule, const std::string& id) {
+      auto& c = self->state.current;
+      if (c.rules.count(id) == 0)
+        return fail<atom::ok>(self, make_error(ec::not_found, "grouping rule '"
+                                                                + id
+                                                                + "' not found"));
+      if (c.rule_in_use(id))
+        return fail<atom::ok>(self,
+                              make_error(ec::conflict,
+                                         "grouping rule '" + id
+                                           + "' is used by an event manager"));
+      return persist_then(
+        self, repository, view, atom::ok::value,
+        [id](domain::catalog& c) { c.rules.erase(id); }, atom::erase::value,
+        atom::rule::value, id);
+    },
+    [=](atom::create, manager_t manager) {
+      auto& c = self->state.current;
+      if (manager.id.empty())
+        manager.id = domain::random_uuid();
+      manager.created_at = manager.updated_at = ctx->now();
+      if (auto err = validate(manager))
+        return fail<manager_t>(self, std::move(err));
+      if (c.managers.count(manager.id) > 0)
+        return fail<manager_t>(self, make_error(ec::conflict,
+                                                "event manager '" + manager.id
+                                                  + "' already exists"));
+      if (auto err = check_rule_exists(c, manager.grouping_rule_id))
+        return fail<manager_t>(self, std::move(err));
+      return persist_then(
+        self, repository, view, manager,
+        [manager](domain::catalog& c) { c.managers[manager.id] = manager; },
+        atom::put::value, manager);
+    },
+    [=](atom::update, manager_t manager) {
+      auto& c = self->state.current;
+      auto old = c.managers.find(manager.id);
+      if (old == c.managers.end())
+        return fail<manager_t>(self, make_error(ec::not_found,
+                                                "event manager '" + manager.id
+                                                  + "' not found"));
+      manager.created_at = old->second.created_at;
+      manager.updated_at = ctx->now();
+      if (auto err = validate(manager))
+        return fail<manager_t>(self, std::move(err));
+      if (auto err = check_rule_exists(c, manager.grouping_rule_id))
+        return fail<manager_t>(self, std::move(err));
+      return persist_then(
+        self, repository, view, manager,
+        [manager](domain::catalog& c) { c.managers[manager.id] = manager; },
+        atom::put::value, manager);
+    },
+    [=](atom::erase, atom::manager, const std::string& id) {
+      if (self->state.current.managers.count(id) == 0)
+        return fail<atom::ok>(self, make_error(ec::not_found, "event manager '"
+                                                                + id
+                                                                + "' not found"));
+      return persist_then(
+        self, repository, view, atom::ok::value,
+        [id](domain::catalog& c) { c.managers.erase(id); }, atom::erase::value,
+        atom::manager::value, id);
+    },
+  };
+}
+
+} // namespace argus::actors

@@ -1,0 +1,38 @@
+#pragma once
+
+#include "domain/types.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace argus::actors {
+
+/// Counters every part of a node updates and /healthz, argusctl and the
+/// benchmarks read. Relaxed atomics: they are statistics, not control flow.
+struct metrics {
+  std::atomic<uint64_t> events_received{0};
+  std::atomic<uint64_t> events_accepted{0};
+  std::atomic<uint64_t> events_rejected{0};
+  /// Events a grouping actor applied (the "fully processed" count).
+  std::atomic<uint64_t> events_applied{0};
+  /// Resolves for dedupKeys with no active alert.
+  std::atomic<uint64_t> events_ignored{0};
+  std::atomic<uint64_t> notifications{0};
+  std::atomic<uint64_t> store_errors{0};
+  std::atomic<int64_t> groups_live{0};
+};
+
+/// What every actor of a node shares: the clock (injected so tests control
+/// time) and the metrics.
+struct context {
+  std::function<domain::time_point()> now = [] {
+    return domain::time_point{std::chrono::system_clock::now()};
+  };
+  std::shared_ptr<metrics> stats = std::make_shared<metrics>();
+};
+
+using context_ptr = std::shared_ptr<const context>;
+
+} // namespace argus::actors

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "actors/actors.hpp"
+#include "actors/context.hpp"
+#include "domain/grouping.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+namespace argus::actors {
+
+struct grouping_state {
+  /// The router's name for this group.
+  std::string key;
+  domain::group_state group;
+  /// Reused for every event so the hot path does not allocate it.
+  domain::decision scratch;
+  /// Events received; the router retires an idle group only when this
+  /// matches what it sent, so no event is ever in flight to a stopped actor.
+  uint64_t received = 0;
+  /// Identifies the armed window timer; older timers are stale.
+  uint64_t timer_token = 0;
+  static inline const char* name = "grouping";
+};
+
+/// Spawned by a router for (event manager, grouping value), possibly with
+/// restored state.
+grouping_actor::behavior_type
+grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
+         domain::group_state initial, router_actor router,
+         repository_actor repository, notifier_actor notifier,
+         context_ptr ctx);
+
+} // namespace argus::actors

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "actors/actors.hpp"
+#include "actors/catalog.hpp"
+#include "actors/context.hpp"
+#include "config/settings.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace argus::actors {
+
+/// One Argus node: the actor system and its long-lived actors, started from
+/// settings with the state recovered from the store.
+class node {
+public:
+  /// Opens the store, recovers rules, managers and open groups, and spawns
+  /// the actors. `ctx` may inject a clock (tests).
+  static caf::expected<std::unique_ptr<node>>
+  start(const config::settings& settings,
+        std::shared_ptr<context> ctx = std::make_shared<context>());
+
+  ~node();
+
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  caf::actor_system& system() { return *system_; }
+
+  /// The router that handles every event of this manager.
+  const router_actor& router_for(const std::string& manager_id) const;
+
+  const repository_actor& repository() const { return repository_; }
+  const notifier_actor& notifier() const { return notifier_; }
+  const catalog_actor& catalog() const { return catalog_; }
+  const catalog_view& catalog_snapshot() const { return *view_; }
+  metrics& stats() const { return *ctx_->stats; }
+  const std::string& backend() const { return backend_; }
+
+  /// Waits until every event handed to the routers so far is applied and
+  /// its changes are written to the store.
+  caf::error drain();
+
+  /// Drains, then stops every actor. Idempotent.
+  void stop();
+
+private:
+  node() = default;
+
+  std::unique_ptr<caf::actor_system_config> cfg_;
+  std::unique_ptr<caf::actor_system> system_;
+  std::shared_ptr<context> ctx_;
+  std::shared_ptr<catalog_view> view_;
+  std::string backend_;
+  repository_actor repository_;
+  notifier_actor notifier_;
+  catalog_actor catalog_;
+  std::vector<router_actor> routers_;
+  bool stopped_ = false;
+};
+
+} // namespace argus::actors

@@ -1,0 +1,125 @@
+#include "actors/repository.hpp"
+
+#include "config/log.hpp"
+#include "domain/error.hpp"
+
+namespace argus::actors {
+
+namespace {
+
+using self_ptr = repository_actor::stateful_pointer<repository_state>;
+using alerts = std::vector<domain::alert>;
+
+/// Writes what is pending in one transaction. On failure the changes stay
+/// pending and are retried: accepted data is never dropped.
+caf::error flush_now(self_ptr self, const context& ctx) {
+  auto& st = self->state;
+  if (st.pending.empty())
+    return {};
+  if (auto err = st.store->write(st.pending)) {
+    ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
+    LOG_ERROR("writing " << st.pending.size()
+                         << " alert changes failed, will retry: "
+                         << message_of(err));
+    return err;
+  }
+  st.pending.clear();
+  return {};
+}
+
+void arm_timer(self_ptr self, domain::duration delay) {
+  auto& st = self->state;
+  if (st.timer_armed)
+    return;
+  st.timer_armed = true;
+  self->delayed_send(self, delay, atom::tick::value, ++st.timer_token);
+}
+
+/// Runs a read after flushing, so it sees every change received so far.
+template <class Query>
+auto read(self_ptr self, const context& ctx, Query query)
+  -> caf::result<typename decltype(query(*self->state.store))::value_type> {
+  if (auto err = flush_now(self, ctx))
+    return err;
+  auto result = query(*self->state.store);
+  if (!result)
+    return std::move(result.error());
+  return std::move(*result);
+}
+
+caf::result<atom::ok> done(caf::error err) {
+  if (err)
+    return err;
+  return atom::ok::value;
+}
+
+} // namespace
+
+repository_actor::behavior_type
+repository(repository_actor::stateful_pointer<repository_state> self,
+           std::shared_ptr<storage> store, repository_settings settings,
+           context_ptr ctx) {
+  self->state.store = std::move(store);
+  self->state.settings = settings;
+  return {
+    [=](atom::write, std::vector<domain::alert_write>& writes) {
+      auto& st = self->state;
+      if (st.pending.empty())
+        st.pending = std::move(writes);
+      else
+        st.pending.insert(st.pending.end(),
+                          std::make_move_iterator(writes.begin()),
+                          std::make_move_iterator(writes.end()));
+      if (st.pending.size() >= st.settings.batch_size)
+        flush_now(self, *ctx);
+      if (!st.pending.empty())
+        arm_timer(self, st.settings.flush_interval);
+    },
+    [=](atom::tick, uint64_t token) {
+      auto& st = self->state;
+      if (token != st.timer_token)
+        return;
+      st.timer_armed = false;
+      if (flush_now(self, *ctx))
+        arm_timer(self, std::chrono::milliseconds{500}); // back off, retry
+      else if (!st.pending.empty())
+        arm_timer(self, st.settings.flush_interval);
+    },
+    [=](atom::flush) { return done(flush_now(self, *ctx)); },
+    [=](atom::list, const domain::alert_filter& filter) -> caf::result<alerts> {
+      return read(self, *ctx, [&](storage& db) { return db.list(filter); });
+    },
+    [=](atom::get, const std::string& manager,
+        const std::string& dedup) -> caf::result<alerts> {
+      return read(self, *ctx,
+                  [&](storage& db) { return db.by_dedup_key(manager, dedup); });
+    },
+    [=](atom::children, const std::string& manager,
+        const std::string& parent) -> caf::result<alerts> {
+      return read(self, *ctx,
+                  [&](storage& db) { return db.children(manager, parent); });
+    },
+    [=](atom::count) -> caf::result<int64_t, int64_t> {
+      if (auto err = flush_now(self, *ctx))
+        return err;
+      auto result = self->state.store->count_by_status();
+      if (!result)
+        return std::move(result.error());
+      return {result->first, result->second};
+    },
+    [=](atom::put, const domain::grouping_rule& rule) {
+      return done(self->state.store->put(rule));
+    },
+    [=](atom::put, const domain::event_manager& manager) {
+      return done(self->state.store->put(manager));
+    },
+    [=](atom::erase, atom::rule, const std::string& id) {
+      return done(self->state.store->erase_rule(id));
+    },
+    [=](atom::erase, atom::manager, const std::string& id) {
+      return done(self->state.store->erase_manager(id));
+    },
+  };
+}
+
+} // namespace argus::actors

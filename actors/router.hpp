@@ -1,0 +1,35 @@
+#pragma once
+
+#include "actors/actors.hpp"
+#include "actors/context.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+#include <string>
+#include <unordered_map>
+
+namespace argus::actors {
+
+struct router_state {
+  struct group_entry {
+    grouping_actor handle;
+    /// Events sent to it, compared with its count when it reports idle.
+    uint64_t sent = 0;
+  };
+  /// Live grouping actors by group key.
+  std::unordered_map<std::string, group_entry> groups;
+  /// The group key holding each active (manager, dedupKey).
+  std::unordered_map<std::string, std::string> active;
+  static inline const char* name = "router";
+};
+
+/// The name of the group of (manager, grouping value); unambiguous for any
+/// bytes in either part.
+std::string group_key(const std::string& manager_id, bool has_value,
+                      const std::string& value);
+
+router_actor::behavior_type
+router(router_actor::stateful_pointer<router_state> self,
+       repository_actor repository, notifier_actor notifier, context_ptr ctx);
+
+} // namespace argus::actors

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "domain/alert.hpp"
+#include "domain/catalog.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+/// The storage interface the repository actor drives. Implementations are
+/// plain, single-threaded objects: only the repository actor calls them.
+namespace argus::actors {
+
+class storage {
+public:
+  virtual ~storage();
+
+  /// The backend's config name ("sqlite", "memory").
+  virtual std::string backend() const = 0;
+
+  /// Applies alert changes in order, all or nothing (one transaction). Rows
+  /// merge by (event manager, dedupKey) as `domain::alert_write` describes.
+  virtual caf::error write(const std::vector<domain::alert_write>& writes) = 0;
+
+  /// Alerts matching the filter, newest first (`created_at` descending, then
+  /// dedupKey), honouring limit and offset.
+  virtual caf::expected<std::vector<domain::alert>>
+  list(const domain::alert_filter& filter) = 0;
+
+  /// The alerts with this dedupKey, of one manager or (if empty) of all.
+  virtual caf::expected<std::vector<domain::alert>>
+  by_dedup_key(const std::string& manager_id, const std::string& dedup_key)
+    = 0;
+
+  /// The children of a parent, newest first.
+  virtual caf::expected<std::vector<domain::alert>>
+  children(const std::string& manager_id, const std::string& parent_dedup_key)
+    = 0;
+
+  /// The open work to rebuild grouping state from: every active alert plus
+  /// every child (active or not) of an active parent.
+  virtual caf::expected<std::vector<domain::alert>> open_work() = 0;
+
+  /// Counts alerts by status: {active, resolved}.
+  virtual caf::expected<std::pair<int64_t, int64_t>> count_by_status() = 0;
+
+  /// Creates or replaces a rule / a manager by id.
+  virtual caf::error put(const domain::grouping_rule& rule) = 0;
+  virtual caf::error put(const domain::event_manager& manager) = 0;
+  virtual caf::error erase_rule(const std::string& id) = 0;
+  virtual caf::error erase_manager(const std::string& id) = 0;
+
+  /// All rules and managers.
+  virtual caf::expected<domain::catalog> load_catalog() = 0;
+};
+
+/// Everything in memory; gone when the process ends.
+std::unique_ptr<storage> make_memory_storage();
+
+/// An SQLite database file at `path` (its folder is created if missing),
+/// with the schema created or migrated on open.
+caf::expected<std::unique_ptr<storage>>
+open_sqlite_storage(const std::string& path);
+
+} // namespace argus::actors

@@ -1,0 +1,17 @@
+#include "actors/type_ids.hpp"
+
+namespace argus::actors {
+
+void register_types(caf::actor_system_config& cfg) {
+  // add_message_type<T> also registers std::vector<T>.
+  cfg.add_message_type<domain::event>("argus.event");
+  cfg.add_message_type<domain::alert>("argus.alert");
+  cfg.add_message_type<domain::alert_write>("argus.alert_write");
+  cfg.add_message_type<domain::alert_filter>("argus.alert_filter");
+  cfg.add_message_type<domain::grouping_rule>("argus.grouping_rule");
+  cfg.add_message_type<domain::event_manager>("argus.event_manager");
+  cfg.add_message_type<domain::notification>("argus.notification");
+  cfg.add_message_type<std::vector<std::string>>("argus.strings");
+}
+
+} // namespace argus::actors

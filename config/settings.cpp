@@ -1,0 +1,182 @@
+#include "config/settings.hpp"
+
+#include "domain/error.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <sstream>
+
+namespace argus::config {
+
+namespace {
+
+caf::error bad(const std::string& key, const std::string& what) {
+  return make_error(ec::validation_failed, key + ": " + what);
+}
+
+/// Reads one scalar of type T from `node` into `out`, naming `key` on error.
+template <class T>
+caf::error read(const YAML::Node& node, const std::string& key, T& out) {
+  if (!node.IsScalar())
+    return bad(key, "expected a single value");
+  try {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      auto value = node.as<long long>();
+      if (value < 0
+          || static_cast<unsigned long long>(value)
+               > static_cast<unsigned long long>(
+                 std::numeric_limits<T>::max()))
+        return bad(key, "out of range: " + node.Scalar());
+      out = static_cast<T>(value);
+    } else {
+      out = node.as<T>();
+    }
+  } catch (const YAML::Exception&) {
+    return bad(key, "not a valid value: " + node.Scalar());
+  }
+  return {};
+}
+
+using reader = std::function<caf::error(const YAML::Node&, const std::string&)>;
+
+template <class T>
+reader field(T& out) {
+  return [&out](const YAML::Node& node, const std::string& key) {
+    return read(node, key, out);
+  };
+}
+
+caf::error read_section(const YAML::Node& node, const std::string& name,
+                        const std::map<std::string, reader>& fields) {
+  if (!node || node.IsNull())
+    return {};
+  if (!node.IsMap())
+    return bad(name, "expected a mapping");
+  for (auto kv : node) {
+    auto key = kv.first.as<std::string>();
+    auto full = name + "." + key;
+    auto it = fields.find(key);
+    if (it == fields.end())
+      return bad(full, "unknown key");
+    if (auto err = it->second(kv.second, full))
+      return err;
+  }
+  return {};
+}
+
+caf::expected<settings> from_yaml(const YAML::Node& root) {
+  settings s;
+  if (root && !root.IsNull() && !root.IsMap())
+    return bad("config", "the top level must be a mapping");
+  auto& sv = s.server;
+  auto& st = s.storage;
+  const std::map<std::string, std::map<std::string, reader>> sections = {
+    {"server",
+     {{"host", field(sv.host)},
+      {"port", field(sv.port)},
+      {"read_timeout", field(sv.read_timeout_seconds)},
+      {"write_timeout", field(sv.write_timeout_seconds)},
+      {"idle_timeout", field(sv.idle_timeout_seconds)},
+      {"max_body_bytes", field(sv.max_body_bytes)},
+      {"threads", field(sv.threads)},
+      {"keep_alive_max_requests", field(sv.keep_alive_max_requests)}}},
+    {"storage",
+     {{"backend", field(st.backend)},
+      {"path", field(st.path)},
+      {"batch_size", field(st.batch_size)},
+      {"flush_interval_ms", field(st.flush_interval_ms)}}},
+    {"node", {{"host", field(s.node.host)}, {"port", field(s.node.port)}}},
+    {"log", {{"level", field(s.log.level)}}},
+    {"actors",
+     {{"threads", field(s.actors.threads)},
+      {"policy", field(s.actors.policy)},
+      {"routers", field(s.actors.routers)}}},
+    {"notifications", {{"keep", field(s.notifications.keep)}}},
+  };
+  if (root && root.IsMap())
+    for (auto kv : root) {
+      auto name = kv.first.as<std::string>();
+      auto it = sections.find(name);
+      if (it == sections.end())
+        return bad(name, "unknown section");
+      if (auto err = read_section(kv.second, name, it->second))
+        return err;
+    }
+  if (auto err = validate(s))
+    return err;
+  return s;
+}
+
+} // namespace
+
+caf::error validate(const settings& s) {
+  if (s.server.host.empty())
+    return bad("server.host", "must not be empty");
+  if (s.server.port == 0)
+    return bad("server.port", "must be between 1 and 65535");
+  if (s.server.read_timeout_seconds <= 0)
+    return bad("server.read_timeout", "must be a positive number of seconds");
+  if (s.server.write_timeout_seconds <= 0)
+    return bad("server.write_timeout", "must be a positive number of seconds");
+  if (s.server.idle_timeout_seconds <= 0)
+    return bad("server.idle_timeout", "must be a positive number of seconds");
+  if (s.server.max_body_bytes < 1024)
+    return bad("server.max_body_bytes", "must be at least 1024");
+  if (s.server.threads < 2 || s.server.threads > 4096)
+    return bad("server.threads", "must be between 2 and 4096");
+  if (s.server.keep_alive_max_requests == 0)
+    return bad("server.keep_alive_max_requests", "must be at least 1");
+  if (s.storage.backend != "sqlite" && s.storage.backend != "memory")
+    return bad("storage.backend",
+               "unknown backend '" + s.storage.backend
+                 + "' (expected sqlite or memory)");
+  if (s.storage.backend == "sqlite" && s.storage.path.empty())
+    return bad("storage.path", "must not be empty");
+  if (s.storage.batch_size == 0)
+    return bad("storage.batch_size", "must be at least 1");
+  if (s.storage.flush_interval_ms <= 0)
+    return bad("storage.flush_interval_ms", "must be at least 1");
+  if (s.node.host.empty())
+    return bad("node.host", "must not be empty");
+  if (s.log.level != "debug" && s.log.level != "info"
+      && s.log.level != "warning" && s.log.level != "error")
+    return bad("log.level", "unknown level '" + s.log.level
+                              + "' (expected debug, info, warning or error)");
+  if (s.actors.threads == 0 || s.actors.threads > 256)
+    return bad("actors.threads", "must be between 1 and 256");
+  if (s.actors.policy != "sharing" && s.actors.policy != "stealing")
+    return bad("actors.policy", "unknown policy '" + s.actors.policy
+                                  + "' (expected sharing or stealing)");
+  if (s.actors.routers == 0 || s.actors.routers > 256)
+    return bad("actors.routers", "must be between 1 and 256");
+  if (s.notifications.keep == 0)
+    return bad("notifications.keep", "must be at least 1");
+  return {};
+}
+
+caf::expected<settings> load_text(const std::string& yaml) {
+  try {
+    return from_yaml(YAML::Load(yaml));
+  } catch (const YAML::Exception& e) {
+    return make_error(ec::bad_request, std::string{"invalid YAML: "} + e.what());
+  }
+}
+
+caf::expected<settings> load_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    return make_error(ec::not_found, "cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto result = load_text(text.str());
+  if (!result)
+    return make_error(code_of(result.error()),
+                      path + ": " + message_of(result.error()));
+  return result;
+}
+
+} // namespace argus::config

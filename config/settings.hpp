@@ -1,0 +1,79 @@
+#pragma once
+
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <string>
+
+/// Plain settings structs with their defaults, and loading from YAML.
+namespace argus::config {
+
+struct server_settings {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int read_timeout_seconds = 5;
+  int write_timeout_seconds = 5;
+  /// Keep-alive idle timeout.
+  int idle_timeout_seconds = 5;
+  size_t max_body_bytes = 1024 * 1024;
+  /// HTTP worker threads; each in-flight request or idle keep-alive
+  /// connection holds one.
+  size_t threads = 64;
+  /// Requests per keep-alive connection before the server closes it.
+  size_t keep_alive_max_requests = 10000;
+};
+
+struct storage_settings {
+  std::string backend = "sqlite"; ///< sqlite | memory
+  std::string path = "data/argus.db";
+  /// The repository writes behind in transactions of at most this many
+  /// alert changes...
+  size_t batch_size = 2000;
+  /// ...or after this long, whichever comes first.
+  int flush_interval_ms = 5;
+};
+
+struct node_settings {
+  std::string host = "127.0.0.1";
+  /// CAF remoting port for argusctl and the cluster; 0 disables it.
+  uint16_t port = 4242;
+};
+
+struct log_settings {
+  std::string level = "info"; ///< debug | info | warning | error
+};
+
+struct actor_settings {
+  /// Scheduler worker threads.
+  size_t threads = 2;
+  /// CAF scheduler policy: sharing | stealing.
+  std::string policy = "sharing";
+  /// Router actors; events of one event manager always use the same one.
+  size_t routers = 2;
+};
+
+struct notifier_settings {
+  /// How many recent notifications GET /v1/notifications can show.
+  size_t keep = 1000;
+};
+
+struct settings {
+  server_settings server;
+  storage_settings storage;
+  node_settings node;
+  log_settings log;
+  actor_settings actors;
+  notifier_settings notifications;
+};
+
+/// Checks every value; the error names the offending key.
+caf::error validate(const settings& s);
+
+/// Reads a YAML file; missing keys keep their defaults, unknown keys are
+/// errors (a typo must not silently fall back to a default).
+caf::expected<settings> load_file(const std::string& path);
+
+/// Reads YAML text (for tests).
+caf::expected<settings> load_text(const std::string& yaml);
+
+} // namespace argus::config

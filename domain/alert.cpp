@@ -1,0 +1,82 @@
+#include "domain/alert.hpp"
+
+#include <array>
+#include <cstdio>
+#include <random>
+
+namespace argus::domain {
+
+void merge_into(alert& stored, const alert_write& w) {
+  auto id = std::move(stored.id);
+  auto created_at = stored.created_at;
+  auto count = stored.event_count + w.event_count_delta;
+  stored = w.snapshot;
+  stored.id = std::move(id);
+  stored.created_at = created_at;
+  stored.event_count = count;
+}
+
+namespace {
+
+/// 64-bit FNV-1a with a caller-chosen offset basis.
+uint64_t fnv1a(uint64_t basis, const std::string& a, const std::string& b) {
+  uint64_t h = basis;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+  };
+  mix(a);
+  h ^= 0xff; // separator that cannot occur inside UTF-8 text
+  h *= 0x100000001b3ULL;
+  mix(b);
+  return h;
+}
+
+/// Final avalanche step (splitmix64) so similar inputs spread over all bits.
+uint64_t avalanche(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::string format_uuid(uint64_t hi, uint64_t lo, unsigned version) {
+  hi = (hi & ~0xf000ULL) | (uint64_t{version} << 12);
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // RFC 4122 variant
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff),
+                static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+} // namespace
+
+std::string alert_id_for(const std::string& event_manager_id,
+                         const std::string& dedup_key) {
+  auto hi = avalanche(fnv1a(0xcbf29ce484222325ULL, event_manager_id, dedup_key));
+  auto lo = avalanche(fnv1a(0x84222325cbf29ce4ULL, event_manager_id, dedup_key));
+  return format_uuid(hi, lo, 8); // version 8: custom, name-based
+}
+
+std::string random_uuid() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return format_uuid(gen(), gen(), 4);
+}
+
+bool matches(const alert& a, const alert_filter& filter) {
+  if (!filter.event_manager_id.empty()
+      && a.event_manager_id != filter.event_manager_id)
+    return false;
+  if (!filter.status.empty() && to_string(a.status) != filter.status)
+    return false;
+  if (!filter.type.empty() && to_string(a.type) != filter.type)
+    return false;
+  return true;
+}
+
+} // namespace argus::domain

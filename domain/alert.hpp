@@ -1,0 +1,96 @@
+#pragma once
+
+#include "domain/types.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <string>
+
+namespace argus::domain {
+
+/// One alert: the state of a (event manager, dedupKey) pair.
+struct alert {
+  std::string id;
+  std::string dedup_key;
+  std::string event_manager_id;
+  std::string summary;
+  severity sev = severity::low;
+  std::string class_name;
+  alert_type type = alert_type::parent;
+  alert_status status = alert_status::active;
+  bool has_grouping_value = false;
+  std::string grouping_value;
+  /// Empty for parents.
+  std::string parent_dedup_key;
+  int64_t child_count = 0;
+  bool resolve_requested = false;
+  int64_t event_count = 0;
+  time_point created_at{};
+  time_point updated_at{};
+  /// `no_time` while active.
+  time_point resolved_at{};
+  /// Parents only: until when later triggers join as children.
+  time_point window_ends_at{};
+  /// JSON object text of the event's extra fields.
+  std::string details = "{}";
+
+  bool is_active() const { return status == alert_status::active; }
+  bool is_parent() const { return type == alert_type::parent; }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alert& x) {
+  return f(caf::meta::type_name("argus.alert"), x.id, x.dedup_key,
+           x.event_manager_id, x.summary, x.sev, x.class_name, x.type,
+           x.status, x.has_grouping_value, x.grouping_value,
+           x.parent_dedup_key, x.child_count, x.resolve_requested,
+           x.event_count, x.created_at, x.updated_at, x.resolved_at,
+           x.window_ends_at, x.details);
+}
+
+/// A change to persist. Stores merge by (event manager, dedupKey): `id` and
+/// `created_at` of an existing row are kept, `event_count` grows by
+/// `event_count_delta`, every other field takes the new value. That makes a
+/// re-triggered resolved alert keep its identity and history without the
+/// grouping actor reading the store on the hot path.
+struct alert_write {
+  alert snapshot;
+  int64_t event_count_delta = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alert_write& x) {
+  return f(caf::meta::type_name("argus.alert_write"), x.snapshot,
+           x.event_count_delta);
+}
+
+/// Merges `w` into `stored` with the semantics described at `alert_write`.
+void merge_into(alert& stored, const alert_write& w);
+
+/// The stable id of the alert for (event manager, dedupKey): a name-based
+/// UUID, so the same pair always has the same id, on every node.
+std::string alert_id_for(const std::string& event_manager_id,
+                         const std::string& dedup_key);
+
+/// A fresh random UUID (version 4) for rules and event managers.
+std::string random_uuid();
+
+/// Filter for alert listings.
+struct alert_filter {
+  std::string event_manager_id; ///< empty: all
+  std::string status;           ///< empty: all
+  std::string type;             ///< empty: all
+  int64_t limit = 100;
+  int64_t offset = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alert_filter& x) {
+  return f(caf::meta::type_name("argus.alert_filter"), x.event_manager_id,
+           x.status, x.type, x.limit, x.offset);
+}
+
+/// Whether `a` passes `filter` (limit and offset aside).
+bool matches(const alert& a, const alert_filter& filter);
+
+} // namespace argus::domain

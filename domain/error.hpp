@@ -1,0 +1,43 @@
+#pragma once
+
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace argus {
+
+/// Error codes of Argus. The numbers are pinned: they cross the wire between
+/// nodes and the CLI, so never renumber, only append.
+enum class ec : uint8_t {
+  /// Not an error.
+  none = 0,
+  /// The request is malformed (bad JSON, wrong type, not an object).
+  bad_request = 1,
+  /// The request is well-formed but a value breaks a rule.
+  validation_failed = 2,
+  /// The addressed entity does not exist.
+  not_found = 3,
+  /// The request conflicts with current state (in use, ambiguous, exists).
+  conflict = 4,
+  /// The body is larger than the configured limit.
+  payload_too_large = 5,
+  /// The service cannot take more work right now; retry later.
+  unavailable = 6,
+  /// Something failed inside the service (e.g. the store).
+  internal = 7,
+};
+
+/// Creates an error with a human-readable message naming the problem.
+caf::error make_error(ec code, std::string message);
+
+/// The message attached to an Argus (or any) error, or a fallback text.
+std::string message_of(const caf::error& err);
+
+/// The Argus code of an error; `ec::internal` for errors of other categories.
+ec code_of(const caf::error& err);
+
+} // namespace argus
+
+CAF_ERROR_CODE_ENUM(argus::ec, "argus")

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "domain/types.hpp"
+
+#include <string>
+
+namespace argus::domain {
+
+/// One validated event as the front hands it to the grouping actors.
+struct event {
+  std::string event_manager_id;
+  std::string dedup_key;
+  action act = action::trigger;
+  std::string summary;
+  severity sev = severity::low;
+  std::string class_name;
+  /// JSON object text of the fields beyond the standard ones ("{}" if none).
+  std::string details = "{}";
+  /// Whether the event carries the field its rule groups by; an event without
+  /// it is a parent of its own and never groups.
+  bool has_grouping_value = false;
+  std::string grouping_value;
+  /// The window of the manager's rule when the event was accepted, so an
+  /// updated rule applies only to groups opened afterwards.
+  duration window{};
+  time_point received_at{};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event& x) {
+  return f(caf::meta::type_name("argus.event"), x.event_manager_id,
+           x.dedup_key, x.act, x.summary, x.sev, x.class_name, x.details,
+           x.has_grouping_value, x.grouping_value, x.window, x.received_at);
+}
+
+} // namespace argus::domain

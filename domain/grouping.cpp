@@ -1,0 +1,214 @@
+#include "domain/grouping.hpp"
+
+namespace argus::domain {
+
+std::string_view to_string(notification_kind x) {
+  return x == notification_kind::parent_opened ? "parent_opened"
+                                               : "parent_resolved";
+}
+
+void decision::clear() {
+  writes.clear();
+  arm_window = false;
+  window_until = no_time;
+  notify.clear();
+  deactivated.clear();
+  reroute = false;
+  reactivated = false;
+  ignored = false;
+}
+
+bool belongs_to(const group_state& g, const event& e) {
+  return g.event_manager_id == e.event_manager_id
+         && g.has_value == e.has_grouping_value
+         && (!g.has_value || g.grouping_value == e.grouping_value);
+}
+
+namespace {
+
+void persist(decision& out, const alert& a, int64_t event_count_delta) {
+  out.writes.push_back(alert_write{a, event_count_delta});
+}
+
+void notify(decision& out, notification_kind kind, const alert& parent,
+            time_point now) {
+  out.notify.push_back(notification{0, kind, parent, now});
+}
+
+alert new_alert(const event& e, time_point now) {
+  alert a;
+  a.id = alert_id_for(e.event_manager_id, e.dedup_key);
+  a.dedup_key = e.dedup_key;
+  a.event_manager_id = e.event_manager_id;
+  a.summary = e.summary;
+  a.sev = e.sev;
+  a.class_name = e.class_name;
+  a.has_grouping_value = e.has_grouping_value;
+  a.grouping_value = e.grouping_value;
+  a.details = e.details;
+  a.event_count = 1;
+  a.created_at = now;
+  a.updated_at = now;
+  return a;
+}
+
+/// Marks a parent resolved, tells the world, and forgets it.
+void resolve_parent(group_state& g, alert& parent, int64_t delta,
+                    time_point now, decision& out) {
+  parent.status = alert_status::resolved;
+  parent.resolve_requested = false;
+  parent.resolved_at = now;
+  parent.updated_at = now;
+  persist(out, parent, delta);
+  notify(out, notification_kind::parent_resolved, parent, now);
+  out.deactivated.push_back(parent.dedup_key);
+  // A resolved parent closes its group: the next trigger opens a new one.
+  if (g.open_parent == parent.dedup_key)
+    g.open_parent.clear();
+  g.links.erase(parent.dedup_key);
+  g.active.erase(parent.dedup_key); // invalidates `parent`
+}
+
+/// A trigger for a dedupKey that is active here: no new alert.
+void retrigger(alert& a, const event& e, time_point now, decision& out) {
+  a.summary = e.summary;
+  a.sev = e.sev;
+  a.class_name = e.class_name;
+  a.details = e.details;
+  a.updated_at = now;
+  ++a.event_count;
+  // The problem is back: a pending resolve of the parent no longer holds.
+  a.resolve_requested = false;
+  persist(out, a, 1);
+}
+
+void open_or_join(group_state& g, const event& e, time_point now,
+                  decision& out) {
+  auto a = new_alert(e, now);
+  auto parent = g.has_value && !g.open_parent.empty()
+                    && now < g.window_ends_at
+                  ? g.active.find(g.open_parent)
+                  : g.active.end();
+  if (parent != g.active.end()) {
+    a.type = alert_type::child;
+    a.parent_dedup_key = parent->first;
+    auto& links = g.links[parent->first];
+    if (links.children.insert(a.dedup_key).second)
+      ++parent->second.child_count;
+    ++links.active_children;
+    parent->second.updated_at = now;
+    persist(out, a, 1);
+    persist(out, parent->second, 0);
+  } else {
+    a.type = alert_type::parent;
+    if (g.has_value) {
+      a.window_ends_at = now + e.window;
+      g.open_parent = a.dedup_key;
+      g.window_ends_at = a.window_ends_at;
+      out.arm_window = true;
+      out.window_until = a.window_ends_at;
+    }
+    g.links[a.dedup_key];
+    persist(out, a, 1);
+    notify(out, notification_kind::parent_opened, a, now);
+  }
+  g.active.emplace(a.dedup_key, std::move(a));
+}
+
+void resolve(group_state& g, const event& e, time_point now, decision& out) {
+  auto it = g.active.find(e.dedup_key);
+  if (it == g.active.end()) {
+    out.ignored = true; // unknown or already resolved: nothing to do
+    return;
+  }
+  auto& a = it->second;
+  ++a.event_count;
+  if (a.is_parent()) {
+    auto& links = g.links[a.dedup_key];
+    if (links.active_children > 0) {
+      a.resolve_requested = true;
+      a.updated_at = now;
+      persist(out, a, 1);
+    } else {
+      resolve_parent(g, a, 1, now, out);
+    }
+    return;
+  }
+  a.status = alert_status::resolved;
+  a.resolved_at = now;
+  a.updated_at = now;
+  persist(out, a, 1);
+  out.deactivated.push_back(a.dedup_key);
+  auto parent_key = a.parent_dedup_key;
+  g.active.erase(it);
+  auto parent = g.active.find(parent_key);
+  if (parent == g.active.end())
+    return;
+  auto& links = g.links[parent_key];
+  --links.active_children;
+  if (links.active_children == 0 && parent->second.resolve_requested)
+    resolve_parent(g, parent->second, 0, now, out);
+}
+
+} // namespace
+
+void apply(group_state& g, const event& e, bool fresh, time_point now,
+           decision& out) {
+  out.clear();
+  if (e.act == action::resolve) {
+    resolve(g, e, now, out);
+    return;
+  }
+  if (auto it = g.active.find(e.dedup_key); it != g.active.end()) {
+    retrigger(it->second, e, now, out);
+    return;
+  }
+  if (!belongs_to(g, e)) {
+    out.reroute = true;
+    return;
+  }
+  out.reactivated = !fresh;
+  open_or_join(g, e, now, out);
+}
+
+bool close_window(group_state& g, time_point now) {
+  if (g.open_parent.empty() || now < g.window_ends_at)
+    return false;
+  g.open_parent.clear();
+  return true;
+}
+
+bool is_idle(const group_state& g) { return g.active.empty(); }
+
+group_state restore_group(std::string event_manager_id, bool has_value,
+                          std::string grouping_value,
+                          const std::vector<alert>& alerts, time_point now) {
+  group_state g;
+  g.event_manager_id = std::move(event_manager_id);
+  g.has_value = has_value;
+  g.grouping_value = std::move(grouping_value);
+  for (auto& a : alerts)
+    if (a.is_active()) {
+      g.active.emplace(a.dedup_key, a);
+      if (a.is_parent())
+        g.links[a.dedup_key];
+    }
+  for (auto& a : alerts) {
+    if (a.is_parent() || !g.active.count(a.parent_dedup_key))
+      continue;
+    auto& links = g.links[a.parent_dedup_key];
+    links.children.insert(a.dedup_key);
+    if (a.is_active())
+      ++links.active_children;
+  }
+  if (g.has_value)
+    for (auto& [key, a] : g.active)
+      if (a.is_parent() && a.window_ends_at > now
+          && a.window_ends_at > g.window_ends_at) {
+        g.open_parent = key;
+        g.window_ends_at = a.window_ends_at;
+      }
+  return g;
+}
+
+} // namespace argus::domain

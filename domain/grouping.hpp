@@ -1,0 +1,88 @@
+#pragma once
+
+#include "domain/alert.hpp"
+#include "domain/event.hpp"
+#include "domain/notification.hpp"
+
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+/// The rules of grouping and the alert lifecycle, as pure functions of
+/// (group state, event, now). The grouping actor owns a `group_state` and
+/// carries out the `decision` each call returns.
+namespace argus::domain {
+
+/// The children a parent gathered in its current life.
+struct parent_links {
+  std::unordered_set<std::string> children;
+  int64_t active_children = 0;
+};
+
+/// Everything one (event manager, grouping value) owns: its active alerts,
+/// the links from parents to children, and the open window.
+struct group_state {
+  std::string event_manager_id;
+  /// False for the group of events that lack the grouping field; each of
+  /// those is a parent of its own.
+  bool has_value = false;
+  std::string grouping_value;
+  /// Active alerts by dedupKey. Resolved alerts leave memory (the store has
+  /// them), so memory follows open work.
+  std::unordered_map<std::string, alert> active;
+  /// Children of each active parent, by the parent's dedupKey.
+  std::unordered_map<std::string, parent_links> links;
+  /// dedupKey of the parent whose window is open; empty when none is.
+  std::string open_parent;
+  time_point window_ends_at{};
+};
+
+/// What the owner of a group must do after applying an event. Reused across
+/// calls (cleared, capacity kept) so the hot path does not allocate for it.
+struct decision {
+  /// Alert changes to persist, in order.
+  std::vector<alert_write> writes;
+  /// Arm the window timer until this time.
+  bool arm_window = false;
+  time_point window_until{};
+  /// Parent opened / resolved notifications.
+  std::vector<notification> notify;
+  /// dedupKeys that stopped being active here (resolved).
+  std::vector<std::string> deactivated;
+  /// The event was a trigger for a dedupKey this group had already resolved,
+  /// and it carries another grouping value: the router must route it afresh.
+  bool reroute = false;
+  /// A trigger re-activated a dedupKey the router believed was gone.
+  bool reactivated = false;
+  /// The event changed nothing (e.g. a resolve for an unknown dedupKey).
+  bool ignored = false;
+
+  void clear();
+};
+
+/// Whether `e` belongs to group `g` by its grouping value.
+bool belongs_to(const group_state& g, const event& e);
+
+/// Applies one event. `fresh` is true when the router knows no active alert
+/// for the dedupKey (it routed by grouping value); false when it routed to
+/// this group because the dedupKey is active here.
+void apply(group_state& g, const event& e, bool fresh, time_point now,
+           decision& out);
+
+/// The window timer fired: closes the window if its time has come. Returns
+/// whether it closed; a stale or early timer changes nothing.
+bool close_window(group_state& g, time_point now);
+
+/// A group with no active alerts holds nothing worth keeping in memory.
+bool is_idle(const group_state& g);
+
+/// Rebuilds a group from persisted alerts (after a restart or when another
+/// node takes it over): active alerts, parent links, and the open window.
+/// `alerts` holds the group's active alerts and the children of its active
+/// parents.
+group_state restore_group(std::string event_manager_id, bool has_value,
+                          std::string grouping_value,
+                          const std::vector<alert>& alerts, time_point now);
+
+} // namespace argus::domain

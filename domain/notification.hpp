@@ -1,0 +1,28 @@
+#pragma once
+
+#include "domain/alert.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+namespace argus::domain {
+
+enum class notification_kind : uint8_t { parent_opened, parent_resolved };
+
+std::string_view to_string(notification_kind x);
+
+/// A parent alert opened or resolved; the notifier delivers it.
+struct notification {
+  /// Assigned by the notifier, increasing.
+  uint64_t seq = 0;
+  notification_kind kind = notification_kind::parent_opened;
+  alert parent;
+  time_point at{};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, notification& x) {
+  return f(caf::meta::type_name("argus.notification"), x.seq, x.kind,
+           x.parent, x.at);
+}
+
+} // namespace argus::domain

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <caf/timestamp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+/// Vocabulary of the alert domain: enumerations, time, and their spellings.
+namespace argus::domain {
+
+/// Wall-clock time with nanosecond resolution; the domain never reads a clock,
+/// callers pass `now` in.
+using time_point = caf::timestamp;
+using duration = caf::timespan;
+
+/// The zero time point marks "not set" (e.g. `resolved_at` of an active alert).
+inline constexpr time_point no_time{};
+
+/// Milliseconds since the UNIX epoch, the unit the stores and JSON use.
+int64_t to_millis(time_point t);
+time_point from_millis(int64_t ms);
+
+/// Formats as RFC 3339 UTC with milliseconds, e.g. 2026-11-27T10:19:39.123Z.
+std::string to_rfc3339(time_point t);
+
+enum class severity : uint8_t { high, medium, low };
+enum class action : uint8_t { trigger, resolve };
+enum class alert_type : uint8_t { parent, child };
+enum class alert_status : uint8_t { active, resolved };
+
+std::string_view to_string(severity x);
+std::string_view to_string(action x);
+std::string_view to_string(alert_type x);
+std::string_view to_string(alert_status x);
+
+std::optional<severity> parse_severity(std::string_view text);
+std::optional<action> parse_action(std::string_view text);
+std::optional<alert_type> parse_alert_type(std::string_view text);
+std::optional<alert_status> parse_alert_status(std::string_view text);
+
+/// Longest id or dedupKey we accept, in bytes.
+inline constexpr size_t max_key_bytes = 1024;
+
+} // namespace argus::domain

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "domain/error.hpp"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+/// The envelope every JSON reply uses, and the one table from Argus error
+/// codes to HTTP statuses and JSON error codes.
+namespace argus::http {
+
+struct http_error {
+  int status;
+  const char* code;
+};
+
+/// Maps an Argus error code to its HTTP status and JSON code.
+http_error http_error_of(ec code);
+
+/// `{"success": true, "data": data}` with `status`.
+void reply_data(httplib::Response& res, int status, const nlohmann::json& data);
+
+/// `{"success": false, "error": {"code": ..., "message": ...}}`.
+void reply_error(httplib::Response& res, const caf::error& err);
+void reply_error(httplib::Response& res, ec code, const std::string& message);
+
+/// The envelope for a status httplib produced by itself (413, 400, 404...).
+void fill_error_body(const httplib::Request& req, httplib::Response& res);
+
+} // namespace argus::http

@@ -1,0 +1,302 @@
+#include "http/json.hpp"
+
+#include "domain/error.hpp"
+
+#include <array>
+#include <string_view>
+
+namespace argus::http {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::array<std::string_view, 6> standard_event_fields = {
+  "event_manager_id", "summary", "severity", "action", "class", "dedupKey",
+};
+
+caf::error bad_type(const std::string& field, const char* expected) {
+  return make_error(ec::bad_request,
+                    "field '" + field + "' must be " + expected);
+}
+
+/// Reads an optional string field; `present` tells whether it was there.
+caf::error read_string(const json& j, const std::string& field,
+                       std::string& out, bool& present) {
+  auto it = j.find(field);
+  present = it != j.end() && !it->is_null();
+  if (!present)
+    return {};
+  if (!it->is_string())
+    return bad_type(field, "a string");
+  out = it->get<std::string>();
+  return {};
+}
+
+/// Reads a string field that must be present and non-empty.
+caf::error require_string(const json& j, const std::string& field,
+                          std::string& out, size_t max_bytes = SIZE_MAX) {
+  bool present = false;
+  if (auto err = read_string(j, field, out, present))
+    return err;
+  if (!present)
+    return make_error(ec::validation_failed,
+                      "field '" + field + "' is required");
+  if (out.empty())
+    return make_error(ec::validation_failed,
+                      "field '" + field + "' must not be empty");
+  if (out.size() > max_bytes)
+    return make_error(ec::validation_failed,
+                      "field '" + field + "' is longer than "
+                        + std::to_string(max_bytes) + " bytes");
+  return {};
+}
+
+json time_or_null(domain::time_point t) {
+  if (t == domain::no_time)
+    return nullptr;
+  return domain::to_rfc3339(t);
+}
+
+json details_of(const std::string& text) {
+  auto parsed = json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? json::object() : parsed;
+}
+
+caf::error read_window(const json& j, domain::grouping_rule& rule,
+                       bool required) {
+  auto minutes = j.find("time_window_minutes");
+  auto seconds = j.find("time_window_seconds");
+  bool has_minutes = minutes != j.end() && !minutes->is_null();
+  bool has_seconds = seconds != j.end() && !seconds->is_null();
+  if (has_minutes && has_seconds)
+    return make_error(ec::validation_failed,
+                      "give time_window_minutes or time_window_seconds, "
+                      "not both");
+  if (!has_minutes && !has_seconds) {
+    if (required)
+      return make_error(ec::validation_failed,
+                        "field 'time_window_minutes' (or "
+                        "'time_window_seconds') is required");
+    return {};
+  }
+  auto& value = has_minutes ? *minutes : *seconds;
+  const char* name = has_minutes ? "time_window_minutes"
+                                 : "time_window_seconds";
+  if (!value.is_number_integer())
+    return bad_type(name, "a positive integer");
+  auto n = value.get<int64_t>();
+  int64_t limit = has_minutes ? 366 * 24 * 60 : 366 * 24 * 3600;
+  if (n <= 0 || n > limit)
+    return make_error(ec::validation_failed,
+                      std::string{"field '"} + name
+                        + "' must be a positive integer of at most one year");
+  rule.time_window_seconds = has_minutes ? n * 60 : n;
+  return {};
+}
+
+} // namespace
+
+caf::expected<json> parse_body(const std::string& body) {
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    // nlohmann reports bad UTF-8 as a parse error; say so plainly.
+    if (what.find("UTF-8") != std::string::npos)
+      return make_error(ec::bad_request,
+                        "request body is not valid UTF-8 at byte "
+                          + std::to_string(e.byte));
+    return make_error(ec::bad_request, "request body is not valid JSON "
+                                       "(error at byte "
+                                         + std::to_string(e.byte) + ")");
+  }
+}
+
+caf::expected<domain::event> parse_event(const json& j) {
+  if (!j.is_object())
+    return make_error(ec::bad_request, "an event must be a JSON object");
+  domain::event e;
+  if (auto err = require_string(j, "event_manager_id", e.event_manager_id,
+                                domain::max_key_bytes))
+    return err;
+  std::string action_text;
+  if (auto err = require_string(j, "action", action_text))
+    return err;
+  auto act = domain::parse_action(action_text);
+  if (!act)
+    return make_error(ec::validation_failed,
+                      "field 'action' must be 'trigger' or 'resolve'");
+  e.act = *act;
+  if (auto err = require_string(j, "dedupKey", e.dedup_key,
+                                domain::max_key_bytes))
+    return err;
+  bool trigger = e.act == domain::action::trigger;
+  bool present = false;
+  std::string severity_text;
+  if (trigger) {
+    if (auto err = require_string(j, "summary", e.summary))
+      return err;
+    if (auto err = require_string(j, "severity", severity_text))
+      return err;
+  } else {
+    if (auto err = read_string(j, "summary", e.summary, present))
+      return err;
+    if (auto err = read_string(j, "severity", severity_text, present))
+      return err;
+  }
+  if (!severity_text.empty()) {
+    auto sev = domain::parse_severity(severity_text);
+    if (!sev)
+      return make_error(ec::validation_failed,
+                        "field 'severity' must be 'high', 'medium' or 'low'");
+    e.sev = *sev;
+  }
+  if (auto err = read_string(j, "class", e.class_name, present))
+    return err;
+  json extra = json::object();
+  for (auto& [name, value] : j.items()) {
+    bool standard = false;
+    for (auto field : standard_event_fields)
+      standard = standard || field == name;
+    if (!standard)
+      extra[name] = value;
+  }
+  e.details = extra.dump();
+  return e;
+}
+
+bool grouping_value_of(const json& j, const std::string& key,
+                       std::string& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null())
+    return false;
+  out = it->is_string() ? it->get<std::string>() : it->dump();
+  return true;
+}
+
+caf::expected<domain::grouping_rule>
+parse_rule(const json& j, const domain::grouping_rule* base) {
+  if (!j.is_object())
+    return make_error(ec::bad_request, "a grouping rule must be a JSON object");
+  domain::grouping_rule rule;
+  if (base)
+    rule = *base;
+  bool present = false;
+  if (auto err = read_string(j, "name", rule.name, present))
+    return err;
+  if (auto err = read_string(j, "grouping_key", rule.grouping_key, present))
+    return err;
+  if (auto err = read_window(j, rule, base == nullptr))
+    return err;
+  if (rule.name.empty())
+    return make_error(ec::validation_failed, "field 'name' is required");
+  if (rule.grouping_key.empty())
+    return make_error(ec::validation_failed,
+                      "field 'grouping_key' is required");
+  return rule;
+}
+
+caf::expected<domain::event_manager>
+parse_manager(const json& j, const domain::event_manager* base) {
+  if (!j.is_object())
+    return make_error(ec::bad_request,
+                      "an event manager must be a JSON object");
+  domain::event_manager m;
+  if (base)
+    m = *base;
+  bool present = false;
+  if (!base) {
+    if (auto err = read_string(j, "id", m.id, present))
+      return err;
+    if (present && m.id.empty())
+      return make_error(ec::validation_failed,
+                        "field 'id' must not be empty");
+  }
+  if (auto err = read_string(j, "name", m.name, present))
+    return err;
+  if (auto err = read_string(j, "description", m.description, present))
+    return err;
+  if (auto err = read_string(j, "grouping_rule_id", m.grouping_rule_id,
+                             present))
+    return err;
+  if (auto nc = j.find("notification_config");
+      nc != j.end() && !nc->is_null()) {
+    if (!nc->is_object())
+      return bad_type("notification_config", "an object");
+    if (auto err = read_string(*nc, "webhook_url", m.webhook_url, present))
+      return make_error(ec::bad_request, "field "
+                                         "'notification_config.webhook_url' "
+                                         "must be a string");
+  }
+  if (m.name.empty())
+    return make_error(ec::validation_failed, "field 'name' is required");
+  if (m.grouping_rule_id.empty())
+    return make_error(ec::validation_failed,
+                      "field 'grouping_rule_id' is required");
+  return m;
+}
+
+json to_json(const domain::alert& a) {
+  return json{
+    {"id", a.id},
+    {"dedupKey", a.dedup_key},
+    {"event_manager_id", a.event_manager_id},
+    {"summary", a.summary},
+    {"severity", domain::to_string(a.sev)},
+    {"class", a.class_name},
+    {"type", domain::to_string(a.type)},
+    {"status", domain::to_string(a.status)},
+    {"grouping_value",
+     a.has_grouping_value ? json(a.grouping_value) : json(nullptr)},
+    {"parent_dedupKey",
+     a.parent_dedup_key.empty() ? json(nullptr) : json(a.parent_dedup_key)},
+    {"child_count", a.child_count},
+    {"resolve_requested", a.resolve_requested},
+    {"event_count", a.event_count},
+    {"created_at", time_or_null(a.created_at)},
+    {"updated_at", time_or_null(a.updated_at)},
+    {"resolved_at", time_or_null(a.resolved_at)},
+    {"details", details_of(a.details)},
+  };
+}
+
+json to_json(const domain::grouping_rule& r) {
+  json minutes = r.time_window_seconds % 60 == 0
+                   ? json(r.time_window_seconds / 60)
+                   : json(static_cast<double>(r.time_window_seconds) / 60.0);
+  return json{
+    {"id", r.id},
+    {"name", r.name},
+    {"grouping_key", r.grouping_key},
+    {"time_window_minutes", minutes},
+    {"time_window_seconds", r.time_window_seconds},
+    {"created_at", time_or_null(r.created_at)},
+    {"updated_at", time_or_null(r.updated_at)},
+  };
+}
+
+json to_json(const domain::event_manager& m) {
+  return json{
+    {"id", m.id},
+    {"name", m.name},
+    {"description", m.description},
+    {"grouping_rule_id", m.grouping_rule_id},
+    {"notification_config",
+     {{"webhook_url",
+       m.webhook_url.empty() ? json(nullptr) : json(m.webhook_url)}}},
+    {"created_at", time_or_null(m.created_at)},
+    {"updated_at", time_or_null(m.updated_at)},
+  };
+}
+
+json to_json(const domain::notification& n) {
+  return json{
+    {"seq", n.seq},
+    {"kind", domain::to_string(n.kind)},
+    {"at", time_or_null(n.at)},
+    {"alert", to_json(n.parent)},
+  };
+}
+
+} // namespace argus::http

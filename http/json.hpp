@@ -1,0 +1,44 @@
+#pragma once
+
+#include "domain/alert.hpp"
+#include "domain/catalog.hpp"
+#include "domain/event.hpp"
+#include "domain/notification.hpp"
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+/// The only place JSON meets the domain: parsing requests into domain values
+/// and turning domain values into the API's JSON.
+namespace argus::http {
+
+/// Parses a request body; invalid JSON or UTF-8 and non-objects are errors
+/// (pass `allow_array` for batch bodies).
+caf::expected<nlohmann::json> parse_body(const std::string& body);
+
+/// Validates one event object and builds the domain event (grouping value
+/// and window still unset).
+caf::expected<domain::event> parse_event(const nlohmann::json& j);
+
+/// The value of top-level field `key` as grouping text, if the event has it
+/// (strings as they are, other values as compact JSON; null counts as
+/// missing).
+bool grouping_value_of(const nlohmann::json& j, const std::string& key,
+                       std::string& out);
+
+/// Builds a rule from a create (base = nullptr) or update (base = current)
+/// body: fields present in `j` replace those of `base`.
+caf::expected<domain::grouping_rule>
+parse_rule(const nlohmann::json& j, const domain::grouping_rule* base);
+
+caf::expected<domain::event_manager>
+parse_manager(const nlohmann::json& j, const domain::event_manager* base);
+
+nlohmann::json to_json(const domain::alert& a);
+nlohmann::json to_json(const domain::grouping_rule& r);
+nlohmann::json to_json(const domain::event_manager& m);
+nlohmann::json to_json(const domain::notification& n);
+
+} // namespace argus::http

@@ -1,0 +1,25 @@
+#pragma once
+
+#include "actors/node.hpp"
+#include "config/settings.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+
+/// The REST routes, one register function per resource.
+namespace argus::http {
+
+/// What every route needs.
+struct route_env {
+  actors::node& node;
+  const config::settings& settings;
+  std::chrono::steady_clock::time_point started;
+};
+
+void add_event_routes(httplib::Server& svr, route_env& env);
+void add_catalog_routes(httplib::Server& svr, route_env& env);
+void add_alert_routes(httplib::Server& svr, route_env& env);
+void add_status_routes(httplib::Server& svr, route_env& env);
+
+} // namespace argus::http
