@@ -1,0 +1,762 @@
+#include "actors/storage.hpp"
+
+#include "domain/error.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace argus::actors {
+
+namespace {
+
+/// The schema, one step per version; step `i` takes the file from version
+/// `i` to `i + 1` (tracked in `PRAGMA user_version`). Released steps are
+/// never edited, only appended to, so every old file can be brought forward.
+constexpr const char* migrations[] = {
+    // 1: tables.
+    R"sql(
+CREATE TABLE grouping_rules (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  grouping_key TEXT NOT NULL,
+  time_window_seconds INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE event_managers (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  grouping_rule_id TEXT NOT NULL,
+  webhook_url TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE alerts (
+  id TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  event_manager_id TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  class TEXT NOT NULL,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  has_grouping_value INTEGER NOT NULL,
+  grouping_value TEXT NOT NULL,
+  parent_dedup_key TEXT NOT NULL,
+  child_count INTEGER NOT NULL,
+  resolve_requested INTEGER NOT NULL,
+  event_count INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  resolved_at_ms INTEGER,
+  window_ends_at_ms INTEGER NOT NULL,
+  details TEXT NOT NULL,
+  PRIMARY KEY (event_manager_id, dedup_key)
+);
+)sql",
+    // 2: indexes for the reads. The listing order is part of each index so
+    // SQLite walks the page instead of sorting every match.
+    R"sql(
+CREATE INDEX alerts_by_created
+  ON alerts (created_at_ms DESC, dedup_key, event_manager_id);
+CREATE INDEX alerts_by_manager
+  ON alerts (event_manager_id, created_at_ms DESC, dedup_key);
+CREATE INDEX alerts_by_status
+  ON alerts (status, created_at_ms DESC, dedup_key, event_manager_id);
+CREATE INDEX alerts_by_dedup_key ON alerts (dedup_key);
+CREATE INDEX alerts_by_parent
+  ON alerts (event_manager_id, parent_dedup_key, created_at_ms DESC,
+             dedup_key);
+)sql",
+};
+
+constexpr int latest_version = static_cast<int>(std::size(migrations));
+
+/// The alert columns in the order `bind_alert` and `read_alert` use.
+constexpr std::array<const char*, 19> alert_columns = {
+    "id",
+    "dedup_key",
+    "event_manager_id",
+    "summary",
+    "severity",
+    "class",
+    "type",
+    "status",
+    "has_grouping_value",
+    "grouping_value",
+    "parent_dedup_key",
+    "child_count",
+    "resolve_requested",
+    "event_count",
+    "created_at_ms",
+    "updated_at_ms",
+    "resolved_at_ms",
+    "window_ends_at_ms",
+    "details",
+};
+
+/// "p.id, p.dedup_key, ..." for a table alias `p` (or none).
+std::string alert_column_list(std::string_view alias = {}) {
+  std::string result;
+  for (auto column : alert_columns) {
+    if (!result.empty())
+      result += ", ";
+    if (!alias.empty())
+      result.append(alias).append(".");
+    result += column;
+  }
+  return result;
+}
+
+constexpr std::string_view newest_first =
+    " ORDER BY created_at_ms DESC, dedup_key ASC, event_manager_id ASC";
+
+struct db_closer {
+  void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+using db_ptr = std::unique_ptr<sqlite3, db_closer>;
+
+struct stmt_finalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
+
+/// Returns a cached statement to its pristine state when a use ends, however
+/// it ends, so the next use starts clean and no stale text binding lingers.
+struct reset_on_exit {
+  sqlite3_stmt* stmt;
+  ~reset_on_exit() {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+};
+
+/// Binds parameters in order and remembers the first failure, so callers
+/// check once instead of after every bind.
+class binder {
+public:
+  explicit binder(sqlite3_stmt* stmt) : stmt_(stmt) {}
+
+  /// The text must outlive the statement's use (bound without a copy).
+  binder& text(std::string_view x) {
+    return check(sqlite3_bind_text(stmt_, next_++, x.data(),
+                                   static_cast<int>(x.size()), SQLITE_STATIC));
+  }
+
+  binder& integer(int64_t x) {
+    return check(sqlite3_bind_int64(stmt_, next_++, x));
+  }
+
+  /// Milliseconds, or NULL for `no_time`.
+  binder& optional_time(domain::time_point t) {
+    if (t == domain::no_time)
+      return check(sqlite3_bind_null(stmt_, next_++));
+    return integer(domain::to_millis(t));
+  }
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+
+private:
+  binder& check(int rc) {
+    if (rc_ == SQLITE_OK)
+      rc_ = rc;
+    return *this;
+  }
+
+  sqlite3_stmt* stmt_;
+  int next_ = 1;
+  int rc_ = SQLITE_OK;
+};
+
+std::string column_text(sqlite3_stmt* stmt, int i) {
+  auto data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+  return data ? std::string(data, sqlite3_column_bytes(stmt, i))
+              : std::string{};
+}
+
+caf::error bad_column(const domain::alert& a, const char* column,
+                      const std::string& value) {
+  return make_error(ec::internal, "sqlite: alert " + a.event_manager_id + "/" +
+                                      a.dedup_key + " has an unknown " +
+                                      column + " '" + value + "'");
+}
+
+/// Parses an enum column with `parse`, failing loudly on a spelling this
+/// build does not know rather than guessing.
+template <class Enum, class Parse>
+caf::error read_enum(sqlite3_stmt* stmt, int i, const domain::alert& a,
+                     const char* column, Parse parse, Enum& out) {
+  auto text = column_text(stmt, i);
+  auto parsed = parse(text);
+  if (!parsed)
+    return bad_column(a, column, text);
+  out = *parsed;
+  return {};
+}
+
+/// Reads a row selected with `alert_column_list()`.
+caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
+  domain::alert a;
+  a.id = column_text(stmt, 0);
+  a.dedup_key = column_text(stmt, 1);
+  a.event_manager_id = column_text(stmt, 2);
+  a.summary = column_text(stmt, 3);
+  if (auto err =
+          read_enum(stmt, 4, a, "severity", domain::parse_severity, a.sev))
+    return err;
+  a.class_name = column_text(stmt, 5);
+  if (auto err =
+          read_enum(stmt, 6, a, "type", domain::parse_alert_type, a.type))
+    return err;
+  if (auto err =
+          read_enum(stmt, 7, a, "status", domain::parse_alert_status, a.status))
+    return err;
+  a.has_grouping_value = sqlite3_column_int64(stmt, 8) != 0;
+  a.grouping_value = column_text(stmt, 9);
+  a.parent_dedup_key = column_text(stmt, 10);
+  a.child_count = sqlite3_column_int64(stmt, 11);
+  a.resolve_requested = sqlite3_column_int64(stmt, 12) != 0;
+  a.event_count = sqlite3_column_int64(stmt, 13);
+  a.created_at = domain::from_millis(sqlite3_column_int64(stmt, 14));
+  a.updated_at = domain::from_millis(sqlite3_column_int64(stmt, 15));
+  if (sqlite3_column_type(stmt, 16) == SQLITE_NULL)
+    a.resolved_at = domain::no_time;
+  else
+    a.resolved_at = domain::from_millis(sqlite3_column_int64(stmt, 16));
+  a.window_ends_at = domain::from_millis(sqlite3_column_int64(stmt, 17));
+  a.details = column_text(stmt, 18);
+  return a;
+}
+
+/// Binds every column of `a` in `alert_columns` order, with `event_count`
+/// as given (the upsert adds it to a stored row's count).
+void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
+  b.text(a.id)
+      .text(a.dedup_key)
+      .text(a.event_manager_id)
+      .text(a.summary)
+      .text(domain::to_string(a.sev))
+      .text(a.class_name)
+      .text(domain::to_string(a.type))
+      .text(domain::to_string(a.status))
+      .integer(a.has_grouping_value ? 1 : 0)
+      .text(a.grouping_value)
+      .text(a.parent_dedup_key)
+      .integer(a.child_count)
+      .integer(a.resolve_requested ? 1 : 0)
+      .integer(event_count)
+      .integer(domain::to_millis(a.created_at))
+      .integer(domain::to_millis(a.updated_at))
+      .optional_time(a.resolved_at)
+      .integer(domain::to_millis(a.window_ends_at))
+      .text(a.details);
+}
+
+/// The upsert that carries out `alert_write`'s merge: an existing row keeps
+/// `id` and `created_at_ms` and adds the delta to `event_count`.
+std::string upsert_alert_sql() {
+  std::string sql = "INSERT INTO alerts (" + alert_column_list() + ") VALUES (";
+  for (size_t i = 0; i < alert_columns.size(); ++i)
+    sql += i == 0 ? "?" : ", ?";
+  sql += ") ON CONFLICT (event_manager_id, dedup_key) DO UPDATE SET ";
+  bool first = true;
+  for (std::string_view column : alert_columns) {
+    if (column == "id" || column == "created_at_ms")
+      continue;
+    if (!first)
+      sql += ", ";
+    first = false;
+    sql.append(column).append(" = ");
+    if (column == "event_count")
+      sql += "alerts.event_count + excluded.event_count";
+    else
+      sql.append("excluded.").append(column);
+  }
+  return sql;
+}
+
+/// The listing query for one combination of filters. Each combination gets
+/// its own statement: an `(? = '' OR column = ?)` form would keep SQLite
+/// from using the indexes.
+std::string list_sql(bool by_manager, bool by_status, bool by_type) {
+  std::string sql = "SELECT " + alert_column_list() + " FROM alerts";
+  const char* glue = " WHERE ";
+  auto add = [&](bool on, const char* condition) {
+    if (!on)
+      return;
+    sql.append(glue).append(condition);
+    glue = " AND ";
+  };
+  add(by_manager, "event_manager_id = ?");
+  add(by_status, "status = ?");
+  add(by_type, "type = ?");
+  sql.append(newest_first).append(" LIMIT ? OFFSET ?");
+  return sql;
+}
+
+class sqlite_storage final : public storage {
+public:
+  explicit sqlite_storage(db_ptr db) : db_(std::move(db)) {}
+
+  std::string backend() const override { return "sqlite"; }
+
+  caf::error write(const std::vector<domain::alert_write>& writes) override {
+    if (auto err = run(begin_, "BEGIN IMMEDIATE", "begin transaction"))
+      return err;
+    auto err = write_all(writes);
+    if (!err)
+      err = run(commit_, "COMMIT", "commit");
+    if (err)
+      // A failed COMMIT leaves the transaction open, so roll back then too.
+      run(rollback_, "ROLLBACK", "rollback");
+    return err;
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  list(const domain::alert_filter& filter) override {
+    bool by_manager = !filter.event_manager_id.empty();
+    bool by_status = !filter.status.empty();
+    bool by_type = !filter.type.empty();
+    auto combination =
+        (by_manager ? 4 : 0) + (by_status ? 2 : 0) + (by_type ? 1 : 0);
+    static const auto sql = [] {
+      std::array<std::string, 8> result;
+      for (size_t i = 0; i < result.size(); ++i)
+        result[i] = list_sql(i & 4, i & 2, i & 1);
+      return result;
+    }();
+    auto stmt = prepared(list_[combination], sql[combination], "list alerts");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    if (by_manager)
+      b.text(filter.event_manager_id);
+    if (by_status)
+      b.text(filter.status);
+    if (by_type)
+      b.text(filter.type);
+    // SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0.
+    b.integer(filter.limit).integer(filter.offset);
+    return alerts_of(*stmt, b, "list alerts");
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  by_dedup_key(const std::string& manager_id,
+               const std::string& dedup_key) override {
+    static const auto all_sql = "SELECT " + alert_column_list() +
+                                " FROM alerts WHERE dedup_key = ?"
+                                " ORDER BY event_manager_id";
+    static const auto one_sql = "SELECT " + alert_column_list() +
+                                " FROM alerts WHERE dedup_key = ?"
+                                " AND event_manager_id = ?";
+    auto stmt = manager_id.empty()
+                    ? prepared(by_key_all_, all_sql, "look up dedupKey")
+                    : prepared(by_key_one_, one_sql, "look up dedupKey");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.text(dedup_key);
+    if (!manager_id.empty())
+      b.text(manager_id);
+    return alerts_of(*stmt, b, "look up dedupKey");
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  children(const std::string& manager_id,
+           const std::string& parent_dedup_key) override {
+    static const auto sql = "SELECT " + alert_column_list() +
+                            " FROM alerts WHERE event_manager_id = ?"
+                            " AND parent_dedup_key = ?" +
+                            std::string{newest_first};
+    auto stmt = prepared(children_, sql, "list children");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.text(manager_id).text(parent_dedup_key);
+    return alerts_of(*stmt, b, "list children");
+  }
+
+  caf::expected<std::vector<domain::alert>> open_work() override {
+    // Active alerts, then the inactive children of active parents (active
+    // children are already in the first half).
+    static const auto sql = "SELECT " + alert_column_list() +
+                            " FROM alerts WHERE status = ?1"
+                            " UNION ALL SELECT " +
+                            alert_column_list("c") +
+                            " FROM alerts AS p JOIN alerts AS c"
+                            " ON c.event_manager_id = p.event_manager_id"
+                            " AND c.parent_dedup_key = p.dedup_key"
+                            " WHERE p.status = ?1 AND p.type = ?2"
+                            " AND c.type = ?3 AND c.status <> ?1";
+    auto stmt = prepared(open_work_, sql, "load open work");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.text(domain::to_string(domain::alert_status::active))
+        .text(domain::to_string(domain::alert_type::parent))
+        .text(domain::to_string(domain::alert_type::child));
+    return alerts_of(*stmt, b, "load open work");
+  }
+
+  caf::expected<std::pair<int64_t, int64_t>> count_by_status() override {
+    auto stmt =
+        prepared(count_, "SELECT status, COUNT(*) FROM alerts GROUP BY status",
+                 "count alerts");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    std::pair<int64_t, int64_t> counts{0, 0};
+    auto active = domain::to_string(domain::alert_status::active);
+    auto resolved = domain::to_string(domain::alert_status::resolved);
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      auto status = column_text(*stmt, 0);
+      if (status == active)
+        counts.first = sqlite3_column_int64(*stmt, 1);
+      else if (status == resolved)
+        counts.second = sqlite3_column_int64(*stmt, 1);
+    }
+    if (rc != SQLITE_DONE)
+      return fail("cannot count alerts");
+    return counts;
+  }
+
+  caf::error put(const domain::grouping_rule& rule) override {
+    auto stmt =
+        prepared(put_rule_,
+                 "INSERT INTO grouping_rules (id, name, grouping_key,"
+                 " time_window_seconds, created_at_ms, updated_at_ms)"
+                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                 " name = excluded.name, grouping_key = excluded.grouping_key,"
+                 " time_window_seconds = excluded.time_window_seconds,"
+                 " created_at_ms = excluded.created_at_ms,"
+                 " updated_at_ms = excluded.updated_at_ms",
+                 "store rule");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.text(rule.id)
+        .text(rule.name)
+        .text(rule.grouping_key)
+        .integer(rule.time_window_seconds)
+        .integer(domain::to_millis(rule.created_at))
+        .integer(domain::to_millis(rule.updated_at));
+    return step_done(*stmt, b, "store rule");
+  }
+
+  caf::error put(const domain::event_manager& manager) override {
+    auto stmt = prepared(
+        put_manager_,
+        "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
+        " webhook_url, created_at_ms, updated_at_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " name = excluded.name, description = excluded.description,"
+        " grouping_rule_id = excluded.grouping_rule_id,"
+        " webhook_url = excluded.webhook_url,"
+        " created_at_ms = excluded.created_at_ms,"
+        " updated_at_ms = excluded.updated_at_ms",
+        "store event manager");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.text(manager.id)
+        .text(manager.name)
+        .text(manager.description)
+        .text(manager.grouping_rule_id)
+        .text(manager.webhook_url)
+        .integer(domain::to_millis(manager.created_at))
+        .integer(domain::to_millis(manager.updated_at));
+    return step_done(*stmt, b, "store event manager");
+  }
+
+  caf::error erase_rule(const std::string& id) override {
+    return erase(erase_rule_, "DELETE FROM grouping_rules WHERE id = ?", id,
+                 "erase rule");
+  }
+
+  caf::error erase_manager(const std::string& id) override {
+    return erase(erase_manager_, "DELETE FROM event_managers WHERE id = ?", id,
+                 "erase event manager");
+  }
+
+  caf::expected<domain::catalog> load_catalog() override {
+    domain::catalog result;
+    if (auto err = load_rules(result))
+      return err;
+    if (auto err = load_managers(result))
+      return err;
+    return result;
+  }
+
+private:
+  caf::error fail(const std::string& what) const {
+    return make_error(ec::internal, "sqlite: " + what + " (" +
+                                        sqlite3_errmsg(db_.get()) + ")");
+  }
+
+  /// The statement in `slot`, prepared on first use and reused after.
+  caf::expected<sqlite3_stmt*> prepared(stmt_ptr& slot, std::string_view sql,
+                                        const char* what) {
+    if (!slot) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(
+              db_.get(), sql.data(), static_cast<int>(sql.size()),
+              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
+        return fail(std::string{"cannot prepare "} + what);
+      slot.reset(stmt);
+    }
+    return slot.get();
+  }
+
+  /// Steps a statement that returns no rows.
+  caf::error step_done(sqlite3_stmt* stmt, const binder& b, const char* what) {
+    if (!b.ok())
+      return fail(std::string{"cannot bind "} + what);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+      return fail(std::string{"cannot "} + what);
+    return {};
+  }
+
+  /// Runs a parameterless statement such as BEGIN.
+  caf::error run(stmt_ptr& slot, const char* sql, const char* what) {
+    auto stmt = prepared(slot, sql, what);
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    return step_done(*stmt, binder{*stmt}, what);
+  }
+
+  caf::error erase(stmt_ptr& slot, const char* sql, const std::string& id,
+                   const char* what) {
+    auto stmt = prepared(slot, sql, what);
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.text(id);
+    return step_done(*stmt, b, what);
+  }
+
+  /// All rows of a bound alert query.
+  caf::expected<std::vector<domain::alert>>
+  alerts_of(sqlite3_stmt* stmt, const binder& b, const char* what) {
+    if (!b.ok())
+      return fail(std::string{"cannot bind "} + what);
+    std::vector<domain::alert> result;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      auto a = read_alert(stmt);
+      if (!a)
+        return a.error();
+      result.push_back(std::move(*a));
+    }
+    if (rc != SQLITE_DONE)
+      return fail(std::string{"cannot "} + what);
+    return result;
+  }
+
+  caf::error write_all(const std::vector<domain::alert_write>& writes) {
+    static const auto sql = upsert_alert_sql();
+    auto stmt = prepared(upsert_, sql, "store alert");
+    if (!stmt)
+      return stmt.error();
+    for (auto& w : writes) {
+      reset_on_exit guard{*stmt};
+      binder b{*stmt};
+      bind_alert(b, w.snapshot, w.event_count_delta);
+      if (auto err = step_done(*stmt, b, "store alert"))
+        return err;
+    }
+    return {};
+  }
+
+  caf::error load_rules(domain::catalog& out) {
+    auto stmt = prepared(load_rules_,
+                         "SELECT id, name, grouping_key, time_window_seconds,"
+                         " created_at_ms, updated_at_ms FROM grouping_rules",
+                         "load rules");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      domain::grouping_rule r;
+      r.id = column_text(*stmt, 0);
+      r.name = column_text(*stmt, 1);
+      r.grouping_key = column_text(*stmt, 2);
+      r.time_window_seconds = sqlite3_column_int64(*stmt, 3);
+      r.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 4));
+      r.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
+      auto id = r.id;
+      out.rules.emplace(std::move(id), std::move(r));
+    }
+    if (rc != SQLITE_DONE)
+      return fail("cannot load rules");
+    return {};
+  }
+
+  caf::error load_managers(domain::catalog& out) {
+    auto stmt = prepared(load_managers_,
+                         "SELECT id, name, description, grouping_rule_id,"
+                         " webhook_url, created_at_ms, updated_at_ms"
+                         " FROM event_managers",
+                         "load event managers");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      domain::event_manager m;
+      m.id = column_text(*stmt, 0);
+      m.name = column_text(*stmt, 1);
+      m.description = column_text(*stmt, 2);
+      m.grouping_rule_id = column_text(*stmt, 3);
+      m.webhook_url = column_text(*stmt, 4);
+      m.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
+      m.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 6));
+      auto id = m.id;
+      out.managers.emplace(std::move(id), std::move(m));
+    }
+    if (rc != SQLITE_DONE)
+      return fail("cannot load event managers");
+    return {};
+  }
+
+  // Declared before the statements so it is destroyed after them: a
+  // connection with unfinalized statements does not close.
+  db_ptr db_;
+  stmt_ptr begin_;
+  stmt_ptr commit_;
+  stmt_ptr rollback_;
+  stmt_ptr upsert_;
+  /// By filter combination: manager 4, status 2, type 1.
+  std::array<stmt_ptr, 8> list_;
+  stmt_ptr by_key_one_;
+  stmt_ptr by_key_all_;
+  stmt_ptr children_;
+  stmt_ptr open_work_;
+  stmt_ptr count_;
+  stmt_ptr put_rule_;
+  stmt_ptr put_manager_;
+  stmt_ptr erase_rule_;
+  stmt_ptr erase_manager_;
+  stmt_ptr load_rules_;
+  stmt_ptr load_managers_;
+};
+
+caf::error exec(sqlite3* db, const std::string& sql, const std::string& what) {
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+    return make_error(ec::internal,
+                      "sqlite: " + what + " (" + sqlite3_errmsg(db) + ")");
+  return {};
+}
+
+caf::expected<int> schema_version(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &raw, nullptr) !=
+      SQLITE_OK)
+    return make_error(ec::internal, "sqlite: cannot read schema version of " +
+                                        path + " (" + sqlite3_errmsg(db) + ")");
+  stmt_ptr stmt{raw};
+  if (sqlite3_step(raw) != SQLITE_ROW)
+    return make_error(ec::internal, "sqlite: cannot read schema version of " +
+                                        path + " (" + sqlite3_errmsg(db) + ")");
+  return sqlite3_column_int(raw, 0);
+}
+
+/// Brings the file to `latest_version`, one step per transaction. The
+/// version is read inside the write transaction so two processes opening a
+/// new file at once cannot both apply the same step.
+caf::error migrate(sqlite3* db, const std::string& path) {
+  for (;;) {
+    if (auto err = exec(db, "BEGIN IMMEDIATE", "cannot lock " + path))
+      return err;
+    auto version = schema_version(db, path);
+    caf::error err;
+    if (!version) {
+      err = version.error();
+    } else if (*version > latest_version) {
+      err =
+          make_error(ec::internal, "sqlite: " + path + " has schema version " +
+                                       std::to_string(*version) +
+                                       ", newer than this build knows (" +
+                                       std::to_string(latest_version) + ")");
+    } else if (*version == latest_version) {
+      // Nothing to do; COMMIT just ends the read.
+      err = exec(db, "COMMIT", "cannot commit " + path);
+      if (!err)
+        return {};
+    } else {
+      auto target = std::to_string(*version + 1);
+      err = exec(db, migrations[*version],
+                 "cannot migrate " + path + " to schema version " + target);
+      if (!err)
+        err = exec(db, "PRAGMA user_version = " + target,
+                   "cannot set schema version of " + path);
+      if (!err)
+        err = exec(db, "COMMIT", "cannot commit " + path);
+    }
+    if (err) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return err;
+    }
+  }
+}
+
+} // namespace
+
+caf::expected<std::unique_ptr<storage>>
+open_sqlite_storage(const std::string& path) {
+  auto folder = std::filesystem::path{path}.parent_path();
+  if (!folder.empty()) {
+    std::error_code err;
+    std::filesystem::create_directories(folder, err);
+    if (err)
+      return make_error(ec::internal, "sqlite: cannot create folder " +
+                                          folder.string() + " for " + path +
+                                          " (" + err.message() + ")");
+  }
+  sqlite3* raw = nullptr;
+  // NOMUTEX: only the repository actor touches the connection, one message
+  // at a time, so SQLite's own locking would be pure overhead.
+  auto rc = sqlite3_open_v2(path.c_str(), &raw,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                SQLITE_OPEN_NOMUTEX,
+                            nullptr);
+  db_ptr db{raw};
+  if (rc != SQLITE_OK)
+    return make_error(ec::internal,
+                      "sqlite: cannot open " + path + " (" +
+                          (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)) +
+                          ")");
+  // WAL lets readers (e.g. a backup) run beside the writer; NORMAL syncs
+  // only at checkpoints, which in WAL mode can lose the last commits on
+  // power loss but never corrupts the file.
+  if (auto err = exec(db.get(),
+                      "PRAGMA journal_mode = WAL;"
+                      "PRAGMA synchronous = NORMAL;"
+                      "PRAGMA busy_timeout = 5000;"
+                      "PRAGMA foreign_keys = ON;",
+                      "cannot configure " + path))
+    return err;
+  if (auto err = migrate(db.get(), path))
+    return err;
+  std::unique_ptr<storage> result =
+      std::make_unique<sqlite_storage>(std::move(db));
+  return result;
+}
+
+} // namespace argus::actors
