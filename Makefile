@@ -1,0 +1,48 @@
+# Thin wrapper over CMake/CTest. `make run` and `make test` work on a fresh
+# Debian machine: both install what is missing first.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CONFIG ?= config/config.yaml
+
+.PHONY: all build run test test-unit test-actors it fmt lint clean deps coverage
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	$(BUILD_DIR)/bin/argus --config $(CONFIG)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) -L 'unit|actors'
+
+it: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) -L integration
+
+fmt:
+	@tools/deps.sh --dev
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+lint: build
+	@tools/deps.sh --dev
+	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'domain/*.cpp' 'actors/*.cpp' 'http/*.cpp' 'config/*.cpp' 'tools/*.cpp')
+
+coverage: deps
+	@tools/deps.sh --dev
+	cmake -S . -B build-coverage -DARGUS_COVERAGE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-coverage -j$(JOBS)
+	cd build-coverage && ctest -j$(JOBS) --output-on-failure
+	gcovr -r . build-coverage --filter 'domain/' --filter 'actors/' --filter 'http/' --filter 'config/' --print-summary
+
+clean:
+	rm -rf $(BUILD_DIR) build-coverage

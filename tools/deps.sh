@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Argus needs to build, run and test, when any
+# is missing. Safe to run again: it does nothing when all are present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config curl
+  libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
+  catch2 libsqlite3-dev libssl-dev
+)
+if [[ "${1:-}" == "--dev" ]]; then
+  packages+=(clang-format clang-tidy gcovr)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
