@@ -83,7 +83,9 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
       {"idle_timeout", field(sv.idle_timeout_seconds)},
       {"max_body_bytes", field(sv.max_body_bytes)},
       {"threads", field(sv.threads)},
-      {"keep_alive_max_requests", field(sv.keep_alive_max_requests)}}},
+      {"keep_alive_max_requests", field(sv.keep_alive_max_requests)},
+      {"max_batch_events", field(sv.max_batch_events)}}},
+    {"ingest", {{"max_pending_events", field(s.ingest.max_pending_events)}}},
     {"storage",
      {{"backend", field(st.backend)},
       {"path", field(st.path)},
@@ -130,6 +132,10 @@ caf::error validate(const settings& s) {
     return bad("server.threads", "must be between 2 and 4096");
   if (s.server.keep_alive_max_requests == 0)
     return bad("server.keep_alive_max_requests", "must be at least 1");
+  if (s.server.max_batch_events == 0)
+    return bad("server.max_batch_events", "must be at least 1");
+  if (s.ingest.max_pending_events == 0)
+    return bad("ingest.max_pending_events", "must be at least 1");
   if (s.storage.backend != "sqlite" && s.storage.backend != "memory")
     return bad("storage.backend",
                "unknown backend '" + s.storage.backend

@@ -15,12 +15,20 @@ struct server_settings {
   int write_timeout_seconds = 5;
   /// Keep-alive idle timeout.
   int idle_timeout_seconds = 5;
-  size_t max_body_bytes = 1024 * 1024;
+  size_t max_body_bytes = size_t{1024} * 1024;
   /// HTTP worker threads; each in-flight request or idle keep-alive
   /// connection holds one.
   size_t threads = 64;
   /// Requests per keep-alive connection before the server closes it.
   size_t keep_alive_max_requests = 10000;
+  /// Most events one POST /v1/events/batch may carry.
+  size_t max_batch_events = 10000;
+};
+
+struct ingest_settings {
+  /// Accepted events not yet applied by the grouping actors. Past this,
+  /// ingestion answers 503 with Retry-After instead of growing memory.
+  size_t max_pending_events = 200000;
 };
 
 struct storage_settings {
@@ -59,6 +67,7 @@ struct notifier_settings {
 
 struct settings {
   server_settings server;
+  ingest_settings ingest;
   storage_settings storage;
   node_settings node;
   log_settings log;

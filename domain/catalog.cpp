@@ -29,7 +29,7 @@ caf::error validate(const grouping_rule& rule) {
                       "time window must be a positive number");
   // One year is far beyond any sensible grouping window and keeps the
   // arithmetic on nanosecond time points well away from overflow.
-  if (rule.time_window_seconds > 366 * 24 * 3600)
+  if (rule.time_window_seconds > int64_t{366} * 24 * 3600)
     return make_error(ec::validation_failed,
                       "time window must be at most one year");
   return {};
@@ -42,7 +42,7 @@ caf::error validate(const event_manager& manager) {
     return err;
   if (auto err = require_text("grouping_rule_id", manager.grouping_rule_id))
     return err;
-  if (manager.description.size() > 64 * 1024)
+  if (manager.description.size() > size_t{64} * 1024)
     return make_error(ec::validation_failed,
                       "description is longer than 65536 bytes");
   if (!manager.webhook_url.empty()

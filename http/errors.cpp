@@ -25,7 +25,9 @@ void reply_data(httplib::Response& res, int status,
                 const nlohmann::json& data) {
   res.status = status;
   nlohmann::json body{{"success", true}, {"data", data}};
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false,
+                            nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
 void reply_error(httplib::Response& res, ec code, const std::string& message) {

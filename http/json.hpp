@@ -14,8 +14,8 @@
 /// and turning domain values into the API's JSON.
 namespace argus::http {
 
-/// Parses a request body; invalid JSON or UTF-8 and non-objects are errors
-/// (pass `allow_array` for batch bodies).
+/// Parses a request body; invalid JSON or invalid UTF-8 is an error naming
+/// the byte offset.
 caf::expected<nlohmann::json> parse_body(const std::string& body);
 
 /// Validates one event object and builds the domain event (grouping value

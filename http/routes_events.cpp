@@ -9,11 +9,12 @@ namespace argus::http {
 
 namespace {
 
+using nlohmann::json;
+
 /// Validates one event against the catalog and hands it to its router
-/// (fire and forget: the order of one sender's events is kept by the
-/// router's mailbox).
+/// (fire and forget: the router's mailbox keeps one sender's order).
 caf::error ingest(route_env& env, const domain::catalog& catalog,
-                  const nlohmann::json& j) {
+                  const json& j) {
   auto e = parse_event(j);
   if (!e)
     return std::move(e.error());
@@ -32,30 +33,93 @@ caf::error ingest(route_env& env, const domain::catalog& catalog,
   return {};
 }
 
+/// Refuses work while the actors are `incoming` events short of the bound
+/// on accepted-but-unapplied events, so memory cannot grow without limit.
+bool overloaded(route_env& env, size_t incoming, httplib::Response& res) {
+  auto& m = env.node.stats();
+  auto accepted = m.events_accepted.load(std::memory_order_relaxed);
+  auto applied = m.events_applied.load(std::memory_order_relaxed);
+  auto pending = accepted > applied ? accepted - applied : 0;
+  if (pending + incoming <= env.settings.ingest.max_pending_events)
+    return false;
+  res.set_header("Retry-After", "1");
+  reply_error(res, ec::unavailable,
+              "ingestion is behind (" + std::to_string(pending)
+                + " events pending); retry later");
+  return true;
+}
+
+void post_event(route_env& env, const httplib::Request& req,
+                httplib::Response& res) {
+  auto& stats = env.node.stats();
+  stats.events_received.fetch_add(1, std::memory_order_relaxed);
+  if (overloaded(env, 1, res))
+    return;
+  auto body = parse_body(req.body);
+  caf::error err;
+  if (!body)
+    err = std::move(body.error());
+  else if (!body->is_object())
+    err = make_error(ec::bad_request, "request body must be a JSON object");
+  else
+    err = ingest(env, *env.node.catalog_snapshot().get(), *body);
+  if (err) {
+    stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
+    return reply_error(res, err);
+  }
+  stats.events_accepted.fetch_add(1, std::memory_order_relaxed);
+  reply_data(res, 202,
+             {{"status", "accepted"}, {"dedupKey", (*body)["dedupKey"]}});
+}
+
+/// Takes the valid events of an array and names the invalid ones by index.
+/// A body that is not an array, or too long, takes nothing.
+void post_batch(route_env& env, const httplib::Request& req,
+                httplib::Response& res) {
+  auto& stats = env.node.stats();
+  auto body = parse_body(req.body);
+  if (!body)
+    return reply_error(res, body.error());
+  if (!body->is_array())
+    return reply_error(res, ec::bad_request,
+                       "request body must be a JSON array of events");
+  auto limit = env.settings.server.max_batch_events;
+  if (body->size() > limit)
+    return reply_error(res, ec::payload_too_large,
+                       "batch has " + std::to_string(body->size())
+                         + " events; the limit is " + std::to_string(limit));
+  stats.events_received.fetch_add(body->size(), std::memory_order_relaxed);
+  if (overloaded(env, body->size(), res))
+    return;
+  auto catalog = env.node.catalog_snapshot().get();
+  auto rejected = json::array();
+  size_t accepted = 0;
+  for (size_t i = 0; i < body->size(); ++i) {
+    if (auto err = ingest(env, *catalog, (*body)[i])) {
+      auto mapped = http_error_of(code_of(err));
+      rejected.push_back(
+        {{"index", i},
+         {"error", {{"code", mapped.code}, {"message", message_of(err)}}}});
+    } else {
+      ++accepted;
+    }
+  }
+  stats.events_accepted.fetch_add(accepted, std::memory_order_relaxed);
+  stats.events_rejected.fetch_add(rejected.size(), std::memory_order_relaxed);
+  reply_data(res, 202, {{"accepted", accepted}, {"rejected", rejected}});
+}
+
 } // namespace
 
 void add_event_routes(httplib::Server& svr, route_env& env) {
-  svr.Post("/v1/events", [&env](const httplib::Request& req,
-                                httplib::Response& res) {
-    auto& stats = env.node.stats();
-    stats.events_received.fetch_add(1, std::memory_order_relaxed);
-    auto body = parse_body(req.body);
-    caf::error err;
-    if (!body)
-      err = std::move(body.error());
-    else if (!body->is_object())
-      err = make_error(ec::bad_request, "request body must be a JSON object");
-    else
-      err = ingest(env, *env.node.catalog_snapshot().get(), *body);
-    if (err) {
-      stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
-      reply_error(res, err);
-      return;
-    }
-    stats.events_accepted.fetch_add(1, std::memory_order_relaxed);
-    reply_data(res, 202,
-               {{"status", "accepted"}, {"dedupKey", (*body)["dedupKey"]}});
-  });
+  svr.Post("/v1/events",
+           [&env](const httplib::Request& req, httplib::Response& res) {
+             post_event(env, req, res);
+           });
+  svr.Post("/v1/events/batch",
+           [&env](const httplib::Request& req, httplib::Response& res) {
+             post_batch(env, req, res);
+           });
 }
 
 } // namespace argus::http

@@ -55,7 +55,7 @@ server::~server() { stop(); }
 
 caf::error server::start() {
   auto& s = settings_.server;
-  if (!svr_.bind_to_port(s.host.c_str(), s.port))
+  if (!svr_.bind_to_port(s.host, s.port))
     return make_error(ec::internal, "cannot listen on " + s.host + ":"
                                       + std::to_string(s.port));
   port_ = s.port;
