@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CONFIG ?= config/config.yaml
 
-.PHONY: all build run test test-unit test-actors it fmt lint clean deps coverage
+.PHONY: all build run test test-unit it fmt lint clean deps coverage bench
 
 all: build
 
@@ -43,6 +43,10 @@ coverage: deps
 	cmake --build build-coverage -j$(JOBS)
 	cd build-coverage && ctest -j$(JOBS) --output-on-failure
 	gcovr -r . build-coverage --filter 'domain/' --filter 'actors/' --filter 'http/' --filter 'config/' --print-summary
+
+bench: build
+	mkdir -p $(BUILD_DIR)/bench
+	$(BUILD_DIR)/bin/pipeline_bench --json $(BUILD_DIR)/bench/pipeline.json
 
 clean:
 	rm -rf $(BUILD_DIR) build-coverage

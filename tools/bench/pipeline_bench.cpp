@@ -1,0 +1,163 @@
+// In-process pipeline benchmark: events/s through the router and grouping
+// actors (no HTTP, no JSON, memory store), next to a baseline of the same
+// number of plain CAF messages to a no-op actor, in the same run.
+//
+//   build/bin/pipeline_bench [--events N] [--runs R] [--json FILE]
+#include "actors/node.hpp"
+#include "config/log.hpp"
+#include "config/settings.hpp"
+#include "domain/error.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace argus;
+using clock_type = std::chrono::steady_clock;
+
+struct figures {
+  double median, min, max;
+};
+
+figures summarize(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  return {xs[xs.size() / 2], xs.front(), xs.back()};
+}
+
+config::settings bench_settings() {
+  config::settings s;
+  s.storage.backend = "memory";
+  s.node.port = 0;
+  s.log.level = "error";
+  return s;
+}
+
+/// Events per second for `n` plain messages to a counting actor.
+double baseline_rate(size_t n) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  caf::actor_system sys{cfg};
+  auto counter = std::make_shared<std::atomic<size_t>>(0);
+  auto sink = sys.spawn([counter](caf::event_based_actor*) -> caf::behavior {
+    return {[counter](const std::string&, int64_t) { ++*counter; }};
+  });
+  std::string payload(64, 'x');
+  auto start = clock_type::now();
+  for (size_t i = 0; i < n; ++i)
+    caf::anon_send(sink, payload, static_cast<int64_t>(i));
+  while (*counter < n)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  auto secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+  return n / secs;
+}
+
+/// Events per second through routers and grouping actors with `groups`
+/// distinct grouping values.
+double pipeline_rate(size_t n, size_t groups) {
+  argus::log::set_level("error");
+  auto s = bench_settings();
+  auto started = actors::node::start(s);
+  if (!started) {
+    std::fprintf(stderr, "start failed: %s\n",
+                 message_of(started.error()).c_str());
+    std::exit(1);
+  }
+  auto& node = **started;
+  caf::scoped_actor self{node.system()};
+  domain::grouping_rule rule;
+  rule.name = "bench";
+  rule.grouping_key = "class";
+  rule.time_window_seconds = 3600;
+  std::string rule_id;
+  self->request(node.catalog(), std::chrono::seconds{5}, atom::create::value,
+                rule)
+    .receive([&](domain::grouping_rule& r) { rule_id = r.id; },
+             [](caf::error&) { std::exit(1); });
+  domain::event_manager manager;
+  manager.id = "bench";
+  manager.name = "bench";
+  manager.grouping_rule_id = rule_id;
+  self->request(node.catalog(), std::chrono::seconds{5}, atom::create::value,
+                manager)
+    .receive([](domain::event_manager&) {}, [](caf::error&) { std::exit(1); });
+  // Pre-built events with fresh dedupKeys, so the loop measures the actors.
+  std::vector<domain::event> events(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& e = events[i];
+    e.event_manager_id = "bench";
+    e.dedup_key = "k" + std::to_string(i);
+    e.summary = "benchmark event";
+    e.sev = domain::severity::high;
+    e.class_name = "c" + std::to_string(i % groups);
+    e.has_grouping_value = true;
+    e.grouping_value = e.class_name;
+    e.window = std::chrono::hours{1};
+  }
+  auto& router = node.router_for("bench");
+  auto& applied = node.stats().events_applied;
+  auto start = clock_type::now();
+  for (auto& e : events)
+    caf::anon_send(router, atom::apply::value, std::move(e));
+  while (applied.load() < n)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  auto secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  return n / secs;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  size_t events = 200000;
+  int runs = 3;
+  std::string json_path;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--events")
+      events = std::stoul(argv[i + 1]);
+    else if (flag == "--runs")
+      runs = std::stoi(argv[i + 1]);
+    else if (flag == "--json")
+      json_path = argv[i + 1];
+  }
+  std::vector<double> base;
+  for (int r = 0; r < runs; ++r)
+    base.push_back(baseline_rate(events));
+  auto b = summarize(base);
+  std::printf("%-28s %14s %14s %14s %8s\n", "case", "median ev/s", "min",
+              "max", "ratio");
+  std::printf("%-28s %14.0f %14.0f %14.0f %8.2f\n", "baseline: caf messages",
+              b.median, b.min, b.max, 1.0);
+  std::string json = "{\"events\":" + std::to_string(events)
+                     + ",\"baseline\":" + std::to_string(b.median)
+                     + ",\"cases\":[";
+  bool first = true;
+  for (size_t groups : {size_t{1}, size_t{1000}, size_t{100000}}) {
+    std::vector<double> xs;
+    for (int r = 0; r < runs; ++r)
+      xs.push_back(pipeline_rate(events, groups));
+    auto f = summarize(xs);
+    auto name = "pipeline, " + std::to_string(groups) + " groups";
+    std::printf("%-28s %14.0f %14.0f %14.0f %8.2f\n", name.c_str(), f.median,
+                f.min, f.max, f.median / b.median);
+    json += std::string{first ? "" : ","} + "{\"groups\":"
+            + std::to_string(groups) + ",\"median\":"
+            + std::to_string(f.median) + ",\"min\":" + std::to_string(f.min)
+            + ",\"max\":" + std::to_string(f.max) + "}";
+    first = false;
+  }
+  json += "]}";
+  if (!json_path.empty())
+    std::ofstream{json_path} << json << "\n";
+  return 0;
+}
