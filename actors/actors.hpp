@@ -2,13 +2,13 @@
 
 #include "actors/type_ids.hpp"
 
+#include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
 #include <caf/typed_response_promise.hpp>
-#include <caf/actor_system.hpp>
-#include <caf/send.hpp>
 
 #include <cstdint>
 #include <string>
@@ -20,94 +20,95 @@ namespace argus::actors {
 /// The GROUPING actor: one per (event manager, grouping value). Owns the
 /// group's active alerts, parent/child links and window timer.
 using grouping_actor = caf::typed_actor<
-  /// Applies one event in arrival order; `fresh` is true when the router
-  /// knows no active alert for the dedupKey.
-  caf::reacts_to<atom::apply, domain::event, bool>,
-  /// INTERNAL: the window timer fired; a stale token is ignored.
-  caf::reacts_to<atom::expire, uint64_t>,
-  /// The router retires this idle group.
-  caf::reacts_to<atom::stop>,
-  /// Answers once every earlier message was applied (shutdown, tests).
-  caf::replies_to<atom::drain>::with<atom::ok>>;
+    /// Applies one event in arrival order; `fresh` is true when the router
+    /// knows no active alert for the dedupKey.
+    caf::reacts_to<atom::apply, domain::event, bool>,
+    /// INTERNAL: the window timer fired; a stale token is ignored.
+    caf::reacts_to<atom::expire, uint64_t>,
+    /// The router retires this idle group.
+    caf::reacts_to<atom::stop>,
+    /// Answers once every earlier message was applied (shutdown, tests).
+    caf::replies_to<atom::drain>::with<atom::ok>>;
 
 /// The ROUTER actor: events of one event manager always pass the same
 /// router, which spawns grouping actors on demand and knows which group
 /// holds each active dedupKey.
 using router_actor = caf::typed_actor<
-  /// An accepted event from the front.
-  caf::reacts_to<atom::apply, domain::event>,
-  /// Group `key` of `manager` resolved these dedupKeys.
-  caf::reacts_to<atom::deactivate, std::string, std::string,
-                 std::vector<std::string>>,
-  /// Group `key` of `manager` re-activated a dedupKey it had resolved.
-  caf::reacts_to<atom::reactivate, std::string, std::string, std::string>,
-  /// A group could not take this trigger: route it afresh by value.
-  caf::reacts_to<atom::reroute, domain::event>,
-  /// Group `key` is idle after receiving `n` events.
-  caf::reacts_to<atom::idle, std::string, uint64_t>,
-  /// Rebuilds groups from persisted open work at start.
-  caf::replies_to<atom::restore, std::vector<domain::alert>>::with<atom::ok>,
-  /// Answers once every group applied all it was sent.
-  caf::replies_to<atom::drain>::with<atom::ok>,
-  /// Live grouping actors of this router.
-  caf::replies_to<atom::count>::with<uint64_t>>;
+    /// An accepted event from the front.
+    caf::reacts_to<atom::apply, domain::event>,
+    /// Group `key` of `manager` resolved these dedupKeys after receiving
+    /// `n` events.
+    caf::reacts_to<atom::deactivate, std::string, std::string,
+                   std::vector<std::string>, uint64_t>,
+    /// Group `key` of `manager` re-activated a dedupKey it had resolved.
+    caf::reacts_to<atom::reactivate, std::string, std::string, std::string>,
+    /// Group `key` does not hold this event's dedupKey: route it afresh.
+    caf::reacts_to<atom::reroute, std::string, domain::event>,
+    /// Group `key` is idle after receiving `n` events.
+    caf::reacts_to<atom::idle, std::string, uint64_t>,
+    /// Rebuilds groups from persisted open work at start.
+    caf::replies_to<atom::restore, std::vector<domain::alert>>::with<atom::ok>,
+    /// Answers once every group applied all it was sent.
+    caf::replies_to<atom::drain>::with<atom::ok>,
+    /// Live grouping actors of this router.
+    caf::replies_to<atom::count>::with<uint64_t>>;
 
 /// The REPOSITORY actor: writes alert changes behind in batched
 /// transactions and answers reads. Reads first flush what is pending, so a
 /// read sees every change the repository has received.
 using repository_actor = caf::typed_actor<
-  /// Alert changes from a grouping actor, in order.
-  caf::reacts_to<atom::write, std::vector<domain::alert_write>>,
-  /// INTERNAL: the flush timer fired.
-  caf::reacts_to<atom::tick, uint64_t>,
-  /// Writes everything pending now.
-  caf::replies_to<atom::flush>::with<atom::ok>,
-  /// Alerts matching a filter, newest first.
-  caf::replies_to<atom::list, domain::alert_filter>::with<
-    std::vector<domain::alert>>,
-  /// Alerts with a dedupKey (manager may be empty: all managers).
-  caf::replies_to<atom::get, std::string, std::string>::with<
-    std::vector<domain::alert>>,
-  /// Children of (manager, parent dedupKey).
-  caf::replies_to<atom::children, std::string, std::string>::with<
-    std::vector<domain::alert>>,
-  /// Alert counts {active, resolved}.
-  caf::replies_to<atom::count>::with<int64_t, int64_t>,
-  /// Persists a rule / a manager (create or replace).
-  caf::replies_to<atom::put, domain::grouping_rule>::with<atom::ok>,
-  caf::replies_to<atom::put, domain::event_manager>::with<atom::ok>,
-  /// Deletes a rule / a manager by id.
-  caf::replies_to<atom::erase, atom::rule, std::string>::with<atom::ok>,
-  caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
+    /// Alert changes from a grouping actor, in order.
+    caf::reacts_to<atom::write, std::vector<domain::alert_write>>,
+    /// INTERNAL: the flush timer fired.
+    caf::reacts_to<atom::tick, uint64_t>,
+    /// Writes everything pending now.
+    caf::replies_to<atom::flush>::with<atom::ok>,
+    /// Alerts matching a filter, newest first.
+    caf::replies_to<atom::list,
+                    domain::alert_filter>::with<std::vector<domain::alert>>,
+    /// Alerts with a dedupKey (manager may be empty: all managers).
+    caf::replies_to<atom::get, std::string,
+                    std::string>::with<std::vector<domain::alert>>,
+    /// Children of (manager, parent dedupKey).
+    caf::replies_to<atom::children, std::string,
+                    std::string>::with<std::vector<domain::alert>>,
+    /// Alert counts {active, resolved}.
+    caf::replies_to<atom::count>::with<int64_t, int64_t>,
+    /// Persists a rule / a manager (create or replace).
+    caf::replies_to<atom::put, domain::grouping_rule>::with<atom::ok>,
+    caf::replies_to<atom::put, domain::event_manager>::with<atom::ok>,
+    /// Deletes a rule / a manager by id.
+    caf::replies_to<atom::erase, atom::rule, std::string>::with<atom::ok>,
+    caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
 
 /// The NOTIFIER actor: takes parent opened/resolved notifications, logs
 /// them and keeps the most recent ones.
 using notifier_actor = caf::typed_actor<
-  /// A notification to deliver.
-  caf::reacts_to<atom::notify, domain::notification>,
-  /// The newest notifications, newest first, at most `limit`.
-  caf::replies_to<atom::list, uint64_t>::with<
-    std::vector<domain::notification>>>;
+    /// A notification to deliver.
+    caf::reacts_to<atom::notify, domain::notification>,
+    /// The newest notifications, newest first, at most `limit`.
+    caf::replies_to<atom::list,
+                    uint64_t>::with<std::vector<domain::notification>>>;
 
 /// The CATALOG actor: owns grouping rules and event managers, persists every
 /// change before it answers, and publishes an immutable snapshot that the
 /// HTTP front reads without a round trip.
 using catalog_actor = caf::typed_actor<
-  /// Creates a rule (the id is generated) and returns it as stored.
-  caf::replies_to<atom::create, domain::grouping_rule>::with<
-    domain::grouping_rule>,
-  /// Replaces an existing rule's fields; returns it as stored.
-  caf::replies_to<atom::update, domain::grouping_rule>::with<
-    domain::grouping_rule>,
-  /// Deletes a rule no manager uses.
-  caf::replies_to<atom::erase, atom::rule, std::string>::with<atom::ok>,
-  /// Creates a manager (id generated when empty); returns it as stored.
-  caf::replies_to<atom::create, domain::event_manager>::with<
-    domain::event_manager>,
-  /// Replaces an existing manager's fields; returns it as stored.
-  caf::replies_to<atom::update, domain::event_manager>::with<
-    domain::event_manager>,
-  /// Deletes a manager; its alerts stay readable.
-  caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
+    /// Creates a rule (the id is generated) and returns it as stored.
+    caf::replies_to<atom::create,
+                    domain::grouping_rule>::with<domain::grouping_rule>,
+    /// Replaces an existing rule's fields; returns it as stored.
+    caf::replies_to<atom::update,
+                    domain::grouping_rule>::with<domain::grouping_rule>,
+    /// Deletes a rule no manager uses.
+    caf::replies_to<atom::erase, atom::rule, std::string>::with<atom::ok>,
+    /// Creates a manager (id generated when empty); returns it as stored.
+    caf::replies_to<atom::create,
+                    domain::event_manager>::with<domain::event_manager>,
+    /// Replaces an existing manager's fields; returns it as stored.
+    caf::replies_to<atom::update,
+                    domain::event_manager>::with<domain::event_manager>,
+    /// Deletes a manager; its alerts stay readable.
+    caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
 
 } // namespace argus::actors

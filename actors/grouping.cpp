@@ -23,7 +23,8 @@ void carry_out(self_ptr self, const domain::event& e, router_actor& router,
   auto& st = self->state;
   auto& d = st.scratch;
   if (d.reroute) {
-    self->send(router, atom::reroute::value, e);
+    st.rerouted.insert(e.dedup_key);
+    self->send(router, atom::reroute::value, st.key, e);
     return;
   }
   if (d.ignored) {
@@ -38,7 +39,7 @@ void carry_out(self_ptr self, const domain::event& e, router_actor& router,
     self->send(notifier, atom::notify::value, n);
   if (!d.deactivated.empty())
     self->send(router, atom::deactivate::value, st.key,
-               st.group.event_manager_id, d.deactivated);
+               st.group.event_manager_id, d.deactivated, st.received);
   if (d.reactivated)
     self->send(router, atom::reactivate::value, st.key,
                st.group.event_manager_id, e.dedup_key);
@@ -64,28 +65,36 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
   if (!self->state.group.open_parent.empty())
     arm_window(self, self->state.group.window_ends_at, ctx->now());
   return {
-    [=](atom::apply, const domain::event& e, bool fresh) mutable {
-      auto& st = self->state;
-      ++st.received;
-      auto now = ctx->now();
-      domain::apply(st.group, e, fresh, now, st.scratch);
-      carry_out(self, e, router, repository, notifier, *ctx, now);
-      if (!st.scratch.reroute)
-        ctx->stats->events_applied.fetch_add(1, std::memory_order_relaxed);
-      report_if_idle(self, router);
-    },
-    [=](atom::expire, uint64_t token) mutable {
-      auto& st = self->state;
-      if (token != st.timer_token || st.group.open_parent.empty())
-        return; // stale: the window was re-armed or already closed
-      auto now = ctx->now();
-      // A timer may fire a hair before the wall clock agrees; wait it out.
-      if (!domain::close_window(st.group, now))
-        arm_window(self, st.group.window_ends_at, now);
-      report_if_idle(self, router);
-    },
-    [=](atom::stop) { self->quit(); },
-    [=](atom::drain) { return atom::ok::value; },
+      [=](atom::apply, const domain::event& e, bool fresh) mutable {
+        auto& st = self->state;
+        ++st.received;
+        if (!st.rerouted.empty() && st.rerouted.count(e.dedup_key) > 0) {
+          if (fresh || st.group.active.count(e.dedup_key) > 0) {
+            st.rerouted.erase(e.dedup_key); // routed here afresh: ours again
+          } else {
+            self->send(router, atom::reroute::value, st.key, e);
+            return;
+          }
+        }
+        auto now = ctx->now();
+        domain::apply(st.group, e, fresh, now, st.scratch);
+        carry_out(self, e, router, repository, notifier, *ctx, now);
+        if (!st.scratch.reroute)
+          ctx->stats->events_applied.fetch_add(1, std::memory_order_relaxed);
+        report_if_idle(self, router);
+      },
+      [=](atom::expire, uint64_t token) mutable {
+        auto& st = self->state;
+        if (token != st.timer_token || st.group.open_parent.empty())
+          return; // stale: the window was re-armed or already closed
+        auto now = ctx->now();
+        // A timer may fire a hair before the wall clock agrees; wait it out.
+        if (!domain::close_window(st.group, now))
+          arm_window(self, st.group.window_ends_at, now);
+        report_if_idle(self, router);
+      },
+      [=](atom::stop) { self->quit(); },
+      [=](atom::drain) { return atom::ok::value; },
   };
 }
 

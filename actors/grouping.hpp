@@ -6,6 +6,8 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <unordered_set>
+
 namespace argus::actors {
 
 struct grouping_state {
@@ -19,6 +21,10 @@ struct grouping_state {
   uint64_t received = 0;
   /// Identifies the armed window timer; older timers are stale.
   uint64_t timer_token = 0;
+  /// dedupKeys whose trigger this group sent back to the router. Later
+  /// events for them that still arrive here go back too, behind it, so
+  /// they keep their order.
+  std::unordered_set<std::string> rerouted;
   static inline const char* name = "grouping";
 };
 
@@ -27,7 +33,6 @@ struct grouping_state {
 grouping_actor::behavior_type
 grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
          domain::group_state initial, router_actor router,
-         repository_actor repository, notifier_actor notifier,
-         context_ptr ctx);
+         repository_actor repository, notifier_actor notifier, context_ptr ctx);
 
 } // namespace argus::actors

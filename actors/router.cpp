@@ -45,41 +45,43 @@ router_state::group_entry& group_for(self_ptr self, const router_env& env,
   if (it != groups.end())
     return it->second;
   auto handle = self->spawn(grouping, key, std::move(initial),
-                            caf::actor_cast<router_actor>(self),
-                            env.repository, env.notifier, env.ctx);
+                            caf::actor_cast<router_actor>(self), env.repository,
+                            env.notifier, env.ctx);
   self->monitor(handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   return groups.emplace(key, router_state::group_entry{handle, 0})
-    .first->second;
+      .first->second;
 }
 
 void forward(self_ptr self, router_state::group_entry& entry,
-             const domain::event& e, bool fresh) {
-  ++entry.sent;
+             router_state::index_entry& index, const domain::event& e,
+             bool fresh) {
+  index.last_forwarded = ++entry.sent;
   self->send(entry.handle, atom::apply::value, e, fresh);
 }
 
 /// Routes a trigger with no active alert by its grouping value.
-void route_fresh(self_ptr self, const router_env& env,
-                 const domain::event& e) {
-  auto key = group_key(e.event_manager_id, e.has_grouping_value,
-                       e.grouping_value);
+void route_fresh(self_ptr self, const router_env& env, const domain::event& e) {
+  auto key =
+      group_key(e.event_manager_id, e.has_grouping_value, e.grouping_value);
   domain::group_state initial;
   initial.event_manager_id = e.event_manager_id;
   initial.has_value = e.has_grouping_value;
   initial.grouping_value = e.grouping_value;
   auto& entry = group_for(self, env, key, std::move(initial));
-  self->state.active[dedup_index_key(e.event_manager_id, e.dedup_key)] = key;
-  forward(self, entry, e, true);
+  auto& index =
+      self->state.active[dedup_index_key(e.event_manager_id, e.dedup_key)];
+  index.group = key;
+  forward(self, entry, index, e, true);
 }
 
 void route(self_ptr self, const router_env& env, const domain::event& e) {
   auto& st = self->state;
   auto idx = st.active.find(dedup_index_key(e.event_manager_id, e.dedup_key));
   if (idx != st.active.end()) {
-    auto g = st.groups.find(idx->second);
+    auto g = st.groups.find(idx->second.group);
     if (g != st.groups.end()) {
-      forward(self, g->second, e, false);
+      forward(self, g->second, idx->second, e, false);
       return;
     }
     st.active.erase(idx); // its group is gone (crashed): start afresh
@@ -102,7 +104,7 @@ void restore(self_ptr self, const router_env& env,
   std::map<group_id, std::vector<domain::alert>> by_group;
   for (auto& a : alerts)
     by_group[{a.event_manager_id, a.has_grouping_value, a.grouping_value}]
-      .push_back(a);
+        .push_back(a);
   auto now = env.ctx->now();
   for (auto& [id, members] : by_group) {
     auto& [manager, has_value, value] = id;
@@ -111,7 +113,7 @@ void restore(self_ptr self, const router_env& env,
       continue;
     auto key = group_key(manager, has_value, value);
     for (auto& [dedup, a] : g.active)
-      self->state.active[dedup_index_key(manager, dedup)] = key;
+      self->state.active[dedup_index_key(manager, dedup)].group = key;
     group_for(self, env, key, std::move(g));
   }
 }
@@ -120,16 +122,15 @@ void restore(self_ptr self, const router_env& env,
 
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self,
-       repository_actor repository, notifier_actor notifier,
-       context_ptr ctx) {
+       repository_actor repository, notifier_actor notifier, context_ptr ctx) {
   router_env env{std::move(repository), std::move(notifier), ctx};
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& groups = self->state.groups;
     for (auto it = groups.begin(); it != groups.end(); ++it)
       if (it->second.handle.address() == dm.source) {
         if (dm.reason)
-          LOG_ERROR("grouping actor " << it->first << " failed: "
-                                      << to_string(dm.reason));
+          LOG_ERROR("grouping actor " << it->first
+                                      << " failed: " << to_string(dm.reason));
         groups.erase(it);
         ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
         return;
@@ -144,59 +145,68 @@ router(router_actor::stateful_pointer<router_state> self,
     self->quit(em.reason);
   });
   return {
-    [=](atom::apply, const domain::event& e) { route(self, env, e); },
-    [=](atom::deactivate, const std::string& key, const std::string& manager,
-        const std::vector<std::string>& dedup_keys) {
-      auto& active = self->state.active;
-      for (auto& dedup : dedup_keys) {
-        auto it = active.find(dedup_index_key(manager, dedup));
-        if (it != active.end() && it->second == key)
+      [=](atom::apply, const domain::event& e) { route(self, env, e); },
+      [=](atom::deactivate, const std::string& key, const std::string& manager,
+          const std::vector<std::string>& dedup_keys, uint64_t received) {
+        auto& active = self->state.active;
+        for (auto& dedup : dedup_keys) {
+          auto it = active.find(dedup_index_key(manager, dedup));
+          if (it != active.end() && it->second.group == key &&
+              it->second.last_forwarded <= received)
+            active.erase(it);
+        }
+      },
+      [=](atom::reactivate, const std::string& key, const std::string& manager,
+          const std::string& dedup) {
+        self->state.active[dedup_index_key(manager, dedup)].group = key;
+      },
+      [=](atom::reroute, const std::string& key, const domain::event& e) {
+        // The sender does not hold the key: never send it back there.
+        auto& active = self->state.active;
+        auto it = active.find(dedup_index_key(e.event_manager_id, e.dedup_key));
+        if (it != active.end() && it->second.group == key)
           active.erase(it);
-      }
-    },
-    [=](atom::reactivate, const std::string& key, const std::string& manager,
-        const std::string& dedup) {
-      self->state.active[dedup_index_key(manager, dedup)] = key;
-    },
-    [=](atom::reroute, const domain::event& e) { route(self, env, e); },
-    [=](atom::idle, const std::string& key, uint64_t received) {
-      auto& groups = self->state.groups;
-      auto it = groups.find(key);
-      if (it == groups.end() || it->second.sent != received)
-        return; // events are still in flight to it; it will report again
-      self->demonitor(it->second.handle.address());
-      self->send(it->second.handle, atom::stop::value);
-      groups.erase(it);
-      ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
-    },
-    [=](atom::restore, const std::vector<domain::alert>& alerts) {
-      restore(self, env, alerts);
-      return atom::ok::value;
-    },
-    [=](atom::drain) -> caf::typed_response_promise<atom::ok> {
-      auto rp = self->make_response_promise<atom::ok>();
-      auto pending = std::make_shared<size_t>(self->state.groups.size());
-      if (*pending == 0) {
-        rp.deliver(atom::ok::value);
+        route(self, env, e);
+      },
+      [=](atom::idle, const std::string& key, uint64_t received) {
+        auto& groups = self->state.groups;
+        auto it = groups.find(key);
+        if (it == groups.end() || it->second.sent != received)
+          return; // events are still in flight to it; it will report again
+        self->demonitor(it->second.handle.address());
+        self->send(it->second.handle, atom::stop::value);
+        groups.erase(it);
+        ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
+      },
+      [=](atom::restore, const std::vector<domain::alert>& alerts) {
+        restore(self, env, alerts);
+        return atom::ok::value;
+      },
+      [=](atom::drain) -> caf::typed_response_promise<atom::ok> {
+        auto rp = self->make_response_promise<atom::ok>();
+        auto pending = std::make_shared<size_t>(self->state.groups.size());
+        if (*pending == 0) {
+          rp.deliver(atom::ok::value);
+          return rp;
+        }
+        for (auto& [key, entry] : self->state.groups)
+          self->request(entry.handle, std::chrono::seconds{30},
+                        atom::drain::value)
+              .then(
+                  [=](atom::ok) mutable {
+                    if (--*pending == 0)
+                      rp.deliver(atom::ok::value);
+                  },
+                  [=](caf::error&) mutable {
+                    // A group that died has nothing left to drain.
+                    if (--*pending == 0)
+                      rp.deliver(atom::ok::value);
+                  });
         return rp;
-      }
-      for (auto& [key, entry] : self->state.groups)
-        self->request(entry.handle, std::chrono::seconds{30},
-                      atom::drain::value)
-          .then([=](atom::ok) mutable {
-            if (--*pending == 0)
-              rp.deliver(atom::ok::value);
-          },
-          [=](caf::error&) mutable {
-            // A group that died has nothing left to drain.
-            if (--*pending == 0)
-              rp.deliver(atom::ok::value);
-          });
-      return rp;
-    },
-    [=](atom::count) {
-      return static_cast<uint64_t>(self->state.groups.size());
-    },
+      },
+      [=](atom::count) {
+        return static_cast<uint64_t>(self->state.groups.size());
+      },
   };
 }
 

@@ -18,8 +18,15 @@ struct router_state {
   };
   /// Live grouping actors by group key.
   std::unordered_map<std::string, group_entry> groups;
-  /// The group key holding each active (manager, dedupKey).
-  std::unordered_map<std::string, std::string> active;
+  struct index_entry {
+    std::string group;
+    /// The group's `sent` count when the router last forwarded an event for
+    /// this dedupKey. A group's "resolved" report that predates it must not
+    /// drop the entry: later events for the key are still on their way.
+    uint64_t last_forwarded = 0;
+  };
+  /// Which group holds each active (manager, dedupKey).
+  std::unordered_map<std::string, index_entry> active;
   static inline const char* name = "router";
 };
 

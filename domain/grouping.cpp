@@ -1,5 +1,7 @@
 #include "domain/grouping.hpp"
 
+#include <algorithm>
+
 namespace argus::domain {
 
 std::string_view to_string(notification_kind x) {
@@ -19,9 +21,9 @@ void decision::clear() {
 }
 
 bool belongs_to(const group_state& g, const event& e) {
-  return g.event_manager_id == e.event_manager_id
-         && g.has_value == e.has_grouping_value
-         && (!g.has_value || g.grouping_value == e.grouping_value);
+  return g.event_manager_id == e.event_manager_id &&
+         g.has_value == e.has_grouping_value &&
+         (!g.has_value || g.grouping_value == e.grouping_value);
 }
 
 namespace {
@@ -85,10 +87,9 @@ void retrigger(alert& a, const event& e, time_point now, decision& out) {
 void open_or_join(group_state& g, const event& e, time_point now,
                   decision& out) {
   auto a = new_alert(e, now);
-  auto parent = g.has_value && !g.open_parent.empty()
-                    && now < g.window_ends_at
-                  ? g.active.find(g.open_parent)
-                  : g.active.end();
+  auto parent = g.has_value && !g.open_parent.empty() && now < g.window_ends_at
+                    ? g.active.find(g.open_parent)
+                    : g.active.end();
   if (parent != g.active.end()) {
     a.type = alert_type::child;
     a.parent_dedup_key = parent->first;
@@ -178,7 +179,9 @@ bool close_window(group_state& g, time_point now) {
   return true;
 }
 
-bool is_idle(const group_state& g) { return g.active.empty(); }
+bool is_idle(const group_state& g) {
+  return g.active.empty();
+}
 
 group_state restore_group(std::string event_manager_id, bool has_value,
                           std::string grouping_value,
@@ -193,18 +196,41 @@ group_state restore_group(std::string event_manager_id, bool has_value,
       if (a.is_parent())
         g.links[a.dedup_key];
     }
+  // The store links a parent to the children of all its lives; only those
+  // of its current life count. Active children are all of this life. Of the
+  // resolved ones, this life's resolved after every child of an earlier life
+  // (a parent resolves only after its children), so they are the most
+  // recently updated, and child_count says how many there are.
+  std::unordered_map<std::string, std::vector<const alert*>> resolved;
   for (auto& a : alerts) {
     if (a.is_parent() || !g.active.count(a.parent_dedup_key))
       continue;
+    if (!a.is_active()) {
+      resolved[a.parent_dedup_key].push_back(&a);
+      continue;
+    }
     auto& links = g.links[a.parent_dedup_key];
     links.children.insert(a.dedup_key);
-    if (a.is_active())
-      ++links.active_children;
+    ++links.active_children;
+  }
+  for (auto& [parent_key, children] : resolved) {
+    auto& links = g.links[parent_key];
+    auto wanted = g.active.at(parent_key).child_count - links.active_children;
+    std::sort(children.begin(), children.end(),
+              [](const alert* x, const alert* y) {
+                return x->updated_at > y->updated_at;
+              });
+    for (auto* child : children) {
+      if (wanted <= 0)
+        break;
+      if (links.children.insert(child->dedup_key).second)
+        --wanted;
+    }
   }
   if (g.has_value)
     for (auto& [key, a] : g.active)
-      if (a.is_parent() && a.window_ends_at > now
-          && a.window_ends_at > g.window_ends_at) {
+      if (a.is_parent() && a.window_ends_at > now &&
+          a.window_ends_at > g.window_ends_at) {
         g.open_parent = key;
         g.window_ends_at = a.window_ends_at;
       }

@@ -12,7 +12,7 @@ using nlohmann::json;
 namespace {
 
 constexpr std::array<std::string_view, 6> standard_event_fields = {
-  "event_manager_id", "summary", "severity", "action", "class", "dedupKey",
+    "event_manager_id", "summary", "severity", "action", "class", "dedupKey",
 };
 
 caf::error bad_type(const std::string& field, const char* expected) {
@@ -47,8 +47,8 @@ caf::error require_string(const json& j, const std::string& field,
                       "field '" + field + "' must not be empty");
   if (out.size() > max_bytes)
     return make_error(ec::validation_failed,
-                      "field '" + field + "' is longer than "
-                        + std::to_string(max_bytes) + " bytes");
+                      "field '" + field + "' is longer than " +
+                          std::to_string(max_bytes) + " bytes");
   return {};
 }
 
@@ -81,16 +81,16 @@ caf::error read_window(const json& j, domain::grouping_rule& rule,
     return {};
   }
   auto& value = has_minutes ? *minutes : *seconds;
-  const char* name = has_minutes ? "time_window_minutes"
-                                 : "time_window_seconds";
+  const char* name =
+      has_minutes ? "time_window_minutes" : "time_window_seconds";
   if (!value.is_number_integer())
     return bad_type(name, "a positive integer");
   auto n = value.get<int64_t>();
   int64_t limit = has_minutes ? 366 * 24 * 60 : 366 * 24 * 3600;
   if (n <= 0 || n > limit)
     return make_error(ec::validation_failed,
-                      std::string{"field '"} + name
-                        + "' must be a positive integer of at most one year");
+                      std::string{"field '"} + name +
+                          "' must be a positive integer of at most one year");
   rule.time_window_seconds = has_minutes ? n * 60 : n;
   return {};
 }
@@ -105,11 +105,16 @@ caf::expected<json> parse_body(const std::string& body) {
     // nlohmann reports bad UTF-8 as a parse error; say so plainly.
     if (what.find("UTF-8") != std::string::npos)
       return make_error(ec::bad_request,
-                        "request body is not valid UTF-8 at byte "
-                          + std::to_string(e.byte));
+                        "request body is not valid UTF-8 at byte " +
+                            std::to_string(e.byte));
     return make_error(ec::bad_request, "request body is not valid JSON "
-                                       "(error at byte "
-                                         + std::to_string(e.byte) + ")");
+                                       "(error at byte " +
+                                           std::to_string(e.byte) + ")");
+  } catch (const json::exception& e) {
+    // e.g. a number beyond the range of a double
+    return make_error(ec::bad_request,
+                      std::string{"request body is not valid JSON: "} +
+                          e.what());
   }
 }
 
@@ -128,8 +133,8 @@ caf::expected<domain::event> parse_event(const json& j) {
     return make_error(ec::validation_failed,
                       "field 'action' must be 'trigger' or 'resolve'");
   e.act = *act;
-  if (auto err = require_string(j, "dedupKey", e.dedup_key,
-                                domain::max_key_bytes))
+  if (auto err =
+          require_string(j, "dedupKey", e.dedup_key, domain::max_key_bytes))
     return err;
   bool trigger = e.act == domain::action::trigger;
   bool present = false;
@@ -210,15 +215,14 @@ parse_manager(const json& j, const domain::event_manager* base) {
     if (auto err = read_string(j, "id", m.id, present))
       return err;
     if (present && m.id.empty())
-      return make_error(ec::validation_failed,
-                        "field 'id' must not be empty");
+      return make_error(ec::validation_failed, "field 'id' must not be empty");
   }
   if (auto err = read_string(j, "name", m.name, present))
     return err;
   if (auto err = read_string(j, "description", m.description, present))
     return err;
-  if (auto err = read_string(j, "grouping_rule_id", m.grouping_rule_id,
-                             present))
+  if (auto err =
+          read_string(j, "grouping_rule_id", m.grouping_rule_id, present))
     return err;
   if (auto nc = j.find("notification_config");
       nc != j.end() && !nc->is_null()) {
@@ -239,63 +243,63 @@ parse_manager(const json& j, const domain::event_manager* base) {
 
 json to_json(const domain::alert& a) {
   return json{
-    {"id", a.id},
-    {"dedupKey", a.dedup_key},
-    {"event_manager_id", a.event_manager_id},
-    {"summary", a.summary},
-    {"severity", domain::to_string(a.sev)},
-    {"class", a.class_name},
-    {"type", domain::to_string(a.type)},
-    {"status", domain::to_string(a.status)},
-    {"grouping_value",
-     a.has_grouping_value ? json(a.grouping_value) : json(nullptr)},
-    {"parent_dedupKey",
-     a.parent_dedup_key.empty() ? json(nullptr) : json(a.parent_dedup_key)},
-    {"child_count", a.child_count},
-    {"resolve_requested", a.resolve_requested},
-    {"event_count", a.event_count},
-    {"created_at", time_or_null(a.created_at)},
-    {"updated_at", time_or_null(a.updated_at)},
-    {"resolved_at", time_or_null(a.resolved_at)},
-    {"details", details_of(a.details)},
+      {"id", a.id},
+      {"dedupKey", a.dedup_key},
+      {"event_manager_id", a.event_manager_id},
+      {"summary", a.summary},
+      {"severity", domain::to_string(a.sev)},
+      {"class", a.class_name},
+      {"type", domain::to_string(a.type)},
+      {"status", domain::to_string(a.status)},
+      {"grouping_value",
+       a.has_grouping_value ? json(a.grouping_value) : json(nullptr)},
+      {"parent_dedupKey",
+       a.parent_dedup_key.empty() ? json(nullptr) : json(a.parent_dedup_key)},
+      {"child_count", a.child_count},
+      {"resolve_requested", a.resolve_requested},
+      {"event_count", a.event_count},
+      {"created_at", time_or_null(a.created_at)},
+      {"updated_at", time_or_null(a.updated_at)},
+      {"resolved_at", time_or_null(a.resolved_at)},
+      {"details", details_of(a.details)},
   };
 }
 
 json to_json(const domain::grouping_rule& r) {
   json minutes = r.time_window_seconds % 60 == 0
-                   ? json(r.time_window_seconds / 60)
-                   : json(static_cast<double>(r.time_window_seconds) / 60.0);
+                     ? json(r.time_window_seconds / 60)
+                     : json(static_cast<double>(r.time_window_seconds) / 60.0);
   return json{
-    {"id", r.id},
-    {"name", r.name},
-    {"grouping_key", r.grouping_key},
-    {"time_window_minutes", minutes},
-    {"time_window_seconds", r.time_window_seconds},
-    {"created_at", time_or_null(r.created_at)},
-    {"updated_at", time_or_null(r.updated_at)},
+      {"id", r.id},
+      {"name", r.name},
+      {"grouping_key", r.grouping_key},
+      {"time_window_minutes", minutes},
+      {"time_window_seconds", r.time_window_seconds},
+      {"created_at", time_or_null(r.created_at)},
+      {"updated_at", time_or_null(r.updated_at)},
   };
 }
 
 json to_json(const domain::event_manager& m) {
   return json{
-    {"id", m.id},
-    {"name", m.name},
-    {"description", m.description},
-    {"grouping_rule_id", m.grouping_rule_id},
-    {"notification_config",
-     {{"webhook_url",
-       m.webhook_url.empty() ? json(nullptr) : json(m.webhook_url)}}},
-    {"created_at", time_or_null(m.created_at)},
-    {"updated_at", time_or_null(m.updated_at)},
+      {"id", m.id},
+      {"name", m.name},
+      {"description", m.description},
+      {"grouping_rule_id", m.grouping_rule_id},
+      {"notification_config",
+       {{"webhook_url",
+         m.webhook_url.empty() ? json(nullptr) : json(m.webhook_url)}}},
+      {"created_at", time_or_null(m.created_at)},
+      {"updated_at", time_or_null(m.updated_at)},
   };
 }
 
 json to_json(const domain::notification& n) {
   return json{
-    {"seq", n.seq},
-    {"kind", domain::to_string(n.kind)},
-    {"at", time_or_null(n.at)},
-    {"alert", to_json(n.parent)},
+      {"seq", n.seq},
+      {"kind", domain::to_string(n.kind)},
+      {"at", time_or_null(n.at)},
+      {"alert", to_json(n.parent)},
   };
 }
 

@@ -3,7 +3,9 @@
 #include "actors/node.hpp"
 #include "config/settings.hpp"
 
+#include <caf/expected.hpp>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 
@@ -16,6 +18,11 @@ struct route_env {
   const config::settings& settings;
   std::chrono::steady_clock::time_point started;
 };
+
+/// The request's JSON body. httplib enforces max_body_bytes only for bodies
+/// with a Content-Length, so chunked ones are checked here.
+caf::expected<nlohmann::json> read_body(const route_env& env,
+                                        const httplib::Request& req);
 
 void add_event_routes(httplib::Server& svr, route_env& env);
 void add_catalog_routes(httplib::Server& svr, route_env& env);

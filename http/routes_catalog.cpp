@@ -28,28 +28,28 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
                 std::string{noun} + " '" + id + "' not found");
   };
   auto item_path = path + "/([^/]+)";
-  svr.Get(path, [&env, collection](const httplib::Request&,
-                                   httplib::Response& res) {
-    auto snapshot = env.node.catalog_snapshot().get();
-    auto out = json::array();
-    for (auto& [id, item] : collection(*snapshot))
-      out.push_back(to_json(item));
-    reply_data(res, 200, out);
-  });
-  svr.Post(path, [&env, parse](const httplib::Request& req,
-                               httplib::Response& res) {
-    auto body = parse_body(req.body);
-    if (!body)
-      return reply_error(res, body.error());
-    auto item = parse(*body, nullptr);
-    if (!item)
-      return reply_error(res, item.error());
-    auto created = ask<Entity>(env.node.system(), env.node.catalog(),
-                               atom::create::value, std::move(*item));
-    if (!created)
-      return reply_error(res, created.error());
-    reply_data(res, 201, to_json(*created));
-  });
+  svr.Get(path,
+          [&env, collection](const httplib::Request&, httplib::Response& res) {
+            auto snapshot = env.node.catalog_snapshot().get();
+            auto out = json::array();
+            for (auto& [id, item] : collection(*snapshot))
+              out.push_back(to_json(item));
+            reply_data(res, 200, out);
+          });
+  svr.Post(path,
+           [&env, parse](const httplib::Request& req, httplib::Response& res) {
+             auto body = read_body(env, req);
+             if (!body)
+               return reply_error(res, body.error());
+             auto item = parse(*body, nullptr);
+             if (!item)
+               return reply_error(res, item.error());
+             auto created = ask<Entity>(env.node.system(), env.node.catalog(),
+                                        atom::create::value, std::move(*item));
+             if (!created)
+               return reply_error(res, created.error());
+             reply_data(res, 201, to_json(*created));
+           });
   svr.Get(item_path, [find, not_found](const httplib::Request& req,
                                        httplib::Response& res) {
     auto id = req.matches[1].str();
@@ -57,13 +57,13 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
       return reply_data(res, 200, to_json(*item));
     not_found(res, id);
   });
-  svr.Put(item_path, [&env, find, not_found, parse](
-                       const httplib::Request& req, httplib::Response& res) {
+  svr.Put(item_path, [&env, find, not_found, parse](const httplib::Request& req,
+                                                    httplib::Response& res) {
     auto id = req.matches[1].str();
     auto current = find(id);
     if (!current)
       return not_found(res, id);
-    auto body = parse_body(req.body);
+    auto body = read_body(env, req);
     if (!body)
       return reply_error(res, body.error());
     auto item = parse(*body, &*current);
@@ -78,9 +78,9 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
   });
   svr.Delete(item_path, [&env, erase_tag](const httplib::Request& req,
                                           httplib::Response& res) {
-    auto done = ask<atom::ok>(env.node.system(), env.node.catalog(),
-                              atom::erase::value, erase_tag,
-                              req.matches[1].str());
+    auto done =
+        ask<atom::ok>(env.node.system(), env.node.catalog(), atom::erase::value,
+                      erase_tag, req.matches[1].str());
     if (!done)
       return reply_error(res, done.error());
     res.status = 204;
@@ -91,13 +91,13 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
 
 void add_catalog_routes(httplib::Server& svr, route_env& env) {
   add_crud<domain::grouping_rule>(
-    svr, env, "/v1/grouping-rules", "grouping rule",
-    [](const domain::catalog& c) -> auto& { return c.rules; }, parse_rule,
-    atom::rule::value);
+      svr, env, "/v1/grouping-rules", "grouping rule",
+      [](const domain::catalog& c) -> auto& { return c.rules; }, parse_rule,
+      atom::rule::value);
   add_crud<domain::event_manager>(
-    svr, env, "/v1/event-managers", "event manager",
-    [](const domain::catalog& c) -> auto& { return c.managers; },
-    parse_manager, atom::manager::value);
+      svr, env, "/v1/event-managers", "event manager",
+      [](const domain::catalog& c) -> auto& { return c.managers; },
+      parse_manager, atom::manager::value);
 }
 
 } // namespace argus::http

@@ -20,16 +20,16 @@ caf::error ingest(route_env& env, const domain::catalog& catalog,
     return std::move(e.error());
   auto manager = catalog.managers.find(e->event_manager_id);
   if (manager == catalog.managers.end())
-    return make_error(ec::not_found, "event manager '" + e->event_manager_id
-                                       + "' not found");
+    return make_error(ec::not_found,
+                      "event manager '" + e->event_manager_id + "' not found");
   if (auto rule = catalog.rule_of(e->event_manager_id)) {
-    e->has_grouping_value = grouping_value_of(j, rule->grouping_key,
-                                              e->grouping_value);
+    e->has_grouping_value =
+        grouping_value_of(j, rule->grouping_key, e->grouping_value);
     e->window = rule->window();
   }
   e->received_at = domain::time_point{std::chrono::system_clock::now()};
-  caf::anon_send(env.node.router_for(e->event_manager_id),
-                 atom::apply::value, std::move(*e));
+  caf::anon_send(env.node.router_for(e->event_manager_id), atom::apply::value,
+                 std::move(*e));
   return {};
 }
 
@@ -44,8 +44,8 @@ bool overloaded(route_env& env, size_t incoming, httplib::Response& res) {
     return false;
   res.set_header("Retry-After", "1");
   reply_error(res, ec::unavailable,
-              "ingestion is behind (" + std::to_string(pending)
-                + " events pending); retry later");
+              "ingestion is behind (" + std::to_string(pending) +
+                  " events pending); retry later");
   return true;
 }
 
@@ -55,7 +55,7 @@ void post_event(route_env& env, const httplib::Request& req,
   stats.events_received.fetch_add(1, std::memory_order_relaxed);
   if (overloaded(env, 1, res))
     return;
-  auto body = parse_body(req.body);
+  auto body = read_body(env, req);
   caf::error err;
   if (!body)
     err = std::move(body.error());
@@ -77,7 +77,7 @@ void post_event(route_env& env, const httplib::Request& req,
 void post_batch(route_env& env, const httplib::Request& req,
                 httplib::Response& res) {
   auto& stats = env.node.stats();
-  auto body = parse_body(req.body);
+  auto body = read_body(env, req);
   if (!body)
     return reply_error(res, body.error());
   if (!body->is_array())
@@ -86,8 +86,8 @@ void post_batch(route_env& env, const httplib::Request& req,
   auto limit = env.settings.server.max_batch_events;
   if (body->size() > limit)
     return reply_error(res, ec::payload_too_large,
-                       "batch has " + std::to_string(body->size())
-                         + " events; the limit is " + std::to_string(limit));
+                       "batch has " + std::to_string(body->size()) +
+                           " events; the limit is " + std::to_string(limit));
   stats.events_received.fetch_add(body->size(), std::memory_order_relaxed);
   if (overloaded(env, body->size(), res))
     return;
@@ -98,8 +98,8 @@ void post_batch(route_env& env, const httplib::Request& req,
     if (auto err = ingest(env, *catalog, (*body)[i])) {
       auto mapped = http_error_of(code_of(err));
       rejected.push_back(
-        {{"index", i},
-         {"error", {{"code", mapped.code}, {"message", message_of(err)}}}});
+          {{"index", i},
+           {"error", {{"code", mapped.code}, {"message", message_of(err)}}}});
     } else {
       ++accepted;
     }

@@ -1,0 +1,483 @@
+// The alert lifecycle through the actors: router -> grouping actors ->
+// repository and notifier, on the deterministic scheduler with a manual
+// clock. Every check reads back through the repository or the notifier.
+
+#include "fixture.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+using argus::atom::drain;
+using argus::atom::ok;
+using argus::atom::restore;
+using argus::domain::alert_status;
+using argus::domain::alert_type;
+using argus::domain::no_time;
+using argus::domain::notification_kind;
+using fixture = argus::test::actor_fixture;
+using argus::test::keys_of;
+
+std::set<std::string> key_set(const std::vector<argus::domain::alert>& xs) {
+  auto keys = keys_of(xs);
+  return {keys.begin(), keys.end()};
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "two triggers of one value form a parent and a child",
+                 "[actors]") {
+  auto t0 = now();
+  apply(trigger("p"));
+  advance(1min);
+  apply(trigger("c"));
+  auto p = alert_of("p");
+  CHECK(p.id == argus::domain::alert_id_for("m1", "p"));
+  CHECK(p.type == alert_type::parent);
+  CHECK(p.status == alert_status::active);
+  CHECK(p.child_count == 1);
+  CHECK(p.event_count == 1);
+  CHECK(p.created_at == t0);
+  CHECK(p.updated_at == t0 + 1min);
+  CHECK(p.window_ends_at == t0 + 10min);
+  auto c = alert_of("c");
+  CHECK(c.type == alert_type::child);
+  CHECK(c.parent_dedup_key == "p");
+  CHECK(c.status == alert_status::active);
+  CHECK(c.created_at == t0 + 1min);
+  CHECK(keys_of(children_of("p")) == std::vector<std::string>{"c"});
+  CHECK(keys_of(list()) == std::vector<std::string>{"c", "p"}); // newest first
+  auto ns = notifications();
+  REQUIRE(ns.size() == 1);
+  CHECK(ns[0].kind == notification_kind::parent_opened);
+  CHECK(ns[0].parent.dedup_key == "p");
+  CHECK(ns[0].seq == 1);
+  CHECK(ns[0].at == t0);
+  CHECK(groups() == 1);
+  CHECK(ctx->stats->events_applied == 2);
+  CHECK(ctx->stats->groups_live == 1);
+  CHECK(counts() == std::pair<int64_t, int64_t>{2, 0});
+}
+
+TEST_CASE_METHOD(fixture, "values and tenants never group together",
+                 "[actors]") {
+  apply(trigger("a", "db", "m1"));
+  apply(trigger("b", "db", "m2"));
+  apply(trigger("c", "web", "m1"));
+  apply(trigger_without_value("d", "m1"));
+  apply(trigger_without_value("e", "m1"));
+  for (auto& [key, manager] : std::vector<std::pair<std::string, std::string>>{
+           {"a", "m1"}, {"b", "m2"}, {"c", "m1"}, {"d", "m1"}, {"e", "m1"}}) {
+    INFO(manager << "/" << key);
+    auto x = alert_of(key, manager);
+    CHECK(x.type == alert_type::parent);
+    CHECK(x.child_count == 0);
+  }
+  CHECK(alert_of("d").window_ends_at == no_time);
+  CHECK(notifications().size() == 5);
+  // m1/db, m2/db, m1/web and m1 without a value.
+  CHECK(groups() == 4);
+}
+
+TEST_CASE_METHOD(fixture, "events of one group are applied in arrival order",
+                 "[actors]") {
+  // All sent before anything runs: the router sees the resolve and the
+  // re-trigger of "b" before the group told it "b" was resolved.
+  send(trigger("a"));
+  send(trigger("b"));
+  send(trigger("c"));
+  send(resolve("b"));
+  send(trigger("b"));
+  send(resolve("c"));
+  sched->run();
+  auto a = alert_of("a");
+  CHECK(a.child_count == 2);
+  CHECK(a.status == alert_status::active);
+  auto b = alert_of("b");
+  CHECK(b.status == alert_status::active);
+  CHECK(b.type == alert_type::child);
+  CHECK(b.parent_dedup_key == "a");
+  CHECK(b.event_count == 3);
+  CHECK(b.resolved_at == no_time);
+  auto c = alert_of("c");
+  CHECK(c.status == alert_status::resolved);
+  CHECK(c.event_count == 2);
+  CHECK(key_set(children_of("a")) == std::set<std::string>{"b", "c"});
+  CHECK(ctx->stats->events_applied == 6);
+  CHECK(groups() == 1);
+  // The router's index followed: resolving "b" now reaches its group.
+  apply(resolve("b"));
+  CHECK(alert_of("b").status == alert_status::resolved);
+  CHECK(counts() == std::pair<int64_t, int64_t>{1, 2});
+}
+
+TEST_CASE_METHOD(fixture, "the window timer closes the group", "[actors]") {
+  auto t0 = now();
+  apply(trigger("p"));
+  advance(9min);
+  apply(trigger("c1"));
+  CHECK(alert_of("c1").type == alert_type::child);
+  advance(1min); // the window ends at t0 + 10min: the timer fires
+  apply(trigger("q"));
+  auto q = alert_of("q");
+  CHECK(q.type == alert_type::parent);
+  CHECK(q.parent_dedup_key.empty());
+  CHECK(q.window_ends_at == t0 + 20min);
+  CHECK(alert_of("p").child_count == 1);
+  auto ns = notifications();
+  REQUIRE(ns.size() == 2);
+  CHECK(ns[0].parent.dedup_key == "q");
+  CHECK(ns[0].kind == notification_kind::parent_opened);
+  // "p" is still active, so both parents share the live group.
+  CHECK(groups() == 1);
+  // The new window takes the next trigger.
+  advance(1min);
+  apply(trigger("c2"));
+  CHECK(alert_of("c2").parent_dedup_key == "q");
+}
+
+TEST_CASE_METHOD(fixture, "a timer firing before the clock agrees is re-armed",
+                 "[actors]") {
+  apply(trigger("p"));
+  // The scheduler's timer fires, but Argus' clock is a minute behind.
+  advance_clock(9min);
+  sched->advance_time(10min);
+  sched->run();
+  apply(trigger("c1"));
+  CHECK(alert_of("c1").type == alert_type::child);
+  CHECK(alert_of("c1").parent_dedup_key == "p");
+  // The re-armed timer closes the window once both agree.
+  REQUIRE(sched->has_pending_timeout());
+  advance(1min);
+  apply(trigger("q"));
+  CHECK(alert_of("q").type == alert_type::parent);
+}
+
+TEST_CASE_METHOD(fixture, "a parent resolve waits for its children",
+                 "[actors]") {
+  apply(trigger("p"));
+  advance(1min);
+  apply(trigger("c1"));
+  apply(trigger("c2"));
+  advance(1min);
+  apply(resolve("p"));
+  auto p = alert_of("p");
+  CHECK(p.status == alert_status::active);
+  CHECK(p.resolve_requested);
+  CHECK(p.event_count == 2);
+  CHECK(p.resolved_at == no_time);
+  CHECK(notifications().size() == 1);
+
+  apply(resolve("c1"));
+  CHECK(alert_of("c1").status == alert_status::resolved);
+  CHECK(alert_of("p").status == alert_status::active);
+  CHECK(notifications().size() == 1);
+
+  advance(1min);
+  apply(resolve("c2"));
+  auto c2 = alert_of("c2");
+  CHECK(c2.status == alert_status::resolved);
+  CHECK(c2.resolved_at == now());
+  p = alert_of("p");
+  CHECK(p.status == alert_status::resolved);
+  CHECK_FALSE(p.resolve_requested);
+  CHECK(p.resolved_at == now());
+  CHECK(p.child_count == 2);
+  CHECK(p.event_count == 2);
+  auto ns = notifications();
+  REQUIRE(ns.size() == 2);
+  CHECK(ns[0].kind == notification_kind::parent_resolved);
+  CHECK(ns[0].parent.dedup_key == "p");
+  CHECK(ns[0].seq == 2);
+  CHECK(ns[1].kind == notification_kind::parent_opened);
+  CHECK(ns[1].seq == 1);
+  CHECK(counts() == std::pair<int64_t, int64_t>{0, 3});
+  // Everything resolved: the group is gone even though the window was open.
+  CHECK(groups() == 0);
+  CHECK(ctx->stats->groups_live == 0);
+
+  SECTION("a resolved parent closes its group inside the window") {
+    apply(trigger("c3"));
+    auto c3 = alert_of("c3");
+    CHECK(c3.type == alert_type::parent);
+    CHECK(notifications().size() == 3);
+    CHECK(groups() == 1);
+  }
+}
+
+TEST_CASE_METHOD(fixture, "a child resolves alone", "[actors]") {
+  apply(trigger("p"));
+  apply(trigger("c"));
+  apply(resolve("c"));
+  CHECK(alert_of("c").status == alert_status::resolved);
+  CHECK(alert_of("c").event_count == 2);
+  CHECK(alert_of("p").status == alert_status::active);
+  CHECK(alert_of("p").child_count == 1);
+  CHECK(notifications().size() == 1);
+  CHECK(groups() == 1);
+  CHECK(counts() == std::pair<int64_t, int64_t>{1, 1});
+}
+
+TEST_CASE_METHOD(fixture, "a resolve for an unknown key is ignored",
+                 "[actors]") {
+  apply(resolve("ghost"));
+  CHECK(list().empty());
+  CHECK(notifications().empty());
+  CHECK(groups() == 0);
+  CHECK(ctx->stats->events_ignored == 1);
+
+  SECTION("also once the key was resolved") {
+    apply(trigger("p"));
+    apply(resolve("p"));
+    apply(resolve("p"));
+    CHECK(ctx->stats->events_ignored == 2);
+    auto p = alert_of("p");
+    CHECK(p.status == alert_status::resolved);
+    CHECK(p.event_count == 2);
+    CHECK(notifications().size() == 2);
+    CHECK(groups() == 0);
+  }
+  SECTION("also for another manager's key") {
+    apply(trigger("p", "db", "m1"));
+    apply(resolve("p", "m2"));
+    CHECK(ctx->stats->events_ignored == 2);
+    CHECK(alert_of("p", "m1").status == alert_status::active);
+    CHECK(alert_of("p", "m1").event_count == 1);
+  }
+}
+
+TEST_CASE_METHOD(fixture, "idle groups are stopped", "[actors]") {
+  apply(trigger("p"));
+  apply(trigger_without_value("x"));
+  CHECK(groups() == 2);
+  advance(10min); // the window closes; "p" is still active
+  CHECK(groups() == 2);
+  apply(resolve("x"));
+  CHECK(groups() == 1);
+  apply(resolve("p"));
+  CHECK(groups() == 0);
+  CHECK(ctx->stats->groups_live == 0);
+  CHECK(counts() == std::pair<int64_t, int64_t>{0, 2});
+  // A stopped group's timer firing later harms nothing.
+  advance(1h);
+  apply(trigger("p"));
+  CHECK(groups() == 1);
+  CHECK(alert_of("p").status == alert_status::active);
+}
+
+TEST_CASE_METHOD(fixture, "a re-triggered resolved key is reactivated",
+                 "[actors]") {
+  auto t0 = now();
+  apply(trigger("p"));
+  apply(resolve("p"));
+  auto before = alert_of("p");
+  REQUIRE(before.status == alert_status::resolved);
+  REQUIRE(groups() == 0);
+  advance(1min);
+  apply(trigger("p"));
+  auto after = alert_of("p");
+  CHECK(after.id == before.id);
+  CHECK(after.status == alert_status::active);
+  CHECK(after.resolved_at == no_time);
+  CHECK(after.event_count == 3);
+  CHECK(after.created_at == t0);
+  CHECK(after.updated_at == t0 + 1min);
+  CHECK(after.window_ends_at == t0 + 11min);
+  CHECK(list().size() == 1);
+  auto ns = notifications();
+  REQUIRE(ns.size() == 3);
+  CHECK(ns[0].kind == notification_kind::parent_opened);
+  CHECK(groups() == 1);
+  // Grouped afresh: it opened a new window.
+  apply(trigger("c"));
+  CHECK(alert_of("c").parent_dedup_key == "p");
+}
+
+TEST_CASE_METHOD(fixture, "a resolved child rejoins its open parent once",
+                 "[actors]") {
+  apply(trigger("p"));
+  apply(trigger("c"));
+  apply(resolve("c"));
+  apply(trigger("c"));
+  auto c = alert_of("c");
+  CHECK(c.status == alert_status::active);
+  CHECK(c.type == alert_type::child);
+  CHECK(c.parent_dedup_key == "p");
+  CHECK(c.event_count == 3);
+  CHECK(alert_of("p").child_count == 1);
+  CHECK(children_of("p").size() == 1);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a resolved key returning with another value is "
+                 "rerouted",
+                 "[actors]") {
+  // Sent at once: the router still maps "k" to the db group when the third
+  // event arrives, so the group must send it back.
+  send(trigger("k", "db"));
+  send(resolve("k"));
+  send(trigger("k", "web"));
+  sched->run();
+  auto k = alert_of("k");
+  CHECK(k.status == alert_status::active);
+  CHECK(k.grouping_value == "web");
+  CHECK(k.type == alert_type::parent);
+  CHECK(k.event_count == 3);
+  CHECK(groups() == 1); // the db group went idle and was stopped
+  apply(trigger("w", "web"));
+  CHECK(alert_of("w").parent_dedup_key == "k");
+  apply(trigger("d", "db"));
+  CHECK(alert_of("d").type == alert_type::parent);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a rerouted trigger keeps its place before later "
+                 "events",
+                 "[actors]") {
+  apply(trigger("k", "db"));
+  auto db = state_of<argus::actors::router_state>(router)
+                .groups.at(argus::actors::group_key("m1", true, "db"))
+                .handle;
+  auto first = trigger("k", "web");
+  first.summary = "first";
+  // The router still maps "k" to the db group: both go there.
+  send(resolve("k"));
+  send(first);
+  CHECK(run_only(router) == 2);
+  // The db group resolves "k" and tells the router, which forgets "k"...
+  step(db);
+  run_only(router);
+  // ...before the group got to the re-trigger, which it must send back to
+  // the router. Meanwhile a later event for "k" arrives at the router.
+  SECTION("a later trigger") {
+    auto second = trigger("k", "web");
+    second.summary = "second";
+    send(second);
+    run_only(router);
+    sched->run();
+    // Arrival order at the router: resolve, first, second.
+    auto k = alert_of("k");
+    CHECK(k.status == alert_status::active);
+    CHECK(k.grouping_value == "web");
+    CHECK(k.event_count == 4);
+    CHECK(k.summary == "second");
+  }
+  SECTION("a later resolve") {
+    send(resolve("k"));
+    run_only(router);
+    sched->run();
+    // Arrival order at the router: resolve, first, resolve.
+    auto k = alert_of("k");
+    CHECK(k.grouping_value == "web");
+    CHECK(k.status == alert_status::resolved);
+    CHECK(ctx->stats->events_ignored == 0);
+  }
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a resolve right after a quick re-trigger is not "
+                 "lost",
+                 "[actors]") {
+  // A flapping alert: trigger, resolve, trigger, resolve in quick order.
+  apply(trigger("k"));
+  auto g = state_of<argus::actors::router_state>(router)
+               .groups.at(argus::actors::group_key("m1", true, "db"))
+               .handle;
+  send(resolve("k"));
+  send(trigger("k"));
+  CHECK(run_only(router) == 2); // both go to the group that holds "k"
+  // The group applies the resolve and tells the router, which forgets "k";
+  // the re-trigger is still queued at the group.
+  step(g);
+  run_only(router);
+  // The last resolve reaches the router before the group re-activated "k".
+  send(resolve("k"));
+  run_only(router);
+  sched->run();
+  auto k = alert_of("k");
+  CHECK(k.event_count == 4);
+  CHECK(k.status == alert_status::resolved);
+  CHECK(ctx->stats->events_ignored == 0);
+}
+
+TEST_CASE_METHOD(fixture, "restore rebuilds a group from persisted open work",
+                 "[actors]") {
+  auto t0 = now();
+  apply(trigger("p"));
+  advance(1min);
+  apply(trigger("c1"));
+  apply(trigger("c2"));
+  apply(resolve("c2"));
+  // "Restart": the old router and its groups go away; a new one restores.
+  caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+  sched->run();
+  flush();
+  auto work = store->open_work();
+  REQUIRE(work);
+  CHECK(key_set(*work) == std::set<std::string>{"p", "c1", "c2"});
+  router = spawn_router();
+  sched->run();
+  CHECK(groups() == 0);
+  advance(1min);
+  CHECK(ask<ok>(router, restore::value, *work) == ok::value);
+  CHECK(groups() == 1);
+
+  apply(trigger("c3"));
+  auto c3 = alert_of("c3");
+  CHECK(c3.type == alert_type::child);
+  CHECK(c3.parent_dedup_key == "p");
+  CHECK(alert_of("p").child_count == 3);
+  // A returning resolved child is not counted twice.
+  apply(trigger("c2"));
+  CHECK(alert_of("c2").parent_dedup_key == "p");
+  CHECK(alert_of("p").child_count == 3);
+  // No new parent was opened.
+  CHECK(notifications().size() == 1);
+
+  SECTION("resolves reach the restored alerts") {
+    apply(resolve("p"));
+    CHECK(alert_of("p").resolve_requested);
+    apply(resolve("c1"));
+    apply(resolve("c2"));
+    apply(resolve("c3"));
+    CHECK(alert_of("p").status == alert_status::resolved);
+    CHECK(groups() == 0);
+  }
+  SECTION("the restored window still closes on time") {
+    advance(t0 + 10min - now());
+    apply(trigger("q"));
+    CHECK(alert_of("q").type == alert_type::parent);
+    CHECK(notifications().size() == 2);
+  }
+}
+
+TEST_CASE_METHOD(fixture, "restore skips groups with nothing open",
+                 "[actors]") {
+  apply(trigger("p"));
+  apply(resolve("p"));
+  flush();
+  auto work = store->open_work();
+  REQUIRE(work);
+  CHECK(work->empty());
+  CHECK(ask<ok>(router, restore::value, *work) == ok::value);
+  CHECK(groups() == 0);
+  // A resolved alert handed in anyway does not spawn a group either.
+  CHECK(ask<ok>(router, restore::value,
+                std::vector<argus::domain::alert>{alert_of("p")}) == ok::value);
+  CHECK(groups() == 0);
+}
+
+TEST_CASE_METHOD(fixture, "drain answers with and without live groups",
+                 "[actors]") {
+  CHECK(ask<ok>(router, drain::value) == ok::value);
+  send(trigger("a", "db"));
+  send(trigger("b", "web"));
+  send(trigger("c", "db"));
+  CHECK(ask<ok>(router, drain::value) == ok::value);
+  CHECK(ctx->stats->events_applied == 3);
+  CHECK(groups() == 2);
+  CHECK(alert_of("c").parent_dedup_key == "a");
+}

@@ -1,0 +1,134 @@
+// The repository writes behind in batches and reads see everything it
+// received; the notifier numbers notifications and keeps the newest.
+
+#include "fixture.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+using argus::atom::flush;
+using argus::atom::notify;
+using argus::atom::ok;
+using argus::atom::write;
+using argus::domain::alert;
+using argus::domain::alert_write;
+using argus::domain::notification;
+using argus::domain::notification_kind;
+using fixture = argus::test::actor_fixture;
+
+alert_write write_of(const std::string& key, int64_t created_ms) {
+  alert a;
+  a.id = argus::domain::alert_id_for("m1", key);
+  a.dedup_key = key;
+  a.event_manager_id = "m1";
+  a.created_at = argus::domain::from_millis(created_ms);
+  a.updated_at = a.created_at;
+  return alert_write{a, 1};
+}
+
+size_t stored_count(argus::actors::storage& store) {
+  auto all = store.list(argus::domain::alert_filter{});
+  REQUIRE(all);
+  return all->size();
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
+                 "[actors]") {
+  std::shared_ptr<argus::actors::storage> own =
+      argus::actors::make_memory_storage();
+  argus::actors::repository_settings settings;
+  settings.batch_size = 3;
+  settings.flush_interval = 5ms;
+  auto r = spawn(argus::actors::repository, own, settings, context());
+  sched->run();
+
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("a", 1)});
+  sched->run();
+  CHECK(stored_count(*own) == 0); // pending until the timer or a full batch
+  sched->advance_time(4ms);
+  sched->run();
+  CHECK(stored_count(*own) == 0);
+  sched->advance_time(1ms);
+  sched->run();
+  CHECK(stored_count(*own) == 1);
+
+  SECTION("a full batch is written at once") {
+    caf::anon_send(
+        r, write::value,
+        std::vector<alert_write>{write_of("b", 2), write_of("c", 3)});
+    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("d", 4)});
+    sched->run();
+    CHECK(stored_count(*own) == 4);
+  }
+  SECTION("flush writes what is pending") {
+    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("b", 2)});
+    sched->run();
+    CHECK(stored_count(*own) == 1);
+    CHECK(ask<ok>(r, flush::value) == ok::value);
+    CHECK(stored_count(*own) == 2);
+  }
+  SECTION("reads see pending changes") {
+    caf::anon_send(
+        r, write::value,
+        std::vector<alert_write>{write_of("b", 2), write_of("b", 2)});
+    sched->run();
+    auto b = ask<std::vector<alert>>(r, argus::atom::get::value,
+                                     std::string{"m1"}, std::string{"b"});
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].event_count == 2); // two deltas of one
+    CHECK(stored_count(*own) == 2);
+  }
+}
+
+TEST_CASE_METHOD(fixture, "the repository lists with filters, newest first",
+                 "[actors]") {
+  caf::anon_send(repo, write::value,
+                 std::vector<alert_write>{write_of("old", 1000),
+                                          write_of("mid", 2000),
+                                          write_of("new", 3000)});
+  sched->run();
+  argus::domain::alert_filter f;
+  CHECK(argus::test::keys_of(list(f)) ==
+        std::vector<std::string>{"new", "mid", "old"});
+  f.limit = 1;
+  f.offset = 1;
+  CHECK(argus::test::keys_of(list(f)) == std::vector<std::string>{"mid"});
+  f = {};
+  f.event_manager_id = "m2";
+  CHECK(list(f).empty());
+  f = {};
+  f.status = "resolved";
+  CHECK(list(f).empty());
+  CHECK(counts() == std::pair<int64_t, int64_t>{3, 0});
+}
+
+TEST_CASE_METHOD(fixture, "the notifier numbers and keeps the newest",
+                 "[actors]") {
+  auto n = spawn(argus::actors::notifier, size_t{2}, context());
+  sched->run();
+  for (auto key : {"a", "b", "c"}) {
+    notification x;
+    x.kind = notification_kind::parent_opened;
+    x.parent.dedup_key = key;
+    x.at = now();
+    caf::anon_send(n, notify::value, x);
+  }
+  sched->run();
+  auto all =
+      ask<std::vector<notification>>(n, argus::atom::list::value, uint64_t{10});
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].parent.dedup_key == "c");
+  CHECK(all[0].seq == 3);
+  CHECK(all[1].parent.dedup_key == "b");
+  CHECK(all[1].seq == 2);
+  auto one =
+      ask<std::vector<notification>>(n, argus::atom::list::value, uint64_t{1});
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].parent.dedup_key == "c");
+  CHECK(ask<std::vector<notification>>(n, argus::atom::list::value, uint64_t{0})
+            .empty());
+  CHECK(ctx->stats->notifications == 3);
+}

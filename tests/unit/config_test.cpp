@@ -1,0 +1,310 @@
+// Settings: defaults, every key read from YAML, and one error naming the key
+// for every kind of bad input.
+
+#include "config/settings.hpp"
+
+#include "domain/alert.hpp"
+#include "domain/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+using argus::ec;
+using argus::config::load_text;
+using argus::config::settings;
+
+settings must_load(const std::string& yaml) {
+  auto s = load_text(yaml);
+  if (!s)
+    FAIL("load failed: " << argus::message_of(s.error()));
+  return std::move(*s);
+}
+
+/// The message of the error `yaml` must fail with.
+std::string error_of(const std::string& yaml,
+                     ec expected = ec::validation_failed) {
+  auto s = load_text(yaml);
+  REQUIRE_FALSE(s);
+  CHECK(argus::code_of(s.error()) == expected);
+  return argus::message_of(s.error());
+}
+
+void check_defaults(const settings& s) {
+  CHECK(s.server.host == "127.0.0.1");
+  CHECK(s.server.port == 8080);
+  CHECK(s.server.read_timeout_seconds == 5);
+  CHECK(s.server.write_timeout_seconds == 5);
+  CHECK(s.server.idle_timeout_seconds == 5);
+  CHECK(s.server.max_body_bytes == 1024 * 1024);
+  CHECK(s.server.threads == 64);
+  CHECK(s.server.keep_alive_max_requests == 10000);
+  CHECK(s.storage.backend == "sqlite");
+  CHECK(s.storage.path == "data/argus.db");
+  CHECK(s.storage.batch_size == 2000);
+  CHECK(s.storage.flush_interval_ms == 5);
+  CHECK(s.node.host == "127.0.0.1");
+  CHECK(s.node.port == 4242);
+  CHECK(s.log.level == "info");
+  CHECK(s.actors.threads == 2);
+  CHECK(s.actors.policy == "sharing");
+  CHECK(s.actors.routers == 2);
+  CHECK(s.notifications.keep == 1000);
+}
+
+/// A file under the temp folder, removed when the test ends.
+struct temp_file {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("argus-config-test-" + argus::domain::random_uuid() + ".yaml");
+
+  explicit temp_file(const std::string& text) {
+    std::ofstream out{path};
+    out << text;
+  }
+  ~temp_file() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+  temp_file(const temp_file&) = delete;
+  temp_file& operator=(const temp_file&) = delete;
+};
+
+} // namespace
+
+TEST_CASE("defaults are valid and used for what is missing", "[unit]") {
+  settings s;
+  check_defaults(s);
+  CHECK_FALSE(argus::config::validate(s));
+  SECTION("empty text") {
+    check_defaults(must_load(""));
+  }
+  SECTION("only comments") {
+    check_defaults(must_load("# nothing\n"));
+  }
+  SECTION("empty sections") {
+    check_defaults(must_load("server:\nstorage: {}\nlog: ~\n"));
+  }
+  SECTION("one key leaves the others alone") {
+    auto loaded = must_load("server:\n  port: 9090\n");
+    CHECK(loaded.server.port == 9090);
+    CHECK(loaded.server.host == "127.0.0.1");
+    CHECK(loaded.storage.backend == "sqlite");
+  }
+}
+
+TEST_CASE("every key is read", "[unit]") {
+  auto s = must_load(R"(
+server:
+  host: 0.0.0.0
+  port: 9000
+  read_timeout: 7
+  write_timeout: 8
+  idle_timeout: 9
+  max_body_bytes: 2048
+  threads: 16
+  keep_alive_max_requests: 50
+storage:
+  backend: memory
+  path: /var/lib/argus/x.db
+  batch_size: 10
+  flush_interval_ms: 20
+node:
+  host: 10.0.0.1
+  port: 0
+log:
+  level: debug
+actors:
+  threads: 4
+  policy: stealing
+  routers: 3
+notifications:
+  keep: 5
+)");
+  CHECK(s.server.host == "0.0.0.0");
+  CHECK(s.server.port == 9000);
+  CHECK(s.server.read_timeout_seconds == 7);
+  CHECK(s.server.write_timeout_seconds == 8);
+  CHECK(s.server.idle_timeout_seconds == 9);
+  CHECK(s.server.max_body_bytes == 2048);
+  CHECK(s.server.threads == 16);
+  CHECK(s.server.keep_alive_max_requests == 50);
+  CHECK(s.storage.backend == "memory");
+  CHECK(s.storage.path == "/var/lib/argus/x.db");
+  CHECK(s.storage.batch_size == 10);
+  CHECK(s.storage.flush_interval_ms == 20);
+  CHECK(s.node.host == "10.0.0.1");
+  CHECK(s.node.port == 0); // 0 disables remoting
+  CHECK(s.log.level == "debug");
+  CHECK(s.actors.threads == 4);
+  CHECK(s.actors.policy == "stealing");
+  CHECK(s.actors.routers == 3);
+  CHECK(s.notifications.keep == 5);
+}
+
+TEST_CASE("every accepted log level and backend loads", "[unit]") {
+  for (auto level : {"debug", "info", "warning", "error"})
+    CHECK(must_load(std::string{"log:\n  level: "} + level).log.level == level);
+  CHECK(must_load("storage:\n  backend: sqlite\n").storage.backend == "sqlite");
+  // An in-memory store needs no path.
+  CHECK(must_load("storage:\n  backend: memory\n  path: ''\n").storage.path ==
+        "");
+}
+
+TEST_CASE("the shipped config file loads with defaults", "[unit]") {
+  // tests/unit/config_test.cpp -> the source tree's root.
+  auto root =
+      std::filesystem::path{__FILE__}.parent_path().parent_path().parent_path();
+  auto s = argus::config::load_file((root / "config" / "config.yaml").string());
+  REQUIRE(s);
+  CHECK(s->server.port == 8080);
+  CHECK(s->storage.backend == "sqlite");
+  CHECK(s->log.level == "info");
+}
+
+TEST_CASE("unknown sections and keys are named", "[unit]") {
+  CHECK_THAT(error_of("serverr:\n  port: 1\n"),
+             Catch::StartsWith("serverr: unknown section"));
+  CHECK_THAT(error_of("server:\n  prot: 1\n"),
+             Catch::StartsWith("server.prot: unknown key"));
+  CHECK_THAT(error_of("storage:\n  backnd: memory\n"),
+             Catch::StartsWith("storage.backnd: unknown key"));
+  CHECK_THAT(error_of("log:\n  lvl: info\n"),
+             Catch::StartsWith("log.lvl: unknown key"));
+}
+
+TEST_CASE("bad values name their key", "[unit]") {
+  struct bad_case {
+    const char* yaml;
+    const char* key;
+  };
+  auto c = GENERATE(
+      bad_case{"server:\n  port: 0\n", "server.port"},
+      bad_case{"server:\n  port: 70000\n", "server.port"},
+      bad_case{"server:\n  port: -1\n", "server.port"},
+      bad_case{"server:\n  host: ''\n", "server.host"},
+      bad_case{"server:\n  read_timeout: 0\n", "server.read_timeout"},
+      bad_case{"server:\n  read_timeout: -5\n", "server.read_timeout"},
+      bad_case{"server:\n  write_timeout: -1\n", "server.write_timeout"},
+      bad_case{"server:\n  idle_timeout: 0\n", "server.idle_timeout"},
+      bad_case{"server:\n  max_body_bytes: 100\n", "server.max_body_bytes"},
+      bad_case{"server:\n  max_body_bytes: -1\n", "server.max_body_bytes"},
+      bad_case{"server:\n  threads: 1\n", "server.threads"},
+      bad_case{"server:\n  threads: 5000\n", "server.threads"},
+      bad_case{"server:\n  keep_alive_max_requests: 0\n",
+               "server.keep_alive_max_requests"},
+      bad_case{"storage:\n  backend: postgres\n", "storage.backend"},
+      bad_case{"storage:\n  backend: ''\n", "storage.backend"},
+      bad_case{"storage:\n  path: ''\n", "storage.path"},
+      bad_case{"storage:\n  batch_size: 0\n", "storage.batch_size"},
+      bad_case{"storage:\n  batch_size: -3\n", "storage.batch_size"},
+      bad_case{"storage:\n  flush_interval_ms: 0\n",
+               "storage.flush_interval_ms"},
+      bad_case{"node:\n  host: ''\n", "node.host"},
+      bad_case{"node:\n  port: 65536\n", "node.port"},
+      bad_case{"log:\n  level: verbose\n", "log.level"},
+      bad_case{"log:\n  level: INFO\n", "log.level"},
+      bad_case{"actors:\n  threads: 0\n", "actors.threads"},
+      bad_case{"actors:\n  threads: 257\n", "actors.threads"},
+      bad_case{"actors:\n  policy: random\n", "actors.policy"},
+      bad_case{"actors:\n  routers: 0\n", "actors.routers"},
+      bad_case{"notifications:\n  keep: 0\n", "notifications.keep"});
+  INFO(c.yaml);
+  CHECK_THAT(error_of(c.yaml), Catch::StartsWith(std::string{c.key} + ": "));
+}
+
+TEST_CASE("values of the wrong type name their key", "[unit]") {
+  struct bad_case {
+    const char* yaml;
+    const char* message;
+  };
+  auto c = GENERATE(
+      bad_case{"server:\n  port: abc\n", "server.port: not a valid value: abc"},
+      bad_case{"server:\n  port: 80.5\n", "server.port: not a valid value"},
+      bad_case{"server:\n  port: [1, 2]\n",
+               "server.port: expected a single value"},
+      bad_case{"server:\n  host: {a: 1}\n",
+               "server.host: expected a single value"},
+      bad_case{"server:\n  read_timeout: soon\n",
+               "server.read_timeout: not a valid value"},
+      bad_case{"storage:\n  batch_size: many\n",
+               "storage.batch_size: not a valid value"},
+      bad_case{"storage:\n  backend: [memory]\n",
+               "storage.backend: expected a single value"},
+      bad_case{"log:\n  level: [info]\n", "log.level: expected a single value"},
+      bad_case{"server: 8080\n", "server: expected a mapping"},
+      bad_case{"log: [info]\n", "log: expected a mapping"},
+      bad_case{"- server\n- storage\n",
+               "config: the top level must be a mapping"},
+      bad_case{"just text\n", "config: the top level must be a mapping"});
+  INFO(c.yaml);
+  CHECK_THAT(error_of(c.yaml), Catch::StartsWith(c.message));
+}
+
+TEST_CASE("invalid YAML is a bad request", "[unit]") {
+  auto yaml = GENERATE("server: [unclosed\n", "server:\n  port: {a: \n",
+                       "a: b: c\n", "server:\n  - x\n  port: 1\n",
+                       "server:\n\tport: 1\n", "log:\n  level: *nowhere\n");
+  INFO(yaml);
+  CHECK_THAT(error_of(yaml, ec::bad_request),
+             Catch::StartsWith("invalid YAML"));
+}
+
+TEST_CASE("files are read and their errors name the file", "[unit]") {
+  SECTION("a good file") {
+    temp_file f{"server:\n  port: 9191\nlog:\n  level: warning\n"};
+    auto s = argus::config::load_file(f.path.string());
+    REQUIRE(s);
+    CHECK(s->server.port == 9191);
+    CHECK(s->log.level == "warning");
+    CHECK(s->storage.backend == "sqlite");
+  }
+  SECTION("a bad value") {
+    temp_file f{"storage:\n  backend: oracle\n"};
+    auto s = argus::config::load_file(f.path.string());
+    REQUIRE_FALSE(s);
+    CHECK(argus::code_of(s.error()) == ec::validation_failed);
+    auto msg = argus::message_of(s.error());
+    CHECK_THAT(msg, Catch::StartsWith(f.path.string() + ": storage.backend"));
+    CHECK_THAT(msg, Catch::Contains("oracle"));
+  }
+  SECTION("bad YAML") {
+    temp_file f{"server: [\n"};
+    auto s = argus::config::load_file(f.path.string());
+    REQUIRE_FALSE(s);
+    CHECK(argus::code_of(s.error()) == ec::bad_request);
+    CHECK_THAT(argus::message_of(s.error()),
+               Catch::StartsWith(f.path.string() + ": invalid YAML"));
+  }
+  SECTION("a missing file") {
+    auto path = (std::filesystem::temp_directory_path() /
+                 ("argus-missing-" + argus::domain::random_uuid() + ".yaml"))
+                    .string();
+    auto s = argus::config::load_file(path);
+    REQUIRE_FALSE(s);
+    CHECK(argus::code_of(s.error()) == ec::not_found);
+    CHECK_THAT(argus::message_of(s.error()), Catch::Contains(path));
+  }
+}
+
+TEST_CASE("validate names the first bad key of a settings struct", "[unit]") {
+  settings s;
+  s.server.port = 0;
+  s.log.level = "loud";
+  auto err = argus::config::validate(s);
+  REQUIRE(err);
+  CHECK(argus::code_of(err) == ec::validation_failed);
+  CHECK_THAT(argus::message_of(err), Catch::StartsWith("server.port: "));
+  s.server.port = 1;
+  CHECK_THAT(argus::message_of(argus::config::validate(s)),
+             Catch::StartsWith("log.level: unknown level 'loud'"));
+  s.log.level = "error";
+  s.storage.backend = "memory";
+  s.storage.path.clear();
+  CHECK_FALSE(argus::config::validate(s));
+}

@@ -1,0 +1,783 @@
+// The alert lifecycle as pure functions of (group state, event, now): every
+// rule of the "Lifecycle" section, driven through domain::apply with explicit
+// times, no actors and no clocks.
+
+#include "domain/grouping.hpp"
+
+#include "actors/storage.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+using argus::domain::action;
+using argus::domain::alert;
+using argus::domain::alert_status;
+using argus::domain::alert_type;
+using argus::domain::decision;
+using argus::domain::duration;
+using argus::domain::event;
+using argus::domain::from_millis;
+using argus::domain::group_state;
+using argus::domain::no_time;
+using argus::domain::notification_kind;
+using argus::domain::severity;
+using argus::domain::time_point;
+
+const time_point t0 = from_millis(1'700'000'000'000);
+constexpr duration window = 10min;
+
+event trigger(const std::string& key, const std::string& value = "db",
+              const std::string& manager = "m1") {
+  event e;
+  e.event_manager_id = manager;
+  e.dedup_key = key;
+  e.act = action::trigger;
+  e.summary = "summary of " + key;
+  e.sev = severity::high;
+  e.class_name = "disk";
+  e.details = R"({"host":"h1"})";
+  e.has_grouping_value = true;
+  e.grouping_value = value;
+  e.window = window;
+  return e;
+}
+
+/// A trigger that lacks the rule's grouping field.
+event trigger_without_value(const std::string& key,
+                            const std::string& manager = "m1") {
+  auto e = trigger(key, "", manager);
+  e.has_grouping_value = false;
+  return e;
+}
+
+event resolve(const std::string& key, const std::string& manager = "m1") {
+  event e;
+  e.event_manager_id = manager;
+  e.dedup_key = key;
+  e.act = action::resolve;
+  return e;
+}
+
+group_state group_of(const std::string& value = "db",
+                     const std::string& manager = "m1") {
+  group_state g;
+  g.event_manager_id = manager;
+  g.has_value = true;
+  g.grouping_value = value;
+  return g;
+}
+
+std::set<std::string> keys_of(const group_state& g) {
+  std::set<std::string> result;
+  for (auto& [key, a] : g.active)
+    result.insert(key);
+  return result;
+}
+
+/// One group and one reused decision, as the grouping actor keeps them.
+struct lifecycle {
+  group_state g = group_of();
+  decision d;
+
+  const decision& at(time_point now, const event& e, bool fresh = true) {
+    argus::domain::apply(g, e, fresh, now, d);
+    return d;
+  }
+
+  const alert& active(const std::string& key) {
+    auto it = g.active.find(key);
+    REQUIRE(it != g.active.end());
+    return it->second;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(lifecycle,
+                 "the first trigger opens a parent and arms the "
+                 "window",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  REQUIRE(d.writes.size() == 1);
+  auto& w = d.writes[0];
+  CHECK(w.event_count_delta == 1);
+  auto& a = w.snapshot;
+  CHECK(a.id == argus::domain::alert_id_for("m1", "p"));
+  CHECK(a.dedup_key == "p");
+  CHECK(a.event_manager_id == "m1");
+  CHECK(a.summary == "summary of p");
+  CHECK(a.sev == severity::high);
+  CHECK(a.class_name == "disk");
+  CHECK(a.details == R"({"host":"h1"})");
+  CHECK(a.type == alert_type::parent);
+  CHECK(a.status == alert_status::active);
+  CHECK(a.has_grouping_value);
+  CHECK(a.grouping_value == "db");
+  CHECK(a.parent_dedup_key.empty());
+  CHECK(a.child_count == 0);
+  CHECK_FALSE(a.resolve_requested);
+  CHECK(a.event_count == 1);
+  CHECK(a.created_at == t0);
+  CHECK(a.updated_at == t0);
+  CHECK(a.resolved_at == no_time);
+  CHECK(a.window_ends_at == t0 + window);
+  CHECK(d.arm_window);
+  CHECK(d.window_until == t0 + window);
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].kind == notification_kind::parent_opened);
+  CHECK(d.notify[0].parent.dedup_key == "p");
+  CHECK(d.notify[0].at == t0);
+  CHECK(d.notify[0].seq == 0);
+  CHECK(d.deactivated.empty());
+  CHECK_FALSE(d.reroute);
+  CHECK_FALSE(d.reactivated);
+  CHECK_FALSE(d.ignored);
+  CHECK(g.open_parent == "p");
+  CHECK(g.window_ends_at == t0 + window);
+  CHECK(keys_of(g) == std::set<std::string>{"p"});
+  REQUIRE(g.links.count("p") == 1);
+  CHECK(g.links["p"].children.empty());
+  CHECK(g.links["p"].active_children == 0);
+}
+
+TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 5min, trigger("c1"));
+  // The decision is reused: nothing of the first call may linger.
+  CHECK_FALSE(d.arm_window);
+  CHECK(d.window_until == no_time);
+  CHECK(d.notify.empty());
+  REQUIRE(d.writes.size() == 2);
+  auto& child = d.writes[0].snapshot;
+  CHECK(d.writes[0].event_count_delta == 1);
+  CHECK(child.dedup_key == "c1");
+  CHECK(child.type == alert_type::child);
+  CHECK(child.parent_dedup_key == "p");
+  CHECK(child.status == alert_status::active);
+  CHECK(child.event_count == 1);
+  CHECK(child.created_at == t0 + 5min);
+  CHECK(child.window_ends_at == no_time);
+  auto& parent = d.writes[1].snapshot;
+  CHECK(d.writes[1].event_count_delta == 0);
+  CHECK(parent.dedup_key == "p");
+  CHECK(parent.child_count == 1);
+  CHECK(parent.event_count == 1);
+  CHECK(parent.updated_at == t0 + 5min);
+  CHECK(parent.created_at == t0);
+  CHECK(g.links["p"].children == std::unordered_set<std::string>{"c1"});
+  CHECK(g.links["p"].active_children == 1);
+
+  SECTION("up to the last instant of the window") {
+    at(t0 + window - 1ns, trigger("c2"));
+    REQUIRE(d.writes.size() == 2);
+    CHECK(d.writes[0].snapshot.type == alert_type::child);
+    CHECK(d.writes[0].snapshot.parent_dedup_key == "p");
+    CHECK(d.writes[1].snapshot.child_count == 2);
+    CHECK(active("p").child_count == 2);
+    CHECK(g.links["p"].active_children == 2);
+    CHECK(keys_of(g) == std::set<std::string>{"p", "c1", "c2"});
+  }
+}
+
+TEST_CASE_METHOD(lifecycle, "the window is fixed when the parent opens",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  // The rule was changed to a one-minute window after the group opened: the
+  // open group keeps its ten minutes.
+  auto late = trigger("c");
+  late.window = 1min;
+  at(t0 + 9min, late);
+  REQUIRE(d.writes.size() == 2);
+  CHECK(d.writes[0].snapshot.type == alert_type::child);
+  CHECK(g.window_ends_at == t0 + window);
+  // The next group opens with the new window.
+  auto next = trigger("q");
+  next.window = 1min;
+  at(t0 + window, next);
+  REQUIRE(d.writes.size() == 1);
+  CHECK(d.writes[0].snapshot.type == alert_type::parent);
+  CHECK(d.window_until == t0 + window + 1min);
+  CHECK(d.writes[0].snapshot.window_ends_at == t0 + window + 1min);
+}
+
+TEST_CASE_METHOD(lifecycle,
+                 "a trigger at or after the window end opens a new "
+                 "parent",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  auto when = GENERATE(t0 + window, t0 + window + 1ns, t0 + 1h);
+  at(when, trigger("q"));
+  REQUIRE(d.writes.size() == 1);
+  auto& q = d.writes[0].snapshot;
+  CHECK(q.type == alert_type::parent);
+  CHECK(q.parent_dedup_key.empty());
+  CHECK(q.window_ends_at == when + window);
+  CHECK(d.arm_window);
+  CHECK(d.window_until == when + window);
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].kind == notification_kind::parent_opened);
+  CHECK(d.notify[0].parent.dedup_key == "q");
+  CHECK(g.open_parent == "q");
+  CHECK(g.window_ends_at == when + window);
+  CHECK(active("p").child_count == 0);
+  CHECK(g.links["p"].children.empty());
+  // Later triggers join the new parent.
+  at(when + 1min, trigger("c"));
+  REQUIRE(d.writes.size() == 2);
+  CHECK(d.writes[0].snapshot.parent_dedup_key == "q");
+  CHECK(active("q").child_count == 1);
+}
+
+TEST_CASE_METHOD(lifecycle, "close_window closes only when its time has come",
+                 "[unit]") {
+  CHECK_FALSE(argus::domain::close_window(g, t0)); // nothing open
+  at(t0, trigger("p"));
+  CHECK_FALSE(argus::domain::close_window(g, t0 + window - 1ns));
+  CHECK(g.open_parent == "p");
+  CHECK(argus::domain::close_window(g, t0 + window));
+  CHECK(g.open_parent.empty());
+  CHECK_FALSE(argus::domain::close_window(g, t0 + window + 1s)); // closed
+  // The parent itself stays active; only grouping ends.
+  CHECK(active("p").status == alert_status::active);
+
+  SECTION("the next trigger opens a new parent") {
+    at(t0 + window + 1s, trigger("q"));
+    REQUIRE(d.writes.size() == 1);
+    CHECK(d.writes[0].snapshot.type == alert_type::parent);
+    CHECK(g.open_parent == "q");
+  }
+  SECTION("a timer of an earlier window does not close a later one") {
+    at(t0 + 12min, trigger("q"));
+    CHECK_FALSE(argus::domain::close_window(g, t0 + 15min));
+    CHECK(g.open_parent == "q");
+    CHECK(argus::domain::close_window(g, t0 + 22min));
+    CHECK(g.open_parent.empty());
+  }
+}
+
+TEST_CASE_METHOD(lifecycle, "a trigger for an active dedupKey only counts",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 1min, trigger("c"));
+
+  SECTION("parent") {
+    auto again = trigger("p");
+    again.summary = "worse";
+    again.sev = severity::medium;
+    at(t0 + 2min, again);
+    REQUIRE(d.writes.size() == 1);
+    CHECK(d.writes[0].event_count_delta == 1);
+    auto& p = d.writes[0].snapshot;
+    CHECK(p.type == alert_type::parent);
+    CHECK(p.event_count == 2);
+    CHECK(p.updated_at == t0 + 2min);
+    CHECK(p.created_at == t0);
+    CHECK(p.summary == "worse");
+    CHECK(p.sev == severity::medium);
+    CHECK(p.child_count == 1);
+    CHECK_FALSE(d.arm_window);
+    CHECK(d.notify.empty());
+    CHECK(d.deactivated.empty());
+    CHECK(keys_of(g) == std::set<std::string>{"p", "c"});
+  }
+  SECTION("child") {
+    at(t0 + 2min, trigger("c"));
+    REQUIRE(d.writes.size() == 1);
+    auto& c = d.writes[0].snapshot;
+    CHECK(c.type == alert_type::child);
+    CHECK(c.parent_dedup_key == "p");
+    CHECK(c.event_count == 2);
+    CHECK(c.updated_at == t0 + 2min);
+    CHECK(active("p").child_count == 1);
+    CHECK(g.links["p"].active_children == 1);
+  }
+  SECTION("after the window closed") {
+    REQUIRE(argus::domain::close_window(g, t0 + window));
+    at(t0 + 20min, trigger("p"));
+    REQUIRE(d.writes.size() == 1);
+    CHECK(d.writes[0].snapshot.event_count == 2);
+    CHECK(d.writes[0].snapshot.type == alert_type::parent);
+    CHECK_FALSE(d.arm_window);
+    CHECK(d.notify.empty());
+    CHECK(g.open_parent.empty());
+  }
+  SECTION("even with another grouping value") {
+    // The dedupKey is active here, so it stays here.
+    at(t0 + 2min, trigger("c", "web"), false);
+    CHECK_FALSE(d.reroute);
+    REQUIRE(d.writes.size() == 1);
+    CHECK(d.writes[0].snapshot.event_count == 2);
+  }
+}
+
+TEST_CASE_METHOD(lifecycle, "a re-trigger clears a pending parent resolve",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 1min, trigger("c"));
+  at(t0 + 2min, resolve("p"));
+  CHECK(active("p").resolve_requested);
+  at(t0 + 3min, trigger("p"));
+  REQUIRE(d.writes.size() == 1);
+  CHECK_FALSE(d.writes[0].snapshot.resolve_requested);
+  CHECK(d.writes[0].snapshot.event_count == 3);
+  CHECK_FALSE(active("p").resolve_requested);
+  // The last child resolving no longer takes the parent with it.
+  at(t0 + 4min, resolve("c"));
+  CHECK(d.deactivated == std::vector<std::string>{"c"});
+  CHECK(d.notify.empty());
+  REQUIRE(d.writes.size() == 1);
+  CHECK(active("p").status == alert_status::active);
+}
+
+TEST_CASE_METHOD(lifecycle, "a child resolves alone", "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 1min, trigger("c1"));
+  at(t0 + 2min, trigger("c2"));
+  at(t0 + 3min, resolve("c1"));
+  REQUIRE(d.writes.size() == 1);
+  CHECK(d.writes[0].event_count_delta == 1);
+  auto& c1 = d.writes[0].snapshot;
+  CHECK(c1.dedup_key == "c1");
+  CHECK(c1.status == alert_status::resolved);
+  CHECK(c1.resolved_at == t0 + 3min);
+  CHECK(c1.updated_at == t0 + 3min);
+  CHECK(c1.event_count == 2);
+  CHECK(c1.type == alert_type::child);
+  CHECK(c1.parent_dedup_key == "p");
+  CHECK(d.deactivated == std::vector<std::string>{"c1"});
+  CHECK(d.notify.empty());
+  CHECK_FALSE(d.ignored);
+  CHECK(keys_of(g) == std::set<std::string>{"p", "c2"});
+  CHECK(active("p").status == alert_status::active);
+  CHECK(active("p").child_count == 2);
+  CHECK(g.links["p"].active_children == 1);
+  CHECK(g.links["p"].children == std::unordered_set<std::string>{"c1", "c2"});
+  CHECK(g.open_parent == "p"); // the window stays open
+}
+
+TEST_CASE_METHOD(lifecycle, "a parent with active children waits for them",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 1min, trigger("c1"));
+  at(t0 + 2min, trigger("c2"));
+  at(t0 + 3min, resolve("p"));
+  REQUIRE(d.writes.size() == 1);
+  CHECK(d.writes[0].event_count_delta == 1);
+  auto& p = d.writes[0].snapshot;
+  CHECK(p.status == alert_status::active);
+  CHECK(p.resolve_requested);
+  CHECK(p.event_count == 2);
+  CHECK(p.updated_at == t0 + 3min);
+  CHECK(p.resolved_at == no_time);
+  CHECK(d.deactivated.empty());
+  CHECK(d.notify.empty());
+  CHECK(keys_of(g) == std::set<std::string>{"p", "c1", "c2"});
+
+  at(t0 + 4min, resolve("c1"));
+  REQUIRE(d.writes.size() == 1);
+  CHECK(d.deactivated == std::vector<std::string>{"c1"});
+  CHECK(d.notify.empty());
+  CHECK(active("p").status == alert_status::active);
+  CHECK(active("p").resolve_requested);
+
+  at(t0 + 5min, resolve("c2"));
+  REQUIRE(d.writes.size() == 2);
+  CHECK(d.writes[0].snapshot.dedup_key == "c2");
+  CHECK(d.writes[0].snapshot.status == alert_status::resolved);
+  auto& parent = d.writes[1].snapshot;
+  CHECK(d.writes[1].event_count_delta == 0);
+  CHECK(parent.dedup_key == "p");
+  CHECK(parent.status == alert_status::resolved);
+  CHECK_FALSE(parent.resolve_requested);
+  CHECK(parent.resolved_at == t0 + 5min);
+  CHECK(parent.updated_at == t0 + 5min);
+  CHECK(parent.child_count == 2);
+  CHECK(parent.event_count == 2);
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].kind == notification_kind::parent_resolved);
+  CHECK(d.notify[0].parent.dedup_key == "p");
+  CHECK(d.notify[0].parent.status == alert_status::resolved);
+  CHECK(d.notify[0].at == t0 + 5min);
+  CHECK(d.deactivated == std::vector<std::string>{"c2", "p"});
+  CHECK(g.active.empty());
+  CHECK(g.links.empty());
+  CHECK(g.open_parent.empty());
+  CHECK(argus::domain::is_idle(g));
+}
+
+TEST_CASE_METHOD(lifecycle, "a parent without children resolves at once",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 1min, resolve("p"));
+  REQUIRE(d.writes.size() == 1);
+  CHECK(d.writes[0].event_count_delta == 1);
+  auto& p = d.writes[0].snapshot;
+  CHECK(p.status == alert_status::resolved);
+  CHECK_FALSE(p.resolve_requested);
+  CHECK(p.resolved_at == t0 + 1min);
+  CHECK(p.event_count == 2);
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].kind == notification_kind::parent_resolved);
+  CHECK(d.deactivated == std::vector<std::string>{"p"});
+  CHECK(g.active.empty());
+  CHECK(g.open_parent.empty());
+
+  SECTION("and closes its group even inside the window") {
+    at(t0 + 2min, trigger("c"));
+    REQUIRE(d.writes.size() == 1);
+    CHECK(d.writes[0].snapshot.type == alert_type::parent);
+    CHECK(d.arm_window);
+    CHECK(d.window_until == t0 + 2min + window);
+    REQUIRE(d.notify.size() == 1);
+    CHECK(d.notify[0].kind == notification_kind::parent_opened);
+    CHECK(g.open_parent == "c");
+  }
+}
+
+TEST_CASE_METHOD(lifecycle,
+                 "resolving an older parent keeps a newer window "
+                 "open",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + window, trigger("q"));
+  REQUIRE(g.open_parent == "q");
+  at(t0 + 11min, resolve("p"));
+  CHECK(d.deactivated == std::vector<std::string>{"p"});
+  CHECK(g.open_parent == "q");
+  at(t0 + 12min, trigger("c"));
+  REQUIRE(d.writes.size() == 2);
+  CHECK(d.writes[0].snapshot.parent_dedup_key == "q");
+}
+
+TEST_CASE_METHOD(lifecycle, "a resolve for an unknown dedupKey is ignored",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  auto before = keys_of(g);
+  at(t0 + 1min, resolve("ghost"));
+  CHECK(d.ignored);
+  CHECK(d.writes.empty());
+  CHECK(d.notify.empty());
+  CHECK(d.deactivated.empty());
+  CHECK_FALSE(d.arm_window);
+  CHECK_FALSE(d.reroute);
+  CHECK(keys_of(g) == before);
+  CHECK(active("p").event_count == 1);
+
+  SECTION("so is a second resolve") {
+    at(t0 + 2min, resolve("p"));
+    CHECK_FALSE(d.ignored);
+    at(t0 + 3min, resolve("p"));
+    CHECK(d.ignored);
+    CHECK(d.writes.empty());
+    CHECK(d.notify.empty());
+  }
+}
+
+TEST_CASE("an event without the grouping field is a parent of its own",
+          "[unit]") {
+  group_state g;
+  g.event_manager_id = "m1";
+  g.has_value = false;
+  decision d;
+  argus::domain::apply(g, trigger_without_value("a"), true, t0, d);
+  REQUIRE(d.writes.size() == 1);
+  auto& a = d.writes[0].snapshot;
+  CHECK(a.type == alert_type::parent);
+  CHECK_FALSE(a.has_grouping_value);
+  CHECK(a.window_ends_at == no_time);
+  CHECK_FALSE(d.arm_window);
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].kind == notification_kind::parent_opened);
+  CHECK(g.open_parent.empty());
+
+  argus::domain::apply(g, trigger_without_value("b"), true, t0 + 1s, d);
+  REQUIRE(d.writes.size() == 1);
+  CHECK(d.writes[0].snapshot.type == alert_type::parent);
+  CHECK(d.writes[0].snapshot.parent_dedup_key.empty());
+  CHECK_FALSE(d.arm_window);
+  REQUIRE(d.notify.size() == 1);
+  CHECK(g.active.size() == 2);
+  CHECK(g.active.at("a").child_count == 0);
+  CHECK_FALSE(argus::domain::close_window(g, t0 + 1h));
+
+  argus::domain::apply(g, resolve("a"), false, t0 + 2s, d);
+  CHECK(d.deactivated == std::vector<std::string>{"a"});
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].kind == notification_kind::parent_resolved);
+  CHECK(g.active.size() == 1);
+}
+
+TEST_CASE_METHOD(lifecycle, "belongs_to compares manager and grouping value",
+                 "[unit]") {
+  using argus::domain::belongs_to;
+  CHECK(belongs_to(g, trigger("x")));
+  CHECK_FALSE(belongs_to(g, trigger("x", "web")));
+  CHECK_FALSE(belongs_to(g, trigger("x", "db", "m2")));
+  CHECK_FALSE(belongs_to(g, trigger_without_value("x")));
+  group_state none;
+  none.event_manager_id = "m1";
+  CHECK(belongs_to(none, trigger_without_value("x")));
+  CHECK_FALSE(belongs_to(none, trigger("x")));
+  // Without a value the (empty) value text does not matter.
+  auto odd = trigger_without_value("x");
+  odd.grouping_value = "leftover";
+  CHECK(belongs_to(none, odd));
+}
+
+TEST_CASE_METHOD(lifecycle,
+                 "a trigger of another group is sent back for "
+                 "rerouting",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 1min, resolve("p"));
+  auto check_rerouted = [this] {
+    CHECK(d.reroute);
+    CHECK_FALSE(d.reactivated);
+    CHECK(d.writes.empty());
+    CHECK(d.notify.empty());
+    CHECK(d.deactivated.empty());
+    CHECK_FALSE(d.arm_window);
+    CHECK(g.active.empty());
+    CHECK(g.links.empty());
+    CHECK(g.open_parent.empty());
+  };
+  SECTION("another value") {
+    at(t0 + 2min, trigger("p", "web"), false);
+    check_rerouted();
+  }
+  SECTION("no value") {
+    at(t0 + 2min, trigger_without_value("p"), false);
+    check_rerouted();
+  }
+  SECTION("another manager") {
+    at(t0 + 2min, trigger("p", "db", "m2"), true);
+    check_rerouted();
+  }
+}
+
+TEST_CASE_METHOD(lifecycle, "a trigger for a resolved dedupKey reactivates it",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 1min, resolve("p"));
+
+  SECTION("routed by its active dedupKey: reactivated") {
+    at(t0 + 2min, trigger("p"), false);
+    CHECK(d.reactivated);
+    CHECK_FALSE(d.reroute);
+  }
+  SECTION("routed by value: a fresh alert") {
+    at(t0 + 2min, trigger("p"), true);
+    CHECK_FALSE(d.reactivated);
+  }
+  REQUIRE(d.writes.size() == 1);
+  auto& p = d.writes[0].snapshot;
+  CHECK(d.writes[0].event_count_delta == 1);
+  CHECK(p.id == argus::domain::alert_id_for("m1", "p"));
+  CHECK(p.status == alert_status::active);
+  CHECK(p.type == alert_type::parent);
+  CHECK(p.resolved_at == no_time);
+  CHECK(p.window_ends_at == t0 + 2min + window);
+  // Grouped afresh: its old group was closed by the resolve.
+  CHECK(d.arm_window);
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].kind == notification_kind::parent_opened);
+  CHECK(g.open_parent == "p");
+}
+
+TEST_CASE_METHOD(lifecycle,
+                 "a resolved child that returns is not counted "
+                 "twice",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 1min, trigger("c"));
+  at(t0 + 2min, resolve("c"));
+  REQUIRE(g.links["p"].active_children == 0);
+  at(t0 + 3min, trigger("c"), true);
+  REQUIRE(d.writes.size() == 2);
+  auto& c = d.writes[0].snapshot;
+  CHECK(c.type == alert_type::child);
+  CHECK(c.parent_dedup_key == "p");
+  CHECK(c.status == alert_status::active);
+  CHECK(d.writes[1].snapshot.child_count == 1);
+  CHECK(active("p").child_count == 1);
+  CHECK(g.links["p"].children.size() == 1);
+  CHECK(g.links["p"].active_children == 1);
+  // The parent waits for it again.
+  at(t0 + 4min, resolve("p"));
+  CHECK(active("p").resolve_requested);
+  at(t0 + 5min, resolve("c"));
+  CHECK(d.deactivated == std::vector<std::string>{"c", "p"});
+}
+
+TEST_CASE_METHOD(lifecycle, "is_idle follows the active alerts", "[unit]") {
+  CHECK(argus::domain::is_idle(g));
+  at(t0, trigger("p"));
+  CHECK_FALSE(argus::domain::is_idle(g));
+  at(t0 + 1min, trigger("c"));
+  at(t0 + 2min, resolve("c"));
+  CHECK_FALSE(argus::domain::is_idle(g));
+  REQUIRE(argus::domain::close_window(g, t0 + window));
+  CHECK_FALSE(argus::domain::is_idle(g)); // "p" is still active
+  at(t0 + 11min, resolve("p"));
+  CHECK(argus::domain::is_idle(g));
+}
+
+namespace {
+
+alert stored(const std::string& key, alert_type type, alert_status status,
+             const std::string& parent = {}, time_point window_end = {}) {
+  alert a;
+  a.id = argus::domain::alert_id_for("m1", key);
+  a.dedup_key = key;
+  a.event_manager_id = "m1";
+  a.type = type;
+  a.status = status;
+  a.has_grouping_value = true;
+  a.grouping_value = "db";
+  a.parent_dedup_key = parent;
+  a.event_count = 4;
+  a.created_at = t0;
+  a.updated_at = t0;
+  a.window_ends_at = window_end;
+  return a;
+}
+
+} // namespace
+
+TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
+  using argus::domain::restore_group;
+  auto p =
+      stored("p", alert_type::parent, alert_status::active, {}, t0 + window);
+  p.child_count = 2;
+  auto c1 = stored("c1", alert_type::child, alert_status::active, "p");
+  auto c2 = stored("c2", alert_type::child, alert_status::resolved, "p");
+  // An older parent whose window has passed, with an active child.
+  auto q = stored("q", alert_type::parent, alert_status::active, {}, t0 - 1min);
+  q.child_count = 1;
+  auto c3 = stored("c3", alert_type::child, alert_status::active, "q");
+  // Resolved parents are not open work.
+  auto r =
+      stored("r", alert_type::parent, alert_status::resolved, {}, t0 + window);
+  std::vector<alert> alerts{c1, c2, c3, p, q, r}; // children first on purpose
+  auto now = t0 + 1min;
+  auto g = restore_group("m1", true, "db", alerts, now);
+  CHECK(g.event_manager_id == "m1");
+  CHECK(g.has_value);
+  CHECK(g.grouping_value == "db");
+  CHECK(keys_of(g) == std::set<std::string>{"p", "c1", "q", "c3"});
+  CHECK(g.active.at("p").event_count == 4);
+  REQUIRE(g.links.size() == 2);
+  CHECK(g.links.at("p").children ==
+        std::unordered_set<std::string>{"c1", "c2"});
+  CHECK(g.links.at("p").active_children == 1);
+  CHECK(g.links.at("q").children == std::unordered_set<std::string>{"c3"});
+  CHECK(g.links.at("q").active_children == 1);
+  CHECK(g.open_parent == "p");
+  CHECK(g.window_ends_at == t0 + window);
+
+  decision d;
+  SECTION("a later trigger joins the restored parent") {
+    argus::domain::apply(g, trigger("c4"), true, t0 + 2min, d);
+    REQUIRE(d.writes.size() == 2);
+    CHECK(d.writes[0].snapshot.parent_dedup_key == "p");
+    CHECK(d.writes[1].snapshot.child_count == 3);
+    CHECK(d.notify.empty());
+  }
+  SECTION("a returning resolved child is not counted twice") {
+    argus::domain::apply(g, trigger("c2"), true, t0 + 2min, d);
+    REQUIRE(d.writes.size() == 2);
+    CHECK(d.writes[0].snapshot.parent_dedup_key == "p");
+    CHECK(d.writes[1].snapshot.child_count == 2);
+    CHECK(g.links.at("p").active_children == 2);
+  }
+  SECTION("the restored parent resolves with its last child") {
+    argus::domain::apply(g, resolve("p"), false, t0 + 2min, d);
+    CHECK(g.active.at("p").resolve_requested);
+    argus::domain::apply(g, resolve("c1"), false, t0 + 3min, d);
+    CHECK(d.deactivated == std::vector<std::string>{"c1", "p"});
+    REQUIRE(d.notify.size() == 1);
+    CHECK(d.notify[0].kind == notification_kind::parent_resolved);
+    CHECK(g.open_parent.empty());
+  }
+  SECTION("the restored window closes on time") {
+    CHECK_FALSE(argus::domain::close_window(g, t0 + window - 1ns));
+    CHECK(argus::domain::close_window(g, t0 + window));
+  }
+}
+
+TEST_CASE("restore_group picks the latest open window", "[unit]") {
+  using argus::domain::restore_group;
+  auto a = stored("a", alert_type::parent, alert_status::active, {}, t0 + 5min);
+  auto b = stored("b", alert_type::parent, alert_status::active, {}, t0 + 8min);
+  auto c = stored("c", alert_type::parent, alert_status::active, {}, t0 + 2min);
+  auto g = restore_group("m1", true, "db", {a, b, c}, t0);
+  CHECK(g.open_parent == "b");
+  CHECK(g.window_ends_at == t0 + 8min);
+
+  SECTION("a window ending right now is closed") {
+    auto g2 = restore_group("m1", true, "db", {a}, t0 + 5min);
+    CHECK(g2.open_parent.empty());
+    CHECK(keys_of(g2) == std::set<std::string>{"a"});
+  }
+  SECTION("groups without a value never have a window") {
+    auto x = a;
+    x.has_grouping_value = false;
+    auto g3 = restore_group("m1", false, "", {x}, t0);
+    CHECK(g3.open_parent.empty());
+    CHECK(keys_of(g3) == std::set<std::string>{"a"});
+  }
+  SECTION("nothing active means nothing to restore") {
+    auto r = stored("r", alert_type::parent, alert_status::resolved, {},
+                    t0 + window);
+    auto g4 = restore_group("m1", true, "db", {r}, t0);
+    CHECK(argus::domain::is_idle(g4));
+    CHECK(g4.links.empty());
+    CHECK(g4.open_parent.empty());
+  }
+}
+
+TEST_CASE("a restart does not change how a reopened parent counts children",
+          "[unit]") {
+  // Live: "p" gathers "c", both resolve, "p" fires again (a new life with a
+  // new window and child_count 0) and then "c" fires again and joins it.
+  lifecycle live;
+  auto store = argus::actors::make_memory_storage();
+  auto step = [&](time_point now, const event& e) {
+    live.at(now, e);
+    REQUIRE_FALSE(store->write(live.d.writes));
+  };
+  step(t0, trigger("p"));
+  step(t0 + 1min, trigger("c"));
+  step(t0 + 2min, resolve("c"));
+  step(t0 + 3min, resolve("p"));
+  step(t0 + 4min, trigger("p"));
+  REQUIRE(live.g.open_parent == "p");
+  REQUIRE(live.g.active.at("p").child_count == 0);
+  // Restarted at this point: the group comes back from the store's open work.
+  auto work = store->open_work();
+  REQUIRE(work);
+  auto restored =
+      argus::domain::restore_group("m1", true, "db", *work, t0 + 4min + 1s);
+  REQUIRE(restored.open_parent == "p");
+  REQUIRE(restored.active.at("p").child_count == 0);
+  // The same event must have the same effect with or without the restart.
+  decision d;
+  live.at(t0 + 5min, trigger("c"));
+  argus::domain::apply(restored, trigger("c"), true, t0 + 5min, d);
+  REQUIRE(live.d.writes.size() == 2);
+  REQUIRE(d.writes.size() == 2);
+  CHECK(live.d.writes[1].snapshot.child_count == 1);
+  CHECK(d.writes[1].snapshot.child_count ==
+        live.d.writes[1].snapshot.child_count);
+  CHECK(restored.links.at("p").children == live.g.links.at("p").children);
+}
