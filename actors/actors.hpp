@@ -25,6 +25,9 @@ using grouping_actor = caf::typed_actor<
     caf::reacts_to<atom::apply, domain::event, bool>,
     /// INTERNAL: the window timer fired; a stale token is ignored.
     caf::reacts_to<atom::expire, uint64_t>,
+    /// INTERNAL: sends the changes gathered while the mailbox was busy to
+    /// the repository as one message.
+    caf::reacts_to<atom::flush>,
     /// The router retires this idle group.
     caf::reacts_to<atom::stop>,
     /// Answers once every earlier message was applied (shutdown, tests).
@@ -110,5 +113,51 @@ using catalog_actor = caf::typed_actor<
                     domain::event_manager>::with<domain::event_manager>,
     /// Deletes a manager; its alerts stay readable.
     caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
+
+/// The ADMIN actor: what argusctl talks to over remoting. It serves the HTTP
+/// API's operations by messaging the same catalog, repository, notifier and
+/// router actors, so both fronts share one code path.
+using admin_actor = caf::typed_actor<
+    /// The node's vital signs.
+    caf::replies_to<atom::status>::with<node_status>,
+    /// All rules, or one by id.
+    caf::replies_to<atom::list,
+                    atom::rule>::with<std::vector<domain::grouping_rule>>,
+    caf::replies_to<atom::get, atom::rule,
+                    std::string>::with<domain::grouping_rule>,
+    /// Creates / replaces / deletes a rule through the catalog.
+    caf::replies_to<atom::create,
+                    domain::grouping_rule>::with<domain::grouping_rule>,
+    caf::replies_to<atom::update,
+                    domain::grouping_rule>::with<domain::grouping_rule>,
+    caf::replies_to<atom::erase, atom::rule, std::string>::with<atom::ok>,
+    /// All managers, or one by id.
+    caf::replies_to<atom::list,
+                    atom::manager>::with<std::vector<domain::event_manager>>,
+    caf::replies_to<atom::get, atom::manager,
+                    std::string>::with<domain::event_manager>,
+    /// Creates / replaces / deletes a manager through the catalog.
+    caf::replies_to<atom::create,
+                    domain::event_manager>::with<domain::event_manager>,
+    caf::replies_to<atom::update,
+                    domain::event_manager>::with<domain::event_manager>,
+    caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>,
+    /// Alerts matching a filter (checked as the HTTP query is), newest first.
+    caf::replies_to<atom::list,
+                    domain::alert_filter>::with<std::vector<domain::alert>>,
+    /// The alert of (manager, dedupKey); the manager may be empty when one
+    /// manager alone uses the key.
+    caf::replies_to<atom::get, atom::alert, std::string,
+                    std::string>::with<domain::alert>,
+    /// The children of that alert, which must be a parent.
+    caf::replies_to<atom::children, std::string,
+                    std::string>::with<std::vector<domain::alert>>,
+    /// Checks an event against the catalog and hands it to its router.
+    caf::replies_to<atom::ingest, event_submission>::with<atom::ok>,
+    /// Active parents with their groups, of one manager (empty: all).
+    caf::replies_to<atom::groups, std::string>::with<std::vector<group_view>>,
+    /// The newest notifications, newest first, at most `limit`.
+    caf::replies_to<atom::list, atom::notify,
+                    uint64_t>::with<std::vector<domain::notification>>>;
 
 } // namespace argus::actors

@@ -8,6 +8,13 @@ namespace {
 
 using self_ptr = grouping_actor::stateful_pointer<grouping_state>;
 
+/// The actors a grouping actor talks to.
+struct peers {
+  router_actor router;
+  repository_actor repository;
+  notifier_actor notifier;
+};
+
 void arm_window(self_ptr self, domain::time_point until,
                 domain::time_point now) {
   auto delay = until > now ? until - now : domain::duration{0};
@@ -15,16 +22,46 @@ void arm_window(self_ptr self, domain::time_point until,
                      ++self->state.timer_token);
 }
 
+/// Adds changes to the outbox, coalescing by alert, and makes sure a flush
+/// follows once the messages already queued are handled.
+void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
+  auto& st = self->state;
+  for (auto& w : writes) {
+    auto [it, added] =
+        st.outbox_index.try_emplace(w.snapshot.dedup_key, st.outbox.size());
+    if (added) {
+      st.outbox.push_back(std::move(w));
+    } else {
+      auto& staged = st.outbox[it->second];
+      staged.event_count_delta += w.event_count_delta;
+      staged.snapshot = std::move(w.snapshot);
+    }
+  }
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, atom::flush::value);
+  }
+}
+
+void flush_outbox(self_ptr self, const peers& to) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.outbox.empty())
+    return;
+  self->send(to.repository, atom::write::value, std::move(st.outbox));
+  st.outbox = {};
+  st.outbox_index.clear();
+}
+
 /// Carries out what the domain decided: persist, notify, keep the router's
 /// index current, arm the timer.
-void carry_out(self_ptr self, const domain::event& e, router_actor& router,
-               repository_actor& repository, notifier_actor& notifier,
+void carry_out(self_ptr self, const domain::event& e, const peers& to,
                const context& ctx, domain::time_point now) {
   auto& st = self->state;
   auto& d = st.scratch;
   if (d.reroute) {
     st.rerouted.insert(e.dedup_key);
-    self->send(router, atom::reroute::value, st.key, e);
+    self->send(to.router, atom::reroute::value, st.key, e);
     return;
   }
   if (d.ignored) {
@@ -34,23 +71,40 @@ void carry_out(self_ptr self, const domain::event& e, router_actor& router,
                          << e.event_manager_id << "'");
   }
   if (!d.writes.empty())
-    self->send(repository, atom::write::value, d.writes);
+    stage_writes(self, d.writes);
   for (auto& n : d.notify)
-    self->send(notifier, atom::notify::value, n);
+    self->send(to.notifier, atom::notify::value, n);
   if (!d.deactivated.empty())
-    self->send(router, atom::deactivate::value, st.key,
+    self->send(to.router, atom::deactivate::value, st.key,
                st.group.event_manager_id, d.deactivated, st.received);
   if (d.reactivated)
-    self->send(router, atom::reactivate::value, st.key,
+    self->send(to.router, atom::reactivate::value, st.key,
                st.group.event_manager_id, e.dedup_key);
   if (d.arm_window)
     arm_window(self, d.window_until, now);
 }
 
-void report_if_idle(self_ptr self, router_actor& router) {
-  if (domain::is_idle(self->state.group))
-    self->send(router, atom::idle::value, self->state.key,
-               self->state.received);
+/// An idle group may be stopped right after it reports, so its outbox must
+/// be empty by then.
+void report_if_idle(self_ptr self, const peers& to) {
+  if (!domain::is_idle(self->state.group))
+    return;
+  flush_outbox(self, to);
+  self->send(to.router, atom::idle::value, self->state.key,
+             self->state.received);
+}
+
+/// Whether `e` is for a dedupKey whose trigger went back to the router, in
+/// which case it must follow that trigger (sent back too) to keep its order.
+bool follows_reroute(self_ptr self, const domain::event& e, bool fresh) {
+  auto& st = self->state;
+  if (st.rerouted.empty() || st.rerouted.count(e.dedup_key) == 0)
+    return false;
+  if (fresh || st.group.active.count(e.dedup_key) > 0) {
+    st.rerouted.erase(e.dedup_key); // routed here afresh: ours again
+    return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -64,26 +118,23 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
   self->state.group = std::move(initial);
   if (!self->state.group.open_parent.empty())
     arm_window(self, self->state.group.window_ends_at, ctx->now());
+  peers to{std::move(router), std::move(repository), std::move(notifier)};
   return {
-      [=](atom::apply, const domain::event& e, bool fresh) mutable {
+      [=](atom::apply, const domain::event& e, bool fresh) {
         auto& st = self->state;
         ++st.received;
-        if (!st.rerouted.empty() && st.rerouted.count(e.dedup_key) > 0) {
-          if (fresh || st.group.active.count(e.dedup_key) > 0) {
-            st.rerouted.erase(e.dedup_key); // routed here afresh: ours again
-          } else {
-            self->send(router, atom::reroute::value, st.key, e);
-            return;
-          }
+        if (follows_reroute(self, e, fresh)) {
+          self->send(to.router, atom::reroute::value, st.key, e);
+          return;
         }
         auto now = ctx->now();
         domain::apply(st.group, e, fresh, now, st.scratch);
-        carry_out(self, e, router, repository, notifier, *ctx, now);
+        carry_out(self, e, to, *ctx, now);
         if (!st.scratch.reroute)
           ctx->stats->events_applied.fetch_add(1, std::memory_order_relaxed);
-        report_if_idle(self, router);
+        report_if_idle(self, to);
       },
-      [=](atom::expire, uint64_t token) mutable {
+      [=](atom::expire, uint64_t token) {
         auto& st = self->state;
         if (token != st.timer_token || st.group.open_parent.empty())
           return; // stale: the window was re-armed or already closed
@@ -91,10 +142,17 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
         // A timer may fire a hair before the wall clock agrees; wait it out.
         if (!domain::close_window(st.group, now))
           arm_window(self, st.group.window_ends_at, now);
-        report_if_idle(self, router);
+        report_if_idle(self, to);
       },
-      [=](atom::stop) { self->quit(); },
-      [=](atom::drain) { return atom::ok::value; },
+      [=](atom::flush) { flush_outbox(self, to); },
+      [=](atom::stop) {
+        flush_outbox(self, to);
+        self->quit();
+      },
+      [=](atom::drain) {
+        flush_outbox(self, to);
+        return atom::ok::value;
+      },
   };
 }
 

@@ -6,7 +6,9 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace argus::actors {
 
@@ -21,6 +23,13 @@ struct grouping_state {
   uint64_t received = 0;
   /// Identifies the armed window timer; older timers are stale.
   uint64_t timer_token = 0;
+  /// Changes not yet sent to the repository, one entry per alert (a later
+  /// change of the same alert replaces the snapshot and adds its count), and
+  /// where each alert's entry is. Sent as one message once the queued
+  /// messages are handled, so a burst of children costs one parent write.
+  std::vector<domain::alert_write> outbox;
+  std::unordered_map<std::string, size_t> outbox_index;
+  bool flush_scheduled = false;
   /// dedupKeys whose trigger this group sent back to the router. Later
   /// events for them that still arrive here go back too, behind it, so
   /// they keep their order.

@@ -82,15 +82,16 @@ double pipeline_rate(size_t n, size_t groups) {
   std::string rule_id;
   self->request(node.catalog(), std::chrono::seconds{5}, atom::create::value,
                 rule)
-    .receive([&](domain::grouping_rule& r) { rule_id = r.id; },
-             [](caf::error&) { std::exit(1); });
+      .receive([&](domain::grouping_rule& r) { rule_id = r.id; },
+               [](caf::error&) { std::exit(1); });
   domain::event_manager manager;
   manager.id = "bench";
   manager.name = "bench";
   manager.grouping_rule_id = rule_id;
   self->request(node.catalog(), std::chrono::seconds{5}, atom::create::value,
                 manager)
-    .receive([](domain::event_manager&) {}, [](caf::error&) { std::exit(1); });
+      .receive([](domain::event_manager&) {},
+               [](caf::error&) { std::exit(1); });
   // Pre-built events with fresh dedupKeys, so the loop measures the actors.
   std::vector<domain::event> events(n);
   for (size_t i = 0; i < n; ++i) {
@@ -121,6 +122,7 @@ int main(int argc, char** argv) {
   size_t events = 200000;
   int runs = 3;
   std::string json_path;
+  std::vector<size_t> group_counts{1, 1000, 100000};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--events")
@@ -129,20 +131,22 @@ int main(int argc, char** argv) {
       runs = std::stoi(argv[i + 1]);
     else if (flag == "--json")
       json_path = argv[i + 1];
+    else if (flag == "--groups")
+      group_counts = {std::stoul(argv[i + 1])};
   }
   std::vector<double> base;
   for (int r = 0; r < runs; ++r)
     base.push_back(baseline_rate(events));
   auto b = summarize(base);
-  std::printf("%-28s %14s %14s %14s %8s\n", "case", "median ev/s", "min",
-              "max", "ratio");
+  std::printf("%-28s %14s %14s %14s %8s\n", "case", "median ev/s", "min", "max",
+              "ratio");
   std::printf("%-28s %14.0f %14.0f %14.0f %8.2f\n", "baseline: caf messages",
               b.median, b.min, b.max, 1.0);
-  std::string json = "{\"events\":" + std::to_string(events)
-                     + ",\"baseline\":" + std::to_string(b.median)
-                     + ",\"cases\":[";
+  std::string json = "{\"events\":" + std::to_string(events) +
+                     ",\"baseline\":" + std::to_string(b.median) +
+                     ",\"cases\":[";
   bool first = true;
-  for (size_t groups : {size_t{1}, size_t{1000}, size_t{100000}}) {
+  for (size_t groups : group_counts) {
     std::vector<double> xs;
     for (int r = 0; r < runs; ++r)
       xs.push_back(pipeline_rate(events, groups));
@@ -150,10 +154,11 @@ int main(int argc, char** argv) {
     auto name = "pipeline, " + std::to_string(groups) + " groups";
     std::printf("%-28s %14.0f %14.0f %14.0f %8.2f\n", name.c_str(), f.median,
                 f.min, f.max, f.median / b.median);
-    json += std::string{first ? "" : ","} + "{\"groups\":"
-            + std::to_string(groups) + ",\"median\":"
-            + std::to_string(f.median) + ",\"min\":" + std::to_string(f.min)
-            + ",\"max\":" + std::to_string(f.max) + "}";
+    json += std::string{first ? "" : ","} +
+            "{\"groups\":" + std::to_string(groups) +
+            ",\"median\":" + std::to_string(f.median) +
+            ",\"min\":" + std::to_string(f.min) +
+            ",\"max\":" + std::to_string(f.max) + "}";
     first = false;
   }
   json += "]}";
