@@ -1,0 +1,674 @@
+#!/usr/bin/env python3
+"""The benchmark suite driver behind `make bench` (standard library only).
+
+It builds, then runs in one go and under one load generator
+(build/bin/loadgen):
+  1. HTTP: the generator's own capacity (a raw epoll sink), the httplib
+     ceilings (no parse, parse = the baseline), Argus with the memory and the
+     SQLite backend; single events and batches of 100 and 1,000.
+  2. Ingest-to-notification latency at 50% of the measured maximum rate.
+  3. The in-process pipeline benchmark (build/bin/pipeline_bench).
+  4. Memory: RSS per open group and per alert.
+  5. Alertmanager side by side, when prometheus-alertmanager is installed.
+It prints a table and writes build/bench/results.json and results.md.
+
+Every server gets a free port and its own temp dir, and is stopped at the
+end even on failure or Ctrl-C. Knobs (environment variables):
+  BENCH_QUICK=1          about 2 minutes: shorter runs, 100k-item memory tests
+  BENCH_RUNS=N           runs per figure (default 3)
+  BENCH_DURATION=S       seconds per throughput run (default 3, quick 1)
+  BENCH_CONNS=C          generator connections (default 8)
+  BENCH_MEM_COUNT=N      groups and alerts for the memory test (1000000)
+  BENCH_AM_MEM_COUNT=N   alerts for Alertmanager's memory test (200000)
+  BENCH_PARTS=1,2,3,4,5  which parts to run
+  BUILD_DIR=build        where the binaries are
+"""
+
+import datetime
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD_DIR", "build"))
+BIN = os.path.join(BUILD, "bin")
+OUT_DIR = os.path.join(BUILD, "bench")
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+DURATION = float(os.environ.get("BENCH_DURATION", "1" if QUICK else "3"))
+CONNS = int(os.environ.get("BENCH_CONNS", "8"))
+MEM_COUNT = int(os.environ.get("BENCH_MEM_COUNT", "100000" if QUICK else "1000000"))
+AM_MEM_COUNT = int(os.environ.get("BENCH_AM_MEM_COUNT", "50000" if QUICK else "200000"))
+PARTS = {p.strip() for p in os.environ.get("BENCH_PARTS", "1,2,3,4,5").split(",")}
+MAX_BODY = 16 * 1024 * 1024
+GROUPS = 1000  # grouping values the throughput runs cycle over
+MODES = [("single", 0), ("batch100", 100), ("batch1000", 1000)]
+AM_BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --- processes ---------------------------------------------------------------
+
+LIVE = []  # every process we started and have not reaped yet
+
+
+def cleanup():
+    for p in list(LIVE):
+        stop(p, timeout=5)
+
+
+def on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def stop(p, timeout=30.0):
+    """SIGTERM (an orderly shutdown), then SIGKILL; returns the seconds taken."""
+    start = time.monotonic()
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log(f"  pid {p.pid} did not stop in {timeout}s: SIGKILL")
+            p.kill()
+            p.wait()
+    if p in LIVE:
+        LIVE.remove(p)
+    for f in getattr(p, "owned_files", []):
+        f.close()
+    return time.monotonic() - start
+
+
+def spawn(argv, logfile, **kw):
+    out = open(logfile, "wb")
+    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, **kw)
+    p.owned_files = [out]
+    LIVE.append(p)
+    return p
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def http(method, port, path, body=None, timeout=10):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
+                                 method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        text = r.read()
+        return r.status, json.loads(text) if text else None
+
+
+def wait_ready(p, port, path, logfile, deadline_s=20.0):
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if p.poll() is not None:
+            raise RuntimeError(f"server exited with {p.returncode}: "
+                               + open(logfile).read()[-2000:])
+        try:
+            status, _ = http("GET", port, path, timeout=1)
+            if status == 200:
+                return
+        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise RuntimeError(f"server on port {port} not ready in {deadline_s}s")
+
+
+class Server:
+    """One server under test in its own temp dir, stopped on exit."""
+
+    def __init__(self, kind, variant=""):
+        self.kind, self.variant = kind, variant
+        self.dir = tempfile.mkdtemp(prefix=f"argus-bench-{kind}-")
+        self.port = free_port()
+        self.logfile = os.path.join(self.dir, "server.log")
+        self.stop_seconds = None
+        self.proc = None
+        try:
+            self._start(kind, variant)
+        except BaseException:
+            if self.proc:
+                self.close()
+            raise
+
+    def _start(self, kind, variant):
+        if kind == "baseline":
+            self.proc = spawn([os.path.join(BIN, "baseline_server"), "--port",
+                               str(self.port), "--mode", variant,
+                               "--max-body", str(MAX_BODY)], self.logfile)
+            if variant == "raw":
+                self._wait_port()
+            else:
+                wait_ready(self.proc, self.port, "/healthz", self.logfile)
+        elif kind == "argus":
+            self._start_argus(variant)
+        elif kind == "alertmanager":
+            self._start_alertmanager()
+        else:
+            raise ValueError(kind)
+
+    def _wait_port(self):
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"{self.kind} not listening on {self.port}")
+
+    def _start_argus(self, backend, window_minutes=1440):
+        cfg = os.path.join(self.dir, "config.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"""# written by tools/bench/run.py
+server:
+  host: 127.0.0.1
+  port: {self.port}
+  max_body_bytes: {MAX_BODY}   # so batches of 1,000 events fit
+storage:
+  backend: {backend}
+  path: {os.path.join(self.dir, 'argus.db')}
+node:
+  port: 0                     # no remoting
+log:
+  level: warning              # one INFO line per notification otherwise
+notifications:
+  keep: 20000                 # enough for the latency probes
+""")
+        self.proc = spawn([os.path.join(BIN, "argus"), "--config", cfg],
+                          self.logfile)
+        wait_ready(self.proc, self.port, "/healthz", self.logfile)
+        _, rule = http("POST", self.port, "/v1/grouping-rules",
+                       {"name": "bench", "grouping_key": "class",
+                        "time_window_minutes": window_minutes})
+        http("POST", self.port, "/v1/event-managers",
+             {"id": "bench", "name": "bench",
+              "grouping_rule_id": rule["data"]["id"]})
+
+    def _start_alertmanager(self):
+        cfg = os.path.join(self.dir, "alertmanager.yml")
+        with open(cfg, "w") as f:
+            f.write("route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n")
+        self.proc = spawn([AM_BINARY, f"--config.file={cfg}",
+                           f"--storage.path={os.path.join(self.dir, 'data')}",
+                           f"--web.listen-address=127.0.0.1:{self.port}",
+                           "--cluster.listen-address=", "--log.level=warn"],
+                          self.logfile)
+        wait_ready(self.proc, self.port, "/-/ready", self.logfile)
+
+    def rss(self):
+        return rss_kib(self.proc.pid)
+
+    def close(self):
+        self.stop_seconds = stop(self.proc)
+        if self.proc.returncode not in (0, -signal.SIGTERM):
+            log(f"  {self.kind}/{self.variant} exited {self.proc.returncode}: "
+                + open(self.logfile, errors="replace").read()[-1500:])
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def loadgen(port, path, batch, kind="argus", duration=None, count=None,
+            rate=None, groups=GROUPS, healthz=True, probe_every=0,
+            probe_file=None, timeout=600):
+    argv = [os.path.join(BIN, "loadgen"), "--port", str(port), "--path", path,
+            "--kind", kind, "--batch", str(batch), "--conns", str(CONNS),
+            "--groups", str(groups)]
+    argv += ["--duration", str(duration)] if duration else ["--count", str(count)]
+    if rate:
+        argv += ["--rate", str(rate)]
+    if healthz:
+        argv.append("--healthz")
+    if probe_every:
+        argv += ["--probe-every", str(probe_every), "--probe-file", probe_file]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    LIVE.append(p)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        LIVE.remove(p)
+    if p.returncode not in (0, 3) or not out.strip():
+        raise RuntimeError(f"loadgen failed ({p.returncode}): {err.strip()}")
+    result = json.loads(out)
+    if not result["caught_up"]:
+        log(f"  warning: processed did not catch up with accepted "
+            f"({result['server_processed']} of {result['server_accepted']})")
+    return result
+
+
+def path_for(batch):
+    return "/v1/events" if batch == 0 else "/v1/events/batch"
+
+
+def summary(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs),
+            "runs": xs}
+
+
+# --- part 1: HTTP throughput --------------------------------------------------
+
+HTTP_TARGETS = [
+    ("generator capacity (raw sink)", "baseline", "raw"),
+    ("httplib, no parse", "baseline", "noparse"),
+    ("httplib baseline (parse)", "baseline", "parse"),
+    ("argus memory", "argus", "memory"),
+    ("argus sqlite", "argus", "sqlite"),
+]
+
+
+def part_http():
+    raw = {(name, mode): [] for name, _, _ in HTTP_TARGETS for mode, _ in MODES}
+    # Runs are interleaved (run 1 of everything, then run 2...) so that the
+    # machine's drift hits every target alike.
+    for r in range(RUNS):
+        for name, kind, variant in HTTP_TARGETS:
+            for mode, batch in MODES:
+                with Server(kind, variant) as s:
+                    res = loadgen(s.port, path_for(batch), batch,
+                                  duration=DURATION,
+                                  healthz=variant != "raw")
+                    res["rss_kib"] = s.rss()
+                res["stop_seconds"] = s.stop_seconds
+                raw[(name, mode)].append(res)
+                log(f"  run {r + 1}/{RUNS} {name:30s} {mode:10s} "
+                    f"accepted {res['events_per_s']:>11,.0f}/s  processed "
+                    f"{res['processed_per_s']:>11,.0f}/s  p50 "
+                    f"{res['latency_us']['p50'] / 1000:6.2f} ms  p99 "
+                    f"{res['latency_us']['p99'] / 1000:6.2f} ms  503s "
+                    f"{res['busy_503']}")
+    rows = []
+    for name, kind, variant in HTTP_TARGETS:
+        for mode, batch in MODES:
+            runs = raw[(name, mode)]
+            rows.append({
+                "target": name, "mode": mode, "batch": batch,
+                "accepted_per_s": summary([x["events_per_s"] for x in runs]),
+                "processed_per_s": summary(
+                    [x["processed_per_s"] for x in runs]) if variant != "raw" else None,
+                "p50_ms": summary([x["latency_us"]["p50"] / 1000 for x in runs]),
+                "p99_ms": summary([x["latency_us"]["p99"] / 1000 for x in runs]),
+                "busy_503": sum(x["busy_503"] for x in runs),
+                "stop_seconds": summary([x["stop_seconds"] for x in runs]),
+                "rss_after_mib": summary([x["rss_kib"] / 1024 for x in runs]),
+                "caught_up": all(x["caught_up"] for x in runs),
+            })
+    base = {r["mode"]: r for r in rows if r["target"] == "httplib baseline (parse)"}
+    for r in rows:
+        b = base[r["mode"]]["accepted_per_s"]["median"]
+        r["accepted_vs_baseline"] = r["accepted_per_s"]["median"] / b
+        if r["processed_per_s"]:
+            r["processed_vs_baseline"] = r["processed_per_s"]["median"] / b
+    return rows
+
+
+# --- part 2: ingest-to-notification latency -----------------------------------
+
+def parse_rfc3339_ms(text):
+    # "2024-05-01T12:34:56.789Z": Argus stamps whole milliseconds.
+    d = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    d = d.replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp() * 1000 + 0.5)
+
+
+def latency_run(backend, rate, duration):
+    """One paced run: the load is the throughput workload at `rate`; every
+    Kth request is a probe, a trigger with a fresh grouping value, which
+    opens a parent and so a notification. Returns per-probe latencies (ms)."""
+    expected_probes = 6000
+    probe_every = max(1, math.ceil(rate * duration / expected_probes))
+    with Server("argus", backend) as s:
+        probe_file = os.path.join(s.dir, "probes.txt")
+        res = loadgen(s.port, "/v1/events", 0, duration=duration, rate=rate,
+                      probe_every=probe_every, probe_file=probe_file)
+        sent = {}
+        with open(probe_file) as f:
+            for line in f:
+                key, us = line.split()
+                sent[key] = int(us)
+        _, notes = http("GET", s.port, "/v1/notifications?limit=10000")
+        upper, mid = [], []
+        for n in notes["data"]:
+            key = n["alert"]["dedupKey"]
+            if n["kind"] != "parent_opened" or key not in sent:
+                continue
+            at_ms = parse_rfc3339_ms(n["at"])
+            # The true instant lies in [at_ms, at_ms + 1): report the upper
+            # bound, so the figure never flatters Argus.
+            upper.append((at_ms + 1) - sent[key] / 1000)
+            mid.append((at_ms + 0.5) - sent[key] / 1000)
+    upper.sort()
+    mid.sort()
+
+    def pct(xs, p):
+        return xs[min(len(xs) - 1, int(p * (len(xs) - 1) + 0.5))] if xs else None
+
+    return {"rate": rate, "achieved_per_s": res["events_per_s"],
+            "probes_sent": len(sent), "probes_matched": len(upper),
+            "p50_ms": pct(upper, 0.5), "p99_ms": pct(upper, 0.99),
+            "max_ms": upper[-1] if upper else None,
+            "p50_mid_ms": pct(mid, 0.5), "p99_mid_ms": pct(mid, 0.99),
+            "post_p50_ms": res["latency_us"]["p50"] / 1000,
+            "post_p99_ms": res["latency_us"]["p99"] / 1000,
+            "busy_503": res["busy_503"]}
+
+
+def part_latency(http_rows):
+    rows = []
+    for backend in ("memory", "sqlite"):
+        name = f"argus {backend}"
+        peak = next((r["processed_per_s"]["median"] for r in http_rows
+                     if r["target"] == name and r["mode"] == "single"), None)
+        if peak is None:
+            # Part 1 was skipped: measure the peak here.
+            with Server("argus", backend) as s:
+                peak = loadgen(s.port, "/v1/events", 0,
+                               duration=DURATION)["processed_per_s"]
+        rate = round(peak / 2)
+        runs = []
+        for r in range(RUNS):
+            res = latency_run(backend, rate, max(DURATION, 2.0))
+            runs.append(res)
+            log(f"  run {r + 1}/{RUNS} latency {name:13s} at {rate:,}/s: p50 "
+                f"{res['p50_ms']:.2f} p99 {res['p99_ms']:.2f} max "
+                f"{res['max_ms']:.2f} ms ({res['probes_matched']} probes)")
+        rows.append({
+            "target": name, "rate_per_s": rate, "peak_per_s": peak,
+            "p50_ms": summary([x["p50_ms"] for x in runs]),
+            "p99_ms": summary([x["p99_ms"] for x in runs]),
+            "max_ms": summary([x["max_ms"] for x in runs]),
+            "p50_mid_ms": summary([x["p50_mid_ms"] for x in runs]),
+            "p99_mid_ms": summary([x["p99_mid_ms"] for x in runs]),
+            "post_p50_ms": summary([x["post_p50_ms"] for x in runs]),
+            "post_p99_ms": summary([x["post_p99_ms"] for x in runs]),
+            "probes": sum(x["probes_matched"] for x in runs),
+            "runs": runs,
+        })
+    return rows
+
+
+# --- part 3: in-process pipeline ----------------------------------------------
+
+def part_pipeline():
+    out = os.path.join(OUT_DIR, "pipeline.json")
+    argv = [os.path.join(BIN, "pipeline_bench"), "--json", out]
+    if QUICK:
+        argv += ["--events", "100000"]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=600)
+    log(p.stdout.rstrip())
+    if p.returncode != 0:
+        raise RuntimeError(f"pipeline_bench failed ({p.returncode})")
+    with open(out) as f:
+        return {"output": p.stdout, "json": json.load(f)}
+
+
+# --- part 4: memory ------------------------------------------------------------
+
+def memory_case(label, groups, count):
+    with Server("argus", "memory") as s:
+        time.sleep(0.3)  # let start-up allocations settle
+        idle = s.rss()
+        res = loadgen(s.port, "/v1/events/batch", 1000, count=count,
+                      groups=groups)
+        time.sleep(0.5)
+        after = s.rss()
+        _, health = http("GET", s.port, "/healthz")
+    live = health["data"].get("groups_live")
+    per = (after - idle) * 1024 / count
+    log(f"  {label}: idle {idle / 1024:.1f} MiB, after {after / 1024:.1f} MiB, "
+        f"{per:.0f} bytes each ({live} groups live, "
+        f"{res['processed_per_s']:,.0f} events/s processed)")
+    return {"case": label, "count": count, "groups_live": live,
+            "idle_rss_mib": idle / 1024, "rss_mib": after / 1024,
+            "bytes_per_item": per, "processed_per_s": res["processed_per_s"],
+            "stop_seconds": s.stop_seconds}
+
+
+def part_memory():
+    return [
+        memory_case(f"argus: {MEM_COUNT:,} open groups", 0, MEM_COUNT),
+        memory_case(f"argus: {MEM_COUNT:,} alerts in {MEM_COUNT // 100:,} groups",
+                    MEM_COUNT // 100, MEM_COUNT),
+    ]
+
+
+# --- part 5: Alertmanager -----------------------------------------------------
+
+def am_active_alerts(port):
+    """Alertmanager's own count of active alerts, from /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith('alertmanager_alerts{state="active"}'):
+                return int(float(line.split()[-1]))
+    return None
+
+
+def part_alertmanager(http_rows):
+    if not AM_BINARY:
+        log("  prometheus-alertmanager is not installed: part 5 skipped "
+            "(tools/bench/install.sh installs it)")
+        return None
+    version = subprocess.run([AM_BINARY, "--version"], capture_output=True,
+                             text=True).stdout.splitlines()[:1]
+    raw = {1: [], 100: []}
+    for r in range(RUNS):
+        for batch in (1, 100):
+            with Server("alertmanager") as s:
+                res = loadgen(s.port, "/api/v2/alerts", batch, kind="am",
+                              duration=DURATION, healthz=False)
+            raw[batch].append(res)
+            log(f"  run {r + 1}/{RUNS} alertmanager {batch:3d}/request: "
+                f"{res['events_per_s']:>9,.0f} alerts/s  p50 "
+                f"{res['latency_us']['p50'] / 1000:.2f} ms  p99 "
+                f"{res['latency_us']['p99'] / 1000:.2f} ms")
+    rows = []
+    for batch in (1, 100):
+        mode = "single" if batch == 1 else "batch100"
+        am = summary([x["events_per_s"] for x in raw[batch]])
+        argus = {r["target"]: r for r in http_rows
+                 if r["mode"] == mode and r["target"].startswith("argus")}
+        rows.append({
+            "alerts_per_request": batch, "alerts_per_s": am,
+            "p50_ms": summary([x["latency_us"]["p50"] / 1000 for x in raw[batch]]),
+            "p99_ms": summary([x["latency_us"]["p99"] / 1000 for x in raw[batch]]),
+            "argus_memory_vs_am": (argus["argus memory"]["processed_per_s"]["median"]
+                                   / am["median"]) if argus else None,
+            "argus_sqlite_vs_am": (argus["argus sqlite"]["processed_per_s"]["median"]
+                                   / am["median"]) if argus else None,
+        })
+    with Server("alertmanager") as s:
+        time.sleep(1.0)
+        idle = s.rss()
+        res = loadgen(s.port, "/api/v2/alerts", 100, kind="am",
+                      count=AM_MEM_COUNT, healthz=False)
+        time.sleep(1.0)
+        after = s.rss()
+        count = am_active_alerts(s.port)
+    per = (after - idle) * 1024 / AM_MEM_COUNT
+    log(f"  alertmanager memory: idle {idle / 1024:.1f} MiB, after "
+        f"{after / 1024:.1f} MiB for {AM_MEM_COUNT:,} alerts ({count} listed): "
+        f"{per:.0f} bytes each")
+    return {"version": version[0] if version else "", "rows": rows,
+            "memory": {"count": AM_MEM_COUNT, "listed": count,
+                       "idle_rss_mib": idle / 1024, "rss_mib": after / 1024,
+                       "bytes_per_alert": per,
+                       "accepted_per_s": res["events_per_s"]}}
+
+
+# --- report -----------------------------------------------------------------------
+
+def fmt_rate(s):
+    if not s:
+        return "-"
+    return f"{s['median']:,.0f} ({s['min']:,.0f}–{s['max']:,.0f})"
+
+
+def fmt_ms(s, digits=2):
+    if not s:
+        return "-"
+    return f"{s['median']:.{digits}f} ({s['min']:.{digits}f}–{s['max']:.{digits}f})"
+
+
+def machine():
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    return {"nproc": os.cpu_count(), "cpu": model,
+            "ram_gib": round(mem_kib / 1024 / 1024, 1),
+            "kernel": os.uname().release}
+
+
+def report(results):
+    lines = []
+    m = results["machine"]
+    lines.append(f"Machine: {m['nproc']} cores, {m['cpu']}, {m['ram_gib']} GiB RAM, "
+                 f"Linux {m['kernel']}. {results['settings']['runs']} runs per "
+                 f"figure, {results['settings']['duration_s']} s each, "
+                 f"{results['settings']['conns']} keep-alive connections; "
+                 "median (min–max).")
+    if results.get("http"):
+        lines += ["", "### 1. HTTP ingest (events/s)", "",
+                  "| target | request | accepted/s | processed/s | vs baseline (acc / proc) | POST p50 ms | POST p99 ms | 503s |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in results["http"]:
+            proc_ratio = f"{r['processed_vs_baseline']:.2f}" if r.get("processed_vs_baseline") else "-"
+            lines.append(f"| {r['target']} | {r['mode']} | {fmt_rate(r['accepted_per_s'])} | "
+                         f"{fmt_rate(r['processed_per_s'])} | {r['accepted_vs_baseline']:.2f} / {proc_ratio} | "
+                         f"{fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | {r['busy_503']} |")
+    if results.get("latency"):
+        lines += ["", "### 2. Ingest-to-notification latency at 50% of the peak (single events)", "",
+                  "| target | rate (peak/2) | p50 ms | p99 ms | max ms | POST p50 / p99 ms | probes |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for r in results["latency"]:
+            lines.append(f"| {r['target']} | {r['rate_per_s']:,}/s | {fmt_ms(r['p50_ms'])} | "
+                         f"{fmt_ms(r['p99_ms'])} | {fmt_ms(r['max_ms'])} | "
+                         f"{r['post_p50_ms']['median']:.2f} / {r['post_p99_ms']['median']:.2f} | {r['probes']} |")
+    if results.get("pipeline"):
+        lines += ["", "### 3. In-process pipeline (tools/bench/pipeline_bench.cpp)", "", "```",
+                  results["pipeline"]["output"].rstrip(), "```"]
+    if results.get("memory"):
+        lines += ["", "### 4. Memory (memory backend, VmRSS minus idle RSS)", "",
+                  "| case | idle RSS MiB | RSS after MiB | bytes per item | processed/s |",
+                  "| --- | --- | --- | --- | --- |"]
+        for r in results["memory"]:
+            lines.append(f"| {r['case']} | {r['idle_rss_mib']:.1f} | {r['rss_mib']:.1f} | "
+                         f"{r['bytes_per_item']:,.0f} | {r['processed_per_s']:,.0f} |")
+    am = results.get("alertmanager")
+    if am:
+        lines += ["", f"### 5. Alertmanager side by side ({am['version']})", "",
+                  "| alerts per request | Alertmanager alerts/s | p50 ms | p99 ms | Argus memory processed / AM | Argus sqlite processed / AM |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for r in am["rows"]:
+            ratio_m = f"{r['argus_memory_vs_am']:.1f}x" if r["argus_memory_vs_am"] else "-"
+            ratio_s = f"{r['argus_sqlite_vs_am']:.1f}x" if r["argus_sqlite_vs_am"] else "-"
+            lines.append(f"| {r['alerts_per_request']} | {fmt_rate(r['alerts_per_s'])} | "
+                         f"{fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | {ratio_m} | {ratio_s} |")
+        mem = am["memory"]
+        lines += ["", f"Alertmanager memory: {mem['count']:,} alerts, idle "
+                  f"{mem['idle_rss_mib']:.1f} MiB, after {mem['rss_mib']:.1f} MiB: "
+                  f"{mem['bytes_per_alert']:,.0f} bytes per alert."]
+        argus_alert = next((r for r in results.get("memory") or [] if "alerts in" in r["case"]), None)
+        if argus_alert:
+            lines.append(f"Argus per alert: {argus_alert['bytes_per_item']:,.0f} bytes "
+                         f"= {argus_alert['bytes_per_item'] / mem['bytes_per_alert']:.2f}x Alertmanager's.")
+    elif "5" in PARTS:
+        lines += ["", "### 5. Alertmanager: skipped (prometheus-alertmanager not installed)"]
+    return "\n".join(lines) + "\n"
+
+
+def build():
+    if not os.path.exists(os.path.join(BUILD, "CMakeCache.txt")):
+        subprocess.run(["cmake", "-S", ROOT, "-B", BUILD,
+                        "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], check=True)
+    subprocess.run(["cmake", "--build", BUILD, "-j2", "--target", "argus",
+                    "baseline_server", "loadgen", "pipeline_bench"], check=True)
+
+
+def main():
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    started = time.monotonic()
+    try:
+        if "--no-build" not in sys.argv:
+            build()
+        os.makedirs(OUT_DIR, exist_ok=True)
+        results = {"machine": machine(),
+                   "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                   "settings": {"quick": QUICK, "runs": RUNS, "duration_s": DURATION,
+                                "conns": CONNS, "groups": GROUPS,
+                                "mem_count": MEM_COUNT, "am_mem_count": AM_MEM_COUNT}}
+        if "1" in PARTS:
+            log("== 1. HTTP ingest: generator, httplib baseline, Argus memory, Argus sqlite")
+            results["http"] = part_http()
+        if "2" in PARTS:
+            log("== 2. ingest-to-notification latency at 50% of the peak")
+            results["latency"] = part_latency(results.get("http") or [])
+        if "3" in PARTS:
+            log("== 3. in-process pipeline")
+            results["pipeline"] = part_pipeline()
+        if "4" in PARTS:
+            log("== 4. memory")
+            results["memory"] = part_memory()
+        if "5" in PARTS:
+            log("== 5. Alertmanager side by side")
+            results["alertmanager"] = part_alertmanager(results.get("http") or [])
+        results["elapsed_s"] = round(time.monotonic() - started, 1)
+        text = report(results)
+        with open(os.path.join(OUT_DIR, "results.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        with open(os.path.join(OUT_DIR, "results.md"), "w") as f:
+            f.write(text)
+        print(text)
+        log(f"wrote {os.path.join(OUT_DIR, 'results.json')} and results.md "
+            f"in {results['elapsed_s']} s")
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()
