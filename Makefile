@@ -44,9 +44,12 @@ coverage: deps
 	cd build-coverage && ctest -j$(JOBS) --output-on-failure
 	gcovr -r . build-coverage --filter 'domain/' --filter 'actors/' --filter 'http/' --filter 'config/' --print-summary
 
-bench: build
-	mkdir -p $(BUILD_DIR)/bench
-	$(BUILD_DIR)/bin/pipeline_bench --json $(BUILD_DIR)/bench/pipeline.json
+# The benchmark suite (tools/bench/run.py, docs/benchmarks.md): builds, runs
+# every part including pipeline_bench, prints the table and writes
+# $(BUILD_DIR)/bench/results.json. About 10 minutes; BENCH_QUICK=1 about 2.
+bench: deps $(BUILD_DIR)/CMakeCache.txt
+	@tools/bench/install.sh
+	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/run.py
 
 clean:
 	rm -rf $(BUILD_DIR) build-coverage

@@ -459,8 +459,12 @@ int main(int argc, char** argv) {
   int64_t start_wall = wall_us();
   auto deadline = start + std::chrono::duration_cast<steady::duration>(
                             std::chrono::duration<double>(o.duration));
+  // --count: whole requests, spread over the threads.
+  uint64_t per_request = o.batch == 0 ? 1 : o.batch;
+  uint64_t requests = (o.count + per_request - 1) / per_request;
   for (size_t i = 0; i < o.conns; ++i) {
-    uint64_t share = o.count / o.conns + (i < o.count % o.conns ? 1 : 0);
+    uint64_t share =
+      (requests / o.conns + (i < requests % o.conns ? 1 : 0)) * per_request;
     threads.emplace_back(run_thread, std::cref(o), i, share, start, deadline,
                          std::ref(tallies[i]));
   }
@@ -468,7 +472,10 @@ int main(int argc, char** argv) {
     th.join();
   double send_s = std::chrono::duration<double>(steady::now() - start).count();
   tally all;
+  int last_bad_status = 0;
   for (auto& t : tallies) {
+    if (t.last_bad_status != 0)
+      last_bad_status = t.last_bad_status;
     all.requests_ok += t.requests_ok;
     all.events_ok += t.events_ok;
     all.busy += t.busy;
@@ -517,7 +524,7 @@ int main(int argc, char** argv) {
     "\"processed_seconds\":%.6f,\"processed_per_s\":%.1f,\"probes\":%zu}\n",
     (unsigned long long)all.requests_ok, (unsigned long long)all.events_ok,
     (unsigned long long)all.busy, (unsigned long long)all.other,
-    tallies.empty() ? 0 : tallies[0].last_bad_status,
+    last_bad_status,
     (unsigned long long)all.reconnects, (unsigned long long)all.errors, send_s,
     all.events_ok / send_s, all.requests_ok / send_s,
     percentile(all.latency_us, 0.50), percentile(all.latency_us, 0.99),
