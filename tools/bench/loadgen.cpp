@@ -512,8 +512,11 @@ int main(int argc, char** argv) {
       out << 'k' << std::string(digits - std::to_string(p.key).size(), '0')
           << p.key << ' ' << p.sent_us << '\n';
   }
-  uint64_t processed_delta = o.healthz ? processed - processed0 : 0;
-  uint64_t accepted_delta = o.healthz ? accepted - accepted0 : 0;
+  // Counters only grow; a smaller reading means another server answered.
+  uint64_t processed_delta =
+    o.healthz && processed >= processed0 ? processed - processed0 : 0;
+  uint64_t accepted_delta =
+    o.healthz && accepted >= accepted0 ? accepted - accepted0 : 0;
   std::printf(
     "{\"requests_ok\":%llu,\"events_ok\":%llu,\"busy_503\":%llu,"
     "\"other_non2xx\":%llu,\"last_bad_status\":%d,\"reconnects\":%llu,"
