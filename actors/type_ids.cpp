@@ -12,6 +12,9 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<domain::event_manager>("argus.event_manager");
   cfg.add_message_type<domain::notification>("argus.notification");
   cfg.add_message_type<std::vector<std::string>>("argus.strings");
+  cfg.add_message_type<node_status>("argus.node_status");
+  cfg.add_message_type<group_view>("argus.group_view");
+  cfg.add_message_type<event_submission>("argus.event_submission");
 }
 
 } // namespace argus::actors

@@ -7,6 +7,12 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 /// Atoms and message types of Argus. Atom texts are at most 10 characters
 /// (CAF 0.17); message type names must be the same on every node.
@@ -36,10 +42,86 @@ using rule = caf::atom_constant<caf::atom("rule")>;
 using manager = caf::atom_constant<caf::atom("manager")>;
 using notify = caf::atom_constant<caf::atom("notify")>;
 using ok = caf::atom_constant<caf::atom("ok")>;
+using status = caf::atom_constant<caf::atom("status")>;
+using alert = caf::atom_constant<caf::atom("alert")>;
+using ingest = caf::atom_constant<caf::atom("ingest")>;
+using groups = caf::atom_constant<caf::atom("groups")>;
 
 } // namespace argus::atom
 
 namespace argus::actors {
+
+/// A node's vital signs, as `argusctl status` shows them.
+struct node_status {
+  std::string node_id;
+  std::string version;
+  /// The storage backend's config name.
+  std::string storage;
+  int64_t uptime_seconds = 0;
+  uint64_t events_received = 0;
+  uint64_t events_accepted = 0;
+  uint64_t events_rejected = 0;
+  uint64_t events_processed = 0;
+  uint64_t events_ignored = 0;
+  /// Accepted events not yet applied: what waits in the router and grouping
+  /// mailboxes.
+  uint64_t events_queued = 0;
+  int64_t alerts_active = 0;
+  int64_t alerts_resolved = 0;
+  /// Live grouping actors of each router; their sum is the node's total.
+  std::vector<uint64_t> groups_per_router;
+  uint64_t notifications = 0;
+  uint64_t store_errors = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_status& x) {
+  return f(caf::meta::type_name("argus.node_status"), x.node_id, x.version,
+           x.storage, x.uptime_seconds, x.events_received, x.events_accepted,
+           x.events_rejected, x.events_processed, x.events_ignored,
+           x.events_queued, x.alerts_active, x.alerts_resolved,
+           x.groups_per_router, x.notifications, x.store_errors);
+}
+
+/// One active parent alert and the group it heads: its grouping value,
+/// children and window.
+struct group_view {
+  std::string event_manager_id;
+  /// False for a parent whose event lacked the grouping field.
+  bool has_value = false;
+  std::string grouping_value;
+  std::string parent_dedup_key;
+  std::string summary;
+  /// Children the parent gathered; `active_children` of them are active.
+  int64_t child_count = 0;
+  int64_t active_children = 0;
+  bool resolve_requested = false;
+  /// Until when later triggers join as children (`no_time` without value).
+  domain::time_point window_ends_at{};
+  /// What is left of the window at the node's clock; zero once it closed.
+  domain::duration window_left{};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_view& x) {
+  return f(caf::meta::type_name("argus.group_view"), x.event_manager_id,
+           x.has_value, x.grouping_value, x.parent_dedup_key, x.summary,
+           x.child_count, x.active_children, x.resolve_requested,
+           x.window_ends_at, x.window_left);
+}
+
+/// An event sent by argusctl: mapped by the same parser as HTTP bodies, plus
+/// its top-level string fields, from which the node takes the grouping value
+/// that the manager's rule names (as it does for an HTTP body).
+struct event_submission {
+  domain::event event;
+  std::map<std::string, std::string> fields;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_submission& x) {
+  return f(caf::meta::type_name("argus.event_submission"), x.event, x.fields);
+}
 
 /// Registers every Argus message type; call on every node before the actor
 /// system is built.
