@@ -47,39 +47,40 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   register_types(cfg);
   cfg.set("scheduler.max-threads", settings.actors.threads);
   cfg.set("scheduler.policy", settings.actors.policy == "stealing"
-                                 ? caf::atom("stealing")
-                                 : caf::atom("sharing"));
+                                  ? caf::atom("stealing")
+                                  : caf::atom("sharing"));
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
   cfg.set("logger.console-verbosity", caf::atom("quiet"));
   n->system_ = std::make_unique<caf::actor_system>(cfg);
   auto& sys = *n->system_;
   repository_settings repo_settings;
   repo_settings.batch_size = settings.storage.batch_size;
-  repo_settings.flush_interval
-    = std::chrono::milliseconds{settings.storage.flush_interval_ms};
+  repo_settings.flush_interval =
+      std::chrono::milliseconds{settings.storage.flush_interval_ms};
   context_ptr shared_ctx = n->ctx_;
-  n->repository_ = sys.spawn(actors::repository,
-                             std::shared_ptr<storage>{std::move(*store)},
-                             repo_settings, shared_ctx);
-  n->notifier_ = sys.spawn(actors::notifier, settings.notifications.keep, shared_ctx);
+  n->repository_ =
+      sys.spawn(actors::repository, std::shared_ptr<storage>{std::move(*store)},
+                repo_settings, shared_ctx);
+  n->notifier_ =
+      sys.spawn(actors::notifier, settings.notifications.keep, shared_ctx);
   n->catalog_ = sys.spawn(actors::catalog, std::move(*initial_catalog),
                           n->repository_, n->view_, shared_ctx);
   for (size_t i = 0; i < settings.actors.routers; ++i)
     n->routers_.push_back(
-      sys.spawn(actors::router, n->repository_, n->notifier_, shared_ctx));
+        sys.spawn(actors::router, n->repository_, n->notifier_, shared_ctx));
   // Hand each router the open work of its managers, and wait, so the first
   // event after start finds its group (and open window) in place.
   std::vector<std::vector<domain::alert>> shares(n->routers_.size());
   for (auto& a : *open_work)
     shares[std::hash<std::string>{}(a.event_manager_id) % shares.size()]
-      .push_back(std::move(a));
+        .push_back(std::move(a));
   caf::scoped_actor self{sys};
   caf::error failure;
   for (size_t i = 0; i < shares.size(); ++i)
     self->request(n->routers_[i], drain_timeout, atom::restore::value,
                   shares[i])
-      .receive([](atom::ok) {},
-               [&](caf::error& err) { failure = std::move(err); });
+        .receive([](atom::ok) {},
+                 [&](caf::error& err) { failure = std::move(err); });
   if (failure)
     return failure;
   LOG_INFO("recovered " << n->view_->get()->rules.size() << " rules, "
@@ -99,14 +100,14 @@ caf::error node::drain() {
   // sent their changes to the repository, which the flush then writes.
   for (auto& r : routers_)
     self->request(r, drain_timeout, atom::drain::value)
-      .receive([](atom::ok) {},
-               [&](caf::error& err) { failure = std::move(err); });
+        .receive([](atom::ok) {},
+                 [&](caf::error& err) { failure = std::move(err); });
   self->request(repository_, drain_timeout, atom::flush::value)
-    .receive([](atom::ok) {},
-             [&](caf::error& err) {
-               if (!failure)
-                 failure = std::move(err);
-             });
+      .receive([](atom::ok) {},
+               [&](caf::error& err) {
+                 if (!failure)
+                   failure = std::move(err);
+               });
   return failure;
 }
 

@@ -26,10 +26,9 @@ caf::error read(const YAML::Node& node, const std::string& key, T& out) {
   try {
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       auto value = node.as<long long>();
-      if (value < 0
-          || static_cast<unsigned long long>(value)
-               > static_cast<unsigned long long>(
-                 std::numeric_limits<T>::max()))
+      if (value < 0 ||
+          static_cast<unsigned long long>(value) >
+              static_cast<unsigned long long>(std::numeric_limits<T>::max()))
         return bad(key, "out of range: " + node.Scalar());
       out = static_cast<T>(value);
     } else {
@@ -75,29 +74,29 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
   auto& sv = s.server;
   auto& st = s.storage;
   const std::map<std::string, std::map<std::string, reader>> sections = {
-    {"server",
-     {{"host", field(sv.host)},
-      {"port", field(sv.port)},
-      {"read_timeout", field(sv.read_timeout_seconds)},
-      {"write_timeout", field(sv.write_timeout_seconds)},
-      {"idle_timeout", field(sv.idle_timeout_seconds)},
-      {"max_body_bytes", field(sv.max_body_bytes)},
-      {"threads", field(sv.threads)},
-      {"keep_alive_max_requests", field(sv.keep_alive_max_requests)},
-      {"max_batch_events", field(sv.max_batch_events)}}},
-    {"ingest", {{"max_pending_events", field(s.ingest.max_pending_events)}}},
-    {"storage",
-     {{"backend", field(st.backend)},
-      {"path", field(st.path)},
-      {"batch_size", field(st.batch_size)},
-      {"flush_interval_ms", field(st.flush_interval_ms)}}},
-    {"node", {{"host", field(s.node.host)}, {"port", field(s.node.port)}}},
-    {"log", {{"level", field(s.log.level)}}},
-    {"actors",
-     {{"threads", field(s.actors.threads)},
-      {"policy", field(s.actors.policy)},
-      {"routers", field(s.actors.routers)}}},
-    {"notifications", {{"keep", field(s.notifications.keep)}}},
+      {"server",
+       {{"host", field(sv.host)},
+        {"port", field(sv.port)},
+        {"read_timeout", field(sv.read_timeout_seconds)},
+        {"write_timeout", field(sv.write_timeout_seconds)},
+        {"idle_timeout", field(sv.idle_timeout_seconds)},
+        {"max_body_bytes", field(sv.max_body_bytes)},
+        {"threads", field(sv.threads)},
+        {"keep_alive_max_requests", field(sv.keep_alive_max_requests)},
+        {"max_batch_events", field(sv.max_batch_events)}}},
+      {"ingest", {{"max_pending_events", field(s.ingest.max_pending_events)}}},
+      {"storage",
+       {{"backend", field(st.backend)},
+        {"path", field(st.path)},
+        {"batch_size", field(st.batch_size)},
+        {"flush_interval_ms", field(st.flush_interval_ms)}}},
+      {"node", {{"host", field(s.node.host)}, {"port", field(s.node.port)}}},
+      {"log", {{"level", field(s.log.level)}}},
+      {"actors",
+       {{"threads", field(s.actors.threads)},
+        {"policy", field(s.actors.policy)},
+        {"routers", field(s.actors.routers)}}},
+      {"notifications", {{"keep", field(s.notifications.keep)}}},
   };
   if (root && root.IsMap())
     for (auto kv : root) {
@@ -137,9 +136,8 @@ caf::error validate(const settings& s) {
   if (s.ingest.max_pending_events == 0)
     return bad("ingest.max_pending_events", "must be at least 1");
   if (s.storage.backend != "sqlite" && s.storage.backend != "memory")
-    return bad("storage.backend",
-               "unknown backend '" + s.storage.backend
-                 + "' (expected sqlite or memory)");
+    return bad("storage.backend", "unknown backend '" + s.storage.backend +
+                                      "' (expected sqlite or memory)");
   if (s.storage.backend == "sqlite" && s.storage.path.empty())
     return bad("storage.path", "must not be empty");
   if (s.storage.batch_size == 0)
@@ -148,15 +146,15 @@ caf::error validate(const settings& s) {
     return bad("storage.flush_interval_ms", "must be at least 1");
   if (s.node.host.empty())
     return bad("node.host", "must not be empty");
-  if (s.log.level != "debug" && s.log.level != "info"
-      && s.log.level != "warning" && s.log.level != "error")
-    return bad("log.level", "unknown level '" + s.log.level
-                              + "' (expected debug, info, warning or error)");
+  if (s.log.level != "debug" && s.log.level != "info" &&
+      s.log.level != "warning" && s.log.level != "error")
+    return bad("log.level", "unknown level '" + s.log.level +
+                                "' (expected debug, info, warning or error)");
   if (s.actors.threads == 0 || s.actors.threads > 256)
     return bad("actors.threads", "must be between 1 and 256");
   if (s.actors.policy != "sharing" && s.actors.policy != "stealing")
-    return bad("actors.policy", "unknown policy '" + s.actors.policy
-                                  + "' (expected sharing or stealing)");
+    return bad("actors.policy", "unknown policy '" + s.actors.policy +
+                                    "' (expected sharing or stealing)");
   if (s.actors.routers == 0 || s.actors.routers > 256)
     return bad("actors.routers", "must be between 1 and 256");
   if (s.notifications.keep == 0)
@@ -168,7 +166,8 @@ caf::expected<settings> load_text(const std::string& yaml) {
   try {
     return from_yaml(YAML::Load(yaml));
   } catch (const YAML::Exception& e) {
-    return make_error(ec::bad_request, std::string{"invalid YAML: "} + e.what());
+    return make_error(ec::bad_request,
+                      std::string{"invalid YAML: "} + e.what());
   }
 }
 
