@@ -1,5 +1,6 @@
 #include "actors/node.hpp"
 
+#include "actors/admin.hpp"
 #include "actors/catalog.hpp"
 #include "actors/notifier.hpp"
 #include "actors/repository.hpp"
@@ -25,7 +26,24 @@ open_store(const config::storage_settings& s) {
   return open_sqlite_storage(s.path);
 }
 
+/// Publishes the admin actor on node.host:node.port; the error names the
+/// address, so that a port taken by another process is easy to tell.
+caf::expected<uint16_t> publish(const admin_actor& admin,
+                                const config::node_settings& s) {
+  auto port = publish_admin(admin, s.host, s.port, s.tls.enabled());
+  if (!port)
+    return make_error(ec::internal,
+                      "cannot listen on node endpoint " + s.host + ":" +
+                          std::to_string(s.port) + ": " +
+                          admin.home_system().render(port.error()));
+  return port;
+}
+
 } // namespace
+
+size_t router_index(const std::string& manager_id, size_t routers) {
+  return std::hash<std::string>{}(manager_id) % routers;
+}
 
 caf::expected<std::unique_ptr<node>>
 node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
@@ -38,6 +56,12 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   auto open_work = (*store)->open_work();
   if (!open_work)
     return open_work.error();
+  auto remoting = settings.node.port != 0;
+  // CAF would notice a bad TLS file only at the first connection, and abort.
+  if (remoting)
+    if (auto err = check_tls(settings.node.tls, "node.tls."))
+      return err;
+  auto started = std::chrono::steady_clock::now();
   std::unique_ptr<node> n{new node};
   n->ctx_ = std::move(ctx);
   n->backend_ = (*store)->backend();
@@ -51,6 +75,8 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
                                   : caf::atom("sharing"));
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
   cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  if (remoting)
+    enable_remoting(cfg, settings.node.tls);
   n->system_ = std::make_unique<caf::actor_system>(cfg);
   auto& sys = *n->system_;
   repository_settings repo_settings;
@@ -86,11 +112,25 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   LOG_INFO("recovered " << n->view_->get()->rules.size() << " rules, "
                         << n->view_->get()->managers.size() << " managers, "
                         << open_work->size() << " open alerts");
+  if (remoting) {
+    admin_env env{
+        n->catalog_, n->repository_, n->notifier_,
+        n->routers_, n->view_,       shared_ctx,
+        n->backend_, started,        settings.ingest.max_pending_events};
+    n->admin_ = sys.spawn(actors::admin, std::move(env));
+    auto port = publish(n->admin_, settings.node);
+    if (!port)
+      return port.error();
+    n->admin_port_ = *port;
+    n->admin_tls_ = settings.node.tls.enabled();
+    LOG_INFO("admin endpoint on " << settings.node.host << ":" << *port
+                                  << (n->admin_tls_ ? " (TLS)" : ""));
+  }
   return n;
 }
 
 const router_actor& node::router_for(const std::string& manager_id) const {
-  return routers_[std::hash<std::string>{}(manager_id) % routers_.size()];
+  return routers_[router_index(manager_id, routers_.size())];
 }
 
 caf::error node::drain() {
@@ -115,9 +155,14 @@ void node::stop() {
   if (stopped_ || !system_)
     return;
   stopped_ = true;
+  // No admin requests past this point: argusctl gets "unreachable".
+  if (admin_port_ != 0)
+    unpublish_admin(admin_, admin_port_, admin_tls_);
   if (auto err = drain())
     LOG_ERROR("draining at shutdown failed: " << message_of(err));
   caf::scoped_actor self{*system_};
+  if (admin_)
+    self->send_exit(admin_, caf::exit_reason::user_shutdown);
   for (auto& r : routers_)
     self->send_exit(r, caf::exit_reason::user_shutdown);
   self->send_exit(catalog_, caf::exit_reason::user_shutdown);
@@ -131,6 +176,7 @@ node::~node() {
   repository_ = nullptr;
   notifier_ = nullptr;
   catalog_ = nullptr;
+  admin_ = nullptr;
   system_.reset(); // waits for every actor to terminate
 }
 

@@ -8,11 +8,15 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace argus::actors {
+
+/// Which of `routers` routers handles every event of this manager.
+size_t router_index(const std::string& manager_id, size_t routers);
 
 /// One Argus node: the actor system and its long-lived actors, started from
 /// settings with the state recovered from the store.
@@ -41,11 +45,14 @@ public:
   metrics& stats() const { return *ctx_->stats; }
   const std::string& backend() const { return backend_; }
 
+  /// The port the admin actor is published on (0: remoting is off).
+  uint16_t admin_port() const { return admin_port_; }
+
   /// Waits until every event handed to the routers so far is applied and
   /// its changes are written to the store.
   caf::error drain();
 
-  /// Drains, then stops every actor. Idempotent.
+  /// Closes the admin endpoint, drains, then stops every actor. Idempotent.
   void stop();
 
 private:
@@ -60,6 +67,9 @@ private:
   notifier_actor notifier_;
   catalog_actor catalog_;
   std::vector<router_actor> routers_;
+  admin_actor admin_;
+  uint16_t admin_port_ = 0;
+  bool admin_tls_ = false;
   bool stopped_ = false;
 };
 

@@ -2,6 +2,7 @@
 
 #include "domain/error.hpp"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -90,7 +91,16 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
         {"path", field(st.path)},
         {"batch_size", field(st.batch_size)},
         {"flush_interval_ms", field(st.flush_interval_ms)}}},
-      {"node", {{"host", field(s.node.host)}, {"port", field(s.node.port)}}},
+      {"node",
+       {{"host", field(s.node.host)},
+        {"port", field(s.node.port)},
+        {"tls",
+         [&tls = s.node.tls](const YAML::Node& node, const std::string& key) {
+           return read_section(node, key,
+                               {{"certificate", field(tls.certificate)},
+                                {"key", field(tls.key)},
+                                {"ca", field(tls.ca)}});
+         }}}},
       {"log", {{"level", field(s.log.level)}}},
       {"actors",
        {{"threads", field(s.actors.threads)},
@@ -112,7 +122,46 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
   return s;
 }
 
+/// A TLS file must be readable now: CAF would only notice at the first
+/// connection, and then abort the process.
+caf::error check_readable(const std::string& key, const std::string& path) {
+  if (path.empty())
+    return bad(key, "must be set (node.tls needs certificate, key and ca)");
+  std::ifstream in{path};
+  if (!in)
+    return bad(key, "cannot read " + path);
+  return {};
+}
+
+caf::error validate_node(const node_settings& n) {
+  if (n.host.empty())
+    return bad("node.host", "must not be empty");
+  if (n.tls.enabled()) {
+    if (auto err = check_readable("node.tls.certificate", n.tls.certificate))
+      return err;
+    if (auto err = check_readable("node.tls.key", n.tls.key))
+      return err;
+    if (auto err = check_readable("node.tls.ca", n.tls.ca))
+      return err;
+  } else if (n.port != 0 && !is_loopback(n.host)) {
+    // Remoting has no authentication of its own: anyone who reaches the
+    // port may administer the node.
+    return bad("node.host", "'" + n.host +
+                                "' is not a loopback address; binding to it "
+                                "requires node.tls (certificate, key, ca)");
+  }
+  return {};
+}
+
 } // namespace
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost" || host == "::1")
+    return true;
+  in_addr addr{};
+  return ::inet_pton(AF_INET, host.c_str(), &addr) == 1 &&
+         (ntohl(addr.s_addr) >> 24) == 127;
+}
 
 caf::error validate(const settings& s) {
   if (s.server.host.empty())
@@ -144,8 +193,8 @@ caf::error validate(const settings& s) {
     return bad("storage.batch_size", "must be at least 1");
   if (s.storage.flush_interval_ms <= 0)
     return bad("storage.flush_interval_ms", "must be at least 1");
-  if (s.node.host.empty())
-    return bad("node.host", "must not be empty");
+  if (auto err = validate_node(s.node))
+    return err;
   if (s.log.level != "debug" && s.log.level != "info" &&
       s.log.level != "warning" && s.log.level != "error")
     return bad("log.level", "unknown level '" + s.log.level +

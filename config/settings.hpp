@@ -41,11 +41,30 @@ struct storage_settings {
   int flush_interval_ms = 5;
 };
 
+/// PEM files for TLS on the remoting endpoint. All three or none: CAF
+/// verifies peer certificates (both ways) against `ca` once any is set, and
+/// falls back to anonymous TLS without them.
+struct tls_settings {
+  std::string certificate; ///< this side's certificate (chain)
+  std::string key;         ///< its private key
+  std::string ca;          ///< the CA that peers' certificates must chain to
+
+  bool enabled() const {
+    return !certificate.empty() || !key.empty() || !ca.empty();
+  }
+};
+
 struct node_settings {
   std::string host = "127.0.0.1";
   /// CAF remoting port for argusctl and the cluster; 0 disables it.
   uint16_t port = 4242;
+  /// Required to bind to anything but a loopback address.
+  tls_settings tls;
 };
+
+/// Whether `host` names the loopback interface (127.0.0.0/8, ::1,
+/// localhost).
+bool is_loopback(const std::string& host);
 
 struct log_settings {
   std::string level = "info"; ///< debug | info | warning | error
