@@ -1,0 +1,352 @@
+#include "tools/argusctl/commands.hpp"
+
+#include "domain/error.hpp"
+#include "http/errors.hpp"
+#include "http/json.hpp"
+#include "tools/argusctl/output.hpp"
+
+#include <array>
+#include <map>
+#include <string_view>
+
+namespace argus::ctl {
+
+namespace {
+
+using nlohmann::json;
+using alerts = std::vector<domain::alert>;
+
+/// The flag behind each JSON field that http/json.cpp may name in an error.
+const std::map<std::string, std::string> flag_of_field = {
+    {"event_manager_id", "--manager"},
+    {"dedupKey", "--dedup"},
+    {"action", "--action"},
+    {"summary", "--summary"},
+    {"severity", "--severity"},
+    {"class", "--class"},
+    {"name", "--name"},
+    {"grouping_key", "--key"},
+    {"time_window_minutes", "--window-minutes"},
+    {"time_window_seconds", "--window-seconds"},
+    {"id", "--id"},
+    {"grouping_rule_id", "--rule"},
+    {"description", "--description"},
+    {"notification_config.webhook_url", "--webhook"},
+};
+
+/// The top-level fields `--field` may not set: they have flags of their own.
+constexpr std::array<std::string_view, 6> standard_fields = {
+    "event_manager_id", "dedupKey", "action", "summary", "severity", "class",
+};
+
+void print_alert_rows(std::ostream& out, const alerts& xs, const char* none) {
+  if (xs.empty()) {
+    out << none << '\n';
+    return;
+  }
+  table t{{"DEDUPKEY", "MANAGER", "TYPE", "STATUS", "SEVERITY", "VALUE",
+           "PARENT", "CHILDREN", "EVENTS", "CREATED", "SUMMARY"}};
+  for (auto& a : xs)
+    t.add({a.dedup_key, a.event_manager_id, std::string{to_string(a.type)},
+           std::string{to_string(a.status)}, std::string{to_string(a.sev)},
+           a.has_grouping_value ? a.grouping_value : "", a.parent_dedup_key,
+           std::to_string(a.child_count), std::to_string(a.event_count),
+           time_text(a.created_at), a.summary});
+  t.print(out);
+}
+
+void print_alert(std::ostream& out, const domain::alert& a) {
+  print_record(
+      out, {{"id", a.id},
+            {"dedupKey", a.dedup_key},
+            {"event_manager_id", a.event_manager_id},
+            {"summary", a.summary},
+            {"severity", std::string{to_string(a.sev)}},
+            {"class", a.class_name},
+            {"type", std::string{to_string(a.type)}},
+            {"status", std::string{to_string(a.status)}},
+            {"grouping_value", a.has_grouping_value ? a.grouping_value : ""},
+            {"parent_dedupKey", a.parent_dedup_key},
+            {"child_count", std::to_string(a.child_count)},
+            {"resolve_requested", a.resolve_requested ? "true" : "false"},
+            {"event_count", std::to_string(a.event_count)},
+            {"created_at", time_text(a.created_at)},
+            {"updated_at", time_text(a.updated_at)},
+            {"resolved_at", time_text(a.resolved_at)},
+            {"details", a.details}});
+}
+
+int print_alerts(session& s, const alerts& xs, const char* none) {
+  if (s.inv.json) {
+    auto out = json::array();
+    for (auto& a : xs)
+      out.push_back(http::to_json(a));
+    print_json(s.out, out);
+  } else {
+    print_alert_rows(s.out, xs, none);
+  }
+  return exit_ok;
+}
+
+action prepare_alerts_list(const invocation& inv) {
+  inv.allow_flags({"manager", "status", "type", "limit", "offset"});
+  inv.expect_positionals(2, 0, "");
+  domain::alert_filter filter;
+  filter.event_manager_id = inv.get("manager").value_or("");
+  filter.status = inv.get("status").value_or("");
+  filter.type = inv.get("type").value_or("");
+  if (!filter.status.empty() && !domain::parse_alert_status(filter.status))
+    throw usage_error(inv.topic(), "--status must be active or resolved");
+  if (!filter.type.empty() && !domain::parse_alert_type(filter.type))
+    throw usage_error(inv.topic(), "--type must be parent or child");
+  filter.limit = inv.get_int("limit", 1, 1000).value_or(filter.limit);
+  filter.offset = inv.get_int("offset", 0, INT64_MAX / 2).value_or(0);
+  return [=](session& s) {
+    auto found = s.node.ask<alerts>(atom::list::value, filter);
+    if (!found)
+      return s.fail(found.error());
+    return print_alerts(s, *found, "no alerts");
+  };
+}
+
+} // namespace
+
+int session::fail(const caf::error& error) {
+  auto f = node.classify(error);
+  if (inv.json && f.code == exit_node_error) {
+    auto mapped = http::http_error_of(code_of(error));
+    print_json(out,
+               {{"success", false},
+                {"error", {{"code", mapped.code}, {"message", f.message}}}});
+  }
+  err << "argusctl: " << cell(f.message) << '\n';
+  return f.code;
+}
+
+void throw_input_error(const std::string& topic, const caf::error& err) {
+  auto message = message_of(err);
+  for (auto& [field, flag] : flag_of_field)
+    if (message.find("'" + field + "'") != std::string::npos) {
+      message += " (" + flag + ")";
+      break;
+    }
+  throw usage_error(topic, message);
+}
+
+action prepare_alerts(const invocation& inv) {
+  auto topic = inv.topic();
+  if (inv.words.size() < 2)
+    throw usage_error(topic, "'alerts' needs list, get or children");
+  auto& verb = inv.words[1];
+  if (verb == "list")
+    return prepare_alerts_list(inv);
+  if (verb != "get" && verb != "children")
+    throw usage_error(topic, "unknown alerts command '" + verb + "'");
+  inv.allow_flags({"manager"});
+  inv.expect_positionals(2, 1, "a DEDUPKEY");
+  auto dedup = inv.words[2];
+  auto manager = inv.get("manager").value_or("");
+  if (verb == "get")
+    return [=](session& s) {
+      auto found = s.node.ask<domain::alert>(
+          atom::get::value, atom::alert::value, manager, dedup);
+      if (!found)
+        return s.fail(found.error());
+      if (s.inv.json)
+        print_json(s.out, http::to_json(*found));
+      else
+        print_alert(s.out, *found);
+      return int{exit_ok};
+    };
+  return [=](session& s) {
+    auto found = s.node.ask<alerts>(atom::children::value, manager, dedup);
+    if (!found)
+      return s.fail(found.error());
+    return print_alerts(s, *found, "no children");
+  };
+}
+
+action prepare_events(const invocation& inv) {
+  auto topic = inv.topic();
+  if (inv.words.size() < 2)
+    throw usage_error(topic, "'events' needs send");
+  if (inv.words[1] != "send")
+    throw usage_error(topic, "unknown events command '" + inv.words[1] + "'");
+  inv.allow_flags(
+      {"manager", "dedup", "action", "summary", "severity", "class", "field"});
+  inv.expect_positionals(2, 0, "");
+  // The body an HTTP client would post, mapped by the same parser.
+  json body{{"event_manager_id", inv.require("manager")},
+            {"dedupKey", inv.require("dedup")},
+            {"action", inv.require("action")}};
+  for (auto name : {"summary", "severity", "class"})
+    if (auto value = inv.get(name))
+      body[name] = *value;
+  if (inv.has("field"))
+    for (auto& kv : inv.flags.at("field")) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw usage_error(topic,
+                          "--field must be NAME=VALUE, not '" + kv + "'");
+      auto name = kv.substr(0, eq);
+      for (auto standard : standard_fields)
+        if (name == standard)
+          throw usage_error(topic, "--field cannot set '" + name +
+                                       "'; it has a flag of its own");
+      if (body.contains(name))
+        throw usage_error(topic, "--field " + name + " given more than once");
+      body[name] = kv.substr(eq + 1);
+    }
+  auto parsed = http::parse_event(body);
+  if (!parsed)
+    throw_input_error(topic, parsed.error());
+  actors::event_submission submission;
+  submission.event = std::move(*parsed);
+  for (auto& [name, value] : body.items())
+    submission.fields.emplace(name, value.get<std::string>());
+  return [=](session& s) {
+    auto done = s.node.ask<atom::ok>(atom::ingest::value, submission);
+    if (!done)
+      return s.fail(done.error());
+    auto& e = submission.event;
+    if (s.inv.json)
+      print_json(s.out, {{"status", "accepted"}, {"dedupKey", e.dedup_key}});
+    else
+      s.out << "accepted " << to_string(e.act) << " for dedupKey "
+            << cell(e.dedup_key) << " of manager " << cell(e.event_manager_id)
+            << '\n';
+    return int{exit_ok};
+  };
+}
+
+action prepare_groups(const invocation& inv) {
+  auto topic = inv.topic();
+  if (inv.words.size() < 2 || inv.words[1] != "list")
+    throw usage_error(topic, "'groups' needs list");
+  inv.allow_flags({"manager"});
+  inv.expect_positionals(2, 0, "");
+  auto manager = inv.get("manager").value_or("");
+  return [=](session& s) {
+    auto found = s.node.ask<std::vector<actors::group_view>>(
+        atom::groups::value, manager);
+    if (!found)
+      return s.fail(found.error());
+    if (s.inv.json) {
+      auto out = json::array();
+      for (auto& g : *found)
+        out.push_back(to_json(g));
+      print_json(s.out, out);
+      return int{exit_ok};
+    }
+    if (found->empty()) {
+      s.out << "no open groups\n";
+      return int{exit_ok};
+    }
+    table t{{"MANAGER", "VALUE", "PARENT", "CHILDREN", "WINDOW LEFT",
+             "RESOLVE REQUESTED", "SUMMARY"}};
+    for (auto& g : *found) {
+      std::string left = "-";
+      if (g.has_value)
+        left =
+            g.window_left.count() > 0 ? duration_text(g.window_left) : "closed";
+      t.add({g.event_manager_id, g.has_value ? g.grouping_value : "",
+             g.parent_dedup_key,
+             std::to_string(g.active_children) + "/" +
+                 std::to_string(g.child_count),
+             left, g.resolve_requested ? "yes" : "no", g.summary});
+    }
+    t.print(s.out);
+    return int{exit_ok};
+  };
+}
+
+action prepare_notifications(const invocation& inv) {
+  inv.allow_flags({"limit"});
+  inv.expect_positionals(1, 0, "");
+  auto limit =
+      static_cast<uint64_t>(inv.get_int("limit", 1, 10000).value_or(100));
+  return [=](session& s) {
+    auto found = s.node.ask<std::vector<domain::notification>>(
+        atom::list::value, atom::notify::value, limit);
+    if (!found)
+      return s.fail(found.error());
+    if (s.inv.json) {
+      auto out = json::array();
+      for (auto& n : *found)
+        out.push_back(http::to_json(n));
+      print_json(s.out, out);
+      return int{exit_ok};
+    }
+    if (found->empty()) {
+      s.out << "no notifications\n";
+      return int{exit_ok};
+    }
+    table t{{"SEQ", "KIND", "AT", "MANAGER", "PARENT", "CHILDREN", "SUMMARY"}};
+    for (auto& n : *found)
+      t.add({std::to_string(n.seq), std::string{to_string(n.kind)},
+             time_text(n.at), n.parent.event_manager_id, n.parent.dedup_key,
+             std::to_string(n.parent.child_count), n.parent.summary});
+    t.print(s.out);
+    return int{exit_ok};
+  };
+}
+
+action prepare_status(const invocation& inv) {
+  inv.allow_flags({});
+  inv.expect_positionals(1, 0, "");
+  return [](session& s) {
+    auto st = s.node.ask<actors::node_status>(atom::status::value);
+    if (!st)
+      return s.fail(st.error());
+    if (s.inv.json) {
+      print_json(s.out, to_json(*st));
+      return int{exit_ok};
+    }
+    uint64_t groups = 0;
+    std::string per_router;
+    for (auto n : st->groups_per_router) {
+      groups += n;
+      per_router += (per_router.empty() ? "" : ", ") + std::to_string(n);
+    }
+    print_record(
+        s.out,
+        {{"node", st->node_id},
+         {"address", s.inv.address()},
+         {"version", st->version},
+         {"uptime", duration_text(std::chrono::seconds{st->uptime_seconds})},
+         {"storage", st->storage},
+         {"events in", std::to_string(st->events_received)},
+         {"events accepted", std::to_string(st->events_accepted)},
+         {"events rejected", std::to_string(st->events_rejected)},
+         {"events processed", std::to_string(st->events_processed)},
+         {"events ignored", std::to_string(st->events_ignored)},
+         {"events queued", std::to_string(st->events_queued) +
+                               " (router and grouping mailboxes)"},
+         {"alerts active", std::to_string(st->alerts_active)},
+         {"alerts resolved", std::to_string(st->alerts_resolved)},
+         {"grouping actors",
+          std::to_string(groups) + " (per router: " + per_router + ")"},
+         {"notifications", std::to_string(st->notifications)},
+         {"store errors", std::to_string(st->store_errors)}});
+    return int{exit_ok};
+  };
+}
+
+action prepare(const invocation& inv) {
+  static const std::map<std::string, action (*)(const invocation&)> commands = {
+      {"status", prepare_status},
+      {"rules", prepare_rules},
+      {"managers", prepare_managers},
+      {"alerts", prepare_alerts},
+      {"events", prepare_events},
+      {"groups", prepare_groups},
+      {"notifications", prepare_notifications}};
+  if (inv.words.empty())
+    throw usage_error("", "no command given");
+  auto it = commands.find(inv.words.front());
+  if (it == commands.end())
+    throw usage_error("", "unknown command '" + inv.words.front() + "'");
+  return it->second(inv);
+}
+
+} // namespace argus::ctl
