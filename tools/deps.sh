@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config curl
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
-  catch2 libsqlite3-dev libssl-dev
+  catch2 libsqlite3-dev libssl-dev openssl
 )
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(clang-format clang-tidy gcovr)

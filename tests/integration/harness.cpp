@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -71,17 +73,33 @@ std::optional<int> wait_for_exit(pid_t pid,
   }
 }
 
-/// Starts `args` with stdout and stderr going to `log` (appended). The child
-/// gets SIGKILL if this process dies, so a crashed test leaves no server
-/// behind.
-pid_t spawn_process(const std::vector<std::string>& args, const fs::path& log) {
+/// Starts `args` with stdout going to `out` and stderr to `err` (both to
+/// `out` when `err` is empty; appended). With `env`, the child gets this
+/// process's environment without its ARGUS_* variables, plus `env`
+/// ("NAME=value" entries). The child gets SIGKILL if this process dies, so a
+/// crashed test leaves no server behind.
+pid_t spawn_process(const std::vector<std::string>& args, const fs::path& out,
+                    const fs::path& err,
+                    const std::vector<std::string>* env = nullptr) {
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls.
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  auto log_path = log.string();
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+  if (env) {
+    for (char** e = environ; *e != nullptr; ++e)
+      if (std::strncmp(*e, "ARGUS_", 6) != 0)
+        env_strings.emplace_back(*e);
+    env_strings.insert(env_strings.end(), env->begin(), env->end());
+    for (auto& e : env_strings)
+      envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+  }
+  auto out_path = out.string();
+  auto err_path = err.string();
   auto parent = ::getpid();
   auto pid = ::fork();
   if (pid < 0)
@@ -90,19 +108,32 @@ pid_t spawn_process(const std::vector<std::string>& args, const fs::path& log) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent)
       ::_exit(127); // the parent died before prctl took effect
-    int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err_fd = err_path.empty() ? out_fd
+                                  : ::open(err_path.c_str(),
+                                           O_WRONLY | O_CREAT | O_APPEND, 0644);
     int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || in < 0)
+    if (out_fd < 0 || err_fd < 0 || in < 0)
       ::_exit(127);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
+    ::dup2(out_fd, STDOUT_FILENO);
+    ::dup2(err_fd, STDERR_FILENO);
     ::dup2(in, STDIN_FILENO);
-    ::close(out);
+    ::close(out_fd);
+    if (err_fd != out_fd)
+      ::close(err_fd);
     ::close(in);
-    ::execv(argv[0], argv.data());
+    if (env)
+      ::execve(argv[0], argv.data(), envp.data());
+    else
+      ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   return pid;
+}
+
+/// Starts `args` with stdout and stderr going to `log` (appended).
+pid_t spawn_process(const std::vector<std::string>& args, const fs::path& log) {
+  return spawn_process(args, log, fs::path{});
 }
 
 response to_response(const httplib::Result& res) {
@@ -187,7 +218,7 @@ std::string read_file(const fs::path& file) {
 }
 
 std::string config_yaml(const fs::path& dir, uint16_t port,
-                        const server_options& opts) {
+                        const server_options& opts, uint16_t node_port) {
   std::ostringstream out;
   out << "server:\n"
       << "  host: 127.0.0.1\n"
@@ -198,8 +229,8 @@ std::string config_yaml(const fs::path& dir, uint16_t port,
       << "  backend: " << opts.backend << "\n"
       << "  path: " << (dir / "argus.db").string() << "\n"
       << "node:\n"
-      << "  port: 0\n"
-      << "log:\n"
+      << "  port: " << node_port << "\n"
+      << opts.node_yaml << "log:\n"
       << "  level: " << opts.log_level << "\n"
       << opts.extra_yaml;
   return out.str();
@@ -283,6 +314,37 @@ run_result run_argus(const std::vector<std::string>& args,
     out.exit_code = exit_code_of(*status);
   }
   out.output = read_file(log);
+  return out;
+}
+
+nlohmann::json cli_result::json_out() const {
+  return json::parse(out, nullptr, false);
+}
+
+cli_result run_argusctl(const std::vector<std::string>& args,
+                        const std::vector<std::string>& env,
+                        std::chrono::milliseconds timeout) {
+  temp_dir dir;
+  auto out_file = dir.path() / "out.log";
+  auto err_file = dir.path() / "err.log";
+  std::vector<std::string> argv{ARGUSCTL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto started = steady::now();
+  auto pid = spawn_process(argv, out_file, err_file, &env);
+  cli_result out;
+  auto status = wait_for_exit(pid, timeout);
+  out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      steady::now() - started);
+  if (!status) {
+    out.timed_out = true;
+    ::kill(pid, SIGKILL);
+    int ignored = 0;
+    ::waitpid(pid, &ignored, 0);
+  } else {
+    out.exit_code = exit_code_of(*status);
+  }
+  out.out = read_file(out_file);
+  out.err = read_file(err_file);
   return out;
 }
 
@@ -375,8 +437,9 @@ server::~server() {
 }
 
 void server::spawn() {
-  write_file(config_, opts_.config ? opts_.config(dir(), port_)
-                                   : config_yaml(dir(), port_, opts_));
+  write_file(config_, opts_.config
+                          ? opts_.config(dir(), port_)
+                          : config_yaml(dir(), port_, opts_, node_port_));
   pid_ = spawn_process({ARGUS_BINARY, "--config", config_.string()}, log_);
   // Keep the client across restarts: tests hold references to it.
   if (!client_ || client_->port() != port_)
@@ -389,8 +452,11 @@ void server::start() {
   // another one is tried (only on the first start: a restart keeps its port).
   bool first = port_ == 0;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (first)
+    if (first) {
       port_ = free_port();
+      if (opts_.remoting)
+        node_port_ = free_port();
+    }
     spawn();
     auto until = steady::now() + start_deadline;
     bool exited = false;

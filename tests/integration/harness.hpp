@@ -66,13 +66,18 @@ struct server_options {
   std::string log_level = "warning";
   /// YAML lines appended verbatim (top-level sections).
   std::string extra_yaml;
+  /// Publishes the admin actor on a free node port (for argusctl).
+  bool remoting = false;
+  /// YAML lines appended verbatim inside the `node` section (e.g. `tls`).
+  std::string node_yaml;
   /// If set, writes the whole config instead (given the data dir and port).
   std::function<std::string(const fs::path&, uint16_t)> config;
 };
 
-/// The YAML config of a server on `port` with its data in `dir`.
+/// The YAML config of a server on `port` with its data in `dir`, and its
+/// admin actor on `node_port` (0: remoting off).
 std::string config_yaml(const fs::path& dir, uint16_t port,
-                        const server_options& opts);
+                        const server_options& opts, uint16_t node_port = 0);
 
 /// One HTTP reply: the status, the raw body and the body parsed as JSON
 /// (discarded if it is not JSON).
@@ -125,6 +130,25 @@ struct run_result {
 run_result run_argus(const std::vector<std::string>& args,
                      std::chrono::milliseconds timeout = 10s);
 
+/// What one `argusctl` run did.
+struct cli_result {
+  int exit_code = -1;
+  bool timed_out = false;
+  std::string out; ///< stdout
+  std::string err; ///< stderr
+  std::chrono::milliseconds elapsed{0};
+
+  /// stdout parsed as JSON (discarded if it is not JSON).
+  nlohmann::json json_out() const;
+};
+
+/// Runs `argusctl` with `args` to completion and without the ARGUS_*
+/// variables of this environment, plus `env` ("NAME=value"); kills it after
+/// `timeout`.
+cli_result run_argusctl(const std::vector<std::string>& args,
+                        const std::vector<std::string>& env = {},
+                        std::chrono::milliseconds timeout = 20s);
+
 /// Percent-encodes a query value or path segment.
 std::string url_encode(const std::string& text);
 
@@ -152,6 +176,12 @@ public:
   bool running() const { return pid_ > 0; }
 
   uint16_t port() const { return port_; }
+  /// The admin actor's port (0 unless `server_options::remoting`).
+  uint16_t node_port() const { return node_port_; }
+  /// "127.0.0.1:<node port>", for argusctl's --node.
+  std::string node_address() const {
+    return "127.0.0.1:" + std::to_string(node_port_);
+  }
   const fs::path& dir() const { return dir_.path(); }
   /// What the server wrote to stdout/stderr so far.
   std::string log() const;
@@ -202,6 +232,7 @@ private:
   server_options opts_;
   temp_dir dir_;
   uint16_t port_ = 0;
+  uint16_t node_port_ = 0;
   fs::path config_;
   fs::path log_;
   pid_t pid_ = -1;
