@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/routed_event.hpp"
 #include "actors/type_ids.hpp"
 
 #include <caf/actor_system.hpp>
@@ -20,9 +21,8 @@ namespace argus::actors {
 /// The GROUPING actor: one per (event manager, grouping value). Owns the
 /// group's active alerts, parent/child links and window timer.
 using grouping_actor = caf::typed_actor<
-    /// Applies one event in arrival order; `fresh` is true when the router
-    /// knows no active alert for the dedupKey.
-    caf::reacts_to<atom::apply, domain::event, bool>,
+    /// Applies events in arrival order.
+    caf::reacts_to<atom::apply, std::vector<routed_event>>,
     /// INTERNAL: the window timer fired; a stale token is ignored.
     caf::reacts_to<atom::expire, uint64_t>,
     /// INTERNAL: sends the changes gathered while the mailbox was busy to
@@ -39,6 +39,10 @@ using grouping_actor = caf::typed_actor<
 using router_actor = caf::typed_actor<
     /// An accepted event from the front.
     caf::reacts_to<atom::apply, domain::event>,
+    /// Accepted events from the front, in order.
+    caf::reacts_to<atom::apply, std::vector<domain::event>>,
+    /// INTERNAL: sends the events staged for each group as one message.
+    caf::reacts_to<atom::flush>,
     /// Group `key` of `manager` resolved these dedupKeys after receiving
     /// `n` events.
     caf::reacts_to<atom::deactivate, std::string, std::string,

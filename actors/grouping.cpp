@@ -107,6 +107,21 @@ bool follows_reroute(self_ptr self, const domain::event& e, bool fresh) {
   return true;
 }
 
+void apply_one(self_ptr self, const domain::event& e, bool fresh,
+               const peers& to, const context& ctx) {
+  auto& st = self->state;
+  ++st.received;
+  if (follows_reroute(self, e, fresh)) {
+    self->send(to.router, atom::reroute::value, st.key, e);
+    return;
+  }
+  auto now = ctx.now();
+  domain::apply(st.group, e, fresh, now, st.scratch);
+  carry_out(self, e, to, ctx, now);
+  if (!st.scratch.reroute)
+    ctx.stats->events_applied.fetch_add(1, std::memory_order_relaxed);
+}
+
 } // namespace
 
 grouping_actor::behavior_type
@@ -120,18 +135,9 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
     arm_window(self, self->state.group.window_ends_at, ctx->now());
   peers to{std::move(router), std::move(repository), std::move(notifier)};
   return {
-      [=](atom::apply, const domain::event& e, bool fresh) {
-        auto& st = self->state;
-        ++st.received;
-        if (follows_reroute(self, e, fresh)) {
-          self->send(to.router, atom::reroute::value, st.key, e);
-          return;
-        }
-        auto now = ctx->now();
-        domain::apply(st.group, e, fresh, now, st.scratch);
-        carry_out(self, e, to, *ctx, now);
-        if (!st.scratch.reroute)
-          ctx->stats->events_applied.fetch_add(1, std::memory_order_relaxed);
+      [=](atom::apply, const std::vector<routed_event>& batch) {
+        for (auto& routed : batch)
+          apply_one(self, routed.e, routed.fresh, to, *ctx);
         report_if_idle(self, to);
       },
       [=](atom::expire, uint64_t token) {

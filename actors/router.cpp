@@ -49,19 +49,41 @@ router_state::group_entry& group_for(self_ptr self, const router_env& env,
                             env.notifier, env.ctx);
   self->monitor(handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
-  return groups.emplace(key, router_state::group_entry{handle, 0})
+  return groups.emplace(key, router_state::group_entry{handle, 0, {}})
       .first->second;
 }
 
+/// Stages an event for its group; one flush per burst sends each group its
+/// events as one message.
 void forward(self_ptr self, router_state::group_entry& entry,
-             router_state::index_entry& index, const domain::event& e,
-             bool fresh) {
+             router_state::index_entry& index, domain::event& e, bool fresh) {
   index.last_forwarded = ++entry.sent;
-  self->send(entry.handle, atom::apply::value, e, fresh);
+  auto& st = self->state;
+  if (entry.outbox.empty())
+    st.staged_groups.push_back(index.group);
+  entry.outbox.push_back(routed_event{std::move(e), fresh});
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, atom::flush::value);
+  }
+}
+
+void flush_staged(self_ptr self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  for (auto& key : st.staged_groups) {
+    auto it = st.groups.find(key);
+    if (it == st.groups.end() || it->second.outbox.empty())
+      continue;
+    self->send(it->second.handle, atom::apply::value,
+               std::move(it->second.outbox));
+    it->second.outbox = {};
+  }
+  st.staged_groups.clear();
 }
 
 /// Routes a trigger with no active alert by its grouping value.
-void route_fresh(self_ptr self, const router_env& env, const domain::event& e) {
+void route_fresh(self_ptr self, const router_env& env, domain::event& e) {
   auto key =
       group_key(e.event_manager_id, e.has_grouping_value, e.grouping_value);
   domain::group_state initial;
@@ -75,7 +97,7 @@ void route_fresh(self_ptr self, const router_env& env, const domain::event& e) {
   forward(self, entry, index, e, true);
 }
 
-void route(self_ptr self, const router_env& env, const domain::event& e) {
+void route(self_ptr self, const router_env& env, domain::event& e) {
   auto& st = self->state;
   auto idx = st.active.find(dedup_index_key(e.event_manager_id, e.dedup_key));
   if (idx != st.active.end()) {
@@ -145,7 +167,12 @@ router(router_actor::stateful_pointer<router_state> self,
     self->quit(em.reason);
   });
   return {
-      [=](atom::apply, const domain::event& e) { route(self, env, e); },
+      [=](atom::apply, domain::event& e) { route(self, env, e); },
+      [=](atom::apply, std::vector<domain::event>& events) {
+        for (auto& e : events)
+          route(self, env, e);
+      },
+      [=](atom::flush) { flush_staged(self); },
       [=](atom::deactivate, const std::string& key, const std::string& manager,
           const std::vector<std::string>& dedup_keys, uint64_t received) {
         auto& active = self->state.active;
@@ -160,7 +187,7 @@ router(router_actor::stateful_pointer<router_state> self,
           const std::string& dedup) {
         self->state.active[dedup_index_key(manager, dedup)].group = key;
       },
-      [=](atom::reroute, const std::string& key, const domain::event& e) {
+      [=](atom::reroute, const std::string& key, domain::event& e) {
         // The sender does not hold the key: never send it back there.
         auto& active = self->state.active;
         auto it = active.find(dedup_index_key(e.event_manager_id, e.dedup_key));
@@ -183,6 +210,7 @@ router(router_actor::stateful_pointer<router_state> self,
         return atom::ok::value;
       },
       [=](atom::drain) -> caf::typed_response_promise<atom::ok> {
+        flush_staged(self); // staged events go ahead of the drain request
         auto rp = self->make_response_promise<atom::ok>();
         auto pending = std::make_shared<size_t>(self->state.groups.size());
         if (*pending == 0) {

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace argus::actors {
 
@@ -15,6 +16,9 @@ struct router_state {
     grouping_actor handle;
     /// Events sent to it, compared with its count when it reports idle.
     uint64_t sent = 0;
+    /// Events staged for it; sent as one message once the router's queued
+    /// messages are handled.
+    std::vector<routed_event> outbox;
   };
   /// Live grouping actors by group key.
   std::unordered_map<std::string, group_entry> groups;
@@ -27,6 +31,9 @@ struct router_state {
   };
   /// Which group holds each active (manager, dedupKey).
   std::unordered_map<std::string, index_entry> active;
+  /// Groups with staged events, and whether a flush is on its way.
+  std::vector<std::string> staged_groups;
+  bool flush_scheduled = false;
   static inline const char* name = "router";
 };
 

@@ -1,10 +1,13 @@
 #include "actors/type_ids.hpp"
 
+#include "actors/routed_event.hpp"
+
 namespace argus::actors {
 
 void register_types(caf::actor_system_config& cfg) {
   // add_message_type<T> also registers std::vector<T>.
   cfg.add_message_type<domain::event>("argus.event");
+  cfg.add_message_type<routed_event>("argus.routed_event");
   cfg.add_message_type<domain::alert>("argus.alert");
   cfg.add_message_type<domain::alert_write>("argus.alert_write");
   cfg.add_message_type<domain::alert_filter>("argus.alert_filter");

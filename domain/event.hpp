@@ -2,6 +2,8 @@
 
 #include "domain/types.hpp"
 
+#include <caf/meta/type_name.hpp>
+
 #include <string>
 
 namespace argus::domain {
@@ -28,8 +30,8 @@ struct event {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
-  return f(caf::meta::type_name("argus.event"), x.event_manager_id,
-           x.dedup_key, x.act, x.summary, x.sev, x.class_name, x.details,
+  return f(caf::meta::type_name("argus.event"), x.event_manager_id, x.dedup_key,
+           x.act, x.summary, x.sev, x.class_name, x.details,
            x.has_grouping_value, x.grouping_value, x.window, x.received_at);
 }
 

@@ -5,19 +5,23 @@
 
 #include <caf/send.hpp>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace argus::http {
 
 namespace {
 
 using nlohmann::json;
 
-/// Validates one event against the catalog and hands it to its router
-/// (fire and forget: the router's mailbox keeps one sender's order).
-caf::error ingest(route_env& env, const domain::catalog& catalog,
-                  const json& j) {
+/// Validates one event against the catalog and completes it with its
+/// grouping value and window.
+caf::expected<domain::event> prepare(const domain::catalog& catalog,
+                                     const json& j) {
   auto e = parse_event(j);
   if (!e)
-    return std::move(e.error());
+    return e;
   auto manager = catalog.managers.find(e->event_manager_id);
   if (manager == catalog.managers.end())
     return make_error(ec::not_found,
@@ -28,6 +32,16 @@ caf::error ingest(route_env& env, const domain::catalog& catalog,
     e->window = rule->window();
   }
   e->received_at = domain::time_point{std::chrono::system_clock::now()};
+  return e;
+}
+
+/// Hands an event to its router, fire and forget: the router's mailbox
+/// keeps one sender's order.
+caf::error ingest(route_env& env, const domain::catalog& catalog,
+                  const json& j) {
+  auto e = prepare(catalog, j);
+  if (!e)
+    return std::move(e.error());
   caf::anon_send(env.node.router_for(e->event_manager_id), atom::apply::value,
                  std::move(*e));
   return {};
@@ -94,16 +108,30 @@ void post_batch(route_env& env, const httplib::Request& req,
   auto catalog = env.node.catalog_snapshot().get();
   auto rejected = json::array();
   size_t accepted = 0;
+  // One message per router for the whole batch keeps the order within each
+  // group and saves a message per event.
+  std::vector<std::pair<actors::router_actor, std::vector<domain::event>>>
+      by_router;
   for (size_t i = 0; i < body->size(); ++i) {
-    if (auto err = ingest(env, *catalog, (*body)[i])) {
-      auto mapped = http_error_of(code_of(err));
+    auto e = prepare(*catalog, (*body)[i]);
+    if (!e) {
+      auto mapped = http_error_of(code_of(e.error()));
       rejected.push_back(
           {{"index", i},
-           {"error", {{"code", mapped.code}, {"message", message_of(err)}}}});
-    } else {
-      ++accepted;
+           {"error",
+            {{"code", mapped.code}, {"message", message_of(e.error())}}}});
+      continue;
     }
+    ++accepted;
+    auto& router = env.node.router_for(e->event_manager_id);
+    auto slot = std::find_if(by_router.begin(), by_router.end(),
+                             [&](auto& x) { return x.first == router; });
+    if (slot == by_router.end())
+      slot = by_router.insert(by_router.end(), {router, {}});
+    slot->second.push_back(std::move(*e));
   }
+  for (auto& [router, events] : by_router)
+    caf::anon_send(router, atom::apply::value, std::move(events));
   stats.events_accepted.fetch_add(accepted, std::memory_order_relaxed);
   stats.events_rejected.fetch_add(rejected.size(), std::memory_order_relaxed);
   reply_data(res, 202, {{"accepted", accepted}, {"rejected", rejected}});
