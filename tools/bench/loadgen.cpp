@@ -22,7 +22,8 @@
 //                                 events.processed catches up with accepted
 //
 // A 503 (Argus's back-pressure) is counted and the same body is sent again
-// after a millisecond, so --count always delivers exactly EVENTS events.
+// after a back-off (1 ms, doubling to 64 ms while refused), so --count
+// always delivers exactly EVENTS events.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -343,6 +344,8 @@ void run_thread(const options& o, size_t tid, uint64_t share,
   };
   bool refill = true;
   bool is_probe = false;
+  int backoff_ms = 1;
+  const int max_backoff_ms = 64;
   while (true) {
     if (o.count > 0 ? t.events_ok >= share : steady::now() >= deadline)
       break;
@@ -393,13 +396,17 @@ void run_thread(const options& o, size_t tid, uint64_t share,
       ++t.requests_ok;
       t.events_ok += per_request;
       t.latency_us.push_back(static_cast<uint32_t>(us));
+      backoff_ms = 1;
       if (is_probe)
         t.probes.push_back(
           {o.key_base + tid * thread_stride + seq - 1, sent_wall});
       refill = true;
     } else if (status == 503) {
+      // Back off like a polite client (1, 2, 4 ... 64 ms while refused):
+      // a tight retry loop would spend the server's CPU on refusals.
       ++t.busy;
-      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      std::this_thread::sleep_for(std::chrono::milliseconds{backoff_ms});
+      backoff_ms = std::min(backoff_ms * 2, max_backoff_ms);
     } else {
       ++t.other;
       t.last_bad_status = status;
