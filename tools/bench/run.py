@@ -21,7 +21,8 @@ end even on failure or Ctrl-C. Knobs (environment variables):
   BENCH_MEM_COUNT=N      groups and alerts for the memory test (1000000)
   BENCH_AM_MEM_COUNT=N   alerts for Alertmanager's memory test (BENCH_MEM_COUNT)
   BENCH_PARTS=1,2,3,4,5  which parts to run
-  BENCH_QUIET_WAIT=S     wait up to S s for an idle machine before a run (15)
+  BENCH_QUIET_WAIT=S     wait up to S s for an idle machine before a run
+                         (15; quick 5)
   BENCH_NOISE_LIMIT=C    repeat a run once if other processes used more than
                          C cores during it (0.2)
   BUILD_DIR=build        where the binaries are
@@ -121,7 +122,11 @@ def rss_kib(pid):
 
 HZ = os.sysconf("SC_CLK_TCK")
 NOISE_LIMIT = float(os.environ.get("BENCH_NOISE_LIMIT", "0.2"))
-QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "15"))
+QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "5" if QUICK else "15"))
+# How long an orderly stop may take before the server is killed. A SQLite
+# server flushes a backlog of many seconds after batch runs; quick mode does
+# not wait for it (the stop time is still recorded).
+STOP_TIMEOUT = 3.0 if QUICK else 30.0
 
 
 def busy_ticks():
@@ -239,7 +244,7 @@ class Server:
         self.port = free_port()
         self.logfile = os.path.join(self.dir, "server.log")
         self.stop_seconds = None
-        self.stop_timeout = 30.0
+        self.stop_timeout = STOP_TIMEOUT
         self.proc = None
         try:
             self._start(kind, variant)
@@ -834,21 +839,25 @@ def main():
                    "settings": {"quick": QUICK, "runs": RUNS, "duration_s": DURATION,
                                 "conns": CONNS, "groups": GROUPS,
                                 "mem_count": MEM_COUNT, "am_mem_count": AM_MEM_COUNT}}
-        if "1" in PARTS:
-            log("== 1. HTTP ingest: generator, httplib baseline, Argus memory, Argus sqlite")
-            results["http"] = part_http()
-        if "2" in PARTS:
-            log("== 2. ingest-to-notification latency at 50% of the peak")
-            results["latency"] = part_latency(results.get("http") or [])
-        if "3" in PARTS:
-            log("== 3. in-process pipeline")
-            results["pipeline"] = part_pipeline()
-        if "4" in PARTS:
-            log("== 4. memory")
-            results["memory"] = part_memory()
-        if "5" in PARTS:
-            log("== 5. Alertmanager side by side")
-            results["alertmanager"] = part_alertmanager(results.get("http") or [])
+        parts = [
+            ("1", "http", "HTTP ingest: generator, httplib baseline, Argus memory, Argus sqlite",
+             lambda: part_http()),
+            ("2", "latency", "ingest-to-notification latency at 50% of the peak",
+             lambda: part_latency(results.get("http") or [])),
+            ("3", "pipeline", "in-process pipeline", part_pipeline),
+            ("4", "memory", "memory", part_memory),
+            ("5", "alertmanager", "Alertmanager side by side",
+             lambda: part_alertmanager(results.get("http") or [])),
+        ]
+        results["part_seconds"] = {}
+        for number, key, title, run in parts:
+            if number not in PARTS:
+                continue
+            log(f"== {number}. {title}")
+            t0 = time.monotonic()
+            results[key] = run()
+            results["part_seconds"][key] = round(time.monotonic() - t0, 1)
+            log(f"   ({results['part_seconds'][key]} s)")
         results["elapsed_s"] = round(time.monotonic() - started, 1)
         text = report(results)
         with open(os.path.join(OUT_DIR, "results.json"), "w") as f:
