@@ -20,6 +20,9 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 run: build
 	$(BUILD_DIR)/bin/argus --config $(CONFIG)
 
+# The tests that need PostgreSQL require CTest's "postgres" fixture, which
+# starts a throwaway server (tools/pg.sh) before them and removes it after
+# them, also when they fail; so `test`, `test-unit` and `it` need no setup.
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 

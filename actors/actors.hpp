@@ -53,8 +53,13 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<atom::reroute, std::string, domain::event>,
     /// Group `key` is idle after receiving `n` events.
     caf::reacts_to<atom::idle, std::string, uint64_t>,
-    /// Rebuilds groups from persisted open work at start.
-    caf::replies_to<atom::restore, std::vector<domain::alert>>::with<atom::ok>,
+    /// Rebuilds groups from persisted open work at start; the second list
+    /// (alerts changed by journaled events past the high-water mark) guards
+    /// the replay against applying an event twice.
+    caf::replies_to<atom::restore, std::vector<domain::alert>,
+                    std::vector<domain::alert>>::with<atom::ok>,
+    /// The journal replay after a restart is over: forget its guard.
+    caf::reacts_to<atom::replayed>,
     /// Answers once every group applied all it was sent.
     caf::replies_to<atom::drain>::with<atom::ok>,
     /// Live grouping actors of this router.
@@ -64,8 +69,10 @@ using router_actor = caf::typed_actor<
 /// transactions and answers reads. Reads first flush what is pending, so a
 /// read sees every change the repository has received.
 using repository_actor = caf::typed_actor<
-    /// Alert changes from a grouping actor, in order.
-    caf::reacts_to<atom::write, std::vector<domain::alert_write>>,
+    /// Alert changes from a grouping actor, in order, and the journal
+    /// sequence numbers of the events they complete.
+    caf::reacts_to<atom::write, std::vector<domain::alert_write>,
+                   std::vector<uint64_t>>,
     /// INTERNAL: the flush timer fired.
     caf::reacts_to<atom::tick, uint64_t>,
     /// Writes everything pending now.

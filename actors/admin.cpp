@@ -62,10 +62,10 @@ caf::error check_event(const domain::event& e) {
   return {};
 }
 
-/// What `POST /v1/events` does with a parsed event: the manager must exist,
-/// its rule picks the grouping value and window, and the event goes to the
-/// manager's router.
-caf::error ingest(self_ptr self, const admin_env& env, event_submission& s) {
+/// What `POST /v1/events` checks of a parsed event: the manager must exist,
+/// and its rule picks the grouping value and window. The ingest actor then
+/// accepts it (journal first) exactly as for HTTP.
+caf::error ingest(self_ptr, const admin_env& env, event_submission& s) {
   auto& stats = *env.ctx->stats;
   auto relaxed = std::memory_order_relaxed;
   stats.events_received.fetch_add(1, relaxed);
@@ -99,10 +99,6 @@ caf::error ingest(self_ptr self, const admin_env& env, event_submission& s) {
     e.window = rule->window();
   }
   e.received_at = env.ctx->now();
-  auto& router =
-      env.routers[router_index(e.event_manager_id, env.routers.size())];
-  self->send(router, atom::apply::value, std::move(e));
-  stats.events_accepted.fetch_add(1, relaxed);
   return {};
 }
 
@@ -331,7 +327,9 @@ admin(admin_actor::stateful_pointer<admin_state> self, admin_env env) {
       [=](atom::ingest, event_submission& s) -> caf::result<atom::ok> {
         if (auto err = ingest(self, env, s))
           return err;
-        return atom::ok::value;
+        std::vector<domain::event> one;
+        one.push_back(std::move(s.event));
+        return self->delegate(env.ingest, atom::apply::value, std::move(one));
       },
       [=](atom::groups, const std::string& manager)
           -> caf::typed_response_promise<std::vector<group_view>> {

@@ -3,6 +3,7 @@
 #include "actors/actors.hpp"
 #include "actors/catalog.hpp"
 #include "actors/context.hpp"
+#include "actors/ingest.hpp"
 #include "config/settings.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -26,6 +27,8 @@ struct admin_env {
   /// In node order: events of a manager go to
   /// `routers[router_index(manager, routers.size())]`.
   std::vector<router_actor> routers;
+  /// Accepts events for the node (journal first, then the routers).
+  ingest_actor ingest;
   std::shared_ptr<catalog_view> view;
   context_ptr ctx;
   std::string backend;

@@ -24,6 +24,14 @@ void arm_window(self_ptr self, domain::time_point until,
 
 /// Adds changes to the outbox, coalescing by alert, and makes sure a flush
 /// follows once the messages already queued are handled.
+void schedule_flush(self_ptr self) {
+  auto& st = self->state;
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, atom::flush::value);
+  }
+}
+
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   auto& st = self->state;
   for (auto& w : writes) {
@@ -37,19 +45,27 @@ void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
       staged.snapshot = std::move(w.snapshot);
     }
   }
-  if (!st.flush_scheduled) {
-    st.flush_scheduled = true;
-    self->send(self, atom::flush::value);
-  }
+  schedule_flush(self);
+}
+
+/// Records that a journaled event is fully applied here; the repository
+/// learns it together with the event's changes.
+void stage_completion(self_ptr self, uint64_t seq) {
+  if (seq == 0)
+    return;
+  self->state.outbox_seqs.push_back(seq);
+  schedule_flush(self);
 }
 
 void flush_outbox(self_ptr self, const peers& to) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.outbox.empty())
+  if (st.outbox.empty() && st.outbox_seqs.empty())
     return;
-  self->send(to.repository, atom::write::value, std::move(st.outbox));
+  self->send(to.repository, atom::write::value, std::move(st.outbox),
+             std::move(st.outbox_seqs));
   st.outbox = {};
+  st.outbox_seqs = {};
   st.outbox_index.clear();
 }
 
@@ -115,11 +131,15 @@ void apply_one(self_ptr self, const domain::event& e, bool fresh,
     self->send(to.router, atom::reroute::value, st.key, e);
     return;
   }
-  auto now = ctx.now();
+  // Decisions use the acceptance time, so a replay decides as the first
+  // run did; events from in-process callers may leave it unset.
+  auto now = e.received_at != domain::no_time ? e.received_at : ctx.now();
   domain::apply(st.group, e, fresh, now, st.scratch);
-  carry_out(self, e, to, ctx, now);
-  if (!st.scratch.reroute)
+  carry_out(self, e, to, ctx, ctx.now());
+  if (!st.scratch.reroute) {
+    stage_completion(self, e.seq);
     ctx.stats->events_applied.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 } // namespace

@@ -29,6 +29,9 @@ struct grouping_state {
   /// messages are handled, so a burst of children costs one parent write.
   std::vector<domain::alert_write> outbox;
   std::unordered_map<std::string, size_t> outbox_index;
+  /// Journal sequence numbers of the events behind the outbox's changes;
+  /// the repository advances the high-water mark with them.
+  std::vector<uint64_t> outbox_seqs;
   bool flush_scheduled = false;
   /// dedupKeys whose trigger this group sent back to the router. Later
   /// events for them that still arrive here go back too, behind it, so

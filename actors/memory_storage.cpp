@@ -56,7 +56,9 @@ class memory_storage final : public storage {
 public:
   std::string backend() const override { return "memory"; }
 
-  caf::error write(const std::vector<domain::alert_write>& writes) override {
+  caf::error write(const std::vector<domain::alert_write>& writes,
+                   uint64_t applied_through) override {
+    applied_through_ = std::max(applied_through_, applied_through);
     // Nothing below can fail short of running out of memory, so applying the
     // writes one by one is all or nothing.
     for (auto& w : writes) {
@@ -154,6 +156,20 @@ public:
     return result;
   }
 
+  caf::expected<uint64_t> applied_through() override {
+    return applied_through_;
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  applied_after(uint64_t seq) override {
+    std::vector<domain::alert> result;
+    for (auto& [id, m] : managers_)
+      for (auto& [key, a] : m.by_key)
+        if (a.last_seq > seq)
+          result.push_back(a);
+    return result;
+  }
+
   caf::expected<std::pair<int64_t, int64_t>> count_by_status() override {
     return std::pair<int64_t, int64_t>{active_count_, resolved_count_};
   }
@@ -212,6 +228,7 @@ private:
   int64_t active_count_ = 0;
   int64_t resolved_count_ = 0;
   domain::catalog catalog_;
+  uint64_t applied_through_ = 0;
 };
 
 } // namespace

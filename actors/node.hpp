@@ -3,11 +3,14 @@
 #include "actors/actors.hpp"
 #include "actors/catalog.hpp"
 #include "actors/context.hpp"
+#include "actors/ingest.hpp"
+#include "actors/journal.hpp"
 #include "config/settings.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -35,6 +38,15 @@ public:
 
   caf::actor_system& system() { return *system_; }
 
+  /// Accepts validated events: with durability on, stores them in the
+  /// journal first (and waits for that); then hands them to their routers
+  /// in order. An error means none was accepted (answer 503).
+  caf::error ingest(std::vector<domain::event> events);
+
+  /// The ingest actor, for callers that must not block (e.g. the admin
+  /// actor).
+  const ingest_actor& ingest_handle() const { return ingest_; }
+
   /// The router that handles every event of this manager.
   const router_actor& router_for(const std::string& manager_id) const;
 
@@ -58,6 +70,13 @@ public:
 private:
   node() = default;
 
+  /// Sends events to their routers, one message per router, in order.
+  void deliver(std::vector<domain::event>& events);
+
+  /// Replays journaled events the store does not reflect yet, then waits
+  /// until they are applied.
+  caf::error replay(journal_backend& backend, uint64_t applied_through);
+
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> system_;
   std::shared_ptr<context> ctx_;
@@ -67,6 +86,13 @@ private:
   notifier_actor notifier_;
   catalog_actor catalog_;
   std::vector<router_actor> routers_;
+  ingest_actor ingest_;
+  /// Null when durability is off. Destroyed after the actor system, so the
+  /// repository's trim callback never sees it gone.
+  std::unique_ptr<journal> journal_;
+  /// What the repository's trim callback reaches the journal through.
+  std::shared_ptr<std::atomic<journal*>> journal_slot_ =
+      std::make_shared<std::atomic<journal*>>(nullptr);
   admin_actor admin_;
   uint16_t admin_port_ = 0;
   bool admin_tls_ = false;

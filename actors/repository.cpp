@@ -14,9 +14,9 @@ using alerts = std::vector<domain::alert>;
 /// pending and are retried: accepted data is never dropped.
 caf::error flush_now(self_ptr self, const context& ctx) {
   auto& st = self->state;
-  if (st.pending.empty())
+  if (st.pending.empty() && st.applied_through == st.persisted_through)
     return {};
-  if (auto err = st.store->write(st.pending)) {
+  if (auto err = st.store->write(st.pending, st.applied_through)) {
     ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
     LOG_ERROR("writing " << st.pending.size()
                          << " alert changes failed, will retry: "
@@ -24,7 +24,25 @@ caf::error flush_now(self_ptr self, const context& ctx) {
     return err;
   }
   st.pending.clear();
+  if (st.applied_through != st.persisted_through) {
+    st.persisted_through = st.applied_through;
+    if (st.settings.on_persisted)
+      st.settings.on_persisted(st.persisted_through);
+  }
   return {};
+}
+
+/// Advances the high-water mark over the contiguous applied events.
+void mark_applied(self_ptr self, const std::vector<uint64_t>& seqs) {
+  auto& st = self->state;
+  for (auto seq : seqs)
+    if (seq > st.applied_through)
+      st.applied_above.insert(seq);
+  auto it = st.applied_above.begin();
+  while (it != st.applied_above.end() && *it == st.applied_through + 1) {
+    ++st.applied_through;
+    it = st.applied_above.erase(it);
+  }
 }
 
 void arm_timer(self_ptr self, domain::duration delay) {
@@ -38,7 +56,7 @@ void arm_timer(self_ptr self, domain::duration delay) {
 /// Runs a read after flushing, so it sees every change received so far.
 template <class Query>
 auto read(self_ptr self, const context& ctx, Query query)
-  -> caf::result<typename decltype(query(*self->state.store))::value_type> {
+    -> caf::result<typename decltype(query(*self->state.store))::value_type> {
   if (auto err = flush_now(self, ctx))
     return err;
   auto result = query(*self->state.store);
@@ -61,64 +79,71 @@ repository(repository_actor::stateful_pointer<repository_state> self,
            context_ptr ctx) {
   self->state.store = std::move(store);
   self->state.settings = settings;
+  self->state.applied_through = settings.applied_through;
+  self->state.persisted_through = settings.applied_through;
   return {
-    [=](atom::write, std::vector<domain::alert_write>& writes) {
-      auto& st = self->state;
-      if (st.pending.empty())
-        st.pending = std::move(writes);
-      else
-        st.pending.insert(st.pending.end(),
-                          std::make_move_iterator(writes.begin()),
-                          std::make_move_iterator(writes.end()));
-      if (st.pending.size() >= st.settings.batch_size)
-        flush_now(self, *ctx);
-      if (!st.pending.empty())
-        arm_timer(self, st.settings.flush_interval);
-    },
-    [=](atom::tick, uint64_t token) {
-      auto& st = self->state;
-      if (token != st.timer_token)
-        return;
-      st.timer_armed = false;
-      if (flush_now(self, *ctx))
-        arm_timer(self, std::chrono::milliseconds{500}); // back off, retry
-      else if (!st.pending.empty())
-        arm_timer(self, st.settings.flush_interval);
-    },
-    [=](atom::flush) { return done(flush_now(self, *ctx)); },
-    [=](atom::list, const domain::alert_filter& filter) -> caf::result<alerts> {
-      return read(self, *ctx, [&](storage& db) { return db.list(filter); });
-    },
-    [=](atom::get, const std::string& manager,
-        const std::string& dedup) -> caf::result<alerts> {
-      return read(self, *ctx,
-                  [&](storage& db) { return db.by_dedup_key(manager, dedup); });
-    },
-    [=](atom::children, const std::string& manager,
-        const std::string& parent) -> caf::result<alerts> {
-      return read(self, *ctx,
-                  [&](storage& db) { return db.children(manager, parent); });
-    },
-    [=](atom::count) -> caf::result<int64_t, int64_t> {
-      if (auto err = flush_now(self, *ctx))
-        return err;
-      auto result = self->state.store->count_by_status();
-      if (!result)
-        return std::move(result.error());
-      return {result->first, result->second};
-    },
-    [=](atom::put, const domain::grouping_rule& rule) {
-      return done(self->state.store->put(rule));
-    },
-    [=](atom::put, const domain::event_manager& manager) {
-      return done(self->state.store->put(manager));
-    },
-    [=](atom::erase, atom::rule, const std::string& id) {
-      return done(self->state.store->erase_rule(id));
-    },
-    [=](atom::erase, atom::manager, const std::string& id) {
-      return done(self->state.store->erase_manager(id));
-    },
+      [=](atom::write, std::vector<domain::alert_write>& writes,
+          const std::vector<uint64_t>& seqs) {
+        auto& st = self->state;
+        mark_applied(self, seqs);
+        if (st.pending.empty())
+          st.pending = std::move(writes);
+        else
+          st.pending.insert(st.pending.end(),
+                            std::make_move_iterator(writes.begin()),
+                            std::make_move_iterator(writes.end()));
+        if (st.pending.size() >= st.settings.batch_size)
+          flush_now(self, *ctx);
+        if (!st.pending.empty() || st.applied_through != st.persisted_through)
+          arm_timer(self, st.settings.flush_interval);
+      },
+      [=](atom::tick, uint64_t token) {
+        auto& st = self->state;
+        if (token != st.timer_token)
+          return;
+        st.timer_armed = false;
+        if (flush_now(self, *ctx))
+          arm_timer(self, std::chrono::milliseconds{500}); // back off, retry
+        else if (!st.pending.empty() ||
+                 st.applied_through != st.persisted_through)
+          arm_timer(self, st.settings.flush_interval);
+      },
+      [=](atom::flush) { return done(flush_now(self, *ctx)); },
+      [=](atom::list,
+          const domain::alert_filter& filter) -> caf::result<alerts> {
+        return read(self, *ctx, [&](storage& db) { return db.list(filter); });
+      },
+      [=](atom::get, const std::string& manager,
+          const std::string& dedup) -> caf::result<alerts> {
+        return read(self, *ctx, [&](storage& db) {
+          return db.by_dedup_key(manager, dedup);
+        });
+      },
+      [=](atom::children, const std::string& manager,
+          const std::string& parent) -> caf::result<alerts> {
+        return read(self, *ctx,
+                    [&](storage& db) { return db.children(manager, parent); });
+      },
+      [=](atom::count) -> caf::result<int64_t, int64_t> {
+        if (auto err = flush_now(self, *ctx))
+          return err;
+        auto result = self->state.store->count_by_status();
+        if (!result)
+          return std::move(result.error());
+        return {result->first, result->second};
+      },
+      [=](atom::put, const domain::grouping_rule& rule) {
+        return done(self->state.store->put(rule));
+      },
+      [=](atom::put, const domain::event_manager& manager) {
+        return done(self->state.store->put(manager));
+      },
+      [=](atom::erase, atom::rule, const std::string& id) {
+        return done(self->state.store->erase_rule(id));
+      },
+      [=](atom::erase, atom::manager, const std::string& id) {
+        return done(self->state.store->erase_manager(id));
+      },
   };
 }
 

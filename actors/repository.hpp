@@ -6,7 +6,9 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <vector>
 
 namespace argus::actors {
@@ -16,12 +18,25 @@ struct repository_settings {
   size_t batch_size = 2000;
   /// ...or this long after the first one arrived.
   domain::duration flush_interval = std::chrono::milliseconds{5};
+  /// The journal high-water mark the store holds at start.
+  uint64_t applied_through = 0;
+  /// Called (on the repository's thread) after a flush persisted the mark,
+  /// so the journal can drop what it no longer needs.
+  std::function<void(uint64_t)> on_persisted;
 };
 
 struct repository_state {
   std::shared_ptr<storage> store;
   repository_settings settings;
   std::vector<domain::alert_write> pending;
+  /// Every journaled event up to this one is applied and its changes are in
+  /// `pending` or the store.
+  uint64_t applied_through = 0;
+  /// Applied events above the mark, waiting for the gap below to close
+  /// (groups finish events out of journal order).
+  std::set<uint64_t> applied_above;
+  /// The mark as of the last successful flush.
+  uint64_t persisted_through = 0;
   /// Identifies the armed flush timer; zero when none is armed.
   uint64_t timer_token = 0;
   bool timer_armed = false;

@@ -97,8 +97,29 @@ void route_fresh(self_ptr self, const router_env& env, domain::event& e) {
   forward(self, entry, index, e, true);
 }
 
+/// Tells the repository a journaled event needs no further work.
+void complete(self_ptr self, const router_env& env, uint64_t seq) {
+  if (seq != 0)
+    self->send(env.repository, atom::write::value,
+               std::vector<domain::alert_write>{}, std::vector<uint64_t>{seq});
+}
+
+/// Whether a replayed event was applied before the crash.
+bool applied_before(self_ptr self, const domain::event& e) {
+  auto& guard = self->state.replay_guard;
+  if (e.seq == 0 || guard.empty())
+    return false;
+  auto it = guard.find(dedup_index_key(e.event_manager_id, e.dedup_key));
+  return it != guard.end() && e.seq <= it->second;
+}
+
 void route(self_ptr self, const router_env& env, domain::event& e) {
   auto& st = self->state;
+  if (applied_before(self, e)) {
+    env.ctx->stats->events_applied.fetch_add(1, std::memory_order_relaxed);
+    complete(self, env, e.seq);
+    return;
+  }
   auto idx = st.active.find(dedup_index_key(e.event_manager_id, e.dedup_key));
   if (idx != st.active.end()) {
     auto g = st.groups.find(idx->second.group);
@@ -111,6 +132,7 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
   if (e.act == domain::action::resolve) {
     env.ctx->stats->events_ignored.fetch_add(1, std::memory_order_relaxed);
     env.ctx->stats->events_applied.fetch_add(1, std::memory_order_relaxed);
+    complete(self, env, e.seq);
     LOG_INFO("resolve for unknown or resolved dedupKey '"
              << e.dedup_key << "' of manager '" << e.event_manager_id
              << "' ignored");
@@ -205,9 +227,17 @@ router(router_actor::stateful_pointer<router_state> self,
         groups.erase(it);
         ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
       },
-      [=](atom::restore, const std::vector<domain::alert>& alerts) {
+      [=](atom::restore, const std::vector<domain::alert>& alerts,
+          const std::vector<domain::alert>& recent) {
         restore(self, env, alerts);
+        for (auto& a : recent)
+          self->state
+              .replay_guard[dedup_index_key(a.event_manager_id, a.dedup_key)] =
+              a.last_seq;
         return atom::ok::value;
+      },
+      [=](atom::replayed) {
+        self->state.replay_guard = {}; // frees its memory too
       },
       [=](atom::drain) -> caf::typed_response_promise<atom::ok> {
         flush_staged(self); // staged events go ahead of the drain request

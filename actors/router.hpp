@@ -33,6 +33,10 @@ struct router_state {
   std::unordered_map<std::string, index_entry> active;
   /// Groups with staged events, and whether a flush is on its way.
   std::vector<std::string> staged_groups;
+  /// While replaying the journal after a restart: the last journaled event
+  /// each recently changed (manager, dedupKey) already reflects. Events at or
+  /// below it were applied before the crash and are skipped.
+  std::unordered_map<std::string, uint64_t> replay_guard;
   bool flush_scheduled = false;
   static inline const char* name = "router";
 };

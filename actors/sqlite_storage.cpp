@@ -75,12 +75,20 @@ CREATE INDEX alerts_by_parent
   ON alerts (event_manager_id, parent_dedup_key, created_at_ms DESC,
              dedup_key);
 )sql",
+    // 3: the ingest journal's bookkeeping: the last journaled event applied
+    // to each alert, and the high-water mark of applied events.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX alerts_by_last_seq ON alerts (last_seq);
+CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta (key, value) VALUES ('applied_through', 0);
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
 
 /// The alert columns in the order `bind_alert` and `read_alert` use.
-constexpr std::array<const char*, 19> alert_columns = {
+constexpr std::array<const char*, 20> alert_columns = {
     "id",
     "dedup_key",
     "event_manager_id",
@@ -100,6 +108,7 @@ constexpr std::array<const char*, 19> alert_columns = {
     "resolved_at_ms",
     "window_ends_at_ms",
     "details",
+    "last_seq",
 };
 
 /// "p.id, p.dedup_key, ..." for a table alias `p` (or none).
@@ -232,6 +241,7 @@ caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
     a.resolved_at = domain::from_millis(sqlite3_column_int64(stmt, 16));
   a.window_ends_at = domain::from_millis(sqlite3_column_int64(stmt, 17));
   a.details = column_text(stmt, 18);
+  a.last_seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 19));
   return a;
 }
 
@@ -256,7 +266,8 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
       .integer(domain::to_millis(a.updated_at))
       .optional_time(a.resolved_at)
       .integer(domain::to_millis(a.window_ends_at))
-      .text(a.details);
+      .text(a.details)
+      .integer(static_cast<int64_t>(a.last_seq));
 }
 
 /// The upsert that carries out `alert_write`'s merge: an existing row keeps
@@ -276,6 +287,8 @@ std::string upsert_alert_sql() {
     sql.append(column).append(" = ");
     if (column == "event_count")
       sql += "alerts.event_count + excluded.event_count";
+    else if (column == "last_seq")
+      sql += "MAX(alerts.last_seq, excluded.last_seq)";
     else
       sql.append("excluded.").append(column);
   }
@@ -307,10 +320,13 @@ public:
 
   std::string backend() const override { return "sqlite"; }
 
-  caf::error write(const std::vector<domain::alert_write>& writes) override {
+  caf::error write(const std::vector<domain::alert_write>& writes,
+                   uint64_t applied_through) override {
     if (auto err = run(begin_, "BEGIN IMMEDIATE", "begin transaction"))
       return err;
     auto err = write_all(writes);
+    if (!err && applied_through > 0)
+      err = raise_mark(applied_through);
     if (!err)
       err = run(commit_, "COMMIT", "commit");
     if (err)
@@ -407,6 +423,31 @@ public:
         .text(domain::to_string(domain::alert_type::parent))
         .text(domain::to_string(domain::alert_type::child));
     return alerts_of(*stmt, b, "load open work");
+  }
+
+  caf::expected<uint64_t> applied_through() override {
+    auto stmt = prepared(read_mark_,
+                         "SELECT value FROM meta WHERE key = 'applied_through'",
+                         "read the applied mark");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    if (sqlite3_step(*stmt) != SQLITE_ROW)
+      return fail("cannot read the applied mark");
+    return static_cast<uint64_t>(sqlite3_column_int64(*stmt, 0));
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  applied_after(uint64_t seq) override {
+    static const auto sql = "SELECT " + alert_column_list()
+                            + " FROM alerts WHERE last_seq > ?";
+    auto stmt = prepared(applied_after_, sql, "read recently applied alerts");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.integer(static_cast<int64_t>(seq));
+    return alerts_of(*stmt, b, "read recently applied alerts");
   }
 
   caf::expected<std::pair<int64_t, int64_t>> count_by_status() override {
@@ -568,6 +609,20 @@ private:
     return result;
   }
 
+  /// Moves the high-water mark up (never down).
+  caf::error raise_mark(uint64_t applied_through) {
+    auto stmt = prepared(raise_mark_,
+                         "UPDATE meta SET value = MAX(value, ?)"
+                         " WHERE key = 'applied_through'",
+                         "record the applied mark");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.integer(static_cast<int64_t>(applied_through));
+    return step_done(*stmt, b, "record the applied mark");
+  }
+
   caf::error write_all(const std::vector<domain::alert_write>& writes) {
     static const auto sql = upsert_alert_sql();
     auto stmt = prepared(upsert_, sql, "store alert");
@@ -648,6 +703,9 @@ private:
   stmt_ptr by_key_all_;
   stmt_ptr children_;
   stmt_ptr open_work_;
+  stmt_ptr raise_mark_;
+  stmt_ptr read_mark_;
+  stmt_ptr applied_after_;
   stmt_ptr count_;
   stmt_ptr put_rule_;
   stmt_ptr put_manager_;

@@ -23,7 +23,24 @@ public:
 
   /// Applies alert changes in order, all or nothing (one transaction). Rows
   /// merge by (event manager, dedupKey) as `domain::alert_write` describes.
-  virtual caf::error write(const std::vector<domain::alert_write>& writes) = 0;
+  /// In the same transaction, records that every journaled event up to
+  /// `applied_through` is reflected (0 leaves the mark as it is; the mark
+  /// never moves back).
+  virtual caf::error write(const std::vector<domain::alert_write>& writes,
+                           uint64_t applied_through)
+      = 0;
+
+  caf::error write(const std::vector<domain::alert_write>& writes) {
+    return write(writes, 0);
+  }
+
+  /// The journal high-water mark: every event up to it is reflected.
+  virtual caf::expected<uint64_t> applied_through() = 0;
+
+  /// Alerts whose `last_seq` is above `seq`: what a replay from `seq` on
+  /// must not apply twice.
+  virtual caf::expected<std::vector<domain::alert>>
+  applied_after(uint64_t seq) = 0;
 
   /// Alerts matching the filter, newest first (`created_at` descending, then
   /// dedupKey), honouring limit and offset.
@@ -64,5 +81,12 @@ std::unique_ptr<storage> make_memory_storage();
 /// with the schema created or migrated on open.
 caf::expected<std::unique_ptr<storage>>
 open_sqlite_storage(const std::string& path);
+
+/// A PostgreSQL database reached through libpq's `dsn` (a connection string
+/// or URI), with the schema created or migrated on open. Calls fail with
+/// `ec::unavailable` while the server cannot be reached; a lost connection
+/// is replaced on the next call.
+caf::expected<std::unique_ptr<storage>>
+open_postgres_storage(const std::string& dsn);
 
 } // namespace argus::actors

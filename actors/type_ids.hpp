@@ -26,6 +26,7 @@ using deactivate = caf::atom_constant<caf::atom("deactivate")>;
 using reactivate = caf::atom_constant<caf::atom("reactivate")>;
 using reroute = caf::atom_constant<caf::atom("reroute")>;
 using restore = caf::atom_constant<caf::atom("restore")>;
+using replayed = caf::atom_constant<caf::atom("replayed")>;
 using drain = caf::atom_constant<caf::atom("drain")>;
 using write = caf::atom_constant<caf::atom("write")>;
 using flush = caf::atom_constant<caf::atom("flush")>;

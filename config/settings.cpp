@@ -85,10 +85,14 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
         {"threads", field(sv.threads)},
         {"keep_alive_max_requests", field(sv.keep_alive_max_requests)},
         {"max_batch_events", field(sv.max_batch_events)}}},
-      {"ingest", {{"max_pending_events", field(s.ingest.max_pending_events)}}},
+      {"ingest",
+       {{"max_pending_events", field(s.ingest.max_pending_events)},
+        {"durability", field(s.ingest.durability)},
+        {"journal_path", field(s.ingest.journal_path)}}},
       {"storage",
        {{"backend", field(st.backend)},
         {"path", field(st.path)},
+        {"dsn", field(st.dsn)},
         {"batch_size", field(st.batch_size)},
         {"flush_interval_ms", field(st.flush_interval_ms)}}},
       {"node",
@@ -184,11 +188,25 @@ caf::error validate(const settings& s) {
     return bad("server.max_batch_events", "must be at least 1");
   if (s.ingest.max_pending_events == 0)
     return bad("ingest.max_pending_events", "must be at least 1");
-  if (s.storage.backend != "sqlite" && s.storage.backend != "memory")
-    return bad("storage.backend", "unknown backend '" + s.storage.backend +
-                                      "' (expected sqlite or memory)");
+  if (!s.ingest.durability.empty() && s.ingest.durability != "journal"
+      && s.ingest.durability != "none")
+    return bad("ingest.durability", "unknown mode '" + s.ingest.durability
+                                        + "' (expected journal or none)");
+  if (s.ingest.durability == "journal" && s.storage.backend == "memory")
+    return bad("ingest.durability",
+               "journal needs a persistent storage.backend (sqlite or "
+               "postgres), not memory");
+  if (s.storage.backend != "sqlite" && s.storage.backend != "postgres" &&
+      s.storage.backend != "memory")
+    return bad("storage.backend",
+               "unknown backend '" + s.storage.backend +
+                   "' (expected sqlite, postgres or memory)");
   if (s.storage.backend == "sqlite" && s.storage.path.empty())
     return bad("storage.path", "must not be empty");
+  if (s.storage.backend == "postgres" && s.storage.dsn.empty())
+    return bad("storage.dsn", "must be set for the postgres backend (a libpq "
+                              "connection string, e.g. 'host=db "
+                              "dbname=argus user=argus')");
   if (s.storage.batch_size == 0)
     return bad("storage.batch_size", "must be at least 1");
   if (s.storage.flush_interval_ms <= 0)
@@ -231,6 +249,12 @@ caf::expected<settings> load_file(const std::string& path) {
     return make_error(code_of(result.error()),
                       path + ": " + message_of(result.error()));
   return result;
+}
+
+bool journaled(const settings& s) {
+  if (!s.ingest.durability.empty())
+    return s.ingest.durability == "journal";
+  return s.storage.backend != "memory";
 }
 
 } // namespace argus::config

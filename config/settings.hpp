@@ -29,11 +29,24 @@ struct ingest_settings {
   /// Accepted events not yet applied by the grouping actors. Past this,
   /// ingestion answers 503 with Retry-After instead of growing memory.
   size_t max_pending_events = 200000;
+  /// `journal`: answer 202 only once the event is in the on-disk journal;
+  /// `none`: memory only until written behind. Empty: `journal` for the
+  /// sqlite and postgres backends, `none` for memory.
+  std::string durability;
+  /// The file journal's folder (sqlite backend). Empty: `journal` beside
+  /// storage.path.
+  std::string journal_path;
 };
 
+/// Whether accepted events go through the journal under these settings.
+struct settings;
+bool journaled(const settings& s);
+
 struct storage_settings {
-  std::string backend = "sqlite"; ///< sqlite | memory
+  std::string backend = "sqlite"; ///< sqlite | postgres | memory
   std::string path = "data/argus.db";
+  /// libpq connection string or URI; required for postgres.
+  std::string dsn;
   /// The repository writes behind in transactions of at most this many
   /// alert changes...
   size_t batch_size = 2000;

@@ -1,5 +1,6 @@
 #include "domain/alert.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <random>
@@ -10,7 +11,9 @@ void merge_into(alert& stored, const alert_write& w) {
   auto id = std::move(stored.id);
   auto created_at = stored.created_at;
   auto count = stored.event_count + w.event_count_delta;
+  auto last_seq = std::max(stored.last_seq, w.snapshot.last_seq);
   stored = w.snapshot;
+  stored.last_seq = last_seq;
   stored.id = std::move(id);
   stored.created_at = created_at;
   stored.event_count = count;

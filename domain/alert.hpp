@@ -33,6 +33,9 @@ struct alert {
   time_point window_ends_at{};
   /// JSON object text of the event's extra fields.
   std::string details = "{}";
+  /// Journal sequence of the last event applied to this alert (0: none or
+  /// not journaled). Replay after a crash skips events at or below it.
+  uint64_t last_seq = 0;
 
   bool is_active() const { return status == alert_status::active; }
   bool is_parent() const { return type == alert_type::parent; }
@@ -45,12 +48,13 @@ typename Inspector::result_type inspect(Inspector& f, alert& x) {
            x.status, x.has_grouping_value, x.grouping_value,
            x.parent_dedup_key, x.child_count, x.resolve_requested,
            x.event_count, x.created_at, x.updated_at, x.resolved_at,
-           x.window_ends_at, x.details);
+           x.window_ends_at, x.details, x.last_seq);
 }
 
 /// A change to persist. Stores merge by (event manager, dedupKey): `id` and
 /// `created_at` of an existing row are kept, `event_count` grows by
-/// `event_count_delta`, every other field takes the new value. That makes a
+/// `event_count_delta`, `last_seq` keeps the larger value, every other field
+/// takes the new value. That makes a
 /// re-triggered resolved alert keep its identity and history without the
 /// grouping actor reading the store on the hot path.
 struct alert_write {

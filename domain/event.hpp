@@ -25,14 +25,20 @@ struct event {
   /// The window of the manager's rule when the event was accepted, so an
   /// updated rule applies only to groups opened afterwards.
   duration window{};
+  /// When the node accepted it; grouping decisions use this time, so a
+  /// replay after a crash decides exactly as the first run did.
   time_point received_at{};
+  /// Position in the ingest journal (0 when not journaled). Applying an
+  /// event is idempotent by it.
+  uint64_t seq = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("argus.event"), x.event_manager_id, x.dedup_key,
            x.act, x.summary, x.sev, x.class_name, x.details,
-           x.has_grouping_value, x.grouping_value, x.window, x.received_at);
+           x.has_grouping_value, x.grouping_value, x.window, x.received_at,
+           x.seq);
 }
 
 } // namespace argus::domain

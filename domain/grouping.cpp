@@ -49,6 +49,7 @@ alert new_alert(const event& e, time_point now) {
   a.grouping_value = e.grouping_value;
   a.details = e.details;
   a.event_count = 1;
+  a.last_seq = e.seq;
   a.created_at = now;
   a.updated_at = now;
   return a;
@@ -79,6 +80,7 @@ void retrigger(alert& a, const event& e, time_point now, decision& out) {
   a.details = e.details;
   a.updated_at = now;
   ++a.event_count;
+  a.last_seq = e.seq;
   // The problem is back: a pending resolve of the parent no longer holds.
   a.resolve_requested = false;
   persist(out, a, 1);
@@ -124,6 +126,7 @@ void resolve(group_state& g, const event& e, time_point now, decision& out) {
   }
   auto& a = it->second;
   ++a.event_count;
+  a.last_seq = e.seq;
   if (a.is_parent()) {
     auto& links = g.links[a.dedup_key];
     if (links.active_children > 0) {

@@ -35,16 +35,11 @@ caf::expected<domain::event> prepare(const domain::catalog& catalog,
   return e;
 }
 
-/// Hands an event to its router, fire and forget: the router's mailbox
-/// keeps one sender's order.
-caf::error ingest(route_env& env, const domain::catalog& catalog,
-                  const json& j) {
-  auto e = prepare(catalog, j);
-  if (!e)
-    return std::move(e.error());
-  caf::anon_send(env.node.router_for(e->event_manager_id), atom::apply::value,
-                 std::move(*e));
-  return {};
+/// Replies 503 with Retry-After: the node could not accept (the journal
+/// could not store the events, e.g. a full disk).
+void reply_unavailable(httplib::Response& res, const caf::error& err) {
+  res.set_header("Retry-After", "1");
+  reply_error(res, err);
 }
 
 /// Refuses work while the actors are `incoming` events short of the bound
@@ -70,18 +65,22 @@ void post_event(route_env& env, const httplib::Request& req,
   if (overloaded(env, 1, res))
     return;
   auto body = read_body(env, req);
-  caf::error err;
+  caf::expected<domain::event> e = make_error(ec::bad_request, "no body");
   if (!body)
-    err = std::move(body.error());
+    e = std::move(body.error());
   else if (!body->is_object())
-    err = make_error(ec::bad_request, "request body must be a JSON object");
+    e = make_error(ec::bad_request, "request body must be a JSON object");
   else
-    err = ingest(env, *env.node.catalog_snapshot().get(), *body);
-  if (err) {
+    e = prepare(*env.node.catalog_snapshot().get(), *body);
+  if (!e) {
     stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
-    return reply_error(res, err);
+    return reply_error(res, e.error());
   }
-  stats.events_accepted.fetch_add(1, std::memory_order_relaxed);
+  // 202 only once the event is accepted (journaled, when durability is on).
+  std::vector<domain::event> one;
+  one.push_back(std::move(*e));
+  if (auto err = env.node.ingest(std::move(one)))
+    return reply_unavailable(res, err);
   reply_data(res, 202,
              {{"status", "accepted"}, {"dedupKey", (*body)["dedupKey"]}});
 }
@@ -91,6 +90,10 @@ void post_event(route_env& env, const httplib::Request& req,
 void post_batch(route_env& env, const httplib::Request& req,
                 httplib::Response& res) {
   auto& stats = env.node.stats();
+  // Refuse before parsing when the actors are already full: under
+  // back-pressure, parsing batches only to refuse them starves the actors.
+  if (overloaded(env, 1, res))
+    return;
   auto body = read_body(env, req);
   if (!body)
     return reply_error(res, body.error());
@@ -107,11 +110,8 @@ void post_batch(route_env& env, const httplib::Request& req,
     return;
   auto catalog = env.node.catalog_snapshot().get();
   auto rejected = json::array();
-  size_t accepted = 0;
-  // One message per router for the whole batch keeps the order within each
-  // group and saves a message per event.
-  std::vector<std::pair<actors::router_actor, std::vector<domain::event>>>
-      by_router;
+  std::vector<domain::event> valid;
+  valid.reserve(body->size());
   for (size_t i = 0; i < body->size(); ++i) {
     auto e = prepare(*catalog, (*body)[i]);
     if (!e) {
@@ -122,17 +122,13 @@ void post_batch(route_env& env, const httplib::Request& req,
             {{"code", mapped.code}, {"message", message_of(e.error())}}}});
       continue;
     }
-    ++accepted;
-    auto& router = env.node.router_for(e->event_manager_id);
-    auto slot = std::find_if(by_router.begin(), by_router.end(),
-                             [&](auto& x) { return x.first == router; });
-    if (slot == by_router.end())
-      slot = by_router.insert(by_router.end(), {router, {}});
-    slot->second.push_back(std::move(*e));
+    valid.push_back(std::move(*e));
   }
-  for (auto& [router, events] : by_router)
-    caf::anon_send(router, atom::apply::value, std::move(events));
-  stats.events_accepted.fetch_add(accepted, std::memory_order_relaxed);
+  // One journal append and one message per router for the whole batch; the
+  // order within each group is kept.
+  auto accepted = valid.size();
+  if (auto err = env.node.ingest(std::move(valid)))
+    return reply_unavailable(res, err);
   stats.events_rejected.fetch_add(rejected.size(), std::memory_order_relaxed);
   reply_data(res, 202, {{"accepted", accepted}, {"rejected", rejected}});
 }

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config curl
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   catch2 libsqlite3-dev libssl-dev openssl
+  libpq-dev postgresql postgresql-15
 )
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(clang-format clang-tidy gcovr)

@@ -11,6 +11,8 @@ using argus::atom::flush;
 using argus::atom::notify;
 using argus::atom::ok;
 using argus::atom::write;
+/// These writes come from no journaled event.
+const std::vector<uint64_t> no_seqs;
 using argus::domain::alert;
 using argus::domain::alert_write;
 using argus::domain::notification;
@@ -45,7 +47,8 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
   auto r = spawn(argus::actors::repository, own, settings, context());
   sched->run();
 
-  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("a", 1)});
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("a", 1)},
+                 no_seqs);
   sched->run();
   CHECK(stored_count(*own) == 0); // pending until the timer or a full batch
   sched->advance_time(4ms);
@@ -56,24 +59,26 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
   CHECK(stored_count(*own) == 1);
 
   SECTION("a full batch is written at once") {
-    caf::anon_send(
-        r, write::value,
-        std::vector<alert_write>{write_of("b", 2), write_of("c", 3)});
-    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("d", 4)});
+    caf::anon_send(r, write::value,
+                   std::vector<alert_write>{write_of("b", 2), write_of("c", 3)},
+                   no_seqs);
+    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("d", 4)},
+                   no_seqs);
     sched->run();
     CHECK(stored_count(*own) == 4);
   }
   SECTION("flush writes what is pending") {
-    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("b", 2)});
+    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("b", 2)},
+                   no_seqs);
     sched->run();
     CHECK(stored_count(*own) == 1);
     CHECK(ask<ok>(r, flush::value) == ok::value);
     CHECK(stored_count(*own) == 2);
   }
   SECTION("reads see pending changes") {
-    caf::anon_send(
-        r, write::value,
-        std::vector<alert_write>{write_of("b", 2), write_of("b", 2)});
+    caf::anon_send(r, write::value,
+                   std::vector<alert_write>{write_of("b", 2), write_of("b", 2)},
+                   no_seqs);
     sched->run();
     auto b = ask<std::vector<alert>>(r, argus::atom::get::value,
                                      std::string{"m1"}, std::string{"b"});
@@ -88,7 +93,8 @@ TEST_CASE_METHOD(fixture, "the repository lists with filters, newest first",
   caf::anon_send(repo, write::value,
                  std::vector<alert_write>{write_of("old", 1000),
                                           write_of("mid", 2000),
-                                          write_of("new", 3000)});
+                                          write_of("new", 3000)},
+                 no_seqs);
   sched->run();
   argus::domain::alert_filter f;
   CHECK(argus::test::keys_of(list(f)) ==

@@ -270,7 +270,7 @@ TEST_CASE("GET /healthz reports the node", "[integration]") {
   CHECK(res.body["success"] == true);
   auto data = res.data();
   CHECK(data["status"] == "ok");
-  CHECK(data["storage"] == "sqlite");
+  CHECK(data["storage"] == test_backend());
   CHECK(data["version"].is_string());
   CHECK(data["events"].is_object());
   CHECK(data["events"]["accepted"].is_number_unsigned());

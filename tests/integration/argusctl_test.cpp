@@ -491,7 +491,7 @@ TEST_CASE("argusctl: status shows the node's vital signs", "[integration]") {
   auto st = ctl_json(s, {"status"});
   CHECK_FALSE(st["node_id"].get<std::string>().empty());
   CHECK(st["version"] == health["version"]);
-  CHECK(st["storage"] == "sqlite");
+  CHECK(st["storage"] == test_backend());
   CHECK(st["uptime_seconds"].get<int64_t>() >= 0);
   for (auto key : {"received", "accepted", "rejected", "processed"})
     CHECK(st["events"][key] == health["events"][key]);
@@ -505,7 +505,7 @@ TEST_CASE("argusctl: status shows the node's vital signs", "[integration]") {
                     "events accepted", "events rejected", "events queued",
                     "alerts active", "alerts resolved", "grouping actors"})
     CHECK(lines_with(text, {line}) >= 1);
-  CHECK(lines_with(text, {"storage", "sqlite"}) == 1);
+  CHECK(lines_with(text, {"storage", test_backend()}) == 1);
   CHECK(lines_with(text, {"alerts active", "2"}) == 1);
   // $ARGUS_NODE replaces --node.
   auto via_env = run_argusctl({"status"}, {"ARGUS_NODE=" + s.node_address()});

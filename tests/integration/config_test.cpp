@@ -98,9 +98,9 @@ TEST_CASE("an unknown storage backend exits 2 naming the key",
           "[integration]") {
   temp_dir dir;
   auto r = run_with_config(
-      config_with(dir.path(), free_port(), "storage", "backend: postgres"));
+      config_with(dir.path(), free_port(), "storage", "backend: oracle"));
   check_config_error(r, "storage.backend");
-  CHECK_THAT(r.output, Catch::Contains("postgres"));
+  CHECK_THAT(r.output, Catch::Contains("oracle"));
 }
 
 TEST_CASE("bad config values exit 2 naming the key", "[integration]") {
@@ -124,6 +124,7 @@ TEST_CASE("bad config values exit 2 naming the key", "[integration]") {
       {"server", "colour: blue", "server.colour"},
       {"storage", "backend: \"\"", "storage.backend"},
       {"storage", "path: \"\"", "storage.path"},
+      {"storage", "backend: postgres", "storage.dsn"},
       {"node", "port: 99999", "node.port"},
       {"node", "host: \"\"", "node.host"},
       {"log", "level: verbose", "log.level"},

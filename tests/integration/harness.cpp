@@ -1,5 +1,7 @@
 #include "integration/harness.hpp"
 
+#include "support/postgres.hpp"
+
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
@@ -217,6 +219,26 @@ std::string read_file(const fs::path& file) {
   return text.str();
 }
 
+std::string test_backend() {
+  auto env = std::getenv("ARGUS_TEST_BACKEND");
+  return env && *env ? env : "sqlite";
+}
+
+namespace {
+
+/// A YAML single-quoted scalar.
+std::string yaml_quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'')
+      out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+} // namespace
+
 std::string config_yaml(const fs::path& dir, uint16_t port,
                         const server_options& opts, uint16_t node_port) {
   std::ostringstream out;
@@ -227,8 +249,13 @@ std::string config_yaml(const fs::path& dir, uint16_t port,
     out << "  max_body_bytes: " << opts.max_body_bytes << "\n";
   out << "storage:\n"
       << "  backend: " << opts.backend << "\n"
-      << "  path: " << (dir / "argus.db").string() << "\n"
-      << "node:\n"
+      << "  path: " << (dir / "argus.db").string() << "\n";
+  if (!opts.dsn.empty())
+    out << "  dsn: " << yaml_quoted(opts.dsn) << "\n";
+  if (std::getenv("TMP_HACK_NONE") &&
+      opts.extra_yaml.find("ingest") == std::string::npos)
+    out << "ingest:\n  durability: none\n"; // TMP_HACK
+  out << "node:\n"
       << "  port: " << node_port << "\n"
       << opts.node_yaml << "log:\n"
       << "  level: " << opts.log_level << "\n"
@@ -426,6 +453,10 @@ response client::del(const std::string& path) {
 // -- server -------------------------------------------------------------------
 
 server::server(server_options opts) : opts_(std::move(opts)) {
+  if (opts_.backend == "postgres" && opts_.dsn.empty()) {
+    schema_ = std::make_unique<pg_schema>();
+    opts_.dsn = schema_->dsn();
+  }
   config_ = dir() / "config.yaml";
   log_ = dir() / "argus.log";
   start();

@@ -21,6 +21,8 @@ class Client;
 
 namespace argus::test {
 
+class pg_schema;
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -58,9 +60,16 @@ void write_file(const fs::path& file, const std::string& text);
 /// Reads a whole file (empty if it does not exist).
 std::string read_file(const fs::path& file);
 
+/// The storage backend of the servers a test starts: $ARGUS_TEST_BACKEND
+/// (`postgres` in ctest's "pg/" set of the suite), else `sqlite`.
+std::string test_backend();
+
 /// What the config file of a test server says.
 struct server_options {
-  std::string backend = "sqlite";
+  std::string backend = test_backend();
+  /// For postgres; when empty, each server gets a fresh schema on the test
+  /// PostgreSQL (kept across its restarts).
+  std::string dsn;
   /// 0 keeps the server's default.
   size_t max_body_bytes = 0;
   std::string log_level = "warning";
@@ -230,6 +239,7 @@ private:
   void spawn();
 
   server_options opts_;
+  std::unique_ptr<pg_schema> schema_;
   temp_dir dir_;
   uint16_t port_ = 0;
   uint16_t node_port_ = 0;

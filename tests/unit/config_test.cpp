@@ -151,6 +151,10 @@ TEST_CASE("every accepted log level and backend loads", "[unit]") {
   for (auto level : {"debug", "info", "warning", "error"})
     CHECK(must_load(std::string{"log:\n  level: "} + level).log.level == level);
   CHECK(must_load("storage:\n  backend: sqlite\n").storage.backend == "sqlite");
+  auto pg = must_load("storage:\n  backend: postgres\n"
+                      "  dsn: 'host=db dbname=argus user=argus'\n");
+  CHECK(pg.storage.backend == "postgres");
+  CHECK(pg.storage.dsn == "host=db dbname=argus user=argus");
   // An in-memory store needs no path.
   CHECK(must_load("storage:\n  backend: memory\n  path: ''\n").storage.path ==
         "");
@@ -198,7 +202,9 @@ TEST_CASE("bad values name their key", "[unit]") {
       bad_case{"server:\n  threads: 5000\n", "server.threads"},
       bad_case{"server:\n  keep_alive_max_requests: 0\n",
                "server.keep_alive_max_requests"},
-      bad_case{"storage:\n  backend: postgres\n", "storage.backend"},
+      bad_case{"storage:\n  backend: oracle\n", "storage.backend"},
+      bad_case{"storage:\n  backend: postgres\n", "storage.dsn"},
+      bad_case{"storage:\n  backend: postgres\n  dsn: ''\n", "storage.dsn"},
       bad_case{"storage:\n  backend: ''\n", "storage.backend"},
       bad_case{"storage:\n  path: ''\n", "storage.path"},
       bad_case{"storage:\n  batch_size: 0\n", "storage.batch_size"},

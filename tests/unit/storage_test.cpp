@@ -1,18 +1,33 @@
 // The storage contract, run against every backend: the repository actor must
 // not be able to tell them apart.
 
+#include "actors/postgres.hpp"
 #include "actors/storage.hpp"
 
 #include "domain/error.hpp"
+#include "support/postgres.hpp"
 
 #include <catch2/catch.hpp>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -51,17 +66,39 @@ std::unique_ptr<storage> open_or_fail(const std::string& path) {
   return std::move(*store);
 }
 
-/// One backend under test; sqlite lives in its own temp folder.
+std::unique_ptr<storage> open_pg_or_fail(const std::string& dsn) {
+  auto store = argus::actors::open_postgres_storage(dsn);
+  if (!store)
+    FAIL("open failed: " << argus::message_of(store.error()));
+  return std::move(*store);
+}
+
+/// The backends under test: PostgreSQL too when there is a test server
+/// (ctest's "postgres" fixture or $ARGUS_TEST_PG_DSN).
+std::vector<std::string> backends() {
+  std::vector<std::string> result{"memory", "sqlite"};
+  if (!argus::test::pg_base_dsn().empty())
+    result.emplace_back("postgres");
+  return result;
+}
+
+/// One backend under test; sqlite lives in its own temp folder, postgres in
+/// its own schema.
 struct backend {
   explicit backend(const std::string& kind) {
-    if (kind == "memory")
+    if (kind == "memory") {
       store = argus::actors::make_memory_storage();
-    else
+    } else if (kind == "postgres") {
+      schema = std::make_unique<argus::test::pg_schema>();
+      store = open_pg_or_fail(schema->dsn());
+    } else {
       store = open_or_fail(dir.db());
+    }
     REQUIRE(store->backend() == kind);
   }
 
   temp_dir dir;
+  std::unique_ptr<argus::test::pg_schema> schema;
   std::unique_ptr<storage> store;
 };
 
@@ -148,7 +185,7 @@ argus::domain::alert_filter all() {
 }
 
 #define EACH_BACKEND()                                                         \
-  auto kind = GENERATE(as<std::string>{}, "memory", "sqlite");                 \
+  auto kind = GENERATE(from_range(backends()));                                \
   INFO("backend: " << kind);                                                   \
   backend b{kind};                                                             \
   auto& store = *b.store
@@ -470,6 +507,107 @@ TEST_CASE("storage: rules and managers round-trip through the catalog",
   }
 }
 
+TEST_CASE("storage: texts with NUL bytes read back and sort as bytes",
+          "[unit]") {
+  EACH_BACKEND();
+  // JSON can carry "\u0000"; PostgreSQL text cannot hold it as it is.
+  std::string manager("m\1", 2);
+  std::string key("nul\0key", 7);
+  auto a = make_alert(manager, key, 1'000);
+  a.summary = std::string("a\0b\1c\1", 6);
+  a.grouping_value = std::string("\0", 1);
+  write(store, a, 1);
+  auto found = must(store.by_dedup_key(manager, key));
+  REQUIRE(found.size() == 1);
+  check_same(found[0], a);
+  CHECK(must(store.by_dedup_key(manager, "nul")).empty());
+  // Equal creation times: dedupKeys in byte order.
+  for (auto k : {std::string("x\2", 2), std::string("x\1", 2),
+                 std::string("x\0", 2), std::string("x")})
+    write(store, make_alert("m2", k, 5'000), 1);
+  auto f = all();
+  f.event_manager_id = "m2";
+  auto rows = must(store.list(f));
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0].dedup_key == "x");
+  CHECK(rows[1].dedup_key == std::string("x\0", 2));
+  CHECK(rows[2].dedup_key == std::string("x\1", 2));
+  CHECK(rows[3].dedup_key == std::string("x\2", 2));
+}
+
+TEST_CASE("storage: last_seq reads back and keeps the larger value", "[unit]") {
+  EACH_BACKEND();
+  auto a = make_alert("m1", "k", 1'000);
+  a.last_seq = 7;
+  write(store, a, 1);
+  auto stored = must(store.by_dedup_key("m1", "k"));
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].last_seq == 7);
+  // An older sequence changes the other fields but not last_seq.
+  auto older = a;
+  older.last_seq = 5;
+  older.summary = "older";
+  write(store, older, 1);
+  stored = must(store.by_dedup_key("m1", "k"));
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].last_seq == 7);
+  CHECK(stored[0].summary == "older");
+  auto newer = a;
+  newer.last_seq = 9;
+  write(store, newer, 1);
+  stored = must(store.by_dedup_key("m1", "k"));
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].last_seq == 9);
+  CHECK(stored[0].event_count == 3);
+}
+
+TEST_CASE("storage: the applied mark moves with writes and never back",
+          "[unit]") {
+  EACH_BACKEND();
+  auto mark = [&] {
+    auto x = store.applied_through();
+    if (!x)
+      FAIL("applied_through failed: " << argus::message_of(x.error()));
+    return *x;
+  };
+  CHECK(mark() == 0);
+  REQUIRE_FALSE(
+      store.write({alert_write{make_alert("m1", "a", 1'000), 1}}, 10));
+  CHECK(mark() == 10);
+  // 0 leaves it as it is; a lower mark does not move it back.
+  REQUIRE_FALSE(store.write({alert_write{make_alert("m1", "b", 1'000), 1}}, 0));
+  CHECK(mark() == 10);
+  REQUIRE_FALSE(store.write({alert_write{make_alert("m1", "c", 1'000), 1}}, 4));
+  CHECK(mark() == 10);
+  // A batch without changes may still move it (the events were ignored).
+  REQUIRE_FALSE(store.write({}, 12));
+  CHECK(mark() == 12);
+  CHECK(must(store.list(all())).size() == 3);
+}
+
+TEST_CASE("storage: applied_after lists alerts changed after a position",
+          "[unit]") {
+  EACH_BACKEND();
+  auto with_seq = [](alert a, uint64_t seq) {
+    a.last_seq = seq;
+    return a;
+  };
+  write(store, with_seq(make_alert("m1", "a", 1'000), 3));
+  write(store, with_seq(make_alert("m1", "b", 2'000), 8));
+  write(store, with_seq(make_alert("m2", "c", 3'000), 0));
+  write(store,
+        with_seq(make_alert("m2", "d", 4'000, alert_status::resolved), 12));
+  using keys = std::vector<std::string>;
+  CHECK(sorted_keys_of(must(store.applied_after(5))) == keys{"m1/b", "m2/d"});
+  CHECK(sorted_keys_of(must(store.applied_after(0))) ==
+        keys{"m1/a", "m1/b", "m2/d"});
+  CHECK(must(store.applied_after(12)).empty());
+  auto d = must(store.applied_after(11));
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].status == alert_status::resolved);
+  CHECK(d[0].last_seq == 12);
+}
+
 // --- sqlite only
 // --------------------------------------------------------------
 
@@ -601,10 +739,11 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
   REQUIRE(latest >= 2);
   REQUIRE(indexes > 0);
   // Turn the file back into what the first schema version made: tables
-  // without the indexes.
+  // without the indexes, the journal's column and the meta table.
   std::string downgrade = "PRAGMA user_version = 1;";
   for (auto& name : index_names(dir.db()))
     downgrade += "DROP INDEX \"" + name + "\";";
+  downgrade += "ALTER TABLE alerts DROP COLUMN last_seq; DROP TABLE meta;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
@@ -653,5 +792,381 @@ TEST_CASE("sqlite storage: an unopenable path gives an error naming it",
     auto store = argus::actors::open_sqlite_storage(path);
     REQUIRE_FALSE(store);
     CHECK_THAT(argus::message_of(store.error()), Catch::Contains(path));
+  }
+}
+
+// --- postgres only
+// -------------------------------------------------------------
+
+namespace {
+
+using argus::test::pg_schema;
+
+int64_t schema_indexes(const pg_schema& schema) {
+  return schema.query_int("SELECT COUNT(*) FROM pg_indexes WHERE schemaname ="
+                          " current_schema() AND indexname LIKE 'alerts_by_%'");
+}
+
+int64_t schema_version(const pg_schema& schema) {
+  return schema.query_int("SELECT MAX(version) FROM schema_migrations");
+}
+
+} // namespace
+
+TEST_CASE("postgres storage: data survives closing and reopening", "[unit]") {
+  pg_schema schema;
+  {
+    auto store = open_pg_or_fail(schema.dsn());
+    fill(*store);
+    REQUIRE_FALSE(store->write({}, 42));
+  }
+  auto store = open_pg_or_fail(schema.dsn());
+  check_filled(*store);
+  CHECK(*store->applied_through() == 42);
+  write(*store, make_alert("m1", "p", 7'000), 3);
+  auto p = must(store->by_dedup_key("m1", "p"));
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].event_count == 5);
+  CHECK(p[0].created_at == from_millis(1'000));
+}
+
+TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
+          "its data",
+          "[unit]") {
+  pg_schema schema;
+  {
+    auto store = open_pg_or_fail(schema.dsn());
+    fill(*store);
+  }
+  auto latest = schema_version(schema);
+  auto indexes = schema_indexes(schema);
+  REQUIRE(latest == argus::actors::pg::latest_schema_version());
+  REQUIRE(latest >= 2);
+  REQUIRE(indexes > 0);
+  // Back to what version 1 made: the tables without the indexes.
+  schema.exec("DELETE FROM schema_migrations WHERE version > 1");
+  for (auto name :
+       {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
+        "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})
+    schema.exec(std::string{"DROP INDEX "} + name);
+  REQUIRE(schema_indexes(schema) == 0);
+  {
+    auto store = open_pg_or_fail(schema.dsn());
+    check_filled(*store);
+  }
+  CHECK(schema_version(schema) == latest);
+  CHECK(schema_indexes(schema) == indexes);
+}
+
+TEST_CASE("postgres storage: a database from a newer schema is refused",
+          "[unit]") {
+  pg_schema schema;
+  open_pg_or_fail(schema.dsn());
+  schema.exec("INSERT INTO schema_migrations (version) VALUES (999)");
+  auto store = argus::actors::open_postgres_storage(schema.dsn());
+  REQUIRE_FALSE(store);
+  CHECK(argus::code_of(store.error()) == argus::ec::internal);
+  auto msg = argus::message_of(store.error());
+  CHECK_THAT(msg, Catch::StartsWith("postgres: "));
+  CHECK_THAT(msg, Catch::Contains("999"));
+}
+
+TEST_CASE("postgres storage: nodes opening a new database at once migrate it "
+          "once",
+          "[unit]") {
+  pg_schema schema;
+  constexpr int nodes = 4;
+  std::vector<std::string> errors(nodes);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < nodes; ++i)
+    threads.emplace_back([&, i] {
+      auto store = argus::actors::open_postgres_storage(schema.dsn());
+      if (!store)
+        errors[i] = argus::message_of(store.error());
+    });
+  for (auto& t : threads)
+    t.join();
+  for (auto& e : errors)
+    CHECK(e.empty());
+  CHECK(schema.query_int("SELECT COUNT(*) FROM schema_migrations") ==
+        argus::actors::pg::latest_schema_version());
+}
+
+TEST_CASE("postgres storage: an unreachable server is unavailable", "[unit]") {
+  // Port 1 on loopback: nothing listens there.
+  auto store = argus::actors::open_postgres_storage(
+      "host=127.0.0.1 port=1 dbname=argus user=argus connect_timeout=2");
+  REQUIRE_FALSE(store);
+  CHECK(argus::code_of(store.error()) == argus::ec::unavailable);
+  auto msg = argus::message_of(store.error());
+  CHECK_THAT(msg, Catch::StartsWith("postgres: cannot connect"));
+  CHECK_THAT(msg, Catch::Contains("127.0.0.1"));
+}
+
+TEST_CASE("postgres storage: a lost connection is replaced on the next call",
+          "[unit]") {
+  pg_schema schema;
+  // Its own application name, so that only this store's session is ended.
+  auto app = "argus_lost_" + schema.name();
+  auto store = open_pg_or_fail(schema.dsn() + " application_name=" + app);
+  write(*store, make_alert("m1", "a", 1'000), 1);
+  auto terminate = [&] {
+    CHECK(schema.query_int("SELECT COUNT(*) FROM (SELECT pg_terminate_backend"
+                           "(pid) FROM pg_stat_activity WHERE"
+                           " application_name = '" +
+                           app + "') AS t") == 1);
+  };
+  SECTION("a read") {
+    terminate();
+    CHECK(must(store->list(all())).size() == 1);
+  }
+  SECTION("a write") {
+    terminate();
+    write(*store, make_alert("m1", "b", 2'000), 1);
+    CHECK(must(store->list(all())).size() == 2);
+  }
+}
+
+TEST_CASE("postgres storage: a failed batch changes nothing, mark included",
+          "[unit]") {
+  pg_schema schema;
+  auto store = open_pg_or_fail(schema.dsn());
+  // PostgreSQL refuses bytes that are not UTF-8 (the HTTP front never lets
+  // them through): the second change fails.
+  auto bad = make_alert("m1", "bad", 2'000);
+  bad.summary = "not \xff UTF-8";
+  auto err = store->write(
+      {alert_write{make_alert("m1", "good", 1'000), 1}, alert_write{bad, 1}},
+      50);
+  REQUIRE(err);
+  CHECK(argus::code_of(err) == argus::ec::internal);
+  CHECK_THAT(argus::message_of(err), Catch::StartsWith("postgres: "));
+  CHECK(must(store->list(all())).empty());
+  CHECK(*store->applied_through() == 0);
+  // The connection is still good for the next batch.
+  write(*store, make_alert("m1", "good", 1'000), 1);
+  CHECK(must(store->list(all())).size() == 1);
+}
+
+TEST_CASE("postgres storage: a batch larger than one pipeline chunk",
+          "[unit]") {
+  pg_schema schema;
+  auto store = open_pg_or_fail(schema.dsn());
+  std::vector<alert_write> writes;
+  for (int i = 0; i < 1500; ++i) {
+    auto a = make_alert("m1", "k" + std::to_string(i % 1000), 1'000 + i);
+    a.last_seq = static_cast<uint64_t>(i + 1);
+    writes.push_back({a, 1});
+  }
+  REQUIRE_FALSE(store->write(writes, 1500));
+  auto rows = must(store->list(all()));
+  CHECK(rows.size() == 1000);
+  auto k0 = must(store->by_dedup_key("m1", "k0"));
+  REQUIRE(k0.size() == 1);
+  CHECK(k0[0].event_count == 2);
+  CHECK(k0[0].last_seq == 1001);
+  CHECK(k0[0].created_at == from_millis(1'000));
+  CHECK(*store->applied_through() == 1500);
+}
+
+// --- a COMMIT whose reply never arrives
+// ------------------------------------------------
+
+namespace {
+
+/// A TCP proxy in front of the test server that can cut a connection right
+/// after passing a COMMIT on (so the server commits but the client never
+/// hears of it), and refuse new connections for a while.
+class cutting_proxy {
+public:
+  explicit cutting_proxy(const std::string& dsn) {
+    char* error = nullptr;
+    auto* options = PQconninfoParse(dsn.c_str(), &error);
+    REQUIRE(options);
+    for (auto* o = options; o->keyword != nullptr; ++o) {
+      if (o->val == nullptr)
+        continue;
+      if (std::string{o->keyword} == "host")
+        host_ = o->val;
+      else if (std::string{o->keyword} == "port")
+        port_ = o->val;
+    }
+    PQconninfoFree(options);
+    if (port_.empty())
+      port_ = "5432";
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr),
+                   sizeof addr) == 0);
+    REQUIRE(::listen(listener_, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    listen_port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+
+  ~cutting_proxy() {
+    stopping_ = true;
+    ::shutdown(listener_, SHUT_RDWR);
+    ::close(listener_);
+    acceptor_.join();
+    for (auto& t : relays_)
+      t.join();
+  }
+
+  /// `dsn` with the proxy's address instead of the server's.
+  std::string via(const std::string& dsn) const {
+    return dsn + " host=127.0.0.1 hostaddr=127.0.0.1 port=" +
+           std::to_string(listen_port_);
+  }
+
+  /// Cuts the connection that next sends `text` (e.g. "COMMIT") after
+  /// passing it on: the server acts on it, the client never hears back.
+  void cut_after(const std::string& text) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    cut_after_ = text;
+  }
+  /// Close new connections at once.
+  std::atomic<bool> refuse{false};
+
+private:
+  int connect_upstream() const {
+    int fd = -1;
+    if (!host_.empty() && host_[0] == '/') {
+      fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      auto path = host_ + "/.s.PGSQL." + port_;
+      std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return ::close(fd), -1;
+      return fd;
+    }
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(std::stoi(port_)));
+    ::inet_pton(AF_INET, host_.empty() ? "127.0.0.1" : host_.c_str(),
+                &addr.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      return ::close(fd), -1;
+    return fd;
+  }
+
+  void accept_loop() {
+    while (!stopping_) {
+      int client = ::accept(listener_, nullptr, nullptr);
+      if (client < 0)
+        return;
+      if (refuse) {
+        ::close(client);
+        continue;
+      }
+      int server = connect_upstream();
+      if (server < 0) {
+        ::close(client);
+        continue;
+      }
+      relays_.emplace_back([this, client, server] { relay(client, server); });
+    }
+  }
+
+  void relay(int client, int server) {
+    char buf[65536];
+    pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    while (!stopping_) {
+      if (::poll(fds, 2, 100) < 0)
+        break;
+      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        auto n = ::read(client, buf, sizeof buf);
+        if (n <= 0 || ::write(server, buf, static_cast<size_t>(n)) != n)
+          break;
+        if (should_cut(std::string_view{buf, static_cast<size_t>(n)})) {
+          // Let the server commit, then drop its reply on the floor.
+          std::this_thread::sleep_for(std::chrono::milliseconds{200});
+          break;
+        }
+      }
+      if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+        auto n = ::read(server, buf, sizeof buf);
+        if (n <= 0 || ::write(client, buf, static_cast<size_t>(n)) != n)
+          break;
+      }
+    }
+    ::close(client);
+    ::close(server);
+  }
+
+  bool should_cut(std::string_view chunk) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (cut_after_.empty() || chunk.find(cut_after_) == std::string::npos)
+      return false;
+    cut_after_.clear();
+    return true;
+  }
+
+  std::mutex mtx_;
+  std::string cut_after_;
+  std::string host_;
+  std::string port_;
+  int listener_ = -1;
+  uint16_t listen_port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> relays_;
+};
+
+} // namespace
+
+TEST_CASE("postgres storage: a connection lost in a batch applies it once "
+          "or not at all",
+          "[unit]") {
+  pg_schema schema;
+  cutting_proxy proxy{schema.dsn()};
+  auto store = open_pg_or_fail(proxy.via(schema.dsn()));
+  auto count_of = [&](const std::string& key) {
+    auto rows = must(store->by_dedup_key("m1", key));
+    REQUIRE(rows.size() == 1);
+    return rows[0].event_count;
+  };
+  SECTION("the server is back at once: the write succeeds") {
+    proxy.cut_after("COMMIT");
+    REQUIRE_FALSE(
+        store->write({alert_write{make_alert("m1", "a", 1'000), 1}}, 7));
+    CHECK(count_of("a") == 1);
+    CHECK(*store->applied_through() == 7);
+  }
+  SECTION("a connection lost before COMMIT applies nothing") {
+    write(*store, make_alert("m1", "a", 1'000), 1);
+    // Bind messages name the prepared upsert.
+    proxy.cut_after("argus_upsert_alert");
+    auto err = store->write({alert_write{make_alert("m1", "a", 1'000), 1},
+                             alert_write{make_alert("m1", "b", 2'000), 1}},
+                            7);
+    REQUIRE(err);
+    CHECK(argus::code_of(err) == argus::ec::unavailable);
+    CHECK(count_of("a") == 1);
+    CHECK(must(store->by_dedup_key("m1", "b")).empty());
+    CHECK(*store->applied_through() == 0);
+  }
+  SECTION("the server stays away: the retry does not apply it again") {
+    proxy.cut_after("COMMIT");
+    proxy.refuse = true;
+    std::vector<alert_write> first{{make_alert("m1", "a", 1'000), 1}};
+    auto err = store->write(first, 7);
+    REQUIRE(err);
+    CHECK(argus::code_of(err) == argus::ec::unavailable);
+    // Still away: the retry fails as a whole and stays in doubt.
+    CHECK(store->write(first, 7));
+    proxy.refuse = false;
+    // The repository retries its pending changes, with more behind them.
+    auto retry = first;
+    retry.push_back({make_alert("m1", "b", 2'000), 1});
+    REQUIRE_FALSE(store->write(retry, 9));
+    CHECK(count_of("a") == 1);
+    CHECK(count_of("b") == 1);
+    CHECK(*store->applied_through() == 9);
   }
 }

@@ -1,0 +1,101 @@
+#include "actors/journal.hpp"
+
+#include "config/log.hpp"
+#include "domain/error.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace argus::actors {
+
+/// One caller's events, waiting on the caller's stack for the writer.
+struct journal::pending_batch {
+  std::vector<domain::event> events;
+  caf::error result;
+  bool done = false;
+};
+
+journal::journal(std::unique_ptr<journal_backend> backend,
+                 uint64_t applied_through, deliver_fn deliver)
+    : backend_(std::move(backend)), deliver_(std::move(deliver)) {
+  auto last = backend_->last_seq();
+  next_seq_ = std::max(last ? *last : 0, applied_through) + 1;
+  writer_ = std::thread{[this] { run(); }};
+}
+
+journal::~journal() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopping_ = true;
+  }
+  wake_writer_.notify_all();
+  writer_.join();
+}
+
+caf::error journal::append(std::vector<domain::event> events) {
+  pending_batch batch{std::move(events), {}, false};
+  std::unique_lock<std::mutex> lock{mtx_};
+  if (stopping_)
+    return make_error(ec::unavailable, "journal: shutting down");
+  queue_.push_back(&batch);
+  wake_writer_.notify_one();
+  batch_done_.wait(lock, [&] { return batch.done; });
+  return std::move(batch.result);
+}
+
+caf::error journal::trim_through(uint64_t seq) {
+  std::lock_guard<std::mutex> guard{backend_mtx_};
+  return backend_->trim_through(seq);
+}
+
+void journal::run() {
+  std::vector<pending_batch*> taken;
+  std::vector<domain::event> events;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock{mtx_};
+      wake_writer_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty())
+        return; // stopping, and nobody waits
+      taken.swap(queue_);
+    }
+    // Everything that gathered while the last fsync ran shares this one.
+    events.clear();
+    auto now = domain::time_point{std::chrono::system_clock::now()};
+    // Acceptance times never go backwards, so replays decide the same way.
+    last_time_ = std::max(last_time_, now);
+    auto seq = next_seq_;
+    for (auto* batch : taken)
+      for (auto& e : batch->events) {
+        e.seq = seq++;
+        e.received_at = last_time_;
+        events.push_back(e);
+      }
+    caf::error err;
+    {
+      std::lock_guard<std::mutex> guard{backend_mtx_};
+      err = backend_->append(events);
+    }
+    if (err) {
+      LOG_ERROR("journal: " << events.size()
+                            << " events not stored, answering 503: "
+                            << message_of(err));
+    } else {
+      next_seq_ = seq;
+      // Delivered by this one thread in journal order, so the routers see
+      // the events in the order of their sequence numbers.
+      deliver_(events);
+    }
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      for (auto* batch : taken) {
+        batch->result = err;
+        batch->done = true;
+      }
+    }
+    batch_done_.notify_all();
+    taken.clear();
+  }
+}
+
+} // namespace argus::actors

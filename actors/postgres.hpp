@@ -1,0 +1,135 @@
+#pragma once
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+/// What the PostgreSQL storage and journal share: one connection with
+/// reconnects, prepared statements, pipelined batches and error mapping,
+/// plus the versioned schema both live in.
+namespace argus::actors::pg {
+
+struct result_clearer {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using result_ptr = std::unique_ptr<PGresult, result_clearer>;
+
+/// A named statement, prepared once per connection on first use.
+struct statement {
+  const char* name;
+  std::string sql;
+};
+
+/// The parameters of one execution. Texts go in binary format with their
+/// length, escaped by `escape_text`; numbers and booleans in text format.
+class params {
+public:
+  params& text(std::string_view x);
+  params& integer(int64_t x);
+  params& boolean(bool x);
+  params& null();
+
+  int size() const { return static_cast<int>(values_.size()); }
+  /// Pointers into this object, valid while it is not changed.
+  std::vector<const char*> values() const;
+  const std::vector<int>& lengths() const { return lengths_; }
+  const std::vector<int>& formats() const { return formats_; }
+
+private:
+  std::vector<std::string> values_;
+  std::vector<bool> nulls_;
+  std::vector<int> lengths_;
+  std::vector<int> formats_;
+};
+
+/// One execution of a prepared statement inside a batch.
+struct step {
+  const statement* stmt;
+  params args;
+};
+
+/// One connection, used by one thread at a time. A lost connection is
+/// replaced on the next call; until then calls fail with `ec::unavailable`.
+class connection {
+public:
+  explicit connection(std::string dsn);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Connects unless already connected.
+  caf::error ensure();
+
+  /// Runs a prepared statement. Outside a transaction, a statement that
+  /// finds the connection lost (e.g. the server restarted while idle) is
+  /// retried once on a fresh connection: such statements are single reads,
+  /// idempotent writes or BEGIN.
+  caf::expected<result_ptr> run(const statement& stmt, const params& args,
+                                std::string_view what);
+
+  /// Runs SQL without parameters (BEGIN, COMMIT, DDL); same retry rule.
+  caf::expected<result_ptr> exec(const std::string& sql, std::string_view what);
+
+  /// Runs `steps` in pipeline mode, a few round trips for the lot, inside
+  /// the transaction the caller opened. Stops at the first failure.
+  caf::error pipeline(const std::vector<step>& steps, std::string_view what);
+
+  /// Ends the open transaction, if any, with ROLLBACK (errors ignored: a
+  /// lost connection rolls back by itself).
+  void rollback();
+
+  /// The error for a failed `res` (or for the connection when null):
+  /// `ec::unavailable` when the server is gone or cannot take work now,
+  /// `ec::internal` otherwise; the message starts with "postgres: ".
+  caf::error failure(const PGresult* res, std::string_view what) const;
+
+  PGconn* get() const { return conn_; }
+
+private:
+  caf::expected<result_ptr> attempt(const statement* stmt,
+                                    const std::string* sql, const params* args,
+                                    std::string_view what);
+  caf::error prepare(const statement& stmt, std::string_view what);
+  bool lost(const PGresult* res) const;
+  void drop();
+
+  std::string dsn_;
+  PGconn* conn_ = nullptr;
+  /// Whether a connection was made before (a new one is worth a log line).
+  bool connected_before_ = false;
+  std::unordered_set<std::string> prepared_;
+};
+
+/// Opens a connection and brings the schema to the latest version (each
+/// step in its own transaction, under an advisory lock so concurrent nodes
+/// do not race). The error names what failed, never the DSN (it may hold a
+/// password).
+caf::expected<std::unique_ptr<connection>> open(const std::string& dsn);
+
+/// The schema version this build creates (for tests).
+int latest_schema_version();
+
+/// PostgreSQL text cannot hold a NUL byte, which JSON ("\u0000") and so
+/// the API can carry. Every text is stored with NUL as 0x01 0x01 and 0x01 as
+/// 0x01 0x02; texts without either byte (nearly all) are unchanged. The
+/// codes keep equality and byte order, so lookups and listings behave as
+/// on the other backends.
+std::string escape_text(std::string_view x);
+std::string unescape_text(std::string_view x);
+
+/// Text of column `col` in row `row` (unescaped).
+std::string text_at(const PGresult* res, int row, int col);
+/// Integer of column `col` in row `row` (0 for NULL).
+int64_t integer_at(const PGresult* res, int row, int col);
+/// Boolean of column `col` in row `row`.
+bool boolean_at(const PGresult* res, int row, int col);
+
+} // namespace argus::actors::pg

@@ -1,0 +1,630 @@
+#include "actors/postgres.hpp"
+#include "actors/storage.hpp"
+
+#include "config/log.hpp"
+#include "domain/error.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+namespace argus::actors {
+
+namespace {
+
+using pg::params;
+using pg::result_ptr;
+using pg::statement;
+
+/// The alert columns in the order `bind_alert` and `read_alert` use.
+constexpr std::array<const char*, 20> alert_columns = {
+    "id",
+    "dedup_key",
+    "event_manager_id",
+    "summary",
+    "severity",
+    "class",
+    "type",
+    "status",
+    "has_grouping_value",
+    "grouping_value",
+    "parent_dedup_key",
+    "child_count",
+    "resolve_requested",
+    "event_count",
+    "created_at_ms",
+    "updated_at_ms",
+    "resolved_at_ms",
+    "window_ends_at_ms",
+    "details",
+    "last_seq",
+};
+
+/// "p.id, p.dedup_key, ..." for a table alias `p` (or none).
+std::string alert_column_list(std::string_view alias = {}) {
+  std::string result;
+  for (auto column : alert_columns) {
+    if (!result.empty())
+      result += ", ";
+    if (!alias.empty())
+      result.append(alias).append(".");
+    result += column;
+  }
+  return result;
+}
+
+constexpr std::string_view newest_first =
+    " ORDER BY created_at_ms DESC, dedup_key ASC, event_manager_id ASC";
+
+/// The upsert that carries out `alert_write`'s merge: an existing row keeps
+/// `id` and `created_at_ms`, adds the delta to `event_count` and keeps the
+/// larger `last_seq`.
+std::string upsert_alert_sql() {
+  std::string sql = "INSERT INTO alerts (" + alert_column_list() + ") VALUES (";
+  for (size_t i = 0; i < alert_columns.size(); ++i)
+    sql += (i == 0 ? "$" : ", $") + std::to_string(i + 1);
+  sql += ") ON CONFLICT (event_manager_id, dedup_key) DO UPDATE SET ";
+  bool first = true;
+  for (std::string_view column : alert_columns) {
+    if (column == "id" || column == "created_at_ms" ||
+        column == "event_manager_id" || column == "dedup_key")
+      continue;
+    if (!first)
+      sql += ", ";
+    first = false;
+    sql.append(column).append(" = ");
+    if (column == "event_count")
+      sql += "alerts.event_count + EXCLUDED.event_count";
+    else if (column == "last_seq")
+      sql += "GREATEST(alerts.last_seq, EXCLUDED.last_seq)";
+    else
+      sql.append("EXCLUDED.").append(column);
+  }
+  return sql;
+}
+
+/// The listing query for one combination of filters (as in the SQLite
+/// store: one plan per combination, each able to use its index).
+std::string list_sql(bool by_manager, bool by_status, bool by_type) {
+  std::string sql = "SELECT " + alert_column_list() + " FROM alerts";
+  const char* glue = " WHERE ";
+  int n = 0;
+  auto add = [&](bool on, const char* column) {
+    if (!on)
+      return;
+    sql.append(glue).append(column).append(" = $").append(std::to_string(++n));
+    glue = " AND ";
+  };
+  add(by_manager, "event_manager_id");
+  add(by_status, "status");
+  add(by_type, "type");
+  sql.append(newest_first);
+  sql.append(" LIMIT $").append(std::to_string(++n));
+  sql.append(" OFFSET $").append(std::to_string(++n));
+  return sql;
+}
+
+/// Every statement of the store, prepared per connection on first use.
+struct statements {
+  statement upsert{"argus_upsert_alert", upsert_alert_sql()};
+  statement mark{"argus_mark_applied",
+                 "UPDATE meta SET value = GREATEST(value, $1)"
+                 " WHERE key = 'applied_through'"};
+  statement applied_through{"argus_applied_through",
+                            "SELECT value FROM meta"
+                            " WHERE key = 'applied_through'"};
+  statement applied_after{"argus_applied_after",
+                          "SELECT " + alert_column_list() +
+                              " FROM alerts WHERE last_seq > $1"};
+  std::array<statement, 8> list = make_list();
+  statement by_key_all{"argus_by_key_all",
+                       "SELECT " + alert_column_list() +
+                           " FROM alerts WHERE dedup_key = $1"
+                           " ORDER BY event_manager_id"};
+  statement by_key_one{"argus_by_key_one",
+                       "SELECT " + alert_column_list() +
+                           " FROM alerts WHERE dedup_key = $1"
+                           " AND event_manager_id = $2"};
+  statement children{"argus_children",
+                     "SELECT " + alert_column_list() +
+                         " FROM alerts WHERE event_manager_id = $1"
+                         " AND parent_dedup_key = $2" +
+                         std::string{newest_first}};
+  // Active alerts, then the inactive children of active parents (active
+  // children are already in the first half).
+  statement open_work{"argus_open_work",
+                      "SELECT " + alert_column_list() +
+                          " FROM alerts WHERE status = $1"
+                          " UNION ALL SELECT " +
+                          alert_column_list("c") +
+                          " FROM alerts AS p JOIN alerts AS c"
+                          " ON c.event_manager_id = p.event_manager_id"
+                          " AND c.parent_dedup_key = p.dedup_key"
+                          " WHERE p.status = $1 AND p.type = $2"
+                          " AND c.type = $3 AND c.status <> $1"};
+  statement xact_status{"argus_xact_status",
+                        "SELECT COALESCE(pg_xact_status($1::xid8), '')"};
+  statement count{"argus_count",
+                  "SELECT status, COUNT(*) FROM alerts GROUP BY status"};
+  statement put_rule{
+      "argus_put_rule",
+      "INSERT INTO grouping_rules (id, name, grouping_key,"
+      " time_window_seconds, created_at_ms, updated_at_ms)"
+      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET"
+      " name = EXCLUDED.name, grouping_key = EXCLUDED.grouping_key,"
+      " time_window_seconds = EXCLUDED.time_window_seconds,"
+      " created_at_ms = EXCLUDED.created_at_ms,"
+      " updated_at_ms = EXCLUDED.updated_at_ms"};
+  statement put_manager{
+      "argus_put_manager",
+      "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
+      " webhook_url, created_at_ms, updated_at_ms)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
+      " name = EXCLUDED.name, description = EXCLUDED.description,"
+      " grouping_rule_id = EXCLUDED.grouping_rule_id,"
+      " webhook_url = EXCLUDED.webhook_url,"
+      " created_at_ms = EXCLUDED.created_at_ms,"
+      " updated_at_ms = EXCLUDED.updated_at_ms"};
+  statement erase_rule{"argus_erase_rule",
+                       "DELETE FROM grouping_rules WHERE id = $1"};
+  statement erase_manager{"argus_erase_manager",
+                          "DELETE FROM event_managers WHERE id = $1"};
+  statement load_rules{"argus_load_rules",
+                       "SELECT id, name, grouping_key, time_window_seconds,"
+                       " created_at_ms, updated_at_ms FROM grouping_rules"};
+  statement load_managers{"argus_load_managers",
+                          "SELECT id, name, description, grouping_rule_id,"
+                          " webhook_url, created_at_ms, updated_at_ms"
+                          " FROM event_managers"};
+
+  static std::array<statement, 8> make_list() {
+    static constexpr const char* names[] = {
+        "argus_list_0", "argus_list_1", "argus_list_2", "argus_list_3",
+        "argus_list_4", "argus_list_5", "argus_list_6", "argus_list_7"};
+    std::array<statement, 8> result;
+    for (size_t i = 0; i < result.size(); ++i)
+      result[i] = statement{names[i], list_sql(i & 4, i & 2, i & 1)};
+    return result;
+  }
+};
+
+const statements& sql() {
+  static const statements instance;
+  return instance;
+}
+
+caf::error bad_column(const domain::alert& a, const char* column,
+                      const std::string& value) {
+  return make_error(ec::internal, "postgres: alert " + a.event_manager_id +
+                                      "/" + a.dedup_key + " has an unknown " +
+                                      column + " '" + value + "'");
+}
+
+/// Parses an enum column with `parse`, failing loudly on a spelling this
+/// build does not know rather than guessing.
+template <class Enum, class Parse>
+caf::error read_enum(const PGresult* res, int row, int col,
+                     const domain::alert& a, const char* column, Parse parse,
+                     Enum& out) {
+  auto text = pg::text_at(res, row, col);
+  auto parsed = parse(text);
+  if (!parsed)
+    return bad_column(a, column, text);
+  out = *parsed;
+  return {};
+}
+
+/// Reads row `i` of a result selected with `alert_column_list()`.
+caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
+  domain::alert a;
+  a.id = pg::text_at(res, i, 0);
+  a.dedup_key = pg::text_at(res, i, 1);
+  a.event_manager_id = pg::text_at(res, i, 2);
+  a.summary = pg::text_at(res, i, 3);
+  if (auto err =
+          read_enum(res, i, 4, a, "severity", domain::parse_severity, a.sev))
+    return err;
+  a.class_name = pg::text_at(res, i, 5);
+  if (auto err =
+          read_enum(res, i, 6, a, "type", domain::parse_alert_type, a.type))
+    return err;
+  if (auto err = read_enum(res, i, 7, a, "status", domain::parse_alert_status,
+                           a.status))
+    return err;
+  a.has_grouping_value = pg::boolean_at(res, i, 8);
+  a.grouping_value = pg::text_at(res, i, 9);
+  a.parent_dedup_key = pg::text_at(res, i, 10);
+  a.child_count = pg::integer_at(res, i, 11);
+  a.resolve_requested = pg::boolean_at(res, i, 12);
+  a.event_count = pg::integer_at(res, i, 13);
+  a.created_at = domain::from_millis(pg::integer_at(res, i, 14));
+  a.updated_at = domain::from_millis(pg::integer_at(res, i, 15));
+  a.resolved_at = PQgetisnull(res, i, 16)
+                      ? domain::no_time
+                      : domain::from_millis(pg::integer_at(res, i, 16));
+  a.window_ends_at = domain::from_millis(pg::integer_at(res, i, 17));
+  a.details = pg::text_at(res, i, 18);
+  a.last_seq = static_cast<uint64_t>(pg::integer_at(res, i, 19));
+  return a;
+}
+
+/// Every column of `a` in `alert_columns` order, with `event_count` as
+/// given (the upsert adds it to a stored row's count).
+params alert_params(const domain::alert& a, int64_t event_count) {
+  params p;
+  p.text(a.id)
+      .text(a.dedup_key)
+      .text(a.event_manager_id)
+      .text(a.summary)
+      .text(domain::to_string(a.sev))
+      .text(a.class_name)
+      .text(domain::to_string(a.type))
+      .text(domain::to_string(a.status))
+      .boolean(a.has_grouping_value)
+      .text(a.grouping_value)
+      .text(a.parent_dedup_key)
+      .integer(a.child_count)
+      .boolean(a.resolve_requested)
+      .integer(event_count)
+      .integer(domain::to_millis(a.created_at))
+      .integer(domain::to_millis(a.updated_at));
+  if (a.resolved_at == domain::no_time)
+    p.null();
+  else
+    p.integer(domain::to_millis(a.resolved_at));
+  p.integer(domain::to_millis(a.window_ends_at))
+      .text(a.details)
+      .integer(static_cast<int64_t>(a.last_seq));
+  return p;
+}
+
+caf::expected<std::vector<domain::alert>>
+alerts_of(caf::expected<result_ptr> res) {
+  if (!res)
+    return std::move(res.error());
+  auto raw = res->get();
+  std::vector<domain::alert> result;
+  auto rows = PQntuples(raw);
+  result.reserve(static_cast<size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    auto a = read_alert(raw, i);
+    if (!a)
+      return std::move(a.error());
+    result.push_back(std::move(*a));
+  }
+  return result;
+}
+
+caf::error done(caf::expected<result_ptr> res) {
+  return res ? caf::error{} : std::move(res.error());
+}
+
+class postgres_storage final : public storage {
+public:
+  explicit postgres_storage(std::unique_ptr<pg::connection> conn)
+      : conn_(std::move(conn)) {}
+
+  std::string backend() const override { return "postgres"; }
+
+  caf::error write(const std::vector<domain::alert_write>& writes,
+                   uint64_t applied_through) override {
+    if (writes.empty() && applied_through == 0)
+      return {};
+    size_t skip = 0;
+    if (in_doubt_) {
+      auto skipped = settle_in_doubt(writes);
+      if (!skipped)
+        return std::move(skipped.error());
+      skip = *skipped;
+    }
+    std::vector<pg::step> steps;
+    steps.reserve(writes.size() - skip + 1);
+    for (auto i = skip; i < writes.size(); ++i)
+      steps.push_back(
+          {&sql().upsert,
+           alert_params(writes[i].snapshot, writes[i].event_count_delta)});
+    if (applied_through > 0) {
+      params p;
+      p.integer(static_cast<int64_t>(applied_through));
+      steps.push_back({&sql().mark, std::move(p)});
+    }
+    if (steps.empty())
+      return {};
+    // BEGIN alone first: if the connection went away while idle, it is
+    // retried on a fresh one, and nothing has been sent yet. The
+    // transaction id tells, should the reply to COMMIT get lost, whether it
+    // committed.
+    auto begun =
+        conn_->exec("BEGIN; SELECT pg_current_xact_id()", "begin transaction");
+    if (!begun)
+      return std::move(begun.error());
+    auto xid = pg::text_at(begun->get(), 0, 0);
+    auto err = conn_->pipeline(steps, "store alerts");
+    if (err) {
+      conn_->rollback();
+      return err;
+    }
+    err = done(conn_->exec("COMMIT", "commit"));
+    if (!err)
+      return {};
+    if (conn_->get() != nullptr) {
+      // The server answered: it did not commit.
+      conn_->rollback();
+      return err;
+    }
+    // The connection died with COMMIT on its way: ask a new one.
+    auto status = xact_status(xid);
+    if (status && *status == "committed") {
+      LOG_INFO("postgres: the connection died after COMMIT was sent; "
+               "transaction "
+               << xid << " committed");
+      return {};
+    }
+    if (!status || *status != "aborted") {
+      // Unknown until the server is back. The caller retries with these
+      // changes first, which must then not be applied twice.
+      in_doubt_ = in_doubt{xid, std::vector<domain::alert_write>(
+                                    writes.begin() + skip, writes.end())};
+      LOG_WARNING("postgres: the commit of " << in_doubt_->writes.size()
+                                             << " alert changes is in doubt"
+                                                " (transaction "
+                                             << xid << ")");
+    }
+    return err;
+  }
+
+  caf::expected<uint64_t> applied_through() override {
+    auto res = conn_->run(sql().applied_through, params{},
+                          "read the applied journal position");
+    if (!res)
+      return std::move(res.error());
+    if (PQntuples(res->get()) != 1)
+      return make_error(ec::internal,
+                        "postgres: the meta row 'applied_through' is missing");
+    return static_cast<uint64_t>(pg::integer_at(res->get(), 0, 0));
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  applied_after(uint64_t seq) override {
+    params p;
+    p.integer(static_cast<int64_t>(seq));
+    return alerts_of(
+        conn_->run(sql().applied_after, p,
+                   "read alerts applied after a journal position"));
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  list(const domain::alert_filter& filter) override {
+    bool by_manager = !filter.event_manager_id.empty();
+    bool by_status = !filter.status.empty();
+    bool by_type = !filter.type.empty();
+    auto combination =
+        (by_manager ? 4 : 0) + (by_status ? 2 : 0) + (by_type ? 1 : 0);
+    params p;
+    if (by_manager)
+      p.text(filter.event_manager_id);
+    if (by_status)
+      p.text(filter.status);
+    if (by_type)
+      p.text(filter.type);
+    // As in SQLite: a negative limit means none, a negative offset is 0.
+    if (filter.limit < 0)
+      p.null();
+    else
+      p.integer(filter.limit);
+    p.integer(filter.offset < 0 ? 0 : filter.offset);
+    return alerts_of(conn_->run(sql().list[combination], p, "list alerts"));
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  by_dedup_key(const std::string& manager_id,
+               const std::string& dedup_key) override {
+    params p;
+    p.text(dedup_key);
+    if (manager_id.empty())
+      return alerts_of(conn_->run(sql().by_key_all, p, "look up dedupKey"));
+    p.text(manager_id);
+    return alerts_of(conn_->run(sql().by_key_one, p, "look up dedupKey"));
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  children(const std::string& manager_id,
+           const std::string& parent_dedup_key) override {
+    params p;
+    p.text(manager_id).text(parent_dedup_key);
+    return alerts_of(conn_->run(sql().children, p, "list children"));
+  }
+
+  caf::expected<std::vector<domain::alert>> open_work() override {
+    params p;
+    p.text(domain::to_string(domain::alert_status::active))
+        .text(domain::to_string(domain::alert_type::parent))
+        .text(domain::to_string(domain::alert_type::child));
+    return alerts_of(conn_->run(sql().open_work, p, "load open work"));
+  }
+
+  caf::expected<std::pair<int64_t, int64_t>> count_by_status() override {
+    auto res = conn_->run(sql().count, params{}, "count alerts");
+    if (!res)
+      return std::move(res.error());
+    std::pair<int64_t, int64_t> counts{0, 0};
+    auto active = domain::to_string(domain::alert_status::active);
+    auto resolved = domain::to_string(domain::alert_status::resolved);
+    for (int i = 0; i < PQntuples(res->get()); ++i) {
+      auto status = pg::text_at(res->get(), i, 0);
+      if (status == active)
+        counts.first = pg::integer_at(res->get(), i, 1);
+      else if (status == resolved)
+        counts.second = pg::integer_at(res->get(), i, 1);
+    }
+    return counts;
+  }
+
+  caf::error put(const domain::grouping_rule& rule) override {
+    params p;
+    p.text(rule.id)
+        .text(rule.name)
+        .text(rule.grouping_key)
+        .integer(rule.time_window_seconds)
+        .integer(domain::to_millis(rule.created_at))
+        .integer(domain::to_millis(rule.updated_at));
+    return done(conn_->run(sql().put_rule, p, "store rule"));
+  }
+
+  caf::error put(const domain::event_manager& manager) override {
+    params p;
+    p.text(manager.id)
+        .text(manager.name)
+        .text(manager.description)
+        .text(manager.grouping_rule_id)
+        .text(manager.webhook_url)
+        .integer(domain::to_millis(manager.created_at))
+        .integer(domain::to_millis(manager.updated_at));
+    return done(conn_->run(sql().put_manager, p, "store event manager"));
+  }
+
+  caf::error erase_rule(const std::string& id) override {
+    params p;
+    p.text(id);
+    return done(conn_->run(sql().erase_rule, p, "erase rule"));
+  }
+
+  caf::error erase_manager(const std::string& id) override {
+    params p;
+    p.text(id);
+    return done(conn_->run(sql().erase_manager, p, "erase event manager"));
+  }
+
+  caf::expected<domain::catalog> load_catalog() override {
+    domain::catalog result;
+    auto rules = conn_->run(sql().load_rules, params{}, "load rules");
+    if (!rules)
+      return std::move(rules.error());
+    for (int i = 0; i < PQntuples(rules->get()); ++i) {
+      auto res = rules->get();
+      domain::grouping_rule r;
+      r.id = pg::text_at(res, i, 0);
+      r.name = pg::text_at(res, i, 1);
+      r.grouping_key = pg::text_at(res, i, 2);
+      r.time_window_seconds = pg::integer_at(res, i, 3);
+      r.created_at = domain::from_millis(pg::integer_at(res, i, 4));
+      r.updated_at = domain::from_millis(pg::integer_at(res, i, 5));
+      auto id = r.id;
+      result.rules.emplace(std::move(id), std::move(r));
+    }
+    auto managers =
+        conn_->run(sql().load_managers, params{}, "load event managers");
+    if (!managers)
+      return std::move(managers.error());
+    for (int i = 0; i < PQntuples(managers->get()); ++i) {
+      auto res = managers->get();
+      domain::event_manager m;
+      m.id = pg::text_at(res, i, 0);
+      m.name = pg::text_at(res, i, 1);
+      m.description = pg::text_at(res, i, 2);
+      m.grouping_rule_id = pg::text_at(res, i, 3);
+      m.webhook_url = pg::text_at(res, i, 4);
+      m.created_at = domain::from_millis(pg::integer_at(res, i, 5));
+      m.updated_at = domain::from_millis(pg::integer_at(res, i, 6));
+      auto id = m.id;
+      result.managers.emplace(std::move(id), std::move(m));
+    }
+    return result;
+  }
+
+private:
+  /// A batch whose COMMIT was sent but never answered.
+  struct in_doubt {
+    std::string xid;
+    std::vector<domain::alert_write> writes;
+  };
+
+  /// The outcome of transaction `xid`: "committed", "aborted" or, when the
+  /// server no longer knows, empty. Waits briefly while it is "in progress"
+  /// (the old session may still be finishing).
+  caf::expected<std::string> xact_status(const std::string& xid) {
+    for (int attempt = 0;; ++attempt) {
+      params p;
+      p.integer(std::strtoll(xid.c_str(), nullptr, 10));
+      auto res = conn_->run(sql().xact_status, p,
+                            "ask whether a transaction committed");
+      if (!res)
+        return std::move(res.error());
+      auto status = pg::text_at(res->get(), 0, 0);
+      if (status != "in progress" || attempt == 50)
+        return status;
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+  }
+
+  /// Resolves the batch in doubt before `writes`: how many of the first
+  /// writes are that batch and already committed.
+  caf::expected<size_t>
+  settle_in_doubt(const std::vector<domain::alert_write>& writes) {
+    auto status = xact_status(in_doubt_->xid);
+    if (!status)
+      return std::move(status.error());
+    size_t skip = 0;
+    if (*status == "committed") {
+      auto& done_writes = in_doubt_->writes;
+      if (starts_with(writes, done_writes)) {
+        skip = done_writes.size();
+        LOG_INFO("postgres: the batch in doubt had committed; its "
+                 << skip << " alert changes are not written again");
+      } else {
+        LOG_ERROR("postgres: the batch in doubt had committed, but the "
+                  "changes now written do not start with it; event counts "
+                  "may count some events twice");
+      }
+    }
+    in_doubt_.reset();
+    return skip;
+  }
+
+  static bool same(const domain::alert& x, const domain::alert& y) {
+    auto fields = [](const domain::alert& a) {
+      return std::tie(a.id, a.dedup_key, a.event_manager_id, a.summary, a.sev,
+                      a.class_name, a.type, a.status, a.has_grouping_value,
+                      a.grouping_value, a.parent_dedup_key, a.child_count,
+                      a.resolve_requested, a.event_count, a.created_at,
+                      a.updated_at, a.resolved_at, a.window_ends_at, a.details,
+                      a.last_seq);
+    };
+    return fields(x) == fields(y);
+  }
+
+  static bool starts_with(const std::vector<domain::alert_write>& writes,
+                          const std::vector<domain::alert_write>& prefix) {
+    if (writes.size() < prefix.size())
+      return false;
+    for (size_t i = 0; i < prefix.size(); ++i)
+      if (writes[i].event_count_delta != prefix[i].event_count_delta ||
+          !same(writes[i].snapshot, prefix[i].snapshot))
+        return false;
+    return true;
+  }
+
+  std::unique_ptr<pg::connection> conn_;
+  std::optional<in_doubt> in_doubt_;
+};
+
+} // namespace
+
+caf::expected<std::unique_ptr<storage>>
+open_postgres_storage(const std::string& dsn) {
+  auto conn = pg::open(dsn);
+  if (!conn)
+    return std::move(conn.error());
+  std::unique_ptr<storage> result =
+      std::make_unique<postgres_storage>(std::move(*conn));
+  return result;
+}
+
+} // namespace argus::actors

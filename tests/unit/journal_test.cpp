@@ -1,0 +1,289 @@
+// The ingest journal: the file backend's records, torn tails, damage and
+// trimming, and the group-commit front's numbering, order and failures.
+
+#include "actors/event_codec.hpp"
+#include "actors/journal.hpp"
+#include "domain/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+using argus::actors::journal;
+using argus::actors::journal_backend;
+using argus::actors::open_file_journal;
+using argus::domain::event;
+
+struct temp_folder {
+  fs::path path;
+  temp_folder() {
+    std::random_device rd;
+    path = fs::temp_directory_path() /
+           ("argus-journal-test-" + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~temp_folder() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+event make_event(uint64_t seq, const std::string& dedup) {
+  event e;
+  e.seq = seq;
+  e.event_manager_id = "m1";
+  e.dedup_key = dedup;
+  e.summary = "summary of " + dedup;
+  e.class_name = "db";
+  e.details = R"({"host":"a"})";
+  e.has_grouping_value = true;
+  e.grouping_value = "db";
+  e.window = std::chrono::minutes{5};
+  e.received_at = argus::domain::from_millis(1'000 + static_cast<int64_t>(seq));
+  return e;
+}
+
+std::vector<event> replay_all(journal_backend& b, uint64_t after = 0) {
+  std::vector<event> out;
+  REQUIRE_FALSE(b.replay(after, [&](event& e) { out.push_back(e); }));
+  return out;
+}
+
+fs::path only_segment(const fs::path& dir) {
+  for (auto& entry : fs::directory_iterator(dir))
+    return entry.path();
+  FAIL("no segment");
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("the event codec round-trips every field", "[unit]") {
+  auto e = make_event(42, "k");
+  e.act = argus::domain::action::resolve;
+  e.sev = argus::domain::severity::medium;
+  std::string bytes;
+  argus::actors::encode(e, bytes);
+  event back;
+  REQUIRE(argus::actors::decode(bytes, back));
+  CHECK(back.seq == 42);
+  CHECK(back.dedup_key == "k");
+  CHECK(back.event_manager_id == "m1");
+  CHECK(back.summary == e.summary);
+  CHECK(back.class_name == "db");
+  CHECK(back.details == e.details);
+  CHECK(back.has_grouping_value);
+  CHECK(back.grouping_value == "db");
+  CHECK(back.window == e.window);
+  CHECK(back.received_at == e.received_at);
+  CHECK(back.act == argus::domain::action::resolve);
+  CHECK(back.sev == argus::domain::severity::medium);
+  // Truncated or padded bytes are not an event.
+  CHECK_FALSE(argus::actors::decode(bytes.substr(0, bytes.size() - 1), back));
+  CHECK_FALSE(argus::actors::decode(bytes + "x", back));
+}
+
+TEST_CASE("the file journal keeps appended events across reopening", "[unit]") {
+  temp_folder dir;
+  {
+    auto j = open_file_journal(dir.path.string());
+    REQUIRE(j);
+    CHECK(*(*j)->last_seq() == 0);
+    REQUIRE_FALSE((*j)->append({make_event(1, "a"), make_event(2, "b")}));
+    REQUIRE_FALSE((*j)->append({make_event(3, "c")}));
+    CHECK(*(*j)->last_seq() == 3);
+  }
+  auto j = open_file_journal(dir.path.string());
+  REQUIRE(j);
+  CHECK(*(*j)->last_seq() == 3);
+  auto all = replay_all(**j);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].dedup_key == "a");
+  CHECK(all[2].seq == 3);
+  auto after = replay_all(**j, 2);
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].dedup_key == "c");
+  // Appending after a reopen continues the same segment.
+  REQUIRE_FALSE((*j)->append({make_event(4, "d")}));
+  CHECK(replay_all(**j).size() == 4);
+}
+
+TEST_CASE("a torn last record is discarded and everything before it kept",
+          "[unit]") {
+  temp_folder dir;
+  {
+    auto j = open_file_journal(dir.path.string());
+    REQUIRE(j);
+    REQUIRE_FALSE((*j)->append({make_event(1, "a"), make_event(2, "b")}));
+  }
+  auto segment = only_segment(dir.path);
+  auto full = fs::file_size(segment);
+  SECTION("cut inside the last record") {
+    fs::resize_file(segment, full - 3);
+  }
+  SECTION("cut inside the last header") {
+    // Record 2 starts right after record 1; keep 5 bytes of its header.
+    auto j = open_file_journal(dir.path.string());
+    REQUIRE(j);
+    std::string bytes;
+    argus::actors::encode(make_event(1, "a"), bytes);
+    fs::resize_file(segment, 8 + bytes.size() + 5);
+  }
+  auto j = open_file_journal(dir.path.string());
+  REQUIRE(j);
+  CHECK(*(*j)->last_seq() == 1);
+  auto all = replay_all(**j);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].dedup_key == "a");
+  // The file was cut back, so new records follow the good ones.
+  REQUIRE_FALSE((*j)->append({make_event(2, "b2")}));
+  CHECK(replay_all(**j).back().dedup_key == "b2");
+}
+
+TEST_CASE("damage before the tail refuses to open, naming the file", "[unit]") {
+  temp_folder dir;
+  {
+    auto j = open_file_journal(dir.path.string());
+    REQUIRE(j);
+    REQUIRE_FALSE((*j)->append(
+        {make_event(1, "a"), make_event(2, "b"), make_event(3, "c")}));
+  }
+  auto segment = only_segment(dir.path);
+  {
+    // Flip a byte inside the first record's payload.
+    std::fstream f{segment, std::ios::in | std::ios::out | std::ios::binary};
+    f.seekp(12);
+    f.put('\x7f');
+  }
+  auto j = open_file_journal(dir.path.string());
+  REQUIRE_FALSE(j);
+  CHECK(argus::message_of(j.error()).find(segment.string()) !=
+        std::string::npos);
+}
+
+TEST_CASE("a journal folder that cannot be created is an error", "[unit]") {
+  temp_folder dir;
+  auto file = dir.path / "plain-file";
+  std::ofstream{file} << "x";
+  auto j = open_file_journal((file / "journal").string());
+  REQUIRE_FALSE(j);
+  CHECK(argus::message_of(j.error()).find("journal") != std::string::npos);
+}
+
+TEST_CASE("trimming drops whole segments that are applied", "[unit]") {
+  temp_folder dir;
+  auto j = open_file_journal(dir.path.string());
+  REQUIRE(j);
+  // Large events fill segments (16 MiB each) quickly.
+  std::string big(512 * 1024, 'x');
+  uint64_t seq = 0;
+  for (int i = 0; i < 70; ++i) {
+    auto e = make_event(++seq, "k" + std::to_string(seq));
+    e.details = big;
+    REQUIRE_FALSE((*j)->append({e}));
+  }
+  auto segments = [&] {
+    return std::distance(fs::directory_iterator(dir.path),
+                         fs::directory_iterator{});
+  };
+  REQUIRE(segments() >= 2);
+  auto before = segments();
+  REQUIRE_FALSE((*j)->trim_through(10)); // inside the first segment: kept
+  CHECK(segments() == before);
+  REQUIRE_FALSE((*j)->trim_through(seq));
+  CHECK(segments() == 1); // the segment being written always stays
+  auto rest = replay_all(**j, 0);
+  REQUIRE_FALSE(rest.empty());
+  CHECK(rest.back().seq == seq);
+}
+
+namespace {
+
+/// A backend in memory that can be told to fail.
+struct fake_backend : journal_backend {
+  std::mutex mtx;
+  std::vector<event> stored;
+  std::atomic<bool> fail{false};
+  std::atomic<int> appends{0};
+
+  caf::expected<uint64_t> last_seq() override {
+    std::lock_guard<std::mutex> guard{mtx};
+    return stored.empty() ? 0 : stored.back().seq;
+  }
+  caf::error append(const std::vector<event>& events) override {
+    ++appends;
+    if (fail)
+      return argus::make_error(argus::ec::unavailable, "disk full");
+    std::lock_guard<std::mutex> guard{mtx};
+    stored.insert(stored.end(), events.begin(), events.end());
+    return {};
+  }
+  caf::error replay(uint64_t, const std::function<void(event&)>&) override {
+    return {};
+  }
+  caf::error trim_through(uint64_t) override { return {}; }
+};
+
+} // namespace
+
+TEST_CASE("group commit numbers events in delivery order and shares appends",
+          "[unit]") {
+  auto backend = std::make_unique<fake_backend>();
+  auto* raw = backend.get();
+  std::mutex delivered_mtx;
+  std::vector<uint64_t> delivered;
+  journal j{std::move(backend), 7, [&](std::vector<event>& events) {
+              std::lock_guard<std::mutex> guard{delivered_mtx};
+              for (auto& e : events)
+                delivered.push_back(e.seq);
+            }};
+  constexpr int threads = 8;
+  constexpr int per_thread = 200;
+  std::vector<std::thread> callers;
+  for (int t = 0; t < threads; ++t)
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i)
+        REQUIRE_FALSE(j.append(
+            {make_event(0, std::to_string(t) + "-" + std::to_string(i))}));
+    });
+  for (auto& c : callers)
+    c.join();
+  REQUIRE(delivered.size() == threads * per_thread);
+  // After the applied mark, consecutive, and delivered in that order.
+  for (size_t i = 0; i < delivered.size(); ++i)
+    CHECK(delivered[i] == 8 + i);
+  CHECK(raw->stored.size() == delivered.size());
+  // Concurrent callers shared fsyncs.
+  CHECK(raw->appends < threads * per_thread);
+  // Every stored event carries its acceptance time, never decreasing.
+  for (size_t i = 1; i < raw->stored.size(); ++i)
+    CHECK(raw->stored[i].received_at >= raw->stored[i - 1].received_at);
+}
+
+TEST_CASE("a failed append accepts nothing and burns no sequence numbers",
+          "[unit]") {
+  auto backend = std::make_unique<fake_backend>();
+  auto* raw = backend.get();
+  std::vector<uint64_t> delivered;
+  journal j{std::move(backend), 0, [&](std::vector<event>& events) {
+              for (auto& e : events)
+                delivered.push_back(e.seq);
+            }};
+  raw->fail = true;
+  auto err = j.append({make_event(0, "a")});
+  REQUIRE(err);
+  CHECK(argus::code_of(err) == argus::ec::unavailable);
+  CHECK(delivered.empty());
+  raw->fail = false;
+  REQUIRE_FALSE(j.append({make_event(0, "b")}));
+  REQUIRE(delivered.size() == 1);
+  CHECK(delivered[0] == 1);
+}
