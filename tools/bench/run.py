@@ -256,6 +256,8 @@ class Server:
         except BaseException:
             if self.proc:
                 self.close()
+            else:
+                shutil.rmtree(self.dir, ignore_errors=True)
             raise
 
     def _start(self, kind, variant):
