@@ -21,6 +21,24 @@ struct metrics {
   std::atomic<uint64_t> events_ignored{0};
   std::atomic<uint64_t> notifications{0};
   std::atomic<uint64_t> store_errors{0};
+  /// Alert changes handed to the repository, and those it has stored: the
+  /// difference is the write-behind backlog.
+  std::atomic<uint64_t> writes_queued{0};
+  std::atomic<uint64_t> writes_stored{0};
+
+  /// Work accepted but not finished: events not yet applied plus alert
+  /// changes not yet stored. Ingestion refuses work past a bound on it, so
+  /// neither the actors' mailboxes nor the repository's can grow without
+  /// limit.
+  uint64_t backlog() const {
+    auto relaxed = std::memory_order_relaxed;
+    auto accepted = events_accepted.load(relaxed);
+    auto applied = events_applied.load(relaxed);
+    auto queued = writes_queued.load(relaxed);
+    auto stored = writes_stored.load(relaxed);
+    return (accepted > applied ? accepted - applied : 0) +
+           (queued > stored ? queued - stored : 0);
+  }
   std::atomic<int64_t> groups_live{0};
 };
 

@@ -13,6 +13,7 @@ struct peers {
   router_actor router;
   repository_actor repository;
   notifier_actor notifier;
+  std::shared_ptr<metrics> stats;
 };
 
 void arm_window(self_ptr self, domain::time_point until,
@@ -62,6 +63,8 @@ void flush_outbox(self_ptr self, const peers& to) {
   st.flush_scheduled = false;
   if (st.outbox.empty() && st.outbox_seqs.empty())
     return;
+  to.stats->writes_queued.fetch_add(st.outbox.size(),
+                                    std::memory_order_relaxed);
   self->send(to.repository, atom::write::value, std::move(st.outbox),
              std::move(st.outbox_seqs));
   st.outbox = {};
@@ -153,7 +156,8 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
   self->state.group = std::move(initial);
   if (!self->state.group.open_parent.empty())
     arm_window(self, self->state.group.window_ends_at, ctx->now());
-  peers to{std::move(router), std::move(repository), std::move(notifier)};
+  peers to{std::move(router), std::move(repository), std::move(notifier),
+           ctx->stats};
   return {
       [=](atom::apply, const std::vector<routed_event>& batch) {
         for (auto& routed : batch)

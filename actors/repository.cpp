@@ -23,6 +23,8 @@ caf::error flush_now(self_ptr self, const context& ctx) {
                          << message_of(err));
     return err;
   }
+  ctx.stats->writes_stored.fetch_add(st.pending.size(),
+                                     std::memory_order_relaxed);
   st.pending.clear();
   if (st.applied_through != st.persisted_through) {
     st.persisted_through = st.applied_through;

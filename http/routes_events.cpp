@@ -45,16 +45,13 @@ void reply_unavailable(httplib::Response& res, const caf::error& err) {
 /// Refuses work while the actors are `incoming` events short of the bound
 /// on accepted-but-unapplied events, so memory cannot grow without limit.
 bool overloaded(route_env& env, size_t incoming, httplib::Response& res) {
-  auto& m = env.node.stats();
-  auto accepted = m.events_accepted.load(std::memory_order_relaxed);
-  auto applied = m.events_applied.load(std::memory_order_relaxed);
-  auto pending = accepted > applied ? accepted - applied : 0;
+  auto pending = env.node.stats().backlog();
   if (pending + incoming <= env.settings.ingest.max_pending_events)
     return false;
   res.set_header("Retry-After", "1");
   reply_error(res, ec::unavailable,
               "ingestion is behind (" + std::to_string(pending) +
-                  " events pending); retry later");
+                  " events and alert changes pending); retry later");
   return true;
 }
 

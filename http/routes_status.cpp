@@ -11,24 +11,28 @@ void add_status_routes(httplib::Server& svr, route_env& env) {
   svr.Get("/healthz", [&env](const httplib::Request&, httplib::Response& res) {
     auto& m = env.node.stats();
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::steady_clock::now() - env.started)
-                    .count();
+                      std::chrono::steady_clock::now() - env.started)
+                      .count();
     auto relaxed = std::memory_order_relaxed;
     reply_data(
-      res, 200,
-      {{"status", "ok"},
-       {"version", ARGUS_VERSION},
-       {"storage", env.node.backend()},
-       {"uptime_seconds", uptime},
-       {"events",
-        {{"received", m.events_received.load(relaxed)},
-         {"accepted", m.events_accepted.load(relaxed)},
-         {"rejected", m.events_rejected.load(relaxed)},
-         {"processed", m.events_applied.load(relaxed)},
-         {"ignored", m.events_ignored.load(relaxed)}}},
-       {"groups_live", m.groups_live.load(relaxed)},
-       {"notifications", m.notifications.load(relaxed)},
-       {"store_errors", m.store_errors.load(relaxed)}});
+        res, 200,
+        {{"status", "ok"},
+         {"version", ARGUS_VERSION},
+         {"storage", env.node.backend()},
+         {"uptime_seconds", uptime},
+         {"events",
+          {{"received", m.events_received.load(relaxed)},
+           {"accepted", m.events_accepted.load(relaxed)},
+           {"rejected", m.events_rejected.load(relaxed)},
+           {"processed", m.events_applied.load(relaxed)},
+           {"ignored", m.events_ignored.load(relaxed)}}},
+         {"groups_live", m.groups_live.load(relaxed)},
+         {"notifications", m.notifications.load(relaxed)},
+         {"store_errors", m.store_errors.load(relaxed)},
+         // Alert changes applied but not yet written to the store.
+         {"store_backlog", m.writes_queued.load(relaxed) -
+                               std::min(m.writes_queued.load(relaxed),
+                                        m.writes_stored.load(relaxed))}});
   });
   svr.Get("/v1/notifications", [&env](const httplib::Request& req,
                                       httplib::Response& res) {
@@ -44,7 +48,7 @@ void add_status_routes(httplib::Server& svr, route_env& env) {
       limit = static_cast<uint64_t>(value);
     }
     auto found = ask<std::vector<domain::notification>>(
-      env.node.system(), env.node.notifier(), atom::list::value, limit);
+        env.node.system(), env.node.notifier(), atom::list::value, limit);
     if (!found)
       return reply_error(res, found.error());
     auto out = nlohmann::json::array();
