@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config curl
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
-  catch2 libsqlite3-dev libssl-dev openssl
+  catch2 libsqlite3-dev libssl-dev openssl zlib1g-dev
   libpq-dev postgresql postgresql-15
 )
 if [[ "${1:-}" == "--dev" ]]; then
