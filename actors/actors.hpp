@@ -123,7 +123,9 @@ using catalog_actor = caf::typed_actor<
     caf::replies_to<atom::update,
                     domain::event_manager>::with<domain::event_manager>,
     /// Deletes a manager; its alerts stay readable.
-    caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
+    caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>,
+    /// Another node of the cluster made (and persisted) this change.
+    caf::reacts_to<atom::sync, catalog_change>>;
 
 /// The ADMIN actor: what argusctl talks to over remoting. It serves the HTTP
 /// API's operations by messaging the same catalog, repository, notifier and
@@ -169,6 +171,35 @@ using admin_actor = caf::typed_actor<
     caf::replies_to<atom::groups, std::string>::with<std::vector<group_view>>,
     /// The newest notifications, newest first, at most `limit`.
     caf::replies_to<atom::list, atom::notify,
-                    uint64_t>::with<std::vector<domain::notification>>>;
+                    uint64_t>::with<std::vector<domain::notification>>,
+    /// Cluster members with their state and owned groups (argusctl cluster).
+    caf::replies_to<atom::members>::with<std::vector<member_info>>,
+    /// A peer's cluster actor introduces itself; answers with the members
+    /// this node knows, itself first.
+    caf::replies_to<atom::join, member_info>::with<std::vector<member_info>>,
+    /// The peer with this node id leaves the cluster cleanly.
+    caf::reacts_to<atom::leave, std::string>,
+    /// argusctl drain: this node leaves the cluster and shuts down.
+    caf::replies_to<atom::leave>::with<atom::ok>,
+    /// A peer changed (and persisted) the catalog.
+    caf::reacts_to<atom::sync, catalog_change>>;
+
+/// The CLUSTER actor: this node's view of the membership. It connects to
+/// the seeds (and to every member they name) over remoting, monitors each
+/// peer's admin actor to notice failures, and counts who owns which open
+/// group by rendezvous hashing over the live members.
+using cluster_actor = caf::typed_actor<
+    /// INTERNAL: connect to the node at `address` (attempt `n`).
+    caf::reacts_to<atom::reconnect, std::string, uint32_t>,
+    /// See admin_actor.
+    caf::replies_to<atom::members>::with<std::vector<member_info>>,
+    caf::replies_to<atom::join, member_info>::with<std::vector<member_info>>,
+    caf::reacts_to<atom::leave, std::string>,
+    /// This node leaves: tells every live peer; answers once they were told.
+    caf::replies_to<atom::leave>::with<atom::ok>,
+    /// This node's catalog changed: tell every live peer.
+    caf::reacts_to<atom::publish, catalog_change>,
+    /// A peer's catalog changed: hand it to this node's catalog.
+    caf::reacts_to<atom::sync, catalog_change>>;
 
 } // namespace argus::actors

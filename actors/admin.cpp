@@ -102,6 +102,11 @@ caf::error ingest(self_ptr, const admin_env& env, event_submission& s) {
   return {};
 }
 
+caf::error not_clustered() {
+  return make_error(ec::conflict, "this node is not in a cluster (set "
+                                  "cluster.node_id and cluster.seeds)");
+}
+
 /// The checks `GET /v1/alerts` applies to its query.
 caf::error check_filter(const domain::alert_filter& f) {
   if (!f.status.empty() && !domain::parse_alert_status(f.status))
@@ -360,6 +365,40 @@ admin(admin_actor::stateful_pointer<admin_state> self, admin_env env) {
           return make_error(ec::bad_request,
                             "limit must be an integer from 1 to 10000");
         return self->delegate(env.notifier, atom::list::value, limit);
+      },
+      [=](atom::members) -> caf::result<std::vector<member_info>> {
+        if (!env.cluster)
+          return not_clustered();
+        return self->delegate(env.cluster, atom::members::value);
+      },
+      [=](atom::join,
+          member_info& peer) -> caf::result<std::vector<member_info>> {
+        if (!env.cluster)
+          return not_clustered();
+        return self->delegate(env.cluster, atom::join::value, std::move(peer));
+      },
+      [=](atom::leave, std::string& id) {
+        if (env.cluster)
+          self->send(env.cluster, atom::leave::value, std::move(id));
+      },
+      [=](atom::sync, catalog_change& change) {
+        self->send(env.catalog, atom::sync::value, std::move(change));
+      },
+      [=](atom::leave) -> caf::result<atom::ok> {
+        if (!env.cluster)
+          return not_clustered();
+        auto rp = self->make_response_promise<atom::ok>();
+        self->request(env.cluster, inner_timeout, atom::leave::value)
+            .then(
+                [=](atom::ok) mutable {
+                  rp.deliver(atom::ok::value);
+                  // The reply goes out first; the shutdown then drains the
+                  // node as SIGTERM does.
+                  if (env.shutdown)
+                    env.shutdown();
+                },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
       },
   };
 }

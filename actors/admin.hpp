@@ -11,6 +11,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ struct admin_env {
   std::chrono::steady_clock::time_point started;
   /// The bound on accepted-but-unapplied events (`ingest.max_pending_events`).
   size_t max_pending_events = 0;
+  /// This node's membership; null when it is not clustered.
+  cluster_actor cluster;
+  /// Starts the node's orderly shutdown (argusctl drain, once the node left
+  /// its cluster).
+  std::function<void()> shutdown;
 };
 
 struct admin_state {

@@ -17,17 +17,19 @@ constexpr auto store_timeout = std::chrono::seconds{10};
 /// Persists with `msg...`, then (and only then) applies `change` to the
 /// state, publishes the new snapshot and answers with `reply`. `await` keeps
 /// changes strictly one after another.
-template <class T, class Change, class... Ts>
+template <class T, class... Ts>
 caf::typed_response_promise<T>
 persist_then(self_ptr self, const repository_actor& repository,
-             const std::shared_ptr<catalog_view>& view, T reply, Change change,
-             Ts... msg) {
+             const std::shared_ptr<catalog_view>& view, T reply,
+             catalog_change change, Ts... msg) {
   auto rp = self->make_response_promise<T>();
   self->request(repository, store_timeout, msg...)
     .await(
       [=](atom::ok) mutable {
-        change(self->state.current);
+        apply_change(self->state.current, change);
         view->set(std::make_shared<const domain::catalog>(self->state.current));
+        if (view->on_change)
+          view->on_change(change);
         rp.deliver(std::move(reply));
       },
       [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
@@ -51,6 +53,25 @@ caf::error check_rule_exists(const domain::catalog& c,
 
 } // namespace
 
+void apply_change(domain::catalog& c, const catalog_change& change) {
+  switch (change.kind) {
+    case catalog_change::put_rule:
+      c.rules[change.rule.id] = change.rule;
+      break;
+    case catalog_change::put_manager:
+      c.managers[change.manager.id] = change.manager;
+      break;
+    case catalog_change::erase_rule:
+      c.rules.erase(change.id);
+      break;
+    case catalog_change::erase_manager:
+      c.managers.erase(change.id);
+      break;
+    default:
+      break;
+  }
+}
+
 catalog_actor::behavior_type
 catalog(catalog_actor::stateful_pointer<catalog_state> self,
         domain::catalog initial, repository_actor repository,
@@ -67,7 +88,7 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
         return fail<rule_t>(self, std::move(err));
       return persist_then(
         self, repository, view, rule,
-        [rule](domain::catalog& c) { c.rules[rule.id] = rule; },
+        catalog_change{catalog_change::put_rule, rule, {}, {}},
         atom::put::value, rule);
     },
     [=](atom::update, rule_t rule) {
@@ -83,7 +104,7 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
         return fail<rule_t>(self, std::move(err));
       return persist_then(
         self, repository, view, rule,
-        [rule](domain::catalog& c) { c.rules[rule.id] = rule; },
+        catalog_change{catalog_change::put_rule, rule, {}, {}},
         atom::put::value, rule);
     },
     [=](atom::erase, atom::rule, const std::string& id) {
@@ -99,7 +120,8 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
                                            + "' is used by an event manager"));
       return persist_then(
         self, repository, view, atom::ok::value,
-        [id](domain::catalog& c) { c.rules.erase(id); }, atom::erase::value,
+        catalog_change{catalog_change::erase_rule, {}, {}, id},
+        atom::erase::value,
         atom::rule::value, id);
     },
     [=](atom::create, manager_t manager) {
@@ -117,7 +139,7 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
         return fail<manager_t>(self, std::move(err));
       return persist_then(
         self, repository, view, manager,
-        [manager](domain::catalog& c) { c.managers[manager.id] = manager; },
+        catalog_change{catalog_change::put_manager, {}, manager, {}},
         atom::put::value, manager);
     },
     [=](atom::update, manager_t manager) {
@@ -135,7 +157,7 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
         return fail<manager_t>(self, std::move(err));
       return persist_then(
         self, repository, view, manager,
-        [manager](domain::catalog& c) { c.managers[manager.id] = manager; },
+        catalog_change{catalog_change::put_manager, {}, manager, {}},
         atom::put::value, manager);
     },
     [=](atom::erase, atom::manager, const std::string& id) {
@@ -145,8 +167,13 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
                                                                 + "' not found"));
       return persist_then(
         self, repository, view, atom::ok::value,
-        [id](domain::catalog& c) { c.managers.erase(id); }, atom::erase::value,
+        catalog_change{catalog_change::erase_manager, {}, {}, id},
+        atom::erase::value,
         atom::manager::value, id);
+    },
+    [=](atom::sync, const catalog_change& change) {
+      apply_change(self->state.current, change);
+      view->set(std::make_shared<const domain::catalog>(self->state.current));
     },
   };
 }

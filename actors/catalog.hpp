@@ -6,6 +6,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <functional>
 #include <memory>
 
 namespace argus::actors {
@@ -24,6 +25,10 @@ public:
     std::atomic_store(&current_, std::move(next));
   }
 
+  /// Who hears of each change this node makes (the cluster). Set once at
+  /// start, before the first change.
+  std::function<void(const catalog_change&)> on_change;
+
 private:
   std::shared_ptr<const domain::catalog> current_;
 };
@@ -32,6 +37,9 @@ struct catalog_state {
   domain::catalog current;
   static inline const char* name = "catalog";
 };
+
+/// Applies `change` to `c`.
+void apply_change(domain::catalog& c, const catalog_change& change);
 
 /// Starts from `initial` (loaded from the store) and publishes to `view`.
 catalog_actor::behavior_type

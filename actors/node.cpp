@@ -2,6 +2,7 @@
 
 #include "actors/admin.hpp"
 #include "actors/catalog.hpp"
+#include "actors/cluster.hpp"
 #include "actors/ingest.hpp"
 #include "actors/notifier.hpp"
 #include "actors/repository.hpp"
@@ -12,8 +13,12 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <functional>
+#include <thread>
+
+#include <unistd.h>
 
 namespace argus::actors {
 
@@ -118,6 +123,17 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   cfg.set("logger.console-verbosity", caf::atom("quiet"));
   if (remoting)
     enable_remoting(cfg, settings.node.tls);
+  auto clustered = settings.cluster.enabled();
+  if (clustered) {
+    // Without heartbeats CAF never notices a peer that hangs with its TCP
+    // connection open; set on every node.
+    cfg.set("middleman.heartbeat-interval",
+            caf::timespan{std::chrono::milliseconds{
+                settings.cluster.heartbeat_interval_ms}});
+    cfg.set("middleman.connection-timeout",
+            caf::timespan{std::chrono::milliseconds{
+                settings.cluster.failure_timeout_ms}});
+  }
   n->system_ = std::make_unique<caf::actor_system>(cfg);
   auto& sys = *n->system_;
   repository_settings repo_settings;
@@ -187,7 +203,33 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
                   n->notifier_, n->routers_,
                   n->ingest_,   n->view_,
                   shared_ctx,   n->backend_,
-                  started,      settings.ingest.max_pending_events};
+                  started,      settings.ingest.max_pending_events,
+                  cluster_actor{}, {}};
+    cluster_env members;
+    if (clustered) {
+      members.node_id = settings.cluster.node_id;
+      members.address =
+          settings.node.host + ":" + std::to_string(settings.node.port);
+      for (auto& seed : settings.cluster.seeds)
+        if (seed != members.address)
+          members.seeds.push_back(seed);
+      members.tls = settings.node.tls.enabled();
+      members.repository = n->repository_;
+      members.catalog = n->catalog_;
+      n->cluster_ = sys.spawn(actors::cluster, members);
+      n->view_->on_change = [cluster = n->cluster_](const catalog_change& c) {
+        caf::anon_send(cluster, atom::publish::value, c);
+      };
+      env.cluster = n->cluster_;
+      env.shutdown = [] {
+        // After the reply to argusctl is out: the same orderly stop as
+        // SIGTERM (main waits for it with sigwait).
+        std::thread{[] {
+          std::this_thread::sleep_for(std::chrono::milliseconds{200});
+          ::kill(::getpid(), SIGTERM);
+        }}.detach();
+      };
+    }
     n->admin_ = sys.spawn(actors::admin, std::move(env));
     auto port = publish(n->admin_, settings.node);
     if (!port)
@@ -196,6 +238,13 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
     n->admin_tls_ = settings.node.tls.enabled();
     LOG_INFO("admin endpoint on " << settings.node.host << ":" << *port
                                   << (n->admin_tls_ ? " (TLS)" : ""));
+    if (clustered) {
+      LOG_INFO("cluster: node " << members.node_id << " joining through "
+                                << members.seeds.size() << " seeds");
+      for (auto& seed : members.seeds)
+        caf::anon_send(n->cluster_, atom::reconnect::value, seed,
+                       uint32_t{0});
+    }
   }
   return n;
 }
@@ -284,6 +333,16 @@ void node::stop() {
   if (stopped_ || !system_)
     return;
   stopped_ = true;
+  if (cluster_) {
+    // Tell the peers first, so they count this node as gone at once.
+    caf::scoped_actor self{*system_};
+    self->request(cluster_, std::chrono::seconds{3}, atom::leave::value)
+        .receive([](atom::ok) {},
+                 [](caf::error& err) {
+                   LOG_WARNING("leaving the cluster failed: "
+                               << message_of(err));
+                 });
+  }
   // No admin requests past this point: argusctl gets "unreachable".
   if (admin_port_ != 0)
     unpublish_admin(admin_, admin_port_, admin_tls_);
@@ -292,6 +351,8 @@ void node::stop() {
   caf::scoped_actor self{*system_};
   if (admin_)
     self->send_exit(admin_, caf::exit_reason::user_shutdown);
+  if (cluster_)
+    self->send_exit(cluster_, caf::exit_reason::user_shutdown);
   for (auto& r : routers_)
     self->send_exit(r, caf::exit_reason::user_shutdown);
   if (ingest_)
@@ -303,11 +364,14 @@ void node::stop() {
 
 node::~node() {
   stop();
+  if (view_)
+    view_->on_change = nullptr; // holds the cluster actor
   routers_.clear();
   repository_ = nullptr;
   notifier_ = nullptr;
   catalog_ = nullptr;
   admin_ = nullptr;
+  cluster_ = nullptr;
   ingest_ = nullptr;
   system_.reset(); // waits for every actor to terminate
   journal_slot_->store(nullptr);

@@ -94,6 +94,8 @@ private:
   std::shared_ptr<std::atomic<journal*>> journal_slot_ =
       std::make_shared<std::atomic<journal*>>(nullptr);
   admin_actor admin_;
+  /// Null unless clustered.
+  cluster_actor cluster_;
   uint16_t admin_port_ = 0;
   bool admin_tls_ = false;
   bool stopped_ = false;

@@ -18,6 +18,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_status>("argus.node_status");
   cfg.add_message_type<group_view>("argus.group_view");
   cfg.add_message_type<event_submission>("argus.event_submission");
+  cfg.add_message_type<member_info>("argus.member_info");
+  cfg.add_message_type<catalog_change>("argus.catalog_change");
 }
 
 } // namespace argus::actors

@@ -47,6 +47,12 @@ using status = caf::atom_constant<caf::atom("status")>;
 using alert = caf::atom_constant<caf::atom("alert")>;
 using ingest = caf::atom_constant<caf::atom("ingest")>;
 using groups = caf::atom_constant<caf::atom("groups")>;
+using join = caf::atom_constant<caf::atom("join")>;
+using leave = caf::atom_constant<caf::atom("leave")>;
+using members = caf::atom_constant<caf::atom("members")>;
+using reconnect = caf::atom_constant<caf::atom("reconnect")>;
+using sync = caf::atom_constant<caf::atom("sync")>;
+using publish = caf::atom_constant<caf::atom("publish")>;
 
 } // namespace argus::atom
 
@@ -122,6 +128,47 @@ struct event_submission {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_submission& x) {
   return f(caf::meta::type_name("argus.event_submission"), x.event, x.fields);
+}
+
+/// One member of a cluster as a node sees it, for `argusctl cluster` and
+/// the membership exchange between nodes.
+struct member_info {
+  /// `cluster.node_id`.
+  std::string node_id;
+  /// Its node endpoint, `node.host:node.port`.
+  std::string address;
+  /// `up`, `down` (its connection broke), `left` (it left cleanly) or
+  /// `leaving`.
+  std::string state;
+  /// True for the node that answers.
+  bool self = false;
+  /// Open groups (active parents in the shared store) it owns by rendezvous
+  /// hashing over the live members; 0 unless it is live.
+  uint64_t groups = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_info& x) {
+  return f(caf::meta::type_name("argus.member_info"), x.node_id, x.address,
+           x.state, x.self, x.groups);
+}
+
+/// One change to the rules and managers, already persisted in the store the
+/// cluster shares: what a node tells the others so that their catalogs
+/// follow.
+struct catalog_change {
+  enum kind_t : uint8_t { put_rule = 0, put_manager = 1, erase_rule = 2,
+                          erase_manager = 3 };
+  uint8_t kind = put_rule;
+  domain::grouping_rule rule;      ///< for put_rule
+  domain::event_manager manager;   ///< for put_manager
+  std::string id;                  ///< for the erase kinds
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, catalog_change& x) {
+  return f(caf::meta::type_name("argus.catalog_change"), x.kind, x.rule,
+           x.manager, x.id);
 }
 
 /// Registers every Argus message type; call on every node before the actor

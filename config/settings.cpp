@@ -50,6 +50,27 @@ reader field(T& out) {
   };
 }
 
+/// A list of strings (or one string).
+reader strings(std::vector<std::string>& out) {
+  return [&out](const YAML::Node& node, const std::string& key) -> caf::error {
+    out.clear();
+    if (node.IsNull())
+      return {};
+    if (node.IsScalar()) {
+      out.push_back(node.Scalar());
+      return {};
+    }
+    if (!node.IsSequence())
+      return bad(key, "expected a list of host:port");
+    for (auto item : node) {
+      if (!item.IsScalar())
+        return bad(key, "expected a list of host:port");
+      out.push_back(item.Scalar());
+    }
+    return {};
+  };
+}
+
 caf::error read_section(const YAML::Node& node, const std::string& name,
                         const std::map<std::string, reader>& fields) {
   if (!node || node.IsNull())
@@ -111,6 +132,11 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
         {"policy", field(s.actors.policy)},
         {"routers", field(s.actors.routers)}}},
       {"notifications", {{"keep", field(s.notifications.keep)}}},
+      {"cluster",
+       {{"node_id", field(s.cluster.node_id)},
+        {"seeds", strings(s.cluster.seeds)},
+        {"heartbeat_interval_ms", field(s.cluster.heartbeat_interval_ms)},
+        {"failure_timeout_ms", field(s.cluster.failure_timeout_ms)}}},
   };
   if (root && root.IsMap())
     for (auto kv : root) {
@@ -166,6 +192,65 @@ bool is_loopback(const std::string& host) {
   return ::inet_pton(AF_INET, host.c_str(), &addr) == 1 &&
          (ntohl(addr.s_addr) >> 24) == 127;
 }
+
+bool parse_host_port(const std::string& text, std::string& host,
+                     uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return false;
+  host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']')
+      return false;
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned long value = 0;
+  for (auto c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9')
+      return false;
+    value = value * 10 + static_cast<unsigned long>(c - '0');
+    if (value > 65535)
+      return false;
+  }
+  if (value == 0)
+    return false;
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+namespace {
+
+caf::error validate_cluster(const settings& s) {
+  auto& c = s.cluster;
+  if (c.heartbeat_interval_ms <= 0)
+    return bad("cluster.heartbeat_interval_ms", "must be at least 1");
+  if (c.failure_timeout_ms <= c.heartbeat_interval_ms)
+    return bad("cluster.failure_timeout_ms",
+               "must be longer than cluster.heartbeat_interval_ms");
+  if (!c.enabled())
+    return {};
+  if (c.node_id.empty())
+    return bad("cluster.node_id", "must be set when cluster.seeds is");
+  if (c.node_id.size() > 255)
+    return bad("cluster.node_id", "must be at most 255 bytes");
+  for (auto& seed : c.seeds) {
+    std::string host;
+    uint16_t port = 0;
+    if (!parse_host_port(seed, host, port))
+      return bad("cluster.seeds",
+                 "'" + seed + "' is not host:port (a node's node.host:node.port)");
+  }
+  // Failover rebuilds a dead node's groups from the store the nodes share.
+  if (s.storage.backend != "postgres")
+    return bad("storage.backend", "a cluster needs the postgres backend (the "
+                                  "nodes share its store), not '" +
+                                      s.storage.backend + "'");
+  if (s.node.port == 0)
+    return bad("node.port", "must not be 0 in a cluster (nodes talk over it)");
+  return {};
+}
+
+} // namespace
 
 caf::error validate(const settings& s) {
   if (s.server.host.empty())
@@ -226,6 +311,8 @@ caf::error validate(const settings& s) {
     return bad("actors.routers", "must be between 1 and 256");
   if (s.notifications.keep == 0)
     return bad("notifications.keep", "must be at least 1");
+  if (auto err = validate_cluster(s))
+    return err;
   return {};
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 /// Plain settings structs with their defaults, and loading from YAML.
 namespace argus::config {
@@ -97,6 +98,27 @@ struct notifier_settings {
   size_t keep = 1000;
 };
 
+/// A cluster of nodes sharing one PostgreSQL store. Clustering is on when
+/// `seeds` or `node_id` is set.
+struct cluster_settings {
+  /// This node's name among the members; required when clustered, unique.
+  std::string node_id;
+  /// `host:port` node endpoints (node.host:node.port) of other members to
+  /// join through; this node's own address may be listed and is skipped.
+  std::vector<std::string> seeds;
+  /// CAF middleman heartbeats between nodes, so that a hung peer (no TCP
+  /// close) is noticed too...
+  int heartbeat_interval_ms = 500;
+  /// ...once nothing arrived from it for this long.
+  int failure_timeout_ms = 3000;
+
+  bool enabled() const { return !node_id.empty() || !seeds.empty(); }
+};
+
+/// Splits "host:port" (IPv6 hosts in brackets); false if malformed.
+bool parse_host_port(const std::string& text, std::string& host,
+                     uint16_t& port);
+
 struct settings {
   server_settings server;
   ingest_settings ingest;
@@ -105,6 +127,7 @@ struct settings {
   log_settings log;
   actor_settings actors;
   notifier_settings notifications;
+  cluster_settings cluster;
 };
 
 /// Checks every value; the error names the offending key.

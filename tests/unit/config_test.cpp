@@ -314,3 +314,33 @@ TEST_CASE("validate names the first bad key of a settings struct", "[unit]") {
   s.storage.path.clear();
   CHECK_FALSE(argus::config::validate(s));
 }
+
+TEST_CASE("cluster settings are read and checked", "[unit]") {
+  const std::string pg = "storage: {backend: postgres, dsn: 'host=db'}\n";
+  auto s = must_load(pg + "cluster:\n"
+                          "  node_id: a\n"
+                          "  seeds: ['127.0.0.1:4242', 'db.internal:4343']\n"
+                          "  heartbeat_interval_ms: 100\n"
+                          "  failure_timeout_ms: 900\n");
+  CHECK(s.cluster.enabled());
+  CHECK(s.cluster.node_id == "a");
+  CHECK(s.cluster.seeds ==
+        std::vector<std::string>{"127.0.0.1:4242", "db.internal:4343"});
+  CHECK(s.cluster.heartbeat_interval_ms == 100);
+  CHECK(s.cluster.failure_timeout_ms == 900);
+  CHECK_FALSE(must_load("").cluster.enabled());
+  CHECK_THAT(error_of("cluster: {node_id: a, seeds: ['127.0.0.1:1']}\n"),
+             Catch::Contains("storage.backend") &&
+                 Catch::Contains("postgres"));
+  CHECK_THAT(error_of(pg + "cluster: {seeds: ['127.0.0.1:1']}\n"),
+             Catch::Contains("cluster.node_id"));
+  CHECK_THAT(error_of(pg + "cluster: {node_id: a, seeds: ['nohost']}\n"),
+             Catch::Contains("cluster.seeds"));
+  CHECK_THAT(error_of(pg + "cluster: {node_id: a, seeds: {x: 1}}\n"),
+             Catch::Contains("cluster.seeds"));
+  CHECK_THAT(error_of(pg + "node: {port: 0}\ncluster: {node_id: a}\n"),
+             Catch::Contains("node.port"));
+  CHECK_THAT(error_of(pg + "cluster: {node_id: a, heartbeat_interval_ms: 500,"
+                           " failure_timeout_ms: 500}\n"),
+             Catch::Contains("cluster.failure_timeout_ms"));
+}

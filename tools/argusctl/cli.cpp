@@ -35,6 +35,10 @@ commands:
   groups list                          open groups: value, parent, children,
                                        window left
   notifications                        the latest parent opened/resolved
+  cluster                              cluster members, their state and the
+                                       open groups each owns
+  drain                                the node leaves its cluster cleanly
+                                       and shuts down
 
 global options (anywhere on the line):
   --node HOST:PORT   the node's admin endpoint (node.host:node.port); default
@@ -136,6 +140,19 @@ Open groups: every active parent alert with its grouping value, its children
 (active/all) and the time left in its window ("closed" once later triggers
 no longer join it; "-" for a parent whose event lacked the grouping field).
   --manager ID    only this event manager's groups
+)"},
+    {"cluster", R"(usage: argusctl cluster
+
+The members of the node's cluster as that node sees them: node id, address
+(node.host:node.port), state (up, down, left, leaving) and the open groups
+(active parents in the shared store) each live member owns by rendezvous
+hashing. The answering node is marked with '*'.
+)"},
+    {"drain", R"(usage: argusctl drain
+
+Makes the node leave its cluster cleanly: it tells every member it is going
+(they take over its groups at once), answers, then shuts down as on SIGTERM,
+applying and storing every event it accepted.
 )"},
     {"notifications", R"(usage: argusctl notifications [--limit N]
 
@@ -272,7 +289,8 @@ std::string invocation::topic() const {
   if (words.empty())
     return "";
   if (words.size() == 1 || command_usage.count(words[0]) == 0 ||
-      words[0] == "status" || words[0] == "notifications")
+      words[0] == "status" || words[0] == "notifications" ||
+      words[0] == "cluster" || words[0] == "drain")
     return words[0];
   return words[0] + " " + words[1];
 }

@@ -291,6 +291,50 @@ action prepare_notifications(const invocation& inv) {
   };
 }
 
+action prepare_cluster(const invocation& inv) {
+  inv.allow_flags({});
+  inv.expect_positionals(1, 0, "");
+  return [](session& s) {
+    auto found =
+        s.node.ask<std::vector<actors::member_info>>(atom::members::value);
+    if (!found)
+      return s.fail(found.error());
+    if (s.inv.json) {
+      auto out = json::array();
+      for (auto& m : *found)
+        out.push_back({{"node_id", m.node_id},
+                       {"address", m.address},
+                       {"state", m.state},
+                       {"self", m.self},
+                       {"groups", m.groups}});
+      print_json(s.out, out);
+      return int{exit_ok};
+    }
+    table t{{"NODE", "ADDRESS", "STATE", "GROUPS"}};
+    for (auto& m : *found)
+      t.add({m.self ? m.node_id + " *" : m.node_id, m.address, m.state,
+             std::to_string(m.groups)});
+    t.print(s.out);
+    return int{exit_ok};
+  };
+}
+
+action prepare_drain(const invocation& inv) {
+  inv.allow_flags({});
+  inv.expect_positionals(1, 0, "");
+  return [](session& s) {
+    auto done = s.node.ask<atom::ok>(atom::leave::value);
+    if (!done)
+      return s.fail(done.error());
+    if (s.inv.json)
+      print_json(s.out, {{"success", true}, {"data", {{"state", "left"}}}});
+    else
+      s.out << "node at " << s.inv.address()
+            << " left its cluster and is shutting down\n";
+    return int{exit_ok};
+  };
+}
+
 action prepare_status(const invocation& inv) {
   inv.allow_flags({});
   inv.expect_positionals(1, 0, "");
@@ -340,7 +384,9 @@ action prepare(const invocation& inv) {
       {"alerts", prepare_alerts},
       {"events", prepare_events},
       {"groups", prepare_groups},
-      {"notifications", prepare_notifications}};
+      {"notifications", prepare_notifications},
+      {"cluster", prepare_cluster},
+      {"drain", prepare_drain}};
   if (inv.words.empty())
     throw usage_error("", "no command given");
   auto it = commands.find(inv.words.front());

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "actors/actors.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+/// Cluster membership: who is in, who is live, who owns which group.
+namespace argus::actors {
+
+struct cluster_env {
+  /// `cluster.node_id`.
+  std::string node_id;
+  /// This node's endpoint as peers reach it: `node.host:node.port`.
+  std::string address;
+  /// `cluster.seeds` without this node's own address.
+  std::vector<std::string> seeds;
+  /// Connect to peers through CAF's OpenSSL module (node.tls is set).
+  bool tls = false;
+  /// Where the open groups are counted from.
+  repository_actor repository;
+  /// Takes the catalog changes of peers.
+  catalog_actor catalog;
+};
+
+struct cluster_state {
+  static inline const char* name = "cluster";
+
+  struct member {
+    std::string address;
+    std::string state; ///< up | down | left
+    /// What we reach the peer through, monitored: its admin actor when we
+    /// connected to it, its cluster actor when it joined us. Either takes
+    /// `leave`. Null while it is not up.
+    caf::actor handle;
+  };
+
+  /// Peers by node id (never this node).
+  std::map<std::string, member> peers;
+  /// Addresses with a connection attempt under way.
+  std::map<std::string, bool> connecting;
+  bool leaving = false;
+
+  /// This node and its live peers: the members rendezvous hashing uses.
+  std::vector<std::string> live(const std::string& self_id) const;
+};
+
+cluster_actor::behavior_type
+cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env);
+
+} // namespace argus::actors

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+/// Cluster membership rules that need no actors: who owns a group.
+namespace argus::domain {
+
+/// The rendezvous (highest random weight) score of `member` for the group
+/// (`manager`, `value`). Stable across processes and builds: FNV-1a over the
+/// three strings, length-prefixed, then a 64-bit finalizer.
+uint64_t rendezvous_score(const std::string& member, const std::string& manager,
+                          const std::string& value);
+
+/// The member among `members` (node ids) that owns the group (`manager`,
+/// `value`): the one with the highest score; ties go to the smaller id.
+/// Every node computes the same owner from the same live members, and a
+/// member coming or going moves only the groups it gains or held. Returns
+/// the empty string for no members.
+std::string owner_of(const std::vector<std::string>& members,
+                     const std::string& manager, const std::string& value);
+
+} // namespace argus::domain
