@@ -162,7 +162,10 @@ do_stop() {
 }
 
 do_destroy() {
-  do_stop
+  # No shutdown checkpoint: the files are about to go.
+  if running; then
+    as_owner "$bindir/pg_ctl" -D "$(home)/data" -m immediate -w stop >/dev/null
+  fi
   local h
   h=$(home)
   if [[ -n "$h" && "$h" == /tmp/argus-pg.* ]]; then

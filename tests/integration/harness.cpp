@@ -252,9 +252,6 @@ std::string config_yaml(const fs::path& dir, uint16_t port,
       << "  path: " << (dir / "argus.db").string() << "\n";
   if (!opts.dsn.empty())
     out << "  dsn: " << yaml_quoted(opts.dsn) << "\n";
-  if (std::getenv("TMP_HACK_NONE") &&
-      opts.extra_yaml.find("ingest") == std::string::npos)
-    out << "ingest:\n  durability: none\n"; // TMP_HACK
   out << "node:\n"
       << "  port: " << node_port << "\n"
       << opts.node_yaml << "log:\n"
