@@ -773,7 +773,7 @@ def part_memory():
 def am_held_alerts(port):
     """The alerts Alertmanager holds, in any state, from its /metrics."""
     total = 0
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=180) as r:
         for line in r.read().decode().splitlines():
             if line.startswith("alertmanager_alerts{"):
                 total += int(float(line.split()[-1]))
@@ -827,7 +827,11 @@ def part_alertmanager(http_rows):
                       healthz=False)
         time.sleep(1.0)
         after = s.rss()
-        count = am_held_alerts(s.port)
+        try:
+            count = am_held_alerts(s.port)
+        except OSError as e:  # a busy machine: keep the figures we have
+            log(f"  alertmanager /metrics failed ({e}): held count unknown")
+            count = -1
     per = (after - idle) * 1024 / res["events_ok"]
     log(f"  alertmanager memory: idle {idle / 1024:.1f} MiB, after "
         f"{after / 1024:.1f} MiB for {AM_MEM_COUNT:,} alerts ({count:,} held): "
@@ -996,7 +1000,8 @@ def report(results):
                  "that processes outside the benchmark used during a run of "
                  "that row"
                  + (f" (runs above {NOISE_LIMIT} are repeated once)."
-                    if NOISE_LIMIT < 1e6 else "; quick mode repeats none."))
+                    if NOISE_LIMIT < 1e6 else "; no run was repeated"
+                    + (" (quick mode)." if QUICK else " (BENCH_NOISE_LIMIT off).")))
     if results.get("http"):
         lines += ["", "### 1. HTTP ingest (events/s)", "",
                   "| target | request | accepted/s | processed/s | vs baseline (acc / proc) | POST p50 ms | POST p99 ms | 503s | others' CPU |",
@@ -1134,7 +1139,12 @@ def main():
                 continue
             log(f"== {number}. {title}")
             t0 = time.monotonic()
-            results[key] = run()
+            try:
+                results[key] = run()
+            except Exception as e:  # one failed part must not lose the others
+                log(f"   part {number} failed: {e!r}")
+                results.setdefault("errors", {})[key] = repr(e)
+                results[key] = None
             results["part_seconds"][key] = round(time.monotonic() - t0, 1)
             log(f"   ({results['part_seconds'][key]} s)")
         results["elapsed_s"] = round(time.monotonic() - started, 1)
