@@ -69,9 +69,9 @@ void introduce(self_ptr self, const cluster_env& env,
               return;
             auto& head = known.front();
             if (head.node_id == env.node_id) {
-              LOG_ERROR("cluster: the node at " << address
-                                                << " has this node's id '"
-                                                << env.node_id << "'");
+              LOG_ERROR("cluster: the node at "
+                        << address << " has this node's id '" << env.node_id
+                        << "'");
               return;
             }
             mark_up(self, head.node_id, address,
@@ -95,8 +95,8 @@ void introduce(self_ptr self, const cluster_env& env,
                                                       << message_of(err));
               return;
             }
-            LOG_DEBUG("cluster: join via " << address << " failed: "
-                                           << self->system().render(err));
+            LOG_DEBUG("cluster: join via "
+                      << address << " failed: " << self->system().render(err));
             self->delayed_send(self, retry_delay(1), atom::reconnect::value,
                                address, uint32_t{1});
           });
@@ -120,7 +120,8 @@ void connect(self_ptr self, const cluster_env& env, const std::string& address,
           [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
               const std::set<std::string>& ifs) {
             auto& sys = self->system();
-            if (!ptr || !sys.assignable(ifs, sys.message_types<admin_actor>())) {
+            if (!ptr ||
+                !sys.assignable(ifs, sys.message_types<admin_actor>())) {
               self->state.connecting.erase(address);
               LOG_WARNING("cluster: " << address
                                       << " is not an Argus node of this "
@@ -188,8 +189,7 @@ members(self_ptr self, const cluster_env& env) {
 
 } // namespace
 
-std::vector<std::string>
-cluster_state::live(const std::string& self_id) const {
+std::vector<std::string> cluster_state::live(const std::string& self_id) const {
   std::vector<std::string> out;
   if (!leaving)
     out.push_back(self_id);
@@ -208,10 +208,9 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
       m.handle = nullptr;
       if (m.state == "up") {
         m.state = "down";
-        LOG_WARNING("cluster: member " << id << " at " << m.address
-                                       << " is down ("
-                                       << self->system().render(dm.reason)
-                                       << ")");
+        LOG_WARNING("cluster: member "
+                    << id << " at " << m.address << " is down ("
+                    << self->system().render(dm.reason) << ")");
         // Both sides may try to reconnect, and two new connections at once
         // would displace each other: the larger id tries soon, the smaller
         // one only if the peer has not come back to it by then.
@@ -228,8 +227,8 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
           connect(self, env, address, attempt);
       },
       [=](atom::members) { return members(self, env); },
-      [=](atom::join, member_info& peer)
-          -> caf::result<std::vector<member_info>> {
+      [=](atom::join,
+          member_info& peer) -> caf::result<std::vector<member_info>> {
         if (peer.node_id == env.node_id)
           return make_error(ec::conflict, "cluster.node_id '" + env.node_id +
                                               "' is taken by the node at " +

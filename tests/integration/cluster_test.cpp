@@ -1,12 +1,15 @@
 // Three real nodes on 127.0.0.1 sharing one PostgreSQL schema: membership
-// over CAF remoting (joins, SIGKILL noticed, clean leave by argusctl drain,
-// rejoin) and group ownership by rendezvous hashing, read through
-// `argusctl cluster`. Tagged [postgres]: only the "pg/" set runs them.
+// over CAF remoting (joins, SIGKILL and SIGSTOP noticed, clean leave by
+// argusctl drain, rejoin), catalog changes, and group ownership by
+// rendezvous hashing, read through `argusctl cluster`. Tagged [postgres]:
+// only the "pg/" set runs them.
 
 #include "integration/harness.hpp"
 #include "support/postgres.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <signal.h>
 
 #include <cstdlib>
 #include <map>
@@ -60,8 +63,8 @@ struct cluster {
   server& operator[](size_t i) { return *nodes[i]; }
 
   /// `argusctl cluster --json` of node i, by node id (empty on failure).
-  std::map<std::string, json> members(size_t i,
-                                      const std::vector<std::string>& tls = {}) {
+  std::map<std::string, json>
+  members(size_t i, const std::vector<std::string>& tls = {}) {
     std::vector<std::string> args{"--node", address_of(node_ports[i])};
     args.insert(args.end(), tls.begin(), tls.end());
     args.push_back("cluster");
@@ -115,8 +118,7 @@ TEST_CASE("cluster: three nodes meet, notice a SIGKILL, take a rejoining "
       {"n1", "up"}, {"n2", "up"}, {"n3", "up"}};
   for (size_t i = 0; i < 3; ++i) {
     INFO("node n" << i + 1 << " log:\n" << c[i].log());
-    REQUIRE(eventually([&] { return c.sees(i, all_up); },
-                       membership_deadline));
+    REQUIRE(eventually([&] { return c.sees(i, all_up); }, membership_deadline));
   }
   // Rules and managers made on one node reach the others.
   auto manager = c[0].fresh_manager("class");
@@ -139,7 +141,8 @@ TEST_CASE("cluster: three nodes meet, notice a SIGKILL, take a rejoining "
   // Open groups in the shared store, split by rendezvous hashing.
   constexpr int groups = 60;
   for (int g = 0; g < groups; ++g)
-    c[0].trigger(manager, unique_name("p"), {{"class", "c" + std::to_string(g)}});
+    c[0].trigger(manager, unique_name("p"),
+                 {{"class", "c" + std::to_string(g)}});
   REQUIRE(c[0].settle());
   std::map<std::string, uint64_t> before;
   REQUIRE(eventually([&] {
@@ -168,10 +171,18 @@ TEST_CASE("cluster: three nodes meet, notice a SIGKILL, take a rejoining "
   // The node comes back and takes exactly its share back.
   c[2].start();
   for (size_t i = 0; i < 3; ++i)
-    REQUIRE(eventually([&] { return c.sees(i, all_up); },
-                       membership_deadline));
+    REQUIRE(eventually([&] { return c.sees(i, all_up); }, membership_deadline));
   CHECK(c.owned(0) == before);
   CHECK(c.owned(2) == before);
+
+  // A hung node keeps its TCP connections open: only the middleman's
+  // heartbeat notices it, after cluster.failure_timeout_ms. Resumed, it
+  // finds its links dropped and joins again.
+  REQUIRE(::kill(c[2].pid(), SIGSTOP) == 0);
+  REQUIRE(eventually([&] { return c.sees(0, n3_down); }, membership_deadline));
+  REQUIRE(::kill(c[2].pid(), SIGCONT) == 0);
+  REQUIRE(eventually([&] { return c.sees(0, all_up); }, membership_deadline));
+  REQUIRE(eventually([&] { return c.sees(2, all_up); }, membership_deadline));
 
   // argusctl drain: n2 leaves cleanly and shuts down with code 0.
   auto r = run_argusctl({"--node", address_of(c.node_ports[1]), "drain"});
@@ -203,8 +214,8 @@ TEST_CASE("cluster: configuration errors name the key",
                          "}\ncluster: {node_id: a, seeds: ['127.0.0.1:1']}\n");
   auto r = run_argus({"--config", config.string()});
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("storage.backend") &&
-                           Catch::Contains("postgres"));
+  CHECK_THAT(r.output,
+             Catch::Contains("storage.backend") && Catch::Contains("postgres"));
 }
 
 TEST_CASE("cluster: nodes talk over TLS when node.tls is set",
@@ -213,12 +224,11 @@ TEST_CASE("cluster: nodes talk over TLS when node.tls is set",
   auto cmd = std::string{ARGUS_MAKE_PKI} + " '" + pki.path().string() + "'";
   REQUIRE(std::system(cmd.c_str()) == 0);
   auto file = [&](const char* name) { return (pki.path() / name).string(); };
-  cluster c{2, "  tls:\n    certificate: " + file("node.pem") +
-                   "\n    key: " + file("node.key") +
-                   "\n    ca: " + file("ca.pem") + "\n"};
+  cluster c{2, "  tls:\n    certificate: " + file("node.pem") + "\n    key: " +
+                   file("node.key") + "\n    ca: " + file("ca.pem") + "\n"};
   std::vector<std::string> tls{"--tls-certificate", file("client.pem"),
-                               "--tls-key", file("client.key"), "--tls-ca",
-                               file("ca.pem")};
+                               "--tls-key",         file("client.key"),
+                               "--tls-ca",          file("ca.pem")};
   // Each node logs the other as up once the join over TLS went through.
   // (Polled in the logs, not with argusctl: CAF 0.17.6's OpenSSL module
   // drops a node's other TLS connections whenever one TLS connection
@@ -241,8 +251,7 @@ TEST_CASE("cluster: nodes talk over TLS when node.tls is set",
   CHECK(members.size() == 2);
   CHECK(members.count("n2") == 1);
   // A plain client cannot reach a member.
-  auto plain =
-      run_argusctl({"--node", address_of(c.node_ports[0]), "--timeout", "3",
-                    "cluster"});
+  auto plain = run_argusctl(
+      {"--node", address_of(c.node_ports[0]), "--timeout", "3", "cluster"});
   CHECK(plain.exit_code == 3);
 }

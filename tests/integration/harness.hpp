@@ -183,6 +183,8 @@ public:
   /// `stop()` (expecting 0) and `start()` on the same data dir and port.
   int restart();
   bool running() const { return pid_ > 0; }
+  /// The process id (-1 when not running), e.g. to SIGSTOP it.
+  pid_t pid() const { return pid_; }
 
   uint16_t port() const { return port_; }
   /// The admin actor's port (0 unless `server_options::remoting`).
