@@ -48,8 +48,9 @@ coverage: deps
 	gcovr -r . build-coverage --filter 'domain/' --filter 'actors/' --filter 'http/' --filter 'config/' --print-summary
 
 # The benchmark suite (tools/bench/run.py, docs/benchmarks.md): builds, runs
-# every part including pipeline_bench, prints the table and writes
-# $(BUILD_DIR)/bench/results.json. About 10 minutes; BENCH_QUICK=1 about 2.
+# every part including pipeline_bench and durable ingest (a throwaway
+# PostgreSQL from tools/pg.sh), prints the table and writes
+# $(BUILD_DIR)/bench/results.json. About 17 minutes; BENCH_QUICK=1 about 4.
 bench: deps $(BUILD_DIR)/CMakeCache.txt
 	@tools/bench/install.sh
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/run.py
