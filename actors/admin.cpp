@@ -69,9 +69,7 @@ caf::error ingest(self_ptr, const admin_env& env, event_submission& s) {
   auto& stats = *env.ctx->stats;
   auto relaxed = std::memory_order_relaxed;
   stats.events_received.fetch_add(1, relaxed);
-  auto accepted = stats.events_accepted.load(relaxed);
-  auto applied = stats.events_applied.load(relaxed);
-  auto pending = accepted > applied ? accepted - applied : 0;
+  auto pending = stats.backlog();
   if (pending + 1 > env.max_pending_events)
     return make_error(ec::unavailable, "ingestion is behind (" +
                                            std::to_string(pending) +
