@@ -1,3 +1,4 @@
+#include "actors/alert_sql.hpp"
 #include "actors/postgres.hpp"
 #include "actors/storage.hpp"
 
@@ -23,97 +24,10 @@ using pg::params;
 using pg::result_ptr;
 using pg::statement;
 
-/// The alert columns in the order `bind_alert` and `read_alert` use.
-constexpr std::array<const char*, 20> alert_columns = {
-    "id",
-    "dedup_key",
-    "event_manager_id",
-    "summary",
-    "severity",
-    "class",
-    "type",
-    "status",
-    "has_grouping_value",
-    "grouping_value",
-    "parent_dedup_key",
-    "child_count",
-    "resolve_requested",
-    "event_count",
-    "created_at_ms",
-    "updated_at_ms",
-    "resolved_at_ms",
-    "window_ends_at_ms",
-    "details",
-    "last_seq",
-};
-
-/// "p.id, p.dedup_key, ..." for a table alias `p` (or none).
-std::string alert_column_list(std::string_view alias = {}) {
-  std::string result;
-  for (auto column : alert_columns) {
-    if (!result.empty())
-      result += ", ";
-    if (!alias.empty())
-      result.append(alias).append(".");
-    result += column;
-  }
-  return result;
-}
-
-constexpr std::string_view newest_first =
-    " ORDER BY created_at_ms DESC, dedup_key ASC, event_manager_id ASC";
-
-/// The upsert that carries out `alert_write`'s merge: an existing row keeps
-/// `id` and `created_at_ms`, adds the delta to `event_count` and keeps the
-/// larger `last_seq`.
-std::string upsert_alert_sql() {
-  std::string sql = "INSERT INTO alerts (" + alert_column_list() + ") VALUES (";
-  for (size_t i = 0; i < alert_columns.size(); ++i)
-    sql += (i == 0 ? "$" : ", $") + std::to_string(i + 1);
-  sql += ") ON CONFLICT (event_manager_id, dedup_key) DO UPDATE SET ";
-  bool first = true;
-  for (std::string_view column : alert_columns) {
-    if (column == "id" || column == "created_at_ms" ||
-        column == "event_manager_id" || column == "dedup_key")
-      continue;
-    if (!first)
-      sql += ", ";
-    first = false;
-    sql.append(column).append(" = ");
-    if (column == "event_count")
-      sql += "alerts.event_count + EXCLUDED.event_count";
-    else if (column == "last_seq")
-      sql += "GREATEST(alerts.last_seq, EXCLUDED.last_seq)";
-    else
-      sql.append("EXCLUDED.").append(column);
-  }
-  return sql;
-}
-
-/// The listing query for one combination of filters (as in the SQLite
-/// store: one plan per combination, each able to use its index).
-std::string list_sql(bool by_manager, bool by_status, bool by_type) {
-  std::string sql = "SELECT " + alert_column_list() + " FROM alerts";
-  const char* glue = " WHERE ";
-  int n = 0;
-  auto add = [&](bool on, const char* column) {
-    if (!on)
-      return;
-    sql.append(glue).append(column).append(" = $").append(std::to_string(++n));
-    glue = " AND ";
-  };
-  add(by_manager, "event_manager_id");
-  add(by_status, "status");
-  add(by_type, "type");
-  sql.append(newest_first);
-  sql.append(" LIMIT $").append(std::to_string(++n));
-  sql.append(" OFFSET $").append(std::to_string(++n));
-  return sql;
-}
-
 /// Every statement of the store, prepared per connection on first use.
 struct statements {
-  statement upsert{"argus_upsert_alert", upsert_alert_sql()};
+  statement upsert{"argus_upsert_alert",
+                   alert_sql::upsert(alert_sql::postgres)};
   statement mark{"argus_mark_applied",
                  "UPDATE meta SET value = GREATEST(value, $1)"
                  " WHERE key = 'applied_through'"};
@@ -121,29 +35,29 @@ struct statements {
                             "SELECT value FROM meta"
                             " WHERE key = 'applied_through'"};
   statement applied_after{"argus_applied_after",
-                          "SELECT " + alert_column_list() +
+                          "SELECT " + alert_sql::column_list() +
                               " FROM alerts WHERE last_seq > $1"};
   std::array<statement, 8> list = make_list();
   statement by_key_all{"argus_by_key_all",
-                       "SELECT " + alert_column_list() +
+                       "SELECT " + alert_sql::column_list() +
                            " FROM alerts WHERE dedup_key = $1"
                            " ORDER BY event_manager_id"};
   statement by_key_one{"argus_by_key_one",
-                       "SELECT " + alert_column_list() +
+                       "SELECT " + alert_sql::column_list() +
                            " FROM alerts WHERE dedup_key = $1"
                            " AND event_manager_id = $2"};
   statement children{"argus_children",
-                     "SELECT " + alert_column_list() +
+                     "SELECT " + alert_sql::column_list() +
                          " FROM alerts WHERE event_manager_id = $1"
                          " AND parent_dedup_key = $2" +
-                         std::string{newest_first}};
+                         std::string{alert_sql::newest_first}};
   // Active alerts, then the inactive children of active parents (active
   // children are already in the first half).
   statement open_work{"argus_open_work",
-                      "SELECT " + alert_column_list() +
+                      "SELECT " + alert_sql::column_list() +
                           " FROM alerts WHERE status = $1"
                           " UNION ALL SELECT " +
-                          alert_column_list("c") +
+                          alert_sql::column_list("c") +
                           " FROM alerts AS p JOIN alerts AS c"
                           " ON c.event_manager_id = p.event_manager_id"
                           " AND c.parent_dedup_key = p.dedup_key"
@@ -190,7 +104,8 @@ struct statements {
         "argus_list_4", "argus_list_5", "argus_list_6", "argus_list_7"};
     std::array<statement, 8> result;
     for (size_t i = 0; i < result.size(); ++i)
-      result[i] = statement{names[i], list_sql(i & 4, i & 2, i & 1)};
+      result[i] = statement{
+          names[i], alert_sql::list(alert_sql::postgres, i & 4, i & 2, i & 1)};
     return result;
   }
 };
@@ -221,7 +136,7 @@ caf::error read_enum(const PGresult* res, int row, int col,
   return {};
 }
 
-/// Reads row `i` of a result selected with `alert_column_list()`.
+/// Reads row `i` of a result selected with `alert_sql::column_list()`.
 caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   domain::alert a;
   a.id = pg::text_at(res, i, 0);
@@ -255,7 +170,7 @@ caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   return a;
 }
 
-/// Every column of `a` in `alert_columns` order, with `event_count` as
+/// Every column of `a` in `alert_sql::columns` order, with `event_count` as
 /// given (the upsert adds it to a stored row's count).
 params alert_params(const domain::alert& a, int64_t event_count) {
   params p;

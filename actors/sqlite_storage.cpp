@@ -1,3 +1,4 @@
+#include "actors/alert_sql.hpp"
 #include "actors/storage.hpp"
 
 #include "domain/error.hpp"
@@ -87,46 +88,6 @@ INSERT INTO meta (key, value) VALUES ('applied_through', 0);
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
 
-/// The alert columns in the order `bind_alert` and `read_alert` use.
-constexpr std::array<const char*, 20> alert_columns = {
-    "id",
-    "dedup_key",
-    "event_manager_id",
-    "summary",
-    "severity",
-    "class",
-    "type",
-    "status",
-    "has_grouping_value",
-    "grouping_value",
-    "parent_dedup_key",
-    "child_count",
-    "resolve_requested",
-    "event_count",
-    "created_at_ms",
-    "updated_at_ms",
-    "resolved_at_ms",
-    "window_ends_at_ms",
-    "details",
-    "last_seq",
-};
-
-/// "p.id, p.dedup_key, ..." for a table alias `p` (or none).
-std::string alert_column_list(std::string_view alias = {}) {
-  std::string result;
-  for (auto column : alert_columns) {
-    if (!result.empty())
-      result += ", ";
-    if (!alias.empty())
-      result.append(alias).append(".");
-    result += column;
-  }
-  return result;
-}
-
-constexpr std::string_view newest_first =
-    " ORDER BY created_at_ms DESC, dedup_key ASC, event_manager_id ASC";
-
 struct db_closer {
   void operator()(sqlite3* db) const { sqlite3_close(db); }
 };
@@ -210,7 +171,7 @@ caf::error read_enum(sqlite3_stmt* stmt, int i, const domain::alert& a,
   return {};
 }
 
-/// Reads a row selected with `alert_column_list()`.
+/// Reads a row selected with `alert_sql::column_list()`.
 caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   domain::alert a;
   a.id = column_text(stmt, 0);
@@ -245,7 +206,7 @@ caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   return a;
 }
 
-/// Binds every column of `a` in `alert_columns` order, with `event_count`
+/// Binds every column of `a` in `alert_sql::columns` order, with `event_count`
 /// as given (the upsert adds it to a stored row's count).
 void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
   b.text(a.id)
@@ -268,50 +229,6 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
       .integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
       .integer(static_cast<int64_t>(a.last_seq));
-}
-
-/// The upsert that carries out `alert_write`'s merge: an existing row keeps
-/// `id` and `created_at_ms` and adds the delta to `event_count`.
-std::string upsert_alert_sql() {
-  std::string sql = "INSERT INTO alerts (" + alert_column_list() + ") VALUES (";
-  for (size_t i = 0; i < alert_columns.size(); ++i)
-    sql += i == 0 ? "?" : ", ?";
-  sql += ") ON CONFLICT (event_manager_id, dedup_key) DO UPDATE SET ";
-  bool first = true;
-  for (std::string_view column : alert_columns) {
-    if (column == "id" || column == "created_at_ms")
-      continue;
-    if (!first)
-      sql += ", ";
-    first = false;
-    sql.append(column).append(" = ");
-    if (column == "event_count")
-      sql += "alerts.event_count + excluded.event_count";
-    else if (column == "last_seq")
-      sql += "MAX(alerts.last_seq, excluded.last_seq)";
-    else
-      sql.append("excluded.").append(column);
-  }
-  return sql;
-}
-
-/// The listing query for one combination of filters. Each combination gets
-/// its own statement: an `(? = '' OR column = ?)` form would keep SQLite
-/// from using the indexes.
-std::string list_sql(bool by_manager, bool by_status, bool by_type) {
-  std::string sql = "SELECT " + alert_column_list() + " FROM alerts";
-  const char* glue = " WHERE ";
-  auto add = [&](bool on, const char* condition) {
-    if (!on)
-      return;
-    sql.append(glue).append(condition);
-    glue = " AND ";
-  };
-  add(by_manager, "event_manager_id = ?");
-  add(by_status, "status = ?");
-  add(by_type, "type = ?");
-  sql.append(newest_first).append(" LIMIT ? OFFSET ?");
-  return sql;
 }
 
 class sqlite_storage final : public storage {
@@ -345,7 +262,7 @@ public:
     static const auto sql = [] {
       std::array<std::string, 8> result;
       for (size_t i = 0; i < result.size(); ++i)
-        result[i] = list_sql(i & 4, i & 2, i & 1);
+        result[i] = alert_sql::list(alert_sql::sqlite, i & 4, i & 2, i & 1);
       return result;
     }();
     auto stmt = prepared(list_[combination], sql[combination], "list alerts");
@@ -367,10 +284,10 @@ public:
   caf::expected<std::vector<domain::alert>>
   by_dedup_key(const std::string& manager_id,
                const std::string& dedup_key) override {
-    static const auto all_sql = "SELECT " + alert_column_list() +
+    static const auto all_sql = "SELECT " + alert_sql::column_list() +
                                 " FROM alerts WHERE dedup_key = ?"
                                 " ORDER BY event_manager_id";
-    static const auto one_sql = "SELECT " + alert_column_list() +
+    static const auto one_sql = "SELECT " + alert_sql::column_list() +
                                 " FROM alerts WHERE dedup_key = ?"
                                 " AND event_manager_id = ?";
     auto stmt = manager_id.empty()
@@ -389,10 +306,10 @@ public:
   caf::expected<std::vector<domain::alert>>
   children(const std::string& manager_id,
            const std::string& parent_dedup_key) override {
-    static const auto sql = "SELECT " + alert_column_list() +
+    static const auto sql = "SELECT " + alert_sql::column_list() +
                             " FROM alerts WHERE event_manager_id = ?"
                             " AND parent_dedup_key = ?" +
-                            std::string{newest_first};
+                            std::string{alert_sql::newest_first};
     auto stmt = prepared(children_, sql, "list children");
     if (!stmt)
       return stmt.error();
@@ -405,10 +322,10 @@ public:
   caf::expected<std::vector<domain::alert>> open_work() override {
     // Active alerts, then the inactive children of active parents (active
     // children are already in the first half).
-    static const auto sql = "SELECT " + alert_column_list() +
+    static const auto sql = "SELECT " + alert_sql::column_list() +
                             " FROM alerts WHERE status = ?1"
                             " UNION ALL SELECT " +
-                            alert_column_list("c") +
+                            alert_sql::column_list("c") +
                             " FROM alerts AS p JOIN alerts AS c"
                             " ON c.event_manager_id = p.event_manager_id"
                             " AND c.parent_dedup_key = p.dedup_key"
@@ -439,8 +356,8 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   applied_after(uint64_t seq) override {
-    static const auto sql = "SELECT " + alert_column_list()
-                            + " FROM alerts WHERE last_seq > ?";
+    static const auto sql = "SELECT " + alert_sql::column_list() +
+                            " FROM alerts WHERE last_seq > ?";
     auto stmt = prepared(applied_after_, sql, "read recently applied alerts");
     if (!stmt)
       return stmt.error();
@@ -624,7 +541,7 @@ private:
   }
 
   caf::error write_all(const std::vector<domain::alert_write>& writes) {
-    static const auto sql = upsert_alert_sql();
+    static const auto sql = alert_sql::upsert(alert_sql::sqlite);
     auto stmt = prepared(upsert_, sql, "store alert");
     if (!stmt)
       return stmt.error();

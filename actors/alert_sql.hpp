@@ -1,0 +1,65 @@
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+/// SQL for the `alerts` table that the SQLite and PostgreSQL stores share;
+/// only the parameter placeholders and the name of "the larger of two"
+/// differ between them.
+namespace argus::actors::alert_sql {
+
+/// The alert columns in the order each store binds and reads them.
+inline constexpr std::array<const char*, 20> columns = {
+    "id",
+    "dedup_key",
+    "event_manager_id",
+    "summary",
+    "severity",
+    "class",
+    "type",
+    "status",
+    "has_grouping_value",
+    "grouping_value",
+    "parent_dedup_key",
+    "child_count",
+    "resolve_requested",
+    "event_count",
+    "created_at_ms",
+    "updated_at_ms",
+    "resolved_at_ms",
+    "window_ends_at_ms",
+    "details",
+    "last_seq",
+};
+
+/// The listing order: newest first, ties broken by key.
+inline constexpr std::string_view newest_first =
+    " ORDER BY created_at_ms DESC, dedup_key ASC, event_manager_id ASC";
+
+/// What differs between the two SQL dialects.
+struct dialect {
+  /// The `n`-th (1-based) parameter placeholder.
+  std::string (*placeholder)(int n);
+  /// The function that yields the larger of two values.
+  const char* larger;
+};
+
+extern const dialect sqlite;
+extern const dialect postgres;
+
+/// "p.id, p.dedup_key, ..." for a table alias `p` (or none).
+std::string column_list(std::string_view alias = {});
+
+/// The upsert that carries out `alert_write`'s merge: an existing row keeps
+/// `id` and `created_at_ms`, adds the delta to `event_count` and keeps the
+/// larger `last_seq`; every other column takes the new value.
+std::string upsert(const dialect& d);
+
+/// The listing query for one combination of filters (manager, status, type
+/// as parameters in that order, then limit and offset). Each combination
+/// gets its own statement so the planner can use the matching index.
+std::string list(const dialect& d, bool by_manager, bool by_status,
+                 bool by_type);
+
+} // namespace argus::actors::alert_sql
