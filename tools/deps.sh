@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Argus needs to build, run and test, when any
+# Installs the Debian packages Argus needs to build, run and test (plus the
+# developer tools with --dev, the benchmark tools with --bench), when any
 # is missing. Safe to run again: it does nothing when all are present.
 set -euo pipefail
 
@@ -9,9 +10,11 @@ packages=(
   catch2 libsqlite3-dev libssl-dev openssl zlib1g-dev
   libpq-dev postgresql postgresql-15
 )
-if [[ "${1:-}" == "--dev" ]]; then
-  packages+=(clang-format clang-tidy gcovr)
-fi
+case "${1:-}" in
+  --dev) packages+=(clang-format clang-tidy gcovr) ;;
+  # make bench: Alertmanager side by side, wrk as a cross-check, the driver.
+  --bench) packages+=(prometheus-alertmanager wrk python3) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
