@@ -69,7 +69,9 @@ void journal::run() {
       for (auto& e : batch->events) {
         e.seq = seq++;
         e.received_at = last_time_;
-        events.push_back(e);
+        // The callers only wait for the outcome, never read their events
+        // again: move, do not copy, on the ingest path.
+        events.push_back(std::move(e));
       }
     caf::error err;
     {
