@@ -180,9 +180,7 @@ caf::typed_response_promise<node_status> status(self_ptr self,
   st->events_rejected = m.events_rejected.load(relaxed);
   st->events_processed = m.events_applied.load(relaxed);
   st->events_ignored = m.events_ignored.load(relaxed);
-  st->events_queued = st->events_accepted > st->events_processed
-                          ? st->events_accepted - st->events_processed
-                          : 0;
+  st->events_queued = m.events_unapplied();
   st->notifications = m.notifications.load(relaxed);
   st->store_errors = m.store_errors.load(relaxed);
   st->groups_per_router.resize(env.routers.size());

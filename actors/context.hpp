@@ -30,16 +30,28 @@ struct metrics {
   /// changes not yet stored. Ingestion refuses work past a bound on it, so
   /// neither the actors' mailboxes nor the repository's can grow without
   /// limit.
-  uint64_t backlog() const {
-    auto relaxed = std::memory_order_relaxed;
-    auto accepted = events_accepted.load(relaxed);
-    auto applied = events_applied.load(relaxed);
-    auto queued = writes_queued.load(relaxed);
-    auto stored = writes_stored.load(relaxed);
-    return (accepted > applied ? accepted - applied : 0) +
-           (queued > stored ? queued - stored : 0);
+  uint64_t backlog() const { return events_unapplied() + store_backlog(); }
+
+  /// Accepted events the grouping actors have not applied yet.
+  uint64_t events_unapplied() const {
+    return difference(events_accepted, events_applied);
   }
+
+  /// Alert changes the repository has not stored yet.
+  uint64_t store_backlog() const {
+    return difference(writes_queued, writes_stored);
+  }
+
   std::atomic<int64_t> groups_live{0};
+
+private:
+  /// `more - less`, or 0 while a reader sees `less` updated first.
+  static uint64_t difference(const std::atomic<uint64_t>& more,
+                             const std::atomic<uint64_t>& less) {
+    auto a = more.load(std::memory_order_relaxed);
+    auto b = less.load(std::memory_order_relaxed);
+    return a > b ? a - b : 0;
+  }
 };
 
 /// What every actor of a node shares: the clock (injected so tests control
