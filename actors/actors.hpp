@@ -60,6 +60,10 @@ using router_actor = caf::typed_actor<
                     std::vector<domain::alert>>::with<atom::ok>,
     /// The journal replay after a restart is over: forget its guard.
     caf::reacts_to<atom::replayed>,
+    /// Cluster: stops the groups that node `self` does not own among the
+    /// live members `live` (they are drained; the new owners load them).
+    caf::replies_to<atom::release, std::vector<std::string>,
+                    std::string>::with<atom::ok>,
     /// Answers once every group applied all it was sent.
     caf::replies_to<atom::drain>::with<atom::ok>,
     /// Live grouping actors of this router.
@@ -88,6 +92,8 @@ using repository_actor = caf::typed_actor<
                     std::string>::with<std::vector<domain::alert>>,
     /// Alert counts {active, resolved}.
     caf::replies_to<atom::count>::with<int64_t, int64_t>,
+    /// The open work to rebuild groups from (`storage::open_work`).
+    caf::replies_to<atom::restore>::with<std::vector<domain::alert>>,
     /// Persists a rule / a manager (create or replace).
     caf::replies_to<atom::put, domain::grouping_rule>::with<atom::ok>,
     caf::replies_to<atom::put, domain::event_manager>::with<atom::ok>,
@@ -182,7 +188,12 @@ using admin_actor = caf::typed_actor<
     /// argusctl drain: this node leaves the cluster and shuts down.
     caf::replies_to<atom::leave>::with<atom::ok>,
     /// A peer changed (and persisted) the catalog.
-    caf::reacts_to<atom::sync, catalog_change>>;
+    caf::reacts_to<atom::sync, catalog_change>,
+    /// A peer hands over events this node owns; answers once they are
+    /// journaled here, or with a conflict when this node does not own them.
+    caf::replies_to<atom::forward, std::vector<domain::event>>::with<atom::ok>,
+    /// Peer `id` drained and released what it does not own among `live`.
+    caf::reacts_to<atom::handover, std::string, std::vector<std::string>>>;
 
 /// The CLUSTER actor: this node's view of the membership. It connects to
 /// the seeds (and to every member they name) over remoting, monitors each
@@ -200,6 +211,11 @@ using cluster_actor = caf::typed_actor<
     /// This node's catalog changed: tell every live peer.
     caf::reacts_to<atom::publish, catalog_change>,
     /// A peer's catalog changed: hand it to this node's catalog.
-    caf::reacts_to<atom::sync, catalog_change>>;
+    caf::reacts_to<atom::sync, catalog_change>,
+    caf::replies_to<atom::forward, std::vector<domain::event>>::with<atom::ok>,
+    caf::reacts_to<atom::handover, std::string, std::vector<std::string>>,
+    /// This node drained and released what it does not own among `live`:
+    /// tell every live peer.
+    caf::reacts_to<atom::handover, std::vector<std::string>>>;
 
 } // namespace argus::actors

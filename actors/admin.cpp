@@ -380,6 +380,18 @@ admin(admin_actor::stateful_pointer<admin_state> self, admin_env env) {
       [=](atom::sync, catalog_change& change) {
         self->send(env.catalog, atom::sync::value, std::move(change));
       },
+      [=](atom::forward,
+          std::vector<domain::event>& events) -> caf::result<atom::ok> {
+        if (!env.cluster)
+          return not_clustered();
+        return self->delegate(env.cluster, atom::forward::value,
+                              std::move(events));
+      },
+      [=](atom::handover, std::string& from, std::vector<std::string>& live) {
+        if (env.cluster)
+          self->send(env.cluster, atom::handover::value, std::move(from),
+                     std::move(live));
+      },
       [=](atom::leave) -> caf::result<atom::ok> {
         if (!env.cluster)
           return not_clustered();

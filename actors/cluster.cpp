@@ -34,16 +34,51 @@ std::chrono::milliseconds retry_delay(uint32_t attempt) {
 constexpr int64_t max_group_rows = 100000;
 
 member_info info_of(const std::string& id, const cluster_state::member& m) {
-  return {id, m.address, m.state, false, 0};
+  return {id, m.address, m.state, false, 0, m.incarnation};
+}
+
+member_info self_info(self_ptr self, const cluster_env& env) {
+  return {env.node_id, env.address, self->state.leaving ? "leaving" : "up",
+          true,        0,           env.incarnation};
+}
+
+/// Tells the node the membership changed (once the first round is done).
+void publish_view(self_ptr self, const cluster_env& env) {
+  auto& st = self->state;
+  if (!st.first_round_done || !env.on_view)
+    return;
+  cluster_view view;
+  view.live = st.live(env.node_id);
+  view.incarnations[env.node_id] = env.incarnation;
+  for (auto& [id, m] : st.peers) {
+    if (!m.incarnation.empty())
+      view.incarnations[id] = m.incarnation;
+    if (m.state == "up" && m.handle)
+      view.peers[id] = m.handle;
+  }
+  env.on_view(std::move(view));
+}
+
+/// A seed of the first round answered or failed.
+void seed_tried(self_ptr self, const cluster_env& env,
+                const std::string& address) {
+  auto& st = self->state;
+  if (st.first_round_done || st.first_round.erase(address) == 0 ||
+      !st.first_round.empty())
+    return;
+  st.first_round_done = true;
+  publish_view(self, env);
 }
 
 void connect(self_ptr self, const cluster_env& env, const std::string& address,
              uint32_t attempt);
 
 /// Records the peer `id` as up, reached (and monitored) through `handle`.
-void mark_up(self_ptr self, const std::string& id, const std::string& address,
+void mark_up(self_ptr self, const cluster_env& env, const std::string& id,
+             const std::string& address, const std::string& incarnation,
              caf::actor handle) {
   auto& m = self->state.peers[id];
+  m.incarnation = incarnation;
   if (m.handle && m.handle != handle)
     self->demonitor(m.handle.address());
   if (m.handle != handle) {
@@ -54,27 +89,31 @@ void mark_up(self_ptr self, const std::string& id, const std::string& address,
     LOG_INFO("cluster: member " << id << " at " << address << " is up");
   m.address = address;
   m.state = "up";
+  publish_view(self, env);
 }
 
 /// Asks the peer whose admin actor is `peer` to take us in, and learns the
 /// members it knows.
 void introduce(self_ptr self, const cluster_env& env,
                const std::string& address, admin_actor peer) {
-  member_info me{env.node_id, env.address, "up", false, 0};
+  auto me = self_info(self, env);
   self->request(peer, connect_timeout, atom::join::value, me)
       .then(
           [=](std::vector<member_info>& known) {
             self->state.connecting.erase(address);
-            if (known.empty())
+            if (known.empty()) {
+              seed_tried(self, env, address);
               return;
+            }
             auto& head = known.front();
             if (head.node_id == env.node_id) {
               LOG_ERROR("cluster: the node at "
                         << address << " has this node's id '" << env.node_id
                         << "'");
+              seed_tried(self, env, address);
               return;
             }
-            mark_up(self, head.node_id, address,
+            mark_up(self, env, head.node_id, address, head.incarnation,
                     caf::actor_cast<caf::actor>(peer));
             // Members the peer knows about that we do not reach yet.
             for (size_t i = 1; i < known.size(); ++i) {
@@ -85,9 +124,11 @@ void introduce(self_ptr self, const cluster_env& env,
               if (it == self->state.peers.end() || it->second.state != "up")
                 connect(self, env, other.address, 0);
             }
+            seed_tried(self, env, address);
           },
           [=](caf::error& err) {
             self->state.connecting.erase(address);
+            seed_tried(self, env, address);
             if (err.category() == caf::atom("argus") &&
                 code_of(err) == ec::conflict) {
               // Our own address under another name, or a duplicate id.
@@ -123,6 +164,7 @@ void connect(self_ptr self, const cluster_env& env, const std::string& address,
             if (!ptr ||
                 !sys.assignable(ifs, sys.message_types<admin_actor>())) {
               self->state.connecting.erase(address);
+              seed_tried(self, env, address);
               LOG_WARNING("cluster: " << address
                                       << " is not an Argus node of this "
                                          "version");
@@ -133,6 +175,7 @@ void connect(self_ptr self, const cluster_env& env, const std::string& address,
           },
           [=](caf::error&) {
             self->state.connecting.erase(address);
+            seed_tried(self, env, address);
             // Seeds and members that went down are retried until they are
             // back; a node that left cleanly rejoins through its own seeds.
             self->delayed_send(self, retry_delay(attempt + 1),
@@ -169,13 +212,13 @@ members(self_ptr self, const cluster_env& env) {
             auto live = self->state.live(env.node_id);
             std::map<std::string, uint64_t> owned;
             for (auto& p : ps)
-              ++owned[domain::owner_of(live, p.event_manager_id,
-                                       p.has_grouping_value ? p.grouping_value
-                                                            : p.dedup_key)];
+              ++owned[domain::group_owner(live, p.event_manager_id,
+                                          p.has_grouping_value,
+                                          p.grouping_value)];
             std::vector<member_info> out;
-            out.push_back({env.node_id, env.address,
-                           self->state.leaving ? "leaving" : "up", true,
-                           owned[env.node_id]});
+            auto me = self_info(self, env);
+            me.groups = owned[env.node_id];
+            out.push_back(std::move(me));
             for (auto& [id, m] : self->state.peers) {
               auto info = info_of(id, m);
               info.groups = m.state == "up" ? owned[id] : 0;
@@ -220,7 +263,13 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
                            uint32_t{0});
       }
     }
+    publish_view(self, env);
   });
+  self->state.first_round.insert(env.seeds.begin(), env.seeds.end());
+  if (self->state.first_round.empty()) {
+    self->state.first_round_done = true;
+    publish_view(self, env);
+  }
   return {
       [=](atom::reconnect, const std::string& address, uint32_t attempt) {
         if (wanted(self, env, address))
@@ -234,8 +283,7 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
                                               "' is taken by the node at " +
                                               env.address);
         std::vector<member_info> out;
-        out.push_back({env.node_id, env.address,
-                       self->state.leaving ? "leaving" : "up", true, 0});
+        out.push_back(self_info(self, env));
         for (auto& [id, m] : self->state.peers)
           if (id != peer.node_id)
             out.push_back(info_of(id, m));
@@ -243,7 +291,7 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
         // the connection it opened: we monitor it and never connect back.
         // CAF 0.17 keeps one connection per pair of nodes, and a second one
         // makes the proxies of the first go down.
-        mark_up(self, peer.node_id, peer.address,
+        mark_up(self, env, peer.node_id, peer.address, peer.incarnation,
                 caf::actor_cast<caf::actor>(self->current_sender()));
         return out;
       },
@@ -256,6 +304,7 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
         if (it->second.handle)
           self->demonitor(it->second.handle.address());
         it->second.handle = nullptr;
+        publish_view(self, env);
       },
       [=](atom::publish, const catalog_change& change) {
         for (auto& [id, m] : self->state.peers)
@@ -272,8 +321,24 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
           for (auto& [id, m] : self->state.peers)
             if (m.state == "up" && m.handle)
               caf::anon_send(m.handle, atom::leave::value, env.node_id);
+          publish_view(self, env);
         }
         return atom::ok::value;
+      },
+      [=](atom::forward,
+          std::vector<domain::event>& events) -> caf::delegated<atom::ok> {
+        auto& st = self->state;
+        auto& to = env.receivers[st.next_receiver++ % env.receivers.size()];
+        return self->delegate(to, atom::apply::value, std::move(events));
+      },
+      [=](atom::handover, std::string& from, std::vector<std::string>& live) {
+        if (env.on_handover)
+          env.on_handover(from, std::move(live));
+      },
+      [=](atom::handover, const std::vector<std::string>& live) {
+        for (auto& [id, m] : self->state.peers)
+          if (m.state == "up" && m.handle)
+            caf::anon_send(m.handle, atom::handover::value, env.node_id, live);
       },
   };
 }

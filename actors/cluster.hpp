@@ -1,11 +1,15 @@
 #pragma once
 
 #include "actors/actors.hpp"
+#include "actors/ingest.hpp"
+#include "actors/ownership.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
 
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +29,15 @@ struct cluster_env {
   repository_actor repository;
   /// Takes the catalog changes of peers.
   catalog_actor catalog;
+  /// This process's journal id, which peers fence before taking over.
+  std::string incarnation;
+  /// Told every membership change, once the first round of seeds is done
+  /// (joined through one, or none answered).
+  std::function<void(cluster_view)> on_view;
+  /// Told when a peer handed over.
+  std::function<void(const std::string&, std::vector<std::string>)> on_handover;
+  /// Take events peers forward (journal and deliver), round robin.
+  std::vector<ingest_actor> receivers;
 };
 
 struct cluster_state {
@@ -37,6 +50,7 @@ struct cluster_state {
     /// connected to it, its cluster actor when it joined us. Either takes
     /// `leave`. Null while it is not up.
     caf::actor handle;
+    std::string incarnation;
   };
 
   /// Peers by node id (never this node).
@@ -44,6 +58,12 @@ struct cluster_state {
   /// Addresses with a connection attempt under way.
   std::map<std::string, bool> connecting;
   bool leaving = false;
+  /// Seeds not tried yet in the first round: no view goes out before, so a
+  /// node that restarts does not own everything for a moment.
+  std::set<std::string> first_round;
+  bool first_round_done = false;
+  /// The next receiver of forwarded events.
+  size_t next_receiver = 0;
 
   /// This node and its live peers: the members rendezvous hashing uses.
   std::vector<std::string> live(const std::string& self_id) const;

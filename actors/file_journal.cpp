@@ -276,7 +276,6 @@ private:
 
 } // namespace
 
-journal_backend::~journal_backend() = default;
 
 caf::expected<std::unique_ptr<journal_backend>>
 open_file_journal(const std::string& dir) {

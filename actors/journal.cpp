@@ -13,7 +13,20 @@ struct journal::pending_batch {
   std::vector<domain::event> events;
   caf::error result;
   bool done = false;
+  /// Set for adopted records: the dead writer they come from.
+  const std::string* adopted_from = nullptr;
 };
+
+journal_backend::~journal_backend() = default;
+
+caf::error journal_backend::adopt(const std::vector<domain::event>&,
+                                  const std::string&,
+                                  const std::vector<uint64_t>&) {
+  return make_error(ec::internal,
+                    "this journal cannot adopt another node's records");
+}
+
+journal_fence::~journal_fence() = default;
 
 journal::journal(std::unique_ptr<journal_backend> backend,
                  uint64_t applied_through, deliver_fn deliver)
@@ -34,6 +47,16 @@ journal::~journal() {
 
 caf::error journal::append(std::vector<domain::event> events) {
   pending_batch batch{std::move(events), {}, false};
+  return enqueue(batch);
+}
+
+caf::error journal::adopt(std::vector<domain::event> events,
+                          const std::string& from) {
+  pending_batch batch{std::move(events), {}, false, &from};
+  return enqueue(batch);
+}
+
+caf::error journal::enqueue(pending_batch& batch) {
   std::unique_lock<std::mutex> lock{mtx_};
   if (stopping_)
     return make_error(ec::unavailable, "journal: shutting down");
@@ -50,7 +73,7 @@ caf::error journal::trim_through(uint64_t seq) {
 
 void journal::run() {
   std::vector<pending_batch*> taken;
-  std::vector<domain::event> events;
+  std::vector<pending_batch*> group;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock{mtx_};
@@ -59,45 +82,68 @@ void journal::run() {
         return; // stopping, and nobody waits
       taken.swap(queue_);
     }
-    // Everything that gathered while the last fsync ran shares this one.
-    events.clear();
-    auto now = domain::time_point{std::chrono::system_clock::now()};
-    // Acceptance times never go backwards, so replays decide the same way.
-    last_time_ = std::max(last_time_, now);
-    auto seq = next_seq_;
-    for (auto* batch : taken)
-      for (auto& e : batch->events) {
-        e.seq = seq++;
-        e.received_at = last_time_;
-        // The callers only wait for the outcome, never read their events
-        // again: move, do not copy, on the ingest path.
-        events.push_back(std::move(e));
+    // Everything that gathered while the last fsync ran shares this one;
+    // an adoption (rare: a node died) gets a transaction of its own.
+    for (auto* batch : taken) {
+      if (batch->adopted_from != nullptr) {
+        write(group);
+        group.assign(1, batch);
+        write(group);
+        continue;
       }
-    caf::error err;
-    {
-      std::lock_guard<std::mutex> guard{backend_mtx_};
-      err = backend_->append(events);
+      group.push_back(batch);
     }
-    if (err) {
-      LOG_ERROR("journal: " << events.size()
-                            << " events not stored, answering 503: "
-                            << message_of(err));
-    } else {
-      next_seq_ = seq;
-      // Delivered by this one thread in journal order, so the routers see
-      // the events in the order of their sequence numbers.
-      deliver_(events);
-    }
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      for (auto* batch : taken) {
-        batch->result = err;
-        batch->done = true;
-      }
-    }
-    batch_done_.notify_all();
+    write(group);
     taken.clear();
   }
+}
+
+void journal::write(std::vector<pending_batch*>& batches) {
+  if (batches.empty())
+    return;
+  std::vector<domain::event> events;
+  std::vector<uint64_t> from_seqs;
+  const std::string* from = batches.front()->adopted_from;
+  auto now = domain::time_point{std::chrono::system_clock::now()};
+  // Acceptance times never go backwards, so replays decide the same way.
+  last_time_ = std::max(last_time_, now);
+  auto seq = next_seq_;
+  for (auto* batch : batches)
+    for (auto& e : batch->events) {
+      if (from != nullptr)
+        from_seqs.push_back(e.seq); // adopted: keeps its acceptance time
+      else
+        e.received_at = last_time_;
+      e.seq = seq++;
+      // The callers only wait for the outcome, never read their events
+      // again: move, do not copy, on the ingest path.
+      events.push_back(std::move(e));
+    }
+  caf::error err;
+  {
+    std::lock_guard<std::mutex> guard{backend_mtx_};
+    err = from != nullptr ? backend_->adopt(events, *from, from_seqs)
+                          : backend_->append(events);
+  }
+  if (err) {
+    LOG_ERROR("journal: " << events.size()
+                          << " events not stored, answering 503: "
+                          << message_of(err));
+  } else {
+    next_seq_ = seq;
+    // Delivered by this one thread in journal order, so the routers see
+    // the events in the order of their sequence numbers.
+    deliver_(events);
+  }
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto* batch : batches) {
+      batch->result = err;
+      batch->done = true;
+    }
+  }
+  batch_done_.notify_all();
+  batches.clear();
 }
 
 } // namespace argus::actors

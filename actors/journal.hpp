@@ -38,6 +38,39 @@ public:
 
   /// Drops events up to `seq` (they are applied and persisted).
   virtual caf::error trim_through(uint64_t seq) = 0;
+
+  /// Like `append`, and in the same transaction removes the records
+  /// `from_seqs` from the journal `from` (a dead node's): they move here.
+  /// Only the PostgreSQL journal, which nodes share, supports it.
+  virtual caf::error adopt(const std::vector<domain::event>& events,
+                           const std::string& from,
+                           const std::vector<uint64_t>& from_seqs);
+};
+
+/// What a clustered node needs to take over the journals of nodes that died,
+/// in the PostgreSQL database the cluster shares. Every incarnation of a
+/// node journals under its own id and holds a lock on it for its lifetime;
+/// the lock is free once the process is gone (its session closed), so a
+/// node that can take it knows the writer will never write again.
+class journal_fence {
+public:
+  virtual ~journal_fence();
+
+  /// Takes this process's own lock; waits while another session holds it.
+  virtual caf::error hold(const std::string& incarnation) = 0;
+
+  /// The incarnations with records in the journal (clustered ones only).
+  virtual caf::expected<std::vector<std::string>> writers() = 0;
+
+  /// Takes the lock of `incarnation` if its process is gone (true).
+  virtual caf::expected<bool> try_fence(const std::string& incarnation) = 0;
+
+  /// Gives back a lock `try_fence` took.
+  virtual caf::error release(const std::string& incarnation) = 0;
+
+  /// Calls `fn` for every record of `incarnation`, in order.
+  virtual caf::error read(const std::string& incarnation,
+                          const std::function<void(domain::event&)>& fn) = 0;
 };
 
 /// A file journal in `dir`: segment files of length-prefixed, CRC-checked
@@ -47,14 +80,21 @@ caf::expected<std::unique_ptr<journal_backend>>
 open_file_journal(const std::string& dir);
 
 /// A journal in the `journal` table of the PostgreSQL database at `dsn` (the
-/// schema is the storage's, created or migrated on open). An append is one
+/// schema is the storage's, created or migrated on open), under the writer
+/// id `id`: empty for a single node, the incarnation for a clustered one
+/// (nodes share the table). An append is one
 /// transaction; `last_seq` is the end of the last append, also after
 /// trimming. An append replaces records at or above its first number: only
 /// an append whose commit landed although the caller saw it fail (a lost
 /// reply) leaves such records, and the caller reuses their numbers. Calls
 /// fail with `ec::unavailable` while the server cannot be reached.
 caf::expected<std::unique_ptr<journal_backend>>
-open_postgres_journal(const std::string& dsn);
+open_postgres_journal(const std::string& dsn, const std::string& id = "");
+
+/// The fence over the journals in the PostgreSQL database at `dsn`, on a
+/// connection of its own.
+caf::expected<std::unique_ptr<journal_fence>>
+open_postgres_fence(const std::string& dsn);
 
 /// Group commit in front of a backend. Callers on many threads hand over
 /// events; one writer thread stores whatever has gathered with one
@@ -77,6 +117,11 @@ public:
   /// (disk full, read-only folder, database down) means nothing was stored.
   caf::error append(std::vector<domain::event> events);
 
+  /// Moves a dead writer's records here (`journal_backend::adopt`): they get
+  /// new numbers, keep their acceptance times, and are delivered like
+  /// appended events. Waits like `append`.
+  caf::error adopt(std::vector<domain::event> events, const std::string& from);
+
   /// The backend, for replay and trimming (not while appends run).
   journal_backend& backend() { return *backend_; }
 
@@ -86,7 +131,11 @@ public:
 private:
   struct pending_batch;
 
+  caf::error enqueue(pending_batch& batch);
   void run();
+  /// Stores and delivers `batches` as one transaction; releases their
+  /// callers; leaves `batches` empty.
+  void write(std::vector<pending_batch*>& batches);
 
   std::unique_ptr<journal_backend> backend_;
   /// Serializes the writer's appends with trims from other threads.

@@ -8,6 +8,7 @@
 #include "actors/repository.hpp"
 #include "actors/router.hpp"
 #include "actors/storage.hpp"
+#include "actors/thread_self.hpp"
 #include "config/log.hpp"
 #include "domain/error.hpp"
 
@@ -25,6 +26,12 @@ namespace argus::actors {
 namespace {
 
 constexpr auto drain_timeout = std::chrono::seconds{60};
+
+/// How long a peer may take to journal events forwarded to it.
+constexpr auto forward_timeout = std::chrono::seconds{5};
+
+/// Threads that journal events peers forward: their appends share commits.
+constexpr size_t forward_receivers = 8;
 
 caf::expected<std::unique_ptr<storage>>
 open_store(const config::storage_settings& s) {
@@ -79,7 +86,10 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   auto initial_catalog = (*store)->load_catalog();
   if (!initial_catalog)
     return initial_catalog.error();
-  auto open_work = (*store)->open_work();
+  auto clustered = settings.cluster.enabled();
+  // A clustered node loads the groups it owns once it knows the members.
+  auto open_work =
+      clustered ? std::vector<domain::alert>{} : (*store)->open_work();
   if (!open_work)
     return open_work.error();
   // With the journal on: where the store stands, what it already reflects
@@ -88,7 +98,23 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   uint64_t applied_through = 0;
   std::vector<domain::alert> recent;
   std::unique_ptr<journal_backend> journal_store;
-  if (durable) {
+  // Clustered, every start journals under a new id and holds that id's lock
+  // while the process lives; peers adopt what a dead one left.
+  std::string incarnation;
+  std::unique_ptr<journal_fence> fence;
+  if (durable && clustered) {
+    incarnation = settings.cluster.node_id + "/" + domain::random_uuid();
+    auto fenced = open_postgres_fence(settings.storage.dsn);
+    if (!fenced)
+      return fenced.error();
+    if (auto err = (*fenced)->hold(incarnation))
+      return err;
+    fence = std::move(*fenced);
+    auto opened = open_postgres_journal(settings.storage.dsn, incarnation);
+    if (!opened)
+      return opened.error();
+    journal_store = std::move(*opened);
+  } else if (durable) {
     auto mark = (*store)->applied_through();
     if (!mark)
       return mark.error();
@@ -123,7 +149,6 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   cfg.set("logger.console-verbosity", caf::atom("quiet"));
   if (remoting)
     enable_remoting(cfg, settings.node.tls);
-  auto clustered = settings.cluster.enabled();
   if (clustered) {
     // Without heartbeats CAF never notices a peer that hangs with its TCP
     // connection open; set on every node.
@@ -141,6 +166,7 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   repo_settings.flush_interval =
       std::chrono::milliseconds{settings.storage.flush_interval_ms};
   repo_settings.applied_through = applied_through;
+  repo_settings.journal_id = incarnation;
   repo_settings.on_persisted =
       [slot = n->journal_slot_,
        last = std::chrono::steady_clock::time_point{}](uint64_t mark) mutable {
@@ -165,29 +191,16 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
         sys.spawn(actors::router, n->repository_, n->notifier_, shared_ctx));
   // Hand each router the open work of its managers, and wait, so the first
   // event after start finds its group (and open window) in place.
-  std::vector<std::vector<domain::alert>> shares(n->routers_.size());
-  std::vector<std::vector<domain::alert>> guards(n->routers_.size());
-  for (auto& a : *open_work)
-    shares[router_index(a.event_manager_id, shares.size())].push_back(
-        std::move(a));
-  for (auto& a : recent)
-    guards[router_index(a.event_manager_id, guards.size())].push_back(
-        std::move(a));
-  caf::scoped_actor self{sys};
-  caf::error failure;
-  for (size_t i = 0; i < shares.size(); ++i)
-    self->request(n->routers_[i], drain_timeout, atom::restore::value,
-                  shares[i], guards[i])
-        .receive([](atom::ok) {},
-                 [&](caf::error& err) { failure = std::move(err); });
-  if (failure)
-    return failure;
+  auto open_alerts = open_work->size();
+  if (auto err = n->restore(std::move(*open_work), std::move(recent)))
+    return err;
   LOG_INFO("recovered " << n->view_->get()->rules.size() << " rules, "
                         << n->view_->get()->managers.size() << " managers, "
-                        << open_work->size() << " open alerts");
+                        << open_alerts << " open alerts");
   if (durable) {
-    if (auto err = n->replay(*journal_store, applied_through))
-      return err;
+    if (!clustered)
+      if (auto err = n->replay(*journal_store, applied_through))
+        return err;
     auto* raw = n.get();
     n->journal_ = std::make_unique<journal>(
         std::move(journal_store), applied_through,
@@ -198,12 +211,15 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
       actors::ingest, [raw = n.get()](std::vector<domain::event> events) {
         return raw->ingest(std::move(events));
       });
+  if (clustered)
+    if (auto err = n->start_cluster(settings, std::move(fence), incarnation))
+      return err;
   if (remoting) {
-    admin_env env{n->catalog_,  n->repository_,
-                  n->notifier_, n->routers_,
-                  n->ingest_,   n->view_,
-                  shared_ctx,   n->backend_,
-                  started,      settings.ingest.max_pending_events,
+    admin_env env{n->catalog_,     n->repository_,
+                  n->notifier_,    n->routers_,
+                  n->ingest_,      n->view_,
+                  shared_ctx,      n->backend_,
+                  started,         settings.ingest.max_pending_events,
                   cluster_actor{}, {}};
     cluster_env members;
     if (clustered) {
@@ -216,6 +232,16 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
       members.tls = settings.node.tls.enabled();
       members.repository = n->repository_;
       members.catalog = n->catalog_;
+      members.incarnation = incarnation;
+      members.receivers = n->receivers_;
+      members.on_view = [own = n->ownership_.get()](cluster_view v) {
+        own->on_view(std::move(v));
+      };
+      members.on_handover =
+          [own = n->ownership_.get()](const std::string& from,
+                                      std::vector<std::string> live) {
+            own->on_handover(from, std::move(live));
+          };
       n->cluster_ = sys.spawn(actors::cluster, members);
       n->view_->on_change = [cluster = n->cluster_](const catalog_change& c) {
         caf::anon_send(cluster, atom::publish::value, c);
@@ -242,16 +268,99 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
       LOG_INFO("cluster: node " << members.node_id << " joining through "
                                 << members.seeds.size() << " seeds");
       for (auto& seed : members.seeds)
-        caf::anon_send(n->cluster_, atom::reconnect::value, seed,
-                       uint32_t{0});
+        caf::anon_send(n->cluster_, atom::reconnect::value, seed, uint32_t{0});
     }
   }
   return n;
 }
 
+caf::error node::start_cluster(const config::settings& settings,
+                               std::unique_ptr<journal_fence> fence,
+                               const std::string& incarnation) {
+  ownership_hooks hooks;
+  hooks.self_id = settings.cluster.node_id;
+  hooks.incarnation = incarnation;
+  hooks.fence = std::move(fence);
+  hooks.drain = [this] { return drain(); };
+  hooks.release = [this,
+                   id = hooks.self_id](const std::vector<std::string>& live) {
+    return ask_routers([&](const router_actor& r) {
+      return std::make_tuple(r, atom::release::value, live, id);
+    });
+  };
+  hooks.announce = [this](const std::vector<std::string>& live) {
+    if (cluster_)
+      caf::anon_send(cluster_, atom::handover::value, live);
+  };
+  hooks.open_work = [this]() -> caf::expected<std::vector<domain::alert>> {
+    caf::expected<std::vector<domain::alert>> result{
+        std::vector<domain::alert>{}};
+    caf::scoped_actor self{*system_};
+    self->request(repository_, drain_timeout, atom::restore::value)
+        .receive(
+            [&](std::vector<domain::alert>& xs) { result = std::move(xs); },
+            [&](caf::error& err) { result = std::move(err); });
+    return result;
+  };
+  hooks.restore = [this](std::vector<domain::alert> alerts) {
+    return restore(std::move(alerts), {});
+  };
+  if (journal_)
+    hooks.adopt = [this](std::vector<domain::event> events,
+                         const std::string& from) {
+      return journal_->adopt(std::move(events), from);
+    };
+  hooks.forward = [this](const caf::actor& peer,
+                         std::vector<domain::event> events) {
+    caf::error result;
+    auto& self = thread_self(*system_, false);
+    self->request(peer, forward_timeout, atom::forward::value,
+                  std::move(events))
+        .receive([](atom::ok) {},
+                 [&](caf::error& err) { result = std::move(err); });
+    if (result && result.category() != caf::atom("argus"))
+      thread_self(*system_, true); // a late reply must not confuse the next
+    return result;
+  };
+  hooks.locate =
+      [this](const std::string& manager,
+             const std::string& dedup) -> std::optional<domain::alert> {
+    std::optional<domain::alert> found;
+    thread_self(*system_, false)
+        ->request(repository_, forward_timeout, atom::get::value, manager,
+                  dedup)
+        .receive(
+            [&](std::vector<domain::alert>& xs) {
+              for (auto& a : xs)
+                if (a.is_active())
+                  found = std::move(a);
+            },
+            [](caf::error&) {});
+    return found;
+  };
+  hooks.accept = [this](std::vector<domain::event> events) {
+    return accept(std::move(events));
+  };
+  ownership_ = std::make_unique<ownership>(std::move(hooks));
+  // Forwarded events wait for the journal like the front's do: on threads
+  // of their own, several so that their appends share commits.
+  for (size_t i = 0; i < forward_receivers; ++i)
+    receivers_.push_back(system_->spawn<caf::detached>(
+        actors::ingest, [own = ownership_.get()](std::vector<domain::event> e) {
+          return own->accept_forwarded(std::move(e));
+        }));
+  return {};
+}
+
 caf::error node::ingest(std::vector<domain::event> events) {
   if (events.empty())
     return {};
+  if (ownership_)
+    return ownership_->ingest(std::move(events));
+  return accept(std::move(events));
+}
+
+caf::error node::accept(std::vector<domain::event> events) {
   if (!journal_) {
     deliver(events);
     return {};
@@ -307,6 +416,24 @@ caf::error node::replay(journal_backend& backend, uint64_t applied_through) {
   return {};
 }
 
+caf::error node::restore(std::vector<domain::alert> alerts,
+                         std::vector<domain::alert> recent) {
+  std::vector<std::vector<domain::alert>> shares(routers_.size());
+  std::vector<std::vector<domain::alert>> guards(routers_.size());
+  for (auto& a : alerts)
+    shares[router_index(a.event_manager_id, shares.size())].push_back(
+        std::move(a));
+  for (auto& a : recent)
+    guards[router_index(a.event_manager_id, guards.size())].push_back(
+        std::move(a));
+  size_t i = 0;
+  return ask_routers([&](const router_actor& r) {
+    auto k = i++;
+    return std::make_tuple(r, atom::restore::value, std::move(shares[k]),
+                           std::move(guards[k]));
+  });
+}
+
 const router_actor& node::router_for(const std::string& manager_id) const {
   return routers_[router_index(manager_id, routers_.size())];
 }
@@ -339,10 +466,14 @@ void node::stop() {
     self->request(cluster_, std::chrono::seconds{3}, atom::leave::value)
         .receive([](atom::ok) {},
                  [](caf::error& err) {
-                   LOG_WARNING("leaving the cluster failed: "
-                               << message_of(err));
+                   LOG_WARNING(
+                       "leaving the cluster failed: " << message_of(err));
                  });
   }
+  // Hands nothing over any more: peers take this node's groups from the
+  // store once its process (and journal lock) is gone.
+  if (ownership_)
+    ownership_->stop();
   // No admin requests past this point: argusctl gets "unreachable".
   if (admin_port_ != 0)
     unpublish_admin(admin_, admin_port_, admin_tls_);
@@ -357,6 +488,8 @@ void node::stop() {
     self->send_exit(r, caf::exit_reason::user_shutdown);
   if (ingest_)
     self->send_exit(ingest_, caf::exit_reason::user_shutdown);
+  for (auto& r : receivers_)
+    self->send_exit(r, caf::exit_reason::user_shutdown);
   self->send_exit(catalog_, caf::exit_reason::user_shutdown);
   self->send_exit(notifier_, caf::exit_reason::user_shutdown);
   self->send_exit(repository_, caf::exit_reason::user_shutdown);
@@ -366,6 +499,8 @@ node::~node() {
   stop();
   if (view_)
     view_->on_change = nullptr; // holds the cluster actor
+  ownership_.reset();
+  receivers_.clear();
   routers_.clear();
   repository_ = nullptr;
   notifier_ = nullptr;

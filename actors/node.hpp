@@ -5,15 +5,18 @@
 #include "actors/context.hpp"
 #include "actors/ingest.hpp"
 #include "actors/journal.hpp"
+#include "actors/ownership.hpp"
 #include "config/settings.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace argus::actors {
@@ -73,6 +76,43 @@ private:
   /// Sends events to their routers, one message per router, in order.
   void deliver(std::vector<domain::event>& events);
 
+  /// Rebuilds the groups of `alerts` in their routers and waits; `recent`
+  /// guards a journal replay (see the router's restore).
+  caf::error restore(std::vector<domain::alert> alerts,
+                     std::vector<domain::alert> recent);
+
+  /// Sends every router the request `make(router)` returns as a tuple of
+  /// (router, message...) and waits for each `ok`; the first error wins.
+  template <class MakeRequest>
+  caf::error ask_routers(MakeRequest make) {
+    caf::scoped_actor self{*system_};
+    caf::error failure;
+    for (auto& r : routers_) {
+      auto request = make(r);
+      std::apply(
+          [&](auto&& to, auto&&... xs) {
+            self->request(to, std::chrono::seconds{60},
+                          std::forward<decltype(xs)>(xs)...)
+                .receive([](atom::ok) {},
+                         [&](caf::error& err) {
+                           if (!failure)
+                             failure = std::move(err);
+                         });
+          },
+          std::move(request));
+    }
+    return failure;
+  }
+
+  /// Journals (when on) and delivers events this node groups itself.
+  caf::error accept(std::vector<domain::event> events);
+
+  /// Clustered: the ownership that splits events between the members and
+  /// hands groups over, plus the actors that take peers' events.
+  caf::error start_cluster(const config::settings& settings,
+                           std::unique_ptr<journal_fence> fence,
+                           const std::string& incarnation);
+
   /// Replays journaled events the store does not reflect yet, then waits
   /// until they are applied.
   caf::error replay(journal_backend& backend, uint64_t applied_through);
@@ -96,6 +136,8 @@ private:
   admin_actor admin_;
   /// Null unless clustered.
   cluster_actor cluster_;
+  std::unique_ptr<ownership> ownership_;
+  std::vector<ingest_actor> receivers_;
   uint16_t admin_port_ = 0;
   bool admin_tls_ = false;
   bool stopped_ = false;

@@ -98,6 +98,13 @@ CREATE INDEX alerts_by_parent
              dedup_key);
 CREATE INDEX alerts_by_last_seq ON alerts (last_seq);
 )sql",
+    // 3: one journal per writer. A clustered node journals under its
+    // incarnation id; a single node keeps the empty id (and its rows).
+    R"sql(
+ALTER TABLE journal ADD COLUMN node_id TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE journal DROP CONSTRAINT journal_pkey;
+ALTER TABLE journal ADD PRIMARY KEY (node_id, seq);
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

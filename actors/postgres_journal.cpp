@@ -24,29 +24,52 @@ constexpr const char* event_columns =
     " details, has_grouping_value, grouping_value, window_ns, received_at_ns";
 
 struct statements {
+  // Every statement names the journal it works on: a clustered node writes
+  // under its incarnation id, a single node under the empty id.
+  //
   // Records at or above a new append's first number can only be left by an
   // append whose commit went through although its caller saw it fail (the
   // reply was lost). The caller reuses those numbers; nothing was
   // acknowledged or delivered from them, so they make way.
   statement drop_from{"argus_journal_drop_from",
-                      "DELETE FROM journal WHERE seq >= $1"};
+                      "DELETE FROM journal WHERE node_id = $1 AND seq >= $2"};
   statement insert{"argus_journal_insert",
-                   std::string{"INSERT INTO journal ("} + event_columns +
+                   std::string{"INSERT INTO journal (node_id, "} +
+                       event_columns +
                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-                       " $11, $12)"};
-  // The last number appended, kept beside the rows so trimming them all
-  // does not let numbering start over.
+                       " $11, $12, $13)"};
+  // The last number appended by the single node's journal, kept beside the
+  // rows so trimming them all does not let numbering start over. A
+  // clustered incarnation starts empty and never reuses its id.
   statement mark{"argus_journal_mark",
                  "UPDATE meta SET value = $1 WHERE key = 'journal_last_seq'"};
-  statement last_seq{"argus_journal_last_seq",
-                     "SELECT GREATEST((SELECT value FROM meta"
-                     " WHERE key = 'journal_last_seq'),"
-                     " (SELECT COALESCE(MAX(seq), 0) FROM journal))"};
+  statement last_seq{
+      "argus_journal_last_seq",
+      "SELECT GREATEST(CASE WHEN $1 = '' THEN (SELECT value FROM meta"
+      " WHERE key = 'journal_last_seq') ELSE 0 END,"
+      " (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE node_id = $1))"};
   statement replay{"argus_journal_replay",
                    std::string{"SELECT "} + event_columns +
-                       " FROM journal WHERE seq > $1 ORDER BY seq LIMIT " +
+                       " FROM journal WHERE node_id = $1 AND seq > $2"
+                       " ORDER BY seq LIMIT " +
                        std::to_string(replay_chunk)};
-  statement trim{"argus_journal_trim", "DELETE FROM journal WHERE seq <= $1"};
+  statement trim{"argus_journal_trim",
+                 "DELETE FROM journal WHERE node_id = $1 AND seq <= $2"};
+  // Adopted records leave the dead writer's journal in the transaction
+  // that adds them to the adopter's, so exactly one journal holds each.
+  // The numbers travel as text: parameters are sent in binary format.
+  statement take{"argus_journal_take", "DELETE FROM journal WHERE node_id = $1"
+                                       " AND seq = ANY($2::text::bigint[])"};
+  statement writers{"argus_journal_writers",
+                    "SELECT DISTINCT node_id FROM journal WHERE node_id <> ''"};
+  // A session-level advisory lock per incarnation: held by the live process
+  // for its lifetime, so it is free only once that process is gone.
+  statement hold{"argus_journal_hold",
+                 "SELECT pg_advisory_lock(418581919, hashtext($1))"};
+  statement try_fence{"argus_journal_try_fence",
+                      "SELECT pg_try_advisory_lock(418581919, hashtext($1))"};
+  statement release{"argus_journal_release",
+                    "SELECT pg_advisory_unlock(418581919, hashtext($1))"};
 };
 
 const statements& sql() {
@@ -58,9 +81,10 @@ int64_t nanos(domain::duration d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
 }
 
-params event_params(const domain::event& e) {
+params event_params(const std::string& journal_id, const domain::event& e) {
   params p;
-  p.integer(static_cast<int64_t>(e.seq))
+  p.text(journal_id)
+      .integer(static_cast<int64_t>(e.seq))
       .text(e.event_manager_id)
       .text(e.dedup_key)
       .text(domain::to_string(e.act))
@@ -103,34 +127,106 @@ caf::error done(caf::expected<pg::result_ptr> res) {
   return res ? caf::error{} : std::move(res.error());
 }
 
+params id_param(const std::string& journal_id) {
+  params p;
+  p.text(journal_id);
+  return p;
+}
+
+params id_and_seq(const std::string& journal_id, uint64_t seq) {
+  params p;
+  p.text(journal_id).integer(static_cast<int64_t>(seq));
+  return p;
+}
+
+/// Calls `fn` for every record of `journal_id` above `after`, in order.
+caf::error replay_rows(pg::connection& conn, const std::string& journal_id,
+                       uint64_t after,
+                       const std::function<void(domain::event&)>& fn) {
+  for (;;) {
+    auto res = conn.run(sql().replay, id_and_seq(journal_id, after),
+                        "read the journal");
+    if (!res)
+      return std::move(res.error());
+    auto rows = PQntuples(res->get());
+    for (int i = 0; i < rows; ++i) {
+      auto e = read_event(res->get(), i);
+      if (!e)
+        return std::move(e.error());
+      after = e->seq;
+      fn(*e);
+    }
+    if (rows < replay_chunk)
+      return {};
+  }
+}
+
 class postgres_journal final : public journal_backend {
 public:
-  explicit postgres_journal(std::unique_ptr<pg::connection> conn)
-      : conn_(std::move(conn)) {}
+  postgres_journal(std::unique_ptr<pg::connection> conn, std::string id)
+      : conn_(std::move(conn)), id_(std::move(id)) {}
 
   caf::expected<uint64_t> last_seq() override {
-    auto res = conn_->run(sql().last_seq, params{}, "read the journal end");
+    auto res =
+        conn_->run(sql().last_seq, id_param(id_), "read the journal end");
     if (!res)
       return std::move(res.error());
     return static_cast<uint64_t>(pg::integer_at(res->get(), 0, 0));
   }
 
   caf::error append(const std::vector<domain::event>& events) override {
+    return store(events, nullptr, nullptr);
+  }
+
+  caf::error adopt(const std::vector<domain::event>& events,
+                   const std::string& from,
+                   const std::vector<uint64_t>& from_seqs) override {
+    return store(events, &from, &from_seqs);
+  }
+
+  caf::error replay(uint64_t after,
+                    const std::function<void(domain::event&)>& fn) override {
+    return replay_rows(*conn_, id_, after, fn);
+  }
+
+  caf::error trim_through(uint64_t seq) override {
+    return done(
+        conn_->run(sql().trim, id_and_seq(id_, seq), "trim the journal"));
+  }
+
+private:
+  /// Appends `events` in one transaction, taking `from_seqs` out of the
+  /// journal `from` in the same one when both are given.
+  caf::error store(const std::vector<domain::event>& events,
+                   const std::string* from,
+                   const std::vector<uint64_t>* from_seqs) {
     if (events.empty())
       return {};
     std::vector<pg::step> steps;
-    steps.reserve(events.size() + 2);
-    params first;
-    first.integer(static_cast<int64_t>(events.front().seq));
-    steps.push_back({&sql().drop_from, std::move(first)});
+    steps.reserve(events.size() + 3);
+    steps.push_back({&sql().drop_from, id_and_seq(id_, events.front().seq)});
+    if (from != nullptr) {
+      std::string list = "{";
+      for (auto seq : *from_seqs) {
+        if (list.size() > 1)
+          list.push_back(',');
+        list += std::to_string(seq);
+      }
+      list.push_back('}');
+      params taken;
+      taken.text(*from).text(list);
+      steps.push_back({&sql().take, std::move(taken)});
+    }
     uint64_t last = 0;
     for (auto& e : events) {
-      steps.push_back({&sql().insert, event_params(e)});
+      steps.push_back({&sql().insert, event_params(id_, e)});
       last = std::max(last, e.seq);
     }
-    params mark;
-    mark.integer(static_cast<int64_t>(last));
-    steps.push_back({&sql().mark, std::move(mark)});
+    if (id_.empty()) {
+      params mark;
+      mark.integer(static_cast<int64_t>(last));
+      steps.push_back({&sql().mark, std::move(mark)});
+    }
     // BEGIN alone first: a connection lost while idle is replaced before
     // anything is sent. COMMIT returns once the server made it durable.
     if (auto err = done(conn_->exec("BEGIN", "begin journal append")))
@@ -143,31 +239,46 @@ public:
     return err;
   }
 
-  caf::error replay(uint64_t after,
-                    const std::function<void(domain::event&)>& fn) override {
-    for (;;) {
-      params p;
-      p.integer(static_cast<int64_t>(after));
-      auto res = conn_->run(sql().replay, p, "read the journal");
-      if (!res)
-        return std::move(res.error());
-      auto rows = PQntuples(res->get());
-      for (int i = 0; i < rows; ++i) {
-        auto e = read_event(res->get(), i);
-        if (!e)
-          return std::move(e.error());
-        after = e->seq;
-        fn(*e);
-      }
-      if (rows < replay_chunk)
-        return {};
-    }
+  std::unique_ptr<pg::connection> conn_;
+  std::string id_;
+};
+
+class postgres_fence final : public journal_fence {
+public:
+  explicit postgres_fence(std::unique_ptr<pg::connection> conn)
+      : conn_(std::move(conn)) {}
+
+  caf::error hold(const std::string& incarnation) override {
+    return done(conn_->run(sql().hold, id_param(incarnation),
+                           "lock this node's journal"));
   }
 
-  caf::error trim_through(uint64_t seq) override {
-    params p;
-    p.integer(static_cast<int64_t>(seq));
-    return done(conn_->run(sql().trim, p, "trim the journal"));
+  caf::expected<std::vector<std::string>> writers() override {
+    auto res = conn_->run(sql().writers, params{}, "list journal writers");
+    if (!res)
+      return std::move(res.error());
+    std::vector<std::string> out;
+    for (int i = 0; i < PQntuples(res->get()); ++i)
+      out.push_back(pg::text_at(res->get(), i, 0));
+    return out;
+  }
+
+  caf::expected<bool> try_fence(const std::string& incarnation) override {
+    auto res = conn_->run(sql().try_fence, id_param(incarnation),
+                          "lock a dead node's journal");
+    if (!res)
+      return std::move(res.error());
+    return pg::boolean_at(res->get(), 0, 0);
+  }
+
+  caf::error release(const std::string& incarnation) override {
+    return done(conn_->run(sql().release, id_param(incarnation),
+                           "unlock a dead node's journal"));
+  }
+
+  caf::error read(const std::string& incarnation,
+                  const std::function<void(domain::event&)>& fn) override {
+    return replay_rows(*conn_, incarnation, 0, fn);
   }
 
 private:
@@ -177,12 +288,22 @@ private:
 } // namespace
 
 caf::expected<std::unique_ptr<journal_backend>>
-open_postgres_journal(const std::string& dsn) {
+open_postgres_journal(const std::string& dsn, const std::string& id) {
   auto conn = pg::open(dsn);
   if (!conn)
     return std::move(conn.error());
   std::unique_ptr<journal_backend> result =
-      std::make_unique<postgres_journal>(std::move(*conn));
+      std::make_unique<postgres_journal>(std::move(*conn), id);
+  return result;
+}
+
+caf::expected<std::unique_ptr<journal_fence>>
+open_postgres_fence(const std::string& dsn) {
+  auto conn = pg::open(dsn);
+  if (!conn)
+    return std::move(conn.error());
+  std::unique_ptr<journal_fence> result =
+      std::make_unique<postgres_fence>(std::move(*conn));
   return result;
 }
 

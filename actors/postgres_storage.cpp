@@ -31,6 +31,13 @@ struct statements {
   statement mark{"argus_mark_applied",
                  "UPDATE meta SET value = GREATEST(value, $1)"
                  " WHERE key = 'applied_through'"};
+  // A clustered node's journal records leave in the transaction that stores
+  // their effects: what is left in the journal is exactly what is not
+  // reflected yet, whoever replays it. Numbers travel as text (parameters
+  // are sent in binary format).
+  statement complete{"argus_journal_complete",
+                     "DELETE FROM journal WHERE node_id = $1"
+                     " AND seq = ANY($2::text::bigint[])"};
   statement applied_through{"argus_applied_through",
                             "SELECT value FROM meta"
                             " WHERE key = 'applied_through'"};
@@ -230,7 +237,40 @@ public:
 
   caf::error write(const std::vector<domain::alert_write>& writes,
                    uint64_t applied_through) override {
-    if (writes.empty() && applied_through == 0)
+    std::vector<pg::step> tail;
+    if (applied_through > 0) {
+      params p;
+      p.integer(static_cast<int64_t>(applied_through));
+      tail.push_back({&sql().mark, std::move(p)});
+    }
+    return commit(writes, std::move(tail));
+  }
+
+  caf::error write_completing(const std::vector<domain::alert_write>& writes,
+                              const std::string& journal_id,
+                              const std::vector<uint64_t>& completed) override {
+    std::vector<pg::step> tail;
+    if (!completed.empty()) {
+      std::string list = "{";
+      for (auto seq : completed) {
+        if (list.size() > 1)
+          list.push_back(',');
+        list += std::to_string(seq);
+      }
+      list.push_back('}');
+      params p;
+      p.text(journal_id).text(list);
+      tail.push_back({&sql().complete, std::move(p)});
+    }
+    return commit(writes, std::move(tail));
+  }
+
+private:
+  /// Stores `writes` and runs `tail` (journal bookkeeping) in one
+  /// transaction.
+  caf::error commit(const std::vector<domain::alert_write>& writes,
+                    std::vector<pg::step> tail) {
+    if (writes.empty() && tail.empty())
       return {};
     size_t skip = 0;
     if (in_doubt_) {
@@ -240,16 +280,13 @@ public:
       skip = *skipped;
     }
     std::vector<pg::step> steps;
-    steps.reserve(writes.size() - skip + 1);
+    steps.reserve(writes.size() - skip + tail.size());
     for (auto i = skip; i < writes.size(); ++i)
       steps.push_back(
           {&sql().upsert,
            alert_params(writes[i].snapshot, writes[i].event_count_delta)});
-    if (applied_through > 0) {
-      params p;
-      p.integer(static_cast<int64_t>(applied_through));
-      steps.push_back({&sql().mark, std::move(p)});
-    }
+    for (auto& step : tail)
+      steps.push_back(std::move(step));
     if (steps.empty())
       return {};
     // BEGIN alone first: if the connection went away while idle, it is
@@ -295,6 +332,7 @@ public:
     return err;
   }
 
+public:
   caf::expected<uint64_t> applied_through() override {
     auto res = conn_->run(sql().applied_through, params{},
                           "read the applied journal position");

@@ -12,11 +12,20 @@ using alerts = std::vector<domain::alert>;
 
 /// Writes what is pending in one transaction. On failure the changes stay
 /// pending and are retried: accepted data is never dropped.
+bool has_unflushed(const repository_state& st) {
+  return !st.pending.empty() || !st.completed.empty() ||
+         st.applied_through != st.persisted_through;
+}
+
 caf::error flush_now(self_ptr self, const context& ctx) {
   auto& st = self->state;
-  if (st.pending.empty() && st.applied_through == st.persisted_through)
+  if (!has_unflushed(st))
     return {};
-  if (auto err = st.store->write(st.pending, st.applied_through)) {
+  auto err = st.settings.journal_id.empty()
+                 ? st.store->write(st.pending, st.applied_through)
+                 : st.store->write_completing(
+                       st.pending, st.settings.journal_id, st.completed);
+  if (err) {
     ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
     LOG_ERROR("writing " << st.pending.size()
                          << " alert changes failed, will retry: "
@@ -26,6 +35,7 @@ caf::error flush_now(self_ptr self, const context& ctx) {
   ctx.stats->writes_stored.fetch_add(st.pending.size(),
                                      std::memory_order_relaxed);
   st.pending.clear();
+  st.completed.clear();
   if (st.applied_through != st.persisted_through) {
     st.persisted_through = st.applied_through;
     if (st.settings.on_persisted)
@@ -87,7 +97,10 @@ repository(repository_actor::stateful_pointer<repository_state> self,
       [=](atom::write, std::vector<domain::alert_write>& writes,
           const std::vector<uint64_t>& seqs) {
         auto& st = self->state;
-        mark_applied(self, seqs);
+        if (st.settings.journal_id.empty())
+          mark_applied(self, seqs);
+        else
+          st.completed.insert(st.completed.end(), seqs.begin(), seqs.end());
         if (st.pending.empty())
           st.pending = std::move(writes);
         else
@@ -96,7 +109,7 @@ repository(repository_actor::stateful_pointer<repository_state> self,
                             std::make_move_iterator(writes.end()));
         if (st.pending.size() >= st.settings.batch_size)
           flush_now(self, *ctx);
-        if (!st.pending.empty() || st.applied_through != st.persisted_through)
+        if (has_unflushed(st))
           arm_timer(self, st.settings.flush_interval);
       },
       [=](atom::tick, uint64_t token) {
@@ -106,8 +119,7 @@ repository(repository_actor::stateful_pointer<repository_state> self,
         st.timer_armed = false;
         if (flush_now(self, *ctx))
           arm_timer(self, std::chrono::milliseconds{500}); // back off, retry
-        else if (!st.pending.empty() ||
-                 st.applied_through != st.persisted_through)
+        else if (has_unflushed(st))
           arm_timer(self, st.settings.flush_interval);
       },
       [=](atom::flush) { return done(flush_now(self, *ctx)); },
@@ -133,6 +145,9 @@ repository(repository_actor::stateful_pointer<repository_state> self,
         if (!result)
           return std::move(result.error());
         return {result->first, result->second};
+      },
+      [=](atom::restore) -> caf::result<alerts> {
+        return read(self, *ctx, [&](storage& db) { return db.open_work(); });
       },
       [=](atom::put, const domain::grouping_rule& rule) {
         return done(self->state.store->put(rule));

@@ -23,6 +23,9 @@ struct repository_settings {
   /// Called (on the repository's thread) after a flush persisted the mark,
   /// so the journal can drop what it no longer needs.
   std::function<void(uint64_t)> on_persisted;
+  /// Clustered: the journal whose records each flush removes as it stores
+  /// their effects (`storage::write_completing`), instead of a mark.
+  std::string journal_id;
 };
 
 struct repository_state {
@@ -37,6 +40,8 @@ struct repository_state {
   std::set<uint64_t> applied_above;
   /// The mark as of the last successful flush.
   uint64_t persisted_through = 0;
+  /// Clustered: the journal records the pending changes complete.
+  std::vector<uint64_t> completed;
   /// Identifies the armed flush timer; zero when none is armed.
   uint64_t timer_token = 0;
   bool timer_armed = false;

@@ -2,6 +2,7 @@
 
 #include "actors/grouping.hpp"
 #include "config/log.hpp"
+#include "domain/cluster.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <tuple>
+#include <unordered_set>
 
 namespace argus::actors {
 
@@ -44,13 +46,20 @@ router_state::group_entry& group_for(self_ptr self, const router_env& env,
   auto it = groups.find(key);
   if (it != groups.end())
     return it->second;
+  auto initial_manager = initial.event_manager_id;
+  auto initial_has_value = initial.has_value;
+  auto initial_value = initial.grouping_value;
   auto handle = self->spawn(grouping, key, std::move(initial),
                             caf::actor_cast<router_actor>(self), env.repository,
                             env.notifier, env.ctx);
   self->monitor(handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
-  return groups.emplace(key, router_state::group_entry{handle, 0, {}})
-      .first->second;
+  router_state::group_entry entry;
+  entry.handle = handle;
+  entry.manager = initial_manager;
+  entry.has_value = initial_has_value;
+  entry.value = std::move(initial_value);
+  return groups.emplace(key, std::move(entry)).first->second;
 }
 
 /// Stages an event for its group; one flush per burst sends each group its
@@ -162,6 +171,35 @@ void restore(self_ptr self, const router_env& env,
   }
 }
 
+/// Stops the groups `self_id` does not own among `live` and forgets their
+/// dedupKeys. They were drained first, so the store holds their state.
+void release(self_ptr self, const context& ctx,
+             const std::vector<std::string>& live, const std::string& self_id) {
+  auto& st = self->state;
+  std::vector<std::string> gone;
+  for (auto& [key, entry] : st.groups)
+    if (domain::group_owner(live, entry.manager, entry.has_value,
+                            entry.value) != self_id)
+      gone.push_back(key);
+  if (gone.empty())
+    return;
+  std::unordered_set<std::string> released{gone.begin(), gone.end()};
+  for (auto& key : gone) {
+    auto it = st.groups.find(key);
+    self->demonitor(it->second.handle.address());
+    self->send(it->second.handle, atom::stop::value);
+    st.groups.erase(it);
+  }
+  ctx.stats->groups_live.fetch_sub(gone.size(), std::memory_order_relaxed);
+  for (auto it = st.active.begin(); it != st.active.end();)
+    if (released.count(it->second.group) > 0)
+      it = st.active.erase(it);
+    else
+      ++it;
+  LOG_INFO("cluster: released " << gone.size()
+                                << " groups to their new owners");
+}
+
 } // namespace
 
 router_actor::behavior_type
@@ -234,6 +272,12 @@ router(router_actor::stateful_pointer<router_state> self,
           self->state
               .replay_guard[dedup_index_key(a.event_manager_id, a.dedup_key)] =
               a.last_seq;
+        return atom::ok::value;
+      },
+      [=](atom::release, const std::vector<std::string>& live,
+          const std::string& self_id) {
+        flush_staged(self);
+        release(self, *ctx, live, self_id);
         return atom::ok::value;
       },
       [=](atom::replayed) {

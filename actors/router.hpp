@@ -14,6 +14,10 @@ namespace argus::actors {
 struct router_state {
   struct group_entry {
     grouping_actor handle;
+    /// The group's manager and grouping value, to tell its owner node.
+    std::string manager;
+    bool has_value = false;
+    std::string value;
     /// Events sent to it, compared with its count when it reports idle.
     uint64_t sent = 0;
     /// Events staged for it; sent as one message once the router's queued

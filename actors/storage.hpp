@@ -34,6 +34,22 @@ public:
     return write(writes, 0);
   }
 
+  /// Applies alert changes like `write`, and in the same transaction drops
+  /// the records `completed` (whose effects these are, or which needed none)
+  /// from the journal `journal_id`: a clustered node's journal then holds
+  /// exactly the events the store does not reflect yet. Backends without a
+  /// shared journal just write.
+  virtual caf::error
+  write_completing(const std::vector<domain::alert_write>& writes,
+                   const std::string& journal_id,
+                   const std::vector<uint64_t>& completed) {
+    (void)journal_id;
+    (void)completed;
+    return write(writes, 0);
+  }
+
+
+
   /// The journal high-water mark: every event up to it is reflected.
   virtual caf::expected<uint64_t> applied_through() = 0;
 

@@ -53,6 +53,9 @@ using members = caf::atom_constant<caf::atom("members")>;
 using reconnect = caf::atom_constant<caf::atom("reconnect")>;
 using sync = caf::atom_constant<caf::atom("sync")>;
 using publish = caf::atom_constant<caf::atom("publish")>;
+using release = caf::atom_constant<caf::atom("release")>;
+using forward = caf::atom_constant<caf::atom("forward")>;
+using handover = caf::atom_constant<caf::atom("handover")>;
 
 } // namespace argus::atom
 
@@ -145,12 +148,15 @@ struct member_info {
   /// Open groups (active parents in the shared store) it owns by rendezvous
   /// hashing over the live members; 0 unless it is live.
   uint64_t groups = 0;
+  /// The id its journal records and lock carry in the shared store; new at
+  /// every start of the process.
+  std::string incarnation;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
   return f(caf::meta::type_name("argus.member_info"), x.node_id, x.address,
-           x.state, x.self, x.groups);
+           x.state, x.self, x.groups, x.incarnation);
 }
 
 /// One change to the rules and managers, already persisted in the store the

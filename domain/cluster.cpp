@@ -56,4 +56,11 @@ std::string owner_of(const std::vector<std::string>& members,
   return best == nullptr ? std::string{} : *best;
 }
 
+std::string group_owner(const std::vector<std::string>& members,
+                        const std::string& manager, bool has_value,
+                        const std::string& value) {
+  // A prefix keeps "no value" apart from every value, the empty one too.
+  return owner_of(members, manager, has_value ? "=" + value : "-");
+}
+
 } // namespace argus::domain

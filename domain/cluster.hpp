@@ -21,4 +21,10 @@ uint64_t rendezvous_score(const std::string& member, const std::string& manager,
 std::string owner_of(const std::vector<std::string>& members,
                      const std::string& manager, const std::string& value);
 
+/// The member that owns the group of `manager` with grouping value `value`
+/// (`has_value` false: the group of events without one).
+std::string group_owner(const std::vector<std::string>& members,
+                        const std::string& manager, bool has_value,
+                        const std::string& value);
+
 } // namespace argus::domain

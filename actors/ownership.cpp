@@ -1,0 +1,434 @@
+#include "actors/ownership.hpp"
+
+#include "config/log.hpp"
+#include "domain/cluster.hpp"
+#include "domain/error.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace argus::actors {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// How long the front keeps retrying events whose owner is changing or out
+/// of reach before it answers 503.
+constexpr auto ingest_deadline = std::chrono::seconds{10};
+
+/// How long a forwarded request waits for this node's gate.
+constexpr auto forwarded_deadline = std::chrono::seconds{5};
+
+/// Pause between attempts while the membership settles.
+constexpr auto retry_pause = std::chrono::milliseconds{50};
+
+std::string owner_of_event(const std::vector<std::string>& live,
+                           const domain::event& e) {
+  return domain::group_owner(live, e.event_manager_id, e.has_grouping_value,
+                             e.grouping_value);
+}
+
+std::string owner_of_alert(const std::vector<std::string>& live,
+                           const domain::alert& a) {
+  return domain::group_owner(live, a.event_manager_id, a.has_grouping_value,
+                             a.grouping_value);
+}
+
+bool contains(const std::vector<std::string>& xs, const std::string& x) {
+  return std::find(xs.begin(), xs.end(), x) != xs.end();
+}
+
+} // namespace
+
+ownership::ownership(ownership_hooks hooks) : hooks_(std::move(hooks)) {
+  worker_ = std::thread{[this] { run(); }};
+}
+
+ownership::~ownership() {
+  stop();
+}
+
+void ownership::stop() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopping_ && !worker_.joinable())
+      return;
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (worker_.joinable())
+    worker_.join();
+}
+
+void ownership::on_view(cluster_view view) {
+  std::sort(view.live.begin(), view.live.end());
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    latest_ = std::move(view);
+    ++latest_version_;
+  }
+  changed_.notify_all();
+}
+
+void ownership::on_handover(const std::string& from,
+                            std::vector<std::string> live) {
+  std::sort(live.begin(), live.end());
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    handovers_[from] = std::move(live);
+  }
+  changed_.notify_all();
+}
+
+std::vector<std::string> ownership::live() const {
+  std::shared_lock<std::shared_mutex> lock{view_mtx_};
+  return current_.live;
+}
+
+bool ownership::wait_ready(clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock{mtx_};
+  for (;;) {
+    {
+      std::shared_lock<std::shared_mutex> view{view_mtx_};
+      if (ready_)
+        return true;
+    }
+    if (stopping_ ||
+        changed_.wait_until(lock, deadline) == std::cv_status::timeout)
+      return false;
+  }
+}
+
+void ownership::locate_groups(std::vector<domain::event>& events) {
+  for (auto& e : events) {
+    if (e.has_grouping_value || !hooks_.locate)
+      continue;
+    // An event without the grouping field (a resolve, typically) belongs to
+    // the group that holds its dedupKey, wherever that is: one node routes
+    // it by its dedupKey index, a cluster by the store. A trigger accepted
+    // elsewhere moments ago may not be stored yet; then it goes to the
+    // group of events without a value, as on a node that never saw it.
+    auto found = hooks_.locate(e.event_manager_id, e.dedup_key);
+    if (found && found->has_grouping_value) {
+      e.has_grouping_value = true;
+      e.grouping_value = found->grouping_value;
+    }
+  }
+}
+
+caf::error ownership::ingest(std::vector<domain::event> events) {
+  auto deadline = clock::now() + ingest_deadline;
+  locate_groups(events);
+  caf::error last_failure;
+  while (!events.empty()) {
+    if (!wait_ready(deadline))
+      break;
+    std::map<std::string, std::vector<domain::event>> elsewhere;
+    std::map<std::string, caf::actor> handles;
+    {
+      std::shared_lock<std::shared_mutex> view{view_mtx_};
+      if (!ready_)
+        continue;
+      std::vector<domain::event> mine;
+      for (auto& e : events) {
+        auto owner = owner_of_event(current_.live, e);
+        if (owner == hooks_.self_id)
+          mine.push_back(std::move(e));
+        else
+          elsewhere[owner].push_back(std::move(e));
+      }
+      events.clear();
+      // Journaled under the shared lock: a transition cannot switch views
+      // until these are in the routers, so its drain covers them.
+      if (!mine.empty())
+        if (auto err = hooks_.accept(std::move(mine)))
+          return err;
+      for (auto& [owner, _] : elsewhere) {
+        auto it = current_.peers.find(owner);
+        if (it != current_.peers.end())
+          handles[owner] = it->second;
+      }
+    }
+    for (auto& [owner, share] : elsewhere) {
+      auto it = handles.find(owner);
+      caf::error err;
+      if (it == handles.end())
+        err = make_error(ec::unavailable,
+                         owner.empty() ? std::string{"no live cluster member"}
+                                       : "no connection to member " + owner);
+      else
+        err = hooks_.forward(it->second, share);
+      if (!err)
+        continue;
+      // Its owner moved or is out of reach: try again with a newer view.
+      last_failure = err;
+      events.insert(events.end(), std::make_move_iterator(share.begin()),
+                    std::make_move_iterator(share.end()));
+    }
+    if (events.empty())
+      break;
+    if (clock::now() >= deadline)
+      break;
+    std::this_thread::sleep_for(retry_pause);
+  }
+  if (events.empty())
+    return {};
+  auto why = last_failure ? message_of(last_failure)
+                          : std::string{"the cluster is changing membership"};
+  return make_error(ec::unavailable,
+                    std::to_string(events.size()) +
+                        " events could not reach their owner node: " + why);
+}
+
+caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
+  if (!wait_ready(clock::now() + forwarded_deadline))
+    return make_error(ec::unavailable,
+                      "member " + hooks_.self_id + " is taking over groups");
+  std::shared_lock<std::shared_mutex> view{view_mtx_};
+  if (!ready_)
+    return make_error(ec::unavailable,
+                      "member " + hooks_.self_id + " is taking over groups");
+  for (auto& e : events)
+    if (owner_of_event(current_.live, e) != hooks_.self_id)
+      return make_error(ec::conflict, "member " + hooks_.self_id +
+                                          " does not own this group now");
+  return hooks_.accept(std::move(events));
+}
+
+void ownership::run() {
+  uint64_t done_version = 0;
+  for (;;) {
+    cluster_view target;
+    uint64_t version = 0;
+    {
+      std::unique_lock<std::mutex> lock{mtx_};
+      changed_.wait(lock, [&] {
+        return stopping_ || (latest_ && latest_version_ != done_version);
+      });
+      if (stopping_)
+        return;
+      target = *latest_;
+      version = latest_version_;
+    }
+    if (transition(target))
+      done_version = version;
+    else
+      std::this_thread::sleep_for(retry_pause); // a newer view, or a failure
+  }
+}
+
+bool ownership::superseded(uint64_t version) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return stopping_ || latest_version_ != version;
+}
+
+bool ownership::pause(uint64_t version, std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock{mtx_};
+  changed_.wait_for(lock, d,
+                    [&] { return stopping_ || latest_version_ != version; });
+  return !(stopping_ || latest_version_ != version);
+}
+
+bool ownership::transition(const cluster_view& target) {
+  uint64_t version = 0;
+  std::optional<std::vector<std::string>> before;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    version = latest_version_;
+    before = applied_;
+  }
+  {
+    std::unique_lock<std::shared_mutex> lock{view_mtx_};
+    current_ = target;
+    ready_ = false;
+  }
+  LOG_INFO("cluster: taking the view with " << target.live.size()
+                                            << " live members");
+  auto fail = [&](const char* step, const caf::error& err) {
+    LOG_WARNING("cluster: " << step
+                            << " failed, retrying: " << message_of(err));
+    return false;
+  };
+  // What this node held under the old view is applied and stored; what it
+  // no longer owns leaves its memory.
+  if (auto err = hooks_.drain())
+    return fail("draining", err);
+  if (auto err = hooks_.release(target.live))
+    return fail("releasing groups", err);
+  hooks_.announce(target.live);
+  // Who held the groups before: the old view, or for a node that just
+  // joined, the others' (the new one without it).
+  auto previous = before ? *before : target.live;
+  if (!before)
+    previous.erase(
+        std::remove(previous.begin(), previous.end(), hooks_.self_id),
+        previous.end());
+  std::vector<std::string> waiting_for;
+  std::vector<std::string> to_fence;
+  for (auto& p : previous) {
+    if (p == hooks_.self_id)
+      continue;
+    if (contains(target.live, p)) {
+      waiting_for.push_back(p);
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      auto h = handovers_.find(p);
+      if (h != handovers_.end() && h->second == target.live)
+        continue; // it left cleanly, after handing over
+    }
+    auto inc = target.incarnations.find(p);
+    if (hooks_.fence && inc != target.incarnations.end())
+      to_fence.push_back(inc->second);
+  }
+  if (!wait_handovers(target, waiting_for, version))
+    return false;
+  std::vector<std::string> held;
+  auto release_held = [&] {
+    for (auto& inc : held)
+      if (auto err = hooks_.fence->release(inc))
+        LOG_WARNING("cluster: unlocking journal " << inc << ": "
+                                                  << message_of(err));
+    held.clear();
+  };
+  // A member that went away without handing over may only be hung: take
+  // its groups only once its process is gone. The same for every dead
+  // writer with journal records, which this node may have to adopt: lock
+  // them all before reading the store, so nothing they wrote is missed.
+  if (!fence_all(to_fence, version, held) ||
+      !fence_orphans(target, version, held)) {
+    release_held();
+    return false;
+  }
+  if (auto err = restore_owned(target)) {
+    release_held();
+    return fail("rebuilding gained groups", err);
+  }
+  auto err = adopt_records(target, held);
+  release_held();
+  if (err)
+    return fail("adopting journal records", err);
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    applied_ = target.live;
+    if (stopping_ || latest_version_ != version)
+      return true; // in effect for the routers; the next one follows
+    std::unique_lock<std::shared_mutex> lock{view_mtx_};
+    ready_ = true;
+  }
+  changed_.notify_all();
+  LOG_INFO("cluster: view in effect, " << target.live.size()
+                                       << " live members");
+  return true;
+}
+
+bool ownership::wait_handovers(const cluster_view& target,
+                               const std::vector<std::string>& from,
+                               uint64_t version) {
+  std::unique_lock<std::mutex> lock{mtx_};
+  auto logged = clock::now();
+  for (;;) {
+    if (stopping_ || latest_version_ != version)
+      return false;
+    bool all = std::all_of(from.begin(), from.end(), [&](auto& p) {
+      auto h = handovers_.find(p);
+      return h != handovers_.end() && h->second == target.live;
+    });
+    if (all)
+      return true;
+    if (clock::now() - logged > std::chrono::seconds{5}) {
+      logged = clock::now();
+      LOG_WARNING("cluster: still waiting for peers to hand over groups");
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds{200});
+  }
+}
+
+bool ownership::fence_all(const std::vector<std::string>& incarnations,
+                          uint64_t version, std::vector<std::string>& held) {
+  auto logged = clock::now();
+  for (auto& inc : incarnations) {
+    for (;;) {
+      auto got = hooks_.fence->try_fence(inc);
+      if (got && *got) {
+        held.push_back(inc);
+        break;
+      }
+      if (clock::now() - logged > std::chrono::seconds{5}) {
+        logged = clock::now();
+        LOG_WARNING("cluster: journal "
+                    << inc
+                    << " is still locked: its node may be hung, not dead; "
+                       "its groups wait");
+      }
+      if (!pause(version, std::chrono::milliseconds{100}))
+        return false;
+    }
+  }
+  return true;
+}
+
+caf::error ownership::restore_owned(const cluster_view& target) {
+  auto work = hooks_.open_work();
+  if (!work)
+    return std::move(work.error());
+  std::vector<domain::alert> owned;
+  for (auto& a : *work)
+    if (owner_of_alert(target.live, a) == hooks_.self_id)
+      owned.push_back(std::move(a));
+  // Groups the routers already hold are left as they are (they are drained,
+  // so the store agrees with them); the gained ones are rebuilt.
+  return hooks_.restore(std::move(owned));
+}
+
+bool ownership::fence_orphans(const cluster_view& target, uint64_t version,
+                              std::vector<std::string>& held) {
+  if (!hooks_.fence)
+    return true;
+  auto writers = hooks_.fence->writers();
+  if (!writers) {
+    LOG_WARNING("cluster: listing journal writers failed: "
+                << message_of(writers.error()));
+    return false;
+  }
+  std::set<std::string> live_incarnations{hooks_.incarnation};
+  for (auto& id : target.live) {
+    auto inc = target.incarnations.find(id);
+    if (inc != target.incarnations.end())
+      live_incarnations.insert(inc->second);
+  }
+  std::vector<std::string> dead;
+  for (auto& w : *writers)
+    if (live_incarnations.count(w) == 0 &&
+        std::find(held.begin(), held.end(), w) == held.end())
+      dead.push_back(w);
+  // Another node adopting from the same writer holds its lock for a moment;
+  // a hung one holds it until it dies or comes back (a newer view).
+  return fence_all(dead, version, held);
+}
+
+caf::error ownership::adopt_records(const cluster_view& target,
+                                    const std::vector<std::string>& held) {
+  if (!hooks_.adopt)
+    return {};
+  for (auto& w : held) {
+    std::vector<domain::event> mine;
+    auto err = hooks_.fence->read(w, [&](domain::event& e) {
+      if (owner_of_event(target.live, e) == hooks_.self_id)
+        mine.push_back(std::move(e));
+    });
+    if (err)
+      return err;
+    if (mine.empty())
+      continue;
+    LOG_INFO("cluster: adopting " << mine.size() << " journaled events of "
+                                  << w);
+    if (auto adopted = hooks_.adopt(std::move(mine), w))
+      return adopted;
+  }
+  return {};
+}
+
+} // namespace argus::actors

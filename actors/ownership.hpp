@@ -1,0 +1,159 @@
+#pragma once
+
+#include "actors/journal.hpp"
+#include "domain/alert.hpp"
+#include "domain/event.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+/// A clustered node's share of the groups: which events it journals itself
+/// and which it forwards, and the hand-over of groups when the membership
+/// changes.
+namespace argus::actors {
+
+/// The membership as the cluster actor last saw it.
+struct cluster_view {
+  /// Live members' node ids, sorted; this node's too unless it is leaving.
+  std::vector<std::string> live;
+  /// How to reach each live peer (its admin or cluster actor).
+  std::map<std::string, caf::actor> peers;
+  /// The incarnation (journal id) of every member seen, live or not.
+  std::map<std::string, std::string> incarnations;
+};
+
+/// What the ownership needs from its node; every hook blocks until done.
+struct ownership_hooks {
+  std::string self_id;
+  /// This process's journal id (empty when durability is off).
+  std::string incarnation;
+  /// Applies everything handed to the routers and stores its effects.
+  std::function<caf::error()> drain;
+  /// Makes the routers stop the groups this node does not own among `live`.
+  std::function<caf::error(const std::vector<std::string>& live)> release;
+  /// Tells the live peers this node released what it does not own among
+  /// `live`.
+  std::function<void(const std::vector<std::string>& live)> announce;
+  /// The store's open work (active alerts and children of active parents).
+  std::function<caf::expected<std::vector<domain::alert>>()> open_work;
+  /// Rebuilds the groups these alerts belong to in the routers.
+  std::function<caf::error(std::vector<domain::alert>)> restore;
+  /// Moves a dead writer's journal records into this node's journal and
+  /// delivers them; null when durability is off.
+  std::function<caf::error(std::vector<domain::event>, const std::string&)>
+      adopt;
+  /// Sends events to a peer for it to journal; answers once it did.
+  std::function<caf::error(const caf::actor&, std::vector<domain::event>)>
+      forward;
+  /// The active alert of (manager, dedupKey) in the shared store, if any.
+  std::function<std::optional<domain::alert>(const std::string&,
+                                             const std::string&)>
+      locate;
+  /// Journals (when on) and delivers events this node owns.
+  std::function<caf::error(std::vector<domain::event>)> accept;
+  /// Null when durability is off: nothing to fence or adopt.
+  std::unique_ptr<journal_fence> fence;
+};
+
+/// Owns the node's current view of who owns which group and runs the
+/// transitions between views on a thread of its own:
+///
+/// 1. close the gate (events this node owns wait) and take the new view;
+/// 2. drain, then release the groups now owned elsewhere, and tell the
+///    peers (`announce`);
+/// 3. wait until every previous owner of a group this node gains has either
+///    announced the same view, or is gone for good: its journal lock is
+///    free (a hung process keeps it, and then so does the wait);
+/// 4. rebuild the gained groups from the store, then adopt every dead
+///    writer's journal records for groups this node owns;
+/// 5. open the gate.
+///
+/// A newer view abandons a transition and starts the next one.
+class ownership {
+public:
+  explicit ownership(ownership_hooks hooks);
+  ~ownership();
+
+  ownership(const ownership&) = delete;
+  ownership& operator=(const ownership&) = delete;
+
+  /// The cluster actor saw the membership change (thread-safe).
+  void on_view(cluster_view view);
+
+  /// Peer `from` released what it does not own among `live`.
+  void on_handover(const std::string& from, std::vector<std::string> live);
+
+  /// Accepts events from this node's front: journals the ones this node
+  /// owns and forwards the others to their owners, retrying while the
+  /// membership settles. An error means some were not accepted.
+  caf::error ingest(std::vector<domain::event> events);
+
+  /// Accepts events a peer forwarded; `ec::conflict` when this node does
+  /// not own one of them (the peer retries with a newer view).
+  caf::error accept_forwarded(std::vector<domain::event> events);
+
+  /// The live members of the view in effect (empty before the first).
+  std::vector<std::string> live() const;
+
+  /// Stops the transition thread (idempotent).
+  void stop();
+
+private:
+  /// Gives events without a grouping value the value of the group that
+  /// holds their dedupKey.
+  void locate_groups(std::vector<domain::event>& events);
+  void run();
+  /// One transition to `target`; false when abandoned (newer view, stop).
+  bool transition(const cluster_view& target);
+  /// Waits until `ready` or the deadline; false at the deadline.
+  bool wait_ready(std::chrono::steady_clock::time_point deadline);
+  /// True once a newer view arrived (or stop): abandon the transition.
+  bool superseded(uint64_t version);
+  /// Sleeps a little unless superseded meanwhile.
+  bool pause(uint64_t version, std::chrono::milliseconds d);
+  bool wait_handovers(const cluster_view& target,
+                      const std::vector<std::string>& from, uint64_t version);
+  /// Takes the journal lock of each writer; false when superseded.
+  bool fence_all(const std::vector<std::string>& incarnations, uint64_t version,
+                 std::vector<std::string>& held);
+  /// Locks every dead writer that still has journal records.
+  bool fence_orphans(const cluster_view& target, uint64_t version,
+                     std::vector<std::string>& held);
+  caf::error restore_owned(const cluster_view& target);
+  /// Adopts the records of the locked writers `held` that this node owns.
+  caf::error adopt_records(const cluster_view& target,
+                           const std::vector<std::string>& held);
+
+  ownership_hooks hooks_;
+
+  /// Guards `current_` and `ready_`: ingest holds it shared while it
+  /// decides and journals; a transition takes it exclusively to switch.
+  mutable std::shared_mutex view_mtx_;
+  cluster_view current_;
+  bool ready_ = false;
+
+  /// Guards everything below; `changed_` wakes the thread and waiters.
+  mutable std::mutex mtx_;
+  std::condition_variable changed_;
+  std::optional<cluster_view> latest_;
+  uint64_t latest_version_ = 0;
+  /// The view the routers hold (its live members), once one took effect.
+  std::optional<std::vector<std::string>> applied_;
+  std::map<std::string, std::vector<std::string>> handovers_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+} // namespace argus::actors
