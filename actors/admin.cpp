@@ -392,6 +392,14 @@ admin(admin_actor::stateful_pointer<admin_state> self, admin_env env) {
           self->send(env.cluster, atom::handover::value, std::move(from),
                      std::move(live));
       },
+      [=](atom::get, std::vector<std::string>& managers,
+          std::vector<std::string>& dedups)
+          -> caf::result<std::vector<std::string>> {
+        if (!env.cluster)
+          return not_clustered();
+        return self->delegate(env.cluster, atom::get::value,
+                              std::move(managers), std::move(dedups));
+      },
       [=](atom::leave) -> caf::result<atom::ok> {
         if (!env.cluster)
           return not_clustered();

@@ -24,15 +24,16 @@ persist_then(self_ptr self, const repository_actor& repository,
              catalog_change change, Ts... msg) {
   auto rp = self->make_response_promise<T>();
   self->request(repository, store_timeout, msg...)
-    .await(
-      [=](atom::ok) mutable {
-        apply_change(self->state.current, change);
-        view->set(std::make_shared<const domain::catalog>(self->state.current));
-        if (view->on_change)
-          view->on_change(change);
-        rp.deliver(std::move(reply));
-      },
-      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      .await(
+          [=](atom::ok) mutable {
+            apply_change(self->state.current, change);
+            view->set(
+                std::make_shared<const domain::catalog>(self->state.current));
+            if (view->on_change)
+              view->on_change(change);
+            rp.deliver(std::move(reply));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
 }
 
@@ -55,20 +56,20 @@ caf::error check_rule_exists(const domain::catalog& c,
 
 void apply_change(domain::catalog& c, const catalog_change& change) {
   switch (change.kind) {
-    case catalog_change::put_rule:
-      c.rules[change.rule.id] = change.rule;
-      break;
-    case catalog_change::put_manager:
-      c.managers[change.manager.id] = change.manager;
-      break;
-    case catalog_change::erase_rule:
-      c.rules.erase(change.id);
-      break;
-    case catalog_change::erase_manager:
-      c.managers.erase(change.id);
-      break;
-    default:
-      break;
+  case catalog_change::put_rule:
+    c.rules[change.rule.id] = change.rule;
+    break;
+  case catalog_change::put_manager:
+    c.managers[change.manager.id] = change.manager;
+    break;
+  case catalog_change::erase_rule:
+    c.rules.erase(change.id);
+    break;
+  case catalog_change::erase_manager:
+    c.managers.erase(change.id);
+    break;
+  default:
+    break;
   }
 }
 
@@ -81,100 +82,98 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
   using rule_t = domain::grouping_rule;
   using manager_t = domain::event_manager;
   return {
-    [=](atom::create, rule_t rule) {
-      rule.id = domain::random_uuid();
-      rule.created_at = rule.updated_at = ctx->now();
-      if (auto err = validate(rule))
-        return fail<rule_t>(self, std::move(err));
-      return persist_then(
-        self, repository, view, rule,
-        catalog_change{catalog_change::put_rule, rule, {}, {}},
-        atom::put::value, rule);
-    },
-    [=](atom::update, rule_t rule) {
-      auto& rules = self->state.current.rules;
-      auto old = rules.find(rule.id);
-      if (old == rules.end())
-        return fail<rule_t>(self, make_error(ec::not_found, "grouping rule '"
-                                                              + rule.id
-                                                              + "' not found"));
-      rule.created_at = old->second.created_at;
-      rule.updated_at = ctx->now();
-      if (auto err = validate(rule))
-        return fail<rule_t>(self, std::move(err));
-      return persist_then(
-        self, repository, view, rule,
-        catalog_change{catalog_change::put_rule, rule, {}, {}},
-        atom::put::value, rule);
-    },
-    [=](atom::erase, atom::rule, const std::string& id) {
-      auto& c = self->state.current;
-      if (c.rules.count(id) == 0)
-        return fail<atom::ok>(self, make_error(ec::not_found, "grouping rule '"
-                                                                + id
-                                                                + "' not found"));
-      if (c.rule_in_use(id))
-        return fail<atom::ok>(self,
-                              make_error(ec::conflict,
-                                         "grouping rule '" + id
-                                           + "' is used by an event manager"));
-      return persist_then(
-        self, repository, view, atom::ok::value,
-        catalog_change{catalog_change::erase_rule, {}, {}, id},
-        atom::erase::value,
-        atom::rule::value, id);
-    },
-    [=](atom::create, manager_t manager) {
-      auto& c = self->state.current;
-      if (manager.id.empty())
-        manager.id = domain::random_uuid();
-      manager.created_at = manager.updated_at = ctx->now();
-      if (auto err = validate(manager))
-        return fail<manager_t>(self, std::move(err));
-      if (c.managers.count(manager.id) > 0)
-        return fail<manager_t>(self, make_error(ec::conflict,
-                                                "event manager '" + manager.id
-                                                  + "' already exists"));
-      if (auto err = check_rule_exists(c, manager.grouping_rule_id))
-        return fail<manager_t>(self, std::move(err));
-      return persist_then(
-        self, repository, view, manager,
-        catalog_change{catalog_change::put_manager, {}, manager, {}},
-        atom::put::value, manager);
-    },
-    [=](atom::update, manager_t manager) {
-      auto& c = self->state.current;
-      auto old = c.managers.find(manager.id);
-      if (old == c.managers.end())
-        return fail<manager_t>(self, make_error(ec::not_found,
-                                                "event manager '" + manager.id
-                                                  + "' not found"));
-      manager.created_at = old->second.created_at;
-      manager.updated_at = ctx->now();
-      if (auto err = validate(manager))
-        return fail<manager_t>(self, std::move(err));
-      if (auto err = check_rule_exists(c, manager.grouping_rule_id))
-        return fail<manager_t>(self, std::move(err));
-      return persist_then(
-        self, repository, view, manager,
-        catalog_change{catalog_change::put_manager, {}, manager, {}},
-        atom::put::value, manager);
-    },
-    [=](atom::erase, atom::manager, const std::string& id) {
-      if (self->state.current.managers.count(id) == 0)
-        return fail<atom::ok>(self, make_error(ec::not_found, "event manager '"
-                                                                + id
-                                                                + "' not found"));
-      return persist_then(
-        self, repository, view, atom::ok::value,
-        catalog_change{catalog_change::erase_manager, {}, {}, id},
-        atom::erase::value,
-        atom::manager::value, id);
-    },
-    [=](atom::sync, const catalog_change& change) {
-      apply_change(self->state.current, change);
-      view->set(std::make_shared<const domain::catalog>(self->state.current));
-    },
+      [=](atom::create, rule_t rule) {
+        rule.id = domain::random_uuid();
+        rule.created_at = rule.updated_at = ctx->now();
+        if (auto err = validate(rule))
+          return fail<rule_t>(self, std::move(err));
+        return persist_then(
+            self, repository, view, rule,
+            catalog_change{catalog_change::put_rule, rule, {}, {}},
+            atom::put::value, rule);
+      },
+      [=](atom::update, rule_t rule) {
+        auto& rules = self->state.current.rules;
+        auto old = rules.find(rule.id);
+        if (old == rules.end())
+          return fail<rule_t>(
+              self, make_error(ec::not_found,
+                               "grouping rule '" + rule.id + "' not found"));
+        rule.created_at = old->second.created_at;
+        rule.updated_at = ctx->now();
+        if (auto err = validate(rule))
+          return fail<rule_t>(self, std::move(err));
+        return persist_then(
+            self, repository, view, rule,
+            catalog_change{catalog_change::put_rule, rule, {}, {}},
+            atom::put::value, rule);
+      },
+      [=](atom::erase, atom::rule, const std::string& id) {
+        auto& c = self->state.current;
+        if (c.rules.count(id) == 0)
+          return fail<atom::ok>(
+              self, make_error(ec::not_found,
+                               "grouping rule '" + id + "' not found"));
+        if (c.rule_in_use(id))
+          return fail<atom::ok>(
+              self,
+              make_error(ec::conflict, "grouping rule '" + id +
+                                           "' is used by an event manager"));
+        return persist_then(
+            self, repository, view, atom::ok::value,
+            catalog_change{catalog_change::erase_rule, {}, {}, id},
+            atom::erase::value, atom::rule::value, id);
+      },
+      [=](atom::create, manager_t manager) {
+        auto& c = self->state.current;
+        if (manager.id.empty())
+          manager.id = domain::random_uuid();
+        manager.created_at = manager.updated_at = ctx->now();
+        if (auto err = validate(manager))
+          return fail<manager_t>(self, std::move(err));
+        if (c.managers.count(manager.id) > 0)
+          return fail<manager_t>(
+              self, make_error(ec::conflict, "event manager '" + manager.id +
+                                                 "' already exists"));
+        if (auto err = check_rule_exists(c, manager.grouping_rule_id))
+          return fail<manager_t>(self, std::move(err));
+        return persist_then(
+            self, repository, view, manager,
+            catalog_change{catalog_change::put_manager, {}, manager, {}},
+            atom::put::value, manager);
+      },
+      [=](atom::update, manager_t manager) {
+        auto& c = self->state.current;
+        auto old = c.managers.find(manager.id);
+        if (old == c.managers.end())
+          return fail<manager_t>(
+              self, make_error(ec::not_found,
+                               "event manager '" + manager.id + "' not found"));
+        manager.created_at = old->second.created_at;
+        manager.updated_at = ctx->now();
+        if (auto err = validate(manager))
+          return fail<manager_t>(self, std::move(err));
+        if (auto err = check_rule_exists(c, manager.grouping_rule_id))
+          return fail<manager_t>(self, std::move(err));
+        return persist_then(
+            self, repository, view, manager,
+            catalog_change{catalog_change::put_manager, {}, manager, {}},
+            atom::put::value, manager);
+      },
+      [=](atom::erase, atom::manager, const std::string& id) {
+        if (self->state.current.managers.count(id) == 0)
+          return fail<atom::ok>(
+              self, make_error(ec::not_found,
+                               "event manager '" + id + "' not found"));
+        return persist_then(
+            self, repository, view, atom::ok::value,
+            catalog_change{catalog_change::erase_manager, {}, {}, id},
+            atom::erase::value, atom::manager::value, id);
+      },
+      [=](atom::sync, const catalog_change& change) {
+        apply_change(self->state.current, change);
+        view->set(std::make_shared<const domain::catalog>(self->state.current));
+      },
   };
 }
 

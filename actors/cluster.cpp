@@ -230,6 +230,36 @@ members(self_ptr self, const cluster_env& env) {
   return rp;
 }
 
+/// Asks every router where each (manager, dedupKey) is active and merges
+/// the answers (a router knows only its own managers).
+caf::typed_response_promise<std::vector<std::string>>
+locate(self_ptr self, const cluster_env& env,
+       const std::vector<std::string>& managers,
+       const std::vector<std::string>& dedups) {
+  auto rp = self->make_response_promise<std::vector<std::string>>();
+  auto merged = std::make_shared<std::vector<std::string>>(managers.size());
+  auto pending = std::make_shared<size_t>(env.routers.size());
+  if (*pending == 0) {
+    rp.deliver(*merged);
+    return rp;
+  }
+  for (auto& r : env.routers)
+    self->request(r, connect_timeout, atom::get::value, managers, dedups)
+        .then(
+            [=](const std::vector<std::string>& found) mutable {
+              for (size_t i = 0; i < found.size() && i < merged->size(); ++i)
+                if (!found[i].empty())
+                  (*merged)[i] = found[i];
+              if (--*pending == 0)
+                rp.deliver(std::move(*merged));
+            },
+            [=](caf::error&) mutable {
+              if (--*pending == 0)
+                rp.deliver(std::move(*merged));
+            });
+  return rp;
+}
+
 } // namespace
 
 std::vector<std::string> cluster_state::live(const std::string& self_id) const {
@@ -330,6 +360,10 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
         auto& st = self->state;
         auto& to = env.receivers[st.next_receiver++ % env.receivers.size()];
         return self->delegate(to, atom::apply::value, std::move(events));
+      },
+      [=](atom::get, const std::vector<std::string>& managers,
+          const std::vector<std::string>& dedups) {
+        return locate(self, env, managers, dedups);
       },
       [=](atom::handover, std::string& from, std::vector<std::string>& live) {
         if (env.on_handover)

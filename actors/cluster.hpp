@@ -36,6 +36,8 @@ struct cluster_env {
   std::function<void(cluster_view)> on_view;
   /// Told when a peer handed over.
   std::function<void(const std::string&, std::vector<std::string>)> on_handover;
+  /// This node's routers, asked where a dedupKey is active.
+  std::vector<router_actor> routers;
   /// Take events peers forward (journal and deliver), round robin.
   std::vector<ingest_actor> receivers;
 };

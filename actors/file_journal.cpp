@@ -276,7 +276,6 @@ private:
 
 } // namespace
 
-
 caf::expected<std::unique_ptr<journal_backend>>
 open_file_journal(const std::string& dir) {
   auto result = std::make_unique<file_journal>(dir);

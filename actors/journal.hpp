@@ -68,9 +68,12 @@ public:
   /// Gives back a lock `try_fence` took.
   virtual caf::error release(const std::string& incarnation) = 0;
 
-  /// Calls `fn` for every record of `incarnation`, in order.
-  virtual caf::error read(const std::string& incarnation,
-                          const std::function<void(domain::event&)>& fn) = 0;
+  /// Calls `fn` for every record of `incarnation`, in order, with whether
+  /// it is applied already: a forwarded record kept for a while so that a
+  /// sender's retry of it is recognised.
+  virtual caf::error
+  read(const std::string& incarnation,
+       const std::function<void(domain::event&, bool done)>& fn) = 0;
 };
 
 /// A file journal in `dir`: segment files of length-prefixed, CRC-checked

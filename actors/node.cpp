@@ -234,6 +234,7 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
       members.catalog = n->catalog_;
       members.incarnation = incarnation;
       members.receivers = n->receivers_;
+      members.routers = n->routers_;
       members.on_view = [own = n->ownership_.get()](cluster_view v) {
         own->on_view(std::move(v));
       };
@@ -322,7 +323,21 @@ caf::error node::start_cluster(const config::settings& settings,
       thread_self(*system_, true); // a late reply must not confuse the next
     return result;
   };
-  hooks.locate =
+  hooks.locate_at = [this](const caf::actor& where,
+                           const std::vector<std::string>& managers,
+                           const std::vector<std::string>& dedups)
+      -> caf::expected<std::vector<std::string>> {
+    caf::expected<std::vector<std::string>> result{std::vector<std::string>{}};
+    thread_self(*system_, false)
+        ->request(where, forward_timeout, atom::get::value, managers, dedups)
+        .receive([&](std::vector<std::string>& xs) { result = std::move(xs); },
+                 [&](caf::error& err) { result = std::move(err); });
+    if (!result)
+      thread_self(*system_, true);
+    return result;
+  };
+  hooks.local = [this] { return caf::actor_cast<caf::actor>(cluster_); };
+  hooks.stored =
       [this](const std::string& manager,
              const std::string& dedup) -> std::optional<domain::alert> {
     std::optional<domain::alert> found;

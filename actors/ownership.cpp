@@ -5,6 +5,7 @@
 #include "domain/error.hpp"
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 namespace argus::actors {
@@ -20,6 +21,10 @@ constexpr auto ingest_deadline = std::chrono::seconds{10};
 /// How long a forwarded request waits for this node's gate.
 constexpr auto forwarded_deadline = std::chrono::seconds{5};
 
+/// How many forwarding ids a node remembers: far more than can be in
+/// flight while a sender retries.
+constexpr size_t remembered_forwards = 1 << 18;
+
 /// Pause between attempts while the membership settles.
 constexpr auto retry_pause = std::chrono::milliseconds{50};
 
@@ -33,6 +38,14 @@ std::string owner_of_alert(const std::vector<std::string>& live,
                            const domain::alert& a) {
   return domain::group_owner(live, a.event_manager_id, a.has_grouping_value,
                              a.grouping_value);
+}
+
+std::vector<uint64_t> forward_ids_of(const std::vector<domain::event>& events) {
+  std::vector<uint64_t> ids;
+  ids.reserve(events.size());
+  for (auto& e : events)
+    ids.push_back(e.forward_id);
+  return ids;
 }
 
 bool contains(const std::vector<std::string>& xs, const std::string& x) {
@@ -101,18 +114,51 @@ bool ownership::wait_ready(clock::time_point deadline) {
 }
 
 void ownership::locate_groups(std::vector<domain::event>& events) {
-  for (auto& e : events) {
-    if (e.has_grouping_value || !hooks_.locate)
-      continue;
-    // An event without the grouping field (a resolve, typically) belongs to
-    // the group that holds its dedupKey, wherever that is: one node routes
-    // it by its dedupKey index, a cluster by the store. A trigger accepted
-    // elsewhere moments ago may not be stored yet; then it goes to the
-    // group of events without a value, as on a node that never saw it.
-    auto found = hooks_.locate(e.event_manager_id, e.dedup_key);
-    if (found && found->has_grouping_value) {
+  // An event without the grouping field (a resolve, typically) belongs to
+  // the group that holds its dedupKey, wherever that is: one node finds it
+  // in its dedupKey index, a cluster asks every node's. A trigger that got
+  // its 202 is in its owner's router before the answer left, so a resolve
+  // sent after it finds it there.
+  std::vector<size_t> at;
+  std::vector<std::string> managers;
+  std::vector<std::string> dedups;
+  for (size_t i = 0; i < events.size(); ++i)
+    if (!events[i].has_grouping_value) {
+      at.push_back(i);
+      managers.push_back(events[i].event_manager_id);
+      dedups.push_back(events[i].dedup_key);
+    }
+  if (at.empty() || !hooks_.locate_at)
+    return;
+  std::vector<caf::actor> nodes;
+  {
+    std::shared_lock<std::shared_mutex> view{view_mtx_};
+    for (auto& [id, handle] : current_.peers)
+      nodes.push_back(handle);
+  }
+  if (hooks_.local)
+    nodes.push_back(hooks_.local());
+  std::vector<std::string> found(at.size());
+  for (auto& node : nodes) {
+    auto answer = hooks_.locate_at(node, managers, dedups);
+    if (!answer)
+      continue; // out of reach: its groups are being taken over
+    for (size_t k = 0; k < found.size() && k < answer->size(); ++k)
+      if (!(*answer)[k].empty())
+        found[k] = std::move((*answer)[k]);
+  }
+  for (size_t k = 0; k < at.size(); ++k) {
+    auto& e = events[at[k]];
+    if (found[k].empty() && hooks_.stored) {
+      // Groups being handed over are in no router for a moment; their
+      // state is in the store.
+      auto a = hooks_.stored(e.event_manager_id, e.dedup_key);
+      if (a && a->has_grouping_value)
+        found[k] = "=" + a->grouping_value;
+    }
+    if (found[k].size() > 1 && found[k][0] == '=') {
       e.has_grouping_value = true;
-      e.grouping_value = found->grouping_value;
+      e.grouping_value = found[k].substr(1);
     }
   }
 }
@@ -152,6 +198,11 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
     }
     for (auto& [owner, share] : elsewhere) {
       auto it = handles.find(owner);
+      // One id per event, kept across retries to any node.
+      thread_local std::mt19937_64 ids{std::random_device{}()};
+      for (auto& e : share)
+        while (e.forward_id == 0)
+          e.forward_id = ids();
       caf::error err;
       if (it == handles.end())
         err = make_error(ec::unavailable,
@@ -193,7 +244,38 @@ caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
     if (owner_of_event(current_.live, e) != hooks_.self_id)
       return make_error(ec::conflict, "member " + hooks_.self_id +
                                           " does not own this group now");
-  return hooks_.accept(std::move(events));
+  drop_seen_forwards(events);
+  if (events.empty())
+    return {};
+  auto ids = forward_ids_of(events);
+  if (auto err = hooks_.accept(std::move(events)))
+    return err;
+  remember_forwards(ids);
+  return {};
+}
+
+void ownership::drop_seen_forwards(std::vector<domain::event>& events) {
+  std::lock_guard<std::mutex> guard{forwards_mtx_};
+  if (seen_forwards_.empty())
+    return;
+  events.erase(std::remove_if(events.begin(), events.end(),
+                              [&](const domain::event& e) {
+                                return seen_forwards_.count(e.forward_id) > 0;
+                              }),
+               events.end());
+}
+
+void ownership::remember_forwards(const std::vector<uint64_t>& ids) {
+  std::lock_guard<std::mutex> guard{forwards_mtx_};
+  for (auto id : ids) {
+    if (id == 0 || !seen_forwards_.insert(id).second)
+      continue;
+    forward_order_.push_back(id);
+    if (forward_order_.size() > remembered_forwards) {
+      seen_forwards_.erase(forward_order_.front());
+      forward_order_.pop_front();
+    }
+  }
 }
 
 void ownership::run() {
@@ -415,16 +497,23 @@ caf::error ownership::adopt_records(const cluster_view& target,
     return {};
   for (auto& w : held) {
     std::vector<domain::event> mine;
-    auto err = hooks_.fence->read(w, [&](domain::event& e) {
-      if (owner_of_event(target.live, e) == hooks_.self_id)
+    std::vector<uint64_t> applied_forwards;
+    auto err = hooks_.fence->read(w, [&](domain::event& e, bool done) {
+      if (owner_of_event(target.live, e) != hooks_.self_id)
+        return;
+      if (done)
+        applied_forwards.push_back(e.forward_id);
+      else
         mine.push_back(std::move(e));
     });
     if (err)
       return err;
+    remember_forwards(applied_forwards);
     if (mine.empty())
       continue;
     LOG_INFO("cluster: adopting " << mine.size() << " journaled events of "
                                   << w);
+    remember_forwards(forward_ids_of(mine));
     if (auto adopted = hooks_.adopt(std::move(mine), w))
       return adopted;
   }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 /// A clustered node's share of the groups: which events it journals itself
@@ -57,10 +59,18 @@ struct ownership_hooks {
   /// Sends events to a peer for it to journal; answers once it did.
   std::function<caf::error(const caf::actor&, std::vector<domain::event>)>
       forward;
+  /// Asks a node (a peer's handle, or `local`) where its routers hold each
+  /// (manager, dedupKey) active: "=<value>", "-" (no value) or "".
+  std::function<caf::expected<std::vector<std::string>>(
+      const caf::actor&, const std::vector<std::string>&,
+      const std::vector<std::string>&)>
+      locate_at;
+  /// This node's cluster actor, for `locate_at`.
+  std::function<caf::actor()> local;
   /// The active alert of (manager, dedupKey) in the shared store, if any.
   std::function<std::optional<domain::alert>(const std::string&,
                                              const std::string&)>
-      locate;
+      stored;
   /// Journals (when on) and delivers events this node owns.
   std::function<caf::error(std::vector<domain::event>)> accept;
   /// Null when durability is off: nothing to fence or adopt.
@@ -136,7 +146,18 @@ private:
   caf::error adopt_records(const cluster_view& target,
                            const std::vector<std::string>& held);
 
+  /// Drops events this node journaled before under the same forwarding id
+  /// (a retry after a lost answer, or after the node adopted them from a
+  /// dead owner), and remembers the ids of the others.
+  void drop_seen_forwards(std::vector<domain::event>& events);
+  void remember_forwards(const std::vector<uint64_t>& ids);
+
   ownership_hooks hooks_;
+
+  /// The forwarding ids journaled here lately, oldest first in `order`.
+  std::mutex forwards_mtx_;
+  std::unordered_set<uint64_t> seen_forwards_;
+  std::deque<uint64_t> forward_order_;
 
   /// Guards `current_` and `ready_`: ingest holds it shared while it
   /// decides and journals; a transition takes it exclusively to switch.

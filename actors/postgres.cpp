@@ -105,6 +105,13 @@ ALTER TABLE journal ADD COLUMN node_id TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE journal DROP CONSTRAINT journal_pkey;
 ALTER TABLE journal ADD PRIMARY KEY (node_id, seq);
 )sql",
+    // 4: forwarded events keep their forwarding id, and stay behind as
+    // "done" for a while once applied, so the node that adopts a dead
+    // owner's journal recognises a sender's retry of them.
+    R"sql(
+ALTER TABLE journal ADD COLUMN forward_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE journal ADD COLUMN done BOOLEAN NOT NULL DEFAULT false;
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

@@ -21,7 +21,8 @@ constexpr int replay_chunk = 2000;
 
 constexpr const char* event_columns =
     "seq, event_manager_id, dedup_key, action, summary, severity, class,"
-    " details, has_grouping_value, grouping_value, window_ns, received_at_ns";
+    " details, has_grouping_value, grouping_value, window_ns, received_at_ns,"
+    " forward_id";
 
 struct statements {
   // Every statement names the journal it works on: a clustered node writes
@@ -37,7 +38,7 @@ struct statements {
                    std::string{"INSERT INTO journal (node_id, "} +
                        event_columns +
                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-                       " $11, $12, $13)"};
+                       " $11, $12, $13, $14)"};
   // The last number appended by the single node's journal, kept beside the
   // rows so trimming them all does not let numbering start over. A
   // clustered incarnation starts empty and never reuses its id.
@@ -50,9 +51,14 @@ struct statements {
       " (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE node_id = $1))"};
   statement replay{"argus_journal_replay",
                    std::string{"SELECT "} + event_columns +
-                       " FROM journal WHERE node_id = $1 AND seq > $2"
+                       ", done FROM journal WHERE node_id = $1 AND seq > $2"
                        " ORDER BY seq LIMIT " +
                        std::to_string(replay_chunk)};
+  // A dead writer's applied forwarded records are kept as long as a
+  // sender may still retry them (the storage keeps its own as long).
+  statement prune_done{"argus_journal_prune_dead_done",
+                       "DELETE FROM journal WHERE node_id = $1 AND done"
+                       " AND received_at_ns < $2"};
   statement trim{"argus_journal_trim",
                  "DELETE FROM journal WHERE node_id = $1 AND seq <= $2"};
   // Adopted records leave the dead writer's journal in the transaction
@@ -95,7 +101,8 @@ params event_params(const std::string& journal_id, const domain::event& e) {
       .boolean(e.has_grouping_value)
       .text(e.grouping_value)
       .integer(nanos(e.window))
-      .integer(nanos(e.received_at.time_since_epoch()));
+      .integer(nanos(e.received_at.time_since_epoch()))
+      .integer(static_cast<int64_t>(e.forward_id));
   return p;
 }
 
@@ -120,6 +127,7 @@ caf::expected<domain::event> read_event(const PGresult* res, int i) {
   e.window = domain::duration{pg::integer_at(res, i, 10)};
   e.received_at =
       domain::time_point{domain::duration{pg::integer_at(res, i, 11)}};
+  e.forward_id = static_cast<uint64_t>(pg::integer_at(res, i, 12));
   return e;
 }
 
@@ -139,10 +147,11 @@ params id_and_seq(const std::string& journal_id, uint64_t seq) {
   return p;
 }
 
-/// Calls `fn` for every record of `journal_id` above `after`, in order.
+/// Calls `fn` for every record of `journal_id` above `after`, in order,
+/// with whether it is applied already (a forwarded one kept for its id).
 caf::error replay_rows(pg::connection& conn, const std::string& journal_id,
                        uint64_t after,
-                       const std::function<void(domain::event&)>& fn) {
+                       const std::function<void(domain::event&, bool)>& fn) {
   for (;;) {
     auto res = conn.run(sql().replay, id_and_seq(journal_id, after),
                         "read the journal");
@@ -154,7 +163,7 @@ caf::error replay_rows(pg::connection& conn, const std::string& journal_id,
       if (!e)
         return std::move(e.error());
       after = e->seq;
-      fn(*e);
+      fn(*e, pg::boolean_at(res->get(), i, 13));
     }
     if (rows < replay_chunk)
       return {};
@@ -186,7 +195,10 @@ public:
 
   caf::error replay(uint64_t after,
                     const std::function<void(domain::event&)>& fn) override {
-    return replay_rows(*conn_, id_, after, fn);
+    return replay_rows(*conn_, id_, after, [&](domain::event& e, bool done) {
+      if (!done)
+        fn(e);
+    });
   }
 
   caf::error trim_through(uint64_t seq) override {
@@ -276,8 +288,15 @@ public:
                            "unlock a dead node's journal"));
   }
 
-  caf::error read(const std::string& incarnation,
-                  const std::function<void(domain::event&)>& fn) override {
+  caf::error
+  read(const std::string& incarnation,
+       const std::function<void(domain::event&, bool)>& fn) override {
+    auto cutoff = std::chrono::system_clock::now() - std::chrono::minutes{2};
+    params old;
+    old.text(incarnation).integer(nanos(cutoff.time_since_epoch()));
+    if (auto err = done(
+            conn_->run(sql().prune_done, old, "prune a dead node's journal")))
+      return err;
     return replay_rows(*conn_, incarnation, 0, fn);
   }
 

@@ -33,11 +33,19 @@ struct statements {
                  " WHERE key = 'applied_through'"};
   // A clustered node's journal records leave in the transaction that stores
   // their effects: what is left in the journal is exactly what is not
-  // reflected yet, whoever replays it. Numbers travel as text (parameters
-  // are sent in binary format).
+  // reflected yet, whoever replays it. Forwarded ones stay as "done" for a
+  // while: their ids tell a retry of them from a new event. Numbers travel
+  // as text (parameters are sent in binary format).
   statement complete{"argus_journal_complete",
-                     "DELETE FROM journal WHERE node_id = $1"
+                     "DELETE FROM journal WHERE node_id = $1 AND forward_id = 0"
                      " AND seq = ANY($2::text::bigint[])"};
+  statement complete_forwarded{"argus_journal_complete_forwarded",
+                               "UPDATE journal SET done = true"
+                               " WHERE node_id = $1 AND forward_id <> 0"
+                               " AND seq = ANY($2::text::bigint[])"};
+  statement prune_done{"argus_journal_prune_done",
+                       "DELETE FROM journal WHERE node_id = $1 AND done"
+                       " AND received_at_ns < $2"};
   statement applied_through{"argus_applied_through",
                             "SELECT value FROM meta"
                             " WHERE key = 'applied_through'"};
@@ -228,6 +236,11 @@ caf::error done(caf::expected<result_ptr> res) {
   return res ? caf::error{} : std::move(res.error());
 }
 
+/// How long applied forwarded records stay (far beyond a sender's retries)
+/// and how often (in flushes) the older ones are pruned.
+constexpr auto keep_done = std::chrono::minutes{2};
+constexpr uint64_t prune_every = 200;
+
 class postgres_storage final : public storage {
 public:
   explicit postgres_storage(std::unique_ptr<pg::connection> conn)
@@ -260,7 +273,17 @@ public:
       list.push_back('}');
       params p;
       p.text(journal_id).text(list);
-      tail.push_back({&sql().complete, std::move(p)});
+      tail.push_back({&sql().complete, p});
+      tail.push_back({&sql().complete_forwarded, std::move(p)});
+    }
+    if (++completions_ % prune_every == 0) {
+      auto cutoff = std::chrono::system_clock::now() - keep_done;
+      params p;
+      p.text(journal_id)
+          .integer(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       cutoff.time_since_epoch())
+                       .count());
+      tail.push_back({&sql().prune_done, std::move(p)});
     }
     return commit(writes, std::move(tail));
   }
@@ -566,6 +589,9 @@ private:
 
   std::unique_ptr<pg::connection> conn_;
   std::optional<in_doubt> in_doubt_;
+  /// Flushes that completed journal records, to prune "done" ones now and
+  /// then.
+  uint64_t completions_ = 0;
 };
 
 } // namespace

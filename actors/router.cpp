@@ -274,6 +274,20 @@ router(router_actor::stateful_pointer<router_state> self,
               a.last_seq;
         return atom::ok::value;
       },
+      [=](atom::get, const std::vector<std::string>& managers,
+          const std::vector<std::string>& dedups) {
+        std::vector<std::string> out(managers.size());
+        auto& st = self->state;
+        for (size_t i = 0; i < managers.size() && i < dedups.size(); ++i) {
+          auto idx = st.active.find(dedup_index_key(managers[i], dedups[i]));
+          if (idx == st.active.end())
+            continue;
+          auto g = st.groups.find(idx->second.group);
+          if (g != st.groups.end())
+            out[i] = g->second.has_value ? "=" + g->second.value : "-";
+        }
+        return out;
+      },
       [=](atom::release, const std::vector<std::string>& live,
           const std::string& self_id) {
         flush_staged(self);

@@ -27,8 +27,7 @@ public:
   /// `applied_through` is reflected (0 leaves the mark as it is; the mark
   /// never moves back).
   virtual caf::error write(const std::vector<domain::alert_write>& writes,
-                           uint64_t applied_through)
-      = 0;
+                           uint64_t applied_through) = 0;
 
   caf::error write(const std::vector<domain::alert_write>& writes) {
     return write(writes, 0);
@@ -48,8 +47,6 @@ public:
     return write(writes, 0);
   }
 
-
-
   /// The journal high-water mark: every event up to it is reflected.
   virtual caf::expected<uint64_t> applied_through() = 0;
 
@@ -65,13 +62,12 @@ public:
 
   /// The alerts with this dedupKey, of one manager or (if empty) of all.
   virtual caf::expected<std::vector<domain::alert>>
-  by_dedup_key(const std::string& manager_id, const std::string& dedup_key)
-    = 0;
+  by_dedup_key(const std::string& manager_id, const std::string& dedup_key) = 0;
 
   /// The children of a parent, newest first.
   virtual caf::expected<std::vector<domain::alert>>
-  children(const std::string& manager_id, const std::string& parent_dedup_key)
-    = 0;
+  children(const std::string& manager_id,
+           const std::string& parent_dedup_key) = 0;
 
   /// The open work to rebuild grouping state from: every active alert plus
   /// every child (active or not) of an active parent.

@@ -163,12 +163,16 @@ typename Inspector::result_type inspect(Inspector& f, member_info& x) {
 /// cluster shares: what a node tells the others so that their catalogs
 /// follow.
 struct catalog_change {
-  enum kind_t : uint8_t { put_rule = 0, put_manager = 1, erase_rule = 2,
-                          erase_manager = 3 };
+  enum kind_t : uint8_t {
+    put_rule = 0,
+    put_manager = 1,
+    erase_rule = 2,
+    erase_manager = 3
+  };
   uint8_t kind = put_rule;
-  domain::grouping_rule rule;      ///< for put_rule
-  domain::event_manager manager;   ///< for put_manager
-  std::string id;                  ///< for the erase kinds
+  domain::grouping_rule rule;    ///< for put_rule
+  domain::event_manager manager; ///< for put_manager
+  std::string id;                ///< for the erase kinds
 };
 
 template <class Inspector>

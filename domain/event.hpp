@@ -31,6 +31,10 @@ struct event {
   /// Position in the ingest journal (0 when not journaled). Applying an
   /// event is idempotent by it.
   uint64_t seq = 0;
+  /// Set when a cluster node forwards the event to its owner (random, 0:
+  /// never forwarded): a retried forward that the owner already journaled
+  /// is recognised and not applied twice.
+  uint64_t forward_id = 0;
 };
 
 template <class Inspector>
@@ -38,7 +42,7 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("argus.event"), x.event_manager_id, x.dedup_key,
            x.act, x.summary, x.sev, x.class_name, x.details,
            x.has_grouping_value, x.grouping_value, x.window, x.received_at,
-           x.seq);
+           x.seq, x.forward_id);
 }
 
 } // namespace argus::domain

@@ -848,6 +848,8 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   schema.exec("DELETE FROM schema_migrations WHERE version > 1");
   schema.exec("ALTER TABLE journal DROP CONSTRAINT journal_pkey");
   schema.exec("ALTER TABLE journal DROP COLUMN node_id");
+  schema.exec("ALTER TABLE journal DROP COLUMN forward_id");
+  schema.exec("ALTER TABLE journal DROP COLUMN done");
   schema.exec("ALTER TABLE journal ADD PRIMARY KEY (seq)");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
