@@ -163,26 +163,31 @@ void ownership::locate_groups(std::vector<domain::event>& events) {
   }
 }
 
+bool ownership::takes_now(const domain::event& e) const {
+  // Groups this node keeps through a transition flow on; only the ones it
+  // gains wait until the previous owner handed them over.
+  return ready_ || (held_ && owner_of_event(*held_, e) == hooks_.self_id);
+}
+
 caf::error ownership::ingest(std::vector<domain::event> events) {
   auto deadline = clock::now() + ingest_deadline;
   locate_groups(events);
   caf::error last_failure;
   while (!events.empty()) {
-    if (!wait_ready(deadline))
-      break;
     std::map<std::string, std::vector<domain::event>> elsewhere;
     std::map<std::string, caf::actor> handles;
+    std::vector<domain::event> waiting;
     {
       std::shared_lock<std::shared_mutex> view{view_mtx_};
-      if (!ready_)
-        continue;
       std::vector<domain::event> mine;
       for (auto& e : events) {
         auto owner = owner_of_event(current_.live, e);
-        if (owner == hooks_.self_id)
+        if (owner != hooks_.self_id)
+          elsewhere[owner].push_back(std::move(e));
+        else if (takes_now(e))
           mine.push_back(std::move(e));
         else
-          elsewhere[owner].push_back(std::move(e));
+          waiting.push_back(std::move(e));
       }
       events.clear();
       // Journaled under the shared lock: a transition cannot switch views
@@ -217,11 +222,11 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
       events.insert(events.end(), std::make_move_iterator(share.begin()),
                     std::make_move_iterator(share.end()));
     }
-    if (events.empty())
+    events.insert(events.end(), std::make_move_iterator(waiting.begin()),
+                  std::make_move_iterator(waiting.end()));
+    if (events.empty() || clock::now() >= deadline)
       break;
-    if (clock::now() >= deadline)
-      break;
-    std::this_thread::sleep_for(retry_pause);
+    wait_ready(std::min(deadline, clock::now() + retry_pause));
   }
   if (events.empty())
     return {};
@@ -233,25 +238,33 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
 }
 
 caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
-  if (!wait_ready(clock::now() + forwarded_deadline))
-    return make_error(ec::unavailable,
-                      "member " + hooks_.self_id + " is taking over groups");
-  std::shared_lock<std::shared_mutex> view{view_mtx_};
-  if (!ready_)
-    return make_error(ec::unavailable,
-                      "member " + hooks_.self_id + " is taking over groups");
-  for (auto& e : events)
-    if (owner_of_event(current_.live, e) != hooks_.self_id)
-      return make_error(ec::conflict, "member " + hooks_.self_id +
-                                          " does not own this group now");
-  drop_seen_forwards(events);
-  if (events.empty())
-    return {};
-  auto ids = forward_ids_of(events);
-  if (auto err = hooks_.accept(std::move(events)))
-    return err;
-  remember_forwards(ids);
-  return {};
+  auto deadline = clock::now() + forwarded_deadline;
+  for (;;) {
+    {
+      std::shared_lock<std::shared_mutex> view{view_mtx_};
+      bool all_now = true;
+      for (auto& e : events) {
+        if (owner_of_event(current_.live, e) != hooks_.self_id)
+          return make_error(ec::conflict, "member " + hooks_.self_id +
+                                              " does not own this group now");
+        all_now = all_now && takes_now(e);
+      }
+      if (all_now) {
+        drop_seen_forwards(events);
+        if (events.empty())
+          return {};
+        auto ids = forward_ids_of(events);
+        if (auto err = hooks_.accept(std::move(events)))
+          return err;
+        remember_forwards(ids);
+        return {};
+      }
+    }
+    if (clock::now() >= deadline)
+      return make_error(ec::unavailable,
+                        "member " + hooks_.self_id + " is taking over groups");
+    wait_ready(std::min(deadline, clock::now() + retry_pause));
+  }
 }
 
 void ownership::drop_seen_forwards(std::vector<domain::event>& events) {
@@ -379,12 +392,11 @@ bool ownership::transition(const cluster_view& target) {
   // its groups only once its process is gone. The same for every dead
   // writer with journal records, which this node may have to adopt: lock
   // them all before reading the store, so nothing they wrote is missed.
-  if (!fence_all(to_fence, version, held) ||
-      !fence_orphans(target, version, held)) {
+  if (!fence_dead(target, to_fence, version, held)) {
     release_held();
     return false;
   }
-  if (auto err = restore_owned(target)) {
+  if (auto err = restore_gained(target, before)) {
     release_held();
     return fail("rebuilding gained groups", err);
   }
@@ -395,9 +407,10 @@ bool ownership::transition(const cluster_view& target) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     applied_ = target.live;
+    std::unique_lock<std::shared_mutex> lock{view_mtx_};
+    held_ = target.live;
     if (stopping_ || latest_version_ != version)
       return true; // in effect for the routers; the next one follows
-    std::unique_lock<std::shared_mutex> lock{view_mtx_};
     ready_ = true;
   }
   changed_.notify_all();
@@ -452,21 +465,25 @@ bool ownership::fence_all(const std::vector<std::string>& incarnations,
   return true;
 }
 
-caf::error ownership::restore_owned(const cluster_view& target) {
+caf::error ownership::restore_gained(
+    const cluster_view& target,
+    const std::optional<std::vector<std::string>>& before) {
   auto work = hooks_.open_work();
   if (!work)
     return std::move(work.error());
-  std::vector<domain::alert> owned;
+  std::vector<domain::alert> gained;
   for (auto& a : *work)
-    if (owner_of_alert(target.live, a) == hooks_.self_id)
-      owned.push_back(std::move(a));
-  // Groups the routers already hold are left as they are (they are drained,
-  // so the store agrees with them); the gained ones are rebuilt.
-  return hooks_.restore(std::move(owned));
+    // Groups kept through the change stay as the routers hold them (their
+    // events never stopped; the store may lag behind them).
+    if (owner_of_alert(target.live, a) == hooks_.self_id &&
+        !(before && owner_of_alert(*before, a) == hooks_.self_id))
+      gained.push_back(std::move(a));
+  return hooks_.restore(std::move(gained));
 }
 
-bool ownership::fence_orphans(const cluster_view& target, uint64_t version,
-                              std::vector<std::string>& held) {
+bool ownership::fence_dead(const cluster_view& target,
+                           std::vector<std::string> previous, uint64_t version,
+                           std::vector<std::string>& held) {
   if (!hooks_.fence)
     return true;
   auto writers = hooks_.fence->writers();
@@ -481,14 +498,15 @@ bool ownership::fence_orphans(const cluster_view& target, uint64_t version,
     if (inc != target.incarnations.end())
       live_incarnations.insert(inc->second);
   }
-  std::vector<std::string> dead;
+  std::set<std::string> dead{previous.begin(), previous.end()};
   for (auto& w : *writers)
-    if (live_incarnations.count(w) == 0 &&
-        std::find(held.begin(), held.end(), w) == held.end())
-      dead.push_back(w);
-  // Another node adopting from the same writer holds its lock for a moment;
-  // a hung one holds it until it dies or comes back (a newer view).
-  return fence_all(dead, version, held);
+    if (live_incarnations.count(w) == 0)
+      dead.insert(w);
+  // In one order on every node (the set's), so that two nodes taking over
+  // from the same dead writers never hold one lock each and wait for the
+  // other's. Another node adopting holds a lock for a moment; a hung node
+  // holds its own until it dies or comes back (a newer view).
+  return fence_all({dead.begin(), dead.end()}, version, held);
 }
 
 caf::error ownership::adopt_records(const cluster_view& target,

@@ -127,6 +127,9 @@ private:
   void run();
   /// One transition to `target`; false when abandoned (newer view, stop).
   bool transition(const cluster_view& target);
+  /// Whether this node, the owner of `e`'s group in the current view,
+  /// journals it now (needs `view_mtx_`).
+  bool takes_now(const domain::event& e) const;
   /// Waits until `ready` or the deadline; false at the deadline.
   bool wait_ready(std::chrono::steady_clock::time_point deadline);
   /// True once a newer view arrived (or stop): abandon the transition.
@@ -138,10 +141,15 @@ private:
   /// Takes the journal lock of each writer; false when superseded.
   bool fence_all(const std::vector<std::string>& incarnations, uint64_t version,
                  std::vector<std::string>& held);
-  /// Locks every dead writer that still has journal records.
-  bool fence_orphans(const cluster_view& target, uint64_t version,
-                     std::vector<std::string>& held);
-  caf::error restore_owned(const cluster_view& target);
+  /// Locks the incarnations in `previous` (members gone without handing
+  /// over) and every dead writer that still has journal records.
+  bool fence_dead(const cluster_view& target, std::vector<std::string> previous,
+                  uint64_t version, std::vector<std::string>& held);
+  /// Rebuilds the groups this node owns in `target` and did not own in
+  /// `before` (all it owns when there was no view before).
+  caf::error
+  restore_gained(const cluster_view& target,
+                 const std::optional<std::vector<std::string>>& before);
   /// Adopts the records of the locked writers `held` that this node owns.
   caf::error adopt_records(const cluster_view& target,
                            const std::vector<std::string>& held);
@@ -163,6 +171,9 @@ private:
   /// decides and journals; a transition takes it exclusively to switch.
   mutable std::shared_mutex view_mtx_;
   cluster_view current_;
+  /// The live members whose split the routers hold (the last view that
+  /// took effect); none before the first.
+  std::optional<std::vector<std::string>> held_;
   bool ready_ = false;
 
   /// Guards everything below; `changed_` wakes the thread and waiters.
