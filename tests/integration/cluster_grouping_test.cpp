@@ -4,12 +4,16 @@
 // rejoins takes its share back. Tagged [postgres]: only the "pg/" set runs
 // them.
 
+#include "domain/cluster.hpp"
 #include "integration/cluster_harness.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -393,4 +397,64 @@ TEST_CASE("cluster: a drained node hands its groups over without losing "
     CHECK(late["type"] == "child");
     CHECK(late["parent_dedupKey"] == "early-" + std::to_string(g));
   }
+}
+
+TEST_CASE("cluster: a hung node is not taken over while it might still "
+          "write, and the groups of the others flow on",
+          "[integration][postgres][cluster]") {
+  cluster c{3};
+  require_all_up(c);
+  auto m = shared_manager(c);
+  // A class n3 owns, and one n1 owns with or without n3.
+  auto owner = [&](const std::vector<std::string>& live,
+                   const std::string& cls) {
+    return argus::domain::group_owner(live, m, true, cls);
+  };
+  std::string hung_class;
+  std::string kept_class;
+  for (int i = 0; hung_class.empty() || kept_class.empty(); ++i) {
+    auto cls = "c" + std::to_string(i);
+    if (owner({"n1", "n2", "n3"}, cls) == "n3")
+      hung_class = cls;
+    else if (owner({"n1", "n2", "n3"}, cls) == "n1" &&
+             owner({"n1", "n2"}, cls) == "n1")
+      kept_class = cls;
+  }
+  REQUIRE(c[0].post_event(event(m, "trigger", "hung-p", hung_class)).status ==
+          202);
+  REQUIRE(c[0].post_event(event(m, "trigger", "kept-p", kept_class)).status ==
+          202);
+  settle_all(c);
+
+  REQUIRE(::kill(c[2].pid(), SIGSTOP) == 0);
+  std::map<std::string, std::string> n3_down{
+      {"n1", "up"}, {"n2", "up"}, {"n3", "down"}};
+  REQUIRE(eventually([&] { return c.sees(0, n3_down); }, membership_deadline));
+  // The group n1 keeps takes events at once.
+  auto kept = c[0].post_event(event(m, "trigger", "kept-c", kept_class));
+  INFO(kept.text);
+  CHECK(kept.status == 202);
+  // n3 still holds its journal lock: nobody takes its group over, so no
+  // node applies an event to it behind n3's back. The event waits.
+  auto hung = std::async(std::launch::async, [&] {
+    return c[1].post_event(event(m, "trigger", "hung-c", hung_class)).status;
+  });
+  // Taken over, it would be applied within milliseconds; for a second it
+  // must stay out of the store.
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    REQUIRE(c[0].http().get("/v1/alerts/hung-c?event_manager_id=" + m).status ==
+            404);
+  }
+  REQUIRE(::kill(c[2].pid(), SIGCONT) == 0);
+  // Resumed, n3 rejoins and the waiting event lands in its group.
+  CHECK(hung.get() == 202);
+  require_all_up(c);
+  settle_all(c);
+  auto alerts = all_alerts(c[0], m);
+  INFO("n1 log:\n" << c[0].log() << "\nn3 log:\n" << c[2].log());
+  CHECK(alerts["kept-c"]["parent_dedupKey"] == "kept-p");
+  CHECK(alerts["hung-c"]["parent_dedupKey"] == "hung-p");
+  CHECK(alerts["hung-p"]["child_count"] == 1);
+  CHECK(alerts["kept-p"]["child_count"] == 1);
 }
