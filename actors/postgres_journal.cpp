@@ -269,8 +269,10 @@ public:
     auto res = conn_->run(sql().writers, params{}, "list journal writers");
     if (!res)
       return std::move(res.error());
+    auto rows = PQntuples(res->get());
     std::vector<std::string> out;
-    for (int i = 0; i < PQntuples(res->get()); ++i)
+    out.reserve(static_cast<size_t>(rows));
+    for (int i = 0; i < rows; ++i)
       out.push_back(pg::text_at(res->get(), i, 0));
     return out;
   }

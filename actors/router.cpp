@@ -190,7 +190,8 @@ void release(self_ptr self, const context& ctx,
     self->send(it->second.handle, atom::stop::value);
     st.groups.erase(it);
   }
-  ctx.stats->groups_live.fetch_sub(gone.size(), std::memory_order_relaxed);
+  ctx.stats->groups_live.fetch_sub(static_cast<int64_t>(gone.size()),
+                                   std::memory_order_relaxed);
   for (auto it = st.active.begin(); it != st.active.end();)
     if (released.count(it->second.group) > 0)
       it = st.active.erase(it);
