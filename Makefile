@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CONFIG ?= config/config.yaml
 
-.PHONY: all build run test test-unit it fmt lint clean deps coverage bench
+.PHONY: all build run test test-unit it fmt lint clean deps coverage bench bench-cluster
 
 all: build
 
@@ -54,6 +54,11 @@ coverage: deps
 bench: deps $(BUILD_DIR)/CMakeCache.txt
 	@tools/bench/install.sh
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/run.py
+	python3 tools/bench/cluster.py --build-dir $(BUILD_DIR)
+
+bench-cluster: deps $(BUILD_DIR)/CMakeCache.txt
+	@tools/bench/install.sh
+	python3 tools/bench/cluster.py --build-dir $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) build-coverage

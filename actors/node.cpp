@@ -353,6 +353,10 @@ caf::error node::start_cluster(const config::settings& settings,
             [](caf::error&) {});
     return found;
   };
+  hooks.overloaded =
+      [this, bound = settings.ingest.max_pending_events](size_t incoming) {
+        return ctx_->stats->backlog() + incoming > bound;
+      };
   hooks.accept = [this](std::vector<domain::event> events) {
     return accept(std::move(events));
   };

@@ -173,6 +173,7 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
   auto deadline = clock::now() + ingest_deadline;
   locate_groups(events);
   caf::error last_failure;
+  size_t refused = 0;
   while (!events.empty()) {
     std::map<std::string, std::vector<domain::event>> elsewhere;
     std::map<std::string, caf::actor> handles;
@@ -217,8 +218,15 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
         err = hooks_.forward(it->second, share);
       if (!err)
         continue;
-      // Its owner moved or is out of reach: try again with a newer view.
       last_failure = err;
+      if (err.category() == caf::atom("argus") &&
+          code_of(err) == ec::unavailable) {
+        // The owner is behind (or still taking over after waiting): its
+        // back-pressure reaches the client as a 503, not as a longer wait.
+        refused += share.size();
+        continue;
+      }
+      // Its owner moved or is out of reach: try again with a newer view.
       events.insert(events.end(), std::make_move_iterator(share.begin()),
                     std::make_move_iterator(share.end()));
     }
@@ -228,13 +236,15 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
       break;
     wait_ready(std::min(deadline, clock::now() + retry_pause));
   }
-  if (events.empty())
+  if (events.empty() && refused == 0)
     return {};
   auto why = last_failure ? message_of(last_failure)
                           : std::string{"the cluster is changing membership"};
   return make_error(ec::unavailable,
-                    std::to_string(events.size()) +
-                        " events could not reach their owner node: " + why);
+                    std::to_string(events.size() + refused) +
+                        " events were not accepted by their owner node (" +
+                        why +
+                        "); the others were: re-sending them all is safe");
 }
 
 caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
@@ -253,6 +263,10 @@ caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
         drop_seen_forwards(events);
         if (events.empty())
           return {};
+        if (hooks_.overloaded && hooks_.overloaded(events.size()))
+          return make_error(ec::unavailable,
+                            "member " + hooks_.self_id +
+                                " is behind on ingestion; retry later");
         auto ids = forward_ids_of(events);
         if (auto err = hooks_.accept(std::move(events)))
           return err;

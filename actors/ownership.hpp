@@ -71,6 +71,10 @@ struct ownership_hooks {
   std::function<std::optional<domain::alert>(const std::string&,
                                              const std::string&)>
       stored;
+  /// Whether `n` more events would exceed this node's bound on pending
+  /// work (`ingest.max_pending_events`): forwarded events meet the same
+  /// back-pressure as the node's own HTTP front applies.
+  std::function<bool(size_t)> overloaded;
   /// Journals (when on) and delivers events this node owns.
   std::function<caf::error(std::vector<domain::event>)> accept;
   /// Null when durability is off: nothing to fence or adopt.

@@ -293,7 +293,7 @@ public:
   caf::error
   read(const std::string& incarnation,
        const std::function<void(domain::event&, bool)>& fn) override {
-    auto cutoff = std::chrono::system_clock::now() - std::chrono::minutes{2};
+    auto cutoff = std::chrono::system_clock::now() - std::chrono::seconds{60};
     params old;
     old.text(incarnation).integer(nanos(cutoff.time_since_epoch()));
     if (auto err = done(

@@ -5,6 +5,7 @@
 #include "config/log.hpp"
 #include "domain/error.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -36,12 +37,16 @@ struct statements {
   // reflected yet, whoever replays it. Forwarded ones stay as "done" for a
   // while: their ids tell a retry of them from a new event. Numbers travel
   // as text (parameters are sent in binary format).
+  // The bounds keep each statement an index range scan whatever plan the
+  // server cached while the table was small.
   statement complete{"argus_journal_complete",
-                     "DELETE FROM journal WHERE node_id = $1 AND forward_id = 0"
+                     "DELETE FROM journal WHERE node_id = $1"
+                     " AND seq BETWEEN $3 AND $4 AND forward_id = 0"
                      " AND seq = ANY($2::text::bigint[])"};
   statement complete_forwarded{"argus_journal_complete_forwarded",
                                "UPDATE journal SET done = true"
-                               " WHERE node_id = $1 AND forward_id <> 0"
+                               " WHERE node_id = $1 AND seq BETWEEN $3 AND $4"
+                               " AND forward_id <> 0"
                                " AND seq = ANY($2::text::bigint[])"};
   statement prune_done{"argus_journal_prune_done",
                        "DELETE FROM journal WHERE node_id = $1 AND done"
@@ -238,8 +243,8 @@ caf::error done(caf::expected<result_ptr> res) {
 
 /// How long applied forwarded records stay (far beyond a sender's retries)
 /// and how often (in flushes) the older ones are pruned.
-constexpr auto keep_done = std::chrono::minutes{2};
-constexpr uint64_t prune_every = 200;
+constexpr auto keep_done = std::chrono::seconds{60};
+constexpr uint64_t prune_every = 50;
 
 class postgres_storage final : public storage {
 public:
@@ -271,8 +276,13 @@ public:
         list += std::to_string(seq);
       }
       list.push_back('}');
+      auto [low, high] =
+          std::minmax_element(completed.begin(), completed.end());
       params p;
-      p.text(journal_id).text(list);
+      p.text(journal_id)
+          .text(list)
+          .integer(static_cast<int64_t>(*low))
+          .integer(static_cast<int64_t>(*high));
       tail.push_back({&sql().complete, p});
       tail.push_back({&sql().complete_forwarded, std::move(p)});
     }
