@@ -1,16 +1,25 @@
 // The PostgreSQL journal backend: appends are transactions, replay is in
 // sequence order with every field, trimming never lets numbering restart.
+// Clustered nodes share the table, each under its own writer id; a fence
+// locks a dead writer's journal for a taker, and the storage removes
+// records in the transaction that stores their effects.
 
 #include "actors/journal.hpp"
 #include "actors/storage.hpp"
 
+#include "domain/alert.hpp"
 #include "domain/error.hpp"
 #include "support/postgres.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -225,4 +234,379 @@ TEST_CASE("postgres journal: an unreachable server is unavailable", "[unit]") {
   CHECK(argus::code_of(j.error()) == argus::ec::unavailable);
   CHECK_THAT(argus::message_of(j.error()),
              Catch::StartsWith("postgres: cannot connect"));
+}
+
+// --- one journal per writer (clustered nodes share the table)
+
+namespace {
+
+using argus::actors::journal_fence;
+
+std::unique_ptr<journal_backend> open_or_fail(const std::string& dsn,
+                                              const std::string& id) {
+  auto j = argus::actors::open_postgres_journal(dsn, id);
+  if (!j)
+    FAIL("open failed: " << argus::message_of(j.error()));
+  return std::move(*j);
+}
+
+std::unique_ptr<journal_fence> open_fence_or_fail(const std::string& dsn) {
+  auto f = argus::actors::open_postgres_fence(dsn);
+  if (!f)
+    FAIL("open failed: " << argus::message_of(f.error()));
+  return std::move(*f);
+}
+
+/// An incarnation id nobody else uses: advisory locks are per database, not
+/// per schema, and concurrent test runs share the server.
+std::string fresh_incarnation(const std::string& node) {
+  return node + "/" + argus::domain::random_uuid();
+}
+
+std::vector<uint64_t> seqs_of(const std::vector<event>& xs) {
+  std::vector<uint64_t> out;
+  for (auto& e : xs)
+    out.push_back(e.seq);
+  return out;
+}
+
+std::vector<std::string> keys_of(const std::vector<event>& xs) {
+  std::vector<std::string> out;
+  for (auto& e : xs)
+    out.push_back(e.dedup_key);
+  return out;
+}
+
+/// `events(first, last)` with keys naming the writer, so that two journals'
+/// records with equal numbers tell apart.
+std::vector<event> events_of(const std::string& writer, uint64_t first,
+                             uint64_t last) {
+  auto xs = events(first, last);
+  for (auto& e : xs)
+    e.dedup_key = writer + "-" + std::to_string(e.seq);
+  return xs;
+}
+
+/// A fence's view of one writer's records: (seq, done) in order.
+std::vector<std::pair<uint64_t, bool>> fence_read(journal_fence& f,
+                                                  const std::string& id) {
+  std::vector<std::pair<uint64_t, bool>> out;
+  auto err =
+      f.read(id, [&](event& e, bool done) { out.emplace_back(e.seq, done); });
+  if (err)
+    FAIL("fence read failed: " << argus::message_of(err));
+  return out;
+}
+
+std::vector<std::string> writers_of(journal_fence& f) {
+  auto ws = f.writers();
+  if (!ws)
+    FAIL("writers failed: " << argus::message_of(ws.error()));
+  auto out = std::move(*ws);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Polls `try_fence` for up to five seconds: PostgreSQL frees a session's
+/// advisory locks once it notices the session ended.
+bool fence_within(journal_fence& f, const std::string& id) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+  for (;;) {
+    auto got = f.try_fence(id);
+    if (!got)
+      FAIL("try_fence failed: " << argus::message_of(got.error()));
+    if (*got)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+}
+
+bool try_fence(journal_fence& f, const std::string& id) {
+  auto got = f.try_fence(id);
+  if (!got)
+    FAIL("try_fence failed: " << argus::message_of(got.error()));
+  return *got;
+}
+
+} // namespace
+
+TEST_CASE("postgres journal: writers number, replay and trim apart", "[unit]") {
+  pg_schema schema;
+  auto a = open_or_fail(schema.dsn(), "a/1");
+  auto b = open_or_fail(schema.dsn(), "b/1");
+  auto single = open_or_fail(schema.dsn());
+  CHECK(last_seq(*a) == 0);
+  CHECK(last_seq(*b) == 0);
+  // Equal numbers in different journals do not collide.
+  REQUIRE_FALSE(a->append(events_of("a", 1, 3)));
+  REQUIRE_FALSE(b->append(events_of("b", 1, 2)));
+  REQUIRE_FALSE(single->append(events_of("s", 1, 4)));
+  CHECK(last_seq(*a) == 3);
+  CHECK(last_seq(*b) == 2);
+  CHECK(last_seq(*single) == 4);
+  CHECK(keys_of(replayed(*a, 0)) ==
+        std::vector<std::string>{"a-1", "a-2", "a-3"});
+  CHECK(keys_of(replayed(*b, 0)) == std::vector<std::string>{"b-1", "b-2"});
+  CHECK(keys_of(replayed(*single, 0)) ==
+        std::vector<std::string>{"s-1", "s-2", "s-3", "s-4"});
+  CHECK(keys_of(replayed(*a, 1)) == std::vector<std::string>{"a-2", "a-3"});
+  // Trimming one journal leaves the others alone.
+  REQUIRE_FALSE(a->trim_through(2));
+  CHECK(keys_of(replayed(*a, 0)) == std::vector<std::string>{"a-3"});
+  CHECK(replayed(*b, 0).size() == 2);
+  CHECK(replayed(*single, 0).size() == 4);
+  // An append replacing numbers it reuses replaces only its own journal's.
+  auto again = events_of("b-again", 2, 2);
+  REQUIRE_FALSE(b->append(again));
+  CHECK(keys_of(replayed(*b, 0)) ==
+        std::vector<std::string>{"b-1", "b-again-2"});
+  CHECK(keys_of(replayed(*a, 0)) == std::vector<std::string>{"a-3"});
+  CHECK(replayed(*single, 0).size() == 4);
+  // The single node's journal keeps its numbering through a full trim and a
+  // reopen, as before there were writer ids.
+  REQUIRE_FALSE(single->trim_through(4));
+  CHECK(replayed(*single, 0).empty());
+  CHECK(last_seq(*single) == 4);
+  single = open_or_fail(schema.dsn());
+  CHECK(last_seq(*single) == 4);
+  REQUIRE_FALSE(single->append(events_of("s", 5, 5)));
+  CHECK(keys_of(replayed(*single, 0)) == std::vector<std::string>{"s-5"});
+  // A clustered writer's records never show up in the single journal.
+  CHECK(replayed(*b, 0).size() == 2);
+  CHECK(last_seq(*a) == 3);
+}
+
+TEST_CASE("postgres journal: adopt moves a dead writer's records", "[unit]") {
+  pg_schema schema;
+  auto dead = open_or_fail(schema.dsn(), "dead/1");
+  auto taker = open_or_fail(schema.dsn(), "taker/1");
+  auto original = events_of("dead", 1, 4);
+  original[1].forward_id = 0x1234;
+  // Random ids use all 64 bits; the column is a signed BIGINT.
+  original[3].forward_id = 0xF00D'0000'0000'0001ULL;
+  REQUIRE_FALSE(dead->append(original));
+  REQUIRE_FALSE(taker->append(events_of("taker", 1, 2)));
+  // Records 2 and 4 move and are numbered after the taker's own.
+  std::vector<event> moved{original[1], original[3]};
+  moved[0].seq = 3;
+  moved[1].seq = 4;
+  REQUIRE_FALSE(taker->adopt(moved, "dead/1", {2, 4}));
+  CHECK(seqs_of(replayed(*dead, 0)) == std::vector<uint64_t>{1, 3});
+  auto mine = replayed(*taker, 0);
+  REQUIRE(mine.size() == 4);
+  CHECK(seqs_of(mine) == std::vector<uint64_t>{1, 2, 3, 4});
+  CHECK(keys_of(mine) ==
+        std::vector<std::string>{"taker-1", "taker-2", "dead-2", "dead-4"});
+  CHECK(mine[2].received_at == original[1].received_at);
+  CHECK(mine[3].received_at == original[3].received_at);
+  CHECK(mine[2].forward_id == 0x1234);
+  CHECK(mine[3].forward_id == 0xF00D'0000'0000'0001ULL);
+  CHECK(mine[0].forward_id == 0);
+  auto back = original[1];
+  back.seq = 3;
+  check_same(mine[2], back);
+  CHECK(last_seq(*taker) == 4);
+  SECTION("a failed adoption moves nothing") {
+    auto bad = events_of("dead", 1, 1);
+    bad[0].seq = 5;
+    bad[0].summary = "not \xff UTF-8";
+    auto err = taker->adopt(bad, "dead/1", {1});
+    REQUIRE(err);
+    CHECK(seqs_of(replayed(*dead, 0)) == std::vector<uint64_t>{1, 3});
+    CHECK(seqs_of(replayed(*taker, 0)) == std::vector<uint64_t>{1, 2, 3, 4});
+  }
+  SECTION("a later adoption takes only the records it names") {
+    auto one = events_of("dead", 1, 1);
+    one[0].seq = 5;
+    REQUIRE_FALSE(taker->adopt(one, "dead/1", {1}));
+    CHECK(seqs_of(replayed(*dead, 0)) == std::vector<uint64_t>{3});
+    CHECK(seqs_of(replayed(*taker, 0)) == std::vector<uint64_t>{1, 2, 3, 4, 5});
+  }
+}
+
+TEST_CASE("postgres journal: the journal numbers and delivers adopted "
+          "records after its own",
+          "[unit]") {
+  pg_schema schema;
+  auto dead = open_or_fail(schema.dsn(), "dead/2");
+  auto original = events_of("dead", 1, 3);
+  original[2].forward_id = 77;
+  REQUIRE_FALSE(dead->append(original));
+  std::vector<event> delivered;
+  std::mutex mtx;
+  {
+    argus::actors::journal j{
+        open_or_fail(schema.dsn(), "taker/2"), 0, [&](std::vector<event>& xs) {
+          std::lock_guard<std::mutex> guard{mtx};
+          delivered.insert(delivered.end(), xs.begin(), xs.end());
+        }};
+    REQUIRE_FALSE(j.append(events_of("own", 1, 1)));
+    REQUIRE_FALSE(j.adopt({original[0], original[2]}, "dead/2"));
+    auto rest = replayed(j.backend(), 0);
+    CHECK(seqs_of(rest) == std::vector<uint64_t>{1, 2, 3});
+    CHECK(keys_of(rest) ==
+          std::vector<std::string>{"own-1", "dead-1", "dead-3"});
+    CHECK(rest[1].received_at == original[0].received_at);
+    CHECK(rest[2].received_at == original[2].received_at);
+    CHECK(rest[2].forward_id == 77);
+  }
+  REQUIRE(delivered.size() == 3);
+  CHECK(seqs_of(delivered) == std::vector<uint64_t>{1, 2, 3});
+  CHECK(delivered[2].dedup_key == "dead-3");
+  CHECK(delivered[2].forward_id == 77);
+  CHECK(seqs_of(replayed(*dead, 0)) == std::vector<uint64_t>{2});
+}
+
+TEST_CASE("postgres journal: a live writer's lock fences it until its "
+          "session ends",
+          "[unit]") {
+  pg_schema schema;
+  auto inc = fresh_incarnation("node-a");
+  auto holder = open_fence_or_fail(schema.dsn());
+  auto other = open_fence_or_fail(schema.dsn());
+  REQUIRE_FALSE(holder->hold(inc));
+  CHECK_FALSE(try_fence(*other, inc));
+  CHECK_FALSE(try_fence(*other, inc));
+  // Another incarnation's lock is independent.
+  auto unrelated = fresh_incarnation("node-b");
+  CHECK(try_fence(*other, unrelated));
+  REQUIRE_FALSE(other->release(unrelated));
+  // The holder's process ends: its session closes and the lock is free.
+  holder.reset();
+  REQUIRE(fence_within(*other, inc));
+  // Whoever fenced holds the lock now...
+  auto third = open_fence_or_fail(schema.dsn());
+  CHECK_FALSE(try_fence(*third, inc));
+  // ... until it gives it back.
+  REQUIRE_FALSE(other->release(inc));
+  CHECK(try_fence(*third, inc));
+  CHECK_FALSE(try_fence(*other, inc));
+  REQUIRE_FALSE(third->release(inc));
+}
+
+TEST_CASE("postgres journal: the fence lists writers and reads their "
+          "records",
+          "[unit]") {
+  pg_schema schema;
+  auto fence = open_fence_or_fail(schema.dsn());
+  CHECK(writers_of(*fence).empty());
+  auto single = open_or_fail(schema.dsn());
+  REQUIRE_FALSE(single->append(events_of("s", 1, 2)));
+  // The single node's journal is nobody's to adopt.
+  CHECK(writers_of(*fence).empty());
+  auto w1 = open_or_fail(schema.dsn(), "w1/1");
+  auto w2 = open_or_fail(schema.dsn(), "w2/1");
+  REQUIRE_FALSE(w1->append(events_of("w1", 1, 3)));
+  REQUIRE_FALSE(w2->append(events_of("w2", 1, 1)));
+  CHECK(writers_of(*fence) == std::vector<std::string>{"w1/1", "w2/1"});
+  std::vector<event> read;
+  REQUIRE_FALSE(fence->read("w1/1", [&](event& e, bool done) {
+    CHECK_FALSE(done);
+    read.push_back(e);
+  }));
+  REQUIRE(read.size() == 3);
+  for (size_t i = 0; i < read.size(); ++i) {
+    auto expected = events_of("w1", 1, 3)[i];
+    check_same(read[i], expected);
+  }
+  // Reading takes nothing away.
+  CHECK(replayed(*w1, 0).size() == 3);
+  // A writer without records is no longer listed.
+  REQUIRE_FALSE(w2->trim_through(1));
+  CHECK(writers_of(*fence) == std::vector<std::string>{"w1/1"});
+  CHECK(fence_read(*fence, "w2/1").empty());
+}
+
+TEST_CASE("postgres storage: completed journal records leave with the "
+          "writes that reflect them",
+          "[unit]") {
+  pg_schema schema;
+  auto store = argus::actors::open_postgres_storage(schema.dsn());
+  REQUIRE(store);
+  auto j = open_or_fail(schema.dsn(), "n/1");
+  auto other = open_or_fail(schema.dsn(), "other/1");
+  auto fence = open_fence_or_fail(schema.dsn());
+  // Applied forwarded records are kept for two minutes after acceptance:
+  // these were accepted now.
+  auto now = argus::domain::time_point{std::chrono::system_clock::now()};
+  auto recs = events_of("n", 1, 4);
+  for (auto& e : recs)
+    e.received_at = now;
+  recs[1].forward_id = 0x77;
+  recs[3].forward_id = 0x99;
+  REQUIRE_FALSE(j->append(recs));
+  REQUIRE_FALSE(other->append(events_of("other", 1, 4)));
+  argus::domain::alert a;
+  a.id = argus::domain::alert_id_for("m", "k-1");
+  a.event_manager_id = "m";
+  a.dedup_key = "k-1";
+  a.summary = "from record 1";
+  a.details = "{}";
+  a.created_at = argus::domain::from_millis(1'700'000'000'000);
+  a.updated_at = a.created_at;
+  SECTION("local records go, forwarded ones stay as done") {
+    REQUIRE_FALSE((*store)->write_completing({argus::domain::alert_write{a, 1}},
+                                             "n/1", {1, 2}));
+    auto stored = (*store)->by_dedup_key("m", "k-1");
+    REQUIRE(stored);
+    REQUIRE(stored->size() == 1);
+    CHECK(stored->front().summary == "from record 1");
+    // Record 1 is gone; 2 is kept, applied.
+    CHECK(fence_read(*fence, "n/1") == std::vector<std::pair<uint64_t, bool>>{
+                                           {2, true}, {3, false}, {4, false}});
+    // The writer's own replay skips what is applied.
+    CHECK(seqs_of(replayed(*j, 0)) == std::vector<uint64_t>{3, 4});
+    // Another writer's records with the same numbers are untouched.
+    CHECK(seqs_of(replayed(*other, 0)) == std::vector<uint64_t>{1, 2, 3, 4});
+    // Completions without writes (events that changed nothing).
+    REQUIRE_FALSE((*store)->write_completing({}, "n/1", {3, 4}));
+    CHECK(fence_read(*fence, "n/1") ==
+          std::vector<std::pair<uint64_t, bool>>{{2, true}, {4, true}});
+    CHECK(replayed(*j, 0).empty());
+    // Done records still name their writer for a taker.
+    CHECK(writers_of(*fence) == std::vector<std::string>{"n/1", "other/1"});
+  }
+  SECTION("a failed write completes nothing") {
+    auto bad = a;
+    bad.summary = "not \xff UTF-8";
+    auto err = (*store)->write_completing({argus::domain::alert_write{bad, 1}},
+                                          "n/1", {1, 2});
+    REQUIRE(err);
+    CHECK(fence_read(*fence, "n/1") ==
+          std::vector<std::pair<uint64_t, bool>>{
+              {1, false}, {2, false}, {3, false}, {4, false}});
+    auto stored = (*store)->by_dedup_key("m", "k-1");
+    REQUIRE(stored);
+    CHECK(stored->empty());
+    // The storage's connection serves the next write.
+    REQUIRE_FALSE((*store)->write_completing({argus::domain::alert_write{a, 1}},
+                                             "n/1", {1}));
+    CHECK(seqs_of(replayed(*j, 0)) == std::vector<uint64_t>{2, 3, 4});
+  }
+}
+
+TEST_CASE("postgres journal: the fence drops applied forwarded records "
+          "older than two minutes",
+          "[unit]") {
+  pg_schema schema;
+  auto store = argus::actors::open_postgres_storage(schema.dsn());
+  REQUIRE(store);
+  auto j = open_or_fail(schema.dsn(), "n/2");
+  auto fence = open_fence_or_fail(schema.dsn());
+  auto now = argus::domain::time_point{std::chrono::system_clock::now()};
+  auto recs = events_of("n", 1, 3);
+  recs[0].received_at = now - std::chrono::minutes{10};
+  recs[0].forward_id = 1;
+  recs[1].received_at = now;
+  recs[1].forward_id = 2;
+  // Not applied: kept however old it is.
+  recs[2].received_at = now - std::chrono::minutes{10};
+  recs[2].forward_id = 3;
+  REQUIRE_FALSE(j->append(recs));
+  REQUIRE_FALSE((*store)->write_completing({}, "n/2", {1, 2}));
+  CHECK(fence_read(*fence, "n/2") ==
+        std::vector<std::pair<uint64_t, bool>>{{2, true}, {3, false}});
+  CHECK(seqs_of(replayed(*j, 0)) == std::vector<uint64_t>{3});
 }
