@@ -204,22 +204,24 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
     }
     for (auto& [owner, share] : elsewhere) {
       auto it = handles.find(owner);
-      // One id per event, kept across retries to any node.
-      thread_local std::mt19937_64 ids{std::random_device{}()};
-      for (auto& e : share)
-        while (e.forward_id == 0)
-          e.forward_id = ids();
       caf::error err;
-      if (it == handles.end())
+      bool reached = it != handles.end();
+      if (!reached) {
         err = make_error(ec::unavailable,
                          owner.empty() ? std::string{"no live cluster member"}
                                        : "no connection to member " + owner);
-      else
+      } else {
+        // One id per event, kept across retries to any node.
+        thread_local std::mt19937_64 ids{std::random_device{}()};
+        for (auto& e : share)
+          while (e.forward_id == 0)
+            e.forward_id = ids();
         err = hooks_.forward(it->second, share);
+      }
       if (!err)
         continue;
       last_failure = err;
-      if (err.category() == caf::atom("argus") &&
+      if (reached && err.category() == caf::atom("argus") &&
           code_of(err) == ec::unavailable) {
         // The owner is behind (or still taking over after waiting): its
         // back-pressure reaches the client as a 503, not as a longer wait.
@@ -234,7 +236,9 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
                   std::make_move_iterator(waiting.end()));
     if (events.empty() || clock::now() >= deadline)
       break;
-    wait_ready(std::min(deadline, clock::now() + retry_pause));
+    if (!wait_ready(std::min(deadline, clock::now() + retry_pause)) &&
+        stopped())
+      break;
   }
   if (events.empty() && refused == 0)
     return {};
@@ -252,8 +256,10 @@ caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
   for (;;) {
     {
       std::shared_lock<std::shared_mutex> view{view_mtx_};
-      bool all_now = true;
+      bool all_now = !current_.live.empty(); // no view yet: wait for one
       for (auto& e : events) {
+        if (!all_now && current_.live.empty())
+          break;
         if (owner_of_event(current_.live, e) != hooks_.self_id)
           return make_error(ec::conflict, "member " + hooks_.self_id +
                                               " does not own this group now");
@@ -274,7 +280,7 @@ caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
         return {};
       }
     }
-    if (clock::now() >= deadline)
+    if (clock::now() >= deadline || stopped())
       return make_error(ec::unavailable,
                         "member " + hooks_.self_id + " is taking over groups");
     wait_ready(std::min(deadline, clock::now() + retry_pause));
@@ -325,6 +331,11 @@ void ownership::run() {
     else
       std::this_thread::sleep_for(retry_pause); // a newer view, or a failure
   }
+}
+
+bool ownership::stopped() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return stopping_;
 }
 
 bool ownership::superseded(uint64_t version) {

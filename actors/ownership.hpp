@@ -136,6 +136,7 @@ private:
   bool takes_now(const domain::event& e) const;
   /// Waits until `ready` or the deadline; false at the deadline.
   bool wait_ready(std::chrono::steady_clock::time_point deadline);
+  bool stopped();
   /// True once a newer view arrived (or stop): abandon the transition.
   bool superseded(uint64_t version);
   /// Sleeps a little unless superseded meanwhile.

@@ -579,10 +579,10 @@ TEST_CASE("ownership: a dead previous owner is fenced before the rebuild",
     o.on_view(view_of("a", {"a"}, {"b"}));
     REQUIRE(eventually([&] { return rec->saw("unlock inc-b"); }));
     auto lines = rec->lines();
-    CHECK(lines == strings{"drain", "release a", "announce a",
+    CHECK(lines == strings{"drain", "release a", "announce a", "writers",
                            "try_fence inc-b=false", "try_fence inc-b=false",
                            "try_fence inc-b=false", "try_fence inc-b=true",
-                           "writers", "restore", "read inc-b", "unlock inc-b"});
+                           "restore", "read inc-b", "unlock inc-b"});
     // And the view is in effect.
     REQUIRE_FALSE(o.ingest(owned_by({"a", "b"}, "b", 1)));
     CHECK(rec->accepts() == 1);
@@ -656,20 +656,12 @@ TEST_CASE("ownership: a dead writer's records this node owns are adopted",
   CHECK(rec->accepts() == 1);
 }
 
-// KNOWN BUG (actors/ownership.cpp, transition / fence_all / fence_orphans):
-// journal locks are taken one after another and held while waiting for the
-// next, in no agreed order: first the dead previous owners' (in view
-// order), then the other dead writers' (in the order `writers()` lists
-// them). Two nodes that need the same two dead writers' locks can each hold
-// one and wait for the other, forever (until the membership changes again):
-// neither opens its gate, and every event either owns is refused with 503.
-//
-// Here node x loses member c (incarnation D1) while node y joins; a writer
-// D0 that died earlier still has records (e.g. applied forwarded ones: they
-// stay until a fence reads them more than two minutes after acceptance). x
-// locks D1 first (its dead previous owner), y locks D0 first (first in
-// `writers()`); then each waits for the other's. The fakes only force that
-// interleaving, which real timing allows.
+// Journal locks are held while a node waits for the next one, so every node
+// must take them in one order. Here node x loses member c (incarnation D1)
+// while node y joins; a writer D0 that died earlier still has records (e.g.
+// applied forwarded ones, kept a while for their ids). The fakes force the
+// interleaving in which x would lock D1 first and y D0 first if each used
+// its own order.
 TEST_CASE("ownership: two nodes fencing the same dead writers do not "
           "deadlock",
           "[unit]") {

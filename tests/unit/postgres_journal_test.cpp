@@ -528,7 +528,7 @@ TEST_CASE("postgres storage: completed journal records leave with the "
   auto j = open_or_fail(schema.dsn(), "n/1");
   auto other = open_or_fail(schema.dsn(), "other/1");
   auto fence = open_fence_or_fail(schema.dsn());
-  // Applied forwarded records are kept for two minutes after acceptance:
+  // Applied forwarded records are kept for a minute after acceptance:
   // these were accepted now.
   auto now = argus::domain::time_point{std::chrono::system_clock::now()};
   auto recs = events_of("n", 1, 4);
@@ -588,7 +588,7 @@ TEST_CASE("postgres storage: completed journal records leave with the "
 }
 
 TEST_CASE("postgres journal: the fence drops applied forwarded records "
-          "older than two minutes",
+          "older than a minute",
           "[unit]") {
   pg_schema schema;
   auto store = argus::actors::open_postgres_storage(schema.dsn());
