@@ -19,6 +19,9 @@ struct metrics {
   std::atomic<uint64_t> events_applied{0};
   /// Resolves for dedupKeys with no active alert.
   std::atomic<uint64_t> events_ignored{0};
+  /// Clustered: events this node forwarded to their owner node (accepted
+  /// there, so counted in the owner's `events_accepted`).
+  std::atomic<uint64_t> events_forwarded{0};
   std::atomic<uint64_t> notifications{0};
   std::atomic<uint64_t> store_errors{0};
   /// Alert changes handed to the repository, and those it has stored: the

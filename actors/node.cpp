@@ -279,6 +279,7 @@ caf::error node::start_cluster(const config::settings& settings,
                                std::unique_ptr<journal_fence> fence,
                                const std::string& incarnation) {
   ownership_hooks hooks;
+  node_id_ = settings.cluster.node_id;
   hooks.self_id = settings.cluster.node_id;
   hooks.incarnation = incarnation;
   hooks.fence = std::move(fence);
@@ -311,30 +312,39 @@ caf::error node::start_cluster(const config::settings& settings,
                          const std::string& from) {
       return journal_->adopt(std::move(events), from);
     };
-  hooks.forward = [this](const caf::actor& peer,
-                         std::vector<domain::event> events) {
-    caf::error result;
-    auto& self = thread_self(*system_, false);
-    self->request(peer, forward_timeout, atom::forward::value,
-                  std::move(events))
-        .receive([](atom::ok) {},
-                 [&](caf::error& err) { result = std::move(err); });
-    if (result && result.category() != caf::atom("argus"))
-      thread_self(*system_, true); // a late reply must not confuse the next
-    return result;
+  hooks.forward = [this](const std::vector<forward_share>& shares) {
+    return ask_all<atom::ok>(
+        shares,
+        [](caf::scoped_actor& self, const forward_share& share) {
+          return self->request(share.peer, forward_timeout,
+                               atom::forward::value, *share.events);
+        },
+        [this](const forward_share& share, atom::ok) {
+          ctx_->stats->events_forwarded.fetch_add(share.events->size(),
+                                                  std::memory_order_relaxed);
+          return caf::error{};
+        });
   };
-  hooks.locate_at = [this](const caf::actor& where,
+  hooks.locate_at = [this](const std::vector<caf::actor>& nodes,
                            const std::vector<std::string>& managers,
-                           const std::vector<std::string>& dedups)
-      -> caf::expected<std::vector<std::string>> {
-    caf::expected<std::vector<std::string>> result{std::vector<std::string>{}};
-    thread_self(*system_, false)
-        ->request(where, forward_timeout, atom::get::value, managers, dedups)
-        .receive([&](std::vector<std::string>& xs) { result = std::move(xs); },
-                 [&](caf::error& err) { result = std::move(err); });
-    if (!result)
-      thread_self(*system_, true);
-    return result;
+                           const std::vector<std::string>& dedups) {
+    std::vector<caf::expected<std::vector<std::string>>> answers(
+        nodes.size(), std::vector<std::string>{});
+    size_t i = 0;
+    auto errors = ask_all<std::vector<std::string>>(
+        nodes,
+        [&](caf::scoped_actor& self, const caf::actor& node) {
+          return self->request(node, forward_timeout, atom::get::value,
+                               managers, dedups);
+        },
+        [&](const caf::actor&, std::vector<std::string>& found) {
+          answers[i++] = std::move(found);
+          return caf::error{};
+        });
+    for (size_t k = 0; k < errors.size(); ++k)
+      if (errors[k])
+        answers[k] = std::move(errors[k]);
+    return answers;
   };
   hooks.local = [this] { return caf::actor_cast<caf::actor>(cluster_); };
   hooks.stored =
@@ -369,6 +379,12 @@ caf::error node::start_cluster(const config::settings& settings,
           return own->accept_forwarded(std::move(e));
         }));
   return {};
+}
+
+std::optional<node::cluster_status> node::cluster_state() const {
+  if (!ownership_)
+    return std::nullopt;
+  return cluster_status{node_id_, ownership_->live(), ownership_->settled()};
 }
 
 caf::error node::ingest(std::vector<domain::event> events) {

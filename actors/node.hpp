@@ -6,6 +6,7 @@
 #include "actors/ingest.hpp"
 #include "actors/journal.hpp"
 #include "actors/ownership.hpp"
+#include "actors/thread_self.hpp"
 #include "config/settings.hpp"
 
 #include <caf/actor_system.hpp>
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -60,6 +62,15 @@ public:
   metrics& stats() const { return *ctx_->stats; }
   const std::string& backend() const { return backend_; }
 
+  /// Clustered: this node's id, the live members it sees and whether their
+  /// split of the groups is in effect (no groups being taken over).
+  struct cluster_status {
+    std::string node_id;
+    std::vector<std::string> live;
+    bool settled = false;
+  };
+  std::optional<cluster_status> cluster_state() const;
+
   /// The port the admin actor is published on (0: remoting is off).
   uint16_t admin_port() const { return admin_port_; }
 
@@ -104,6 +115,35 @@ private:
     return failure;
   }
 
+  /// Sends one request per item (`send(self, item)`) from this thread's
+  /// hidden actor, all at once, then takes the answers in order: `take(item,
+  /// answer)` for a reply of type `T`. One error per item (none: success).
+  template <class T, class Items, class Send, class Take>
+  std::vector<caf::error> ask_all(const Items& items, Send send, Take take) {
+    auto& self = thread_self(*system_, false);
+    using handle = decltype(send(self, *std::begin(items)));
+    std::vector<handle> pending;
+    pending.reserve(items.size());
+    for (auto& item : items)
+      pending.push_back(send(self, item));
+    std::vector<caf::error> errors(items.size());
+    bool timed_out = false;
+    size_t i = 0;
+    for (auto& item : items) {
+      auto& err = errors[i];
+      pending[i].receive([&](T& answer) { err = take(item, answer); },
+                         [&](caf::error& e) { err = std::move(e); });
+      if (err && err.category() != caf::atom("argus"))
+        timed_out = true;
+      ++i;
+    }
+    // A late reply to a timed-out request must not be taken for the answer
+    // to a later one.
+    if (timed_out)
+      thread_self(*system_, true);
+    return errors;
+  }
+
   /// Journals (when on) and delivers events this node groups itself.
   caf::error accept(std::vector<domain::event> events);
 
@@ -137,6 +177,7 @@ private:
   /// Null unless clustered.
   cluster_actor cluster_;
   std::unique_ptr<ownership> ownership_;
+  std::string node_id_;
   std::vector<ingest_actor> receivers_;
   uint16_t admin_port_ = 0;
   bool admin_tls_ = false;

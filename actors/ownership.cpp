@@ -99,6 +99,11 @@ std::vector<std::string> ownership::live() const {
   return current_.live;
 }
 
+bool ownership::settled() const {
+  std::shared_lock<std::shared_mutex> lock{view_mtx_};
+  return ready_;
+}
+
 bool ownership::wait_ready(clock::time_point deadline) {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
@@ -113,7 +118,8 @@ bool ownership::wait_ready(clock::time_point deadline) {
   }
 }
 
-void ownership::locate_groups(std::vector<domain::event>& events) {
+std::vector<size_t>
+ownership::locate_groups(std::vector<domain::event>& events) {
   // An event without the grouping field (a resolve, typically) belongs to
   // the group that holds its dedupKey, wherever that is: one node finds it
   // in its dedupKey index, a cluster asks every node's. A trigger that got
@@ -129,7 +135,7 @@ void ownership::locate_groups(std::vector<domain::event>& events) {
       dedups.push_back(events[i].dedup_key);
     }
   if (at.empty() || !hooks_.locate_at)
-    return;
+    return {};
   std::vector<caf::actor> nodes;
   {
     std::shared_lock<std::shared_mutex> view{view_mtx_};
@@ -139,14 +145,14 @@ void ownership::locate_groups(std::vector<domain::event>& events) {
   if (hooks_.local)
     nodes.push_back(hooks_.local());
   std::vector<std::string> found(at.size());
-  for (auto& node : nodes) {
-    auto answer = hooks_.locate_at(node, managers, dedups);
+  for (auto& answer : hooks_.locate_at(nodes, managers, dedups)) {
     if (!answer)
       continue; // out of reach: its groups are being taken over
     for (size_t k = 0; k < found.size() && k < answer->size(); ++k)
       if (!(*answer)[k].empty())
         found[k] = std::move((*answer)[k]);
   }
+  std::vector<size_t> unfound;
   for (size_t k = 0; k < at.size(); ++k) {
     auto& e = events[at[k]];
     if (found[k].empty() && hooks_.stored) {
@@ -160,7 +166,10 @@ void ownership::locate_groups(std::vector<domain::event>& events) {
       e.has_grouping_value = true;
       e.grouping_value = found[k].substr(1);
     }
+    if (found[k].empty())
+      unfound.push_back(at[k]);
   }
+  return unfound;
 }
 
 bool ownership::takes_now(const domain::event& e) const {
@@ -171,13 +180,26 @@ bool ownership::takes_now(const domain::event& e) const {
 
 caf::error ownership::ingest(std::vector<domain::event> events) {
   auto deadline = clock::now() + ingest_deadline;
-  locate_groups(events);
   caf::error last_failure;
   size_t refused = 0;
+  auto retry = [&](std::vector<domain::event>& share) {
+    events.insert(events.end(), std::make_move_iterator(share.begin()),
+                  std::make_move_iterator(share.end()));
+  };
   while (!events.empty()) {
     std::map<std::string, std::vector<domain::event>> elsewhere;
     std::map<std::string, caf::actor> handles;
     std::vector<domain::event> waiting;
+    // While groups move, the one holding a dedupKey may be in no router
+    // and not yet stored (its old owner is draining it): such events wait
+    // for the move to finish rather than go to the group without a value.
+    auto unfound = locate_groups(events);
+    if (!unfound.empty() && !settled()) {
+      for (auto i : unfound)
+        waiting.push_back(std::move(events[i]));
+      for (auto i = unfound.rbegin(); i != unfound.rend(); ++i)
+        events.erase(events.begin() + static_cast<std::ptrdiff_t>(*i));
+    }
     {
       std::shared_lock<std::shared_mutex> view{view_mtx_};
       std::vector<domain::event> mine;
@@ -191,6 +213,10 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
           waiting.push_back(std::move(e));
       }
       events.clear();
+      // An event that went out to a peer before and comes back here (its
+      // group moved to this node) may be one this node adopted from that
+      // peer's journal: the same check as for a forward.
+      drop_seen_forwards(mine);
       // Journaled under the shared lock: a transition cannot switch views
       // until these are in the routers, so its drain covers them.
       if (!mine.empty())
@@ -202,35 +228,43 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
           handles[owner] = it->second;
       }
     }
+    // One forward per owner, all under way at once.
+    std::vector<forward_share> shares;
+    std::vector<std::vector<domain::event>*> sent;
     for (auto& [owner, share] : elsewhere) {
       auto it = handles.find(owner);
-      caf::error err;
-      bool reached = it != handles.end();
-      if (!reached) {
-        err = make_error(ec::unavailable,
-                         owner.empty() ? std::string{"no live cluster member"}
-                                       : "no connection to member " + owner);
-      } else {
-        // One id per event, kept across retries to any node.
-        thread_local std::mt19937_64 ids{std::random_device{}()};
-        for (auto& e : share)
-          while (e.forward_id == 0)
-            e.forward_id = ids();
-        err = hooks_.forward(it->second, share);
+      if (it == handles.end()) {
+        last_failure =
+            make_error(ec::unavailable,
+                       owner.empty() ? std::string{"no live cluster member"}
+                                     : "no connection to member " + owner);
+        retry(share); // out of reach now: a newer view may reach it
+        continue;
       }
+      // One id per event, kept across retries to any node.
+      thread_local std::mt19937_64 ids{std::random_device{}()};
+      for (auto& e : share)
+        while (e.forward_id == 0)
+          e.forward_id = ids();
+      shares.push_back({it->second, &share});
+      sent.push_back(&share);
+    }
+    auto results =
+        shares.empty() ? std::vector<caf::error>{} : hooks_.forward(shares);
+    for (size_t i = 0; i < sent.size(); ++i) {
+      auto& err = results[i];
       if (!err)
         continue;
       last_failure = err;
-      if (reached && err.category() == caf::atom("argus") &&
+      if (err.category() == caf::atom("argus") &&
           code_of(err) == ec::unavailable) {
         // The owner is behind (or still taking over after waiting): its
         // back-pressure reaches the client as a 503, not as a longer wait.
-        refused += share.size();
+        refused += sent[i]->size();
         continue;
       }
       // Its owner moved or is out of reach: try again with a newer view.
-      events.insert(events.end(), std::make_move_iterator(share.begin()),
-                    std::make_move_iterator(share.end()));
+      retry(*sent[i]);
     }
     events.insert(events.end(), std::make_move_iterator(waiting.begin()),
                   std::make_move_iterator(waiting.end()));

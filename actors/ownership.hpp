@@ -36,6 +36,12 @@ struct cluster_view {
   std::map<std::string, std::string> incarnations;
 };
 
+/// Events on their way to the peer that owns their groups.
+struct forward_share {
+  caf::actor peer;
+  const std::vector<domain::event>* events = nullptr;
+};
+
 /// What the ownership needs from its node; every hook blocks until done.
 struct ownership_hooks {
   std::string self_id;
@@ -56,13 +62,15 @@ struct ownership_hooks {
   /// delivers them; null when durability is off.
   std::function<caf::error(std::vector<domain::event>, const std::string&)>
       adopt;
-  /// Sends events to a peer for it to journal; answers once it did.
-  std::function<caf::error(const caf::actor&, std::vector<domain::event>)>
+  /// Sends each share of events to its peer for it to journal, all at once;
+  /// answers once every peer answered, one result per share.
+  std::function<std::vector<caf::error>(const std::vector<forward_share>&)>
       forward;
-  /// Asks a node (a peer's handle, or `local`) where its routers hold each
-  /// (manager, dedupKey) active: "=<value>", "-" (no value) or "".
-  std::function<caf::expected<std::vector<std::string>>(
-      const caf::actor&, const std::vector<std::string>&,
+  /// Asks nodes (peers' handles, and `local`) at once where their routers
+  /// hold each (manager, dedupKey) active: one answer per node, each with
+  /// "=<value>", "-" (no value) or "" per key.
+  std::function<std::vector<caf::expected<std::vector<std::string>>>(
+      const std::vector<caf::actor>&, const std::vector<std::string>&,
       const std::vector<std::string>&)>
       locate_at;
   /// This node's cluster actor, for `locate_at`.
@@ -118,16 +126,20 @@ public:
   /// not own one of them (the peer retries with a newer view).
   caf::error accept_forwarded(std::vector<domain::event> events);
 
-  /// The live members of the view in effect (empty before the first).
+  /// The live members of the current view (empty before the first).
   std::vector<std::string> live() const;
+
+  /// Whether the current view is in effect: no groups are being taken over.
+  bool settled() const;
 
   /// Stops the transition thread (idempotent).
   void stop();
 
 private:
   /// Gives events without a grouping value the value of the group that
-  /// holds their dedupKey.
-  void locate_groups(std::vector<domain::event>& events);
+  /// holds their dedupKey; returns the positions of those whose dedupKey no
+  /// node holds active.
+  std::vector<size_t> locate_groups(std::vector<domain::event>& events);
   void run();
   /// One transition to `target`; false when abandoned (newer view, stop).
   bool transition(const cluster_view& target);

@@ -14,22 +14,31 @@ void add_status_routes(httplib::Server& svr, route_env& env) {
                       std::chrono::steady_clock::now() - env.started)
                       .count();
     auto relaxed = std::memory_order_relaxed;
-    reply_data(res, 200,
-               {{"status", "ok"},
-                {"version", ARGUS_VERSION},
-                {"storage", env.node.backend()},
-                {"uptime_seconds", uptime},
-                {"events",
-                 {{"received", m.events_received.load(relaxed)},
-                  {"accepted", m.events_accepted.load(relaxed)},
-                  {"rejected", m.events_rejected.load(relaxed)},
-                  {"processed", m.events_applied.load(relaxed)},
-                  {"ignored", m.events_ignored.load(relaxed)}}},
-                {"groups_live", m.groups_live.load(relaxed)},
-                {"notifications", m.notifications.load(relaxed)},
-                {"store_errors", m.store_errors.load(relaxed)},
-                // Alert changes applied but not yet written to the store.
-                {"store_backlog", m.store_backlog()}});
+    nlohmann::json body{
+        {"status", "ok"},
+        {"version", ARGUS_VERSION},
+        {"storage", env.node.backend()},
+        {"uptime_seconds", uptime},
+        {"events",
+         {{"received", m.events_received.load(relaxed)},
+          {"accepted", m.events_accepted.load(relaxed)},
+          {"rejected", m.events_rejected.load(relaxed)},
+          {"processed", m.events_applied.load(relaxed)},
+          {"ignored", m.events_ignored.load(relaxed)}}},
+        {"groups_live", m.groups_live.load(relaxed)},
+        {"notifications", m.notifications.load(relaxed)},
+        {"store_errors", m.store_errors.load(relaxed)},
+        // Alert changes applied but not yet written to the store.
+        {"store_backlog", m.store_backlog()}};
+    if (auto c = env.node.cluster_state()) {
+      body["events"]["forwarded"] = m.events_forwarded.load(relaxed);
+      // "settled": false while this node takes groups over; their events
+      // wait meanwhile (the node itself is healthy).
+      body["cluster"] = {{"node_id", c->node_id},
+                         {"live_members", c->live},
+                         {"settled", c->settled}};
+    }
+    reply_data(res, 200, body);
   });
   svr.Get("/v1/notifications", [&env](const httplib::Request& req,
                                       httplib::Response& res) {

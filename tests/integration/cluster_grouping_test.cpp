@@ -377,7 +377,9 @@ TEST_CASE("cluster: a drained node hands its groups over without losing "
     REQUIRE(r.exit_code == 0);
     REQUIRE(eventually([&] { return c[1].http().get("/healthz").status == 0; },
                        membership_deadline));
-    CHECK(c[1].stop() == 0);
+    auto code = c[1].stop();
+    INFO("n2 log:\n" << c[1].log());
+    CHECK(code == 0);
     auto acked = count_acked(log);
     REQUIRE(eventually([&] { return count_acked(log) >= acked + 8; },
                        membership_deadline));

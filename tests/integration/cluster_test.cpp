@@ -103,7 +103,9 @@ TEST_CASE("cluster: three nodes meet, notice a SIGKILL, take a rejoining "
   REQUIRE(eventually([&] { return c.sees(2, n2_left); }, membership_deadline));
   REQUIRE(eventually([&] { return c[1].http().get("/healthz").status == 0; },
                      membership_deadline));
-  CHECK(c[1].stop() == 0);
+  auto code = c[1].stop();
+  INFO("n2 log:\n" << c[1].log());
+  CHECK(code == 0);
   auto after = c.owned(0);
   CHECK(total(after) == groups);
   CHECK(after["n2"] == 0);

@@ -54,8 +54,12 @@ std::string random_suffix() {
 }
 
 /// The exit code of a reaped child, or -1 if a signal ended it.
+/// The exit code, or minus the signal that ended the process (-100 for
+/// anything else).
 int exit_code_of(int status) {
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : -100;
 }
 
 /// Waits for `pid` up to `deadline`; the wait status if it exited.
@@ -185,21 +189,26 @@ temp_dir::~temp_dir() {
 }
 
 uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    throw std::runtime_error("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  // Below the kernel's ephemeral range (32768 and up by default): a port
+  // from that range, free now, can be taken by any outgoing connection
+  // (to PostgreSQL, between nodes) before the test's server binds it.
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pick{20000, 32000};
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+      throw std::runtime_error("socket() failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    auto port = static_cast<uint16_t>(pick(rng));
+    addr.sin_port = htons(port);
+    auto bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::close(fd);
-    throw std::runtime_error("bind() failed");
+    if (bound == 0)
+      return port;
   }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  throw std::runtime_error("no free port found in 20000-32000");
 }
 
 std::string unique_name(const std::string& prefix) {

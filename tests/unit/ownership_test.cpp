@@ -300,17 +300,21 @@ ownership_hooks make_hooks(const std::shared_ptr<recorder>& rec,
       rec->adopted.emplace_back(std::move(xs), from);
       return caf::error{};
     };
-  h.forward = [rec](const caf::actor&, std::vector<event> xs) {
-    std::function<caf::error(int)> result;
-    int call = 0;
-    {
-      std::lock_guard<std::mutex> guard{rec->mtx};
-      rec->log.push_back("forward");
-      rec->forwarded.push_back(xs);
-      call = static_cast<int>(rec->forwarded.size());
-      result = rec->forward_result;
+  h.forward = [rec](const std::vector<argus::actors::forward_share>& shares) {
+    std::vector<caf::error> out;
+    for (auto& share : shares) {
+      std::function<caf::error(int)> result;
+      int call = 0;
+      {
+        std::lock_guard<std::mutex> guard{rec->mtx};
+        rec->log.push_back("forward");
+        rec->forwarded.push_back(*share.events);
+        call = static_cast<int>(rec->forwarded.size());
+        result = rec->forward_result;
+      }
+      out.push_back(result ? result(call) : caf::error{});
     }
-    return result ? result(call) : caf::error{};
+    return out;
   };
   h.accept = [rec](std::vector<event> xs) {
     std::lock_guard<std::mutex> guard{rec->mtx};
