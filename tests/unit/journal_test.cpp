@@ -186,7 +186,8 @@ TEST_CASE("trimming drops whole segments that are applied", "[unit]") {
   std::string big(512 * 1024, 'x');
   uint64_t seq = 0;
   for (int i = 0; i < 70; ++i) {
-    auto e = make_event(++seq, "k" + std::to_string(seq));
+    ++seq;
+    auto e = make_event(seq, "k" + std::to_string(seq));
     e.details = big;
     REQUIRE_FALSE((*j)->append({e}));
   }
