@@ -43,20 +43,6 @@ void settle_all(cluster& c) {
     }
 }
 
-/// Every alert of a manager, by dedupKey, read through `srv`.
-std::map<std::string, json> all_alerts(server& srv, const std::string& m) {
-  std::map<std::string, json> result;
-  for (int offset = 0;; offset += 1000) {
-    auto page = srv.alerts("event_manager_id=" + m +
-                           "&limit=1000&offset=" + std::to_string(offset));
-    for (auto& a : page)
-      result[a["dedupKey"].get<std::string>()] = a;
-    if (page.size() < 1000)
-      break;
-  }
-  return result;
-}
-
 /// What grouping decided about an alert, without ids and times.
 json structure(const json& a) {
   return {{"type", a["type"]},

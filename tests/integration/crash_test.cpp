@@ -62,20 +62,6 @@ json make_batch(const std::string& manager, int b) {
   return events;
 }
 
-/// Every alert of a manager, by dedupKey.
-std::map<std::string, json> all_alerts(server& srv, const std::string& m) {
-  std::map<std::string, json> result;
-  for (int offset = 0;; offset += 1000) {
-    auto page = srv.alerts("event_manager_id=" + m +
-                           "&limit=1000&offset=" + std::to_string(offset));
-    for (auto& a : page)
-      result[a["dedupKey"].get<std::string>()] = a;
-    if (page.size() < 1000)
-      break;
-  }
-  return result;
-}
-
 /// Checks the store against the model of the batches sent so far.
 void check_model(server& srv, const std::string& m,
                  const std::vector<batch_record>& batches) {

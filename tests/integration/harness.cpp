@@ -670,4 +670,18 @@ json server::notifications_of(const std::string& manager) {
   return out;
 }
 
+std::map<std::string, json> all_alerts(server& srv,
+                                       const std::string& manager) {
+  std::map<std::string, json> result;
+  for (int offset = 0;; offset += 1000) {
+    auto page = srv.alerts("event_manager_id=" + manager +
+                           "&limit=1000&offset=" + std::to_string(offset));
+    for (auto& a : page)
+      result[a["dedupKey"].get<std::string>()] = a;
+    if (page.size() < 1000)
+      break;
+  }
+  return result;
+}
+
 } // namespace argus::test

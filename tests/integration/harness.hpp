@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -260,6 +261,9 @@ std::vector<std::string> dedup_keys_of(const json& alerts);
 /// Polls the wall clock until it has passed `t` (at most `deadline`).
 bool wait_until(std::chrono::system_clock::time_point t,
                 std::chrono::milliseconds deadline = 10s);
+
+/// Every alert of a manager, by dedupKey, read through `srv` page by page.
+std::map<std::string, json> all_alerts(server& srv, const std::string& manager);
 
 /// A JSON trigger event with the standard fields.
 json trigger_event(const std::string& manager, const std::string& dedup,

@@ -108,7 +108,8 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, Postgres, log  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 RUNS = int(os.environ.get("BENCH_RUNS", "1" if QUICK else "3"))
@@ -141,10 +142,6 @@ QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "0" if QUICK else "2"))
 HZ = os.sysconf("SC_CLK_TCK")
 BIN = None
 ARGUSCTL = None
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 # --- ownership: domain/cluster.cpp in Python -----------------------------------
@@ -280,84 +277,6 @@ def own_ticks():
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime) * HZ
-
-
-def children_of(root):
-    parent = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
-    found, todo = {root}, [root]
-    while todo:
-        p = todo.pop()
-        for c, pp in parent.items():
-            if pp == p and c not in found:
-                found.add(c)
-                todo.append(c)
-    return found
-
-
-class Postgres:
-    """One PostgreSQL 15 from tools/pg.sh for the whole benchmark; every
-    cluster gets a fresh database, dropped when the cluster stops."""
-
-    def __init__(self):
-        self.state = tempfile.mkdtemp(prefix="argus-cluster-pg-")
-        self.script = os.path.join(ROOT, "tools", "pg.sh")
-        self.count = 0
-        self.alive = True
-        p = subprocess.run([self.script, "start", self.state],
-                           capture_output=True, text=True, timeout=300)
-        if p.returncode != 0 or not p.stdout.strip():
-            self.destroy()
-            raise RuntimeError(f"tools/pg.sh start failed: {p.stderr[-1500:]}")
-        self.base = p.stdout.strip().splitlines()[-1]
-        with open(os.path.join(self.state, "home")) as f:
-            self.home = f.read().strip()
-        self.version = self.psql("SHOW server_version").strip()
-
-    def dsn(self, db):
-        return self.base.replace("dbname=argus", f"dbname={db}")
-
-    def psql(self, sql):
-        p = subprocess.run(["psql", self.dsn("postgres"), "-qAtX", "-c", sql],
-                           capture_output=True, text=True, timeout=120)
-        if p.returncode != 0:
-            raise RuntimeError(f"psql {sql!r}: {p.stderr.strip()}")
-        return p.stdout
-
-    def create_db(self):
-        self.count += 1
-        name = f"argus_cluster_{self.count}"
-        self.psql(f"CREATE DATABASE {name}")
-        return name
-
-    def drop_db(self, name):
-        try:
-            self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
-            log(f"  could not drop {name}: {e}")
-
-    def pids(self):
-        try:
-            with open(os.path.join(self.home, "data", "postmaster.pid")) as f:
-                return children_of(int(f.readline()))
-        except (OSError, ValueError):
-            return set()
-
-    def destroy(self):
-        if not self.alive:
-            return
-        self.alive = False
-        p = subprocess.run([self.script, "destroy", self.state],
-                           capture_output=True, text=True, timeout=120)
-        if p.returncode != 0:
-            log(f"  tools/pg.sh destroy failed: {p.stderr[-500:]}")
-        shutil.rmtree(self.state, ignore_errors=True)
 
 
 # --- HTTP and argusctl -------------------------------------------------------------
@@ -1124,7 +1043,7 @@ def main():
             shutil.copy2(os.path.join(build_dir, "bin", name), os.path.join(snap, name))
         BIN, ARGUSCTL = snap, os.path.join(snap, "argusctl")
         fwd_owner = check_ids()
-        PG = Postgres()
+        PG = Postgres(prefix="argus_cluster")
         log(f"PostgreSQL {PG.version} at {PG.base}")
         cmd = "python3 tools/bench/cluster.py --build-dir " + os.path.relpath(build_dir)
         env = " ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ)
