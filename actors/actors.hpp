@@ -89,6 +89,11 @@ using repository_actor = caf::typed_actor<
     /// Alerts matching a filter, newest first.
     caf::replies_to<atom::list,
                     domain::alert_filter>::with<std::vector<domain::alert>>,
+    /// The same as the store has them now, without writing what is pending
+    /// first: for counts that may lag (argusctl cluster) and must not wait
+    /// for a large backlog.
+    caf::replies_to<atom::peek,
+                    domain::alert_filter>::with<std::vector<domain::alert>>,
     /// Alerts with a dedupKey (manager may be empty: all managers).
     caf::replies_to<atom::get, std::string,
                     std::string>::with<std::vector<domain::alert>>,

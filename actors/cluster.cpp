@@ -206,7 +206,8 @@ caf::typed_response_promise<std::vector<member_info>>
 members(self_ptr self, const cluster_env& env) {
   auto rp = self->make_response_promise<std::vector<member_info>>();
   domain::alert_filter parents{"", "active", "parent", max_group_rows, 0};
-  self->request(env.repository, connect_timeout, atom::list::value, parents)
+  // Without flushing first: a node far behind on its store still answers.
+  self->request(env.repository, connect_timeout, atom::peek::value, parents)
       .then(
           [=](std::vector<domain::alert>& ps) mutable {
             auto live = self->state.live(env.node_id);

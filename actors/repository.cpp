@@ -127,6 +127,13 @@ repository(repository_actor::stateful_pointer<repository_state> self,
           const domain::alert_filter& filter) -> caf::result<alerts> {
         return read(self, *ctx, [&](storage& db) { return db.list(filter); });
       },
+      [=](atom::peek,
+          const domain::alert_filter& filter) -> caf::result<alerts> {
+        auto result = self->state.store->list(filter);
+        if (!result)
+          return std::move(result.error());
+        return std::move(*result);
+      },
       [=](atom::get, const std::string& manager,
           const std::string& dedup) -> caf::result<alerts> {
         return read(self, *ctx, [&](storage& db) {

@@ -56,6 +56,7 @@ using publish = caf::atom_constant<caf::atom("publish")>;
 using release = caf::atom_constant<caf::atom("release")>;
 using forward = caf::atom_constant<caf::atom("forward")>;
 using handover = caf::atom_constant<caf::atom("handover")>;
+using peek = caf::atom_constant<caf::atom("peek")>;
 
 } // namespace argus::atom
 
