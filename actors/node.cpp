@@ -1,6 +1,7 @@
 #include "actors/node.hpp"
 
 #include "actors/admin.hpp"
+#include "actors/ask_all.hpp"
 #include "actors/catalog.hpp"
 #include "actors/cluster.hpp"
 #include "actors/ingest.hpp"
@@ -73,6 +74,27 @@ caf::expected<uint16_t> publish(const admin_actor& admin,
 }
 
 } // namespace
+
+template <class Send>
+caf::error node::ask_routers(Send send) {
+  caf::scoped_actor self{*system_};
+  return first_error(ask_all<atom::ok>(
+      self, routers_, send, [](size_t, atom::ok) { return caf::error{}; }));
+}
+
+template <class T, class Items, class Send, class Take>
+std::vector<caf::error> node::ask_all_from_thread(const Items& items, Send send,
+                                                  Take take) {
+  auto errors = ask_all<T>(thread_self(*system_, false), items, send, take);
+  // A late reply to a timed-out request must not be taken for the answer
+  // to a later one.
+  for (auto& err : errors)
+    if (err && err.category() != caf::atom("argus")) {
+      thread_self(*system_, true);
+      break;
+    }
+  return errors;
+}
 
 size_t router_index(const std::string& manager_id, size_t routers) {
   return std::hash<std::string>{}(manager_id) % routers;
@@ -286,8 +308,8 @@ caf::error node::start_cluster(const config::settings& settings,
   hooks.drain = [this] { return drain(); };
   hooks.release = [this,
                    id = hooks.self_id](const std::vector<std::string>& live) {
-    return ask_routers([&](const router_actor& r) {
-      return std::make_tuple(r, atom::release::value, live, id);
+    return ask_routers([&](caf::scoped_actor& self, const router_actor& r) {
+      return self->request(r, drain_timeout, atom::release::value, live, id);
     });
   };
   hooks.announce = [this](const std::vector<std::string>& live) {
@@ -313,14 +335,14 @@ caf::error node::start_cluster(const config::settings& settings,
       return journal_->adopt(std::move(events), from);
     };
   hooks.forward = [this](const std::vector<forward_share>& shares) {
-    return ask_all<atom::ok>(
+    return ask_all_from_thread<atom::ok>(
         shares,
         [](caf::scoped_actor& self, const forward_share& share) {
           return self->request(share.peer, forward_timeout,
                                atom::forward::value, *share.events);
         },
-        [this](const forward_share& share, atom::ok) {
-          ctx_->stats->events_forwarded.fetch_add(share.events->size(),
+        [&](size_t i, atom::ok) {
+          ctx_->stats->events_forwarded.fetch_add(shares[i].events->size(),
                                                   std::memory_order_relaxed);
           return caf::error{};
         });
@@ -330,15 +352,14 @@ caf::error node::start_cluster(const config::settings& settings,
                            const std::vector<std::string>& dedups) {
     std::vector<caf::expected<std::vector<std::string>>> answers(
         nodes.size(), std::vector<std::string>{});
-    size_t i = 0;
-    auto errors = ask_all<std::vector<std::string>>(
+    auto errors = ask_all_from_thread<std::vector<std::string>>(
         nodes,
         [&](caf::scoped_actor& self, const caf::actor& node) {
           return self->request(node, forward_timeout, atom::get::value,
                                managers, dedups);
         },
-        [&](const caf::actor&, std::vector<std::string>& found) {
-          answers[i++] = std::move(found);
+        [&](size_t i, std::vector<std::string>& found) {
+          answers[i] = std::move(found);
           return caf::error{};
         });
     for (size_t k = 0; k < errors.size(); ++k)
@@ -461,11 +482,11 @@ caf::error node::restore(std::vector<domain::alert> alerts,
   for (auto& a : recent)
     guards[router_index(a.event_manager_id, guards.size())].push_back(
         std::move(a));
-  size_t i = 0;
-  return ask_routers([&](const router_actor& r) {
-    auto k = i++;
-    return std::make_tuple(r, atom::restore::value, std::move(shares[k]),
-                           std::move(guards[k]));
+  size_t next = 0;
+  return ask_routers([&](caf::scoped_actor& self, const router_actor& r) {
+    auto i = next++; // routers are asked in order
+    return self->request(r, drain_timeout, atom::restore::value,
+                         std::move(shares[i]), std::move(guards[i]));
   });
 }
 
@@ -474,14 +495,13 @@ const router_actor& node::router_for(const std::string& manager_id) const {
 }
 
 caf::error node::drain() {
-  caf::scoped_actor self{*system_};
-  caf::error failure;
   // Routers first: once each answers, its groups applied everything and
   // sent their changes to the repository, which the flush then writes.
-  for (auto& r : routers_)
-    self->request(r, drain_timeout, atom::drain::value)
-        .receive([](atom::ok) {},
-                 [&](caf::error& err) { failure = std::move(err); });
+  auto failure =
+      ask_routers([](caf::scoped_actor& self, const router_actor& r) {
+        return self->request(r, drain_timeout, atom::drain::value);
+      });
+  caf::scoped_actor self{*system_};
   self->request(repository_, drain_timeout, atom::flush::value)
       .receive([](atom::ok) {},
                [&](caf::error& err) {

@@ -6,19 +6,16 @@
 #include "actors/ingest.hpp"
 #include "actors/journal.hpp"
 #include "actors/ownership.hpp"
-#include "actors/thread_self.hpp"
 #include "config/settings.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/scoped_actor.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace argus::actors {
@@ -92,57 +89,16 @@ private:
   caf::error restore(std::vector<domain::alert> alerts,
                      std::vector<domain::alert> recent);
 
-  /// Sends every router the request `make(router)` returns as a tuple of
-  /// (router, message...) and waits for each `ok`; the first error wins.
-  template <class MakeRequest>
-  caf::error ask_routers(MakeRequest make) {
-    caf::scoped_actor self{*system_};
-    caf::error failure;
-    for (auto& r : routers_) {
-      auto request = make(r);
-      std::apply(
-          [&](auto&& to, auto&&... xs) {
-            self->request(to, std::chrono::seconds{60},
-                          std::forward<decltype(xs)>(xs)...)
-                .receive([](atom::ok) {},
-                         [&](caf::error& err) {
-                           if (!failure)
-                             failure = std::move(err);
-                         });
-          },
-          std::move(request));
-    }
-    return failure;
-  }
+  /// Sends every router the request `send(self, router)` makes, all at
+  /// once, and waits for each `ok`; the first error wins.
+  template <class Send>
+  caf::error ask_routers(Send send);
 
-  /// Sends one request per item (`send(self, item)`) from this thread's
-  /// hidden actor, all at once, then takes the answers in order: `take(item,
-  /// answer)` for a reply of type `T`. One error per item (none: success).
+  /// `ask_all` from this thread's hidden actor (the front's and the
+  /// cluster coordinator's threads ask peers many times over).
   template <class T, class Items, class Send, class Take>
-  std::vector<caf::error> ask_all(const Items& items, Send send, Take take) {
-    auto& self = thread_self(*system_, false);
-    using handle = decltype(send(self, *std::begin(items)));
-    std::vector<handle> pending;
-    pending.reserve(items.size());
-    for (auto& item : items)
-      pending.push_back(send(self, item));
-    std::vector<caf::error> errors(items.size());
-    bool timed_out = false;
-    size_t i = 0;
-    for (auto& item : items) {
-      auto& err = errors[i];
-      pending[i].receive([&](T& answer) { err = take(item, answer); },
-                         [&](caf::error& e) { err = std::move(e); });
-      if (err && err.category() != caf::atom("argus"))
-        timed_out = true;
-      ++i;
-    }
-    // A late reply to a timed-out request must not be taken for the answer
-    // to a later one.
-    if (timed_out)
-      thread_self(*system_, true);
-    return errors;
-  }
+  std::vector<caf::error> ask_all_from_thread(const Items& items, Send send,
+                                              Take take);
 
   /// Journals (when on) and delivers events this node groups itself.
   caf::error accept(std::vector<domain::event> events);

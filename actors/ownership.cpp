@@ -290,14 +290,13 @@ caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
   for (;;) {
     {
       std::shared_lock<std::shared_mutex> view{view_mtx_};
-      bool all_now = !current_.live.empty(); // no view yet: wait for one
-      for (auto& e : events) {
-        if (!all_now && current_.live.empty())
-          break;
-        if (owner_of_event(current_.live, e) != hooks_.self_id)
+      // Without a view yet, this node cannot tell what it owns: wait.
+      bool all_now = !current_.live.empty();
+      for (size_t i = 0; all_now && i < events.size(); ++i) {
+        if (owner_of_event(current_.live, events[i]) != hooks_.self_id)
           return make_error(ec::conflict, "member " + hooks_.self_id +
                                               " does not own this group now");
-        all_now = all_now && takes_now(e);
+        all_now = takes_now(events[i]);
       }
       if (all_now) {
         drop_seen_forwards(events);
@@ -322,6 +321,10 @@ caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
 }
 
 void ownership::drop_seen_forwards(std::vector<domain::event>& events) {
+  // Events the front journals first-hand have no id: nothing to look up.
+  if (std::none_of(events.begin(), events.end(),
+                   [](const domain::event& e) { return e.forward_id != 0; }))
+    return;
   std::lock_guard<std::mutex> guard{forwards_mtx_};
   if (seen_forwards_.empty())
     return;
@@ -372,28 +375,26 @@ bool ownership::stopped() {
   return stopping_;
 }
 
-bool ownership::superseded(uint64_t version) {
-  std::lock_guard<std::mutex> guard{mtx_};
+bool ownership::outdated(uint64_t version) const {
   return stopping_ || latest_version_ != version;
 }
 
 bool ownership::pause(uint64_t version, std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock{mtx_};
-  changed_.wait_for(lock, d,
-                    [&] { return stopping_ || latest_version_ != version; });
-  return !(stopping_ || latest_version_ != version);
+  changed_.wait_for(lock, d, [&] { return outdated(version); });
+  return !outdated(version);
 }
 
 bool ownership::transition(const cluster_view& target) {
   uint64_t version = 0;
-  std::optional<std::vector<std::string>> before;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     version = latest_version_;
-    before = applied_;
   }
+  std::optional<std::vector<std::string>> before;
   {
     std::unique_lock<std::shared_mutex> lock{view_mtx_};
+    before = held_;
     current_ = target;
     ready_ = false;
   }
@@ -465,10 +466,9 @@ bool ownership::transition(const cluster_view& target) {
     return fail("adopting journal records", err);
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    applied_ = target.live;
     std::unique_lock<std::shared_mutex> lock{view_mtx_};
     held_ = target.live;
-    if (stopping_ || latest_version_ != version)
+    if (outdated(version))
       return true; // in effect for the routers; the next one follows
     ready_ = true;
   }
@@ -484,7 +484,7 @@ bool ownership::wait_handovers(const cluster_view& target,
   std::unique_lock<std::mutex> lock{mtx_};
   auto logged = clock::now();
   for (;;) {
-    if (stopping_ || latest_version_ != version)
+    if (outdated(version))
       return false;
     bool all = std::all_of(from.begin(), from.end(), [&](auto& p) {
       auto h = handovers_.find(p);

@@ -150,7 +150,8 @@ private:
   bool wait_ready(std::chrono::steady_clock::time_point deadline);
   bool stopped();
   /// True once a newer view arrived (or stop): abandon the transition.
-  bool superseded(uint64_t version);
+  /// Needs `mtx_`.
+  bool outdated(uint64_t version) const;
   /// Sleeps a little unless superseded meanwhile.
   bool pause(uint64_t version, std::chrono::milliseconds d);
   bool wait_handovers(const cluster_view& target,
@@ -198,8 +199,6 @@ private:
   std::condition_variable changed_;
   std::optional<cluster_view> latest_;
   uint64_t latest_version_ = 0;
-  /// The view the routers hold (its live members), once one took effect.
-  std::optional<std::vector<std::string>> applied_;
   std::map<std::string, std::vector<std::string>> handovers_;
   bool stopping_ = false;
   std::thread worker_;
