@@ -528,6 +528,17 @@ int64_t integer_at(const PGresult* res, int row, int col) {
   return std::strtoll(PQgetvalue(res, row, col), nullptr, 10);
 }
 
+std::string bigint_array(const std::vector<uint64_t>& xs) {
+  std::string out = "{";
+  for (auto x : xs) {
+    if (out.size() > 1)
+      out.push_back(',');
+    out += std::to_string(x);
+  }
+  out.push_back('}');
+  return out;
+}
+
 bool boolean_at(const PGresult* res, int row, int col) {
   return PQgetvalue(res, row, col)[0] == 't';
 }

@@ -125,6 +125,10 @@ int latest_schema_version();
 std::string escape_text(std::string_view x);
 std::string unescape_text(std::string_view x);
 
+/// A bigint[] literal ("{1,2,3}") for a parameter sent as text and cast
+/// with `$n::text::bigint[]` (parameters go in binary format).
+std::string bigint_array(const std::vector<uint64_t>& xs);
+
 /// Text of column `col` in row `row` (unescaped).
 std::string text_at(const PGresult* res, int row, int col);
 /// Integer of column `col` in row `row` (0 for NULL).

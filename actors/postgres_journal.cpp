@@ -218,15 +218,8 @@ private:
     steps.reserve(events.size() + 3);
     steps.push_back({&sql().drop_from, id_and_seq(id_, events.front().seq)});
     if (from != nullptr) {
-      std::string list = "{";
-      for (auto seq : *from_seqs) {
-        if (list.size() > 1)
-          list.push_back(',');
-        list += std::to_string(seq);
-      }
-      list.push_back('}');
       params taken;
-      taken.text(*from).text(list);
+      taken.text(*from).text(pg::bigint_array(*from_seqs));
       steps.push_back({&sql().take, std::move(taken)});
     }
     uint64_t last = 0;

@@ -269,13 +269,7 @@ public:
                               const std::vector<uint64_t>& completed) override {
     std::vector<pg::step> tail;
     if (!completed.empty()) {
-      std::string list = "{";
-      for (auto seq : completed) {
-        if (list.size() > 1)
-          list.push_back(',');
-        list += std::to_string(seq);
-      }
-      list.push_back('}');
+      auto list = pg::bigint_array(completed);
       auto [low, high] =
           std::minmax_element(completed.begin(), completed.end());
       params p;

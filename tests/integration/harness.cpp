@@ -79,6 +79,18 @@ std::optional<int> wait_for_exit(pid_t pid,
   }
 }
 
+/// Waits for `pid` up to `deadline`, then kills (SIGKILL) and reaps it;
+/// the wait status if it exited by itself.
+std::optional<int> wait_or_kill(pid_t pid, std::chrono::milliseconds deadline) {
+  auto status = wait_for_exit(pid, deadline);
+  if (!status) {
+    ::kill(pid, SIGKILL);
+    int ignored = 0;
+    ::waitpid(pid, &ignored, 0);
+  }
+  return status;
+}
+
 /// Starts `args` with stdout going to `out` and stderr to `err` (both to
 /// `out` when `err` is empty; appended). With `env`, the child gets this
 /// process's environment without its ARGUS_* variables, plus `env`
@@ -337,15 +349,10 @@ run_result run_argus(const std::vector<std::string>& args,
   argv.insert(argv.end(), args.begin(), args.end());
   auto pid = spawn_process(argv, log);
   run_result out;
-  auto status = wait_for_exit(pid, timeout);
-  if (!status) {
-    out.timed_out = true;
-    ::kill(pid, SIGKILL);
-    int ignored = 0;
-    ::waitpid(pid, &ignored, 0);
-  } else {
+  if (auto status = wait_or_kill(pid, timeout))
     out.exit_code = exit_code_of(*status);
-  }
+  else
+    out.timed_out = true;
   out.output = read_file(log);
   return out;
 }
@@ -365,17 +372,13 @@ cli_result run_argusctl(const std::vector<std::string>& args,
   auto started = steady::now();
   auto pid = spawn_process(argv, out_file, err_file, &env);
   cli_result out;
-  auto status = wait_for_exit(pid, timeout);
+  auto status = wait_or_kill(pid, timeout);
   out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       steady::now() - started);
-  if (!status) {
-    out.timed_out = true;
-    ::kill(pid, SIGKILL);
-    int ignored = 0;
-    ::waitpid(pid, &ignored, 0);
-  } else {
+  if (status)
     out.exit_code = exit_code_of(*status);
-  }
+  else
+    out.timed_out = true;
   out.out = read_file(out_file);
   out.err = read_file(err_file);
   return out;
@@ -528,17 +531,9 @@ int server::stop(int sig) {
   if (!running())
     return -1;
   ::kill(pid_, sig);
-  auto status = wait_for_exit(pid_, stop_deadline);
-  int code = -1;
-  if (status) {
-    code = exit_code_of(*status);
-  } else {
-    ::kill(pid_, SIGKILL);
-    int ignored = 0;
-    ::waitpid(pid_, &ignored, 0);
-  }
+  auto status = wait_or_kill(pid_, stop_deadline);
   pid_ = -1;
-  return code;
+  return status ? exit_code_of(*status) : -1;
 }
 
 void server::kill9() {
