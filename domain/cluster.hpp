@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/keys.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,5 +28,11 @@ std::string owner_of(const std::vector<std::string>& members,
 std::string group_owner(const std::vector<std::string>& members,
                         const std::string& manager, bool has_value,
                         const std::string& value);
+
+/// The member that owns group `g`.
+inline std::string group_owner(const std::vector<std::string>& members,
+                               const group_key& g) {
+  return group_owner(members, g.event_manager_id, g.has_value, g.value);
+}
 
 } // namespace argus::domain

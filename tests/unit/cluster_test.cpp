@@ -62,3 +62,20 @@ TEST_CASE("rendezvous: a leaving or joining member moves only its groups",
   }
   CHECK(moved_to_n2 > 0);
 }
+
+TEST_CASE("typed keys: equal, ordered and hashed by every field", "[unit]") {
+  using argus::domain::alert_key;
+  using argus::domain::group_key;
+  group_key none{"m", false, ""};
+  group_key empty{"m", true, ""};
+  CHECK(none != empty);
+  CHECK(std::hash<group_key>{}(group_key{"m", true, "v"}) ==
+        std::hash<group_key>{}(group_key{"m", true, "v"}));
+  CHECK((none < empty) != (empty < none));
+  // The manager/value boundary is part of the identity, not of a string.
+  CHECK(alert_key{"ab", "c"} != alert_key{"a", "bc"});
+  CHECK(group_key{"ab", true, "c"} != group_key{"a", true, "bc"});
+  std::vector<std::string> members{"n1", "n2", "n3"};
+  CHECK(argus::domain::group_owner(members, group_key{"m", true, "v"}) ==
+        argus::domain::group_owner(members, "m", true, "v"));
+}

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <tuple>
+
+/// Typed identities: which alert, which group. Routers, ownership, storage
+/// and the cluster protocol use these instead of hand-built key strings.
+namespace argus::domain {
+
+/// An alert's identity: the (event manager, dedupKey) pair. Stores merge by
+/// it; the dedupKey index of a router maps it to the group holding it.
+struct alert_key {
+  std::string event_manager_id;
+  std::string dedup_key;
+
+  friend bool operator==(const alert_key& a, const alert_key& b) {
+    return a.event_manager_id == b.event_manager_id &&
+           a.dedup_key == b.dedup_key;
+  }
+  friend bool operator!=(const alert_key& a, const alert_key& b) {
+    return !(a == b);
+  }
+  friend bool operator<(const alert_key& a, const alert_key& b) {
+    return std::tie(a.event_manager_id, a.dedup_key) <
+           std::tie(b.event_manager_id, b.dedup_key);
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alert_key& x) {
+  return f(caf::meta::type_name("argus.alert_key"), x.event_manager_id,
+           x.dedup_key);
+}
+
+/// A group's identity: (event manager, grouping value). Events without the
+/// grouping field share the one value-less group of their manager, where
+/// each is a parent of its own; `has_value` keeps that group apart from
+/// every value, the empty string included.
+struct group_key {
+  std::string event_manager_id;
+  bool has_value = false;
+  std::string value;
+
+  friend bool operator==(const group_key& a, const group_key& b) {
+    return a.event_manager_id == b.event_manager_id &&
+           a.has_value == b.has_value && a.value == b.value;
+  }
+  friend bool operator!=(const group_key& a, const group_key& b) {
+    return !(a == b);
+  }
+  friend bool operator<(const group_key& a, const group_key& b) {
+    return std::tie(a.event_manager_id, a.has_value, a.value) <
+           std::tie(b.event_manager_id, b.has_value, b.value);
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_key& x) {
+  return f(caf::meta::type_name("argus.group_key"), x.event_manager_id,
+           x.has_value, x.value);
+}
+
+/// Mixes `h` into `seed` (boost's hash_combine constants).
+inline size_t hash_combine(size_t seed, size_t h) {
+  return seed ^ (h + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
+}
+
+/// Hashes for unordered containers keyed by these types.
+struct alert_key_hash {
+  size_t operator()(const alert_key& k) const {
+    std::hash<std::string> h;
+    return hash_combine(h(k.event_manager_id), h(k.dedup_key));
+  }
+};
+
+struct group_key_hash {
+  size_t operator()(const group_key& k) const {
+    std::hash<std::string> h;
+    return hash_combine(hash_combine(h(k.event_manager_id), k.has_value),
+                        h(k.value));
+  }
+};
+
+} // namespace argus::domain
+
+namespace std {
+template <>
+struct hash<argus::domain::alert_key> : argus::domain::alert_key_hash {};
+template <>
+struct hash<argus::domain::group_key> : argus::domain::group_key_hash {};
+} // namespace std
