@@ -202,9 +202,11 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
           LOG_WARNING("journal trim failed: " << message_of(err));
       };
   context_ptr shared_ctx = n->ctx_;
-  n->repository_ = sys.spawn(actors::repository,
-                             std::shared_ptr<storage::store>{std::move(*store)},
-                             repo_settings, shared_ctx);
+  // Detached: the store blocks on disk and network I/O, which must not hold
+  // a thread of the shared scheduler.
+  n->repository_ = sys.spawn<caf::detached>(
+      actors::repository, std::shared_ptr<storage::store>{std::move(*store)},
+      repo_settings, shared_ctx);
   n->notifier_ =
       sys.spawn(actors::notifier, settings.notifications.keep, shared_ctx);
   n->catalog_ = sys.spawn(actors::catalog, std::move(*initial_catalog),

@@ -48,6 +48,10 @@ struct repository_state {
   static inline const char* name = "repository";
 };
 
+/// The repository behavior. Every handler may block in `store` (disk,
+/// network, the PostgreSQL retry of a transaction in doubt): spawn it
+/// `caf::detached`, never on the shared scheduler. Actor tests run it on
+/// the testing scheduler instead, which only they drive.
 repository_actor::behavior_type
 repository(repository_actor::stateful_pointer<repository_state> self,
            std::shared_ptr<storage::store> store, repository_settings settings,

@@ -69,6 +69,9 @@ struct actor_fixture {
     self = std::make_unique<caf::scoped_actor>(*sys, true);
     auto c = clock;
     ctx->now = [c] { return *c; };
+    // A node spawns the repository detached (its store blocks); here it
+    // runs on the testing scheduler like every other actor, so tests decide
+    // when it flushes.
     repo = spawn(actors::repository, store, actors::repository_settings{},
                  context());
     notifier = spawn(actors::notifier, size_t{100}, context());
