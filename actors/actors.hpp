@@ -43,16 +43,15 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<atom::apply, std::vector<domain::event>>,
     /// INTERNAL: sends the events staged for each group as one message.
     caf::reacts_to<atom::flush>,
-    /// Group `key` of `manager` resolved these dedupKeys after receiving
-    /// `n` events.
-    caf::reacts_to<atom::deactivate, std::string, std::string,
+    /// Group `key` resolved these dedupKeys after receiving `n` events.
+    caf::reacts_to<atom::deactivate, domain::group_key,
                    std::vector<std::string>, uint64_t>,
-    /// Group `key` of `manager` re-activated a dedupKey it had resolved.
-    caf::reacts_to<atom::reactivate, std::string, std::string, std::string>,
+    /// Group `key` re-activated a dedupKey it had resolved.
+    caf::reacts_to<atom::reactivate, domain::group_key, std::string>,
     /// Group `key` does not hold this event's dedupKey: route it afresh.
-    caf::reacts_to<atom::reroute, std::string, domain::event>,
+    caf::reacts_to<atom::reroute, domain::group_key, domain::event>,
     /// Group `key` is idle after receiving `n` events.
-    caf::reacts_to<atom::idle, std::string, uint64_t>,
+    caf::reacts_to<atom::idle, domain::group_key, uint64_t>,
     /// Rebuilds groups from persisted open work at start; the second list
     /// (alerts changed by journaled events past the high-water mark) guards
     /// the replay against applying an event twice.

@@ -7,6 +7,7 @@ namespace argus::actors {
 void register_types(caf::actor_system_config& cfg) {
   // add_message_type<T> also registers std::vector<T>.
   cfg.add_message_type<domain::event>("argus.event");
+  cfg.add_message_type<domain::group_key>("argus.group_key");
   cfg.add_message_type<routed_event>("argus.routed_event");
   cfg.add_message_type<domain::alert>("argus.alert");
   cfg.add_message_type<domain::alert_write>("argus.alert_write");
