@@ -392,13 +392,11 @@ admin(admin_actor::stateful_pointer<admin_state> self, admin_env env) {
           self->send(env.cluster, atom::handover::value, std::move(from),
                      std::move(live));
       },
-      [=](atom::get, std::vector<std::string>& managers,
-          std::vector<std::string>& dedups)
-          -> caf::result<std::vector<std::string>> {
+      [=](atom::get, std::vector<domain::alert_key>& keys)
+          -> caf::result<std::vector<domain::alert_location>> {
         if (!env.cluster)
           return not_clustered();
-        return self->delegate(env.cluster, atom::get::value,
-                              std::move(managers), std::move(dedups));
+        return self->delegate(env.cluster, atom::get::value, std::move(keys));
       },
       [=](atom::leave) -> caf::result<atom::ok> {
         if (!env.cluster)

@@ -275,17 +275,19 @@ router(router_actor::stateful_pointer<router_state> self,
               a.last_seq;
         return atom::ok::value;
       },
-      [=](atom::get, const std::vector<std::string>& managers,
-          const std::vector<std::string>& dedups) {
-        std::vector<std::string> out(managers.size());
+      [=](atom::get, const std::vector<domain::alert_key>& keys) {
+        std::vector<domain::alert_location> out(keys.size());
         auto& st = self->state;
-        for (size_t i = 0; i < managers.size() && i < dedups.size(); ++i) {
-          auto idx = st.active.find(dedup_index_key(managers[i], dedups[i]));
+        for (size_t i = 0; i < keys.size(); ++i) {
+          auto idx = st.active.find(
+              dedup_index_key(keys[i].event_manager_id, keys[i].dedup_key));
           if (idx == st.active.end())
             continue;
           auto g = st.groups.find(idx->second.group);
           if (g != st.groups.end())
-            out[i] = g->second.has_value ? "=" + g->second.value : "-";
+            out[i] = {
+                true,
+                {g->second.manager, g->second.has_value, g->second.value}};
         }
         return out;
       },
