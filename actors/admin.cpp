@@ -117,9 +117,8 @@ auto cluster_handlers(admin_self self, env_ptr env) {
       [=](atom::handover, std::string& from, std::vector<std::string>& live) {
         admin_peers::handover(self, *env, from, live);
       },
-      [=](atom::get, std::vector<std::string>& managers,
-          std::vector<std::string>& dedups) {
-        return admin_peers::locate(self, *env, managers, dedups);
+      [=](atom::get, std::vector<domain::alert_key>& keys) {
+        return admin_peers::locate(self, *env, keys);
       },
       [=](atom::leave) { return admin_peers::drain(self, *env); });
 }

@@ -55,14 +55,12 @@ void handover(admin_self self, const admin_env& env, std::string& from,
                std::move(live));
 }
 
-caf::result<std::vector<std::string>> locate(admin_self self,
-                                             const admin_env& env,
-                                             std::vector<std::string>& managers,
-                                             std::vector<std::string>& dedups) {
+caf::result<std::vector<domain::alert_location>>
+locate(admin_self self, const admin_env& env,
+       std::vector<domain::alert_key>& keys) {
   if (!env.cluster)
     return not_clustered();
-  return self->delegate(env.cluster, atom::get::value, std::move(managers),
-                        std::move(dedups));
+  return self->delegate(env.cluster, atom::get::value, std::move(keys));
 }
 
 caf::result<atom::ok> drain(admin_self self, const admin_env& env) {

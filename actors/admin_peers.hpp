@@ -35,10 +35,9 @@ void handover(admin_self self, const admin_env& env, std::string& from,
               std::vector<std::string>& live);
 
 /// Where this node holds (manager, dedupKey) pairs (the locate protocol).
-caf::result<std::vector<std::string>> locate(admin_self self,
-                                             const admin_env& env,
-                                             std::vector<std::string>& managers,
-                                             std::vector<std::string>& dedups);
+caf::result<std::vector<domain::alert_location>>
+locate(admin_self self, const admin_env& env,
+       std::vector<domain::alert_key>& keys);
 
 /// argusctl drain: leaves the cluster, answers, then shuts the node down.
 caf::result<atom::ok> drain(admin_self self, const admin_env& env);

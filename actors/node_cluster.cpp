@@ -120,12 +120,11 @@ void node::add_group_hooks(ownership_hooks& hooks) {
       return journal_->adopt(std::move(events), from);
     };
   hooks.stored =
-      [this](const std::string& manager,
-             const std::string& dedup) -> std::optional<domain::alert> {
+      [this](const domain::alert_key& key) -> std::optional<domain::alert> {
     std::optional<domain::alert> found;
     thread_self(*system_, false)
-        ->request(repository_, forward_timeout, atom::get::value, manager,
-                  dedup)
+        ->request(repository_, forward_timeout, atom::get::value,
+                  key.event_manager_id, key.dedup_key)
         .receive(
             [&](std::vector<domain::alert>& xs) {
               for (auto& a : xs)
@@ -153,17 +152,15 @@ void node::add_event_hooks(ownership_hooks& hooks,
         });
   };
   hooks.locate_at = [this](const std::vector<caf::actor>& nodes,
-                           const std::vector<std::string>& managers,
-                           const std::vector<std::string>& dedups) {
-    std::vector<caf::expected<std::vector<std::string>>> answers(
-        nodes.size(), std::vector<std::string>{});
-    auto errors = ask_all_from_thread<std::vector<std::string>>(
+                           const std::vector<domain::alert_key>& keys) {
+    using locations = std::vector<domain::alert_location>;
+    std::vector<caf::expected<locations>> answers(nodes.size(), locations{});
+    auto errors = ask_all_from_thread<locations>(
         nodes,
         [&](caf::scoped_actor& self, const caf::actor& node) {
-          return self->request(node, forward_timeout, atom::get::value,
-                               managers, dedups);
+          return self->request(node, forward_timeout, atom::get::value, keys);
         },
-        [&](size_t i, std::vector<std::string>& found) {
+        [&](size_t i, locations& found) {
           answers[i] = std::move(found);
           return caf::error{};
         });

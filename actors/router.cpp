@@ -267,17 +267,16 @@ router(router_actor::stateful_pointer<router_state> self,
                                                      a.dedup_key}] = a.last_seq;
         return atom::ok::value;
       },
-      [=](atom::get, const std::vector<std::string>& managers,
-          const std::vector<std::string>& dedups) {
-        std::vector<std::string> out(managers.size());
+      [=](atom::get, const std::vector<domain::alert_key>& keys) {
+        std::vector<domain::alert_location> out(keys.size());
         auto& st = self->state;
-        for (size_t i = 0; i < managers.size() && i < dedups.size(); ++i) {
-          auto idx = st.active.find(domain::alert_key{managers[i], dedups[i]});
+        for (size_t i = 0; i < keys.size(); ++i) {
+          auto idx = st.active.find(keys[i]);
           if (idx == st.active.end())
             continue;
           auto g = st.groups.find(idx->second.group);
           if (g != st.groups.end())
-            out[i] = g->first.has_value ? "=" + g->first.value : "-";
+            out[i] = {true, g->first};
         }
         return out;
       },
