@@ -112,6 +112,59 @@ caf::expected<envelope> envelope_from_stored(const std::string& text) {
   }
 }
 
+std::string to_stored(const std::vector<domain::receiver>& rs) {
+  json out = json::array();
+  for (auto& r : rs) {
+    json types = json::array();
+    for (auto kind : r.types)
+      types.push_back(domain::to_string(kind));
+    out.push_back(json{{"name", r.name},
+                       {"url", r.url},
+                       {"format", domain::to_string(r.format)},
+                       {"headers", r.headers},
+                       {"secret", r.secret},
+                       {"timeout_ms", r.timeout_ms},
+                       {"types", types},
+                       {"child_added_per_minute", r.child_added_per_minute},
+                       {"routing_key", r.routing_key}});
+  }
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+caf::expected<std::vector<domain::receiver>>
+receivers_from_stored(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_array())
+    return make_error(ec::internal, "stored receivers are not a JSON array");
+  std::vector<domain::receiver> out;
+  try {
+    for (auto& item : j) {
+      domain::receiver r;
+      r.name = item.at("name").get<std::string>();
+      r.url = item.at("url").get<std::string>();
+      r.format =
+          domain::parse_receiver_format(item.at("format").get<std::string>())
+              .value_or(domain::receiver_format::argus);
+      r.headers = item.at("headers").get<std::map<std::string, std::string>>();
+      r.secret = item.at("secret").get<std::string>();
+      r.timeout_ms = item.at("timeout_ms").get<int64_t>();
+      r.types.clear();
+      for (auto& t : item.at("types"))
+        if (auto kind = domain::parse_notification_kind(t.get<std::string>()))
+          r.types.push_back(*kind);
+      r.child_added_per_minute =
+          item.at("child_added_per_minute").get<int64_t>();
+      r.routing_key = item.at("routing_key").get<std::string>();
+      out.push_back(std::move(r));
+    }
+  } catch (const json::exception& ex) {
+    return make_error(ec::internal,
+                      std::string{"stored receivers lack a field: "} +
+                          ex.what());
+  }
+  return out;
+}
+
 void memory_outbox::add(std::string event_manager_id, envelope env) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto id = env.notification_id;

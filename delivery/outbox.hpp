@@ -2,6 +2,7 @@
 
 #include "delivery/format.hpp"
 #include "domain/delivery.hpp"
+#include "domain/receiver.hpp"
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -101,5 +102,11 @@ private:
 /// backends' outbox tables. Manager name and external URL are not stored.
 std::string to_stored(const envelope& e);
 caf::expected<envelope> envelope_from_stored(const std::string& text);
+
+/// The stored form of a manager's receivers (JSON text, secrets included:
+/// the store is the one place that keeps them).
+std::string to_stored(const std::vector<domain::receiver>& rs);
+caf::expected<std::vector<domain::receiver>>
+receivers_from_stored(const std::string& text);
 
 } // namespace argus::delivery

@@ -255,8 +255,19 @@ void worker::send(const domain::delivery& d, domain::time_point now) {
   std::string manager_name;
   auto r = receiver_of(d, manager_name);
   auto entry = store_->entry(d.notification_id);
+  if (!entry && code_of(entry.error()) != ec::not_found) {
+    // The store failed (e.g. busy): count it as a failed attempt, so the
+    // delivery is tried again after a backoff instead of being dropped.
+    auto token = next_token_++;
+    in_flight_.emplace(token, in_flight{d, 0});
+    domain::attempt_result failed;
+    failed.error = message_of(entry.error());
+    complete(token, failed, now);
+    return;
+  }
   if (!r || !entry) {
-    // The receiver (or its manager) was removed since: nobody to send to.
+    // The receiver (or its manager, or the notification) is gone: nobody
+    // to send to. That is final, and said so in the dead letter.
     auto row = d;
     row.state = domain::delivery_state::failed;
     row.last_error = !r ? "receiver removed from its event manager"
