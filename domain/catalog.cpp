@@ -51,7 +51,21 @@ caf::error validate(const event_manager& manager) {
     return make_error(ec::validation_failed,
                       "notification_config.webhook_url must start with "
                       "http:// or https://");
+  if (auto err = validate(manager.receivers))
+    return err;
+  for (auto& r : manager.receivers)
+    if (!manager.webhook_url.empty() && r.name == webhook_receiver_name)
+      return make_error(ec::validation_failed,
+                        "notification_config.receivers: the name \"webhook\" "
+                        "is taken by notification_config.webhook_url");
   return {};
+}
+
+std::vector<receiver> receivers_of(const event_manager& manager) {
+  auto out = manager.receivers;
+  if (!manager.webhook_url.empty())
+    out.push_back(webhook_receiver(manager.webhook_url));
+  return out;
 }
 
 const grouping_rule* catalog::rule_of(const std::string& manager_id) const {

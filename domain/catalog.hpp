@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/receiver.hpp"
 #include "domain/types.hpp"
 
 #include <caf/expected.hpp>
@@ -8,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 /// Configuration entities: grouping rules and event managers (tenants).
 namespace argus::domain {
@@ -36,7 +38,10 @@ struct event_manager {
   std::string name;
   std::string description;
   std::string grouping_rule_id;
+  /// The legacy single webhook; it acts as one `argus` receiver named
+  /// "webhook".
   std::string webhook_url;
+  std::vector<receiver> receivers;
   time_point created_at{};
   time_point updated_at{};
 };
@@ -44,15 +49,20 @@ struct event_manager {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
   return f(caf::meta::type_name("argus.event_manager"), x.id, x.name,
-           x.description, x.grouping_rule_id, x.webhook_url, x.created_at,
-           x.updated_at);
+           x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
+           x.created_at, x.updated_at);
 }
 
 /// Checks the fields of a rule a client asked for (name, key, window).
 caf::error validate(const grouping_rule& rule);
 
-/// Checks the fields of a manager a client asked for (id, name, webhook).
+/// Checks the fields of a manager a client asked for (id, name, webhook,
+/// receivers).
 caf::error validate(const event_manager& manager);
+
+/// Where a manager's notifications go: its receivers, plus the legacy
+/// webhook_url as the `argus` receiver "webhook" when set.
+std::vector<receiver> receivers_of(const event_manager& manager);
 
 /// An immutable view of all rules and managers. The catalog actor publishes a
 /// new one after every change; HTTP threads read it without a round trip.

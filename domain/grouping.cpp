@@ -5,8 +5,15 @@
 namespace argus::domain {
 
 std::string_view to_string(notification_kind x) {
-  return x == notification_kind::parent_opened ? "parent_opened"
-                                               : "parent_resolved";
+  switch (x) {
+  case notification_kind::parent_opened:
+    return "parent_opened";
+  case notification_kind::parent_resolved:
+    return "parent_resolved";
+  case notification_kind::child_added:
+    return "child_added";
+  }
+  return "unknown";
 }
 
 void decision::clear() {

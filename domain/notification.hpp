@@ -6,7 +6,13 @@
 
 namespace argus::domain {
 
-enum class notification_kind : uint8_t { parent_opened, parent_resolved };
+/// Appended values only: the numbers are stored and cross the wire.
+enum class notification_kind : uint8_t {
+  parent_opened,
+  parent_resolved,
+  /// A child joined a parent (receivers ask for it; rate-capped per group).
+  child_added,
+};
 
 std::string_view to_string(notification_kind x);
 
@@ -21,8 +27,8 @@ struct notification {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, notification& x) {
-  return f(caf::meta::type_name("argus.notification"), x.seq, x.kind,
-           x.parent, x.at);
+  return f(caf::meta::type_name("argus.notification"), x.seq, x.kind, x.parent,
+           x.at);
 }
 
 } // namespace argus::domain

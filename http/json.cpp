@@ -243,6 +243,10 @@ parse_manager(const json& j, const domain::event_manager* base) {
       return make_error(ec::bad_request, "field "
                                          "'notification_config.webhook_url' "
                                          "must be a string");
+    if (auto rs = nc->find("receivers"); rs != nc->end() && !rs->is_null())
+      if (auto err = parse_receivers(*rs, base ? &base->receivers : nullptr,
+                                     m.receivers))
+        return err;
   }
   if (m.name.empty())
     return make_error(ec::validation_failed, "field 'name' is required");
@@ -291,6 +295,17 @@ json to_json(const domain::grouping_rule& r) {
   };
 }
 
+namespace {
+
+json receivers_json(const std::vector<domain::receiver>& rs) {
+  json out = json::array();
+  for (auto& r : rs)
+    out.push_back(to_json(r));
+  return out;
+}
+
+} // namespace
+
 json to_json(const domain::event_manager& m) {
   return json{
       {"id", m.id},
@@ -299,7 +314,8 @@ json to_json(const domain::event_manager& m) {
       {"grouping_rule_id", m.grouping_rule_id},
       {"notification_config",
        {{"webhook_url",
-         m.webhook_url.empty() ? json(nullptr) : json(m.webhook_url)}}},
+         m.webhook_url.empty() ? json(nullptr) : json(m.webhook_url)},
+        {"receivers", receivers_json(m.receivers)}}},
       {"created_at", time_or_null(m.created_at)},
       {"updated_at", time_or_null(m.updated_at)},
   };

@@ -41,6 +41,16 @@ parse_rule(const nlohmann::json& j, const domain::grouping_rule* base);
 caf::expected<domain::event_manager>
 parse_manager(const nlohmann::json& j, const domain::event_manager* base);
 
+/// Reads notification_config.receivers (an array). On an update, `base` is
+/// the current list: a receiver of the same name keeps its secret unless
+/// the body gives one.
+caf::error parse_receivers(const nlohmann::json& j,
+                           const std::vector<domain::receiver>* base,
+                           std::vector<domain::receiver>& out);
+
+/// A receiver for replies: its secret is never shown, only `secret_set`.
+nlohmann::json to_json(const domain::receiver& r);
+
 nlohmann::json to_json(const domain::alert& a);
 nlohmann::json to_json(const domain::grouping_rule& r);
 nlohmann::json to_json(const domain::event_manager& m);

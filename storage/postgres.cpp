@@ -112,6 +112,11 @@ ALTER TABLE journal ADD PRIMARY KEY (node_id, seq);
 ALTER TABLE journal ADD COLUMN forward_id BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN done BOOLEAN NOT NULL DEFAULT false;
 )sql",
+    // 5: each manager's notification receivers (issue 11), as JSON text
+    // with their secrets.
+    R"sql(
+ALTER TABLE event_managers ADD COLUMN receivers TEXT NOT NULL DEFAULT '[]';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

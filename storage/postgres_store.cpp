@@ -3,6 +3,7 @@
 #include "storage/store.hpp"
 
 #include "config/log.hpp"
+#include "delivery/outbox.hpp"
 #include "domain/error.hpp"
 
 #include <algorithm>
@@ -99,11 +100,12 @@ struct statements {
   statement put_manager{
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-      " webhook_url, created_at_ms, updated_at_ms)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
+      " webhook_url, created_at_ms, updated_at_ms, receivers)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
       " grouping_rule_id = EXCLUDED.grouping_rule_id,"
       " webhook_url = EXCLUDED.webhook_url,"
+      " receivers = EXCLUDED.receivers,"
       " created_at_ms = EXCLUDED.created_at_ms,"
       " updated_at_ms = EXCLUDED.updated_at_ms"};
   statement erase_rule{"argus_erase_rule",
@@ -115,8 +117,8 @@ struct statements {
                        " created_at_ms, updated_at_ms FROM grouping_rules"};
   statement load_managers{"argus_load_managers",
                           "SELECT id, name, description, grouping_rule_id,"
-                          " webhook_url, created_at_ms, updated_at_ms"
-                          " FROM event_managers"};
+                          " webhook_url, created_at_ms, updated_at_ms,"
+                          " receivers FROM event_managers"};
 
   static std::array<statement, 8> make_list() {
     static constexpr const char* names[] = {
@@ -466,7 +468,8 @@ public:
         .text(manager.grouping_rule_id)
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
-        .integer(domain::to_millis(manager.updated_at));
+        .integer(domain::to_millis(manager.updated_at))
+        .text(delivery::to_stored(manager.receivers));
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
@@ -513,6 +516,10 @@ public:
       m.webhook_url = pg::text_at(res, i, 4);
       m.created_at = domain::from_millis(pg::integer_at(res, i, 5));
       m.updated_at = domain::from_millis(pg::integer_at(res, i, 6));
+      auto receivers = delivery::receivers_from_stored(pg::text_at(res, i, 7));
+      if (!receivers)
+        return std::move(receivers.error());
+      m.receivers = std::move(*receivers);
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }

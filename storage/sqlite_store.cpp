@@ -1,6 +1,7 @@
 #include "storage/alert_sql.hpp"
 #include "storage/store.hpp"
 
+#include "delivery/outbox.hpp"
 #include "domain/error.hpp"
 
 #include <sqlite3.h>
@@ -83,6 +84,37 @@ ALTER TABLE alerts ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX alerts_by_last_seq ON alerts (last_seq);
 CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta (key, value) VALUES ('applied_through', 0);
+)sql",
+    // 4: notifications (issue 11): each manager's receivers (JSON text,
+    // secrets included), and the durable outbox the delivery worker drains
+    // through a connection of its own (delivery/sqlite_outbox.cpp).
+    R"sql(
+ALTER TABLE event_managers ADD COLUMN receivers TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE notifications (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  event_manager_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  fanned_out INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notifications_unfanned ON notifications (fanned_out, seq);
+CREATE TABLE deliveries (
+  notification_id TEXT NOT NULL,
+  receiver TEXT NOT NULL,
+  event_manager_id TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  next_attempt_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (notification_id, receiver)
+);
+CREATE INDEX deliveries_by_state ON deliveries (state, seq, receiver);
+CREATE INDEX deliveries_by_seq ON deliveries (seq DESC, receiver);
 )sql",
 };
 
@@ -418,11 +450,12 @@ public:
     auto stmt = prepared(
         put_manager_,
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-        " webhook_url, created_at_ms, updated_at_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " webhook_url, created_at_ms, updated_at_ms, receivers)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
         " name = excluded.name, description = excluded.description,"
         " grouping_rule_id = excluded.grouping_rule_id,"
         " webhook_url = excluded.webhook_url,"
+        " receivers = excluded.receivers,"
         " created_at_ms = excluded.created_at_ms,"
         " updated_at_ms = excluded.updated_at_ms",
         "store event manager");
@@ -430,13 +463,15 @@ public:
       return stmt.error();
     reset_on_exit guard{*stmt};
     binder b{*stmt};
+    auto receivers = delivery::to_stored(manager.receivers);
     b.text(manager.id)
         .text(manager.name)
         .text(manager.description)
         .text(manager.grouping_rule_id)
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
-        .integer(domain::to_millis(manager.updated_at));
+        .integer(domain::to_millis(manager.updated_at))
+        .text(receivers);
     return step_done(*stmt, b, "store event manager");
   }
 
@@ -583,8 +618,8 @@ private:
   caf::error load_managers(domain::catalog& out) {
     auto stmt = prepared(load_managers_,
                          "SELECT id, name, description, grouping_rule_id,"
-                         " webhook_url, created_at_ms, updated_at_ms"
-                         " FROM event_managers",
+                         " webhook_url, created_at_ms, updated_at_ms,"
+                         " receivers FROM event_managers",
                          "load event managers");
     if (!stmt)
       return stmt.error();
@@ -599,6 +634,10 @@ private:
       m.webhook_url = column_text(*stmt, 4);
       m.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
       m.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 6));
+      auto receivers = delivery::receivers_from_stored(column_text(*stmt, 7));
+      if (!receivers)
+        return std::move(receivers.error());
+      m.receivers = std::move(*receivers);
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }

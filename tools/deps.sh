@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config curl
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   catch2 libsqlite3-dev libssl-dev openssl zlib1g-dev
-  libpq-dev postgresql postgresql-15
+  libpq-dev postgresql postgresql-15 libcurl4-openssl-dev
 )
 case "${1:-}" in
   --dev) packages+=(clang-format clang-tidy gcovr) ;;
