@@ -95,6 +95,23 @@ caf::error read_window(const json& j, domain::grouping_rule& rule,
   return {};
 }
 
+/// The field at dotted `path` through nested objects, or null.
+const json* at_path(const json& j, const std::string& path) {
+  const json* node = &j;
+  for (size_t start = 0;;) {
+    auto dot = path.find('.', start);
+    if (!node->is_object())
+      return nullptr;
+    auto child = node->find(path.substr(start, dot - start));
+    if (child == node->end())
+      return nullptr;
+    node = &*child;
+    if (dot == std::string::npos)
+      return node;
+    start = dot + 1;
+  }
+}
+
 } // namespace
 
 caf::expected<json> parse_body(const std::string& body) {
@@ -171,13 +188,25 @@ caf::expected<domain::event> parse_event(const json& j) {
   return e;
 }
 
+std::optional<std::string> grouping_text(const json& j,
+                                         const std::string& key) {
+  // The whole key as a top-level name first: rules from before dotted
+  // paths, on fields whose names hold dots, keep their values.
+  auto it = j.find(key);
+  const json* at = it != j.end()                        ? &*it
+                   : key.find('.') != std::string::npos ? at_path(j, key)
+                                                        : nullptr;
+  if (at == nullptr || at->is_null())
+    return std::nullopt;
+  return at->is_string() ? at->get<std::string>() : at->dump();
+}
+
 bool grouping_value_of(const json& j, const std::string& key,
                        std::string& out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null())
-    return false;
-  out = it->is_string() ? it->get<std::string>() : it->dump();
-  return true;
+  auto text = grouping_text(j, key);
+  if (text)
+    out = std::move(*text);
+  return text.has_value();
 }
 
 caf::expected<domain::grouping_rule>
