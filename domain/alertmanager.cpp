@@ -158,6 +158,52 @@ severity severity_mapping::of(const label_set& labels) const {
   return it == by_label.end() ? fallback : it->second;
 }
 
+std::string encode(const severity_mapping& m) {
+  std::string out{to_string(m.fallback)};
+  for (auto& [label, sev] : m.by_label) {
+    out += '\n';
+    out += to_string(sev);
+    out += ' ';
+    for (char c : label)
+      out += c == '\\' ? "\\\\" : c == '\n' ? "\\n" : std::string(1, c);
+  }
+  return out;
+}
+
+std::optional<severity_mapping> decode_severity_mapping(std::string_view text) {
+  severity_mapping m;
+  if (text.empty())
+    return m;
+  m.by_label.clear();
+  bool first = true;
+  while (!text.empty() || first) {
+    auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view{}
+                                         : text.substr(end + 1);
+    auto space = first ? line.size() : line.find(' ');
+    if (space == std::string_view::npos)
+      return std::nullopt;
+    auto sev = parse_severity(line.substr(0, space));
+    if (!sev)
+      return std::nullopt;
+    if (first) {
+      m.fallback = *sev;
+      first = false;
+      continue;
+    }
+    std::string label;
+    for (size_t i = space + 1; i < line.size(); ++i) {
+      if (line[i] == '\\' && i + 1 < line.size())
+        label += line[++i] == 'n' ? '\n' : line[i];
+      else
+        label += line[i];
+    }
+    m.by_label[label] = *sev;
+  }
+  return m;
+}
+
 caf::error validate(const postable_alert& a) {
   label_set labels = a.labels;
   drop_empty_values(labels);

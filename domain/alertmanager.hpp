@@ -6,6 +6,7 @@
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include <chrono>
 #include <map>
@@ -53,6 +54,21 @@ struct severity_mapping {
 
   severity of(const label_set& labels) const;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, severity_mapping& x) {
+  return f(caf::meta::type_name("argus.severity_mapping"), x.by_label,
+           x.fallback);
+}
+
+/// The mapping as text for the stores: the fallback's name on the first
+/// line, then one `<severity> <label value>` line per entry, with `\` and
+/// line breaks in values escaped as `\\` and `\n`.
+std::string encode(const severity_mapping& m);
+
+/// Reads `encode`'s text back; none if it is not such text. The empty text
+/// is the default mapping (stores from before mappings existed).
+std::optional<severity_mapping> decode_severity_mapping(std::string_view text);
 
 /// An admitted Alertmanager alert: the event for the one admission path,
 /// and the times Alertmanager would show and act on.

@@ -117,6 +117,33 @@ void set_keys(grouping_rule& rule, std::vector<std::string> keys) {
     rule.grouping_keys = std::move(keys);
 }
 
+std::string encode_keys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (auto& key : keys) {
+    if (&key != &keys.front())
+      out += '\n';
+    for (char c : key)
+      out += c == '\\' ? "\\\\" : c == '\n' ? "\\n" : std::string(1, c);
+  }
+  return out;
+}
+
+std::vector<std::string> decode_keys(std::string_view text) {
+  std::vector<std::string> keys;
+  if (text.empty())
+    return keys;
+  keys.emplace_back();
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n')
+      keys.emplace_back();
+    else if (text[i] == '\\' && i + 1 < text.size())
+      keys.back() += text[++i] == 'n' ? '\n' : text[i];
+    else
+      keys.back() += text[i];
+  }
+  return keys;
+}
+
 std::optional<std::string> grouping_value_of(const grouping_rule& rule,
                                              const field_reader& read) {
   if (rule.grouping_keys.empty())

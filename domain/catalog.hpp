@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/alertmanager.hpp"
 #include "domain/types.hpp"
 
 #include <caf/expected.hpp>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 /// Configuration entities: grouping rules and event managers (tenants).
@@ -51,6 +53,13 @@ std::vector<std::string> keys_of(const grouping_rule& rule);
 /// more to `grouping_keys` (so both spellings of one key are one rule).
 void set_keys(grouping_rule& rule, std::vector<std::string> keys);
 
+/// `grouping_keys` as text for the stores: one key a line, `\` and line
+/// breaks escaped as `\\` and `\n`; "" for none.
+std::string encode_keys(const std::vector<std::string>& keys);
+
+/// Reads `encode_keys`'s text back.
+std::vector<std::string> decode_keys(std::string_view text);
+
 /// Reads one field of an event by grouping key (a top-level name first,
 /// then a dotted path) as grouping text: a string as it is, any other value
 /// as compact JSON; none when absent or null.
@@ -74,13 +83,15 @@ struct event_manager {
   std::string webhook_url;
   time_point created_at{};
   time_point updated_at{};
+  /// How alerts posted to its Alertmanager API get their severity.
+  severity_mapping am_severity;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
   return f(caf::meta::type_name("argus.event_manager"), x.id, x.name,
            x.description, x.grouping_rule_id, x.webhook_url, x.created_at,
-           x.updated_at);
+           x.updated_at, x.am_severity);
 }
 
 /// Checks the fields of a rule a client asked for (name, key, window).

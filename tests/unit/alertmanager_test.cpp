@@ -22,6 +22,7 @@ using argus::domain::action;
 using argus::domain::admit_am_alert;
 using argus::domain::am_listed;
 using argus::domain::am_query;
+using argus::domain::encode;
 using argus::domain::fingerprint;
 using argus::domain::from_millis;
 using argus::domain::label_set;
@@ -328,4 +329,42 @@ TEST_CASE("rules group by a key, a path or a tuple", "[unit][grouping]") {
     CHECK(argus::message_of(err) ==
           "give grouping_key or grouping_keys, not both");
   }
+}
+
+TEST_CASE("severity mappings survive the stores' text",
+          "[unit][alertmanager]") {
+  using argus::domain::decode_severity_mapping;
+  severity_mapping m;
+  auto back = decode_severity_mapping(encode(m));
+  REQUIRE(back);
+  CHECK(back->by_label == m.by_label);
+  CHECK(back->fallback == m.fallback);
+  m.by_label = {{"we\\ird\nvalue", severity::high}, {"", severity::medium}};
+  m.fallback = severity::medium;
+  back = decode_severity_mapping(encode(m));
+  REQUIRE(back);
+  CHECK(back->by_label == m.by_label);
+  CHECK(back->fallback == severity::medium);
+  m.by_label.clear();
+  back = decode_severity_mapping(encode(m));
+  REQUIRE(back);
+  CHECK(back->by_label.empty());
+  // Stores from before mappings existed hold "": the defaults.
+  back = decode_severity_mapping("");
+  REQUIRE(back);
+  CHECK(back->by_label == severity_mapping::defaults());
+  CHECK_FALSE(decode_severity_mapping("loud"));
+  CHECK_FALSE(decode_severity_mapping("low\nhigh"));
+  CHECK_FALSE(decode_severity_mapping("low\nhuge page"));
+}
+
+TEST_CASE("grouping keys survive the stores' text", "[unit][grouping]") {
+  using argus::domain::decode_keys;
+  using argus::domain::encode_keys;
+  std::vector<std::string> keys{"labels.cluster", "a\\b\nc", ""};
+  CHECK(decode_keys(encode_keys(keys)) == keys);
+  CHECK(encode_keys({}).empty());
+  CHECK(decode_keys("").empty());
+  CHECK(decode_keys(encode_keys({"x", "y"})) ==
+        std::vector<std::string>{"x", "y"});
 }
