@@ -2,6 +2,8 @@
 
 #include "domain/error.hpp"
 
+#include <cctype>
+
 namespace argus::http {
 
 using nlohmann::json;
