@@ -416,6 +416,8 @@ public:
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
+    // Bound without a copy (SQLITE_STATIC): it must outlive the step.
+    auto keys = domain::encode_keys(rule.grouping_keys);
     binder b{*stmt};
     b.text(rule.id)
         .text(rule.name)
@@ -423,7 +425,7 @@ public:
         .integer(rule.time_window_seconds)
         .integer(domain::to_millis(rule.created_at))
         .integer(domain::to_millis(rule.updated_at))
-        .text(domain::encode_keys(rule.grouping_keys));
+        .text(keys);
     return step_done(*stmt, b, "store rule");
   }
 
@@ -443,6 +445,8 @@ public:
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
+    // Bound without a copy (SQLITE_STATIC): it must outlive the step.
+    auto am_severity = domain::encode(manager.am_severity);
     binder b{*stmt};
     b.text(manager.id)
         .text(manager.name)
@@ -451,7 +455,7 @@ public:
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
         .integer(domain::to_millis(manager.updated_at))
-        .text(domain::encode(manager.am_severity));
+        .text(am_severity);
     return step_done(*stmt, b, "store event manager");
   }
 
