@@ -8,9 +8,9 @@
 #include "actors/remoting.hpp"
 #include "actors/repository.hpp"
 #include "actors/router.hpp"
-#include "storage/store.hpp"
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "storage/store.hpp"
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -217,7 +217,8 @@ void node::deliver(std::vector<domain::event>& events) {
       caf::anon_send(routers_[i], atom::apply::value, std::move(per_router[i]));
 }
 
-caf::error node::replay(storage::journal_backend& backend, uint64_t applied_through) {
+caf::error node::replay(storage::journal_backend& backend,
+                        uint64_t applied_through) {
   std::vector<std::vector<domain::event>> per_router(routers_.size());
   size_t replayed = 0;
   auto hand_over = [&] {
@@ -333,6 +334,9 @@ node::~node() {
   if (view_)
     view_->on_change = nullptr; // holds the cluster actor
   ownership_.reset();
+  // The front holds handles too (repository, ingest, routers...): the
+  // detached ones never finish while it does, and the system waits for them.
+  front_ = front{};
   receivers_.clear();
   routers_.clear();
   repository_ = nullptr;
