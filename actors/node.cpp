@@ -8,9 +8,9 @@
 #include "actors/remoting.hpp"
 #include "actors/repository.hpp"
 #include "actors/router.hpp"
-#include "storage/store.hpp"
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "storage/store.hpp"
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -217,7 +217,8 @@ void node::deliver(std::vector<domain::event>& events) {
       caf::anon_send(routers_[i], atom::apply::value, std::move(per_router[i]));
 }
 
-caf::error node::replay(storage::journal_backend& backend, uint64_t applied_through) {
+caf::error node::replay(storage::journal_backend& backend,
+                        uint64_t applied_through) {
   std::vector<std::vector<domain::event>> per_router(routers_.size());
   size_t replayed = 0;
   auto hand_over = [&] {

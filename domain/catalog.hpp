@@ -1,14 +1,18 @@
 #pragma once
 
 #include "domain/receiver.hpp"
+#include "domain/alertmanager.hpp"
 #include "domain/types.hpp"
 
 #include <caf/expected.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 /// Configuration entities: grouping rules and event managers (tenants).
@@ -17,8 +21,13 @@ namespace argus::domain {
 struct grouping_rule {
   std::string id;
   std::string name;
-  /// The top-level event field whose value groups alerts.
+  /// The event field whose value groups alerts: a top-level name, or a
+  /// dotted path into nested objects (`labels.cluster`). Empty when
+  /// `grouping_keys` is set.
   std::string grouping_key;
+  /// Two or more fields that group together: the grouping value is their
+  /// tuple. Empty when `grouping_key` alone groups.
+  std::vector<std::string> grouping_keys;
   /// Window length in seconds (ArgusGo clients speak minutes).
   int64_t time_window_seconds = 0;
   time_point created_at{};
@@ -30,8 +39,42 @@ struct grouping_rule {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grouping_rule& x) {
   return f(caf::meta::type_name("argus.grouping_rule"), x.id, x.name,
-           x.grouping_key, x.time_window_seconds, x.created_at, x.updated_at);
+           x.grouping_key, x.grouping_keys, x.time_window_seconds, x.created_at,
+           x.updated_at);
 }
+
+/// The most fields one rule may group by.
+inline constexpr size_t max_grouping_keys = 16;
+
+/// The fields a rule groups by, in order: `grouping_keys`, else the one
+/// `grouping_key`.
+std::vector<std::string> keys_of(const grouping_rule& rule);
+
+/// Sets the fields a rule groups by: one key goes to `grouping_key`, two or
+/// more to `grouping_keys` (so both spellings of one key are one rule).
+void set_keys(grouping_rule& rule, std::vector<std::string> keys);
+
+/// `grouping_keys` as text for the stores: one key a line, `\` and line
+/// breaks escaped as `\\` and `\n`; "" for none.
+std::string encode_keys(const std::vector<std::string>& keys);
+
+/// Reads `encode_keys`'s text back.
+std::vector<std::string> decode_keys(std::string_view text);
+
+/// Reads one field of an event by grouping key (a top-level name first,
+/// then a dotted path) as grouping text: a string as it is, any other value
+/// as compact JSON; none when absent or null.
+using field_reader =
+    std::function<std::optional<std::string>(const std::string& key)>;
+
+/// The grouping value of an event under `rule`. One key: that field's text,
+/// unchanged from rules before tuples existed. Several: their tuple as the
+/// text of a JSON array of strings, with null for a missing field
+/// (`["prod","HighCPU"]`, `["prod",null]`). None when every field is
+/// missing: the event is then a parent of its own. The tuple's text is the
+/// group's identity, the same from every front, so it is defined here.
+std::optional<std::string> grouping_value_of(const grouping_rule& rule,
+                                             const field_reader& read);
 
 struct event_manager {
   std::string id;
@@ -44,13 +87,15 @@ struct event_manager {
   std::vector<receiver> receivers;
   time_point created_at{};
   time_point updated_at{};
+  /// How alerts posted to its Alertmanager API get their severity.
+  severity_mapping am_severity;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
   return f(caf::meta::type_name("argus.event_manager"), x.id, x.name,
            x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
-           x.created_at, x.updated_at);
+           x.created_at, x.updated_at, x.am_severity);
 }
 
 /// Checks the fields of a rule a client asked for (name, key, window).

@@ -9,6 +9,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 /// The only place JSON meets the domain: parsing requests into domain values
@@ -23,9 +24,14 @@ caf::expected<nlohmann::json> parse_body(const std::string& body);
 /// and window still unset).
 caf::expected<domain::event> parse_event(const nlohmann::json& j);
 
-/// The value of top-level field `key` as grouping text, if the event has it
-/// (strings as they are, other values as compact JSON; null counts as
-/// missing).
+/// The value of field `key` as grouping text, if the event has it (strings
+/// as they are, other values as compact JSON; null counts as missing): the
+/// top-level field named `key`, else, for a dotted key, the field at that
+/// path through nested objects (`labels.cluster`).
+std::optional<std::string> grouping_text(const nlohmann::json& j,
+                                         const std::string& key);
+
+/// `grouping_text` into `out`; whether the event has the field.
 bool grouping_value_of(const nlohmann::json& j, const std::string& key,
                        std::string& out);
 

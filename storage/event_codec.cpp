@@ -6,7 +6,9 @@ namespace argus::storage {
 
 namespace {
 
-constexpr uint8_t format_version = 1;
+/// 2 appended `expires_at`; records of version 1 (journals written before)
+/// still decode, without an end.
+constexpr uint8_t format_version = 2;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -65,11 +67,13 @@ void encode(const domain::event& e, std::string& out) {
   put_text(out, e.class_name);
   put_text(out, e.details);
   put_text(out, e.grouping_value);
+  put(out, e.expires_at.time_since_epoch().count());
 }
 
 bool decode(std::string_view bytes, domain::event& e) {
   reader r{bytes};
-  if (r.get<uint8_t>() != format_version)
+  auto version = r.get<uint8_t>();
+  if (version != 1 && version != format_version)
     return false;
   e.seq = r.get<uint64_t>();
   e.received_at = domain::time_point{domain::duration{r.get<int64_t>()}};
@@ -88,6 +92,9 @@ bool decode(std::string_view bytes, domain::event& e) {
   e.class_name = r.text();
   e.details = r.text();
   e.grouping_value = r.text();
+  e.expires_at = version >= 2
+                     ? domain::time_point{domain::duration{r.get<int64_t>()}}
+                     : domain::no_time;
   return r.ok && r.rest.empty();
 }
 

@@ -117,6 +117,16 @@ ALTER TABLE journal ADD COLUMN done BOOLEAN NOT NULL DEFAULT false;
     R"sql(
 ALTER TABLE event_managers ADD COLUMN receivers TEXT NOT NULL DEFAULT '[]';
 )sql",
+    // 6 (issue 12): rules that group by several fields, each manager's
+    // Alertmanager severity mapping, and alerts (and journaled events) that
+    // end by themselves. '' and 0 are "none": a single key, the default
+    // mapping, no end.
+    R"sql(
+ALTER TABLE grouping_rules ADD COLUMN grouping_keys TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN am_severity TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN expires_at_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE journal ADD COLUMN expires_at_ns BIGINT NOT NULL DEFAULT 0;
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

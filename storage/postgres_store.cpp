@@ -91,17 +91,19 @@ struct statements {
   statement put_rule{
       "argus_put_rule",
       "INSERT INTO grouping_rules (id, name, grouping_key,"
-      " time_window_seconds, created_at_ms, updated_at_ms)"
-      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET"
+      " time_window_seconds, created_at_ms, updated_at_ms, grouping_keys)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
       " name = EXCLUDED.name, grouping_key = EXCLUDED.grouping_key,"
+      " grouping_keys = EXCLUDED.grouping_keys,"
       " time_window_seconds = EXCLUDED.time_window_seconds,"
       " created_at_ms = EXCLUDED.created_at_ms,"
       " updated_at_ms = EXCLUDED.updated_at_ms"};
   statement put_manager{
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-      " webhook_url, created_at_ms, updated_at_ms, receivers)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET"
+      " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET"
+      " am_severity = EXCLUDED.am_severity,"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
       " grouping_rule_id = EXCLUDED.grouping_rule_id,"
       " webhook_url = EXCLUDED.webhook_url,"
@@ -114,11 +116,12 @@ struct statements {
                           "DELETE FROM event_managers WHERE id = $1"};
   statement load_rules{"argus_load_rules",
                        "SELECT id, name, grouping_key, time_window_seconds,"
-                       " created_at_ms, updated_at_ms FROM grouping_rules"};
+                       " created_at_ms, updated_at_ms, grouping_keys"
+                       " FROM grouping_rules"};
   statement load_managers{"argus_load_managers",
                           "SELECT id, name, description, grouping_rule_id,"
                           " webhook_url, created_at_ms, updated_at_ms,"
-                          " receivers FROM event_managers"};
+                          " receivers, am_severity FROM event_managers"};
 
   static std::array<statement, 8> make_list() {
     static constexpr const char* names[] = {
@@ -189,6 +192,7 @@ caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   a.window_ends_at = domain::from_millis(pg::integer_at(res, i, 17));
   a.details = pg::text_at(res, i, 18);
   a.last_seq = static_cast<uint64_t>(pg::integer_at(res, i, 19));
+  a.expires_at = domain::from_millis(pg::integer_at(res, i, 20));
   return a;
 }
 
@@ -218,7 +222,8 @@ params alert_params(const domain::alert& a, int64_t event_count) {
     p.integer(domain::to_millis(a.resolved_at));
   p.integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
-      .integer(static_cast<int64_t>(a.last_seq));
+      .integer(static_cast<int64_t>(a.last_seq))
+      .integer(domain::to_millis(a.expires_at));
   return p;
 }
 
@@ -456,7 +461,8 @@ public:
         .text(rule.grouping_key)
         .integer(rule.time_window_seconds)
         .integer(domain::to_millis(rule.created_at))
-        .integer(domain::to_millis(rule.updated_at));
+        .integer(domain::to_millis(rule.updated_at))
+        .text(domain::encode_keys(rule.grouping_keys));
     return done(conn_->run(sql().put_rule, p, "store rule"));
   }
 
@@ -469,7 +475,8 @@ public:
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
         .integer(domain::to_millis(manager.updated_at))
-        .text(delivery::to_stored(manager.receivers));
+        .text(delivery::to_stored(manager.receivers))
+        .text(domain::encode(manager.am_severity));
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
@@ -499,6 +506,7 @@ public:
       r.time_window_seconds = pg::integer_at(res, i, 3);
       r.created_at = domain::from_millis(pg::integer_at(res, i, 4));
       r.updated_at = domain::from_millis(pg::integer_at(res, i, 5));
+      r.grouping_keys = domain::decode_keys(pg::text_at(res, i, 6));
       auto id = r.id;
       result.rules.emplace(std::move(id), std::move(r));
     }
@@ -520,6 +528,11 @@ public:
       if (!receivers)
         return std::move(receivers.error());
       m.receivers = std::move(*receivers);
+      auto mapping = domain::decode_severity_mapping(pg::text_at(res, i, 8));
+      if (!mapping)
+        return make_error(ec::internal, "event manager '" + m.id +
+                                            "' has an unreadable am_severity");
+      m.am_severity = std::move(*mapping);
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }
@@ -582,7 +595,7 @@ private:
                       a.grouping_value, a.parent_dedup_key, a.child_count,
                       a.resolve_requested, a.event_count, a.created_at,
                       a.updated_at, a.resolved_at, a.window_ends_at, a.details,
-                      a.last_seq);
+                      a.last_seq, a.expires_at);
     };
     return fields(x) == fields(y);
   }

@@ -116,6 +116,14 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_by_state ON deliveries (state, seq, receiver);
 CREATE INDEX deliveries_by_seq ON deliveries (seq DESC, receiver);
 )sql",
+    // 5 (issue 12): rules that group by several fields, each manager's
+    // Alertmanager severity mapping, and alerts that end by themselves.
+    // '' and 0 are "none": a single key, the default mapping, no end.
+    R"sql(
+ALTER TABLE grouping_rules ADD COLUMN grouping_keys TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN am_severity TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN expires_at_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -235,6 +243,7 @@ caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   a.window_ends_at = domain::from_millis(sqlite3_column_int64(stmt, 17));
   a.details = column_text(stmt, 18);
   a.last_seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 19));
+  a.expires_at = domain::from_millis(sqlite3_column_int64(stmt, 20));
   return a;
 }
 
@@ -260,7 +269,8 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
       .optional_time(a.resolved_at)
       .integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
-      .integer(static_cast<int64_t>(a.last_seq));
+      .integer(static_cast<int64_t>(a.last_seq))
+      .integer(domain::to_millis(a.expires_at));
 }
 
 class sqlite_store final : public store {
@@ -426,9 +436,11 @@ public:
     auto stmt =
         prepared(put_rule_,
                  "INSERT INTO grouping_rules (id, name, grouping_key,"
-                 " time_window_seconds, created_at_ms, updated_at_ms)"
-                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                 " time_window_seconds, created_at_ms, updated_at_ms,"
+                 " grouping_keys)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                  " name = excluded.name, grouping_key = excluded.grouping_key,"
+                 " grouping_keys = excluded.grouping_keys,"
                  " time_window_seconds = excluded.time_window_seconds,"
                  " created_at_ms = excluded.created_at_ms,"
                  " updated_at_ms = excluded.updated_at_ms",
@@ -436,13 +448,16 @@ public:
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
+    // Bound without a copy (SQLITE_STATIC): it must outlive the step.
+    auto keys = domain::encode_keys(rule.grouping_keys);
     binder b{*stmt};
     b.text(rule.id)
         .text(rule.name)
         .text(rule.grouping_key)
         .integer(rule.time_window_seconds)
         .integer(domain::to_millis(rule.created_at))
-        .integer(domain::to_millis(rule.updated_at));
+        .integer(domain::to_millis(rule.updated_at))
+        .text(keys);
     return step_done(*stmt, b, "store rule");
   }
 
@@ -450,8 +465,9 @@ public:
     auto stmt = prepared(
         put_manager_,
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-        " webhook_url, created_at_ms, updated_at_ms, receivers)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " am_severity = excluded.am_severity,"
         " name = excluded.name, description = excluded.description,"
         " grouping_rule_id = excluded.grouping_rule_id,"
         " webhook_url = excluded.webhook_url,"
@@ -462,6 +478,8 @@ public:
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
+    // Bound without a copy (SQLITE_STATIC): it must outlive the step.
+    auto am_severity = domain::encode(manager.am_severity);
     binder b{*stmt};
     auto receivers = delivery::to_stored(manager.receivers);
     b.text(manager.id)
@@ -471,7 +489,8 @@ public:
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
         .integer(domain::to_millis(manager.updated_at))
-        .text(receivers);
+        .text(receivers)
+        .text(am_severity);
     return step_done(*stmt, b, "store event manager");
   }
 
@@ -593,7 +612,8 @@ private:
   caf::error load_rules(domain::catalog& out) {
     auto stmt = prepared(load_rules_,
                          "SELECT id, name, grouping_key, time_window_seconds,"
-                         " created_at_ms, updated_at_ms FROM grouping_rules",
+                         " created_at_ms, updated_at_ms, grouping_keys"
+                         " FROM grouping_rules",
                          "load rules");
     if (!stmt)
       return stmt.error();
@@ -607,6 +627,7 @@ private:
       r.time_window_seconds = sqlite3_column_int64(*stmt, 3);
       r.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 4));
       r.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
+      r.grouping_keys = domain::decode_keys(column_text(*stmt, 6));
       auto id = r.id;
       out.rules.emplace(std::move(id), std::move(r));
     }
@@ -619,7 +640,7 @@ private:
     auto stmt = prepared(load_managers_,
                          "SELECT id, name, description, grouping_rule_id,"
                          " webhook_url, created_at_ms, updated_at_ms,"
-                         " receivers FROM event_managers",
+                         " receivers, am_severity FROM event_managers",
                          "load event managers");
     if (!stmt)
       return stmt.error();
@@ -638,6 +659,11 @@ private:
       if (!receivers)
         return std::move(receivers.error());
       m.receivers = std::move(*receivers);
+      auto mapping = domain::decode_severity_mapping(column_text(*stmt, 8));
+      if (!mapping)
+        return make_error(ec::internal, "event manager '" + m.id +
+                                            "' has an unreadable am_severity");
+      m.am_severity = std::move(*mapping);
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }

@@ -768,6 +768,10 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
   downgrade += "ALTER TABLE alerts DROP COLUMN last_seq; DROP TABLE meta;";
   downgrade += "ALTER TABLE event_managers DROP COLUMN receivers;"
                "DROP TABLE notifications; DROP TABLE deliveries;";
+  // And without what step 5 added (issue 12).
+  downgrade += "ALTER TABLE grouping_rules DROP COLUMN grouping_keys;"
+               "ALTER TABLE event_managers DROP COLUMN am_severity;"
+               "ALTER TABLE alerts DROP COLUMN expires_at_ms;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
@@ -876,6 +880,11 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   schema.exec("ALTER TABLE journal DROP COLUMN done");
   schema.exec("ALTER TABLE event_managers DROP COLUMN receivers");
   schema.exec("ALTER TABLE journal ADD PRIMARY KEY (seq)");
+  // And without what step 5 added (issue 12).
+  schema.exec("ALTER TABLE grouping_rules DROP COLUMN grouping_keys");
+  schema.exec("ALTER TABLE event_managers DROP COLUMN am_severity");
+  schema.exec("ALTER TABLE alerts DROP COLUMN expires_at_ms");
+  schema.exec("ALTER TABLE journal DROP COLUMN expires_at_ns");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
         "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})
