@@ -279,7 +279,8 @@ caf::error validate_cluster(const settings& s) {
     uint16_t port = 0;
     if (!parse_host_port(seed, host, port))
       return bad("cluster.seeds",
-                 "'" + seed + "' is not host:port (a node's node.host:node.port)");
+                 "'" + seed +
+                     "' is not host:port (a node's node.host:node.port)");
   }
   // Failover rebuilds a dead node's groups from the store the nodes share.
   if (s.storage.backend != "postgres")
@@ -314,10 +315,10 @@ caf::error validate(const settings& s) {
     return bad("server.max_batch_events", "must be at least 1");
   if (s.ingest.max_pending_events == 0)
     return bad("ingest.max_pending_events", "must be at least 1");
-  if (!s.ingest.durability.empty() && s.ingest.durability != "journal"
-      && s.ingest.durability != "none")
-    return bad("ingest.durability", "unknown mode '" + s.ingest.durability
-                                        + "' (expected journal or none)");
+  if (!s.ingest.durability.empty() && s.ingest.durability != "journal" &&
+      s.ingest.durability != "none")
+    return bad("ingest.durability", "unknown mode '" + s.ingest.durability +
+                                        "' (expected journal or none)");
   if (s.ingest.durability == "journal" && s.storage.backend == "memory")
     return bad("ingest.durability",
                "journal needs a persistent storage.backend (sqlite or "

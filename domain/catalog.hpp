@@ -1,7 +1,7 @@
 #pragma once
 
-#include "domain/receiver.hpp"
 #include "domain/alertmanager.hpp"
+#include "domain/receiver.hpp"
 #include "domain/types.hpp"
 
 #include <caf/expected.hpp>

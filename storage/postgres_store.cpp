@@ -102,7 +102,8 @@ struct statements {
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
       " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE "
+      "SET"
       " am_severity = EXCLUDED.am_severity,"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
       " grouping_rule_id = EXCLUDED.grouping_rule_id,"

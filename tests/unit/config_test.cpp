@@ -330,8 +330,7 @@ TEST_CASE("cluster settings are read and checked", "[unit]") {
   CHECK(s.cluster.failure_timeout_ms == 900);
   CHECK_FALSE(must_load("").cluster.enabled());
   CHECK_THAT(error_of("cluster: {node_id: a, seeds: ['127.0.0.1:1']}\n"),
-             Catch::Contains("storage.backend") &&
-                 Catch::Contains("postgres"));
+             Catch::Contains("storage.backend") && Catch::Contains("postgres"));
   CHECK_THAT(error_of(pg + "cluster: {seeds: ['127.0.0.1:1']}\n"),
              Catch::Contains("cluster.node_id"));
   CHECK_THAT(error_of(pg + "cluster: {node_id: a, seeds: ['nohost']}\n"),
@@ -370,19 +369,20 @@ notifications:
   CHECK(s.notifications.max_in_flight_per_receiver == 2);
   CHECK(s.notifications.external_url == "https://argus.example");
   for (auto [yaml, key] : std::vector<std::pair<const char*, const char*>>{
-         {"notifications:\n  retry: {initial_ms: 0}\n",
-          "notifications.retry.initial_ms"},
-         {"notifications:\n  retry: {initial_ms: 500, max_ms: 100}\n",
-          "notifications.retry.max_ms"},
-         {"notifications:\n  retry: {max_attempts: 0}\n",
-          "notifications.retry.max_attempts"},
-         {"notifications:\n  retry: {max_age: 0}\n",
-          "notifications.retry.max_age"},
-         {"notifications:\n  retry: {tries: 3}\n", "notifications.retry.tries"},
-         {"notifications:\n  max_in_flight_per_receiver: 100\n",
-          "notifications.max_in_flight_per_receiver"},
-         {"notifications:\n  external_url: argus.example\n",
-          "notifications.external_url"},
+           {"notifications:\n  retry: {initial_ms: 0}\n",
+            "notifications.retry.initial_ms"},
+           {"notifications:\n  retry: {initial_ms: 500, max_ms: 100}\n",
+            "notifications.retry.max_ms"},
+           {"notifications:\n  retry: {max_attempts: 0}\n",
+            "notifications.retry.max_attempts"},
+           {"notifications:\n  retry: {max_age: 0}\n",
+            "notifications.retry.max_age"},
+           {"notifications:\n  retry: {tries: 3}\n",
+            "notifications.retry.tries"},
+           {"notifications:\n  max_in_flight_per_receiver: 100\n",
+            "notifications.max_in_flight_per_receiver"},
+           {"notifications:\n  external_url: argus.example\n",
+            "notifications.external_url"},
        }) {
     INFO(yaml);
     CHECK_THAT(error_of(yaml), Catch::StartsWith(std::string{key} + ": "));
