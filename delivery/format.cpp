@@ -1,6 +1,7 @@
 #include "delivery/format.hpp"
 
 #include "delivery/signature.hpp"
+#include "http/json.hpp"
 
 #include <cctype>
 
@@ -10,17 +11,8 @@ namespace {
 
 using json = nlohmann::json;
 using domain::notification_kind;
-
-json time_or_null(domain::time_point t) {
-  if (t == domain::no_time)
-    return nullptr;
-  return domain::to_rfc3339(t);
-}
-
-json details_of(const std::string& text) {
-  auto parsed = json::parse(text, nullptr, false);
-  return parsed.is_discarded() ? json::object() : parsed;
-}
+using http::details_of;
+using http::time_or_null;
 
 bool has_child(const envelope& e) {
   return e.kind == notification_kind::child_added && !e.child.dedup_key.empty();
@@ -51,10 +43,10 @@ json argus_body(const domain::receiver& r, const envelope& e) {
         {"parent_dedupKey", p.dedup_key},
         {"children", p.child_count},
         {"active_children", e.active_children}}},
-      {"alert", alert_json(p)},
+      {"alert", http::to_json(p)},
   };
   if (has_child(e))
-    body["child"] = alert_json(e.child);
+    body["child"] = http::to_json(e.child);
   return body;
 }
 
@@ -264,7 +256,7 @@ json pagerduty_body(const domain::receiver& r, const envelope& e) {
                {"notification_id", e.notification_id},
                {"details", details_of(p.details)}};
   if (has_child(e))
-    details["child"] = alert_json(e.child);
+    details["child"] = http::to_json(e.child);
   body["payload"] = json{
       {"summary", p.summary.substr(0, 1024)},
       {"source", "argus/" + p.event_manager_id},
@@ -281,30 +273,6 @@ json pagerduty_body(const domain::receiver& r, const envelope& e) {
 }
 
 } // namespace
-
-json alert_json(const domain::alert& a) {
-  return json{
-      {"id", a.id},
-      {"dedupKey", a.dedup_key},
-      {"event_manager_id", a.event_manager_id},
-      {"summary", a.summary},
-      {"severity", domain::to_string(a.sev)},
-      {"class", a.class_name},
-      {"type", domain::to_string(a.type)},
-      {"status", domain::to_string(a.status)},
-      {"grouping_value",
-       a.has_grouping_value ? json(a.grouping_value) : json(nullptr)},
-      {"parent_dedupKey",
-       a.parent_dedup_key.empty() ? json(nullptr) : json(a.parent_dedup_key)},
-      {"child_count", a.child_count},
-      {"resolve_requested", a.resolve_requested},
-      {"event_count", a.event_count},
-      {"created_at", time_or_null(a.created_at)},
-      {"updated_at", time_or_null(a.updated_at)},
-      {"resolved_at", time_or_null(a.resolved_at)},
-      {"details", details_of(a.details)},
-  };
-}
 
 json render(const domain::receiver& r, const envelope& e) {
   switch (r.format) {

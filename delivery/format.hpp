@@ -34,9 +34,6 @@ struct envelope {
   std::string external_url;
 };
 
-/// The API's JSON for an alert (GET /v1/alerts/:dedupKey's `data`).
-nlohmann::json alert_json(const domain::alert& a);
-
 /// The body for receiver `r` in its format.
 nlohmann::json render(const domain::receiver& r, const envelope& e);
 

@@ -59,17 +59,6 @@ caf::error require_key(const json& j, const std::string& field,
   return domain::check_key_length(field, out);
 }
 
-json time_or_null(domain::time_point t) {
-  if (t == domain::no_time)
-    return nullptr;
-  return domain::to_rfc3339(t);
-}
-
-json details_of(const std::string& text) {
-  auto parsed = json::parse(text, nullptr, false);
-  return parsed.is_discarded() ? json::object() : parsed;
-}
-
 caf::error read_window(const json& j, domain::grouping_rule& rule,
                        bool required) {
   auto minutes = j.find("time_window_minutes");
@@ -316,6 +305,17 @@ parse_manager(const json& j, const domain::event_manager* base) {
     return make_error(ec::validation_failed,
                       "field 'grouping_rule_id' is required");
   return m;
+}
+
+json time_or_null(domain::time_point t) {
+  if (t == domain::no_time)
+    return nullptr;
+  return domain::to_rfc3339(t);
+}
+
+json details_of(const std::string& text) {
+  auto parsed = json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? json::object() : parsed;
 }
 
 json to_json(const domain::alert& a) {

@@ -58,6 +58,12 @@ caf::error parse_receivers(const nlohmann::json& j,
 nlohmann::json to_json(const domain::receiver& r);
 
 nlohmann::json to_json(const domain::alert& a);
+
+/// RFC 3339 text of `t`, or null when unset.
+nlohmann::json time_or_null(domain::time_point t);
+
+/// An alert's stored details text as a JSON object (empty if unreadable).
+nlohmann::json details_of(const std::string& text);
 nlohmann::json to_json(const domain::grouping_rule& r);
 nlohmann::json to_json(const domain::event_manager& m);
 nlohmann::json to_json(const domain::notification& n);

@@ -3,6 +3,7 @@
 
 #include "delivery/format.hpp"
 #include "delivery/signature.hpp"
+#include "http/json.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,7 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace argus::domain;
-using argus::delivery::alert_json;
 using argus::delivery::envelope;
 using argus::delivery::hmac_sha256_hex;
 using argus::delivery::make_request;
@@ -104,7 +104,7 @@ TEST_CASE("the argus body carries notification, alert, group and manager",
                               {"parent_dedupKey", "db-1"},
                               {"children", 2},
                               {"active_children", 1}});
-  CHECK(body["alert"] == alert_json(parent_alert()));
+  CHECK(body["alert"] == argus::http::to_json(parent_alert()));
   CHECK(body["alert"]["details"] == json{{"host", "db-a"}});
   CHECK(body["alert"]["resolved_at"].is_null());
   CHECK_FALSE(body.contains("child"));
