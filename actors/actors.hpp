@@ -79,10 +79,11 @@ using router_actor = caf::typed_actor<
 /// transactions and answers reads. Reads first flush what is pending, so a
 /// read sees every change the repository has received.
 using repository_actor = caf::typed_actor<
-    /// Alert changes from a grouping actor, in order, and the journal
+    /// Alert changes from a grouping actor, in order, the notifications
+    /// they caused (stored in the same transaction) and the journal
     /// sequence numbers of the events they complete.
     caf::reacts_to<atom::write, std::vector<domain::alert_write>,
-                   std::vector<uint64_t>>,
+                   std::vector<domain::notification>, std::vector<uint64_t>>,
     /// INTERNAL: the flush timer fired.
     caf::reacts_to<atom::tick, uint64_t>,
     /// Writes everything pending now.
@@ -112,14 +113,18 @@ using repository_actor = caf::typed_actor<
     caf::replies_to<atom::erase, atom::rule, std::string>::with<atom::ok>,
     caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
 
-/// The NOTIFIER actor: takes parent opened/resolved notifications, logs
-/// them and keeps the most recent ones.
+/// The NOTIFIER actor: the actor face of delivery. Hears of notifications
+/// once the store has them (logs and counts them, wakes the delivery
+/// worker), and answers the listings and manual retries of the outbox.
 using notifier_actor = caf::typed_actor<
-    /// A notification to deliver.
-    caf::reacts_to<atom::notify, domain::notification>,
-    /// The newest notifications, newest first, at most `limit`.
-    caf::replies_to<atom::list,
-                    uint64_t>::with<std::vector<domain::notification>>>;
+    /// Notifications the store has just added to the outbox.
+    caf::reacts_to<atom::notify, std::vector<domain::notification>>,
+    /// Stored notifications with their deliveries, newest first.
+    caf::replies_to<atom::list, domain::notification_filter>::with<
+        std::vector<domain::notification_record>>,
+    /// A manual retry of a notification's failed deliveries (to one
+    /// receiver, or to all when empty).
+    caf::replies_to<atom::retry, std::string, std::string>::with<atom::ok>>;
 
 /// The CATALOG actor: owns grouping rules and event managers, persists every
 /// change before it answers, and publishes an immutable snapshot that the
@@ -186,9 +191,11 @@ using admin_actor = caf::typed_actor<
     caf::replies_to<atom::ingest, event_submission>::with<atom::ok>,
     /// Active parents with their groups, of one manager (empty: all).
     caf::replies_to<atom::groups, std::string>::with<std::vector<group_view>>,
-    /// The newest notifications, newest first, at most `limit`.
-    caf::replies_to<atom::list, atom::notify,
-                    uint64_t>::with<std::vector<domain::notification>>,
+    /// Stored notifications with their deliveries, newest first.
+    caf::replies_to<atom::list, atom::notify, domain::notification_filter>::
+        with<std::vector<domain::notification_record>>,
+    /// A manual retry of a notification's failed deliveries.
+    caf::replies_to<atom::retry, std::string, std::string>::with<atom::ok>,
     /// Cluster members with their state and owned groups (argusctl cluster).
     caf::replies_to<atom::members>::with<std::vector<member_info>>,
     /// A peer's cluster actor introduces itself; answers with the members

@@ -95,8 +95,11 @@ auto alert_handlers(admin_self self, env_ptr env) {
       [=](atom::groups, const std::string& manager) {
         return admin_ops::groups(self, *env, manager);
       },
-      [=](atom::list, atom::notify, uint64_t limit) {
-        return admin_ops::notifications(self, *env, limit);
+      [=](atom::list, atom::notify, const domain::notification_filter& filter) {
+        return admin_ops::notifications(self, *env, filter);
+      },
+      [=](atom::retry, const std::string& id, const std::string& receiver) {
+        return admin_ops::retry(self, *env, id, receiver);
       });
 }
 

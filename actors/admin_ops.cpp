@@ -168,13 +168,19 @@ groups(admin_self self, const admin_env& env, const std::string& manager) {
   return rp;
 }
 
-caf::result<std::vector<domain::notification>>
-notifications(admin_self self, const admin_env& env, uint64_t limit) {
-  if (auto err = domain::check_notification_limit(
-          limit > uint64_t{INT64_MAX} ? 0 : static_cast<int64_t>(limit),
-          "limit"))
+caf::result<std::vector<domain::notification_record>>
+notifications(admin_self self, const admin_env& env,
+              const domain::notification_filter& filter) {
+  if (auto err = domain::check_notification_filter(
+          filter, [](const std::string& field) { return field; }))
     return err;
-  return self->delegate(env.node.notifier, atom::list::value, limit);
+  return self->delegate(env.node.notifier, atom::list::value, filter);
+}
+
+caf::result<atom::ok> retry(admin_self self, const admin_env& env,
+                            const std::string& id,
+                            const std::string& receiver) {
+  return self->delegate(env.node.notifier, atom::retry::value, id, receiver);
 }
 
 std::vector<group_view> views_of(const alerts& parents, const alerts& children,

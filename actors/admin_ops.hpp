@@ -47,9 +47,14 @@ caf::typed_response_promise<alerts> children(admin_self self,
 caf::typed_response_promise<std::vector<group_view>>
 groups(admin_self self, const admin_env& env, const std::string& manager);
 
-/// The newest notifications, at most `limit`.
-caf::result<std::vector<domain::notification>>
-notifications(admin_self self, const admin_env& env, uint64_t limit);
+/// Stored notifications with their deliveries, newest first.
+caf::result<std::vector<domain::notification_record>>
+notifications(admin_self self, const admin_env& env,
+              const domain::notification_filter& filter);
+
+/// A manual retry of a notification's failed deliveries.
+caf::result<atom::ok> retry(admin_self self, const admin_env& env,
+                            const std::string& id, const std::string& receiver);
 
 /// Groups of the active `parents`, with their active `children` counted.
 std::vector<group_view> views_of(const alerts& parents, const alerts& children,

@@ -12,7 +12,6 @@ using self_ptr = grouping_actor::stateful_pointer<grouping_state>;
 struct peers {
   router_actor router;
   repository_actor repository;
-  notifier_actor notifier;
   std::shared_ptr<metrics> stats;
 };
 
@@ -61,13 +60,14 @@ void stage_completion(self_ptr self, uint64_t seq) {
 void flush_outbox(self_ptr self, const peers& to) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.outbox.empty() && st.outbox_seqs.empty())
+  if (st.outbox.empty() && st.outbox_seqs.empty() && st.outbox_notes.empty())
     return;
   to.stats->writes_queued.fetch_add(st.outbox.size(),
                                     std::memory_order_relaxed);
   self->send(to.repository, atom::write::value, std::move(st.outbox),
-             std::move(st.outbox_seqs));
+             std::move(st.outbox_notes), std::move(st.outbox_seqs));
   st.outbox = {};
+  st.outbox_notes = {};
   st.outbox_seqs = {};
   st.outbox_index.clear();
 }
@@ -79,8 +79,12 @@ void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
   auto& d = st.scratch;
   if (!d.writes.empty())
     stage_writes(self, d.writes);
-  for (auto& n : d.notify)
-    self->send(to.notifier, atom::notify::value, n);
+  if (!d.notify.empty()) {
+    // Stored with the changes that caused them, in one transaction.
+    for (auto& n : d.notify)
+      st.outbox_notes.push_back(std::move(n));
+    schedule_flush(self);
+  }
   if (!d.deactivated.empty())
     self->send(to.router, atom::deactivate::value, st.key, d.deactivated,
                st.received);
@@ -171,15 +175,13 @@ void apply_one(self_ptr self, const domain::event& e, bool fresh,
 grouping_actor::behavior_type
 grouping(grouping_actor::stateful_pointer<grouping_state> self,
          domain::group_key key, domain::group_state initial,
-         router_actor router, repository_actor repository,
-         notifier_actor notifier, context_ptr ctx) {
+         router_actor router, repository_actor repository, context_ptr ctx) {
   self->state.key = std::move(key);
   self->state.group = std::move(initial);
   if (!self->state.group.open_parent.empty())
     arm_window(self, self->state.group.window_ends_at, ctx->now());
   arm_expiry(self, ctx->now());
-  peers to{std::move(router), std::move(repository), std::move(notifier),
-           ctx->stats};
+  peers to{std::move(router), std::move(repository), ctx->stats};
   return {
       [=](atom::apply, const std::vector<routed_event>& batch) {
         for (auto& routed : batch)

@@ -36,6 +36,8 @@ struct grouping_state {
   /// Journal sequence numbers of the events behind the outbox's changes;
   /// the repository advances the high-water mark with them.
   std::vector<uint64_t> outbox_seqs;
+  /// Notifications of the outbox's changes, in order.
+  std::vector<domain::notification> outbox_notes;
   bool flush_scheduled = false;
   /// dedupKeys whose trigger this group sent back to the router. Later
   /// events for them that still arrive here go back too, behind it, so
@@ -49,7 +51,6 @@ struct grouping_state {
 grouping_actor::behavior_type
 grouping(grouping_actor::stateful_pointer<grouping_state> self,
          domain::group_key key, domain::group_state initial,
-         router_actor router, repository_actor repository,
-         notifier_actor notifier, context_ptr ctx);
+         router_actor router, repository_actor repository, context_ptr ctx);
 
 } // namespace argus::actors

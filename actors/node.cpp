@@ -4,6 +4,7 @@
 #include "actors/catalog.hpp"
 #include "actors/ingest.hpp"
 #include "actors/node_asks.hpp"
+#include "actors/node_delivery.hpp"
 #include "actors/notifier.hpp"
 #include "actors/remoting.hpp"
 #include "actors/repository.hpp"
@@ -104,7 +105,8 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   n->view_ = std::make_shared<catalog_view>();
   n->cfg_ = make_config(settings);
   n->system_ = std::make_unique<caf::actor_system>(*n->cfg_);
-  n->spawn_core(settings, *state);
+  if (auto err = n->spawn_core(settings, *state))
+    return err;
   if (auto err = n->recover_groups(settings, *state))
     return err;
   n->ingest_ = n->system_->spawn<caf::detached>(
@@ -122,22 +124,36 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   return n;
 }
 
-void node::spawn_core(const config::settings& settings, recovered& state) {
+caf::error node::spawn_core(const config::settings& settings,
+                            recovered& state) {
   auto& sys = *system_;
   context_ptr shared_ctx = ctx_;
+  auto parts =
+      start_delivery(settings, *state.store, view_, ctx_, state.incarnation);
+  if (!parts)
+    return parts.error();
+  worker_ = parts->worker;
+  // Detached, as the repository: reads of the outbox block on the store.
+  notifier_ =
+      sys.spawn<caf::detached>(actors::notifier, std::move(parts->reads),
+                               std::move(parts->worker), shared_ctx);
+  auto repo_settings = repository_settings_of(settings, state, journal_slot_);
+  repo_settings.wanted = wanted_notifications(view_);
+  repo_settings.on_notified =
+      [notifier = notifier_](std::vector<domain::notification> stored) {
+        caf::anon_send(notifier, atom::notify::value, std::move(stored));
+      };
   // Detached: the store blocks on disk and network I/O, which must not hold
   // a thread of the shared scheduler.
   repository_ = sys.spawn<caf::detached>(
       actors::repository,
       std::shared_ptr<storage::store>{std::move(state.store)},
-      repository_settings_of(settings, state, journal_slot_), shared_ctx);
-  notifier_ =
-      sys.spawn(actors::notifier, settings.notifications.keep, shared_ctx);
+      std::move(repo_settings), shared_ctx);
   catalog_ = sys.spawn(actors::catalog, std::move(state.catalog), repository_,
                        view_, shared_ctx);
   for (size_t i = 0; i < settings.actors.routers; ++i)
-    routers_.push_back(
-        sys.spawn(actors::router, repository_, notifier_, shared_ctx));
+    routers_.push_back(sys.spawn(actors::router, repository_, shared_ctx));
+  return {};
 }
 
 caf::error node::recover_groups(const config::settings& settings,
@@ -327,6 +343,9 @@ void node::stop() {
   self->send_exit(catalog_, caf::exit_reason::user_shutdown);
   self->send_exit(notifier_, caf::exit_reason::user_shutdown);
   self->send_exit(repository_, caf::exit_reason::user_shutdown);
+  // Pending deliveries stay in the outbox; the next start sends them.
+  if (worker_)
+    worker_->stop();
 }
 
 node::~node() {

@@ -20,6 +20,10 @@
 #include <string>
 #include <vector>
 
+namespace argus::delivery {
+class worker;
+} // namespace argus::delivery
+
 namespace argus::actors {
 
 /// Which of `routers` routers handles every event of this manager.
@@ -82,7 +86,7 @@ private:
   node() = default;
 
   /// Spawns the repository, notifier, catalog and routers.
-  void spawn_core(const config::settings& settings, recovered& state);
+  caf::error spawn_core(const config::settings& settings, recovered& state);
 
   /// Hands the routers the open groups, replays the journal and opens it
   /// for appends (durability on).
@@ -145,6 +149,8 @@ private:
   front front_;
   repository_actor repository_;
   notifier_actor notifier_;
+  /// Sends notifications from the outbox (shared with the notifier).
+  std::shared_ptr<delivery::worker> worker_;
   catalog_actor catalog_;
   std::vector<router_actor> routers_;
   ingest_actor ingest_;

@@ -4,31 +4,54 @@
 
 namespace argus::actors {
 
+namespace {
+
+void log_stored(const domain::notification& n) {
+  LOG_INFO("notification " << n.id << " " << to_string(n.kind)
+                           << " manager=" << n.parent.event_manager_id
+                           << " dedupKey=" << n.parent.dedup_key
+                           << " children=" << n.parent.child_count
+                           << " summary=\"" << n.parent.summary << "\"");
+}
+
+} // namespace
+
 notifier_actor::behavior_type
-notifier(notifier_actor::stateful_pointer<notifier_state> self, size_t keep,
-         context_ptr ctx) {
-  self->state.keep = keep;
+notifier(notifier_actor::stateful_pointer<notifier_state> self,
+         std::shared_ptr<delivery::outbox> outbox,
+         std::shared_ptr<delivery::worker> worker, context_ptr ctx) {
+  self->state.outbox = std::move(outbox);
+  self->state.worker = std::move(worker);
   return {
-      [=](atom::notify, domain::notification& n) {
-        auto& st = self->state;
-        n.seq = st.next_seq++;
-        ctx->stats->notifications.fetch_add(1, std::memory_order_relaxed);
-        LOG_INFO("notification #" << n.seq << " " << to_string(n.kind)
-                                  << " manager=" << n.parent.event_manager_id
-                                  << " dedupKey=" << n.parent.dedup_key
-                                  << " children=" << n.parent.child_count
-                                  << " summary=\"" << n.parent.summary << "\"");
-        st.recent.push_back(std::move(n));
-        if (st.recent.size() > st.keep)
-          st.recent.pop_front();
+      [=](atom::notify, const std::vector<domain::notification>& stored) {
+        ctx->stats->notifications.fetch_add(stored.size(),
+                                            std::memory_order_relaxed);
+        for (auto& n : stored)
+          log_stored(n);
+        if (self->state.worker)
+          self->state.worker->poke();
       },
-      [=](atom::list, uint64_t limit) {
-        auto& recent = self->state.recent;
-        std::vector<domain::notification> out;
-        for (auto it = recent.rbegin();
-             it != recent.rend() && out.size() < limit; ++it)
-          out.push_back(*it);
+      [=](atom::list, const domain::notification_filter& filter)
+          -> caf::result<std::vector<domain::notification_record>> {
+        auto found = self->state.outbox->recent(filter);
+        if (!found)
+          return std::move(found.error());
+        std::vector<domain::notification_record> out;
+        out.reserve(found->size());
+        for (auto& x : *found)
+          out.push_back(delivery::record_of(x));
         return out;
+      },
+      [=](atom::retry, const std::string& id,
+          const std::string& receiver) -> caf::result<atom::ok> {
+        if (auto err = self->state.outbox->revive(id, receiver, ctx->now()))
+          return err;
+        LOG_INFO("notification " << id << ": manual retry"
+                                 << (receiver.empty() ? "" : " to ")
+                                 << receiver);
+        if (self->state.worker)
+          self->state.worker->poke();
+        return atom::ok::value;
       },
   };
 }

@@ -430,9 +430,14 @@ caf::expected<bool> ownership::try_fence(const std::string& incarnation) {
 }
 
 caf::error ownership::read_journal(step& s) {
-  return hooks_.fence->read(s.incarnation, [&](domain::event& e, bool done) {
-    s.share.take(e, done);
-  });
+  auto err =
+      hooks_.fence->read(s.incarnation, [&](domain::event& e, bool done) {
+        s.share.take(e, done);
+      });
+  // The first survivor to read a dead node's journal delivers what it owed.
+  if (!err)
+    err = hooks_.fence->take_outbox(s.incarnation, hooks_.incarnation);
+  return err;
 }
 
 void ownership::unlock(const std::vector<std::string>& incarnations) {

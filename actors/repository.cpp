@@ -13,7 +13,7 @@ using alerts = std::vector<domain::alert>;
 /// Writes what is pending in one transaction. On failure the changes stay
 /// pending and are retried: accepted data is never dropped.
 bool has_unflushed(const repository_state& st) {
-  return !st.pending.empty() || !st.completed.empty() ||
+  return !st.pending.empty() || !st.notes.empty() || !st.completed.empty() ||
          st.applied_through != st.persisted_through;
 }
 
@@ -21,10 +21,11 @@ caf::error flush_now(self_ptr self, const context& ctx) {
   auto& st = self->state;
   if (!has_unflushed(st))
     return {};
-  auto err = st.settings.journal_id.empty()
-                 ? st.store->write(st.pending, st.applied_through)
-                 : st.store->write_completing(
-                       st.pending, st.settings.journal_id, st.completed);
+  auto err =
+      st.settings.journal_id.empty()
+          ? st.store->write(st.pending, st.notes, st.applied_through)
+          : st.store->write_completing(st.pending, st.notes,
+                                       st.settings.journal_id, st.completed);
   if (err) {
     ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
     LOG_ERROR("writing " << st.pending.size()
@@ -36,6 +37,12 @@ caf::error flush_now(self_ptr self, const context& ctx) {
                                      std::memory_order_relaxed);
   st.pending.clear();
   st.completed.clear();
+  if (!st.notes.empty()) {
+    auto notes = std::move(st.notes);
+    st.notes = {};
+    if (st.settings.on_notified)
+      st.settings.on_notified(std::move(notes));
+  }
   if (st.applied_through != st.persisted_through) {
     st.persisted_through = st.applied_through;
     if (st.settings.on_persisted)
@@ -95,8 +102,12 @@ repository(repository_actor::stateful_pointer<repository_state> self,
   self->state.persisted_through = settings.applied_through;
   return {
       [=](atom::write, std::vector<domain::alert_write>& writes,
+          std::vector<domain::notification>& notes,
           const std::vector<uint64_t>& seqs) {
         auto& st = self->state;
+        for (auto& n : notes)
+          if (!st.settings.wanted || st.settings.wanted(n))
+            st.notes.push_back(std::move(n));
         if (st.settings.journal_id.empty())
           mark_applied(self, seqs);
         else

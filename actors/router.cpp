@@ -34,7 +34,6 @@ std::string describe(const domain::group_key& key) {
 
 struct router_env {
   repository_actor repository;
-  notifier_actor notifier;
   context_ptr ctx;
 };
 
@@ -45,9 +44,9 @@ router_state::group_entry& group_for(self_ptr self, const router_env& env,
   auto it = groups.find(key);
   if (it != groups.end())
     return it->second;
-  auto handle = self->spawn(grouping, key, std::move(initial),
-                            caf::actor_cast<router_actor>(self), env.repository,
-                            env.notifier, env.ctx);
+  auto handle =
+      self->spawn(grouping, key, std::move(initial),
+                  caf::actor_cast<router_actor>(self), env.repository, env.ctx);
   self->monitor(handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   router_state::group_entry entry;
@@ -102,7 +101,8 @@ void route_fresh(self_ptr self, const router_env& env, domain::event& e) {
 void complete(self_ptr self, const router_env& env, uint64_t seq) {
   if (seq != 0)
     self->send(env.repository, atom::write::value,
-               std::vector<domain::alert_write>{}, std::vector<uint64_t>{seq});
+               std::vector<domain::alert_write>{},
+               std::vector<domain::notification>{}, std::vector<uint64_t>{seq});
 }
 
 /// Whether a replayed event was applied before the crash.
@@ -197,8 +197,8 @@ void release(self_ptr self, const context& ctx,
 
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self,
-       repository_actor repository, notifier_actor notifier, context_ptr ctx) {
-  router_env env{std::move(repository), std::move(notifier), ctx};
+       repository_actor repository, context_ptr ctx) {
+  router_env env{std::move(repository), ctx};
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& groups = self->state.groups;
     for (auto it = groups.begin(); it != groups.end(); ++it)

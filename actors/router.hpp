@@ -48,6 +48,6 @@ domain::group_key group_key(const std::string& manager_id, bool has_value,
 
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self,
-       repository_actor repository, notifier_actor notifier, context_ptr ctx);
+       repository_actor repository, context_ptr ctx);
 
 } // namespace argus::actors

@@ -15,6 +15,11 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<domain::grouping_rule>("argus.grouping_rule");
   cfg.add_message_type<domain::event_manager>("argus.event_manager");
   cfg.add_message_type<domain::notification>("argus.notification");
+  cfg.add_message_type<domain::delivery>("argus.delivery");
+  cfg.add_message_type<domain::notification_filter>(
+      "argus.notification_filter");
+  cfg.add_message_type<domain::notification_record>(
+      "argus.notification_record");
   cfg.add_message_type<std::vector<std::string>>("argus.strings");
   cfg.add_message_type<domain::alert_key>("argus.alert_key");
   cfg.add_message_type<domain::group_key>("argus.group_key");

@@ -2,6 +2,7 @@
 
 #include "domain/alert.hpp"
 #include "domain/catalog.hpp"
+#include "domain/delivery.hpp"
 #include "domain/event.hpp"
 #include "domain/keys.hpp"
 #include "domain/notification.hpp"
@@ -59,6 +60,7 @@ using release = caf::atom_constant<caf::atom("release")>;
 using forward = caf::atom_constant<caf::atom("forward")>;
 using handover = caf::atom_constant<caf::atom("handover")>;
 using peek = caf::atom_constant<caf::atom("peek")>;
+using retry = caf::atom_constant<caf::atom("retry")>;
 
 } // namespace argus::atom
 

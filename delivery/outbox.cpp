@@ -72,6 +72,98 @@ bool newer_first(const domain::delivery& a, const domain::delivery& b) {
 
 outbox::~outbox() = default;
 
+caf::expected<std::vector<listed_notification>>
+outbox::recent(const delivery_filter& f) {
+  std::vector<outbox_entry> entries;
+  if (f.state.empty() && f.receiver.empty()) {
+    auto found = latest(static_cast<size_t>(f.limit));
+    if (!found)
+      return found.error();
+    entries = std::move(*found);
+  } else {
+    // Deliveries come newest first; keep each notification once, in the
+    // order of its newest matching delivery. A notification has a few
+    // deliveries at most, so asking for limit * 4 rows fills the page.
+    auto filter = f;
+    filter.limit = f.limit * 4;
+    auto rows = list(filter);
+    if (!rows)
+      return rows.error();
+    std::vector<std::string> seen;
+    for (auto& row : *rows) {
+      if (seen.size() >= static_cast<size_t>(f.limit))
+        break;
+      if (std::find(seen.begin(), seen.end(), row.notification_id) !=
+          seen.end())
+        continue;
+      seen.push_back(row.notification_id);
+      auto found = entry(row.notification_id);
+      if (!found)
+        return found.error();
+      entries.push_back(std::move(*found));
+    }
+  }
+  std::vector<listed_notification> out;
+  out.reserve(entries.size());
+  for (auto& e : entries) {
+    auto rows = deliveries_of(e.env.notification_id);
+    if (!rows)
+      return rows.error();
+    out.push_back(listed_notification{std::move(e), std::move(*rows)});
+  }
+  return out;
+}
+
+caf::error outbox::revive(const std::string& id, const std::string& receiver,
+                          domain::time_point now) {
+  auto rows = deliveries_of(id);
+  if (!rows)
+    return rows.error();
+  if (rows->empty())
+    return make_error(ec::not_found,
+                      "no notification " + id + " with deliveries");
+  std::vector<domain::delivery> revived;
+  caf::error last;
+  for (auto& row : *rows) {
+    if (!receiver.empty() && row.receiver != receiver)
+      continue;
+    if (auto err = domain::retry_now(row, now))
+      last = std::move(err);
+    else
+      revived.push_back(row);
+  }
+  if (revived.empty())
+    return last ? last
+                : make_error(ec::not_found, "notification " + id +
+                                                " has no receiver " + receiver);
+  return update(revived);
+}
+
+domain::notification_record record_of(const listed_notification& x) {
+  domain::notification_record r;
+  auto& env = x.entry.env;
+  r.note.seq = x.entry.seq;
+  r.note.id = env.notification_id;
+  r.note.kind = env.kind;
+  r.note.parent = env.parent;
+  r.note.at = env.at;
+  r.note.child = env.child;
+  r.note.active_children = env.active_children;
+  r.deliveries = x.deliveries;
+  return r;
+}
+
+envelope envelope_of(const domain::notification& n) {
+  envelope e;
+  e.notification_id = n.id;
+  e.kind = n.kind;
+  e.at = n.at;
+  e.parent = n.parent;
+  e.child = n.child;
+  e.active_children = n.active_children;
+  return e;
+}
+
 std::string to_stored(const envelope& e) {
   json j{
       {"id", e.notification_id},
@@ -165,6 +257,10 @@ receivers_from_stored(const std::string& text) {
   return out;
 }
 
+void memory_outbox::add(const domain::notification& n) {
+  add(n.parent.event_manager_id, envelope_of(n));
+}
+
 void memory_outbox::add(std::string event_manager_id, envelope env) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto id = env.notification_id;
@@ -172,7 +268,43 @@ void memory_outbox::add(std::string event_manager_id, envelope env) {
     return; // the same notification again (a replay): stored once
   outbox_entry entry{next_seq_++, std::move(event_manager_id), std::move(env)};
   unfanned_.emplace(entry.seq, id);
+  order_.emplace(entry.seq, id);
   entries_.emplace(std::move(id), std::move(entry));
+  prune();
+}
+
+bool memory_outbox::settled(const std::string& id) const {
+  for (auto it = rows_.lower_bound(key{id, ""});
+       it != rows_.end() && it->first.first == id; ++it)
+    if (it->second.state == domain::delivery_state::pending)
+      return false;
+  return true;
+}
+
+void memory_outbox::prune() {
+  // Memory is the bound here, not the disk: past `keep_` notifications the
+  // oldest settled ones (fanned out, nothing pending) go.
+  auto it = order_.begin();
+  while (entries_.size() > keep_ && it != order_.end()) {
+    auto& id = it->second;
+    if (unfanned_.count(it->first) > 0 || !settled(id)) {
+      ++it;
+      continue;
+    }
+    rows_.erase(rows_.lower_bound(key{id, ""}),
+                rows_.lower_bound(key{id + '\x01', ""}));
+    entries_.erase(id);
+    it = order_.erase(it);
+  }
+}
+
+caf::expected<std::vector<outbox_entry>> memory_outbox::latest(size_t limit) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<outbox_entry> out;
+  for (auto it = order_.rbegin(); it != order_.rend() && out.size() < limit;
+       ++it)
+    out.push_back(entries_.at(it->second));
+  return out;
 }
 
 caf::expected<std::vector<outbox_entry>> memory_outbox::unfanned(size_t limit) {

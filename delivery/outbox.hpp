@@ -28,13 +28,13 @@ struct outbox_entry {
   envelope env;
 };
 
-/// Filter of the delivery listing (GET /v1/notifications?state=&receiver=).
-struct delivery_filter {
-  /// Empty: every state.
-  std::string state;
-  /// Empty: every receiver.
-  std::string receiver;
-  int64_t limit = 100;
+/// Filter of the listings (GET /v1/notifications?state=&receiver=).
+using delivery_filter = domain::notification_filter;
+
+/// A notification with its deliveries, as the API lists them.
+struct listed_notification {
+  outbox_entry entry;
+  std::vector<domain::delivery> deliveries;
 };
 
 /// What the worker needs from a store. Implementations are used from the
@@ -69,14 +69,32 @@ public:
   /// The deliveries of one notification.
   virtual caf::expected<std::vector<domain::delivery>>
   deliveries_of(const std::string& id) = 0;
+
+  /// The newest notifications, newest first, at most `limit`.
+  virtual caf::expected<std::vector<outbox_entry>> latest(size_t limit) = 0;
+
+  /// Notifications with their deliveries, newest first: all of them, or,
+  /// when `f` names a state or a receiver, those with a matching delivery.
+  caf::expected<std::vector<listed_notification>>
+  recent(const delivery_filter& f);
+
+  /// A manual retry: the failed deliveries of notification `id` (to
+  /// `receiver` only, unless empty) become pending, due at `now`.
+  caf::error revive(const std::string& id, const std::string& receiver,
+                    domain::time_point now);
 };
 
 /// The outbox of the memory backend: the memory storage adds notifications
 /// (under its own lock, in its write) and the worker drains them.
 class memory_outbox : public outbox {
 public:
-  /// Adds a notification; `seq` is assigned here.
+  /// Keeps at most `keep` notifications once they are settled.
+  explicit memory_outbox(size_t keep = 10000) : keep_(keep) {}
+
+  /// Adds a notification unless one with its id is there; `seq` is
+  /// assigned here.
   void add(std::string event_manager_id, envelope env);
+  void add(const domain::notification& n);
 
   caf::expected<std::vector<outbox_entry>> unfanned(size_t limit) override;
   caf::error fan_out(const std::vector<std::string>& ids,
@@ -88,15 +106,28 @@ public:
   list(const delivery_filter& f) override;
   caf::expected<std::vector<domain::delivery>>
   deliveries_of(const std::string& id) override;
+  caf::expected<std::vector<outbox_entry>> latest(size_t limit) override;
 
 private:
   using key = std::pair<std::string, std::string>; // (notification, receiver)
+
+  /// Fanned out and nothing pending: may be pruned.
+  bool settled(const std::string& id) const;
+  void prune();
+
+  size_t keep_;
   std::mutex mtx_;
   uint64_t next_seq_ = 1;
   std::map<std::string, outbox_entry> entries_;
   std::map<uint64_t, std::string> unfanned_;
+  /// seq -> id of every entry kept.
+  std::map<uint64_t, std::string> order_;
   std::map<key, domain::delivery> rows_;
 };
+
+/// The envelope of a notification the grouping made, and back.
+envelope envelope_of(const domain::notification& n);
+domain::notification_record record_of(const listed_notification& x);
 
 /// The stored form of a notification's envelope (JSON text), for the SQL
 /// backends' outbox tables. Manager name and external URL are not stored.

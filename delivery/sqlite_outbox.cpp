@@ -141,6 +141,15 @@ public:
     return deliveries(s->get());
   }
 
+  caf::expected<std::vector<outbox_entry>> latest(size_t limit) override {
+    auto s = prepare("SELECT seq, event_manager_id, body FROM notifications"
+                     " ORDER BY seq DESC LIMIT ?");
+    if (!s)
+      return s.error();
+    sqlite3_bind_int64(s->get(), 1, static_cast<int64_t>(limit));
+    return entries(s->get());
+  }
+
   caf::expected<std::vector<domain::delivery>>
   deliveries_of(const std::string& id) override {
     auto s = prepare(std::string{"SELECT "} + delivery_columns +

@@ -85,31 +85,12 @@ void worker::retry(std::string notification_id, std::string receiver,
                    std::function<void(caf::error)> done) {
   post([this, id = std::move(notification_id), receiver = std::move(receiver),
         done = std::move(done)](outbox& store) {
-    auto rows = store.deliveries_of(id);
-    if (!rows)
-      return done(rows.error());
-    if (rows->empty())
-      return done(make_error(ec::not_found, "no notification " + id));
-    std::vector<domain::delivery> revived;
-    caf::error last;
-    for (auto& row : *rows) {
-      if (!receiver.empty() && row.receiver != receiver)
-        continue;
-      if (auto err = domain::retry_now(row, now_()))
-        last = std::move(err);
-      else
-        revived.push_back(row);
+    auto err = store.revive(id, receiver, now_());
+    if (!err) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      dirty_ = true;
     }
-    if (revived.empty())
-      return done(last ? last
-                       : make_error(ec::not_found, "notification " + id +
-                                                       " has no receiver " +
-                                                       receiver));
-    if (auto err = store.update(revived))
-      return done(err);
-    std::lock_guard<std::mutex> guard{mtx_};
-    dirty_ = true;
-    done({});
+    done(std::move(err));
   });
 }
 

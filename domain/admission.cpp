@@ -140,6 +140,17 @@ caf::error check_notification_limit(int64_t limit, const std::string& name) {
   return {};
 }
 
+caf::error check_notification_filter(const notification_filter& f,
+                                     const field_namer& name) {
+  if (auto err = check_notification_limit(f.limit, name("limit")))
+    return err;
+  if (!f.state.empty() && !parse_delivery_state(f.state))
+    return make_error(ec::bad_request,
+                      name("state") +
+                          " must be one of pending, delivered, failed");
+  return {};
+}
+
 caf::expected<alert> single_alert(std::vector<alert>& found,
                                   const std::string& dedup,
                                   const std::string& choose) {

@@ -2,6 +2,7 @@
 
 #include "domain/alert.hpp"
 #include "domain/catalog.hpp"
+#include "domain/delivery.hpp"
 #include "domain/event.hpp"
 #include "domain/types.hpp"
 
@@ -90,6 +91,11 @@ caf::error check_filter(const alert_filter& f, const field_namer& name);
 
 /// Checks the notification-list limit (1 to `max_notification_limit`).
 caf::error check_notification_limit(int64_t limit, const std::string& name);
+
+/// Checks a notification listing: its limit, and a state that is one of
+/// pending, delivered, failed (or empty). Fields are named with `name`.
+caf::error check_notification_filter(const notification_filter& f,
+                                     const field_namer& name);
 
 /// The one alert among `found` (every alert with dedupKey `dedup`): none is
 /// not_found; several (one per manager) is a conflict, and `choose` tells

@@ -59,13 +59,15 @@ std::string format_uuid(uint64_t hi, uint64_t lo, unsigned version) {
 
 } // namespace
 
+std::string name_based_uuid(const std::string& a, const std::string& b) {
+  auto hi = avalanche(fnv1a(0xcbf29ce484222325ULL, a, b));
+  auto lo = avalanche(fnv1a(0x84222325cbf29ce4ULL, a, b));
+  return format_uuid(hi, lo, 8); // version 8: custom, name-based
+}
+
 std::string alert_id_for(const std::string& event_manager_id,
                          const std::string& dedup_key) {
-  auto hi =
-      avalanche(fnv1a(0xcbf29ce484222325ULL, event_manager_id, dedup_key));
-  auto lo =
-      avalanche(fnv1a(0x84222325cbf29ce4ULL, event_manager_id, dedup_key));
-  return format_uuid(hi, lo, 8); // version 8: custom, name-based
+  return name_based_uuid(event_manager_id, dedup_key);
 }
 
 std::string random_uuid() {

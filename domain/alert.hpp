@@ -79,6 +79,9 @@ void merge_into(alert& stored, const alert_write& w);
 std::string alert_id_for(const std::string& event_manager_id,
                          const std::string& dedup_key);
 
+/// A UUID that is a function of (`a`, `b`) alone (version 8).
+std::string name_based_uuid(const std::string& a, const std::string& b);
+
 /// A fresh random UUID (version 4) for rules and event managers.
 std::string random_uuid();
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 /// The life of one notification's delivery to one receiver: attempts, the
 /// retry policy and the dead letter, as pure functions of (delivery, attempt
@@ -101,6 +102,34 @@ typename Inspector::result_type inspect(Inspector& f, delivery& x) {
            x.receiver, x.event_manager_id, x.group, x.kind, x.seq, x.state,
            x.attempts, x.last_error, x.created_at, x.next_attempt_at,
            x.updated_at);
+}
+
+/// Which notifications a listing shows (GET /v1/notifications, argusctl).
+struct notification_filter {
+  /// pending|delivered|failed: those with a delivery in that state; empty:
+  /// every one.
+  std::string state;
+  /// Those with a delivery to this receiver; empty: every one.
+  std::string receiver;
+  int64_t limit = 100;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, notification_filter& x) {
+  return f(caf::meta::type_name("argus.notification_filter"), x.state,
+           x.receiver, x.limit);
+}
+
+/// A stored notification with its deliveries, as listings show it.
+struct notification_record {
+  notification note;
+  std::vector<delivery> deliveries;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, notification_record& x) {
+  return f(caf::meta::type_name("argus.notification_record"), x.note,
+           x.deliveries);
 }
 
 /// A new pending delivery, due at once.

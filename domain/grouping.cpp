@@ -1,5 +1,7 @@
 #include "domain/grouping.hpp"
 
+#include "domain/delivery.hpp"
+
 #include <algorithm>
 
 namespace argus::domain {
@@ -39,9 +41,23 @@ void persist(decision& out, const alert& a, int64_t event_count_delta) {
   out.writes.push_back(alert_write{a, event_count_delta});
 }
 
-void notify(decision& out, notification_kind kind, const alert& parent,
-            time_point now) {
-  out.notify.push_back(notification{0, kind, parent, now});
+/// `seq` is the journal position of the event that caused it (0 for none,
+/// or for an end passing): with the parent, kind and time it names the
+/// notification the same when a replay makes it again.
+void notify(group_state& g, decision& out, notification_kind kind,
+            const alert& parent, time_point now, uint64_t seq,
+            const alert& child = {}, int64_t active_children = 0) {
+  auto extra = child.id;
+  if (seq == 0)
+    extra += '#' + std::to_string(++g.unsequenced_notices);
+  notification n;
+  n.id = notification_id_for(parent.id, kind, now, seq, extra);
+  n.kind = kind;
+  n.parent = parent;
+  n.at = now;
+  n.child = child;
+  n.active_children = active_children;
+  out.notify.push_back(std::move(n));
 }
 
 alert new_alert(const event& e, time_point now) {
@@ -64,14 +80,14 @@ alert new_alert(const event& e, time_point now) {
 }
 
 /// Marks a parent resolved, tells the world, and forgets it.
-void resolve_parent(group_state& g, alert& parent, int64_t delta,
+void resolve_parent(group_state& g, alert& parent, int64_t delta, uint64_t seq,
                     time_point now, decision& out) {
   parent.status = alert_status::resolved;
   parent.resolve_requested = false;
   parent.resolved_at = now;
   parent.updated_at = now;
   persist(out, parent, delta);
-  notify(out, notification_kind::parent_resolved, parent, now);
+  notify(g, out, notification_kind::parent_resolved, parent, now, seq);
   out.deactivated.push_back(parent.dedup_key);
   // A resolved parent closes its group: the next trigger opens a new one.
   if (g.open_parent == parent.dedup_key)
@@ -112,6 +128,8 @@ void open_or_join(group_state& g, const event& e, time_point now,
     parent->second.updated_at = now;
     persist(out, a, 1);
     persist(out, parent->second, 0);
+    notify(g, out, notification_kind::child_added, parent->second, now, e.seq,
+           a, links.active_children);
   } else {
     a.type = alert_type::parent;
     if (g.has_value) {
@@ -123,7 +141,7 @@ void open_or_join(group_state& g, const event& e, time_point now,
     }
     g.links[a.dedup_key];
     persist(out, a, 1);
-    notify(out, notification_kind::parent_opened, a, now);
+    notify(g, out, notification_kind::parent_opened, a, now, e.seq);
   }
   g.active.emplace(a.dedup_key, std::move(a));
 }
@@ -147,7 +165,7 @@ void resolve_active(group_state& g,
       a.updated_at = now;
       persist(out, a, delta);
     } else {
-      resolve_parent(g, a, delta, now, out);
+      resolve_parent(g, a, delta, seq, now, out);
     }
     return;
   }
@@ -164,7 +182,7 @@ void resolve_active(group_state& g,
   auto& links = g.links[parent_key];
   --links.active_children;
   if (links.active_children == 0 && parent->second.resolve_requested)
-    resolve_parent(g, parent->second, 0, now, out);
+    resolve_parent(g, parent->second, 0, seq, now, out);
 }
 
 void resolve(group_state& g, const event& e, time_point now, decision& out) {

@@ -36,6 +36,9 @@ struct group_state {
   /// dedupKey of the parent whose window is open; empty when none is.
   std::string open_parent;
   time_point window_ends_at{};
+  /// Notifications made for events without a journal position, so two made
+  /// at the same instant (an injected clock) still get distinct ids.
+  uint64_t unsequenced_notices = 0;
 };
 
 /// What the owner of a group must do after applying an event. Reused across
@@ -46,7 +49,7 @@ struct decision {
   /// Arm the window timer until this time.
   bool arm_window = false;
   time_point window_until{};
-  /// Parent opened / resolved notifications.
+  /// Parent opened / resolved and child added notifications.
   std::vector<notification> notify;
   /// dedupKeys that stopped being active here (resolved).
   std::vector<std::string> deactivated;

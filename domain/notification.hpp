@@ -16,19 +16,30 @@ enum class notification_kind : uint8_t {
 
 std::string_view to_string(notification_kind x);
 
-/// A parent alert opened or resolved; the notifier delivers it.
+/// Something receivers hear about: a parent opened or resolved, or a child
+/// joined one. Stored in the outbox with the alert change that caused it.
 struct notification {
-  /// Assigned by the notifier, increasing.
+  /// Outbox order, assigned by the store (0 until stored).
   uint64_t seq = 0;
+  /// Stable: a function of the alert change (`notification_id_for` in
+  /// domain/delivery.hpp), so
+  /// a replay after a crash makes the same id and receivers can drop a
+  /// repeat (Idempotency-Key).
+  std::string id;
   notification_kind kind = notification_kind::parent_opened;
+  /// The parent as it was when the notification was made.
   alert parent;
   time_point at{};
+  /// child_added only: the child that joined (empty dedup_key otherwise).
+  alert child;
+  /// The parent's children still active then.
+  int64_t active_children = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, notification& x) {
-  return f(caf::meta::type_name("argus.notification"), x.seq, x.kind, x.parent,
-           x.at);
+  return f(caf::meta::type_name("argus.notification"), x.seq, x.id, x.kind,
+           x.parent, x.at, x.child, x.active_children);
 }
 
 } // namespace argus::domain

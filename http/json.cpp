@@ -387,12 +387,39 @@ json to_json(const domain::event_manager& m) {
 }
 
 json to_json(const domain::notification& n) {
-  return json{
+  json out{
       {"seq", n.seq},
+      {"id", n.id},
       {"kind", domain::to_string(n.kind)},
       {"at", time_or_null(n.at)},
       {"alert", to_json(n.parent)},
+      {"active_children", n.active_children},
   };
+  if (n.kind == domain::notification_kind::child_added)
+    out["child"] = to_json(n.child);
+  return out;
+}
+
+json to_json(const domain::delivery& d) {
+  auto pending = d.state == domain::delivery_state::pending;
+  return json{
+      {"receiver", d.receiver},
+      {"state", domain::to_string(d.state)},
+      {"attempts", d.attempts},
+      {"last_error", d.last_error.empty() ? json(nullptr) : json(d.last_error)},
+      {"next_attempt_at",
+       pending ? time_or_null(d.next_attempt_at) : json(nullptr)},
+      {"updated_at", time_or_null(d.updated_at)},
+  };
+}
+
+json to_json(const domain::notification_record& r) {
+  auto out = to_json(r.note);
+  auto deliveries = json::array();
+  for (auto& d : r.deliveries)
+    deliveries.push_back(to_json(d));
+  out["deliveries"] = std::move(deliveries);
+  return out;
 }
 
 } // namespace argus::http

@@ -3,6 +3,7 @@
 #include "domain/admission.hpp"
 #include "domain/alert.hpp"
 #include "domain/catalog.hpp"
+#include "domain/delivery.hpp"
 #include "domain/event.hpp"
 #include "domain/notification.hpp"
 
@@ -67,5 +68,8 @@ nlohmann::json details_of(const std::string& text);
 nlohmann::json to_json(const domain::grouping_rule& r);
 nlohmann::json to_json(const domain::event_manager& m);
 nlohmann::json to_json(const domain::notification& n);
+nlohmann::json to_json(const domain::delivery& d);
+/// A notification with its deliveries (GET /v1/notifications).
+nlohmann::json to_json(const domain::notification_record& r);
 
 } // namespace argus::http

@@ -25,6 +25,8 @@ void add_event_routes(httplib::Server& svr, route_env& env);
 void add_catalog_routes(httplib::Server& svr, route_env& env);
 void add_alert_routes(httplib::Server& svr, route_env& env);
 void add_status_routes(httplib::Server& svr, route_env& env);
+/// The outbox: GET /v1/notifications, POST /v1/notifications/{id}/retry.
+void add_notification_routes(httplib::Server& svr, route_env& env);
 /// Alertmanager's API v2 under /am/{event_manager_id} (routes_am.cpp).
 void add_am_routes(httplib::Server& svr, route_env& env);
 

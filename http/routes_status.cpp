@@ -41,42 +41,12 @@ nlohmann::json health_of(const actors::front& node) {
   return body;
 }
 
-/// The `limit` query parameter of the notification list.
-caf::expected<int64_t> notification_limit(const httplib::Request& req) {
-  if (!req.has_param("limit"))
-    return domain::default_notification_limit;
-  const std::string name = "query parameter 'limit'";
-  auto text = req.get_param_value("limit");
-  char* end = nullptr;
-  auto value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0')
-    return domain::out_of_range(name, 1, domain::max_notification_limit);
-  if (auto err = domain::check_notification_limit(value, name))
-    return err;
-  return value;
-}
-
 } // namespace
 
 void add_status_routes(httplib::Server& svr, route_env& env) {
   svr.Get("/healthz", [&env](const httplib::Request&, httplib::Response& res) {
     reply_data(res, 200, health_of(env.node));
   });
-  svr.Get("/v1/notifications",
-          [&env](const httplib::Request& req, httplib::Response& res) {
-            auto limit = notification_limit(req);
-            if (!limit)
-              return reply_error(res, limit.error());
-            auto found = ask<std::vector<domain::notification>>(
-                *env.node.system, env.node.notifier, atom::list::value,
-                static_cast<uint64_t>(*limit));
-            if (!found)
-              return reply_error(res, found.error());
-            auto out = nlohmann::json::array();
-            for (auto& n : *found)
-              out.push_back(to_json(n));
-            reply_data(res, 200, out);
-          });
 }
 
 } // namespace argus::http

@@ -72,6 +72,12 @@ public:
   virtual caf::error
   read(const std::string& incarnation,
        const std::function<void(domain::event&, bool done)>& fn) = 0;
+
+  /// Makes `to` the deliverer of the notifications `from` (fenced, so gone
+  /// for good) had not delivered yet: a node's pending deliveries move on
+  /// when it dies.
+  virtual caf::error take_outbox(const std::string& from,
+                                 const std::string& to) = 0;
 };
 
 /// A file journal in `dir`: segment files of length-prefixed, CRC-checked

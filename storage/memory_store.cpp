@@ -1,5 +1,7 @@
 #include "storage/store.hpp"
 
+#include "delivery/outbox.hpp"
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -56,7 +58,10 @@ class memory_store final : public store {
 public:
   std::string backend() const override { return "memory"; }
 
+  using store::write;
+
   caf::error write(const std::vector<domain::alert_write>& writes,
+                   const notifications& notes,
                    uint64_t applied_through) override {
     applied_through_ = std::max(applied_through_, applied_through);
     // Nothing below can fail short of running out of memory, so applying the
@@ -73,7 +78,14 @@ public:
       }
       index(m, i->second);
     }
+    for (auto& n : notes)
+      outbox_->add(n);
     return {};
+  }
+
+  caf::expected<std::shared_ptr<delivery::outbox>>
+  open_outbox(const std::string&) override {
+    return std::shared_ptr<delivery::outbox>{outbox_};
   }
 
   caf::expected<std::vector<domain::alert>>
@@ -229,6 +241,9 @@ private:
   int64_t resolved_count_ = 0;
   domain::catalog catalog_;
   uint64_t applied_through_ = 0;
+  /// Shared with the delivery worker (it locks itself).
+  std::shared_ptr<delivery::memory_outbox> outbox_ =
+      std::make_shared<delivery::memory_outbox>();
 };
 
 } // namespace

@@ -127,6 +127,41 @@ ALTER TABLE event_managers ADD COLUMN am_severity TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN expires_at_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN expires_at_ns BIGINT NOT NULL DEFAULT 0;
 )sql",
+    // 7 (issue 11): the durable outbox. Notifications are added in the
+    // transaction of the alert change that caused them; each is delivered by
+    // its `owner` (a clustered node's incarnation, '' for a single node)
+    // until the node that fences a dead owner takes its rows over.
+    R"sql(
+CREATE TABLE notifications (
+  seq BIGSERIAL PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  event_manager_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  owner TEXT COLLATE "C" NOT NULL DEFAULT '',
+  fanned_out BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX notifications_unfanned ON notifications (owner, seq)
+  WHERE NOT fanned_out;
+CREATE TABLE deliveries (
+  notification_id TEXT NOT NULL,
+  receiver TEXT COLLATE "C" NOT NULL,
+  event_manager_id TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  attempts BIGINT NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  next_attempt_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  owner TEXT COLLATE "C" NOT NULL DEFAULT '',
+  PRIMARY KEY (notification_id, receiver)
+);
+CREATE INDEX deliveries_pending ON deliveries (owner, seq)
+  WHERE state = 'pending';
+CREATE INDEX deliveries_by_seq ON deliveries (seq DESC, receiver);
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

@@ -66,8 +66,20 @@ struct statements {
   // The numbers travel as text: parameters are sent in binary format.
   statement take{"argus_journal_take", "DELETE FROM journal WHERE node_id = $1"
                                        " AND seq = ANY($2::text::bigint[])"};
+  // A writer whose journal is trimmed may still owe deliveries: its
+  // outbox rows make it a writer to fence too.
   statement writers{"argus_journal_writers",
-                    "SELECT DISTINCT node_id FROM journal WHERE node_id <> ''"};
+                    "SELECT node_id FROM journal WHERE node_id <> ''"
+                    " UNION SELECT owner FROM notifications"
+                    " WHERE owner <> '' AND NOT fanned_out"
+                    " UNION SELECT owner FROM deliveries"
+                    " WHERE owner <> '' AND state = 'pending'"};
+  statement take_notifications{"argus_outbox_take_notifications",
+                               "UPDATE notifications SET owner = $2"
+                               " WHERE owner = $1 AND NOT fanned_out"};
+  statement take_deliveries{"argus_outbox_take_deliveries",
+                            "UPDATE deliveries SET owner = $2"
+                            " WHERE owner = $1 AND state = 'pending'"};
   // A session-level advisory lock per incarnation: held by the live process
   // for its lifetime, so it is free only once that process is gone.
   statement hold{"argus_journal_hold",
@@ -296,6 +308,22 @@ public:
             conn_->run(sql().prune_done, old, "prune a dead node's journal")))
       return err;
     return replay_rows(*conn_, incarnation, 0, fn);
+  }
+
+  caf::error take_outbox(const std::string& from,
+                         const std::string& to) override {
+    params p;
+    p.text(from).text(to);
+    std::vector<pg::step> steps{{&sql().take_notifications, p},
+                                {&sql().take_deliveries, p}};
+    if (auto err = done(conn_->exec("BEGIN", "take a dead node's outbox")))
+      return err;
+    auto err = conn_->pipeline(steps, "take a dead node's outbox");
+    if (!err)
+      err = done(conn_->exec("COMMIT", "take a dead node's outbox"));
+    if (err)
+      conn_->rollback();
+    return err;
   }
 
 private:

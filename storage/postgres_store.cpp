@@ -3,8 +3,9 @@
 #include "storage/store.hpp"
 
 #include "config/log.hpp"
-#include "delivery/outbox.hpp"
+#include "delivery/sql_outbox.hpp"
 #include "domain/error.hpp"
+#include "storage/postgres_outbox.hpp"
 
 #include <algorithm>
 #include <array>
@@ -30,6 +31,12 @@ using pg::statement;
 struct statements {
   statement upsert{"argus_upsert_alert",
                    alert_sql::upsert(alert_sql::postgres)};
+  // A replayed event's notification has the id of the first run's: stored
+  // once.
+  statement add_note{"argus_add_notification",
+                     "INSERT INTO notifications"
+                     " (id, event_manager_id, body, owner)"
+                     " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING"};
   statement mark{"argus_mark_applied",
                  "UPDATE meta SET value = GREATEST(value, $1)"
                  " WHERE key = 'applied_through'"};
@@ -256,14 +263,18 @@ constexpr uint64_t prune_every = 50;
 
 class postgres_store final : public store {
 public:
-  explicit postgres_store(std::unique_ptr<pg::connection> conn)
-      : conn_(std::move(conn)) {}
+  postgres_store(std::unique_ptr<pg::connection> conn, std::string dsn)
+      : conn_(std::move(conn)), dsn_(std::move(dsn)) {}
 
   std::string backend() const override { return "postgres"; }
 
+  using store::write;
+  using store::write_completing;
+
   caf::error write(const std::vector<domain::alert_write>& writes,
+                   const notifications& notes,
                    uint64_t applied_through) override {
-    std::vector<pg::step> tail;
+    auto tail = note_steps(notes, "");
     if (applied_through > 0) {
       params p;
       p.integer(static_cast<int64_t>(applied_through));
@@ -273,9 +284,12 @@ public:
   }
 
   caf::error write_completing(const std::vector<domain::alert_write>& writes,
+                              const notifications& notes,
                               const std::string& journal_id,
                               const std::vector<uint64_t>& completed) override {
-    std::vector<pg::step> tail;
+    // A clustered node delivers what its groups caused (the owner column);
+    // the node that fences it once it is gone takes these over.
+    auto tail = note_steps(notes, journal_id);
     if (!completed.empty()) {
       auto list = pg::bigint_array(completed);
       auto [low, high] =
@@ -300,7 +314,31 @@ public:
     return commit(writes, std::move(tail));
   }
 
+  caf::expected<std::shared_ptr<delivery::outbox>>
+  open_outbox(const std::string& owner) override {
+    auto opened = open_postgres_outbox(dsn_, owner);
+    if (!opened)
+      return std::move(opened.error());
+    return std::shared_ptr<delivery::outbox>{std::move(*opened)};
+  }
+
 private:
+  /// The inserts of `notes` into the outbox, owned by `owner`.
+  static std::vector<pg::step> note_steps(const notifications& notes,
+                                          const std::string& owner) {
+    std::vector<pg::step> steps;
+    steps.reserve(notes.size());
+    for (auto& n : notes) {
+      params p;
+      p.text(n.id)
+          .text(n.parent.event_manager_id)
+          .text(delivery::to_stored(delivery::envelope_of(n)))
+          .text(owner);
+      steps.push_back({&sql().add_note, std::move(p)});
+    }
+    return steps;
+  }
+
   /// Stores `writes` and runs `tail` (journal bookkeeping) in one
   /// transaction.
   caf::error commit(const std::vector<domain::alert_write>& writes,
@@ -613,6 +651,8 @@ private:
   }
 
   std::unique_ptr<pg::connection> conn_;
+  /// For the delivery worker's own connection.
+  std::string dsn_;
   std::optional<in_doubt> in_doubt_;
   /// Flushes that completed journal records, to prune "done" ones now and
   /// then.
@@ -627,7 +667,7 @@ open_postgres_store(const std::string& dsn) {
   if (!conn)
     return std::move(conn.error());
   std::unique_ptr<store> result =
-      std::make_unique<postgres_store>(std::move(*conn));
+      std::make_unique<postgres_store>(std::move(*conn), dsn);
   return result;
 }
 

@@ -1,7 +1,7 @@
 #include "storage/alert_sql.hpp"
 #include "storage/store.hpp"
 
-#include "delivery/outbox.hpp"
+#include "delivery/sql_outbox.hpp"
 #include "domain/error.hpp"
 
 #include <sqlite3.h>
@@ -275,15 +275,21 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
 
 class sqlite_store final : public store {
 public:
-  explicit sqlite_store(db_ptr db) : db_(std::move(db)) {}
+  sqlite_store(db_ptr db, std::string path)
+      : db_(std::move(db)), path_(std::move(path)) {}
 
   std::string backend() const override { return "sqlite"; }
 
+  using store::write;
+
   caf::error write(const std::vector<domain::alert_write>& writes,
+                   const notifications& notes,
                    uint64_t applied_through) override {
     if (auto err = run(begin_, "BEGIN IMMEDIATE", "begin transaction"))
       return err;
     auto err = write_all(writes);
+    if (!err)
+      err = add_notifications(notes);
     if (!err && applied_through > 0)
       err = raise_mark(applied_through);
     if (!err)
@@ -504,6 +510,14 @@ public:
                  "erase event manager");
   }
 
+  caf::expected<std::shared_ptr<delivery::outbox>>
+  open_outbox(const std::string&) override {
+    auto opened = delivery::open_sqlite_outbox(path_);
+    if (!opened)
+      return opened.error();
+    return std::shared_ptr<delivery::outbox>{std::move(*opened)};
+  }
+
   caf::expected<domain::catalog> load_catalog() override {
     domain::catalog result;
     if (auto err = load_rules(result))
@@ -594,6 +608,28 @@ private:
     return step_done(*stmt, b, "record the applied mark");
   }
 
+  /// Adds notifications to the outbox the delivery worker drains; a repeat
+  /// of a stored one (same id, from a journal replay) is skipped.
+  caf::error add_notifications(const notifications& notes) {
+    if (notes.empty())
+      return {};
+    auto stmt = prepared(add_note_,
+                         "INSERT OR IGNORE INTO notifications"
+                         " (id, event_manager_id, body) VALUES (?, ?, ?)",
+                         "store notification");
+    if (!stmt)
+      return stmt.error();
+    for (auto& n : notes) {
+      auto body = delivery::to_stored(delivery::envelope_of(n));
+      reset_on_exit guard{*stmt};
+      binder b{*stmt};
+      b.text(n.id).text(n.parent.event_manager_id).text(body);
+      if (auto err = step_done(*stmt, b, "store notification"))
+        return err;
+    }
+    return {};
+  }
+
   caf::error write_all(const std::vector<domain::alert_write>& writes) {
     static const auto sql = alert_sql::upsert(alert_sql::sqlite);
     auto stmt = prepared(upsert_, sql, "store alert");
@@ -675,10 +711,13 @@ private:
   // Declared before the statements so it is destroyed after them: a
   // connection with unfinalized statements does not close.
   db_ptr db_;
+  /// The file, for the delivery worker's own connection.
+  std::string path_;
   stmt_ptr begin_;
   stmt_ptr commit_;
   stmt_ptr rollback_;
   stmt_ptr upsert_;
+  stmt_ptr add_note_;
   /// By filter combination: manager 4, status 2, type 1.
   std::array<stmt_ptr, 8> list_;
   stmt_ptr by_key_one_;
@@ -794,7 +833,8 @@ open_sqlite_store(const std::string& path) {
     return err;
   if (auto err = migrate(db.get(), path))
     return err;
-  std::unique_ptr<store> result = std::make_unique<sqlite_store>(std::move(db));
+  std::unique_ptr<store> result =
+      std::make_unique<sqlite_store>(std::move(db), path);
   return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include "domain/alert.hpp"
 #include "domain/catalog.hpp"
+#include "domain/notification.hpp"
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -10,9 +11,15 @@
 #include <string>
 #include <vector>
 
+namespace argus::delivery {
+class outbox;
+} // namespace argus::delivery
+
 /// The storage interface the repository actor drives. Implementations are
 /// plain, single-threaded objects: only the repository actor calls them.
 namespace argus::storage {
+
+using notifications = std::vector<domain::notification>;
 
 class store {
 public:
@@ -23,14 +30,22 @@ public:
 
   /// Applies alert changes in order, all or nothing (one transaction). Rows
   /// merge by (event manager, dedupKey) as `domain::alert_write` describes.
-  /// In the same transaction, records that every journaled event up to
+  /// In the same transaction, adds the notifications `notes` those changes
+  /// caused to the outbox (one with an id already there is a repeat and is
+  /// skipped), and records that every journaled event up to
   /// `applied_through` is reflected (0 leaves the mark as it is; the mark
   /// never moves back).
   virtual caf::error write(const std::vector<domain::alert_write>& writes,
+                           const notifications& notes,
                            uint64_t applied_through) = 0;
 
+  caf::error write(const std::vector<domain::alert_write>& writes,
+                   uint64_t applied_through) {
+    return write(writes, {}, applied_through);
+  }
+
   caf::error write(const std::vector<domain::alert_write>& writes) {
-    return write(writes, 0);
+    return write(writes, {}, 0);
   }
 
   /// Applies alert changes like `write`, and in the same transaction drops
@@ -40,12 +55,25 @@ public:
   /// shared journal just write.
   virtual caf::error
   write_completing(const std::vector<domain::alert_write>& writes,
-                   const std::string& journal_id,
+                   const notifications& notes, const std::string& journal_id,
                    const std::vector<uint64_t>& completed) {
     (void)journal_id;
     (void)completed;
-    return write(writes, 0);
+    return write(writes, notes, 0);
   }
+
+  caf::error write_completing(const std::vector<domain::alert_write>& writes,
+                              const std::string& journal_id,
+                              const std::vector<uint64_t>& completed) {
+    return write_completing(writes, {}, journal_id, completed);
+  }
+
+  /// The outbox over this store's notifications, for the delivery worker:
+  /// a connection of its own for the SQL backends, the shared one for
+  /// memory. `owner` names the node that delivers what this store's writer
+  /// adds (in a cluster, the owner of the groups).
+  virtual caf::expected<std::shared_ptr<delivery::outbox>>
+  open_outbox(const std::string& owner) = 0;
 
   /// The journal high-water mark: every event up to it is reflected.
   virtual caf::expected<uint64_t> applied_through() = 0;

@@ -72,9 +72,22 @@ struct actor_fixture {
     // A node spawns the repository detached (its store blocks); here it
     // runs on the testing scheduler like every other actor, so tests decide
     // when it flushes.
-    repo = spawn(actors::repository, store, actors::repository_settings{},
-                 context());
-    notifier = spawn(actors::notifier, size_t{100}, context());
+    // No delivery worker: notifications are stored and listed, not sent.
+    auto outbox = store->open_outbox("");
+    if (!outbox)
+      throw std::runtime_error("no outbox");
+    notifier = spawn(actors::notifier, std::move(*outbox),
+                     std::shared_ptr<delivery::worker>{}, context());
+    actors::repository_settings settings;
+    // As a node does for managers whose receivers do not ask for them.
+    settings.wanted = [](const domain::notification& n) {
+      return n.kind != domain::notification_kind::child_added;
+    };
+    settings.on_notified =
+        [n = notifier](std::vector<domain::notification> stored) {
+          caf::anon_send(n, atom::notify::value, std::move(stored));
+        };
+    repo = spawn(actors::repository, store, std::move(settings), context());
     router = spawn_router();
     sched->run();
   }
@@ -105,7 +118,7 @@ struct actor_fixture {
   }
 
   actors::router_actor spawn_router() {
-    return spawn(actors::router, repo, notifier, context());
+    return spawn(actors::router, repo, context());
   }
 
   /// Runs messages of `hdl` only, until its mailbox is empty; other actors
@@ -268,9 +281,17 @@ struct actor_fixture {
   }
 
   /// Newest first.
+  /// The outbox has what the repository stored: flush first.
   std::vector<domain::notification> notifications(uint64_t limit = 100) {
-    return ask<std::vector<domain::notification>>(notifier, atom::list::value,
-                                                  limit);
+    ask<atom::ok>(repo, atom::flush::value);
+    domain::notification_filter f;
+    f.limit = static_cast<int64_t>(limit);
+    auto records = ask<std::vector<domain::notification_record>>(
+        notifier, atom::list::value, f);
+    std::vector<domain::notification> out;
+    for (auto& r : records)
+      out.push_back(r.note);
+    return out;
   }
 
   /// Live grouping actors of `r`.

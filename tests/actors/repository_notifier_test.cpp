@@ -1,5 +1,6 @@
 // The repository writes behind in batches and reads see everything it
-// received; the notifier numbers notifications and keeps the newest.
+// received; notifications go to the outbox with the changes that caused
+// them, and the notifier lists them.
 
 #include "fixture.hpp"
 
@@ -13,6 +14,8 @@ using argus::atom::ok;
 using argus::atom::write;
 /// These writes come from no journaled event.
 const std::vector<uint64_t> no_seqs;
+/// ...and cause no notification.
+const std::vector<argus::domain::notification> no_notes;
 using argus::domain::alert;
 using argus::domain::alert_write;
 using argus::domain::notification;
@@ -48,7 +51,7 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
   sched->run();
 
   caf::anon_send(r, write::value, std::vector<alert_write>{write_of("a", 1)},
-                 no_seqs);
+                 no_notes, no_seqs);
   sched->run();
   CHECK(stored_count(*own) == 0); // pending until the timer or a full batch
   sched->advance_time(4ms);
@@ -61,15 +64,15 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
   SECTION("a full batch is written at once") {
     caf::anon_send(r, write::value,
                    std::vector<alert_write>{write_of("b", 2), write_of("c", 3)},
-                   no_seqs);
+                   no_notes, no_seqs);
     caf::anon_send(r, write::value, std::vector<alert_write>{write_of("d", 4)},
-                   no_seqs);
+                   no_notes, no_seqs);
     sched->run();
     CHECK(stored_count(*own) == 4);
   }
   SECTION("flush writes what is pending") {
     caf::anon_send(r, write::value, std::vector<alert_write>{write_of("b", 2)},
-                   no_seqs);
+                   no_notes, no_seqs);
     sched->run();
     CHECK(stored_count(*own) == 1);
     CHECK(ask<ok>(r, flush::value) == ok::value);
@@ -78,7 +81,7 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
   SECTION("reads see pending changes") {
     caf::anon_send(r, write::value,
                    std::vector<alert_write>{write_of("b", 2), write_of("b", 2)},
-                   no_seqs);
+                   no_notes, no_seqs);
     sched->run();
     auto b = ask<std::vector<alert>>(r, argus::atom::get::value,
                                      std::string{"m1"}, std::string{"b"});
@@ -94,7 +97,7 @@ TEST_CASE_METHOD(fixture, "the repository lists with filters, newest first",
                  std::vector<alert_write>{write_of("old", 1000),
                                           write_of("mid", 2000),
                                           write_of("new", 3000)},
-                 no_seqs);
+                 no_notes, no_seqs);
   sched->run();
   argus::domain::alert_filter f;
   CHECK(argus::test::keys_of(list(f)) ==
@@ -111,30 +114,44 @@ TEST_CASE_METHOD(fixture, "the repository lists with filters, newest first",
   CHECK(counts() == std::pair<int64_t, int64_t>{3, 0});
 }
 
-TEST_CASE_METHOD(fixture, "the notifier numbers and keeps the newest",
+TEST_CASE_METHOD(fixture,
+                 "notifications are stored with their changes and listed "
+                 "newest first, a repeat once",
                  "[actors]") {
-  auto n = spawn(argus::actors::notifier, size_t{2}, context());
-  sched->run();
+  std::vector<notification> notes;
   for (auto key : {"a", "b", "c"}) {
     notification x;
+    x.id = std::string{"note-"} + key;
     x.kind = notification_kind::parent_opened;
-    x.parent.dedup_key = key;
+    x.parent = write_of(key, 1).snapshot;
     x.at = now();
-    caf::anon_send(n, notify::value, x);
+    notes.push_back(x);
   }
+  auto again = notes[1];
+  caf::anon_send(repo, write::value,
+                 std::vector<alert_write>{write_of("a", 1), write_of("b", 1),
+                                          write_of("c", 1)},
+                 notes, no_seqs);
+  // The same notification from a replay: the outbox has it already.
+  caf::anon_send(repo, write::value, std::vector<alert_write>{},
+                 std::vector<notification>{again}, no_seqs);
+  CHECK(ask<ok>(repo, flush::value) == ok::value);
   sched->run();
-  auto all =
-      ask<std::vector<notification>>(n, argus::atom::list::value, uint64_t{10});
-  REQUIRE(all.size() == 2);
+  auto all = notifications(10);
+  REQUIRE(all.size() == 3);
   CHECK(all[0].parent.dedup_key == "c");
+  CHECK(all[0].id == "note-c");
   CHECK(all[0].seq == 3);
   CHECK(all[1].parent.dedup_key == "b");
   CHECK(all[1].seq == 2);
-  auto one =
-      ask<std::vector<notification>>(n, argus::atom::list::value, uint64_t{1});
+  auto one = notifications(1);
   REQUIRE(one.size() == 1);
   CHECK(one[0].parent.dedup_key == "c");
-  CHECK(ask<std::vector<notification>>(n, argus::atom::list::value, uint64_t{0})
-            .empty());
-  CHECK(ctx->stats->notifications == 3);
+  // The notifier heard of each stored one (the repeat too: it cannot tell).
+  CHECK(ctx->stats->notifications == 4);
+  // Without a worker nothing is sent: no deliveries, nothing to retry.
+  auto err = ask_with(
+      notifier, [](ok) {}, argus::atom::retry::value, std::string{"note-a"},
+      std::string{});
+  CHECK(argus::code_of(err) == argus::ec::not_found);
 }

@@ -156,7 +156,12 @@ TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
   // The decision is reused: nothing of the first call may linger.
   CHECK_FALSE(d.arm_window);
   CHECK(d.window_until == no_time);
-  CHECK(d.notify.empty());
+  // No parent notification; a child_added one, for receivers that ask.
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].kind == notification_kind::child_added);
+  CHECK(d.notify[0].parent.dedup_key == "p");
+  CHECK(d.notify[0].child.dedup_key == "c1");
+  CHECK(d.notify[0].active_children == 1);
   REQUIRE(d.writes.size() == 2);
   auto& child = d.writes[0].snapshot;
   CHECK(d.writes[0].event_count_delta == 1);
@@ -691,7 +696,9 @@ TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
     REQUIRE(d.writes.size() == 2);
     CHECK(d.writes[0].snapshot.parent_dedup_key == "p");
     CHECK(d.writes[1].snapshot.child_count == 3);
-    CHECK(d.notify.empty());
+    REQUIRE(d.notify.size() == 1);
+    CHECK(d.notify[0].kind == notification_kind::child_added);
+    CHECK(d.notify[0].child.dedup_key == "c4");
   }
   SECTION("a returning resolved child is not counted twice") {
     argus::domain::apply(g, trigger("c2"), true, t0 + 2min, d);
@@ -858,4 +865,36 @@ TEST_CASE_METHOD(lifecycle, "a trigger whose end passes resolves then",
       CHECK(d.ignored);
     }
   }
+}
+
+TEST_CASE("a notification's id is a function of the change that caused it",
+          "[unit]") {
+  auto opened = [](uint64_t seq, time_point at) {
+    group_state g;
+    g.event_manager_id = "m1";
+    g.has_value = true;
+    g.grouping_value = "db";
+    auto e = trigger("p");
+    e.seq = seq;
+    decision d;
+    argus::domain::apply(g, e, true, at, d);
+    REQUIRE(d.notify.size() == 1);
+    return d.notify[0].id;
+  };
+  // A replay of journaled event 7 names its notification as the first run
+  // did, so the outbox stores it once.
+  CHECK(opened(7, t0) == opened(7, t0));
+  CHECK(opened(7, t0) != opened(8, t0));
+  CHECK(opened(7, t0) != opened(7, t0 + 1s));
+  // Without a journal position, two made at the same instant differ.
+  group_state g;
+  g.event_manager_id = "m1";
+  g.has_value = true;
+  g.grouping_value = "db";
+  decision d;
+  argus::domain::apply(g, trigger("p"), true, t0, d);
+  auto first = d.notify.at(0).id;
+  argus::domain::apply(g, resolve("p"), false, t0, d);
+  argus::domain::apply(g, trigger("p"), false, t0, d);
+  CHECK(d.notify.at(0).id != first);
 }

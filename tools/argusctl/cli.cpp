@@ -34,7 +34,8 @@ commands:
   events send                          send one trigger or resolve
   groups list                          open groups: value, parent, children,
                                        window left
-  notifications                        the latest parent opened/resolved
+  notifications [retry ID]             stored notifications and their
+                                       deliveries; retry a failed one
   cluster                              cluster members, their state and the
                                        open groups each owns
   drain                                the node leaves its cluster cleanly
@@ -154,10 +155,22 @@ Makes the node leave its cluster cleanly: it tells every member it is going
 (they take over its groups at once), answers, then shuts down as on SIGTERM,
 applying and storing every event it accepted.
 )"},
-    {"notifications", R"(usage: argusctl notifications [--limit N]
+    {"notifications",
+     R"(usage: argusctl notifications [--state S] [--receiver NAME] [--limit N]
 
-The latest parent-opened and parent-resolved notifications, newest first.
-  --limit N    at most N (1 to 10000, default 100)
+Stored notifications (parent opened and resolved, child added) with the
+state of their delivery to each receiver, newest first.
+  --state S          only those with a delivery that is pending, delivered
+                     or failed (failed: the dead letter)
+  --receiver NAME    only those with a delivery to this receiver
+  --limit N          at most N (1 to 10000, default 100)
+)"},
+    {"notifications retry",
+     R"(usage: argusctl notifications retry ID [--receiver NAME]
+
+Makes the failed deliveries of notification ID pending again, due now, with
+a fresh attempt and age budget.
+  --receiver NAME    only the delivery to this receiver
 )"},
 };
 
@@ -289,8 +302,9 @@ std::string invocation::topic() const {
   if (words.empty())
     return "";
   if (words.size() == 1 || command_usage.count(words[0]) == 0 ||
-      words[0] == "status" || words[0] == "notifications" ||
-      words[0] == "cluster" || words[0] == "drain")
+      words[0] == "status" || words[0] == "cluster" || words[0] == "drain")
+    return words[0];
+  if (words[0] == "notifications" && words[1] != "retry")
     return words[0];
   return words[0] + " " + words[1];
 }

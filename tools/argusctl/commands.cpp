@@ -266,21 +266,59 @@ action prepare_groups(const invocation& inv) {
   };
 }
 
-action prepare_notifications(const invocation& inv) {
-  inv.allow_flags({"limit"});
-  inv.expect_positionals(1, 0, "");
-  auto limit = static_cast<uint64_t>(
-      inv.get_int("limit", 1, domain::max_notification_limit)
-          .value_or(domain::default_notification_limit));
+/// "ops delivered, pager failed (3)": each receiver's state, attempts
+/// where they tell something.
+std::string deliveries_text(const std::vector<domain::delivery>& ds) {
+  std::string out;
+  for (auto& d : ds) {
+    if (!out.empty())
+      out += ", ";
+    out += d.receiver + " " + std::string{to_string(d.state)};
+    if (d.state != domain::delivery_state::delivered && d.attempts > 0)
+      out += " (" + std::to_string(d.attempts) + ")";
+  }
+  return out.empty() ? "-" : out;
+}
+
+action prepare_notification_retry(const invocation& inv) {
+  inv.allow_flags({"receiver"});
+  inv.expect_positionals(2, 1, "a notification ID");
+  auto id = inv.words[2];
+  auto receiver = inv.get("receiver").value_or("");
   return [=](session& s) {
-    auto found = s.node.ask<std::vector<domain::notification>>(
-        atom::list::value, atom::notify::value, limit);
+    auto done = s.node.ask<atom::ok>(atom::retry::value, id, receiver);
+    if (!done)
+      return s.fail(done.error());
+    if (s.inv.json)
+      print_json(s.out, json{{"id", id}, {"state", "pending"}});
+    else
+      s.out << "notification " << id << " is pending again\n";
+    return int{exit_ok};
+  };
+}
+
+action prepare_notifications(const invocation& inv) {
+  if (inv.words.size() > 1 && inv.words[1] == "retry")
+    return prepare_notification_retry(inv);
+  inv.allow_flags({"limit", "state", "receiver"});
+  inv.expect_positionals(1, 0, "");
+  domain::notification_filter filter;
+  filter.limit = inv.get_int("limit", 1, domain::max_notification_limit)
+                     .value_or(domain::default_notification_limit);
+  filter.state = inv.get("state").value_or("");
+  filter.receiver = inv.get("receiver").value_or("");
+  if (!filter.state.empty() && !domain::parse_delivery_state(filter.state))
+    throw usage_error(inv.topic(),
+                      "--state must be pending, delivered or failed");
+  return [=](session& s) {
+    auto found = s.node.ask<std::vector<domain::notification_record>>(
+        atom::list::value, atom::notify::value, filter);
     if (!found)
       return s.fail(found.error());
     if (s.inv.json) {
       auto out = json::array();
-      for (auto& n : *found)
-        out.push_back(http::to_json(n));
+      for (auto& r : *found)
+        out.push_back(http::to_json(r));
       print_json(s.out, out);
       return int{exit_ok};
     }
@@ -288,11 +326,13 @@ action prepare_notifications(const invocation& inv) {
       s.out << "no notifications\n";
       return int{exit_ok};
     }
-    table t{{"SEQ", "KIND", "AT", "MANAGER", "PARENT", "CHILDREN", "SUMMARY"}};
-    for (auto& n : *found)
-      t.add({std::to_string(n.seq), std::string{to_string(n.kind)},
-             time_text(n.at), n.parent.event_manager_id, n.parent.dedup_key,
-             std::to_string(n.parent.child_count), n.parent.summary});
+    table t{{"SEQ", "ID", "KIND", "AT", "MANAGER", "PARENT", "DELIVERIES",
+             "SUMMARY"}};
+    for (auto& r : *found)
+      t.add({std::to_string(r.note.seq), r.note.id,
+             std::string{to_string(r.note.kind)}, time_text(r.note.at),
+             r.note.parent.event_manager_id, r.note.parent.dedup_key,
+             deliveries_text(r.deliveries), r.note.parent.summary});
     t.print(s.out);
     return int{exit_ok};
   };

@@ -1,0 +1,61 @@
+#include "actors/node_delivery.hpp"
+
+#include "domain/receiver.hpp"
+
+namespace argus::actors {
+
+namespace {
+
+delivery::worker_settings worker_settings_of(const config::settings& s) {
+  delivery::worker_settings out;
+  out.retry = s.notifications.retry_policy();
+  out.limits.total = s.notifications.max_in_flight;
+  out.limits.per_receiver = s.notifications.max_in_flight_per_receiver;
+  out.external_url = s.notifications.external_url;
+  return out;
+}
+
+} // namespace
+
+caf::expected<delivery_parts>
+start_delivery(const config::settings& settings, storage::store& store,
+               std::shared_ptr<const catalog_view> view, context_ptr ctx,
+               const std::string& owner) {
+  auto sending = store.open_outbox(owner);
+  if (!sending)
+    return sending.error();
+  auto reads = store.open_outbox(owner);
+  if (!reads)
+    return reads.error();
+  auto lookup = [view](const std::string& manager_id)
+      -> std::optional<delivery::manager_view> {
+    auto catalog = view->get();
+    auto it = catalog->managers.find(manager_id);
+    if (it == catalog->managers.end())
+      return std::nullopt;
+    return delivery::manager_view{it->second.name,
+                                  domain::receivers_of(it->second)};
+  };
+  auto worker = std::make_shared<delivery::worker>(
+      std::move(*sending), worker_settings_of(settings), std::move(lookup),
+      [ctx] { return ctx->now(); });
+  return delivery_parts{std::move(*reads), std::move(worker)};
+}
+
+std::function<bool(const domain::notification&)>
+wanted_notifications(std::shared_ptr<const catalog_view> view) {
+  return [view](const domain::notification& n) {
+    if (n.kind != domain::notification_kind::child_added)
+      return true;
+    auto catalog = view->get();
+    auto it = catalog->managers.find(n.parent.event_manager_id);
+    if (it == catalog->managers.end())
+      return false;
+    for (auto& r : domain::receivers_of(it->second))
+      if (r.wants(n.kind))
+        return true;
+    return false;
+  };
+}
+
+} // namespace argus::actors
