@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 /// A TCP port nobody listens on right now.
-inline int free_port() {
+inline int idle_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

@@ -31,7 +31,7 @@ using argus::delivery::request;
 using argus::delivery::sender;
 using argus::domain::attempt_result;
 using argus::test::eventually_one_request;
-using argus::test::free_port;
+using argus::test::idle_port;
 using argus::test::receiver_server;
 using steady = std::chrono::steady_clock;
 
@@ -197,7 +197,7 @@ TEST_CASE("a connection closed without an answer is an error",
 }
 
 TEST_CASE("a receiver that is down, then up", "[integration][delivery]") {
-  int port = free_port();
+  int port = idle_port();
   auto url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
   outcomes got;
   sender s{{}, got.callback()};

@@ -28,7 +28,7 @@ using argus::delivery::manager_view;
 using argus::delivery::memory_outbox;
 using argus::delivery::worker;
 using argus::delivery::worker_settings;
-using argus::test::free_port;
+using argus::test::idle_port;
 using argus::test::receiver_server;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
@@ -279,7 +279,7 @@ TEST_CASE("a hanging receiver does not hold up a healthy one",
 
 TEST_CASE("pending deliveries survive a restart with the same id",
           "[integration][delivery]") {
-  int port = free_port();
+  int port = idle_port();
   auto url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
   auto box = std::make_shared<memory_outbox>();
   auto e = stored("db-1", notification_kind::parent_opened);
