@@ -36,6 +36,16 @@ struct alert {
   /// Journal sequence of the last event applied to this alert (0: none or
   /// not journaled). Replay after a crash skips events at or below it.
   uint64_t last_seq = 0;
+  /// Someone is working on it: no further notifications until it resolves.
+  /// Kept on a resolved alert as history; a re-trigger after the resolve
+  /// starts unacknowledged.
+  bool acknowledged = false;
+  time_point acknowledged_at{};
+  /// Who acknowledged: an operator's name, or the sender of the event.
+  std::string acknowledged_by;
+  /// When the manager's `ack_timeout` returns it to unacknowledged
+  /// (`no_time`: never).
+  time_point acknowledged_until{};
 
   bool is_active() const { return status == alert_status::active; }
   bool is_parent() const { return type == alert_type::parent; }
@@ -44,11 +54,12 @@ struct alert {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, alert& x) {
   return f(caf::meta::type_name("argus.alert"), x.id, x.dedup_key,
-           x.event_manager_id, x.summary, x.sev, x.class_name, x.type,
-           x.status, x.has_grouping_value, x.grouping_value,
-           x.parent_dedup_key, x.child_count, x.resolve_requested,
-           x.event_count, x.created_at, x.updated_at, x.resolved_at,
-           x.window_ends_at, x.details, x.last_seq);
+           x.event_manager_id, x.summary, x.sev, x.class_name, x.type, x.status,
+           x.has_grouping_value, x.grouping_value, x.parent_dedup_key,
+           x.child_count, x.resolve_requested, x.event_count, x.created_at,
+           x.updated_at, x.resolved_at, x.window_ends_at, x.details, x.last_seq,
+           x.acknowledged, x.acknowledged_at, x.acknowledged_by,
+           x.acknowledged_until);
 }
 
 /// A change to persist. Stores merge by (event manager, dedupKey): `id` and

@@ -35,6 +35,12 @@ struct event {
   /// never forwarded): a retried forward that the owner already journaled
   /// is recognised and not applied twice.
   uint64_t forward_id = 0;
+  /// Who sent an acknowledge or unacknowledge (an operator's name, or the
+  /// integration); becomes the alert's `acknowledged_by`.
+  std::string actor;
+  /// The manager's `ack_timeout` when the event was accepted (0: none): how
+  /// long an acknowledgement it makes lasts.
+  duration ack_timeout{};
 };
 
 template <class Inspector>
@@ -42,7 +48,7 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("argus.event"), x.event_manager_id, x.dedup_key,
            x.act, x.summary, x.sev, x.class_name, x.details,
            x.has_grouping_value, x.grouping_value, x.window, x.received_at,
-           x.seq, x.forward_id);
+           x.seq, x.forward_id, x.actor, x.ack_timeout);
 }
 
 } // namespace argus::domain

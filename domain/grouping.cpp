@@ -1,18 +1,29 @@
 #include "domain/grouping.hpp"
 
+#include "domain/acknowledge.hpp"
+
 #include <algorithm>
 
 namespace argus::domain {
 
 std::string_view to_string(notification_kind x) {
-  return x == notification_kind::parent_opened ? "parent_opened"
-                                               : "parent_resolved";
+  switch (x) {
+  case notification_kind::parent_opened:
+    return "parent_opened";
+  case notification_kind::parent_resolved:
+    return "parent_resolved";
+  case notification_kind::parent_acknowledged:
+    return "parent_acknowledged";
+  }
+  return "unknown";
 }
 
 void decision::clear() {
   writes.clear();
   arm_window = false;
   window_until = no_time;
+  arm_ack = false;
+  ack_until = no_time;
   notify.clear();
   deactivated.clear();
   reroute = false;
@@ -95,6 +106,8 @@ void open_or_join(group_state& g, const event& e, time_point now,
   if (parent != g.active.end()) {
     a.type = alert_type::child;
     a.parent_dedup_key = parent->first;
+    // Joining a group someone works on pages nobody.
+    inherit_acknowledgement(a, parent->second);
     auto& links = g.links[parent->first];
     if (links.children.insert(a.dedup_key).second)
       ++parent->second.child_count;
@@ -161,6 +174,10 @@ void apply(group_state& g, const event& e, bool fresh, time_point now,
   out.clear();
   if (e.act == action::resolve) {
     resolve(g, e, now, out);
+    return;
+  }
+  if (e.act == action::acknowledge || e.act == action::unacknowledge) {
+    acknowledge(g, e, now, out);
     return;
   }
   if (auto it = g.active.find(e.dedup_key); it != g.active.end()) {

@@ -46,7 +46,10 @@ struct decision {
   /// Arm the window timer until this time.
   bool arm_window = false;
   time_point window_until{};
-  /// Parent opened / resolved notifications.
+  /// Arm the acknowledgement timer until this time (see `ack_timeout`).
+  bool arm_ack = false;
+  time_point ack_until{};
+  /// Parent opened / resolved / acknowledged notifications.
   std::vector<notification> notify;
   /// dedupKeys that stopped being active here (resolved).
   std::vector<std::string> deactivated;

@@ -6,11 +6,18 @@
 
 namespace argus::domain {
 
-enum class notification_kind : uint8_t { parent_opened, parent_resolved };
+/// Stored and sent between nodes: append, never renumber.
+enum class notification_kind : uint8_t {
+  parent_opened,
+  parent_resolved,
+  /// Someone acknowledged the parent (and so its group).
+  parent_acknowledged,
+};
 
 std::string_view to_string(notification_kind x);
 
-/// A parent alert opened or resolved; the notifier delivers it.
+/// A parent alert opened, resolved or was acknowledged; the notifier
+/// delivers it.
 struct notification {
   /// Assigned by the notifier, increasing.
   uint64_t seq = 0;
@@ -21,8 +28,8 @@ struct notification {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, notification& x) {
-  return f(caf::meta::type_name("argus.notification"), x.seq, x.kind,
-           x.parent, x.at);
+  return f(caf::meta::type_name("argus.notification"), x.seq, x.kind, x.parent,
+           x.at);
 }
 
 } // namespace argus::domain

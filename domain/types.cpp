@@ -6,8 +6,8 @@ namespace argus::domain {
 
 int64_t to_millis(time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-           t.time_since_epoch())
-    .count();
+             t.time_since_epoch())
+      .count();
 }
 
 time_point from_millis(int64_t ms) {
@@ -57,28 +57,36 @@ std::string_view spell_in(const spelling<Enum, N> (&table)[N], Enum x) {
 }
 
 constexpr spelling<severity, 3> severities[] = {
-  {severity::high, "high"},
-  {severity::medium, "medium"},
-  {severity::low, "low"},
+    {severity::high, "high"},
+    {severity::medium, "medium"},
+    {severity::low, "low"},
 };
-constexpr spelling<action, 2> actions[] = {
-  {action::trigger, "trigger"},
-  {action::resolve, "resolve"},
+constexpr spelling<action, 4> actions[] = {
+    {action::trigger, "trigger"},
+    {action::resolve, "resolve"},
+    {action::acknowledge, "acknowledge"},
+    {action::unacknowledge, "unacknowledge"},
 };
 constexpr spelling<alert_type, 2> alert_types[] = {
-  {alert_type::parent, "parent"},
-  {alert_type::child, "child"},
+    {alert_type::parent, "parent"},
+    {alert_type::child, "child"},
 };
 constexpr spelling<alert_status, 2> alert_statuses[] = {
-  {alert_status::active, "active"},
-  {alert_status::resolved, "resolved"},
+    {alert_status::active, "active"},
+    {alert_status::resolved, "resolved"},
 };
 
 } // namespace
 
-std::string_view to_string(severity x) { return spell_in(severities, x); }
-std::string_view to_string(action x) { return spell_in(actions, x); }
-std::string_view to_string(alert_type x) { return spell_in(alert_types, x); }
+std::string_view to_string(severity x) {
+  return spell_in(severities, x);
+}
+std::string_view to_string(action x) {
+  return spell_in(actions, x);
+}
+std::string_view to_string(alert_type x) {
+  return spell_in(alert_types, x);
+}
 std::string_view to_string(alert_status x) {
   return spell_in(alert_statuses, x);
 }
