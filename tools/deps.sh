@@ -9,6 +9,7 @@ packages=(
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   catch2 libsqlite3-dev libssl-dev openssl zlib1g-dev
   libpq-dev postgresql postgresql-15
+  prometheus-cpp-dev
 )
 case "${1:-}" in
   --dev) packages+=(clang-format clang-tidy gcovr) ;;
