@@ -38,14 +38,14 @@ fmt:
 
 lint: build
 	@tools/deps.sh --dev
-	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'domain/*.cpp' 'actors/*.cpp' 'http/*.cpp' 'config/*.cpp' 'tools/*.cpp')
+	clang-tidy -p $(BUILD_DIR) --quiet $$(git ls-files 'domain/*.cpp' 'actors/*.cpp' 'storage/*.cpp' 'http/*.cpp' 'config/*.cpp' 'tools/*.cpp')
 
 coverage: deps
 	@tools/deps.sh --dev
 	cmake -S . -B build-coverage -DARGUS_COVERAGE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build build-coverage -j$(JOBS)
 	cd build-coverage && ctest -j$(JOBS) --output-on-failure
-	gcovr -r . build-coverage --filter 'domain/' --filter 'actors/' --filter 'http/' --filter 'config/' --print-summary
+	gcovr -r . build-coverage --filter 'domain/' --filter 'actors/' --filter 'storage/' --filter 'http/' --filter 'config/' --print-summary
 
 # The benchmark suite (tools/bench/run.py, docs/benchmarks.md): builds, runs
 # every part including pipeline_bench and durable ingest (a throwaway

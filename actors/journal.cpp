@@ -17,18 +17,7 @@ struct journal::pending_batch {
   const std::string* adopted_from = nullptr;
 };
 
-journal_backend::~journal_backend() = default;
-
-caf::error journal_backend::adopt(const std::vector<domain::event>&,
-                                  const std::string&,
-                                  const std::vector<uint64_t>&) {
-  return make_error(ec::internal,
-                    "this journal cannot adopt another node's records");
-}
-
-journal_fence::~journal_fence() = default;
-
-journal::journal(std::unique_ptr<journal_backend> backend,
+journal::journal(std::unique_ptr<storage::journal_backend> backend,
                  uint64_t applied_through, deliver_fn deliver)
     : backend_(std::move(backend)), deliver_(std::move(deliver)) {
   auto last = backend_->last_seq();

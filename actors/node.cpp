@@ -8,10 +8,10 @@
 #include "actors/notifier.hpp"
 #include "actors/repository.hpp"
 #include "actors/router.hpp"
-#include "actors/storage.hpp"
 #include "actors/thread_self.hpp"
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "storage/store.hpp"
 
 #include <caf/scoped_actor.hpp>
 
@@ -34,27 +34,27 @@ constexpr auto forward_timeout = std::chrono::seconds{5};
 /// Threads that journal events peers forward: their appends share commits.
 constexpr size_t forward_receivers = 8;
 
-caf::expected<std::unique_ptr<storage>>
+caf::expected<std::unique_ptr<storage::store>>
 open_store(const config::storage_settings& s) {
   if (s.backend == "memory")
-    return make_memory_storage();
+    return storage::make_memory_store();
   if (s.backend == "postgres")
-    return open_postgres_storage(s.dsn);
-  return open_sqlite_storage(s.path);
+    return storage::open_postgres_store(s.dsn);
+  return storage::open_sqlite_store(s.path);
 }
 
 /// The journal's backend for these settings: a file journal beside the
 /// SQLite database (or at ingest.journal_path).
-caf::expected<std::unique_ptr<journal_backend>>
+caf::expected<std::unique_ptr<storage::journal_backend>>
 open_journal_backend(const config::settings& s) {
   // With PostgreSQL the journal lives in the database, beside the state.
   if (s.storage.backend == "postgres")
-    return open_postgres_journal(s.storage.dsn);
+    return storage::open_postgres_journal(s.storage.dsn);
   auto dir = s.ingest.journal_path;
   if (dir.empty())
     dir = (std::filesystem::path{s.storage.path}.parent_path() / "journal")
               .string();
-  return open_file_journal(dir);
+  return storage::open_file_journal(dir);
 }
 
 /// How often the repository may trim the journal after a flush.
@@ -119,20 +119,21 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
   auto durable = config::journaled(settings);
   uint64_t applied_through = 0;
   std::vector<domain::alert> recent;
-  std::unique_ptr<journal_backend> journal_store;
+  std::unique_ptr<storage::journal_backend> journal_store;
   // Clustered, every start journals under a new id and holds that id's lock
   // while the process lives; peers adopt what a dead one left.
   std::string incarnation;
-  std::unique_ptr<journal_fence> fence;
+  std::unique_ptr<storage::journal_fence> fence;
   if (durable && clustered) {
     incarnation = settings.cluster.node_id + "/" + domain::random_uuid();
-    auto fenced = open_postgres_fence(settings.storage.dsn);
+    auto fenced = storage::open_postgres_fence(settings.storage.dsn);
     if (!fenced)
       return fenced.error();
     if (auto err = (*fenced)->hold(incarnation))
       return err;
     fence = std::move(*fenced);
-    auto opened = open_postgres_journal(settings.storage.dsn, incarnation);
+    auto opened =
+        storage::open_postgres_journal(settings.storage.dsn, incarnation);
     if (!opened)
       return opened.error();
     journal_store = std::move(*opened);
@@ -201,9 +202,11 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
           LOG_WARNING("journal trim failed: " << message_of(err));
       };
   context_ptr shared_ctx = n->ctx_;
-  n->repository_ =
-      sys.spawn(actors::repository, std::shared_ptr<storage>{std::move(*store)},
-                repo_settings, shared_ctx);
+  // Detached: the store blocks on disk and network I/O, which must not hold
+  // a thread of the shared scheduler.
+  n->repository_ = sys.spawn<caf::detached>(
+      actors::repository, std::shared_ptr<storage::store>{std::move(*store)},
+      repo_settings, shared_ctx);
   n->notifier_ =
       sys.spawn(actors::notifier, settings.notifications.keep, shared_ctx);
   n->catalog_ = sys.spawn(actors::catalog, std::move(*initial_catalog),
@@ -298,7 +301,7 @@ node::start(const config::settings& settings, std::shared_ptr<context> ctx) {
 }
 
 caf::error node::start_cluster(const config::settings& settings,
-                               std::unique_ptr<journal_fence> fence,
+                               std::unique_ptr<storage::journal_fence> fence,
                                const std::string& incarnation) {
   ownership_hooks hooks;
   node_id_ = settings.cluster.node_id;
@@ -439,7 +442,8 @@ void node::deliver(std::vector<domain::event>& events) {
       caf::anon_send(routers_[i], atom::apply::value, std::move(per_router[i]));
 }
 
-caf::error node::replay(journal_backend& backend, uint64_t applied_through) {
+caf::error node::replay(storage::journal_backend& backend,
+                        uint64_t applied_through) {
   std::vector<std::vector<domain::event>> per_router(routers_.size());
   size_t replayed = 0;
   auto hand_over = [&] {

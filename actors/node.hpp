@@ -106,12 +106,13 @@ private:
   /// Clustered: the ownership that splits events between the members and
   /// hands groups over, plus the actors that take peers' events.
   caf::error start_cluster(const config::settings& settings,
-                           std::unique_ptr<journal_fence> fence,
+                           std::unique_ptr<storage::journal_fence> fence,
                            const std::string& incarnation);
 
   /// Replays journaled events the store does not reflect yet, then waits
   /// until they are applied.
-  caf::error replay(journal_backend& backend, uint64_t applied_through);
+  caf::error replay(storage::journal_backend& backend,
+                    uint64_t applied_through);
 
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> system_;

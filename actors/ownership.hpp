@@ -1,8 +1,8 @@
 #pragma once
 
-#include "actors/journal.hpp"
 #include "domain/alert.hpp"
 #include "domain/event.hpp"
+#include "storage/journal.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/error.hpp>
@@ -86,7 +86,7 @@ struct ownership_hooks {
   /// Journals (when on) and delivers events this node owns.
   std::function<caf::error(std::vector<domain::event>)> accept;
   /// Null when durability is off: nothing to fence or adopt.
-  std::unique_ptr<journal_fence> fence;
+  std::unique_ptr<storage::journal_fence> fence;
 };
 
 /// Owns the node's current view of who owns which group and runs the

@@ -87,7 +87,7 @@ caf::result<atom::ok> done(caf::error err) {
 
 repository_actor::behavior_type
 repository(repository_actor::stateful_pointer<repository_state> self,
-           std::shared_ptr<storage> store, repository_settings settings,
+           std::shared_ptr<storage::store> store, repository_settings settings,
            context_ptr ctx) {
   self->state.store = std::move(store);
   self->state.settings = settings;
@@ -125,7 +125,8 @@ repository(repository_actor::stateful_pointer<repository_state> self,
       [=](atom::flush) { return done(flush_now(self, *ctx)); },
       [=](atom::list,
           const domain::alert_filter& filter) -> caf::result<alerts> {
-        return read(self, *ctx, [&](storage& db) { return db.list(filter); });
+        return read(self, *ctx,
+                    [&](storage::store& db) { return db.list(filter); });
       },
       [=](atom::peek,
           const domain::alert_filter& filter) -> caf::result<alerts> {
@@ -136,14 +137,15 @@ repository(repository_actor::stateful_pointer<repository_state> self,
       },
       [=](atom::get, const std::string& manager,
           const std::string& dedup) -> caf::result<alerts> {
-        return read(self, *ctx, [&](storage& db) {
+        return read(self, *ctx, [&](storage::store& db) {
           return db.by_dedup_key(manager, dedup);
         });
       },
       [=](atom::children, const std::string& manager,
           const std::string& parent) -> caf::result<alerts> {
-        return read(self, *ctx,
-                    [&](storage& db) { return db.children(manager, parent); });
+        return read(self, *ctx, [&](storage::store& db) {
+          return db.children(manager, parent);
+        });
       },
       [=](atom::count) -> caf::result<int64_t, int64_t> {
         if (auto err = flush_now(self, *ctx))
@@ -154,7 +156,8 @@ repository(repository_actor::stateful_pointer<repository_state> self,
         return {result->first, result->second};
       },
       [=](atom::restore) -> caf::result<alerts> {
-        return read(self, *ctx, [&](storage& db) { return db.open_work(); });
+        return read(self, *ctx,
+                    [&](storage::store& db) { return db.open_work(); });
       },
       [=](atom::put, const domain::grouping_rule& rule) {
         return done(self->state.store->put(rule));

@@ -2,7 +2,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/context.hpp"
-#include "actors/storage.hpp"
+#include "storage/store.hpp"
 
 #include <caf/stateful_actor.hpp>
 
@@ -24,12 +24,12 @@ struct repository_settings {
   /// so the journal can drop what it no longer needs.
   std::function<void(uint64_t)> on_persisted;
   /// Clustered: the journal whose records each flush removes as it stores
-  /// their effects (`storage::write_completing`), instead of a mark.
+  /// their effects (`storage::store::write_completing`), instead of a mark.
   std::string journal_id;
 };
 
 struct repository_state {
-  std::shared_ptr<storage> store;
+  std::shared_ptr<storage::store> store;
   repository_settings settings;
   std::vector<domain::alert_write> pending;
   /// Every journaled event up to this one is applied and its changes are in
@@ -48,9 +48,13 @@ struct repository_state {
   static inline const char* name = "repository";
 };
 
+/// The repository behavior. Every handler may block in `store` (disk,
+/// network, the PostgreSQL retry of a transaction in doubt): spawn it
+/// `caf::detached`, never on the shared scheduler. Actor tests run it on
+/// the testing scheduler instead, which only they drive.
 repository_actor::behavior_type
 repository(repository_actor::stateful_pointer<repository_state> self,
-           std::shared_ptr<storage> store, repository_settings settings,
+           std::shared_ptr<storage::store> store, repository_settings settings,
            context_ptr ctx);
 
 } // namespace argus::actors

@@ -2,45 +2,26 @@
 
 namespace argus::http {
 
-http_error http_error_of(ec code) {
-  switch (code) {
-    case ec::bad_request:
-      return {400, "BAD_REQUEST"};
-    case ec::validation_failed:
-      return {400, "VALIDATION_FAILED"};
-    case ec::not_found:
-      return {404, "NOT_FOUND"};
-    case ec::conflict:
-      return {409, "CONFLICT"};
-    case ec::payload_too_large:
-      return {413, "PAYLOAD_TOO_LARGE"};
-    case ec::unavailable:
-      return {503, "UNAVAILABLE"};
-    default:
-      return {500, "INTERNAL_ERROR"};
-  }
-}
-
 void reply_data(httplib::Response& res, int status,
                 const nlohmann::json& data) {
   res.status = status;
   nlohmann::json body{{"success", true}, {"data", data}};
-  res.set_content(body.dump(-1, ' ', false,
-                            nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(
+      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      "application/json");
 }
 
 void reply_error(httplib::Response& res, ec code, const std::string& message) {
   auto mapped = http_error_of(code);
   res.status = mapped.status;
   nlohmann::json body{
-    {"success", false},
-    {"error", {{"code", mapped.code}, {"message", message}}},
+      {"success", false},
+      {"error", {{"code", mapped.code}, {"message", message}}},
   };
   // Messages may quote client bytes; never fail on them.
-  res.set_content(body.dump(-1, ' ', false,
-                            nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(
+      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      "application/json");
 }
 
 void reply_error(httplib::Response& res, const caf::error& err) {
@@ -52,35 +33,34 @@ void fill_error_body(const httplib::Request& req, httplib::Response& res) {
     return;
   auto status = res.status;
   switch (status) {
-    case 404:
-      reply_error(res, ec::not_found,
-                  "no route for " + req.method + " " + req.path);
-      break;
-    case 413:
-      // httplib caps form-encoded bodies (curl -d's default type) at 8 KiB
-      // whatever the configured limit; say how to avoid it.
-      if (req.get_header_value("Content-Type")
-            .rfind("application/x-www-form-urlencoded", 0)
-          == 0)
-        reply_error(res, ec::payload_too_large,
-                    "form-encoded bodies are limited to 8192 bytes; send "
-                    "Content-Type: application/json");
-      else
-        reply_error(res, ec::payload_too_large,
-                    "request body is larger than the configured limit");
-      break;
-    case 400:
-      reply_error(res, ec::bad_request, "malformed HTTP request");
-      break;
-    default: {
-      nlohmann::json body{
+  case 404:
+    reply_error(res, ec::not_found,
+                "no route for " + req.method + " " + req.path);
+    break;
+  case 413:
+    // httplib caps form-encoded bodies (curl -d's default type) at 8 KiB
+    // whatever the configured limit; say how to avoid it.
+    if (req.get_header_value("Content-Type")
+            .rfind("application/x-www-form-urlencoded", 0) == 0)
+      reply_error(res, ec::payload_too_large,
+                  "form-encoded bodies are limited to 8192 bytes; send "
+                  "Content-Type: application/json");
+    else
+      reply_error(res, ec::payload_too_large,
+                  "request body is larger than the configured limit");
+    break;
+  case 400:
+    reply_error(res, ec::bad_request, "malformed HTTP request");
+    break;
+  default: {
+    nlohmann::json body{
         {"success", false},
         {"error",
          {{"code", status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST"},
           {"message", "HTTP status " + std::to_string(status)}}},
-      };
-      res.set_content(body.dump(), "application/json");
-    }
+    };
+    res.set_content(body.dump(), "application/json");
+  }
   }
   res.status = status;
 }

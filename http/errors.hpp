@@ -1,23 +1,16 @@
 #pragma once
 
 #include "domain/error.hpp"
+#include "http/error_codes.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
 
-/// The envelope every JSON reply uses, and the one table from Argus error
-/// codes to HTTP statuses and JSON error codes.
+/// The envelope every JSON reply uses, with statuses and codes from the one
+/// table (`http/error_codes.hpp`).
 namespace argus::http {
-
-struct http_error {
-  int status;
-  const char* code;
-};
-
-/// Maps an Argus error code to its HTTP status and JSON code.
-http_error http_error_of(ec code);
 
 /// `{"success": true, "data": data}` with `status`.
 void reply_data(httplib::Response& res, int status, const nlohmann::json& data);

@@ -12,10 +12,10 @@
 #include "actors/notifier.hpp"
 #include "actors/repository.hpp"
 #include "actors/router.hpp"
-#include "actors/storage.hpp"
 #include "actors/type_ids.hpp"
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "storage/store.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -50,7 +50,7 @@ struct actor_fixture {
           domain::from_millis(1'700'000'000'000));
   std::shared_ptr<actors::context> ctx = std::make_shared<actors::context>();
   /// The repository's store, shared so tests can read open work directly.
-  std::shared_ptr<actors::storage> store = actors::make_memory_storage();
+  std::shared_ptr<storage::store> store = storage::make_memory_store();
 
   actors::repository_actor repo;
   actors::notifier_actor notifier;
@@ -69,6 +69,9 @@ struct actor_fixture {
     self = std::make_unique<caf::scoped_actor>(*sys, true);
     auto c = clock;
     ctx->now = [c] { return *c; };
+    // A node spawns the repository detached (its store blocks); here it
+    // runs on the testing scheduler like every other actor, so tests decide
+    // when it flushes.
     repo = spawn(actors::repository, store, actors::repository_settings{},
                  context());
     notifier = spawn(actors::notifier, size_t{100}, context());

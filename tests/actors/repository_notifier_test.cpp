@@ -29,7 +29,7 @@ alert_write write_of(const std::string& key, int64_t created_ms) {
   return alert_write{a, 1};
 }
 
-size_t stored_count(argus::actors::storage& store) {
+size_t stored_count(argus::storage::store& store) {
   auto all = store.list(argus::domain::alert_filter{});
   REQUIRE(all);
   return all->size();
@@ -39,8 +39,8 @@ size_t stored_count(argus::actors::storage& store) {
 
 TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
                  "[actors]") {
-  std::shared_ptr<argus::actors::storage> own =
-      argus::actors::make_memory_storage();
+  std::shared_ptr<argus::storage::store> own =
+      argus::storage::make_memory_store();
   argus::actors::repository_settings settings;
   settings.batch_size = 3;
   settings.flush_interval = 5ms;

@@ -4,7 +4,7 @@
 
 #include "domain/grouping.hpp"
 
-#include "actors/storage.hpp"
+#include "storage/store.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -751,7 +751,7 @@ TEST_CASE("a restart does not change how a reopened parent counts children",
   // Live: "p" gathers "c", both resolve, "p" fires again (a new life with a
   // new window and child_count 0) and then "c" fires again and joins it.
   lifecycle live;
-  auto store = argus::actors::make_memory_storage();
+  auto store = argus::storage::make_memory_store();
   auto step = [&](time_point now, const event& e) {
     live.at(now, e);
     REQUIRE_FALSE(store->write(live.d.writes));

@@ -1,9 +1,9 @@
 // The ingest journal: the file backend's records, torn tails, damage and
 // trimming, and the group-commit front's numbering, order and failures.
 
-#include "actors/event_codec.hpp"
 #include "actors/journal.hpp"
 #include "domain/error.hpp"
+#include "storage/event_codec.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,9 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using argus::actors::journal;
-using argus::actors::journal_backend;
-using argus::actors::open_file_journal;
 using argus::domain::event;
+using argus::storage::journal_backend;
+using argus::storage::open_file_journal;
 
 struct temp_folder {
   fs::path path;
@@ -71,9 +71,9 @@ TEST_CASE("the event codec round-trips every field", "[unit]") {
   e.act = argus::domain::action::resolve;
   e.sev = argus::domain::severity::medium;
   std::string bytes;
-  argus::actors::encode(e, bytes);
+  argus::storage::encode(e, bytes);
   event back;
-  REQUIRE(argus::actors::decode(bytes, back));
+  REQUIRE(argus::storage::decode(bytes, back));
   CHECK(back.seq == 42);
   CHECK(back.dedup_key == "k");
   CHECK(back.event_manager_id == "m1");
@@ -87,8 +87,8 @@ TEST_CASE("the event codec round-trips every field", "[unit]") {
   CHECK(back.act == argus::domain::action::resolve);
   CHECK(back.sev == argus::domain::severity::medium);
   // Truncated or padded bytes are not an event.
-  CHECK_FALSE(argus::actors::decode(bytes.substr(0, bytes.size() - 1), back));
-  CHECK_FALSE(argus::actors::decode(bytes + "x", back));
+  CHECK_FALSE(argus::storage::decode(bytes.substr(0, bytes.size() - 1), back));
+  CHECK_FALSE(argus::storage::decode(bytes + "x", back));
 }
 
 TEST_CASE("the file journal keeps appended events across reopening", "[unit]") {
@@ -134,7 +134,7 @@ TEST_CASE("a torn last record is discarded and everything before it kept",
     auto j = open_file_journal(dir.path.string());
     REQUIRE(j);
     std::string bytes;
-    argus::actors::encode(make_event(1, "a"), bytes);
+    argus::storage::encode(make_event(1, "a"), bytes);
     fs::resize_file(segment, 8 + bytes.size() + 5);
   }
   auto j = open_file_journal(dir.path.string());

@@ -30,11 +30,11 @@
 namespace {
 
 using argus::actors::cluster_view;
-using argus::actors::journal_fence;
 using argus::actors::ownership;
 using argus::actors::ownership_hooks;
 using argus::domain::alert;
 using argus::domain::event;
+using argus::storage::journal_fence;
 using std::chrono::milliseconds;
 using strings = std::vector<std::string>;
 

@@ -5,7 +5,7 @@
 // records in the transaction that stores their effects.
 
 #include "actors/journal.hpp"
-#include "actors/storage.hpp"
+#include "storage/store.hpp"
 
 #include "domain/alert.hpp"
 #include "domain/error.hpp"
@@ -24,12 +24,12 @@
 
 namespace {
 
-using argus::actors::journal_backend;
 using argus::domain::event;
+using argus::storage::journal_backend;
 using argus::test::pg_schema;
 
 std::unique_ptr<journal_backend> open_or_fail(const std::string& dsn) {
-  auto j = argus::actors::open_postgres_journal(dsn);
+  auto j = argus::storage::open_postgres_journal(dsn);
   if (!j)
     FAIL("open failed: " << argus::message_of(j.error()));
   return std::move(*j);
@@ -142,7 +142,7 @@ TEST_CASE("postgres journal: it survives reopening, beside the storage",
     // The storage and the journal share one schema; either may open first.
     auto j = open_or_fail(schema.dsn());
     REQUIRE_FALSE(j->append(events(1, 10)));
-    auto store = argus::actors::open_postgres_storage(schema.dsn());
+    auto store = argus::storage::open_postgres_store(schema.dsn());
     REQUIRE(store);
   }
   auto j = open_or_fail(schema.dsn());
@@ -228,7 +228,7 @@ TEST_CASE("postgres journal: a long backlog replays across queries", "[unit]") {
 }
 
 TEST_CASE("postgres journal: an unreachable server is unavailable", "[unit]") {
-  auto j = argus::actors::open_postgres_journal(
+  auto j = argus::storage::open_postgres_journal(
       "host=127.0.0.1 port=1 dbname=argus user=argus connect_timeout=2");
   REQUIRE_FALSE(j);
   CHECK(argus::code_of(j.error()) == argus::ec::unavailable);
@@ -240,18 +240,18 @@ TEST_CASE("postgres journal: an unreachable server is unavailable", "[unit]") {
 
 namespace {
 
-using argus::actors::journal_fence;
+using argus::storage::journal_fence;
 
 std::unique_ptr<journal_backend> open_or_fail(const std::string& dsn,
                                               const std::string& id) {
-  auto j = argus::actors::open_postgres_journal(dsn, id);
+  auto j = argus::storage::open_postgres_journal(dsn, id);
   if (!j)
     FAIL("open failed: " << argus::message_of(j.error()));
   return std::move(*j);
 }
 
 std::unique_ptr<journal_fence> open_fence_or_fail(const std::string& dsn) {
-  auto f = argus::actors::open_postgres_fence(dsn);
+  auto f = argus::storage::open_postgres_fence(dsn);
   if (!f)
     FAIL("open failed: " << argus::message_of(f.error()));
   return std::move(*f);
@@ -523,7 +523,7 @@ TEST_CASE("postgres storage: completed journal records leave with the "
           "writes that reflect them",
           "[unit]") {
   pg_schema schema;
-  auto store = argus::actors::open_postgres_storage(schema.dsn());
+  auto store = argus::storage::open_postgres_store(schema.dsn());
   REQUIRE(store);
   auto j = open_or_fail(schema.dsn(), "n/1");
   auto other = open_or_fail(schema.dsn(), "other/1");
@@ -591,7 +591,7 @@ TEST_CASE("postgres journal: the fence drops applied forwarded records "
           "older than a minute",
           "[unit]") {
   pg_schema schema;
-  auto store = argus::actors::open_postgres_storage(schema.dsn());
+  auto store = argus::storage::open_postgres_store(schema.dsn());
   REQUIRE(store);
   auto j = open_or_fail(schema.dsn(), "n/2");
   auto fence = open_fence_or_fail(schema.dsn());

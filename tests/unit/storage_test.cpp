@@ -1,8 +1,8 @@
 // The storage contract, run against every backend: the repository actor must
 // not be able to tell them apart.
 
-#include "actors/postgres.hpp"
-#include "actors/storage.hpp"
+#include "storage/postgres.hpp"
+#include "storage/store.hpp"
 
 #include "domain/error.hpp"
 #include "support/postgres.hpp"
@@ -34,7 +34,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using argus::actors::storage;
 using argus::domain::alert;
 using argus::domain::alert_status;
 using argus::domain::alert_type;
@@ -59,15 +58,15 @@ struct temp_dir {
   std::string db() const { return (path / "data" / "argus.db").string(); }
 };
 
-std::unique_ptr<storage> open_or_fail(const std::string& path) {
-  auto store = argus::actors::open_sqlite_storage(path);
+std::unique_ptr<argus::storage::store> open_or_fail(const std::string& path) {
+  auto store = argus::storage::open_sqlite_store(path);
   if (!store)
     FAIL("open failed: " << argus::message_of(store.error()));
   return std::move(*store);
 }
 
-std::unique_ptr<storage> open_pg_or_fail(const std::string& dsn) {
-  auto store = argus::actors::open_postgres_storage(dsn);
+std::unique_ptr<argus::storage::store> open_pg_or_fail(const std::string& dsn) {
+  auto store = argus::storage::open_postgres_store(dsn);
   if (!store)
     FAIL("open failed: " << argus::message_of(store.error()));
   return std::move(*store);
@@ -87,7 +86,7 @@ std::vector<std::string> backends() {
 struct backend {
   explicit backend(const std::string& kind) {
     if (kind == "memory") {
-      store = argus::actors::make_memory_storage();
+      store = argus::storage::make_memory_store();
     } else if (kind == "postgres") {
       schema = std::make_unique<argus::test::pg_schema>();
       store = open_pg_or_fail(schema->dsn());
@@ -99,7 +98,7 @@ struct backend {
 
   temp_dir dir;
   std::unique_ptr<argus::test::pg_schema> schema;
-  std::unique_ptr<storage> store;
+  std::unique_ptr<argus::storage::store> store;
 };
 
 /// An alert with every field set to something other than its default, and
@@ -133,7 +132,7 @@ alert make_alert(const std::string& manager, const std::string& key,
   return a;
 }
 
-void write(storage& store, const alert& a, int64_t delta = 1) {
+void write(argus::storage::store& store, const alert& a, int64_t delta = 1) {
   REQUIRE_FALSE(store.write({alert_write{a, delta}}));
 }
 
@@ -659,7 +658,7 @@ std::vector<std::string> index_names(const std::string& path) {
   return result;
 }
 
-void fill(storage& store) {
+void fill(argus::storage::store& store) {
   write(store, make_alert("m1", "p", 1'000), 2);
   write(store,
         make_alert("m1", "c", 2'000, alert_status::resolved, alert_type::child,
@@ -678,7 +677,7 @@ void fill(storage& store) {
   REQUIRE_FALSE(store.put(manager));
 }
 
-void check_filled(storage& store) {
+void check_filled(argus::storage::store& store) {
   auto rows = must(store.list(all()));
   REQUIRE(keys_of(rows) == std::vector<std::string>{"m1/c", "m1/p"});
   check_same(rows[1], make_alert("m1", "p", 1'000));
@@ -758,7 +757,7 @@ TEST_CASE("sqlite storage: a file from a newer schema is refused", "[unit]") {
   temp_dir dir;
   open_or_fail(dir.db());
   exec_raw(dir.db(), "PRAGMA user_version = 999;");
-  auto store = argus::actors::open_sqlite_storage(dir.db());
+  auto store = argus::storage::open_sqlite_store(dir.db());
   REQUIRE_FALSE(store);
   CHECK(argus::code_of(store.error()) == argus::ec::internal);
   auto msg = argus::message_of(store.error());
@@ -775,21 +774,21 @@ TEST_CASE("sqlite storage: an unopenable path gives an error naming it",
     auto blocker = dir.path / "not-a-folder";
     std::ofstream{blocker} << "x";
     auto path = (blocker / "sub" / "argus.db").string();
-    auto store = argus::actors::open_sqlite_storage(path);
+    auto store = argus::storage::open_sqlite_store(path);
     REQUIRE_FALSE(store);
     CHECK(argus::code_of(store.error()) == argus::ec::internal);
     CHECK_THAT(argus::message_of(store.error()), Catch::Contains(path));
   }
   SECTION("the path is a folder") {
     auto path = dir.path.string();
-    auto store = argus::actors::open_sqlite_storage(path);
+    auto store = argus::storage::open_sqlite_store(path);
     REQUIRE_FALSE(store);
     CHECK_THAT(argus::message_of(store.error()), Catch::Contains(path));
   }
   SECTION("the file is not a database") {
     auto path = (dir.path / "garbage.db").string();
     std::ofstream{path} << std::string(4096, 'x');
-    auto store = argus::actors::open_sqlite_storage(path);
+    auto store = argus::storage::open_sqlite_store(path);
     REQUIRE_FALSE(store);
     CHECK_THAT(argus::message_of(store.error()), Catch::Contains(path));
   }
@@ -840,7 +839,7 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   }
   auto latest = schema_version(schema);
   auto indexes = schema_indexes(schema);
-  REQUIRE(latest == argus::actors::pg::latest_schema_version());
+  REQUIRE(latest == argus::storage::pg::latest_schema_version());
   REQUIRE(latest >= 2);
   REQUIRE(indexes > 0);
   // Back to what version 1 made: the tables without the indexes, and one
@@ -869,7 +868,7 @@ TEST_CASE("postgres storage: a database from a newer schema is refused",
   pg_schema schema;
   open_pg_or_fail(schema.dsn());
   schema.exec("INSERT INTO schema_migrations (version) VALUES (999)");
-  auto store = argus::actors::open_postgres_storage(schema.dsn());
+  auto store = argus::storage::open_postgres_store(schema.dsn());
   REQUIRE_FALSE(store);
   CHECK(argus::code_of(store.error()) == argus::ec::internal);
   auto msg = argus::message_of(store.error());
@@ -886,7 +885,7 @@ TEST_CASE("postgres storage: nodes opening a new database at once migrate it "
   std::vector<std::thread> threads;
   for (int i = 0; i < nodes; ++i)
     threads.emplace_back([&, i] {
-      auto store = argus::actors::open_postgres_storage(schema.dsn());
+      auto store = argus::storage::open_postgres_store(schema.dsn());
       if (!store)
         errors[i] = argus::message_of(store.error());
     });
@@ -895,12 +894,12 @@ TEST_CASE("postgres storage: nodes opening a new database at once migrate it "
   for (auto& e : errors)
     CHECK(e.empty());
   CHECK(schema.query_int("SELECT COUNT(*) FROM schema_migrations") ==
-        argus::actors::pg::latest_schema_version());
+        argus::storage::pg::latest_schema_version());
 }
 
 TEST_CASE("postgres storage: an unreachable server is unavailable", "[unit]") {
   // Port 1 on loopback: nothing listens there.
-  auto store = argus::actors::open_postgres_storage(
+  auto store = argus::storage::open_postgres_store(
       "host=127.0.0.1 port=1 dbname=argus user=argus connect_timeout=2");
   REQUIRE_FALSE(store);
   CHECK(argus::code_of(store.error()) == argus::ec::unavailable);

@@ -1,7 +1,7 @@
 #include "tools/argusctl/commands.hpp"
 
 #include "domain/error.hpp"
-#include "http/errors.hpp"
+#include "http/error_codes.hpp"
 #include "http/json.hpp"
 #include "tools/argusctl/output.hpp"
 

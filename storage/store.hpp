@@ -12,11 +12,11 @@
 
 /// The storage interface the repository actor drives. Implementations are
 /// plain, single-threaded objects: only the repository actor calls them.
-namespace argus::actors {
+namespace argus::storage {
 
-class storage {
+class store {
 public:
-  virtual ~storage();
+  virtual ~store();
 
   /// The backend's config name ("sqlite", "memory").
   virtual std::string backend() const = 0;
@@ -87,18 +87,18 @@ public:
 };
 
 /// Everything in memory; gone when the process ends.
-std::unique_ptr<storage> make_memory_storage();
+std::unique_ptr<store> make_memory_store();
 
 /// An SQLite database file at `path` (its folder is created if missing),
 /// with the schema created or migrated on open.
-caf::expected<std::unique_ptr<storage>>
-open_sqlite_storage(const std::string& path);
+caf::expected<std::unique_ptr<store>>
+open_sqlite_store(const std::string& path);
 
 /// A PostgreSQL database reached through libpq's `dsn` (a connection string
 /// or URI), with the schema created or migrated on open. Calls fail with
 /// `ec::unavailable` while the server cannot be reached; a lost connection
 /// is replaced on the next call.
-caf::expected<std::unique_ptr<storage>>
-open_postgres_storage(const std::string& dsn);
+caf::expected<std::unique_ptr<store>>
+open_postgres_store(const std::string& dsn);
 
-} // namespace argus::actors
+} // namespace argus::storage

@@ -1,5 +1,5 @@
-#include "actors/alert_sql.hpp"
-#include "actors/storage.hpp"
+#include "storage/alert_sql.hpp"
+#include "storage/store.hpp"
 
 #include "domain/error.hpp"
 
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <utility>
 
-namespace argus::actors {
+namespace argus::storage {
 
 namespace {
 
@@ -231,9 +231,9 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
       .integer(static_cast<int64_t>(a.last_seq));
 }
 
-class sqlite_storage final : public storage {
+class sqlite_store final : public store {
 public:
-  explicit sqlite_storage(db_ptr db) : db_(std::move(db)) {}
+  explicit sqlite_store(db_ptr db) : db_(std::move(db)) {}
 
   std::string backend() const override { return "sqlite"; }
 
@@ -693,8 +693,8 @@ caf::error migrate(sqlite3* db, const std::string& path) {
 
 } // namespace
 
-caf::expected<std::unique_ptr<storage>>
-open_sqlite_storage(const std::string& path) {
+caf::expected<std::unique_ptr<store>>
+open_sqlite_store(const std::string& path) {
   auto folder = std::filesystem::path{path}.parent_path();
   if (!folder.empty()) {
     std::error_code err;
@@ -729,9 +729,8 @@ open_sqlite_storage(const std::string& path) {
     return err;
   if (auto err = migrate(db.get(), path))
     return err;
-  std::unique_ptr<storage> result =
-      std::make_unique<sqlite_storage>(std::move(db));
+  std::unique_ptr<store> result = std::make_unique<sqlite_store>(std::move(db));
   return result;
 }
 
-} // namespace argus::actors
+} // namespace argus::storage

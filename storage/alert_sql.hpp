@@ -7,7 +7,7 @@
 /// SQL for the `alerts` table that the SQLite and PostgreSQL stores share;
 /// only the parameter placeholders and the name of "the larger of two"
 /// differ between them.
-namespace argus::actors::alert_sql {
+namespace argus::storage::alert_sql {
 
 /// The alert columns in the order each store binds and reads them.
 inline constexpr std::array<const char*, 20> columns = {
@@ -62,4 +62,4 @@ std::string upsert(const dialect& d);
 std::string list(const dialect& d, bool by_manager, bool by_status,
                  bool by_type);
 
-} // namespace argus::actors::alert_sql
+} // namespace argus::storage::alert_sql

@@ -1,4 +1,4 @@
-#include "actors/storage.hpp"
+#include "storage/store.hpp"
 
 #include <algorithm>
 #include <map>
@@ -7,10 +7,10 @@
 #include <unordered_set>
 #include <utility>
 
-namespace argus::actors {
+namespace argus::storage {
 
 // Defined here rather than inline so the vtable has one home.
-storage::~storage() = default;
+store::~store() = default;
 
 namespace {
 
@@ -52,7 +52,7 @@ struct manager_alerts {
   std::unordered_set<std::string> active;
 };
 
-class memory_storage final : public storage {
+class memory_store final : public store {
 public:
   std::string backend() const override { return "memory"; }
 
@@ -233,8 +233,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<storage> make_memory_storage() {
-  return std::make_unique<memory_storage>();
+std::unique_ptr<store> make_memory_store() {
+  return std::make_unique<memory_store>();
 }
 
-} // namespace argus::actors
+} // namespace argus::storage

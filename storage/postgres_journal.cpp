@@ -1,5 +1,5 @@
-#include "actors/journal.hpp"
-#include "actors/postgres.hpp"
+#include "storage/journal.hpp"
+#include "storage/postgres.hpp"
 
 #include "domain/error.hpp"
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-namespace argus::actors {
+namespace argus::storage {
 
 namespace {
 
@@ -321,4 +321,4 @@ open_postgres_fence(const std::string& dsn) {
   return result;
 }
 
-} // namespace argus::actors
+} // namespace argus::storage

@@ -1,6 +1,6 @@
-#include "actors/alert_sql.hpp"
+#include "storage/alert_sql.hpp"
 
-namespace argus::actors::alert_sql {
+namespace argus::storage::alert_sql {
 
 const dialect sqlite{[](int) { return std::string{"?"}; }, "MAX"};
 const dialect postgres{[](int n) { return "$" + std::to_string(n); },
@@ -63,4 +63,4 @@ std::string list(const dialect& d, bool by_manager, bool by_status,
   return sql;
 }
 
-} // namespace argus::actors::alert_sql
+} // namespace argus::storage::alert_sql

@@ -1,4 +1,4 @@
-#include "actors/postgres.hpp"
+#include "storage/postgres.hpp"
 
 #include "config/log.hpp"
 #include "domain/error.hpp"
@@ -9,7 +9,7 @@
 #include <iterator>
 #include <utility>
 
-namespace argus::actors::pg {
+namespace argus::storage::pg {
 
 namespace {
 
@@ -543,4 +543,4 @@ bool boolean_at(const PGresult* res, int row, int col) {
   return PQgetvalue(res, row, col)[0] == 't';
 }
 
-} // namespace argus::actors::pg
+} // namespace argus::storage::pg

@@ -1,6 +1,6 @@
-#include "actors/alert_sql.hpp"
-#include "actors/postgres.hpp"
-#include "actors/storage.hpp"
+#include "storage/alert_sql.hpp"
+#include "storage/postgres.hpp"
+#include "storage/store.hpp"
 
 #include "config/log.hpp"
 #include "domain/error.hpp"
@@ -17,7 +17,7 @@
 #include <tuple>
 #include <utility>
 
-namespace argus::actors {
+namespace argus::storage {
 
 namespace {
 
@@ -246,9 +246,9 @@ caf::error done(caf::expected<result_ptr> res) {
 constexpr auto keep_done = std::chrono::seconds{60};
 constexpr uint64_t prune_every = 50;
 
-class postgres_storage final : public storage {
+class postgres_store final : public store {
 public:
-  explicit postgres_storage(std::unique_ptr<pg::connection> conn)
+  explicit postgres_store(std::unique_ptr<pg::connection> conn)
       : conn_(std::move(conn)) {}
 
   std::string backend() const override { return "postgres"; }
@@ -600,14 +600,14 @@ private:
 
 } // namespace
 
-caf::expected<std::unique_ptr<storage>>
-open_postgres_storage(const std::string& dsn) {
+caf::expected<std::unique_ptr<store>>
+open_postgres_store(const std::string& dsn) {
   auto conn = pg::open(dsn);
   if (!conn)
     return std::move(conn.error());
-  std::unique_ptr<storage> result =
-      std::make_unique<postgres_storage>(std::move(*conn));
+  std::unique_ptr<store> result =
+      std::make_unique<postgres_store>(std::move(*conn));
   return result;
 }
 
-} // namespace argus::actors
+} // namespace argus::storage

@@ -1,8 +1,8 @@
-#include "actors/event_codec.hpp"
+#include "storage/event_codec.hpp"
 
 #include <cstring>
 
-namespace argus::actors {
+namespace argus::storage {
 
 namespace {
 
@@ -91,4 +91,4 @@ bool decode(std::string_view bytes, domain::event& e) {
   return r.ok && r.rest.empty();
 }
 
-} // namespace argus::actors
+} // namespace argus::storage

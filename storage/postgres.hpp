@@ -15,7 +15,7 @@
 /// What the PostgreSQL storage and journal share: one connection with
 /// reconnects, prepared statements, pipelined batches and error mapping,
 /// plus the versioned schema both live in.
-namespace argus::actors::pg {
+namespace argus::storage::pg {
 
 struct result_clearer {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -136,4 +136,4 @@ int64_t integer_at(const PGresult* res, int row, int col);
 /// Boolean of column `col` in row `row`.
 bool boolean_at(const PGresult* res, int row, int col);
 
-} // namespace argus::actors::pg
+} // namespace argus::storage::pg

@@ -1,9 +1,9 @@
 // The file journal: segment files `journal-<first seq>.log` in one folder,
 // each a sequence of records [u32 length][u32 crc32][encoded event].
-#include "actors/event_codec.hpp"
-#include "actors/journal.hpp"
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "storage/event_codec.hpp"
+#include "storage/journal.hpp"
 
 #include <zlib.h>
 
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace argus::actors {
+namespace argus::storage {
 
 namespace fs = std::filesystem;
 
@@ -284,4 +284,4 @@ open_file_journal(const std::string& dir) {
   return std::unique_ptr<journal_backend>{std::move(result)};
 }
 
-} // namespace argus::actors
+} // namespace argus::storage

@@ -1,0 +1,24 @@
+#include "http/error_codes.hpp"
+
+namespace argus::http {
+
+http_error http_error_of(ec code) {
+  switch (code) {
+  case ec::bad_request:
+    return {400, "BAD_REQUEST"};
+  case ec::validation_failed:
+    return {400, "VALIDATION_FAILED"};
+  case ec::not_found:
+    return {404, "NOT_FOUND"};
+  case ec::conflict:
+    return {409, "CONFLICT"};
+  case ec::payload_too_large:
+    return {413, "PAYLOAD_TOO_LARGE"};
+  case ec::unavailable:
+    return {503, "UNAVAILABLE"};
+  default:
+    return {500, "INTERNAL_ERROR"};
+  }
+}
+
+} // namespace argus::http

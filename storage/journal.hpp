@@ -1,0 +1,100 @@
+#pragma once
+
+#include "domain/event.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+/// Where the durable ingest journal keeps its records, and the fence over
+/// the journals a cluster shares. The group-commit writer in front of a
+/// backend is `actors::journal`.
+namespace argus::storage {
+
+/// Where journal records live: a file log (sqlite backend) or a table
+/// (postgres backend). Called by one thread at a time.
+class journal_backend {
+public:
+  virtual ~journal_backend();
+
+  /// The highest sequence number stored (0 when empty).
+  virtual caf::expected<uint64_t> last_seq() = 0;
+
+  /// Durably stores events whose `seq` fields are set, consecutive and
+  /// above `last_seq()`. Returns only once they survive a crash (fsync or
+  /// commit); all or nothing.
+  virtual caf::error append(const std::vector<domain::event>& events) = 0;
+
+  /// Calls `fn` for every stored event with seq above `after`, in order.
+  virtual caf::error replay(uint64_t after,
+                            const std::function<void(domain::event&)>& fn) = 0;
+
+  /// Drops events up to `seq` (they are applied and persisted).
+  virtual caf::error trim_through(uint64_t seq) = 0;
+
+  /// Like `append`, and in the same transaction removes the records
+  /// `from_seqs` from the journal `from` (a dead node's): they move here.
+  /// Only the PostgreSQL journal, which nodes share, supports it.
+  virtual caf::error adopt(const std::vector<domain::event>& events,
+                           const std::string& from,
+                           const std::vector<uint64_t>& from_seqs);
+};
+
+/// What a clustered node needs to take over the journals of nodes that died,
+/// in the PostgreSQL database the cluster shares. Every incarnation of a
+/// node journals under its own id and holds a lock on it for its lifetime;
+/// the lock is free once the process is gone (its session closed), so a
+/// node that can take it knows the writer will never write again.
+class journal_fence {
+public:
+  virtual ~journal_fence();
+
+  /// Takes this process's own lock; waits while another session holds it.
+  virtual caf::error hold(const std::string& incarnation) = 0;
+
+  /// The incarnations with records in the journal (clustered ones only).
+  virtual caf::expected<std::vector<std::string>> writers() = 0;
+
+  /// Takes the lock of `incarnation` if its process is gone (true).
+  virtual caf::expected<bool> try_fence(const std::string& incarnation) = 0;
+
+  /// Gives back a lock `try_fence` took.
+  virtual caf::error release(const std::string& incarnation) = 0;
+
+  /// Calls `fn` for every record of `incarnation`, in order, with whether
+  /// it is applied already: a forwarded record kept for a while so that a
+  /// sender's retry of it is recognised.
+  virtual caf::error
+  read(const std::string& incarnation,
+       const std::function<void(domain::event&, bool done)>& fn) = 0;
+};
+
+/// A file journal in `dir`: segment files of length-prefixed, CRC-checked
+/// records. A torn last record (a crash mid-write) is discarded with a log
+/// line; any other damage is an error naming the file and offset.
+caf::expected<std::unique_ptr<journal_backend>>
+open_file_journal(const std::string& dir);
+
+/// A journal in the `journal` table of the PostgreSQL database at `dsn` (the
+/// schema is the storage's, created or migrated on open), under the writer
+/// id `id`: empty for a single node, the incarnation for a clustered one
+/// (nodes share the table). An append is one
+/// transaction; `last_seq` is the end of the last append, also after
+/// trimming. An append replaces records at or above its first number: only
+/// an append whose commit landed although the caller saw it fail (a lost
+/// reply) leaves such records, and the caller reuses their numbers. Calls
+/// fail with `ec::unavailable` while the server cannot be reached.
+caf::expected<std::unique_ptr<journal_backend>>
+open_postgres_journal(const std::string& dsn, const std::string& id = "");
+
+/// The fence over the journals in the PostgreSQL database at `dsn`, on a
+/// connection of its own.
+caf::expected<std::unique_ptr<journal_fence>>
+open_postgres_fence(const std::string& dsn);
+
+} // namespace argus::storage
