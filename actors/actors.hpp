@@ -43,16 +43,15 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<atom::apply, std::vector<domain::event>>,
     /// INTERNAL: sends the events staged for each group as one message.
     caf::reacts_to<atom::flush>,
-    /// Group `key` of `manager` resolved these dedupKeys after receiving
-    /// `n` events.
-    caf::reacts_to<atom::deactivate, std::string, std::string,
+    /// Group `key` resolved these dedupKeys after receiving `n` events.
+    caf::reacts_to<atom::deactivate, domain::group_key,
                    std::vector<std::string>, uint64_t>,
-    /// Group `key` of `manager` re-activated a dedupKey it had resolved.
-    caf::reacts_to<atom::reactivate, std::string, std::string, std::string>,
+    /// Group `key` re-activated a dedupKey it had resolved.
+    caf::reacts_to<atom::reactivate, domain::group_key, std::string>,
     /// Group `key` does not hold this event's dedupKey: route it afresh.
-    caf::reacts_to<atom::reroute, std::string, domain::event>,
+    caf::reacts_to<atom::reroute, domain::group_key, domain::event>,
     /// Group `key` is idle after receiving `n` events.
-    caf::reacts_to<atom::idle, std::string, uint64_t>,
+    caf::reacts_to<atom::idle, domain::group_key, uint64_t>,
     /// Rebuilds groups from persisted open work at start; the second list
     /// (alerts changed by journaled events past the high-water mark) guards
     /// the replay against applying an event twice.
@@ -60,11 +59,10 @@ using router_actor = caf::typed_actor<
                     std::vector<domain::alert>>::with<atom::ok>,
     /// The journal replay after a restart is over: forget its guard.
     caf::reacts_to<atom::replayed>,
-    /// Where each (manager, dedupKey) is active, by the dedupKey index:
-    /// "=<value>" for a group with a value, "-" for the group without one,
-    /// "" when this router holds no active alert for it.
-    caf::replies_to<atom::get, std::vector<std::string>,
-                    std::vector<std::string>>::with<std::vector<std::string>>,
+    /// Where each alert key is active, by the dedupKey index: the group
+    /// that holds it, or not found when this router holds it nowhere.
+    caf::replies_to<atom::get, std::vector<domain::alert_key>>::with<
+        std::vector<domain::alert_location>>,
     /// Cluster: stops the groups that node `self` does not own among the
     /// live members `live` (they are drained; the new owners load them).
     caf::replies_to<atom::release, std::vector<std::string>,
@@ -204,10 +202,10 @@ using admin_actor = caf::typed_actor<
     caf::replies_to<atom::forward, std::vector<domain::event>>::with<atom::ok>,
     /// Peer `id` drained and released what it does not own among `live`.
     caf::reacts_to<atom::handover, std::string, std::vector<std::string>>,
-    /// Where this node's routers hold each (manager, dedupKey) active, as
-    /// the router's `get` answers.
-    caf::replies_to<atom::get, std::vector<std::string>,
-                    std::vector<std::string>>::with<std::vector<std::string>>>;
+    /// Where this node's routers hold each alert key active, as the
+    /// router's `get` answers.
+    caf::replies_to<atom::get, std::vector<domain::alert_key>>::with<
+        std::vector<domain::alert_location>>>;
 
 /// The CLUSTER actor: this node's view of the membership. It connects to
 /// the seeds (and to every member they name) over remoting, monitors each
@@ -228,8 +226,8 @@ using cluster_actor = caf::typed_actor<
     caf::reacts_to<atom::sync, catalog_change>,
     caf::replies_to<atom::forward, std::vector<domain::event>>::with<atom::ok>,
     caf::reacts_to<atom::handover, std::string, std::vector<std::string>>,
-    caf::replies_to<atom::get, std::vector<std::string>,
-                    std::vector<std::string>>::with<std::vector<std::string>>,
+    caf::replies_to<atom::get, std::vector<domain::alert_key>>::with<
+        std::vector<domain::alert_location>>,
     /// This node drained and released what it does not own among `live`:
     /// tell every live peer.
     caf::reacts_to<atom::handover, std::vector<std::string>>>;

@@ -4,6 +4,8 @@
 #include "config/settings.hpp"
 #include "domain/cluster.hpp"
 #include "domain/error.hpp"
+#include "domain/keys.hpp"
+#include "domain/ownership.hpp"
 
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
@@ -231,26 +233,24 @@ members(self_ptr self, const cluster_env& env) {
   return rp;
 }
 
-/// Asks every router where each (manager, dedupKey) is active and merges
-/// the answers (a router knows only its own managers).
-caf::typed_response_promise<std::vector<std::string>>
+/// Asks every router where each alert key is active and merges the
+/// answers (a router knows only its own managers).
+caf::typed_response_promise<std::vector<domain::alert_location>>
 locate(self_ptr self, const cluster_env& env,
-       const std::vector<std::string>& managers,
-       const std::vector<std::string>& dedups) {
-  auto rp = self->make_response_promise<std::vector<std::string>>();
-  auto merged = std::make_shared<std::vector<std::string>>(managers.size());
+       const std::vector<domain::alert_key>& keys) {
+  auto rp = self->make_response_promise<std::vector<domain::alert_location>>();
+  auto merged =
+      std::make_shared<std::vector<domain::alert_location>>(keys.size());
   auto pending = std::make_shared<size_t>(env.routers.size());
   if (*pending == 0) {
     rp.deliver(*merged);
     return rp;
   }
   for (auto& r : env.routers)
-    self->request(r, connect_timeout, atom::get::value, managers, dedups)
+    self->request(r, connect_timeout, atom::get::value, keys)
         .then(
-            [=](const std::vector<std::string>& found) mutable {
-              for (size_t i = 0; i < found.size() && i < merged->size(); ++i)
-                if (!found[i].empty())
-                  (*merged)[i] = found[i];
+            [=](const std::vector<domain::alert_location>& found) mutable {
+              domain::merge_locations(*merged, found);
               if (--*pending == 0)
                 rp.deliver(std::move(*merged));
             },
@@ -362,9 +362,8 @@ cluster(cluster_actor::stateful_pointer<cluster_state> self, cluster_env env) {
         auto& to = env.receivers[st.next_receiver++ % env.receivers.size()];
         return self->delegate(to, atom::apply::value, std::move(events));
       },
-      [=](atom::get, const std::vector<std::string>& managers,
-          const std::vector<std::string>& dedups) {
-        return locate(self, env, managers, dedups);
+      [=](atom::get, const std::vector<domain::alert_key>& keys) {
+        return locate(self, env, keys);
       },
       [=](atom::handover, std::string& from, std::vector<std::string>& live) {
         if (env.on_handover)

@@ -94,11 +94,10 @@ void carry_out(self_ptr self, const domain::event& e, const peers& to,
   for (auto& n : d.notify)
     self->send(to.notifier, atom::notify::value, n);
   if (!d.deactivated.empty())
-    self->send(to.router, atom::deactivate::value, st.key,
-               st.group.event_manager_id, d.deactivated, st.received);
+    self->send(to.router, atom::deactivate::value, st.key, d.deactivated,
+               st.received);
   if (d.reactivated)
-    self->send(to.router, atom::reactivate::value, st.key,
-               st.group.event_manager_id, e.dedup_key);
+    self->send(to.router, atom::reactivate::value, st.key, e.dedup_key);
   if (d.arm_window)
     arm_window(self, d.window_until, now);
 }
@@ -148,10 +147,10 @@ void apply_one(self_ptr self, const domain::event& e, bool fresh,
 } // namespace
 
 grouping_actor::behavior_type
-grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
-         domain::group_state initial, router_actor router,
-         repository_actor repository, notifier_actor notifier,
-         context_ptr ctx) {
+grouping(grouping_actor::stateful_pointer<grouping_state> self,
+         domain::group_key key, domain::group_state initial,
+         router_actor router, repository_actor repository,
+         notifier_actor notifier, context_ptr ctx) {
   self->state.key = std::move(key);
   self->state.group = std::move(initial);
   if (!self->state.group.open_parent.empty())

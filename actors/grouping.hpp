@@ -13,8 +13,8 @@
 namespace argus::actors {
 
 struct grouping_state {
-  /// The router's name for this group.
-  std::string key;
+  /// This group's identity, as the router knows it.
+  domain::group_key key;
   domain::group_state group;
   /// Reused for every event so the hot path does not allocate it.
   domain::decision scratch;
@@ -43,8 +43,9 @@ struct grouping_state {
 /// Spawned by a router for (event manager, grouping value), possibly with
 /// restored state.
 grouping_actor::behavior_type
-grouping(grouping_actor::stateful_pointer<grouping_state> self, std::string key,
-         domain::group_state initial, router_actor router,
-         repository_actor repository, notifier_actor notifier, context_ptr ctx);
+grouping(grouping_actor::stateful_pointer<grouping_state> self,
+         domain::group_key key, domain::group_state initial,
+         router_actor router, repository_actor repository,
+         notifier_actor notifier, context_ptr ctx);
 
 } // namespace argus::actors

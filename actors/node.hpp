@@ -3,9 +3,11 @@
 #include "actors/actors.hpp"
 #include "actors/catalog.hpp"
 #include "actors/context.hpp"
+#include "actors/front.hpp"
 #include "actors/ingest.hpp"
 #include "actors/journal.hpp"
 #include "actors/ownership.hpp"
+#include "actors/recovery.hpp"
 #include "config/settings.hpp"
 
 #include <caf/actor_system.hpp>
@@ -23,8 +25,9 @@ namespace argus::actors {
 /// Which of `routers` routers handles every event of this manager.
 size_t router_index(const std::string& manager_id, size_t routers);
 
-/// One Argus node: the actor system and its long-lived actors, started from
-/// settings with the state recovered from the store.
+/// One Argus node, the composition root: the actor system and its
+/// long-lived actors, started from settings with the state recovered from
+/// the store, and the front door every front uses.
 class node {
 public:
   /// Opens the store, recovers rules, managers and open groups, and spawns
@@ -55,17 +58,14 @@ public:
   const repository_actor& repository() const { return repository_; }
   const notifier_actor& notifier() const { return notifier_; }
   const catalog_actor& catalog() const { return catalog_; }
-  const catalog_view& catalog_snapshot() const { return *view_; }
   metrics& stats() const { return *ctx_->stats; }
   const std::string& backend() const { return backend_; }
 
+  /// What every front door (HTTP, the admin actor) reaches the node by.
+  const front& front_door() const { return front_; }
+
   /// Clustered: this node's id, the live members it sees and whether their
-  /// split of the groups is in effect (no groups being taken over).
-  struct cluster_status {
-    std::string node_id;
-    std::vector<std::string> live;
-    bool settled = false;
-  };
+  /// split of the groups is in effect.
   std::optional<cluster_status> cluster_state() const;
 
   /// The port the admin actor is published on (0: remoting is off).
@@ -80,6 +80,28 @@ public:
 
 private:
   node() = default;
+
+  /// Spawns the repository, notifier, catalog and routers.
+  void spawn_core(const config::settings& settings, recovered& state);
+
+  /// Hands the routers the open groups, replays the journal and opens it
+  /// for appends (durability on).
+  caf::error recover_groups(const config::settings& settings, recovered& state);
+
+  /// Fills `front_` once the actors it names exist.
+  void build_front(const config::settings& settings);
+
+  /// Spawns and publishes the admin actor, plus the cluster actor when
+  /// clustered, and starts joining the seeds.
+  caf::error start_admin(const config::settings& settings,
+                         const std::string& incarnation);
+
+  /// Ownership hooks over this node's routers, store and journal.
+  void add_group_hooks(ownership_hooks& hooks);
+
+  /// Ownership hooks that reach peers, and decide whether to take events.
+  void add_event_hooks(ownership_hooks& hooks,
+                       const config::settings& settings);
 
   /// Sends events to their routers, one message per router, in order.
   void deliver(std::vector<domain::event>& events);
@@ -119,6 +141,8 @@ private:
   std::shared_ptr<context> ctx_;
   std::shared_ptr<catalog_view> view_;
   std::string backend_;
+  std::chrono::steady_clock::time_point started_;
+  front front_;
   repository_actor repository_;
   notifier_actor notifier_;
   catalog_actor catalog_;

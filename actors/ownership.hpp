@@ -3,6 +3,8 @@
 #include "domain/alert.hpp"
 #include "domain/event.hpp"
 #include "storage/journal.hpp"
+#include "domain/keys.hpp"
+#include "domain/ownership.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/error.hpp>
@@ -10,7 +12,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -18,7 +19,6 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 /// A clustered node's share of the groups: which events it journals itself
@@ -42,7 +42,8 @@ struct forward_share {
   const std::vector<domain::event>* events = nullptr;
 };
 
-/// What the ownership needs from its node; every hook blocks until done.
+/// What the ownership needs from its node: the effects of its decisions.
+/// Every hook blocks until done.
 struct ownership_hooks {
   std::string self_id;
   /// This process's journal id (empty when durability is off).
@@ -66,19 +67,15 @@ struct ownership_hooks {
   /// answers once every peer answered, one result per share.
   std::function<std::vector<caf::error>(const std::vector<forward_share>&)>
       forward;
-  /// Asks nodes (peers' handles, and `local`) at once where their routers
-  /// hold each (manager, dedupKey) active: one answer per node, each with
-  /// "=<value>", "-" (no value) or "" per key.
-  std::function<std::vector<caf::expected<std::vector<std::string>>>(
-      const std::vector<caf::actor>&, const std::vector<std::string>&,
-      const std::vector<std::string>&)>
+  /// Asks nodes (the peers' handles and this node's own) at once where
+  /// their routers hold each alert key active: one answer per node.
+  std::function<std::vector<caf::expected<std::vector<domain::alert_location>>>(
+      const std::vector<caf::actor>&, const std::vector<domain::alert_key>&)>
       locate_at;
   /// This node's cluster actor, for `locate_at`.
   std::function<caf::actor()> local;
-  /// The active alert of (manager, dedupKey) in the shared store, if any.
-  std::function<std::optional<domain::alert>(const std::string&,
-                                             const std::string&)>
-      stored;
+  /// The active alert of `key` in the shared store, if any.
+  std::function<std::optional<domain::alert>(const domain::alert_key&)> stored;
   /// Whether `n` more events would exceed this node's bound on pending
   /// work (`ingest.max_pending_events`): forwarded events meet the same
   /// back-pressure as the node's own HTTP front applies.
@@ -89,20 +86,12 @@ struct ownership_hooks {
   std::unique_ptr<storage::journal_fence> fence;
 };
 
-/// Owns the node's current view of who owns which group and runs the
-/// transitions between views on a thread of its own:
-///
-/// 1. close the gate (events this node owns wait) and take the new view;
-/// 2. drain, then release the groups now owned elsewhere, and tell the
-///    peers (`announce`);
-/// 3. wait until every previous owner of a group this node gains has either
-///    announced the same view, or is gone for good: its journal lock is
-///    free (a hung process keeps it, and then so does the wait);
-/// 4. rebuild the gained groups from the store, then adopt every dead
-///    writer's journal records for groups this node owns;
-/// 5. open the gate.
-///
-/// A newer view abandons a transition and starts the next one.
+/// Carries out the decisions of `domain::ownership_machine` (the view, the
+/// transitions between views) and of the routing rules in
+/// `domain/ownership.hpp`. Transitions run on a thread of their own, since
+/// their steps block on drains, store reads and journal locks; `ingest` and
+/// `accept_forwarded` run on the callers' threads and route by the view the
+/// machine last published.
 class ownership {
 public:
   explicit ownership(ownership_hooks hooks);
@@ -136,71 +125,65 @@ public:
   void stop();
 
 private:
+  /// What one pass of `ingest` left over.
+  struct ingest_tally {
+    caf::error last_failure;
+    size_t refused = 0;
+  };
+
   /// Gives events without a grouping value the value of the group that
-  /// holds their dedupKey; returns the positions of those whose dedupKey no
-  /// node holds active.
+  /// holds their dedupKey; returns the positions of those no node holds.
   std::vector<size_t> locate_groups(std::vector<domain::event>& events);
-  void run();
-  /// One transition to `target`; false when abandoned (newer view, stop).
-  bool transition(const cluster_view& target);
-  /// Whether this node, the owner of `e`'s group in the current view,
-  /// journals it now (needs `view_mtx_`).
-  bool takes_now(const domain::event& e) const;
-  /// Waits until `ready` or the deadline; false at the deadline.
+  /// Journals this node's share of `events` and returns the shares of
+  /// other owners with their handles, and what waits.
+  caf::error route(std::vector<domain::event>& events,
+                   std::vector<domain::event>& again,
+                   std::map<std::string, std::vector<domain::event>>& away,
+                   std::map<std::string, caf::actor>& handles);
+  /// Forwards each share to its owner; puts back in `again` what to retry.
+  void forward(std::map<std::string, std::vector<domain::event>>& away,
+               const std::map<std::string, caf::actor>& handles,
+               std::vector<domain::event>& again, ingest_tally& tally);
+  /// Waits until the view is in effect or the deadline; false at the
+  /// deadline.
   bool wait_ready(std::chrono::steady_clock::time_point deadline);
   bool stopped();
-  /// True once a newer view arrived (or stop): abandon the transition.
-  /// Needs `mtx_`.
-  bool outdated(uint64_t version) const;
-  /// Sleeps a little unless superseded meanwhile.
-  bool pause(uint64_t version, std::chrono::milliseconds d);
-  bool wait_handovers(const cluster_view& target,
-                      const std::vector<std::string>& from, uint64_t version);
-  /// Takes the journal lock of each writer; false when superseded.
-  bool fence_all(const std::vector<std::string>& incarnations, uint64_t version,
-                 std::vector<std::string>& held);
-  /// Locks the incarnations in `previous` (members gone without handing
-  /// over) and every dead writer that still has journal records.
-  bool fence_dead(const cluster_view& target, std::vector<std::string> previous,
-                  uint64_t version, std::vector<std::string>& held);
-  /// Rebuilds the groups this node owns in `target` and did not own in
-  /// `before` (all it owns when there was no view before).
-  caf::error
-  restore_gained(const cluster_view& target,
-                 const std::optional<std::vector<std::string>>& before);
-  /// Adopts the records of the locked writers `held` that this node owns.
-  caf::error adopt_records(const cluster_view& target,
-                           const std::vector<std::string>& held);
 
-  /// Drops events this node journaled before under the same forwarding id
-  /// (a retry after a lost answer, or after the node adopted them from a
-  /// dead owner), and remembers the ids of the others.
-  void drop_seen_forwards(std::vector<domain::event>& events);
-  void remember_forwards(const std::vector<uint64_t>& ids);
+  void run();
+  /// Carries out `s`'s effects and action; answers the machine's next step
+  /// (with `mtx_` held on return through `lock`).
+  domain::ownership_step carry_out(domain::ownership_step s,
+                                   std::unique_lock<std::mutex>& lock);
+  /// The effects every step may carry: unlock, publish, remember.
+  /// `began`: a transition to the latest view began, whose `peers` events
+  /// are forwarded to from now on.
+  void apply_effects(domain::ownership_step& s,
+                     std::map<std::string, caf::actor> peers, bool began);
+  caf::expected<bool> try_fence(const std::string& incarnation);
+  caf::error read_journal(domain::ownership_step& s);
+  void unlock(const std::vector<std::string>& incarnations);
 
   ownership_hooks hooks_;
 
-  /// The forwarding ids journaled here lately, oldest first in `order`.
+  /// The forwarding ids journaled here lately.
   std::mutex forwards_mtx_;
-  std::unordered_set<uint64_t> seen_forwards_;
-  std::deque<uint64_t> forward_order_;
+  domain::forward_memory forwards_;
 
-  /// Guards `current_` and `ready_`: ingest holds it shared while it
-  /// decides and journals; a transition takes it exclusively to switch.
+  /// Guards `view_` and `peers_`: ingest holds it shared while it decides
+  /// and journals; the transition thread takes it exclusively to publish.
   mutable std::shared_mutex view_mtx_;
-  cluster_view current_;
-  /// The live members whose split the routers hold (the last view that
-  /// took effect); none before the first.
-  std::optional<std::vector<std::string>> held_;
-  bool ready_ = false;
+  domain::ownership_view view_;
+  std::map<std::string, caf::actor> peers_;
 
   /// Guards everything below; `changed_` wakes the thread and waiters.
   mutable std::mutex mtx_;
   std::condition_variable changed_;
-  std::optional<cluster_view> latest_;
-  uint64_t latest_version_ = 0;
-  std::map<std::string, std::vector<std::string>> handovers_;
+  domain::ownership_machine machine_;
+  /// How to reach the peers of the latest view.
+  std::map<std::string, caf::actor> latest_peers_;
   bool stopping_ = false;
+  /// When a wait for hand-overs or a journal lock was last logged.
+  std::chrono::steady_clock::time_point logged_{};
   std::thread worker_;
 };
 

@@ -9,28 +9,27 @@
 
 #include <chrono>
 #include <map>
-#include <tuple>
 #include <unordered_set>
 
 namespace argus::actors {
 
-std::string group_key(const std::string& manager_id, bool has_value,
-                      const std::string& value) {
-  auto key = std::to_string(manager_id.size()) + ':' + manager_id;
-  if (has_value)
-    key.append("=").append(value);
-  else
-    key.push_back('-');
-  return key;
+domain::group_key group_key(const std::string& manager_id, bool has_value,
+                            const std::string& value) {
+  return {manager_id, has_value, has_value ? value : std::string{}};
 }
 
 namespace {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
 
-std::string dedup_index_key(const std::string& manager_id,
-                            const std::string& dedup_key) {
-  return std::to_string(manager_id.size()) + ':' + manager_id + dedup_key;
+domain::alert_key alert_of(const domain::event& e) {
+  return {e.event_manager_id, e.dedup_key};
+}
+
+/// A group as logs name it.
+std::string describe(const domain::group_key& key) {
+  return "'" + key.event_manager_id + "'" +
+         (key.has_value ? " = '" + key.value + "'" : " (no value)");
 }
 
 struct router_env {
@@ -40,15 +39,12 @@ struct router_env {
 };
 
 router_state::group_entry& group_for(self_ptr self, const router_env& env,
-                                     const std::string& key,
+                                     const domain::group_key& key,
                                      domain::group_state initial) {
   auto& groups = self->state.groups;
   auto it = groups.find(key);
   if (it != groups.end())
     return it->second;
-  auto initial_manager = initial.event_manager_id;
-  auto initial_has_value = initial.has_value;
-  auto initial_value = initial.grouping_value;
   auto handle = self->spawn(grouping, key, std::move(initial),
                             caf::actor_cast<router_actor>(self), env.repository,
                             env.notifier, env.ctx);
@@ -56,9 +52,6 @@ router_state::group_entry& group_for(self_ptr self, const router_env& env,
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   router_state::group_entry entry;
   entry.handle = handle;
-  entry.manager = initial_manager;
-  entry.has_value = initial_has_value;
-  entry.value = std::move(initial_value);
   return groups.emplace(key, std::move(entry)).first->second;
 }
 
@@ -100,8 +93,7 @@ void route_fresh(self_ptr self, const router_env& env, domain::event& e) {
   initial.has_value = e.has_grouping_value;
   initial.grouping_value = e.grouping_value;
   auto& entry = group_for(self, env, key, std::move(initial));
-  auto& index =
-      self->state.active[dedup_index_key(e.event_manager_id, e.dedup_key)];
+  auto& index = self->state.active[alert_of(e)];
   index.group = key;
   forward(self, entry, index, e, true);
 }
@@ -118,7 +110,7 @@ bool applied_before(self_ptr self, const domain::event& e) {
   auto& guard = self->state.replay_guard;
   if (e.seq == 0 || guard.empty())
     return false;
-  auto it = guard.find(dedup_index_key(e.event_manager_id, e.dedup_key));
+  auto it = guard.find(alert_of(e));
   return it != guard.end() && e.seq <= it->second;
 }
 
@@ -129,7 +121,7 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
     complete(self, env, e.seq);
     return;
   }
-  auto idx = st.active.find(dedup_index_key(e.event_manager_id, e.dedup_key));
+  auto idx = st.active.find(alert_of(e));
   if (idx != st.active.end()) {
     auto g = st.groups.find(idx->second.group);
     if (g != st.groups.end()) {
@@ -153,20 +145,20 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
 /// Spawns the groups that persisted open work implies.
 void restore(self_ptr self, const router_env& env,
              const std::vector<domain::alert>& alerts) {
-  using group_id = std::tuple<std::string, bool, std::string>;
-  std::map<group_id, std::vector<domain::alert>> by_group;
+  std::map<domain::group_key, std::vector<domain::alert>> by_group;
   for (auto& a : alerts)
-    by_group[{a.event_manager_id, a.has_grouping_value, a.grouping_value}]
+    by_group[group_key(a.event_manager_id, a.has_grouping_value,
+                       a.grouping_value)]
         .push_back(a);
   auto now = env.ctx->now();
-  for (auto& [id, members] : by_group) {
-    auto& [manager, has_value, value] = id;
-    auto g = domain::restore_group(manager, has_value, value, members, now);
+  for (auto& [key, members] : by_group) {
+    auto g = domain::restore_group(key.event_manager_id, key.has_value,
+                                   key.value, members, now);
     if (domain::is_idle(g))
       continue;
-    auto key = group_key(manager, has_value, value);
     for (auto& [dedup, a] : g.active)
-      self->state.active[dedup_index_key(manager, dedup)].group = key;
+      self->state.active[domain::alert_key{key.event_manager_id, dedup}].group =
+          key;
     group_for(self, env, key, std::move(g));
   }
 }
@@ -176,14 +168,14 @@ void restore(self_ptr self, const router_env& env,
 void release(self_ptr self, const context& ctx,
              const std::vector<std::string>& live, const std::string& self_id) {
   auto& st = self->state;
-  std::vector<std::string> gone;
+  std::vector<domain::group_key> gone;
   for (auto& [key, entry] : st.groups)
-    if (domain::group_owner(live, entry.manager, entry.has_value,
-                            entry.value) != self_id)
+    if (domain::group_owner(live, key.event_manager_id, key.has_value,
+                            key.value) != self_id)
       gone.push_back(key);
   if (gone.empty())
     return;
-  std::unordered_set<std::string> released{gone.begin(), gone.end()};
+  std::unordered_set<domain::group_key> released{gone.begin(), gone.end()};
   for (auto& key : gone) {
     auto it = st.groups.find(key);
     self->demonitor(it->second.handle.address());
@@ -212,8 +204,8 @@ router(router_actor::stateful_pointer<router_state> self,
     for (auto it = groups.begin(); it != groups.end(); ++it)
       if (it->second.handle.address() == dm.source) {
         if (dm.reason)
-          LOG_ERROR("grouping actor " << it->first
-                                      << " failed: " << to_string(dm.reason));
+          LOG_ERROR("grouping actor of " << describe(it->first) << " failed: "
+                                         << to_string(dm.reason));
         groups.erase(it);
         ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
         return;
@@ -234,29 +226,30 @@ router(router_actor::stateful_pointer<router_state> self,
           route(self, env, e);
       },
       [=](atom::flush) { flush_staged(self); },
-      [=](atom::deactivate, const std::string& key, const std::string& manager,
+      [=](atom::deactivate, const domain::group_key& key,
           const std::vector<std::string>& dedup_keys, uint64_t received) {
         auto& active = self->state.active;
         for (auto& dedup : dedup_keys) {
-          auto it = active.find(dedup_index_key(manager, dedup));
+          auto it = active.find(domain::alert_key{key.event_manager_id, dedup});
           if (it != active.end() && it->second.group == key &&
               it->second.last_forwarded <= received)
             active.erase(it);
         }
       },
-      [=](atom::reactivate, const std::string& key, const std::string& manager,
+      [=](atom::reactivate, const domain::group_key& key,
           const std::string& dedup) {
-        self->state.active[dedup_index_key(manager, dedup)].group = key;
+        self->state.active[domain::alert_key{key.event_manager_id, dedup}]
+            .group = key;
       },
-      [=](atom::reroute, const std::string& key, domain::event& e) {
+      [=](atom::reroute, const domain::group_key& key, domain::event& e) {
         // The sender does not hold the key: never send it back there.
         auto& active = self->state.active;
-        auto it = active.find(dedup_index_key(e.event_manager_id, e.dedup_key));
+        auto it = active.find(alert_of(e));
         if (it != active.end() && it->second.group == key)
           active.erase(it);
         route(self, env, e);
       },
-      [=](atom::idle, const std::string& key, uint64_t received) {
+      [=](atom::idle, const domain::group_key& key, uint64_t received) {
         auto& groups = self->state.groups;
         auto it = groups.find(key);
         if (it == groups.end() || it->second.sent != received)
@@ -270,22 +263,20 @@ router(router_actor::stateful_pointer<router_state> self,
           const std::vector<domain::alert>& recent) {
         restore(self, env, alerts);
         for (auto& a : recent)
-          self->state
-              .replay_guard[dedup_index_key(a.event_manager_id, a.dedup_key)] =
-              a.last_seq;
+          self->state.replay_guard[domain::alert_key{a.event_manager_id,
+                                                     a.dedup_key}] = a.last_seq;
         return atom::ok::value;
       },
-      [=](atom::get, const std::vector<std::string>& managers,
-          const std::vector<std::string>& dedups) {
-        std::vector<std::string> out(managers.size());
+      [=](atom::get, const std::vector<domain::alert_key>& keys) {
+        std::vector<domain::alert_location> out(keys.size());
         auto& st = self->state;
-        for (size_t i = 0; i < managers.size() && i < dedups.size(); ++i) {
-          auto idx = st.active.find(dedup_index_key(managers[i], dedups[i]));
+        for (size_t i = 0; i < keys.size(); ++i) {
+          auto idx = st.active.find(keys[i]);
           if (idx == st.active.end())
             continue;
           auto g = st.groups.find(idx->second.group);
           if (g != st.groups.end())
-            out[i] = g->second.has_value ? "=" + g->second.value : "-";
+            out[i] = {true, g->first};
         }
         return out;
       },

@@ -2,6 +2,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/context.hpp"
+#include "domain/keys.hpp"
 
 #include <caf/stateful_actor.hpp>
 
@@ -14,41 +15,36 @@ namespace argus::actors {
 struct router_state {
   struct group_entry {
     grouping_actor handle;
-    /// The group's manager and grouping value, to tell its owner node.
-    std::string manager;
-    bool has_value = false;
-    std::string value;
     /// Events sent to it, compared with its count when it reports idle.
     uint64_t sent = 0;
     /// Events staged for it; sent as one message once the router's queued
     /// messages are handled.
     std::vector<routed_event> outbox;
   };
-  /// Live grouping actors by group key.
-  std::unordered_map<std::string, group_entry> groups;
+  /// Live grouping actors by group.
+  std::unordered_map<domain::group_key, group_entry> groups;
   struct index_entry {
-    std::string group;
+    domain::group_key group;
     /// The group's `sent` count when the router last forwarded an event for
     /// this dedupKey. A group's "resolved" report that predates it must not
     /// drop the entry: later events for the key are still on their way.
     uint64_t last_forwarded = 0;
   };
   /// Which group holds each active (manager, dedupKey).
-  std::unordered_map<std::string, index_entry> active;
+  std::unordered_map<domain::alert_key, index_entry> active;
   /// Groups with staged events, and whether a flush is on its way.
-  std::vector<std::string> staged_groups;
+  std::vector<domain::group_key> staged_groups;
   /// While replaying the journal after a restart: the last journaled event
   /// each recently changed (manager, dedupKey) already reflects. Events at or
   /// below it were applied before the crash and are skipped.
-  std::unordered_map<std::string, uint64_t> replay_guard;
+  std::unordered_map<domain::alert_key, uint64_t> replay_guard;
   bool flush_scheduled = false;
   static inline const char* name = "router";
 };
 
-/// The name of the group of (manager, grouping value); unambiguous for any
-/// bytes in either part.
-std::string group_key(const std::string& manager_id, bool has_value,
-                      const std::string& value);
+/// The group of (manager, grouping value).
+domain::group_key group_key(const std::string& manager_id, bool has_value,
+                            const std::string& value);
 
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self,

@@ -7,6 +7,7 @@ namespace argus::actors {
 void register_types(caf::actor_system_config& cfg) {
   // add_message_type<T> also registers std::vector<T>.
   cfg.add_message_type<domain::event>("argus.event");
+  cfg.add_message_type<domain::group_key>("argus.group_key");
   cfg.add_message_type<routed_event>("argus.routed_event");
   cfg.add_message_type<domain::alert>("argus.alert");
   cfg.add_message_type<domain::alert_write>("argus.alert_write");
@@ -15,6 +16,9 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<domain::event_manager>("argus.event_manager");
   cfg.add_message_type<domain::notification>("argus.notification");
   cfg.add_message_type<std::vector<std::string>>("argus.strings");
+  cfg.add_message_type<domain::alert_key>("argus.alert_key");
+  cfg.add_message_type<domain::group_key>("argus.group_key");
+  cfg.add_message_type<domain::alert_location>("argus.alert_location");
   cfg.add_message_type<node_status>("argus.node_status");
   cfg.add_message_type<group_view>("argus.group_view");
   cfg.add_message_type<event_submission>("argus.event_submission");

@@ -3,6 +3,7 @@
 #include "domain/alert.hpp"
 #include "domain/catalog.hpp"
 #include "domain/event.hpp"
+#include "domain/keys.hpp"
 #include "domain/notification.hpp"
 
 #include <caf/actor_system_config.hpp>

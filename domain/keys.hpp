@@ -64,6 +64,26 @@ typename Inspector::result_type inspect(Inspector& f, group_key& x) {
            x.has_value, x.value);
 }
 
+/// Where a node's routers hold an alert key active: `found` false when
+/// they hold none; else the group that holds it. The answer to locating a
+/// value-less event's dedupKey across the cluster.
+struct alert_location {
+  bool found = false;
+  group_key group;
+
+  friend bool operator==(const alert_location& a, const alert_location& b) {
+    return a.found == b.found && a.group == b.group;
+  }
+  friend bool operator!=(const alert_location& a, const alert_location& b) {
+    return !(a == b);
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alert_location& x) {
+  return f(caf::meta::type_name("argus.alert_location"), x.found, x.group);
+}
+
 /// Mixes `h` into `seed` (boost's hash_combine constants).
 inline size_t hash_combine(size_t seed, size_t h) {
   return seed ^ (h + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));

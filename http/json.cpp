@@ -1,5 +1,6 @@
 #include "http/json.hpp"
 
+#include "domain/admission.hpp"
 #include "domain/error.hpp"
 
 #include <array>
@@ -35,7 +36,7 @@ caf::error read_string(const json& j, const std::string& field,
 
 /// Reads a string field that must be present and non-empty.
 caf::error require_string(const json& j, const std::string& field,
-                          std::string& out, size_t max_bytes = SIZE_MAX) {
+                          std::string& out) {
   bool present = false;
   if (auto err = read_string(j, field, out, present))
     return err;
@@ -45,11 +46,16 @@ caf::error require_string(const json& j, const std::string& field,
   if (out.empty())
     return make_error(ec::validation_failed,
                       "field '" + field + "' must not be empty");
-  if (out.size() > max_bytes)
-    return make_error(ec::validation_failed,
-                      "field '" + field + "' is longer than " +
-                          std::to_string(max_bytes) + " bytes");
   return {};
+}
+
+/// Reads a key field (event manager id, dedupKey): required, and as long
+/// as admission allows.
+caf::error require_key(const json& j, const std::string& field,
+                       std::string& out) {
+  if (auto err = require_string(j, field, out))
+    return err;
+  return domain::check_key_length(field, out);
 }
 
 json time_or_null(domain::time_point t) {
@@ -122,19 +128,16 @@ caf::expected<domain::event> parse_event(const json& j) {
   if (!j.is_object())
     return make_error(ec::bad_request, "an event must be a JSON object");
   domain::event e;
-  if (auto err = require_string(j, "event_manager_id", e.event_manager_id,
-                                domain::max_key_bytes))
+  if (auto err = require_key(j, "event_manager_id", e.event_manager_id))
     return err;
   std::string action_text;
   if (auto err = require_string(j, "action", action_text))
     return err;
-  auto act = domain::parse_action(action_text);
+  auto act = domain::parse_event_action(action_text);
   if (!act)
-    return make_error(ec::validation_failed,
-                      "field 'action' must be 'trigger' or 'resolve'");
+    return act.error();
   e.act = *act;
-  if (auto err =
-          require_string(j, "dedupKey", e.dedup_key, domain::max_key_bytes))
+  if (auto err = require_key(j, "dedupKey", e.dedup_key))
     return err;
   bool trigger = e.act == domain::action::trigger;
   bool present = false;
@@ -151,10 +154,9 @@ caf::expected<domain::event> parse_event(const json& j) {
       return err;
   }
   if (!severity_text.empty()) {
-    auto sev = domain::parse_severity(severity_text);
+    auto sev = domain::parse_event_severity(severity_text);
     if (!sev)
-      return make_error(ec::validation_failed,
-                        "field 'severity' must be 'high', 'medium' or 'low'");
+      return sev.error();
     e.sev = *sev;
   }
   if (auto err = read_string(j, "class", e.class_name, present))
@@ -178,6 +180,15 @@ bool grouping_value_of(const json& j, const std::string& key,
     return false;
   out = it->is_string() ? it->get<std::string>() : it->dump();
   return true;
+}
+
+domain::field_lookup fields_of(const json& j) {
+  return [&j](const std::string& name) -> std::optional<std::string> {
+    std::string value;
+    if (!grouping_value_of(j, name, value))
+      return std::nullopt;
+    return value;
+  };
 }
 
 caf::expected<domain::grouping_rule>

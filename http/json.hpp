@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/admission.hpp"
 #include "domain/alert.hpp"
 #include "domain/catalog.hpp"
 #include "domain/event.hpp"
@@ -27,6 +28,10 @@ caf::expected<domain::event> parse_event(const nlohmann::json& j);
 /// missing).
 bool grouping_value_of(const nlohmann::json& j, const std::string& key,
                        std::string& out);
+
+/// Admission's view of an event body's top-level fields (see
+/// `grouping_value_of`); `j` must outlive it.
+domain::field_lookup fields_of(const nlohmann::json& j);
 
 /// Builds a rule from a create (base = nullptr) or update (base = current)
 /// body: fields present in `j` replace those of `base`.

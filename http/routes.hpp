@@ -1,22 +1,19 @@
 #pragma once
 
-#include "actors/node.hpp"
+#include "actors/front.hpp"
 #include "config/settings.hpp"
 
 #include <caf/expected.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-
 /// The REST routes, one register function per resource.
 namespace argus::http {
 
-/// What every route needs.
+/// What every route needs: the node's front door and the HTTP settings.
 struct route_env {
-  actors::node& node;
+  const actors::front& node;
   const config::settings& settings;
-  std::chrono::steady_clock::time_point started;
 };
 
 /// The request's JSON body. httplib enforces max_body_bytes only for bodies

@@ -1,3 +1,4 @@
+#include "domain/admission.hpp"
 #include "domain/error.hpp"
 #include "http/bridge.hpp"
 #include "http/errors.hpp"
@@ -13,23 +14,23 @@ namespace {
 using nlohmann::json;
 using alerts = std::vector<domain::alert>;
 
-constexpr int64_t max_limit = 1000;
+/// How HTTP names a field in its errors.
+std::string query_parameter(const std::string& name) {
+  return "query parameter '" + name + "'";
+}
 
 /// Reads an integer query parameter within [low, high].
-caf::error int_param(const httplib::Request& req, const char* name,
-                     int64_t low, int64_t high, int64_t& out) {
+caf::error int_param(const httplib::Request& req, const char* name, int64_t low,
+                     int64_t high, int64_t& out) {
   if (!req.has_param(name))
     return {};
   auto text = req.get_param_value(name);
   int64_t value = 0;
-  auto [end, ec_] = std::from_chars(text.data(), text.data() + text.size(),
-                                    value);
-  if (ec_ != std::errc{} || end != text.data() + text.size() || value < low
-      || value > high)
-    return make_error(ec::bad_request,
-                      std::string{"query parameter '"} + name
-                        + "' must be an integer from " + std::to_string(low)
-                        + " to " + std::to_string(high));
+  auto [end, ec_] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec_ != std::errc{} || end != text.data() + text.size() || value < low ||
+      value > high)
+    return domain::out_of_range(query_parameter(name), low, high);
   out = value;
   return {};
 }
@@ -39,15 +40,14 @@ caf::expected<domain::alert_filter> filter_of(const httplib::Request& req) {
   f.event_manager_id = req.get_param_value("event_manager_id");
   f.status = req.get_param_value("status");
   f.type = req.get_param_value("type");
-  if (!f.status.empty() && !domain::parse_alert_status(f.status))
-    return make_error(ec::bad_request, "query parameter 'status' must be "
-                                       "'active' or 'resolved'");
-  if (!f.type.empty() && !domain::parse_alert_type(f.type))
-    return make_error(ec::bad_request, "query parameter 'type' must be "
-                                       "'parent' or 'child'");
-  if (auto err = int_param(req, "limit", 1, max_limit, f.limit))
+  // Status and type first, as the admin endpoint checks them; the numbers
+  // are parsed and ranged by the same bounds.
+  if (auto err = domain::check_filter(f, query_parameter))
     return err;
-  if (auto err = int_param(req, "offset", 0, INT64_MAX / 2, f.offset))
+  if (auto err = int_param(req, "limit", 1, domain::max_alert_limit, f.limit))
+    return err;
+  if (auto err =
+          int_param(req, "offset", 0, domain::max_alert_offset, f.offset))
     return err;
   return f;
 }
@@ -65,34 +65,27 @@ caf::expected<domain::alert> find_alert(route_env& env,
                                         const httplib::Request& req) {
   auto dedup = req.matches[1].str();
   auto manager = req.get_param_value("event_manager_id");
-  auto found = ask<alerts>(env.node.system(), env.node.repository(),
+  auto found = ask<alerts>(*env.node.system, env.node.repository,
                            atom::get::value, manager, dedup);
   if (!found)
     return found.error();
-  if (found->empty())
-    return make_error(ec::not_found, "alert '" + dedup + "' not found");
-  if (found->size() > 1)
-    return make_error(ec::conflict,
-                      "dedupKey '" + dedup + "' is used by "
-                        + std::to_string(found->size())
-                        + " event managers; pass ?event_manager_id=");
-  return std::move(found->front());
+  return domain::single_alert(*found, dedup, "pass ?event_manager_id=");
 }
 
 } // namespace
 
 void add_alert_routes(httplib::Server& svr, route_env& env) {
-  svr.Get("/v1/alerts", [&env](const httplib::Request& req,
-                               httplib::Response& res) {
-    auto filter = filter_of(req);
-    if (!filter)
-      return reply_error(res, filter.error());
-    auto found = ask<alerts>(env.node.system(), env.node.repository(),
-                             atom::list::value, *filter);
-    if (!found)
-      return reply_error(res, found.error());
-    reply_data(res, 200, to_json_array(*found));
-  });
+  svr.Get("/v1/alerts",
+          [&env](const httplib::Request& req, httplib::Response& res) {
+            auto filter = filter_of(req);
+            if (!filter)
+              return reply_error(res, filter.error());
+            auto found = ask<alerts>(*env.node.system, env.node.repository,
+                                     atom::list::value, *filter);
+            if (!found)
+              return reply_error(res, found.error());
+            reply_data(res, 200, to_json_array(*found));
+          });
   svr.Get("/v1/alerts/(.+)/children", [&env](const httplib::Request& req,
                                              httplib::Response& res) {
     auto parent = find_alert(env, req);
@@ -100,22 +93,22 @@ void add_alert_routes(httplib::Server& svr, route_env& env) {
       return reply_error(res, parent.error());
     if (!parent->is_parent())
       return reply_error(res, ec::bad_request,
-                         "alert '" + parent->dedup_key
-                           + "' is a child; only parents have children");
-    auto found = ask<alerts>(env.node.system(), env.node.repository(),
+                         "alert '" + parent->dedup_key +
+                             "' is a child; only parents have children");
+    auto found = ask<alerts>(*env.node.system, env.node.repository,
                              atom::children::value, parent->event_manager_id,
                              parent->dedup_key);
     if (!found)
       return reply_error(res, found.error());
     reply_data(res, 200, to_json_array(*found));
   });
-  svr.Get("/v1/alerts/(.+)", [&env](const httplib::Request& req,
-                                    httplib::Response& res) {
-    auto found = find_alert(env, req);
-    if (!found)
-      return reply_error(res, found.error());
-    reply_data(res, 200, to_json(*found));
-  });
+  svr.Get("/v1/alerts/(.+)",
+          [&env](const httplib::Request& req, httplib::Response& res) {
+            auto found = find_alert(env, req);
+            if (!found)
+              return reply_error(res, found.error());
+            reply_data(res, 200, to_json(*found));
+          });
 }
 
 } // namespace argus::http

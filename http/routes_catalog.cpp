@@ -17,7 +17,7 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
               const char* noun, Collection collection, Parse parse,
               EraseTag erase_tag) {
   auto find = [&env, collection](const std::string& id) {
-    auto snapshot = env.node.catalog_snapshot().get();
+    auto snapshot = env.node.catalog_now();
     auto& items = collection(*snapshot);
     auto it = items.find(id);
     return it == items.end() ? std::optional<Entity>{}
@@ -30,7 +30,7 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
   auto item_path = path + "/([^/]+)";
   svr.Get(path,
           [&env, collection](const httplib::Request&, httplib::Response& res) {
-            auto snapshot = env.node.catalog_snapshot().get();
+            auto snapshot = env.node.catalog_now();
             auto out = json::array();
             for (auto& [id, item] : collection(*snapshot))
               out.push_back(to_json(item));
@@ -44,7 +44,7 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
              auto item = parse(*body, nullptr);
              if (!item)
                return reply_error(res, item.error());
-             auto created = ask<Entity>(env.node.system(), env.node.catalog(),
+             auto created = ask<Entity>(*env.node.system, env.node.catalog,
                                         atom::create::value, std::move(*item));
              if (!created)
                return reply_error(res, created.error());
@@ -70,7 +70,7 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
     if (!item)
       return reply_error(res, item.error());
     item->id = id;
-    auto updated = ask<Entity>(env.node.system(), env.node.catalog(),
+    auto updated = ask<Entity>(*env.node.system, env.node.catalog,
                                atom::update::value, std::move(*item));
     if (!updated)
       return reply_error(res, updated.error());
@@ -79,7 +79,7 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
   svr.Delete(item_path, [&env, erase_tag](const httplib::Request& req,
                                           httplib::Response& res) {
     auto done =
-        ask<atom::ok>(env.node.system(), env.node.catalog(), atom::erase::value,
+        ask<atom::ok>(*env.node.system, env.node.catalog, atom::erase::value,
                       erase_tag, req.matches[1].str());
     if (!done)
       return reply_error(res, done.error());

@@ -1,3 +1,4 @@
+#include "domain/admission.hpp"
 #include "domain/error.hpp"
 #include "http/errors.hpp"
 #include "http/json.hpp"
@@ -15,24 +16,15 @@ namespace {
 
 using nlohmann::json;
 
-/// Validates one event against the catalog and completes it with its
-/// grouping value and window.
-caf::expected<domain::event> prepare(const domain::catalog& catalog,
-                                     const json& j) {
+/// Maps one event body onto the domain and admits it: the one admission
+/// path every front shares.
+caf::expected<domain::event>
+prepare(const route_env& env, const domain::catalog& catalog, const json& j) {
   auto e = parse_event(j);
   if (!e)
     return e;
-  auto manager = catalog.managers.find(e->event_manager_id);
-  if (manager == catalog.managers.end())
-    return make_error(ec::not_found,
-                      "event manager '" + e->event_manager_id + "' not found");
-  if (auto rule = catalog.rule_of(e->event_manager_id)) {
-    e->has_grouping_value =
-        grouping_value_of(j, rule->grouping_key, e->grouping_value);
-    e->window = rule->window();
-  }
-  e->received_at = domain::time_point{std::chrono::system_clock::now()};
-  return e;
+  return domain::admit(std::move(*e), catalog, fields_of(j),
+                       env.node.ctx->now());
 }
 
 /// Replies 503 with Retry-After: the node could not accept (the journal
@@ -45,13 +37,10 @@ void reply_unavailable(httplib::Response& res, const caf::error& err) {
 /// Refuses work while the actors are `incoming` events short of the bound
 /// on accepted-but-unapplied events, so memory cannot grow without limit.
 bool overloaded(route_env& env, size_t incoming, httplib::Response& res) {
-  auto pending = env.node.stats().backlog();
-  if (pending + incoming <= env.settings.ingest.max_pending_events)
+  auto err = env.node.check_backlog(incoming);
+  if (!err)
     return false;
-  res.set_header("Retry-After", "1");
-  reply_error(res, ec::unavailable,
-              "ingestion is behind (" + std::to_string(pending) +
-                  " events and alert changes pending); retry later");
+  reply_unavailable(res, err);
   return true;
 }
 
@@ -68,7 +57,7 @@ void post_event(route_env& env, const httplib::Request& req,
   else if (!body->is_object())
     e = make_error(ec::bad_request, "request body must be a JSON object");
   else
-    e = prepare(*env.node.catalog_snapshot().get(), *body);
+    e = prepare(env, *env.node.catalog_now(), *body);
   if (!e) {
     stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
     return reply_error(res, e.error());
@@ -105,12 +94,12 @@ void post_batch(route_env& env, const httplib::Request& req,
   stats.events_received.fetch_add(body->size(), std::memory_order_relaxed);
   if (overloaded(env, body->size(), res))
     return;
-  auto catalog = env.node.catalog_snapshot().get();
+  auto catalog = env.node.catalog_now();
   auto rejected = json::array();
   std::vector<domain::event> valid;
   valid.reserve(body->size());
   for (size_t i = 0; i < body->size(); ++i) {
-    auto e = prepare(*catalog, (*body)[i]);
+    auto e = prepare(env, *catalog, (*body)[i]);
     if (!e) {
       auto mapped = http_error_of(code_of(e.error()));
       rejected.push_back(

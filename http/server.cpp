@@ -12,9 +12,8 @@ bool server::backlog_server::raise_backlog(int backlog) {
   return ::listen(svr_sock_, backlog) == 0;
 }
 
-server::server(const config::settings& settings, actors::node& node)
-  : settings_(settings),
-    env_{node, settings, std::chrono::steady_clock::now()} {
+server::server(const config::settings& settings, const actors::front& node)
+    : settings_(settings), env_{node, settings} {
   auto& s = settings.server;
   auto threads = s.threads;
   // Each in-flight request and each idle keep-alive connection holds one
@@ -42,22 +41,24 @@ server::server(const config::settings& settings, actors::node& node)
     reply_error(res, ec::internal, "internal error");
   });
   svr_.set_error_handler(
-    [](const httplib::Request& req, httplib::Response& res) {
-      fill_error_body(req, res);
-    });
+      [](const httplib::Request& req, httplib::Response& res) {
+        fill_error_body(req, res);
+      });
   add_event_routes(svr_, env_);
   add_catalog_routes(svr_, env_);
   add_alert_routes(svr_, env_);
   add_status_routes(svr_, env_);
 }
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 caf::error server::start() {
   auto& s = settings_.server;
   if (!svr_.bind_to_port(s.host, s.port))
-    return make_error(ec::internal, "cannot listen on " + s.host + ":"
-                                      + std::to_string(s.port));
+    return make_error(ec::internal, "cannot listen on " + s.host + ":" +
+                                        std::to_string(s.port));
   port_ = s.port;
   svr_.raise_backlog(1024);
   listener_ = std::thread{[this] { svr_.listen_after_bind(); }};

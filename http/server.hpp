@@ -1,6 +1,6 @@
 #pragma once
 
-#include "actors/node.hpp"
+#include "actors/front.hpp"
 #include "config/settings.hpp"
 #include "http/routes.hpp"
 
@@ -15,7 +15,7 @@ namespace argus::http {
 /// listening on its own thread.
 class server {
 public:
-  server(const config::settings& settings, actors::node& node);
+  server(const config::settings& settings, const actors::front& node);
   ~server();
 
   /// Binds and starts listening; an error names the address.

@@ -1,6 +1,7 @@
-// The ownership of groups in a cluster, with its node faked: every hook is a
-// lambda that records its calls, the journal fence is a fake, and peers are
-// null handles the fake `forward` never uses.
+// Cluster ownership as a pure state machine (`domain/ownership.*`): the
+// routing of events, the transitions between views, fencing and adoption,
+// driven step by step with explicit inputs and times. A few tests at the end
+// run the thin carrier (`actors/ownership.*`) with recording hooks.
 
 #include "actors/journal.hpp"
 #include "actors/ownership.hpp"
@@ -9,15 +10,15 @@
 #include "domain/cluster.hpp"
 #include "domain/error.hpp"
 #include "domain/event.hpp"
+#include "domain/ownership.hpp"
+
+#include <caf/sec.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,41 +30,29 @@
 
 namespace {
 
-using argus::actors::cluster_view;
-using argus::actors::ownership;
-using argus::actors::ownership_hooks;
 using argus::domain::alert;
+using argus::domain::alert_key;
+using argus::domain::alert_location;
 using argus::domain::event;
-using argus::storage::journal_fence;
+using argus::domain::forward_memory;
+using argus::domain::forward_outcome;
+using argus::domain::forwarded_verdict;
+using argus::domain::journal_share;
+using argus::domain::membership;
+using argus::domain::mono_time;
+using argus::domain::ownership_machine;
+using argus::domain::ownership_step;
+using argus::domain::ownership_view;
 using std::chrono::milliseconds;
 using strings = std::vector<std::string>;
 
-using clock_type = std::chrono::steady_clock;
-
 constexpr const char* manager = "m";
 
-/// Polls `pred` until it holds or `timeout` passes.
-template <class Pred>
-bool eventually(Pred pred, milliseconds timeout = milliseconds{3000}) {
-  auto deadline = clock_type::now() + timeout;
-  while (!pred()) {
-    if (clock_type::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(milliseconds{5});
-  }
-  return true;
-}
-
-std::string joined(const strings& xs) {
-  std::string out;
-  for (auto& x : xs)
-    out += (out.empty() ? "" : ",") + x;
-  return out;
-}
+/// A fixed start time: the machine never reads a clock.
+const mono_time t0 = mono_time{} + std::chrono::hours{1};
 
 std::string owner_of(const strings& live, const event& e) {
-  return argus::domain::group_owner(live, e.event_manager_id,
-                                    e.has_grouping_value, e.grouping_value);
+  return argus::domain::group_owner(live, argus::domain::group_of(e));
 }
 
 /// `n` events whose groups `node` owns among `live` (found by trying
@@ -100,353 +89,152 @@ strings keys_of(const std::vector<event>& xs) {
   return out;
 }
 
-/// Everything the hooks saw, in order.
-struct recorder {
-  std::mutex mtx;
-  /// One line per hook call: "drain", "release a,b", "try_fence x=true"...
-  strings log;
-  std::vector<event> accepted;
-  int accept_calls = 0;
-  std::vector<std::vector<event>> forwarded;
-  std::vector<std::pair<std::vector<event>, std::string>> adopted;
-  std::vector<alert> restored;
-  /// What `open_work` returns.
-  std::vector<alert> work;
-  /// Answers `forward`; succeeds when unset.
-  std::function<caf::error(int call)> forward_result;
-  /// Called by `announce`, e.g. to tell another ownership in the test.
-  std::function<void(const strings& live)> on_announce;
-
-  void note(std::string line) {
-    std::lock_guard<std::mutex> guard{mtx};
-    log.push_back(std::move(line));
-  }
-
-  strings lines() {
-    std::lock_guard<std::mutex> guard{mtx};
-    return log;
-  }
-
-  bool saw(const std::string& line) {
-    std::lock_guard<std::mutex> guard{mtx};
-    return std::find(log.begin(), log.end(), line) != log.end();
-  }
-
-  /// Index of the first line equal to `line` (log size if none).
-  size_t index_of(const std::string& line) {
-    std::lock_guard<std::mutex> guard{mtx};
-    return std::find(log.begin(), log.end(), line) - log.begin();
-  }
-
-  int accepts() {
-    std::lock_guard<std::mutex> guard{mtx};
-    return accept_calls;
-  }
-
-  void clear_log() {
-    std::lock_guard<std::mutex> guard{mtx};
-    log.clear();
-  }
-};
-
-/// Locks shared by the fake fences of one test, like PostgreSQL's advisory
-/// locks: at most one holder per incarnation.
-struct lock_table {
-  std::mutex mtx;
-  std::map<std::string, std::string> holder;
-
-  std::string holder_of(const std::string& inc) {
-    std::lock_guard<std::mutex> guard{mtx};
-    auto it = holder.find(inc);
-    return it == holder.end() ? std::string{} : it->second;
-  }
-};
-
-/// A journal fence whose answers the test sets.
-class fake_fence : public journal_fence {
-public:
-  struct record {
-    event e;
-    bool done;
-  };
-
-  explicit fake_fence(std::shared_ptr<recorder> rec, std::string who = "self",
-                      std::shared_ptr<lock_table> locks = nullptr)
-      : rec_(std::move(rec)), who_(std::move(who)), locks_(std::move(locks)) {}
-
-  /// `try_fence(inc)` answers false this many times first.
-  std::map<std::string, int> refusals;
-  std::map<std::string, std::vector<record>> records;
-  /// Runs before `try_fence` answers (to force an interleaving); set
-  /// before the ownership runs.
-  std::function<void(const std::string&)> before_try;
-
-  caf::error hold(const std::string& incarnation) override {
-    rec_->note("hold " + incarnation);
-    return {};
-  }
-
-  /// What `writers` answers from now on.
-  void set_writers(strings ws) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    writers_ = std::move(ws);
-  }
-
-  /// Runs before `writers` answers from now on (to force an interleaving).
-  void set_before_writers(std::function<void()> fn) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    before_writers_ = std::move(fn);
-  }
-
-  caf::expected<strings> writers() override {
-    std::function<void()> before;
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      before = before_writers_;
-    }
-    if (before)
-      before();
-    rec_->note("writers");
-    std::lock_guard<std::mutex> guard{mtx_};
-    return writers_;
-  }
-
-  caf::expected<bool> try_fence(const std::string& incarnation) override {
-    if (before_try)
-      before_try(incarnation);
-    bool got = take(incarnation);
-    rec_->note("try_fence " + incarnation + "=" + (got ? "true" : "false"));
-    return got;
-  }
-
-  caf::error release(const std::string& incarnation) override {
-    if (locks_) {
-      std::lock_guard<std::mutex> guard{locks_->mtx};
-      auto it = locks_->holder.find(incarnation);
-      if (it != locks_->holder.end() && it->second == who_)
-        locks_->holder.erase(it);
-    }
-    rec_->note("unlock " + incarnation);
-    return {};
-  }
-
-  caf::error read(const std::string& incarnation,
-                  const std::function<void(event&, bool done)>& fn) override {
-    rec_->note("read " + incarnation);
-    for (auto r : records[incarnation])
-      fn(r.e, r.done);
-    return {};
-  }
-
-private:
-  bool take(const std::string& incarnation) {
-    auto& left = refusals[incarnation];
-    if (left > 0) {
-      --left;
-      return false;
-    }
-    if (!locks_)
-      return true;
-    std::lock_guard<std::mutex> guard{locks_->mtx};
-    auto& h = locks_->holder[incarnation];
-    if (!h.empty() && h != who_)
-      return false;
-    h = who_;
-    return true;
-  }
-
-  std::shared_ptr<recorder> rec_;
-  std::string who_;
-  std::shared_ptr<lock_table> locks_;
-  std::mutex mtx_;
-  strings writers_;
-  std::function<void()> before_writers_;
-};
-
-/// Hooks that record into `rec`; `fence` may be null (durability off).
-ownership_hooks make_hooks(const std::shared_ptr<recorder>& rec,
-                           const std::string& self,
-                           std::unique_ptr<journal_fence> fence = nullptr) {
-  ownership_hooks h;
-  h.self_id = self;
-  h.incarnation = "inc-" + self;
-  h.drain = [rec] {
-    rec->note("drain");
-    return caf::error{};
-  };
-  h.release = [rec](const strings& live) {
-    rec->note("release " + joined(live));
-    return caf::error{};
-  };
-  h.announce = [rec](const strings& live) {
-    rec->note("announce " + joined(live));
-    if (rec->on_announce)
-      rec->on_announce(live);
-  };
-  h.open_work = [rec]() -> caf::expected<std::vector<alert>> {
-    std::lock_guard<std::mutex> guard{rec->mtx};
-    return rec->work;
-  };
-  h.restore = [rec](std::vector<alert> owned) {
-    std::lock_guard<std::mutex> guard{rec->mtx};
-    rec->log.push_back("restore");
-    rec->restored = std::move(owned);
-    return caf::error{};
-  };
-  if (fence)
-    h.adopt = [rec](std::vector<event> xs, const std::string& from) {
-      std::lock_guard<std::mutex> guard{rec->mtx};
-      rec->log.push_back("adopt " + from);
-      rec->adopted.emplace_back(std::move(xs), from);
-      return caf::error{};
-    };
-  h.forward = [rec](const std::vector<argus::actors::forward_share>& shares) {
-    std::vector<caf::error> out;
-    for (auto& share : shares) {
-      std::function<caf::error(int)> result;
-      int call = 0;
-      {
-        std::lock_guard<std::mutex> guard{rec->mtx};
-        rec->log.push_back("forward");
-        rec->forwarded.push_back(*share.events);
-        call = static_cast<int>(rec->forwarded.size());
-        result = rec->forward_result;
-      }
-      out.push_back(result ? result(call) : caf::error{});
-    }
-    return out;
-  };
-  h.accept = [rec](std::vector<event> xs) {
-    std::lock_guard<std::mutex> guard{rec->mtx};
-    rec->log.push_back("accept");
-    ++rec->accept_calls;
-    for (auto& e : xs)
-      rec->accepted.push_back(std::move(e));
-    return caf::error{};
-  };
-  h.fence = std::move(fence);
-  return h;
+strings keys_of(const std::vector<alert>& xs) {
+  strings out;
+  for (auto& a : xs)
+    out.push_back(a.dedup_key);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
-/// A view of `live`, with null handles for the peers and incarnations
-/// "inc-<id>" for `members` (live or not).
-cluster_view view_of(const std::string& self, const strings& live,
-                     const strings& members = {}) {
-  cluster_view v;
-  v.live = live;
-  for (auto& id : live) {
-    if (id != self)
-      v.peers[id] = caf::actor{};
-    v.incarnations[id] = "inc-" + id;
-  }
+/// A membership of `live`, with incarnations "inc-<id>" for `live` and
+/// `members` (live or not).
+membership view_of(const strings& live, const strings& members = {}) {
+  membership m;
+  m.live = live;
+  for (auto& id : live)
+    m.incarnations[id] = "inc-" + id;
   for (auto& id : members)
-    v.incarnations[id] = "inc-" + id;
-  return v;
+    m.incarnations[id] = "inc-" + id;
+  return m;
 }
 
-/// Hands `o` the view {a, b} as node a, with b's hand-over already in, and
-/// waits until it took effect.
-void settle_two(ownership& o, recorder& rec) {
-  o.on_handover("b", {"a", "b"});
-  o.on_view(view_of("a", {"a", "b"}));
-  REQUIRE(eventually([&] { return rec.saw("restore"); }));
+ownership_view ready_view(const std::string& self, const strings& live) {
+  return {self, live, live, true};
+}
+
+/// Drives `m` from a fresh `view` to its hand-over wait (or further): the
+/// steps drain and hand over, answered with success.
+ownership_step begin(ownership_machine& m, membership view,
+                     mono_time now = t0) {
+  m.view(std::move(view));
+  auto s = m.next(now);
+  REQUIRE(s.what == ownership_step::drain);
+  REQUIRE(s.publish);
+  CHECK_FALSE(s.publish->ready);
+  s = m.drained({}, now);
+  REQUIRE(s.what == ownership_step::hand_over);
+  return m.handed_over({}, now);
+}
+
+/// Answers read_work with `work` and restore with success, then reads no
+/// journal: the step after the rebuild.
+ownership_step rebuild(ownership_machine& m, ownership_step s,
+                       std::vector<alert> work = {},
+                       std::vector<alert>* restored = nullptr) {
+  REQUIRE(s.what == ownership_step::read_work);
+  s = m.worked(std::move(work), t0);
+  REQUIRE(s.what == ownership_step::restore);
+  if (restored)
+    *restored = s.alerts;
+  return m.restored({}, t0);
+}
+
+/// Takes `m` (node "a", not durable) to the view {a, b} in effect, with
+/// b's hand-over in.
+void settle_two(ownership_machine& m) {
+  m.handover("b", {"a", "b"});
+  auto s = rebuild(m, begin(m, view_of({"a", "b"})));
+  REQUIRE(s.publish);
+  REQUIRE(s.publish->ready);
+}
+
+/// Takes a durable node "a" to {a, b} in effect.
+void settle_two_durable(ownership_machine& m) {
+  m.handover("b", {"a", "b"});
+  auto s = begin(m, view_of({"a", "b"}));
+  REQUIRE(s.what == ownership_step::list_writers);
+  s = rebuild(m, m.listed(strings{}, t0));
+  REQUIRE(s.publish);
+  REQUIRE(s.publish->ready);
 }
 
 } // namespace
 
-TEST_CASE("ownership: before any view, events wait and then fail as "
-          "unavailable",
+// -- routing ------------------------------------------------------------------
+
+TEST_CASE("ownership: before any view, forwarded events wait and the "
+          "front's have no owner",
           "[unit]") {
-  auto rec = std::make_shared<recorder>();
-  ownership o{make_hooks(rec, "a")};
-  CHECK(o.live().empty());
-  auto start = clock_type::now();
-  auto ingested = std::async(std::launch::async, [&] {
-    return o.ingest(owned_by({"a"}, "a", 2, "ingest"));
-  });
-  // A forwarded request waits for the gate for five seconds.
-  auto forwarded = o.accept_forwarded(owned_by({"a"}, "a", 1, "fwd"));
-  auto waited = clock_type::now() - start;
-  REQUIRE(forwarded);
-  CHECK(argus::code_of(forwarded) == argus::ec::unavailable);
-  CHECK(waited >= milliseconds{4500});
-  CHECK(waited < milliseconds{7000});
-  // The front's ingest keeps waiting (its deadline is ten seconds)...
-  CHECK(ingested.wait_for(milliseconds{0}) == std::future_status::timeout);
-  CHECK(rec->accepts() == 0);
-  // ... and gives up as unavailable when the node stops.
-  o.stop();
-  REQUIRE(ingested.wait_for(milliseconds{2000}) == std::future_status::ready);
-  auto err = ingested.get();
-  REQUIRE(err);
-  CHECK(argus::code_of(err) == argus::ec::unavailable);
-  CHECK(rec->accepts() == 0);
-  CHECK(rec->forwarded.empty());
-  CHECK(rec->lines().empty());
+  ownership_machine m{"a", "inc-a", false};
+  CHECK(m.routing().live.empty());
+  CHECK_FALSE(m.routing().ready);
+  CHECK(m.next(t0).what == ownership_step::wait);
+  CHECK_FALSE(m.next(t0).until);
+  auto events = owned_by({"a"}, "a", 2);
+  CHECK(argus::domain::judge_forwarded(m.routing(), events) ==
+        forwarded_verdict::wait);
+  auto plan = argus::domain::plan_ingest(m.routing(), events);
+  CHECK(plan.here.empty());
+  REQUIRE(plan.elsewhere.size() == 1);
+  // The empty owner: no live member, so the front retries, then 503.
+  CHECK(plan.elsewhere.begin()->first.empty());
 }
 
-TEST_CASE("ownership: ingest waits for the first view, then goes on",
+TEST_CASE("ownership: a node alone takes its first view and every group",
           "[unit]") {
-  auto rec = std::make_shared<recorder>();
-  ownership o{make_hooks(rec, "a")};
-  auto events = owned_by({"a"}, "a", 3);
-  auto ingested =
-      std::async(std::launch::async, [&] { return o.ingest(events); });
-  CHECK(ingested.wait_for(milliseconds{200}) == std::future_status::timeout);
-  CHECK(rec->accepts() == 0);
-  o.on_view(view_of("a", {"a"}));
-  REQUIRE(ingested.wait_for(milliseconds{3000}) == std::future_status::ready);
-  CHECK_FALSE(ingested.get());
-  CHECK(keys_of(rec->accepted) == keys_of(events));
-  // The transition ran before the events went in.
-  CHECK(rec->index_of("restore") < rec->index_of("accept"));
-}
-
-TEST_CASE("ownership: a node alone accepts every event itself", "[unit]") {
-  auto rec = std::make_shared<recorder>();
+  ownership_machine m{"a", "inc-a", false};
+  std::vector<alert> work;
   // Its open work includes groups that other nodes would own.
   for (auto& e : owned_by({"a", "b"}, "b", 3, "work"))
-    rec->work.push_back(alert_of(e));
-  ownership o{make_hooks(rec, "a")};
-  o.on_view(view_of("a", {"a"}));
-  // Groups any node would own among {a, b}, all a's now.
+    work.push_back(alert_of(e));
+  m.view(view_of({"a"}));
+  auto s = m.next(t0);
+  REQUIRE(s.what == ownership_step::drain);
+  CHECK(s.publish->live == strings{"a"});
+  CHECK_FALSE(s.publish->held);
+  s = m.drained({}, t0);
+  REQUIRE(s.what == ownership_step::hand_over);
+  CHECK(s.live == strings{"a"});
+  // Nobody to wait for: it rebuilds all the open work, the only owner.
+  s = m.handed_over({}, t0);
+  std::vector<alert> restored;
+  s = rebuild(m, s, work, &restored);
+  CHECK(keys_of(restored) == keys_of(work));
+  REQUIRE(s.publish);
+  CHECK(s.publish->ready);
+  CHECK(s.publish->held == strings{"a"});
+  CHECK(s.unlock.empty());
+  CHECK(m.routing().ready);
+  // Groups any node would own among {a, b} are all a's now.
   auto events = owned_by({"a", "b"}, "a", 5);
   for (auto& e : owned_by({"a", "b"}, "b", 5, "f"))
     events.push_back(e);
-  REQUIRE_FALSE(o.ingest(events));
-  CHECK(o.live() == strings{"a"});
-  CHECK(keys_of(rec->accepted) == keys_of(events));
-  CHECK(rec->accepts() == 1);
-  CHECK(rec->forwarded.empty());
-  for (auto& e : rec->accepted)
-    CHECK(e.forward_id == 0);
-  // Its first transition rebuilt all the open work, it being the only
-  // owner, and waited for nobody.
-  CHECK(rec->restored.size() == 3);
-  CHECK(rec->lines() ==
-        strings{"drain", "release a", "announce a", "restore", "accept"});
+  auto plan = argus::domain::plan_ingest(m.routing(), events);
+  CHECK(keys_of(plan.here) == keys_of(events));
+  CHECK(plan.elsewhere.empty());
+  CHECK(plan.waiting.empty());
+  // Nothing more to do until the view changes.
+  CHECK(m.next(t0 + std::chrono::hours{1}).what == ownership_step::wait);
 }
 
 TEST_CASE("ownership: two nodes split events by the owner of their group",
           "[unit]") {
-  auto rec = std::make_shared<recorder>();
+  ownership_machine m{"a", "inc-a", false};
   auto mine = owned_by({"a", "b"}, "a", 2, "work-a");
   auto theirs = owned_by({"a", "b"}, "b", 2, "work-b");
+  std::vector<alert> work;
   for (auto& e : mine)
-    rec->work.push_back(alert_of(e));
+    work.push_back(alert_of(e));
   for (auto& e : theirs)
-    rec->work.push_back(alert_of(e));
-  ownership o{make_hooks(rec, "a")};
-  settle_two(o, *rec);
+    work.push_back(alert_of(e));
+  m.handover("b", {"a", "b"});
+  std::vector<alert> restored;
+  auto s = rebuild(m, begin(m, view_of({"b", "a"})), work, &restored);
+  REQUIRE(s.publish);
+  CHECK(s.publish->live == strings{"a", "b"}); // sorted
   // Only the groups a owns are rebuilt.
-  {
-    std::lock_guard<std::mutex> guard{rec->mtx};
-    REQUIRE(rec->restored.size() == 2);
-    for (auto& a : rec->restored)
-      CHECK(argus::domain::group_owner({"a", "b"}, a.event_manager_id,
-                                       a.has_grouping_value,
-                                       a.grouping_value) == "a");
-  }
+  CHECK(keys_of(restored) == keys_of(mine));
   std::vector<event> events;
   for (int i = 0; i < 40; ++i) {
     event e;
@@ -456,157 +244,217 @@ TEST_CASE("ownership: two nodes split events by the owner of their group",
     e.grouping_value = "value-" + std::to_string(i);
     events.push_back(e);
   }
-  REQUIRE_FALSE(o.ingest(events));
-  std::vector<event> forwarded;
-  for (auto& batch : rec->forwarded)
-    forwarded.insert(forwarded.end(), batch.begin(), batch.end());
+  auto plan = argus::domain::plan_ingest(m.routing(), events);
   // Both shares are non-empty with 40 groups, or the check below is weak.
-  REQUIRE_FALSE(rec->accepted.empty());
-  REQUIRE_FALSE(forwarded.empty());
-  CHECK(rec->accepted.size() + forwarded.size() == events.size());
-  for (auto& e : rec->accepted) {
+  REQUIRE_FALSE(plan.here.empty());
+  REQUIRE(plan.elsewhere.size() == 1);
+  auto& forwarded = plan.elsewhere["b"];
+  CHECK(plan.here.size() + forwarded.size() == events.size());
+  for (auto& e : plan.here)
     CHECK(owner_of({"a", "b"}, e) == "a");
-    CHECK(e.forward_id == 0);
-  }
-  std::set<uint64_t> ids;
-  for (auto& e : forwarded) {
+  for (auto& e : forwarded)
     CHECK(owner_of({"a", "b"}, e) == "b");
-    CHECK(e.forward_id != 0);
-    ids.insert(e.forward_id);
-  }
-  // Every forwarded event has an id of its own.
-  CHECK(ids.size() == forwarded.size());
-  CHECK(rec->forwarded.size() == 1);
 }
 
-TEST_CASE("ownership: a forward the peer refuses is retried", "[unit]") {
-  auto rec = std::make_shared<recorder>();
-  rec->forward_result = [](int call) {
-    return call == 1 ? argus::make_error(argus::ec::conflict,
-                                         "member b does not own this group")
-                     : caf::error{};
-  };
-  ownership o{make_hooks(rec, "a")};
-  settle_two(o, *rec);
-  auto events = owned_by({"a", "b"}, "b", 3);
-  REQUIRE_FALSE(o.ingest(events));
-  std::lock_guard<std::mutex> guard{rec->mtx};
-  REQUIRE(rec->forwarded.size() == 2);
-  CHECK(keys_of(rec->forwarded[0]) == keys_of(events));
-  CHECK(keys_of(rec->forwarded[1]) == keys_of(events));
-  // The retry carries the same forwarding ids, so the owner can tell a
-  // retry of an event it journaled already.
-  for (size_t i = 0; i < events.size(); ++i) {
-    CHECK(rec->forwarded[0][i].forward_id != 0);
-    CHECK(rec->forwarded[1][i].forward_id == rec->forwarded[0][i].forward_id);
-  }
-  CHECK(rec->accept_calls == 0);
+TEST_CASE("ownership: what the sender does with a forward's answer", "[unit]") {
+  using argus::domain::judge_forward;
+  CHECK(judge_forward({}) == forward_outcome::accepted);
+  // The owner moved: a newer view sends it elsewhere.
+  CHECK(judge_forward(argus::make_error(argus::ec::conflict, "not mine")) ==
+        forward_outcome::retry);
+  // Out of reach (a timeout, a broken link): retried too.
+  CHECK(judge_forward(caf::make_error(caf::sec::request_timeout)) ==
+        forward_outcome::retry);
+  // The owner is behind: its back-pressure reaches the client.
+  CHECK(judge_forward(argus::make_error(argus::ec::unavailable, "behind")) ==
+        forward_outcome::refused);
 }
 
 TEST_CASE("ownership: forwarded events are refused when not owned and "
           "accepted once",
           "[unit]") {
-  auto rec = std::make_shared<recorder>();
-  ownership o{make_hooks(rec, "a")};
-  settle_two(o, *rec);
+  auto v = ready_view("a", {"a", "b"});
   auto not_mine = owned_by({"a", "b"}, "b", 1, "theirs");
-  not_mine[0].forward_id = 41;
-  auto err = o.accept_forwarded(not_mine);
-  REQUIRE(err);
-  CHECK(argus::code_of(err) == argus::ec::conflict);
-  CHECK(rec->accepts() == 0);
+  CHECK(argus::domain::judge_forwarded(v, not_mine) ==
+        forwarded_verdict::conflict);
   // A batch with one event of another owner is refused whole.
   auto mixed = owned_by({"a", "b"}, "a", 1, "mixed");
-  mixed[0].forward_id = 40;
   mixed.push_back(not_mine[0]);
-  CHECK(argus::code_of(o.accept_forwarded(mixed)) == argus::ec::conflict);
-  CHECK(rec->accepts() == 0);
+  CHECK(argus::domain::judge_forwarded(v, mixed) ==
+        forwarded_verdict::conflict);
   auto mine = owned_by({"a", "b"}, "a", 2, "mine");
   mine[0].forward_id = 42;
   mine[1].forward_id = 43;
-  REQUIRE_FALSE(o.accept_forwarded({mine[0]}));
-  CHECK(rec->accepts() == 1);
+  CHECK(argus::domain::judge_forwarded(v, mine) == forwarded_verdict::accept);
+  forward_memory seen;
+  auto first = std::vector<event>{mine[0]};
+  seen.drop_seen(first);
+  REQUIRE(first.size() == 1);
+  seen.remember(argus::domain::forward_ids_of(first));
   // The sender's retry after a lost answer is not journaled again.
-  REQUIRE_FALSE(o.accept_forwarded({mine[0]}));
-  CHECK(rec->accepts() == 1);
+  auto retry = std::vector<event>{mine[0]};
+  seen.drop_seen(retry);
+  CHECK(retry.empty());
   // In a batch, only the new one goes in.
-  REQUIRE_FALSE(o.accept_forwarded(mine));
-  CHECK(rec->accepts() == 2);
-  std::lock_guard<std::mutex> guard{rec->mtx};
-  REQUIRE(rec->accepted.size() == 2);
-  CHECK(rec->accepted[0].forward_id == 42);
-  CHECK(rec->accepted[1].forward_id == 43);
+  auto batch = mine;
+  seen.drop_seen(batch);
+  REQUIRE(batch.size() == 1);
+  CHECK(batch[0].forward_id == 43);
+  // Events the front journals first-hand have no id: never dropped.
+  auto direct = owned_by({"a", "b"}, "a", 1, "direct");
+  seen.remember({0});
+  seen.drop_seen(direct);
+  CHECK(direct.size() == 1);
 }
+
+TEST_CASE("ownership: remembered forwarding ids are bounded, oldest first",
+          "[unit]") {
+  forward_memory seen{3};
+  seen.remember({1, 2, 3});
+  seen.remember({2}); // already known: does not refresh or grow
+  CHECK(seen.seen(1));
+  seen.remember({4});
+  CHECK_FALSE(seen.seen(1));
+  CHECK(seen.seen(2));
+  CHECK(seen.seen(3));
+  CHECK(seen.seen(4));
+  CHECK_FALSE(seen.seen(0));
+}
+
+// -- transitions --------------------------------------------------------------
 
 TEST_CASE("ownership: a live previous owner's hand-over comes before the "
           "rebuild",
           "[unit]") {
-  auto rec = std::make_shared<recorder>();
-  ownership o{make_hooks(rec, "a")};
+  ownership_machine m{"a", "inc-a", false};
   // Node a joins b: b held every group before.
-  o.on_view(view_of("a", {"a", "b"}));
-  REQUIRE(eventually([&] { return rec->saw("announce a,b"); }));
-  CHECK(rec->lines() == strings{"drain", "release a,b", "announce a,b"});
-  std::this_thread::sleep_for(milliseconds{300});
-  CHECK_FALSE(rec->saw("restore"));
+  auto s = begin(m, view_of({"a", "b"}));
+  CHECK(s.what == ownership_step::wait);
+  CHECK_FALSE(s.until);
+  CHECK(m.awaited() == strings{"b"});
+  CHECK(m.next(t0 + std::chrono::seconds{30}).what == ownership_step::wait);
   // A hand-over for another membership does not count.
-  o.on_handover("b", {"a", "b", "c"});
-  std::this_thread::sleep_for(milliseconds{300});
-  CHECK_FALSE(rec->saw("restore"));
-  // Events this node owns wait meanwhile.
+  m.handover("b", {"a", "b", "c"});
+  CHECK(m.next(t0).what == ownership_step::wait);
+  // Events this node owns wait meanwhile; b's go to b.
   auto events = owned_by({"a", "b"}, "a", 2);
-  auto ingested =
-      std::async(std::launch::async, [&] { return o.ingest(events); });
-  CHECK(ingested.wait_for(milliseconds{100}) == std::future_status::timeout);
-  CHECK(rec->accepts() == 0);
-  o.on_handover("b", {"b", "a"});
-  REQUIRE(eventually([&] { return rec->saw("restore"); }));
-  REQUIRE(ingested.wait_for(milliseconds{3000}) == std::future_status::ready);
-  CHECK_FALSE(ingested.get());
-  CHECK(rec->lines() ==
-        strings{"drain", "release a,b", "announce a,b", "restore", "accept"});
+  auto theirs = owned_by({"a", "b"}, "b", 1, "b");
+  events.push_back(theirs[0]);
+  auto plan = argus::domain::plan_ingest(m.routing(), events);
+  CHECK(plan.here.empty());
+  CHECK(plan.waiting.size() == 2);
+  CHECK(plan.elsewhere["b"].size() == 1);
+  CHECK(argus::domain::judge_forwarded(m.routing(),
+                                       owned_by({"a", "b"}, "a", 1)) ==
+        forwarded_verdict::wait);
+  // The hand-over under the same view (in any order) lets it go on.
+  m.handover("b", {"b", "a"});
+  CHECK(m.awaited().empty());
+  s = rebuild(m, m.next(t0));
+  REQUIRE(s.publish);
+  CHECK(s.publish->ready);
+  plan = argus::domain::plan_ingest(m.routing(), events);
+  CHECK(plan.here.size() == 2);
+}
+
+TEST_CASE("ownership: groups kept through a transition flow on; gained "
+          "ones wait",
+          "[unit]") {
+  ownership_machine m{"a", "inc-a", false};
+  settle_two(m);
+  auto kept = owned_by({"a", "b"}, "a", 2, "kept");
+  auto gained = owned_by({"a", "b"}, "b", 2, "gained");
+  // c joins and b leaves: a keeps its groups (or some go to c), and gains
+  // the ones b held that it owns among {a, c}.
+  auto s = begin(m, view_of({"a", "c"}));
+  CHECK(m.awaited().empty()); // c held nothing before, b is gone
+  for (auto& e : kept)
+    if (owner_of({"a", "c"}, e) == "a")
+      CHECK(argus::domain::route_of(m.routing(), e).kind ==
+            argus::domain::route::here);
+  for (auto& e : gained)
+    if (owner_of({"a", "c"}, e) == "a")
+      CHECK(argus::domain::route_of(m.routing(), e).kind ==
+            argus::domain::route::wait);
+  // Only gained groups are rebuilt; the kept ones stay as routed.
+  std::vector<alert> work, restored;
+  for (auto& e : kept)
+    work.push_back(alert_of(e));
+  for (auto& e : gained)
+    work.push_back(alert_of(e));
+  rebuild(m, s, work, &restored);
+  for (auto& a : restored) {
+    CHECK(argus::domain::group_owner({"a", "c"}, argus::domain::group_of(a)) ==
+          "a");
+    CHECK(argus::domain::group_owner({"a", "b"}, argus::domain::group_of(a)) ==
+          "b");
+  }
 }
 
 TEST_CASE("ownership: a dead previous owner is fenced before the rebuild",
           "[unit]") {
-  auto rec = std::make_shared<recorder>();
-  auto fence = std::make_unique<fake_fence>(rec);
-  auto* f = fence.get();
-  f->refusals["inc-b"] = 3;
-  ownership o{make_hooks(rec, "a", std::move(fence))};
-  settle_two(o, *rec);
-  // Nothing to fence while b is live.
-  CHECK(rec->index_of("try_fence inc-b=false") == rec->lines().size());
-  rec->clear_log();
+  ownership_machine m{"a", "inc-a", true};
+  settle_two_durable(m);
   SECTION("without a hand-over, its journal lock is waited for") {
     // b died: it never handed over for {a}.
-    o.on_view(view_of("a", {"a"}, {"b"}));
-    REQUIRE(eventually([&] { return rec->saw("unlock inc-b"); }));
-    auto lines = rec->lines();
-    CHECK(lines == strings{"drain", "release a", "announce a", "writers",
-                           "try_fence inc-b=false", "try_fence inc-b=false",
-                           "try_fence inc-b=false", "try_fence inc-b=true",
-                           "restore", "read inc-b", "unlock inc-b"});
-    // And the view is in effect.
-    REQUIRE_FALSE(o.ingest(owned_by({"a", "b"}, "b", 1)));
-    CHECK(rec->accepts() == 1);
+    auto s = begin(m, view_of({"a"}, {"b"}));
+    REQUIRE(s.what == ownership_step::list_writers);
+    s = m.listed(strings{}, t0);
+    REQUIRE(s.what == ownership_step::fence);
+    CHECK(s.incarnation == "inc-b");
+    auto now = t0;
+    for (int refusal = 0; refusal < 3; ++refusal) {
+      s = m.fenced(false, now);
+      REQUIRE(s.what == ownership_step::wait);
+      REQUIRE(s.until);
+      CHECK(*s.until == now + ownership_machine::fence_pause);
+      // Not before its time...
+      CHECK(m.next(now + milliseconds{99}).what == ownership_step::wait);
+      now += ownership_machine::fence_pause;
+      // ... then the same lock again.
+      s = m.next(now);
+      REQUIRE(s.what == ownership_step::fence);
+      CHECK(s.incarnation == "inc-b");
+    }
+    // An error reading the lock counts as "still locked".
+    s = m.fenced(caf::make_error(caf::sec::request_timeout), now);
+    REQUIRE(s.what == ownership_step::wait);
+    s = m.next(now + ownership_machine::fence_pause);
+    REQUIRE(s.what == ownership_step::fence);
+    s = m.fenced(true, now);
+    REQUIRE(s.what == ownership_step::read_work);
+    s = m.worked(std::vector<alert>{}, now);
+    s = m.restored({}, now);
+    REQUIRE(s.what == ownership_step::read_journal);
+    CHECK(s.incarnation == "inc-b");
+    s = m.journal_read({}, std::move(s.share), now);
+    // The lock goes back as the view takes effect.
+    CHECK(s.unlock == strings{"inc-b"});
+    REQUIRE(s.publish);
+    CHECK(s.publish->ready);
+    CHECK(s.publish->live == strings{"a"});
+    REQUIRE_FALSE(owned_by({"a", "b"}, "b", 1).empty());
+    CHECK(argus::domain::route_of(m.routing(), owned_by({"a", "b"}, "b", 1)[0])
+              .kind == argus::domain::route::here);
   }
   SECTION("after a clean hand-over, nothing is fenced") {
-    o.on_handover("b", {"a"});
-    o.on_view(view_of("a", {"a"}, {"b"}));
-    REQUIRE(eventually([&] { return rec->saw("restore"); }));
-    CHECK(rec->lines() ==
-          strings{"drain", "release a", "announce a", "writers", "restore"});
+    m.handover("b", {"a"});
+    auto s = begin(m, view_of({"a"}, {"b"}));
+    REQUIRE(s.what == ownership_step::list_writers);
+    s = m.listed(strings{}, t0);
+    CHECK(s.what == ownership_step::read_work);
+  }
+  SECTION("without a journal, nothing is listed or fenced") {
+    ownership_machine plain{"a", "", false};
+    settle_two(plain);
+    auto s = begin(plain, view_of({"a"}, {"b"}));
+    CHECK(s.what == ownership_step::read_work);
   }
 }
 
 TEST_CASE("ownership: a dead writer's records this node owns are adopted",
           "[unit]") {
-  auto rec = std::make_shared<recorder>();
-  auto fence = std::make_unique<fake_fence>(rec);
-  auto* f = fence.get();
-  // Its own journal and the live peer's are not orphans.
-  f->set_writers({"inc-a", "inc-b", "inc-dead"});
+  ownership_machine m{"a", "inc-a", true};
   strings live{"a", "b"};
   auto own = owned_by(live, "a", 3, "own");
   auto other = owned_by(live, "b", 2, "other");
@@ -617,109 +465,466 @@ TEST_CASE("ownership: a dead writer's records this node owns are adopted",
   own[2].forward_id = 555; // forwarded and applied: done
   other[0].seq = 2;
   other[1].seq = 5;
-  f->records["inc-dead"] = {{own[0], false},
-                            {other[0], false},
-                            {own[1], false},
-                            {own[2], true},
-                            {other[1], false}};
-  ownership o{make_hooks(rec, "a", std::move(fence))};
-  o.on_handover("b", live);
-  o.on_view(view_of("a", live, {"dead"}));
-  REQUIRE(eventually([&] { return rec->saw("unlock inc-dead"); }));
-  auto lines = rec->lines();
-  CHECK(lines == strings{"drain", "release a,b", "announce a,b", "writers",
-                         "try_fence inc-dead=true", "restore", "read inc-dead",
-                         "adopt inc-dead", "unlock inc-dead"});
-  {
-    std::lock_guard<std::mutex> guard{rec->mtx};
-    REQUIRE(rec->adopted.size() == 1);
-    CHECK(rec->adopted[0].second == "inc-dead");
-    auto& adopted = rec->adopted[0].first;
-    REQUIRE(adopted.size() == 2);
-    // In journal order, with their old numbers (the journal renumbers).
-    CHECK(adopted[0].dedup_key == own[0].dedup_key);
-    CHECK(adopted[0].seq == 1);
-    CHECK(adopted[1].dedup_key == own[1].dedup_key);
-    CHECK(adopted[1].seq == 3);
-    CHECK(adopted[1].forward_id == 777);
-  }
+  m.handover("b", live);
+  auto s = begin(m, view_of(live, {"dead"}));
+  REQUIRE(s.what == ownership_step::list_writers);
+  // Its own journal and the live peer's are not orphans.
+  s = m.listed(strings{"inc-a", "inc-b", "inc-dead"}, t0);
+  REQUIRE(s.what == ownership_step::fence);
+  CHECK(s.incarnation == "inc-dead");
+  s = m.fenced(true, t0);
+  s = rebuild(m, s);
+  REQUIRE(s.what == ownership_step::read_journal);
+  CHECK(s.incarnation == "inc-dead");
+  std::vector<std::pair<event, bool>> records{{own[0], false},
+                                              {other[0], false},
+                                              {own[1], false},
+                                              {own[2], true},
+                                              {other[1], false}};
+  for (auto& [e, done] : records)
+    s.share.take(e, done);
+  s = m.journal_read({}, std::move(s.share), t0);
+  REQUIRE(s.what == ownership_step::adopt);
+  CHECK(s.incarnation == "inc-dead");
+  REQUIRE(s.events.size() == 2);
+  // In journal order, with their old numbers (the journal renumbers).
+  CHECK(s.events[0].dedup_key == own[0].dedup_key);
+  CHECK(s.events[0].seq == 1);
+  CHECK(s.events[1].dedup_key == own[1].dedup_key);
+  CHECK(s.events[1].seq == 3);
+  CHECK(s.events[1].forward_id == 777);
   // The sender's retries of what the dead node journaled are recognised:
   // the applied one and the adopted one alike.
-  auto retry = own[2];
-  retry.seq = 0;
-  REQUIRE_FALSE(o.accept_forwarded({retry}));
-  CHECK(rec->accepts() == 0);
-  retry = own[1];
-  retry.seq = 0;
-  REQUIRE_FALSE(o.accept_forwarded({retry}));
-  CHECK(rec->accepts() == 0);
-  // A new forwarded event is accepted.
-  auto fresh = owned_by(live, "a", 1, "fresh");
-  fresh[0].forward_id = 999;
-  REQUIRE_FALSE(o.accept_forwarded(fresh));
-  CHECK(rec->accepts() == 1);
+  forward_memory seen;
+  seen.remember(s.remember);
+  CHECK(seen.seen(555));
+  CHECK(seen.seen(777));
+  s = m.adopted({}, t0);
+  CHECK(s.unlock == strings{"inc-dead"});
+  REQUIRE(s.publish);
+  CHECK(s.publish->ready);
+}
+
+TEST_CASE("ownership: a journal with only applied records is not adopted, "
+          "its ids are remembered",
+          "[unit]") {
+  ownership_machine m{"a", "inc-a", true};
+  m.handover("b", {"a", "b"});
+  auto s = begin(m, view_of({"a", "b"}));
+  s = m.listed(strings{"inc-old", "inc-older"}, t0);
+  REQUIRE(s.what == ownership_step::fence);
+  s = m.fenced(true, t0);
+  REQUIRE(s.what == ownership_step::fence);
+  s = rebuild(m, m.fenced(true, t0));
+  REQUIRE(s.what == ownership_step::read_journal);
+  CHECK(s.incarnation == "inc-old");
+  auto done = owned_by({"a", "b"}, "a", 1, "done");
+  done[0].forward_id = 9;
+  s.share.take(done[0], true);
+  s = m.journal_read({}, std::move(s.share), t0);
+  // On to the next writer, remembering the applied id on the way.
+  REQUIRE(s.what == ownership_step::read_journal);
+  CHECK(s.incarnation == "inc-older");
+  CHECK(s.remember == std::vector<uint64_t>{9});
+  s = m.journal_read({}, std::move(s.share), t0);
+  CHECK(s.unlock == strings{"inc-old", "inc-older"});
+  CHECK(s.publish);
 }
 
 // Journal locks are held while a node waits for the next one, so every node
-// must take them in one order. Here node x loses member c (incarnation D1)
-// while node y joins; a writer D0 that died earlier still has records (e.g.
-// applied forwarded ones, kept a while for their ids). The fakes force the
-// interleaving in which x would lock D1 first and y D0 first if each used
-// its own order.
-TEST_CASE("ownership: two nodes fencing the same dead writers do not "
-          "deadlock",
+// must take them in one order. Node x loses member c (incarnation D1) while
+// node y joins; a writer D0 that died earlier still has records. Each takes
+// D0 first, so neither holds one lock and waits for the other's.
+TEST_CASE("ownership: nodes fencing the same dead writers take the locks in "
+          "one order",
           "[unit]") {
-  auto locks = std::make_shared<lock_table>();
-  auto rec_x = std::make_shared<recorder>();
-  auto rec_y = std::make_shared<recorder>();
-  auto fence_x = std::make_unique<fake_fence>(rec_x, "x", locks);
-  auto fence_y = std::make_unique<fake_fence>(rec_y, "y", locks);
-  auto* fx = fence_x.get();
-  auto* fy = fence_y.get();
-  fy->set_writers({"inc-D0", "inc-D1"});
-  // y first tries D1 only once x locked it (x would get there first anyway: it
-  // fences its dead previous owner before it even lists the writers).
-  auto y_tried = std::make_shared<std::atomic<bool>>(false);
-  fy->before_try = [locks, y_tried](const std::string& inc) {
-    if (inc == "inc-D1" && !y_tried->exchange(true))
-      eventually([&] { return locks->holder_of("inc-D1") == "x"; },
-                 milliseconds{500});
-  };
-  auto hooks_x = make_hooks(rec_x, "x", std::move(fence_x));
-  auto hooks_y = make_hooks(rec_y, "y", std::move(fence_y));
-  // inc-D1 is the incarnation of member c; inc-D0 one of a member that
-  // died earlier.
-  auto view_xc = view_of("x", {"c", "x"});
+  ownership_machine x{"x", "inc-x", true};
+  auto view_xc = view_of({"c", "x"});
   view_xc.incarnations["c"] = "inc-D1";
-  auto view_xy = view_of("x", {"x", "y"});
+  x.handover("c", {"c", "x"});
+  {
+    auto s = begin(x, view_xc);
+    REQUIRE(s.what == ownership_step::list_writers);
+    s = rebuild(x, x.listed(strings{}, t0));
+    REQUIRE(s.publish);
+  }
+  auto view_xy = view_of({"x", "y"});
   view_xy.incarnations["c"] = "inc-D1";
-  ownership x{std::move(hooks_x)};
-  // x and c were a cluster; x took that view before D0 had records.
-  x.on_handover("c", {"c", "x"});
-  x.on_view(view_xc);
-  REQUIRE(eventually([&] { return rec_x->saw("restore"); }));
-  rec_x->clear_log();
-  fx->set_writers({"inc-D0", "inc-D1"});
-  // x first lists the writers once y locked D0.
-  auto x_listed = std::make_shared<std::atomic<bool>>(false);
-  fx->set_before_writers([locks, x_listed] {
-    if (!x_listed->exchange(true))
-      eventually([&] { return locks->holder_of("inc-D0") == "y"; },
-                 milliseconds{500});
-  });
-  ownership y{std::move(hooks_y)};
-  rec_x->on_announce = [&y](const strings& live) { y.on_handover("x", live); };
-  // c dies and y joins: one view for both.
-  y.on_view(view_of("y", {"x", "y"}, {"c"}));
-  x.on_view(view_xy);
-  bool x_done =
-      eventually([&] { return rec_x->saw("restore"); }, milliseconds{1500});
-  bool y_done =
-      eventually([&] { return rec_y->saw("restore"); }, milliseconds{300});
-  INFO("x: " << joined(rec_x->lines()));
-  INFO("y: " << joined(rec_y->lines()));
-  CHECK(x_done);
-  CHECK(y_done);
-  x.stop();
-  y.stop();
+  auto sx = begin(x, view_xy);
+  ownership_machine y{"y", "inc-y", true};
+  auto sy = begin(y, view_xy);
+  // y waits for x's hand-over, x for y's (y held nothing: no wait).
+  REQUIRE(sx.what == ownership_step::list_writers);
+  REQUIRE(sy.what == ownership_step::wait);
+  y.handover("x", {"x", "y"});
+  sy = y.next(t0);
+  REQUIRE(sy.what == ownership_step::list_writers);
+  // x fences its dead previous owner D1 and every dead writer: sorted.
+  sx = x.listed(strings{"inc-D0", "inc-D1", "inc-x"}, t0);
+  sy = y.listed(strings{"inc-D0", "inc-D1", "inc-x"}, t0);
+  REQUIRE(sx.what == ownership_step::fence);
+  REQUIRE(sy.what == ownership_step::fence);
+  CHECK(sx.incarnation == "inc-D0");
+  CHECK(sy.incarnation == "inc-D0");
+  // x takes D0; y waits for it without holding anything.
+  sx = x.fenced(true, t0);
+  sy = y.fenced(false, t0);
+  REQUIRE(sx.what == ownership_step::fence);
+  CHECK(sx.incarnation == "inc-D1");
+  sx = x.fenced(true, t0);
+  CHECK(sx.what == ownership_step::read_work);
+  CHECK(sy.what == ownership_step::wait);
+}
+
+TEST_CASE("ownership: a failed step gives the locks back and starts over "
+          "after a pause",
+          "[unit]") {
+  ownership_machine m{"a", "inc-a", true};
+  m.handover("b", {"a", "b"});
+  auto s = begin(m, view_of({"a", "b"}, {"dead"}));
+  s = m.listed(strings{"inc-dead"}, t0);
+  s = m.fenced(true, t0);
+  REQUIRE(s.what == ownership_step::read_work);
+  s = m.worked(argus::make_error(argus::ec::unavailable, "store down"), t0);
+  CHECK(s.what == ownership_step::wait);
+  CHECK(s.unlock == strings{"inc-dead"});
+  REQUIRE(s.until);
+  CHECK(*s.until == t0 + ownership_machine::retry_pause);
+  CHECK_FALSE(s.publish);
+  CHECK_FALSE(m.routing().ready);
+  CHECK(m.next(t0 + milliseconds{10}).what == ownership_step::wait);
+  // The same view again, from the start.
+  s = m.next(t0 + ownership_machine::retry_pause);
+  REQUIRE(s.what == ownership_step::drain);
+  SECTION("a failed drain too") {
+    s = m.drained(argus::make_error(argus::ec::internal, "x"), t0);
+    CHECK(s.what == ownership_step::wait);
+    CHECK(s.unlock.empty());
+    CHECK(m.next(t0 + ownership_machine::retry_pause).what ==
+          ownership_step::drain);
+  }
+  SECTION("a failed release too") {
+    s = m.drained({}, t0);
+    s = m.handed_over(argus::make_error(argus::ec::internal, "x"), t0);
+    CHECK(s.what == ownership_step::wait);
+    CHECK(m.next(t0 + ownership_machine::retry_pause).what ==
+          ownership_step::drain);
+  }
+  SECTION("a failed writer listing, restore or adoption too") {
+    s = m.drained({}, t0);
+    s = m.handed_over({}, t0);
+    REQUIRE(s.what == ownership_step::list_writers);
+    s = m.listed(argus::make_error(argus::ec::internal, "x"), t0);
+    CHECK(s.what == ownership_step::wait);
+    s = m.next(t0 + ownership_machine::retry_pause);
+    s = m.drained({}, t0);
+    s = m.handed_over({}, t0);
+    s = m.listed(strings{"inc-dead"}, t0);
+    s = m.fenced(true, t0);
+    REQUIRE(s.what == ownership_step::read_work);
+    s = m.worked(std::vector<alert>{}, t0);
+    s = m.restored(argus::make_error(argus::ec::internal, "x"), t0);
+    CHECK(s.unlock == strings{"inc-dead"});
+    s = m.next(t0 + ownership_machine::retry_pause);
+    s = m.drained({}, t0);
+    s = m.handed_over({}, t0);
+    s = m.listed(strings{"inc-dead"}, t0);
+    s = m.fenced(true, t0);
+    s = m.worked(std::vector<alert>{}, t0);
+    s = m.restored({}, t0);
+    REQUIRE(s.what == ownership_step::read_journal);
+    auto e = owned_by({"a", "b"}, "a", 1)[0];
+    s.share.take(e, false);
+    s = m.journal_read({}, std::move(s.share), t0);
+    REQUIRE(s.what == ownership_step::adopt);
+    s = m.adopted(argus::make_error(argus::ec::internal, "x"), t0);
+    CHECK(s.unlock == strings{"inc-dead"});
+    CHECK_FALSE(m.routing().ready);
+  }
+}
+
+TEST_CASE("ownership: a newer view abandons a transition that waits",
+          "[unit]") {
+  ownership_machine m{"a", "inc-a", true};
+  SECTION("for hand-overs") {
+    auto s = begin(m, view_of({"a", "b"}));
+    REQUIRE(s.what == ownership_step::wait);
+    m.view(view_of({"a"}, {"b"}));
+    s = m.next(t0);
+    CHECK(s.what == ownership_step::wait);
+    REQUIRE(s.until);
+    s = m.next(*s.until);
+    REQUIRE(s.what == ownership_step::drain);
+    CHECK(s.publish->live == strings{"a"});
+  }
+  SECTION("for a journal lock, giving back those it took") {
+    m.handover("b", {"a", "b"});
+    auto s = begin(m, view_of({"a", "b"}, {"d1", "d2"}));
+    s = m.listed(strings{"inc-d1", "inc-d2"}, t0);
+    s = m.fenced(true, t0);
+    REQUIRE(s.incarnation == "inc-d2");
+    s = m.fenced(false, t0);
+    REQUIRE(s.what == ownership_step::wait);
+    m.view(view_of({"a"}, {"b", "d1", "d2"}));
+    s = m.next(t0);
+    CHECK(s.unlock == strings{"inc-d1"});
+    CHECK(m.next(t0 + ownership_machine::retry_pause).what ==
+          ownership_step::drain);
+  }
+  SECTION("not a step under way: that transition ends, not in effect") {
+    m.handover("b", {"a", "b"});
+    auto s = begin(m, view_of({"a", "b"}));
+    s = m.listed(strings{}, t0);
+    REQUIRE(s.what == ownership_step::read_work);
+    m.view(view_of({"a"}, {"b"}));
+    s = m.worked(std::vector<alert>{}, t0);
+    s = m.restored({}, t0);
+    REQUIRE(s.publish);
+    CHECK_FALSE(s.publish->ready);
+    // The routers hold {a, b}'s split now: groups a kept flow on.
+    CHECK(s.publish->held == strings{"a", "b"});
+    CHECK(s.publish->live == strings{"a", "b"});
+    REQUIRE(s.until);
+    s = m.next(*s.until);
+    REQUIRE(s.what == ownership_step::drain);
+    CHECK(s.publish->live == strings{"a"});
+  }
+}
+
+TEST_CASE("ownership: a leaving node hands every group over and forwards "
+          "its events",
+          "[unit]") {
+  ownership_machine m{"a", "inc-a", true};
+  settle_two_durable(m);
+  // Draining: the view without this node. It waits for b's hand-over
+  // under that view too, then has nothing to fence.
+  auto s = begin(m, view_of({"b"}, {"a"}));
+  REQUIRE(s.what == ownership_step::wait);
+  m.handover("b", {"b"});
+  s = m.next(t0);
+  REQUIRE(s.what == ownership_step::list_writers);
+  s = m.listed(strings{"inc-a", "inc-b"}, t0);
+  std::vector<alert> work, restored;
+  for (auto& e : owned_by({"a", "b"}, "a", 2))
+    work.push_back(alert_of(e));
+  s = rebuild(m, s, work, &restored);
+  CHECK(restored.empty());
+  REQUIRE(s.publish);
+  CHECK(s.publish->ready);
+  auto events = owned_by({"a", "b"}, "a", 3);
+  auto plan = argus::domain::plan_ingest(m.routing(), events);
+  CHECK(plan.here.empty());
+  CHECK(plan.elsewhere["b"].size() == 3);
+  // And a forward to it now is a conflict: the sender asks b.
+  CHECK(argus::domain::judge_forwarded(m.routing(), events) ==
+        forwarded_verdict::conflict);
+}
+
+TEST_CASE("ownership: value-less events take their located group's value "
+          "or wait while groups move",
+          "[unit]") {
+  std::vector<event> events(4);
+  for (size_t i = 0; i < events.size(); ++i) {
+    events[i].event_manager_id = manager;
+    events[i].dedup_key = "d" + std::to_string(i);
+  }
+  events[1].has_grouping_value = true;
+  events[1].grouping_value = "own";
+  auto asked = argus::domain::valueless(events);
+  CHECK(asked.at == std::vector<size_t>{0, 2, 3});
+  REQUIRE(asked.keys.size() == 3);
+  CHECK(asked.keys[1] == alert_key{manager, "d2"});
+  // Two nodes answer; a node that holds a key overrides "not found".
+  std::vector<alert_location> found(3);
+  argus::domain::merge_locations(found,
+                                 {{true, {manager, true, "web"}}, {}, {}});
+  argus::domain::merge_locations(found, {{}, {true, {manager, false, ""}}, {}});
+  // The store knows d3's group (being handed over); a value-less stored
+  // alert places nothing.
+  alert stored;
+  stored.event_manager_id = manager;
+  stored.dedup_key = "d3";
+  CHECK_FALSE(argus::domain::stored_location(stored).found);
+  stored.has_grouping_value = true;
+  stored.grouping_value = "db";
+  auto unplaced = argus::domain::place(events, asked.at, found);
+  CHECK(unplaced == std::vector<size_t>{3});
+  CHECK(events[0].has_grouping_value);
+  CHECK(events[0].grouping_value == "web");
+  // Found in the group without a value: it stays value-less, and placed.
+  CHECK_FALSE(events[2].has_grouping_value);
+  auto moving = ownership_view{"a", {"a", "b"}, std::nullopt, false};
+  auto plan = argus::domain::plan_ingest(moving, events, unplaced);
+  REQUIRE(plan.waiting.size() >= 1);
+  CHECK(plan.waiting[0].dedup_key == "d3");
+  // Once settled, an unplaced one goes to the value-less group's owner.
+  auto plan2 =
+      argus::domain::plan_ingest(ready_view("a", {"a", "b"}), events, unplaced);
+  CHECK(plan2.waiting.empty());
+  found[2] = argus::domain::stored_location(stored);
+  events[3].has_grouping_value = false;
+  CHECK(argus::domain::place(events, asked.at, found).empty());
+  CHECK(events[3].grouping_value == "db");
+}
+
+// -- the carrier --------------------------------------------------------------
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+/// Polls `pred` until it holds or `timeout` passes.
+template <class Pred>
+bool eventually(Pred pred, milliseconds timeout = milliseconds{5000}) {
+  auto deadline = clock_type::now() + timeout;
+  while (!pred()) {
+    if (clock_type::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(milliseconds{5});
+  }
+  return true;
+}
+
+/// What the hooks saw, in order.
+struct recorder {
+  std::mutex mtx;
+  strings log;
+  std::vector<event> accepted;
+  std::vector<std::vector<event>> forwarded;
+  std::function<caf::error(int call)> forward_result;
+
+  void note(std::string line) {
+    std::lock_guard<std::mutex> guard{mtx};
+    log.push_back(std::move(line));
+  }
+  bool saw(const std::string& line) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return std::find(log.begin(), log.end(), line) != log.end();
+  }
+  strings lines() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return log;
+  }
+};
+
+argus::actors::ownership_hooks hooks_of(const std::shared_ptr<recorder>& rec,
+                                        const std::string& self) {
+  argus::actors::ownership_hooks h;
+  h.self_id = self;
+  h.drain = [rec] {
+    rec->note("drain");
+    return caf::error{};
+  };
+  h.release = [rec](const strings& live) {
+    rec->note("release " + std::to_string(live.size()));
+    return caf::error{};
+  };
+  h.announce = [rec](const strings&) { rec->note("announce"); };
+  h.open_work = [rec]() -> caf::expected<std::vector<alert>> {
+    return std::vector<alert>{};
+  };
+  h.restore = [rec](std::vector<alert>) {
+    rec->note("restore");
+    return caf::error{};
+  };
+  h.forward = [rec](const std::vector<argus::actors::forward_share>& shares) {
+    std::vector<caf::error> out;
+    for (auto& share : shares) {
+      std::lock_guard<std::mutex> guard{rec->mtx};
+      rec->log.push_back("forward");
+      rec->forwarded.push_back(*share.events);
+      auto call = static_cast<int>(rec->forwarded.size());
+      out.push_back(rec->forward_result ? rec->forward_result(call)
+                                        : caf::error{});
+    }
+    return out;
+  };
+  h.accept = [rec](std::vector<event> xs) {
+    std::lock_guard<std::mutex> guard{rec->mtx};
+    rec->log.push_back("accept");
+    for (auto& e : xs)
+      rec->accepted.push_back(std::move(e));
+    return caf::error{};
+  };
+  return h;
+}
+
+argus::actors::cluster_view cluster_view_of(const std::string& self,
+                                            const strings& live) {
+  argus::actors::cluster_view v;
+  v.live = live;
+  for (auto& id : live)
+    if (id != self)
+      v.peers[id] = caf::actor{};
+  return v;
+}
+
+} // namespace
+
+TEST_CASE("ownership carrier: carries out a transition, then routes by it",
+          "[unit]") {
+  auto rec = std::make_shared<recorder>();
+  argus::actors::ownership o{hooks_of(rec, "a")};
+  CHECK(o.live().empty());
+  CHECK_FALSE(o.settled());
+  o.on_handover("b", {"a", "b"});
+  o.on_view(cluster_view_of("a", {"b", "a"}));
+  REQUIRE(eventually([&] { return o.settled(); }));
+  CHECK(o.live() == strings{"a", "b"});
+  CHECK(rec->lines() == strings{"drain", "release 2", "announce", "restore"});
+  std::vector<event> events = owned_by({"a", "b"}, "a", 3);
+  for (auto& e : owned_by({"a", "b"}, "b", 2, "f"))
+    events.push_back(e);
+  REQUIRE_FALSE(o.ingest(events));
+  std::lock_guard<std::mutex> guard{rec->mtx};
+  CHECK(rec->accepted.size() == 3);
+  for (auto& e : rec->accepted)
+    CHECK(e.forward_id == 0);
+  REQUIRE(rec->forwarded.size() == 1);
+  CHECK(rec->forwarded[0].size() == 2);
+  for (auto& e : rec->forwarded[0])
+    CHECK(e.forward_id != 0);
+}
+
+TEST_CASE("ownership carrier: a forward the peer refuses is retried with the "
+          "same ids",
+          "[unit]") {
+  auto rec = std::make_shared<recorder>();
+  rec->forward_result = [](int call) {
+    return call == 1 ? argus::make_error(argus::ec::conflict,
+                                         "member b does not own this group")
+                     : caf::error{};
+  };
+  argus::actors::ownership o{hooks_of(rec, "a")};
+  o.on_handover("b", {"a", "b"});
+  o.on_view(cluster_view_of("a", {"a", "b"}));
+  REQUIRE(eventually([&] { return o.settled(); }));
+  auto events = owned_by({"a", "b"}, "b", 3);
+  REQUIRE_FALSE(o.ingest(events));
+  std::lock_guard<std::mutex> guard{rec->mtx};
+  REQUIRE(rec->forwarded.size() == 2);
+  CHECK(keys_of(rec->forwarded[0]) == keys_of(events));
+  for (size_t i = 0; i < events.size(); ++i) {
+    CHECK(rec->forwarded[0][i].forward_id != 0);
+    CHECK(rec->forwarded[1][i].forward_id == rec->forwarded[0][i].forward_id);
+  }
+  CHECK(rec->accepted.empty());
+}
+
+TEST_CASE("ownership carrier: forwarded events are accepted once and "
+          "refused when not owned",
+          "[unit]") {
+  auto rec = std::make_shared<recorder>();
+  argus::actors::ownership o{hooks_of(rec, "a")};
+  o.on_handover("b", {"a", "b"});
+  o.on_view(cluster_view_of("a", {"a", "b"}));
+  REQUIRE(eventually([&] { return o.settled(); }));
+  auto not_mine = owned_by({"a", "b"}, "b", 1, "theirs");
+  CHECK(argus::code_of(o.accept_forwarded(not_mine)) == argus::ec::conflict);
+  auto mine = owned_by({"a", "b"}, "a", 1, "mine");
+  mine[0].forward_id = 42;
+  REQUIRE_FALSE(o.accept_forwarded(mine));
+  REQUIRE_FALSE(o.accept_forwarded(mine));
+  std::lock_guard<std::mutex> guard{rec->mtx};
+  CHECK(rec->accepted.size() == 1);
 }

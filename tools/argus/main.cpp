@@ -65,13 +65,13 @@ int main(int argc, char** argv) {
     LOG_ERROR("cannot start: " << argus::message_of(node.error()));
     return 1;
   }
-  argus::http::server http{*settings, **node};
+  argus::http::server http{*settings, (*node)->front_door()};
   if (auto err = http.start()) {
     LOG_ERROR(argus::message_of(err));
     return 1;
   }
-  LOG_INFO("argus " << ARGUS_VERSION << " ready (storage "
-                    << (*node)->backend() << ")");
+  LOG_INFO("argus " << ARGUS_VERSION << " ready (storage " << (*node)->backend()
+                    << ")");
   int sig = 0;
   sigwait(&signals, &sig);
   LOG_INFO("received " << strsignal(sig) << ", shutting down");

@@ -1,5 +1,7 @@
 #include "tools/argusctl/commands.hpp"
 
+#include "domain/admission.hpp"
+
 #include "domain/error.hpp"
 #include "http/error_codes.hpp"
 #include "http/json.hpp"
@@ -95,12 +97,16 @@ action prepare_alerts_list(const invocation& inv) {
   filter.event_manager_id = inv.get("manager").value_or("");
   filter.status = inv.get("status").value_or("");
   filter.type = inv.get("type").value_or("");
-  if (!filter.status.empty() && !domain::parse_alert_status(filter.status))
+  // Admission's rules, in the CLI's words (flags, not query parameters).
+  auto bad = domain::invalid_field(filter);
+  if (bad == domain::filter_field::status)
     throw usage_error(inv.topic(), "--status must be active or resolved");
-  if (!filter.type.empty() && !domain::parse_alert_type(filter.type))
+  if (bad == domain::filter_field::type)
     throw usage_error(inv.topic(), "--type must be parent or child");
-  filter.limit = inv.get_int("limit", 1, 1000).value_or(filter.limit);
-  filter.offset = inv.get_int("offset", 0, INT64_MAX / 2).value_or(0);
+  filter.limit =
+      inv.get_int("limit", 1, domain::max_alert_limit).value_or(filter.limit);
+  filter.offset =
+      inv.get_int("offset", 0, domain::max_alert_offset).value_or(0);
   return [=](session& s) {
     auto found = s.node.ask<alerts>(atom::list::value, filter);
     if (!found)
@@ -263,8 +269,9 @@ action prepare_groups(const invocation& inv) {
 action prepare_notifications(const invocation& inv) {
   inv.allow_flags({"limit"});
   inv.expect_positionals(1, 0, "");
-  auto limit =
-      static_cast<uint64_t>(inv.get_int("limit", 1, 10000).value_or(100));
+  auto limit = static_cast<uint64_t>(
+      inv.get_int("limit", 1, domain::max_notification_limit)
+          .value_or(domain::default_notification_limit));
   return [=](session& s) {
     auto found = s.node.ask<std::vector<domain::notification>>(
         atom::list::value, atom::notify::value, limit);

@@ -1,0 +1,96 @@
+#include "actors/recovery.hpp"
+
+#include "domain/alert.hpp"
+
+#include <filesystem>
+
+namespace argus::actors {
+
+namespace {
+
+caf::expected<std::unique_ptr<storage::store>>
+open_store(const config::storage_settings& s) {
+  if (s.backend == "memory")
+    return storage::make_memory_store();
+  if (s.backend == "postgres")
+    return storage::open_postgres_store(s.dsn);
+  return storage::open_sqlite_store(s.path);
+}
+
+/// The journal's backend for these settings: a file journal beside the
+/// SQLite database (or at ingest.journal_path).
+caf::expected<std::unique_ptr<storage::journal_backend>>
+open_journal_backend(const config::settings& s) {
+  // With PostgreSQL the journal lives in the database, beside the state.
+  if (s.storage.backend == "postgres")
+    return storage::open_postgres_journal(s.storage.dsn);
+  auto dir = s.ingest.journal_path;
+  if (dir.empty())
+    dir = (std::filesystem::path{s.storage.path}.parent_path() / "journal")
+              .string();
+  return storage::open_file_journal(dir);
+}
+
+/// Clustered: journals under a new id, holding that id's lock.
+caf::error open_fenced_journal(const config::settings& settings, recovered& r) {
+  r.incarnation = settings.cluster.node_id + "/" + domain::random_uuid();
+  auto fenced = storage::open_postgres_fence(settings.storage.dsn);
+  if (!fenced)
+    return fenced.error();
+  if (auto err = (*fenced)->hold(r.incarnation))
+    return err;
+  r.fence = std::move(*fenced);
+  auto opened = storage::open_postgres_journal(settings.storage.dsn, r.incarnation);
+  if (!opened)
+    return opened.error();
+  r.journal = std::move(*opened);
+  return {};
+}
+
+/// A single node: where the store stands, what it already reflects beyond
+/// that, and the journal to replay from.
+caf::error open_local_journal(const config::settings& settings, recovered& r) {
+  auto mark = r.store->applied_through();
+  if (!mark)
+    return mark.error();
+  r.applied_through = *mark;
+  auto changed = r.store->applied_after(r.applied_through);
+  if (!changed)
+    return changed.error();
+  r.recent = std::move(*changed);
+  auto opened = open_journal_backend(settings);
+  if (!opened)
+    return opened.error();
+  r.journal = std::move(*opened);
+  return {};
+}
+
+} // namespace
+
+caf::expected<recovered> recover(const config::settings& settings) {
+  recovered r;
+  auto store = open_store(settings.storage);
+  if (!store)
+    return store.error();
+  r.store = std::move(*store);
+  auto catalog = r.store->load_catalog();
+  if (!catalog)
+    return catalog.error();
+  r.catalog = std::move(*catalog);
+  auto clustered = settings.cluster.enabled();
+  if (!clustered) {
+    auto open_work = r.store->open_work();
+    if (!open_work)
+      return open_work.error();
+    r.open_work = std::move(*open_work);
+  }
+  if (!config::journaled(settings))
+    return r;
+  auto err = clustered ? open_fenced_journal(settings, r)
+                       : open_local_journal(settings, r);
+  if (err)
+    return err;
+  return r;
+}
+
+} // namespace argus::actors
