@@ -73,6 +73,24 @@ void apply_change(domain::catalog& c, const catalog_change& change) {
   }
 }
 
+namespace {
+
+/// Gives `m` a fresh routing key when it has none (created, or rotated by
+/// clearing it), and refuses one another manager holds: the key is what
+/// picks the manager of a PagerDuty event.
+caf::error assign_routing_key(const domain::catalog& c,
+                              domain::event_manager& m) {
+  if (m.routing_key.empty())
+    m.routing_key = domain::random_routing_key();
+  if (auto other = c.manager_by_routing_key(m.routing_key);
+      other != nullptr && other->id != m.id)
+    return make_error(ec::conflict,
+                      "routing_key is used by another event manager");
+  return {};
+}
+
+} // namespace
+
 catalog_actor::behavior_type
 catalog(catalog_actor::stateful_pointer<catalog_state> self,
         domain::catalog initial, repository_actor repository,
@@ -129,6 +147,8 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
         if (manager.id.empty())
           manager.id = domain::random_uuid();
         manager.created_at = manager.updated_at = ctx->now();
+        if (auto err = assign_routing_key(c, manager))
+          return fail<manager_t>(self, std::move(err));
         if (auto err = validate(manager))
           return fail<manager_t>(self, std::move(err));
         if (c.managers.count(manager.id) > 0)
@@ -151,6 +171,8 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
                                "event manager '" + manager.id + "' not found"));
         manager.created_at = old->second.created_at;
         manager.updated_at = ctx->now();
+        if (auto err = assign_routing_key(c, manager))
+          return fail<manager_t>(self, std::move(err));
         if (auto err = validate(manager))
           return fail<manager_t>(self, std::move(err));
         if (auto err = check_rule_exists(c, manager.grouping_rule_id))

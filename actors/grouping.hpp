@@ -23,6 +23,8 @@ struct grouping_state {
   uint64_t received = 0;
   /// Identifies the armed window timer; older timers are stale.
   uint64_t timer_token = 0;
+  /// The same for the acknowledgement timer.
+  uint64_t ack_token = 0;
   /// Changes not yet sent to the repository, one entry per alert (a later
   /// change of the same alert replaces the snapshot and adds its count), and
   /// where each alert's entry is. Sent as one message once the queued

@@ -8,9 +8,9 @@
 #include "actors/remoting.hpp"
 #include "actors/repository.hpp"
 #include "actors/router.hpp"
-#include "storage/store.hpp"
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "storage/store.hpp"
 
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -157,7 +157,10 @@ caf::error node::recover_groups(const config::settings& settings,
       return err;
   journal_ = std::make_unique<journal>(
       std::move(state.journal), state.applied_through,
-      [this](std::vector<domain::event>& events) { deliver(events); });
+      [this](std::vector<domain::event>& events) { deliver(events); },
+      [registry = ctx_->registry](double seconds) {
+        registry->journal_append(seconds);
+      });
   journal_slot_->store(journal_.get());
   return {};
 }
@@ -217,7 +220,8 @@ void node::deliver(std::vector<domain::event>& events) {
       caf::anon_send(routers_[i], atom::apply::value, std::move(per_router[i]));
 }
 
-caf::error node::replay(storage::journal_backend& backend, uint64_t applied_through) {
+caf::error node::replay(storage::journal_backend& backend,
+                        uint64_t applied_through) {
   std::vector<std::vector<domain::event>> per_router(routers_.size());
   size_t replayed = 0;
   auto hand_over = [&] {

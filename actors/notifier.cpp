@@ -13,6 +13,8 @@ notifier(notifier_actor::stateful_pointer<notifier_state> self, size_t keep,
         auto& st = self->state;
         n.seq = st.next_seq++;
         ctx->stats->notifications.fetch_add(1, std::memory_order_relaxed);
+        // Kept for /v1/notifications; delivery outcomes come with delivery.
+        ctx->registry->notification(to_string(n.kind), "recorded");
         LOG_INFO("notification #" << n.seq << " " << to_string(n.kind)
                                   << " manager=" << n.parent.event_manager_id
                                   << " dedupKey=" << n.parent.dedup_key

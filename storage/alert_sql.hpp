@@ -10,7 +10,7 @@
 namespace argus::storage::alert_sql {
 
 /// The alert columns in the order each store binds and reads them.
-inline constexpr std::array<const char*, 20> columns = {
+inline constexpr std::array<const char*, 24> columns = {
     "id",
     "dedup_key",
     "event_manager_id",
@@ -31,6 +31,10 @@ inline constexpr std::array<const char*, 20> columns = {
     "window_ends_at_ms",
     "details",
     "last_seq",
+    "acknowledged",
+    "acknowledged_at_ms",
+    "acknowledged_by",
+    "acknowledged_until_ms",
 };
 
 /// The listing order: newest first, ties broken by key.

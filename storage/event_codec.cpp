@@ -6,7 +6,9 @@ namespace argus::storage {
 
 namespace {
 
-constexpr uint8_t format_version = 1;
+/// 2 adds the actor and ack timeout of (un)acknowledge events; 1 is still
+/// read, so a journal written before stays replayable.
+constexpr uint8_t format_version = 2;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -65,11 +67,14 @@ void encode(const domain::event& e, std::string& out) {
   put_text(out, e.class_name);
   put_text(out, e.details);
   put_text(out, e.grouping_value);
+  put_text(out, e.actor);
+  put(out, e.ack_timeout.count());
 }
 
 bool decode(std::string_view bytes, domain::event& e) {
   reader r{bytes};
-  if (r.get<uint8_t>() != format_version)
+  auto version = r.get<uint8_t>();
+  if (version != 1 && version != format_version)
     return false;
   e.seq = r.get<uint64_t>();
   e.received_at = domain::time_point{domain::duration{r.get<int64_t>()}};
@@ -77,7 +82,8 @@ bool decode(std::string_view bytes, domain::event& e) {
   auto act = r.get<uint8_t>();
   auto sev = r.get<uint8_t>();
   auto has_value = r.get<uint8_t>();
-  if (act > 1 || sev > 2 || has_value > 1)
+  if (act > static_cast<uint8_t>(domain::action::unacknowledge) || sev > 2 ||
+      has_value > 1)
     return false;
   e.act = static_cast<domain::action>(act);
   e.sev = static_cast<domain::severity>(sev);
@@ -88,6 +94,10 @@ bool decode(std::string_view bytes, domain::event& e) {
   e.class_name = r.text();
   e.details = r.text();
   e.grouping_value = r.text();
+  if (version >= 2) {
+    e.actor = r.text();
+    e.ack_timeout = domain::duration{r.get<int64_t>()};
+  }
   return r.ok && r.rest.empty();
 }
 

@@ -112,6 +112,30 @@ ALTER TABLE journal ADD PRIMARY KEY (node_id, seq);
 ALTER TABLE journal ADD COLUMN forward_id BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN done BOOLEAN NOT NULL DEFAULT false;
 )sql",
+    // 5: acknowledgement of alerts (and who acknowledged, with the ack
+    // timeout, in journaled events), and each manager's PagerDuty routing
+    // key (existing managers get a fresh random one) and ack timeout.
+    // Written to run again over its own result.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS acknowledged BOOLEAN NOT NULL
+  DEFAULT false;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS acknowledged_at_ms BIGINT;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS acknowledged_by TEXT NOT NULL
+  DEFAULT '';
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS acknowledged_until_ms BIGINT;
+ALTER TABLE event_managers ADD COLUMN IF NOT EXISTS routing_key TEXT NOT NULL
+  DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN IF NOT EXISTS ack_timeout_seconds
+  BIGINT NOT NULL DEFAULT 0;
+UPDATE event_managers
+  SET routing_key = md5(random()::text || clock_timestamp()::text || id)
+  WHERE routing_key = '';
+CREATE UNIQUE INDEX IF NOT EXISTS event_managers_by_routing_key
+  ON event_managers (routing_key) WHERE routing_key <> '';
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS ack_timeout_ns BIGINT NOT NULL
+  DEFAULT 0;
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

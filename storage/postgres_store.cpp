@@ -99,13 +99,17 @@ struct statements {
   statement put_manager{
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-      " webhook_url, created_at_ms, updated_at_ms)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
+      " webhook_url, created_at_ms, updated_at_ms, routing_key,"
+      " ack_timeout_seconds)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+      " ON CONFLICT (id) DO UPDATE SET"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
       " grouping_rule_id = EXCLUDED.grouping_rule_id,"
       " webhook_url = EXCLUDED.webhook_url,"
       " created_at_ms = EXCLUDED.created_at_ms,"
-      " updated_at_ms = EXCLUDED.updated_at_ms"};
+      " updated_at_ms = EXCLUDED.updated_at_ms,"
+      " routing_key = EXCLUDED.routing_key,"
+      " ack_timeout_seconds = EXCLUDED.ack_timeout_seconds"};
   statement erase_rule{"argus_erase_rule",
                        "DELETE FROM grouping_rules WHERE id = $1"};
   statement erase_manager{"argus_erase_manager",
@@ -115,7 +119,8 @@ struct statements {
                        " created_at_ms, updated_at_ms FROM grouping_rules"};
   statement load_managers{"argus_load_managers",
                           "SELECT id, name, description, grouping_rule_id,"
-                          " webhook_url, created_at_ms, updated_at_ms"
+                          " webhook_url, created_at_ms, updated_at_ms,"
+                          " routing_key, ack_timeout_seconds"
                           " FROM event_managers"};
 
   static std::array<statement, 8> make_list() {
@@ -157,6 +162,21 @@ caf::error read_enum(const PGresult* res, int row, int col,
 }
 
 /// Reads row `i` of a result selected with `alert_sql::column_list()`.
+/// Milliseconds, or `no_time` for NULL.
+domain::time_point optional_time_at(const PGresult* res, int i, int col) {
+  return PQgetisnull(res, i, col)
+             ? domain::no_time
+             : domain::from_millis(pg::integer_at(res, i, col));
+}
+
+/// Binds milliseconds, or NULL for `no_time`.
+void optional_time(params& p, domain::time_point t) {
+  if (t == domain::no_time)
+    p.null();
+  else
+    p.integer(domain::to_millis(t));
+}
+
 caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   domain::alert a;
   a.id = pg::text_at(res, i, 0);
@@ -187,6 +207,10 @@ caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   a.window_ends_at = domain::from_millis(pg::integer_at(res, i, 17));
   a.details = pg::text_at(res, i, 18);
   a.last_seq = static_cast<uint64_t>(pg::integer_at(res, i, 19));
+  a.acknowledged = pg::boolean_at(res, i, 20);
+  a.acknowledged_at = optional_time_at(res, i, 21);
+  a.acknowledged_by = pg::text_at(res, i, 22);
+  a.acknowledged_until = optional_time_at(res, i, 23);
   return a;
 }
 
@@ -216,7 +240,11 @@ params alert_params(const domain::alert& a, int64_t event_count) {
     p.integer(domain::to_millis(a.resolved_at));
   p.integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
-      .integer(static_cast<int64_t>(a.last_seq));
+      .integer(static_cast<int64_t>(a.last_seq))
+      .boolean(a.acknowledged);
+  optional_time(p, a.acknowledged_at);
+  p.text(a.acknowledged_by);
+  optional_time(p, a.acknowledged_until);
   return p;
 }
 
@@ -466,7 +494,9 @@ public:
         .text(manager.grouping_rule_id)
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
-        .integer(domain::to_millis(manager.updated_at));
+        .integer(domain::to_millis(manager.updated_at))
+        .text(manager.routing_key)
+        .integer(manager.ack_timeout_seconds);
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
@@ -513,6 +543,8 @@ public:
       m.webhook_url = pg::text_at(res, i, 4);
       m.created_at = domain::from_millis(pg::integer_at(res, i, 5));
       m.updated_at = domain::from_millis(pg::integer_at(res, i, 6));
+      m.routing_key = pg::text_at(res, i, 7);
+      m.ack_timeout_seconds = pg::integer_at(res, i, 8);
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }

@@ -84,6 +84,21 @@ CREATE INDEX alerts_by_last_seq ON alerts (last_seq);
 CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta (key, value) VALUES ('applied_through', 0);
 )sql",
+    // 4: acknowledgement of alerts, and each manager's PagerDuty routing
+    // key (existing managers get a fresh random one) and ack timeout.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN acknowledged_at_ms INTEGER;
+ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN acknowledged_until_ms INTEGER;
+ALTER TABLE event_managers ADD COLUMN routing_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers
+  ADD COLUMN ack_timeout_seconds INTEGER NOT NULL DEFAULT 0;
+UPDATE event_managers SET routing_key = lower(hex(randomblob(16)))
+  WHERE routing_key = '';
+CREATE UNIQUE INDEX event_managers_by_routing_key
+  ON event_managers (routing_key) WHERE routing_key <> '';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -171,6 +186,13 @@ caf::error read_enum(sqlite3_stmt* stmt, int i, const domain::alert& a,
   return {};
 }
 
+/// Milliseconds, or `no_time` for NULL.
+domain::time_point optional_time_at(sqlite3_stmt* stmt, int i) {
+  if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
+    return domain::no_time;
+  return domain::from_millis(sqlite3_column_int64(stmt, i));
+}
+
 /// Reads a row selected with `alert_sql::column_list()`.
 caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   domain::alert a;
@@ -203,6 +225,10 @@ caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   a.window_ends_at = domain::from_millis(sqlite3_column_int64(stmt, 17));
   a.details = column_text(stmt, 18);
   a.last_seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 19));
+  a.acknowledged = sqlite3_column_int64(stmt, 20) != 0;
+  a.acknowledged_at = optional_time_at(stmt, 21);
+  a.acknowledged_by = column_text(stmt, 22);
+  a.acknowledged_until = optional_time_at(stmt, 23);
   return a;
 }
 
@@ -228,7 +254,11 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
       .optional_time(a.resolved_at)
       .integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
-      .integer(static_cast<int64_t>(a.last_seq));
+      .integer(static_cast<int64_t>(a.last_seq))
+      .integer(a.acknowledged ? 1 : 0)
+      .optional_time(a.acknowledged_at)
+      .text(a.acknowledged_by)
+      .optional_time(a.acknowledged_until);
 }
 
 class sqlite_store final : public store {
@@ -418,13 +448,16 @@ public:
     auto stmt = prepared(
         put_manager_,
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-        " webhook_url, created_at_ms, updated_at_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " webhook_url, created_at_ms, updated_at_ms, routing_key,"
+        " ack_timeout_seconds)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
         " name = excluded.name, description = excluded.description,"
         " grouping_rule_id = excluded.grouping_rule_id,"
         " webhook_url = excluded.webhook_url,"
         " created_at_ms = excluded.created_at_ms,"
-        " updated_at_ms = excluded.updated_at_ms",
+        " updated_at_ms = excluded.updated_at_ms,"
+        " routing_key = excluded.routing_key,"
+        " ack_timeout_seconds = excluded.ack_timeout_seconds",
         "store event manager");
     if (!stmt)
       return stmt.error();
@@ -436,7 +469,9 @@ public:
         .text(manager.grouping_rule_id)
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
-        .integer(domain::to_millis(manager.updated_at));
+        .integer(domain::to_millis(manager.updated_at))
+        .text(manager.routing_key)
+        .integer(manager.ack_timeout_seconds);
     return step_done(*stmt, b, "store event manager");
   }
 
@@ -583,7 +618,8 @@ private:
   caf::error load_managers(domain::catalog& out) {
     auto stmt = prepared(load_managers_,
                          "SELECT id, name, description, grouping_rule_id,"
-                         " webhook_url, created_at_ms, updated_at_ms"
+                         " webhook_url, created_at_ms, updated_at_ms,"
+                         " routing_key, ack_timeout_seconds"
                          " FROM event_managers",
                          "load event managers");
     if (!stmt)
@@ -599,6 +635,8 @@ private:
       m.webhook_url = column_text(*stmt, 4);
       m.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
       m.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 6));
+      m.routing_key = column_text(*stmt, 7);
+      m.ack_timeout_seconds = sqlite3_column_int64(*stmt, 8);
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }

@@ -743,6 +743,13 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
   for (auto& name : index_names(dir.db()))
     downgrade += "DROP INDEX \"" + name + "\";";
   downgrade += "ALTER TABLE alerts DROP COLUMN last_seq; DROP TABLE meta;";
+  // ... and without what step 4 added (acknowledgement, routing keys).
+  downgrade += "ALTER TABLE alerts DROP COLUMN acknowledged;"
+               "ALTER TABLE alerts DROP COLUMN acknowledged_at_ms;"
+               "ALTER TABLE alerts DROP COLUMN acknowledged_by;"
+               "ALTER TABLE alerts DROP COLUMN acknowledged_until_ms;"
+               "ALTER TABLE event_managers DROP COLUMN routing_key;"
+               "ALTER TABLE event_managers DROP COLUMN ack_timeout_seconds;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
