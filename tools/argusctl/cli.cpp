@@ -15,7 +15,7 @@ const std::set<std::string> value_flags = {
     "rule",     "webhook", "description",    "id",
     "manager",  "status",  "type",           "limit",
     "offset",   "dedup",   "action",         "summary",
-    "severity", "class",   "field",
+    "severity", "class",   "field",          "by",
 };
 
 const char* global_usage =
