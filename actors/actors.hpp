@@ -28,6 +28,9 @@ using grouping_actor = caf::typed_actor<
     /// INTERNAL: the acknowledgement timer (ack_timeout) fired; a stale
     /// token is ignored.
     caf::reacts_to<atom::expire, atom::acknowledge, uint64_t>,
+    /// INTERNAL: the earliest alert end may have passed; a stale token is
+    /// ignored.
+    caf::reacts_to<atom::lapse, uint64_t>,
     /// INTERNAL: sends the changes gathered while the mailbox was busy to
     /// the repository as one message.
     caf::reacts_to<atom::flush>,

@@ -89,6 +89,17 @@ caf::error assign_routing_key(const domain::catalog& c,
   return {};
 }
 
+/// The change that erases rule or manager `id`. Built member by member:
+/// GCC 12 takes a braced temporary's empty manager (its severity map) for
+/// uninitialized when it is destroyed (-Wmaybe-uninitialized).
+catalog_change erase_change(catalog_change::kind_t kind,
+                            const std::string& id) {
+  catalog_change change;
+  change.kind = kind;
+  change.id = id;
+  return change;
+}
+
 } // namespace
 
 catalog_actor::behavior_type
@@ -137,10 +148,9 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
               self,
               make_error(ec::conflict, "grouping rule '" + id +
                                            "' is used by an event manager"));
-        return persist_then(
-            self, repository, view, atom::ok::value,
-            catalog_change{catalog_change::erase_rule, {}, {}, id},
-            atom::erase::value, atom::rule::value, id);
+        return persist_then(self, repository, view, atom::ok::value,
+                            erase_change(catalog_change::erase_rule, id),
+                            atom::erase::value, atom::rule::value, id);
       },
       [=](atom::create, manager_t manager) {
         auto& c = self->state.current;
@@ -187,10 +197,9 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
           return fail<atom::ok>(
               self, make_error(ec::not_found,
                                "event manager '" + id + "' not found"));
-        return persist_then(
-            self, repository, view, atom::ok::value,
-            catalog_change{catalog_change::erase_manager, {}, {}, id},
-            atom::erase::value, atom::manager::value, id);
+        return persist_then(self, repository, view, atom::ok::value,
+                            erase_change(catalog_change::erase_manager, id),
+                            atom::erase::value, atom::manager::value, id);
       },
       [=](atom::sync, const catalog_change& change) {
         apply_change(self->state.current, change);

@@ -80,12 +80,41 @@ void flush_outbox(self_ptr self, const peers& to) {
   st.outbox_index.clear();
 }
 
-/// Carries out what the domain decided: persist, notify, keep the router's
-/// index current, arm the timer.
+/// Carries out what the domain decided that every decision may hold:
+/// persist, notify, keep the router's index current, arm the window.
+void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
+  auto& st = self->state;
+  auto& d = st.scratch;
+  if (!d.writes.empty())
+    stage_writes(self, d.writes);
+  for (auto& n : d.notify)
+    self->send(to.notifier, atom::notify::value, n);
+  if (!d.deactivated.empty())
+    self->send(to.router, atom::deactivate::value, st.key, d.deactivated,
+               st.received);
+  if (d.arm_window)
+    arm_window(self, d.window_until, now);
+}
+
+/// Arms the timer for the earliest alert end, unless it is armed for it.
+void arm_expiry(self_ptr self, domain::time_point now) {
+  auto& st = self->state;
+  auto next = domain::next_expiry(st.group);
+  if (next == domain::no_time || next == st.expiry_armed)
+    return;
+  st.expiry_armed = next;
+  auto delay = next > now ? next - now : domain::duration{0};
+  self->delayed_send(self, delay, atom::lapse::value, ++st.expiry_token);
+}
+
+/// Carries out what the domain decided for event `e`.
 void carry_out(self_ptr self, const domain::event& e, const peers& to,
                const context& ctx, domain::time_point now) {
   auto& st = self->state;
   auto& d = st.scratch;
+  // Ends that passed before `e` were applied first, also when `e` itself
+  // goes back to the router.
+  carry_out_effects(self, to, now);
   if (d.reroute) {
     st.rerouted.insert(e.dedup_key);
     self->send(to.router, atom::reroute::value, st.key, e);
@@ -97,17 +126,10 @@ void carry_out(self_ptr self, const domain::event& e, const peers& to,
                          << e.dedup_key << "' of manager '"
                          << e.event_manager_id << "'");
   }
-  if (!d.writes.empty())
-    stage_writes(self, d.writes);
-  for (auto& n : d.notify)
-    self->send(to.notifier, atom::notify::value, n);
-  if (!d.deactivated.empty())
-    self->send(to.router, atom::deactivate::value, st.key, d.deactivated,
-               st.received);
   if (d.reactivated)
     self->send(to.router, atom::reactivate::value, st.key, e.dedup_key);
-  if (d.arm_window)
-    arm_window(self, d.window_until, now);
+  if (e.expires_at != domain::no_time || !d.deactivated.empty())
+    arm_expiry(self, now);
   // Re-arming cancels the armed timer, so arm for the group's earliest
   // deadline, not only this event's.
   if (d.arm_ack)
@@ -168,6 +190,7 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
   self->state.group = std::move(initial);
   if (!self->state.group.open_parent.empty())
     arm_window(self, self->state.group.window_ends_at, ctx->now());
+  arm_expiry(self, ctx->now());
   if (auto until = domain::next_ack_deadline(self->state.group);
       until != domain::no_time)
     arm_ack(self, until, ctx->now());
@@ -199,6 +222,17 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
           stage_writes(self, st.scratch.writes);
         if (st.scratch.arm_ack)
           arm_ack(self, st.scratch.ack_until, now);
+      },
+      [=](atom::lapse, uint64_t token) {
+        auto& st = self->state;
+        if (token != st.expiry_token)
+          return; // stale: re-armed for an earlier end
+        st.expiry_armed = domain::no_time;
+        auto now = ctx->now();
+        if (domain::expire(st.group, now, st.scratch))
+          carry_out_effects(self, to, now);
+        arm_expiry(self, now);
+        report_if_idle(self, to);
       },
       [=](atom::flush) { flush_outbox(self, to); },
       [=](atom::stop) {

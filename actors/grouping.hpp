@@ -25,6 +25,10 @@ struct grouping_state {
   uint64_t timer_token = 0;
   /// The same for the acknowledgement timer.
   uint64_t ack_token = 0;
+  /// Identifies the armed timer for the earliest alert end (older ones are
+  /// stale), and the end it is armed for.
+  uint64_t expiry_token = 0;
+  domain::time_point expiry_armed{};
   /// Changes not yet sent to the repository, one entry per alert (a later
   /// change of the same alert replaces the snapshot and adds its count), and
   /// where each alert's entry is. Sent as one message once the queued

@@ -337,6 +337,9 @@ node::~node() {
   if (view_)
     view_->on_change = nullptr; // holds the cluster actor
   ownership_.reset();
+  // The front door holds handles too; detached actors (the repository,
+  // ingest) end only once the last handle is gone.
+  front_ = front{};
   receivers_.clear();
   routers_.clear();
   repository_ = nullptr;

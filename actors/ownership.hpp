@@ -2,9 +2,9 @@
 
 #include "domain/alert.hpp"
 #include "domain/event.hpp"
-#include "storage/journal.hpp"
 #include "domain/keys.hpp"
 #include "domain/ownership.hpp"
+#include "storage/journal.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/error.hpp>

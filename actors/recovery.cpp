@@ -40,7 +40,8 @@ caf::error open_fenced_journal(const config::settings& settings, recovered& r) {
   if (auto err = (*fenced)->hold(r.incarnation))
     return err;
   r.fence = std::move(*fenced);
-  auto opened = storage::open_postgres_journal(settings.storage.dsn, r.incarnation);
+  auto opened =
+      storage::open_postgres_journal(settings.storage.dsn, r.incarnation);
   if (!opened)
     return opened.error();
   r.journal = std::move(*opened);

@@ -1,10 +1,10 @@
 #pragma once
 
 #include "actors/journal.hpp"
-#include "storage/store.hpp"
 #include "config/settings.hpp"
 #include "domain/alert.hpp"
 #include "domain/catalog.hpp"
+#include "storage/store.hpp"
 
 #include <caf/expected.hpp>
 

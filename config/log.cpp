@@ -16,14 +16,14 @@ std::mutex out_mutex;
 
 const char* name_of(level lvl) {
   switch (lvl) {
-    case level::debug:
-      return "DEBUG";
-    case level::info:
-      return "INFO";
-    case level::warning:
-      return "WARN";
-    default:
-      return "ERROR";
+  case level::debug:
+    return "DEBUG";
+  case level::info:
+    return "INFO";
+  case level::warning:
+    return "WARN";
+  default:
+    return "ERROR";
   }
 }
 
@@ -40,7 +40,9 @@ void set_level(const std::string& name) {
   min_level = static_cast<int>(lvl);
 }
 
-bool enabled(level lvl) { return static_cast<int>(lvl) >= min_level; }
+bool enabled(level lvl) {
+  return static_cast<int>(lvl) >= min_level;
+}
 
 void write(level lvl, const std::string& line) {
   auto now = domain::to_rfc3339(std::chrono::system_clock::now());

@@ -131,7 +131,21 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
        {{"threads", field(s.actors.threads)},
         {"policy", field(s.actors.policy)},
         {"routers", field(s.actors.routers)}}},
-      {"notifications", {{"keep", field(s.notifications.keep)}}},
+      {"notifications",
+       {{"keep", field(s.notifications.keep)},
+        {"retry",
+         [&n = s.notifications](const YAML::Node& node,
+                                const std::string& key) {
+           return read_section(node, key,
+                               {{"initial_ms", field(n.retry_initial_ms)},
+                                {"max_ms", field(n.retry_max_ms)},
+                                {"max_attempts", field(n.retry_max_attempts)},
+                                {"max_age", field(n.retry_max_age)}});
+         }},
+        {"max_in_flight", field(s.notifications.max_in_flight)},
+        {"max_in_flight_per_receiver",
+         field(s.notifications.max_in_flight_per_receiver)},
+        {"external_url", field(s.notifications.external_url)}}},
       {"cluster",
        {{"node_id", field(s.cluster.node_id)},
         {"seeds", strings(s.cluster.seeds)},
@@ -150,6 +164,33 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
   if (auto err = validate(s))
     return err;
   return s;
+}
+
+caf::error validate_notifications(const notifier_settings& n) {
+  // Bounds keep the nanosecond arithmetic of the policy far from overflow.
+  if (n.retry_initial_ms <= 0 || n.retry_initial_ms > 86400000)
+    return bad("notifications.retry.initial_ms",
+               "must be between 1 and 86400000");
+  if (n.retry_max_ms < n.retry_initial_ms || n.retry_max_ms > 86400000)
+    return bad("notifications.retry.max_ms",
+               "must be between initial_ms and 86400000");
+  if (n.retry_max_attempts <= 0 || n.retry_max_attempts > 1000)
+    return bad("notifications.retry.max_attempts",
+               "must be between 1 and 1000");
+  if (n.retry_max_age <= 0 || n.retry_max_age > 366 * 86400)
+    return bad("notifications.retry.max_age",
+               "must be between 1 and 31622400 seconds");
+  if (n.max_in_flight == 0 || n.max_in_flight > 4096)
+    return bad("notifications.max_in_flight", "must be between 1 and 4096");
+  if (n.max_in_flight_per_receiver == 0 ||
+      n.max_in_flight_per_receiver > n.max_in_flight)
+    return bad("notifications.max_in_flight_per_receiver",
+               "must be between 1 and max_in_flight");
+  if (!n.external_url.empty() && n.external_url.rfind("http://", 0) != 0 &&
+      n.external_url.rfind("https://", 0) != 0)
+    return bad("notifications.external_url",
+               "must start with http:// or https://");
+  return {};
 }
 
 /// A TLS file must be readable now: CAF would only notice at the first
@@ -238,7 +279,8 @@ caf::error validate_cluster(const settings& s) {
     uint16_t port = 0;
     if (!parse_host_port(seed, host, port))
       return bad("cluster.seeds",
-                 "'" + seed + "' is not host:port (a node's node.host:node.port)");
+                 "'" + seed +
+                     "' is not host:port (a node's node.host:node.port)");
   }
   // Failover rebuilds a dead node's groups from the store the nodes share.
   if (s.storage.backend != "postgres")
@@ -273,10 +315,10 @@ caf::error validate(const settings& s) {
     return bad("server.max_batch_events", "must be at least 1");
   if (s.ingest.max_pending_events == 0)
     return bad("ingest.max_pending_events", "must be at least 1");
-  if (!s.ingest.durability.empty() && s.ingest.durability != "journal"
-      && s.ingest.durability != "none")
-    return bad("ingest.durability", "unknown mode '" + s.ingest.durability
-                                        + "' (expected journal or none)");
+  if (!s.ingest.durability.empty() && s.ingest.durability != "journal" &&
+      s.ingest.durability != "none")
+    return bad("ingest.durability", "unknown mode '" + s.ingest.durability +
+                                        "' (expected journal or none)");
   if (s.ingest.durability == "journal" && s.storage.backend == "memory")
     return bad("ingest.durability",
                "journal needs a persistent storage.backend (sqlite or "
@@ -311,9 +353,20 @@ caf::error validate(const settings& s) {
     return bad("actors.routers", "must be between 1 and 256");
   if (s.notifications.keep == 0)
     return bad("notifications.keep", "must be at least 1");
+  if (auto err = validate_notifications(s.notifications))
+    return err;
   if (auto err = validate_cluster(s))
     return err;
   return {};
+}
+
+domain::retry_policy notifier_settings::retry_policy() const {
+  domain::retry_policy p;
+  p.initial = std::chrono::milliseconds{retry_initial_ms};
+  p.max = std::chrono::milliseconds{retry_max_ms};
+  p.max_attempts = static_cast<int32_t>(retry_max_attempts);
+  p.max_age = std::chrono::seconds{retry_max_age};
+  return p;
 }
 
 caf::expected<settings> load_text(const std::string& yaml) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/delivery.hpp"
+
 #include <caf/expected.hpp>
 
 #include <cstdint>
@@ -96,6 +98,22 @@ struct actor_settings {
 struct notifier_settings {
   /// How many recent notifications GET /v1/notifications can show.
   size_t keep = 1000;
+  /// Delivery retries (notifications.retry.*): the first delay, the
+  /// longest one, the most attempts, and how long (seconds) a notification
+  /// may be tried before it is dead-lettered.
+  int64_t retry_initial_ms = 1000;
+  int64_t retry_max_ms = 300000;
+  int64_t retry_max_attempts = 12;
+  int64_t retry_max_age = 86400;
+  /// Outgoing requests in flight, in total and to one receiver.
+  size_t max_in_flight = 64;
+  size_t max_in_flight_per_receiver = 4;
+  /// Argus's own base URL for links in bodies (e.g. Alertmanager's
+  /// externalURL); empty leaves them out.
+  std::string external_url;
+
+  /// The retry settings as the domain's policy.
+  domain::retry_policy retry_policy() const;
 };
 
 /// A cluster of nodes sharing one PostgreSQL store. Clustering is on when

@@ -80,7 +80,8 @@ caf::expected<event> admit(event e, const catalog& catalog,
   e.grouping_value.clear();
   e.window = {};
   if (auto rule = catalog.rule_of(e.event_manager_id)) {
-    if (auto value = fields(rule->grouping_key)) {
+    // One key, a dotted path or a tuple of keys (domain/catalog.hpp).
+    if (auto value = grouping_value_of(*rule, fields)) {
       e.has_grouping_value = true;
       e.grouping_value = std::move(*value);
     }

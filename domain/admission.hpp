@@ -38,14 +38,16 @@ caf::expected<severity> parse_event_severity(const std::string& text);
 /// over the wire (argusctl) is checked here.
 caf::error validate(const event& e);
 
-/// Reads the top-level field `name` of an event as grouping text; none when
-/// the event lacks it. HTTP looks into the JSON body, argusctl into its map.
-using field_lookup =
-    std::function<std::optional<std::string>(const std::string& name)>;
+/// Reads the field an event's rule groups by as grouping text (see
+/// `field_reader`); none when the event lacks it. HTTP looks into the JSON
+/// body, the Alertmanager front into an alert's labels and annotations,
+/// argusctl into its map.
+using field_lookup = field_reader;
 
 /// Validates `e` and admits it against `catalog`: its manager must exist;
-/// the manager's rule picks the grouping value (through `fields`) and the
-/// window; `now` (the node's injected clock) is when it was accepted.
+/// the manager's rule picks the grouping value (through `fields`: one key,
+/// a dotted path or a tuple of keys) and the window; `now` (the node's
+/// injected clock) is when it was accepted.
 caf::expected<event> admit(event e, const catalog& catalog,
                            const field_lookup& fields, time_point now);
 

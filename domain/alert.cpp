@@ -61,8 +61,10 @@ std::string format_uuid(uint64_t hi, uint64_t lo, unsigned version) {
 
 std::string alert_id_for(const std::string& event_manager_id,
                          const std::string& dedup_key) {
-  auto hi = avalanche(fnv1a(0xcbf29ce484222325ULL, event_manager_id, dedup_key));
-  auto lo = avalanche(fnv1a(0x84222325cbf29ce4ULL, event_manager_id, dedup_key));
+  auto hi =
+      avalanche(fnv1a(0xcbf29ce484222325ULL, event_manager_id, dedup_key));
+  auto lo =
+      avalanche(fnv1a(0x84222325cbf29ce4ULL, event_manager_id, dedup_key));
   return format_uuid(hi, lo, 8); // version 8: custom, name-based
 }
 
@@ -72,8 +74,8 @@ std::string random_uuid() {
 }
 
 bool matches(const alert& a, const alert_filter& filter) {
-  if (!filter.event_manager_id.empty()
-      && a.event_manager_id != filter.event_manager_id)
+  if (!filter.event_manager_id.empty() &&
+      a.event_manager_id != filter.event_manager_id)
     return false;
   if (!filter.status.empty() && to_string(a.status) != filter.status)
     return false;

@@ -36,6 +36,9 @@ struct alert {
   /// Journal sequence of the last event applied to this alert (0: none or
   /// not journaled). Replay after a crash skips events at or below it.
   uint64_t last_seq = 0;
+  /// When it resolves by itself unless a trigger moves it (the `expires_at`
+  /// of its last trigger); `no_time`: never.
+  time_point expires_at{};
   /// Someone is working on it: no further notifications until it resolves.
   /// Kept on a resolved alert as history; a re-trigger after the resolve
   /// starts unacknowledged.
@@ -58,7 +61,7 @@ typename Inspector::result_type inspect(Inspector& f, alert& x) {
            x.has_grouping_value, x.grouping_value, x.parent_dedup_key,
            x.child_count, x.resolve_requested, x.event_count, x.created_at,
            x.updated_at, x.resolved_at, x.window_ends_at, x.details, x.last_seq,
-           x.acknowledged, x.acknowledged_at, x.acknowledged_by,
+           x.expires_at, x.acknowledged, x.acknowledged_at, x.acknowledged_by,
            x.acknowledged_until);
 }
 

@@ -2,6 +2,7 @@
 
 #include "domain/error.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -20,12 +21,57 @@ caf::error require_text(const std::string& field, const std::string& value,
   return {};
 }
 
+/// Checks the grouping fields: one key, or 2 to `max_grouping_keys`
+/// distinct ones.
+caf::error check_keys(const grouping_rule& rule) {
+  if (rule.grouping_keys.empty())
+    return require_text("grouping_key", rule.grouping_key);
+  if (!rule.grouping_key.empty())
+    return make_error(ec::validation_failed,
+                      "give grouping_key or grouping_keys, not both");
+  if (rule.grouping_keys.size() > max_grouping_keys)
+    return make_error(ec::validation_failed,
+                      "grouping_keys has more than " +
+                          std::to_string(max_grouping_keys) + " keys");
+  for (size_t i = 0; i < rule.grouping_keys.size(); ++i) {
+    auto& key = rule.grouping_keys[i];
+    if (auto err =
+            require_text("grouping_keys[" + std::to_string(i) + "]", key))
+      return err;
+    auto first =
+        std::find(rule.grouping_keys.begin(), rule.grouping_keys.end(), key);
+    if (static_cast<size_t>(first - rule.grouping_keys.begin()) != i)
+      return make_error(ec::validation_failed,
+                        "grouping_keys names '" + key + "' twice");
+  }
+  return {};
+}
+
+/// `text` as a JSON string literal.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 } // namespace
 
 caf::error validate(const grouping_rule& rule) {
   if (auto err = require_text("name", rule.name))
     return err;
-  if (auto err = require_text("grouping_key", rule.grouping_key))
+  if (auto err = check_keys(rule))
     return err;
   if (rule.time_window_seconds <= 0)
     return make_error(ec::validation_failed,
@@ -64,7 +110,81 @@ caf::error validate(const event_manager& manager) {
     return make_error(ec::validation_failed,
                       "notification_config.webhook_url must start with "
                       "http:// or https://");
+  if (auto err = validate(manager.receivers))
+    return err;
+  for (auto& r : manager.receivers)
+    if (!manager.webhook_url.empty() && r.name == webhook_receiver_name)
+      return make_error(ec::validation_failed,
+                        "notification_config.receivers: the name \"webhook\" "
+                        "is taken by notification_config.webhook_url");
   return {};
+}
+
+std::vector<receiver> receivers_of(const event_manager& manager) {
+  auto out = manager.receivers;
+  if (!manager.webhook_url.empty())
+    out.push_back(webhook_receiver(manager.webhook_url));
+  return out;
+}
+
+std::vector<std::string> keys_of(const grouping_rule& rule) {
+  if (!rule.grouping_keys.empty())
+    return rule.grouping_keys;
+  return {rule.grouping_key};
+}
+
+void set_keys(grouping_rule& rule, std::vector<std::string> keys) {
+  rule.grouping_key.clear();
+  rule.grouping_keys.clear();
+  if (keys.size() == 1)
+    rule.grouping_key = std::move(keys.front());
+  else
+    rule.grouping_keys = std::move(keys);
+}
+
+std::string encode_keys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (auto& key : keys) {
+    if (&key != &keys.front())
+      out += '\n';
+    for (char c : key)
+      out += c == '\\' ? "\\\\" : c == '\n' ? "\\n" : std::string(1, c);
+  }
+  return out;
+}
+
+std::vector<std::string> decode_keys(std::string_view text) {
+  std::vector<std::string> keys;
+  if (text.empty())
+    return keys;
+  keys.emplace_back();
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n')
+      keys.emplace_back();
+    else if (text[i] == '\\' && i + 1 < text.size())
+      keys.back() += text[++i] == 'n' ? '\n' : text[i];
+    else
+      keys.back() += text[i];
+  }
+  return keys;
+}
+
+std::optional<std::string> grouping_value_of(const grouping_rule& rule,
+                                             const field_reader& read) {
+  if (rule.grouping_keys.empty())
+    return read(rule.grouping_key);
+  std::string tuple = "[";
+  bool any = false;
+  for (auto& key : rule.grouping_keys) {
+    if (tuple.size() > 1)
+      tuple += ',';
+    auto value = read(key);
+    any = any || value.has_value();
+    tuple += value ? quoted(*value) : "null";
+  }
+  if (!any)
+    return std::nullopt;
+  return tuple + "]";
 }
 
 const grouping_rule* catalog::rule_of(const std::string& manager_id) const {

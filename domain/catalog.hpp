@@ -1,13 +1,19 @@
 #pragma once
 
+#include "domain/alertmanager.hpp"
+#include "domain/receiver.hpp"
 #include "domain/types.hpp"
 
 #include <caf/expected.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 /// Configuration entities: grouping rules and event managers (tenants).
 namespace argus::domain {
@@ -15,8 +21,13 @@ namespace argus::domain {
 struct grouping_rule {
   std::string id;
   std::string name;
-  /// The top-level event field whose value groups alerts.
+  /// The event field whose value groups alerts: a top-level name, or a
+  /// dotted path into nested objects (`labels.cluster`). Empty when
+  /// `grouping_keys` is set.
   std::string grouping_key;
+  /// Two or more fields that group together: the grouping value is their
+  /// tuple. Empty when `grouping_key` alone groups.
+  std::vector<std::string> grouping_keys;
   /// Window length in seconds (ArgusGo clients speak minutes).
   int64_t time_window_seconds = 0;
   time_point created_at{};
@@ -28,17 +39,56 @@ struct grouping_rule {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grouping_rule& x) {
   return f(caf::meta::type_name("argus.grouping_rule"), x.id, x.name,
-           x.grouping_key, x.time_window_seconds, x.created_at, x.updated_at);
+           x.grouping_key, x.grouping_keys, x.time_window_seconds, x.created_at,
+           x.updated_at);
 }
+
+/// The most fields one rule may group by.
+inline constexpr size_t max_grouping_keys = 16;
+
+/// The fields a rule groups by, in order: `grouping_keys`, else the one
+/// `grouping_key`.
+std::vector<std::string> keys_of(const grouping_rule& rule);
+
+/// Sets the fields a rule groups by: one key goes to `grouping_key`, two or
+/// more to `grouping_keys` (so both spellings of one key are one rule).
+void set_keys(grouping_rule& rule, std::vector<std::string> keys);
+
+/// `grouping_keys` as text for the stores: one key a line, `\` and line
+/// breaks escaped as `\\` and `\n`; "" for none.
+std::string encode_keys(const std::vector<std::string>& keys);
+
+/// Reads `encode_keys`'s text back.
+std::vector<std::string> decode_keys(std::string_view text);
+
+/// Reads one field of an event by grouping key (a top-level name first,
+/// then a dotted path) as grouping text: a string as it is, any other value
+/// as compact JSON; none when absent or null.
+using field_reader =
+    std::function<std::optional<std::string>(const std::string& key)>;
+
+/// The grouping value of an event under `rule`. One key: that field's text,
+/// unchanged from rules before tuples existed. Several: their tuple as the
+/// text of a JSON array of strings, with null for a missing field
+/// (`["prod","HighCPU"]`, `["prod",null]`). None when every field is
+/// missing: the event is then a parent of its own. The tuple's text is the
+/// group's identity, the same from every front, so it is defined here.
+std::optional<std::string> grouping_value_of(const grouping_rule& rule,
+                                             const field_reader& read);
 
 struct event_manager {
   std::string id;
   std::string name;
   std::string description;
   std::string grouping_rule_id;
+  /// The legacy single webhook; it acts as one `argus` receiver named
+  /// "webhook".
   std::string webhook_url;
+  std::vector<receiver> receivers;
   time_point created_at{};
   time_point updated_at{};
+  /// How alerts posted to its Alertmanager API get their severity.
+  severity_mapping am_severity;
   /// Selects this manager for PagerDuty Events API v2 senders (their
   /// integration key): generated, 32 characters, rotatable.
   std::string routing_key;
@@ -54,15 +104,21 @@ struct event_manager {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
   return f(caf::meta::type_name("argus.event_manager"), x.id, x.name,
-           x.description, x.grouping_rule_id, x.webhook_url, x.created_at,
-           x.updated_at, x.routing_key, x.ack_timeout_seconds);
+           x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
+           x.created_at, x.updated_at, x.am_severity, x.routing_key,
+           x.ack_timeout_seconds);
 }
 
 /// Checks the fields of a rule a client asked for (name, key, window).
 caf::error validate(const grouping_rule& rule);
 
-/// Checks the fields of a manager a client asked for (id, name, webhook).
+/// Checks the fields of a manager a client asked for (id, name, webhook,
+/// receivers).
 caf::error validate(const event_manager& manager);
+
+/// Where a manager's notifications go: its receivers, plus the legacy
+/// webhook_url as the `argus` receiver "webhook" when set.
+std::vector<receiver> receivers_of(const event_manager& manager);
 
 /// An immutable view of all rules and managers. The catalog actor publishes a
 /// new one after every change; HTTP threads read it without a round trip.

@@ -14,8 +14,8 @@ std::string message_of(const caf::error& err) {
   if (ctx.size() == 1 && ctx.match_element<std::string>(0))
     return ctx.get_as<std::string>(0);
   if (err.category() != caf::atom("argus"))
-    return "internal error (" + caf::to_string(err.category()) + " code "
-           + std::to_string(err.code()) + ")";
+    return "internal error (" + caf::to_string(err.category()) + " code " +
+           std::to_string(err.code()) + ")";
   return "error";
 }
 

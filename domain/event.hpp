@@ -35,6 +35,10 @@ struct event {
   /// never forwarded): a retried forward that the owner already journaled
   /// is recognised and not applied twice.
   uint64_t forward_id = 0;
+  /// A trigger's end unless it is sent again (Alertmanager's `endsAt`): the
+  /// alert resolves at this time by itself, so a sender that dies leaves
+  /// nothing open. `no_time`: it stays active until resolved.
+  time_point expires_at{};
   /// Who sent an acknowledge or unacknowledge (an operator's name, or the
   /// integration); becomes the alert's `acknowledged_by`.
   std::string actor;
@@ -48,7 +52,7 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("argus.event"), x.event_manager_id, x.dedup_key,
            x.act, x.summary, x.sev, x.class_name, x.details,
            x.has_grouping_value, x.grouping_value, x.window, x.received_at,
-           x.seq, x.forward_id, x.actor, x.ack_timeout);
+           x.seq, x.forward_id, x.expires_at, x.actor, x.ack_timeout);
 }
 
 } // namespace argus::domain

@@ -12,6 +12,8 @@ std::string_view to_string(notification_kind x) {
     return "parent_opened";
   case notification_kind::parent_resolved:
     return "parent_resolved";
+  case notification_kind::child_added:
+    return "child_added";
   case notification_kind::parent_acknowledged:
     return "parent_acknowledged";
   }
@@ -61,6 +63,7 @@ alert new_alert(const event& e, time_point now) {
   a.details = e.details;
   a.event_count = 1;
   a.last_seq = e.seq;
+  a.expires_at = e.expires_at;
   a.created_at = now;
   a.updated_at = now;
   return a;
@@ -92,6 +95,8 @@ void retrigger(alert& a, const event& e, time_point now, decision& out) {
   a.updated_at = now;
   ++a.event_count;
   a.last_seq = e.seq;
+  // A re-send moves the end (or, from a sender without one, clears it).
+  a.expires_at = e.expires_at;
   // The problem is back: a pending resolve of the parent no longer holds.
   a.resolve_requested = false;
   persist(out, a, 1);
@@ -131,30 +136,33 @@ void open_or_join(group_state& g, const event& e, time_point now,
   g.active.emplace(a.dedup_key, std::move(a));
 }
 
-void resolve(group_state& g, const event& e, time_point now, decision& out) {
-  auto it = g.active.find(e.dedup_key);
-  if (it == g.active.end()) {
-    out.ignored = true; // unknown or already resolved: nothing to do
-    return;
-  }
+/// Resolves active alert `it`: an event (`delta` 1, its `seq`) or its end
+/// passing (`delta` 0, `seq` 0).
+void resolve_active(group_state& g,
+                    std::unordered_map<std::string, alert>::iterator it,
+                    int64_t delta, uint64_t seq, time_point now,
+                    decision& out) {
   auto& a = it->second;
-  ++a.event_count;
-  a.last_seq = e.seq;
+  a.event_count += delta;
+  if (delta > 0)
+    a.last_seq = seq;
   if (a.is_parent()) {
     auto& links = g.links[a.dedup_key];
     if (links.active_children > 0) {
       a.resolve_requested = true;
+      // Resolving is asked for: its end has nothing left to do.
+      a.expires_at = no_time;
       a.updated_at = now;
-      persist(out, a, 1);
+      persist(out, a, delta);
     } else {
-      resolve_parent(g, a, 1, now, out);
+      resolve_parent(g, a, delta, now, out);
     }
     return;
   }
   a.status = alert_status::resolved;
   a.resolved_at = now;
   a.updated_at = now;
-  persist(out, a, 1);
+  persist(out, a, delta);
   out.deactivated.push_back(a.dedup_key);
   auto parent_key = a.parent_dedup_key;
   g.active.erase(it);
@@ -167,11 +175,36 @@ void resolve(group_state& g, const event& e, time_point now, decision& out) {
     resolve_parent(g, parent->second, 0, now, out);
 }
 
+void resolve(group_state& g, const event& e, time_point now, decision& out) {
+  auto it = g.active.find(e.dedup_key);
+  if (it == g.active.end()) {
+    out.ignored = true; // unknown or already resolved: nothing to do
+    return;
+  }
+  resolve_active(g, it, 1, e.seq, now, out);
+}
+
+/// Resolves every alert whose end is at or before `now`, earliest first,
+/// each at its end: as a resolve sent at that moment would have.
+void expire_due(group_state& g, time_point now, decision& out) {
+  std::vector<std::pair<time_point, std::string>> due;
+  for (auto& [key, a] : g.active)
+    if (a.expires_at != no_time && a.expires_at <= now)
+      due.emplace_back(a.expires_at, key);
+  std::sort(due.begin(), due.end());
+  for (auto& [at, key] : due)
+    if (auto it = g.active.find(key); it != g.active.end())
+      resolve_active(g, it, 0, 0, at, out);
+}
+
 } // namespace
 
 void apply(group_state& g, const event& e, bool fresh, time_point now,
            decision& out) {
   out.clear();
+  // Ends that passed before this event count first, whether or not a timer
+  // fired for them yet: live runs and journal replays decide alike.
+  expire_due(g, now, out);
   if (e.act == action::resolve) {
     resolve(g, e, now, out);
     return;
@@ -197,6 +230,20 @@ bool close_window(group_state& g, time_point now) {
     return false;
   g.open_parent.clear();
   return true;
+}
+
+bool expire(group_state& g, time_point now, decision& out) {
+  out.clear();
+  expire_due(g, now, out);
+  return !out.writes.empty();
+}
+
+time_point next_expiry(const group_state& g) {
+  time_point next = no_time;
+  for (auto& [key, a] : g.active)
+    if (a.expires_at != no_time && (next == no_time || a.expires_at < next))
+      next = a.expires_at;
+  return next;
 }
 
 bool is_idle(const group_state& g) {

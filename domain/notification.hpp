@@ -6,10 +6,12 @@
 
 namespace argus::domain {
 
-/// Stored and sent between nodes: append, never renumber.
+/// Appended values only: the numbers are stored and cross the wire.
 enum class notification_kind : uint8_t {
   parent_opened,
   parent_resolved,
+  /// A child joined a parent (receivers ask for it; rate-capped per group).
+  child_added,
   /// Someone acknowledged the parent (and so its group).
   parent_acknowledged,
 };

@@ -2,6 +2,7 @@
 
 #include "domain/admission.hpp"
 #include "domain/error.hpp"
+#include "http/alertmanager_json.hpp"
 
 #include <array>
 #include <string_view>
@@ -59,17 +60,6 @@ caf::error require_key(const json& j, const std::string& field,
   return domain::check_key_length(field, out);
 }
 
-json time_or_null(domain::time_point t) {
-  if (t == domain::no_time)
-    return nullptr;
-  return domain::to_rfc3339(t);
-}
-
-json details_of(const std::string& text) {
-  auto parsed = json::parse(text, nullptr, false);
-  return parsed.is_discarded() ? json::object() : parsed;
-}
-
 caf::error read_window(const json& j, domain::grouping_rule& rule,
                        bool required) {
   auto minutes = j.find("time_window_minutes");
@@ -99,6 +89,54 @@ caf::error read_window(const json& j, domain::grouping_rule& rule,
                       std::string{"field '"} + name +
                           "' must be a positive integer of at most one year");
   rule.time_window_seconds = has_minutes ? n * 60 : n;
+  return {};
+}
+
+/// The field at dotted `path` through nested objects, or null.
+const json* at_path(const json& j, const std::string& path) {
+  const json* node = &j;
+  for (size_t start = 0;;) {
+    auto dot = path.find('.', start);
+    if (!node->is_object())
+      return nullptr;
+    auto child = node->find(path.substr(start, dot - start));
+    if (child == node->end())
+      return nullptr;
+    node = &*child;
+    if (dot == std::string::npos)
+      return node;
+    start = dot + 1;
+  }
+}
+
+/// Reads `grouping_key` (one field) or `grouping_keys` (an array of them);
+/// either replaces what the rule grouped by.
+caf::error read_keys(const json& j, domain::grouping_rule& rule) {
+  auto keys = j.find("grouping_keys");
+  bool has_keys = keys != j.end() && !keys->is_null();
+  std::string key;
+  bool has_key = false;
+  if (auto err = read_string(j, "grouping_key", key, has_key))
+    return err;
+  if (has_key && has_keys)
+    return make_error(ec::validation_failed,
+                      "give grouping_key or grouping_keys, not both");
+  if (has_key)
+    domain::set_keys(rule, {std::move(key)});
+  if (!has_keys)
+    return {};
+  if (!keys->is_array())
+    return bad_type("grouping_keys", "an array of strings");
+  if (keys->empty())
+    return make_error(ec::validation_failed,
+                      "field 'grouping_keys' must not be empty");
+  std::vector<std::string> names;
+  for (auto& k : *keys) {
+    if (!k.is_string())
+      return bad_type("grouping_keys", "an array of strings");
+    names.push_back(k.get<std::string>());
+  }
+  domain::set_keys(rule, std::move(names));
   return {};
 }
 
@@ -177,22 +215,29 @@ caf::expected<domain::event> parse_event(const json& j) {
   return e;
 }
 
+std::optional<std::string> grouping_text(const json& j,
+                                         const std::string& key) {
+  // The whole key as a top-level name first: rules from before dotted
+  // paths, on fields whose names hold dots, keep their values.
+  auto it = j.find(key);
+  const json* at = it != j.end()                        ? &*it
+                   : key.find('.') != std::string::npos ? at_path(j, key)
+                                                        : nullptr;
+  if (at == nullptr || at->is_null())
+    return std::nullopt;
+  return at->is_string() ? at->get<std::string>() : at->dump();
+}
+
 bool grouping_value_of(const json& j, const std::string& key,
                        std::string& out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null())
-    return false;
-  out = it->is_string() ? it->get<std::string>() : it->dump();
-  return true;
+  auto text = grouping_text(j, key);
+  if (text)
+    out = std::move(*text);
+  return text.has_value();
 }
 
 domain::field_lookup fields_of(const json& j) {
-  return [&j](const std::string& name) -> std::optional<std::string> {
-    std::string value;
-    if (!grouping_value_of(j, name, value))
-      return std::nullopt;
-    return value;
-  };
+  return [&j](const std::string& name) { return grouping_text(j, name); };
 }
 
 caf::expected<domain::grouping_rule>
@@ -205,13 +250,13 @@ parse_rule(const json& j, const domain::grouping_rule* base) {
   bool present = false;
   if (auto err = read_string(j, "name", rule.name, present))
     return err;
-  if (auto err = read_string(j, "grouping_key", rule.grouping_key, present))
+  if (auto err = read_keys(j, rule))
     return err;
   if (auto err = read_window(j, rule, base == nullptr))
     return err;
   if (rule.name.empty())
     return make_error(ec::validation_failed, "field 'name' is required");
-  if (rule.grouping_key.empty())
+  if (rule.grouping_key.empty() && rule.grouping_keys.empty())
     return make_error(ec::validation_failed,
                       "field 'grouping_key' is required");
   return rule;
@@ -247,6 +292,16 @@ parse_manager(const json& j, const domain::event_manager* base) {
       return make_error(ec::bad_request, "field "
                                          "'notification_config.webhook_url' "
                                          "must be a string");
+    if (auto rs = nc->find("receivers"); rs != nc->end() && !rs->is_null())
+      if (auto err = parse_receivers(*rs, base ? &base->receivers : nullptr,
+                                     m.receivers))
+        return err;
+  }
+  if (auto am = j.find("alertmanager"); am != j.end() && !am->is_null()) {
+    auto mapping = parse_severity_mapping(*am, m.am_severity);
+    if (!mapping)
+      return mapping.error();
+    m.am_severity = std::move(*mapping);
   }
   // A PagerDuty integration key a team already uses may be kept; without
   // one the catalog generates a key.
@@ -266,6 +321,17 @@ parse_manager(const json& j, const domain::event_manager* base) {
     return make_error(ec::validation_failed,
                       "field 'grouping_rule_id' is required");
   return m;
+}
+
+json time_or_null(domain::time_point t) {
+  if (t == domain::no_time)
+    return nullptr;
+  return domain::to_rfc3339(t);
+}
+
+json details_of(const std::string& text) {
+  auto parsed = json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? json::object() : parsed;
 }
 
 json to_json(const domain::alert& a) {
@@ -304,13 +370,26 @@ json to_json(const domain::grouping_rule& r) {
   return json{
       {"id", r.id},
       {"name", r.name},
-      {"grouping_key", r.grouping_key},
+      {"grouping_key",
+       r.grouping_keys.empty() ? json(r.grouping_key) : json(nullptr)},
+      {"grouping_keys", domain::keys_of(r)},
       {"time_window_minutes", minutes},
       {"time_window_seconds", r.time_window_seconds},
       {"created_at", time_or_null(r.created_at)},
       {"updated_at", time_or_null(r.updated_at)},
   };
 }
+
+namespace {
+
+json receivers_json(const std::vector<domain::receiver>& rs) {
+  json out = json::array();
+  for (auto& r : rs)
+    out.push_back(to_json(r));
+  return out;
+}
+
+} // namespace
 
 json to_json(const domain::event_manager& m) {
   return json{
@@ -320,7 +399,9 @@ json to_json(const domain::event_manager& m) {
       {"grouping_rule_id", m.grouping_rule_id},
       {"notification_config",
        {{"webhook_url",
-         m.webhook_url.empty() ? json(nullptr) : json(m.webhook_url)}}},
+         m.webhook_url.empty() ? json(nullptr) : json(m.webhook_url)},
+        {"receivers", receivers_json(m.receivers)}}},
+      {"alertmanager", to_json(m.am_severity)},
       {"routing_key", m.routing_key},
       {"ack_timeout_seconds", m.ack_timeout_seconds},
       {"created_at", time_or_null(m.created_at)},

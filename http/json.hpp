@@ -9,6 +9,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 /// The only place JSON meets the domain: parsing requests into domain values
@@ -23,9 +24,14 @@ caf::expected<nlohmann::json> parse_body(const std::string& body);
 /// and window still unset).
 caf::expected<domain::event> parse_event(const nlohmann::json& j);
 
-/// The value of top-level field `key` as grouping text, if the event has it
-/// (strings as they are, other values as compact JSON; null counts as
-/// missing).
+/// The value of field `key` as grouping text, if the event has it (strings
+/// as they are, other values as compact JSON; null counts as missing): the
+/// top-level field named `key`, else, for a dotted key, the field at that
+/// path through nested objects (`labels.cluster`).
+std::optional<std::string> grouping_text(const nlohmann::json& j,
+                                         const std::string& key);
+
+/// `grouping_text` into `out`; whether the event has the field.
 bool grouping_value_of(const nlohmann::json& j, const std::string& key,
                        std::string& out);
 
@@ -41,7 +47,23 @@ parse_rule(const nlohmann::json& j, const domain::grouping_rule* base);
 caf::expected<domain::event_manager>
 parse_manager(const nlohmann::json& j, const domain::event_manager* base);
 
+/// Reads notification_config.receivers (an array). On an update, `base` is
+/// the current list: a receiver of the same name keeps its secret unless
+/// the body gives one.
+caf::error parse_receivers(const nlohmann::json& j,
+                           const std::vector<domain::receiver>* base,
+                           std::vector<domain::receiver>& out);
+
+/// A receiver for replies: its secret is never shown, only `secret_set`.
+nlohmann::json to_json(const domain::receiver& r);
+
 nlohmann::json to_json(const domain::alert& a);
+
+/// RFC 3339 text of `t`, or null when unset.
+nlohmann::json time_or_null(domain::time_point t);
+
+/// An alert's stored details text as a JSON object (empty if unreadable).
+nlohmann::json details_of(const std::string& text);
 nlohmann::json to_json(const domain::grouping_rule& r);
 nlohmann::json to_json(const domain::event_manager& m);
 nlohmann::json to_json(const domain::notification& n);

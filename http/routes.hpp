@@ -25,6 +25,8 @@ void add_event_routes(httplib::Server& svr, route_env& env);
 void add_catalog_routes(httplib::Server& svr, route_env& env);
 void add_alert_routes(httplib::Server& svr, route_env& env);
 void add_status_routes(httplib::Server& svr, route_env& env);
+/// Alertmanager's API v2 under /am/{event_manager_id} (routes_am.cpp).
+void add_am_routes(httplib::Server& svr, route_env& env);
 /// `POST /v2/enqueue`: PagerDuty Events API v2.
 void add_pagerduty_routes(httplib::Server& svr, route_env& env);
 /// `GET /metrics`, and the request duration of every route.

@@ -48,6 +48,7 @@ server::server(const config::settings& settings, const actors::front& node)
   add_catalog_routes(svr_, env_);
   add_alert_routes(svr_, env_);
   add_status_routes(svr_, env_);
+  add_am_routes(svr_, env_);
   add_pagerduty_routes(svr_, env_);
   add_metrics_routes(svr_, env_);
 }

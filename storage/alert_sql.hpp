@@ -10,7 +10,7 @@
 namespace argus::storage::alert_sql {
 
 /// The alert columns in the order each store binds and reads them.
-inline constexpr std::array<const char*, 24> columns = {
+inline constexpr std::array<const char*, 25> columns = {
     "id",
     "dedup_key",
     "event_manager_id",
@@ -31,6 +31,7 @@ inline constexpr std::array<const char*, 24> columns = {
     "window_ends_at_ms",
     "details",
     "last_seq",
+    "expires_at_ms",
     "acknowledged",
     "acknowledged_at_ms",
     "acknowledged_by",

@@ -6,9 +6,10 @@ namespace argus::storage {
 
 namespace {
 
-/// 2 adds the actor and ack timeout of (un)acknowledge events; 1 is still
-/// read, so a journal written before stays replayable.
-constexpr uint8_t format_version = 2;
+/// 2 appended `expires_at`, 3 the actor and ack timeout of (un)acknowledge
+/// events; records of older versions (journals written before) still
+/// decode, without them.
+constexpr uint8_t format_version = 3;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -67,6 +68,7 @@ void encode(const domain::event& e, std::string& out) {
   put_text(out, e.class_name);
   put_text(out, e.details);
   put_text(out, e.grouping_value);
+  put(out, e.expires_at.time_since_epoch().count());
   put_text(out, e.actor);
   put(out, e.ack_timeout.count());
 }
@@ -74,7 +76,7 @@ void encode(const domain::event& e, std::string& out) {
 bool decode(std::string_view bytes, domain::event& e) {
   reader r{bytes};
   auto version = r.get<uint8_t>();
-  if (version != 1 && version != format_version)
+  if (version < 1 || version > format_version)
     return false;
   e.seq = r.get<uint64_t>();
   e.received_at = domain::time_point{domain::duration{r.get<int64_t>()}};
@@ -94,7 +96,10 @@ bool decode(std::string_view bytes, domain::event& e) {
   e.class_name = r.text();
   e.details = r.text();
   e.grouping_value = r.text();
-  if (version >= 2) {
+  e.expires_at = version >= 2
+                     ? domain::time_point{domain::duration{r.get<int64_t>()}}
+                     : domain::no_time;
+  if (version >= 3) {
     e.actor = r.text();
     e.ack_timeout = domain::duration{r.get<int64_t>()};
   }

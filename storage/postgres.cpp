@@ -112,29 +112,40 @@ ALTER TABLE journal ADD PRIMARY KEY (node_id, seq);
 ALTER TABLE journal ADD COLUMN forward_id BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN done BOOLEAN NOT NULL DEFAULT false;
 )sql",
-    // 5: acknowledgement of alerts (and who acknowledged, with the ack
-    // timeout, in journaled events), and each manager's PagerDuty routing
-    // key (existing managers get a fresh random one) and ack timeout.
-    // Written to run again over its own result.
+    // 5: each manager's notification receivers (issue 11), as JSON text
+    // with their secrets.
     R"sql(
-ALTER TABLE alerts ADD COLUMN IF NOT EXISTS acknowledged BOOLEAN NOT NULL
-  DEFAULT false;
-ALTER TABLE alerts ADD COLUMN IF NOT EXISTS acknowledged_at_ms BIGINT;
-ALTER TABLE alerts ADD COLUMN IF NOT EXISTS acknowledged_by TEXT NOT NULL
-  DEFAULT '';
-ALTER TABLE alerts ADD COLUMN IF NOT EXISTS acknowledged_until_ms BIGINT;
-ALTER TABLE event_managers ADD COLUMN IF NOT EXISTS routing_key TEXT NOT NULL
-  DEFAULT '';
-ALTER TABLE event_managers ADD COLUMN IF NOT EXISTS ack_timeout_seconds
-  BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE event_managers ADD COLUMN receivers TEXT NOT NULL DEFAULT '[]';
+)sql",
+    // 6 (issue 12): rules that group by several fields, each manager's
+    // Alertmanager severity mapping, and alerts (and journaled events) that
+    // end by themselves. '' and 0 are "none": a single key, the default
+    // mapping, no end.
+    R"sql(
+ALTER TABLE grouping_rules ADD COLUMN grouping_keys TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN am_severity TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN expires_at_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE journal ADD COLUMN expires_at_ns BIGINT NOT NULL DEFAULT 0;
+)sql",
+    // 7 (issue 12): acknowledgement of alerts (and who acknowledged, with
+    // the ack timeout, in journaled events), and each manager's PagerDuty
+    // routing key (existing managers get a fresh random one) and ack
+    // timeout.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN acknowledged BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE alerts ADD COLUMN acknowledged_at_ms BIGINT;
+ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN acknowledged_until_ms BIGINT;
+ALTER TABLE event_managers ADD COLUMN routing_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN ack_timeout_seconds BIGINT NOT NULL
+  DEFAULT 0;
 UPDATE event_managers
   SET routing_key = md5(random()::text || clock_timestamp()::text || id)
   WHERE routing_key = '';
-CREATE UNIQUE INDEX IF NOT EXISTS event_managers_by_routing_key
+CREATE UNIQUE INDEX event_managers_by_routing_key
   ON event_managers (routing_key) WHERE routing_key <> '';
-ALTER TABLE journal ADD COLUMN IF NOT EXISTS actor TEXT NOT NULL DEFAULT '';
-ALTER TABLE journal ADD COLUMN IF NOT EXISTS ack_timeout_ns BIGINT NOT NULL
-  DEFAULT 0;
+ALTER TABLE journal ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE journal ADD COLUMN ack_timeout_ns BIGINT NOT NULL DEFAULT 0;
 )sql",
 };
 

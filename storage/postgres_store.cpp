@@ -3,6 +3,7 @@
 #include "storage/store.hpp"
 
 #include "config/log.hpp"
+#include "delivery/outbox.hpp"
 #include "domain/error.hpp"
 
 #include <algorithm>
@@ -90,22 +91,25 @@ struct statements {
   statement put_rule{
       "argus_put_rule",
       "INSERT INTO grouping_rules (id, name, grouping_key,"
-      " time_window_seconds, created_at_ms, updated_at_ms)"
-      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET"
+      " time_window_seconds, created_at_ms, updated_at_ms, grouping_keys)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
       " name = EXCLUDED.name, grouping_key = EXCLUDED.grouping_key,"
+      " grouping_keys = EXCLUDED.grouping_keys,"
       " time_window_seconds = EXCLUDED.time_window_seconds,"
       " created_at_ms = EXCLUDED.created_at_ms,"
       " updated_at_ms = EXCLUDED.updated_at_ms"};
   statement put_manager{
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-      " webhook_url, created_at_ms, updated_at_ms, routing_key,"
-      " ack_timeout_seconds)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+      " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
+      " routing_key, ack_timeout_seconds)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
       " ON CONFLICT (id) DO UPDATE SET"
+      " am_severity = EXCLUDED.am_severity,"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
       " grouping_rule_id = EXCLUDED.grouping_rule_id,"
       " webhook_url = EXCLUDED.webhook_url,"
+      " receivers = EXCLUDED.receivers,"
       " created_at_ms = EXCLUDED.created_at_ms,"
       " updated_at_ms = EXCLUDED.updated_at_ms,"
       " routing_key = EXCLUDED.routing_key,"
@@ -116,12 +120,13 @@ struct statements {
                           "DELETE FROM event_managers WHERE id = $1"};
   statement load_rules{"argus_load_rules",
                        "SELECT id, name, grouping_key, time_window_seconds,"
-                       " created_at_ms, updated_at_ms FROM grouping_rules"};
+                       " created_at_ms, updated_at_ms, grouping_keys"
+                       " FROM grouping_rules"};
   statement load_managers{"argus_load_managers",
                           "SELECT id, name, description, grouping_rule_id,"
                           " webhook_url, created_at_ms, updated_at_ms,"
-                          " routing_key, ack_timeout_seconds"
-                          " FROM event_managers"};
+                          " receivers, am_severity, routing_key,"
+                          " ack_timeout_seconds FROM event_managers"};
 
   static std::array<statement, 8> make_list() {
     static constexpr const char* names[] = {
@@ -207,10 +212,11 @@ caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   a.window_ends_at = domain::from_millis(pg::integer_at(res, i, 17));
   a.details = pg::text_at(res, i, 18);
   a.last_seq = static_cast<uint64_t>(pg::integer_at(res, i, 19));
-  a.acknowledged = pg::boolean_at(res, i, 20);
-  a.acknowledged_at = optional_time_at(res, i, 21);
-  a.acknowledged_by = pg::text_at(res, i, 22);
-  a.acknowledged_until = optional_time_at(res, i, 23);
+  a.expires_at = domain::from_millis(pg::integer_at(res, i, 20));
+  a.acknowledged = pg::boolean_at(res, i, 21);
+  a.acknowledged_at = optional_time_at(res, i, 22);
+  a.acknowledged_by = pg::text_at(res, i, 23);
+  a.acknowledged_until = optional_time_at(res, i, 24);
   return a;
 }
 
@@ -241,6 +247,7 @@ params alert_params(const domain::alert& a, int64_t event_count) {
   p.integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
       .integer(static_cast<int64_t>(a.last_seq))
+      .integer(domain::to_millis(a.expires_at))
       .boolean(a.acknowledged);
   optional_time(p, a.acknowledged_at);
   p.text(a.acknowledged_by);
@@ -482,7 +489,8 @@ public:
         .text(rule.grouping_key)
         .integer(rule.time_window_seconds)
         .integer(domain::to_millis(rule.created_at))
-        .integer(domain::to_millis(rule.updated_at));
+        .integer(domain::to_millis(rule.updated_at))
+        .text(domain::encode_keys(rule.grouping_keys));
     return done(conn_->run(sql().put_rule, p, "store rule"));
   }
 
@@ -495,6 +503,8 @@ public:
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
         .integer(domain::to_millis(manager.updated_at))
+        .text(delivery::to_stored(manager.receivers))
+        .text(domain::encode(manager.am_severity))
         .text(manager.routing_key)
         .integer(manager.ack_timeout_seconds);
     return done(conn_->run(sql().put_manager, p, "store event manager"));
@@ -526,6 +536,7 @@ public:
       r.time_window_seconds = pg::integer_at(res, i, 3);
       r.created_at = domain::from_millis(pg::integer_at(res, i, 4));
       r.updated_at = domain::from_millis(pg::integer_at(res, i, 5));
+      r.grouping_keys = domain::decode_keys(pg::text_at(res, i, 6));
       auto id = r.id;
       result.rules.emplace(std::move(id), std::move(r));
     }
@@ -543,8 +554,17 @@ public:
       m.webhook_url = pg::text_at(res, i, 4);
       m.created_at = domain::from_millis(pg::integer_at(res, i, 5));
       m.updated_at = domain::from_millis(pg::integer_at(res, i, 6));
-      m.routing_key = pg::text_at(res, i, 7);
-      m.ack_timeout_seconds = pg::integer_at(res, i, 8);
+      auto receivers = delivery::receivers_from_stored(pg::text_at(res, i, 7));
+      if (!receivers)
+        return std::move(receivers.error());
+      m.receivers = std::move(*receivers);
+      auto mapping = domain::decode_severity_mapping(pg::text_at(res, i, 8));
+      if (!mapping)
+        return make_error(ec::internal, "event manager '" + m.id +
+                                            "' has an unreadable am_severity");
+      m.am_severity = std::move(*mapping);
+      m.routing_key = pg::text_at(res, i, 9);
+      m.ack_timeout_seconds = pg::integer_at(res, i, 10);
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }
@@ -607,7 +627,7 @@ private:
                       a.grouping_value, a.parent_dedup_key, a.child_count,
                       a.resolve_requested, a.event_count, a.created_at,
                       a.updated_at, a.resolved_at, a.window_ends_at, a.details,
-                      a.last_seq);
+                      a.last_seq, a.expires_at);
     };
     return fields(x) == fields(y);
   }

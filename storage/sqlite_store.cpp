@@ -1,6 +1,7 @@
 #include "storage/alert_sql.hpp"
 #include "storage/store.hpp"
 
+#include "delivery/outbox.hpp"
 #include "domain/error.hpp"
 
 #include <sqlite3.h>
@@ -84,8 +85,48 @@ CREATE INDEX alerts_by_last_seq ON alerts (last_seq);
 CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta (key, value) VALUES ('applied_through', 0);
 )sql",
-    // 4: acknowledgement of alerts, and each manager's PagerDuty routing
-    // key (existing managers get a fresh random one) and ack timeout.
+    // 4: notifications (issue 11): each manager's receivers (JSON text,
+    // secrets included), and the durable outbox the delivery worker drains
+    // through a connection of its own (delivery/sqlite_outbox.cpp).
+    R"sql(
+ALTER TABLE event_managers ADD COLUMN receivers TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE notifications (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  event_manager_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  fanned_out INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notifications_unfanned ON notifications (fanned_out, seq);
+CREATE TABLE deliveries (
+  notification_id TEXT NOT NULL,
+  receiver TEXT NOT NULL,
+  event_manager_id TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  next_attempt_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (notification_id, receiver)
+);
+CREATE INDEX deliveries_by_state ON deliveries (state, seq, receiver);
+CREATE INDEX deliveries_by_seq ON deliveries (seq DESC, receiver);
+)sql",
+    // 5 (issue 12): rules that group by several fields, each manager's
+    // Alertmanager severity mapping, and alerts that end by themselves.
+    // '' and 0 are "none": a single key, the default mapping, no end.
+    R"sql(
+ALTER TABLE grouping_rules ADD COLUMN grouping_keys TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN am_severity TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN expires_at_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 6 (issue 12): acknowledgement of alerts, and each manager's PagerDuty
+    // routing key (existing managers get a fresh random one) and ack
+    // timeout.
     R"sql(
 ALTER TABLE alerts ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE alerts ADD COLUMN acknowledged_at_ms INTEGER;
@@ -225,10 +266,11 @@ caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   a.window_ends_at = domain::from_millis(sqlite3_column_int64(stmt, 17));
   a.details = column_text(stmt, 18);
   a.last_seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 19));
-  a.acknowledged = sqlite3_column_int64(stmt, 20) != 0;
-  a.acknowledged_at = optional_time_at(stmt, 21);
-  a.acknowledged_by = column_text(stmt, 22);
-  a.acknowledged_until = optional_time_at(stmt, 23);
+  a.expires_at = domain::from_millis(sqlite3_column_int64(stmt, 20));
+  a.acknowledged = sqlite3_column_int64(stmt, 21) != 0;
+  a.acknowledged_at = optional_time_at(stmt, 22);
+  a.acknowledged_by = column_text(stmt, 23);
+  a.acknowledged_until = optional_time_at(stmt, 24);
   return a;
 }
 
@@ -255,6 +297,7 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
       .integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
       .integer(static_cast<int64_t>(a.last_seq))
+      .integer(domain::to_millis(a.expires_at))
       .integer(a.acknowledged ? 1 : 0)
       .optional_time(a.acknowledged_at)
       .text(a.acknowledged_by)
@@ -424,9 +467,11 @@ public:
     auto stmt =
         prepared(put_rule_,
                  "INSERT INTO grouping_rules (id, name, grouping_key,"
-                 " time_window_seconds, created_at_ms, updated_at_ms)"
-                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                 " time_window_seconds, created_at_ms, updated_at_ms,"
+                 " grouping_keys)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                  " name = excluded.name, grouping_key = excluded.grouping_key,"
+                 " grouping_keys = excluded.grouping_keys,"
                  " time_window_seconds = excluded.time_window_seconds,"
                  " created_at_ms = excluded.created_at_ms,"
                  " updated_at_ms = excluded.updated_at_ms",
@@ -434,13 +479,16 @@ public:
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
+    // Bound without a copy (SQLITE_STATIC): it must outlive the step.
+    auto keys = domain::encode_keys(rule.grouping_keys);
     binder b{*stmt};
     b.text(rule.id)
         .text(rule.name)
         .text(rule.grouping_key)
         .integer(rule.time_window_seconds)
         .integer(domain::to_millis(rule.created_at))
-        .integer(domain::to_millis(rule.updated_at));
+        .integer(domain::to_millis(rule.updated_at))
+        .text(keys);
     return step_done(*stmt, b, "store rule");
   }
 
@@ -448,12 +496,14 @@ public:
     auto stmt = prepared(
         put_manager_,
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-        " webhook_url, created_at_ms, updated_at_ms, routing_key,"
-        " ack_timeout_seconds)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
+        " routing_key, ack_timeout_seconds)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+        " SET am_severity = excluded.am_severity,"
         " name = excluded.name, description = excluded.description,"
         " grouping_rule_id = excluded.grouping_rule_id,"
         " webhook_url = excluded.webhook_url,"
+        " receivers = excluded.receivers,"
         " created_at_ms = excluded.created_at_ms,"
         " updated_at_ms = excluded.updated_at_ms,"
         " routing_key = excluded.routing_key,"
@@ -462,7 +512,10 @@ public:
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
+    // Bound without a copy (SQLITE_STATIC): it must outlive the step.
+    auto am_severity = domain::encode(manager.am_severity);
     binder b{*stmt};
+    auto receivers = delivery::to_stored(manager.receivers);
     b.text(manager.id)
         .text(manager.name)
         .text(manager.description)
@@ -470,6 +523,8 @@ public:
         .text(manager.webhook_url)
         .integer(domain::to_millis(manager.created_at))
         .integer(domain::to_millis(manager.updated_at))
+        .text(receivers)
+        .text(am_severity)
         .text(manager.routing_key)
         .integer(manager.ack_timeout_seconds);
     return step_done(*stmt, b, "store event manager");
@@ -593,7 +648,8 @@ private:
   caf::error load_rules(domain::catalog& out) {
     auto stmt = prepared(load_rules_,
                          "SELECT id, name, grouping_key, time_window_seconds,"
-                         " created_at_ms, updated_at_ms FROM grouping_rules",
+                         " created_at_ms, updated_at_ms, grouping_keys"
+                         " FROM grouping_rules",
                          "load rules");
     if (!stmt)
       return stmt.error();
@@ -607,6 +663,7 @@ private:
       r.time_window_seconds = sqlite3_column_int64(*stmt, 3);
       r.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 4));
       r.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
+      r.grouping_keys = domain::decode_keys(column_text(*stmt, 6));
       auto id = r.id;
       out.rules.emplace(std::move(id), std::move(r));
     }
@@ -619,8 +676,8 @@ private:
     auto stmt = prepared(load_managers_,
                          "SELECT id, name, description, grouping_rule_id,"
                          " webhook_url, created_at_ms, updated_at_ms,"
-                         " routing_key, ack_timeout_seconds"
-                         " FROM event_managers",
+                         " receivers, am_severity, routing_key,"
+                         " ack_timeout_seconds FROM event_managers",
                          "load event managers");
     if (!stmt)
       return stmt.error();
@@ -635,8 +692,17 @@ private:
       m.webhook_url = column_text(*stmt, 4);
       m.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
       m.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 6));
-      m.routing_key = column_text(*stmt, 7);
-      m.ack_timeout_seconds = sqlite3_column_int64(*stmt, 8);
+      auto receivers = delivery::receivers_from_stored(column_text(*stmt, 7));
+      if (!receivers)
+        return std::move(receivers.error());
+      m.receivers = std::move(*receivers);
+      auto mapping = domain::decode_severity_mapping(column_text(*stmt, 8));
+      if (!mapping)
+        return make_error(ec::internal, "event manager '" + m.id +
+                                            "' has an unreadable am_severity");
+      m.am_severity = std::move(*mapping);
+      m.routing_key = column_text(*stmt, 9);
+      m.ack_timeout_seconds = sqlite3_column_int64(*stmt, 10);
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }

@@ -8,13 +8,18 @@ packages=(
   build-essential cmake pkg-config curl
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   catch2 libsqlite3-dev libssl-dev openssl zlib1g-dev
-  libpq-dev postgresql postgresql-15
+  libpq-dev postgresql postgresql-15 libcurl4-openssl-dev
+  # /metrics: prometheus-cpp's core registry and text serializer.
   prometheus-cpp-dev
+  # The integration tests drive the real senders: a Prometheus server and
+  # amtool (from Alertmanager's package) pointed at Argus.
+  prometheus prometheus-alertmanager
 )
 case "${1:-}" in
   --dev) packages+=(clang-format clang-tidy gcovr) ;;
-  # make bench: Alertmanager side by side, wrk as a cross-check, the driver.
-  --bench) packages+=(prometheus-alertmanager wrk python3) ;;
+  # make bench: wrk as a cross-check, the driver (Alertmanager, side by side,
+  # is already in the test packages).
+  --bench) packages+=(wrk python3) ;;
 esac
 
 missing=()

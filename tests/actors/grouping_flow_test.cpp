@@ -489,3 +489,40 @@ TEST_CASE_METHOD(fixture, "drain answers with and without live groups",
   CHECK(groups() == 2);
   CHECK(alert_of("c").parent_dedup_key == "a");
 }
+
+TEST_CASE_METHOD(fixture, "an alert resolves when its end passes",
+                 "[actors][expiry]") {
+  auto t0 = now();
+  auto p = trigger("p");
+  p.expires_at = t0 + 2min;
+  apply(p);
+  auto c = trigger("c");
+  c.expires_at = t0 + 1min;
+  apply(c);
+  advance(30s);
+  CHECK(alert_of("c").status == alert_status::active);
+  advance(30s);
+  auto child = alert_of("c");
+  CHECK(child.status == alert_status::resolved);
+  CHECK(child.resolved_at == t0 + 1min);
+  CHECK(child.event_count == 1);
+  SECTION("the parent follows at its own end") {
+    advance(1min);
+    auto parent = alert_of("p");
+    CHECK(parent.status == alert_status::resolved);
+    CHECK(parent.resolved_at == t0 + 2min);
+    auto ns = notifications();
+    REQUIRE(ns.size() == 2);
+    CHECK(ns[0].kind == notification_kind::parent_resolved);
+    CHECK(groups() == 0);
+  }
+  SECTION("a re-send moves it") {
+    p.expires_at = t0 + 5min;
+    apply(p);
+    advance(2min);
+    CHECK(alert_of("p").status == alert_status::active);
+    advance(2min);
+    CHECK(alert_of("p").status == alert_status::resolved);
+    CHECK(alert_of("p").resolved_at == t0 + 5min);
+  }
+}

@@ -384,6 +384,75 @@ cli_result run_argusctl(const std::vector<std::string>& args,
   return out;
 }
 
+std::string find_program(const std::string& name) {
+  auto path = std::getenv("PATH");
+  std::istringstream dirs{path ? path : "/usr/bin:/bin"};
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    auto candidate = fs::path{dir.empty() ? "." : dir} / name;
+    if (::access(candidate.c_str(), X_OK) == 0)
+      return candidate.string();
+  }
+  return "";
+}
+
+cli_result run_program(const std::vector<std::string>& argv,
+                       std::chrono::milliseconds timeout) {
+  temp_dir dir;
+  auto out_file = dir.path() / "out.log";
+  auto err_file = dir.path() / "err.log";
+  auto started = steady::now();
+  auto pid = spawn_process(argv, out_file, err_file);
+  cli_result out;
+  auto status = wait_or_kill(pid, timeout);
+  out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      steady::now() - started);
+  if (status)
+    out.exit_code = exit_code_of(*status);
+  else
+    out.timed_out = true;
+  out.out = read_file(out_file);
+  out.err = read_file(err_file);
+  return out;
+}
+
+child_process::child_process(const std::vector<std::string>& argv, fs::path log)
+    : log_(std::move(log)) {
+  pid_ = spawn_process(argv, log_);
+}
+
+child_process::~child_process() {
+  stop();
+}
+
+bool child_process::running() {
+  if (pid_ > 0 && wait_for_exit(pid_, std::chrono::milliseconds{0}))
+    pid_ = -1;
+  return pid_ > 0;
+}
+
+int child_process::stop(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0)
+    return -1;
+  ::kill(pid_, SIGTERM);
+  auto status = wait_or_kill(pid_, deadline);
+  pid_ = -1;
+  return status ? exit_code_of(*status) : -1;
+}
+
+void child_process::kill9() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  int ignored = 0;
+  ::waitpid(pid_, &ignored, 0);
+  pid_ = -1;
+}
+
+std::string child_process::log() const {
+  return read_file(log_);
+}
+
 // -- response -----------------------------------------------------------------
 
 json response::data() const {

@@ -159,6 +159,37 @@ cli_result run_argusctl(const std::vector<std::string>& args,
                         const std::vector<std::string>& env = {},
                         std::chrono::milliseconds timeout = 20s);
 
+/// The full path of program `name` found on $PATH, or "" if there is none.
+std::string find_program(const std::string& name);
+
+/// Runs `argv` (argv[0] a full path) to completion with this process's
+/// environment; kills it after `timeout`.
+cli_result run_program(const std::vector<std::string>& argv,
+                       std::chrono::milliseconds timeout = 20s);
+
+/// A program running in the background (a Prometheus server, say), its
+/// stdout and stderr in `log`. It gets SIGKILL if the test process dies,
+/// and SIGTERM (then SIGKILL) when this object goes.
+class child_process {
+public:
+  child_process(const std::vector<std::string>& argv, fs::path log);
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  /// Whether it is still running (reaps it if it exited).
+  bool running();
+  /// SIGTERM, then SIGKILL after `deadline`; the exit code (-1 if killed).
+  int stop(std::chrono::milliseconds deadline = 10s);
+  /// SIGKILL, as a crash would end it.
+  void kill9();
+  std::string log() const;
+
+private:
+  pid_t pid_ = -1;
+  fs::path log_;
+};
+
 /// Percent-encodes a query value or path segment.
 std::string url_encode(const std::string& text);
 

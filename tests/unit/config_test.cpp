@@ -330,8 +330,7 @@ TEST_CASE("cluster settings are read and checked", "[unit]") {
   CHECK(s.cluster.failure_timeout_ms == 900);
   CHECK_FALSE(must_load("").cluster.enabled());
   CHECK_THAT(error_of("cluster: {node_id: a, seeds: ['127.0.0.1:1']}\n"),
-             Catch::Contains("storage.backend") &&
-                 Catch::Contains("postgres"));
+             Catch::Contains("storage.backend") && Catch::Contains("postgres"));
   CHECK_THAT(error_of(pg + "cluster: {seeds: ['127.0.0.1:1']}\n"),
              Catch::Contains("cluster.node_id"));
   CHECK_THAT(error_of(pg + "cluster: {node_id: a, seeds: ['nohost']}\n"),
@@ -343,4 +342,49 @@ TEST_CASE("cluster settings are read and checked", "[unit]") {
   CHECK_THAT(error_of(pg + "cluster: {node_id: a, heartbeat_interval_ms: 500,"
                            " failure_timeout_ms: 500}\n"),
              Catch::Contains("cluster.failure_timeout_ms"));
+}
+
+TEST_CASE("notification delivery settings load and are checked", "[unit]") {
+  auto defaults = must_load("");
+  CHECK(defaults.notifications.retry_initial_ms == 1000);
+  CHECK(defaults.notifications.retry_max_ms == 300000);
+  CHECK(defaults.notifications.retry_max_attempts == 12);
+  CHECK(defaults.notifications.retry_max_age == 86400);
+  CHECK(defaults.notifications.max_in_flight == 64);
+  CHECK(defaults.notifications.max_in_flight_per_receiver == 4);
+  CHECK(defaults.notifications.external_url.empty());
+  auto s = must_load(R"(
+notifications:
+  retry: {initial_ms: 250, max_ms: 8000, max_attempts: 5, max_age: 600}
+  max_in_flight: 10
+  max_in_flight_per_receiver: 2
+  external_url: https://argus.example
+)");
+  auto p = s.notifications.retry_policy();
+  CHECK(p.initial == std::chrono::milliseconds{250});
+  CHECK(p.max == std::chrono::milliseconds{8000});
+  CHECK(p.max_attempts == 5);
+  CHECK(p.max_age == std::chrono::seconds{600});
+  CHECK(s.notifications.max_in_flight == 10);
+  CHECK(s.notifications.max_in_flight_per_receiver == 2);
+  CHECK(s.notifications.external_url == "https://argus.example");
+  for (auto [yaml, key] : std::vector<std::pair<const char*, const char*>>{
+           {"notifications:\n  retry: {initial_ms: 0}\n",
+            "notifications.retry.initial_ms"},
+           {"notifications:\n  retry: {initial_ms: 500, max_ms: 100}\n",
+            "notifications.retry.max_ms"},
+           {"notifications:\n  retry: {max_attempts: 0}\n",
+            "notifications.retry.max_attempts"},
+           {"notifications:\n  retry: {max_age: 0}\n",
+            "notifications.retry.max_age"},
+           {"notifications:\n  retry: {tries: 3}\n",
+            "notifications.retry.tries"},
+           {"notifications:\n  max_in_flight_per_receiver: 100\n",
+            "notifications.max_in_flight_per_receiver"},
+           {"notifications:\n  external_url: argus.example\n",
+            "notifications.external_url"},
+       }) {
+    INFO(yaml);
+    CHECK_THAT(error_of(yaml), Catch::StartsWith(std::string{key} + ": "));
+  }
 }

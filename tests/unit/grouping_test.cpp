@@ -781,3 +781,81 @@ TEST_CASE("a restart does not change how a reopened parent counts children",
         live.d.writes[1].snapshot.child_count);
   CHECK(restored.links.at("p").children == live.g.links.at("p").children);
 }
+
+namespace {
+
+/// A trigger that ends by itself at `ends` unless sent again.
+event expiring(const std::string& key, time_point ends) {
+  auto e = trigger(key);
+  e.expires_at = ends;
+  return e;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(lifecycle, "a trigger whose end passes resolves then",
+                 "[unit][expiry]") {
+  at(t0, expiring("p", t0 + 4min));
+  at(t0 + 1min, expiring("c", t0 + 2min));
+  CHECK(argus::domain::next_expiry(g) == t0 + 2min);
+  SECTION("nothing is due early") {
+    CHECK_FALSE(argus::domain::expire(g, t0 + 2min - 1ms, d));
+    CHECK(d.writes.empty());
+  }
+  SECTION("the child ends first, then the parent, each at its end") {
+    REQUIRE(argus::domain::expire(g, t0 + 3min, d));
+    REQUIRE(d.writes.size() == 1);
+    auto& child = d.writes[0].snapshot;
+    CHECK(child.dedup_key == "c");
+    CHECK(child.status == alert_status::resolved);
+    CHECK(child.resolved_at == t0 + 2min);
+    // An end is not an event.
+    CHECK(d.writes[0].event_count_delta == 0);
+    CHECK(d.deactivated == std::vector<std::string>{"c"});
+    CHECK(argus::domain::next_expiry(g) == t0 + 4min);
+    REQUIRE(argus::domain::expire(g, t0 + 5min, d));
+    REQUIRE(d.notify.size() == 1);
+    CHECK(d.notify[0].kind == notification_kind::parent_resolved);
+    CHECK(d.notify[0].parent.resolved_at == t0 + 4min);
+    CHECK(argus::domain::is_idle(g));
+    CHECK(argus::domain::next_expiry(g) == no_time);
+  }
+  SECTION("a parent that ends first waits for its child") {
+    at(t0 + 1min, expiring("p", t0 + 90s));
+    REQUIRE(argus::domain::expire(g, t0 + 100s, d));
+    CHECK(active("p").resolve_requested);
+    CHECK(argus::domain::next_expiry(g) == t0 + 2min);
+    REQUIRE(argus::domain::expire(g, t0 + 2min, d));
+    REQUIRE(d.writes.size() == 2);
+    REQUIRE(d.notify.size() == 1);
+    CHECK(d.notify[0].parent.resolved_at == t0 + 2min);
+  }
+  SECTION("a re-send moves the end") {
+    at(t0 + 110s, expiring("c", t0 + 10min));
+    CHECK_FALSE(argus::domain::expire(g, t0 + 3min, d));
+    CHECK(argus::domain::next_expiry(g) == t0 + 4min);
+  }
+  SECTION("a trigger without an end clears it") {
+    at(t0 + 110s, trigger("c"));
+    at(t0 + 110s, trigger("p"));
+    CHECK_FALSE(argus::domain::expire(g, t0 + 1h, d));
+    CHECK(argus::domain::next_expiry(g) == no_time);
+  }
+  SECTION("events apply ends that passed first, timer or not") {
+    // The child's end passed; its re-send after that opens it afresh.
+    at(t0 + 3min, expiring("c", t0 + 5min), false);
+    REQUIRE(d.writes.size() == 3);
+    CHECK(d.writes[0].snapshot.status == alert_status::resolved);
+    CHECK(d.writes[0].snapshot.resolved_at == t0 + 2min);
+    CHECK(d.writes[1].snapshot.status == alert_status::active);
+    CHECK(d.writes[1].snapshot.type == alert_type::child);
+    CHECK(d.writes[2].snapshot.dedup_key == "p");
+    CHECK(d.writes[2].snapshot.child_count == 1);
+    CHECK(d.reactivated);
+    CHECK(d.deactivated == std::vector<std::string>{"c"});
+    SECTION("and a resolve after the end is ignored") {
+      at(t0 + 6min, resolve("c"), false);
+      CHECK(d.ignored);
+    }
+  }
+}

@@ -450,6 +450,17 @@ TEST_CASE("storage: rules and managers round-trip through the catalog",
   manager.webhook_url = "https://example.org/hook";
   manager.created_at = from_millis(3'000);
   manager.updated_at = from_millis(4'000);
+  argus::domain::receiver pager;
+  pager.name = "pager";
+  pager.url = "https://events.example/v2";
+  pager.format = argus::domain::receiver_format::pagerduty;
+  pager.headers = {{"X-Team", "db"}};
+  pager.secret = "s3cret";
+  pager.timeout_ms = 2500;
+  pager.types = {argus::domain::notification_kind::child_added};
+  pager.child_added_per_minute = 7;
+  pager.routing_key = "KEY";
+  manager.receivers = {pager, argus::domain::webhook_receiver("http://h/x")};
   REQUIRE_FALSE(store.put(rule));
   REQUIRE_FALSE(store.put(manager));
 
@@ -470,6 +481,18 @@ TEST_CASE("storage: rules and managers round-trip through the catalog",
   CHECK(m.description == "the ops team");
   CHECK(m.grouping_rule_id == "r1");
   CHECK(m.webhook_url == "https://example.org/hook");
+  REQUIRE(m.receivers.size() == 2);
+  auto& got = m.receivers[0];
+  CHECK(got.name == "pager");
+  CHECK(got.url == "https://events.example/v2");
+  CHECK(got.format == argus::domain::receiver_format::pagerduty);
+  CHECK(got.headers == pager.headers);
+  CHECK(got.secret == "s3cret"); // the store keeps it; replies never show it
+  CHECK(got.timeout_ms == 2500);
+  CHECK(got.types == pager.types);
+  CHECK(got.child_added_per_minute == 7);
+  CHECK(got.routing_key == "KEY");
+  CHECK(m.receivers[1].url == "http://h/x");
   CHECK(m.created_at == from_millis(3'000));
   CHECK(m.updated_at == from_millis(4'000));
   CHECK(cat->rule_of("m1") == &r);
@@ -743,7 +766,13 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
   for (auto& name : index_names(dir.db()))
     downgrade += "DROP INDEX \"" + name + "\";";
   downgrade += "ALTER TABLE alerts DROP COLUMN last_seq; DROP TABLE meta;";
-  // ... and without what step 4 added (acknowledgement, routing keys).
+  downgrade += "ALTER TABLE event_managers DROP COLUMN receivers;"
+               "DROP TABLE notifications; DROP TABLE deliveries;";
+  // And without what step 5 added (issue 12).
+  downgrade += "ALTER TABLE grouping_rules DROP COLUMN grouping_keys;"
+               "ALTER TABLE event_managers DROP COLUMN am_severity;"
+               "ALTER TABLE alerts DROP COLUMN expires_at_ms;";
+  // ... and without what step 6 added (acknowledgement, routing keys).
   downgrade += "ALTER TABLE alerts DROP COLUMN acknowledged;"
                "ALTER TABLE alerts DROP COLUMN acknowledged_at_ms;"
                "ALTER TABLE alerts DROP COLUMN acknowledged_by;"
@@ -856,7 +885,22 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   schema.exec("ALTER TABLE journal DROP COLUMN node_id");
   schema.exec("ALTER TABLE journal DROP COLUMN forward_id");
   schema.exec("ALTER TABLE journal DROP COLUMN done");
+  schema.exec("ALTER TABLE event_managers DROP COLUMN receivers");
   schema.exec("ALTER TABLE journal ADD PRIMARY KEY (seq)");
+  // And without what step 5 added (issue 12).
+  schema.exec("ALTER TABLE grouping_rules DROP COLUMN grouping_keys");
+  schema.exec("ALTER TABLE event_managers DROP COLUMN am_severity");
+  schema.exec("ALTER TABLE alerts DROP COLUMN expires_at_ms");
+  schema.exec("ALTER TABLE journal DROP COLUMN expires_at_ns");
+  // And without what step 7 added (acknowledgement, routing keys); the
+  // routing key's index goes with its column.
+  for (auto column : {"acknowledged", "acknowledged_at_ms", "acknowledged_by",
+                      "acknowledged_until_ms"})
+    schema.exec(std::string{"ALTER TABLE alerts DROP COLUMN "} + column);
+  schema.exec("ALTER TABLE event_managers DROP COLUMN routing_key");
+  schema.exec("ALTER TABLE event_managers DROP COLUMN ack_timeout_seconds");
+  schema.exec("ALTER TABLE journal DROP COLUMN actor");
+  schema.exec("ALTER TABLE journal DROP COLUMN ack_timeout_ns");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
         "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})

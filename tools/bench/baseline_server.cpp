@@ -53,8 +53,8 @@ struct backlog_server : httplib::Server {
 void reply_202(httplib::Response& res, nlohmann::json data) {
   res.status = 202;
   res.set_content(
-    nlohmann::json{{"success", true}, {"data", std::move(data)}}.dump(),
-    "application/json");
+      nlohmann::json{{"success", true}, {"data", std::move(data)}}.dump(),
+      "application/json");
 }
 
 int run_httplib(const options& o) {
@@ -105,12 +105,12 @@ int run_httplib(const options& o) {
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     auto n = accepted.load();
     res.set_content(
-      nlohmann::json{{"success", true},
-                     {"data",
-                      {{"status", "ok"},
-                       {"events", {{"accepted", n}, {"processed", n}}}}}}
-        .dump(),
-      "application/json");
+        nlohmann::json{{"success", true},
+                       {"data",
+                        {{"status", "ok"},
+                         {"events", {{"accepted", n}, {"processed", n}}}}}}
+            .dump(),
+        "application/json");
   });
   if (!svr.bind_to_port("127.0.0.1", o.port)) {
     std::fprintf(stderr, "baseline_server: cannot bind port %d\n", o.port);
@@ -144,11 +144,11 @@ struct raw_conn {
 /// Answers every complete request in `c.in`; false if the peer must go.
 bool answer_all(int fd, raw_conn& c) {
   static const std::string body =
-    R"({"success":true,"data":{"status":"accepted","dedupKey":"-"}})";
+      R"({"success":true,"data":{"status":"accepted","dedupKey":"-"}})";
   static const std::string reply =
-    "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
-    "Content-Length: "
-    + std::to_string(body.size()) + "\r\n\r\n" + body;
+      "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   while (true) {
     auto end = c.in.find("\r\n\r\n");
     if (end == std::string::npos)
@@ -180,8 +180,8 @@ int run_raw(const options& o) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(o.port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0
-      || ::listen(lfd, 1024) != 0) {
+  if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(lfd, 1024) != 0) {
     std::fprintf(stderr, "baseline_server: cannot bind port %d\n", o.port);
     return 1;
   }
@@ -257,8 +257,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.port <= 0 || (o.mode != "parse" && o.mode != "noparse"
-                      && o.mode != "raw")) {
+  if (o.port <= 0 ||
+      (o.mode != "parse" && o.mode != "noparse" && o.mode != "raw")) {
     std::fprintf(stderr, "usage: baseline_server --port P [--threads N] "
                          "[--max-body BYTES] [--mode parse|noparse|raw]\n");
     return 2;

@@ -142,7 +142,9 @@ void put_digits(char* out, uint64_t v) {
   }
 }
 
-std::string zeros(size_t n) { return std::string(n, '0'); }
+std::string zeros(size_t n) {
+  return std::string(n, '0');
+}
 
 /// One item with placeholders, and the offsets of its slots inside it.
 struct item_template {
@@ -164,7 +166,8 @@ item_template make_item(const std::string& kind) {
     key_first = true;
     before_group = R"({"labels":{"alertname":"bench","instance":"k)";
     between = R"(","class":")";
-    after = R"(","severity":"high"},"annotations":{"summary":"benchmark event"}})";
+    after =
+        R"(","severity":"high"},"annotations":{"summary":"benchmark event"}})";
   }
   item_template t;
   if (!key_first) {
@@ -204,10 +207,10 @@ request make_request(const options& o) {
   }
   if (o.batch > 0)
     body += ']';
-  std::string head = "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":"
-                     + std::to_string(o.port)
-                     + "\r\nContent-Type: application/json\r\nContent-Length: "
-                     + std::to_string(body.size()) + "\r\n\r\n";
+  std::string head = "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" +
+                     std::to_string(o.port) +
+                     "\r\nContent-Type: application/json\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
   request r;
   r.bytes = head + body;
   for (auto& s : rel)
@@ -290,8 +293,8 @@ bool read_response(int fd, std::string& buf, int& status, bool& close,
 
 int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 struct probe {
@@ -303,7 +306,7 @@ struct probe {
 struct tally {
   uint64_t requests_ok = 0;
   uint64_t events_ok = 0;
-  uint64_t busy = 0; ///< 503 answers
+  uint64_t busy = 0;  ///< 503 answers
   uint64_t other = 0; ///< any other non-2xx answer
   uint64_t reconnects = 0;
   uint64_t errors = 0;
@@ -356,8 +359,8 @@ void run_thread(const options& o, size_t tid, uint64_t share,
     }
     if (o.rate > 0) {
       auto due = start + std::chrono::duration_cast<steady::duration>(
-                           std::chrono::duration<double>(
-                             offset_s + interval_s * sent_requests));
+                             std::chrono::duration<double>(
+                                 offset_s + interval_s * sent_requests));
       if (o.duration > 0 && due >= deadline)
         break;
       std::this_thread::sleep_until(due);
@@ -377,16 +380,16 @@ void run_thread(const options& o, size_t tid, uint64_t share,
     auto t0 = steady::now();
     int status = 0;
     bool close = false;
-    if (!send_all(fd, req.bytes.data(), req.bytes.size())
-        || !read_response(fd, buf, status, close)) {
+    if (!send_all(fd, req.bytes.data(), req.bytes.size()) ||
+        !read_response(fd, buf, status, close)) {
       ++t.errors;
       ::close(fd);
       fd = -1;
       continue; // resend the same body on a fresh connection
     }
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                steady::now() - t0)
-                .count();
+                  steady::now() - t0)
+                  .count();
     if (close) {
       ::close(fd);
       fd = -1;
@@ -399,7 +402,7 @@ void run_thread(const options& o, size_t tid, uint64_t share,
       backoff_ms = 1;
       if (is_probe)
         t.probes.push_back(
-          {o.key_base + tid * thread_stride + seq - 1, sent_wall});
+            {o.key_base + tid * thread_stride + seq - 1, sent_wall});
       refill = true;
     } else if (status == 503) {
       // Back off like a polite client (1, 2, 4 ... 64 ms while refused):
@@ -411,8 +414,8 @@ void run_thread(const options& o, size_t tid, uint64_t share,
       ++t.other;
       t.last_bad_status = status;
       if (t.other > 100)
-        die("server answered " + std::to_string(status) + ": "
-            + buf.substr(0, 300));
+        die("server answered " + std::to_string(status) + ": " +
+            buf.substr(0, 300));
       refill = true;
     }
   }
@@ -425,13 +428,13 @@ bool read_counters(const options& o, uint64_t& accepted, uint64_t& processed) {
   int fd = connect_to(o);
   if (fd < 0)
     return false;
-  std::string req = "GET /healthz HTTP/1.1\r\nHost: " + o.host
-                    + "\r\nConnection: close\r\n\r\n";
+  std::string req = "GET /healthz HTTP/1.1\r\nHost: " + o.host +
+                    "\r\nConnection: close\r\n\r\n";
   std::string buf, body;
   int status = 0;
   bool close = false;
-  bool ok = send_all(fd, req.data(), req.size())
-            && read_response(fd, buf, status, close, &body) && status == 200;
+  bool ok = send_all(fd, req.data(), req.size()) &&
+            read_response(fd, buf, status, close, &body) && status == 200;
   ::close(fd);
   if (!ok)
     return false;
@@ -442,8 +445,8 @@ bool read_counters(const options& o, uint64_t& accepted, uint64_t& processed) {
     out = std::strtoull(body.c_str() + at + std::strlen(name), nullptr, 10);
     return true;
   };
-  return number("\"accepted\":", accepted)
-         && number("\"processed\":", processed);
+  return number("\"accepted\":", accepted) &&
+         number("\"processed\":", processed);
 }
 
 double percentile(const std::vector<uint32_t>& sorted, double p) {
@@ -465,13 +468,13 @@ int main(int argc, char** argv) {
   auto start = steady::now();
   int64_t start_wall = wall_us();
   auto deadline = start + std::chrono::duration_cast<steady::duration>(
-                            std::chrono::duration<double>(o.duration));
+                              std::chrono::duration<double>(o.duration));
   // --count: whole requests, spread over the threads.
   uint64_t per_request = o.batch == 0 ? 1 : o.batch;
   uint64_t requests = (o.count + per_request - 1) / per_request;
   for (size_t i = 0; i < o.conns; ++i) {
     uint64_t share =
-      (requests / o.conns + (i < requests % o.conns ? 1 : 0)) * per_request;
+        (requests / o.conns + (i < requests % o.conns ? 1 : 0)) * per_request;
     threads.emplace_back(run_thread, std::cref(o), i, share, start, deadline,
                          std::ref(tallies[i]));
   }
@@ -506,7 +509,7 @@ int main(int argc, char** argv) {
         break;
       }
       auto waited =
-        std::chrono::duration<double>(steady::now() - start).count() - send_s;
+          std::chrono::duration<double>(steady::now() - start).count() - send_s;
       if (waited > o.catchup_timeout)
         break;
       std::this_thread::sleep_for(std::chrono::milliseconds{2});
@@ -521,27 +524,27 @@ int main(int argc, char** argv) {
   }
   // Counters only grow; a smaller reading means another server answered.
   uint64_t processed_delta =
-    o.healthz && processed >= processed0 ? processed - processed0 : 0;
+      o.healthz && processed >= processed0 ? processed - processed0 : 0;
   uint64_t accepted_delta =
-    o.healthz && accepted >= accepted0 ? accepted - accepted0 : 0;
+      o.healthz && accepted >= accepted0 ? accepted - accepted0 : 0;
   std::printf(
-    "{\"requests_ok\":%llu,\"events_ok\":%llu,\"busy_503\":%llu,"
-    "\"other_non2xx\":%llu,\"last_bad_status\":%d,\"reconnects\":%llu,"
-    "\"errors\":%llu,\"send_seconds\":%.6f,\"events_per_s\":%.1f,"
-    "\"requests_per_s\":%.1f,\"latency_us\":{\"p50\":%.0f,\"p99\":%.0f,"
-    "\"max\":%.0f},\"start_wall_us\":%lld,\"healthz\":%s,"
-    "\"server_accepted\":%llu,\"server_processed\":%llu,\"caught_up\":%s,"
-    "\"processed_seconds\":%.6f,\"processed_per_s\":%.1f,\"probes\":%zu}\n",
-    (unsigned long long)all.requests_ok, (unsigned long long)all.events_ok,
-    (unsigned long long)all.busy, (unsigned long long)all.other,
-    last_bad_status,
-    (unsigned long long)all.reconnects, (unsigned long long)all.errors, send_s,
-    all.events_ok / send_s, all.requests_ok / send_s,
-    percentile(all.latency_us, 0.50), percentile(all.latency_us, 0.99),
-    all.latency_us.empty() ? 0.0 : double(all.latency_us.back()),
-    (long long)start_wall, o.healthz ? "true" : "false",
-    (unsigned long long)accepted_delta, (unsigned long long)processed_delta,
-    caught_up ? "true" : "false", processed_s,
-    o.healthz ? processed_delta / processed_s : 0.0, all.probes.size());
+      "{\"requests_ok\":%llu,\"events_ok\":%llu,\"busy_503\":%llu,"
+      "\"other_non2xx\":%llu,\"last_bad_status\":%d,\"reconnects\":%llu,"
+      "\"errors\":%llu,\"send_seconds\":%.6f,\"events_per_s\":%.1f,"
+      "\"requests_per_s\":%.1f,\"latency_us\":{\"p50\":%.0f,\"p99\":%.0f,"
+      "\"max\":%.0f},\"start_wall_us\":%lld,\"healthz\":%s,"
+      "\"server_accepted\":%llu,\"server_processed\":%llu,\"caught_up\":%s,"
+      "\"processed_seconds\":%.6f,\"processed_per_s\":%.1f,\"probes\":%zu}\n",
+      (unsigned long long)all.requests_ok, (unsigned long long)all.events_ok,
+      (unsigned long long)all.busy, (unsigned long long)all.other,
+      last_bad_status, (unsigned long long)all.reconnects,
+      (unsigned long long)all.errors, send_s, all.events_ok / send_s,
+      all.requests_ok / send_s, percentile(all.latency_us, 0.50),
+      percentile(all.latency_us, 0.99),
+      all.latency_us.empty() ? 0.0 : double(all.latency_us.back()),
+      (long long)start_wall, o.healthz ? "true" : "false",
+      (unsigned long long)accepted_delta, (unsigned long long)processed_delta,
+      caught_up ? "true" : "false", processed_s,
+      o.healthz ? processed_delta / processed_s : 0.0, all.probes.size());
   return caught_up ? 0 : 3;
 }

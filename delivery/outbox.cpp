@@ -1,0 +1,254 @@
+#include "delivery/outbox.hpp"
+
+#include "domain/error.hpp"
+
+#include <algorithm>
+
+namespace argus::delivery {
+
+namespace {
+
+using json = nlohmann::json;
+
+json alert_to_stored(const domain::alert& a) {
+  return json{
+      {"id", a.id},
+      {"dedup_key", a.dedup_key},
+      {"event_manager_id", a.event_manager_id},
+      {"summary", a.summary},
+      {"severity", domain::to_string(a.sev)},
+      {"class", a.class_name},
+      {"type", domain::to_string(a.type)},
+      {"status", domain::to_string(a.status)},
+      {"has_grouping_value", a.has_grouping_value},
+      {"grouping_value", a.grouping_value},
+      {"parent_dedup_key", a.parent_dedup_key},
+      {"child_count", a.child_count},
+      {"resolve_requested", a.resolve_requested},
+      {"event_count", a.event_count},
+      {"created_at_ms", domain::to_millis(a.created_at)},
+      {"updated_at_ms", domain::to_millis(a.updated_at)},
+      {"resolved_at_ms", domain::to_millis(a.resolved_at)},
+      {"window_ends_at_ms", domain::to_millis(a.window_ends_at)},
+      {"details", a.details},
+      {"last_seq", a.last_seq},
+  };
+}
+
+domain::alert alert_from_stored(const json& j) {
+  domain::alert a;
+  a.id = j.at("id").get<std::string>();
+  a.dedup_key = j.at("dedup_key").get<std::string>();
+  a.event_manager_id = j.at("event_manager_id").get<std::string>();
+  a.summary = j.at("summary").get<std::string>();
+  a.sev = domain::parse_severity(j.at("severity").get<std::string>())
+              .value_or(domain::severity::low);
+  a.class_name = j.at("class").get<std::string>();
+  a.type = domain::parse_alert_type(j.at("type").get<std::string>())
+               .value_or(domain::alert_type::parent);
+  a.status = domain::parse_alert_status(j.at("status").get<std::string>())
+                 .value_or(domain::alert_status::active);
+  a.has_grouping_value = j.at("has_grouping_value").get<bool>();
+  a.grouping_value = j.at("grouping_value").get<std::string>();
+  a.parent_dedup_key = j.at("parent_dedup_key").get<std::string>();
+  a.child_count = j.at("child_count").get<int64_t>();
+  a.resolve_requested = j.at("resolve_requested").get<bool>();
+  a.event_count = j.at("event_count").get<int64_t>();
+  a.created_at = domain::from_millis(j.at("created_at_ms").get<int64_t>());
+  a.updated_at = domain::from_millis(j.at("updated_at_ms").get<int64_t>());
+  a.resolved_at = domain::from_millis(j.at("resolved_at_ms").get<int64_t>());
+  a.window_ends_at =
+      domain::from_millis(j.at("window_ends_at_ms").get<int64_t>());
+  a.details = j.at("details").get<std::string>();
+  a.last_seq = j.at("last_seq").get<uint64_t>();
+  return a;
+}
+
+bool newer_first(const domain::delivery& a, const domain::delivery& b) {
+  return a.seq != b.seq ? a.seq > b.seq : a.receiver < b.receiver;
+}
+
+} // namespace
+
+outbox::~outbox() = default;
+
+std::string to_stored(const envelope& e) {
+  json j{
+      {"id", e.notification_id},
+      {"kind", domain::to_string(e.kind)},
+      {"at_ms", domain::to_millis(e.at)},
+      {"parent", alert_to_stored(e.parent)},
+      {"active_children", e.active_children},
+  };
+  if (!e.child.dedup_key.empty())
+    j["child"] = alert_to_stored(e.child);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+caf::expected<envelope> envelope_from_stored(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(ec::internal, "outbox: a stored notification is not "
+                                    "valid JSON");
+  try {
+    envelope e;
+    e.notification_id = j.at("id").get<std::string>();
+    auto kind =
+        domain::parse_notification_kind(j.at("kind").get<std::string>());
+    if (!kind)
+      return make_error(ec::internal, "outbox: unknown notification kind");
+    e.kind = *kind;
+    e.at = domain::from_millis(j.at("at_ms").get<int64_t>());
+    e.parent = alert_from_stored(j.at("parent"));
+    e.active_children = j.at("active_children").get<int64_t>();
+    if (j.contains("child"))
+      e.child = alert_from_stored(j.at("child"));
+    return e;
+  } catch (const json::exception& ex) {
+    return make_error(ec::internal,
+                      std::string{"outbox: a stored notification lacks a "
+                                  "field: "} +
+                          ex.what());
+  }
+}
+
+std::string to_stored(const std::vector<domain::receiver>& rs) {
+  json out = json::array();
+  for (auto& r : rs) {
+    json types = json::array();
+    for (auto kind : r.types)
+      types.push_back(domain::to_string(kind));
+    out.push_back(json{{"name", r.name},
+                       {"url", r.url},
+                       {"format", domain::to_string(r.format)},
+                       {"headers", r.headers},
+                       {"secret", r.secret},
+                       {"timeout_ms", r.timeout_ms},
+                       {"types", types},
+                       {"child_added_per_minute", r.child_added_per_minute},
+                       {"routing_key", r.routing_key}});
+  }
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+caf::expected<std::vector<domain::receiver>>
+receivers_from_stored(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_array())
+    return make_error(ec::internal, "stored receivers are not a JSON array");
+  std::vector<domain::receiver> out;
+  try {
+    for (auto& item : j) {
+      domain::receiver r;
+      r.name = item.at("name").get<std::string>();
+      r.url = item.at("url").get<std::string>();
+      r.format =
+          domain::parse_receiver_format(item.at("format").get<std::string>())
+              .value_or(domain::receiver_format::argus);
+      r.headers = item.at("headers").get<std::map<std::string, std::string>>();
+      r.secret = item.at("secret").get<std::string>();
+      r.timeout_ms = item.at("timeout_ms").get<int64_t>();
+      r.types.clear();
+      for (auto& t : item.at("types"))
+        if (auto kind = domain::parse_notification_kind(t.get<std::string>()))
+          r.types.push_back(*kind);
+      r.child_added_per_minute =
+          item.at("child_added_per_minute").get<int64_t>();
+      r.routing_key = item.at("routing_key").get<std::string>();
+      out.push_back(std::move(r));
+    }
+  } catch (const json::exception& ex) {
+    return make_error(ec::internal,
+                      std::string{"stored receivers lack a field: "} +
+                          ex.what());
+  }
+  return out;
+}
+
+void memory_outbox::add(std::string event_manager_id, envelope env) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto id = env.notification_id;
+  if (entries_.count(id) > 0)
+    return; // the same notification again (a replay): stored once
+  outbox_entry entry{next_seq_++, std::move(event_manager_id), std::move(env)};
+  unfanned_.emplace(entry.seq, id);
+  entries_.emplace(std::move(id), std::move(entry));
+}
+
+caf::expected<std::vector<outbox_entry>> memory_outbox::unfanned(size_t limit) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<outbox_entry> out;
+  for (auto it = unfanned_.begin(); it != unfanned_.end() && out.size() < limit;
+       ++it)
+    out.push_back(entries_.at(it->second));
+  return out;
+}
+
+caf::error memory_outbox::fan_out(const std::vector<std::string>& ids,
+                                  const std::vector<domain::delivery>& rows) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& id : ids) {
+    auto entry = entries_.find(id);
+    if (entry != entries_.end())
+      unfanned_.erase(entry->second.seq);
+  }
+  for (auto& row : rows)
+    rows_.emplace(key{row.notification_id, row.receiver}, row);
+  return {};
+}
+
+caf::expected<std::vector<domain::delivery>>
+memory_outbox::pending(size_t limit) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<domain::delivery> out;
+  for (auto& [k, row] : rows_)
+    if (row.state == domain::delivery_state::pending)
+      out.push_back(row);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) {
+    return a.seq != b.seq ? a.seq < b.seq : a.receiver < b.receiver;
+  });
+  if (out.size() > limit)
+    out.resize(limit);
+  return out;
+}
+
+caf::error memory_outbox::update(const std::vector<domain::delivery>& rows) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& row : rows)
+    rows_[key{row.notification_id, row.receiver}] = row;
+  return {};
+}
+
+caf::expected<outbox_entry> memory_outbox::entry(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = entries_.find(id);
+  if (it == entries_.end())
+    return make_error(ec::not_found, "no notification " + id);
+  return it->second;
+}
+
+caf::expected<std::vector<domain::delivery>>
+memory_outbox::list(const delivery_filter& f) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<domain::delivery> out;
+  for (auto& [k, row] : rows_)
+    if ((f.state.empty() || domain::to_string(row.state) == f.state) &&
+        (f.receiver.empty() || row.receiver == f.receiver))
+      out.push_back(row);
+  std::sort(out.begin(), out.end(), newer_first);
+  if (f.limit >= 0 && out.size() > static_cast<size_t>(f.limit))
+    out.resize(static_cast<size_t>(f.limit));
+  return out;
+}
+
+caf::expected<std::vector<domain::delivery>>
+memory_outbox::deliveries_of(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<domain::delivery> out;
+  for (auto it = rows_.lower_bound(key{id, ""});
+       it != rows_.end() && it->first.first == id; ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+} // namespace argus::delivery

@@ -1,0 +1,112 @@
+#pragma once
+
+#include "delivery/format.hpp"
+#include "domain/delivery.hpp"
+#include "domain/receiver.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+/// The durable outbox the delivery worker drains: notifications as the
+/// store wrote them (in the transaction of the alert change that caused
+/// them), and one delivery row per (notification, receiver).
+namespace argus::delivery {
+
+/// A stored notification.
+struct outbox_entry {
+  /// Outbox order, assigned by the store.
+  uint64_t seq = 0;
+  std::string event_manager_id;
+  /// The body data; `manager_name` and `external_url` are filled in when
+  /// sent, from the catalog and the config of the day.
+  envelope env;
+};
+
+/// Filter of the delivery listing (GET /v1/notifications?state=&receiver=).
+struct delivery_filter {
+  /// Empty: every state.
+  std::string state;
+  /// Empty: every receiver.
+  std::string receiver;
+  int64_t limit = 100;
+};
+
+/// What the worker needs from a store. Implementations are used from the
+/// worker's thread only (SQL backends open a connection of their own for
+/// it), except `memory_outbox`, which is shared with the memory storage.
+class outbox {
+public:
+  virtual ~outbox();
+
+  /// Notifications not fanned out to receivers yet, in `seq` order.
+  virtual caf::expected<std::vector<outbox_entry>> unfanned(size_t limit) = 0;
+
+  /// In one transaction: adds `rows` and marks the notifications `ids` as
+  /// fanned out (a notification no receiver wants gets no row).
+  virtual caf::error fan_out(const std::vector<std::string>& ids,
+                             const std::vector<domain::delivery>& rows) = 0;
+
+  /// Pending deliveries in `seq` order, at most `limit`.
+  virtual caf::expected<std::vector<domain::delivery>>
+  pending(size_t limit) = 0;
+
+  /// Stores the state of deliveries (by notification id and receiver).
+  virtual caf::error update(const std::vector<domain::delivery>& rows) = 0;
+
+  /// The stored notification with this id.
+  virtual caf::expected<outbox_entry> entry(const std::string& id) = 0;
+
+  /// Deliveries matching `f`, newest first.
+  virtual caf::expected<std::vector<domain::delivery>>
+  list(const delivery_filter& f) = 0;
+
+  /// The deliveries of one notification.
+  virtual caf::expected<std::vector<domain::delivery>>
+  deliveries_of(const std::string& id) = 0;
+};
+
+/// The outbox of the memory backend: the memory storage adds notifications
+/// (under its own lock, in its write) and the worker drains them.
+class memory_outbox : public outbox {
+public:
+  /// Adds a notification; `seq` is assigned here.
+  void add(std::string event_manager_id, envelope env);
+
+  caf::expected<std::vector<outbox_entry>> unfanned(size_t limit) override;
+  caf::error fan_out(const std::vector<std::string>& ids,
+                     const std::vector<domain::delivery>& rows) override;
+  caf::expected<std::vector<domain::delivery>> pending(size_t limit) override;
+  caf::error update(const std::vector<domain::delivery>& rows) override;
+  caf::expected<outbox_entry> entry(const std::string& id) override;
+  caf::expected<std::vector<domain::delivery>>
+  list(const delivery_filter& f) override;
+  caf::expected<std::vector<domain::delivery>>
+  deliveries_of(const std::string& id) override;
+
+private:
+  using key = std::pair<std::string, std::string>; // (notification, receiver)
+  std::mutex mtx_;
+  uint64_t next_seq_ = 1;
+  std::map<std::string, outbox_entry> entries_;
+  std::map<uint64_t, std::string> unfanned_;
+  std::map<key, domain::delivery> rows_;
+};
+
+/// The stored form of a notification's envelope (JSON text), for the SQL
+/// backends' outbox tables. Manager name and external URL are not stored.
+std::string to_stored(const envelope& e);
+caf::expected<envelope> envelope_from_stored(const std::string& text);
+
+/// The stored form of a manager's receivers (JSON text, secrets included:
+/// the store is the one place that keeps them).
+std::string to_stored(const std::vector<domain::receiver>& rs);
+caf::expected<std::vector<domain::receiver>>
+receivers_from_stored(const std::string& text);
+
+} // namespace argus::delivery

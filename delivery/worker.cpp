@@ -1,0 +1,329 @@
+#include "delivery/worker.hpp"
+
+#include "config/log.hpp"
+#include "domain/error.hpp"
+
+#include <algorithm>
+#include <random>
+
+namespace argus::delivery {
+
+namespace {
+
+domain::time_point system_now() {
+  return domain::time_point{std::chrono::duration_cast<domain::duration>(
+      std::chrono::system_clock::now().time_since_epoch())};
+}
+
+double random_jitter() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return std::uniform_real_distribution<double>{0.0, 1.0}(gen);
+}
+
+/// The group a notification belongs to, for ordering and rate caps.
+std::string group_of(const domain::alert& parent) {
+  return parent.has_grouping_value ? "v:" + parent.grouping_value
+                                   : "k:" + parent.dedup_key;
+}
+
+bool same_row(const domain::delivery& a, const domain::delivery& b) {
+  return a.notification_id == b.notification_id && a.receiver == b.receiver;
+}
+
+} // namespace
+
+worker::worker(std::shared_ptr<outbox> store, worker_settings settings,
+               lookup_fn lookup, clock_fn now, jitter_fn jitter)
+    : store_(std::move(store)), settings_(std::move(settings)),
+      lookup_(std::move(lookup)),
+      now_(now ? std::move(now) : clock_fn{system_now}),
+      jitter_(jitter ? std::move(jitter) : jitter_fn{random_jitter}) {
+  sender::limits lim;
+  lim.total = settings_.limits.total;
+  lim.per_receiver = settings_.limits.per_receiver;
+  sender_ = std::make_unique<sender>(
+      lim, [this](uint64_t token, domain::attempt_result r) {
+        std::lock_guard<std::mutex> guard{mtx_};
+        done_.emplace_back(token, std::move(r));
+        cv_.notify_one();
+      });
+  thread_ = std::thread{[this] { run(); }};
+}
+
+worker::~worker() {
+  stop();
+}
+
+void worker::stop() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopping_)
+      return;
+    stopping_ = true;
+    cv_.notify_one();
+  }
+  if (thread_.joinable())
+    thread_.join();
+  // Abandoned sends stay pending in the outbox: the next start sends them
+  // again, with the same notification id.
+  sender_->stop();
+}
+
+void worker::poke() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  dirty_ = true;
+  cv_.notify_one();
+}
+
+void worker::post(std::function<void(outbox&)> job) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  jobs_.push_back(std::move(job));
+  cv_.notify_one();
+}
+
+void worker::retry(std::string notification_id, std::string receiver,
+                   std::function<void(caf::error)> done) {
+  post([this, id = std::move(notification_id), receiver = std::move(receiver),
+        done = std::move(done)](outbox& store) {
+    auto rows = store.deliveries_of(id);
+    if (!rows)
+      return done(rows.error());
+    if (rows->empty())
+      return done(make_error(ec::not_found, "no notification " + id));
+    std::vector<domain::delivery> revived;
+    caf::error last;
+    for (auto& row : *rows) {
+      if (!receiver.empty() && row.receiver != receiver)
+        continue;
+      if (auto err = domain::retry_now(row, now_()))
+        last = std::move(err);
+      else
+        revived.push_back(row);
+    }
+    if (revived.empty())
+      return done(last ? last
+                       : make_error(ec::not_found, "notification " + id +
+                                                       " has no receiver " +
+                                                       receiver));
+    if (auto err = store.update(revived))
+      return done(err);
+    std::lock_guard<std::mutex> guard{mtx_};
+    dirty_ = true;
+    done({});
+  });
+}
+
+void worker::run() {
+  auto next_poll = std::chrono::steady_clock::now();
+  for (;;) {
+    std::vector<std::pair<uint64_t, domain::attempt_result>> finished;
+    bool reread = false;
+    {
+      std::unique_lock<std::mutex> guard{mtx_};
+      if (stopping_)
+        return;
+      finished.swap(done_);
+      reread = dirty_ || std::chrono::steady_clock::now() >= next_poll;
+      dirty_ = false;
+    }
+    run_jobs();
+    auto now = now_();
+    for (auto& [token, result] : finished)
+      complete(token, result, now);
+    if (reread) {
+      fan_out(now);
+      reload();
+      next_poll = std::chrono::steady_clock::now() + settings_.poll_interval;
+    }
+    expire_waiting(now);
+    dispatch(now);
+    // Sleep until the next due delivery, the next poll, or a poke, a job
+    // or an answer wakes us.
+    auto wake = next_poll;
+    auto due = domain::next_wakeup(dispatch_, pending_);
+    if (due != domain::no_time) {
+      auto in = std::max(domain::duration{0}, due - now_());
+      wake = std::min(
+          wake,
+          std::chrono::steady_clock::now() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  in));
+    }
+    std::unique_lock<std::mutex> guard{mtx_};
+    cv_.wait_until(guard, wake, [this] {
+      return stopping_ || dirty_ || !jobs_.empty() || !done_.empty();
+    });
+  }
+}
+
+void worker::run_jobs() {
+  std::vector<std::function<void(outbox&)>> jobs;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    jobs.swap(jobs_);
+  }
+  for (auto& job : jobs)
+    job(*store_);
+}
+
+void worker::fan_out(domain::time_point now) {
+  auto entries = store_->unfanned(settings_.batch);
+  if (!entries) {
+    LOG_ERROR("delivery: reading the outbox failed, will retry: "
+              << message_of(entries.error()));
+    return;
+  }
+  if (entries->empty())
+    return;
+  std::vector<std::string> ids;
+  std::vector<domain::delivery> rows;
+  for (auto& entry : *entries) {
+    ids.push_back(entry.env.notification_id);
+    auto view = lookup_(entry.event_manager_id);
+    if (!view)
+      continue; // the manager is gone: nobody to tell
+    auto group = group_of(entry.env.parent);
+    for (auto& r : view->receivers) {
+      if (!r.wants(entry.env.kind))
+        continue;
+      if (entry.env.kind == domain::notification_kind::child_added &&
+          !domain::admit(child_rates_[r.name + '\n' + entry.event_manager_id +
+                                      '\n' + group],
+                         r.child_added_per_minute, now))
+        continue;
+      auto row = domain::make_delivery(entry.env.notification_id, r.name,
+                                       entry.event_manager_id, group,
+                                       entry.env.kind, now);
+      row.seq = entry.seq;
+      rows.push_back(std::move(row));
+    }
+  }
+  if (auto err = store_->fan_out(ids, rows))
+    LOG_ERROR(
+        "delivery: storing deliveries failed, will retry: " << message_of(err));
+}
+
+void worker::reload() {
+  auto rows = store_->pending(settings_.batch);
+  if (!rows) {
+    LOG_ERROR("delivery: reading pending deliveries failed, will retry: "
+              << message_of(rows.error()));
+    return;
+  }
+  pending_ = std::move(*rows);
+}
+
+void worker::expire_waiting(domain::time_point now) {
+  auto busy = dispatch_.busy;
+  for (auto& d : pending_) {
+    if (busy.count(domain::lane_of(d)) > 0)
+      continue;
+    if (domain::expire(d, settings_.retry, now)) {
+      failed_.fetch_add(1);
+      LOG_WARNING("delivery: notification " << d.notification_id << " to "
+                                            << d.receiver
+                                            << " failed: " << d.last_error);
+      store_row(d);
+    }
+  }
+}
+
+void worker::dispatch(domain::time_point now) {
+  for (auto i : domain::pick(dispatch_, pending_, settings_.limits, now))
+    send(pending_[i], now);
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
+                                [](auto& d) {
+                                  return d.state !=
+                                         domain::delivery_state::pending;
+                                }),
+                 pending_.end());
+}
+
+std::optional<domain::receiver> worker::receiver_of(const domain::delivery& d,
+                                                    std::string& manager_name) {
+  auto view = lookup_(d.event_manager_id);
+  if (!view)
+    return std::nullopt;
+  manager_name = view->name;
+  for (auto& r : view->receivers)
+    if (r.name == d.receiver)
+      return r;
+  return std::nullopt;
+}
+
+void worker::send(const domain::delivery& d, domain::time_point now) {
+  std::string manager_name;
+  auto r = receiver_of(d, manager_name);
+  auto entry = store_->entry(d.notification_id);
+  if (!entry && code_of(entry.error()) != ec::not_found) {
+    // The store failed (e.g. busy): count it as a failed attempt, so the
+    // delivery is tried again after a backoff instead of being dropped.
+    auto token = next_token_++;
+    in_flight_.emplace(token, in_flight{d, 0});
+    domain::attempt_result failed;
+    failed.error = message_of(entry.error());
+    complete(token, failed, now);
+    return;
+  }
+  if (!r || !entry) {
+    // The receiver (or its manager, or the notification) is gone: nobody
+    // to send to. That is final, and said so in the dead letter.
+    auto row = d;
+    row.state = domain::delivery_state::failed;
+    row.last_error = !r ? "receiver removed from its event manager"
+                        : message_of(entry.error());
+    row.updated_at = now;
+    domain::finish(dispatch_, row, domain::verdict::permanent,
+                   settings_.breaker, now);
+    failed_.fetch_add(1);
+    store_row(row);
+    return;
+  }
+  auto env = std::move(entry->env);
+  env.manager_name = manager_name;
+  env.external_url = settings_.external_url;
+  auto unix_now =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch())
+          .count();
+  auto req = make_request(*r, env, unix_now);
+  req.token = next_token_++;
+  in_flight_.emplace(req.token, in_flight{d, r->timeout_ms});
+  attempts_.fetch_add(1);
+  sender_->submit(std::move(req));
+}
+
+void worker::complete(uint64_t token, const domain::attempt_result& r,
+                      domain::time_point now) {
+  auto it = in_flight_.find(token);
+  if (it == in_flight_.end())
+    return;
+  auto row = std::move(it->second.row);
+  auto timeout_ms = it->second.timeout_ms;
+  in_flight_.erase(it);
+  auto v = domain::record_attempt(row, r, timeout_ms, settings_.retry,
+                                  jitter_(), now);
+  domain::finish(dispatch_, row, v, settings_.breaker, now);
+  if (row.state == domain::delivery_state::delivered)
+    delivered_.fetch_add(1);
+  else if (row.state == domain::delivery_state::failed) {
+    failed_.fetch_add(1);
+    LOG_WARNING("delivery: notification " << row.notification_id << " to "
+                                          << row.receiver
+                                          << " failed: " << row.last_error);
+  }
+  store_row(row);
+}
+
+void worker::store_row(const domain::delivery& d) {
+  if (auto err = store_->update({d}))
+    LOG_ERROR("delivery: storing the outcome of "
+              << d.notification_id << " failed: " << message_of(err));
+  auto it = std::find_if(pending_.begin(), pending_.end(),
+                         [&](auto& p) { return same_row(p, d); });
+  if (it != pending_.end())
+    *it = d;
+  else if (d.state == domain::delivery_state::pending)
+    pending_.push_back(d);
+}
+
+} // namespace argus::delivery

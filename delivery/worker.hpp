@@ -1,0 +1,129 @@
+#pragma once
+
+#include "delivery/outbox.hpp"
+#include "delivery/sender.hpp"
+#include "domain/delivery.hpp"
+#include "domain/dispatch.hpp"
+#include "domain/receiver.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace argus::delivery {
+
+struct worker_settings {
+  domain::retry_policy retry;
+  domain::breaker_policy breaker;
+  domain::dispatch_limits limits;
+  /// The outbox is read at least this often (other writers, missed pokes).
+  std::chrono::milliseconds poll_interval{1000};
+  /// Pending deliveries held in memory at once; the rest wait on disk.
+  size_t batch = 1000;
+  /// Argus's base URL for links in bodies (may be empty).
+  std::string external_url;
+};
+
+/// What the catalog says about a manager at send time.
+struct manager_view {
+  std::string name;
+  /// Its receivers, the legacy webhook_url included.
+  std::vector<domain::receiver> receivers;
+};
+
+/// Drains the outbox on a thread of its own: fans stored notifications out
+/// to their manager's receivers, picks what may be sent (order per receiver
+/// and group, circuit breakers, limits), sends through a `sender`, and
+/// stores each outcome. Nothing here runs on an actor's thread, so a slow
+/// or dead receiver holds up neither ingestion nor the scheduler; the
+/// outbox on disk, not memory, absorbs a long outage.
+class worker {
+public:
+  using lookup_fn =
+      std::function<std::optional<manager_view>(const std::string& manager_id)>;
+  using clock_fn = std::function<domain::time_point()>;
+  using jitter_fn = std::function<double()>;
+
+  /// `store` is used from the worker's thread only (or is thread-safe, as
+  /// `memory_outbox`). `lookup` is called from
+  /// it too and must be thread-safe (e.g. read a published snapshot).
+  worker(std::shared_ptr<outbox> store, worker_settings settings,
+         lookup_fn lookup, clock_fn now = {}, jitter_fn jitter = {});
+  ~worker();
+
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  /// New notifications were stored: read the outbox soon.
+  void poke();
+
+  /// Runs `job` on the worker's thread with the outbox (reads and manual
+  /// retries of the API); `job` must not block.
+  void post(std::function<void(outbox&)> job);
+
+  /// A manual retry of a failed delivery (all failed ones of the
+  /// notification when `receiver` is empty); answers on the worker's thread.
+  void retry(std::string notification_id, std::string receiver,
+             std::function<void(caf::error)> done);
+
+  /// Stops sending; pending deliveries stay in the outbox.
+  void stop();
+
+  uint64_t delivered() const { return delivered_.load(); }
+  uint64_t failed() const { return failed_.load(); }
+  uint64_t attempts() const { return attempts_.load(); }
+
+private:
+  struct in_flight {
+    domain::delivery row;
+    int64_t timeout_ms = 0;
+  };
+
+  void run();
+  void run_jobs();
+  void fan_out(domain::time_point now);
+  void reload();
+  void expire_waiting(domain::time_point now);
+  void dispatch(domain::time_point now);
+  void send(const domain::delivery& d, domain::time_point now);
+  void complete(uint64_t token, const domain::attempt_result& r,
+                domain::time_point now);
+  void store_row(const domain::delivery& d);
+  std::optional<domain::receiver> receiver_of(const domain::delivery& d,
+                                              std::string& manager_name);
+
+  std::shared_ptr<outbox> store_;
+  worker_settings settings_;
+  lookup_fn lookup_;
+  clock_fn now_;
+  jitter_fn jitter_;
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool dirty_ = true;
+  std::vector<std::function<void(outbox&)>> jobs_;
+  std::vector<std::pair<uint64_t, domain::attempt_result>> done_;
+
+  // Owned by the worker's thread.
+  std::vector<domain::delivery> pending_;
+  domain::dispatch_state dispatch_;
+  std::map<uint64_t, in_flight> in_flight_;
+  std::map<std::string, domain::rate_window> child_rates_;
+  uint64_t next_token_ = 1;
+
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> attempts_{0};
+
+  std::unique_ptr<sender> sender_;
+  std::thread thread_;
+};
+
+} // namespace argus::delivery

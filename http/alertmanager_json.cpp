@@ -1,0 +1,218 @@
+#include "http/alertmanager_json.hpp"
+
+#include "domain/error.hpp"
+
+#include <cctype>
+
+namespace argus::http {
+
+using nlohmann::json;
+
+namespace {
+
+/// Reads an object of strings (`labels`, `annotations`); null or absent
+/// gives an empty set.
+caf::error read_label_set(const json& j, const char* field,
+                          domain::label_set& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null())
+    return {};
+  if (!it->is_object())
+    return make_error(ec::bad_request, std::string{"field '"} + field +
+                                           "' must be an object of strings");
+  for (auto& [name, value] : it->items()) {
+    if (!value.is_string())
+      return make_error(ec::bad_request, std::string{"field '"} + field + "." +
+                                             name + "' must be a string");
+    out.emplace(name, value.get<std::string>());
+  }
+  return {};
+}
+
+/// Reads an optional RFC 3339 time; Go's zero time counts as unset.
+caf::error read_time(const json& j, const char* field,
+                     domain::time_point& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null())
+    return {};
+  if (!it->is_string())
+    return make_error(ec::bad_request, std::string{"field '"} + field +
+                                           "' must be an RFC 3339 string");
+  auto t = domain::parse_am_time(it->get<std::string>());
+  if (!t)
+    return make_error(ec::bad_request, std::string{"field '"} + field +
+                                           "': " + message_of(t.error()));
+  out = *t;
+  return {};
+}
+
+json label_json(const domain::label_set& labels) {
+  auto out = json::object();
+  for (auto& [name, value] : labels)
+    out[name] = value;
+  return out;
+}
+
+json details_json(const domain::alert& a) {
+  auto parsed = json::parse(a.details, nullptr, false);
+  return parsed.is_object() ? parsed : json::object();
+}
+
+std::string string_at(const json& j, const char* field) {
+  auto it = j.find(field);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+} // namespace
+
+caf::expected<domain::postable_alert> parse_postable_alert(const json& j) {
+  if (!j.is_object())
+    return make_error(ec::bad_request, "an alert must be a JSON object");
+  domain::postable_alert a;
+  auto labels = j.find("labels");
+  if (labels == j.end() || labels->is_null())
+    return make_error(ec::validation_failed, "field 'labels' is required");
+  if (auto err = read_label_set(j, "labels", a.labels))
+    return err;
+  if (auto err = read_label_set(j, "annotations", a.annotations))
+    return err;
+  if (auto err = read_time(j, "startsAt", a.starts_at))
+    return err;
+  if (auto err = read_time(j, "endsAt", a.ends_at))
+    return err;
+  if (auto url = j.find("generatorURL"); url != j.end() && !url->is_null()) {
+    if (!url->is_string())
+      return make_error(ec::bad_request,
+                        "field 'generatorURL' must be a string");
+    a.generator_url = url->get<std::string>();
+  }
+  return a;
+}
+
+json am_details(const domain::postable_alert& posted,
+                const domain::am_alert& admitted) {
+  domain::label_set labels;
+  for (auto& [name, value] : posted.labels)
+    if (!value.empty())
+      labels.emplace(name, value);
+  return json{{"labels", label_json(labels)},
+              {"annotations", label_json(posted.annotations)},
+              {"startsAt", domain::to_rfc3339(admitted.starts_at)},
+              {"endsAt", domain::to_rfc3339(admitted.ends_at)},
+              {"generatorURL", posted.generator_url}};
+}
+
+json am_event_view(const domain::event& e, const json& details) {
+  json view = details;
+  view["summary"] = e.summary;
+  view["severity"] = domain::to_string(e.sev);
+  view["dedupKey"] = e.dedup_key;
+  return view;
+}
+
+domain::label_set labels_of(const domain::alert& a) {
+  domain::label_set out;
+  auto details = details_json(a);
+  auto it = details.find("labels");
+  if (it != details.end() && it->is_object())
+    for (auto& [name, value] : it->items())
+      if (value.is_string())
+        out.emplace(name, value.get<std::string>());
+  return out;
+}
+
+domain::time_point ends_at_of(const domain::alert& a) {
+  auto t = domain::parse_am_time(string_at(details_json(a), "endsAt"));
+  return t ? *t : domain::no_time;
+}
+
+json to_gettable_alert(const domain::alert& a) {
+  auto details = details_json(a);
+  auto annotations = details.find("annotations");
+  auto starts = string_at(details, "startsAt");
+  auto ends = string_at(details, "endsAt");
+  return json{
+      {"labels", label_json(labels_of(a))},
+      {"annotations", annotations != details.end() && annotations->is_object()
+                          ? *annotations
+                          : json::object()},
+      {"startsAt", starts.empty() ? domain::to_rfc3339(a.created_at) : starts},
+      {"endsAt", ends.empty() ? domain::to_rfc3339(a.updated_at) : ends},
+      {"updatedAt", domain::to_rfc3339(a.updated_at)},
+      {"generatorURL", string_at(details, "generatorURL")},
+      {"fingerprint", a.dedup_key},
+      {"receivers", json::array({{{"name", a.event_manager_id}}})},
+      {"status",
+       {{"state", "active"},
+        {"silencedBy", json::array()},
+        {"inhibitedBy", json::array()}}},
+  };
+}
+
+json to_am_status(const am_node_status& s) {
+  json cluster{{"status", "disabled"}, {"peers", json::array()}};
+  if (!s.node_id.empty())
+    cluster = {{"name", s.node_id},
+               {"status", s.settled ? "ready" : "settling"},
+               {"peers", json::array()}};
+  return json{{"cluster", cluster},
+              {"versionInfo",
+               {{"version", s.version},
+                {"revision", ""},
+                {"branch", ""},
+                {"buildUser", ""},
+                {"buildDate", ""},
+                {"goVersion", ""}}},
+              {"config", {{"original", s.config_text}}},
+              {"uptime", domain::to_rfc3339(s.started)}};
+}
+
+caf::expected<domain::severity_mapping>
+parse_severity_mapping(const json& j, domain::severity_mapping base) {
+  if (!j.is_object())
+    return make_error(ec::bad_request,
+                      "field 'alertmanager' must be an object");
+  auto bad_severity = [](const std::string& field) {
+    return make_error(ec::validation_failed,
+                      "field '" + field +
+                          "' must be 'high', 'medium' or 'low'");
+  };
+  if (auto map = j.find("severity_map"); map != j.end() && !map->is_null()) {
+    if (!map->is_object())
+      return make_error(ec::bad_request,
+                        "field 'alertmanager.severity_map' must be an object");
+    base.by_label.clear();
+    for (auto& [label, value] : map->items()) {
+      auto field = "alertmanager.severity_map." + label;
+      auto sev = value.is_string()
+                     ? domain::parse_severity(value.get<std::string>())
+                     : std::nullopt;
+      if (!sev)
+        return bad_severity(field);
+      std::string key = label;
+      for (auto& c : key)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      base.by_label[key] = *sev;
+    }
+  }
+  if (auto def = j.find("default_severity");
+      def != j.end() && !def->is_null()) {
+    auto sev = def->is_string()
+                   ? domain::parse_severity(def->get<std::string>())
+                   : std::nullopt;
+    if (!sev)
+      return bad_severity("alertmanager.default_severity");
+    base.fallback = *sev;
+  }
+  return base;
+}
+
+json to_json(const domain::severity_mapping& m) {
+  auto map = json::object();
+  for (auto& [label, sev] : m.by_label)
+    map[label] = domain::to_string(sev);
+  return json{{"severity_map", map},
+              {"default_severity", domain::to_string(m.fallback)}};
+}
+
+} // namespace argus::http

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "domain/alert.hpp"
+#include "domain/alertmanager.hpp"
+#include "domain/labels.hpp"
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+/// The JSON of Alertmanager's API v2 (api/v2/openapi.yaml of
+/// prometheus/alertmanager): postable alerts in, gettable alerts and the
+/// status out. Like http/json.cpp, the only place this JSON meets the domain.
+namespace argus::http {
+
+/// Parses one element of a `postableAlerts` body: `labels` (an object of
+/// strings, required), `annotations` (likewise, optional), `startsAt` and
+/// `endsAt` (RFC 3339, optional) and `generatorURL` (optional).
+caf::expected<domain::postable_alert>
+parse_postable_alert(const nlohmann::json& j);
+
+/// The `details` an Alertmanager alert keeps: its labels (without empty
+/// values), annotations, effective `startsAt`/`endsAt` and `generatorURL`.
+/// `GET /api/v2/alerts` answers from them.
+nlohmann::json am_details(const domain::postable_alert& posted,
+                          const domain::am_alert& admitted);
+
+/// The event as a grouping rule sees it: its standard fields (`summary`,
+/// `severity`, `dedupKey`) and its details at the top level, so a rule on
+/// `labels.cluster` or `annotations.team` groups Alertmanager alerts.
+nlohmann::json am_event_view(const domain::event& e,
+                             const nlohmann::json& details);
+
+/// The labels kept in an alert's details (empty for other alerts).
+domain::label_set labels_of(const domain::alert& a);
+
+/// The end time kept in an alert's details (`no_time` if none).
+domain::time_point ends_at_of(const domain::alert& a);
+
+/// An active alert as Alertmanager's `gettableAlert`: labels, annotations,
+/// times, `fingerprint` (its dedupKey), `receivers` (its manager), and
+/// status `active` (Argus has no silences or inhibitions).
+nlohmann::json to_gettable_alert(const domain::alert& a);
+
+/// What `GET /api/v2/status` reports of this node.
+struct am_node_status {
+  std::string version;
+  domain::time_point started{};
+  /// `config.original`: a text describing the manager (Alertmanager shows
+  /// its YAML config there; amtool only prints it).
+  std::string config_text;
+  /// Set when clustered: this node's id and whether it has settled.
+  std::string node_id;
+  bool settled = true;
+};
+
+/// Alertmanager's `alertmanagerStatus`: `versionInfo` (Argus's version;
+/// amtool warns that it differs from its own and carries on), `config`,
+/// `uptime` (when the node started) and `cluster` (`disabled` on one node,
+/// `ready` or `settling` in a cluster).
+nlohmann::json to_am_status(const am_node_status& s);
+
+/// Parses a manager's severity mapping: `severity_map` (label value ->
+/// high|medium|low; replaces the defaults when given) and
+/// `default_severity`, over `base`.
+caf::expected<domain::severity_mapping>
+parse_severity_mapping(const nlohmann::json& j,
+                       domain::severity_mapping base = {});
+
+nlohmann::json to_json(const domain::severity_mapping& m);
+
+} // namespace argus::http

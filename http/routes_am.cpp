@@ -1,0 +1,256 @@
+// Alertmanager's API v2 under /am/{event_manager_id}: Prometheus posts its
+// alerts here (`path_prefix: /am/<manager>`), and amtool adds and queries
+// alerts (`--alertmanager.url=http://host:port/am/<manager>`). Replies are
+// Alertmanager's: JSON bodies without Argus's envelope, errors as a JSON
+// string.
+
+#include "domain/admission.hpp"
+#include "domain/alertmanager.hpp"
+#include "domain/error.hpp"
+#include "http/alertmanager_json.hpp"
+#include "http/bridge.hpp"
+#include "http/errors.hpp"
+#include "http/json.hpp"
+#include "http/routes.hpp"
+
+#include "version.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace argus::http {
+
+namespace {
+
+using nlohmann::json;
+
+/// Alertmanager answers errors with the message as a JSON string; the
+/// status comes from the one table.
+void reply_am_error(httplib::Response& res, const caf::error& err) {
+  res.status = http_error_of(code_of(err)).status;
+  res.set_content(json(message_of(err))
+                      .dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json");
+}
+
+/// The manager of the route, if it exists in the catalog snapshot.
+caf::expected<domain::event_manager> manager_of(route_env& env,
+                                                const httplib::Request& req) {
+  auto id = req.matches[1].str();
+  auto catalog = env.node.catalog_now();
+  auto it = catalog->managers.find(id);
+  if (it == catalog->managers.end())
+    return make_error(ec::not_found, "event manager '" + id + "' not found");
+  return it->second;
+}
+
+/// Maps one posted alert to an event of `manager` and admits it through
+/// the one admission path; the rule reads the alert's labels, annotations
+/// and standard fields (`am_event_view`).
+caf::expected<domain::event> am_event(const domain::catalog& catalog,
+                                      const domain::event_manager& manager,
+                                      const json& j, domain::time_point now) {
+  auto posted = parse_postable_alert(j);
+  if (!posted)
+    return posted.error();
+  auto admitted =
+      domain::admit_am_alert(*posted, manager.id, manager.am_severity, now);
+  if (!admitted)
+    return admitted.error();
+  auto& e = admitted->ev;
+  if (e.act == domain::action::trigger)
+    e.expires_at = admitted->ends_at;
+  auto details = am_details(*posted, *admitted);
+  auto view = am_event_view(e, details);
+  e.details = details.dump();
+  return domain::admit(std::move(e), catalog, fields_of(view), now);
+}
+
+void post_alerts(route_env& env, const httplib::Request& req,
+                 httplib::Response& res) {
+  auto& stats = env.node.stats();
+  auto manager = manager_of(env, req);
+  if (!manager)
+    return reply_am_error(res, manager.error());
+  auto body = read_body(env, req);
+  if (!body)
+    return reply_am_error(res, body.error());
+  if (!body->is_array())
+    return reply_am_error(res, make_error(ec::bad_request,
+                                          "request body must be a JSON array "
+                                          "of alerts"));
+  auto limit = env.settings.server.max_batch_events;
+  if (body->size() > limit)
+    return reply_am_error(
+        res, make_error(ec::payload_too_large,
+                        "body has " + std::to_string(body->size()) +
+                            " alerts; the limit is " + std::to_string(limit)));
+  stats.events_received.fetch_add(body->size(), std::memory_order_relaxed);
+  if (auto err = env.node.check_backlog(body->size())) {
+    res.set_header("Retry-After", "1");
+    return reply_am_error(res, err);
+  }
+  auto catalog = env.node.catalog_now();
+  auto now = env.node.ctx->now();
+  std::vector<domain::event> valid;
+  std::string errors;
+  for (auto& j : *body) {
+    auto e = am_event(*catalog, *manager, j, now);
+    if (e) {
+      valid.push_back(std::move(*e));
+      continue;
+    }
+    stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
+    // As Alertmanager: the valid alerts are taken, and one 400 names the
+    // problems of the others, joined by "; ".
+    errors += (errors.empty() ? "" : "; ") + message_of(e.error());
+  }
+  if (auto err = env.node.ingest(std::move(valid))) {
+    res.set_header("Retry-After", "1");
+    return reply_am_error(res, err);
+  }
+  if (!errors.empty())
+    return reply_am_error(res, make_error(ec::bad_request, errors));
+  res.status = 200;
+}
+
+/// Go's strconv.ParseBool, which Alertmanager's flags go through.
+caf::error bool_param(const httplib::Request& req, const char* name,
+                      bool& out) {
+  if (!req.has_param(name))
+    return {};
+  auto text = req.get_param_value(name);
+  for (auto t : {"1", "t", "T", "TRUE", "true", "True"})
+    if (text == t)
+      return out = true, caf::error{};
+  for (auto f : {"0", "f", "F", "FALSE", "false", "False"})
+    if (text == f)
+      return out = false, caf::error{};
+  return make_error(ec::bad_request, std::string{"query parameter '"} + name +
+                                         "' must be true or false");
+}
+
+caf::expected<domain::am_query> query_of(const httplib::Request& req) {
+  domain::am_query q;
+  std::pair<const char*, bool*> flags[] = {{"active", &q.active},
+                                           {"silenced", &q.silenced},
+                                           {"inhibited", &q.inhibited},
+                                           {"unprocessed", &q.unprocessed}};
+  for (auto [name, flag] : flags)
+    if (auto err = bool_param(req, name, *flag))
+      return err;
+  for (size_t i = 0; i < req.get_param_value_count("filter"); ++i) {
+    auto ms = domain::parse_matchers(req.get_param_value("filter", i));
+    if (!ms)
+      return ms.error();
+    q.filter.insert(q.filter.end(), ms->begin(), ms->end());
+  }
+  if (req.has_param("receiver")) {
+    auto re = domain::parse_receiver_regex(req.get_param_value("receiver"));
+    if (!re)
+      return re.error();
+    q.receiver = std::move(*re);
+  }
+  return q;
+}
+
+/// The manager's active alerts, every page of them.
+caf::expected<std::vector<domain::alert>>
+active_alerts(route_env& env, const std::string& manager) {
+  std::vector<domain::alert> out;
+  domain::alert_filter f;
+  f.event_manager_id = manager;
+  f.status = "active";
+  f.limit = 1000;
+  for (;; f.offset += f.limit) {
+    auto page = ask<std::vector<domain::alert>>(
+        *env.node.system, env.node.repository, atom::list::value, f);
+    if (!page)
+      return page.error();
+    out.insert(out.end(), page->begin(), page->end());
+    if (static_cast<int64_t>(page->size()) < f.limit)
+      return out;
+  }
+}
+
+void get_alerts(route_env& env, const httplib::Request& req,
+                httplib::Response& res) {
+  auto manager = manager_of(env, req);
+  if (!manager)
+    return reply_am_error(res, manager.error());
+  auto q = query_of(req);
+  if (!q)
+    return reply_am_error(res, q.error());
+  auto found = active_alerts(env, manager->id);
+  if (!found)
+    return reply_am_error(res, found.error());
+  auto now = env.node.ctx->now();
+  std::vector<std::pair<std::string, json>> listed;
+  for (auto& a : *found) {
+    auto labels = labels_of(a);
+    // Only the alerts this API took: their dedupKey is their fingerprint.
+    if (labels.empty() || domain::fingerprint(labels) != a.dedup_key)
+      continue;
+    if (domain::am_listed(*q, labels, a.event_manager_id, ends_at_of(a), now))
+      listed.emplace_back(a.dedup_key, to_gettable_alert(a));
+  }
+  std::sort(listed.begin(), listed.end(),
+            [](auto& x, auto& y) { return x.first < y.first; });
+  auto out = json::array();
+  for (auto& [key, alert] : listed)
+    out.push_back(std::move(alert));
+  res.set_content(out.dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json");
+}
+
+/// `config.original`: what this "Alertmanager" is, in its YAML's spirit.
+std::string config_text(route_env& env, const domain::event_manager& m) {
+  std::ostringstream out;
+  out << "# Argus " << ARGUS_VERSION << ", event manager '" << m.id << "'\n"
+      << "route:\n  receiver: '" << m.id << "'\n";
+  if (auto rule = env.node.catalog_now()->rule_of(m.id)) {
+    out << "  group_by: [";
+    auto keys = domain::keys_of(*rule);
+    for (size_t i = 0; i < keys.size(); ++i)
+      out << (i == 0 ? "'" : ", '") << keys[i] << "'";
+    out << "]\n  group_window: " << rule->time_window_seconds << "s\n";
+  }
+  out << "receivers:\n- name: '" << m.id << "'\n";
+  return out.str();
+}
+
+void get_status(route_env& env, const httplib::Request& req,
+                httplib::Response& res) {
+  auto manager = manager_of(env, req);
+  if (!manager)
+    return reply_am_error(res, manager.error());
+  am_node_status s;
+  s.version = ARGUS_VERSION;
+  auto up = std::chrono::steady_clock::now() - env.node.started;
+  s.started = env.node.ctx->now() - up;
+  s.config_text = config_text(env, *manager);
+  if (auto c = env.node.cluster_state()) {
+    s.node_id = c->node_id;
+    s.settled = c->settled;
+  }
+  res.set_content(to_am_status(s).dump(), "application/json");
+}
+
+} // namespace
+
+void add_am_routes(httplib::Server& svr, route_env& env) {
+  svr.Post("/am/([^/]+)/api/v2/alerts",
+           [&env](const httplib::Request& req, httplib::Response& res) {
+             post_alerts(env, req, res);
+           });
+  svr.Get("/am/([^/]+)/api/v2/alerts",
+          [&env](const httplib::Request& req, httplib::Response& res) {
+            get_alerts(env, req, res);
+          });
+  svr.Get("/am/([^/]+)/api/v2/status",
+          [&env](const httplib::Request& req, httplib::Response& res) {
+            get_status(env, req, res);
+          });
+}
+
+} // namespace argus::http

@@ -1,0 +1,327 @@
+// The delivery worker end to end, on the memory outbox, against real HTTP
+// receivers: fan-out, bodies and signatures, retries with backoff and
+// Retry-After, dead letter and manual retry, order per group, a dead
+// receiver beside a healthy one, and a restart with pending deliveries.
+
+#include "delivery/outbox.hpp"
+#include "delivery/receiver_server.hpp"
+#include "delivery/signature.hpp"
+#include "delivery/worker.hpp"
+#include "domain/alert.hpp"
+#include "domain/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <future>
+#include <memory>
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace argus::domain;
+using argus::delivery::delivery_filter;
+using argus::delivery::envelope;
+using argus::delivery::manager_view;
+using argus::delivery::memory_outbox;
+using argus::delivery::worker;
+using argus::delivery::worker_settings;
+using argus::test::free_port;
+using argus::test::receiver_server;
+using json = nlohmann::json;
+using steady = std::chrono::steady_clock;
+
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::milliseconds deadline = 5s) {
+  auto until = steady::now() + deadline;
+  while (!pred()) {
+    if (steady::now() >= until)
+      return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+envelope stored(const std::string& dedup, notification_kind kind,
+                const std::string& group = "database") {
+  envelope e;
+  e.kind = kind;
+  e.at = time_point{std::chrono::system_clock::now().time_since_epoch()};
+  e.parent.id = alert_id_for("payments", dedup);
+  e.parent.dedup_key = dedup;
+  e.parent.event_manager_id = "payments";
+  e.parent.summary = "DB primary down";
+  e.parent.sev = severity::high;
+  e.parent.has_grouping_value = true;
+  e.parent.grouping_value = group;
+  e.parent.created_at = e.at;
+  e.notification_id = notification_id_for(e.parent.id, kind, e.at, 1);
+  return e;
+}
+
+receiver to(const std::string& name, const std::string& url,
+            receiver_format f = receiver_format::argus) {
+  receiver r;
+  r.name = name;
+  r.url = url;
+  r.format = f;
+  r.timeout_ms = 2000;
+  r.routing_key = "KEY";
+  return r;
+}
+
+worker_settings fast_retries() {
+  worker_settings s;
+  s.retry.initial = 50ms;
+  s.retry.max = 200ms;
+  s.retry.max_attempts = 5;
+  s.retry.max_age = 1h;
+  s.poll_interval = 100ms;
+  return s;
+}
+
+/// A worker whose manager "payments" has the receivers `rs`.
+std::unique_ptr<worker> start(std::shared_ptr<memory_outbox> box,
+                              std::vector<receiver> rs,
+                              worker_settings s = fast_retries()) {
+  auto view = manager_view{"Payments", std::move(rs)};
+  return std::make_unique<worker>(
+      box, s, [view](const std::string& id) -> std::optional<manager_view> {
+        if (id != "payments")
+          return std::nullopt;
+        return view;
+      });
+}
+
+std::vector<delivery> rows(memory_outbox& box, const std::string& state = {}) {
+  delivery_filter f;
+  f.state = state;
+  return *box.list(f);
+}
+
+} // namespace
+
+TEST_CASE("a stored notification reaches every receiver that wants it",
+          "[integration][delivery]") {
+  receiver_server argus_rx{[](auto&, auto& res, int) { res.status = 200; }};
+  receiver_server am_rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto only_resolved = to("later", am_rx.url());
+  only_resolved.types = {notification_kind::parent_resolved};
+  auto secret = to("ops", argus_rx.url());
+  secret.secret = "s3cret";
+  auto w =
+      start(box, {secret, to("am", am_rx.url(), receiver_format::alertmanager),
+                  only_resolved});
+  auto e = stored("db-1", notification_kind::parent_opened);
+  box->add("payments", e);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 2; }));
+  CHECK(rows(*box).size() == 2); // "later" wants no opening
+  auto got = argus_rx.requests();
+  REQUIRE(got.size() == 1);
+  auto& req = got[0];
+  CHECK(req.get_header_value("Idempotency-Key") == e.notification_id);
+  CHECK(req.get_header_value("X-Argus-Notification-Id") == e.notification_id);
+  auto body = json::parse(req.body);
+  CHECK(body["notification"]["id"] == e.notification_id);
+  CHECK(body["manager"]["name"] == "Payments");
+  // The receiver's side of the signature check.
+  auto sig = req.get_header_value("X-Argus-Signature");
+  auto comma = sig.find(",v1=");
+  REQUIRE(sig.rfind("t=", 0) == 0);
+  REQUIRE(comma != std::string::npos);
+  auto t = sig.substr(2, comma - 2);
+  CHECK(sig.substr(comma + 4) ==
+        argus::delivery::hmac_sha256_hex("s3cret", t + "." + req.body));
+  CHECK(std::abs(std::stoll(t) - std::time(nullptr)) < 60);
+  auto am = am_rx.requests();
+  REQUIRE(am.size() == 1);
+  CHECK(json::parse(am[0].body)["version"] == "4");
+  CHECK(am[0].get_header_value("X-Argus-Signature").empty());
+}
+
+TEST_CASE("500 then 200 is retried after a backoff and delivered",
+          "[integration][delivery]") {
+  std::vector<steady::time_point> at;
+  std::mutex mtx;
+  receiver_server rx{[&](auto&, auto& res, int nth) {
+    std::lock_guard<std::mutex> guard{mtx};
+    at.push_back(steady::now());
+    res.status = nth == 1 ? 500 : 200;
+  }};
+  auto box = std::make_shared<memory_outbox>();
+  auto w = start(box, {to("ops", rx.url())});
+  box->add("payments", stored("db-1", notification_kind::parent_opened));
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  auto row = rows(*box)[0];
+  CHECK(row.attempts == 2);
+  CHECK(row.last_error.empty());
+  std::lock_guard<std::mutex> guard{mtx};
+  REQUIRE(at.size() == 2);
+  CHECK(at[1] - at[0] >= 25ms); // backoff: 50 ms with equal jitter
+  CHECK(rx.requests()[0].get_header_value("Idempotency-Key") ==
+        rx.requests()[1].get_header_value("Idempotency-Key"));
+}
+
+TEST_CASE("429 with Retry-After waits as long as the receiver asks",
+          "[integration][delivery]") {
+  std::vector<steady::time_point> at;
+  std::mutex mtx;
+  receiver_server rx{[&](auto&, auto& res, int nth) {
+    std::lock_guard<std::mutex> guard{mtx};
+    at.push_back(steady::now());
+    res.status = nth == 1 ? 429 : 200;
+    res.set_header("Retry-After", "1");
+  }};
+  auto box = std::make_shared<memory_outbox>();
+  auto w = start(box, {to("ops", rx.url())});
+  box->add("payments", stored("db-1", notification_kind::parent_opened));
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  std::lock_guard<std::mutex> guard{mtx};
+  REQUIRE(at.size() == 2);
+  CHECK(at[1] - at[0] >= 950ms);
+}
+
+TEST_CASE("a 400 is dead-lettered and a manual retry delivers it",
+          "[integration][delivery]") {
+  std::atomic<int> answer{400};
+  receiver_server rx{[&](auto&, auto& res, int) { res.status = answer; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto w = start(box, {to("ops", rx.url())});
+  auto e = stored("db-1", notification_kind::parent_opened);
+  box->add("payments", e);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "failed").size() == 1; }));
+  auto failed = rows(*box, "failed")[0];
+  CHECK(failed.attempts == 1);
+  CHECK(failed.last_error == "HTTP 400 (not retried)");
+  CHECK(rx.requests().size() == 1);
+
+  answer = 200;
+  std::promise<caf::error> retried;
+  w->retry(e.notification_id, "",
+           [&](caf::error err) { retried.set_value(std::move(err)); });
+  CHECK_FALSE(retried.get_future().get());
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  CHECK(rx.requests().size() == 2);
+  CHECK(rx.requests()[1].get_header_value("Idempotency-Key") ==
+        e.notification_id);
+
+  std::promise<caf::error> again;
+  w->retry(e.notification_id, "",
+           [&](caf::error err) { again.set_value(std::move(err)); });
+  CHECK(argus::code_of(again.get_future().get()) == argus::ec::conflict);
+  std::promise<caf::error> unknown;
+  w->retry("nope", "",
+           [&](caf::error err) { unknown.set_value(std::move(err)); });
+  CHECK(argus::code_of(unknown.get_future().get()) == argus::ec::not_found);
+}
+
+TEST_CASE("running out of attempts dead-letters with the last error",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 503; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto s = fast_retries();
+  s.retry.max_attempts = 3;
+  auto w = start(box, {to("ops", rx.url())}, s);
+  box->add("payments", stored("db-1", notification_kind::parent_opened));
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "failed").size() == 1; }));
+  auto row = rows(*box)[0];
+  CHECK(row.attempts == 3);
+  CHECK(row.last_error == "HTTP 503 (gave up after 3 attempts)");
+  CHECK(rx.requests().size() == 3);
+  CHECK(w->failed() == 1);
+}
+
+TEST_CASE("an opening is delivered before its resolution",
+          "[integration][delivery]") {
+  receiver_server rx{
+      [](auto&, auto& res, int nth) { res.status = nth <= 2 ? 500 : 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto w = start(box, {to("ops", rx.url())});
+  box->add("payments", stored("db-1", notification_kind::parent_opened));
+  box->add("payments", stored("db-1", notification_kind::parent_resolved));
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 2; }));
+  auto got = rx.requests();
+  REQUIRE(got.size() == 4);
+  for (size_t i = 0; i < 3; ++i)
+    CHECK(json::parse(got[i].body)["notification"]["type"] == "parent_opened");
+  CHECK(json::parse(got[3].body)["notification"]["type"] == "parent_resolved");
+}
+
+TEST_CASE("a hanging receiver does not hold up a healthy one",
+          "[integration][delivery]") {
+  receiver_server* self = nullptr;
+  receiver_server hang{[&](auto&, auto& res, int) {
+    self->hang_until_released(5s);
+    res.status = 200;
+  }};
+  self = &hang;
+  receiver_server ok{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto w = start(box, {to("hang", hang.url()), to("ok", ok.url())});
+  auto start_at = steady::now();
+  for (int i = 0; i < 5; ++i)
+    box->add("payments",
+             stored("k" + std::to_string(i), notification_kind::parent_opened,
+                    "g" + std::to_string(i)));
+  w->poke();
+  REQUIRE(eventually([&] { return ok.requests().size() == 5; }));
+  CHECK(steady::now() - start_at < 1500ms); // well before the 2 s timeout
+}
+
+TEST_CASE("pending deliveries survive a restart with the same id",
+          "[integration][delivery]") {
+  int port = free_port();
+  auto url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
+  auto box = std::make_shared<memory_outbox>();
+  auto e = stored("db-1", notification_kind::parent_opened);
+  {
+    auto w = start(box, {to("ops", url)});
+    box->add("payments", e);
+    w->poke();
+    REQUIRE(eventually([&] {
+      auto r = rows(*box);
+      return r.size() == 1 && r[0].attempts >= 1;
+    }));
+  }
+  auto row = rows(*box)[0];
+  CHECK(row.state == delivery_state::pending);
+  CHECK_FALSE(row.last_error.empty()); // connection refused
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }, port};
+  auto w = start(box, {to("ops", url)});
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  REQUIRE(rx.requests().size() == 1);
+  CHECK(rx.requests()[0].get_header_value("Idempotency-Key") ==
+        e.notification_id);
+}
+
+TEST_CASE("child_added is capped per receiver and group",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto r = to("ops", rx.url());
+  r.types = {notification_kind::child_added};
+  r.child_added_per_minute = 2;
+  auto w = start(box, {r});
+  for (int i = 0; i < 5; ++i) {
+    auto e = stored("db-1", notification_kind::child_added);
+    e.notification_id += std::to_string(i);
+    e.child = e.parent;
+    e.child.dedup_key = "c" + std::to_string(i);
+    box->add("payments", e);
+  }
+  box->add("payments", stored("db-1", notification_kind::parent_opened));
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 2; }));
+  std::this_thread::sleep_for(200ms); // nothing else comes
+  CHECK(rx.requests().size() == 2);
+  CHECK(box->unfanned(10)->empty());
+}

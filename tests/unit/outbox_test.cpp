@@ -1,0 +1,166 @@
+// The outbox contract on the memory outbox and on the SQLite file the
+// storage migrates (the worker's own connection): fan-out, pending order,
+// updates, listings and the stored forms.
+
+#include "delivery/outbox.hpp"
+#include "delivery/sql_outbox.hpp"
+#include "domain/error.hpp"
+#include "storage/store.hpp"
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <random>
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace argus::domain;
+using argus::delivery::delivery_filter;
+using argus::delivery::envelope;
+using argus::delivery::outbox;
+
+const time_point t0 = from_millis(1'800'000'000'000);
+
+envelope opened(const std::string& dedup) {
+  envelope e;
+  e.kind = notification_kind::parent_opened;
+  e.at = t0;
+  e.parent.id = alert_id_for("m", dedup);
+  e.parent.dedup_key = dedup;
+  e.parent.event_manager_id = "m";
+  e.parent.summary = "down";
+  e.parent.has_grouping_value = true;
+  e.parent.grouping_value = "db";
+  e.parent.created_at = t0;
+  e.parent.details = R"({"host":"a"})";
+  e.notification_id = notification_id_for(e.parent.id, e.kind, e.at, 1);
+  return e;
+}
+
+/// An SQLite file migrated by the store, with `es` in its notifications
+/// table as the store's write puts them there.
+struct sqlite_file {
+  std::filesystem::path dir;
+  std::string path;
+
+  explicit sqlite_file(const std::vector<envelope>& es) {
+    dir = std::filesystem::temp_directory_path() /
+          ("argus-outbox-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir);
+    path = (dir / "argus.db").string();
+    REQUIRE(argus::storage::open_sqlite_store(path));
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    for (auto& e : es) {
+      sqlite3_stmt* s = nullptr;
+      sqlite3_prepare_v2(db,
+                         "INSERT INTO notifications (id, event_manager_id,"
+                         " body) VALUES (?, ?, ?)",
+                         -1, &s, nullptr);
+      auto body = argus::delivery::to_stored(e);
+      sqlite3_bind_text(s, 1, e.notification_id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(s, 2, "m", -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(s, 3, body.c_str(), -1, SQLITE_TRANSIENT);
+      REQUIRE(sqlite3_step(s) == SQLITE_DONE);
+      sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+  }
+
+  ~sqlite_file() { std::filesystem::remove_all(dir); }
+};
+
+void check_contract(outbox& box, const std::vector<envelope>& es) {
+  auto entries = box.unfanned(10);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 2);
+  CHECK((*entries)[0].seq < (*entries)[1].seq);
+  CHECK((*entries)[0].env.notification_id == es[0].notification_id);
+  CHECK((*entries)[0].env.parent.details == R"({"host":"a"})");
+  CHECK((*entries)[0].event_manager_id == "m");
+  std::vector<delivery> rows;
+  for (auto& entry : *entries)
+    for (auto name : {"b", "a"}) {
+      auto d = make_delivery(entry.env.notification_id, name, "m", "v:db",
+                             entry.env.kind, t0);
+      d.seq = entry.seq;
+      rows.push_back(d);
+    }
+  REQUIRE_FALSE(
+      box.fan_out({es[0].notification_id, es[1].notification_id}, rows));
+  CHECK(box.unfanned(10)->empty());
+  auto pending = box.pending(10);
+  REQUIRE(pending);
+  REQUIRE(pending->size() == 4);
+  CHECK((*pending)[0].receiver == "a"); // seq order, then receiver
+  CHECK((*pending)[0].notification_id == es[0].notification_id);
+  CHECK((*pending)[3].notification_id == es[1].notification_id);
+  CHECK(box.pending(3)->size() == 3);
+
+  auto d = (*pending)[0];
+  d.state = delivery_state::failed;
+  d.attempts = 3;
+  d.last_error = "HTTP 503 (gave up after 3 attempts)";
+  d.updated_at = t0 + 1s;
+  REQUIRE_FALSE(box.update({d}));
+  CHECK(box.pending(10)->size() == 3);
+  delivery_filter failed;
+  failed.state = "failed";
+  auto listed = box.list(failed);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().last_error == d.last_error);
+  CHECK(listed->front().attempts == 3);
+  CHECK(listed->front().updated_at == t0 + 1s);
+  CHECK(listed->front().group == "v:db");
+  delivery_filter by_receiver;
+  by_receiver.receiver = "b";
+  auto bs = box.list(by_receiver);
+  REQUIRE(bs->size() == 2);
+  CHECK(bs->front().notification_id == es[1].notification_id); // newest first
+  CHECK(box.deliveries_of(es[0].notification_id)->size() == 2);
+  auto entry = box.entry(es[1].notification_id);
+  REQUIRE(entry);
+  CHECK(entry->env.parent.dedup_key == "db-2");
+  CHECK(argus::code_of(box.entry("nope").error()) == argus::ec::not_found);
+}
+
+} // namespace
+
+TEST_CASE("the memory outbox keeps the contract", "[unit][delivery]") {
+  std::vector<envelope> es{opened("db-1"), opened("db-2")};
+  argus::delivery::memory_outbox box;
+  box.add("m", es[0]);
+  box.add("m", es[1]);
+  box.add("m", es[0]); // a replay stores it once
+  check_contract(box, es);
+}
+
+TEST_CASE("the SQLite outbox keeps the contract", "[unit][delivery]") {
+  std::vector<envelope> es{opened("db-1"), opened("db-2")};
+  sqlite_file file{es};
+  auto box = argus::delivery::open_sqlite_outbox(file.path);
+  REQUIRE(box);
+  check_contract(**box, es);
+}
+
+TEST_CASE("a stored envelope reads back", "[unit][delivery]") {
+  auto e = opened("db-1");
+  e.kind = notification_kind::child_added;
+  e.child = e.parent;
+  e.child.dedup_key = "db-9";
+  e.active_children = 4;
+  auto back =
+      argus::delivery::envelope_from_stored(argus::delivery::to_stored(e));
+  REQUIRE(back);
+  CHECK(back->notification_id == e.notification_id);
+  CHECK(back->kind == notification_kind::child_added);
+  CHECK(back->at == t0);
+  CHECK(back->child.dedup_key == "db-9");
+  CHECK(back->active_children == 4);
+  CHECK(back->parent.grouping_value == "db");
+  CHECK_FALSE(argus::delivery::envelope_from_stored("[]"));
+  CHECK_FALSE(argus::delivery::receivers_from_stored("{}"));
+}
