@@ -40,7 +40,9 @@ std::string route_of(std::string_view path) {
     return ends("/routing-key") ? "/v1/event-managers/:id/routing-key"
                                 : "/v1/event-managers/:id";
   if (starts("/am/"))
-    return "/am/:id/api/v2/" + std::string{path.substr(path.rfind('/') + 1)};
+    for (auto api : {"/api/v2/alerts", "/api/v2/status"})
+      if (ends(api))
+        return std::string{"/am/:id"} + api;
   return "other";
 }
 

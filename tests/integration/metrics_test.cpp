@@ -65,3 +65,27 @@ TEST_CASE("/metrics exposes events, alerts and request durations",
   CHECK(has(text, "argus_store_backlog 0"));
   CHECK(has(text, R"(argus_backpressure_refusals_total{front="pagerduty"} 0)"));
 }
+
+TEST_CASE("/metrics counts the Alertmanager front", "[integration]") {
+  server s;
+  auto m = s.fresh_manager("class");
+  json good{{"labels", {{"alertname", "DiskFull"}}}};
+  json no_labels{{"labels", json::object()}};
+  auto res = s.http().post("/am/" + m + "/api/v2/alerts",
+                           json::array({good, no_labels}));
+  CHECK(res.status == 400); // the valid alert is still taken
+  REQUIRE(s.settle());
+  httplib::Client raw{"127.0.0.1", s.port()};
+  auto r = raw.Get("/metrics");
+  REQUIRE(r);
+  auto& text = r->body;
+  INFO(text);
+  CHECK(has(text, R"(argus_events_received_total{front="am"} 2)"));
+  CHECK(has(text, R"(argus_events_rejected_total{front="am"} 1)"));
+  CHECK(has(text, "argus_events_accepted_total{front=\"am\",manager=\"" + m +
+                      "\"} 1"));
+  CHECK(has(text, "argus_events_processed_total{manager=\"" + m + "\"} 1"));
+  CHECK(has(
+      text,
+      R"(argus_http_request_duration_seconds_count{code="400",method="POST",route="/am/:id/api/v2/alerts"} 1)"));
+}
