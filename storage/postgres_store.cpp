@@ -622,12 +622,13 @@ private:
 
   static bool same(const domain::alert& x, const domain::alert& y) {
     auto fields = [](const domain::alert& a) {
-      return std::tie(a.id, a.dedup_key, a.event_manager_id, a.summary, a.sev,
-                      a.class_name, a.type, a.status, a.has_grouping_value,
-                      a.grouping_value, a.parent_dedup_key, a.child_count,
-                      a.resolve_requested, a.event_count, a.created_at,
-                      a.updated_at, a.resolved_at, a.window_ends_at, a.details,
-                      a.last_seq, a.expires_at);
+      return std::tie(
+          a.id, a.dedup_key, a.event_manager_id, a.summary, a.sev, a.class_name,
+          a.type, a.status, a.has_grouping_value, a.grouping_value,
+          a.parent_dedup_key, a.child_count, a.resolve_requested, a.event_count,
+          a.created_at, a.updated_at, a.resolved_at, a.window_ends_at,
+          a.details, a.last_seq, a.expires_at, a.acknowledged,
+          a.acknowledged_at, a.acknowledged_by, a.acknowledged_until);
     };
     return fields(x) == fields(y);
   }
