@@ -784,6 +784,11 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
   {
     auto store = open_or_fail(dir.db());
     check_filled(*store);
+    // Step 6 gave the manager that predates routing keys one of its own.
+    auto cat = store->load_catalog();
+    REQUIRE(cat);
+    CHECK(cat->managers.at("m1").routing_key.size() ==
+          argus::domain::routing_key_length);
   }
   CHECK(query_int(dir.db(), "PRAGMA user_version") == latest);
   CHECK(query_int(dir.db(), count_indexes) == indexes);
@@ -909,6 +914,11 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   {
     auto store = open_pg_or_fail(schema.dsn());
     check_filled(*store);
+    // Step 7 gave the manager that predates routing keys one of its own.
+    auto cat = store->load_catalog();
+    REQUIRE(cat);
+    CHECK(cat->managers.at("m1").routing_key.size() ==
+          argus::domain::routing_key_length);
   }
   CHECK(schema_version(schema) == latest);
   CHECK(schema_indexes(schema) == indexes);
