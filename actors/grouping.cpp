@@ -218,8 +218,7 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
           return; // stale: a later acknowledgement re-armed it
         auto now = ctx->now();
         domain::expire_acknowledgements(st.group, now, st.scratch);
-        if (!st.scratch.writes.empty())
-          stage_writes(self, st.scratch.writes);
+        carry_out_effects(self, to, now);
         if (st.scratch.arm_ack)
           arm_ack(self, st.scratch.ack_until, now);
       },
