@@ -25,6 +25,9 @@ using grouping_actor = caf::typed_actor<
     caf::reacts_to<atom::apply, std::vector<routed_event>>,
     /// INTERNAL: the window timer fired; a stale token is ignored.
     caf::reacts_to<atom::expire, uint64_t>,
+    /// INTERNAL: the acknowledgement timer (ack_timeout) fired; a stale
+    /// token is ignored.
+    caf::reacts_to<atom::expire, atom::acknowledge, uint64_t>,
     /// INTERNAL: the earliest alert end may have passed; a stale token is
     /// ignored.
     caf::reacts_to<atom::lapse, uint64_t>,

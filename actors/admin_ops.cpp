@@ -85,9 +85,13 @@ caf::result<atom::ok> ingest(admin_self self, const admin_env& env,
                              event_submission& s) {
   auto& stats = env.node.stats();
   auto relaxed = std::memory_order_relaxed;
+  auto& registry = env.node.registry();
   stats.events_received.fetch_add(1, relaxed);
-  if (auto err = env.node.check_backlog(1))
+  registry.event_received(::argus::metrics::front::cli);
+  if (auto err = env.node.check_backlog(1)) {
+    registry.backpressure_refused(::argus::metrics::front::cli);
     return err;
+  }
   auto& fields = s.fields;
   auto lookup = [&fields](const std::string& name) {
     auto it = fields.find(name);
@@ -98,8 +102,10 @@ caf::result<atom::ok> ingest(admin_self self, const admin_env& env,
                          env.node.ctx->now());
   if (!e) {
     stats.events_rejected.fetch_add(1, relaxed);
+    registry.event_rejected(::argus::metrics::front::cli);
     return std::move(e.error());
   }
+  registry.event_accepted(::argus::metrics::front::cli, e->event_manager_id);
   std::vector<domain::event> one;
   one.push_back(std::move(*e));
   return self->delegate(env.node.ingest_handle, atom::apply::value,

@@ -73,6 +73,35 @@ void apply_change(domain::catalog& c, const catalog_change& change) {
   }
 }
 
+namespace {
+
+/// Gives `m` a fresh routing key when it has none (created, or rotated by
+/// clearing it), and refuses one another manager holds: the key is what
+/// picks the manager of a PagerDuty event.
+caf::error assign_routing_key(const domain::catalog& c,
+                              domain::event_manager& m) {
+  if (m.routing_key.empty())
+    m.routing_key = domain::random_routing_key();
+  if (auto other = c.manager_by_routing_key(m.routing_key);
+      other != nullptr && other->id != m.id)
+    return make_error(ec::conflict,
+                      "routing_key is used by another event manager");
+  return {};
+}
+
+/// The change that erases rule or manager `id`. Built member by member:
+/// GCC 12 takes a braced temporary's empty manager (its severity map) for
+/// uninitialized when it is destroyed (-Wmaybe-uninitialized).
+catalog_change erase_change(catalog_change::kind_t kind,
+                            const std::string& id) {
+  catalog_change change;
+  change.kind = kind;
+  change.id = id;
+  return change;
+}
+
+} // namespace
+
 catalog_actor::behavior_type
 catalog(catalog_actor::stateful_pointer<catalog_state> self,
         domain::catalog initial, repository_actor repository,
@@ -119,16 +148,17 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
               self,
               make_error(ec::conflict, "grouping rule '" + id +
                                            "' is used by an event manager"));
-        return persist_then(
-            self, repository, view, atom::ok::value,
-            catalog_change{catalog_change::erase_rule, {}, {}, id},
-            atom::erase::value, atom::rule::value, id);
+        return persist_then(self, repository, view, atom::ok::value,
+                            erase_change(catalog_change::erase_rule, id),
+                            atom::erase::value, atom::rule::value, id);
       },
       [=](atom::create, manager_t manager) {
         auto& c = self->state.current;
         if (manager.id.empty())
           manager.id = domain::random_uuid();
         manager.created_at = manager.updated_at = ctx->now();
+        if (auto err = assign_routing_key(c, manager))
+          return fail<manager_t>(self, std::move(err));
         if (auto err = validate(manager))
           return fail<manager_t>(self, std::move(err));
         if (c.managers.count(manager.id) > 0)
@@ -151,6 +181,8 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
                                "event manager '" + manager.id + "' not found"));
         manager.created_at = old->second.created_at;
         manager.updated_at = ctx->now();
+        if (auto err = assign_routing_key(c, manager))
+          return fail<manager_t>(self, std::move(err));
         if (auto err = validate(manager))
           return fail<manager_t>(self, std::move(err));
         if (auto err = check_rule_exists(c, manager.grouping_rule_id))
@@ -165,10 +197,9 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
           return fail<atom::ok>(
               self, make_error(ec::not_found,
                                "event manager '" + id + "' not found"));
-        return persist_then(
-            self, repository, view, atom::ok::value,
-            catalog_change{catalog_change::erase_manager, {}, {}, id},
-            atom::erase::value, atom::manager::value, id);
+        return persist_then(self, repository, view, atom::ok::value,
+                            erase_change(catalog_change::erase_manager, id),
+                            atom::erase::value, atom::manager::value, id);
       },
       [=](atom::sync, const catalog_change& change) {
         apply_change(self->state.current, change);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/types.hpp"
+#include "metrics/registry.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -64,6 +65,10 @@ struct context {
     return domain::time_point{std::chrono::system_clock::now()};
   };
   std::shared_ptr<metrics> stats = std::make_shared<metrics>();
+  /// The Prometheus families beyond `stats` (per front, per manager,
+  /// latencies); `GET /metrics` serves both.
+  std::shared_ptr<::argus::metrics::registry> registry =
+      std::make_shared<::argus::metrics::registry>();
 };
 
 using context_ptr = std::shared_ptr<const context>;

@@ -55,6 +55,8 @@ struct front {
   std::function<std::optional<cluster_status>()> cluster;
 
   metrics& stats() const { return *ctx->stats; }
+  /// The Prometheus families beyond `stats` (`GET /metrics`).
+  ::argus::metrics::registry& registry() const { return *ctx->registry; }
 
   /// The catalog now (immutable; later changes publish a new one).
   std::shared_ptr<const domain::catalog> catalog_now() const {

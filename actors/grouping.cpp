@@ -1,6 +1,7 @@
 #include "actors/grouping.hpp"
 
 #include "config/log.hpp"
+#include "domain/acknowledge.hpp"
 
 namespace argus::actors {
 
@@ -20,6 +21,13 @@ void arm_window(self_ptr self, domain::time_point until,
   auto delay = until > now ? until - now : domain::duration{0};
   self->delayed_send(self, delay, atom::expire::value,
                      ++self->state.timer_token);
+}
+
+/// Arms the acknowledgement timer; only the latest one counts.
+void arm_ack(self_ptr self, domain::time_point until, domain::time_point now) {
+  auto delay = until > now ? until - now : domain::duration{0};
+  self->delayed_send(self, delay, atom::expire::value, atom::acknowledge::value,
+                     ++self->state.ack_token);
 }
 
 /// Adds changes to the outbox, coalescing by alert, and makes sure a flush
@@ -126,6 +134,10 @@ void carry_out(self_ptr self, const domain::event& e, const peers& to,
     self->send(to.router, atom::reactivate::value, st.key, e.dedup_key);
   if (e.expires_at != domain::no_time || !d.deactivated.empty())
     arm_expiry(self, now);
+  // Re-arming cancels the armed timer, so arm for the group's earliest
+  // deadline, not only this event's.
+  if (d.arm_ack)
+    arm_ack(self, domain::next_ack_deadline(st.group), now);
 }
 
 /// An idle group may be stopped right after it reports, so its outbox must
@@ -167,6 +179,7 @@ void apply_one(self_ptr self, const domain::event& e, bool fresh,
   if (!st.scratch.reroute) {
     stage_completion(self, e.seq);
     ctx.stats->events_applied.fetch_add(1, std::memory_order_relaxed);
+    ctx.registry->event_processed(e.event_manager_id);
   }
 }
 
@@ -181,6 +194,9 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
   if (!self->state.group.open_parent.empty())
     arm_window(self, self->state.group.window_ends_at, ctx->now());
   arm_expiry(self, ctx->now());
+  if (auto until = domain::next_ack_deadline(self->state.group);
+      until != domain::no_time)
+    arm_ack(self, until, ctx->now());
   peers to{std::move(router), std::move(repository), ctx->stats};
   return {
       [=](atom::apply, const std::vector<routed_event>& batch) {
@@ -197,6 +213,16 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
         if (!domain::close_window(st.group, now))
           arm_window(self, st.group.window_ends_at, now);
         report_if_idle(self, to);
+      },
+      [=](atom::expire, atom::acknowledge, uint64_t token) {
+        auto& st = self->state;
+        if (token != st.ack_token)
+          return; // stale: a later acknowledgement re-armed it
+        auto now = ctx->now();
+        domain::expire_acknowledgements(st.group, now, st.scratch);
+        carry_out_effects(self, to, now);
+        if (st.scratch.arm_ack)
+          arm_ack(self, st.scratch.ack_until, now);
       },
       [=](atom::lapse, uint64_t token) {
         auto& st = self->state;

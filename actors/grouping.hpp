@@ -23,6 +23,8 @@ struct grouping_state {
   uint64_t received = 0;
   /// Identifies the armed window timer; older timers are stale.
   uint64_t timer_token = 0;
+  /// The same for the acknowledgement timer.
+  uint64_t ack_token = 0;
   /// Identifies the armed timer for the earliest alert end (older ones are
   /// stale), and the end it is armed for.
   uint64_t expiry_token = 0;

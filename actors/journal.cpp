@@ -18,8 +18,10 @@ struct journal::pending_batch {
 };
 
 journal::journal(std::unique_ptr<storage::journal_backend> backend,
-                 uint64_t applied_through, deliver_fn deliver)
-    : backend_(std::move(backend)), deliver_(std::move(deliver)) {
+                 uint64_t applied_through, deliver_fn deliver,
+                 observe_fn observe)
+    : backend_(std::move(backend)), deliver_(std::move(deliver)),
+      observe_(std::move(observe)) {
   auto last = backend_->last_seq();
   next_seq_ = std::max(last ? *last : 0, applied_through) + 1;
   writer_ = std::thread{[this] { run(); }};
@@ -111,8 +113,13 @@ void journal::write(std::vector<pending_batch*>& batches) {
   caf::error err;
   {
     std::lock_guard<std::mutex> guard{backend_mtx_};
+    auto start = std::chrono::steady_clock::now();
     err = from != nullptr ? backend_->adopt(events, *from, from_seqs)
                           : backend_->append(events);
+    if (observe_ && !err)
+      observe_(std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             start)
+                   .count());
   }
   if (err) {
     LOG_ERROR("journal: " << events.size()

@@ -27,10 +27,13 @@ namespace argus::actors {
 class journal {
 public:
   using deliver_fn = std::function<void(std::vector<domain::event>&)>;
+  /// Learns how long each store (write and sync) took, in seconds.
+  using observe_fn = std::function<void(double seconds)>;
 
   /// Numbers new events after `applied_through` and the backend's last.
   journal(std::unique_ptr<storage::journal_backend> backend,
-          uint64_t applied_through, deliver_fn deliver);
+          uint64_t applied_through, deliver_fn deliver,
+          observe_fn observe = {});
   ~journal();
 
   journal(const journal&) = delete;
@@ -64,6 +67,7 @@ private:
   /// Serializes the writer's appends with trims from other threads.
   std::mutex backend_mtx_;
   deliver_fn deliver_;
+  observe_fn observe_;
   std::mutex mtx_;
   std::condition_variable batch_done_;
   std::condition_variable wake_writer_;

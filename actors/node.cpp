@@ -173,7 +173,10 @@ caf::error node::recover_groups(const config::settings& settings,
       return err;
   journal_ = std::make_unique<journal>(
       std::move(state.journal), state.applied_through,
-      [this](std::vector<domain::event>& events) { deliver(events); });
+      [this](std::vector<domain::event>& events) { deliver(events); },
+      [registry = ctx_->registry](double seconds) {
+        registry->journal_append(seconds);
+      });
   journal_slot_->store(journal_.get());
   return {};
 }

@@ -63,6 +63,7 @@ public:
   const notifier_actor& notifier() const { return notifier_; }
   const catalog_actor& catalog() const { return catalog_; }
   metrics& stats() const { return *ctx_->stats; }
+  ::argus::metrics::registry& registry() const { return *ctx_->registry; }
   const std::string& backend() const { return backend_; }
 
   /// What every front door (HTTP, the admin actor) reaches the node by.

@@ -26,8 +26,10 @@ notifier(notifier_actor::stateful_pointer<notifier_state> self,
       [=](atom::notify, const std::vector<domain::notification>& stored) {
         ctx->stats->notifications.fetch_add(stored.size(),
                                             std::memory_order_relaxed);
-        for (auto& n : stored)
+        for (auto& n : stored) {
+          ctx->registry->notification(to_string(n.kind), "stored");
           log_stored(n);
+        }
         if (self->state.worker)
           self->state.worker->poke();
       },

@@ -130,13 +130,15 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
     }
     st.active.erase(idx); // its group is gone (crashed): start afresh
   }
-  if (e.act == domain::action::resolve) {
+  // Only a trigger opens an alert; a resolve or (un)acknowledge for a
+  // dedupKey no group holds has nothing to act on.
+  if (e.act != domain::action::trigger) {
     env.ctx->stats->events_ignored.fetch_add(1, std::memory_order_relaxed);
     env.ctx->stats->events_applied.fetch_add(1, std::memory_order_relaxed);
     complete(self, env, e.seq);
-    LOG_INFO("resolve for unknown or resolved dedupKey '"
-             << e.dedup_key << "' of manager '" << e.event_manager_id
-             << "' ignored");
+    LOG_INFO(to_string(e.act)
+             << " for unknown or resolved dedupKey '" << e.dedup_key
+             << "' of manager '" << e.event_manager_id << "' ignored");
     return;
   }
   route_fresh(self, env, e);

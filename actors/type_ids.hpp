@@ -22,6 +22,7 @@ namespace argus::atom {
 
 using apply = caf::atom_constant<caf::atom("apply")>;
 using expire = caf::atom_constant<caf::atom("expire")>;
+using acknowledge = caf::atom_constant<caf::atom("ack")>;
 using lapse = caf::atom_constant<caf::atom("lapse")>;
 using stop = caf::atom_constant<caf::atom("stop")>;
 using idle = caf::atom_constant<caf::atom("idle")>;

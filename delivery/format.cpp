@@ -187,6 +187,9 @@ std::string slack_headline(const envelope& e) {
     return "[RESOLVED] " + p.summary;
   case notification_kind::child_added:
     return "[FIRING] " + p.summary + ": +1 " + e.child.summary;
+  case notification_kind::parent_acknowledged:
+    return "[ACKNOWLEDGED] " + p.summary +
+           (p.acknowledged_by.empty() ? "" : " by " + p.acknowledged_by);
   }
   return p.summary;
 }
@@ -242,13 +245,16 @@ std::string pd_dedup_key(const domain::alert& parent) {
 json pagerduty_body(const domain::receiver& r, const envelope& e) {
   auto& p = e.parent;
   bool resolve = e.kind == notification_kind::parent_resolved;
+  bool ack = e.kind == notification_kind::parent_acknowledged;
   json body{
       {"routing_key", r.routing_key},
-      {"event_action", resolve ? "resolve" : "trigger"},
+      {"event_action", resolve ? "resolve"
+                       : ack   ? "acknowledge"
+                               : "trigger"},
       {"dedup_key", pd_dedup_key(p)},
   };
-  if (resolve)
-    return body; // PagerDuty ignores a payload on resolve
+  if (resolve || ack)
+    return body; // PagerDuty ignores a payload on resolve and acknowledge
   json details{{"event_manager_id", p.event_manager_id},
                {"dedupKey", p.dedup_key},
                {"children", p.child_count},

@@ -6,6 +6,8 @@ namespace argus::domain {
 
 namespace {
 
+/// Names the actions senders use; acknowledge and unacknowledge (operator
+/// actions on an active alert) are documented with the alert endpoints.
 caf::error bad_action() {
   return make_error(ec::validation_failed,
                     "field 'action' must be 'trigger' or 'resolve'");
@@ -52,7 +54,8 @@ caf::error validate(const event& e) {
   if (auto err = require_key("dedupKey", e.dedup_key))
     return err;
   // Typed events from the wire may carry any byte in an enum.
-  if (e.act != action::trigger && e.act != action::resolve)
+  if (e.act != action::trigger && e.act != action::resolve &&
+      e.act != action::acknowledge && e.act != action::unacknowledge)
     return bad_action();
   if (e.sev != severity::high && e.sev != severity::medium &&
       e.sev != severity::low)
@@ -66,9 +69,12 @@ caf::expected<event> admit(event e, const catalog& catalog,
                            const field_lookup& fields, time_point now) {
   if (auto err = validate(e))
     return err;
-  if (catalog.managers.count(e.event_manager_id) == 0)
+  auto manager = catalog.managers.find(e.event_manager_id);
+  if (manager == catalog.managers.end())
     return make_error(ec::not_found,
                       "event manager '" + e.event_manager_id + "' not found");
+  // How long an acknowledgement this event makes lasts.
+  e.ack_timeout = manager->second.ack_timeout();
   // Whatever the sender set, the rule in force decides these.
   e.has_grouping_value = false;
   e.grouping_value.clear();

@@ -26,7 +26,8 @@ namespace argus::domain {
 /// Checks that key field `field` fits the store's key columns.
 caf::error check_key_length(const std::string& field, const std::string& value);
 
-/// Parses an event's action ("trigger" or "resolve").
+/// Parses an event's action ("trigger", "resolve", "acknowledge" or
+/// "unacknowledge").
 caf::expected<action> parse_event_action(const std::string& text);
 
 /// Parses an event's severity ("high", "medium" or "low").

@@ -39,6 +39,16 @@ struct alert {
   /// When it resolves by itself unless a trigger moves it (the `expires_at`
   /// of its last trigger); `no_time`: never.
   time_point expires_at{};
+  /// Someone is working on it: no further notifications until it resolves.
+  /// Kept on a resolved alert as history; a re-trigger after the resolve
+  /// starts unacknowledged.
+  bool acknowledged = false;
+  time_point acknowledged_at{};
+  /// Who acknowledged: an operator's name, or the sender of the event.
+  std::string acknowledged_by;
+  /// When the manager's `ack_timeout` returns it to unacknowledged
+  /// (`no_time`: never).
+  time_point acknowledged_until{};
 
   bool is_active() const { return status == alert_status::active; }
   bool is_parent() const { return type == alert_type::parent; }
@@ -51,7 +61,8 @@ typename Inspector::result_type inspect(Inspector& f, alert& x) {
            x.has_grouping_value, x.grouping_value, x.parent_dedup_key,
            x.child_count, x.resolve_requested, x.event_count, x.created_at,
            x.updated_at, x.resolved_at, x.window_ends_at, x.details, x.last_seq,
-           x.expires_at);
+           x.expires_at, x.acknowledged, x.acknowledged_at, x.acknowledged_by,
+           x.acknowledged_until);
 }
 
 /// A change to persist. Stores merge by (event manager, dedupKey): `id` and

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <random>
 
 namespace argus::domain {
 
@@ -90,6 +91,16 @@ caf::error validate(const event_manager& manager) {
     return err;
   if (auto err = require_text("grouping_rule_id", manager.grouping_rule_id))
     return err;
+  if (!manager.routing_key.empty() &&
+      manager.routing_key.size() != routing_key_length)
+    return make_error(ec::validation_failed,
+                      "routing_key must be " +
+                          std::to_string(routing_key_length) + " characters");
+  if (manager.ack_timeout_seconds < 0 ||
+      manager.ack_timeout_seconds > int64_t{366} * 24 * 3600)
+    return make_error(ec::validation_failed,
+                      "ack_timeout_seconds must be 0 (none) or a positive "
+                      "number of at most one year");
   if (manager.description.size() > size_t{64} * 1024)
     return make_error(ec::validation_failed,
                       "description is longer than 65536 bytes");
@@ -189,6 +200,29 @@ bool catalog::rule_in_use(const std::string& rule_id) const {
     if (manager.grouping_rule_id == rule_id)
       return true;
   return false;
+}
+
+const event_manager*
+catalog::manager_by_routing_key(const std::string& key) const {
+  // Managers are few (tenants) and a snapshot is immutable, so a scan beats
+  // keeping an index in step.
+  if (key.empty())
+    return nullptr;
+  for (auto& [id, manager] : managers)
+    if (manager.routing_key == key)
+      return &manager;
+  return nullptr;
+}
+
+std::string random_routing_key() {
+  std::random_device entropy;
+  std::string key;
+  char buf[9];
+  for (size_t i = 0; i < routing_key_length / 8; ++i) {
+    std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(entropy()));
+    key += buf;
+  }
+  return key;
 }
 
 } // namespace argus::domain

@@ -89,13 +89,24 @@ struct event_manager {
   time_point updated_at{};
   /// How alerts posted to its Alertmanager API get their severity.
   severity_mapping am_severity;
+  /// Selects this manager for PagerDuty Events API v2 senders (their
+  /// integration key): generated, 32 characters, rotatable.
+  std::string routing_key;
+  /// How long an acknowledgement lasts before the alert returns to
+  /// unacknowledged (0: until it resolves). PagerDuty's default is 30 min.
+  int64_t ack_timeout_seconds = 0;
+
+  duration ack_timeout() const {
+    return std::chrono::seconds{ack_timeout_seconds};
+  }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
   return f(caf::meta::type_name("argus.event_manager"), x.id, x.name,
            x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
-           x.created_at, x.updated_at, x.am_severity);
+           x.created_at, x.updated_at, x.am_severity, x.routing_key,
+           x.ack_timeout_seconds);
 }
 
 /// Checks the fields of a rule a client asked for (name, key, window).
@@ -120,6 +131,16 @@ struct catalog {
 
   /// Whether a manager points at this rule.
   bool rule_in_use(const std::string& rule_id) const;
+
+  /// The manager a PagerDuty routing key selects, or null.
+  const event_manager* manager_by_routing_key(const std::string& key) const;
 };
+
+/// Length of a routing key, as PagerDuty's integration keys.
+inline constexpr size_t routing_key_length = 32;
+
+/// A fresh routing key: 32 lowercase hex digits (128 random bits from the
+/// system's entropy source, since it is what lets a sender in).
+std::string random_routing_key();
 
 } // namespace argus::domain

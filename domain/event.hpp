@@ -39,6 +39,12 @@ struct event {
   /// alert resolves at this time by itself, so a sender that dies leaves
   /// nothing open. `no_time`: it stays active until resolved.
   time_point expires_at{};
+  /// Who sent an acknowledge or unacknowledge (an operator's name, or the
+  /// integration); becomes the alert's `acknowledged_by`.
+  std::string actor;
+  /// The manager's `ack_timeout` when the event was accepted (0: none): how
+  /// long an acknowledgement it makes lasts.
+  duration ack_timeout{};
 };
 
 template <class Inspector>
@@ -46,7 +52,7 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("argus.event"), x.event_manager_id, x.dedup_key,
            x.act, x.summary, x.sev, x.class_name, x.details,
            x.has_grouping_value, x.grouping_value, x.window, x.received_at,
-           x.seq, x.forward_id, x.expires_at);
+           x.seq, x.forward_id, x.expires_at, x.actor, x.ack_timeout);
 }
 
 } // namespace argus::domain

@@ -1,5 +1,6 @@
 #include "domain/grouping.hpp"
 
+#include "domain/acknowledge.hpp"
 #include "domain/delivery.hpp"
 
 #include <algorithm>
@@ -14,14 +15,34 @@ std::string_view to_string(notification_kind x) {
     return "parent_resolved";
   case notification_kind::child_added:
     return "child_added";
+  case notification_kind::parent_acknowledged:
+    return "parent_acknowledged";
   }
   return "unknown";
+}
+
+void add_notification(group_state& g, decision& out, notification_kind kind,
+                      const alert& parent, time_point now, uint64_t seq,
+                      const alert& child, int64_t active_children) {
+  auto extra = child.id;
+  if (seq == 0)
+    extra += '#' + std::to_string(++g.unsequenced_notices);
+  notification n;
+  n.id = notification_id_for(parent.id, kind, now, seq, extra);
+  n.kind = kind;
+  n.parent = parent;
+  n.at = now;
+  n.child = child;
+  n.active_children = active_children;
+  out.notify.push_back(std::move(n));
 }
 
 void decision::clear() {
   writes.clear();
   arm_window = false;
   window_until = no_time;
+  arm_ack = false;
+  ack_until = no_time;
   notify.clear();
   deactivated.clear();
   reroute = false;
@@ -39,25 +60,6 @@ namespace {
 
 void persist(decision& out, const alert& a, int64_t event_count_delta) {
   out.writes.push_back(alert_write{a, event_count_delta});
-}
-
-/// `seq` is the journal position of the event that caused it (0 for none,
-/// or for an end passing): with the parent, kind and time it names the
-/// notification the same when a replay makes it again.
-void notify(group_state& g, decision& out, notification_kind kind,
-            const alert& parent, time_point now, uint64_t seq,
-            const alert& child = {}, int64_t active_children = 0) {
-  auto extra = child.id;
-  if (seq == 0)
-    extra += '#' + std::to_string(++g.unsequenced_notices);
-  notification n;
-  n.id = notification_id_for(parent.id, kind, now, seq, extra);
-  n.kind = kind;
-  n.parent = parent;
-  n.at = now;
-  n.child = child;
-  n.active_children = active_children;
-  out.notify.push_back(std::move(n));
 }
 
 alert new_alert(const event& e, time_point now) {
@@ -87,7 +89,8 @@ void resolve_parent(group_state& g, alert& parent, int64_t delta, uint64_t seq,
   parent.resolved_at = now;
   parent.updated_at = now;
   persist(out, parent, delta);
-  notify(g, out, notification_kind::parent_resolved, parent, now, seq);
+  add_notification(g, out, notification_kind::parent_resolved, parent, now,
+                   seq);
   out.deactivated.push_back(parent.dedup_key);
   // A resolved parent closes its group: the next trigger opens a new one.
   if (g.open_parent == parent.dedup_key)
@@ -121,6 +124,8 @@ void open_or_join(group_state& g, const event& e, time_point now,
   if (parent != g.active.end()) {
     a.type = alert_type::child;
     a.parent_dedup_key = parent->first;
+    // Joining a group someone works on pages nobody.
+    inherit_acknowledgement(a, parent->second);
     auto& links = g.links[parent->first];
     if (links.children.insert(a.dedup_key).second)
       ++parent->second.child_count;
@@ -128,8 +133,10 @@ void open_or_join(group_state& g, const event& e, time_point now,
     parent->second.updated_at = now;
     persist(out, a, 1);
     persist(out, parent->second, 0);
-    notify(g, out, notification_kind::child_added, parent->second, now, e.seq,
-           a, links.active_children);
+    // Someone is on it: a child joining an acknowledged group pages nobody.
+    if (!parent->second.acknowledged)
+      add_notification(g, out, notification_kind::child_added, parent->second,
+                       now, e.seq, a, links.active_children);
   } else {
     a.type = alert_type::parent;
     if (g.has_value) {
@@ -141,7 +148,7 @@ void open_or_join(group_state& g, const event& e, time_point now,
     }
     g.links[a.dedup_key];
     persist(out, a, 1);
-    notify(g, out, notification_kind::parent_opened, a, now, e.seq);
+    add_notification(g, out, notification_kind::parent_opened, a, now, e.seq);
   }
   g.active.emplace(a.dedup_key, std::move(a));
 }
@@ -217,6 +224,10 @@ void apply(group_state& g, const event& e, bool fresh, time_point now,
   expire_due(g, now, out);
   if (e.act == action::resolve) {
     resolve(g, e, now, out);
+    return;
+  }
+  if (e.act == action::acknowledge || e.act == action::unacknowledge) {
+    acknowledge(g, e, now, out);
     return;
   }
   if (auto it = g.active.find(e.dedup_key); it != g.active.end()) {

@@ -49,7 +49,10 @@ struct decision {
   /// Arm the window timer until this time.
   bool arm_window = false;
   time_point window_until{};
-  /// Parent opened / resolved and child added notifications.
+  /// Arm the acknowledgement timer until this time (see `ack_timeout`).
+  bool arm_ack = false;
+  time_point ack_until{};
+  /// Parent opened / resolved / acknowledged and child added notifications.
   std::vector<notification> notify;
   /// dedupKeys that stopped being active here (resolved).
   std::vector<std::string> deactivated;
@@ -65,6 +68,14 @@ struct decision {
 };
 
 /// Whether `e` belongs to group `g` by its grouping value.
+/// Adds a notification of `kind` about `parent` (and `child`) to `out`.
+/// `seq` is the journal position of the event that caused it (0 for none,
+/// or for an end passing): with the parent, kind and time it names the
+/// notification the same when a replay makes it again.
+void add_notification(group_state& g, decision& out, notification_kind kind,
+                      const alert& parent, time_point now, uint64_t seq,
+                      const alert& child = {}, int64_t active_children = 0);
+
 bool belongs_to(const group_state& g, const event& e);
 
 /// Applies one event. `fresh` is true when the router knows no active alert

@@ -12,12 +12,15 @@ enum class notification_kind : uint8_t {
   parent_resolved,
   /// A child joined a parent (receivers ask for it; rate-capped per group).
   child_added,
+  /// Someone acknowledged the parent (and so its group).
+  parent_acknowledged,
 };
 
 std::string_view to_string(notification_kind x);
 
-/// Something receivers hear about: a parent opened or resolved, or a child
-/// joined one. Stored in the outbox with the alert change that caused it.
+/// Something receivers hear about: a parent opened, resolved or was
+/// acknowledged, or a child joined one. Stored in the outbox with the alert
+/// change that caused it.
 struct notification {
   /// Outbox order, assigned by the store (0 until stored).
   uint64_t seq = 0;

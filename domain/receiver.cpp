@@ -17,9 +17,9 @@ constexpr std::pair<receiver_format, std::string_view> formats[] = {
     {receiver_format::pagerduty, "pagerduty"},
 };
 
-constexpr notification_kind kinds[] = {notification_kind::parent_opened,
-                                       notification_kind::parent_resolved,
-                                       notification_kind::child_added};
+constexpr notification_kind kinds[] = {
+    notification_kind::parent_opened, notification_kind::parent_resolved,
+    notification_kind::child_added, notification_kind::parent_acknowledged};
 
 caf::error invalid(const std::string& where, const std::string& what) {
   return make_error(ec::validation_failed, where + "." + what);

@@ -61,9 +61,11 @@ constexpr spelling<severity, 3> severities[] = {
     {severity::medium, "medium"},
     {severity::low, "low"},
 };
-constexpr spelling<action, 2> actions[] = {
+constexpr spelling<action, 4> actions[] = {
     {action::trigger, "trigger"},
     {action::resolve, "resolve"},
+    {action::acknowledge, "acknowledge"},
+    {action::unacknowledge, "unacknowledge"},
 };
 constexpr spelling<alert_type, 2> alert_types[] = {
     {alert_type::parent, "parent"},

@@ -27,7 +27,10 @@ time_point from_millis(int64_t ms);
 std::string to_rfc3339(time_point t);
 
 enum class severity : uint8_t { high, medium, low };
-enum class action : uint8_t { trigger, resolve };
+/// What an event asks for. `acknowledge` (PagerDuty's word) marks an active
+/// alert as being worked on; `unacknowledge` is its operator-side undo.
+/// Values are stored in the journals: append, never renumber.
+enum class action : uint8_t { trigger, resolve, acknowledge, unacknowledge };
 enum class alert_type : uint8_t { parent, child };
 enum class alert_status : uint8_t { active, resolved };
 

@@ -13,8 +13,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 6> standard_event_fields = {
-    "event_manager_id", "summary", "severity", "action", "class", "dedupKey",
+constexpr std::array<std::string_view, 7> standard_event_fields = {
+    "event_manager_id", "summary",         "severity", "action", "class",
+    "dedupKey",         "acknowledged_by",
 };
 
 caf::error bad_type(const std::string& field, const char* expected) {
@@ -199,6 +200,9 @@ caf::expected<domain::event> parse_event(const json& j) {
   }
   if (auto err = read_string(j, "class", e.class_name, present))
     return err;
+  // Who acknowledges; an acknowledge without it names the API.
+  if (auto err = read_string(j, "acknowledged_by", e.actor, present))
+    return err;
   json extra = json::object();
   for (auto& [name, value] : j.items()) {
     bool standard = false;
@@ -299,6 +303,18 @@ parse_manager(const json& j, const domain::event_manager* base) {
       return mapping.error();
     m.am_severity = std::move(*mapping);
   }
+  // A PagerDuty integration key a team already uses may be kept; without
+  // one the catalog generates a key.
+  if (auto err = read_string(j, "routing_key", m.routing_key, present))
+    return err;
+  if (auto it = j.find("ack_timeout_seconds"); it != j.end()) {
+    if (it->is_null())
+      m.ack_timeout_seconds = 0;
+    else if (!it->is_number_integer())
+      return bad_type("ack_timeout_seconds", "an integer");
+    else
+      m.ack_timeout_seconds = it->get<int64_t>();
+  }
   if (m.name.empty())
     return make_error(ec::validation_failed, "field 'name' is required");
   if (m.grouping_rule_id.empty())
@@ -338,6 +354,11 @@ json to_json(const domain::alert& a) {
       {"created_at", time_or_null(a.created_at)},
       {"updated_at", time_or_null(a.updated_at)},
       {"resolved_at", time_or_null(a.resolved_at)},
+      {"acknowledged", a.acknowledged},
+      {"acknowledged_at", time_or_null(a.acknowledged_at)},
+      {"acknowledged_by",
+       a.acknowledged ? json(a.acknowledged_by) : json(nullptr)},
+      {"acknowledged_until", time_or_null(a.acknowledged_until)},
       {"details", details_of(a.details)},
   };
 }
@@ -381,6 +402,8 @@ json to_json(const domain::event_manager& m) {
          m.webhook_url.empty() ? json(nullptr) : json(m.webhook_url)},
         {"receivers", receivers_json(m.receivers)}}},
       {"alertmanager", to_json(m.am_severity)},
+      {"routing_key", m.routing_key},
+      {"ack_timeout_seconds", m.ack_timeout_seconds},
       {"created_at", time_or_null(m.created_at)},
       {"updated_at", time_or_null(m.updated_at)},
   };

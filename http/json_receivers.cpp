@@ -68,7 +68,8 @@ caf::error read_types(const json& j, const std::string& where,
     if (!kind)
       return make_error(ec::validation_failed,
                         where + ".types: expected parent_opened, "
-                                "parent_resolved or child_added");
+                                "parent_resolved, child_added or "
+                                "parent_acknowledged");
     r.types.push_back(*kind);
   }
   return {};

@@ -29,5 +29,15 @@ void add_status_routes(httplib::Server& svr, route_env& env);
 void add_notification_routes(httplib::Server& svr, route_env& env);
 /// Alertmanager's API v2 under /am/{event_manager_id} (routes_am.cpp).
 void add_am_routes(httplib::Server& svr, route_env& env);
+/// `POST /v2/enqueue`: PagerDuty Events API v2.
+void add_pagerduty_routes(httplib::Server& svr, route_env& env);
+/// `GET /metrics`, and the request duration of every route.
+void add_metrics_routes(httplib::Server& svr, route_env& env);
+
+/// The alert action an operator asks for on `/v1/alerts/{dedupKey}/...`
+/// (acknowledge, unacknowledge, resolve), as an event for the alert's
+/// manager; ingested like any other.
+caf::error ingest_action(route_env& env, const domain::alert& a,
+                         domain::action act, const std::string& by);
 
 } // namespace argus::http

@@ -72,9 +72,54 @@ caf::expected<domain::alert> find_alert(route_env& env,
   return domain::single_alert(*found, dedup, "pass ?event_manager_id=");
 }
 
+/// `POST /v1/alerts/{dedupKey}/{acknowledge|unacknowledge|resolve}`: an
+/// operator's action on an active alert, applied like the same action sent
+/// as an event (a parent's acknowledgement covers its group; a resolved
+/// parent with active children waits for them). Body, optional:
+/// `{"by": "alice"}`.
+void post_action(route_env& env, const httplib::Request& req,
+                 httplib::Response& res) {
+  auto act = domain::parse_action(req.matches[2].str());
+  auto found = find_alert(env, req);
+  if (!found)
+    return reply_error(res, found.error());
+  if (!found->is_active())
+    return reply_error(res, ec::conflict,
+                       "alert '" + found->dedup_key + "' is resolved");
+  std::string by = "api";
+  if (!req.body.empty()) {
+    auto body = read_body(env, req);
+    if (!body)
+      return reply_error(res, body.error());
+    if (!body->is_object())
+      return reply_error(res, ec::bad_request,
+                         "request body must be a JSON object");
+    if (auto it = body->find("by"); it != body->end() && !it->is_null()) {
+      if (!it->is_string() || it->get<std::string>().empty())
+        return reply_error(res, ec::bad_request,
+                           "field 'by' must be a non-empty string");
+      by = it->get<std::string>();
+    }
+  }
+  if (auto err = ingest_action(env, *found, *act, by)) {
+    if (code_of(err) == ec::unavailable)
+      res.set_header("Retry-After", "1");
+    return reply_error(res, err);
+  }
+  reply_data(res, 202,
+             {{"status", "accepted"},
+              {"dedupKey", found->dedup_key},
+              {"event_manager_id", found->event_manager_id},
+              {"action", domain::to_string(*act)}});
+}
+
 } // namespace
 
 void add_alert_routes(httplib::Server& svr, route_env& env) {
+  svr.Post("/v1/alerts/(.+)/(acknowledge|unacknowledge|resolve)",
+           [&env](const httplib::Request& req, httplib::Response& res) {
+             post_action(env, req, res);
+           });
   svr.Get("/v1/alerts",
           [&env](const httplib::Request& req, httplib::Response& res) {
             auto filter = filter_of(req);

@@ -69,6 +69,7 @@ caf::expected<domain::event> am_event(const domain::catalog& catalog,
 void post_alerts(route_env& env, const httplib::Request& req,
                  httplib::Response& res) {
   auto& stats = env.node.stats();
+  auto& registry = env.node.registry();
   auto manager = manager_of(env, req);
   if (!manager)
     return reply_am_error(res, manager.error());
@@ -86,7 +87,9 @@ void post_alerts(route_env& env, const httplib::Request& req,
                         "body has " + std::to_string(body->size()) +
                             " alerts; the limit is " + std::to_string(limit)));
   stats.events_received.fetch_add(body->size(), std::memory_order_relaxed);
+  registry.event_received(metrics::front::am, body->size());
   if (auto err = env.node.check_backlog(body->size())) {
+    registry.backpressure_refused(metrics::front::am, body->size());
     res.set_header("Retry-After", "1");
     return reply_am_error(res, err);
   }
@@ -101,14 +104,18 @@ void post_alerts(route_env& env, const httplib::Request& req,
       continue;
     }
     stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
+    registry.event_rejected(metrics::front::am);
     // As Alertmanager: the valid alerts are taken, and one 400 names the
     // problems of the others, joined by "; ".
     errors += (errors.empty() ? "" : "; ") + message_of(e.error());
   }
+  auto taken = valid.size();
   if (auto err = env.node.ingest(std::move(valid))) {
     res.set_header("Retry-After", "1");
     return reply_am_error(res, err);
   }
+  if (taken > 0)
+    registry.event_accepted(metrics::front::am, manager->id, taken);
   if (!errors.empty())
     return reply_am_error(res, make_error(ec::bad_request, errors));
   res.status = 200;

@@ -98,6 +98,24 @@ void add_catalog_routes(httplib::Server& svr, route_env& env) {
       svr, env, "/v1/event-managers", "event manager",
       [](const domain::catalog& c) -> auto& { return c.managers; },
       parse_manager, atom::manager::value);
+  // Rotates the PagerDuty routing key: the old one stops working at once.
+  svr.Post("/v1/event-managers/([^/]+)/routing-key",
+           [&env](const httplib::Request& req, httplib::Response& res) {
+             auto id = req.matches[1].str();
+             auto catalog = env.node.catalog_now();
+             auto current = catalog->managers.find(id);
+             if (current == catalog->managers.end())
+               return reply_error(res, ec::not_found,
+                                  "event manager '" + id + "' not found");
+             auto manager = current->second;
+             manager.routing_key.clear(); // the catalog draws a new one
+             auto updated = ask<domain::event_manager>(
+                 *env.node.system, env.node.catalog, atom::update::value,
+                 std::move(manager));
+             if (!updated)
+               return reply_error(res, updated.error());
+             reply_data(res, 200, to_json(*updated));
+           });
 }
 
 } // namespace argus::http

@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 
 #include <algorithm>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -40,6 +41,7 @@ bool overloaded(route_env& env, size_t incoming, httplib::Response& res) {
   auto err = env.node.check_backlog(incoming);
   if (!err)
     return false;
+  env.node.registry().backpressure_refused(metrics::front::v1, incoming);
   reply_unavailable(res, err);
   return true;
 }
@@ -47,7 +49,9 @@ bool overloaded(route_env& env, size_t incoming, httplib::Response& res) {
 void post_event(route_env& env, const httplib::Request& req,
                 httplib::Response& res) {
   auto& stats = env.node.stats();
+  auto& registry = env.node.registry();
   stats.events_received.fetch_add(1, std::memory_order_relaxed);
+  registry.event_received(metrics::front::v1);
   if (overloaded(env, 1, res))
     return;
   auto body = read_body(env, req);
@@ -60,13 +64,16 @@ void post_event(route_env& env, const httplib::Request& req,
     e = prepare(env, *env.node.catalog_now(), *body);
   if (!e) {
     stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
+    registry.event_rejected(metrics::front::v1);
     return reply_error(res, e.error());
   }
+  auto manager = e->event_manager_id;
   // 202 only once the event is accepted (journaled, when durability is on).
   std::vector<domain::event> one;
   one.push_back(std::move(*e));
   if (auto err = env.node.ingest(std::move(one)))
     return reply_unavailable(res, err);
+  registry.event_accepted(metrics::front::v1, manager);
   reply_data(res, 202,
              {{"status", "accepted"}, {"dedupKey", (*body)["dedupKey"]}});
 }
@@ -92,6 +99,7 @@ void post_batch(route_env& env, const httplib::Request& req,
                        "batch has " + std::to_string(body->size()) +
                            " events; the limit is " + std::to_string(limit));
   stats.events_received.fetch_add(body->size(), std::memory_order_relaxed);
+  env.node.registry().event_received(metrics::front::v1, body->size());
   if (overloaded(env, body->size(), res))
     return;
   auto catalog = env.node.catalog_now();
@@ -113,9 +121,16 @@ void post_batch(route_env& env, const httplib::Request& req,
   // One journal append and one message per router for the whole batch; the
   // order within each group is kept.
   auto accepted = valid.size();
+  std::map<std::string, uint64_t> by_manager;
+  for (auto& e : valid)
+    ++by_manager[e.event_manager_id];
   if (auto err = env.node.ingest(std::move(valid)))
     return reply_unavailable(res, err);
   stats.events_rejected.fetch_add(rejected.size(), std::memory_order_relaxed);
+  auto& registry = env.node.registry();
+  registry.event_rejected(metrics::front::v1, rejected.size());
+  for (auto& [manager, n] : by_manager)
+    registry.event_accepted(metrics::front::v1, manager, n);
   reply_data(res, 202, {{"accepted", accepted}, {"rejected", rejected}});
 }
 

@@ -10,7 +10,7 @@
 namespace argus::storage::alert_sql {
 
 /// The alert columns in the order each store binds and reads them.
-inline constexpr std::array<const char*, 21> columns = {
+inline constexpr std::array<const char*, 25> columns = {
     "id",
     "dedup_key",
     "event_manager_id",
@@ -32,6 +32,10 @@ inline constexpr std::array<const char*, 21> columns = {
     "details",
     "last_seq",
     "expires_at_ms",
+    "acknowledged",
+    "acknowledged_at_ms",
+    "acknowledged_by",
+    "acknowledged_until_ms",
 };
 
 /// The listing order: newest first, ties broken by key.

@@ -6,9 +6,10 @@ namespace argus::storage {
 
 namespace {
 
-/// 2 appended `expires_at`; records of version 1 (journals written before)
-/// still decode, without an end.
-constexpr uint8_t format_version = 2;
+/// 2 appended `expires_at`, 3 the actor and ack timeout of (un)acknowledge
+/// events; records of older versions (journals written before) still
+/// decode, without them.
+constexpr uint8_t format_version = 3;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -68,12 +69,14 @@ void encode(const domain::event& e, std::string& out) {
   put_text(out, e.details);
   put_text(out, e.grouping_value);
   put(out, e.expires_at.time_since_epoch().count());
+  put_text(out, e.actor);
+  put(out, e.ack_timeout.count());
 }
 
 bool decode(std::string_view bytes, domain::event& e) {
   reader r{bytes};
   auto version = r.get<uint8_t>();
-  if (version != 1 && version != format_version)
+  if (version < 1 || version > format_version)
     return false;
   e.seq = r.get<uint64_t>();
   e.received_at = domain::time_point{domain::duration{r.get<int64_t>()}};
@@ -81,7 +84,8 @@ bool decode(std::string_view bytes, domain::event& e) {
   auto act = r.get<uint8_t>();
   auto sev = r.get<uint8_t>();
   auto has_value = r.get<uint8_t>();
-  if (act > 1 || sev > 2 || has_value > 1)
+  if (act > static_cast<uint8_t>(domain::action::unacknowledge) || sev > 2 ||
+      has_value > 1)
     return false;
   e.act = static_cast<domain::action>(act);
   e.sev = static_cast<domain::severity>(sev);
@@ -95,6 +99,10 @@ bool decode(std::string_view bytes, domain::event& e) {
   e.expires_at = version >= 2
                      ? domain::time_point{domain::duration{r.get<int64_t>()}}
                      : domain::no_time;
+  if (version >= 3) {
+    e.actor = r.text();
+    e.ack_timeout = domain::duration{r.get<int64_t>()};
+  }
   return r.ok && r.rest.empty();
 }
 

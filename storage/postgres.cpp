@@ -127,7 +127,27 @@ ALTER TABLE event_managers ADD COLUMN am_severity TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN expires_at_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN expires_at_ns BIGINT NOT NULL DEFAULT 0;
 )sql",
-    // 7 (issue 11): the durable outbox. Notifications are added in the
+    // 7 (issue 12): acknowledgement of alerts (and who acknowledged, with
+    // the ack timeout, in journaled events), and each manager's PagerDuty
+    // routing key (existing managers get a fresh random one) and ack
+    // timeout.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN acknowledged BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE alerts ADD COLUMN acknowledged_at_ms BIGINT;
+ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN acknowledged_until_ms BIGINT;
+ALTER TABLE event_managers ADD COLUMN routing_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN ack_timeout_seconds BIGINT NOT NULL
+  DEFAULT 0;
+UPDATE event_managers
+  SET routing_key = md5(random()::text || clock_timestamp()::text || id)
+  WHERE routing_key = '';
+CREATE UNIQUE INDEX event_managers_by_routing_key
+  ON event_managers (routing_key) WHERE routing_key <> '';
+ALTER TABLE journal ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE journal ADD COLUMN ack_timeout_ns BIGINT NOT NULL DEFAULT 0;
+)sql",
+    // 8 (issue 11): the durable outbox. Notifications are added in the
     // transaction of the alert change that caused them; each is delivered by
     // its `owner` (a clustered node's incarnation, '' for a single node)
     // until the node that fences a dead owner takes its rows over.

@@ -108,16 +108,19 @@ struct statements {
   statement put_manager{
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-      " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE "
-      "SET"
+      " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
+      " routing_key, ack_timeout_seconds)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+      " ON CONFLICT (id) DO UPDATE SET"
       " am_severity = EXCLUDED.am_severity,"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
       " grouping_rule_id = EXCLUDED.grouping_rule_id,"
       " webhook_url = EXCLUDED.webhook_url,"
       " receivers = EXCLUDED.receivers,"
       " created_at_ms = EXCLUDED.created_at_ms,"
-      " updated_at_ms = EXCLUDED.updated_at_ms"};
+      " updated_at_ms = EXCLUDED.updated_at_ms,"
+      " routing_key = EXCLUDED.routing_key,"
+      " ack_timeout_seconds = EXCLUDED.ack_timeout_seconds"};
   statement erase_rule{"argus_erase_rule",
                        "DELETE FROM grouping_rules WHERE id = $1"};
   statement erase_manager{"argus_erase_manager",
@@ -129,7 +132,8 @@ struct statements {
   statement load_managers{"argus_load_managers",
                           "SELECT id, name, description, grouping_rule_id,"
                           " webhook_url, created_at_ms, updated_at_ms,"
-                          " receivers, am_severity FROM event_managers"};
+                          " receivers, am_severity, routing_key,"
+                          " ack_timeout_seconds FROM event_managers"};
 
   static std::array<statement, 8> make_list() {
     static constexpr const char* names[] = {
@@ -170,6 +174,21 @@ caf::error read_enum(const PGresult* res, int row, int col,
 }
 
 /// Reads row `i` of a result selected with `alert_sql::column_list()`.
+/// Milliseconds, or `no_time` for NULL.
+domain::time_point optional_time_at(const PGresult* res, int i, int col) {
+  return PQgetisnull(res, i, col)
+             ? domain::no_time
+             : domain::from_millis(pg::integer_at(res, i, col));
+}
+
+/// Binds milliseconds, or NULL for `no_time`.
+void optional_time(params& p, domain::time_point t) {
+  if (t == domain::no_time)
+    p.null();
+  else
+    p.integer(domain::to_millis(t));
+}
+
 caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   domain::alert a;
   a.id = pg::text_at(res, i, 0);
@@ -201,6 +220,10 @@ caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   a.details = pg::text_at(res, i, 18);
   a.last_seq = static_cast<uint64_t>(pg::integer_at(res, i, 19));
   a.expires_at = domain::from_millis(pg::integer_at(res, i, 20));
+  a.acknowledged = pg::boolean_at(res, i, 21);
+  a.acknowledged_at = optional_time_at(res, i, 22);
+  a.acknowledged_by = pg::text_at(res, i, 23);
+  a.acknowledged_until = optional_time_at(res, i, 24);
   return a;
 }
 
@@ -231,7 +254,11 @@ params alert_params(const domain::alert& a, int64_t event_count) {
   p.integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
       .integer(static_cast<int64_t>(a.last_seq))
-      .integer(domain::to_millis(a.expires_at));
+      .integer(domain::to_millis(a.expires_at))
+      .boolean(a.acknowledged);
+  optional_time(p, a.acknowledged_at);
+  p.text(a.acknowledged_by);
+  optional_time(p, a.acknowledged_until);
   return p;
 }
 
@@ -515,7 +542,9 @@ public:
         .integer(domain::to_millis(manager.created_at))
         .integer(domain::to_millis(manager.updated_at))
         .text(delivery::to_stored(manager.receivers))
-        .text(domain::encode(manager.am_severity));
+        .text(domain::encode(manager.am_severity))
+        .text(manager.routing_key)
+        .integer(manager.ack_timeout_seconds);
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
@@ -572,6 +601,8 @@ public:
         return make_error(ec::internal, "event manager '" + m.id +
                                             "' has an unreadable am_severity");
       m.am_severity = std::move(*mapping);
+      m.routing_key = pg::text_at(res, i, 9);
+      m.ack_timeout_seconds = pg::integer_at(res, i, 10);
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }
@@ -629,12 +660,13 @@ private:
 
   static bool same(const domain::alert& x, const domain::alert& y) {
     auto fields = [](const domain::alert& a) {
-      return std::tie(a.id, a.dedup_key, a.event_manager_id, a.summary, a.sev,
-                      a.class_name, a.type, a.status, a.has_grouping_value,
-                      a.grouping_value, a.parent_dedup_key, a.child_count,
-                      a.resolve_requested, a.event_count, a.created_at,
-                      a.updated_at, a.resolved_at, a.window_ends_at, a.details,
-                      a.last_seq, a.expires_at);
+      return std::tie(
+          a.id, a.dedup_key, a.event_manager_id, a.summary, a.sev, a.class_name,
+          a.type, a.status, a.has_grouping_value, a.grouping_value,
+          a.parent_dedup_key, a.child_count, a.resolve_requested, a.event_count,
+          a.created_at, a.updated_at, a.resolved_at, a.window_ends_at,
+          a.details, a.last_seq, a.expires_at, a.acknowledged,
+          a.acknowledged_at, a.acknowledged_by, a.acknowledged_until);
     };
     return fields(x) == fields(y);
   }

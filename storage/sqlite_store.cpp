@@ -124,6 +124,22 @@ ALTER TABLE grouping_rules ADD COLUMN grouping_keys TEXT NOT NULL DEFAULT '';
 ALTER TABLE event_managers ADD COLUMN am_severity TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN expires_at_ms INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 6 (issue 12): acknowledgement of alerts, and each manager's PagerDuty
+    // routing key (existing managers get a fresh random one) and ack
+    // timeout.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN acknowledged_at_ms INTEGER;
+ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN acknowledged_until_ms INTEGER;
+ALTER TABLE event_managers ADD COLUMN routing_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers
+  ADD COLUMN ack_timeout_seconds INTEGER NOT NULL DEFAULT 0;
+UPDATE event_managers SET routing_key = lower(hex(randomblob(16)))
+  WHERE routing_key = '';
+CREATE UNIQUE INDEX event_managers_by_routing_key
+  ON event_managers (routing_key) WHERE routing_key <> '';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -211,6 +227,13 @@ caf::error read_enum(sqlite3_stmt* stmt, int i, const domain::alert& a,
   return {};
 }
 
+/// Milliseconds, or `no_time` for NULL.
+domain::time_point optional_time_at(sqlite3_stmt* stmt, int i) {
+  if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
+    return domain::no_time;
+  return domain::from_millis(sqlite3_column_int64(stmt, i));
+}
+
 /// Reads a row selected with `alert_sql::column_list()`.
 caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   domain::alert a;
@@ -244,6 +267,10 @@ caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   a.details = column_text(stmt, 18);
   a.last_seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 19));
   a.expires_at = domain::from_millis(sqlite3_column_int64(stmt, 20));
+  a.acknowledged = sqlite3_column_int64(stmt, 21) != 0;
+  a.acknowledged_at = optional_time_at(stmt, 22);
+  a.acknowledged_by = column_text(stmt, 23);
+  a.acknowledged_until = optional_time_at(stmt, 24);
   return a;
 }
 
@@ -270,7 +297,11 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
       .integer(domain::to_millis(a.window_ends_at))
       .text(a.details)
       .integer(static_cast<int64_t>(a.last_seq))
-      .integer(domain::to_millis(a.expires_at));
+      .integer(domain::to_millis(a.expires_at))
+      .integer(a.acknowledged ? 1 : 0)
+      .optional_time(a.acknowledged_at)
+      .text(a.acknowledged_by)
+      .optional_time(a.acknowledged_until);
 }
 
 class sqlite_store final : public store {
@@ -471,15 +502,18 @@ public:
     auto stmt = prepared(
         put_manager_,
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
-        " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-        " am_severity = excluded.am_severity,"
+        " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
+        " routing_key, ack_timeout_seconds)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+        " SET am_severity = excluded.am_severity,"
         " name = excluded.name, description = excluded.description,"
         " grouping_rule_id = excluded.grouping_rule_id,"
         " webhook_url = excluded.webhook_url,"
         " receivers = excluded.receivers,"
         " created_at_ms = excluded.created_at_ms,"
-        " updated_at_ms = excluded.updated_at_ms",
+        " updated_at_ms = excluded.updated_at_ms,"
+        " routing_key = excluded.routing_key,"
+        " ack_timeout_seconds = excluded.ack_timeout_seconds",
         "store event manager");
     if (!stmt)
       return stmt.error();
@@ -496,7 +530,9 @@ public:
         .integer(domain::to_millis(manager.created_at))
         .integer(domain::to_millis(manager.updated_at))
         .text(receivers)
-        .text(am_severity);
+        .text(am_severity)
+        .text(manager.routing_key)
+        .integer(manager.ack_timeout_seconds);
     return step_done(*stmt, b, "store event manager");
   }
 
@@ -676,7 +712,8 @@ private:
     auto stmt = prepared(load_managers_,
                          "SELECT id, name, description, grouping_rule_id,"
                          " webhook_url, created_at_ms, updated_at_ms,"
-                         " receivers, am_severity FROM event_managers",
+                         " receivers, am_severity, routing_key,"
+                         " ack_timeout_seconds FROM event_managers",
                          "load event managers");
     if (!stmt)
       return stmt.error();
@@ -700,6 +737,8 @@ private:
         return make_error(ec::internal, "event manager '" + m.id +
                                             "' has an unreadable am_severity");
       m.am_severity = std::move(*mapping);
+      m.routing_key = column_text(*stmt, 9);
+      m.ack_timeout_seconds = sqlite3_column_int64(*stmt, 10);
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }

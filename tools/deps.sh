@@ -9,6 +9,8 @@ packages=(
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   catch2 libsqlite3-dev libssl-dev openssl zlib1g-dev
   libpq-dev postgresql postgresql-15 libcurl4-openssl-dev
+  # /metrics: prometheus-cpp's core registry and text serializer.
+  prometheus-cpp-dev
   # The integration tests drive the real senders: a Prometheus server and
   # amtool (from Alertmanager's package) pointed at Argus.
   prometheus prometheus-alertmanager

@@ -126,22 +126,17 @@ TEST_CASE("Prometheus alerts arrive as parents, group by label and resolve",
   CHECK(full["details"]["generatorURL"].get<std::string>().find("/graph?") !=
         std::string::npos);
 
-  // Prometheus's scrape of Argus is up. /metrics comes with the metrics
-  // part of this issue; until that is in the build, only its absence (404)
-  // skips the check.
-  if (s.http().get("/metrics").status == 404) {
-    WARN("GET /metrics answers 404: the scrape check is skipped");
-  } else {
-    auto up = eventually(
-        [&] {
-          auto result = prom.query("up{job=\"argus\"}");
-          return result.is_array() && result.size() == 1 &&
-                 result[0]["value"][1] == "1";
-        },
-        20s);
-    INFO(prom.query("up{job=\"argus\"}").dump());
-    CHECK(up);
-  }
+  // Prometheus's scrape of Argus's /metrics is up.
+  CHECK(s.http().get("/metrics").status == 200);
+  auto up = eventually(
+      [&] {
+        auto result = prom.query("up{job=\"argus\"}");
+        return result.is_array() && result.size() == 1 &&
+               result[0]["value"][1] == "1";
+      },
+      20s);
+  INFO(prom.query("up{job=\"argus\"}").dump());
+  CHECK(up);
 
   // The rule stops firing: both resolve.
   target.set("argus_it_firing", 0);

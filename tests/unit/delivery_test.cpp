@@ -80,6 +80,8 @@ TEST_CASE("receiver formats and notification kinds spell and parse",
   CHECK(parse_notification_kind("parent_resolved") ==
         notification_kind::parent_resolved);
   CHECK_FALSE(parse_notification_kind("child_resolved"));
+  CHECK(parse_notification_kind("parent_acknowledged") ==
+        notification_kind::parent_acknowledged);
   CHECK(parse_delivery_state("failed") == delivery_state::failed);
   CHECK(to_string(delivery_state::pending) == "pending");
   CHECK_FALSE(parse_delivery_state("dead"));

@@ -284,7 +284,7 @@ TEST_CASE("enums spell and parse round trip", "[unit]") {
   CHECK_FALSE(parse_severity("critical").has_value());
   CHECK_FALSE(parse_severity("").has_value());
   CHECK_FALSE(parse_action("Trigger").has_value());
-  CHECK_FALSE(parse_action("acknowledge").has_value());
+  CHECK_FALSE(parse_action("Acknowledge").has_value());
   CHECK_FALSE(parse_alert_type("grandchild").has_value());
   CHECK_FALSE(parse_alert_status("open").has_value());
   CHECK_FALSE(parse_alert_status(" active").has_value());

@@ -221,6 +221,12 @@ TEST_CASE("the slack body has text and blocks, escaped", "[unit][delivery]") {
   CHECK(context.find(e.notification_id) != std::string::npos);
   auto done = render(receiver_of(receiver_format::slack), resolved());
   CHECK(done["text"] == "[RESOLVED] DB primary down (Payments)");
+  auto ack = opened();
+  ack.kind = notification_kind::parent_acknowledged;
+  ack.parent.acknowledged = true;
+  ack.parent.acknowledged_by = "ana";
+  CHECK(render(receiver_of(receiver_format::slack), ack)["text"] ==
+        "[ACKNOWLEDGED] DB primary down by ana (Payments)");
 }
 
 TEST_CASE("the pagerduty body is an Events API v2 event", "[unit][delivery]") {
@@ -244,6 +250,12 @@ TEST_CASE("the pagerduty body is an Events API v2 event", "[unit][delivery]") {
   CHECK(resolve == json{{"routing_key", "R0UT1NGKEY"},
                         {"event_action", "resolve"},
                         {"dedup_key", key}});
+  auto ack = opened();
+  ack.kind = notification_kind::parent_acknowledged;
+  CHECK(render(receiver_of(receiver_format::pagerduty), ack) ==
+        json{{"routing_key", "R0UT1NGKEY"},
+             {"event_action", "acknowledge"},
+             {"dedup_key", key}});
   auto e = opened();
   e.parent.sev = severity::medium;
   CHECK(render(receiver_of(receiver_format::pagerduty),

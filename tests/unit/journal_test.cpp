@@ -91,6 +91,40 @@ TEST_CASE("the event codec round-trips every field", "[unit]") {
   CHECK_FALSE(argus::storage::decode(bytes + "x", back));
 }
 
+TEST_CASE("the event codec keeps an event's end, actor and ack timeout, and "
+          "reads records written before them",
+          "[unit]") {
+  auto e = make_event(7, "k");
+  e.act = argus::domain::action::acknowledge;
+  e.expires_at = argus::domain::from_millis(1'700'000'000'000);
+  e.actor = "ana";
+  e.ack_timeout = std::chrono::minutes{30};
+  std::string bytes;
+  argus::storage::encode(e, bytes);
+  event back;
+  REQUIRE(argus::storage::decode(bytes, back));
+  CHECK(back.act == argus::domain::action::acknowledge);
+  CHECK(back.expires_at == e.expires_at);
+  CHECK(back.actor == "ana");
+  CHECK(back.ack_timeout == e.ack_timeout);
+  // Version 2 (expires_at, no actor or ack timeout) is this record without
+  // its last two fields.
+  e.actor.clear();
+  bytes.clear();
+  argus::storage::encode(e, bytes);
+  auto v2 = bytes.substr(0, bytes.size() - sizeof(uint32_t) - sizeof(int64_t));
+  v2[0] = 2;
+  event old;
+  REQUIRE(argus::storage::decode(v2, old));
+  CHECK(old.dedup_key == "k");
+  CHECK(old.expires_at == e.expires_at);
+  CHECK(old.actor.empty());
+  CHECK(old.ack_timeout == argus::domain::duration{0});
+  // A version from the future is not read.
+  bytes[0] = 4;
+  CHECK_FALSE(argus::storage::decode(bytes, back));
+}
+
 TEST_CASE("the file journal keeps appended events across reopening", "[unit]") {
   temp_folder dir;
   {

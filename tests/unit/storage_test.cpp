@@ -772,11 +772,23 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
   downgrade += "ALTER TABLE grouping_rules DROP COLUMN grouping_keys;"
                "ALTER TABLE event_managers DROP COLUMN am_severity;"
                "ALTER TABLE alerts DROP COLUMN expires_at_ms;";
+  // ... and without what step 6 added (acknowledgement, routing keys).
+  downgrade += "ALTER TABLE alerts DROP COLUMN acknowledged;"
+               "ALTER TABLE alerts DROP COLUMN acknowledged_at_ms;"
+               "ALTER TABLE alerts DROP COLUMN acknowledged_by;"
+               "ALTER TABLE alerts DROP COLUMN acknowledged_until_ms;"
+               "ALTER TABLE event_managers DROP COLUMN routing_key;"
+               "ALTER TABLE event_managers DROP COLUMN ack_timeout_seconds;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
     auto store = open_or_fail(dir.db());
     check_filled(*store);
+    // Step 6 gave the manager that predates routing keys one of its own.
+    auto cat = store->load_catalog();
+    REQUIRE(cat);
+    CHECK(cat->managers.at("m1").routing_key.size() ==
+          argus::domain::routing_key_length);
   }
   CHECK(query_int(dir.db(), "PRAGMA user_version") == latest);
   CHECK(query_int(dir.db(), count_indexes) == indexes);
@@ -885,6 +897,18 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   schema.exec("ALTER TABLE event_managers DROP COLUMN am_severity");
   schema.exec("ALTER TABLE alerts DROP COLUMN expires_at_ms");
   schema.exec("ALTER TABLE journal DROP COLUMN expires_at_ns");
+  // And without what step 7 added (acknowledgement, routing keys); the
+  // routing key's index goes with its column.
+  for (auto column : {"acknowledged", "acknowledged_at_ms", "acknowledged_by",
+                      "acknowledged_until_ms"})
+    schema.exec(std::string{"ALTER TABLE alerts DROP COLUMN "} + column);
+  schema.exec("ALTER TABLE event_managers DROP COLUMN routing_key");
+  schema.exec("ALTER TABLE event_managers DROP COLUMN ack_timeout_seconds");
+  schema.exec("ALTER TABLE journal DROP COLUMN actor");
+  schema.exec("ALTER TABLE journal DROP COLUMN ack_timeout_ns");
+  // Step 8: the outbox tables (their indexes go with them).
+  schema.exec("DROP TABLE notifications");
+  schema.exec("DROP TABLE deliveries");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
         "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})
@@ -893,6 +917,11 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   {
     auto store = open_pg_or_fail(schema.dsn());
     check_filled(*store);
+    // Step 7 gave the manager that predates routing keys one of its own.
+    auto cat = store->load_catalog();
+    REQUIRE(cat);
+    CHECK(cat->managers.at("m1").routing_key.size() ==
+          argus::domain::routing_key_length);
   }
   CHECK(schema_version(schema) == latest);
   CHECK(schema_indexes(schema) == indexes);

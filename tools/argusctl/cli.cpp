@@ -15,7 +15,7 @@ const std::set<std::string> value_flags = {
     "rule",     "webhook", "description",    "id",
     "manager",  "status",  "type",           "limit",
     "offset",   "dedup",   "action",         "summary",
-    "severity", "class",   "field",
+    "severity", "class",   "field",          "by",
 };
 
 const char* global_usage =
@@ -30,7 +30,9 @@ commands:
   rules list|get|create|update|delete  grouping rules
   managers list|get|create|update|delete
                                        event managers (tenants)
-  alerts list|get|children             alerts, one alert, a parent's children
+  alerts list|get|children|ack|unack|resolve
+                                       alerts, one alert, a parent's children;
+                                       an operator's action on an alert
   events send                          send one trigger or resolve
   groups list                          open groups: value, parent, children,
                                        window left
@@ -108,6 +110,7 @@ events; its alerts stay readable.
                           [--type parent|child] [--limit N] [--offset N]
        argusctl alerts get DEDUPKEY [--manager ID]
        argusctl alerts children DEDUPKEY [--manager ID]
+       argusctl alerts ack|unack|resolve DEDUPKEY [--manager ID] [--by NAME]
 
 Alerts, newest first.
   --manager ID    only this event manager's alerts; for get and children it
@@ -117,6 +120,9 @@ Alerts, newest first.
   --limit N       at most N alerts (1 to 1000, default 100)
   --offset N      skip the first N
 children lists a parent's children (a child has none).
+ack acknowledges an active alert (a parent with its group), unack undoes
+that, resolve resolves it (a parent with active children waits for them);
+--by names who acts (default: $USER).
 )"},
     {"events",
      R"(usage: argusctl events send --manager ID --dedup KEY --action trigger|resolve

@@ -8,6 +8,7 @@
 #include "tools/argusctl/output.hpp"
 
 #include <array>
+#include <cstdlib>
 #include <map>
 #include <string_view>
 
@@ -75,6 +76,9 @@ void print_alert(std::ostream& out, const domain::alert& a) {
             {"created_at", time_text(a.created_at)},
             {"updated_at", time_text(a.updated_at)},
             {"resolved_at", time_text(a.resolved_at)},
+            {"acknowledged", a.acknowledged ? "true" : "false"},
+            {"acknowledged_at", time_text(a.acknowledged_at)},
+            {"acknowledged_by", a.acknowledged ? a.acknowledged_by : ""},
             {"details", a.details}});
 }
 
@@ -139,6 +143,48 @@ void throw_input_error(const std::string& topic, const caf::error& err) {
   throw usage_error(topic, message);
 }
 
+/// `alerts ack|unack|resolve`: the alert's own event for the action, sent
+/// through the node's ingest as `events send` does.
+action prepare_alert_action(const invocation& inv, domain::action act) {
+  inv.allow_flags({"manager", "by"});
+  inv.expect_positionals(2, 1, "a DEDUPKEY");
+  auto dedup = inv.words[2];
+  auto manager = inv.get("manager").value_or("");
+  auto by = inv.get("by");
+  if (!by) {
+    auto* user = std::getenv("USER");
+    by = user != nullptr && *user != '\0' ? user : "argusctl";
+  }
+  return [=](session& s) {
+    auto found = s.node.ask<domain::alert>(atom::get::value, atom::alert::value,
+                                           manager, dedup);
+    if (!found)
+      return s.fail(found.error());
+    if (!found->is_active())
+      return s.fail(
+          make_error(ec::conflict, "alert '" + dedup + "' is resolved"));
+    actors::event_submission submission;
+    auto& e = submission.event;
+    e.event_manager_id = found->event_manager_id;
+    e.dedup_key = found->dedup_key;
+    e.act = act;
+    e.actor = *by;
+    auto done = s.node.ask<atom::ok>(atom::ingest::value, submission);
+    if (!done)
+      return s.fail(done.error());
+    if (s.inv.json)
+      print_json(s.out, {{"status", "accepted"},
+                         {"dedupKey", e.dedup_key},
+                         {"event_manager_id", e.event_manager_id},
+                         {"action", to_string(act)}});
+    else
+      s.out << "accepted " << to_string(act) << " for dedupKey "
+            << cell(e.dedup_key) << " of manager " << cell(e.event_manager_id)
+            << '\n';
+    return int{exit_ok};
+  };
+}
+
 action prepare_alerts(const invocation& inv) {
   auto topic = inv.topic();
   if (inv.words.size() < 2)
@@ -146,6 +192,12 @@ action prepare_alerts(const invocation& inv) {
   auto& verb = inv.words[1];
   if (verb == "list")
     return prepare_alerts_list(inv);
+  if (verb == "ack")
+    return prepare_alert_action(inv, domain::action::acknowledge);
+  if (verb == "unack")
+    return prepare_alert_action(inv, domain::action::unacknowledge);
+  if (verb == "resolve")
+    return prepare_alert_action(inv, domain::action::resolve);
   if (verb != "get" && verb != "children")
     throw usage_error(topic, "unknown alerts command '" + verb + "'");
   inv.allow_flags({"manager"});

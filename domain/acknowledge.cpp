@@ -1,0 +1,107 @@
+#include "domain/acknowledge.hpp"
+
+namespace argus::domain {
+
+namespace {
+
+void set_acknowledged(alert& a, time_point at, const std::string& by,
+                      time_point until) {
+  a.acknowledged = true;
+  a.acknowledged_at = at;
+  a.acknowledged_by = by;
+  a.acknowledged_until = until;
+}
+
+void clear_acknowledged(alert& a) {
+  a.acknowledged = false;
+  a.acknowledged_at = no_time;
+  a.acknowledged_by.clear();
+  a.acknowledged_until = no_time;
+}
+
+/// Calls `f` on each active child of `parent` (children of its current life
+/// that have resolved are left alone: they are history).
+template <class F>
+void for_active_children(group_state& g, const alert& parent, F f) {
+  auto links = g.links.find(parent.dedup_key);
+  if (links == g.links.end())
+    return;
+  for (auto& key : links->second.children)
+    if (auto child = g.active.find(key); child != g.active.end())
+      f(child->second);
+}
+
+/// Brings `a` (and, for a parent, its active children) to the state the
+/// event asks for, persisting each alert that changed.
+void set_state(group_state& g, alert& a, const event& e, time_point now,
+               decision& out) {
+  auto until = e.ack_timeout > duration{0} ? now + e.ack_timeout : no_time;
+  auto change = [&](alert& x, int64_t delta) {
+    if (e.act == action::unacknowledge)
+      clear_acknowledged(x);
+    else if (x.acknowledged) // again: renew the timeout, keep who and when
+      x.acknowledged_until = until;
+    else
+      set_acknowledged(x, now, e.actor, until);
+    x.updated_at = now;
+    out.writes.push_back(alert_write{x, delta});
+  };
+  change(a, 1);
+  if (a.is_parent())
+    for_active_children(g, a, [&](alert& child) { change(child, 0); });
+  if (until != no_time && e.act == action::acknowledge) {
+    out.arm_ack = true;
+    out.ack_until = until;
+  }
+}
+
+} // namespace
+
+void acknowledge(group_state& g, const event& e, time_point now,
+                 decision& out) {
+  auto it = g.active.find(e.dedup_key);
+  if (it == g.active.end()) {
+    out.ignored = true; // unknown or resolved: nothing to acknowledge
+    return;
+  }
+  auto& a = it->second;
+  bool newly = e.act == action::acknowledge && !a.acknowledged;
+  ++a.event_count;
+  a.last_seq = e.seq;
+  set_state(g, a, e, now, out);
+  if (newly && a.is_parent())
+    add_notification(g, out, notification_kind::parent_acknowledged, a, now,
+                     e.seq);
+}
+
+void inherit_acknowledgement(alert& child, const alert& parent) {
+  if (parent.acknowledged)
+    set_acknowledged(child, parent.acknowledged_at, parent.acknowledged_by,
+                     parent.acknowledged_until);
+}
+
+void expire_acknowledgements(group_state& g, time_point now, decision& out) {
+  out.clear();
+  for (auto& [key, a] : g.active)
+    if (a.acknowledged && a.acknowledged_until != no_time &&
+        a.acknowledged_until <= now) {
+      clear_acknowledged(a);
+      a.updated_at = now;
+      out.writes.push_back(alert_write{a, 0});
+    }
+  if (auto next = next_ack_deadline(g); next != no_time) {
+    out.arm_ack = true;
+    out.ack_until = next;
+  }
+}
+
+time_point next_ack_deadline(const group_state& g) {
+  auto next = no_time;
+  for (auto& [key, a] : g.active)
+    if (a.acknowledged && a.acknowledged_until != no_time &&
+        (next == no_time || a.acknowledged_until < next))
+      next = a.acknowledged_until;
+  return next;
+}
+
+} // namespace argus::domain
