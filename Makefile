@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CONFIG ?= config/config.yaml
 
-.PHONY: all build run test test-unit it fmt lint clean deps coverage bench bench-cluster
+.PHONY: all build run test test-unit it fmt lint clean deps coverage bench bench-cluster bench-delivery
 
 all: build
 
@@ -54,6 +54,7 @@ coverage: deps
 bench: deps $(BUILD_DIR)/CMakeCache.txt
 	@tools/bench/install.sh
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/run.py
+	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/delivery.py
 	python3 tools/bench/cluster.py --build-dir $(BUILD_DIR)
 
 bench-cluster: deps $(BUILD_DIR)/CMakeCache.txt
@@ -62,3 +63,9 @@ bench-cluster: deps $(BUILD_DIR)/CMakeCache.txt
 
 clean:
 	rm -rf $(BUILD_DIR) build-coverage
+
+# Delivery alone (tools/bench/delivery.py): notifications/s, latency at half
+# load, ingestion with a dead receiver. About a minute.
+bench-delivery: deps $(BUILD_DIR)/CMakeCache.txt
+	@tools/bench/install.sh
+	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/delivery.py

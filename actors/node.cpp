@@ -128,6 +128,10 @@ caf::error node::spawn_core(const config::settings& settings,
                             recovered& state) {
   auto& sys = *system_;
   context_ptr shared_ctx = ctx_;
+  // The worker looks receivers up in the published catalog from its first
+  // round on; publish the stored one now, before the catalog actor runs (a
+  // lookup in an empty catalog would dead-letter every pending delivery).
+  view_->set(std::make_shared<const domain::catalog>(state.catalog));
   auto parts =
       start_delivery(settings, *state.store, view_, ctx_, state.incarnation);
   if (!parts)

@@ -6,8 +6,12 @@ namespace argus::actors {
 
 namespace {
 
-delivery::worker_settings worker_settings_of(const config::settings& s) {
+delivery::worker_settings worker_settings_of(const config::settings& s,
+                                             const context_ptr& ctx) {
   delivery::worker_settings out;
+  out.on_settled = [registry = ctx->registry](const domain::delivery& d) {
+    registry->notification(to_string(d.kind), to_string(d.state));
+  };
   out.retry = s.notifications.retry_policy();
   out.limits.total = s.notifications.max_in_flight;
   out.limits.per_receiver = s.notifications.max_in_flight_per_receiver;
@@ -37,7 +41,7 @@ start_delivery(const config::settings& settings, storage::store& store,
                                   domain::receivers_of(it->second)};
   };
   auto worker = std::make_shared<delivery::worker>(
-      std::move(*sending), worker_settings_of(settings), std::move(lookup),
+      std::move(*sending), worker_settings_of(settings, ctx), std::move(lookup),
       [ctx] { return ctx->now(); });
   return delivery_parts{std::move(*reads), std::move(worker)};
 }

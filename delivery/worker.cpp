@@ -205,6 +205,7 @@ void worker::expire_waiting(domain::time_point now) {
                                             << d.receiver
                                             << " failed: " << d.last_error);
       store_row(d);
+      settled(d);
     }
   }
 }
@@ -258,6 +259,7 @@ void worker::send(const domain::delivery& d, domain::time_point now) {
                    settings_.breaker, now);
     failed_.fetch_add(1);
     store_row(row);
+    settled(row);
     return;
   }
   auto env = std::move(entry->env);
@@ -293,6 +295,13 @@ void worker::complete(uint64_t token, const domain::attempt_result& r,
                                           << " failed: " << row.last_error);
   }
   store_row(row);
+  if (row.state != domain::delivery_state::pending)
+    settled(row);
+}
+
+void worker::settled(const domain::delivery& d) {
+  if (settings_.on_settled)
+    settings_.on_settled(d);
 }
 
 void worker::store_row(const domain::delivery& d) {

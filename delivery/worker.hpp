@@ -28,6 +28,9 @@ struct worker_settings {
   size_t batch = 1000;
   /// Argus's base URL for links in bodies (may be empty).
   std::string external_url;
+  /// Called on the worker's thread when a delivery ends delivered or
+  /// failed (e.g. to count outcomes in /metrics); may be empty.
+  std::function<void(const domain::delivery&)> on_settled;
 };
 
 /// What the catalog says about a manager at send time.
@@ -95,6 +98,7 @@ private:
   void complete(uint64_t token, const domain::attempt_result& r,
                 domain::time_point now);
   void store_row(const domain::delivery& d);
+  void settled(const domain::delivery& d);
   std::optional<domain::receiver> receiver_of(const domain::delivery& d,
                                               std::string& manager_name);
 

@@ -131,9 +131,8 @@ TEST_CASE("a receiver hears each parent opened and resolved, signed, with "
 
 TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
   std::atomic<int> mode{500}; // what the receiver answers after the first
-  receiver_server flaky{[](auto&, auto& res, int nth) {
-    res.status = nth == 1 ? 500 : 200;
-  }};
+  receiver_server flaky{
+      [](auto&, auto& res, int nth) { res.status = nth == 1 ? 500 : 200; }};
   receiver_server strict{[&](auto&, auto& res, int) { res.status = mode; }};
   server s{delivery_options()};
   auto retried = manager_with(s, {{"name", "flaky"}, {"url", flaky.url()}});
@@ -159,9 +158,8 @@ TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
     failed = listed(s, refused, "state=failed");
     return failed.size() == 1;
   }));
-  CHECK(failed[0]["deliveries"][0]["last_error"]
-            .get<std::string>()
-            .find("HTTP 400") != std::string::npos);
+  CHECK(failed[0]["deliveries"][0]["last_error"].get<std::string>().find(
+            "HTTP 400") != std::string::npos);
   CHECK(strict.requests().size() == 1);
   auto id = failed[0]["id"].get<std::string>();
 
@@ -183,9 +181,8 @@ TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
       s.http().post("/v1/notifications/" + id + "/retry", json::object());
   INFO(retry.text);
   CHECK(retry.status == 202);
-  REQUIRE(eventually([&] {
-    return listed(s, refused, "state=delivered").size() == 1;
-  }));
+  REQUIRE(eventually(
+      [&] { return listed(s, refused, "state=delivered").size() == 1; }));
   CHECK(strict.requests().size() == 2);
   CHECK(header(strict.requests()[1], "Idempotency-Key") == id);
 }
@@ -194,7 +191,16 @@ TEST_CASE("kill -9 before delivery: delivered after restart, same id",
           "[integration]") {
   auto port = static_cast<int>(free_port());
   auto url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
-  server s{delivery_options()};
+  // Enough attempts that the delivery is still pending when the receiver
+  // comes up (not dead-lettered while it was down).
+  server_options opts;
+  opts.extra_yaml = R"(notifications:
+  retry:
+    initial_ms: 50
+    max_ms: 200
+    max_attempts: 200
+)";
+  server s{opts};
   auto m = manager_with(s, {{"name", "later"}, {"url", url}});
   s.trigger(m, "p", {{"class", "db"}});
   // Stored, not delivered: the receiver is down.
@@ -209,9 +215,8 @@ TEST_CASE("kill -9 before delivery: delivered after restart, same id",
   s.start();
   REQUIRE(eventually([&] { return !rx.requests().empty(); }));
   CHECK(header(rx.requests()[0], "Idempotency-Key") == id);
-  REQUIRE(eventually([&] {
-    return listed(s, m, "state=delivered").size() == 1;
-  }));
+  REQUIRE(
+      eventually([&] { return listed(s, m, "state=delivered").size() == 1; }));
   // One notification, stored once across the crash.
   CHECK(listed(s, m, "").size() == 1);
 }
