@@ -25,8 +25,11 @@ struct cluster {
   std::vector<uint16_t> node_ports;
   std::vector<std::unique_ptr<server>> nodes;
   std::string node_yaml;
+  /// Top-level YAML sections every node's config gets.
+  std::string extra_yaml;
 
-  explicit cluster(size_t n, std::string tls_yaml = "") : node_yaml(tls_yaml) {
+  explicit cluster(size_t n, std::string tls_yaml = "", std::string extra = "")
+      : node_yaml(std::move(tls_yaml)), extra_yaml(std::move(extra)) {
     for (size_t i = 0; i < n; ++i)
       node_ports.push_back(free_port());
     for (size_t i = 0; i < n; ++i)
@@ -39,6 +42,7 @@ struct cluster {
     opts.dsn = schema.dsn();
     opts.log_level = "info";
     opts.node_yaml = node_yaml;
+    opts.extra_yaml = extra_yaml;
     std::string seeds;
     for (auto p : node_ports)
       seeds += (seeds.empty() ? "'" : ", '") + address_of(p) + "'";
