@@ -14,18 +14,6 @@ using namespace argus::test;
 
 const std::map<std::string, std::string> both_up{{"n1", "up"}, {"n2", "up"}};
 
-/// Notifications of `manager` with a delivery in `state`, as node `s` lists
-/// them (every node lists the shared outbox).
-json listed(server& s, const std::string& manager, const std::string& state) {
-  auto res = s.http().get("/v1/notifications?limit=1000&state=" + state);
-  REQUIRE(res.status == 200);
-  auto out = json::array();
-  for (auto& n : res.data())
-    if (n["alert"]["event_manager_id"] == manager)
-      out.push_back(n);
-  return out;
-}
-
 } // namespace
 
 TEST_CASE("cluster: a dead node's pending deliveries are delivered by the "
@@ -62,7 +50,7 @@ TEST_CASE("cluster: a dead node's pending deliveries are delivered by the "
                      {{"class", "g" + std::to_string(i)}});
   json pending;
   REQUIRE(eventually([&] {
-    pending = listed(c[0], m, "pending");
+    pending = c[0].notifications_of(m, "state=pending");
     return pending.size() == groups;
   }));
   std::set<std::string> ids;
@@ -78,9 +66,11 @@ TEST_CASE("cluster: a dead node's pending deliveries are delivered by the "
       membership_deadline));
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }, port};
   INFO("n1 log:\n" << c[0].log());
-  REQUIRE(
-      eventually([&] { return listed(c[0], m, "delivered").size() == groups; },
-                 std::chrono::seconds{60}));
+  REQUIRE(eventually(
+      [&] {
+        return c[0].notifications_of(m, "state=delivered").size() == groups;
+      },
+      std::chrono::seconds{60}));
   std::set<std::string> heard;
   for (auto& req : rx.requests())
     heard.insert(req.get_header_value("Idempotency-Key"));

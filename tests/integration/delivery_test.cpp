@@ -68,18 +68,6 @@ bool signature_ok(const httplib::Request& req, const std::string& secret) {
   return sig.substr(comma + 4) == hex;
 }
 
-/// The stored notifications of `manager` with a delivery in `state`.
-json listed(server& s, const std::string& manager, const std::string& query) {
-  auto res = s.http().get("/v1/notifications?limit=1000&" + query);
-  INFO(res.text);
-  REQUIRE(res.status == 200);
-  auto out = json::array();
-  for (auto& n : res.data())
-    if (n["alert"]["event_manager_id"] == manager)
-      out.push_back(n);
-  return out;
-}
-
 } // namespace
 
 TEST_CASE("a receiver hears each parent opened and resolved, signed, with "
@@ -114,9 +102,9 @@ TEST_CASE("a receiver hears each parent opened and resolved, signed, with "
     CHECK(header(req, "Content-Type") == "application/json");
   }
   // The listing shows the same ids, delivered, newest first.
-  auto notes = listed(s, m, "state=delivered&receiver=ops");
+  auto notes = s.notifications_of(m, "state=delivered&receiver=ops");
   REQUIRE(eventually([&] {
-    notes = listed(s, m, "state=delivered&receiver=ops");
+    notes = s.notifications_of(m, "state=delivered&receiver=ops");
     return notes.size() == 2;
   }));
   CHECK(notes[0]["id"] == header(reqs[1], "Idempotency-Key"));
@@ -144,7 +132,7 @@ TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
   // 500 then 200: delivered on the second attempt.
   json delivered;
   REQUIRE(eventually([&] {
-    delivered = listed(s, retried, "state=delivered");
+    delivered = s.notifications_of(retried, "state=delivered");
     return delivered.size() == 1;
   }));
   CHECK(delivered[0]["deliveries"][0]["attempts"] == 2);
@@ -155,7 +143,7 @@ TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
   // 400 is permanent: failed at once, with its error, never retried.
   json failed;
   REQUIRE(eventually([&] {
-    failed = listed(s, refused, "state=failed");
+    failed = s.notifications_of(refused, "state=failed");
     return failed.size() == 1;
   }));
   CHECK(failed[0]["deliveries"][0]["last_error"].get<std::string>().find(
@@ -181,8 +169,9 @@ TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
       s.http().post("/v1/notifications/" + id + "/retry", json::object());
   INFO(retry.text);
   CHECK(retry.status == 202);
-  REQUIRE(eventually(
-      [&] { return listed(s, refused, "state=delivered").size() == 1; }));
+  REQUIRE(eventually([&] {
+    return s.notifications_of(refused, "state=delivered").size() == 1;
+  }));
   CHECK(strict.requests().size() == 2);
   CHECK(header(strict.requests()[1], "Idempotency-Key") == id);
 }
@@ -206,7 +195,7 @@ TEST_CASE("kill -9 before delivery: delivered after restart, same id",
   // Stored, not delivered: the receiver is down.
   json pending;
   REQUIRE(eventually([&] {
-    pending = listed(s, m, "state=pending");
+    pending = s.notifications_of(m, "state=pending");
     return pending.size() == 1;
   }));
   auto id = pending[0]["id"].get<std::string>();
@@ -215,8 +204,8 @@ TEST_CASE("kill -9 before delivery: delivered after restart, same id",
   s.start();
   REQUIRE(eventually([&] { return !rx.requests().empty(); }));
   CHECK(header(rx.requests()[0], "Idempotency-Key") == id);
-  REQUIRE(
-      eventually([&] { return listed(s, m, "state=delivered").size() == 1; }));
+  REQUIRE(eventually(
+      [&] { return s.notifications_of(m, "state=delivered").size() == 1; }));
   // One notification, stored once across the crash.
-  CHECK(listed(s, m, "").size() == 1);
+  CHECK(s.notifications_of(m, "").size() == 1);
 }

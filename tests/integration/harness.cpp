@@ -723,8 +723,9 @@ bool server::settle(std::chrono::milliseconds deadline) {
       deadline);
 }
 
-json server::notifications_of(const std::string& manager) {
-  auto res = http().get("/v1/notifications?limit=10000");
+json server::notifications_of(const std::string& manager,
+                              const std::string& query) {
+  auto res = http().get("/v1/notifications?limit=10000&" + query);
   INFO(res.text);
   REQUIRE(res.status == 200);
   auto out = json::array();

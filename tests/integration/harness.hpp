@@ -267,7 +267,9 @@ public:
   /// of a change can be asserted).
   bool settle(std::chrono::milliseconds deadline = default_deadline);
   /// Notifications (newest first) whose parent belongs to `manager`.
-  json notifications_of(const std::string& manager);
+  /// `query` filters further (e.g. "state=failed&receiver=ops").
+  json notifications_of(const std::string& manager,
+                        const std::string& query = "");
 
 private:
   void spawn();
