@@ -104,7 +104,10 @@ void worker::run() {
       if (stopping_)
         return;
       finished.swap(done_);
-      reread = dirty_ || std::chrono::steady_clock::now() >= next_poll;
+      // With more on disk than the last read took, read again as soon as
+      // the ones in memory run low, not at the next poll.
+      reread = dirty_ || std::chrono::steady_clock::now() >= next_poll ||
+               (backlog_ && pending_.size() < settings_.batch / 2);
       dirty_ = false;
     }
     run_jobs();
@@ -154,6 +157,7 @@ void worker::fan_out(domain::time_point now) {
               << message_of(entries.error()));
     return;
   }
+  backlog_ = entries->size() >= settings_.batch;
   if (entries->empty())
     return;
   std::vector<std::string> ids;
@@ -191,6 +195,7 @@ void worker::reload() {
               << message_of(rows.error()));
     return;
   }
+  backlog_ = backlog_ || rows->size() >= settings_.batch;
   pending_ = std::move(*rows);
 }
 

@@ -117,6 +117,8 @@ private:
 
   // Owned by the worker's thread.
   std::vector<domain::delivery> pending_;
+  /// The last read found as many rows as it asked for: more wait on disk.
+  bool backlog_ = false;
   domain::dispatch_state dispatch_;
   std::map<uint64_t, in_flight> in_flight_;
   std::map<std::string, domain::rate_window> child_rates_;

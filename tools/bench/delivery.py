@@ -173,7 +173,7 @@ def main():
             log("delivery: latency at half load")
             results["latency"] = latency(srv, rx, max(1.0, delivered / 2))
             results["latency"]["rate_per_s"] = round(delivered / 2)
-            ids = [i for _, _, i in rx.arrivals]
+            ids = [i for _, _, i in rx.arrivals if i is not None]
             results["duplicates"] = len(ids) - len(set(ids))
         log("delivery: ingestion with a dead receiver vs a healthy one")
         dead = f"http://127.0.0.1:{run.free_port()}/hook"
