@@ -122,7 +122,14 @@ TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
   receiver_server flaky{
       [](auto&, auto& res, int nth) { res.status = nth == 1 ? 500 : 200; }};
   receiver_server strict{[&](auto&, auto& res, int) { res.status = mode; }};
-  server s{delivery_options()};
+  auto opts = delivery_options();
+  opts.remoting = true; // argusctl too
+  server s{opts};
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"--node", "127.0.0.1:" + std::to_string(s.node_port())});
+    return run_argusctl(args);
+  };
   auto retried = manager_with(s, {{"name", "flaky"}, {"url", flaky.url()}});
   auto refused = manager_with(s, {{"name", "strict"}, {"url", strict.url()}});
   mode = 400;
@@ -151,6 +158,18 @@ TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
   CHECK(strict.requests().size() == 1);
   auto id = failed[0]["id"].get<std::string>();
 
+  // argusctl shows the same dead letter.
+  auto dead = ctl(
+      {"notifications", "--state", "failed", "--receiver", "strict", "--json"});
+  INFO(dead.err);
+  REQUIRE(dead.exit_code == 0);
+  REQUIRE(dead.json_out().size() >= 1);
+  CHECK(dead.json_out()[0]["id"] == id);
+  CHECK(ctl({"notifications", "--state", "lost"}).exit_code == 2);
+  auto unknown = ctl({"notifications", "retry", "nope"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("nope") != std::string::npos);
+
   // Bad requests name the problem.
   auto bad = s.http().get("/v1/notifications?state=lost");
   CHECK(bad.status == 400);
@@ -163,12 +182,14 @@ TEST_CASE("retries, the dead letter and a manual retry", "[integration]") {
       json::object());
   CHECK(not_failed.status == 409);
 
-  // The receiver is fixed; a manual retry delivers.
+  // The receiver is fixed; a manual retry delivers (HTTP answers 202,
+  // argusctl says so; the second one is a conflict: it is pending now).
   mode = 200;
   auto retry =
       s.http().post("/v1/notifications/" + id + "/retry", json::object());
   INFO(retry.text);
   CHECK(retry.status == 202);
+  CHECK(ctl({"notifications", "retry", id}).exit_code == 1);
   REQUIRE(eventually([&] {
     return s.notifications_of(refused, "state=delivered").size() == 1;
   }));

@@ -11,11 +11,12 @@ namespace {
 
 /// Command flags that take a value; every other "--x" is unknown.
 const std::set<std::string> value_flags = {
-    "name",     "key",     "window-minutes", "window-seconds",
-    "rule",     "webhook", "description",    "id",
-    "manager",  "status",  "type",           "limit",
-    "offset",   "dedup",   "action",         "summary",
-    "severity", "class",   "field",          "by",
+    "name",     "key",      "window-minutes", "window-seconds",
+    "rule",     "webhook",  "description",    "id",
+    "manager",  "status",   "type",           "limit",
+    "offset",   "dedup",    "action",         "summary",
+    "severity", "class",    "field",          "by",
+    "state",    "receiver",
 };
 
 const char* global_usage =
