@@ -100,11 +100,15 @@ void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
     arm_window(self, d.window_until, now);
 }
 
-/// Arms the timer for the earliest alert end, unless it is armed for it.
+/// Arms the timer for the earliest alert deadline, unless one is armed for
+/// it or earlier: an early timer finds nothing due and re-arms, which keeps
+/// re-triggers (each moves an auto-resolve time later) from arming a timer
+/// apiece.
 void arm_expiry(self_ptr self, domain::time_point now) {
   auto& st = self->state;
   auto next = domain::next_expiry(st.group);
-  if (next == domain::no_time || next == st.expiry_armed)
+  if (next == domain::no_time ||
+      (st.expiry_armed != domain::no_time && st.expiry_armed <= next))
     return;
   st.expiry_armed = next;
   auto delay = next > now ? next - now : domain::duration{0};
@@ -132,7 +136,8 @@ void carry_out(self_ptr self, const domain::event& e, const peers& to,
   }
   if (d.reactivated)
     self->send(to.router, atom::reactivate::value, st.key, e.dedup_key);
-  if (e.expires_at != domain::no_time || !d.deactivated.empty())
+  if (e.expires_at != domain::no_time ||
+      e.auto_resolve_after > domain::duration{0} || !d.deactivated.empty())
     arm_expiry(self, now);
   // Re-arming cancels the armed timer, so arm for the group's earliest
   // deadline, not only this event's.

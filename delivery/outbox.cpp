@@ -32,6 +32,7 @@ json alert_to_stored(const domain::alert& a) {
       {"window_ends_at_ms", domain::to_millis(a.window_ends_at)},
       {"details", a.details},
       {"last_seq", a.last_seq},
+      {"resolved_by", domain::to_string(a.resolved_by)},
   };
 }
 
@@ -61,6 +62,9 @@ domain::alert alert_from_stored(const json& j) {
       domain::from_millis(j.at("window_ends_at_ms").get<int64_t>());
   a.details = j.at("details").get<std::string>();
   a.last_seq = j.at("last_seq").get<uint64_t>();
+  // Absent from notifications stored before it was recorded.
+  a.resolved_by = domain::parse_resolution(j.value("resolved_by", ""))
+                      .value_or(domain::resolution::none);
   return a;
 }
 

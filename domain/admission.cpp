@@ -79,7 +79,9 @@ caf::expected<event> admit(event e, const catalog& catalog,
   e.has_grouping_value = false;
   e.grouping_value.clear();
   e.window = {};
-  if (auto rule = catalog.rule_of(e.event_manager_id)) {
+  auto rule = catalog.rule_of(e.event_manager_id);
+  e.auto_resolve_after = auto_resolve_after(manager->second, rule);
+  if (rule) {
     // One key, a dotted path or a tuple of keys (domain/catalog.hpp).
     if (auto value = grouping_value_of(*rule, fields)) {
       e.has_grouping_value = true;

@@ -49,6 +49,13 @@ struct alert {
   /// When the manager's `ack_timeout` returns it to unacknowledged
   /// (`no_time`: never).
   time_point acknowledged_until{};
+  /// Why it resolved; on an active parent with `resolve_requested`, why it
+  /// was asked to (it takes effect when its last child resolves).
+  resolution resolved_by = resolution::none;
+  /// When it resolves by itself for want of a new trigger: the acceptance
+  /// time of its last trigger plus that trigger's `auto_resolve_after`;
+  /// `no_time`: never.
+  time_point auto_resolve_at{};
 
   bool is_active() const { return status == alert_status::active; }
   bool is_parent() const { return type == alert_type::parent; }
@@ -62,7 +69,7 @@ typename Inspector::result_type inspect(Inspector& f, alert& x) {
            x.child_count, x.resolve_requested, x.event_count, x.created_at,
            x.updated_at, x.resolved_at, x.window_ends_at, x.details, x.last_seq,
            x.expires_at, x.acknowledged, x.acknowledged_at, x.acknowledged_by,
-           x.acknowledged_until);
+           x.acknowledged_until, x.resolved_by, x.auto_resolve_at);
 }
 
 /// A change to persist. Stores merge by (event manager, dedupKey): `id` and

@@ -47,6 +47,17 @@ caf::error check_keys(const grouping_rule& rule) {
   return {};
 }
 
+/// 0 (off) up to one year: beyond that a limit is a typo, and the
+/// arithmetic on nanosecond time points stays far from overflow.
+caf::error check_auto_resolve(int64_t seconds) {
+  if (seconds >= 0 && seconds <= max_auto_resolve_after_seconds)
+    return {};
+  return make_error(ec::validation_failed,
+                    "field 'auto_resolve_after' must be 0 (off) or a number of "
+                    "seconds of at most one year (" +
+                        std::to_string(max_auto_resolve_after_seconds) + ")");
+}
+
 /// `text` as a JSON string literal.
 std::string quoted(const std::string& text) {
   std::string out = "\"";
@@ -81,7 +92,15 @@ caf::error validate(const grouping_rule& rule) {
   if (rule.time_window_seconds > int64_t{366} * 24 * 3600)
     return make_error(ec::validation_failed,
                       "time window must be at most one year");
-  return {};
+  return check_auto_resolve(rule.auto_resolve_after_seconds);
+}
+
+duration auto_resolve_after(const event_manager& manager,
+                            const grouping_rule* rule) {
+  auto seconds = manager.auto_resolve_after_seconds;
+  if (seconds == 0 && rule != nullptr)
+    seconds = rule->auto_resolve_after_seconds;
+  return std::chrono::seconds{seconds};
 }
 
 caf::error validate(const event_manager& manager) {
@@ -101,6 +120,8 @@ caf::error validate(const event_manager& manager) {
     return make_error(ec::validation_failed,
                       "ack_timeout_seconds must be 0 (none) or a positive "
                       "number of at most one year");
+  if (auto err = check_auto_resolve(manager.auto_resolve_after_seconds))
+    return err;
   if (manager.description.size() > size_t{64} * 1024)
     return make_error(ec::validation_failed,
                       "description is longer than 65536 bytes");

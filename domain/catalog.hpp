@@ -32,6 +32,10 @@ struct grouping_rule {
   int64_t time_window_seconds = 0;
   time_point created_at{};
   time_point updated_at{};
+  /// An alert with no new trigger for this many seconds resolves by itself
+  /// (0: never), for senders that never send resolves. A manager's own
+  /// value wins over its rule's.
+  int64_t auto_resolve_after_seconds = 0;
 
   duration window() const { return std::chrono::seconds{time_window_seconds}; }
 };
@@ -40,7 +44,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grouping_rule& x) {
   return f(caf::meta::type_name("argus.grouping_rule"), x.id, x.name,
            x.grouping_key, x.grouping_keys, x.time_window_seconds, x.created_at,
-           x.updated_at);
+           x.updated_at, x.auto_resolve_after_seconds);
 }
 
 /// The most fields one rule may group by.
@@ -95,6 +99,9 @@ struct event_manager {
   /// How long an acknowledgement lasts before the alert returns to
   /// unacknowledged (0: until it resolves). PagerDuty's default is 30 min.
   int64_t ack_timeout_seconds = 0;
+  /// Overrides the rule's `auto_resolve_after_seconds` when set (0: the
+  /// rule's applies).
+  int64_t auto_resolve_after_seconds = 0;
 
   duration ack_timeout() const {
     return std::chrono::seconds{ack_timeout_seconds};
@@ -106,8 +113,17 @@ typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
   return f(caf::meta::type_name("argus.event_manager"), x.id, x.name,
            x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
            x.created_at, x.updated_at, x.am_severity, x.routing_key,
-           x.ack_timeout_seconds);
+           x.ack_timeout_seconds, x.auto_resolve_after_seconds);
 }
+
+/// The longest `auto_resolve_after_seconds` (one year, as the window).
+inline constexpr int64_t max_auto_resolve_after_seconds =
+    int64_t{366} * 24 * 3600;
+
+/// The auto-resolve limit for events of `manager` under `rule` (may be
+/// null): the manager's when set, else the rule's; 0 when neither is.
+duration auto_resolve_after(const event_manager& manager,
+                            const grouping_rule* rule);
 
 /// Checks the fields of a rule a client asked for (name, key, window).
 caf::error validate(const grouping_rule& rule);

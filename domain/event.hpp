@@ -45,6 +45,10 @@ struct event {
   /// The manager's `ack_timeout` when the event was accepted (0: none): how
   /// long an acknowledgement it makes lasts.
   duration ack_timeout{};
+  /// The `auto_resolve_after` in force when the event was accepted (the
+  /// manager's, else its rule's; 0: none): a trigger's alert resolves by
+  /// itself when no trigger follows within it.
+  duration auto_resolve_after{};
 };
 
 template <class Inspector>
@@ -52,7 +56,8 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("argus.event"), x.event_manager_id, x.dedup_key,
            x.act, x.summary, x.sev, x.class_name, x.details,
            x.has_grouping_value, x.grouping_value, x.window, x.received_at,
-           x.seq, x.forward_id, x.expires_at, x.actor, x.ack_timeout);
+           x.seq, x.forward_id, x.expires_at, x.actor, x.ack_timeout,
+           x.auto_resolve_after);
 }
 
 } // namespace argus::domain

@@ -4,6 +4,7 @@
 #include "domain/delivery.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace argus::domain {
 
@@ -62,6 +63,13 @@ void persist(decision& out, const alert& a, int64_t event_count_delta) {
   out.writes.push_back(alert_write{a, event_count_delta});
 }
 
+/// When an alert last triggered by `e` (applied at `now`) resolves for
+/// want of another trigger; `no_time` when the event's limit is off.
+time_point auto_resolve_at(const event& e, time_point now) {
+  return e.auto_resolve_after > duration{0} ? now + e.auto_resolve_after
+                                            : no_time;
+}
+
 alert new_alert(const event& e, time_point now) {
   alert a;
   a.id = alert_id_for(e.event_manager_id, e.dedup_key);
@@ -76,16 +84,18 @@ alert new_alert(const event& e, time_point now) {
   a.event_count = 1;
   a.last_seq = e.seq;
   a.expires_at = e.expires_at;
+  a.auto_resolve_at = auto_resolve_at(e, now);
   a.created_at = now;
   a.updated_at = now;
   return a;
 }
 
-/// Marks a parent resolved, tells the world, and forgets it.
+/// Marks a parent resolved for `cause`, tells the world, and forgets it.
 void resolve_parent(group_state& g, alert& parent, int64_t delta, uint64_t seq,
-                    time_point now, decision& out) {
+                    resolution cause, time_point now, decision& out) {
   parent.status = alert_status::resolved;
   parent.resolve_requested = false;
+  parent.resolved_by = cause;
   parent.resolved_at = now;
   parent.updated_at = now;
   persist(out, parent, delta);
@@ -110,8 +120,10 @@ void retrigger(alert& a, const event& e, time_point now, decision& out) {
   a.last_seq = e.seq;
   // A re-send moves the end (or, from a sender without one, clears it).
   a.expires_at = e.expires_at;
+  a.auto_resolve_at = auto_resolve_at(e, now);
   // The problem is back: a pending resolve of the parent no longer holds.
   a.resolve_requested = false;
+  a.resolved_by = resolution::none;
   persist(out, a, 1);
 }
 
@@ -153,12 +165,12 @@ void open_or_join(group_state& g, const event& e, time_point now,
   g.active.emplace(a.dedup_key, std::move(a));
 }
 
-/// Resolves active alert `it`: an event (`delta` 1, its `seq`) or its end
-/// passing (`delta` 0, `seq` 0).
+/// Resolves active alert `it` for `cause`: an event (`delta` 1, its `seq`)
+/// or a deadline passing (`delta` 0, `seq` 0).
 void resolve_active(group_state& g,
                     std::unordered_map<std::string, alert>::iterator it,
-                    int64_t delta, uint64_t seq, time_point now,
-                    decision& out) {
+                    int64_t delta, uint64_t seq, resolution cause,
+                    time_point now, decision& out) {
   auto& a = it->second;
   a.event_count += delta;
   if (delta > 0)
@@ -167,16 +179,20 @@ void resolve_active(group_state& g,
     auto& links = g.links[a.dedup_key];
     if (links.active_children > 0) {
       a.resolve_requested = true;
-      // Resolving is asked for: its end has nothing left to do.
+      // Remembered so the parent says why once its last child resolves.
+      a.resolved_by = cause;
+      // Resolving is asked for: its deadlines have nothing left to do.
       a.expires_at = no_time;
+      a.auto_resolve_at = no_time;
       a.updated_at = now;
       persist(out, a, delta);
     } else {
-      resolve_parent(g, a, delta, seq, now, out);
+      resolve_parent(g, a, delta, seq, cause, now, out);
     }
     return;
   }
   a.status = alert_status::resolved;
+  a.resolved_by = cause;
   a.resolved_at = now;
   a.updated_at = now;
   persist(out, a, delta);
@@ -189,7 +205,8 @@ void resolve_active(group_state& g,
   auto& links = g.links[parent_key];
   --links.active_children;
   if (links.active_children == 0 && parent->second.resolve_requested)
-    resolve_parent(g, parent->second, 0, seq, now, out);
+    resolve_parent(g, parent->second, 0, seq, parent->second.resolved_by, now,
+                   out);
 }
 
 void resolve(group_state& g, const event& e, time_point now, decision& out) {
@@ -198,20 +215,38 @@ void resolve(group_state& g, const event& e, time_point now, decision& out) {
     out.ignored = true; // unknown or already resolved: nothing to do
     return;
   }
-  resolve_active(g, it, 1, e.seq, now, out);
+  resolve_active(g, it, 1, e.seq, resolution::event, now, out);
 }
 
-/// Resolves every alert whose end is at or before `now`, earliest first,
-/// each at its end: as a resolve sent at that moment would have.
+/// The earlier of an alert's deadlines and what passing it means; `no_time`
+/// when it has none. An end the sender set wins a tie.
+std::pair<time_point, resolution> next_deadline(const alert& a) {
+  if (a.auto_resolve_at != no_time &&
+      (a.expires_at == no_time || a.auto_resolve_at < a.expires_at))
+    return {a.auto_resolve_at, resolution::automatic};
+  return {a.expires_at, resolution::expired};
+}
+
+/// Resolves every alert whose end or auto-resolve time is at or before
+/// `now`, earliest first (ties by dedupKey, so a replay orders alike), each
+/// at its deadline: as a resolve sent at that moment would have.
 void expire_due(group_state& g, time_point now, decision& out) {
-  std::vector<std::pair<time_point, std::string>> due;
+  struct due_alert {
+    time_point at;
+    std::string key;
+    resolution cause;
+    bool operator<(const due_alert& x) const {
+      return std::tie(at, key) < std::tie(x.at, x.key);
+    }
+  };
+  std::vector<due_alert> due;
   for (auto& [key, a] : g.active)
-    if (a.expires_at != no_time && a.expires_at <= now)
-      due.emplace_back(a.expires_at, key);
+    if (auto [at, cause] = next_deadline(a); at != no_time && at <= now)
+      due.push_back({at, key, cause});
   std::sort(due.begin(), due.end());
-  for (auto& [at, key] : due)
-    if (auto it = g.active.find(key); it != g.active.end())
-      resolve_active(g, it, 0, 0, at, out);
+  for (auto& d : due)
+    if (auto it = g.active.find(d.key); it != g.active.end())
+      resolve_active(g, it, 0, 0, d.cause, d.at, out);
 }
 
 } // namespace
@@ -258,8 +293,9 @@ bool expire(group_state& g, time_point now, decision& out) {
 time_point next_expiry(const group_state& g) {
   time_point next = no_time;
   for (auto& [key, a] : g.active)
-    if (a.expires_at != no_time && (next == no_time || a.expires_at < next))
-      next = a.expires_at;
+    if (auto at = next_deadline(a).first;
+        at != no_time && (next == no_time || at < next))
+      next = at;
   return next;
 }
 

@@ -88,14 +88,15 @@ void apply(group_state& g, const event& e, bool fresh, time_point now,
 /// whether it closed; a stale or early timer changes nothing.
 bool close_window(group_state& g, time_point now);
 
-/// Resolves the alerts whose end (`expires_at`) is at or before `now`, each
-/// at its end, with the same parent/child rules as a resolve event (an
-/// end is not an event: `event_count` stays). Returns whether any did.
-/// `apply` does the same before each event.
+/// Resolves the alerts whose end (`expires_at`, `resolved_by` "expired") or
+/// auto-resolve time (`auto_resolve_at`, "auto") is at or before `now`, each
+/// at that time, with the same parent/child rules as a resolve event (a
+/// deadline is not an event: `event_count` stays). Returns whether any did.
+/// `apply` does the same before each event, so replays decide alike.
 bool expire(group_state& g, time_point now, decision& out);
 
-/// The earliest end among the active alerts (`no_time`: none), for the
-/// owner's timer.
+/// The earliest end or auto-resolve time among the active alerts
+/// (`no_time`: none), for the owner's timer.
 time_point next_expiry(const group_state& g);
 
 /// A group with no active alerts holds nothing worth keeping in memory.

@@ -75,6 +75,12 @@ constexpr spelling<alert_status, 2> alert_statuses[] = {
     {alert_status::active, "active"},
     {alert_status::resolved, "resolved"},
 };
+constexpr spelling<resolution, 4> resolutions[] = {
+    {resolution::none, ""},
+    {resolution::event, "event"},
+    {resolution::expired, "expired"},
+    {resolution::automatic, "auto"},
+};
 
 } // namespace
 
@@ -90,6 +96,9 @@ std::string_view to_string(alert_type x) {
 std::string_view to_string(alert_status x) {
   return spell_in(alert_statuses, x);
 }
+std::string_view to_string(resolution x) {
+  return spell_in(resolutions, x);
+}
 
 std::optional<severity> parse_severity(std::string_view text) {
   return parse_in(severities, text);
@@ -102,6 +111,9 @@ std::optional<alert_type> parse_alert_type(std::string_view text) {
 }
 std::optional<alert_status> parse_alert_status(std::string_view text) {
   return parse_in(alert_statuses, text);
+}
+std::optional<resolution> parse_resolution(std::string_view text) {
+  return parse_in(resolutions, text);
 }
 
 } // namespace argus::domain

@@ -33,16 +33,25 @@ enum class severity : uint8_t { high, medium, low };
 enum class action : uint8_t { trigger, resolve, acknowledge, unacknowledge };
 enum class alert_type : uint8_t { parent, child };
 enum class alert_status : uint8_t { active, resolved };
+/// Why an alert resolved (or, on a parent waiting for its children, why it
+/// was asked to): a resolve event, its own end (`expires_at`) passing, or
+/// no trigger for the manager's or rule's `auto_resolve_after`. `none` on
+/// an active alert and on rows stored before it was recorded. Stored in
+/// the databases by spelling.
+enum class resolution : uint8_t { none, event, expired, automatic };
 
 std::string_view to_string(severity x);
 std::string_view to_string(action x);
 std::string_view to_string(alert_type x);
 std::string_view to_string(alert_status x);
+/// "" for `none`, "event", "expired", "auto".
+std::string_view to_string(resolution x);
 
 std::optional<severity> parse_severity(std::string_view text);
 std::optional<action> parse_action(std::string_view text);
 std::optional<alert_type> parse_alert_type(std::string_view text);
 std::optional<alert_status> parse_alert_status(std::string_view text);
+std::optional<resolution> parse_resolution(std::string_view text);
 
 /// Longest id or dedupKey we accept, in bytes.
 inline constexpr size_t max_key_bytes = 1024;

@@ -92,6 +92,21 @@ caf::error read_window(const json& j, domain::grouping_rule& rule,
   return {};
 }
 
+/// Reads `auto_resolve_after` (whole seconds; 0 or null: off) into `out`
+/// when present; the range is the domain's to check.
+caf::error read_auto_resolve(const json& j, int64_t& out) {
+  auto it = j.find("auto_resolve_after");
+  if (it == j.end())
+    return {};
+  if (it->is_null())
+    out = 0;
+  else if (!it->is_number_integer())
+    return bad_type("auto_resolve_after", "an integer number of seconds");
+  else
+    out = it->get<int64_t>();
+  return {};
+}
+
 /// The field at dotted `path` through nested objects, or null.
 const json* at_path(const json& j, const std::string& path) {
   const json* node = &j;
@@ -254,6 +269,8 @@ parse_rule(const json& j, const domain::grouping_rule* base) {
     return err;
   if (auto err = read_window(j, rule, base == nullptr))
     return err;
+  if (auto err = read_auto_resolve(j, rule.auto_resolve_after_seconds))
+    return err;
   if (rule.name.empty())
     return make_error(ec::validation_failed, "field 'name' is required");
   if (rule.grouping_key.empty() && rule.grouping_keys.empty())
@@ -315,6 +332,8 @@ parse_manager(const json& j, const domain::event_manager* base) {
     else
       m.ack_timeout_seconds = it->get<int64_t>();
   }
+  if (auto err = read_auto_resolve(j, m.auto_resolve_after_seconds))
+    return err;
   if (m.name.empty())
     return make_error(ec::validation_failed, "field 'name' is required");
   if (m.grouping_rule_id.empty())
@@ -359,6 +378,10 @@ json to_json(const domain::alert& a) {
       {"acknowledged_by",
        a.acknowledged ? json(a.acknowledged_by) : json(nullptr)},
       {"acknowledged_until", time_or_null(a.acknowledged_until)},
+      {"resolved_by", a.resolved_by == domain::resolution::none
+                          ? json(nullptr)
+                          : json(domain::to_string(a.resolved_by))},
+      {"auto_resolve_at", time_or_null(a.auto_resolve_at)},
       {"details", details_of(a.details)},
   };
 }
@@ -375,6 +398,7 @@ json to_json(const domain::grouping_rule& r) {
       {"grouping_keys", domain::keys_of(r)},
       {"time_window_minutes", minutes},
       {"time_window_seconds", r.time_window_seconds},
+      {"auto_resolve_after", r.auto_resolve_after_seconds},
       {"created_at", time_or_null(r.created_at)},
       {"updated_at", time_or_null(r.updated_at)},
   };
@@ -404,6 +428,7 @@ json to_json(const domain::event_manager& m) {
       {"alertmanager", to_json(m.am_severity)},
       {"routing_key", m.routing_key},
       {"ack_timeout_seconds", m.ack_timeout_seconds},
+      {"auto_resolve_after", m.auto_resolve_after_seconds},
       {"created_at", time_or_null(m.created_at)},
       {"updated_at", time_or_null(m.updated_at)},
   };

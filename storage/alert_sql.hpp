@@ -10,7 +10,7 @@
 namespace argus::storage::alert_sql {
 
 /// The alert columns in the order each store binds and reads them.
-inline constexpr std::array<const char*, 25> columns = {
+inline constexpr std::array<const char*, 27> columns = {
     "id",
     "dedup_key",
     "event_manager_id",
@@ -36,6 +36,8 @@ inline constexpr std::array<const char*, 25> columns = {
     "acknowledged_at_ms",
     "acknowledged_by",
     "acknowledged_until_ms",
+    "resolved_by",
+    "auto_resolve_at_ms",
 };
 
 /// The listing order: newest first, ties broken by key.

@@ -7,9 +7,9 @@ namespace argus::storage {
 namespace {
 
 /// 2 appended `expires_at`, 3 the actor and ack timeout of (un)acknowledge
-/// events; records of older versions (journals written before) still
-/// decode, without them.
-constexpr uint8_t format_version = 3;
+/// events, 4 `auto_resolve_after`; records of older versions (journals
+/// written before) still decode, without them.
+constexpr uint8_t format_version = 4;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -71,6 +71,7 @@ void encode(const domain::event& e, std::string& out) {
   put(out, e.expires_at.time_since_epoch().count());
   put_text(out, e.actor);
   put(out, e.ack_timeout.count());
+  put(out, e.auto_resolve_after.count());
 }
 
 bool decode(std::string_view bytes, domain::event& e) {
@@ -103,6 +104,8 @@ bool decode(std::string_view bytes, domain::event& e) {
     e.actor = r.text();
     e.ack_timeout = domain::duration{r.get<int64_t>()};
   }
+  if (version >= 4)
+    e.auto_resolve_after = domain::duration{r.get<int64_t>()};
   return r.ok && r.rest.empty();
 }
 

@@ -182,6 +182,22 @@ CREATE INDEX deliveries_pending ON deliveries (owner, seq)
   WHERE state = 'pending';
 CREATE INDEX deliveries_by_seq ON deliveries (seq DESC, receiver);
 )sql",
+    // 9 (issue 13): reserved for silences, which land on another branch;
+    // the merge puts their step here.
+    "SELECT 1;",
+    // 10 (issue 13): auto-resolve. Each rule's and manager's limit (0:
+    // off), each alert's deadline (0: none) and why it resolved ('' before
+    // this was recorded), and the limit in force for each journaled event.
+    R"sql(
+ALTER TABLE grouping_rules
+  ADD COLUMN auto_resolve_after_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE event_managers
+  ADD COLUMN auto_resolve_after_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN resolved_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN auto_resolve_at_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE journal ADD COLUMN auto_resolve_after_ns BIGINT NOT NULL
+  DEFAULT 0;
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

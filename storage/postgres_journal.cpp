@@ -22,7 +22,7 @@ constexpr int replay_chunk = 2000;
 constexpr const char* event_columns =
     "seq, event_manager_id, dedup_key, action, summary, severity, class,"
     " details, has_grouping_value, grouping_value, window_ns, received_at_ns,"
-    " forward_id, expires_at_ns, actor, ack_timeout_ns";
+    " forward_id, expires_at_ns, actor, ack_timeout_ns, auto_resolve_after_ns";
 
 struct statements {
   // Every statement names the journal it works on: a clustered node writes
@@ -38,7 +38,7 @@ struct statements {
                    std::string{"INSERT INTO journal (node_id, "} +
                        event_columns +
                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-                       " $11, $12, $13, $14, $15, $16, $17)"};
+                       " $11, $12, $13, $14, $15, $16, $17, $18)"};
   // The last number appended by the single node's journal, kept beside the
   // rows so trimming them all does not let numbering start over. A
   // clustered incarnation starts empty and never reuses its id.
@@ -117,7 +117,8 @@ params event_params(const std::string& journal_id, const domain::event& e) {
       .integer(static_cast<int64_t>(e.forward_id))
       .integer(nanos(e.expires_at.time_since_epoch()))
       .text(e.actor)
-      .integer(nanos(e.ack_timeout));
+      .integer(nanos(e.ack_timeout))
+      .integer(nanos(e.auto_resolve_after));
   return p;
 }
 
@@ -147,6 +148,7 @@ caf::expected<domain::event> read_event(const PGresult* res, int i) {
       domain::time_point{domain::duration{pg::integer_at(res, i, 13)}};
   e.actor = pg::text_at(res, i, 14);
   e.ack_timeout = domain::duration{pg::integer_at(res, i, 15)};
+  e.auto_resolve_after = domain::duration{pg::integer_at(res, i, 16)};
   return e;
 }
 
@@ -182,7 +184,7 @@ caf::error replay_rows(pg::connection& conn, const std::string& journal_id,
       if (!e)
         return std::move(e.error());
       after = e->seq;
-      fn(*e, pg::boolean_at(res->get(), i, 16));
+      fn(*e, pg::boolean_at(res->get(), i, 17));
     }
     if (rows < replay_chunk)
       return {};

@@ -98,8 +98,10 @@ struct statements {
   statement put_rule{
       "argus_put_rule",
       "INSERT INTO grouping_rules (id, name, grouping_key,"
-      " time_window_seconds, created_at_ms, updated_at_ms, grouping_keys)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
+      " time_window_seconds, created_at_ms, updated_at_ms, grouping_keys,"
+      " auto_resolve_after_seconds)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET"
+      " auto_resolve_after_seconds = EXCLUDED.auto_resolve_after_seconds,"
       " name = EXCLUDED.name, grouping_key = EXCLUDED.grouping_key,"
       " grouping_keys = EXCLUDED.grouping_keys,"
       " time_window_seconds = EXCLUDED.time_window_seconds,"
@@ -109,9 +111,10 @@ struct statements {
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
       " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
-      " routing_key, ack_timeout_seconds)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+      " routing_key, ack_timeout_seconds, auto_resolve_after_seconds)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
       " ON CONFLICT (id) DO UPDATE SET"
+      " auto_resolve_after_seconds = EXCLUDED.auto_resolve_after_seconds,"
       " am_severity = EXCLUDED.am_severity,"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
       " grouping_rule_id = EXCLUDED.grouping_rule_id,"
@@ -127,13 +130,14 @@ struct statements {
                           "DELETE FROM event_managers WHERE id = $1"};
   statement load_rules{"argus_load_rules",
                        "SELECT id, name, grouping_key, time_window_seconds,"
-                       " created_at_ms, updated_at_ms, grouping_keys"
-                       " FROM grouping_rules"};
+                       " created_at_ms, updated_at_ms, grouping_keys,"
+                       " auto_resolve_after_seconds FROM grouping_rules"};
   statement load_managers{"argus_load_managers",
                           "SELECT id, name, description, grouping_rule_id,"
                           " webhook_url, created_at_ms, updated_at_ms,"
                           " receivers, am_severity, routing_key,"
-                          " ack_timeout_seconds FROM event_managers"};
+                          " ack_timeout_seconds, auto_resolve_after_seconds"
+                          " FROM event_managers"};
 
   static std::array<statement, 8> make_list() {
     static constexpr const char* names[] = {
@@ -224,6 +228,10 @@ caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
   a.acknowledged_at = optional_time_at(res, i, 22);
   a.acknowledged_by = pg::text_at(res, i, 23);
   a.acknowledged_until = optional_time_at(res, i, 24);
+  if (auto err = read_enum(res, i, 25, a, "resolved_by",
+                           domain::parse_resolution, a.resolved_by))
+    return err;
+  a.auto_resolve_at = domain::from_millis(pg::integer_at(res, i, 26));
   return a;
 }
 
@@ -259,6 +267,8 @@ params alert_params(const domain::alert& a, int64_t event_count) {
   optional_time(p, a.acknowledged_at);
   p.text(a.acknowledged_by);
   optional_time(p, a.acknowledged_until);
+  p.text(domain::to_string(a.resolved_by))
+      .integer(domain::to_millis(a.auto_resolve_at));
   return p;
 }
 
@@ -528,7 +538,8 @@ public:
         .integer(rule.time_window_seconds)
         .integer(domain::to_millis(rule.created_at))
         .integer(domain::to_millis(rule.updated_at))
-        .text(domain::encode_keys(rule.grouping_keys));
+        .text(domain::encode_keys(rule.grouping_keys))
+        .integer(rule.auto_resolve_after_seconds);
     return done(conn_->run(sql().put_rule, p, "store rule"));
   }
 
@@ -544,7 +555,8 @@ public:
         .text(delivery::to_stored(manager.receivers))
         .text(domain::encode(manager.am_severity))
         .text(manager.routing_key)
-        .integer(manager.ack_timeout_seconds);
+        .integer(manager.ack_timeout_seconds)
+        .integer(manager.auto_resolve_after_seconds);
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
@@ -575,6 +587,7 @@ public:
       r.created_at = domain::from_millis(pg::integer_at(res, i, 4));
       r.updated_at = domain::from_millis(pg::integer_at(res, i, 5));
       r.grouping_keys = domain::decode_keys(pg::text_at(res, i, 6));
+      r.auto_resolve_after_seconds = pg::integer_at(res, i, 7);
       auto id = r.id;
       result.rules.emplace(std::move(id), std::move(r));
     }
@@ -603,6 +616,7 @@ public:
       m.am_severity = std::move(*mapping);
       m.routing_key = pg::text_at(res, i, 9);
       m.ack_timeout_seconds = pg::integer_at(res, i, 10);
+      m.auto_resolve_after_seconds = pg::integer_at(res, i, 11);
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }
@@ -660,13 +674,14 @@ private:
 
   static bool same(const domain::alert& x, const domain::alert& y) {
     auto fields = [](const domain::alert& a) {
-      return std::tie(
-          a.id, a.dedup_key, a.event_manager_id, a.summary, a.sev, a.class_name,
-          a.type, a.status, a.has_grouping_value, a.grouping_value,
-          a.parent_dedup_key, a.child_count, a.resolve_requested, a.event_count,
-          a.created_at, a.updated_at, a.resolved_at, a.window_ends_at,
-          a.details, a.last_seq, a.expires_at, a.acknowledged,
-          a.acknowledged_at, a.acknowledged_by, a.acknowledged_until);
+      return std::tie(a.id, a.dedup_key, a.event_manager_id, a.summary, a.sev,
+                      a.class_name, a.type, a.status, a.has_grouping_value,
+                      a.grouping_value, a.parent_dedup_key, a.child_count,
+                      a.resolve_requested, a.event_count, a.created_at,
+                      a.updated_at, a.resolved_at, a.window_ends_at, a.details,
+                      a.last_seq, a.expires_at, a.acknowledged,
+                      a.acknowledged_at, a.acknowledged_by,
+                      a.acknowledged_until, a.resolved_by, a.auto_resolve_at);
     };
     return fields(x) == fields(y);
   }

@@ -140,6 +140,20 @@ UPDATE event_managers SET routing_key = lower(hex(randomblob(16)))
 CREATE UNIQUE INDEX event_managers_by_routing_key
   ON event_managers (routing_key) WHERE routing_key <> '';
 )sql",
+    // 7 (issue 13): reserved for silences, which land on another branch;
+    // the merge puts their step here.
+    "SELECT 1;",
+    // 8 (issue 13): auto-resolve. Each rule's and manager's limit (0: off),
+    // each alert's deadline (0: none) and why it resolved ('' before this
+    // was recorded).
+    R"sql(
+ALTER TABLE grouping_rules
+  ADD COLUMN auto_resolve_after_seconds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE event_managers
+  ADD COLUMN auto_resolve_after_seconds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN resolved_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN auto_resolve_at_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -271,6 +285,10 @@ caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
   a.acknowledged_at = optional_time_at(stmt, 22);
   a.acknowledged_by = column_text(stmt, 23);
   a.acknowledged_until = optional_time_at(stmt, 24);
+  if (auto err = read_enum(stmt, 25, a, "resolved_by", domain::parse_resolution,
+                           a.resolved_by))
+    return err;
+  a.auto_resolve_at = domain::from_millis(sqlite3_column_int64(stmt, 26));
   return a;
 }
 
@@ -301,7 +319,9 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
       .integer(a.acknowledged ? 1 : 0)
       .optional_time(a.acknowledged_at)
       .text(a.acknowledged_by)
-      .optional_time(a.acknowledged_until);
+      .optional_time(a.acknowledged_until)
+      .text(domain::to_string(a.resolved_by))
+      .integer(domain::to_millis(a.auto_resolve_at));
 }
 
 class sqlite_store final : public store {
@@ -474,8 +494,10 @@ public:
         prepared(put_rule_,
                  "INSERT INTO grouping_rules (id, name, grouping_key,"
                  " time_window_seconds, created_at_ms, updated_at_ms,"
-                 " grouping_keys)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                 " grouping_keys, auto_resolve_after_seconds)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+                 " SET auto_resolve_after_seconds ="
+                 " excluded.auto_resolve_after_seconds,"
                  " name = excluded.name, grouping_key = excluded.grouping_key,"
                  " grouping_keys = excluded.grouping_keys,"
                  " time_window_seconds = excluded.time_window_seconds,"
@@ -494,7 +516,8 @@ public:
         .integer(rule.time_window_seconds)
         .integer(domain::to_millis(rule.created_at))
         .integer(domain::to_millis(rule.updated_at))
-        .text(keys);
+        .text(keys)
+        .integer(rule.auto_resolve_after_seconds);
     return step_done(*stmt, b, "store rule");
   }
 
@@ -503,9 +526,10 @@ public:
         put_manager_,
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
         " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
-        " routing_key, ack_timeout_seconds)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
-        " SET am_severity = excluded.am_severity,"
+        " routing_key, ack_timeout_seconds, auto_resolve_after_seconds)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
+        " UPDATE SET am_severity = excluded.am_severity,"
+        " auto_resolve_after_seconds = excluded.auto_resolve_after_seconds,"
         " name = excluded.name, description = excluded.description,"
         " grouping_rule_id = excluded.grouping_rule_id,"
         " webhook_url = excluded.webhook_url,"
@@ -532,7 +556,8 @@ public:
         .text(receivers)
         .text(am_severity)
         .text(manager.routing_key)
-        .integer(manager.ack_timeout_seconds);
+        .integer(manager.ack_timeout_seconds)
+        .integer(manager.auto_resolve_after_seconds);
     return step_done(*stmt, b, "store event manager");
   }
 
@@ -684,8 +709,8 @@ private:
   caf::error load_rules(domain::catalog& out) {
     auto stmt = prepared(load_rules_,
                          "SELECT id, name, grouping_key, time_window_seconds,"
-                         " created_at_ms, updated_at_ms, grouping_keys"
-                         " FROM grouping_rules",
+                         " created_at_ms, updated_at_ms, grouping_keys,"
+                         " auto_resolve_after_seconds FROM grouping_rules",
                          "load rules");
     if (!stmt)
       return stmt.error();
@@ -700,6 +725,7 @@ private:
       r.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 4));
       r.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
       r.grouping_keys = domain::decode_keys(column_text(*stmt, 6));
+      r.auto_resolve_after_seconds = sqlite3_column_int64(*stmt, 7);
       auto id = r.id;
       out.rules.emplace(std::move(id), std::move(r));
     }
@@ -713,7 +739,8 @@ private:
                          "SELECT id, name, description, grouping_rule_id,"
                          " webhook_url, created_at_ms, updated_at_ms,"
                          " receivers, am_severity, routing_key,"
-                         " ack_timeout_seconds FROM event_managers",
+                         " ack_timeout_seconds, auto_resolve_after_seconds"
+                         " FROM event_managers",
                          "load event managers");
     if (!stmt)
       return stmt.error();
@@ -739,6 +766,7 @@ private:
       m.am_severity = std::move(*mapping);
       m.routing_key = column_text(*stmt, 9);
       m.ack_timeout_seconds = sqlite3_column_int64(*stmt, 10);
+      m.auto_resolve_after_seconds = sqlite3_column_int64(*stmt, 11);
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }

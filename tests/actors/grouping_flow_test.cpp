@@ -526,3 +526,58 @@ TEST_CASE_METHOD(fixture, "an alert resolves when its end passes",
     CHECK(alert_of("p").resolved_at == t0 + 5min);
   }
 }
+
+TEST_CASE_METHOD(fixture, "an idle alert auto-resolves, and a restore re-arms",
+                 "[actors][auto_resolve]") {
+  auto t0 = now();
+  auto idle = [&](const std::string& key, argus::domain::duration after) {
+    auto e = trigger(key);
+    e.auto_resolve_after = after;
+    return e;
+  };
+  apply(idle("p", 3min));
+  apply(idle("c", 1min));
+  advance(30s);
+  // A re-trigger pushes the child's deadline past the timer already armed
+  // for it: that timer finds nothing due and re-arms.
+  apply(idle("c", 1min));
+  advance(45s);
+  CHECK(alert_of("c").status == alert_status::active);
+  CHECK(alert_of("c").auto_resolve_at == t0 + 90s);
+  SECTION("the child alone, then the parent, each at its deadline") {
+    advance(20s);
+    auto child = alert_of("c");
+    CHECK(child.status == alert_status::resolved);
+    CHECK(child.resolved_at == t0 + 90s);
+    CHECK(child.resolved_by == argus::domain::resolution::automatic);
+    CHECK(alert_of("p").status == alert_status::active);
+    advance(90s);
+    auto parent = alert_of("p");
+    CHECK(parent.status == alert_status::resolved);
+    CHECK(parent.resolved_at == t0 + 3min);
+    CHECK(parent.resolved_by == argus::domain::resolution::automatic);
+    auto ns = notifications();
+    REQUIRE(ns.size() == 2);
+    CHECK(ns[0].kind == notification_kind::parent_resolved);
+    CHECK(groups() == 0);
+  }
+  SECTION("a restart rebuilds the timers from the store") {
+    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    sched->run();
+    flush();
+    auto work = store->open_work();
+    REQUIRE(work);
+    router = spawn_router();
+    sched->run();
+    CHECK(ask<ok>(router, restore::value, *work, no_alerts) == ok::value);
+    CHECK(groups() == 1);
+    advance(3min);
+    CHECK(alert_of("c").status == alert_status::resolved);
+    CHECK(alert_of("c").resolved_at == t0 + 90s);
+    auto parent = alert_of("p");
+    CHECK(parent.status == alert_status::resolved);
+    CHECK(parent.resolved_at == t0 + 3min);
+    CHECK(parent.resolved_by == argus::domain::resolution::automatic);
+    CHECK(groups() == 0);
+  }
+}

@@ -179,6 +179,7 @@ TEST_CASE("a firing alert resolves when its endsAt passes without a re-send",
   auto gone = s.await_alert(manager, key, resolved, 15s);
   INFO(gone.dump());
   REQUIRE_FALSE(gone.is_null());
+  CHECK(gone["resolved_by"] == "expired");
   CHECK(s.notifications_of(manager).size() == 2);
 }
 

@@ -108,11 +108,12 @@ TEST_CASE("the event codec keeps an event's end, actor and ack timeout, and "
   CHECK(back.actor == "ana");
   CHECK(back.ack_timeout == e.ack_timeout);
   // Version 2 (expires_at, no actor or ack timeout) is this record without
-  // its last two fields.
+  // its last two fields (and version 4's auto-resolve limit after them).
   e.actor.clear();
   bytes.clear();
   argus::storage::encode(e, bytes);
-  auto v2 = bytes.substr(0, bytes.size() - sizeof(uint32_t) - sizeof(int64_t));
+  auto v2 =
+      bytes.substr(0, bytes.size() - sizeof(uint32_t) - 2 * sizeof(int64_t));
   v2[0] = 2;
   event old;
   REQUIRE(argus::storage::decode(v2, old));
@@ -121,8 +122,33 @@ TEST_CASE("the event codec keeps an event's end, actor and ack timeout, and "
   CHECK(old.actor.empty());
   CHECK(old.ack_timeout == argus::domain::duration{0});
   // A version from the future is not read.
-  bytes[0] = 4;
+  bytes[0] = 5;
   CHECK_FALSE(argus::storage::decode(bytes, back));
+}
+
+TEST_CASE("the event codec keeps the auto-resolve limit, and reads records "
+          "of format 3 without it",
+          "[unit][auto_resolve]") {
+  auto e = make_event(9, "k");
+  e.ack_timeout = std::chrono::minutes{30};
+  e.auto_resolve_after = std::chrono::seconds{90};
+  std::string bytes;
+  argus::storage::encode(e, bytes);
+  CHECK(bytes[0] == 4);
+  event back;
+  REQUIRE(argus::storage::decode(bytes, back));
+  CHECK(back.auto_resolve_after == e.auto_resolve_after);
+  CHECK(back.ack_timeout == e.ack_timeout);
+  // Version 3 is this record without its last field.
+  auto v3 = bytes.substr(0, bytes.size() - sizeof(int64_t));
+  v3[0] = 3;
+  event old;
+  REQUIRE(argus::storage::decode(v3, old));
+  CHECK(old.ack_timeout == e.ack_timeout);
+  CHECK(old.auto_resolve_after == argus::domain::duration{0});
+  // A version 4 record cut short is not an event.
+  v3[0] = 4;
+  CHECK_FALSE(argus::storage::decode(v3, old));
 }
 
 TEST_CASE("the file journal keeps appended events across reopening", "[unit]") {

@@ -52,6 +52,8 @@ event make_event(uint64_t seq) {
   e.window = std::chrono::seconds{300} + std::chrono::nanoseconds{seq};
   e.received_at = argus::domain::time_point{
       std::chrono::nanoseconds{1'700'000'000'123'456'789LL + int64_t(seq)}};
+  e.auto_resolve_after =
+      std::chrono::seconds{60} + std::chrono::nanoseconds{seq};
   return e;
 }
 
@@ -90,6 +92,7 @@ void check_same(const event& x, const event& y) {
   CHECK(x.grouping_value == y.grouping_value);
   CHECK(x.window == y.window);
   CHECK(x.received_at == y.received_at);
+  CHECK(x.auto_resolve_after == y.auto_resolve_after);
 }
 
 } // namespace

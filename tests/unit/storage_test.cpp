@@ -779,6 +779,13 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
                "ALTER TABLE alerts DROP COLUMN acknowledged_until_ms;"
                "ALTER TABLE event_managers DROP COLUMN routing_key;"
                "ALTER TABLE event_managers DROP COLUMN ack_timeout_seconds;";
+  // ... and without what step 8 added (auto-resolve, issue 13).
+  downgrade += "ALTER TABLE grouping_rules DROP COLUMN "
+               "auto_resolve_after_seconds;"
+               "ALTER TABLE event_managers DROP COLUMN "
+               "auto_resolve_after_seconds;"
+               "ALTER TABLE alerts DROP COLUMN resolved_by;"
+               "ALTER TABLE alerts DROP COLUMN auto_resolve_at_ms;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
@@ -909,6 +916,14 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   // Step 8: the outbox tables (their indexes go with them).
   schema.exec("DROP TABLE notifications");
   schema.exec("DROP TABLE deliveries");
+  // Step 10: auto-resolve (issue 13).
+  schema.exec("ALTER TABLE grouping_rules DROP COLUMN "
+              "auto_resolve_after_seconds");
+  schema.exec("ALTER TABLE event_managers DROP COLUMN "
+              "auto_resolve_after_seconds");
+  schema.exec("ALTER TABLE alerts DROP COLUMN resolved_by");
+  schema.exec("ALTER TABLE alerts DROP COLUMN auto_resolve_at_ms");
+  schema.exec("ALTER TABLE journal DROP COLUMN auto_resolve_after_ns");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
         "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})
@@ -1238,4 +1253,49 @@ TEST_CASE("postgres storage: a connection lost in a batch applies it once "
     CHECK(count_of("b") == 1);
     CHECK(*store->applied_through() == 9);
   }
+}
+
+TEST_CASE("storage: auto-resolve fields read back (issue 13)",
+          "[unit][auto_resolve]") {
+  EACH_BACKEND();
+  auto a = make_alert("m1", "idle", 1'700'000'000'123);
+  a.auto_resolve_at = from_millis(1'700'000'600'123);
+  write(store, a, 1);
+  auto found = must(store.by_dedup_key("m1", "idle"));
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].auto_resolve_at == a.auto_resolve_at);
+  CHECK(found[0].resolved_by == argus::domain::resolution::none);
+  a.status = argus::domain::alert_status::resolved;
+  a.resolved_at = a.auto_resolve_at;
+  a.resolved_by = argus::domain::resolution::automatic;
+  a.auto_resolve_at = no_time;
+  write(store, a, 0);
+  found = must(store.by_dedup_key("m1", "idle"));
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].resolved_by == argus::domain::resolution::automatic);
+  CHECK(found[0].auto_resolve_at == no_time);
+
+  argus::domain::grouping_rule rule;
+  rule.id = "r1";
+  rule.name = "by host";
+  rule.grouping_key = "host";
+  rule.time_window_seconds = 300;
+  rule.auto_resolve_after_seconds = 3600;
+  argus::domain::event_manager manager;
+  manager.id = "m1";
+  manager.name = "ops";
+  manager.grouping_rule_id = "r1";
+  manager.auto_resolve_after_seconds = 90;
+  REQUIRE_FALSE(store.put(rule));
+  REQUIRE_FALSE(store.put(manager));
+  auto cat = store.load_catalog();
+  REQUIRE(cat);
+  CHECK(cat->rules.at("r1").auto_resolve_after_seconds == 3600);
+  CHECK(cat->managers.at("m1").auto_resolve_after_seconds == 90);
+  // An update that turns it off is stored too.
+  manager.auto_resolve_after_seconds = 0;
+  REQUIRE_FALSE(store.put(manager));
+  cat = store.load_catalog();
+  REQUIRE(cat);
+  CHECK(cat->managers.at("m1").auto_resolve_after_seconds == 0);
 }

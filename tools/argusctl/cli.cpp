@@ -11,12 +11,29 @@ namespace {
 
 /// Command flags that take a value; every other "--x" is unknown.
 const std::set<std::string> value_flags = {
-    "name",     "key",      "window-minutes", "window-seconds",
-    "rule",     "webhook",  "description",    "id",
-    "manager",  "status",   "type",           "limit",
-    "offset",   "dedup",    "action",         "summary",
-    "severity", "class",    "field",          "by",
-    "state",    "receiver",
+    "name",
+    "key",
+    "window-minutes",
+    "window-seconds",
+    "rule",
+    "webhook",
+    "description",
+    "id",
+    "manager",
+    "status",
+    "type",
+    "limit",
+    "offset",
+    "dedup",
+    "action",
+    "summary",
+    "severity",
+    "class",
+    "field",
+    "by",
+    "state",
+    "receiver",
+    "auto-resolve-after",
 };
 
 const char* global_usage =
@@ -76,8 +93,10 @@ router); notifications sent and store errors.
        argusctl rules get ID
        argusctl rules create --name NAME --key FIELD
                              (--window-minutes M | --window-seconds S)
+                             [--auto-resolve-after SECONDS]
        argusctl rules update ID [--name NAME] [--key FIELD]
                              [--window-minutes M | --window-seconds S]
+                             [--auto-resolve-after SECONDS]
        argusctl rules delete ID
 
 Grouping rules: alerts of a manager group by the event field a rule names,
@@ -86,6 +105,9 @@ within its time window.
   --key FIELD           the top-level event field to group by (e.g. class)
   --window-minutes M    the window, in whole minutes
   --window-seconds S    the window, in seconds (give one of the two)
+  --auto-resolve-after SECONDS
+                        an alert with no new trigger for that long resolves
+                        by itself (resolved_by "auto"); 0 turns it off
 update changes only the fields given. delete fails while a manager uses the
 rule.
 )"},
@@ -93,8 +115,10 @@ rule.
        argusctl managers get ID
        argusctl managers create --name NAME --rule RULE_ID [--id ID]
                                 [--description TEXT] [--webhook URL]
+                                [--auto-resolve-after SECONDS]
        argusctl managers update ID [--name NAME] [--rule RULE_ID]
                                 [--description TEXT] [--webhook URL]
+                                [--auto-resolve-after SECONDS]
        argusctl managers delete ID
 
 Event managers (tenants). Each one points to a grouping rule.
@@ -103,6 +127,9 @@ Event managers (tenants). Each one points to a grouping rule.
   --id ID               the new manager's id (generated when missing)
   --description TEXT    free text
   --webhook URL         notification webhook (http:// or https://; "" clears)
+  --auto-resolve-after SECONDS
+                        overrides the rule's auto-resolve limit (0: the
+                        rule's applies)
 update changes only the fields given. A deleted manager takes no more
 events; its alerts stay readable.
 )"},

@@ -35,6 +35,7 @@ const std::map<std::string, std::string> flag_of_field = {
     {"grouping_rule_id", "--rule"},
     {"description", "--description"},
     {"notification_config.webhook_url", "--webhook"},
+    {"auto_resolve_after", "--auto-resolve-after"},
 };
 
 /// The top-level fields `--field` may not set: they have flags of their own.

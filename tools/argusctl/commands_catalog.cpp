@@ -19,6 +19,20 @@ std::string window_text(int64_t seconds) {
   return duration_text(std::chrono::seconds{seconds});
 }
 
+/// "off", or the limit as a duration and in seconds.
+std::string auto_resolve_text(int64_t seconds) {
+  if (seconds == 0)
+    return "off";
+  return window_text(seconds) + " (" + std::to_string(seconds) + " s)";
+}
+
+/// Copies `--auto-resolve-after` into the body; the parser checks it.
+void add_auto_resolve(const invocation& inv, json& j) {
+  constexpr int64_t any = INT64_MAX / 2;
+  if (auto s = inv.get_int("auto-resolve-after", -any, any))
+    j["auto_resolve_after"] = *s;
+}
+
 void print_rows(std::ostream& out,
                 const std::vector<domain::grouping_rule>& rules) {
   if (rules.empty()) {
@@ -34,13 +48,15 @@ void print_rows(std::ostream& out,
 
 void print_one(std::ostream& out, const domain::grouping_rule& r) {
   print_record(
-      out, {{"id", r.id},
-            {"name", r.name},
-            {"grouping_key", r.grouping_key},
-            {"time_window", window_text(r.time_window_seconds) + " (" +
-                                std::to_string(r.time_window_seconds) + " s)"},
-            {"created_at", time_text(r.created_at)},
-            {"updated_at", time_text(r.updated_at)}});
+      out,
+      {{"id", r.id},
+       {"name", r.name},
+       {"grouping_key", r.grouping_key},
+       {"time_window", window_text(r.time_window_seconds) + " (" +
+                           std::to_string(r.time_window_seconds) + " s)"},
+       {"auto_resolve_after", auto_resolve_text(r.auto_resolve_after_seconds)},
+       {"created_at", time_text(r.created_at)},
+       {"updated_at", time_text(r.updated_at)}});
 }
 
 void print_rows(std::ostream& out,
@@ -61,6 +77,8 @@ void print_one(std::ostream& out, const domain::event_manager& m) {
                      {"description", m.description},
                      {"grouping_rule_id", m.grouping_rule_id},
                      {"webhook_url", m.webhook_url},
+                     {"auto_resolve_after",
+                      auto_resolve_text(m.auto_resolve_after_seconds)},
                      {"created_at", time_text(m.created_at)},
                      {"updated_at", time_text(m.updated_at)}});
 }
@@ -77,6 +95,7 @@ json rule_body(const invocation& inv) {
     j["time_window_minutes"] = *m;
   if (auto s = inv.get_int("window-seconds", -any, any))
     j["time_window_seconds"] = *s;
+  add_auto_resolve(inv, j);
   return j;
 }
 
@@ -94,6 +113,7 @@ json manager_body(const invocation& inv, bool create) {
     j["grouping_rule_id"] = *rule;
   if (auto webhook = inv.get("webhook"))
     j["notification_config"] = {{"webhook_url", *webhook}};
+  add_auto_resolve(inv, j);
   return j;
 }
 
@@ -107,7 +127,8 @@ struct entity_traits<domain::grouping_rule> {
   static constexpr const char* noun = "grouping rule";
   static constexpr const char* plural = "rules";
   static std::vector<std::string> create_flags() {
-    return {"name", "key", "window-minutes", "window-seconds"};
+    return {"name", "key", "window-minutes", "window-seconds",
+            "auto-resolve-after"};
   }
   static json body(const invocation& inv, bool) { return rule_body(inv); }
   static caf::expected<domain::grouping_rule>
@@ -122,7 +143,8 @@ struct entity_traits<domain::event_manager> {
   static constexpr const char* noun = "event manager";
   static constexpr const char* plural = "managers";
   static std::vector<std::string> create_flags() {
-    return {"name", "rule", "description", "webhook", "id"};
+    return {"name",    "rule", "description",
+            "webhook", "id",   "auto-resolve-after"};
   }
   static json body(const invocation& inv, bool create) {
     return manager_body(inv, create);
