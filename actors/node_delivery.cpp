@@ -28,7 +28,7 @@ start_delivery(const config::settings& settings, storage::store& store,
   auto reads = store.open_outbox(owner);
   if (!reads)
     return reads.error();
-  auto lookup = [view](const std::string& manager_id)
+  auto lookup = [view, ctx](const std::string& manager_id)
       -> std::optional<delivery::manager_view> {
     auto catalog = view->get();
     auto it = catalog->managers.find(manager_id);

@@ -21,7 +21,7 @@ std::string op_of(const silence_matcher& m) {
   return m.is_equal ? (m.is_regex ? "=~" : "=") : (m.is_regex ? "!~" : "!=");
 }
 
-/// The silence_matcher as Alertmanager prints it (`name=~"value"`), for
+/// The matcher as Alertmanager prints it (`name=~"value"`), for
 /// messages.
 std::string describe(const silence_matcher& m) {
   return m.name + op_of(m) + "\"" + m.value + "\"";
@@ -60,7 +60,7 @@ silence_state state_of(const silence& s, time_point now) {
 caf::error validate(const silence& s) {
   if (s.matchers.empty())
     return make_error(ec::validation_failed,
-                      "field 'matchers' needs at least one silence_matcher");
+                      "field 'matchers' needs at least one matcher");
   if (s.matchers.size() > max_matchers)
     return make_error(ec::validation_failed, "field 'matchers' has more than " +
                                                  std::to_string(max_matchers) +

@@ -71,8 +71,8 @@ inline constexpr size_t max_matchers = 64;
 /// pending before `starts_at`, active until `ends_at`, expired from then on.
 silence_state state_of(const silence& s, time_point now);
 
-/// Checks what a client asked for: at least one silence_matcher, each with a
-/// name, a regex that compiles (the message names the silence_matcher),
+/// Checks what a client asked for: at least one matcher, each with a
+/// name, a regex that compiles (the message names the matcher),
 /// `ends_at` after `starts_at`, a `created_by` and a `comment` (amtool sends
 /// both).
 caf::error validate(const silence& s);
@@ -81,7 +81,7 @@ caf::error validate(const silence& s);
 /// Alertmanager's absent labels).
 bool matches(const silence_matcher& m, const std::string& text);
 
-/// The text a silence_matcher's name refers to for alert `a`: the alert fields
+/// The text a matcher's name refers to for alert `a`: the alert fields
 /// `severity`, `class`, `summary`, `dedupKey`, `event_manager_id` and
 /// `grouping_value`; else `details` (which reads the alert's details by
 /// top-level name, then dotted path); else, for a plain name, the label
@@ -90,7 +90,7 @@ bool matches(const silence_matcher& m, const std::string& text);
 std::string field_text(const alert& a, const std::string& name,
                        const details_reader& details);
 
-/// Whether every silence_matcher of `s` holds for `a` and `s` covers its
+/// Whether every matcher of `s` holds for `a` and `s` covers its
 /// manager. The state is not looked at.
 bool matches(const silence& s, const alert& a, const details_reader& details);
 
@@ -105,7 +105,7 @@ std::vector<std::string> silenced_by(const std::map<std::string, silence>& all,
 /// then too.
 void expire(silence& s, time_point now);
 
-/// The matchers as text for the stores: per silence_matcher its name, value and
+/// The matchers as text for the stores: per matcher its name, value and
 /// operator (`=`, `!=`, `=~`, `!~`), as `encode_keys` lines.
 std::string encode_matchers(const std::vector<silence_matcher>& matchers);
 

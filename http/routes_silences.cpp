@@ -158,9 +158,10 @@ void post_am_silence(route_env& env, const httplib::Request& req,
   if (!creating)
     if (auto old = am_silence(env, manager, s->id); !old)
       return reply_am_error(res, old.error());
-  auto stored = ask<silence>(
-      *env.node.system, env.node.catalog,
-      creating ? atom::create::value : atom::update::value, std::move(*s));
+  auto stored = creating ? ask<silence>(*env.node.system, env.node.catalog,
+                                        atom::create::value, std::move(*s))
+                         : ask<silence>(*env.node.system, env.node.catalog,
+                                        atom::update::value, std::move(*s));
   if (!stored)
     return reply_am_error(res, stored.error());
   reply_am(res, json{{"silenceID", stored->id}});

@@ -16,6 +16,7 @@ const std::set<std::string> value_flags = {
     "manager",  "status",  "type",           "limit",
     "offset",   "dedup",   "action",         "summary",
     "severity", "class",   "field",          "by",
+    "matcher",  "comment", "duration",
 };
 
 const char* global_usage =
