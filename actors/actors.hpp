@@ -112,6 +112,8 @@ using repository_actor = caf::typed_actor<
     /// Persists a rule / a manager (create or replace).
     caf::replies_to<atom::put, domain::grouping_rule>::with<atom::ok>,
     caf::replies_to<atom::put, domain::event_manager>::with<atom::ok>,
+    /// Creates or replaces a silence.
+    caf::replies_to<atom::put, domain::silence>::with<atom::ok>,
     /// Deletes a rule / a manager by id.
     caf::replies_to<atom::erase, atom::rule, std::string>::with<atom::ok>,
     caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
@@ -150,7 +152,14 @@ using catalog_actor = caf::typed_actor<
     /// Deletes a manager; its alerts stay readable.
     caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>,
     /// Another node of the cluster made (and persisted) this change.
-    caf::reacts_to<atom::sync, catalog_change>>;
+    caf::reacts_to<atom::sync, catalog_change>,
+    /// Creates a silence (the id is generated); returns it as stored.
+    caf::replies_to<atom::create, domain::silence>::with<domain::silence>,
+    /// Replaces an existing silence's fields; returns it as stored.
+    caf::replies_to<atom::update, domain::silence>::with<domain::silence>,
+    /// Expires a silence now (it stays listed); returns it as stored.
+    caf::replies_to<atom::erase, atom::silence,
+                    std::string>::with<domain::silence>>;
 
 /// The ADMIN actor: what argusctl talks to over remoting. It serves the HTTP
 /// API's operations by messaging the same catalog, repository, notifier and
@@ -180,6 +189,12 @@ using admin_actor = caf::typed_actor<
     caf::replies_to<atom::update,
                     domain::event_manager>::with<domain::event_manager>,
     caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>,
+    /// All silences (expired ones too); creates one; expires one.
+    caf::replies_to<atom::list,
+                    atom::silence>::with<std::vector<domain::silence>>,
+    caf::replies_to<atom::create, domain::silence>::with<domain::silence>,
+    caf::replies_to<atom::erase, atom::silence,
+                    std::string>::with<domain::silence>,
     /// Alerts matching a filter (checked as the HTTP query is), newest first.
     caf::replies_to<atom::list,
                     domain::alert_filter>::with<std::vector<domain::alert>>,

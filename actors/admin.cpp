@@ -69,6 +69,16 @@ auto catalog_handlers(admin_self self, env_ptr env) {
       [=](atom::update, manager_t& manager) {
         return self->delegate(catalog, atom::update::value, std::move(manager));
       },
+      [=](atom::list, atom::silence) {
+        return values_of(view->get()->silences);
+      },
+      [=](atom::create, domain::silence& s) {
+        return self->delegate(catalog, atom::create::value, std::move(s));
+      },
+      [=](atom::erase, atom::silence, const std::string& id) {
+        return self->delegate(catalog, atom::erase::value, atom::silence::value,
+                              id);
+      },
       [=](atom::erase, atom::manager, const std::string& id) {
         return self->delegate(catalog, atom::erase::value, atom::manager::value,
                               id);

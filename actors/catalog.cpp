@@ -68,6 +68,9 @@ void apply_change(domain::catalog& c, const catalog_change& change) {
   case catalog_change::erase_manager:
     c.managers.erase(change.id);
     break;
+  case catalog_change::put_silence:
+    c.silences[change.silence.id] = change.silence;
+    break;
   default:
     break;
   }
@@ -98,6 +101,35 @@ catalog_change erase_change(catalog_change::kind_t kind,
   change.kind = kind;
   change.id = id;
   return change;
+}
+
+/// The change that stores silence `s`.
+catalog_change silence_change(const domain::silence& s) {
+  catalog_change change;
+  change.kind = catalog_change::put_silence;
+  change.silence = s;
+  return change;
+}
+
+caf::error check_silence_manager(const domain::catalog& c,
+                                 const domain::silence& s) {
+  if (!s.event_manager_id.empty() && c.managers.count(s.event_manager_id) == 0)
+    return make_error(ec::validation_failed, "event_manager_id '" +
+                                                 s.event_manager_id +
+                                                 "' does not exist");
+  return {};
+}
+
+/// Persists and publishes silence `s` (already checked).
+caf::typed_response_promise<domain::silence>
+put_silence(self_ptr self, const repository_actor& repository,
+            const std::shared_ptr<catalog_view>& view, domain::silence s) {
+  if (auto err = validate(s))
+    return fail<domain::silence>(self, std::move(err));
+  if (auto err = check_silence_manager(self->state.current, s))
+    return fail<domain::silence>(self, std::move(err));
+  return persist_then(self, repository, view, s, silence_change(s),
+                      atom::put::value, s);
 }
 
 } // namespace
@@ -200,6 +232,31 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
         return persist_then(self, repository, view, atom::ok::value,
                             erase_change(catalog_change::erase_manager, id),
                             atom::erase::value, atom::manager::value, id);
+      },
+      [=](atom::create, domain::silence s) {
+        s.id = domain::random_uuid();
+        s.updated_at = ctx->now();
+        return put_silence(self, repository, view, std::move(s));
+      },
+      [=](atom::update, domain::silence s) {
+        if (self->state.current.silences.count(s.id) == 0)
+          return fail<domain::silence>(
+              self,
+              make_error(ec::not_found, "silence '" + s.id + "' not found"));
+        s.updated_at = ctx->now();
+        return put_silence(self, repository, view, std::move(s));
+      },
+      [=](atom::erase, atom::silence, const std::string& id) {
+        auto& all = self->state.current.silences;
+        auto it = all.find(id);
+        if (it == all.end())
+          return fail<domain::silence>(
+              self,
+              make_error(ec::not_found, "silence '" + id + "' not found"));
+        auto s = it->second;
+        domain::expire(s, ctx->now());
+        return persist_then(self, repository, view, s, silence_change(s),
+                            atom::put::value, s);
       },
       [=](atom::sync, const catalog_change& change) {
         apply_change(self->state.current, change);

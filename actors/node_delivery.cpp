@@ -1,6 +1,7 @@
 #include "actors/node_delivery.hpp"
 
 #include "domain/receiver.hpp"
+#include "http/silence_json.hpp"
 
 namespace argus::actors {
 
@@ -31,14 +32,18 @@ start_delivery(const config::settings& settings, storage::store& store,
   auto reads = store.open_outbox(owner);
   if (!reads)
     return reads.error();
-  auto lookup = [view](const std::string& manager_id)
+  auto lookup = [view, ctx](const std::string& manager_id)
       -> std::optional<delivery::manager_view> {
     auto catalog = view->get();
     auto it = catalog->managers.find(manager_id);
     if (it == catalog->managers.end())
       return std::nullopt;
+    auto silenced_by = [catalog, ctx](const domain::alert& parent) {
+      return http::silenced_by(catalog->silences, parent, ctx->now());
+    };
     return delivery::manager_view{it->second.name,
-                                  domain::receivers_of(it->second)};
+                                  domain::receivers_of(it->second),
+                                  std::move(silenced_by)};
   };
   auto worker = std::make_shared<delivery::worker>(
       std::move(*sending), worker_settings_of(settings, ctx), std::move(lookup),

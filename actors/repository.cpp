@@ -176,6 +176,9 @@ repository(repository_actor::stateful_pointer<repository_state> self,
       [=](atom::put, const domain::event_manager& manager) {
         return done(self->state.store->put(manager));
       },
+      [=](atom::put, const domain::silence& silence) {
+        return done(self->state.store->put(silence));
+      },
       [=](atom::erase, atom::rule, const std::string& id) {
         return done(self->state.store->erase_rule(id));
       },

@@ -44,6 +44,7 @@ using create = caf::atom_constant<caf::atom("create")>;
 using update = caf::atom_constant<caf::atom("update")>;
 using erase = caf::atom_constant<caf::atom("erase")>;
 using rule = caf::atom_constant<caf::atom("rule")>;
+using silence = caf::atom_constant<caf::atom("silence")>;
 using manager = caf::atom_constant<caf::atom("manager")>;
 using notify = caf::atom_constant<caf::atom("notify")>;
 using ok = caf::atom_constant<caf::atom("ok")>;
@@ -173,18 +174,20 @@ struct catalog_change {
     put_rule = 0,
     put_manager = 1,
     erase_rule = 2,
-    erase_manager = 3
+    erase_manager = 3,
+    put_silence = 4
   };
   uint8_t kind = put_rule;
   domain::grouping_rule rule;    ///< for put_rule
   domain::event_manager manager; ///< for put_manager
   std::string id;                ///< for the erase kinds
+  domain::silence silence{};     ///< for put_silence
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, catalog_change& x) {
   return f(caf::meta::type_name("argus.catalog_change"), x.kind, x.rule,
-           x.manager, x.id);
+           x.manager, x.id, x.silence);
 }
 
 /// Registers every Argus message type; call on every node before the actor

@@ -168,6 +168,10 @@ void worker::fan_out(domain::time_point now) {
     if (!view)
       continue; // the manager is gone: nobody to tell
     auto group = group_of(entry.env.parent);
+    // Checked once, at fan-out: a silence that starts later does not
+    // recall what is already on its way.
+    auto silences = view->silenced_by ? view->silenced_by(entry.env.parent)
+                                      : std::vector<std::string>{};
     for (auto& r : view->receivers) {
       if (!r.wants(entry.env.kind))
         continue;
@@ -180,6 +184,8 @@ void worker::fan_out(domain::time_point now) {
                                        entry.event_manager_id, group,
                                        entry.env.kind, now);
       row.seq = entry.seq;
+      if (!silences.empty())
+        domain::suppress(row, silences);
       rows.push_back(std::move(row));
     }
   }

@@ -38,6 +38,10 @@ struct manager_view {
   std::string name;
   /// Its receivers, the legacy webhook_url included.
   std::vector<domain::receiver> receivers;
+  /// The active silences that match a parent now (sorted ids; none: send).
+  /// Unset: nothing is silenced.
+  std::function<std::vector<std::string>(const domain::alert& parent)>
+      silenced_by{};
 };
 
 /// Drains the outbox on a thread of its own: fans stored notifications out

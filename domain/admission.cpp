@@ -153,9 +153,10 @@ caf::error check_notification_filter(const notification_filter& f,
   if (auto err = check_notification_limit(f.limit, name("limit")))
     return err;
   if (!f.state.empty() && !parse_delivery_state(f.state))
-    return make_error(ec::bad_request,
-                      name("state") +
-                          " must be one of pending, delivered, failed");
+    return make_error(
+        ec::bad_request,
+        name("state") +
+            " must be one of pending, delivered, failed, suppressed");
   return {};
 }
 

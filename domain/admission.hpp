@@ -94,7 +94,8 @@ caf::error check_filter(const alert_filter& f, const field_namer& name);
 caf::error check_notification_limit(int64_t limit, const std::string& name);
 
 /// Checks a notification listing: its limit, and a state that is one of
-/// pending, delivered, failed (or empty). Fields are named with `name`.
+/// pending, delivered, failed, suppressed (or empty). Fields are named with
+/// `name`.
 caf::error check_notification_filter(const notification_filter& f,
                                      const field_namer& name);
 

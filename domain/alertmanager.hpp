@@ -102,9 +102,10 @@ caf::expected<am_alert> admit_am_alert(postable_alert a,
 /// The query of `GET /api/v2/alerts`.
 struct am_query {
   std::vector<matcher> filter;
-  /// Alertmanager's flags. Argus has no silences or inhibitions and lists
-  /// only processed alerts, so every listed alert is in state `active`:
-  /// `active=false` lists nothing, the other three change nothing.
+  /// Alertmanager's flags. Argus has no inhibitions and lists only
+  /// processed alerts, so a listed alert is `active`, or `suppressed` by a
+  /// silence (the HTTP layer then checks `silenced` in place of `active`);
+  /// `inhibited` and `unprocessed` change nothing.
   bool active = true;
   bool silenced = true;
   bool inhibited = true;

@@ -2,6 +2,7 @@
 
 #include "domain/alertmanager.hpp"
 #include "domain/receiver.hpp"
+#include "domain/silence.hpp"
 #include "domain/types.hpp"
 
 #include <caf/expected.hpp>
@@ -136,11 +137,13 @@ caf::error validate(const event_manager& manager);
 /// webhook_url as the `argus` receiver "webhook" when set.
 std::vector<receiver> receivers_of(const event_manager& manager);
 
-/// An immutable view of all rules and managers. The catalog actor publishes a
+/// An immutable view of all rules, managers and silences. The catalog actor publishes a
 /// new one after every change; HTTP threads read it without a round trip.
 struct catalog {
   std::map<std::string, grouping_rule> rules;
   std::map<std::string, event_manager> managers;
+  /// Every silence, expired ones too (they stay listed).
+  std::map<std::string, silence> silences;
 
   /// The rule of a manager, or null when either is unknown.
   const grouping_rule* rule_of(const std::string& manager_id) const;

@@ -16,6 +16,7 @@ constexpr std::pair<delivery_state, std::string_view> states[] = {
     {delivery_state::pending, "pending"},
     {delivery_state::delivered, "delivered"},
     {delivery_state::failed, "failed"},
+    {delivery_state::suppressed, "suppressed"},
 };
 
 bool all_digits(std::string_view text) {
@@ -200,6 +201,14 @@ std::string notification_id_for(const std::string& alert_id,
               std::to_string(at.time_since_epoch().count()) + "#" +
               std::to_string(event_seq) + "/" + extra;
   return alert_id_for(alert_id, what);
+}
+
+void suppress(delivery& d, const std::vector<std::string>& ids) {
+  d.state = delivery_state::suppressed;
+  d.last_error = "silenced by";
+  for (size_t i = 0; i < ids.size(); ++i)
+    d.last_error += (i == 0 ? " " : ", ") + ids[i];
+  d.next_attempt_at = no_time;
 }
 
 } // namespace argus::domain

@@ -18,8 +18,10 @@ namespace argus::domain {
 
 /// pending: not delivered yet (waiting for its first or next attempt);
 /// delivered: a receiver answered 2xx; failed: out of attempts or age, or a
-/// permanent error (the dead letter; a manual retry makes it pending again).
-enum class delivery_state : uint8_t { pending, delivered, failed };
+/// permanent error (the dead letter; a manual retry makes it pending again);
+/// suppressed: never sent because the parent matched an active silence when
+/// the notification was fanned out (`last_error` names the silences).
+enum class delivery_state : uint8_t { pending, delivered, failed, suppressed };
 
 std::string_view to_string(delivery_state x);
 std::optional<delivery_state> parse_delivery_state(std::string_view text);
@@ -106,8 +108,8 @@ typename Inspector::result_type inspect(Inspector& f, delivery& x) {
 
 /// Which notifications a listing shows (GET /v1/notifications, argusctl).
 struct notification_filter {
-  /// pending|delivered|failed: those with a delivery in that state; empty:
-  /// every one.
+  /// pending|delivered|failed|suppressed: those with a delivery in that state;
+  /// empty: every one.
   std::string state;
   /// Those with a delivery to this receiver; empty: every one.
   std::string receiver;
@@ -136,6 +138,10 @@ typename Inspector::result_type inspect(Inspector& f, notification_record& x) {
 delivery make_delivery(std::string notification_id, std::string receiver,
                        std::string event_manager_id, std::string group,
                        notification_kind kind, time_point now);
+
+/// Marks a new delivery as held back by the silences `ids`: it stays in the
+/// listing as the record of what was not sent, and is never tried.
+void suppress(delivery& d, const std::vector<std::string>& ids);
 
 /// Records one attempt of a pending delivery and returns its verdict: 2xx
 /// delivers; a retryable outcome schedules the next attempt after

@@ -29,6 +29,11 @@ void add_status_routes(httplib::Server& svr, route_env& env);
 void add_notification_routes(httplib::Server& svr, route_env& env);
 /// Alertmanager's API v2 under /am/{event_manager_id} (routes_am.cpp).
 void add_am_routes(httplib::Server& svr, route_env& env);
+/// `/v1/silences` and Alertmanager's silence API (routes_silences.cpp).
+void add_silence_routes(httplib::Server& svr, route_env& env);
+/// An error on an Alertmanager path: the message as a JSON string, the
+/// status from the one table (routes_am.cpp).
+void reply_am_error(httplib::Response& res, const caf::error& err);
 /// `POST /v2/enqueue`: PagerDuty Events API v2.
 void add_pagerduty_routes(httplib::Server& svr, route_env& env);
 /// `GET /metrics`, and the request duration of every route.

@@ -4,6 +4,7 @@
 #include "http/errors.hpp"
 #include "http/json.hpp"
 #include "http/routes.hpp"
+#include "http/silence_json.hpp"
 
 #include <charconv>
 
@@ -52,10 +53,19 @@ caf::expected<domain::alert_filter> filter_of(const httplib::Request& req) {
   return f;
 }
 
-json to_json_array(const alerts& xs) {
+/// An alert as the API shows it, with the ids of the active silences that
+/// match it now (`silenced_by`, computed at read time).
+json alert_json(const route_env& env, const domain::alert& a) {
+  auto out = to_json(a);
+  out["silenced_by"] =
+      silenced_by(env.node.catalog_now()->silences, a, env.node.ctx->now());
+  return out;
+}
+
+json to_json_array(const route_env& env, const alerts& xs) {
   auto out = json::array();
   for (auto& a : xs)
-    out.push_back(to_json(a));
+    out.push_back(alert_json(env, a));
   return out;
 }
 
@@ -129,7 +139,7 @@ void add_alert_routes(httplib::Server& svr, route_env& env) {
                                      atom::list::value, *filter);
             if (!found)
               return reply_error(res, found.error());
-            reply_data(res, 200, to_json_array(*found));
+            reply_data(res, 200, to_json_array(env, *found));
           });
   svr.Get("/v1/alerts/(.+)/children", [&env](const httplib::Request& req,
                                              httplib::Response& res) {
@@ -145,14 +155,14 @@ void add_alert_routes(httplib::Server& svr, route_env& env) {
                              parent->dedup_key);
     if (!found)
       return reply_error(res, found.error());
-    reply_data(res, 200, to_json_array(*found));
+    reply_data(res, 200, to_json_array(env, *found));
   });
   svr.Get("/v1/alerts/(.+)",
           [&env](const httplib::Request& req, httplib::Response& res) {
             auto found = find_alert(env, req);
             if (!found)
               return reply_error(res, found.error());
-            reply_data(res, 200, to_json(*found));
+            reply_data(res, 200, alert_json(env, *found));
           });
 }
 

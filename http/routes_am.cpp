@@ -12,6 +12,7 @@
 #include "http/errors.hpp"
 #include "http/json.hpp"
 #include "http/routes.hpp"
+#include "http/silence_json.hpp"
 
 #include "version.hpp"
 
@@ -23,15 +24,6 @@ namespace argus::http {
 namespace {
 
 using nlohmann::json;
-
-/// Alertmanager answers errors with the message as a JSON string; the
-/// status comes from the one table.
-void reply_am_error(httplib::Response& res, const caf::error& err) {
-  res.status = http_error_of(code_of(err)).status;
-  res.set_content(json(message_of(err))
-                      .dump(-1, ' ', false, json::error_handler_t::replace),
-                  "application/json");
-}
 
 /// The manager of the route, if it exists in the catalog snapshot.
 caf::expected<domain::event_manager> manager_of(route_env& env,
@@ -192,14 +184,28 @@ void get_alerts(route_env& env, const httplib::Request& req,
   if (!found)
     return reply_am_error(res, found.error());
   auto now = env.node.ctx->now();
+  auto catalog = env.node.catalog_now();
   std::vector<std::pair<std::string, json>> listed;
   for (auto& a : *found) {
     auto labels = labels_of(a);
     // Only the alerts this API took: their dedupKey is their fingerprint.
     if (labels.empty() || domain::fingerprint(labels) != a.dedup_key)
       continue;
-    if (domain::am_listed(*q, labels, a.event_manager_id, ends_at_of(a), now))
-      listed.emplace_back(a.dedup_key, to_gettable_alert(a));
+    // A silenced alert is in state `suppressed`: `silenced`, not `active`,
+    // decides whether it is listed (amtool hides them unless `-s`).
+    auto silences = silenced_by(catalog->silences, a, now);
+    auto query = *q;
+    if (!silences.empty())
+      query.active = q->silenced;
+    if (!domain::am_listed(query, labels, a.event_manager_id, ends_at_of(a),
+                           now))
+      continue;
+    auto out = to_gettable_alert(a);
+    if (!silences.empty())
+      out["status"] = {{"state", "suppressed"},
+                       {"silencedBy", silences},
+                       {"inhibitedBy", json::array()}};
+    listed.emplace_back(a.dedup_key, std::move(out));
   }
   std::sort(listed.begin(), listed.end(),
             [](auto& x, auto& y) { return x.first < y.first; });
@@ -244,6 +250,16 @@ void get_status(route_env& env, const httplib::Request& req,
 }
 
 } // namespace
+
+/// Alertmanager answers errors with the message as a JSON string; the
+/// status comes from the one table.
+void reply_am_error(httplib::Response& res, const caf::error& err) {
+  res.status = http_error_of(code_of(err)).status;
+  res.set_content(
+      nlohmann::json(message_of(err))
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      "application/json");
+}
 
 void add_am_routes(httplib::Server& svr, route_env& env) {
   svr.Post("/am/([^/]+)/api/v2/alerts",

@@ -50,6 +50,7 @@ server::server(const config::settings& settings, const actors::front& node)
   add_status_routes(svr_, env_);
   add_notification_routes(svr_, env_);
   add_am_routes(svr_, env_);
+  add_silence_routes(svr_, env_);
   add_pagerduty_routes(svr_, env_);
   add_metrics_routes(svr_, env_);
 }

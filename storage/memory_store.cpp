@@ -196,6 +196,11 @@ public:
     return {};
   }
 
+  caf::error put(const domain::silence& silence) override {
+    catalog_.silences[silence.id] = silence;
+    return {};
+  }
+
   caf::error erase_rule(const std::string& id) override {
     catalog_.rules.erase(id);
     return {};

@@ -182,9 +182,21 @@ CREATE INDEX deliveries_pending ON deliveries (owner, seq)
   WHERE state = 'pending';
 CREATE INDEX deliveries_by_seq ON deliveries (seq DESC, receiver);
 )sql",
-    // 9 (issue 13): reserved for silences, which land on another branch;
-    // the merge puts their step here.
-    "SELECT 1;",
+    // 9 (issue 13): silences, shared by every node like the catalog.
+    // Expired ones stay (they are listed); the matchers are
+    // `domain::encode_matchers` text.
+    R"sql(
+CREATE TABLE silences (
+  id TEXT NOT NULL PRIMARY KEY,
+  event_manager_id TEXT NOT NULL,
+  matchers TEXT NOT NULL,
+  starts_at_ms BIGINT NOT NULL,
+  ends_at_ms BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  updated_at_ms BIGINT NOT NULL
+);
+)sql",
     // 10 (issue 13): auto-resolve. Each rule's and manager's limit (0:
     // off), each alert's deadline (0: none) and why it resolved ('' before
     // this was recorded), and the limit in force for each journaled event.

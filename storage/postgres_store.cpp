@@ -138,6 +138,19 @@ struct statements {
                           " receivers, am_severity, routing_key,"
                           " ack_timeout_seconds, auto_resolve_after_seconds"
                           " FROM event_managers"};
+  statement put_silence{
+      "argus_put_silence",
+      "INSERT INTO silences (id, event_manager_id, matchers, starts_at_ms,"
+      " ends_at_ms, created_by, comment, updated_at_ms)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE"
+      " SET event_manager_id = EXCLUDED.event_manager_id,"
+      " matchers = EXCLUDED.matchers, starts_at_ms = EXCLUDED.starts_at_ms,"
+      " ends_at_ms = EXCLUDED.ends_at_ms, created_by = EXCLUDED.created_by,"
+      " comment = EXCLUDED.comment, updated_at_ms = EXCLUDED.updated_at_ms"};
+  statement load_silences{"argus_load_silences",
+                          "SELECT id, event_manager_id, matchers,"
+                          " starts_at_ms, ends_at_ms, created_by, comment,"
+                          " updated_at_ms FROM silences"};
 
   static std::array<statement, 8> make_list() {
     static constexpr const char* names[] = {
@@ -560,6 +573,19 @@ public:
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
+  caf::error put(const domain::silence& silence) override {
+    params p;
+    p.text(silence.id)
+        .text(silence.event_manager_id)
+        .text(domain::encode_matchers(silence.matchers))
+        .integer(domain::to_millis(silence.starts_at))
+        .integer(domain::to_millis(silence.ends_at))
+        .text(silence.created_by)
+        .text(silence.comment)
+        .integer(domain::to_millis(silence.updated_at));
+    return done(conn_->run(sql().put_silence, p, "store silence"));
+  }
+
   caf::error erase_rule(const std::string& id) override {
     params p;
     p.text(id);
@@ -620,10 +646,37 @@ public:
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }
+    if (auto err = load_silences(result))
+      return err;
     return result;
   }
 
 private:
+  caf::error load_silences(domain::catalog& out) {
+    auto rows = conn_->run(sql().load_silences, params{}, "load silences");
+    if (!rows)
+      return std::move(rows.error());
+    auto res = rows->get();
+    for (int i = 0; i < PQntuples(res); ++i) {
+      domain::silence s;
+      s.id = pg::text_at(res, i, 0);
+      s.event_manager_id = pg::text_at(res, i, 1);
+      auto matchers = domain::decode_matchers(pg::text_at(res, i, 2));
+      if (!matchers)
+        return make_error(ec::internal,
+                          "silence '" + s.id + "' has unreadable matchers");
+      s.matchers = std::move(*matchers);
+      s.starts_at = domain::from_millis(pg::integer_at(res, i, 3));
+      s.ends_at = domain::from_millis(pg::integer_at(res, i, 4));
+      s.created_by = pg::text_at(res, i, 5);
+      s.comment = pg::text_at(res, i, 6);
+      s.updated_at = domain::from_millis(pg::integer_at(res, i, 7));
+      auto id = s.id;
+      out.silences.emplace(std::move(id), std::move(s));
+    }
+    return {};
+  }
+
   /// A batch whose COMMIT was sent but never answered.
   struct in_doubt {
     std::string xid;

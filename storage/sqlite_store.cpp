@@ -140,9 +140,20 @@ UPDATE event_managers SET routing_key = lower(hex(randomblob(16)))
 CREATE UNIQUE INDEX event_managers_by_routing_key
   ON event_managers (routing_key) WHERE routing_key <> '';
 )sql",
-    // 7 (issue 13): reserved for silences, which land on another branch;
-    // the merge puts their step here.
-    "SELECT 1;",
+    // 7 (issue 13): silences. Expired ones stay (they are listed); the
+    // matchers are `domain::encode_matchers` text.
+    R"sql(
+CREATE TABLE silences (
+  id TEXT NOT NULL PRIMARY KEY,
+  event_manager_id TEXT NOT NULL,
+  matchers TEXT NOT NULL,
+  starts_at_ms INTEGER NOT NULL,
+  ends_at_ms INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+)sql",
     // 8 (issue 13): auto-resolve. Each rule's and manager's limit (0: off),
     // each alert's deadline (0: none) and why it resolved ('' before this
     // was recorded).
@@ -561,6 +572,34 @@ public:
     return step_done(*stmt, b, "store event manager");
   }
 
+  caf::error put(const domain::silence& silence) override {
+    auto stmt = prepared(
+        put_silence_,
+        "INSERT INTO silences (id, event_manager_id, matchers, starts_at_ms,"
+        " ends_at_ms, created_by, comment, updated_at_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " event_manager_id = excluded.event_manager_id,"
+        " matchers = excluded.matchers, starts_at_ms = excluded.starts_at_ms,"
+        " ends_at_ms = excluded.ends_at_ms, created_by = excluded.created_by,"
+        " comment = excluded.comment, updated_at_ms = excluded.updated_at_ms",
+        "store silence");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    // Bound without a copy (SQLITE_STATIC): it must outlive the step.
+    auto matchers = domain::encode_matchers(silence.matchers);
+    binder b{*stmt};
+    b.text(silence.id)
+        .text(silence.event_manager_id)
+        .text(matchers)
+        .integer(domain::to_millis(silence.starts_at))
+        .integer(domain::to_millis(silence.ends_at))
+        .text(silence.created_by)
+        .text(silence.comment)
+        .integer(domain::to_millis(silence.updated_at));
+    return step_done(*stmt, b, "store silence");
+  }
+
   caf::error erase_rule(const std::string& id) override {
     return erase(erase_rule_, "DELETE FROM grouping_rules WHERE id = ?", id,
                  "erase rule");
@@ -584,6 +623,8 @@ public:
     if (auto err = load_rules(result))
       return err;
     if (auto err = load_managers(result))
+      return err;
+    if (auto err = load_silences(result))
       return err;
     return result;
   }
@@ -775,6 +816,38 @@ private:
     return {};
   }
 
+  caf::error load_silences(domain::catalog& out) {
+    auto stmt = prepared(load_silences_,
+                         "SELECT id, event_manager_id, matchers, starts_at_ms,"
+                         " ends_at_ms, created_by, comment, updated_at_ms"
+                         " FROM silences",
+                         "load silences");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      domain::silence s;
+      s.id = column_text(*stmt, 0);
+      s.event_manager_id = column_text(*stmt, 1);
+      auto matchers = domain::decode_matchers(column_text(*stmt, 2));
+      if (!matchers)
+        return make_error(ec::internal,
+                          "silence '" + s.id + "' has unreadable matchers");
+      s.matchers = std::move(*matchers);
+      s.starts_at = domain::from_millis(sqlite3_column_int64(*stmt, 3));
+      s.ends_at = domain::from_millis(sqlite3_column_int64(*stmt, 4));
+      s.created_by = column_text(*stmt, 5);
+      s.comment = column_text(*stmt, 6);
+      s.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 7));
+      auto id = s.id;
+      out.silences.emplace(std::move(id), std::move(s));
+    }
+    if (rc != SQLITE_DONE)
+      return fail("cannot load silences");
+    return {};
+  }
+
   // Declared before the statements so it is destroyed after them: a
   // connection with unfinalized statements does not close.
   db_ptr db_;
@@ -801,6 +874,8 @@ private:
   stmt_ptr erase_manager_;
   stmt_ptr load_rules_;
   stmt_ptr load_managers_;
+  stmt_ptr put_silence_;
+  stmt_ptr load_silences_;
 };
 
 caf::error exec(sqlite3* db, const std::string& sql, const std::string& what) {

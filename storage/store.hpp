@@ -107,10 +107,12 @@ public:
   /// Creates or replaces a rule / a manager by id.
   virtual caf::error put(const domain::grouping_rule& rule) = 0;
   virtual caf::error put(const domain::event_manager& manager) = 0;
+  /// Creates or replaces a silence by id (silences are never deleted).
+  virtual caf::error put(const domain::silence& silence) = 0;
   virtual caf::error erase_rule(const std::string& id) = 0;
   virtual caf::error erase_manager(const std::string& id) = 0;
 
-  /// All rules and managers.
+  /// All rules, managers and silences.
   virtual caf::expected<domain::catalog> load_catalog() = 0;
 };
 

@@ -1299,3 +1299,34 @@ TEST_CASE("storage: auto-resolve fields read back (issue 13)",
   REQUIRE(cat);
   CHECK(cat->managers.at("m1").auto_resolve_after_seconds == 0);
 }
+
+TEST_CASE("storage: silences round-trip through the catalog", "[unit]") {
+  EACH_BACKEND();
+  argus::domain::silence s;
+  s.id = "s1";
+  s.matchers = {{"alertname", "Disk\nFull", false, true},
+                {"severity", "crit.*", true, false}};
+  s.event_manager_id = "m1";
+  s.starts_at = from_millis(1'000);
+  s.ends_at = from_millis(9'000);
+  s.created_by = "alice";
+  s.comment = "deploy";
+  s.updated_at = from_millis(2'000);
+  REQUIRE_FALSE(store.put(s));
+  s.ends_at = from_millis(5'000); // expired: replaced, not added
+  REQUIRE_FALSE(store.put(s));
+  auto cat = store.load_catalog();
+  REQUIRE(cat);
+  REQUIRE(cat->silences.size() == 1);
+  auto& back = cat->silences.at("s1");
+  CHECK(back.event_manager_id == "m1");
+  CHECK(back.starts_at == from_millis(1'000));
+  CHECK(back.ends_at == from_millis(5'000));
+  CHECK(back.created_by == "alice");
+  CHECK(back.comment == "deploy");
+  CHECK(back.updated_at == from_millis(2'000));
+  REQUIRE(back.matchers.size() == 2);
+  CHECK(back.matchers[0].value == "Disk\nFull");
+  CHECK(back.matchers[1].is_regex);
+  CHECK_FALSE(back.matchers[1].is_equal);
+}

@@ -34,6 +34,9 @@ const std::set<std::string> value_flags = {
     "state",
     "receiver",
     "auto-resolve-after",
+    "matcher",
+    "comment",
+    "duration",
 };
 
 const char* global_usage =
@@ -60,6 +63,7 @@ commands:
                                        open groups each owns
   drain                                the node leaves its cluster cleanly
                                        and shuts down
+  silences list|add|expire             mute notifications of matching alerts
 
 global options (anywhere on the line):
   --node HOST:PORT   the node's admin endpoint (node.host:node.port); default
@@ -183,6 +187,21 @@ The members of the node's cluster as that node sees them: node id, address
 (active parents in the shared store) each live member owns by rendezvous
 hashing. The answering node is marked with '*'.
 )"},
+    {"silences", R"(usage: argusctl silences list
+       argusctl silences add --matcher M [--matcher M ...] --comment TEXT
+                             [--duration D] [--by NAME] [--manager ID]
+       argusctl silences expire ID
+
+Silences mute the notifications of the alerts they match while active; the
+alerts are still grouped, stored and listed. A matcher is written as amtool
+writes one: name=value, name!=value, name=~regex, name!~regex (a quoted
+value may hold commas). Names are alert fields (severity, class, summary,
+dedupKey, event_manager_id, grouping_value) or labels and details.
+  --duration D       how long from now: 90s, 30m, 2h, 1d (default 1h)
+  --by NAME          who creates it (default argusctl)
+  --manager ID       only this manager's alerts (default: every manager)
+'expire' ends a silence now; it stays listed as expired.
+)"},
     {"drain", R"(usage: argusctl drain
 
 Makes the node leave its cluster cleanly: it tells every member it is going
@@ -194,8 +213,8 @@ applying and storing every event it accepted.
 
 Stored notifications (parent opened and resolved, child added) with the
 state of their delivery to each receiver, newest first.
-  --state S          only those with a delivery that is pending, delivered
-                     or failed (failed: the dead letter)
+  --state S          only those with a delivery that is pending, delivered,
+                     failed (the dead letter) or suppressed (silenced)
   --receiver NAME    only those with a delivery to this receiver
   --limit N          at most N (1 to 10000, default 100)
 )"},

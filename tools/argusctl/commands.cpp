@@ -361,8 +361,9 @@ action prepare_notifications(const invocation& inv) {
   filter.state = inv.get("state").value_or("");
   filter.receiver = inv.get("receiver").value_or("");
   if (!filter.state.empty() && !domain::parse_delivery_state(filter.state))
-    throw usage_error(inv.topic(),
-                      "--state must be pending, delivered or failed");
+    throw usage_error(
+        inv.topic(),
+        "--state must be pending, delivered, failed or suppressed");
   return [=](session& s) {
     auto found = s.node.ask<std::vector<domain::notification_record>>(
         atom::list::value, atom::notify::value, filter);
@@ -486,7 +487,8 @@ action prepare(const invocation& inv) {
       {"groups", prepare_groups},
       {"notifications", prepare_notifications},
       {"cluster", prepare_cluster},
-      {"drain", prepare_drain}};
+      {"drain", prepare_drain},
+      {"silences", prepare_silences}};
   if (inv.words.empty())
     throw usage_error("", "no command given");
   auto it = commands.find(inv.words.front());

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "domain/alert.hpp"
+#include "domain/silence.hpp"
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+/// The JSON forms of silences: Argus's (`/v1/silences`, argusctl) and
+/// Alertmanager's (`postableSilence`, `gettableSilence`, for amtool).
+namespace argus::http {
+
+/// Parses a silence body. Over `base` (PUT), fields not given keep their
+/// value; otherwise `matchers`, `endsAt`, `createdBy` and `comment` are
+/// required, and `startsAt` defaults to `now`. Wrong types are 400s naming
+/// the field; `validate` then checks the values.
+caf::expected<domain::silence> parse_silence(const nlohmann::json& j,
+                                             const domain::silence* base,
+                                             domain::time_point now);
+
+/// Argus's form: the fields, `state` at `now`, `event_manager_id` (null for
+/// every manager).
+nlohmann::json to_json(const domain::silence& s, domain::time_point now);
+
+/// Alertmanager's `postableSilence` (an `id` replaces that silence) for
+/// manager `manager_id`: the silence covers that manager only.
+caf::expected<domain::silence> parse_am_silence(const nlohmann::json& j,
+                                                const std::string& manager_id);
+
+/// Alertmanager's `gettableSilence`.
+nlohmann::json to_gettable_silence(const domain::silence& s,
+                                   domain::time_point now);
+
+/// The ids of the silences in `all` active at `now` that match `a` (its
+/// details parsed for label and field matchers), sorted.
+std::vector<std::string>
+silenced_by(const std::map<std::string, domain::silence>& all,
+            const domain::alert& a, domain::time_point now);
+
+} // namespace argus::http
