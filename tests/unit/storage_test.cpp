@@ -779,6 +779,8 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
                "ALTER TABLE alerts DROP COLUMN acknowledged_until_ms;"
                "ALTER TABLE event_managers DROP COLUMN routing_key;"
                "ALTER TABLE event_managers DROP COLUMN ack_timeout_seconds;";
+  // ... and without step 7's silences (issue 13).
+  downgrade += "DROP TABLE silences;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
@@ -909,6 +911,8 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   // Step 8: the outbox tables (their indexes go with them).
   schema.exec("DROP TABLE notifications");
   schema.exec("DROP TABLE deliveries");
+  // Step 9: silences (issue 13).
+  schema.exec("DROP TABLE silences");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
         "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})
