@@ -779,6 +779,8 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
                "ALTER TABLE alerts DROP COLUMN acknowledged_until_ms;"
                "ALTER TABLE event_managers DROP COLUMN routing_key;"
                "ALTER TABLE event_managers DROP COLUMN ack_timeout_seconds;";
+  // ... and without step 7's silences (issue 13).
+  downgrade += "DROP TABLE silences;";
   // ... and without what step 8 added (auto-resolve, issue 13).
   downgrade += "ALTER TABLE grouping_rules DROP COLUMN "
                "auto_resolve_after_seconds;"
@@ -916,6 +918,8 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   // Step 8: the outbox tables (their indexes go with them).
   schema.exec("DROP TABLE notifications");
   schema.exec("DROP TABLE deliveries");
+  // Step 9: silences (issue 13).
+  schema.exec("DROP TABLE silences");
   // Step 10: auto-resolve (issue 13).
   schema.exec("ALTER TABLE grouping_rules DROP COLUMN "
               "auto_resolve_after_seconds");

@@ -5,6 +5,7 @@
 #include "domain/error.hpp"
 #include "http/error_codes.hpp"
 #include "http/json.hpp"
+#include "http/silence_json.hpp"
 #include "tools/argusctl/output.hpp"
 
 #include <array>
@@ -83,11 +84,25 @@ void print_alert(std::ostream& out, const domain::alert& a) {
             {"details", a.details}});
 }
 
+/// An alert as the HTTP API shows it, `silenced_by` included (computed
+/// from the node's silences, as the API does at read time).
+json alert_json(session& s, const domain::alert& a) {
+  auto out = http::to_json(a);
+  auto found = s.node.ask<std::vector<domain::silence>>(atom::list::value,
+                                                        atom::silence::value);
+  std::map<std::string, domain::silence> all;
+  if (found)
+    for (auto& x : *found)
+      all.emplace(x.id, x);
+  out["silenced_by"] = http::silenced_by(all, a, caf::make_timestamp());
+  return out;
+}
+
 int print_alerts(session& s, const alerts& xs, const char* none) {
   if (s.inv.json) {
     auto out = json::array();
     for (auto& a : xs)
-      out.push_back(http::to_json(a));
+      out.push_back(alert_json(s, a));
     print_json(s.out, out);
   } else {
     print_alert_rows(s.out, xs, none);
@@ -212,7 +227,7 @@ action prepare_alerts(const invocation& inv) {
       if (!found)
         return s.fail(found.error());
       if (s.inv.json)
-        print_json(s.out, http::to_json(*found));
+        print_json(s.out, alert_json(s, *found));
       else
         print_alert(s.out, *found);
       return int{exit_ok};
