@@ -9,9 +9,9 @@ namespace argus::actors {
 namespace {
 
 caf::expected<std::unique_ptr<storage::store>>
-open_store(const config::storage_settings& s) {
+open_store(const config::storage_settings& s, size_t keep_notifications) {
   if (s.backend == "memory")
-    return storage::make_memory_store();
+    return storage::make_memory_store(keep_notifications);
   if (s.backend == "postgres")
     return storage::open_postgres_store(s.dsn);
   return storage::open_sqlite_store(s.path);
@@ -70,7 +70,7 @@ caf::error open_local_journal(const config::settings& settings, recovered& r) {
 
 caf::expected<recovered> recover(const config::settings& settings) {
   recovered r;
-  auto store = open_store(settings.storage);
+  auto store = open_store(settings.storage, settings.notifications.keep);
   if (!store)
     return store.error();
   r.store = std::move(*store);

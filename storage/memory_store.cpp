@@ -56,6 +56,10 @@ struct manager_alerts {
 
 class memory_store final : public store {
 public:
+  explicit memory_store(size_t keep_notifications)
+      : outbox_(std::make_shared<delivery::memory_outbox>(keep_notifications)) {
+  }
+
   std::string backend() const override { return "memory"; }
 
   using store::write;
@@ -247,14 +251,13 @@ private:
   domain::catalog catalog_;
   uint64_t applied_through_ = 0;
   /// Shared with the delivery worker (it locks itself).
-  std::shared_ptr<delivery::memory_outbox> outbox_ =
-      std::make_shared<delivery::memory_outbox>();
+  std::shared_ptr<delivery::memory_outbox> outbox_;
 };
 
 } // namespace
 
-std::unique_ptr<store> make_memory_store() {
-  return std::make_unique<memory_store>();
+std::unique_ptr<store> make_memory_store(size_t keep_notifications) {
+  return std::make_unique<memory_store>(keep_notifications);
 }
 
 } // namespace argus::storage

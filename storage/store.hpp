@@ -117,7 +117,9 @@ public:
 };
 
 /// Everything in memory; gone when the process ends.
-std::unique_ptr<store> make_memory_store();
+/// Of the notifications, it keeps the newest `keep_notifications` once
+/// they are settled (delivered or failed) and drops older settled ones.
+std::unique_ptr<store> make_memory_store(size_t keep_notifications = 10000);
 
 /// An SQLite database file at `path` (its folder is created if missing),
 /// with the schema created or migrated on open.

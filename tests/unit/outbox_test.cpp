@@ -164,3 +164,31 @@ TEST_CASE("a stored envelope reads back", "[unit][delivery]") {
   CHECK_FALSE(argus::delivery::envelope_from_stored("[]"));
   CHECK_FALSE(argus::delivery::receivers_from_stored("{}"));
 }
+
+TEST_CASE("the memory outbox drops the oldest settled notifications past its "
+          "bound, never pending ones",
+          "[unit][delivery]") {
+  argus::delivery::memory_outbox box{2};
+  auto add_fanned = [&](const std::string& key, bool settle) {
+    auto e = opened(key);
+    box.add("m", e);
+    auto row = argus::domain::make_delivery(e.notification_id, "ops", "m", "db",
+                                            e.kind, t0);
+    REQUIRE_FALSE(box.fan_out({e.notification_id}, {row}));
+    if (settle) {
+      row.state = argus::domain::delivery_state::delivered;
+      REQUIRE_FALSE(box.update({row}));
+    }
+    return e.notification_id;
+  };
+  auto first = add_fanned("a", true);
+  auto waiting = add_fanned("b", false);
+  add_fanned("c", true);
+  add_fanned("d", true);
+  // Past the bound the settled "a" went; the pending "b" stays.
+  CHECK_FALSE(box.entry(first));
+  CHECK(box.entry(waiting));
+  auto latest = box.latest(10);
+  REQUIRE(latest);
+  CHECK(latest->size() <= 3);
+}
