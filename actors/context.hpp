@@ -65,6 +65,9 @@ struct context {
     return domain::time_point{std::chrono::system_clock::now()};
   };
   std::shared_ptr<metrics> stats = std::make_shared<metrics>();
+  /// Whether a receiver of this manager asks for child_added notifications
+  /// (the node reads its catalog); unset: none does.
+  std::function<bool(const std::string& manager_id)> child_notices;
   /// The Prometheus families beyond `stats` (per front, per manager,
   /// latencies); `GET /metrics` serves both.
   std::shared_ptr<::argus::metrics::registry> registry =

@@ -179,6 +179,10 @@ void apply_one(self_ptr self, const domain::event& e, bool fresh,
   // Decisions use the acceptance time, so a replay decides as the first
   // run did; events from in-process callers may leave it unset.
   auto now = e.received_at != domain::no_time ? e.received_at : ctx.now();
+  // Only a trigger into an open window can join: ask the catalog then.
+  st.group.child_notices = e.act == domain::action::trigger &&
+                           !st.group.open_parent.empty() && ctx.child_notices &&
+                           ctx.child_notices(e.event_manager_id);
   domain::apply(st.group, e, fresh, now, st.scratch);
   carry_out(self, e, to, ctx, ctx.now());
   if (!st.scratch.reroute) {

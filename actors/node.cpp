@@ -137,12 +137,12 @@ caf::error node::spawn_core(const config::settings& settings,
   if (!parts)
     return parts.error();
   worker_ = parts->worker;
+  ctx_->child_notices = child_notices_of(view_);
   // Detached, as the repository: reads of the outbox block on the store.
   notifier_ =
       sys.spawn<caf::detached>(actors::notifier, std::move(parts->reads),
                                std::move(parts->worker), shared_ctx);
   auto repo_settings = repository_settings_of(settings, state, journal_slot_);
-  repo_settings.wanted = wanted_notifications(view_);
   repo_settings.on_notified =
       [notifier = notifier_](std::vector<domain::notification> stored) {
         caf::anon_send(notifier, atom::notify::value, std::move(stored));

@@ -51,17 +51,16 @@ start_delivery(const config::settings& settings, storage::store& store,
   return delivery_parts{std::move(*reads), std::move(worker)};
 }
 
-std::function<bool(const domain::notification&)>
-wanted_notifications(std::shared_ptr<const catalog_view> view) {
-  return [view](const domain::notification& n) {
-    if (n.kind != domain::notification_kind::child_added)
-      return true;
+std::function<bool(const std::string& manager_id)>
+child_notices_of(std::shared_ptr<const catalog_view> view) {
+  return [view](const std::string& manager_id) {
     auto catalog = view->get();
-    auto it = catalog->managers.find(n.parent.event_manager_id);
+    auto it = catalog->managers.find(manager_id);
     if (it == catalog->managers.end())
       return false;
-    for (auto& r : domain::receivers_of(it->second))
-      if (r.wants(n.kind))
+    // The legacy webhook takes the default types, without child_added.
+    for (auto& r : it->second.receivers)
+      if (r.wants(domain::notification_kind::child_added))
         return true;
     return false;
   };

@@ -30,10 +30,10 @@ start_delivery(const config::settings& settings, storage::store& store,
                std::shared_ptr<const catalog_view> view, context_ptr ctx,
                const std::string& owner);
 
-/// The repository's filter: parent notifications always go to the outbox
-/// (they are the record of what happened); child_added only when a receiver
-/// of the manager asks for it, so busy groups do not fill it for nobody.
-std::function<bool(const domain::notification&)>
-wanted_notifications(std::shared_ptr<const catalog_view> view);
+/// Whether a receiver of a manager asks for child_added (`context::
+/// child_notices`); parent notifications are always made, as the record of
+/// what happened.
+std::function<bool(const std::string& manager_id)>
+child_notices_of(std::shared_ptr<const catalog_view> view);
 
 } // namespace argus::actors

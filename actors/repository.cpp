@@ -105,9 +105,8 @@ repository(repository_actor::stateful_pointer<repository_state> self,
           std::vector<domain::notification>& notes,
           const std::vector<uint64_t>& seqs) {
         auto& st = self->state;
-        for (auto& n : notes)
-          if (!st.settings.wanted || st.settings.wanted(n))
-            st.notes.push_back(std::move(n));
+        st.notes.insert(st.notes.end(), std::make_move_iterator(notes.begin()),
+                        std::make_move_iterator(notes.end()));
         if (st.settings.journal_id.empty())
           mark_applied(self, seqs);
         else

@@ -26,10 +26,6 @@ struct repository_settings {
   /// Clustered: the journal whose records each flush removes as it stores
   /// their effects (`storage::store::write_completing`), instead of a mark.
   std::string journal_id;
-  /// Whether a notification goes to the outbox at all: child_added only
-  /// for managers with a receiver that asks for it (called on the
-  /// repository's thread; must be thread-safe). Unset: all of them.
-  std::function<bool(const domain::notification&)> wanted;
   /// Called (on the repository's thread) with the notifications a flush
   /// stored, e.g. to wake the delivery worker.
   std::function<void(std::vector<domain::notification>)> on_notified;

@@ -137,8 +137,9 @@ caf::error validate(const event_manager& manager);
 /// webhook_url as the `argus` receiver "webhook" when set.
 std::vector<receiver> receivers_of(const event_manager& manager);
 
-/// An immutable view of all rules, managers and silences. The catalog actor publishes a
-/// new one after every change; HTTP threads read it without a round trip.
+/// An immutable view of all rules, managers and silences. The catalog actor
+/// publishes a new one after every change; HTTP threads read it without a round
+/// trip.
 struct catalog {
   std::map<std::string, grouping_rule> rules;
   std::map<std::string, event_manager> managers;

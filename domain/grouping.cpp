@@ -146,7 +146,7 @@ void open_or_join(group_state& g, const event& e, time_point now,
     persist(out, a, 1);
     persist(out, parent->second, 0);
     // Someone is on it: a child joining an acknowledged group pages nobody.
-    if (!parent->second.acknowledged)
+    if (g.child_notices && !parent->second.acknowledged)
       add_notification(g, out, notification_kind::child_added, parent->second,
                        now, e.seq, a, links.active_children);
   } else {

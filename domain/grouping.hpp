@@ -39,6 +39,10 @@ struct group_state {
   /// Notifications made for events without a journal position, so two made
   /// at the same instant (an injected clock) still get distinct ids.
   uint64_t unsequenced_notices = 0;
+  /// Whether a child joining makes a child_added notification: a receiver
+  /// of the manager asks for them. The owner sets it from the catalog before
+  /// an event that may join, so nobody pays for notifications nobody wants.
+  bool child_notices = false;
 };
 
 /// What the owner of a group must do after applying an event. Reused across

@@ -79,10 +79,6 @@ struct actor_fixture {
     notifier = spawn(actors::notifier, std::move(*outbox),
                      std::shared_ptr<delivery::worker>{}, context());
     actors::repository_settings settings;
-    // As a node does for managers whose receivers do not ask for them.
-    settings.wanted = [](const domain::notification& n) {
-      return n.kind != domain::notification_kind::child_added;
-    };
     settings.on_notified =
         [n = notifier](std::vector<domain::notification> stored) {
           caf::anon_send(n, atom::notify::value, std::move(stored));

@@ -361,16 +361,18 @@ nlohmann::json cli_result::json_out() const {
   return json::parse(out, nullptr, false);
 }
 
-cli_result run_argusctl(const std::vector<std::string>& args,
-                        const std::vector<std::string>& env,
-                        std::chrono::milliseconds timeout) {
+namespace {
+
+/// Runs `argv` to its end (or kills it after `timeout`), with stdout and
+/// stderr captured apart; `env` adds environment variables.
+cli_result run_captured(const std::vector<std::string>& argv,
+                        std::chrono::milliseconds timeout,
+                        const std::vector<std::string>* env) {
   temp_dir dir;
   auto out_file = dir.path() / "out.log";
   auto err_file = dir.path() / "err.log";
-  std::vector<std::string> argv{ARGUSCTL_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
   auto started = steady::now();
-  auto pid = spawn_process(argv, out_file, err_file, &env);
+  auto pid = spawn_process(argv, out_file, err_file, env);
   cli_result out;
   auto status = wait_or_kill(pid, timeout);
   out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -382,6 +384,16 @@ cli_result run_argusctl(const std::vector<std::string>& args,
   out.out = read_file(out_file);
   out.err = read_file(err_file);
   return out;
+}
+
+} // namespace
+
+cli_result run_argusctl(const std::vector<std::string>& args,
+                        const std::vector<std::string>& env,
+                        std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv{ARGUSCTL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_captured(argv, timeout, &env);
 }
 
 std::string find_program(const std::string& name) {
@@ -398,22 +410,7 @@ std::string find_program(const std::string& name) {
 
 cli_result run_program(const std::vector<std::string>& argv,
                        std::chrono::milliseconds timeout) {
-  temp_dir dir;
-  auto out_file = dir.path() / "out.log";
-  auto err_file = dir.path() / "err.log";
-  auto started = steady::now();
-  auto pid = spawn_process(argv, out_file, err_file);
-  cli_result out;
-  auto status = wait_or_kill(pid, timeout);
-  out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      steady::now() - started);
-  if (status)
-    out.exit_code = exit_code_of(*status);
-  else
-    out.timed_out = true;
-  out.out = read_file(out_file);
-  out.err = read_file(err_file);
-  return out;
+  return run_captured(argv, timeout, nullptr);
 }
 
 child_process::child_process(const std::vector<std::string>& argv, fs::path log)

@@ -152,6 +152,7 @@ TEST_CASE_METHOD(group,
                  "[unit]") {
   at(t0, make(action::trigger, "p"));
   at(t0 + 1s, ack("p", "alice"));
+  g.child_notices = true; // even when a receiver asks for child_added
   at(t0 + 2s, make(action::trigger, "c"));
   CHECK(d.notify.empty());
   auto& c = written("c");

@@ -152,6 +152,7 @@ TEST_CASE_METHOD(lifecycle,
 TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
                  "[unit]") {
   at(t0, trigger("p"));
+  g.child_notices = true; // a receiver asks for child_added
   at(t0 + 5min, trigger("c1"));
   // The decision is reused: nothing of the first call may linger.
   CHECK_FALSE(d.arm_window);
@@ -692,6 +693,7 @@ TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
 
   decision d;
   SECTION("a later trigger joins the restored parent") {
+    g.child_notices = true;
     argus::domain::apply(g, trigger("c4"), true, t0 + 2min, d);
     REQUIRE(d.writes.size() == 2);
     CHECK(d.writes[0].snapshot.parent_dedup_key == "p");
@@ -897,4 +899,14 @@ TEST_CASE("a notification's id is a function of the change that caused it",
   argus::domain::apply(g, resolve("p"), false, t0, d);
   argus::domain::apply(g, trigger("p"), false, t0, d);
   CHECK(d.notify.at(0).id != first);
+}
+
+TEST_CASE_METHOD(lifecycle,
+                 "a child joining makes no notification unless a receiver "
+                 "asks for child_added",
+                 "[unit]") {
+  at(t0, trigger("p"));
+  at(t0 + 5min, trigger("c1"));
+  CHECK(d.notify.empty());
+  REQUIRE(d.writes.size() == 2);
 }
