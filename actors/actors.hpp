@@ -116,7 +116,15 @@ using repository_actor = caf::typed_actor<
     caf::replies_to<atom::put, domain::silence>::with<atom::ok>,
     /// Deletes a rule / a manager by id.
     caf::replies_to<atom::erase, atom::rule, std::string>::with<atom::ok>,
-    caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>>;
+    caf::replies_to<atom::erase, atom::manager, std::string>::with<atom::ok>,
+    /// Creates or replaces an API key (revoking replaces).
+    caf::replies_to<atom::put, domain::api_key>::with<atom::ok>,
+    /// Appends to the audit log; a failure is logged and counted, the
+    /// change it records already happened.
+    caf::reacts_to<atom::audit, domain::audit_entry>,
+    /// Audit entries, newest first.
+    caf::replies_to<atom::audit, domain::audit_filter>::with<
+        std::vector<domain::audit_entry>>>;
 
 /// The NOTIFIER actor: the actor face of delivery. Hears of notifications
 /// once the store has them (logs and counts them, wakes the delivery
@@ -159,7 +167,12 @@ using catalog_actor = caf::typed_actor<
     caf::replies_to<atom::update, domain::silence>::with<domain::silence>,
     /// Expires a silence now (it stays listed); returns it as stored.
     caf::replies_to<atom::erase, atom::silence,
-                    std::string>::with<domain::silence>>;
+                    std::string>::with<domain::silence>,
+    /// Stores a new API key (made by the front, which alone saw its text);
+    /// returns it as stored.
+    caf::replies_to<atom::create, domain::api_key>::with<domain::api_key>,
+    /// Revokes an API key now (it stays listed); returns it as stored.
+    caf::replies_to<atom::erase, atom::key, std::string>::with<domain::api_key>>;
 
 /// The ADMIN actor: what argusctl talks to over remoting. It serves the HTTP
 /// API's operations by messaging the same catalog, repository, notifier and
@@ -214,6 +227,18 @@ using admin_actor = caf::typed_actor<
         with<std::vector<domain::notification_record>>,
     /// A manual retry of a notification's failed deliveries.
     caf::replies_to<atom::retry, std::string, std::string>::with<atom::ok>,
+    /// Makes an API key with the role, managers and expiry of the given
+    /// record; answers with the stored record and the key text (shown
+    /// once).
+    caf::replies_to<atom::create, atom::key,
+                    domain::api_key>::with<domain::new_key>,
+    /// Every API key (never their texts).
+    caf::replies_to<atom::list, atom::key>::with<std::vector<domain::api_key>>,
+    /// Revokes an API key; returns it as stored.
+    caf::replies_to<atom::erase, atom::key, std::string>::with<domain::api_key>,
+    /// The audit log, newest first.
+    caf::replies_to<atom::audit, domain::audit_filter>::with<
+        std::vector<domain::audit_entry>>,
     /// Cluster members with their state and owned groups (argusctl cluster).
     caf::replies_to<atom::members>::with<std::vector<member_info>>,
     /// A peer's cluster actor introduces itself; answers with the members

@@ -1,5 +1,6 @@
 #include "actors/admin.hpp"
 
+#include "actors/admin_audit.hpp"
 #include "actors/admin_ops.hpp"
 #include "actors/admin_peers.hpp"
 #include "domain/error.hpp"
@@ -14,6 +15,7 @@ namespace argus::actors {
 namespace {
 
 using env_ptr = std::shared_ptr<const admin_env>;
+using admin_audit::audited;
 
 template <class Entity>
 std::vector<Entity> values_of(const std::map<std::string, Entity>& items) {
@@ -48,14 +50,16 @@ auto catalog_handlers(admin_self self, env_ptr env) {
         return find_in(view->get()->rules, "grouping rule", id);
       },
       [=](atom::create, rule_t& rule) {
-        return self->delegate(catalog, atom::create::value, std::move(rule));
+        return audited<rule_t>(self, *env, catalog, "create", "rule", "",
+                               atom::create::value, std::move(rule));
       },
       [=](atom::update, rule_t& rule) {
-        return self->delegate(catalog, atom::update::value, std::move(rule));
+        return audited<rule_t>(self, *env, catalog, "update", "rule", "",
+                               atom::update::value, std::move(rule));
       },
       [=](atom::erase, atom::rule, const std::string& id) {
-        return self->delegate(catalog, atom::erase::value, atom::rule::value,
-                              id);
+        return audited<atom::ok>(self, *env, catalog, "delete", "rule", id,
+                                 atom::erase::value, atom::rule::value, id);
       },
       [=](atom::list, atom::manager) {
         return values_of(view->get()->managers);
@@ -64,24 +68,29 @@ auto catalog_handlers(admin_self self, env_ptr env) {
         return find_in(view->get()->managers, "event manager", id);
       },
       [=](atom::create, manager_t& manager) {
-        return self->delegate(catalog, atom::create::value, std::move(manager));
+        return audited<manager_t>(self, *env, catalog, "create", "manager", "",
+                                  atom::create::value, std::move(manager));
       },
       [=](atom::update, manager_t& manager) {
-        return self->delegate(catalog, atom::update::value, std::move(manager));
+        return audited<manager_t>(self, *env, catalog, "update", "manager", "",
+                                  atom::update::value, std::move(manager));
       },
       [=](atom::list, atom::silence) {
         return values_of(view->get()->silences);
       },
       [=](atom::create, domain::silence& s) {
-        return self->delegate(catalog, atom::create::value, std::move(s));
+        return audited<domain::silence>(self, *env, catalog, "create",
+                                        "silence", "", atom::create::value,
+                                        std::move(s));
       },
       [=](atom::erase, atom::silence, const std::string& id) {
-        return self->delegate(catalog, atom::erase::value, atom::silence::value,
-                              id);
+        return audited<domain::silence>(self, *env, catalog, "expire",
+                                        "silence", id, atom::erase::value,
+                                        atom::silence::value, id);
       },
       [=](atom::erase, atom::manager, const std::string& id) {
-        return self->delegate(catalog, atom::erase::value, atom::manager::value,
-                              id);
+        return audited<atom::ok>(self, *env, catalog, "delete", "manager", id,
+                                 atom::erase::value, atom::manager::value, id);
       });
 }
 
@@ -109,7 +118,35 @@ auto alert_handlers(admin_self self, env_ptr env) {
         return admin_ops::notifications(self, *env, filter);
       },
       [=](atom::retry, const std::string& id, const std::string& receiver) {
-        return admin_ops::retry(self, *env, id, receiver);
+        return audited<atom::ok>(self, *env, env->node.notifier, "retry",
+                                 "notification", id, atom::retry::value, id,
+                                 receiver);
+      });
+}
+
+/// argusctl's API keys and audit log.
+auto key_handlers(admin_self self, env_ptr env) {
+  auto catalog = env->node.catalog;
+  return std::make_tuple(
+      [=](atom::create, atom::key, domain::api_key& proto) {
+        return admin_audit::create_key(self, *env, std::move(proto));
+      },
+      [=](atom::list, atom::key) {
+        return values_of(env->node.view->get()->keys);
+      },
+      [=](atom::erase, atom::key, const std::string& id) {
+        return audited<domain::api_key>(self, *env, catalog, "revoke", "key",
+                                        id, atom::erase::value,
+                                        atom::key::value, id);
+      },
+      [=](atom::audit, domain::audit_filter& filter)
+          -> caf::result<std::vector<domain::audit_entry>> {
+        if (filter.limit < 1 || filter.limit > domain::max_audit_limit)
+          return make_error(ec::validation_failed,
+                            "limit must be between 1 and " +
+                                std::to_string(domain::max_audit_limit));
+        return self->delegate(env->node.repository, atom::audit::value,
+                              std::move(filter));
       });
 }
 
@@ -145,7 +182,7 @@ admin_actor::behavior_type admin(admin_self self, admin_env env) {
         return admin_actor::behavior_type{std::move(handlers)...};
       },
       std::tuple_cat(catalog_handlers(self, shared),
-                     alert_handlers(self, shared),
+                     alert_handlers(self, shared), key_handlers(self, shared),
                      cluster_handlers(self, shared)));
 }
 

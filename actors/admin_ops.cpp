@@ -1,6 +1,7 @@
 #include "actors/admin_ops.hpp"
 
 #include "domain/admission.hpp"
+#include "domain/auth.hpp"
 #include "domain/error.hpp"
 #include "domain/keys.hpp"
 
@@ -106,6 +107,13 @@ caf::result<atom::ok> ingest(admin_self self, const admin_env& env,
     return std::move(e.error());
   }
   registry.event_accepted(::argus::metrics::front::cli, e->event_manager_id);
+  // An operator's acknowledge, unacknowledge or resolve is a manual alert
+  // action: audited as argusctl's (a trigger is ingestion, not a change).
+  if (e->act != domain::action::trigger)
+    self->send(env.node.repository, atom::audit::value,
+               domain::make_audit("argusctl", std::string{to_string(e->act)},
+                                  "alert", e->dedup_key, e->event_manager_id,
+                                  env.node.ctx->now()));
   std::vector<domain::event> one;
   one.push_back(std::move(*e));
   return self->delegate(env.node.ingest_handle, atom::apply::value,
@@ -181,12 +189,6 @@ notifications(admin_self self, const admin_env& env,
           filter, [](const std::string& field) { return field; }))
     return err;
   return self->delegate(env.node.notifier, atom::list::value, filter);
-}
-
-caf::result<atom::ok> retry(admin_self self, const admin_env& env,
-                            const std::string& id,
-                            const std::string& receiver) {
-  return self->delegate(env.node.notifier, atom::retry::value, id, receiver);
 }
 
 std::vector<group_view> views_of(const alerts& parents, const alerts& children,

@@ -52,10 +52,6 @@ caf::result<std::vector<domain::notification_record>>
 notifications(admin_self self, const admin_env& env,
               const domain::notification_filter& filter);
 
-/// A manual retry of a notification's failed deliveries.
-caf::result<atom::ok> retry(admin_self self, const admin_env& env,
-                            const std::string& id, const std::string& receiver);
-
 /// Groups of the active `parents`, with their active `children` counted.
 std::vector<group_view> views_of(const alerts& parents, const alerts& children,
                                  domain::time_point now);

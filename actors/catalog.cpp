@@ -71,6 +71,9 @@ void apply_change(domain::catalog& c, const catalog_change& change) {
   case catalog_change::put_silence:
     c.silences[change.silence.id] = change.silence;
     break;
+  case catalog_change::put_key:
+    c.keys[change.key.id] = change.key;
+    break;
   default:
     break;
   }
@@ -130,6 +133,52 @@ put_silence(self_ptr self, const repository_actor& repository,
     return fail<domain::silence>(self, std::move(err));
   return persist_then(self, repository, view, s, silence_change(s),
                       atom::put::value, s);
+}
+
+/// The change that stores API key `k`.
+catalog_change key_change(const domain::api_key& k) {
+  catalog_change change;
+  change.kind = catalog_change::put_key;
+  change.key = k;
+  return change;
+}
+
+/// Stores a new key: the front made it and sends only its record. A fresh
+/// id, and managers that exist (a key for a manager made later is made
+/// later).
+caf::typed_response_promise<domain::api_key>
+create_key(self_ptr self, const repository_actor& repository,
+           const std::shared_ptr<catalog_view>& view, domain::api_key k) {
+  auto& c = self->state.current;
+  auto err = validate(k);
+  if (!err && c.keys.count(k.id) > 0)
+    err = make_error(ec::conflict, "API key '" + k.id + "' already exists");
+  for (auto& m : k.managers)
+    if (!err && c.managers.count(m) == 0)
+      err = make_error(ec::validation_failed,
+                       "event manager '" + m + "' does not exist");
+  if (err)
+    return fail<domain::api_key>(self, std::move(err));
+  return persist_then(self, repository, view, k, key_change(k),
+                      atom::put::value, k);
+}
+
+/// Revokes key `id` at `now` (once). Revoked keys stay, so their ids are
+/// never reused.
+caf::typed_response_promise<domain::api_key>
+revoke_key(self_ptr self, const repository_actor& repository,
+           const std::shared_ptr<catalog_view>& view, const std::string& id,
+           domain::time_point now) {
+  auto& keys = self->state.current.keys;
+  auto it = keys.find(id);
+  if (it == keys.end())
+    return fail<domain::api_key>(
+        self, make_error(ec::not_found, "API key '" + id + "' not found"));
+  auto k = it->second;
+  if (k.revoked_at == domain::no_time)
+    k.revoked_at = now;
+  return persist_then(self, repository, view, k, key_change(k),
+                      atom::put::value, k);
 }
 
 } // namespace
@@ -257,6 +306,12 @@ catalog(catalog_actor::stateful_pointer<catalog_state> self,
         domain::expire(s, ctx->now());
         return persist_then(self, repository, view, s, silence_change(s),
                             atom::put::value, s);
+      },
+      [=](atom::create, domain::api_key& k) {
+        return create_key(self, repository, view, std::move(k));
+      },
+      [=](atom::erase, atom::key, const std::string& id) {
+        return revoke_key(self, repository, view, id, ctx->now());
       },
       [=](atom::sync, const catalog_change& change) {
         apply_change(self->state.current, change);

@@ -1,6 +1,10 @@
 #include "actors/recovery.hpp"
 
+#include "config/log.hpp"
 #include "domain/alert.hpp"
+#include "domain/error.hpp"
+
+#include <caf/timestamp.hpp>
 
 #include <filesystem>
 
@@ -66,6 +70,30 @@ caf::error open_local_journal(const config::settings& settings, recovered& r) {
   return {};
 }
 
+/// Stores the bootstrap admin key on the first start that sees it. A key
+/// with its id already stored is left alone, so revoking it sticks.
+caf::error install_bootstrap_key(const std::string& text, storage::store& store,
+                                 domain::catalog& catalog) {
+  if (text.empty())
+    return {};
+  auto key = domain::record_of(text, caf::make_timestamp());
+  if (!key)
+    return make_error(ec::validation_failed,
+                      "the bootstrap key (auth.bootstrap_key_file or "
+                      "ARGUS_BOOTSTRAP_KEY) is not an Argus key: expected "
+                      "argus_<id>_<secret>, an id of 1 to 32 of [a-z0-9] and "
+                      "a secret of at least 32 of [A-Za-z0-9]");
+  if (catalog.keys.count(key->id) > 0)
+    return {};
+  key->key_role = domain::role::admin;
+  key->created_by = "bootstrap";
+  if (auto err = store.put(*key))
+    return err;
+  LOG_INFO("stored the bootstrap admin key " << key->prefix << "...");
+  catalog.keys.emplace(key->id, *key);
+  return {};
+}
+
 } // namespace
 
 caf::expected<recovered> recover(const config::settings& settings) {
@@ -78,6 +106,9 @@ caf::expected<recovered> recover(const config::settings& settings) {
   if (!catalog)
     return catalog.error();
   r.catalog = std::move(*catalog);
+  if (auto err = install_bootstrap_key(settings.auth.bootstrap_key, *r.store,
+                                       r.catalog))
+    return err;
   auto clustered = settings.cluster.enabled();
   if (!clustered) {
     auto open_work = r.store->open_work();

@@ -184,6 +184,24 @@ repository(repository_actor::stateful_pointer<repository_state> self,
       [=](atom::erase, atom::manager, const std::string& id) {
         return done(self->state.store->erase_manager(id));
       },
+      [=](atom::put, const domain::api_key& key) {
+        return done(self->state.store->put(key));
+      },
+      [=](atom::audit, const domain::audit_entry& entry) {
+        // The change it records already happened; losing its entry must
+        // not undo or fail it, but must not pass unnoticed either.
+        if (auto err = self->state.store->append(entry)) {
+          ctx->stats->store_errors.fetch_add(1, std::memory_order_relaxed);
+          LOG_ERROR("cannot append to the audit log: " << message_of(err));
+        }
+      },
+      [=](atom::audit, const domain::audit_filter& filter)
+          -> caf::result<std::vector<domain::audit_entry>> {
+        auto result = self->state.store->audit(filter);
+        if (!result)
+          return std::move(result.error());
+        return std::move(*result);
+      },
   };
 }
 

@@ -30,6 +30,10 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<event_submission>("argus.event_submission");
   cfg.add_message_type<member_info>("argus.member_info");
   cfg.add_message_type<catalog_change>("argus.catalog_change");
+  cfg.add_message_type<domain::api_key>("argus.api_key");
+  cfg.add_message_type<domain::new_key>("argus.new_key");
+  cfg.add_message_type<domain::audit_entry>("argus.audit_entry");
+  cfg.add_message_type<domain::audit_filter>("argus.audit_filter");
 }
 
 } // namespace argus::actors

@@ -63,6 +63,8 @@ using forward = caf::atom_constant<caf::atom("forward")>;
 using handover = caf::atom_constant<caf::atom("handover")>;
 using peek = caf::atom_constant<caf::atom("peek")>;
 using retry = caf::atom_constant<caf::atom("retry")>;
+using key = caf::atom_constant<caf::atom("key")>;
+using audit = caf::atom_constant<caf::atom("audit")>;
 
 } // namespace argus::atom
 
@@ -175,19 +177,21 @@ struct catalog_change {
     put_manager = 1,
     erase_rule = 2,
     erase_manager = 3,
-    put_silence = 4
+    put_silence = 4,
+    put_key = 5
   };
   uint8_t kind = put_rule;
   domain::grouping_rule rule;    ///< for put_rule
   domain::event_manager manager; ///< for put_manager
   std::string id;                ///< for the erase kinds
   domain::silence silence{};     ///< for put_silence
+  domain::api_key key{};         ///< for put_key (created or revoked)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, catalog_change& x) {
   return f(caf::meta::type_name("argus.catalog_change"), x.kind, x.rule,
-           x.manager, x.id, x.silence);
+           x.manager, x.id, x.silence, x.key);
 }
 
 /// Registers every Argus message type; call on every node before the actor

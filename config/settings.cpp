@@ -151,6 +151,10 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
         {"seeds", strings(s.cluster.seeds)},
         {"heartbeat_interval_ms", field(s.cluster.heartbeat_interval_ms)},
         {"failure_timeout_ms", field(s.cluster.failure_timeout_ms)}}},
+      {"auth",
+       {{"mode", field(s.auth.mode)},
+        {"metrics", field(s.auth.metrics)},
+        {"bootstrap_key_file", field(s.auth.bootstrap_key_file)}}},
   };
   if (root && root.IsMap())
     for (auto kv : root) {
@@ -292,7 +296,50 @@ caf::error validate_cluster(const settings& s) {
   return {};
 }
 
+caf::error validate_auth(const settings& s) {
+  auto& a = s.auth;
+  if (!a.mode.empty() && a.mode != "required" && a.mode != "off")
+    return bad("auth.mode",
+               "unknown mode '" + a.mode + "' (expected required or off)");
+  if (a.mode == "off" && !is_loopback(s.server.host))
+    return bad("auth.mode", "off is only allowed when server.host is a "
+                            "loopback address, not '" +
+                                s.server.host +
+                                "'; anyone reaching the port could read and "
+                                "change everything");
+  if (a.metrics != "open" && a.metrics != "required")
+    return bad("auth.metrics",
+               "unknown mode '" + a.metrics + "' (expected open or required)");
+  return {};
+}
+
 } // namespace
+
+bool auth_required(const settings& s) {
+  if (s.auth.mode.empty())
+    return !is_loopback(s.server.host);
+  return s.auth.mode == "required";
+}
+
+caf::error read_bootstrap_key(settings& s, const char* env_value) {
+  std::string text;
+  if (env_value != nullptr && *env_value != '\0') {
+    text = env_value;
+  } else if (!s.auth.bootstrap_key_file.empty()) {
+    std::ifstream in{s.auth.bootstrap_key_file};
+    if (!in)
+      return bad("auth.bootstrap_key_file",
+                 "cannot read " + s.auth.bootstrap_key_file);
+    std::stringstream content;
+    content << in.rdbuf();
+    text = content.str();
+  }
+  auto first = text.find_first_not_of(" \t\r\n");
+  auto last = text.find_last_not_of(" \t\r\n");
+  s.auth.bootstrap_key =
+      first == std::string::npos ? "" : text.substr(first, last - first + 1);
+  return {};
+}
 
 caf::error validate(const settings& s) {
   if (s.server.host.empty())
@@ -357,7 +404,7 @@ caf::error validate(const settings& s) {
     return err;
   if (auto err = validate_cluster(s))
     return err;
-  return {};
+  return validate_auth(s);
 }
 
 domain::retry_policy notifier_settings::retry_policy() const {

@@ -133,6 +133,22 @@ struct cluster_settings {
   bool enabled() const { return !node_id.empty() || !seeds.empty(); }
 };
 
+/// Who may use the HTTP API (issue 14).
+struct auth_settings {
+  /// `required` or `off`. Empty: `required` unless server.host is a
+  /// loopback address, where it is `off` (so a local trial needs no key).
+  /// `off` is refused on any other address.
+  std::string mode;
+  /// `open` or `required` (a key that reads every manager): GET /metrics.
+  std::string metrics = "open";
+  /// A file holding an admin key (`argus_<id>_<secret>`) stored, hashed, on
+  /// the first start that sees it; ARGUS_BOOTSTRAP_KEY wins over it.
+  std::string bootstrap_key_file;
+  /// The bootstrap key's text, read from the file or the environment by
+  /// `read_bootstrap_key`; never a YAML key.
+  std::string bootstrap_key;
+};
+
 /// Splits "host:port" (IPv6 hosts in brackets); false if malformed.
 bool parse_host_port(const std::string& text, std::string& host,
                      uint16_t& port);
@@ -146,7 +162,17 @@ struct settings {
   actor_settings actors;
   notifier_settings notifications;
   cluster_settings cluster;
+  auth_settings auth;
 };
+
+/// Whether requests need a key under these settings (`auth.mode`, or its
+/// default for `server.host`).
+bool auth_required(const settings& s);
+
+/// Fills `auth.bootstrap_key` from `env_value` (ARGUS_BOOTSTRAP_KEY) when
+/// not empty, else from `auth.bootstrap_key_file` when set (surrounding
+/// whitespace dropped). The error names the file.
+caf::error read_bootstrap_key(settings& s, const char* env_value);
 
 /// Checks every value; the error names the offending key.
 caf::error validate(const settings& s);

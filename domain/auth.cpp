@@ -1,5 +1,6 @@
 #include "domain/auth.hpp"
 
+#include "domain/alert.hpp"
 #include "domain/error.hpp"
 
 #include <openssl/crypto.h>
@@ -214,6 +215,60 @@ caf::error validate(const api_key& key) {
     return make_error(ec::validation_failed,
                       "expires_at must be after the key's creation");
   return {};
+}
+
+std::optional<duration> parse_lifetime(std::string_view text) {
+  if (text.size() < 2 || text.size() > 12)
+    return std::nullopt;
+  int64_t n = 0;
+  for (auto c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  int64_t unit = 0;
+  switch (text.back()) {
+  case 's':
+    unit = 1;
+    break;
+  case 'm':
+    unit = 60;
+    break;
+  case 'h':
+    unit = 3600;
+    break;
+  case 'd':
+    unit = 86400;
+    break;
+  default:
+    return std::nullopt;
+  }
+  constexpr int64_t ten_years = int64_t{3660} * 86400;
+  if (n <= 0 || n > ten_years / unit)
+    return std::nullopt;
+  return std::chrono::seconds{n * unit};
+}
+
+std::string_view state_of(const api_key& key, time_point now) {
+  if (key.revoked_at != no_time && key.revoked_at <= now)
+    return "revoked";
+  if (key.expires_at != no_time && key.expires_at <= now)
+    return "expired";
+  return "active";
+}
+
+audit_entry make_audit(std::string actor, std::string action, std::string kind,
+                       std::string object_id, std::string event_manager_id,
+                       time_point now) {
+  audit_entry e;
+  e.id = random_uuid();
+  e.at = now;
+  e.actor = std::move(actor);
+  e.action = std::move(action);
+  e.kind = std::move(kind);
+  e.object_id = std::move(object_id);
+  e.event_manager_id = std::move(event_manager_id);
+  return e;
 }
 
 } // namespace argus::domain

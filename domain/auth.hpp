@@ -91,6 +91,11 @@ struct new_key {
   std::string text;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, new_key& x) {
+  return f(caf::meta::type_name("argus.new_key"), x.record, x.text);
+}
+
 /// Bytes of randomness in a key's secret and id.
 inline constexpr size_t key_secret_bytes = 32;
 inline constexpr size_t key_id_bytes = 6;
@@ -135,6 +140,14 @@ bool permits(const api_key& key, access what, const std::string& manager);
 /// admin keys none, no manager twice, and an expiry after creation.
 caf::error validate(const api_key& key);
 
+/// A key's lifetime as operators write it: a positive whole number with a
+/// unit, `s`, `m`, `h` or `d` (`90d`, `12h`); at most ten years. None
+/// otherwise.
+std::optional<duration> parse_lifetime(std::string_view text);
+
+/// `active`, `expired` or `revoked` at `now`.
+std::string_view state_of(const api_key& key, time_point now);
+
 /// One entry of the audit log: who changed what, when.
 struct audit_entry {
   std::string id;
@@ -156,6 +169,11 @@ typename Inspector::result_type inspect(Inspector& f, audit_entry& x) {
   return f(caf::meta::type_name("argus.audit_entry"), x.id, x.at, x.actor,
            x.action, x.kind, x.object_id, x.event_manager_id);
 }
+
+/// An entry with a fresh id, at `now`.
+audit_entry make_audit(std::string actor, std::string action, std::string kind,
+                       std::string object_id, std::string event_manager_id,
+                       time_point now);
 
 /// Which entries a reader wants: the newest `limit` at or after `since`.
 struct audit_filter {

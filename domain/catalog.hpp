@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/alertmanager.hpp"
+#include "domain/auth.hpp"
 #include "domain/receiver.hpp"
 #include "domain/silence.hpp"
 #include "domain/types.hpp"
@@ -137,7 +138,8 @@ caf::error validate(const event_manager& manager);
 /// webhook_url as the `argus` receiver "webhook" when set.
 std::vector<receiver> receivers_of(const event_manager& manager);
 
-/// An immutable view of all rules, managers and silences. The catalog actor
+/// An immutable view of all rules, managers, silences and API keys. The
+/// catalog actor
 /// publishes a new one after every change; HTTP threads read it without a round
 /// trip.
 struct catalog {
@@ -145,6 +147,9 @@ struct catalog {
   std::map<std::string, event_manager> managers;
   /// Every silence, expired ones too (they stay listed).
   std::map<std::string, silence> silences;
+  /// Every API key by id, revoked and expired ones too (they stay listed);
+  /// HTTP authenticates against these without a round trip.
+  std::map<std::string, api_key> keys;
 
   /// The rule of a manager, or null when either is unknown.
   const grouping_rule* rule_of(const std::string& manager_id) const;

@@ -27,6 +27,11 @@ enum class ec : uint8_t {
   unavailable = 6,
   /// Something failed inside the service (e.g. the store).
   internal = 7,
+  /// The request carries no valid API key (missing, unknown, expired or
+  /// revoked).
+  unauthenticated = 8,
+  /// The request's key lacks the right for what it asks.
+  forbidden = 9,
 };
 
 /// Creates an error with a human-readable message naming the problem.

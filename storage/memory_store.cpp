@@ -215,6 +215,32 @@ public:
     return {};
   }
 
+  caf::error put(const domain::api_key& key) override {
+    catalog_.keys[key.id] = key;
+    return {};
+  }
+
+  caf::error append(const domain::audit_entry& entry) override {
+    audit_.push_back(entry);
+    // Bounded like the outbox: memory is for tests and trials.
+    if (audit_.size() > max_audit_entries)
+      audit_.erase(audit_.begin(),
+                   audit_.begin() + (audit_.size() - max_audit_entries));
+    return {};
+  }
+
+  caf::expected<std::vector<domain::audit_entry>>
+  audit(const domain::audit_filter& filter) override {
+    std::vector<domain::audit_entry> out;
+    for (auto it = audit_.rbegin(); it != audit_.rend(); ++it) {
+      if (static_cast<int64_t>(out.size()) >= filter.limit)
+        break;
+      if (it->at >= filter.since)
+        out.push_back(*it);
+    }
+    return out;
+  }
+
   caf::expected<domain::catalog> load_catalog() override { return catalog_; }
 
 private:
@@ -249,6 +275,10 @@ private:
   int64_t active_count_ = 0;
   int64_t resolved_count_ = 0;
   domain::catalog catalog_;
+  /// The audit log in the order of appending (which is time order: one
+  /// writer, the repository actor).
+  std::vector<domain::audit_entry> audit_;
+  static constexpr size_t max_audit_entries = 100000;
   uint64_t applied_through_ = 0;
   /// Shared with the delivery worker (it locks itself).
   std::shared_ptr<delivery::memory_outbox> outbox_;

@@ -210,6 +210,33 @@ ALTER TABLE alerts ADD COLUMN auto_resolve_at_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN auto_resolve_after_ns BIGINT NOT NULL
   DEFAULT 0;
 )sql",
+    // 11 (issue 14): API keys, shared by every node like the catalog (the
+    // SHA-256 of the key text, never the text; managers as `encode_keys`
+    // text; 0 for no expiry / not revoked), and the audit log.
+    R"sql(
+CREATE TABLE api_keys (
+  id TEXT NOT NULL PRIMARY KEY,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  managers TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  revoked_at_ms BIGINT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE TABLE audit_log (
+  seq BIGSERIAL PRIMARY KEY,
+  id TEXT NOT NULL,
+  at_ms BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  event_manager_id TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_time ON audit_log (at_ms);
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

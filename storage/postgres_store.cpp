@@ -151,6 +151,29 @@ struct statements {
                           "SELECT id, event_manager_id, matchers,"
                           " starts_at_ms, ends_at_ms, created_by, comment,"
                           " updated_at_ms FROM silences"};
+  statement put_key{
+      "argus_put_api_key",
+      "INSERT INTO api_keys (id, prefix, hash, role, managers, created_at_ms,"
+      " expires_at_ms, revoked_at_ms, created_by)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE"
+      " SET prefix = EXCLUDED.prefix, hash = EXCLUDED.hash,"
+      " role = EXCLUDED.role, managers = EXCLUDED.managers,"
+      " created_at_ms = EXCLUDED.created_at_ms,"
+      " expires_at_ms = EXCLUDED.expires_at_ms,"
+      " revoked_at_ms = EXCLUDED.revoked_at_ms,"
+      " created_by = EXCLUDED.created_by"};
+  statement load_keys{"argus_load_api_keys",
+                      "SELECT id, prefix, hash, role, managers, created_at_ms,"
+                      " expires_at_ms, revoked_at_ms, created_by"
+                      " FROM api_keys"};
+  statement append_audit{"argus_append_audit",
+                         "INSERT INTO audit_log (id, at_ms, actor, action,"
+                         " kind, object_id, event_manager_id)"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7)"};
+  statement read_audit{"argus_read_audit",
+                       "SELECT id, at_ms, actor, action, kind, object_id,"
+                       " event_manager_id FROM audit_log WHERE at_ms >= $1"
+                       " ORDER BY at_ms DESC, seq DESC LIMIT $2"};
 
   static std::array<statement, 8> make_list() {
     static constexpr const char* names[] = {
@@ -586,6 +609,56 @@ public:
     return done(conn_->run(sql().put_silence, p, "store silence"));
   }
 
+  caf::error put(const domain::api_key& key) override {
+    params p;
+    p.text(key.id)
+        .text(key.prefix)
+        .text(key.hash)
+        .text(domain::to_string(key.key_role))
+        .text(domain::encode_keys(key.managers))
+        .integer(domain::to_millis(key.created_at))
+        .integer(domain::to_millis(key.expires_at))
+        .integer(domain::to_millis(key.revoked_at))
+        .text(key.created_by);
+    return done(conn_->run(sql().put_key, p, "store API key"));
+  }
+
+  caf::error append(const domain::audit_entry& e) override {
+    params p;
+    p.text(e.id)
+        .integer(domain::to_millis(e.at))
+        .text(e.actor)
+        .text(e.action)
+        .text(e.kind)
+        .text(e.object_id)
+        .text(e.event_manager_id);
+    return done(
+        conn_->run(sql().append_audit, p, "append to the audit log"));
+  }
+
+  caf::expected<std::vector<domain::audit_entry>>
+  audit(const domain::audit_filter& filter) override {
+    params p;
+    p.integer(domain::to_millis(filter.since)).integer(filter.limit);
+    auto rows = conn_->run(sql().read_audit, p, "read the audit log");
+    if (!rows)
+      return std::move(rows.error());
+    auto res = rows->get();
+    std::vector<domain::audit_entry> out;
+    for (int i = 0; i < PQntuples(res); ++i) {
+      domain::audit_entry e;
+      e.id = pg::text_at(res, i, 0);
+      e.at = domain::from_millis(pg::integer_at(res, i, 1));
+      e.actor = pg::text_at(res, i, 2);
+      e.action = pg::text_at(res, i, 3);
+      e.kind = pg::text_at(res, i, 4);
+      e.object_id = pg::text_at(res, i, 5);
+      e.event_manager_id = pg::text_at(res, i, 6);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
   caf::error erase_rule(const std::string& id) override {
     params p;
     p.text(id);
@@ -648,10 +721,38 @@ public:
     }
     if (auto err = load_silences(result))
       return err;
+    if (auto err = load_keys(result))
+      return err;
     return result;
   }
 
 private:
+  caf::error load_keys(domain::catalog& out) {
+    auto rows = conn_->run(sql().load_keys, params{}, "load API keys");
+    if (!rows)
+      return std::move(rows.error());
+    auto res = rows->get();
+    for (int i = 0; i < PQntuples(res); ++i) {
+      domain::api_key k;
+      k.id = pg::text_at(res, i, 0);
+      k.prefix = pg::text_at(res, i, 1);
+      k.hash = pg::text_at(res, i, 2);
+      auto role = domain::parse_role(pg::text_at(res, i, 3));
+      if (!role)
+        return make_error(ec::internal,
+                          "API key '" + k.id + "' has an unknown role");
+      k.key_role = *role;
+      k.managers = domain::decode_keys(pg::text_at(res, i, 4));
+      k.created_at = domain::from_millis(pg::integer_at(res, i, 5));
+      k.expires_at = domain::from_millis(pg::integer_at(res, i, 6));
+      k.revoked_at = domain::from_millis(pg::integer_at(res, i, 7));
+      k.created_by = pg::text_at(res, i, 8);
+      auto id = k.id;
+      out.keys.emplace(std::move(id), std::move(k));
+    }
+    return {};
+  }
+
   caf::error load_silences(domain::catalog& out) {
     auto rows = conn_->run(sql().load_silences, params{}, "load silences");
     if (!rows)

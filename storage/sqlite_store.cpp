@@ -165,6 +165,33 @@ ALTER TABLE event_managers
 ALTER TABLE alerts ADD COLUMN resolved_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN auto_resolve_at_ms INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 9 (issue 14): API keys (the SHA-256 of the key text, never the text;
+    // managers as `encode_keys` text; 0 for no expiry / not revoked) and the
+    // audit log, read newest first.
+    R"sql(
+CREATE TABLE api_keys (
+  id TEXT NOT NULL PRIMARY KEY,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  managers TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  event_manager_id TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_time ON audit_log (at_ms);
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -600,6 +627,90 @@ public:
     return step_done(*stmt, b, "store silence");
   }
 
+  caf::error put(const domain::api_key& key) override {
+    auto stmt = prepared(
+        put_key_,
+        "INSERT INTO api_keys (id, prefix, hash, role, managers,"
+        " created_at_ms, expires_at_ms, revoked_at_ms, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " prefix = excluded.prefix, hash = excluded.hash,"
+        " role = excluded.role, managers = excluded.managers,"
+        " created_at_ms = excluded.created_at_ms,"
+        " expires_at_ms = excluded.expires_at_ms,"
+        " revoked_at_ms = excluded.revoked_at_ms,"
+        " created_by = excluded.created_by",
+        "store API key");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    // Bound without a copy (SQLITE_STATIC): they must outlive the step.
+    auto managers = domain::encode_keys(key.managers);
+    std::string role{domain::to_string(key.key_role)};
+    binder b{*stmt};
+    b.text(key.id)
+        .text(key.prefix)
+        .text(key.hash)
+        .text(role)
+        .text(managers)
+        .integer(domain::to_millis(key.created_at))
+        .integer(domain::to_millis(key.expires_at))
+        .integer(domain::to_millis(key.revoked_at))
+        .text(key.created_by);
+    return step_done(*stmt, b, "store API key");
+  }
+
+  caf::error append(const domain::audit_entry& e) override {
+    auto stmt = prepared(append_audit_,
+                         "INSERT INTO audit_log (id, at_ms, actor, action, kind,"
+                         " object_id, event_manager_id)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         "append to the audit log");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.text(e.id)
+        .integer(domain::to_millis(e.at))
+        .text(e.actor)
+        .text(e.action)
+        .text(e.kind)
+        .text(e.object_id)
+        .text(e.event_manager_id);
+    return step_done(*stmt, b, "append to the audit log");
+  }
+
+  caf::expected<std::vector<domain::audit_entry>>
+  audit(const domain::audit_filter& filter) override {
+    auto stmt = prepared(read_audit_,
+                         "SELECT id, at_ms, actor, action, kind, object_id,"
+                         " event_manager_id FROM audit_log WHERE at_ms >= ?"
+                         " ORDER BY at_ms DESC, seq DESC LIMIT ?",
+                         "read the audit log");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.integer(domain::to_millis(filter.since)).integer(filter.limit);
+    if (!b.ok())
+      return fail("cannot bind the audit query");
+    std::vector<domain::audit_entry> out;
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      domain::audit_entry e;
+      e.id = column_text(*stmt, 0);
+      e.at = domain::from_millis(sqlite3_column_int64(*stmt, 1));
+      e.actor = column_text(*stmt, 2);
+      e.action = column_text(*stmt, 3);
+      e.kind = column_text(*stmt, 4);
+      e.object_id = column_text(*stmt, 5);
+      e.event_manager_id = column_text(*stmt, 6);
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE)
+      return fail("cannot read the audit log");
+    return out;
+  }
+
   caf::error erase_rule(const std::string& id) override {
     return erase(erase_rule_, "DELETE FROM grouping_rules WHERE id = ?", id,
                  "erase rule");
@@ -625,6 +736,8 @@ public:
     if (auto err = load_managers(result))
       return err;
     if (auto err = load_silences(result))
+      return err;
+    if (auto err = load_keys(result))
       return err;
     return result;
   }
@@ -848,6 +961,39 @@ private:
     return {};
   }
 
+  caf::error load_keys(domain::catalog& out) {
+    auto stmt = prepared(load_keys_,
+                         "SELECT id, prefix, hash, role, managers,"
+                         " created_at_ms, expires_at_ms, revoked_at_ms,"
+                         " created_by FROM api_keys",
+                         "load API keys");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      domain::api_key k;
+      k.id = column_text(*stmt, 0);
+      k.prefix = column_text(*stmt, 1);
+      k.hash = column_text(*stmt, 2);
+      auto role = domain::parse_role(column_text(*stmt, 3));
+      if (!role)
+        return make_error(ec::internal,
+                          "API key '" + k.id + "' has an unknown role");
+      k.key_role = *role;
+      k.managers = domain::decode_keys(column_text(*stmt, 4));
+      k.created_at = domain::from_millis(sqlite3_column_int64(*stmt, 5));
+      k.expires_at = domain::from_millis(sqlite3_column_int64(*stmt, 6));
+      k.revoked_at = domain::from_millis(sqlite3_column_int64(*stmt, 7));
+      k.created_by = column_text(*stmt, 8);
+      auto id = k.id;
+      out.keys.emplace(std::move(id), std::move(k));
+    }
+    if (rc != SQLITE_DONE)
+      return fail("cannot load API keys");
+    return {};
+  }
+
   // Declared before the statements so it is destroyed after them: a
   // connection with unfinalized statements does not close.
   db_ptr db_;
@@ -876,6 +1022,10 @@ private:
   stmt_ptr load_managers_;
   stmt_ptr put_silence_;
   stmt_ptr load_silences_;
+  stmt_ptr put_key_;
+  stmt_ptr load_keys_;
+  stmt_ptr append_audit_;
+  stmt_ptr read_audit_;
 };
 
 caf::error exec(sqlite3* db, const std::string& sql, const std::string& what) {

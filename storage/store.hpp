@@ -111,8 +111,17 @@ public:
   virtual caf::error put(const domain::silence& silence) = 0;
   virtual caf::error erase_rule(const std::string& id) = 0;
   virtual caf::error erase_manager(const std::string& id) = 0;
+  /// Creates or replaces an API key by id (revoking replaces; keys are
+  /// never deleted, so a revoked id is never reused).
+  virtual caf::error put(const domain::api_key& key) = 0;
 
-  /// All rules, managers and silences.
+  /// Appends one entry to the audit log.
+  virtual caf::error append(const domain::audit_entry& entry) = 0;
+  /// Audit entries at or after `since`, newest first, at most `limit`.
+  virtual caf::expected<std::vector<domain::audit_entry>>
+  audit(const domain::audit_filter& filter) = 0;
+
+  /// All rules, managers, silences and API keys.
   virtual caf::expected<domain::catalog> load_catalog() = 0;
 };
 

@@ -788,6 +788,8 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
                "auto_resolve_after_seconds;"
                "ALTER TABLE alerts DROP COLUMN resolved_by;"
                "ALTER TABLE alerts DROP COLUMN auto_resolve_at_ms;";
+  // ... and without step 9's API keys and audit log (issue 14).
+  downgrade += "DROP TABLE api_keys; DROP TABLE audit_log;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
@@ -928,6 +930,9 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   schema.exec("ALTER TABLE alerts DROP COLUMN resolved_by");
   schema.exec("ALTER TABLE alerts DROP COLUMN auto_resolve_at_ms");
   schema.exec("ALTER TABLE journal DROP COLUMN auto_resolve_after_ns");
+  // Step 11: API keys and the audit log (issue 14).
+  schema.exec("DROP TABLE api_keys");
+  schema.exec("DROP TABLE audit_log");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
         "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})
@@ -1333,4 +1338,81 @@ TEST_CASE("storage: silences round-trip through the catalog", "[unit]") {
   CHECK(back.matchers[0].value == "Disk\nFull");
   CHECK(back.matchers[1].is_regex);
   CHECK_FALSE(back.matchers[1].is_equal);
+}
+
+TEST_CASE("storage: API keys round-trip through the catalog (issue 14)",
+          "[unit]") {
+  EACH_BACKEND();
+  argus::domain::api_key k;
+  k.id = "0a0b0c0d0e0f";
+  k.prefix = "argus_0a0b0c0d0e0f_abcd";
+  k.hash = std::string(64, 'e');
+  k.key_role = argus::domain::role::ingest;
+  k.managers = {"m1", "m\n2"};
+  k.created_at = from_millis(1'000);
+  k.expires_at = from_millis(9'000);
+  k.created_by = "argusctl";
+  REQUIRE_FALSE(store.put(k));
+  k.revoked_at = from_millis(5'000); // revoking replaces
+  REQUIRE_FALSE(store.put(k));
+  auto cat = store.load_catalog();
+  REQUIRE(cat);
+  REQUIRE(cat->keys.size() == 1);
+  auto& back = cat->keys.at(k.id);
+  CHECK(back.prefix == k.prefix);
+  CHECK(back.hash == k.hash);
+  CHECK(back.key_role == argus::domain::role::ingest);
+  CHECK(back.managers == k.managers);
+  CHECK(back.created_at == from_millis(1'000));
+  CHECK(back.expires_at == from_millis(9'000));
+  CHECK(back.revoked_at == from_millis(5'000));
+  CHECK(back.created_by == "argusctl");
+  // No expiry and no revocation read back as unset.
+  k.id = "other";
+  k.key_role = argus::domain::role::admin;
+  k.managers.clear();
+  k.expires_at = k.revoked_at = argus::domain::no_time;
+  REQUIRE_FALSE(store.put(k));
+  cat = store.load_catalog();
+  REQUIRE(cat);
+  CHECK(cat->keys.at("other").expires_at == argus::domain::no_time);
+  CHECK(cat->keys.at("other").revoked_at == argus::domain::no_time);
+  CHECK(cat->keys.at("other").managers.empty());
+}
+
+TEST_CASE("storage: the audit log reads newest first, from a time, bounded "
+          "(issue 14)",
+          "[unit]") {
+  EACH_BACKEND();
+  for (int i = 1; i <= 5; ++i) {
+    argus::domain::audit_entry e;
+    e.id = "a" + std::to_string(i);
+    e.at = from_millis(i * 1'000);
+    e.actor = i % 2 ? "argusctl" : "0a0b0c0d0e0f";
+    e.action = "create";
+    e.kind = "rule";
+    e.object_id = "r" + std::to_string(i);
+    e.event_manager_id = i == 3 ? "m1" : "";
+    REQUIRE_FALSE(store.append(e));
+  }
+  argus::domain::audit_filter f;
+  auto all = must(store.audit(f));
+  REQUIRE(all.size() == 5);
+  CHECK(all[0].id == "a5");
+  CHECK(all[4].id == "a1");
+  CHECK(all[2].event_manager_id == "m1");
+  CHECK(all[2].actor == "argusctl");
+  CHECK(all[3].actor == "0a0b0c0d0e0f");
+  CHECK(all[2].at == from_millis(3'000));
+  CHECK(all[2].kind == "rule");
+  CHECK(all[2].object_id == "r3");
+  f.since = from_millis(3'000);
+  auto recent = must(store.audit(f));
+  REQUIRE(recent.size() == 3);
+  CHECK(recent[2].id == "a3");
+  f.limit = 2;
+  recent = must(store.audit(f));
+  REQUIRE(recent.size() == 2);
+  CHECK(recent[0].id == "a5");
+  CHECK(recent[1].id == "a4");
 }

@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <pthread.h>
 #include <string>
@@ -56,6 +57,12 @@ int main(int argc, char** argv) {
   if (!settings) {
     std::fprintf(stderr, "argus: config error: %s\n",
                  argus::message_of(settings.error()).c_str());
+    return 2;
+  }
+  if (auto err = argus::config::read_bootstrap_key(
+          *settings, std::getenv("ARGUS_BOOTSTRAP_KEY"))) {
+    std::fprintf(stderr, "argus: config error: %s\n",
+                 argus::message_of(err).c_str());
     return 2;
   }
   argus::log::set_level(settings->log.level);
