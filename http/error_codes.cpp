@@ -16,6 +16,10 @@ http_error http_error_of(ec code) {
     return {413, "PAYLOAD_TOO_LARGE"};
   case ec::unavailable:
     return {503, "UNAVAILABLE"};
+  case ec::unauthenticated:
+    return {401, "UNAUTHORIZED"};
+  case ec::forbidden:
+    return {403, "FORBIDDEN"};
   default:
     return {500, "INTERNAL_ERROR"};
   }

@@ -1,6 +1,7 @@
 #include "http/json.hpp"
 
 #include "domain/admission.hpp"
+#include "domain/alertmanager.hpp"
 #include "domain/error.hpp"
 #include "http/alertmanager_json.hpp"
 
@@ -468,6 +469,112 @@ json to_json(const domain::notification_record& r) {
     deliveries.push_back(to_json(d));
   out["deliveries"] = std::move(deliveries);
   return out;
+}
+
+json to_json(const domain::api_key& k, domain::time_point now) {
+  return {{"id", k.id},
+          {"prefix", k.prefix},
+          {"role", domain::to_string(k.key_role)},
+          {"managers", k.managers},
+          {"state", domain::state_of(k, now)},
+          {"created_at", time_or_null(k.created_at)},
+          {"expires_at", time_or_null(k.expires_at)},
+          {"revoked_at", time_or_null(k.revoked_at)},
+          {"created_by", k.created_by}};
+}
+
+json to_json(const domain::audit_entry& e) {
+  return {{"id", e.id},
+          {"at", domain::to_rfc3339(e.at)},
+          {"actor", e.actor},
+          {"action", e.action},
+          {"kind", e.kind},
+          {"object_id", e.object_id},
+          {"event_manager_id", e.event_manager_id.empty()
+                                   ? json(nullptr)
+                                   : json(e.event_manager_id)}};
+}
+
+namespace {
+
+caf::error read_key_managers(const json& j, domain::api_key& k) {
+  auto bad = [] {
+    return make_error(ec::bad_request, "field 'managers' must be an array of "
+                                       "event manager ids");
+  };
+  if (auto it = j.find("manager"); it != j.end() && !it->is_null()) {
+    if (!it->is_string())
+      return make_error(ec::bad_request, "field 'manager' must be a string");
+    k.managers.push_back(it->get<std::string>());
+  }
+  if (auto it = j.find("managers"); it != j.end() && !it->is_null()) {
+    if (!it->is_array())
+      return bad();
+    for (auto& m : *it) {
+      if (!m.is_string())
+        return bad();
+      k.managers.push_back(m.get<std::string>());
+    }
+  }
+  return {};
+}
+
+caf::error read_key_expiry(const json& j, domain::api_key& k,
+                           domain::time_point now) {
+  auto at = j.find("expires_at");
+  auto in = j.find("expires_in");
+  bool has_at = at != j.end() && !at->is_null();
+  bool has_in = in != j.end() && !in->is_null();
+  if (has_at && has_in)
+    return make_error(ec::bad_request,
+                      "give expires_at or expires_in, not both");
+  if (has_at) {
+    if (!at->is_string())
+      return make_error(ec::bad_request,
+                        "field 'expires_at' must be an RFC 3339 string");
+    auto t = domain::parse_am_time(at->get<std::string>());
+    if (!t)
+      return make_error(ec::bad_request,
+                        "field 'expires_at': " + message_of(t.error()));
+    k.expires_at = *t;
+  }
+  if (has_in) {
+    std::optional<domain::duration> d;
+    if (in->is_number_integer() && in->get<int64_t>() > 0)
+      d = domain::parse_lifetime(std::to_string(in->get<int64_t>()) + "s");
+    else if (in->is_string())
+      d = domain::parse_lifetime(in->get<std::string>());
+    if (!d)
+      return make_error(ec::bad_request,
+                        "field 'expires_in' must be a positive number of "
+                        "seconds or a duration such as 12h or 90d (at most "
+                        "ten years)");
+    k.expires_at = now + *d;
+  }
+  return {};
+}
+
+} // namespace
+
+caf::expected<domain::api_key> parse_key_request(const json& j,
+                                                 domain::time_point now) {
+  if (!j.is_object())
+    return make_error(ec::bad_request, "request body must be a JSON object");
+  domain::api_key k;
+  auto role = j.find("role");
+  if (role == j.end() || !role->is_string())
+    return make_error(ec::bad_request,
+                      "field 'role' is required: admin, reader or ingest");
+  auto parsed = domain::parse_role(role->get<std::string>());
+  if (!parsed)
+    return make_error(ec::validation_failed,
+                      "field 'role' must be admin, reader or ingest");
+  k.key_role = *parsed;
+  if (auto err = read_key_managers(j, k))
+    return err;
+  if (auto err = read_key_expiry(j, k, now))
+    return err;
+  return k;
 }
 
 } // namespace argus::http

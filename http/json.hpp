@@ -72,4 +72,14 @@ nlohmann::json to_json(const domain::delivery& d);
 /// A notification with its deliveries (GET /v1/notifications).
 nlohmann::json to_json(const domain::notification_record& r);
 
+/// An API key as listings show it: its prefix and state, never a secret.
+nlohmann::json to_json(const domain::api_key& k, domain::time_point now);
+nlohmann::json to_json(const domain::audit_entry& e);
+
+/// What `POST /v1/keys` asks for: `role`, `managers` (or one `manager`),
+/// and `expires_at` (RFC 3339) or `expires_in` (seconds, or text such as
+/// `90d`). The record's role, managers and expiry are set.
+caf::expected<domain::api_key> parse_key_request(const nlohmann::json& j,
+                                                 domain::time_point now);
+
 } // namespace argus::http

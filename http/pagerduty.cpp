@@ -180,13 +180,13 @@ void read_routing_key(reader& r, const manager_lookup& manager_of,
   auto key = r.required(r.body, "routing_key", "routing_key");
   if (!key)
     return;
-  if (key->size() != routing_key_length) {
-    r.errors.push_back("Length of 'routing_key' is incorrect (should be " +
-                       std::to_string(routing_key_length) + " characters)");
-    return;
-  }
+  // An Argus ingest key (longer than PagerDuty's 32) is a routing key too
+  // when auth is on: the lookup knows it.
   if (auto manager = manager_of(*key))
     e.event_manager_id = std::move(*manager);
+  else if (key->size() != routing_key_length)
+    r.errors.push_back("Length of 'routing_key' is incorrect (should be " +
+                       std::to_string(routing_key_length) + " characters)");
   else
     r.errors.push_back("Invalid routing key");
 }
@@ -279,6 +279,11 @@ reply accepted(const std::string& dedup_key) {
           {{"status", "success"},
            {"message", "Event processed"},
            {"dedup_key", dedup_key}}};
+}
+
+reply refused(int status, const std::string& message) {
+  return {status, error_body(status == 403 ? "forbidden" : "unauthorized",
+                             message.c_str(), {message})};
 }
 
 reply invalid(std::vector<std::string> errors) {

@@ -57,6 +57,10 @@ reply accepted(const std::string& dedup_key);
 /// "errors":[...]}`.
 reply invalid(std::vector<std::string> errors);
 
+/// 401 or 403 in PagerDuty's error shape: no valid key, or a key that may
+/// not send for the manager.
+reply refused(int status, const std::string& message);
+
 /// 429 with PagerDuty's error shape: the node is behind; retry later.
 reply throttled();
 

@@ -10,10 +10,14 @@
 /// The REST routes, one register function per resource.
 namespace argus::http {
 
+class auth_guard;
+
 /// What every route needs: the node's front door and the HTTP settings.
 struct route_env {
   const actors::front& node;
   const config::settings& settings;
+  /// Authentication (http/auth.hpp); set by the server before routes run.
+  auth_guard* auth = nullptr;
 };
 
 /// The request's JSON body. httplib enforces max_body_bytes only for bodies
@@ -38,6 +42,14 @@ void reply_am_error(httplib::Response& res, const caf::error& err);
 void add_pagerduty_routes(httplib::Server& svr, route_env& env);
 /// `GET /metrics`, and the request duration of every route.
 void add_metrics_routes(httplib::Server& svr, route_env& env);
+/// Marks the start of the request on this thread (the server's
+/// pre-routing hook calls it)...
+void note_request_started();
+/// ...and records its duration once answered (the server's logger).
+void note_request_done(route_env& env, const httplib::Request& req,
+                       const httplib::Response& res);
+/// `/v1/keys` (admin: create, list, revoke) and `GET /v1/audit`.
+void add_key_routes(httplib::Server& svr, route_env& env);
 
 /// The alert action an operator asks for on `/v1/alerts/{dedupKey}/...`
 /// (acknowledge, unacknowledge, resolve), as an event for the alert's

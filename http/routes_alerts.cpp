@@ -1,12 +1,15 @@
 #include "domain/admission.hpp"
 #include "domain/error.hpp"
+#include "http/auth.hpp"
 #include "http/bridge.hpp"
 #include "http/errors.hpp"
 #include "http/json.hpp"
 #include "http/routes.hpp"
 #include "http/silence_json.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <tuple>
 
 namespace argus::http {
 
@@ -79,7 +82,47 @@ caf::expected<domain::alert> find_alert(route_env& env,
                            atom::get::value, manager, dedup);
   if (!found)
     return found.error();
+  // Alerts of managers the key does not cover are not there for it.
+  auto& who = current_principal();
+  found->erase(std::remove_if(found->begin(), found->end(),
+                              [&](const domain::alert& a) {
+                                return !who.sees(a.event_manager_id);
+                              }),
+               found->end());
   return domain::single_alert(*found, dedup, "pass ?event_manager_id=");
+}
+
+/// The alerts `f` selects among the managers `scope` (a scoped key's):
+/// each manager's first `offset + limit`, merged in the store's order
+/// (newest first, then dedupKey), then paged.
+caf::expected<alerts> list_scoped(route_env& env, domain::alert_filter f,
+                                  const std::vector<std::string>& scope) {
+  if (!f.event_manager_id.empty()) {
+    if (std::find(scope.begin(), scope.end(), f.event_manager_id) ==
+        scope.end())
+      return alerts{};
+    return ask<alerts>(*env.node.system, env.node.repository, atom::list::value,
+                       f);
+  }
+  alerts merged;
+  auto per_manager = f;
+  per_manager.offset = 0;
+  per_manager.limit = f.offset + f.limit;
+  for (auto& m : scope) {
+    per_manager.event_manager_id = m;
+    auto found = ask<alerts>(*env.node.system, env.node.repository,
+                             atom::list::value, per_manager);
+    if (!found)
+      return found.error();
+    merged.insert(merged.end(), found->begin(), found->end());
+  }
+  std::sort(merged.begin(), merged.end(), [](auto& x, auto& y) {
+    return std::tie(y.created_at, x.dedup_key) <
+           std::tie(x.created_at, y.dedup_key);
+  });
+  auto first = std::min<size_t>(merged.size(), f.offset);
+  auto last = std::min<size_t>(merged.size(), first + f.limit);
+  return alerts(merged.begin() + first, merged.begin() + last);
 }
 
 /// `POST /v1/alerts/{dedupKey}/{acknowledge|unacknowledge|resolve}`: an
@@ -135,8 +178,11 @@ void add_alert_routes(httplib::Server& svr, route_env& env) {
             auto filter = filter_of(req);
             if (!filter)
               return reply_error(res, filter.error());
-            auto found = ask<alerts>(*env.node.system, env.node.repository,
-                                     atom::list::value, *filter);
+            auto scope = current_principal().scope();
+            auto found = scope.empty() ? ask<alerts>(*env.node.system,
+                                                     env.node.repository,
+                                                     atom::list::value, *filter)
+                                       : list_scoped(env, *filter, scope);
             if (!found)
               return reply_error(res, found.error());
             reply_data(res, 200, to_json_array(env, *found));

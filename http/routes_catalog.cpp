@@ -1,4 +1,5 @@
 #include "domain/error.hpp"
+#include "http/auth.hpp"
 #include "http/bridge.hpp"
 #include "http/errors.hpp"
 #include "http/json.hpp"
@@ -9,6 +10,15 @@ namespace argus::http {
 namespace {
 
 using nlohmann::json;
+
+/// Whether the request's key may see a catalog entity in a listing: rules
+/// are shared by all; a scoped key sees only its own managers.
+bool visible(const domain::grouping_rule&) {
+  return true;
+}
+bool visible(const domain::event_manager& m) {
+  return current_principal().sees(m.id);
+}
 
 /// CRUD routes of one catalog entity (rules or managers): the shape is the
 /// same, only the entity, its collection and its parser differ.
@@ -33,7 +43,8 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
             auto snapshot = env.node.catalog_now();
             auto out = json::array();
             for (auto& [id, item] : collection(*snapshot))
-              out.push_back(to_json(item));
+              if (visible(item))
+                out.push_back(to_json(item));
             reply_data(res, 200, out);
           });
   svr.Post(path,

@@ -1,5 +1,6 @@
 #include "domain/admission.hpp"
 #include "domain/error.hpp"
+#include "http/auth.hpp"
 #include "http/errors.hpp"
 #include "http/json.hpp"
 #include "http/routes.hpp"
@@ -46,6 +47,16 @@ bool overloaded(route_env& env, size_t incoming, httplib::Response& res) {
   return true;
 }
 
+/// The error for an event of a manager the request's key may not send
+/// for (counted and logged as a refusal).
+caf::error forbidden_event(route_env& env, const httplib::Request& req,
+                           const domain::event& e) {
+  env.auth->forbidden(req, *current_principal().key);
+  return make_error(ec::forbidden, "the API key may not send events for "
+                                   "event manager '" +
+                                       e.event_manager_id + "'");
+}
+
 void post_event(route_env& env, const httplib::Request& req,
                 httplib::Response& res) {
   auto& stats = env.node.stats();
@@ -62,6 +73,8 @@ void post_event(route_env& env, const httplib::Request& req,
     e = make_error(ec::bad_request, "request body must be a JSON object");
   else
     e = prepare(env, *env.node.catalog_now(), *body);
+  if (e && !current_principal().may_ingest(e->event_manager_id))
+    e = forbidden_event(env, req, *e);
   if (!e) {
     stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
     registry.event_rejected(metrics::front::v1);
@@ -108,6 +121,8 @@ void post_batch(route_env& env, const httplib::Request& req,
   valid.reserve(body->size());
   for (size_t i = 0; i < body->size(); ++i) {
     auto e = prepare(env, *catalog, (*body)[i]);
+    if (e && !current_principal().may_ingest(e->event_manager_id))
+      e = forbidden_event(env, req, *e);
     if (!e) {
       auto mapped = http_error_of(code_of(e.error()));
       rejected.push_back(

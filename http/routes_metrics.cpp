@@ -114,18 +114,19 @@ void add_metrics_routes(httplib::Server& svr, route_env& env) {
     res.set_content(env.node.registry().scrape(),
                     metrics::registry::content_type);
   });
-  svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-    request_started = std::chrono::steady_clock::now();
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  svr.set_logger([&env](const httplib::Request& req,
-                        const httplib::Response& res) {
-    auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                              request_started)
-                    .count();
-    env.node.registry().http_request(route_of(req.path), req.method, res.status,
-                                     took);
-  });
+}
+
+void note_request_started() {
+  request_started = std::chrono::steady_clock::now();
+}
+
+void note_request_done(route_env& env, const httplib::Request& req,
+                       const httplib::Response& res) {
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            request_started)
+                  .count();
+  env.node.registry().http_request(route_of(req.path), req.method, res.status,
+                                   took);
 }
 
 } // namespace argus::http

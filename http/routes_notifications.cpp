@@ -1,6 +1,7 @@
 // The outbox over HTTP: stored notifications with their delivery states
 // (the dead letter is `?state=failed`), and manual retries.
 #include "domain/admission.hpp"
+#include "http/auth.hpp"
 #include "http/bridge.hpp"
 #include "http/errors.hpp"
 #include "http/json.hpp"
@@ -47,9 +48,13 @@ void add_notification_routes(httplib::Server& svr, route_env& env) {
         *env.node.system, env.node.notifier, atom::list::value, *filter);
     if (!found)
       return reply_error(res, found.error());
+    // A scoped key sees its managers' notifications only (a page may then
+    // hold fewer than `limit`).
+    auto& who = current_principal();
     auto out = nlohmann::json::array();
     for (auto& r : *found)
-      out.push_back(to_json(r));
+      if (who.sees(r.note.parent.event_manager_id))
+        out.push_back(to_json(r));
     reply_data(res, 200, out);
   });
   // Failed deliveries of the notification become pending again, with a

@@ -5,6 +5,7 @@
 
 #include "domain/error.hpp"
 #include "domain/labels.hpp"
+#include "http/auth.hpp"
 #include "http/bridge.hpp"
 #include "http/errors.hpp"
 #include "http/routes.hpp"
@@ -17,10 +18,17 @@ namespace {
 using domain::silence;
 using nlohmann::json;
 
+/// Whether the request's key sees silence `s`: those of every manager, and
+/// those of the managers it covers.
+bool visible(const silence& s) {
+  return s.event_manager_id.empty() ||
+         current_principal().sees(s.event_manager_id);
+}
+
 std::optional<silence> find_silence(route_env& env, const std::string& id) {
   auto catalog = env.node.catalog_now();
   auto it = catalog->silences.find(id);
-  if (it == catalog->silences.end())
+  if (it == catalog->silences.end() || !visible(it->second))
     return std::nullopt;
   return it->second;
 }
@@ -52,7 +60,8 @@ void add_v1_routes(httplib::Server& svr, route_env& env) {
             auto now = env.node.ctx->now();
             auto out = json::array();
             for (auto& [id, s] : env.node.catalog_now()->silences)
-              out.push_back(to_json(s, now));
+              if (visible(s))
+                out.push_back(to_json(s, now));
             reply_data(res, 200, out);
           });
   svr.Post("/v1/silences",

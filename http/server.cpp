@@ -13,7 +13,9 @@ bool server::backlog_server::raise_backlog(int backlog) {
 }
 
 server::server(const config::settings& settings, const actors::front& node)
-    : settings_(settings), env_{node, settings} {
+    : settings_(settings), env_{node, settings},
+      guard_(std::make_unique<auth_guard>(env_)) {
+  env_.auth = guard_.get();
   auto& s = settings.server;
   auto threads = s.threads;
   // Each in-flight request and each idle keep-alive connection holds one
@@ -53,6 +55,20 @@ server::server(const config::settings& settings, const actors::front& node)
   add_silence_routes(svr_, env_);
   add_pagerduty_routes(svr_, env_);
   add_metrics_routes(svr_, env_);
+  add_key_routes(svr_, env_);
+  // Every request passes the auth guard before routing (the body is not
+  // read yet), and a successful change is audited once answered.
+  svr_.set_pre_routing_handler([this](const httplib::Request& req,
+                                      httplib::Response& res) {
+    note_request_started();
+    return guard_->admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
+                                   : httplib::Server::HandlerResponse::Handled;
+  });
+  svr_.set_logger(
+      [this](const httplib::Request& req, const httplib::Response& res) {
+        note_request_done(env_, req, res);
+        guard_->audit(req, res);
+      });
 }
 
 server::~server() {
@@ -71,7 +87,9 @@ caf::error server::start() {
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   if (!svr_.is_running())
     return make_error(ec::internal, "HTTP server did not start");
-  LOG_INFO("listening on http://" << s.host << ":" << port_);
+  LOG_INFO("listening on http://" << s.host << ":" << port_ << " (auth "
+                                  << (guard_->enforced() ? "required" : "off")
+                                  << ")");
   return {};
 }
 

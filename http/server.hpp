@@ -2,6 +2,7 @@
 
 #include "actors/front.hpp"
 #include "config/settings.hpp"
+#include "http/auth.hpp"
 #include "http/routes.hpp"
 
 #include <httplib.h>
@@ -35,6 +36,7 @@ private:
 
   const config::settings& settings_;
   route_env env_;
+  std::unique_ptr<auth_guard> guard_;
   backlog_server svr_;
   std::thread listener_;
   uint16_t port_ = 0;
