@@ -64,6 +64,8 @@ commands:
   drain                                the node leaves its cluster cleanly
                                        and shuts down
   silences list|add|expire             mute notifications of matching alerts
+  keys create|list|revoke              API keys for the HTTP API
+  audit                                who changed what, newest first
 
 global options (anywhere on the line):
   --node HOST:PORT   the node's admin endpoint (node.host:node.port); default
@@ -201,6 +203,28 @@ dedupKey, event_manager_id, grouping_value) or labels and details.
   --by NAME          who creates it (default argusctl)
   --manager ID       only this manager's alerts (default: every manager)
 'expire' ends a silence now; it stays listed as expired.
+)"},
+    {"keys", R"(usage: argusctl keys create --role ROLE [--manager ID ...]
+                             [--expires DURATION|TIME]
+       argusctl keys list
+       argusctl keys revoke ID
+
+API keys for the HTTP API (sent as Authorization: Bearer <key>). Roles:
+admin (everything), reader (reads; of the --manager ones only when given),
+ingest (sends events for its --manager ones, at least one). 'create' prints
+the key once; only its SHA-256 is stored, listings show its prefix.
+  --expires D        a duration from now (90s, 30m, 12h, 90d) or an RFC 3339
+                     time (default: never)
+'revoke' ends a key now; it stays listed as revoked.
+)"},
+    {"audit", R"(usage: argusctl audit [--limit N] [--since DURATION|TIME]
+
+The audit log, newest first: every change to rules, managers, keys and
+silences and every manual alert action, with who made it (a key id,
+argusctl, or anonymous when auth is off).
+  --limit N          at most N entries (default 100)
+  --since D          only entries of the last D (2h, 7d) or since an RFC 3339
+                     time
 )"},
     {"drain", R"(usage: argusctl drain
 

@@ -503,7 +503,9 @@ action prepare(const invocation& inv) {
       {"notifications", prepare_notifications},
       {"cluster", prepare_cluster},
       {"drain", prepare_drain},
-      {"silences", prepare_silences}};
+      {"silences", prepare_silences},
+      {"keys", prepare_keys},
+      {"audit", prepare_audit}};
   if (inv.words.empty())
     throw usage_error("", "no command given");
   auto it = commands.find(inv.words.front());

@@ -40,6 +40,8 @@ action prepare_status(const invocation& inv);
 action prepare_cluster(const invocation& inv);
 action prepare_drain(const invocation& inv);
 action prepare_silences(const invocation& inv);
+action prepare_keys(const invocation& inv);
+action prepare_audit(const invocation& inv);
 
 /// A mapping error from http/json.cpp as a usage error of `topic`, naming
 /// the flag behind the JSON field it mentions.
