@@ -388,3 +388,42 @@ notifications:
     CHECK_THAT(error_of(yaml), Catch::StartsWith(std::string{key} + ": "));
   }
 }
+
+TEST_CASE("auth.mode: required off loopback, off on loopback, off refused "
+          "elsewhere (issue 14)",
+          "[unit]") {
+  CHECK_FALSE(argus::config::auth_required(must_load("")));
+  CHECK(argus::config::auth_required(
+      must_load("server:\n  host: 0.0.0.0\nnode:\n  port: 0\n")));
+  CHECK(argus::config::auth_required(must_load("auth:\n  mode: required\n")));
+  auto off = load_text(
+      "server:\n  host: 10.0.0.1\nnode:\n  port: 0\nauth:\n  mode: off\n");
+  REQUIRE_FALSE(off);
+  CHECK_THAT(argus::message_of(off.error()),
+             Catch::StartsWith("auth.mode: off is only allowed"));
+  auto bad = load_text("auth:\n  mode: maybe\n");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(argus::message_of(bad.error()), Catch::StartsWith("auth.mode"));
+  bad = load_text("auth:\n  metrics: sometimes\n");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(argus::message_of(bad.error()), Catch::StartsWith("auth.metrics"));
+}
+
+TEST_CASE("the bootstrap key comes from the environment, else its file",
+          "[unit]") {
+  auto s = must_load("");
+  REQUIRE_FALSE(argus::config::read_bootstrap_key(s, nullptr));
+  CHECK(s.auth.bootstrap_key.empty());
+  auto path = std::filesystem::temp_directory_path() / "argus-bootstrap.key";
+  std::ofstream{path} << "  argus_file_secret \n";
+  s.auth.bootstrap_key_file = path.string();
+  REQUIRE_FALSE(argus::config::read_bootstrap_key(s, ""));
+  CHECK(s.auth.bootstrap_key == "argus_file_secret");
+  REQUIRE_FALSE(argus::config::read_bootstrap_key(s, "argus_env_secret"));
+  CHECK(s.auth.bootstrap_key == "argus_env_secret");
+  std::filesystem::remove(path);
+  s.auth.bootstrap_key_file = path.string();
+  auto err = argus::config::read_bootstrap_key(s, nullptr);
+  REQUIRE(err);
+  CHECK_THAT(argus::message_of(err), Catch::Contains(path.string()));
+}

@@ -1380,6 +1380,18 @@ TEST_CASE("storage: API keys round-trip through the catalog (issue 14)",
   CHECK(cat->keys.at("other").managers.empty());
 }
 
+namespace {
+
+std::vector<argus::domain::audit_entry>
+audit_of(argus::storage::store& store, const argus::domain::audit_filter& f) {
+  auto x = store.audit(f);
+  if (!x)
+    FAIL("audit read failed: " << argus::message_of(x.error()));
+  return std::move(*x);
+}
+
+} // namespace
+
 TEST_CASE("storage: the audit log reads newest first, from a time, bounded "
           "(issue 14)",
           "[unit]") {
@@ -1396,7 +1408,7 @@ TEST_CASE("storage: the audit log reads newest first, from a time, bounded "
     REQUIRE_FALSE(store.append(e));
   }
   argus::domain::audit_filter f;
-  auto all = must(store.audit(f));
+  auto all = audit_of(store, f);
   REQUIRE(all.size() == 5);
   CHECK(all[0].id == "a5");
   CHECK(all[4].id == "a1");
@@ -1407,11 +1419,11 @@ TEST_CASE("storage: the audit log reads newest first, from a time, bounded "
   CHECK(all[2].kind == "rule");
   CHECK(all[2].object_id == "r3");
   f.since = from_millis(3'000);
-  auto recent = must(store.audit(f));
+  auto recent = audit_of(store, f);
   REQUIRE(recent.size() == 3);
   CHECK(recent[2].id == "a3");
   f.limit = 2;
-  recent = must(store.audit(f));
+  recent = audit_of(store, f);
   REQUIRE(recent.size() == 2);
   CHECK(recent[0].id == "a5");
   CHECK(recent[1].id == "a4");
