@@ -71,8 +71,7 @@ struct auth_server {
     opts.extra_yaml =
         "auth:\n  mode: required\n  bootstrap_key_file: " + file.string() +
         "\n" + extra_auth;
-    srv = std::make_unique<server>(opts);
-    srv->start();
+    srv = std::make_unique<server>(opts); // started, /healthz is open
     admin = std::make_unique<keyed>(srv->port(), admin_key);
   }
 

@@ -37,6 +37,9 @@ const std::set<std::string> value_flags = {
     "matcher",
     "comment",
     "duration",
+    "role",
+    "expires",
+    "since",
 };
 
 const char* global_usage =
