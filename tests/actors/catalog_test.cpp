@@ -283,3 +283,51 @@ TEST_CASE_METHOD(fixture, "invalid or unknown managers are refused",
   CHECK(view->get() == snapshot);
   CHECK(view->get()->managers.size() == snapshot->managers.size());
 }
+
+TEST_CASE_METHOD(fixture,
+                 "API keys are stored, published, revoked and synced "
+                 "(issue 14)",
+                 "[actors]") {
+  auto r = ask<grouping_rule>(catalog, create::value, new_rule());
+  auto m = ask<event_manager>(catalog, create::value, new_manager(r.id, "pay"));
+  auto made = argus::domain::generate_key(now());
+  made.record.key_role = argus::domain::role::ingest;
+  made.record.managers = {"pay"};
+  auto stored_key =
+      ask<argus::domain::api_key>(catalog, create::value, made.record);
+  CHECK(stored_key.id == made.record.id);
+  // Published (HTTP authenticates against the snapshot) and persisted.
+  REQUIRE(view->get()->keys.count(made.record.id) == 1);
+  CHECK(stored().keys.at(made.record.id).hash == made.record.hash);
+  // A known id again, an unknown manager, an ingest key of none: refused.
+  auto err =
+      ask_error<argus::domain::api_key>(catalog, create::value, made.record);
+  CHECK(code_of(err) == ec::conflict);
+  auto other = argus::domain::generate_key(now()).record;
+  other.key_role = argus::domain::role::ingest;
+  other.managers = {"nope"};
+  err = ask_error<argus::domain::api_key>(catalog, create::value, other);
+  CHECK(code_of(err) == ec::validation_failed);
+  other.managers.clear();
+  err = ask_error<argus::domain::api_key>(catalog, create::value, other);
+  CHECK(code_of(err) == ec::validation_failed);
+  // Revoking stamps the time once and keeps the key listed.
+  auto revoked = ask<argus::domain::api_key>(
+      catalog, erase::value, argus::atom::key::value, made.record.id);
+  CHECK(revoked.revoked_at == now());
+  CHECK(view->get()->keys.at(made.record.id).revoked_at == now());
+  CHECK(stored().keys.at(made.record.id).revoked_at == now());
+  err = ask_error<argus::domain::api_key>(
+      catalog, erase::value, argus::atom::key::value, std::string{"ghost"});
+  CHECK(code_of(err) == ec::not_found);
+  // A peer's key arrives as a change and is published as it is.
+  argus::actors::catalog_change change;
+  change.kind = argus::actors::catalog_change::put_key;
+  change.key = other;
+  change.key.managers = {m.id};
+  (*self)->send(catalog, argus::atom::sync::value, change);
+  sched->run();
+  REQUIRE(view->get()->keys.count(other.id) == 1);
+  CHECK(view->get()->keys.at(other.id).managers ==
+        std::vector<std::string>{"pay"});
+}
