@@ -356,8 +356,9 @@ TEST_CASE("auth: roles decide, and a key of one manager never sees another's",
   }
 }
 
-TEST_CASE("auth: keys survive a restart; changes are audited with their key",
-          "[integration][auth]") {
+TEST_CASE(
+    "auth: keys survive a restart, and changes are audited with their key",
+    "[integration][auth]") {
   auth_server a;
   auto m = a.fresh_manager();
   auto reader = a.make_key({{"role", "reader"}});
@@ -403,7 +404,7 @@ TEST_CASE("auth: keys survive a restart; changes are audited with their key",
   CHECK(a.admin->get("/v1/audit?limit=0").status == 400);
 }
 
-TEST_CASE("auth: argusctl creates, lists and revokes keys; audit shows it",
+TEST_CASE("auth: argusctl creates, lists and revokes keys, and audit shows it",
           "[integration][auth]") {
   auth_server a{true};
   auto m = a.fresh_manager();

@@ -30,8 +30,9 @@ api_key keyed(role r, std::vector<std::string> managers = {}) {
 
 } // namespace
 
-TEST_CASE("a key's text is argus_<id>_<secret> in hex; only its hash is kept",
-          "[unit][auth]") {
+TEST_CASE(
+    "a key's text is argus_<id>_<secret> in hex, and only its hash is kept",
+    "[unit][auth]") {
   auto made = make_key(id_bytes, secret_bytes, t0);
   std::string secret_hex;
   for (int i = 0; i < 32; ++i)
