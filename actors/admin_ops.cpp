@@ -106,16 +106,25 @@ caf::result<atom::ok> ingest(admin_self self, const admin_env& env,
     registry.event_rejected(::argus::metrics::front::cli);
     return std::move(e.error());
   }
-  registry.event_accepted(::argus::metrics::front::cli, e->event_manager_id);
-  // An operator's acknowledge, unacknowledge or resolve is a manual alert
-  // action: audited as argusctl's (a trigger is ingestion, not a change).
-  if (e->act != domain::action::trigger)
-    self->send(env.node.repository, atom::audit::value,
-               domain::make_audit("argusctl", std::string{to_string(e->act)},
-                                  "alert", e->dedup_key, e->event_manager_id,
-                                  env.node.ctx->now()));
   std::vector<domain::event> one;
   one.push_back(std::move(*e));
+  auto& admitted = one.front();
+  // A trigger over its manager's rate limit is refused like any sender's
+  // event (the CLI prints the message; the limiter counted it). The other
+  // actions are an operator's (audited below), never limited.
+  if (admitted.act == domain::action::trigger)
+    if (auto refusal = env.node.check_rate(one))
+      return domain::to_error(*refusal);
+  registry.event_accepted(::argus::metrics::front::cli,
+                          admitted.event_manager_id);
+  // An operator's acknowledge, unacknowledge or resolve is a manual alert
+  // action: audited as argusctl's (a trigger is ingestion, not a change).
+  if (admitted.act != domain::action::trigger)
+    self->send(env.node.repository, atom::audit::value,
+               domain::make_audit("argusctl",
+                                  std::string{to_string(admitted.act)}, "alert",
+                                  admitted.dedup_key, admitted.event_manager_id,
+                                  env.node.ctx->now()));
   return self->delegate(env.node.ingest_handle, atom::apply::value,
                         std::move(one));
 }

@@ -10,6 +10,13 @@ caf::error front::check_backlog(uint64_t incoming) const {
   return domain::check_backlog(stats().backlog(), incoming, max_pending_events);
 }
 
+std::optional<domain::rate_refusal>
+front::check_rate(const std::vector<domain::event>& events) const {
+  if (!limiter || events.empty())
+    return std::nullopt;
+  return limiter->admit(*catalog_now(), events, ctx->now());
+}
+
 node_status local_status(const front& f, const std::string& node_id) {
   auto& m = f.stats();
   auto relaxed = std::memory_order_relaxed;

@@ -4,6 +4,7 @@
 #include "actors/catalog.hpp"
 #include "actors/context.hpp"
 #include "actors/ingest.hpp"
+#include "actors/rate_limiter.hpp"
 #include "actors/type_ids.hpp"
 
 #include <caf/actor_system.hpp>
@@ -50,6 +51,9 @@ struct front {
   std::chrono::steady_clock::time_point started;
   /// The bound on accepted-but-unfinished work (`ingest.max_pending_events`).
   uint64_t max_pending_events = 0;
+  /// Per event manager rate limits (`rate_limit` config and each
+  /// manager's own); unset: none.
+  std::shared_ptr<rate_limiter> limiter;
   /// Clustered: the membership as ownership sees it; unset (or answering
   /// none) on a single node.
   std::function<std::optional<cluster_status>()> cluster;
@@ -65,6 +69,12 @@ struct front {
 
   /// Admission's back-pressure decision for `incoming` more events.
   caf::error check_backlog(uint64_t incoming) const;
+
+  /// Admission's rate-limit decision for admitted `events`, just before
+  /// they are ingested: tokens for all of them or none, so a refused
+  /// request is retried whole (HTTP: 429 with Retry-After).
+  std::optional<domain::rate_refusal>
+  check_rate(const std::vector<domain::event>& events) const;
 
   /// The membership when clustered.
   std::optional<cluster_status> cluster_state() const {

@@ -200,6 +200,10 @@ void node::build_front(const config::settings& settings) {
   front_.backend = backend_;
   front_.started = started_;
   front_.max_pending_events = settings.ingest.max_pending_events;
+  front_.limiter = std::make_shared<rate_limiter>(
+      domain::rate_limit{settings.rate_limit.events_per_second,
+                         settings.rate_limit.burst},
+      ctx_->registry);
   front_.cluster = [this] { return cluster_state(); };
 }
 

@@ -1,10 +1,12 @@
 #include "config/settings.hpp"
 
 #include "domain/error.hpp"
+#include "domain/rate_limit.hpp"
 
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -89,6 +91,24 @@ caf::error read_section(const YAML::Node& node, const std::string& name,
   return {};
 }
 
+/// The node's default rate limit: 0 or a rate the domain accepts, and a
+/// burst of 0 (derived) or at least 1.
+caf::error check_rate_limit(const rate_limit_settings& r) {
+  auto rate = r.events_per_second;
+  if (!std::isfinite(rate) || rate < 0 ||
+      (rate > 0 && rate < domain::min_events_per_second) ||
+      rate > domain::max_events_per_second)
+    return bad("rate_limit.events_per_second",
+               "must be 0 (unlimited) or from " +
+                   domain::format_rate(domain::min_events_per_second) + " to " +
+                   domain::format_rate(domain::max_events_per_second));
+  if (r.burst < 0 || r.burst > domain::max_burst)
+    return bad("rate_limit.burst",
+               "must be 0 (the rate rounded up) or from 1 to " +
+                   std::to_string(domain::max_burst));
+  return {};
+}
+
 caf::expected<settings> from_yaml(const YAML::Node& root) {
   settings s;
   if (root && !root.IsNull() && !root.IsMap())
@@ -127,6 +147,9 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
                                 {"ca", field(tls.ca)}});
          }}}},
       {"log", {{"level", field(s.log.level)}}},
+      {"rate_limit",
+       {{"events_per_second", field(s.rate_limit.events_per_second)},
+        {"burst", field(s.rate_limit.burst)}}},
       {"actors",
        {{"threads", field(s.actors.threads)},
         {"policy", field(s.actors.policy)},
@@ -362,6 +385,8 @@ caf::error validate(const settings& s) {
     return bad("server.max_batch_events", "must be at least 1");
   if (s.ingest.max_pending_events == 0)
     return bad("ingest.max_pending_events", "must be at least 1");
+  if (auto err = check_rate_limit(s.rate_limit))
+    return err;
   if (!s.ingest.durability.empty() && s.ingest.durability != "journal" &&
       s.ingest.durability != "none")
     return bad("ingest.durability", "unknown mode '" + s.ingest.durability +

@@ -149,6 +149,16 @@ struct auth_settings {
   std::string bootstrap_key;
 };
 
+/// The rate limit of every event manager that sets none of its own
+/// (issue 14). Per node: each node of a cluster counts what it admits.
+struct rate_limit_settings {
+  /// Events per second a manager may send; fractions allowed. 0: unlimited.
+  double events_per_second = 0;
+  /// Events a manager may send at once after a pause. 0: the rate rounded
+  /// up (at least 1).
+  int64_t burst = 0;
+};
+
 /// Splits "host:port" (IPv6 hosts in brackets); false if malformed.
 bool parse_host_port(const std::string& text, std::string& host,
                      uint16_t& port);
@@ -163,6 +173,7 @@ struct settings {
   notifier_settings notifications;
   cluster_settings cluster;
   auth_settings auth;
+  rate_limit_settings rate_limit;
 };
 
 /// Whether requests need a key under these settings (`auth.mode`, or its

@@ -122,6 +122,9 @@ caf::error validate(const event_manager& manager) {
                       "number of at most one year");
   if (auto err = check_auto_resolve(manager.auto_resolve_after_seconds))
     return err;
+  if (manager.has_rate_limit)
+    if (auto err = validate(manager.rate, "rate_limit"))
+      return err;
   if (manager.description.size() > size_t{64} * 1024)
     return make_error(ec::validation_failed,
                       "description is longer than 65536 bytes");
@@ -138,6 +141,29 @@ caf::error validate(const event_manager& manager) {
       return make_error(ec::validation_failed,
                         "notification_config.receivers: the name \"webhook\" "
                         "is taken by notification_config.webhook_url");
+  return {};
+}
+
+rate_limit rate_limit_of(const event_manager& manager,
+                         const rate_limit& node_default) {
+  return normalized(manager.has_rate_limit ? manager.rate : node_default);
+}
+
+std::string stored_rate_limit(const event_manager& manager) {
+  return manager.has_rate_limit ? encode(manager.rate) : std::string{};
+}
+
+caf::error restore_rate_limit(event_manager& manager, std::string_view text) {
+  manager.has_rate_limit = false;
+  manager.rate = {};
+  if (text.empty())
+    return {};
+  auto limit = decode_rate_limit(text);
+  if (!limit)
+    return make_error(ec::internal, "event manager '" + manager.id +
+                                        "' has an unreadable rate_limit");
+  manager.has_rate_limit = true;
+  manager.rate = *limit;
   return {};
 }
 

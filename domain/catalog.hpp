@@ -2,6 +2,7 @@
 
 #include "domain/alertmanager.hpp"
 #include "domain/auth.hpp"
+#include "domain/rate_limit.hpp"
 #include "domain/receiver.hpp"
 #include "domain/silence.hpp"
 #include "domain/types.hpp"
@@ -104,6 +105,10 @@ struct event_manager {
   /// Overrides the rule's `auto_resolve_after_seconds` when set (0: the
   /// rule's applies).
   int64_t auto_resolve_after_seconds = 0;
+  /// Its own rate limit (`rate`, where 0 events/s is unlimited) when set;
+  /// otherwise the node's `rate_limit` setting applies.
+  bool has_rate_limit = false;
+  rate_limit rate;
 
   duration ack_timeout() const {
     return std::chrono::seconds{ack_timeout_seconds};
@@ -115,7 +120,8 @@ typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
   return f(caf::meta::type_name("argus.event_manager"), x.id, x.name,
            x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
            x.created_at, x.updated_at, x.am_severity, x.routing_key,
-           x.ack_timeout_seconds, x.auto_resolve_after_seconds);
+           x.ack_timeout_seconds, x.auto_resolve_after_seconds,
+           x.has_rate_limit, x.rate);
 }
 
 /// The longest `auto_resolve_after_seconds` (one year, as the window).
@@ -126,6 +132,19 @@ inline constexpr int64_t max_auto_resolve_after_seconds =
 /// null): the manager's when set, else the rule's; 0 when neither is.
 duration auto_resolve_after(const event_manager& manager,
                             const grouping_rule* rule);
+
+/// The rate limit in force for `manager`: its own when set, else
+/// `node_default`; the burst filled in.
+rate_limit rate_limit_of(const event_manager& manager,
+                         const rate_limit& node_default);
+
+/// A manager's own rate limit as the stores keep it: `encode(rate)`, or ""
+/// for none.
+std::string stored_rate_limit(const event_manager& manager);
+
+/// Reads `stored_rate_limit`'s text back into `manager`; internal error if
+/// it cannot be read.
+caf::error restore_rate_limit(event_manager& manager, std::string_view text);
 
 /// Checks the fields of a rule a client asked for (name, key, window).
 caf::error validate(const grouping_rule& rule);

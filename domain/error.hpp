@@ -32,6 +32,9 @@ enum class ec : uint8_t {
   unauthenticated = 8,
   /// The request's key lacks the right for what it asks.
   forbidden = 9,
+  /// An event manager is over its rate limit; retry after the wait the
+  /// front names (HTTP: 429 with Retry-After).
+  rate_limited = 10,
 };
 
 /// Creates an error with a human-readable message naming the problem.

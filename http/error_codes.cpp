@@ -20,6 +20,8 @@ http_error http_error_of(ec code) {
     return {401, "UNAUTHORIZED"};
   case ec::forbidden:
     return {403, "FORBIDDEN"};
+  case ec::rate_limited:
+    return {429, "RATE_LIMITED"};
   default:
     return {500, "INTERNAL_ERROR"};
   }

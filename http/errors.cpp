@@ -28,6 +28,11 @@ void reply_error(httplib::Response& res, const caf::error& err) {
   reply_error(res, code_of(err), message_of(err));
 }
 
+void set_retry_after(httplib::Response& res, const domain::rate_refusal& r) {
+  res.set_header("Retry-After",
+                 std::to_string(domain::retry_after_seconds(r.retry_after)));
+}
+
 void fill_error_body(const httplib::Request& req, httplib::Response& res) {
   if (!res.body.empty())
     return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/error.hpp"
+#include "domain/rate_limit.hpp"
 #include "http/error_codes.hpp"
 
 #include <httplib.h>
@@ -18,6 +19,10 @@ void reply_data(httplib::Response& res, int status, const nlohmann::json& data);
 /// `{"success": false, "error": {"code": ..., "message": ...}}`.
 void reply_error(httplib::Response& res, const caf::error& err);
 void reply_error(httplib::Response& res, ec code, const std::string& message);
+
+/// `Retry-After` for a rate-limited request: the wait in whole seconds,
+/// rounded up.
+void set_retry_after(httplib::Response& res, const domain::rate_refusal& r);
 
 /// The envelope for a status httplib produced by itself (413, 400, 404...).
 void fill_error_body(const httplib::Request& req, httplib::Response& res);

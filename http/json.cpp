@@ -280,6 +280,45 @@ parse_rule(const json& j, const domain::grouping_rule* base) {
   return rule;
 }
 
+/// `rate_limit`: absent keeps what the manager had, null returns it to the
+/// node's default, an object sets its own (`events_per_second` required,
+/// `burst` optional: 0 or absent is the rate rounded up).
+caf::error read_rate_limit(const json& j, domain::event_manager& m) {
+  auto it = j.find("rate_limit");
+  if (it == j.end())
+    return {};
+  if (it->is_null()) {
+    m.has_rate_limit = false;
+    m.rate = {};
+    return {};
+  }
+  if (!it->is_object())
+    return bad_type("rate_limit", "an object or null");
+  domain::rate_limit limit;
+  auto rate = it->find("events_per_second");
+  if (rate == it->end() || rate->is_null())
+    return make_error(ec::validation_failed,
+                      "field 'rate_limit.events_per_second' is required");
+  if (!rate->is_number())
+    return bad_type("rate_limit.events_per_second", "a number");
+  limit.events_per_second = rate->get<double>();
+  if (auto burst = it->find("burst"); burst != it->end() && !burst->is_null()) {
+    if (!burst->is_number_integer())
+      return bad_type("rate_limit.burst", "an integer");
+    limit.burst = burst->get<int64_t>();
+  }
+  for (auto& [key, value] : it->items())
+    if (key != "events_per_second" && key != "burst")
+      return make_error(ec::bad_request, "field 'rate_limit." + key +
+                                             "' is unknown (events_per_second "
+                                             "and burst are)");
+  if (auto err = domain::validate(limit, "rate_limit"))
+    return err;
+  m.has_rate_limit = true;
+  m.rate = limit;
+  return {};
+}
+
 caf::expected<domain::event_manager>
 parse_manager(const json& j, const domain::event_manager* base) {
   if (!j.is_object())
@@ -334,6 +373,8 @@ parse_manager(const json& j, const domain::event_manager* base) {
       m.ack_timeout_seconds = it->get<int64_t>();
   }
   if (auto err = read_auto_resolve(j, m.auto_resolve_after_seconds))
+    return err;
+  if (auto err = read_rate_limit(j, m))
     return err;
   if (m.name.empty())
     return make_error(ec::validation_failed, "field 'name' is required");
@@ -407,6 +448,16 @@ json to_json(const domain::grouping_rule& r) {
 
 namespace {
 
+/// The manager's own limit with its burst in force, or null (the node's
+/// default applies).
+json rate_limit_json(const domain::event_manager& m) {
+  if (!m.has_rate_limit)
+    return nullptr;
+  auto limit = domain::normalized(m.rate);
+  return {{"events_per_second", limit.events_per_second},
+          {"burst", limit.burst}};
+}
+
 json receivers_json(const std::vector<domain::receiver>& rs) {
   json out = json::array();
   for (auto& r : rs)
@@ -430,6 +481,7 @@ json to_json(const domain::event_manager& m) {
       {"routing_key", m.routing_key},
       {"ack_timeout_seconds", m.ack_timeout_seconds},
       {"auto_resolve_after", m.auto_resolve_after_seconds},
+      {"rate_limit", rate_limit_json(m)},
       {"created_at", time_or_null(m.created_at)},
       {"updated_at", time_or_null(m.updated_at)},
   };

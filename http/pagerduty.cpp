@@ -291,11 +291,11 @@ reply invalid(std::vector<std::string> errors) {
                           std::move(errors))};
 }
 
-reply throttled() {
+reply throttled(std::vector<std::string> errors) {
   return {429, error_body("throttle event",
                           "Requests for this service are arriving too "
                           "quickly. Please retry later.",
-                          {})};
+                          std::move(errors))};
 }
 
 std::optional<domain::severity> parse_severity(const std::string& text) {

@@ -61,8 +61,9 @@ reply invalid(std::vector<std::string> errors);
 /// not send for the manager.
 reply refused(int status, const std::string& message);
 
-/// 429 with PagerDuty's error shape: the node is behind; retry later.
-reply throttled();
+/// 429 with PagerDuty's error shape: the node is behind, or the event
+/// manager is over its rate limit (named in `errors`); retry later.
+reply throttled(std::vector<std::string> errors = {});
 
 /// The severity PagerDuty names, in Argus's scale: critical and error are
 /// high, warning medium, info low.

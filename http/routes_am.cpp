@@ -101,6 +101,12 @@ void post_alerts(route_env& env, const httplib::Request& req,
     // problems of the others, joined by "; ".
     errors += (errors.empty() ? "" : "; ") + message_of(e.error());
   }
+  // The valid alerts need the manager's tokens, all or none: a post over
+  // the limit is refused whole, in Alertmanager's error shape.
+  if (auto refusal = env.node.check_rate(valid)) {
+    set_retry_after(res, *refusal);
+    return reply_am_error(res, domain::to_error(*refusal));
+  }
   auto taken = valid.size();
   if (auto err = env.node.ingest(std::move(valid))) {
     res.set_header("Retry-After", "1");

@@ -57,6 +57,18 @@ caf::error forbidden_event(route_env& env, const httplib::Request& req,
                                        e.event_manager_id + "'");
 }
 
+/// Refuses the request when a manager of `events` is over its rate limit
+/// (429 with Retry-After; nothing is taken, so the sender retries whole).
+bool rate_limited(route_env& env, const std::vector<domain::event>& events,
+                  httplib::Response& res) {
+  auto refusal = env.node.check_rate(events);
+  if (!refusal)
+    return false;
+  set_retry_after(res, *refusal);
+  reply_error(res, domain::to_error(*refusal));
+  return true;
+}
+
 void post_event(route_env& env, const httplib::Request& req,
                 httplib::Response& res) {
   auto& stats = env.node.stats();
@@ -84,6 +96,8 @@ void post_event(route_env& env, const httplib::Request& req,
   // 202 only once the event is accepted (journaled, when durability is on).
   std::vector<domain::event> one;
   one.push_back(std::move(*e));
+  if (rate_limited(env, one, res))
+    return;
   if (auto err = env.node.ingest(std::move(one)))
     return reply_unavailable(res, err);
   registry.event_accepted(metrics::front::v1, manager);
@@ -133,6 +147,10 @@ void post_batch(route_env& env, const httplib::Request& req,
     }
     valid.push_back(std::move(*e));
   }
+  // The valid events need their managers' tokens, all or none: a batch
+  // over a limit is refused whole (the invalid ones are not counted).
+  if (rate_limited(env, valid, res))
+    return;
   // One journal append and one message per router for the whole batch; the
   // order within each group is kept.
   auto accepted = valid.size();

@@ -1,6 +1,7 @@
 #include "domain/admission.hpp"
 #include "domain/error.hpp"
 #include "http/auth.hpp"
+#include "http/errors.hpp"
 #include "http/json.hpp"
 #include "http/pagerduty.hpp"
 #include "http/routes.hpp"
@@ -114,6 +115,10 @@ void post_enqueue(route_env& env, const httplib::Request& req,
   auto manager = e->event_manager_id;
   std::vector<domain::event> one;
   one.push_back(std::move(*e));
+  if (auto refusal = env.node.check_rate(one)) {
+    set_retry_after(res, *refusal);
+    return send(res, pd::throttled({message_of(domain::to_error(*refusal))}));
+  }
   if (auto err = env.node.ingest(std::move(one))) {
     // PagerDuty's senders retry any 5XX.
     res.set_header("Retry-After", "1");

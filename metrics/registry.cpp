@@ -77,6 +77,9 @@ registry::registry()
       notifications_(counter_family(*registry_, "argus_notifications_total",
                                     "Notifications by kind and delivery "
                                     "outcome.")),
+      rate_limited_(counter_family(*registry_, "argus_rate_limited_total",
+                                   "Events refused because their event "
+                                   "manager was over its rate limit (429).")),
       journal_append_(prometheus::BuildHistogram()
                           .Name("argus_journal_append_seconds")
                           .Help("Time of one journal append, from the start of "
@@ -91,6 +94,7 @@ registry::registry()
       rejected_by_front_(per_front<prometheus::Counter>(rejected_)),
       refused_by_front_(per_front<prometheus::Counter>(refused_)),
       processed_by_manager_(processed_, {}, "manager"),
+      rate_limited_by_manager_(rate_limited_, {}, "event_manager"),
       journal_append_seconds_(journal_append_.Add({}, journal_buckets)) {
   for (auto name : front_names)
     accepted_by_front_.push_back(std::make_unique<labelled_counters>(
@@ -112,6 +116,10 @@ void registry::event_accepted(front f, const std::string& manager, uint64_t n) {
 
 void registry::backpressure_refused(front f, uint64_t n) {
   refused_by_front_[index(f)]->Increment(static_cast<double>(n));
+}
+
+void registry::rate_limited(const std::string& manager, uint64_t n) {
+  rate_limited_by_manager_[manager].Increment(static_cast<double>(n));
 }
 
 void registry::event_processed(const std::string& manager) {

@@ -71,6 +71,8 @@ public:
   void event_accepted(front f, const std::string& manager, uint64_t n = 1);
   /// Ingestion refused an event because the node is behind (503 / 429).
   void backpressure_refused(front f, uint64_t n = 1);
+  /// Events of `manager` refused because it was over its rate limit (429).
+  void rate_limited(const std::string& manager, uint64_t n = 1);
   /// A grouping actor applied an event of `manager`.
   void event_processed(const std::string& manager);
   /// A notification of `kind` (parent_opened, ...) ended with `outcome`
@@ -98,6 +100,7 @@ private:
   prometheus::Family<prometheus::Counter>& refused_;
   prometheus::Family<prometheus::Counter>& processed_;
   prometheus::Family<prometheus::Counter>& notifications_;
+  prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Family<prometheus::Histogram>& journal_append_;
   prometheus::Family<prometheus::Histogram>& http_duration_;
   std::array<prometheus::Counter*, front_count> received_by_front_{};
@@ -105,6 +108,7 @@ private:
   std::array<prometheus::Counter*, front_count> refused_by_front_{};
   std::vector<std::unique_ptr<labelled_counters>> accepted_by_front_;
   labelled_counters processed_by_manager_;
+  labelled_counters rate_limited_by_manager_;
   prometheus::Histogram& journal_append_seconds_;
   std::mutex http_mtx_; // guards http_series_
   std::unordered_map<std::string, prometheus::Histogram*> http_series_;

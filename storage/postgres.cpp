@@ -237,6 +237,11 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_time ON audit_log (at_ms);
 )sql",
+    // 12 (issue 14): each manager's own rate limit as `encode(rate_limit)`
+    // text ("<events/s> <burst>"); '' for none (the node's default).
+    R"sql(
+ALTER TABLE event_managers ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

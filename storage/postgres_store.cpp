@@ -111,10 +111,12 @@ struct statements {
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
       " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
-      " routing_key, ack_timeout_seconds, auto_resolve_after_seconds)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+      " routing_key, ack_timeout_seconds, auto_resolve_after_seconds,"
+      " rate_limit)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
       " ON CONFLICT (id) DO UPDATE SET"
       " auto_resolve_after_seconds = EXCLUDED.auto_resolve_after_seconds,"
+      " rate_limit = EXCLUDED.rate_limit,"
       " am_severity = EXCLUDED.am_severity,"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
       " grouping_rule_id = EXCLUDED.grouping_rule_id,"
@@ -136,8 +138,8 @@ struct statements {
                           "SELECT id, name, description, grouping_rule_id,"
                           " webhook_url, created_at_ms, updated_at_ms,"
                           " receivers, am_severity, routing_key,"
-                          " ack_timeout_seconds, auto_resolve_after_seconds"
-                          " FROM event_managers"};
+                          " ack_timeout_seconds, auto_resolve_after_seconds,"
+                          " rate_limit FROM event_managers"};
   statement put_silence{
       "argus_put_silence",
       "INSERT INTO silences (id, event_manager_id, matchers, starts_at_ms,"
@@ -592,7 +594,8 @@ public:
         .text(domain::encode(manager.am_severity))
         .text(manager.routing_key)
         .integer(manager.ack_timeout_seconds)
-        .integer(manager.auto_resolve_after_seconds);
+        .integer(manager.auto_resolve_after_seconds)
+        .text(domain::stored_rate_limit(manager));
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
@@ -716,6 +719,8 @@ public:
       m.routing_key = pg::text_at(res, i, 9);
       m.ack_timeout_seconds = pg::integer_at(res, i, 10);
       m.auto_resolve_after_seconds = pg::integer_at(res, i, 11);
+      if (auto err = domain::restore_rate_limit(m, pg::text_at(res, i, 12)))
+        return err;
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }

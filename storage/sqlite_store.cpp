@@ -192,6 +192,11 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_time ON audit_log (at_ms);
 )sql",
+    // 10 (issue 14): each manager's own rate limit as `encode(rate_limit)`
+    // text ("<events/s> <burst>"); '' for none (the node's default).
+    R"sql(
+ALTER TABLE event_managers ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -564,10 +569,12 @@ public:
         put_manager_,
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
         " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
-        " routing_key, ack_timeout_seconds, auto_resolve_after_seconds)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
+        " routing_key, ack_timeout_seconds, auto_resolve_after_seconds,"
+        " rate_limit)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
         " UPDATE SET am_severity = excluded.am_severity,"
         " auto_resolve_after_seconds = excluded.auto_resolve_after_seconds,"
+        " rate_limit = excluded.rate_limit,"
         " name = excluded.name, description = excluded.description,"
         " grouping_rule_id = excluded.grouping_rule_id,"
         " webhook_url = excluded.webhook_url,"
@@ -582,6 +589,7 @@ public:
     reset_on_exit guard{*stmt};
     // Bound without a copy (SQLITE_STATIC): it must outlive the step.
     auto am_severity = domain::encode(manager.am_severity);
+    auto rate_limit = domain::stored_rate_limit(manager);
     binder b{*stmt};
     auto receivers = delivery::to_stored(manager.receivers);
     b.text(manager.id)
@@ -595,7 +603,8 @@ public:
         .text(am_severity)
         .text(manager.routing_key)
         .integer(manager.ack_timeout_seconds)
-        .integer(manager.auto_resolve_after_seconds);
+        .integer(manager.auto_resolve_after_seconds)
+        .text(rate_limit);
     return step_done(*stmt, b, "store event manager");
   }
 
@@ -893,8 +902,8 @@ private:
                          "SELECT id, name, description, grouping_rule_id,"
                          " webhook_url, created_at_ms, updated_at_ms,"
                          " receivers, am_severity, routing_key,"
-                         " ack_timeout_seconds, auto_resolve_after_seconds"
-                         " FROM event_managers",
+                         " ack_timeout_seconds, auto_resolve_after_seconds,"
+                         " rate_limit FROM event_managers",
                          "load event managers");
     if (!stmt)
       return stmt.error();
@@ -921,6 +930,8 @@ private:
       m.routing_key = column_text(*stmt, 9);
       m.ack_timeout_seconds = sqlite3_column_int64(*stmt, 10);
       m.auto_resolve_after_seconds = sqlite3_column_int64(*stmt, 11);
+      if (auto err = domain::restore_rate_limit(m, column_text(*stmt, 12)))
+        return err;
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }

@@ -55,6 +55,8 @@ void check_defaults(const settings& s) {
   CHECK(s.actors.policy == "sharing");
   CHECK(s.actors.routers == 2);
   CHECK(s.notifications.keep == 1000);
+  CHECK(s.rate_limit.events_per_second == 0);
+  CHECK(s.rate_limit.burst == 0);
 }
 
 /// A file under the temp folder, removed when the test ends.
@@ -169,6 +171,25 @@ TEST_CASE("the shipped config file loads with defaults", "[unit]") {
   CHECK(s->server.port == 8080);
   CHECK(s->storage.backend == "sqlite");
   CHECK(s->log.level == "info");
+}
+
+TEST_CASE("the default rate limit is read and checked", "[unit]") {
+  auto s = load_text("rate_limit:\n  events_per_second: 0.5\n  burst: 3\n");
+  REQUIRE(s);
+  CHECK(s->rate_limit.events_per_second == 0.5);
+  CHECK(s->rate_limit.burst == 3);
+  CHECK_THAT(error_of("rate_limit:\n  events_per_second: -1\n"),
+             Catch::StartsWith("rate_limit.events_per_second: must be 0"));
+  CHECK_THAT(error_of("rate_limit:\n  events_per_second: 0.00001\n"),
+             Catch::StartsWith("rate_limit.events_per_second: must be 0"));
+  CHECK_THAT(error_of("rate_limit:\n  events_per_second: .nan\n"),
+             Catch::StartsWith("rate_limit.events_per_second: must be 0"));
+  CHECK_THAT(error_of("rate_limit:\n  events_per_second: fast\n"),
+             Catch::StartsWith("rate_limit.events_per_second: not a valid"));
+  CHECK_THAT(error_of("rate_limit:\n  burst: -2\n"),
+             Catch::StartsWith("rate_limit.burst:"));
+  CHECK_THAT(error_of("rate_limit:\n  bursts: 2\n"),
+             Catch::StartsWith("rate_limit.bursts: unknown key"));
 }
 
 TEST_CASE("unknown sections and keys are named", "[unit]") {

@@ -790,6 +790,8 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
                "ALTER TABLE alerts DROP COLUMN auto_resolve_at_ms;";
   // ... and without step 9's API keys and audit log (issue 14).
   downgrade += "DROP TABLE api_keys; DROP TABLE audit_log;";
+  // ... and without step 10's rate limits (issue 14).
+  downgrade += "ALTER TABLE event_managers DROP COLUMN rate_limit;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
@@ -800,6 +802,8 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
     REQUIRE(cat);
     CHECK(cat->managers.at("m1").routing_key.size() ==
           argus::domain::routing_key_length);
+    // Step 10 left the manager on the node's default rate limit.
+    CHECK_FALSE(cat->managers.at("m1").has_rate_limit);
   }
   CHECK(query_int(dir.db(), "PRAGMA user_version") == latest);
   CHECK(query_int(dir.db(), count_indexes) == indexes);
@@ -933,6 +937,8 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   // Step 11: API keys and the audit log (issue 14).
   schema.exec("DROP TABLE api_keys");
   schema.exec("DROP TABLE audit_log");
+  // Step 12: each manager's rate limit (issue 14).
+  schema.exec("ALTER TABLE event_managers DROP COLUMN rate_limit");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
         "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})
@@ -946,6 +952,8 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
     REQUIRE(cat);
     CHECK(cat->managers.at("m1").routing_key.size() ==
           argus::domain::routing_key_length);
+    // Step 12 left the manager on the node's default rate limit.
+    CHECK_FALSE(cat->managers.at("m1").has_rate_limit);
   }
   CHECK(schema_version(schema) == latest);
   CHECK(schema_indexes(schema) == indexes);
@@ -1307,6 +1315,47 @@ TEST_CASE("storage: auto-resolve fields read back (issue 13)",
   cat = store.load_catalog();
   REQUIRE(cat);
   CHECK(cat->managers.at("m1").auto_resolve_after_seconds == 0);
+}
+
+TEST_CASE("storage: a manager's rate limit round-trips (issue 14)",
+          "[unit][rate_limit]") {
+  EACH_BACKEND();
+  argus::domain::grouping_rule rule;
+  rule.id = "r1";
+  rule.name = "by host";
+  rule.grouping_key = "host";
+  rule.time_window_seconds = 300;
+  argus::domain::event_manager manager;
+  manager.id = "m1";
+  manager.name = "ops";
+  manager.grouping_rule_id = "r1";
+  REQUIRE_FALSE(store.put(rule));
+  REQUIRE_FALSE(store.put(manager));
+  auto cat = store.load_catalog();
+  REQUIRE(cat);
+  CHECK_FALSE(cat->managers.at("m1").has_rate_limit);
+  // A fractional rate reads back exactly.
+  manager.has_rate_limit = true;
+  manager.rate = {0.1, 3};
+  REQUIRE_FALSE(store.put(manager));
+  cat = store.load_catalog();
+  REQUIRE(cat);
+  CHECK(cat->managers.at("m1").has_rate_limit);
+  CHECK(cat->managers.at("m1").rate == argus::domain::rate_limit{0.1, 3});
+  // Explicitly unlimited is not the same as the node's default.
+  manager.rate = {0, 0};
+  REQUIRE_FALSE(store.put(manager));
+  cat = store.load_catalog();
+  REQUIRE(cat);
+  CHECK(cat->managers.at("m1").has_rate_limit);
+  CHECK(cat->managers.at("m1").rate.unlimited());
+  // Back to the default.
+  manager.has_rate_limit = false;
+  manager.rate = {};
+  REQUIRE_FALSE(store.put(manager));
+  cat = store.load_catalog();
+  REQUIRE(cat);
+  CHECK_FALSE(cat->managers.at("m1").has_rate_limit);
 }
 
 TEST_CASE("storage: silences round-trip through the catalog", "[unit]") {

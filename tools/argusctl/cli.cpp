@@ -34,6 +34,8 @@ const std::set<std::string> value_flags = {
     "state",
     "receiver",
     "auto-resolve-after",
+    "rate-limit",
+    "burst",
     "matcher",
     "comment",
     "duration",
@@ -125,9 +127,11 @@ rule.
        argusctl managers create --name NAME --rule RULE_ID [--id ID]
                                 [--description TEXT] [--webhook URL]
                                 [--auto-resolve-after SECONDS]
+                                [--rate-limit N|default [--burst M]]
        argusctl managers update ID [--name NAME] [--rule RULE_ID]
                                 [--description TEXT] [--webhook URL]
                                 [--auto-resolve-after SECONDS]
+                                [--rate-limit N|default [--burst M]]
        argusctl managers delete ID
 
 Event managers (tenants). Each one points to a grouping rule.
@@ -139,6 +143,11 @@ Event managers (tenants). Each one points to a grouping rule.
   --auto-resolve-after SECONDS
                         overrides the rule's auto-resolve limit (0: the
                         rule's applies)
+  --rate-limit N|default
+                        the manager's own rate limit in events per second
+                        (fractions allowed; 0: unlimited); "default" returns
+                        it to the node's rate_limit setting
+  --burst M             events it may send at once (default: N rounded up)
 update changes only the fields given. A deleted manager takes no more
 events; its alerts stay readable.
 )"},

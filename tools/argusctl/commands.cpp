@@ -37,6 +37,8 @@ const std::map<std::string, std::string> flag_of_field = {
     {"description", "--description"},
     {"notification_config.webhook_url", "--webhook"},
     {"auto_resolve_after", "--auto-resolve-after"},
+    {"rate_limit.events_per_second", "--rate-limit"},
+    {"rate_limit.burst", "--burst"},
 };
 
 /// The top-level fields `--field` may not set: they have flags of their own.

@@ -7,6 +7,7 @@
 #include "tools/argusctl/output.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 
 namespace argus::ctl {
@@ -24,6 +25,17 @@ std::string auto_resolve_text(int64_t seconds) {
   if (seconds == 0)
     return "off";
   return window_text(seconds) + " (" + std::to_string(seconds) + " s)";
+}
+
+/// "default", "unlimited" or "N events/s, burst M".
+std::string rate_limit_text(const domain::event_manager& m) {
+  if (!m.has_rate_limit)
+    return "default";
+  auto limit = domain::normalized(m.rate);
+  if (limit.unlimited())
+    return "unlimited";
+  return domain::format_rate(limit.events_per_second) + " events/s, burst " +
+         std::to_string(limit.burst);
 }
 
 /// Copies `--auto-resolve-after` into the body; the parser checks it.
@@ -79,6 +91,7 @@ void print_one(std::ostream& out, const domain::event_manager& m) {
                      {"webhook_url", m.webhook_url},
                      {"auto_resolve_after",
                       auto_resolve_text(m.auto_resolve_after_seconds)},
+                     {"rate_limit", rate_limit_text(m)},
                      {"created_at", time_text(m.created_at)},
                      {"updated_at", time_text(m.updated_at)}});
 }
@@ -99,6 +112,34 @@ json rule_body(const invocation& inv) {
   return j;
 }
 
+/// Copies `--rate-limit N|default [--burst M]` into the body: N events per
+/// second (fractions allowed, 0 unlimited), "default" for the node's
+/// `rate_limit`; the parser checks the values.
+void add_rate_limit(const invocation& inv, json& j) {
+  auto rate = inv.get("rate-limit");
+  if (!rate) {
+    if (inv.has("burst"))
+      throw usage_error(inv.topic(), "--burst needs --rate-limit");
+    return;
+  }
+  if (*rate == "default") {
+    if (inv.has("burst"))
+      throw usage_error(inv.topic(), "--burst cannot go with --rate-limit "
+                                     "default");
+    j["rate_limit"] = nullptr;
+    return;
+  }
+  char* end = nullptr;
+  auto value = std::strtod(rate->c_str(), &end);
+  if (rate->empty() || end != rate->c_str() + rate->size())
+    throw usage_error(inv.topic(), "--rate-limit must be a number of events "
+                                   "per second or 'default'");
+  json limit{{"events_per_second", value}};
+  if (auto burst = inv.get_int("burst", 0, domain::max_burst))
+    limit["burst"] = *burst;
+  j["rate_limit"] = std::move(limit);
+}
+
 /// The body fields of a manager the flags give (create or update).
 json manager_body(const invocation& inv, bool create) {
   json j = json::object();
@@ -114,6 +155,7 @@ json manager_body(const invocation& inv, bool create) {
   if (auto webhook = inv.get("webhook"))
     j["notification_config"] = {{"webhook_url", *webhook}};
   add_auto_resolve(inv, j);
+  add_rate_limit(inv, j);
   return j;
 }
 
@@ -143,8 +185,9 @@ struct entity_traits<domain::event_manager> {
   static constexpr const char* noun = "event manager";
   static constexpr const char* plural = "managers";
   static std::vector<std::string> create_flags() {
-    return {"name",    "rule", "description",
-            "webhook", "id",   "auto-resolve-after"};
+    return {"name",       "rule", "description",
+            "webhook",    "id",   "auto-resolve-after",
+            "rate-limit", "burst"};
   }
   static json body(const invocation& inv, bool create) {
     return manager_body(inv, create);
