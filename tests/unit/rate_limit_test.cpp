@@ -1,14 +1,23 @@
 // Per event manager rate limits: the token bucket (refill, burst,
-// fractional rates, requests of n events, unlimited), its validation and
-// stored text, and Retry-After's rounding.
+// fractional rates, requests of n events, unlimited), its validation,
+// stored text and wire form, Retry-After's rounding, and the node's
+// limiter over several managers.
 
+#include "actors/rate_limiter.hpp"
+#include "domain/catalog.hpp"
 #include "domain/error.hpp"
 #include "domain/rate_limit.hpp"
 
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -191,4 +200,86 @@ TEST_CASE("rate limit: the refusal names the manager and its rate", "[unit]") {
   CHECK(argus::code_of(err) == ec::rate_limited);
   CHECK(argus::message_of(err) ==
         "event manager checkout is over its rate limit of 2.5 events/s");
+}
+
+TEST_CASE("rate limit: a manager's own limit crosses the wire with it",
+          "[unit]") {
+  // Managers reach other nodes through the catalog's sync messages, which
+  // CAF serializes with `inspect`.
+  argus::domain::event_manager m;
+  m.id = "checkout";
+  m.name = "Checkout";
+  m.grouping_rule_id = "r1";
+  m.has_rate_limit = true;
+  m.rate = limit(0.25, 4);
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  REQUIRE_FALSE(sink(m));
+  argus::domain::event_manager back;
+  caf::binary_deserializer source{nullptr, buf};
+  REQUIRE_FALSE(source(back));
+  CHECK(back.has_rate_limit);
+  CHECK(back.rate == limit(0.25, 4));
+  CHECK(argus::domain::rate_limit_of(back, limit(100)) == limit(0.25, 4));
+  // Without its own, the node's default applies, its burst filled in.
+  back.has_rate_limit = false;
+  CHECK(argus::domain::rate_limit_of(back, limit(2.5)) == limit(2.5, 3));
+}
+
+namespace {
+
+argus::domain::event event_of(const std::string& manager) {
+  argus::domain::event e;
+  e.event_manager_id = manager;
+  e.dedup_key = "k";
+  return e;
+}
+
+argus::domain::event_manager manager_with(const std::string& id,
+                                          std::optional<rate_limit> own) {
+  argus::domain::event_manager m;
+  m.id = id;
+  m.has_rate_limit = own.has_value();
+  if (own)
+    m.rate = *own;
+  return m;
+}
+
+} // namespace
+
+TEST_CASE("rate limiter: a request takes every manager's tokens or none",
+          "[unit]") {
+  auto registry = std::make_shared<argus::metrics::registry>();
+  // The node's default: 1 event/s, burst 2; "b" has 2 of its own, "free"
+  // none at all.
+  argus::actors::rate_limiter limiter{limit(1, 2), registry};
+  argus::domain::catalog c;
+  c.managers["a"] = manager_with("a", std::nullopt);
+  c.managers["b"] = manager_with("b", limit(1, 2));
+  c.managers["free"] = manager_with("free", limit(0));
+  std::vector<argus::domain::event> mixed{event_of("a"), event_of("b"),
+                                          event_of("a"), event_of("free")};
+  CHECK_FALSE(limiter.admit(c, mixed, t0)); // a: 2 of 2, b: 1 of 2
+  // a is empty: a request with one more of a's is refused whole, and b's
+  // event in it takes nothing.
+  std::vector<argus::domain::event> again{event_of("b"), event_of("a")};
+  auto refusal = limiter.admit(c, again, t0);
+  REQUIRE(refusal);
+  CHECK(refusal->event_manager_id == "a");
+  CHECK(refusal->events == 1);
+  CHECK(refusal->retry_after == 1s);
+  std::vector<argus::domain::event> b_only{event_of("b")};
+  CHECK_FALSE(limiter.admit(c, b_only, t0)); // b's last token
+  CHECK(limiter.admit(c, b_only, t0));
+  // The unlimited manager never waits.
+  std::vector<argus::domain::event> lots(100, event_of("free"));
+  CHECK_FALSE(limiter.admit(c, lots, t0));
+  // Refused events are counted for the managers that were over.
+  auto text = registry->scrape();
+  INFO(text);
+  CHECK(text.find("argus_rate_limited_total{event_manager=\"a\"} 1") !=
+        std::string::npos);
+  CHECK(text.find("argus_rate_limited_total{event_manager=\"b\"} 1") !=
+        std::string::npos);
+  CHECK(text.find("event_manager=\"free\"") == std::string::npos);
 }
