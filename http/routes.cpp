@@ -37,6 +37,8 @@ caf::error ingest_action(route_env& env, const domain::alert& a,
       env.node.ctx->now());
   if (!admitted)
     return admitted.error();
+  // An operator's action is never rate limited (front::check_rate is for
+  // senders): an operator must be able to act on a flood.
   std::vector<domain::event> one;
   one.push_back(std::move(*admitted));
   env.node.registry().event_received(metrics::front::v1);
