@@ -16,10 +16,12 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
-  // The field or parameter the API's message names, if any.
+  // The field or parameter the API's message names, if any: "field 'x'
+  // ...", or a message that starts with the field's path
+  // ("notification_config.receivers[0].url must be ...").
   get field() {
     const m = /(?:field|query parameter) '([^']+)'/.exec(this.message) ||
-      /^(matcher)s?\b/i.exec(this.message);
+      /^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*)\s/.exec(this.message);
     return m ? m[1] : null;
   }
 }

@@ -1,9 +1,11 @@
 // The web console in a real browser: Debian's headless Chromium driven by
 // puppeteer-core against a real Argus (auth required, SQLite) that this
 // test starts. One browser, one server, the tests in order: sign in, see a
-// group appear, acknowledge it, silence it, resolve the children and watch
-// the parent resolve, edit a rule with a validation error, a reader key
-// without buttons. Screenshots of the main pages go to $ARGUS_SCREENSHOTS.
+// group appear, acknowledge it, silence it, retry a failed notification,
+// resolve the children and watch the parent resolve, edit a rule with a
+// validation error, a manager with a bad receiver, a reader key made in the
+// console that sees no buttons. Screenshots of the main pages go to
+// $ARGUS_SCREENSHOTS.
 //
 // ARGUS_BINARY (required): the argus executable; CHROMIUM: the browser
 // (default /usr/bin/chromium).
@@ -99,9 +101,6 @@ before(async () => {
   assert.equal(rule.status, 201);
   assert.equal((await call('POST', '/v1/event-managers', {id: 'payments', name: 'Payments', grouping_rule_id: rule.body.data.id,
                                                        notification_config: {receivers}})).status, 201);
-  const reader = await call('POST', '/v1/keys', {role: 'reader'});
-  assert.equal(reader.status, 201);
-  readerKey = reader.body.data.key;
 
   browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -241,6 +240,24 @@ test('edit a rule: the API\'s validation message is shown at the field', async (
   await page.waitForFunction(() => location.hash === '#/config/rules' && !document.querySelector('form#edit'), {timeout});
   const rules = (await call('GET', '/v1/grouping-rules')).body.data;
   assert.equal(rules[0].time_window_minutes, 15);
+});
+
+test('a manager with a bad receiver, and a reader key made in the console', async () => {
+  await page.goto(base + '/#/config/managers/new');
+  await page.waitForSelector('form#edit [name=receivers]', {timeout});
+  await page.type('[name=name]', 'Shop');
+  await page.select('[name=grouping_rule_id]', (await call('GET', '/v1/grouping-rules')).body.data[0].id);
+  await page.$eval('[name=receivers]', (el) => { el.value = '[{"name": "ops", "url": "ftp://example"}]'; });
+  await page.click('form#edit button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#f-receivers-err').textContent !== '', {timeout});
+  assert.match(await text('#f-receivers-err'), /url/);
+  await page.goto(base + '/#/config/keys/new');
+  await page.waitForSelector('form#edit [name=role]', {timeout});
+  await page.select('[name=role]', 'reader');
+  await page.click('form#edit button[type=submit]');
+  await page.waitForSelector('#new-key', {timeout});
+  readerKey = (await text('#new-key')).trim();
+  assert.match(readerKey, /^argus_[0-9a-f]+_[0-9a-f]+$/);
 });
 
 test('a reader key sees no buttons', async () => {
