@@ -225,6 +225,11 @@ async function groupsView() {
       return;
     }
     rows = page.groups;
+    if (!rows.length && f.offset > 0 && page.total > 0) {
+      // Groups closed under this page: show the last one there is.
+      f.offset = Math.floor((page.total - 1) / PAGE) * PAGE;
+      return load();
+    }
     const focused = document.activeElement && document.activeElement.getAttribute('aria-label');
     const trs = [];
     for (const g of rows) {

@@ -39,7 +39,8 @@ response call(uint16_t port, const std::string& method, const std::string& path,
 /// The dedupKeys of a /v1/groups page, in order.
 std::vector<std::string> keys_of(const response& r) {
   std::vector<std::string> out;
-  for (auto& g : r.data()["groups"])
+  auto data = r.data(); // a copy: iterate over it, not a temporary
+  for (auto& g : data["groups"])
     out.push_back(g["dedupKey"].get<std::string>());
   return out;
 }
