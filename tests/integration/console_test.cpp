@@ -74,8 +74,8 @@ TEST_CASE("the console's files are embedded and served at / and /ui/",
   CHECK(who.data()["key_id"].is_null());
 }
 
-TEST_CASE("GET /v1/groups lists open groups with their children, window and "
-          "state",
+TEST_CASE("GET /v1/groups lists open groups with their children and window "
+          "and state",
           "[integration][console]") {
   server srv;
   auto m = srv.fresh_manager("class", 300);
@@ -145,7 +145,7 @@ TEST_CASE("GET /v1/groups lists open groups with their children, window and "
 }
 
 TEST_CASE("with auth required the console's files are open and the rest is "
-          "not; whoami tells each key its role",
+          "not and whoami tells each key its role",
           "[integration][console]") {
   temp_dir keys;
   write_file(keys.path() / "bootstrap.key", admin_key + "\n");
