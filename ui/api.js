@@ -92,7 +92,7 @@ export function duration(seconds) {
   const m = Math.floor(seconds / 60) % 60, s = seconds % 60;
   if (d) return `${d}d ${hr}h`;
   if (hr) return `${hr}h ${m}m`;
-  if (m) return `${m}m ${s}s`;
+  if (m) return s ? `${m}m ${s}s` : `${m}m`;
   return `${s}s`;
 }
 
