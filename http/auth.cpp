@@ -23,8 +23,10 @@ enum class shape { argus, am, pagerduty };
 
 /// What a route needs, and what a successful call of it changes.
 struct route_rule {
-  /// No key needed (`/healthz`, an open `/metrics`).
+  /// No key needed (`/healthz`, an open `/metrics`, the console's files).
   bool open = false;
+  /// Any valid key, whatever its role (`/v1/whoami`).
+  bool any_key = false;
   /// The key is in the body (PagerDuty's routing_key); the handler checks.
   bool body_key = false;
   access what = access::read;
@@ -96,6 +98,8 @@ route_rule v1_rule(const std::string& method,
   auto area = seg.size() > 1 ? seg[1] : "";
   if (area == "events")
     r.what = access::ingest;
+  else if (area == "whoami" && seg.size() == 2)
+    r.any_key = true;
   else if (area == "alerts" && method == "POST" && seg.size() > 3) {
     // /v1/alerts/{dedupKey}/{action}; a dedupKey may hold slashes.
     r.what = access::manage;
@@ -135,7 +139,11 @@ route_rule rule_of(const std::string& method, const std::string& path,
   auto seg = segments_of(path);
   auto first = seg.empty() ? "" : seg[0];
   route_rule r;
+  bool read = method == "GET" || method == "HEAD";
   if (path == "/healthz") {
+    r.open = true;
+  } else if (read && (path == "/" || path == "/ui" || first == "ui")) {
+    // The console's static files: the page itself asks for a key.
     r.open = true;
   } else if (path == "/metrics") {
     r.open = !metrics_keyed;
@@ -297,9 +305,9 @@ bool auth_guard::admit(const httplib::Request& req, httplib::Response& res) {
     reply(res, r.errors, ec::unauthenticated, failure_text(*f));
     refused = true;
   } else if (auto key = std::get<const domain::api_key*>(found);
-             !domain::permits(*key, r.what, r.manager) ||
-             (r.whole && !key->managers.empty() &&
-              key->key_role != domain::role::admin)) {
+             !r.any_key && (!domain::permits(*key, r.what, r.manager) ||
+                            (r.whole && !key->managers.empty() &&
+                             key->key_role != domain::role::admin))) {
     forbidden(req, *key);
     reply(
         res, r.errors, ec::forbidden,

@@ -50,6 +50,9 @@ void note_request_done(route_env& env, const httplib::Request& req,
                        const httplib::Response& res);
 /// `/v1/keys` (admin: create, list, revoke) and `GET /v1/audit`.
 void add_key_routes(httplib::Server& svr, route_env& env);
+/// The web console: its files at `/` and `/ui/` (no key needed), and the
+/// reads it needs: `GET /v1/whoami`, `GET /v1/groups` (routes_ui.cpp).
+void add_ui_routes(httplib::Server& svr, route_env& env);
 
 /// The alert action an operator asks for on `/v1/alerts/{dedupKey}/...`
 /// (acknowledge, unacknowledge, resolve), as an event for the alert's

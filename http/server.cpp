@@ -56,6 +56,7 @@ server::server(const config::settings& settings, const actors::front& node)
   add_pagerduty_routes(svr_, env_);
   add_metrics_routes(svr_, env_);
   add_key_routes(svr_, env_);
+  add_ui_routes(svr_, env_);
   // Every request passes the auth guard before routing (the body is not
   // read yet), and a successful change is audited once answered.
   svr_.set_pre_routing_handler([this](const httplib::Request& req,

@@ -14,7 +14,15 @@ packages=(
   # The integration tests drive the real senders: a Prometheus server and
   # amtool (from Alertmanager's package) pointed at Argus.
   prometheus prometheus-alertmanager
+  # The web console's browser test: Debian's headless Chromium, driven by
+  # puppeteer-core (tests/browser, installed by npm ci from its lock file).
+  chromium
 )
+# Node and npm for that test, unless some Node (Debian's or another
+# vendor's, which bundles npm) is installed already.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 case "${1:-}" in
   --dev) packages+=(clang-format clang-tidy gcovr) ;;
   # make bench: wrk as a cross-check, the driver (Alertmanager, side by side,
