@@ -2,6 +2,7 @@
 
 #include "domain/alertmanager.hpp"
 #include "domain/auth.hpp"
+#include "domain/inhibition.hpp"
 #include "domain/receiver.hpp"
 #include "domain/silence.hpp"
 #include "domain/types.hpp"
@@ -104,6 +105,10 @@ struct event_manager {
   /// Overrides the rule's `auto_resolve_after_seconds` when set (0: the
   /// rule's applies).
   int64_t auto_resolve_after_seconds = 0;
+  /// While an active alert of this manager matches a rule's source, the
+  /// manager's alerts matching its target (with equal `equal` fields) do not
+  /// notify (domain/inhibition.hpp).
+  std::vector<inhibit_rule> inhibit_rules;
 
   duration ack_timeout() const {
     return std::chrono::seconds{ack_timeout_seconds};
@@ -115,7 +120,8 @@ typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
   return f(caf::meta::type_name("argus.event_manager"), x.id, x.name,
            x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
            x.created_at, x.updated_at, x.am_severity, x.routing_key,
-           x.ack_timeout_seconds, x.auto_resolve_after_seconds);
+           x.ack_timeout_seconds, x.auto_resolve_after_seconds,
+           x.inhibit_rules);
 }
 
 /// The longest `auto_resolve_after_seconds` (one year, as the window).

@@ -1,4 +1,5 @@
 #include "http/json.hpp"
+#include "http/silence_json.hpp"
 
 #include "domain/admission.hpp"
 #include "domain/alertmanager.hpp"
@@ -335,6 +336,16 @@ parse_manager(const json& j, const domain::event_manager* base) {
   }
   if (auto err = read_auto_resolve(j, m.auto_resolve_after_seconds))
     return err;
+  if (auto it = j.find("inhibit_rules"); it != j.end()) {
+    if (it->is_null()) {
+      m.inhibit_rules.clear();
+    } else {
+      auto rules = parse_inhibit_rules(*it);
+      if (!rules)
+        return rules.error();
+      m.inhibit_rules = std::move(*rules);
+    }
+  }
   if (m.name.empty())
     return make_error(ec::validation_failed, "field 'name' is required");
   if (m.grouping_rule_id.empty())
@@ -430,6 +441,7 @@ json to_json(const domain::event_manager& m) {
       {"routing_key", m.routing_key},
       {"ack_timeout_seconds", m.ack_timeout_seconds},
       {"auto_resolve_after", m.auto_resolve_after_seconds},
+      {"inhibit_rules", to_json(m.inhibit_rules)},
       {"created_at", time_or_null(m.created_at)},
       {"updated_at", time_or_null(m.updated_at)},
   };

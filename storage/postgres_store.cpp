@@ -111,9 +111,11 @@ struct statements {
       "argus_put_manager",
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
       " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
-      " routing_key, ack_timeout_seconds, auto_resolve_after_seconds)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+      " routing_key, ack_timeout_seconds, auto_resolve_after_seconds,"
+      " inhibit_rules)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
       " ON CONFLICT (id) DO UPDATE SET"
+      " inhibit_rules = EXCLUDED.inhibit_rules,"
       " auto_resolve_after_seconds = EXCLUDED.auto_resolve_after_seconds,"
       " am_severity = EXCLUDED.am_severity,"
       " name = EXCLUDED.name, description = EXCLUDED.description,"
@@ -136,21 +138,22 @@ struct statements {
                           "SELECT id, name, description, grouping_rule_id,"
                           " webhook_url, created_at_ms, updated_at_ms,"
                           " receivers, am_severity, routing_key,"
-                          " ack_timeout_seconds, auto_resolve_after_seconds"
-                          " FROM event_managers"};
+                          " ack_timeout_seconds, auto_resolve_after_seconds,"
+                          " inhibit_rules FROM event_managers"};
   statement put_silence{
       "argus_put_silence",
       "INSERT INTO silences (id, event_manager_id, matchers, starts_at_ms,"
-      " ends_at_ms, created_by, comment, updated_at_ms)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE"
+      " ends_at_ms, created_by, comment, updated_at_ms, schedule)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE"
       " SET event_manager_id = EXCLUDED.event_manager_id,"
+      " schedule = EXCLUDED.schedule,"
       " matchers = EXCLUDED.matchers, starts_at_ms = EXCLUDED.starts_at_ms,"
       " ends_at_ms = EXCLUDED.ends_at_ms, created_by = EXCLUDED.created_by,"
       " comment = EXCLUDED.comment, updated_at_ms = EXCLUDED.updated_at_ms"};
   statement load_silences{"argus_load_silences",
                           "SELECT id, event_manager_id, matchers,"
                           " starts_at_ms, ends_at_ms, created_by, comment,"
-                          " updated_at_ms FROM silences"};
+                          " updated_at_ms, schedule FROM silences"};
   statement put_key{
       "argus_put_api_key",
       "INSERT INTO api_keys (id, prefix, hash, role, managers, created_at_ms,"
@@ -592,7 +595,8 @@ public:
         .text(domain::encode(manager.am_severity))
         .text(manager.routing_key)
         .integer(manager.ack_timeout_seconds)
-        .integer(manager.auto_resolve_after_seconds);
+        .integer(manager.auto_resolve_after_seconds)
+        .text(domain::encode_inhibit_rules(manager.inhibit_rules));
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
@@ -605,7 +609,8 @@ public:
         .integer(domain::to_millis(silence.ends_at))
         .text(silence.created_by)
         .text(silence.comment)
-        .integer(domain::to_millis(silence.updated_at));
+        .integer(domain::to_millis(silence.updated_at))
+        .text(domain::encode_schedule(silence.recurrence));
     return done(conn_->run(sql().put_silence, p, "store silence"));
   }
 
@@ -632,8 +637,7 @@ public:
         .text(e.kind)
         .text(e.object_id)
         .text(e.event_manager_id);
-    return done(
-        conn_->run(sql().append_audit, p, "append to the audit log"));
+    return done(conn_->run(sql().append_audit, p, "append to the audit log"));
   }
 
   caf::expected<std::vector<domain::audit_entry>>
@@ -716,6 +720,11 @@ public:
       m.routing_key = pg::text_at(res, i, 9);
       m.ack_timeout_seconds = pg::integer_at(res, i, 10);
       m.auto_resolve_after_seconds = pg::integer_at(res, i, 11);
+      auto rules = domain::decode_inhibit_rules(pg::text_at(res, i, 12));
+      if (!rules)
+        return make_error(ec::internal, "event manager '" + m.id +
+                                            "' has unreadable inhibit_rules");
+      m.inhibit_rules = std::move(*rules);
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }
@@ -772,6 +781,11 @@ private:
       s.created_by = pg::text_at(res, i, 5);
       s.comment = pg::text_at(res, i, 6);
       s.updated_at = domain::from_millis(pg::integer_at(res, i, 7));
+      auto schedule = domain::decode_schedule(pg::text_at(res, i, 8));
+      if (!schedule)
+        return make_error(ec::internal,
+                          "silence '" + s.id + "' has an unreadable schedule");
+      s.recurrence = std::move(*schedule);
       auto id = s.id;
       out.silences.emplace(std::move(id), std::move(s));
     }

@@ -192,6 +192,13 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_time ON audit_log (at_ms);
 )sql",
+    // 10 (issue 13): maintenance windows and inhibition. A silence's
+    // schedule and a manager's inhibit rules as `domain::encode_schedule` /
+    // `encode_inhibit_rules` text ('' for none).
+    R"sql(
+ALTER TABLE silences ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN inhibit_rules TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -564,9 +571,11 @@ public:
         put_manager_,
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
         " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
-        " routing_key, ack_timeout_seconds, auto_resolve_after_seconds)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
+        " routing_key, ack_timeout_seconds, auto_resolve_after_seconds,"
+        " inhibit_rules)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
         " UPDATE SET am_severity = excluded.am_severity,"
+        " inhibit_rules = excluded.inhibit_rules,"
         " auto_resolve_after_seconds = excluded.auto_resolve_after_seconds,"
         " name = excluded.name, description = excluded.description,"
         " grouping_rule_id = excluded.grouping_rule_id,"
@@ -584,6 +593,7 @@ public:
     auto am_severity = domain::encode(manager.am_severity);
     binder b{*stmt};
     auto receivers = delivery::to_stored(manager.receivers);
+    auto inhibit_rules = domain::encode_inhibit_rules(manager.inhibit_rules);
     b.text(manager.id)
         .text(manager.name)
         .text(manager.description)
@@ -595,7 +605,8 @@ public:
         .text(am_severity)
         .text(manager.routing_key)
         .integer(manager.ack_timeout_seconds)
-        .integer(manager.auto_resolve_after_seconds);
+        .integer(manager.auto_resolve_after_seconds)
+        .text(inhibit_rules);
     return step_done(*stmt, b, "store event manager");
   }
 
@@ -603,9 +614,10 @@ public:
     auto stmt = prepared(
         put_silence_,
         "INSERT INTO silences (id, event_manager_id, matchers, starts_at_ms,"
-        " ends_at_ms, created_by, comment, updated_at_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " ends_at_ms, created_by, comment, updated_at_ms, schedule)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
         " event_manager_id = excluded.event_manager_id,"
+        " schedule = excluded.schedule,"
         " matchers = excluded.matchers, starts_at_ms = excluded.starts_at_ms,"
         " ends_at_ms = excluded.ends_at_ms, created_by = excluded.created_by,"
         " comment = excluded.comment, updated_at_ms = excluded.updated_at_ms",
@@ -615,6 +627,7 @@ public:
     reset_on_exit guard{*stmt};
     // Bound without a copy (SQLITE_STATIC): it must outlive the step.
     auto matchers = domain::encode_matchers(silence.matchers);
+    auto schedule = domain::encode_schedule(silence.recurrence);
     binder b{*stmt};
     b.text(silence.id)
         .text(silence.event_manager_id)
@@ -623,7 +636,8 @@ public:
         .integer(domain::to_millis(silence.ends_at))
         .text(silence.created_by)
         .text(silence.comment)
-        .integer(domain::to_millis(silence.updated_at));
+        .integer(domain::to_millis(silence.updated_at))
+        .text(schedule);
     return step_done(*stmt, b, "store silence");
   }
 
@@ -660,11 +674,12 @@ public:
   }
 
   caf::error append(const domain::audit_entry& e) override {
-    auto stmt = prepared(append_audit_,
-                         "INSERT INTO audit_log (id, at_ms, actor, action, kind,"
-                         " object_id, event_manager_id)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         "append to the audit log");
+    auto stmt =
+        prepared(append_audit_,
+                 "INSERT INTO audit_log (id, at_ms, actor, action, kind,"
+                 " object_id, event_manager_id)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 "append to the audit log");
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
@@ -893,8 +908,8 @@ private:
                          "SELECT id, name, description, grouping_rule_id,"
                          " webhook_url, created_at_ms, updated_at_ms,"
                          " receivers, am_severity, routing_key,"
-                         " ack_timeout_seconds, auto_resolve_after_seconds"
-                         " FROM event_managers",
+                         " ack_timeout_seconds, auto_resolve_after_seconds,"
+                         " inhibit_rules FROM event_managers",
                          "load event managers");
     if (!stmt)
       return stmt.error();
@@ -921,6 +936,11 @@ private:
       m.routing_key = column_text(*stmt, 9);
       m.ack_timeout_seconds = sqlite3_column_int64(*stmt, 10);
       m.auto_resolve_after_seconds = sqlite3_column_int64(*stmt, 11);
+      auto rules = domain::decode_inhibit_rules(column_text(*stmt, 12));
+      if (!rules)
+        return make_error(ec::internal, "event manager '" + m.id +
+                                            "' has unreadable inhibit_rules");
+      m.inhibit_rules = std::move(*rules);
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }
@@ -932,8 +952,8 @@ private:
   caf::error load_silences(domain::catalog& out) {
     auto stmt = prepared(load_silences_,
                          "SELECT id, event_manager_id, matchers, starts_at_ms,"
-                         " ends_at_ms, created_by, comment, updated_at_ms"
-                         " FROM silences",
+                         " ends_at_ms, created_by, comment, updated_at_ms,"
+                         " schedule FROM silences",
                          "load silences");
     if (!stmt)
       return stmt.error();
@@ -953,6 +973,11 @@ private:
       s.created_by = column_text(*stmt, 5);
       s.comment = column_text(*stmt, 6);
       s.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 7));
+      auto schedule = domain::decode_schedule(column_text(*stmt, 8));
+      if (!schedule)
+        return make_error(ec::internal,
+                          "silence '" + s.id + "' has an unreadable schedule");
+      s.recurrence = std::move(*schedule);
       auto id = s.id;
       out.silences.emplace(std::move(id), std::move(s));
     }
