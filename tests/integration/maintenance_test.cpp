@@ -2,8 +2,9 @@
 // silence notifies its opening once when the silence ends; maintenance
 // windows (schedules) on and off around the real time, with their next
 // occurrences listed; inhibition on while its source is active and off
-// when it resolves. Daylight saving is tested on the domain level
-// (tests/unit/schedule_test.cpp), where time is a parameter.
+// when it resolves. Daylight saving in full is tested on the domain level
+// (tests/unit/schedule_test.cpp), where time is a parameter; here one
+// server runs with its clock shifted into a spring-forward night.
 
 #include "delivery/receiver_server.hpp"
 #include "integration/harness.hpp"
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
@@ -97,6 +99,29 @@ void let_reviews_run(server& s) {
   REQUIRE(s.settle());
   std::this_thread::sleep_for(2500ms);
 }
+
+/// Sets the test clock offset for the servers started while it lives.
+struct clock_shift {
+  explicit clock_shift(std::chrono::seconds offset) {
+    ::setenv("ARGUS_TEST_CLOCK_OFFSET_SECONDS",
+             std::to_string(offset.count()).c_str(), 1);
+  }
+  ~clock_shift() { ::unsetenv("ARGUS_TEST_CLOCK_OFFSET_SECONDS"); }
+};
+
+/// A server whose clock reads 2027-03-28T02:59:00Z when it starts: 04:59
+/// CEST on the night Europe/Berlin springs forward (02:00 CET -> 03:00
+/// CEST at 01:00 UTC).
+struct spring_forward_server {
+  static std::chrono::seconds offset() {
+    auto target = std::chrono::system_clock::time_point{
+        std::chrono::seconds{1806202740}}; // 2027-03-28T02:59:00Z
+    return std::chrono::duration_cast<std::chrono::seconds>(
+        target - std::chrono::system_clock::now());
+  }
+  clock_shift shift{offset()};
+  server instance{server_options{}};
+};
 
 /// A weekly window in UTC on the day three days from now: not in force now.
 json window_in_three_days(std::string& day_start) {
@@ -296,4 +321,43 @@ TEST_CASE("inhibition: targets are held while the source is active and "
   INFO(put.text);
   CHECK(put.status == 200);
   CHECK(put.data()["inhibit_rules"] == json::array());
+}
+
+TEST_CASE("maintenance windows: Sundays 02:00-04:00 Europe/Berlin on the "
+          "spring-forward night, with a shifted clock",
+          "[integration][maintenance]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  spring_forward_server shifted;
+  auto& s = shifted.instance;
+  auto m = manager_with(s, rx.url());
+  // 02:00 does not exist that night: the window starts at 03:00 CEST
+  // (01:00 UTC), the first valid instant, and lasts its two hours, so at
+  // 04:59 CEST it is still in force (the server's clock started there a
+  // moment ago; it has a minute before the window ends).
+  json schedule{{"time_zone", "Europe/Berlin"},
+                {"days", {"sunday"}},
+                {"start", "02:00"},
+                {"duration_seconds", 7200}};
+  auto w = silence(s, m, "db", {{"schedule", schedule}, {"endsAt", nullptr}});
+  CHECK(w["state"] == "active");
+  CHECK(w["schedule"]["days"] == json::array({"sun"}));
+  // The next ones are in summer time: 02:00 CEST is 00:00 UTC.
+  CHECK(w["next_occurrences"] ==
+        json::array({"2027-04-04T00:00:00.000Z", "2027-04-11T00:00:00.000Z",
+                     "2027-04-18T00:00:00.000Z"}));
+  s.trigger(m, "p", {{"class", "db"}});
+  CHECK(opening_state(s, m, "p") == "suppressed");
+  CHECK(s.alert(m, "p")["silenced_by"] == json::array({w["id"]}));
+
+  // An hour long, that occurrence ended at 02:00 UTC: the parent is no
+  // longer muted and notifies its opening, once.
+  schedule["duration_seconds"] = 3600;
+  auto put = s.http().put("/v1/silences/" + w["id"].get<std::string>(),
+                          {{"schedule", schedule}});
+  INFO(put.text);
+  REQUIRE(put.status == 200);
+  CHECK(put.data()["state"] == "pending");
+  REQUIRE(eventually([&] { return count_of(rx, "p parent_opened") == 1; }));
+  let_reviews_run(s);
+  CHECK(count_of(rx, "p parent_opened") == 1);
 }
