@@ -361,3 +361,48 @@ TEST_CASE("maintenance windows: Sundays 02:00-04:00 Europe/Berlin on the "
   let_reviews_run(s);
   CHECK(count_of(rx, "p parent_opened") == 1);
 }
+
+TEST_CASE("Alertmanager's silence update: in place when it can, else the "
+          "old one expires and a new one is made",
+          "[integration][maintenance]") {
+  auto& s = maintenance_server();
+  auto m = s.fresh_manager();
+  auto path = "/am/" + m + "/api/v2/silences";
+  json body{{"matchers",
+             {{{"name", "alertname"},
+               {"value", "DiskFull"},
+               {"isRegex", false},
+               {"isEqual", true}}}},
+            {"startsAt", "2020-01-01T00:00:00Z"},
+            {"endsAt", "2199-01-01T00:00:00Z"},
+            {"createdBy", "alice"},
+            {"comment", "disks"}};
+  auto made = s.http().post(path, body);
+  INFO(made.text);
+  REQUIRE(made.status == 200);
+  auto id = made.body["silenceID"].get<std::string>();
+  auto get = [&](const std::string& x) {
+    auto res = s.http().get("/am/" + m + "/api/v2/silence/" + x);
+    REQUIRE(res.status == 200);
+    return res.body;
+  };
+  // A longer end for an active silence: the same silence.
+  body["id"] = id;
+  body["startsAt"] = get(id)["startsAt"];
+  body["endsAt"] = "2199-06-01T00:00:00Z";
+  auto same = s.http().post(path, body);
+  INFO(same.text);
+  REQUIRE(same.status == 200);
+  CHECK(same.body["silenceID"] == id);
+  CHECK(get(id)["endsAt"] == "2199-06-01T00:00:00.000Z");
+  // Other matchers: Alertmanager expires the old one and makes a new one.
+  body["matchers"][0]["value"] = "DiskAlmostFull";
+  auto replaced = s.http().post(path, body);
+  INFO(replaced.text);
+  REQUIRE(replaced.status == 200);
+  auto fresh = replaced.body["silenceID"].get<std::string>();
+  CHECK(fresh != id);
+  CHECK(get(id)["status"]["state"] == "expired");
+  CHECK(get(fresh)["status"]["state"] == "active");
+  CHECK(get(fresh)["matchers"][0]["value"] == "DiskAlmostFull");
+}
