@@ -149,7 +149,7 @@ json window_now() {
 } // namespace
 
 TEST_CASE("when a silence ends, a still-active parent notifies its opening "
-          "once; one resolved meanwhile does not",
+          "once, and one resolved meanwhile does not",
           "[integration][maintenance]") {
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
   auto& s = maintenance_server();
