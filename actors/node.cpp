@@ -132,8 +132,9 @@ caf::error node::spawn_core(const config::settings& settings,
   // round on; publish the stored one now, before the catalog actor runs (a
   // lookup in an empty catalog would dead-letter every pending delivery).
   view_->set(std::make_shared<const domain::catalog>(state.catalog));
-  auto parts =
-      start_delivery(settings, *state.store, view_, ctx_, state.incarnation);
+  auto repo_slot = std::make_shared<repository_slot>(sys);
+  auto parts = start_delivery(settings, *state.store, view_, ctx_,
+                              state.incarnation, repo_slot);
   if (!parts)
     return parts.error();
   worker_ = parts->worker;
@@ -153,6 +154,7 @@ caf::error node::spawn_core(const config::settings& settings,
       actors::repository,
       std::shared_ptr<storage::store>{std::move(state.store)},
       std::move(repo_settings), shared_ctx);
+  repo_slot->set(repository_);
   catalog_ = sys.spawn(actors::catalog, std::move(state.catalog), repository_,
                        view_, shared_ctx);
   for (size_t i = 0; i < settings.actors.routers; ++i)

@@ -1,5 +1,8 @@
 #include "actors/node_delivery.hpp"
 
+#include "actors/thread_self.hpp"
+#include "domain/admission.hpp"
+#include "domain/error.hpp"
 #include "domain/receiver.hpp"
 #include "http/silence_json.hpp"
 
@@ -20,12 +23,62 @@ delivery::worker_settings worker_settings_of(const config::settings& s,
   return out;
 }
 
+/// The worker's reads of alerts and its released openings, through the
+/// repository (blocking asks from the worker's thread, which is no actor).
+delivery::alert_access alert_access_of(std::shared_ptr<repository_slot> repo) {
+  if (!repo)
+    return {};
+  delivery::alert_access out;
+  out.active = [repo](const std::string& manager_id)
+      -> caf::expected<std::vector<domain::alert>> {
+    auto hdl = repo->wait();
+    if (!hdl)
+      return make_error(ec::unavailable, "the repository is not running");
+    domain::alert_filter f;
+    f.event_manager_id = manager_id;
+    f.status = "active";
+    f.limit = domain::max_alert_limit;
+    caf::expected<std::vector<domain::alert>> result =
+        make_error(ec::internal, "no reply");
+    thread_self(repo->system(), false)
+        ->request(hdl, std::chrono::seconds{10}, atom::list::value, f)
+        .receive(
+            [&](std::vector<domain::alert>& xs) { result = std::move(xs); },
+            [&](caf::error& err) { result = std::move(err); });
+    if (!result && code_of(result.error()) == ec::internal)
+      thread_self(repo->system(), true);
+    return result;
+  };
+  out.add = [repo](domain::notification n) {
+    if (auto hdl = repo->wait())
+      caf::anon_send(hdl, atom::write::value,
+                     std::vector<domain::alert_write>{},
+                     std::vector<domain::notification>{std::move(n)},
+                     std::vector<uint64_t>{});
+  };
+  return out;
+}
+
 } // namespace
+
+void repository_slot::set(repository_actor hdl) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  hdl_ = caf::actor_cast<caf::weak_actor_ptr>(hdl);
+  set_ = true;
+  cv_.notify_all();
+}
+
+repository_actor repository_slot::wait() {
+  std::unique_lock<std::mutex> guard{mtx_};
+  cv_.wait_for(guard, std::chrono::seconds{10}, [this] { return set_; });
+  return caf::actor_cast<repository_actor>(hdl_.lock());
+}
 
 caf::expected<delivery_parts>
 start_delivery(const config::settings& settings, storage::store& store,
                std::shared_ptr<const catalog_view> view, context_ptr ctx,
-               const std::string& owner) {
+               const std::string& owner,
+               std::shared_ptr<repository_slot> repo) {
   auto sending = store.open_outbox(owner);
   if (!sending)
     return sending.error();
@@ -41,13 +94,14 @@ start_delivery(const config::settings& settings, storage::store& store,
     auto silenced_by = [catalog, ctx](const domain::alert& parent) {
       return http::silenced_by(catalog->silences, parent, ctx->now());
     };
-    return delivery::manager_view{it->second.name,
-                                  domain::receivers_of(it->second),
-                                  std::move(silenced_by)};
+    return delivery::manager_view{
+        it->second.name, domain::receivers_of(it->second),
+        std::move(silenced_by), it->second.inhibit_rules};
   };
   auto worker = std::make_shared<delivery::worker>(
       std::move(*sending), worker_settings_of(settings, ctx), std::move(lookup),
-      [ctx] { return ctx->now(); });
+      [ctx] { return ctx->now(); }, delivery::worker::jitter_fn{},
+      alert_access_of(std::move(repo)));
   return delivery_parts{std::move(*reads), std::move(worker)};
 }
 

@@ -2,6 +2,7 @@
 
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "http/silence_json.hpp"
 
 #include <algorithm>
 #include <random>
@@ -33,11 +34,13 @@ bool same_row(const domain::delivery& a, const domain::delivery& b) {
 } // namespace
 
 worker::worker(std::shared_ptr<outbox> store, worker_settings settings,
-               lookup_fn lookup, clock_fn now, jitter_fn jitter)
+               lookup_fn lookup, clock_fn now, jitter_fn jitter,
+               alert_access alerts)
     : store_(std::move(store)), settings_(std::move(settings)),
       lookup_(std::move(lookup)),
       now_(now ? std::move(now) : clock_fn{system_now}),
-      jitter_(jitter ? std::move(jitter) : jitter_fn{random_jitter}) {
+      jitter_(jitter ? std::move(jitter) : jitter_fn{random_jitter}),
+      alerts_(std::move(alerts)) {
   sender::limits lim;
   lim.total = settings_.limits.total;
   lim.per_receiver = settings_.limits.per_receiver;
@@ -96,6 +99,7 @@ void worker::retry(std::string notification_id, std::string receiver,
 
 void worker::run() {
   auto next_poll = std::chrono::steady_clock::now();
+  auto next_review = next_poll;
   for (;;) {
     std::vector<std::pair<uint64_t, domain::attempt_result>> finished;
     bool reread = false;
@@ -118,6 +122,12 @@ void worker::run() {
       fan_out(now);
       reload();
       next_poll = std::chrono::steady_clock::now() + settings_.poll_interval;
+    }
+    // Silences end and sources resolve without telling the worker: held
+    // openings are looked at once per poll interval.
+    if (std::chrono::steady_clock::now() >= next_review) {
+      review(now);
+      next_review = std::chrono::steady_clock::now() + settings_.poll_interval;
     }
     expire_waiting(now);
     dispatch(now);
@@ -162,6 +172,7 @@ void worker::fan_out(domain::time_point now) {
     return;
   std::vector<std::string> ids;
   std::vector<domain::delivery> rows;
+  std::map<std::string, std::vector<domain::alert>> active;
   for (auto& entry : *entries) {
     ids.push_back(entry.env.notification_id);
     auto view = lookup_(entry.event_manager_id);
@@ -170,8 +181,18 @@ void worker::fan_out(domain::time_point now) {
     auto group = group_of(entry.env.parent);
     // Checked once, at fan-out: a silence that starts later does not
     // recall what is already on its way.
-    auto silences = view->silenced_by ? view->silenced_by(entry.env.parent)
-                                      : std::vector<std::string>{};
+    std::vector<std::string> inhibitors;
+    auto silences = muted_by(*view, entry.env.parent, active, inhibitors);
+    auto muted = !silences.empty() || !inhibitors.empty();
+    if (entry.env.kind == domain::notification_kind::parent_opened) {
+      // A newer opening of the parent replaces one still held.
+      for (auto it = held_.begin(); it != held_.end();)
+        if (it->second.manager_id == entry.event_manager_id &&
+            it->second.dedup_key == entry.env.parent.dedup_key)
+          it = held_.erase(it);
+        else
+          ++it;
+    }
     for (auto& r : view->receivers) {
       if (!r.wants(entry.env.kind))
         continue;
@@ -184,14 +205,134 @@ void worker::fan_out(domain::time_point now) {
                                        entry.event_manager_id, group,
                                        entry.env.kind, now);
       row.seq = entry.seq;
-      if (!silences.empty())
-        domain::suppress(row, silences);
+      if (muted) {
+        domain::suppress(row, silences, inhibitors);
+        if (entry.env.kind == domain::notification_kind::parent_opened)
+          held_[entry.env.notification_id] =
+              held_opening{entry.event_manager_id, entry.env.parent.dedup_key,
+                           entry.env.parent.id};
+      }
       rows.push_back(std::move(row));
     }
   }
   if (auto err = store_->fan_out(ids, rows))
     LOG_ERROR(
         "delivery: storing deliveries failed, will retry: " << message_of(err));
+}
+
+std::vector<std::string>
+worker::muted_by(const manager_view& view, const domain::alert& parent,
+                 std::map<std::string, std::vector<domain::alert>>& active,
+                 std::vector<std::string>& inhibitors) {
+  auto silences =
+      view.silenced_by ? view.silenced_by(parent) : std::vector<std::string>{};
+  inhibitors.clear();
+  if (view.inhibit_rules.empty() || !alerts_.active)
+    return silences;
+  auto it = active.find(parent.event_manager_id);
+  if (it == active.end()) {
+    auto found = alerts_.active(parent.event_manager_id);
+    if (!found) {
+      LOG_WARNING("delivery: reading the active alerts of "
+                  << parent.event_manager_id
+                  << " for inhibition failed: " << message_of(found.error()));
+      return silences; // not cached: the next parent tries again
+    }
+    it = active.emplace(parent.event_manager_id, std::move(*found)).first;
+  }
+  inhibitors = http::inhibited_by(view.inhibit_rules, parent, it->second);
+  return silences;
+}
+
+void worker::load_held() {
+  if (held_loaded_)
+    return;
+  domain::notification_filter f;
+  f.state = "suppressed";
+  f.limit = 100000;
+  auto rows = store_->list(f);
+  if (!rows) {
+    LOG_WARNING("delivery: reading suppressed openings failed, will retry: "
+                << message_of(rows.error()));
+    return;
+  }
+  held_loaded_ = true;
+  for (auto& row : *rows) {
+    if (row.kind != domain::notification_kind::parent_opened ||
+        held_.count(row.notification_id) > 0)
+      continue;
+    auto entry = store_->entry(row.notification_id);
+    if (!entry)
+      continue;
+    held_[row.notification_id] =
+        held_opening{row.event_manager_id, entry->env.parent.dedup_key,
+                     entry->env.parent.id};
+  }
+}
+
+void worker::review(domain::time_point now) {
+  if (!alerts_.active || !alerts_.add)
+    return;
+  load_held();
+  std::map<std::string, std::vector<domain::alert>> active;
+  for (auto it = held_.begin(); it != held_.end();) {
+    auto& h = it->second;
+    auto view = lookup_(h.manager_id);
+    if (!view) {
+      it = held_.erase(it); // the manager is gone: nobody to tell
+      continue;
+    }
+    auto cached = active.find(h.manager_id);
+    if (cached == active.end()) {
+      auto found = alerts_.active(h.manager_id);
+      if (!found) {
+        LOG_WARNING("delivery: reading active alerts failed, will retry: "
+                    << message_of(found.error()));
+        return;
+      }
+      cached = active.emplace(h.manager_id, std::move(*found)).first;
+    }
+    auto& alerts = cached->second;
+    auto current = std::find_if(alerts.begin(), alerts.end(), [&](auto& a) {
+      return a.dedup_key == h.dedup_key && a.id == h.alert_id;
+    });
+    if (current == alerts.end()) {
+      // Resolved while muted: its opening is never sent (its resolution
+      // went through fan-out like any other notification).
+      it = held_.erase(it);
+      continue;
+    }
+    std::vector<std::string> inhibitors;
+    if (!muted_by(*view, *current, active, inhibitors).empty() ||
+        !inhibitors.empty()) {
+      ++it;
+      continue;
+    }
+    // Named after the held one, so a restart before it is stored makes the
+    // same one again and the store keeps one.
+    auto released = it->first + "-released";
+    auto stored = store_->entry(released);
+    if (!stored && code_of(stored.error()) != ec::not_found) {
+      ++it; // the store failed: try again at the next review
+      continue;
+    }
+    if (!stored) {
+      domain::notification n;
+      n.id = released;
+      n.kind = domain::notification_kind::parent_opened;
+      n.parent = *current;
+      n.at = now;
+      n.active_children = std::count_if(
+          alerts.begin(), alerts.end(), [&](const domain::alert& a) {
+            return a.parent_dedup_key == h.dedup_key && a.is_active();
+          });
+      LOG_INFO("delivery: " << h.manager_id << "/" << h.dedup_key
+                            << " is no longer muted: its opening goes out as "
+                            << released);
+      alerts_.add(std::move(n));
+    }
+    it = held_.erase(it);
+  }
 }
 
 void worker::reload() {

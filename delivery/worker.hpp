@@ -4,6 +4,8 @@
 #include "delivery/sender.hpp"
 #include "domain/delivery.hpp"
 #include "domain/dispatch.hpp"
+#include "domain/inhibition.hpp"
+#include "domain/notification.hpp"
 #include "domain/receiver.hpp"
 
 #include <atomic>
@@ -42,6 +44,22 @@ struct manager_view {
   /// Unset: nothing is silenced.
   std::function<std::vector<std::string>(const domain::alert& parent)>
       silenced_by{};
+  /// The manager's inhibit rules (the sources come from `alert_access`).
+  std::vector<domain::inhibit_rule> inhibit_rules{};
+};
+
+/// How the worker reads alerts as they are now and adds notifications, for
+/// inhibition and for releasing held openings. Called from the worker's
+/// thread; they may block briefly (a read of the store). Unset: no
+/// inhibition, and held openings are never released.
+struct alert_access {
+  /// The manager's active alerts now.
+  std::function<caf::expected<std::vector<domain::alert>>(
+      const std::string& manager_id)>
+      active;
+  /// Adds a notification to the outbox (a repeat of a stored id is
+  /// skipped); the worker then fans it out like any other.
+  std::function<void(domain::notification)> add;
 };
 
 /// Drains the outbox on a thread of its own: fans stored notifications out
@@ -61,7 +79,8 @@ public:
   /// `memory_outbox`). `lookup` is called from
   /// it too and must be thread-safe (e.g. read a published snapshot).
   worker(std::shared_ptr<outbox> store, worker_settings settings,
-         lookup_fn lookup, clock_fn now = {}, jitter_fn jitter = {});
+         lookup_fn lookup, clock_fn now = {}, jitter_fn jitter = {},
+         alert_access alerts = {});
   ~worker();
 
   worker(const worker&) = delete;
@@ -92,8 +111,28 @@ private:
     int64_t timeout_ms = 0;
   };
 
+  /// An opening that was suppressed (silenced or inhibited) and is not
+  /// released yet: the parent it was about.
+  struct held_opening {
+    std::string manager_id;
+    std::string dedup_key;
+    std::string alert_id;
+  };
+
   void run();
   void run_jobs();
+  /// Rebuilds `held_` from the suppressed openings in the outbox (start).
+  void load_held();
+  /// Releases each held opening whose parent is still active and no longer
+  /// muted: one opening notification with the id `<held id>-released`.
+  /// Drops those whose parent resolved or is gone.
+  void review(domain::time_point now);
+  /// Why a parent must not notify now: its silences and inhibitors
+  /// (`active` caches the managers' active alerts for one round).
+  std::vector<std::string>
+  muted_by(const manager_view& view, const domain::alert& parent,
+           std::map<std::string, std::vector<domain::alert>>& active,
+           std::vector<std::string>& inhibitors);
   void fan_out(domain::time_point now);
   void reload();
   void expire_waiting(domain::time_point now);
@@ -111,6 +150,7 @@ private:
   lookup_fn lookup_;
   clock_fn now_;
   jitter_fn jitter_;
+  alert_access alerts_;
 
   std::mutex mtx_;
   std::condition_variable cv_;
@@ -127,6 +167,9 @@ private:
   std::map<uint64_t, in_flight> in_flight_;
   std::map<std::string, domain::rate_window> child_rates_;
   uint64_t next_token_ = 1;
+  /// Held openings by notification id.
+  std::map<std::string, held_opening> held_;
+  bool held_loaded_ = false;
 
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};

@@ -136,6 +136,8 @@ caf::error validate(const event_manager& manager) {
                       "http:// or https://");
   if (auto err = validate(manager.receivers))
     return err;
+  if (auto err = validate(manager.inhibit_rules))
+    return err;
   for (auto& r : manager.receivers)
     if (!manager.webhook_url.empty() && r.name == webhook_receiver_name)
       return make_error(ec::validation_failed,

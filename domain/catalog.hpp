@@ -3,6 +3,7 @@
 #include "domain/alertmanager.hpp"
 #include "domain/auth.hpp"
 #include "domain/rate_limit.hpp"
+#include "domain/inhibition.hpp"
 #include "domain/receiver.hpp"
 #include "domain/silence.hpp"
 #include "domain/types.hpp"
@@ -109,6 +110,10 @@ struct event_manager {
   /// otherwise the node's `rate_limit` setting applies.
   bool has_rate_limit = false;
   rate_limit rate;
+  /// While an active alert of this manager matches a rule's source, the
+  /// manager's alerts matching its target (with equal `equal` fields) do not
+  /// notify (domain/inhibition.hpp).
+  std::vector<inhibit_rule> inhibit_rules;
 
   duration ack_timeout() const {
     return std::chrono::seconds{ack_timeout_seconds};
@@ -121,7 +126,8 @@ typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
            x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
            x.created_at, x.updated_at, x.am_severity, x.routing_key,
            x.ack_timeout_seconds, x.auto_resolve_after_seconds,
-           x.has_rate_limit, x.rate);
+           x.has_rate_limit, x.rate,
+           x.inhibit_rules);
 }
 
 /// The longest `auto_resolve_after_seconds` (one year, as the window).

@@ -203,11 +203,21 @@ std::string notification_id_for(const std::string& alert_id,
   return alert_id_for(alert_id, what);
 }
 
-void suppress(delivery& d, const std::vector<std::string>& ids) {
+void suppress(delivery& d, const std::vector<std::string>& ids,
+              const std::vector<std::string>& inhibitors) {
   d.state = delivery_state::suppressed;
-  d.last_error = "silenced by";
-  for (size_t i = 0; i < ids.size(); ++i)
-    d.last_error += (i == 0 ? " " : ", ") + ids[i];
+  d.last_error.clear();
+  auto list = [&d](const char* what, const std::vector<std::string>& xs) {
+    if (xs.empty())
+      return;
+    if (!d.last_error.empty())
+      d.last_error += "; ";
+    d.last_error += what;
+    for (size_t i = 0; i < xs.size(); ++i)
+      d.last_error += (i == 0 ? " " : ", ") + xs[i];
+  };
+  list("silenced by", ids);
+  list("inhibited by", inhibitors);
   d.next_attempt_at = no_time;
 }
 

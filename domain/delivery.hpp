@@ -139,9 +139,12 @@ delivery make_delivery(std::string notification_id, std::string receiver,
                        std::string event_manager_id, std::string group,
                        notification_kind kind, time_point now);
 
-/// Marks a new delivery as held back by the silences `ids`: it stays in the
-/// listing as the record of what was not sent, and is never tried.
-void suppress(delivery& d, const std::vector<std::string>& ids);
+/// Marks a new delivery as held back by the silences `ids` (and the
+/// inhibiting alerts `inhibitors`, by dedupKey): it stays in the listing as
+/// the record of what was not sent, and is never tried. `last_error` says
+/// why: "silenced by s1", "inhibited by db-down", or both.
+void suppress(delivery& d, const std::vector<std::string>& ids,
+              const std::vector<std::string>& inhibitors = {});
 
 /// Records one attempt of a pending delivery and returns its verdict: 2xx
 /// delivers; a retryable outcome schedules the next attempt after

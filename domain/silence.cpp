@@ -52,12 +52,22 @@ std::optional<silence_state> parse_silence_state(std::string_view text) {
 silence_state state_of(const silence& s, time_point now) {
   if (now < s.starts_at)
     return silence_state::pending;
-  if (now < s.ends_at)
-    return silence_state::active;
-  return silence_state::expired;
+  if (now >= s.ends_at)
+    return silence_state::expired;
+  if (!s.recurrence.empty() && !occurrence_at(s.recurrence, now))
+    return silence_state::pending;
+  return silence_state::active;
 }
 
-caf::error validate(const silence& s) {
+std::vector<occurrence> next_occurrences(const silence& s, time_point now,
+                                         size_t n) {
+  if (s.recurrence.empty() || now >= s.ends_at)
+    return {};
+  return next_occurrences(s.recurrence, std::max(now, s.starts_at), n,
+                          s.ends_at);
+}
+
+caf::error validate(silence& s) {
   if (s.matchers.empty())
     return make_error(ec::validation_failed,
                       "field 'matchers' needs at least one matcher");
@@ -88,6 +98,8 @@ caf::error validate(const silence& s) {
     return make_error(ec::validation_failed, "field 'createdBy' is required");
   if (s.comment.empty())
     return make_error(ec::validation_failed, "field 'comment' is required");
+  if (!s.recurrence.empty())
+    return validate(s.recurrence, "schedule");
   return {};
 }
 
@@ -157,6 +169,25 @@ void expire(silence& s, time_point now) {
   if (s.starts_at > now)
     s.starts_at = now;
   s.updated_at = now;
+}
+
+bool can_update_in_place(const silence& old, const silence& next,
+                         time_point now) {
+  auto same = [](const silence_matcher& a, const silence_matcher& b) {
+    return a.name == b.name && a.value == b.value && a.is_regex == b.is_regex &&
+           a.is_equal == b.is_equal;
+  };
+  if (old.matchers.size() != next.matchers.size() ||
+      !std::equal(old.matchers.begin(), old.matchers.end(),
+                  next.matchers.begin(), same))
+    return false;
+  // By the time alone, as Alertmanager: a window between occurrences is
+  // still running.
+  if (now < old.starts_at)
+    return next.starts_at >= now;
+  if (now < old.ends_at)
+    return next.starts_at == old.starts_at && next.ends_at >= now;
+  return false;
 }
 
 std::string encode_matchers(const std::vector<silence_matcher>& matchers) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/alert.hpp"
+#include "domain/schedule.hpp"
 #include "domain/types.hpp"
 
 #include <caf/error.hpp>
@@ -40,8 +41,15 @@ typename Inspector::result_type inspect(Inspector& f, silence_matcher& x) {
 using details_reader =
     std::function<std::optional<std::string>(const std::string& name)>;
 
-/// Alertmanager's three states; a pure function of the silence and now.
+/// Alertmanager's three states; a pure function of the silence and now. A
+/// maintenance window (a silence with a schedule) is pending between its
+/// occurrences too.
 enum class silence_state : uint8_t { pending, active, expired };
+
+/// The `ends_at` of a silence that never ends (a maintenance window without
+/// an end date): 2200-01-01T00:00:00Z, whole milliseconds (the stores'
+/// unit) well within the nanosecond clock's range (to 2262).
+inline constexpr time_point forever{std::chrono::milliseconds{7258118400000}};
 
 std::string_view to_string(silence_state x);
 std::optional<silence_state> parse_silence_state(std::string_view text);
@@ -56,26 +64,35 @@ struct silence {
   std::string created_by;
   std::string comment;
   time_point updated_at{};
+  /// A maintenance window: muting only during the schedule's occurrences
+  /// (between `starts_at` and `ends_at`); empty: all the time.
+  schedule recurrence;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, silence& x) {
   return f(caf::meta::type_name("argus.silence"), x.id, x.matchers,
            x.event_manager_id, x.starts_at, x.ends_at, x.created_by, x.comment,
-           x.updated_at);
+           x.updated_at, x.recurrence);
 }
 
 /// The most matchers one silence may have.
 inline constexpr size_t max_matchers = 64;
 
-/// pending before `starts_at`, active until `ends_at`, expired from then on.
+/// pending before `starts_at`, active until `ends_at`, expired from then on;
+/// with a schedule, active only during an occurrence (pending between).
 silence_state state_of(const silence& s, time_point now);
+
+/// The next `n` occurrences of a maintenance window that start after `now`
+/// and before its `ends_at` (none without a schedule).
+std::vector<occurrence> next_occurrences(const silence& s, time_point now,
+                                         size_t n);
 
 /// Checks what a client asked for: at least one matcher, each with a
 /// name, a regex that compiles (the message names the matcher),
 /// `ends_at` after `starts_at`, a `created_by` and a `comment` (amtool sends
-/// both).
-caf::error validate(const silence& s);
+/// both), and a valid schedule if any (normalised, as `validate(schedule&)`).
+caf::error validate(silence& s);
 
 /// Whether `m` holds for the field's text (a missing field is "", as for
 /// Alertmanager's absent labels).
@@ -104,6 +121,15 @@ std::vector<std::string> silenced_by(const std::map<std::string, silence>& all,
 /// expire`); a pending silence then ends before it starts, so it starts
 /// then too.
 void expire(silence& s, time_point now);
+
+/// Whether Alertmanager would change silence `old` in place into `next`
+/// (POST /api/v2/silences with the id of `old`): the same matchers, and
+/// for an active one the same start and an end not in the past, for a
+/// pending one a start not in the past; never an expired one. Otherwise
+/// Alertmanager expires `old` (unless it already ended) and creates `next`
+/// as a new silence with a new id.
+bool can_update_in_place(const silence& old, const silence& next,
+                         time_point now);
 
 /// The matchers as text for the stores: per matcher its name, value and
 /// operator (`=`, `!=`, `=~`, `!~`), as `encode_keys` lines.

@@ -1,4 +1,5 @@
 #include "http/json.hpp"
+#include "http/silence_json.hpp"
 
 #include "domain/admission.hpp"
 #include "domain/alertmanager.hpp"
@@ -376,6 +377,16 @@ parse_manager(const json& j, const domain::event_manager* base) {
     return err;
   if (auto err = read_rate_limit(j, m))
     return err;
+  if (auto it = j.find("inhibit_rules"); it != j.end()) {
+    if (it->is_null()) {
+      m.inhibit_rules.clear();
+    } else {
+      auto rules = parse_inhibit_rules(*it);
+      if (!rules)
+        return rules.error();
+      m.inhibit_rules = std::move(*rules);
+    }
+  }
   if (m.name.empty())
     return make_error(ec::validation_failed, "field 'name' is required");
   if (m.grouping_rule_id.empty())
@@ -482,6 +493,7 @@ json to_json(const domain::event_manager& m) {
       {"ack_timeout_seconds", m.ack_timeout_seconds},
       {"auto_resolve_after", m.auto_resolve_after_seconds},
       {"rate_limit", rate_limit_json(m)},
+      {"inhibit_rules", to_json(m.inhibit_rules)},
       {"created_at", time_or_null(m.created_at)},
       {"updated_at", time_or_null(m.updated_at)},
   };

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <tuple>
 
 namespace argus::http {
@@ -56,19 +57,56 @@ caf::expected<domain::alert_filter> filter_of(const httplib::Request& req) {
   return f;
 }
 
+/// The active alerts of the managers one response needs for
+/// `inhibited_by`, read once per manager.
+using active_cache = std::map<std::string, alerts>;
+
+/// The dedupKeys of the active alerts that inhibit `a` now (none for a
+/// resolved alert, or a manager without inhibit rules).
+std::vector<std::string> inhibitors_of(const route_env& env,
+                                       const domain::catalog& catalog,
+                                       const domain::alert& a,
+                                       active_cache& cache) {
+  auto m = catalog.managers.find(a.event_manager_id);
+  if (!a.is_active() || m == catalog.managers.end() ||
+      m->second.inhibit_rules.empty())
+    return {};
+  auto it = cache.find(a.event_manager_id);
+  if (it == cache.end()) {
+    domain::alert_filter f;
+    f.event_manager_id = a.event_manager_id;
+    f.status = "active";
+    f.limit = domain::max_alert_limit;
+    auto found = ask<alerts>(*env.node.system, env.node.repository,
+                             atom::list::value, f);
+    it = cache.emplace(a.event_manager_id, found ? std::move(*found) : alerts{})
+             .first;
+  }
+  return inhibited_by(m->second.inhibit_rules, a, it->second);
+}
+
 /// An alert as the API shows it, with the ids of the active silences that
-/// match it now (`silenced_by`, computed at read time).
-json alert_json(const route_env& env, const domain::alert& a) {
+/// match it now (`silenced_by`) and the dedupKeys of the active alerts
+/// that inhibit it (`inhibited_by`), computed at read time.
+json alert_json(const route_env& env, const domain::alert& a,
+                active_cache& cache) {
   auto out = to_json(a);
-  out["silenced_by"] =
-      silenced_by(env.node.catalog_now()->silences, a, env.node.ctx->now());
+  auto catalog = env.node.catalog_now();
+  out["silenced_by"] = silenced_by(catalog->silences, a, env.node.ctx->now());
+  out["inhibited_by"] = inhibitors_of(env, *catalog, a, cache);
   return out;
+}
+
+json alert_json(const route_env& env, const domain::alert& a) {
+  active_cache cache;
+  return alert_json(env, a, cache);
 }
 
 json to_json_array(const route_env& env, const alerts& xs) {
   auto out = json::array();
+  active_cache cache;
   for (auto& a : xs)
-    out.push_back(alert_json(env, a));
+    out.push_back(alert_json(env, a, cache));
   return out;
 }
 

@@ -11,6 +11,8 @@
 #include "http/routes.hpp"
 #include "http/silence_json.hpp"
 
+#include <algorithm>
+
 namespace argus::http {
 
 namespace {
@@ -164,9 +166,29 @@ void post_am_silence(route_env& env, const httplib::Request& req,
   if (!s)
     return reply_am_error(res, s.error());
   auto creating = s->id.empty();
-  if (!creating)
-    if (auto old = am_silence(env, manager, s->id); !old)
+  if (!creating) {
+    auto old = am_silence(env, manager, s->id);
+    if (!old)
       return reply_am_error(res, old.error());
+    if (body->count("schedule") == 0)
+      s->recurrence = old->recurrence; // amtool knows no schedules
+    // As Alertmanager: a change it cannot make in place (other matchers, an
+    // active silence's start, an expired silence) expires the old silence
+    // and creates a new one, whose id the answer carries.
+    auto now = env.node.ctx->now();
+    if (!domain::can_update_in_place(*old, *s, now)) {
+      if (domain::state_of(*old, now) != domain::silence_state::expired) {
+        auto expired =
+            ask<silence>(*env.node.system, env.node.catalog, atom::erase::value,
+                         atom::silence::value, old->id);
+        if (!expired)
+          return reply_am_error(res, expired.error());
+      }
+      s->id.clear();
+      s->starts_at = std::max(s->starts_at, now);
+      creating = true;
+    }
+  }
   auto stored = creating ? ask<silence>(*env.node.system, env.node.catalog,
                                         atom::create::value, std::move(*s))
                          : ask<silence>(*env.node.system, env.node.catalog,

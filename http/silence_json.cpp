@@ -4,6 +4,8 @@
 #include "domain/error.hpp"
 #include "http/json.hpp"
 
+#include <memory>
+
 namespace argus::http {
 
 namespace {
@@ -58,17 +60,18 @@ caf::expected<domain::silence_matcher> read_matcher(const json& m,
 }
 
 caf::error read_matchers(const json& j,
-                         std::vector<domain::silence_matcher>& out,
-                         bool& seen) {
-  auto it = j.find("matchers");
+                         std::vector<domain::silence_matcher>& out, bool& seen,
+                         const std::string& name = "matchers",
+                         const std::string& where = "matchers") {
+  auto it = j.find(name);
   seen = it != j.end() && !it->is_null();
   if (!seen)
     return {};
   if (!it->is_array())
-    return bad("matchers", "must be an array");
+    return bad(where, "must be an array");
   out.clear();
   for (size_t i = 0; i < it->size(); ++i) {
-    auto m = read_matcher((*it)[i], "matchers[" + std::to_string(i) + "]");
+    auto m = read_matcher((*it)[i], where + "[" + std::to_string(i) + "]");
     if (!m)
       return m.error();
     out.push_back(std::move(*m));
@@ -91,6 +94,81 @@ caf::error read_time(const json& j, const char* field, domain::time_point& out,
   return {};
 }
 
+/// `schedule`: absent keeps it, null removes it, an object replaces it.
+caf::error read_schedule(const json& j, domain::silence& s) {
+  auto it = j.find("schedule");
+  if (it == j.end())
+    return {};
+  s.recurrence = {};
+  if (it->is_null())
+    return {};
+  if (!it->is_object())
+    return bad("schedule", "must be an object");
+  auto& o = *it;
+  domain::schedule out;
+  bool seen = false;
+  if (auto err = read_text(o, "time_zone", out.time_zone, seen))
+    return bad("schedule.time_zone", "must be a string");
+  if (!seen || out.time_zone.empty())
+    return make_error(ec::validation_failed,
+                      "field 'schedule.time_zone' is required");
+  if (auto err = read_text(o, "start", out.start, seen))
+    return bad("schedule.start", "must be a string (\"HH:MM\")");
+  if (auto err = read_text(o, "cron", out.cron, seen))
+    return bad("schedule.cron", "must be a string");
+  if (auto d = o.find("days"); d != o.end() && !d->is_null()) {
+    if (!d->is_array())
+      return bad("schedule.days", "must be an array of day names");
+    for (size_t i = 0; i < d->size(); ++i) {
+      if (!(*d)[i].is_string())
+        return bad("schedule.days[" + std::to_string(i) + "]",
+                   "must be a string");
+      out.days.push_back((*d)[i].get<std::string>());
+    }
+  }
+  auto d = o.find("duration_seconds");
+  if (d == o.end() || d->is_null())
+    return make_error(ec::validation_failed,
+                      "field 'schedule.duration_seconds' is required");
+  if (!d->is_number_integer())
+    return bad("schedule.duration_seconds", "must be an integer");
+  out.duration_seconds = d->get<int64_t>();
+  s.recurrence = std::move(out);
+  return {};
+}
+
+json schedule_json(const domain::schedule& s) {
+  if (s.empty())
+    return nullptr;
+  json out{{"time_zone", s.time_zone},
+           {"duration_seconds", s.duration_seconds}};
+  if (!s.cron.empty()) {
+    out["cron"] = s.cron;
+  } else {
+    out["days"] = s.days;
+    out["start"] = s.start;
+  }
+  return out;
+}
+
+/// A reader of an alert's details by field name (as grouping reads them).
+domain::details_reader reader_of(std::shared_ptr<const json> details) {
+  return [details](const std::string& name) {
+    return grouping_text(*details, name);
+  };
+}
+
+std::shared_ptr<const json> details_of(const domain::alert& a) {
+  auto details = json::parse(a.details, nullptr, false);
+  if (!details.is_object())
+    details = json::object();
+  return std::make_shared<const json>(std::move(details));
+}
+
+json end_or_null(domain::time_point t) {
+  return t == domain::forever ? json(nullptr) : json(domain::to_rfc3339(t));
+}
+
 /// The fields both forms share; `required` names the first missing one.
 caf::error read_common(const json& j, domain::silence& s, bool creating,
                        domain::time_point now) {
@@ -105,9 +183,15 @@ caf::error read_common(const json& j, domain::silence& s, bool creating,
     return err;
   if (creating && (!seen || s.starts_at == domain::no_time))
     s.starts_at = now;
+  if (auto err = read_schedule(j, s))
+    return err;
   if (auto err = read_time(j, "endsAt", s.ends_at, seen))
     return err;
-  if (creating && !seen)
+  // A maintenance window may go on forever: no endsAt, or null.
+  if (!seen && !s.recurrence.empty() &&
+      (creating || (j.count("endsAt") > 0 && j["endsAt"].is_null())))
+    s.ends_at = domain::forever;
+  else if (creating && !seen)
     return make_error(ec::validation_failed, "field 'endsAt' is required");
   if (auto err = read_text(j, "createdBy", s.created_by, seen))
     return err;
@@ -116,9 +200,9 @@ caf::error read_common(const json& j, domain::silence& s, bool creating,
   return {};
 }
 
-json matchers_json(const domain::silence& s) {
+json matchers_json(const std::vector<domain::silence_matcher>& ms) {
   auto out = json::array();
-  for (auto& m : s.matchers)
+  for (auto& m : ms)
     out.push_back({{"name", m.name},
                    {"value", m.value},
                    {"isRegex", m.is_regex},
@@ -143,18 +227,26 @@ caf::expected<domain::silence> parse_silence(const json& j,
 }
 
 json to_json(const domain::silence& s, domain::time_point now) {
-  return json{
+  json out{
       {"id", s.id},
-      {"matchers", matchers_json(s)},
+      {"matchers", matchers_json(s.matchers)},
       {"event_manager_id",
        s.event_manager_id.empty() ? json(nullptr) : json(s.event_manager_id)},
       {"startsAt", domain::to_rfc3339(s.starts_at)},
-      {"endsAt", domain::to_rfc3339(s.ends_at)},
+      {"endsAt", end_or_null(s.ends_at)},
       {"createdBy", s.created_by},
       {"comment", s.comment},
       {"updatedAt", domain::to_rfc3339(s.updated_at)},
       {"state", domain::to_string(domain::state_of(s, now))},
+      {"schedule", schedule_json(s.recurrence)},
   };
+  if (!s.recurrence.empty()) {
+    auto next = json::array();
+    for (auto& o : domain::next_occurrences(s, now, 3))
+      next.push_back(domain::to_rfc3339(o.starts_at));
+    out["next_occurrences"] = std::move(next);
+  }
+  return out;
 }
 
 caf::expected<domain::silence> parse_am_silence(const json& j,
@@ -175,7 +267,7 @@ json to_gettable_silence(const domain::silence& s, domain::time_point now) {
       {"id", s.id},
       {"status", {{"state", domain::to_string(domain::state_of(s, now))}}},
       {"updatedAt", domain::to_rfc3339(s.updated_at)},
-      {"matchers", matchers_json(s)},
+      {"matchers", matchers_json(s.matchers)},
       {"startsAt", domain::to_rfc3339(s.starts_at)},
       {"endsAt", domain::to_rfc3339(s.ends_at)},
       {"createdBy", s.created_by},
@@ -197,6 +289,64 @@ silenced_by(const std::map<std::string, domain::silence>& all,
         return grouping_text(details, name);
       },
       now);
+}
+
+caf::expected<std::vector<domain::inhibit_rule>>
+parse_inhibit_rules(const json& j) {
+  if (!j.is_array())
+    return bad("inhibit_rules", "must be an array");
+  std::vector<domain::inhibit_rule> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    auto where = "inhibit_rules[" + std::to_string(i) + "]";
+    auto& r = j[i];
+    if (!r.is_object())
+      return bad(where, "must be an object");
+    domain::inhibit_rule rule;
+    bool seen = false;
+    for (auto side : {"source_matchers", "target_matchers"}) {
+      auto& target =
+          side[0] == 's' ? rule.source_matchers : rule.target_matchers;
+      if (auto err = read_matchers(r, target, seen, side, where + "." + side))
+        return err;
+      if (!seen)
+        return make_error(ec::validation_failed,
+                          "field '" + where + "." + side + "' is required");
+    }
+    if (auto e = r.find("equal"); e != r.end() && !e->is_null()) {
+      if (!e->is_array())
+        return bad(where + ".equal", "must be an array of field names");
+      for (size_t k = 0; k < e->size(); ++k) {
+        if (!(*e)[k].is_string())
+          return bad(where + ".equal[" + std::to_string(k) + "]",
+                     "must be a string");
+        rule.equal.push_back((*e)[k].get<std::string>());
+      }
+    }
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+json to_json(const std::vector<domain::inhibit_rule>& rules) {
+  auto out = json::array();
+  for (auto& r : rules)
+    out.push_back({{"source_matchers", matchers_json(r.source_matchers)},
+                   {"target_matchers", matchers_json(r.target_matchers)},
+                   {"equal", r.equal}});
+  return out;
+}
+
+std::vector<std::string>
+inhibited_by(const std::vector<domain::inhibit_rule>& rules,
+             const domain::alert& a, const std::vector<domain::alert>& active) {
+  if (rules.empty() || active.empty())
+    return {};
+  domain::inhibition_candidate target{&a, reader_of(details_of(a))};
+  std::vector<domain::inhibition_candidate> sources;
+  for (auto& s : active)
+    if (s.is_active() && s.event_manager_id == a.event_manager_id)
+      sources.push_back({&s, reader_of(details_of(s))});
+  return domain::inhibited_by(rules, target, sources);
 }
 
 } // namespace argus::http

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/alert.hpp"
+#include "domain/inhibition.hpp"
 #include "domain/silence.hpp"
 
 #include <caf/expected.hpp>
@@ -40,5 +41,20 @@ nlohmann::json to_gettable_silence(const domain::silence& s,
 std::vector<std::string>
 silenced_by(const std::map<std::string, domain::silence>& all,
             const domain::alert& a, domain::time_point now);
+
+/// A manager's `inhibit_rules`: an array of `{source_matchers,
+/// target_matchers, equal}`, the matchers in the silences' shape. Wrong
+/// types are 400s naming the field (`inhibit_rules[0].equal[1]`).
+caf::expected<std::vector<domain::inhibit_rule>>
+parse_inhibit_rules(const nlohmann::json& j);
+
+nlohmann::json to_json(const std::vector<domain::inhibit_rule>& rules);
+
+/// The dedupKeys of the alerts in `active` (the manager's active alerts)
+/// that inhibit `a` under `rules`, sorted (details parsed for label and
+/// field matchers).
+std::vector<std::string>
+inhibited_by(const std::vector<domain::inhibit_rule>& rules,
+             const domain::alert& a, const std::vector<domain::alert>& active);
 
 } // namespace argus::http

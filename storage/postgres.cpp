@@ -242,6 +242,13 @@ CREATE INDEX audit_log_by_time ON audit_log (at_ms);
     R"sql(
 ALTER TABLE event_managers ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
 )sql",
+    // 13 (issue 13): maintenance windows and inhibition. A silence's
+    // schedule and a manager's inhibit rules as `domain::encode_schedule` /
+    // `encode_inhibit_rules` text ('' for none).
+    R"sql(
+ALTER TABLE silences ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN inhibit_rules TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

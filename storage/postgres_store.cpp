@@ -112,9 +112,10 @@ struct statements {
       "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
       " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
       " routing_key, ack_timeout_seconds, auto_resolve_after_seconds,"
-      " rate_limit)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+      " rate_limit, inhibit_rules)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
       " ON CONFLICT (id) DO UPDATE SET"
+      " inhibit_rules = EXCLUDED.inhibit_rules,"
       " auto_resolve_after_seconds = EXCLUDED.auto_resolve_after_seconds,"
       " rate_limit = EXCLUDED.rate_limit,"
       " am_severity = EXCLUDED.am_severity,"
@@ -139,20 +140,21 @@ struct statements {
                           " webhook_url, created_at_ms, updated_at_ms,"
                           " receivers, am_severity, routing_key,"
                           " ack_timeout_seconds, auto_resolve_after_seconds,"
-                          " rate_limit FROM event_managers"};
+                          " rate_limit, inhibit_rules FROM event_managers"};
   statement put_silence{
       "argus_put_silence",
       "INSERT INTO silences (id, event_manager_id, matchers, starts_at_ms,"
-      " ends_at_ms, created_by, comment, updated_at_ms)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE"
+      " ends_at_ms, created_by, comment, updated_at_ms, schedule)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE"
       " SET event_manager_id = EXCLUDED.event_manager_id,"
+      " schedule = EXCLUDED.schedule,"
       " matchers = EXCLUDED.matchers, starts_at_ms = EXCLUDED.starts_at_ms,"
       " ends_at_ms = EXCLUDED.ends_at_ms, created_by = EXCLUDED.created_by,"
       " comment = EXCLUDED.comment, updated_at_ms = EXCLUDED.updated_at_ms"};
   statement load_silences{"argus_load_silences",
                           "SELECT id, event_manager_id, matchers,"
                           " starts_at_ms, ends_at_ms, created_by, comment,"
-                          " updated_at_ms FROM silences"};
+                          " updated_at_ms, schedule FROM silences"};
   statement put_key{
       "argus_put_api_key",
       "INSERT INTO api_keys (id, prefix, hash, role, managers, created_at_ms,"
@@ -595,7 +597,8 @@ public:
         .text(manager.routing_key)
         .integer(manager.ack_timeout_seconds)
         .integer(manager.auto_resolve_after_seconds)
-        .text(domain::stored_rate_limit(manager));
+        .text(domain::stored_rate_limit(manager))
+        .text(domain::encode_inhibit_rules(manager.inhibit_rules));
     return done(conn_->run(sql().put_manager, p, "store event manager"));
   }
 
@@ -608,7 +611,8 @@ public:
         .integer(domain::to_millis(silence.ends_at))
         .text(silence.created_by)
         .text(silence.comment)
-        .integer(domain::to_millis(silence.updated_at));
+        .integer(domain::to_millis(silence.updated_at))
+        .text(domain::encode_schedule(silence.recurrence));
     return done(conn_->run(sql().put_silence, p, "store silence"));
   }
 
@@ -635,8 +639,7 @@ public:
         .text(e.kind)
         .text(e.object_id)
         .text(e.event_manager_id);
-    return done(
-        conn_->run(sql().append_audit, p, "append to the audit log"));
+    return done(conn_->run(sql().append_audit, p, "append to the audit log"));
   }
 
   caf::expected<std::vector<domain::audit_entry>>
@@ -721,6 +724,12 @@ public:
       m.auto_resolve_after_seconds = pg::integer_at(res, i, 11);
       if (auto err = domain::restore_rate_limit(m, pg::text_at(res, i, 12)))
         return err;
+      auto rules = domain::decode_inhibit_rules(pg::text_at(res, i, 13));
+      if (!rules)
+        return make_error(ec::internal, "event manager '" + m.id +
+                                            "' has unreadable inhibit_rules");
+      m.inhibit_rules = std::move(*rules);
+
       auto id = m.id;
       result.managers.emplace(std::move(id), std::move(m));
     }
@@ -777,6 +786,11 @@ private:
       s.created_by = pg::text_at(res, i, 5);
       s.comment = pg::text_at(res, i, 6);
       s.updated_at = domain::from_millis(pg::integer_at(res, i, 7));
+      auto schedule = domain::decode_schedule(pg::text_at(res, i, 8));
+      if (!schedule)
+        return make_error(ec::internal,
+                          "silence '" + s.id + "' has an unreadable schedule");
+      s.recurrence = std::move(*schedule);
       auto id = s.id;
       out.silences.emplace(std::move(id), std::move(s));
     }

@@ -197,6 +197,13 @@ CREATE INDEX audit_log_by_time ON audit_log (at_ms);
     R"sql(
 ALTER TABLE event_managers ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
 )sql",
+    // 11 (issue 13): maintenance windows and inhibition. A silence's
+    // schedule and a manager's inhibit rules as `domain::encode_schedule` /
+    // `encode_inhibit_rules` text ('' for none).
+    R"sql(
+ALTER TABLE silences ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
+ALTER TABLE event_managers ADD COLUMN inhibit_rules TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -570,9 +577,10 @@ public:
         "INSERT INTO event_managers (id, name, description, grouping_rule_id,"
         " webhook_url, created_at_ms, updated_at_ms, receivers, am_severity,"
         " routing_key, ack_timeout_seconds, auto_resolve_after_seconds,"
-        " rate_limit)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
+        " rate_limit, inhibit_rules)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
         " UPDATE SET am_severity = excluded.am_severity,"
+        " inhibit_rules = excluded.inhibit_rules,"
         " auto_resolve_after_seconds = excluded.auto_resolve_after_seconds,"
         " rate_limit = excluded.rate_limit,"
         " name = excluded.name, description = excluded.description,"
@@ -592,6 +600,7 @@ public:
     auto rate_limit = domain::stored_rate_limit(manager);
     binder b{*stmt};
     auto receivers = delivery::to_stored(manager.receivers);
+    auto inhibit_rules = domain::encode_inhibit_rules(manager.inhibit_rules);
     b.text(manager.id)
         .text(manager.name)
         .text(manager.description)
@@ -604,7 +613,8 @@ public:
         .text(manager.routing_key)
         .integer(manager.ack_timeout_seconds)
         .integer(manager.auto_resolve_after_seconds)
-        .text(rate_limit);
+        .text(rate_limit)
+        .text(inhibit_rules);
     return step_done(*stmt, b, "store event manager");
   }
 
@@ -612,9 +622,10 @@ public:
     auto stmt = prepared(
         put_silence_,
         "INSERT INTO silences (id, event_manager_id, matchers, starts_at_ms,"
-        " ends_at_ms, created_by, comment, updated_at_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " ends_at_ms, created_by, comment, updated_at_ms, schedule)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
         " event_manager_id = excluded.event_manager_id,"
+        " schedule = excluded.schedule,"
         " matchers = excluded.matchers, starts_at_ms = excluded.starts_at_ms,"
         " ends_at_ms = excluded.ends_at_ms, created_by = excluded.created_by,"
         " comment = excluded.comment, updated_at_ms = excluded.updated_at_ms",
@@ -624,6 +635,7 @@ public:
     reset_on_exit guard{*stmt};
     // Bound without a copy (SQLITE_STATIC): it must outlive the step.
     auto matchers = domain::encode_matchers(silence.matchers);
+    auto schedule = domain::encode_schedule(silence.recurrence);
     binder b{*stmt};
     b.text(silence.id)
         .text(silence.event_manager_id)
@@ -632,7 +644,8 @@ public:
         .integer(domain::to_millis(silence.ends_at))
         .text(silence.created_by)
         .text(silence.comment)
-        .integer(domain::to_millis(silence.updated_at));
+        .integer(domain::to_millis(silence.updated_at))
+        .text(schedule);
     return step_done(*stmt, b, "store silence");
   }
 
@@ -669,11 +682,12 @@ public:
   }
 
   caf::error append(const domain::audit_entry& e) override {
-    auto stmt = prepared(append_audit_,
-                         "INSERT INTO audit_log (id, at_ms, actor, action, kind,"
-                         " object_id, event_manager_id)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         "append to the audit log");
+    auto stmt =
+        prepared(append_audit_,
+                 "INSERT INTO audit_log (id, at_ms, actor, action, kind,"
+                 " object_id, event_manager_id)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 "append to the audit log");
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
@@ -903,7 +917,7 @@ private:
                          " webhook_url, created_at_ms, updated_at_ms,"
                          " receivers, am_severity, routing_key,"
                          " ack_timeout_seconds, auto_resolve_after_seconds,"
-                         " rate_limit FROM event_managers",
+                         " rate_limit, inhibit_rules FROM event_managers",
                          "load event managers");
     if (!stmt)
       return stmt.error();
@@ -932,6 +946,12 @@ private:
       m.auto_resolve_after_seconds = sqlite3_column_int64(*stmt, 11);
       if (auto err = domain::restore_rate_limit(m, column_text(*stmt, 12)))
         return err;
+      auto rules = domain::decode_inhibit_rules(column_text(*stmt, 13));
+      if (!rules)
+        return make_error(ec::internal, "event manager '" + m.id +
+                                            "' has unreadable inhibit_rules");
+      m.inhibit_rules = std::move(*rules);
+
       auto id = m.id;
       out.managers.emplace(std::move(id), std::move(m));
     }
@@ -943,8 +963,8 @@ private:
   caf::error load_silences(domain::catalog& out) {
     auto stmt = prepared(load_silences_,
                          "SELECT id, event_manager_id, matchers, starts_at_ms,"
-                         " ends_at_ms, created_by, comment, updated_at_ms"
-                         " FROM silences",
+                         " ends_at_ms, created_by, comment, updated_at_ms,"
+                         " schedule FROM silences",
                          "load silences");
     if (!stmt)
       return stmt.error();
@@ -964,6 +984,11 @@ private:
       s.created_by = column_text(*stmt, 5);
       s.comment = column_text(*stmt, 6);
       s.updated_at = domain::from_millis(sqlite3_column_int64(*stmt, 7));
+      auto schedule = domain::decode_schedule(column_text(*stmt, 8));
+      if (!schedule)
+        return make_error(ec::internal,
+                          "silence '" + s.id + "' has an unreadable schedule");
+      s.recurrence = std::move(*schedule);
       auto id = s.id;
       out.silences.emplace(std::move(id), std::move(s));
     }

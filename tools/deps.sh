@@ -11,6 +11,9 @@ packages=(
   libpq-dev postgresql postgresql-15 libcurl4-openssl-dev
   # /metrics: prometheus-cpp's core registry and text serializer.
   prometheus-cpp-dev
+  # Maintenance windows: time zones from the system's tz database through
+  # Howard Hinnant's date/tz library.
+  libhowardhinnant-date-dev tzdata
   # The integration tests drive the real senders: a Prometheus server and
   # amtool (from Alertmanager's package) pointed at Argus.
   prometheus prometheus-alertmanager

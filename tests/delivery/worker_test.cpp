@@ -17,6 +17,8 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace {
 
@@ -324,4 +326,158 @@ TEST_CASE("child_added is capped per receiver and group",
   std::this_thread::sleep_for(200ms); // nothing else comes
   CHECK(rx.requests().size() == 2);
   CHECK(box->unfanned(10)->empty());
+}
+
+namespace {
+
+/// What the release tests control: whether the parent is silenced, the
+/// manager's active alerts, and the notifications the worker adds.
+struct muting {
+  std::mutex mtx;
+  bool silenced = true;
+  std::vector<alert> active;
+  std::vector<argus::domain::inhibit_rule> rules;
+
+  argus::delivery::alert_access access(std::shared_ptr<memory_outbox> box,
+                                       std::shared_ptr<muting> self) {
+    argus::delivery::alert_access out;
+    out.active =
+        [self](const std::string&) -> caf::expected<std::vector<alert>> {
+      std::lock_guard<std::mutex> guard{self->mtx};
+      return self->active;
+    };
+    out.add = [box](argus::domain::notification n) {
+      box->add(n.parent.event_manager_id, argus::delivery::envelope_of(n));
+    };
+    return out;
+  }
+};
+
+std::unique_ptr<worker> start_muted(std::shared_ptr<memory_outbox> box,
+                                    std::shared_ptr<muting> m,
+                                    std::vector<receiver> rs) {
+  auto lookup = [m, rs](const std::string& id) -> std::optional<manager_view> {
+    if (id != "payments")
+      return std::nullopt;
+    manager_view view{"Payments", rs};
+    view.silenced_by = [m](const alert&) {
+      std::lock_guard<std::mutex> guard{m->mtx};
+      return m->silenced ? std::vector<std::string>{"s1"}
+                         : std::vector<std::string>{};
+    };
+    std::lock_guard<std::mutex> guard{m->mtx};
+    view.inhibit_rules = m->rules;
+    return view;
+  };
+  return std::make_unique<worker>(
+      box, fast_retries(), lookup, argus::delivery::worker::clock_fn{},
+      argus::delivery::worker::jitter_fn{}, m->access(box, m));
+}
+
+size_t openings_received(receiver_server& rx) {
+  size_t n = 0;
+  for (auto& req : rx.requests())
+    if (json::parse(req.body)["notification"]["type"] == "parent_opened")
+      ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("a held opening is released once when its silence ends, also "
+          "across a restart",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = std::make_shared<muting>();
+  auto e = stored("db-1", notification_kind::parent_opened);
+  m->active = {e.parent};
+  {
+    auto w = start_muted(box, m, {to("ops", rx.url())});
+    box->add("payments", e);
+    w->poke();
+    REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+    CHECK(rows(*box, "suppressed")[0].last_error == "silenced by s1");
+  }
+  // A new worker (a restart) finds the held opening in the outbox; the
+  // silence ends: one opening goes out, named after the held one.
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->silenced = false;
+  }
+  auto w = start_muted(box, m, {to("ops", rx.url())});
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  REQUIRE(rx.requests().size() == 1);
+  CHECK(rx.requests()[0].get_header_value("Idempotency-Key") ==
+        e.notification_id + "-released");
+  // Several more reviews later, still one.
+  std::this_thread::sleep_for(400ms);
+  w->poke();
+  std::this_thread::sleep_for(200ms);
+  CHECK(rx.requests().size() == 1);
+  // And a restart after the release does not send it again.
+  w.reset();
+  w = start_muted(box, m, {to("ops", rx.url())});
+  std::this_thread::sleep_for(400ms);
+  CHECK(rx.requests().size() == 1);
+}
+
+TEST_CASE("a held opening whose parent resolved while muted is never sent",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = std::make_shared<muting>();
+  auto e = stored("db-1", notification_kind::parent_opened);
+  m->active = {e.parent};
+  auto w = start_muted(box, m, {to("ops", rx.url())});
+  box->add("payments", e);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->active.clear(); // resolved
+  }
+  std::this_thread::sleep_for(300ms); // a few reviews
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->silenced = false;
+  }
+  std::this_thread::sleep_for(300ms);
+  w->poke();
+  std::this_thread::sleep_for(200ms);
+  CHECK(rx.requests().empty());
+  CHECK(rows(*box).size() == 1);
+}
+
+TEST_CASE("an inhibited opening is held while its source is active and "
+          "released when it resolves",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = std::make_shared<muting>();
+  m->silenced = false;
+  argus::domain::silence_matcher outage{"class", "outage", false, true};
+  argus::domain::silence_matcher disk{"class", "disk", false, true};
+  m->rules = {{{outage}, {disk}, {}}};
+  auto source = stored("outage-1", notification_kind::parent_opened);
+  source.parent.class_name = "outage";
+  auto target = stored("disk-1", notification_kind::parent_opened, "disks");
+  target.parent.class_name = "disk";
+  m->active = {source.parent, target.parent};
+  auto w = start_muted(box, m, {to("ops", rx.url())});
+  box->add("payments", target);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
+  std::this_thread::sleep_for(300ms); // still inhibited: nothing
+  CHECK(rx.requests().empty());
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->active = {target.parent}; // the source resolved
+  }
+  REQUIRE(eventually([&] { return openings_received(rx) == 1; }));
+  CHECK(rx.requests()[0].get_header_value("Idempotency-Key") ==
+        target.notification_id + "-released");
+  std::this_thread::sleep_for(300ms);
+  CHECK(rx.requests().size() == 1);
 }

@@ -390,3 +390,40 @@ TEST_CASE("argusctl lists, adds and expires silences",
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--matcher") != std::string::npos);
 }
+
+TEST_CASE("argusctl adds maintenance windows", "[integration][silences]") {
+  auto& s = silence_server();
+  auto m = s.fresh_manager();
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--node", s.node_address()});
+    return run_argusctl(args);
+  };
+  auto weekly =
+      ctl({"--json", "silences", "add", "--matcher", "class=db", "--comment",
+           "weekly", "--manager", m, "--time-zone", "Europe/Berlin", "--days",
+           "sat,sun", "--start", "02:00", "--window", "2h"});
+  INFO(weekly.err);
+  REQUIRE(weekly.exit_code == 0);
+  auto made = weekly.json_out();
+  CHECK(made["schedule"]["days"] == json::array({"sat", "sun"}));
+  CHECK(made["schedule"]["duration_seconds"] == 7200);
+  CHECK(made["endsAt"].is_null()); // no --duration: for ever
+  CHECK(made["next_occurrences"].size() == 3);
+  auto cron =
+      ctl({"--json", "silences", "add", "--matcher", "class=db", "--comment",
+           "nightly", "--manager", m, "--time-zone", "UTC", "--cron",
+           "30 1 * * *", "--window", "30m", "--duration", "7d"});
+  INFO(cron.err);
+  REQUIRE(cron.exit_code == 0);
+  CHECK(cron.json_out()["schedule"]["cron"] == "30 1 * * *");
+  CHECK_FALSE(cron.json_out()["endsAt"].is_null());
+  // The node names what is wrong; flags without a zone are usage errors.
+  auto bad = ctl({"silences", "add", "--matcher", "class=db", "--comment", "x",
+                  "--time-zone", "Nowhere/Town", "--days", "sun", "--start",
+                  "02:00", "--window", "1h"});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("schedule.time_zone") != std::string::npos);
+  auto usage = ctl({"silences", "add", "--matcher", "class=db", "--comment",
+                    "x", "--days", "sun"});
+  CHECK(usage.exit_code == 2);
+}

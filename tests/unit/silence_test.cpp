@@ -99,7 +99,7 @@ TEST_CASE("silence: expire ends it now, a pending one too", "[unit]") {
 TEST_CASE("silence: validation names what is wrong", "[unit]") {
   auto s = make_silence({eq("class", "storage")});
   CHECK_FALSE(validate(s));
-  auto message = [](const silence& x) {
+  auto message = [](silence x) {
     auto err = validate(x);
     REQUIRE(err);
     CHECK(argus::code_of(err) == argus::ec::validation_failed);

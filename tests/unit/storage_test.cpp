@@ -792,6 +792,9 @@ TEST_CASE("sqlite storage: reopening migrates an older file and keeps its "
   downgrade += "DROP TABLE api_keys; DROP TABLE audit_log;";
   // ... and without step 10's rate limits (issue 14).
   downgrade += "ALTER TABLE event_managers DROP COLUMN rate_limit;";
+  // ... and without step 11's inhibit rules (issue 13; the schedules went
+  // with the silences' table).
+  downgrade += "ALTER TABLE event_managers DROP COLUMN inhibit_rules;";
   exec_raw(dir.db(), downgrade);
   REQUIRE(query_int(dir.db(), count_indexes) == 0);
   {
@@ -939,6 +942,8 @@ TEST_CASE("postgres storage: reopening migrates an older schema and keeps "
   schema.exec("DROP TABLE audit_log");
   // Step 12: each manager's rate limit (issue 14).
   schema.exec("ALTER TABLE event_managers DROP COLUMN rate_limit");
+  // Step 13: inhibit rules (issue 13; schedules went with the silences).
+  schema.exec("ALTER TABLE event_managers DROP COLUMN inhibit_rules");
   for (auto name :
        {"alerts_by_created", "alerts_by_manager", "alerts_by_status",
         "alerts_by_dedup_key", "alerts_by_parent", "alerts_by_last_seq"})
@@ -1387,6 +1392,82 @@ TEST_CASE("storage: silences round-trip through the catalog", "[unit]") {
   CHECK(back.matchers[0].value == "Disk\nFull");
   CHECK(back.matchers[1].is_regex);
   CHECK_FALSE(back.matchers[1].is_equal);
+}
+
+TEST_CASE("storage: schedules and inhibit rules round-trip through the "
+          "catalog (issue 13)",
+          "[unit]") {
+  EACH_BACKEND();
+  argus::domain::silence s;
+  s.id = "w1";
+  s.matchers = {{"service", "db", false, true}};
+  s.starts_at = from_millis(1'000);
+  s.ends_at = argus::domain::forever;
+  s.created_by = "alice";
+  s.comment = "weekly maintenance";
+  s.updated_at = from_millis(2'000);
+  s.recurrence.time_zone = "Europe/Berlin";
+  s.recurrence.days = {"sat", "sun"};
+  s.recurrence.start = "02:00";
+  s.recurrence.duration_seconds = 7200;
+  REQUIRE_FALSE(store.put(s));
+  auto plain = s;
+  plain.id = "s1";
+  plain.recurrence = {};
+  plain.ends_at = from_millis(9'000);
+  REQUIRE_FALSE(store.put(plain));
+
+  argus::domain::grouping_rule rule;
+  rule.id = "r1";
+  rule.name = "by host";
+  rule.grouping_key = "host";
+  rule.time_window_seconds = 60;
+  REQUIRE_FALSE(store.put(rule));
+  argus::domain::event_manager manager;
+  manager.id = "m1";
+  manager.name = "ops";
+  manager.grouping_rule_id = "r1";
+  manager.inhibit_rules = {{{{"severity", "high", false, true}},
+                            {{"severity", "high", false, false},
+                             {"labels.team", "a\\b\nc", true, true}},
+                            {"cluster", "labels.env"}},
+                           {{{"class", "outage", false, true}},
+                            {{"class", "disk", false, true}},
+                            {}}};
+  REQUIRE_FALSE(store.put(manager));
+
+  auto cat = store.load_catalog();
+  REQUIRE(cat);
+  auto& w = cat->silences.at("w1");
+  CHECK(w.ends_at == argus::domain::forever);
+  CHECK(w.recurrence.time_zone == "Europe/Berlin");
+  CHECK(w.recurrence.days == std::vector<std::string>{"sat", "sun"});
+  CHECK(w.recurrence.start == "02:00");
+  CHECK(w.recurrence.duration_seconds == 7200);
+  CHECK(cat->silences.at("s1").recurrence.empty());
+  auto& rules = cat->managers.at("m1").inhibit_rules;
+  REQUIRE(rules.size() == 2);
+  CHECK(rules[0].source_matchers.size() == 1);
+  REQUIRE(rules[0].target_matchers.size() == 2);
+  CHECK_FALSE(rules[0].target_matchers[0].is_equal);
+  CHECK(rules[0].target_matchers[1].value == "a\\b\nc");
+  CHECK(rules[0].target_matchers[1].is_regex);
+  CHECK(rules[0].equal == std::vector<std::string>{"cluster", "labels.env"});
+  CHECK(rules[1].equal.empty());
+  CHECK(rules[1].target_matchers[0].value == "disk");
+
+  // A cron schedule replaces the days form; rules can be removed.
+  s.recurrence.days.clear();
+  s.recurrence.start.clear();
+  s.recurrence.cron = "30 1 * * mon-fri";
+  REQUIRE_FALSE(store.put(s));
+  manager.inhibit_rules.clear();
+  REQUIRE_FALSE(store.put(manager));
+  cat = store.load_catalog();
+  REQUIRE(cat);
+  CHECK(cat->silences.at("w1").recurrence.cron == "30 1 * * mon-fri");
+  CHECK(cat->silences.at("w1").recurrence.days.empty());
+  CHECK(cat->managers.at("m1").inhibit_rules.empty());
 }
 
 TEST_CASE("storage: API keys round-trip through the catalog (issue 14)",

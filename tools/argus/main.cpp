@@ -67,7 +67,19 @@ int main(int argc, char** argv) {
   }
   argus::log::set_level(settings->log.level);
   auto signals = block_stop_signals();
-  auto node = argus::actors::node::start(*settings);
+  auto ctx = std::make_shared<argus::actors::context>();
+  // Tests only: shifts the node's clock (e.g. into a daylight saving
+  // change) by whole seconds. Never set in production.
+  if (auto shift = std::getenv("ARGUS_TEST_CLOCK_OFFSET_SECONDS")) {
+    auto offset = std::chrono::seconds{std::atoll(shift)};
+    ctx->now = [offset] {
+      return argus::domain::time_point{std::chrono::system_clock::now()} +
+             offset;
+    };
+    LOG_WARNING("test clock: the node's time is shifted by "
+                << offset.count() << " s (ARGUS_TEST_CLOCK_OFFSET_SECONDS)");
+  }
+  auto node = argus::actors::node::start(*settings, std::move(ctx));
   if (!node) {
     LOG_ERROR("cannot start: " << argus::message_of(node.error()));
     return 1;

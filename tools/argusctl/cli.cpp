@@ -39,6 +39,11 @@ const std::set<std::string> value_flags = {
     "matcher",
     "comment",
     "duration",
+    "time-zone",
+    "days",
+    "start",
+    "cron",
+    "window",
     "role",
     "expires",
     "since",
@@ -204,6 +209,8 @@ hashing. The answering node is marked with '*'.
     {"silences", R"(usage: argusctl silences list
        argusctl silences add --matcher M [--matcher M ...] --comment TEXT
                              [--duration D] [--by NAME] [--manager ID]
+                             [--time-zone TZ (--days D,D --start HH:MM |
+                              --cron EXPR) --window D]
        argusctl silences expire ID
 
 Silences mute the notifications of the alerts they match while active; the
@@ -214,6 +221,13 @@ dedupKey, event_manager_id, grouping_value) or labels and details.
   --duration D       how long from now: 90s, 30m, 2h, 1d (default 1h)
   --by NAME          who creates it (default argusctl)
   --manager ID       only this manager's alerts (default: every manager)
+A maintenance window mutes only during its occurrences:
+  --time-zone TZ     an IANA time zone, e.g. Europe/Berlin
+  --days D,D         days of the week: sun,mon,...,sat
+  --start HH:MM      the local start time of each occurrence
+  --cron EXPR        instead of --days and --start: minute hour dom month dow
+  --window D         how long each occurrence lasts: 90s, 30m, 2h, 1d
+  (a window without --duration recurs forever)
 'expire' ends a silence now; it stays listed as expired.
 )"},
     {"keys", R"(usage: argusctl keys create --role ROLE [--manager ID ...]

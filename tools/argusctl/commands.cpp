@@ -86,9 +86,39 @@ void print_alert(std::ostream& out, const domain::alert& a) {
             {"details", a.details}});
 }
 
-/// An alert as the HTTP API shows it, `silenced_by` included (computed
-/// from the node's silences, as the API does at read time).
-json alert_json(session& s, const domain::alert& a) {
+/// Per manager: its inhibit rules and active alerts, read once per command.
+using inhibition_cache =
+    std::map<std::string, std::pair<std::vector<domain::inhibit_rule>, alerts>>;
+
+/// The dedupKeys of the active alerts that inhibit `a`, as the API shows
+/// them (none for a resolved alert or a manager without rules).
+std::vector<std::string> inhibitors_of(session& s, const domain::alert& a,
+                                       inhibition_cache& cache) {
+  if (!a.is_active())
+    return {};
+  auto it = cache.find(a.event_manager_id);
+  if (it == cache.end()) {
+    std::pair<std::vector<domain::inhibit_rule>, alerts> entry;
+    auto manager = s.node.ask<domain::event_manager>(
+        atom::get::value, atom::manager::value, a.event_manager_id);
+    if (manager && !manager->inhibit_rules.empty()) {
+      entry.first = manager->inhibit_rules;
+      domain::alert_filter f;
+      f.event_manager_id = a.event_manager_id;
+      f.status = "active";
+      f.limit = domain::max_alert_limit;
+      if (auto active = s.node.ask<alerts>(atom::list::value, f))
+        entry.second = std::move(*active);
+    }
+    it = cache.emplace(a.event_manager_id, std::move(entry)).first;
+  }
+  return http::inhibited_by(it->second.first, a, it->second.second);
+}
+
+/// An alert as the HTTP API shows it, `silenced_by` and `inhibited_by`
+/// included (computed from the node's silences and the manager's inhibit
+/// rules, as the API does at read time).
+json alert_json(session& s, const domain::alert& a, inhibition_cache& cache) {
   auto out = http::to_json(a);
   auto found = s.node.ask<std::vector<domain::silence>>(atom::list::value,
                                                         atom::silence::value);
@@ -97,14 +127,21 @@ json alert_json(session& s, const domain::alert& a) {
     for (auto& x : *found)
       all.emplace(x.id, x);
   out["silenced_by"] = http::silenced_by(all, a, caf::make_timestamp());
+  out["inhibited_by"] = inhibitors_of(s, a, cache);
   return out;
+}
+
+json alert_json(session& s, const domain::alert& a) {
+  inhibition_cache cache;
+  return alert_json(s, a, cache);
 }
 
 int print_alerts(session& s, const alerts& xs, const char* none) {
   if (s.inv.json) {
     auto out = json::array();
+    inhibition_cache cache;
     for (auto& a : xs)
-      out.push_back(alert_json(s, a));
+      out.push_back(alert_json(s, a, cache));
     print_json(s.out, out);
   } else {
     print_alert_rows(s.out, xs, none);

@@ -40,18 +40,22 @@ void print_rows(std::ostream& out, const silences& xs, domain::time_point now) {
       {"ID", "STATE", "MANAGER", "MATCHERS", "ENDS", "CREATED BY", "COMMENT"}};
   for (auto& s : xs)
     t.add({s.id, std::string{to_string(state_of(s, now))}, s.event_manager_id,
-           matchers_text(s), time_text(s.ends_at), s.created_by, s.comment});
+           matchers_text(s),
+           s.ends_at == domain::forever ? "never" : time_text(s.ends_at),
+           s.created_by, s.comment});
   t.print(out);
 }
 
 /// `90s`, `30m`, `2h`, `1d`: a positive whole number and a unit.
-domain::duration parse_duration(const std::string& text) {
+domain::duration parse_duration(const std::string& text,
+                                const char* flag = "--duration") {
   int64_t n = 0;
   auto [end, ec_] = std::from_chars(text.data(), text.data() + text.size(), n);
   auto unit = std::string{end, text.data() + text.size()};
   auto bad = [&] {
-    return usage_error(topic, "--duration must be a positive number with s, "
-                              "m, h or d (e.g. 2h), not '" +
+    return usage_error(topic, std::string{flag} +
+                                  " must be a positive number with s, "
+                                  "m, h or d (e.g. 2h), not '" +
                                   text + "'");
   };
   if (ec_ != std::errc{} || n <= 0 || n > 366 * 24 * 3600)
@@ -87,7 +91,38 @@ domain::silence silence_of(const invocation& inv) {
   }
   auto now = caf::make_timestamp();
   s.starts_at = now;
-  s.ends_at = now + parse_duration(inv.get("duration").value_or("1h"));
+  if (auto tz = inv.get("time-zone")) {
+    s.recurrence.time_zone = *tz;
+    if (auto days = inv.get("days")) {
+      std::string day;
+      for (auto c : *days + ",") {
+        if (c != ',') {
+          day += c;
+        } else if (!day.empty()) {
+          s.recurrence.days.push_back(day);
+          day.clear();
+        }
+      }
+    }
+    s.recurrence.start = inv.get("start").value_or("");
+    s.recurrence.cron = inv.get("cron").value_or("");
+    if (!inv.get("window"))
+      throw usage_error(topic, "a maintenance window needs --window");
+    s.recurrence.duration_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(
+            parse_duration(*inv.get("window"), "--window"))
+            .count();
+    // Without --duration it recurs forever; the node checks the rest.
+    s.ends_at = inv.get("duration") ? now + parse_duration(*inv.get("duration"))
+                                    : domain::forever;
+  } else {
+    for (auto flag : {"days", "start", "cron", "window"})
+      if (inv.get(flag))
+        throw usage_error(topic, std::string{"--"} + flag +
+                                     " needs --time-zone (a maintenance "
+                                     "window)");
+    s.ends_at = now + parse_duration(inv.get("duration").value_or("1h"));
+  }
   s.comment = inv.require("comment");
   s.created_by = inv.get("by").value_or("argusctl");
   s.event_manager_id = inv.get("manager").value_or("");
@@ -128,7 +163,8 @@ action prepare_silences(const invocation& inv) {
     };
   }
   if (verb == "add") {
-    inv.allow_flags({"matcher", "duration", "comment", "by", "manager"});
+    inv.allow_flags({"matcher", "duration", "comment", "by", "manager",
+                     "time-zone", "days", "start", "cron", "window"});
     inv.expect_positionals(2, 0, "");
     auto wanted = silence_of(inv);
     return [=](session& s) {

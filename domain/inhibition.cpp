@@ -1,0 +1,130 @@
+#include "domain/inhibition.hpp"
+
+#include "domain/catalog.hpp"
+#include "domain/error.hpp"
+
+#include <algorithm>
+
+namespace argus::domain {
+
+namespace {
+
+bool all_match(const std::vector<silence_matcher>& ms,
+               const inhibition_candidate& c) {
+  return std::all_of(ms.begin(), ms.end(), [&](const silence_matcher& m) {
+    return matches(m, field_text(*c.subject, m.name, c.details));
+  });
+}
+
+/// Checks one side's matchers as a silence's, renaming the field in the
+/// message (`matchers[i]` -> `<where>[i]`).
+caf::error check_side(const std::vector<silence_matcher>& ms,
+                      const std::string& where) {
+  if (ms.empty())
+    return make_error(ec::validation_failed,
+                      "field '" + where + "' needs at least one matcher");
+  silence probe;
+  probe.matchers = ms;
+  probe.starts_at = time_point{std::chrono::seconds{1}};
+  probe.ends_at = time_point{std::chrono::seconds{2}};
+  probe.created_by = "-";
+  probe.comment = "-";
+  auto err = validate(probe);
+  if (!err)
+    return {};
+  auto text = message_of(err);
+  if (auto at = text.find("'matchers"); at != std::string::npos)
+    text.replace(at + 1, 8, where);
+  return make_error(ec::validation_failed, text);
+}
+
+} // namespace
+
+caf::error validate(const std::vector<inhibit_rule>& rules) {
+  if (rules.size() > max_inhibit_rules)
+    return make_error(ec::validation_failed,
+                      "field 'inhibit_rules' has more than " +
+                          std::to_string(max_inhibit_rules) + " rules");
+  for (size_t i = 0; i < rules.size(); ++i) {
+    auto where = "inhibit_rules[" + std::to_string(i) + "]";
+    auto& r = rules[i];
+    if (auto err = check_side(r.source_matchers, where + ".source_matchers"))
+      return err;
+    if (auto err = check_side(r.target_matchers, where + ".target_matchers"))
+      return err;
+    for (size_t j = 0; j < r.equal.size(); ++j)
+      if (r.equal[j].empty())
+        return make_error(ec::validation_failed, "field '" + where + ".equal[" +
+                                                     std::to_string(j) +
+                                                     "]' must not be empty");
+  }
+  return {};
+}
+
+bool inhibits(const inhibit_rule& rule, const inhibition_candidate& source,
+              const inhibition_candidate& target) {
+  auto& s = *source.subject;
+  auto& t = *target.subject;
+  if (s.event_manager_id == t.event_manager_id && s.dedup_key == t.dedup_key)
+    return false; // an alert does not inhibit itself
+  if (!all_match(rule.target_matchers, target) ||
+      !all_match(rule.source_matchers, source))
+    return false;
+  for (auto& name : rule.equal)
+    if (field_text(s, name, source.details) !=
+        field_text(t, name, target.details))
+      return false;
+  if (all_match(rule.source_matchers, target) &&
+      all_match(rule.target_matchers, source))
+    return false;
+  return true;
+}
+
+std::vector<std::string>
+inhibited_by(const std::vector<inhibit_rule>& rules,
+             const inhibition_candidate& target,
+             const std::vector<inhibition_candidate>& sources) {
+  std::vector<std::string> keys;
+  for (auto& rule : rules) {
+    if (!all_match(rule.target_matchers, target))
+      continue;
+    for (auto& source : sources)
+      if (inhibits(rule, source, target))
+        keys.push_back(source.subject->dedup_key);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+std::string encode_inhibit_rules(const std::vector<inhibit_rule>& rules) {
+  std::vector<std::string> lines;
+  for (auto& r : rules) {
+    lines.push_back(encode_keys({encode_matchers(r.source_matchers),
+                                 encode_matchers(r.target_matchers),
+                                 encode_keys(r.equal)}));
+  }
+  return encode_keys(lines);
+}
+
+std::optional<std::vector<inhibit_rule>>
+decode_inhibit_rules(std::string_view text) {
+  std::vector<inhibit_rule> out;
+  for (auto& line : decode_keys(text)) {
+    auto parts = decode_keys(line);
+    // A rule with no `equal` fields encodes as two lines.
+    if (parts.size() == 2)
+      parts.emplace_back();
+    if (parts.size() != 3)
+      return std::nullopt;
+    auto source = decode_matchers(parts[0]);
+    auto target = decode_matchers(parts[1]);
+    if (!source || !target)
+      return std::nullopt;
+    out.push_back(inhibit_rule{std::move(*source), std::move(*target),
+                               decode_keys(parts[2])});
+  }
+  return out;
+}
+
+} // namespace argus::domain
