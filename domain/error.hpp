@@ -32,6 +32,13 @@ enum class ec : uint8_t {
   unauthenticated = 8,
   /// The request's key lacks the right for what it asks.
   forbidden = 9,
+  // 10 is reserved (rate_limited).
+  /// The client took too long to send its request (HTTP 408).
+  request_timeout = 11,
+  /// The request line and headers are larger than allowed (HTTP 431).
+  headers_too_large = 12,
+  /// The body's Content-Encoding is not one the server decodes (HTTP 415).
+  unsupported_encoding = 13,
 };
 
 /// Creates an error with a human-readable message naming the problem.

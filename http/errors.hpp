@@ -19,7 +19,7 @@ void reply_data(httplib::Response& res, int status, const nlohmann::json& data);
 void reply_error(httplib::Response& res, const caf::error& err);
 void reply_error(httplib::Response& res, ec code, const std::string& message);
 
-/// The envelope for a status httplib produced by itself (413, 400, 404...).
+/// The envelope for a status no handler filled in (404 for no route...).
 void fill_error_body(const httplib::Request& req, httplib::Response& res);
 
 } // namespace argus::http

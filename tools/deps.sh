@@ -11,6 +11,8 @@ packages=(
   libpq-dev postgresql postgresql-15 libcurl4-openssl-dev
   # /metrics: prometheus-cpp's core registry and text serializer.
   prometheus-cpp-dev
+  # Request bodies sent with Content-Encoding: br.
+  libbrotli-dev
   # The integration tests drive the real senders: a Prometheus server and
   # amtool (from Alertmanager's package) pointed at Argus.
   prometheus prometheus-alertmanager
