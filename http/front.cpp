@@ -443,12 +443,12 @@ void front::refuse(int fd, refusal why) {
   // One non-blocking write of a canned reply, then close: no thread, no
   // buffer. An HTTPS client gets no reply (that would need a handshake).
   if (ssl_ctx_ == nullptr) {
-    static const auto busy =
+    static const auto total =
+        canned(503, "UNAVAILABLE", "too many open connections; retry later");
+    static const auto per_address =
         canned(503, "UNAVAILABLE",
-               why == refusal::max_connections
-                   ? "too many open connections; retry later"
-                   : "too many open connections from this address; retry "
-                     "later");
+               "too many open connections from this address; retry later");
+    auto& busy = why == refusal::max_connections ? total : per_address;
     [[maybe_unused]] auto n =
         ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
