@@ -178,6 +178,9 @@ struct front::connection {
   request_parser parser;
   httplib::Request req;
   bool continue_sent = false;
+  /// Busy: reading was switched off after the client sent more (epoll
+  /// interest stays on otherwise, saving two epoll_ctl per request).
+  bool muted = false;
 
   std::string out;
   size_t out_pos = 0;
@@ -470,6 +473,8 @@ void front::watch(connection& c) {
   case phase::busy:
     if (c.out_pos < c.out.size())
       want = c.want_read ? EPOLLIN : EPOLLOUT;
+    else
+      want = c.muted ? 0 : (c.events & EPOLLIN);
     break;
   case phase::writing:
     want = c.want_read ? EPOLLIN : EPOLLOUT;
@@ -510,6 +515,8 @@ void front::on_event(connection& c, uint32_t events) {
       close(c); // the client is gone; its reply will be dropped
       return;
     }
+    if ((events & EPOLLIN) != 0 && !c.want_read)
+      c.muted = true; // pipelined bytes wait until the reply is written
     flush(c);
     return;
   case phase::writing:
@@ -745,6 +752,7 @@ void front::start_next_request(connection& c) {
   c.at = connection::phase::reading;
   c.parser.reset();
   c.continue_sent = false;
+  c.muted = false;
   auto now = clock::now();
   c.idle_deadline = now + std::chrono::seconds{settings_.idle_timeout_seconds};
   c.started = !c.in.empty();
@@ -760,8 +768,10 @@ void front::start_next_request(connection& c) {
       return;
   }
   watch(c);
-  // OpenSSL may hold bytes of the next request already.
-  read_more(c);
+  // OpenSSL may hold bytes of the next request already; a plain socket's
+  // are reported by epoll.
+  if (c.ssl != nullptr)
+    read_more(c);
 }
 
 void front::reply_and_close(connection& c, refusal why, int status,
