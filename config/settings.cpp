@@ -125,7 +125,21 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
         {"max_body_bytes", field(sv.max_body_bytes)},
         {"threads", field(sv.threads)},
         {"keep_alive_max_requests", field(sv.keep_alive_max_requests)},
-        {"max_batch_events", field(sv.max_batch_events)}}},
+        {"max_batch_events", field(sv.max_batch_events)},
+        {"reserved_threads", field(sv.reserved_threads)},
+        {"max_connections", field(sv.max_connections)},
+        {"max_connections_per_address", field(sv.max_connections_per_address)},
+        {"header_timeout", field(sv.header_timeout_seconds)},
+        {"request_timeout", field(sv.request_timeout_seconds)},
+        {"max_header_bytes", field(sv.max_header_bytes)},
+        {"allow_plaintext", field(sv.allow_plaintext)},
+        {"tls",
+         [&tls = sv.tls](const YAML::Node& node, const std::string& key) {
+           return read_section(node, key,
+                               {{"certificate", field(tls.certificate)},
+                                {"key", field(tls.key)},
+                                {"client_ca", field(tls.client_ca)}});
+         }}}},
       {"ingest",
        {{"max_pending_events", field(s.ingest.max_pending_events)},
         {"durability", field(s.ingest.durability)},
@@ -319,6 +333,51 @@ caf::error validate_cluster(const settings& s) {
   return {};
 }
 
+caf::error validate_server(const settings& s) {
+  auto& sv = s.server;
+  if (sv.reserved_threads > 256)
+    return bad("server.reserved_threads", "must be between 0 and 256");
+  if (sv.max_connections == 0)
+    return bad("server.max_connections", "must be at least 1");
+  if (sv.max_connections_per_address == 0)
+    return bad("server.max_connections_per_address", "must be at least 1");
+  if (sv.header_timeout_seconds <= 0)
+    return bad("server.header_timeout", "must be a positive number of seconds");
+  if (sv.request_timeout_seconds < sv.header_timeout_seconds)
+    return bad("server.request_timeout",
+               "must be at least server.header_timeout");
+  if (sv.max_header_bytes < 1024 || sv.max_header_bytes > 1024 * 1024)
+    return bad("server.max_header_bytes", "must be between 1024 and 1048576");
+  auto& tls = sv.tls;
+  if (tls.enabled()) {
+    if (tls.certificate.empty())
+      return bad("server.tls.certificate", "must be set with server.tls.key");
+    if (tls.key.empty())
+      return bad("server.tls.key", "must be set with server.tls.certificate");
+    for (auto [key, path] :
+         {std::pair{"server.tls.certificate", &tls.certificate},
+          std::pair{"server.tls.key", &tls.key}})
+      if (!std::ifstream{*path})
+        return bad(key, "cannot read " + *path);
+  }
+  if (!tls.client_ca.empty()) {
+    if (!tls.enabled())
+      return bad("server.tls.client_ca",
+                 "needs server.tls.certificate and server.tls.key");
+    if (!std::ifstream{tls.client_ca})
+      return bad("server.tls.client_ca", "cannot read " + tls.client_ca);
+  }
+  // Keys sent in the clear can be sniffed by anyone on the path.
+  if (auth_required(s) && !tls.enabled() && !sv.allow_plaintext &&
+      !is_loopback(sv.host))
+    return bad("server.tls",
+               "'" + sv.host +
+                   "' is not a loopback address and API keys are required: "
+                   "set server.tls.certificate and server.tls.key (HTTPS), "
+                   "or server.allow_plaintext: true behind a TLS proxy");
+  return {};
+}
+
 caf::error validate_auth(const settings& s) {
   auto& a = s.auth;
   if (!a.mode.empty() && a.mode != "required" && a.mode != "off")
@@ -429,7 +488,9 @@ caf::error validate(const settings& s) {
     return err;
   if (auto err = validate_cluster(s))
     return err;
-  return validate_auth(s);
+  if (auto err = validate_auth(s))
+    return err;
+  return validate_server(s);
 }
 
 domain::retry_policy notifier_settings::retry_policy() const {

@@ -11,6 +11,17 @@
 /// Plain settings structs with their defaults, and loading from YAML.
 namespace argus::config {
 
+/// HTTPS on the API port (PEM files). Certificate and key together; with
+/// `client_ca`, every client must present a certificate that chains to it
+/// (mutual TLS).
+struct server_tls_settings {
+  std::string certificate; ///< the server's certificate (chain)
+  std::string key;         ///< its private key
+  std::string client_ca;   ///< optional: CA that client certificates need
+
+  bool enabled() const { return !certificate.empty() || !key.empty(); }
+};
+
 struct server_settings {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
@@ -19,9 +30,30 @@ struct server_settings {
   /// Keep-alive idle timeout.
   int idle_timeout_seconds = 5;
   size_t max_body_bytes = size_t{1024} * 1024;
-  /// HTTP worker threads; each in-flight request or idle keep-alive
-  /// connection holds one.
+  /// HTTP worker threads running route handlers; each in-flight request
+  /// holds one while it is handled (reading and idle keep-alive
+  /// connections hold none: the reactor thread reads them).
   size_t threads = 64;
+  /// Extra workers that serve only non-ingest routes (`/healthz`,
+  /// `/metrics`, reads, admin), so saturated ingestion cannot starve them.
+  size_t reserved_threads = 4;
+  /// Open connections in total, and from one client address; a connection
+  /// past either bound is answered 503 (plaintext) and closed at once.
+  size_t max_connections = 10000;
+  size_t max_connections_per_address = 256;
+  /// How long a client may take to send a request's line and headers, and
+  /// the whole request (with body); 408 (or a silent close before a full
+  /// request line) past either. `read_timeout` bounds the pause between two
+  /// reads within a request.
+  int header_timeout_seconds = 10;
+  int request_timeout_seconds = 30;
+  /// The request line and headers together; 431 past it.
+  size_t max_header_bytes = 16384;
+  /// HTTPS (certificate + key, optional client_ca for mutual TLS).
+  server_tls_settings tls;
+  /// Serve API keys over plain HTTP on a non-loopback address anyway
+  /// (e.g. behind a TLS-terminating proxy).
+  bool allow_plaintext = false;
   /// Requests per keep-alive connection before the server closes it.
   size_t keep_alive_max_requests = 10000;
   /// Most events one POST /v1/events/batch may carry.

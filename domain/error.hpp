@@ -35,6 +35,12 @@ enum class ec : uint8_t {
   /// An event manager is over its rate limit; retry after the wait the
   /// front names (HTTP: 429 with Retry-After).
   rate_limited = 10,
+  /// The client took too long to send its request (HTTP 408).
+  request_timeout = 11,
+  /// The request line and headers are larger than allowed (HTTP 431).
+  headers_too_large = 12,
+  /// The body's Content-Encoding is not one the server decodes (HTTP 415).
+  unsupported_encoding = 13,
 };
 
 /// Creates an error with a human-readable message naming the problem.

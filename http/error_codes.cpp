@@ -22,6 +22,12 @@ http_error http_error_of(ec code) {
     return {403, "FORBIDDEN"};
   case ec::rate_limited:
     return {429, "RATE_LIMITED"};
+  case ec::request_timeout:
+    return {408, "REQUEST_TIMEOUT"};
+  case ec::headers_too_large:
+    return {431, "HEADERS_TOO_LARGE"};
+  case ec::unsupported_encoding:
+    return {415, "UNSUPPORTED_MEDIA_TYPE"};
   default:
     return {500, "INTERNAL_ERROR"};
   }

@@ -43,16 +43,8 @@ void fill_error_body(const httplib::Request& req, httplib::Response& res) {
                 "no route for " + req.method + " " + req.path);
     break;
   case 413:
-    // httplib caps form-encoded bodies (curl -d's default type) at 8 KiB
-    // whatever the configured limit; say how to avoid it.
-    if (req.get_header_value("Content-Type")
-            .rfind("application/x-www-form-urlencoded", 0) == 0)
-      reply_error(res, ec::payload_too_large,
-                  "form-encoded bodies are limited to 8192 bytes; send "
-                  "Content-Type: application/json");
-    else
-      reply_error(res, ec::payload_too_large,
-                  "request body is larger than the configured limit");
+    reply_error(res, ec::payload_too_large,
+                "request body is larger than the configured limit");
     break;
   case 400:
     reply_error(res, ec::bad_request, "malformed HTTP request");

@@ -24,7 +24,7 @@ void reply_error(httplib::Response& res, ec code, const std::string& message);
 /// rounded up.
 void set_retry_after(httplib::Response& res, const domain::rate_refusal& r);
 
-/// The envelope for a status httplib produced by itself (413, 400, 404...).
+/// The envelope for a status no handler filled in (404 for no route...).
 void fill_error_body(const httplib::Request& req, httplib::Response& res);
 
 } // namespace argus::http

@@ -16,6 +16,18 @@ caf::expected<nlohmann::json> read_body(const route_env& env,
   return parse_body(req.body);
 }
 
+bool is_ingest(const httplib::Request& req) {
+  if (req.method != "POST")
+    return false;
+  auto& p = req.path;
+  auto ends = [&p](const std::string& tail) {
+    return p.size() >= tail.size() &&
+           p.compare(p.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return p == "/v1/events" || p == "/v1/events/batch" || p == "/v2/enqueue" ||
+         (p.rfind("/am/", 0) == 0 && ends("/api/v2/alerts"));
+}
+
 caf::error ingest_action(route_env& env, const domain::alert& a,
                          domain::action act, const std::string& by) {
   if (auto err = env.node.check_backlog(1))

@@ -206,7 +206,7 @@ void post_action(route_env& env, const httplib::Request& req,
 
 } // namespace
 
-void add_alert_routes(httplib::Server& svr, route_env& env) {
+void add_alert_routes(router& svr, route_env& env) {
   svr.Post("/v1/alerts/(.+)/(acknowledge|unacknowledge|resolve)",
            [&env](const httplib::Request& req, httplib::Response& res) {
              post_action(env, req, res);

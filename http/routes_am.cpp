@@ -267,7 +267,7 @@ void reply_am_error(httplib::Response& res, const caf::error& err) {
       "application/json");
 }
 
-void add_am_routes(httplib::Server& svr, route_env& env) {
+void add_am_routes(router& svr, route_env& env) {
   svr.Post("/am/([^/]+)/api/v2/alerts",
            [&env](const httplib::Request& req, httplib::Response& res) {
              post_alerts(env, req, res);

@@ -23,7 +23,7 @@ bool visible(const domain::event_manager& m) {
 /// CRUD routes of one catalog entity (rules or managers): the shape is the
 /// same, only the entity, its collection and its parser differ.
 template <class Entity, class Collection, class Parse, class EraseTag>
-void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
+void add_crud(router& svr, route_env& env, const std::string& path,
               const char* noun, Collection collection, Parse parse,
               EraseTag erase_tag) {
   auto find = [&env, collection](const std::string& id) {
@@ -100,7 +100,7 @@ void add_crud(httplib::Server& svr, route_env& env, const std::string& path,
 
 } // namespace
 
-void add_catalog_routes(httplib::Server& svr, route_env& env) {
+void add_catalog_routes(router& svr, route_env& env) {
   add_crud<domain::grouping_rule>(
       svr, env, "/v1/grouping-rules", "grouping rule",
       [](const domain::catalog& c) -> auto& { return c.rules; }, parse_rule,

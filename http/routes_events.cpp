@@ -169,7 +169,7 @@ void post_batch(route_env& env, const httplib::Request& req,
 
 } // namespace
 
-void add_event_routes(httplib::Server& svr, route_env& env) {
+void add_event_routes(router& svr, route_env& env) {
   svr.Post("/v1/events",
            [&env](const httplib::Request& req, httplib::Response& res) {
              post_event(env, req, res);

@@ -70,7 +70,7 @@ audit_filter_of(const httplib::Request& req) {
 
 } // namespace
 
-void add_key_routes(httplib::Server& svr, route_env& env) {
+void add_key_routes(router& svr, route_env& env) {
   svr.Post("/v1/keys",
            [&env](const httplib::Request& req, httplib::Response& res) {
              post_key(env, req, res);

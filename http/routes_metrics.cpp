@@ -104,7 +104,7 @@ void collect_alerts(route_env& env, std::vector<MetricFamily>& out) {
 
 } // namespace
 
-void add_metrics_routes(httplib::Server& svr, route_env& env) {
+void add_metrics_routes(router& svr, route_env& env) {
   auto& registry = env.node.registry();
   registry.on_scrape(
       [&env](std::vector<MetricFamily>& out) { collect_node(env, out); });

@@ -38,7 +38,7 @@ filter_of(const httplib::Request& req) {
 
 } // namespace
 
-void add_notification_routes(httplib::Server& svr, route_env& env) {
+void add_notification_routes(router& svr, route_env& env) {
   svr.Get("/v1/notifications", [&env](const httplib::Request& req,
                                       httplib::Response& res) {
     auto filter = filter_of(req);

@@ -133,7 +133,7 @@ void post_enqueue(route_env& env, const httplib::Request& req,
 
 } // namespace
 
-void add_pagerduty_routes(httplib::Server& svr, route_env& env) {
+void add_pagerduty_routes(router& svr, route_env& env) {
   svr.Post("/v2/enqueue",
            [&env](const httplib::Request& req, httplib::Response& res) {
              post_enqueue(env, req, res);

@@ -56,7 +56,7 @@ caf::expected<silence> write_silence(route_env& env,
                       std::move(*s));
 }
 
-void add_v1_routes(httplib::Server& svr, route_env& env) {
+void add_v1_routes(router& svr, route_env& env) {
   svr.Get("/v1/silences",
           [&env](const httplib::Request&, httplib::Response& res) {
             auto now = env.node.ctx->now();
@@ -198,7 +198,7 @@ void post_am_silence(route_env& env, const httplib::Request& req,
   reply_am(res, json{{"silenceID", stored->id}});
 }
 
-void add_am_silence_routes(httplib::Server& svr, route_env& env) {
+void add_am_silence_routes(router& svr, route_env& env) {
   svr.Get("/am/([^/]+)/api/v2/silences",
           [&env](const httplib::Request& req, httplib::Response& res) {
             get_am_silences(env, req, res);
@@ -232,7 +232,7 @@ void add_am_silence_routes(httplib::Server& svr, route_env& env) {
 
 } // namespace
 
-void add_silence_routes(httplib::Server& svr, route_env& env) {
+void add_silence_routes(router& svr, route_env& env) {
   add_v1_routes(svr, env);
   add_am_silence_routes(svr, env);
 }

@@ -43,7 +43,7 @@ nlohmann::json health_of(const actors::front& node) {
 
 } // namespace
 
-void add_status_routes(httplib::Server& svr, route_env& env) {
+void add_status_routes(router& svr, route_env& env) {
   svr.Get("/healthz", [&env](const httplib::Request&, httplib::Response& res) {
     reply_data(res, 200, health_of(env.node));
   });

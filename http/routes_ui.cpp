@@ -162,7 +162,7 @@ json whoami() {
 
 } // namespace
 
-void add_ui_routes(httplib::Server& svr, route_env& env) {
+void add_ui_routes(router& svr, route_env& env) {
   auto index = [](const httplib::Request& req, httplib::Response& res) {
     serve(req, res, "index.html");
   };

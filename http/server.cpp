@@ -3,72 +3,50 @@
 #include "config/log.hpp"
 #include "domain/error.hpp"
 #include "http/errors.hpp"
-
-#include <sys/socket.h>
+#include "http/request_parser.hpp"
+#include "metrics/registry.hpp"
 
 namespace argus::http {
 
-bool server::backlog_server::raise_backlog(int backlog) {
-  return ::listen(svr_sock_, backlog) == 0;
-}
-
 server::server(const config::settings& settings, const actors::front& node)
     : settings_(settings), env_{node, settings},
-      guard_(std::make_unique<auth_guard>(env_)) {
+      guard_(std::make_unique<auth_guard>(env_)),
+      front_(
+          settings.server,
+          [this](httplib::Request& req, httplib::Response& res) {
+            handle(req, res);
+          },
+          [](const httplib::Request& req) { return is_ingest(req); }) {
   env_.auth = guard_.get();
-  auto& s = settings.server;
-  auto threads = s.threads;
-  // Each in-flight request and each idle keep-alive connection holds one
-  // worker; the library's default of 8 starves under load.
-  svr_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr_.set_keep_alive_max_count(s.keep_alive_max_requests);
-  svr_.set_keep_alive_timeout(s.idle_timeout_seconds);
-  svr_.set_read_timeout(s.read_timeout_seconds, 0);
-  svr_.set_write_timeout(s.write_timeout_seconds, 0);
-  svr_.set_payload_max_length(s.max_body_bytes);
-  // Without TCP_NODELAY, keep-alive replies wait ~40 ms for delayed ACKs.
-  svr_.set_tcp_nodelay(true);
-  svr_.set_exception_handler([](const httplib::Request& req,
-                                httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    LOG_ERROR("handler for " << req.method << " " << req.path
-                             << " threw: " << what);
-    res.body.clear();
-    reply_error(res, ec::internal, "internal error");
-  });
-  svr_.set_error_handler(
-      [](const httplib::Request& req, httplib::Response& res) {
-        fill_error_body(req, res);
-      });
-  add_event_routes(svr_, env_);
-  add_catalog_routes(svr_, env_);
-  add_alert_routes(svr_, env_);
-  add_status_routes(svr_, env_);
-  add_notification_routes(svr_, env_);
-  add_am_routes(svr_, env_);
-  add_silence_routes(svr_, env_);
-  add_pagerduty_routes(svr_, env_);
-  add_metrics_routes(svr_, env_);
-  add_key_routes(svr_, env_);
-  add_ui_routes(svr_, env_);
-  // Every request passes the auth guard before routing (the body is not
-  // read yet), and a successful change is audited once answered.
-  svr_.set_pre_routing_handler([this](const httplib::Request& req,
-                                      httplib::Response& res) {
-    note_request_started();
-    return guard_->admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
-                                   : httplib::Server::HandlerResponse::Handled;
-  });
-  svr_.set_logger(
-      [this](const httplib::Request& req, const httplib::Response& res) {
-        note_request_done(env_, req, res);
-        guard_->audit(req, res);
+  add_event_routes(routes_, env_);
+  add_catalog_routes(routes_, env_);
+  add_alert_routes(routes_, env_);
+  add_status_routes(routes_, env_);
+  add_notification_routes(routes_, env_);
+  add_am_routes(routes_, env_);
+  add_silence_routes(routes_, env_);
+  add_pagerduty_routes(routes_, env_);
+  add_metrics_routes(routes_, env_);
+  add_key_routes(routes_, env_);
+  add_ui_routes(routes_, env_);
+  env_.node.registry().on_scrape(
+      [this](std::vector<prometheus::MetricFamily>& out) {
+        auto& stats = front_.stats();
+        out.push_back(metrics::gauge(
+            "argus_http_open_connections", "Open HTTP connections.",
+            static_cast<double>(stats.open.load(std::memory_order_relaxed))));
+        auto refused = metrics::counter(
+            "argus_http_connections_refused_total",
+            "HTTP connections refused or cut off by the front stage, by "
+            "reason.",
+            0);
+        refused.metric.clear();
+        for (size_t i = 0; i < refusal_count; ++i)
+          metrics::add_sample(refused,
+                              {{"reason", to_string(static_cast<refusal>(i))}},
+                              static_cast<double>(stats.refused[i].load(
+                                  std::memory_order_relaxed)));
+        out.push_back(std::move(refused));
       });
 }
 
@@ -76,29 +54,50 @@ server::~server() {
   stop();
 }
 
+void server::handle(httplib::Request& req, httplib::Response& res) {
+  note_request_started();
+  // Every request passes the auth guard before routing, and a successful
+  // change is audited once answered.
+  if (guard_->admit(req, res)) {
+    try {
+      if (auto err = decode_body(req, settings_.server.max_body_bytes))
+        reply_error(res, err);
+      else if (!routes_.dispatch(req, res))
+        res.status = 404;
+    } catch (const std::exception& e) {
+      LOG_ERROR("handler for " << req.method << " " << req.path
+                               << " threw: " << e.what());
+      res.body.clear();
+      reply_error(res, ec::internal, "internal error");
+    } catch (...) {
+      LOG_ERROR("handler for " << req.method << " " << req.path
+                               << " threw: unknown exception");
+      res.body.clear();
+      reply_error(res, ec::internal, "internal error");
+    }
+  }
+  if (res.status == -1)
+    res.status = 200;
+  if (res.status >= 400)
+    fill_error_body(req, res);
+  note_request_done(env_, req, res);
+  guard_->audit(req, res);
+}
+
 caf::error server::start() {
   auto& s = settings_.server;
-  if (!svr_.bind_to_port(s.host, s.port))
-    return make_error(ec::internal, "cannot listen on " + s.host + ":" +
-                                        std::to_string(s.port));
+  if (auto err = front_.start())
+    return err;
   port_ = s.port;
-  svr_.raise_backlog(1024);
-  listener_ = std::thread{[this] { svr_.listen_after_bind(); }};
-  for (int i = 0; i < 5000 && !svr_.is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds{1});
-  if (!svr_.is_running())
-    return make_error(ec::internal, "HTTP server did not start");
-  LOG_INFO("listening on http://" << s.host << ":" << port_ << " (auth "
-                                  << (guard_->enforced() ? "required" : "off")
-                                  << ")");
+  LOG_INFO("listening on "
+           << (front_.tls() ? "https" : "http") << "://" << s.host << ":"
+           << port_ << " (auth " << (guard_->enforced() ? "required" : "off")
+           << (s.tls.client_ca.empty() ? "" : ", client certificates") << ")");
   return {};
 }
 
 void server::stop() {
-  if (!listener_.joinable())
-    return;
-  svr_.stop();
-  listener_.join();
+  front_.stop();
 }
 
 } // namespace argus::http

@@ -14,6 +14,8 @@ packages=(
   # Maintenance windows: time zones from the system's tz database through
   # Howard Hinnant's date/tz library.
   libhowardhinnant-date-dev tzdata
+  # Request bodies sent with Content-Encoding: br.
+  libbrotli-dev
   # The integration tests drive the real senders: a Prometheus server and
   # amtool (from Alertmanager's package) pointed at Argus.
   prometheus prometheus-alertmanager

@@ -268,6 +268,7 @@ std::string config_yaml(const fs::path& dir, uint16_t port,
       << "  port: " << port << "\n";
   if (opts.max_body_bytes > 0)
     out << "  max_body_bytes: " << opts.max_body_bytes << "\n";
+  out << opts.server_yaml;
   out << "storage:\n"
       << "  backend: " << opts.backend << "\n"
       << "  path: " << (dir / "argus.db").string() << "\n";
@@ -478,9 +479,16 @@ bool response::is_error_envelope() const {
 
 // -- client -------------------------------------------------------------------
 
-client::client(std::string host, uint16_t port)
-    : host_(std::move(host)), port_(port),
-      cli_(std::make_unique<httplib::Client>(host_, port_)) {
+client::client(std::string host, uint16_t port, const client_tls& tls)
+    : host_(std::move(host)), port_(port) {
+  if (tls.ca.empty()) {
+    cli_ = std::make_unique<httplib::Client>(host_, port_);
+  } else {
+    cli_ = std::make_unique<httplib::Client>(
+        "https://" + host_ + ":" + std::to_string(port_), tls.cert, tls.key);
+    cli_->set_ca_cert_path(tls.ca.c_str());
+    cli_->enable_server_certificate_verification(true);
+  }
   cli_->set_connection_timeout(5, 0);
   cli_->set_read_timeout(15, 0);
   cli_->set_write_timeout(15, 0);
@@ -517,6 +525,15 @@ response client::post_chunked(const std::string& path,
   return to_response(cli_->Post(path.c_str(), provider, "application/json"));
 }
 
+response
+client::post_with(const std::string& path, const std::string& body,
+                  const std::multimap<std::string, std::string>& headers) {
+  httplib::Headers h;
+  for (auto& [name, value] : headers)
+    h.emplace(name, value);
+  return to_response(cli_->Post(path.c_str(), h, body, "application/json"));
+}
+
 response client::put(const std::string& path, const json& body) {
   return to_response(cli_->Put(path.c_str(), body.dump(), "application/json"));
 }
@@ -549,7 +566,9 @@ void server::spawn() {
   pid_ = spawn_process({ARGUS_BINARY, "--config", config_.string()}, log_);
   // Keep the client across restarts: tests hold references to it.
   if (!client_ || client_->port() != port_)
-    client_ = std::make_unique<client>("127.0.0.1", port_);
+    client_ = std::make_unique<client>(
+        "127.0.0.1", port_,
+        client_tls{opts_.https_ca, opts_.client_cert, opts_.client_key});
 }
 
 void server::start() {

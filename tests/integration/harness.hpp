@@ -80,6 +80,13 @@ struct server_options {
   bool remoting = false;
   /// YAML lines appended verbatim inside the `node` section (e.g. `tls`).
   std::string node_yaml;
+  /// YAML lines appended verbatim inside the `server` section.
+  std::string server_yaml;
+  /// Set: the server speaks HTTPS and the harness client trusts this CA
+  /// (and shows this client certificate, when set).
+  std::string https_ca;
+  std::string client_cert;
+  std::string client_key;
   /// If set, writes the whole config instead (given the data dir and port).
   std::function<std::string(const fs::path&, uint16_t)> config;
 };
@@ -106,10 +113,17 @@ struct response {
   bool is_error_envelope() const;
 };
 
+/// What an HTTPS client trusts and shows; empty `ca`: plain HTTP.
+struct client_tls {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
 /// A small synchronous HTTP client for one server.
 class client {
 public:
-  client(std::string host, uint16_t port);
+  client(std::string host, uint16_t port, const client_tls& tls = {});
   ~client();
 
   response get(const std::string& path);
@@ -121,6 +135,9 @@ public:
   response post_chunked(const std::string& path, const std::string& body);
   response put(const std::string& path, const json& body);
   response del(const std::string& path);
+  /// Posts `body` as it is with extra headers (e.g. Content-Encoding).
+  response post_with(const std::string& path, const std::string& body,
+                     const std::multimap<std::string, std::string>& headers);
 
   uint16_t port() const { return port_; }
 

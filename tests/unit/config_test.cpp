@@ -111,6 +111,13 @@ server:
   max_body_bytes: 2048
   threads: 16
   keep_alive_max_requests: 50
+  reserved_threads: 3
+  max_connections: 500
+  max_connections_per_address: 20
+  header_timeout: 4
+  request_timeout: 12
+  max_header_bytes: 4096
+  allow_plaintext: true
 storage:
   backend: memory
   path: /var/lib/argus/x.db
@@ -136,6 +143,13 @@ notifications:
   CHECK(s.server.max_body_bytes == 2048);
   CHECK(s.server.threads == 16);
   CHECK(s.server.keep_alive_max_requests == 50);
+  CHECK(s.server.reserved_threads == 3);
+  CHECK(s.server.max_connections == 500);
+  CHECK(s.server.max_connections_per_address == 20);
+  CHECK(s.server.header_timeout_seconds == 4);
+  CHECK(s.server.request_timeout_seconds == 12);
+  CHECK(s.server.max_header_bytes == 4096);
+  CHECK(s.server.allow_plaintext);
   CHECK(s.storage.backend == "memory");
   CHECK(s.storage.path == "/var/lib/argus/x.db");
   CHECK(s.storage.batch_size == 10);
@@ -415,7 +429,8 @@ TEST_CASE("auth.mode: required off loopback, off on loopback, off refused "
           "[unit]") {
   CHECK_FALSE(argus::config::auth_required(must_load("")));
   CHECK(argus::config::auth_required(
-      must_load("server:\n  host: 0.0.0.0\nnode:\n  port: 0\n")));
+      must_load("server:\n  host: 0.0.0.0\n  allow_plaintext: true\nnode:\n  "
+                "port: 0\n")));
   CHECK(argus::config::auth_required(must_load("auth:\n  mode: required\n")));
   auto off = load_text(
       "server:\n  host: 10.0.0.1\nnode:\n  port: 0\nauth:\n  mode: off\n");
@@ -428,6 +443,45 @@ TEST_CASE("auth.mode: required off loopback, off on loopback, off refused "
   bad = load_text("auth:\n  metrics: sometimes\n");
   REQUIRE_FALSE(bad);
   CHECK_THAT(argus::message_of(bad.error()), Catch::StartsWith("auth.metrics"));
+}
+
+TEST_CASE("keys off loopback need HTTPS unless server.allow_plaintext",
+          "[unit]") {
+  auto plain = load_text("server:\n  host: 0.0.0.0\nnode:\n  port: 0\n");
+  REQUIRE_FALSE(plain);
+  CHECK_THAT(argus::message_of(plain.error()),
+             Catch::StartsWith("server.tls: '0.0.0.0' is not a loopback") &&
+                 Catch::Contains("server.allow_plaintext"));
+  CHECK(load_text("server:\n  host: 0.0.0.0\n  allow_plaintext: true\n"
+                  "node:\n  port: 0\n"));
+  // Loopback needs no TLS, keys or not.
+  CHECK(load_text("auth:\n  mode: required\n"));
+  temp_file cert{"not a certificate"};
+  temp_file key{"not a key"};
+  auto https = "server:\n  host: 0.0.0.0\n  tls:\n    certificate: " +
+               cert.path.string() + "\n    key: " + key.path.string() +
+               "\nnode:\n  port: 0\n";
+  CHECK(load_text(https));
+  auto half = load_text(
+      "server:\n  tls:\n    certificate: " + cert.path.string() + "\n");
+  REQUIRE_FALSE(half);
+  CHECK_THAT(argus::message_of(half.error()),
+             Catch::StartsWith("server.tls.key: must be set"));
+  auto missing = load_text("server:\n  tls:\n    certificate: /nonexistent\n"
+                           "    key: /nonexistent\n");
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(argus::message_of(missing.error()),
+             Catch::StartsWith("server.tls.certificate: cannot read"));
+  auto ca_alone =
+      load_text("server:\n  tls:\n    client_ca: " + cert.path.string() + "\n");
+  REQUIRE_FALSE(ca_alone);
+  CHECK_THAT(argus::message_of(ca_alone.error()),
+             Catch::StartsWith("server.tls.client_ca: needs"));
+  auto timeouts = load_text("server:\n  header_timeout: 10\n"
+                            "  request_timeout: 5\n");
+  REQUIRE_FALSE(timeouts);
+  CHECK_THAT(argus::message_of(timeouts.error()),
+             Catch::StartsWith("server.request_timeout"));
 }
 
 TEST_CASE("the bootstrap key comes from the environment, else its file",

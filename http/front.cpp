@@ -1,0 +1,979 @@
+#include "http/front.hpp"
+
+#include "config/log.hpp"
+#include "http/error_codes.hpp"
+#include "http/request_parser.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace argus::http {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// How long a connection that was answered with an error (and told to
+/// close) may keep sending before it is cut off: its unread bytes are
+/// drained so that the reply is not lost to a reset.
+constexpr auto linger_time = std::chrono::seconds{2};
+/// How often deadlines are checked.
+constexpr int tick_ms = 100;
+
+/// What one read or write did.
+enum class io { ok, want_read, want_write, eof, error };
+
+SSL_CTX* ctx_of(void* p) {
+  return static_cast<SSL_CTX*>(p);
+}
+
+std::string openssl_error() {
+  auto code = ERR_get_error();
+  if (code == 0)
+    return "unknown OpenSSL error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  ERR_clear_error();
+  return text;
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+  case 100:
+    return "Continue";
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 202:
+    return "Accepted";
+  case 204:
+    return "No Content";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 409:
+    return "Conflict";
+  case 413:
+    return "Payload Too Large";
+  case 415:
+    return "Unsupported Media Type";
+  case 422:
+    return "Unprocessable Entity";
+  case 429:
+    return "Too Many Requests";
+  case 431:
+    return "Request Header Fields Too Large";
+  case 500:
+    return "Internal Server Error";
+  case 503:
+    return "Service Unavailable";
+  default:
+    return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+  }
+}
+
+/// A reply the loop writes itself (no worker): the JSON error envelope.
+std::string canned(int status, const std::string& code,
+                   const std::string& message) {
+  nlohmann::json body{{"success", false},
+                      {"error", {{"code", code}, {"message", message}}}};
+  auto text =
+      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
+         "\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
+}
+
+std::string error_reply(ec code, const std::string& message) {
+  auto mapped = http_error_of(code);
+  return canned(mapped.status, mapped.code, message);
+}
+
+bool iequals(const std::string& a, const char* b) {
+  return ::strcasecmp(a.c_str(), b) == 0;
+}
+
+refusal refusal_of(ec code) {
+  switch (code) {
+  case ec::headers_too_large:
+    return refusal::headers_too_large;
+  case ec::payload_too_large:
+    return refusal::body_too_large;
+  default:
+    return refusal::malformed;
+  }
+}
+
+} // namespace
+
+const char* to_string(refusal r) {
+  switch (r) {
+  case refusal::max_connections:
+    return "max_connections";
+  case refusal::max_connections_per_address:
+    return "max_connections_per_address";
+  case refusal::header_timeout:
+    return "header_timeout";
+  case refusal::request_timeout:
+    return "request_timeout";
+  case refusal::headers_too_large:
+    return "headers_too_large";
+  case refusal::body_too_large:
+    return "body_too_large";
+  case refusal::malformed:
+    return "malformed";
+  case refusal::tls_handshake:
+    return "tls_handshake";
+  }
+  return "other";
+}
+
+/// One client connection, owned by the loop thread.
+struct front::connection {
+  enum class phase { handshake, reading, busy, writing, lingering };
+
+  connection(uint64_t id, int fd, request_limits limits)
+      : id(id), fd(fd), parser(limits) {}
+
+  uint64_t id;
+  int fd;
+  SSL* ssl = nullptr;
+  std::string address;
+  int port = 0;
+  phase at = phase::reading;
+  /// The epoll events registered now.
+  uint32_t events = 0;
+  /// TLS: the last call wants the socket readable/writable first.
+  bool want_read = false;
+  bool want_write = false;
+
+  std::string in;
+  request_parser parser;
+  httplib::Request req;
+  bool continue_sent = false;
+  /// Busy: reading was switched off after the client sent more (epoll
+  /// interest stays on otherwise, saving two epoll_ctl per request).
+  bool muted = false;
+
+  std::string out;
+  size_t out_pos = 0;
+  bool close_after = false;
+
+  /// Requests served on this connection.
+  size_t served = 0;
+  /// Whether a byte of the current request has arrived.
+  bool started = false;
+  clock::time_point header_deadline;
+  clock::time_point request_deadline;
+  clock::time_point last_read;
+  clock::time_point idle_deadline;
+  clock::time_point write_deadline;
+  clock::time_point linger_deadline;
+};
+
+/// A complete request on its way to a worker.
+struct front::job {
+  uint64_t conn;
+  httplib::Request req;
+  bool keep_alive;
+};
+
+/// A worker's reply on its way back to the loop.
+struct front::done {
+  uint64_t conn;
+  std::string bytes;
+  bool close;
+};
+
+front::front(const config::server_settings& settings, handler run,
+             classifier is_ingest)
+    : settings_(settings), run_(std::move(run)),
+      is_ingest_(std::move(is_ingest)) {}
+
+front::~front() {
+  stop();
+  if (ssl_ctx_ != nullptr)
+    SSL_CTX_free(ctx_of(ssl_ctx_));
+}
+
+// -- lifecycle ----------------------------------------------------------------
+
+caf::error front::start() {
+  // A peer that closes while a reply is written must not kill the process
+  // (OpenSSL writes with write(2), which raises SIGPIPE).
+  std::signal(SIGPIPE, SIG_IGN);
+  if (settings_.tls.enabled()) {
+    auto* ctx = SSL_CTX_new(TLS_server_method());
+    ssl_ctx_ = ctx;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    auto& tls = settings_.tls;
+    if (SSL_CTX_use_certificate_chain_file(ctx, tls.certificate.c_str()) != 1)
+      return make_error(ec::internal, "server.tls.certificate: cannot load " +
+                                          tls.certificate + ": " +
+                                          openssl_error());
+    if (SSL_CTX_use_PrivateKey_file(ctx, tls.key.c_str(), SSL_FILETYPE_PEM) !=
+            1 ||
+        SSL_CTX_check_private_key(ctx) != 1)
+      return make_error(ec::internal, "server.tls.key: cannot load " + tls.key +
+                                          ": " + openssl_error());
+    if (!tls.client_ca.empty()) {
+      auto* names = SSL_load_client_CA_file(tls.client_ca.c_str());
+      if (names == nullptr || SSL_CTX_load_verify_locations(
+                                  ctx, tls.client_ca.c_str(), nullptr) != 1)
+        return make_error(ec::internal, "server.tls.client_ca: cannot load " +
+                                            tls.client_ca + ": " +
+                                            openssl_error());
+      SSL_CTX_set_client_CA_list(ctx, names);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                         nullptr);
+      static const unsigned char sid[] = "argus";
+      SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+    }
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  auto port = std::to_string(settings_.port);
+  if (::getaddrinfo(settings_.host.c_str(), port.c_str(), &hints, &found) !=
+          0 ||
+      found == nullptr)
+    return make_error(ec::internal, "cannot resolve " + settings_.host);
+  for (auto* ai = found; ai != nullptr && listen_fd_ < 0; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family,
+                      ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      continue;
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 1024) == 0)
+      listen_fd_ = fd;
+    else
+      ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  if (listen_fd_ < 0)
+    return make_error(ec::internal, "cannot listen on " + settings_.host + ":" +
+                                        port + ": " + std::strerror(errno));
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0; // the listener
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.data.u64 = UINT64_MAX; // the wake-up of finished replies and stop
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  for (size_t i = 0; i < settings_.threads; ++i)
+    workers_.emplace_back([this] { work(false); });
+  for (size_t i = 0; i < settings_.reserved_threads; ++i)
+    workers_.emplace_back([this] { work(true); });
+  loop_thread_ = std::thread{[this] { loop(); }};
+  return {};
+}
+
+void front::stop() {
+  if (loop_thread_.joinable()) {
+    stopping_ = true;
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+    loop_thread_.join();
+  }
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    workers_stop_ = true;
+  }
+  work_cv_.notify_all();
+  reserved_cv_.notify_all();
+  for (auto& w : workers_)
+    w.join();
+  workers_.clear();
+  for (auto fd : {listen_fd_, epoll_fd_, wake_fd_})
+    if (fd >= 0)
+      ::close(fd);
+  listen_fd_ = epoll_fd_ = wake_fd_ = -1;
+}
+
+// -- the loop -----------------------------------------------------------------
+
+void front::loop() {
+  std::vector<epoll_event> events(256);
+  auto next_check = clock::now();
+  while (!stopping_) {
+    int n = ::epoll_wait(epoll_fd_, events.data(),
+                         static_cast<int>(events.size()), tick_ms);
+    for (int i = 0; i < n; ++i) {
+      auto id = events[i].data.u64;
+      if (id == 0) {
+        accept_all();
+      } else if (id == UINT64_MAX) {
+        uint64_t value = 0;
+        [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
+        collect_replies();
+      } else if (auto c = conns_.find(id); c != conns_.end()) {
+        on_event(*c->second, events[i].events);
+      }
+    }
+    auto now = clock::now();
+    if (now >= next_check) {
+      check_deadlines();
+      next_check = now + std::chrono::milliseconds{tick_ms};
+      if (accept_paused_) {
+        accept_paused_ = false;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = 0;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+      }
+    }
+  }
+  std::vector<uint64_t> ids;
+  for (auto& entry : conns_)
+    ids.push_back(entry.first);
+  for (auto id : ids)
+    close(*conns_[id]);
+}
+
+void front::count(refusal r) {
+  stats_.refused[static_cast<size_t>(r)].fetch_add(1,
+                                                   std::memory_order_relaxed);
+}
+
+void front::accept_all() {
+  for (int i = 0; i < 256; ++i) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM) {
+        // Out of descriptors: stop polling the listener until the next
+        // tick instead of spinning on it.
+        LOG_WARNING("HTTP accept failed: " << std::strerror(errno));
+        accept_paused_ = true;
+        epoll_event ev{};
+        ev.data.u64 = 0;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+      }
+      return;
+    }
+    char host[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (peer.ss_family == AF_INET) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&peer);
+      ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+      port = ntohs(a->sin_port);
+    } else if (peer.ss_family == AF_INET6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&peer);
+      ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+      port = ntohs(a->sin6_port);
+    }
+    if (conns_.size() >= settings_.max_connections) {
+      refuse(fd, refusal::max_connections);
+      continue;
+    }
+    auto& from = per_address_[host];
+    if (from >= settings_.max_connections_per_address) {
+      refuse(fd, refusal::max_connections_per_address);
+      continue;
+    }
+    ++from;
+    int yes = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    auto id = next_id_++;
+    auto c = std::make_unique<connection>(
+        id, fd,
+        request_limits{settings_.max_header_bytes, settings_.max_body_bytes});
+    c->address = host;
+    c->port = port;
+    auto now = clock::now();
+    c->header_deadline =
+        now + std::chrono::seconds{settings_.header_timeout_seconds};
+    c->request_deadline =
+        now + std::chrono::seconds{settings_.request_timeout_seconds};
+    c->last_read = now;
+    auto& conn = *c;
+    conns_.emplace(id, std::move(c));
+    stats_.open.fetch_add(1, std::memory_order_relaxed);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = id;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    conn.events = EPOLLIN;
+    if (ssl_ctx_ != nullptr) {
+      conn.ssl = SSL_new(ctx_of(ssl_ctx_));
+      SSL_set_fd(conn.ssl, fd);
+      SSL_set_accept_state(conn.ssl);
+      conn.at = connection::phase::handshake;
+      handshake(conn);
+    }
+  }
+}
+
+void front::refuse(int fd, refusal why) {
+  count(why);
+  // One non-blocking write of a canned reply, then close: no thread, no
+  // buffer. An HTTPS client gets no reply (that would need a handshake).
+  if (ssl_ctx_ == nullptr) {
+    static const auto total =
+        canned(503, "UNAVAILABLE", "too many open connections; retry later");
+    static const auto per_address =
+        canned(503, "UNAVAILABLE",
+               "too many open connections from this address; retry later");
+    auto& busy = why == refusal::max_connections ? total : per_address;
+    [[maybe_unused]] auto n =
+        ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  ::close(fd);
+}
+
+void front::watch(connection& c) {
+  uint32_t want = 0;
+  using phase = connection::phase;
+  switch (c.at) {
+  case phase::handshake:
+    want = c.want_write ? EPOLLOUT : EPOLLIN;
+    break;
+  case phase::reading:
+    want = c.want_write ? EPOLLOUT : EPOLLIN;
+    if (c.out_pos < c.out.size())
+      want |= EPOLLOUT;
+    break;
+  case phase::busy:
+    if (c.out_pos < c.out.size())
+      want = c.want_read ? EPOLLIN : EPOLLOUT;
+    else
+      want = c.muted ? 0 : (c.events & EPOLLIN);
+    break;
+  case phase::writing:
+    want = c.want_read ? EPOLLIN : EPOLLOUT;
+    break;
+  case phase::lingering:
+    want = EPOLLIN;
+    break;
+  }
+  if (want == c.events)
+    return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = c.id;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  c.events = want;
+}
+
+void front::on_event(connection& c, uint32_t events) {
+  using phase = connection::phase;
+  if ((events & EPOLLERR) != 0) {
+    close(c);
+    return;
+  }
+  auto id = c.id;
+  auto alive = [&] { return conns_.count(id) != 0; };
+  switch (c.at) {
+  case phase::handshake:
+    handshake(c);
+    return;
+  case phase::reading:
+    if (c.out_pos < c.out.size())
+      flush(c);
+    if (alive() && c.at == phase::reading)
+      read_more(c);
+    return;
+  case phase::busy:
+    if ((events & EPOLLHUP) != 0 && c.out_pos >= c.out.size()) {
+      close(c); // the client is gone; its reply will be dropped
+      return;
+    }
+    if ((events & EPOLLIN) != 0 && !c.want_read)
+      c.muted = true; // pipelined bytes wait until the reply is written
+    flush(c);
+    return;
+  case phase::writing:
+    flush(c);
+    return;
+  case phase::lingering:
+    drain(c);
+    return;
+  }
+}
+
+// -- TLS and raw I/O ----------------------------------------------------------
+
+namespace {
+
+io read_some(SSL* ssl, int fd, char* buf, size_t size, size_t& got) {
+  got = 0;
+  if (ssl == nullptr) {
+    auto n = ::recv(fd, buf, size, 0);
+    if (n > 0) {
+      got = static_cast<size_t>(n);
+      return io::ok;
+    }
+    if (n == 0)
+      return io::eof;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+               ? io::want_read
+               : io::error;
+  }
+  ERR_clear_error();
+  auto n = SSL_read(ssl, buf, static_cast<int>(size));
+  if (n > 0) {
+    got = static_cast<size_t>(n);
+    return io::ok;
+  }
+  switch (SSL_get_error(ssl, n)) {
+  case SSL_ERROR_WANT_READ:
+    return io::want_read;
+  case SSL_ERROR_WANT_WRITE:
+    return io::want_write;
+  case SSL_ERROR_ZERO_RETURN:
+    return io::eof;
+  default:
+    return io::error;
+  }
+}
+
+io write_some(SSL* ssl, int fd, const char* buf, size_t size, size_t& put) {
+  put = 0;
+  if (ssl == nullptr) {
+    auto n = ::send(fd, buf, size, MSG_NOSIGNAL);
+    if (n >= 0) {
+      put = static_cast<size_t>(n);
+      return io::ok;
+    }
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+               ? io::want_write
+               : io::error;
+  }
+  ERR_clear_error();
+  auto n = SSL_write(ssl, buf, static_cast<int>(size));
+  if (n > 0) {
+    put = static_cast<size_t>(n);
+    return io::ok;
+  }
+  switch (SSL_get_error(ssl, n)) {
+  case SSL_ERROR_WANT_READ:
+    return io::want_read;
+  case SSL_ERROR_WANT_WRITE:
+    return io::want_write;
+  default:
+    return io::error;
+  }
+}
+
+} // namespace
+
+void front::handshake(connection& c) {
+  ERR_clear_error();
+  auto rc = SSL_accept(c.ssl);
+  c.want_read = c.want_write = false;
+  if (rc == 1) {
+    c.at = connection::phase::reading;
+    watch(c);
+    read_more(c);
+    return;
+  }
+  switch (SSL_get_error(c.ssl, rc)) {
+  case SSL_ERROR_WANT_READ:
+    c.want_read = true;
+    watch(c);
+    return;
+  case SSL_ERROR_WANT_WRITE:
+    c.want_write = true;
+    watch(c);
+    return;
+  default:
+    // A client without an acceptable certificate (mutual TLS), a plain
+    // HTTP request on the HTTPS port, an unsupported protocol version...
+    LOG_DEBUG("TLS handshake with " << c.address
+                                    << " failed: " << openssl_error());
+    count(refusal::tls_handshake);
+    close(c);
+  }
+}
+
+void front::read_more(connection& c) {
+  char buf[16384];
+  auto id = c.id;
+  for (int rounds = 0; c.at == connection::phase::reading; ++rounds) {
+    // Bounded per event so that one fast sender cannot hold the loop; the
+    // level-triggered epoll calls again. Bytes OpenSSL holds decrypted are
+    // read on regardless, as epoll would not report them.
+    if (rounds >= 8 && (c.ssl == nullptr || SSL_pending(c.ssl) == 0))
+      break;
+    size_t got = 0;
+    auto r = read_some(c.ssl, c.fd, buf, sizeof buf, got);
+    c.want_write = r == io::want_write;
+    if (r == io::want_read || r == io::want_write)
+      break;
+    if (r != io::ok) {
+      close(c); // a close between or within requests
+      return;
+    }
+    auto now = clock::now();
+    if (!c.started) {
+      c.started = true;
+      if (c.served > 0) {
+        c.header_deadline =
+            now + std::chrono::seconds{settings_.header_timeout_seconds};
+        c.request_deadline =
+            now + std::chrono::seconds{settings_.request_timeout_seconds};
+      }
+    }
+    c.last_read = now;
+    c.in.append(buf, got);
+    try_parse(c);
+    if (conns_.count(id) == 0)
+      return;
+  }
+  watch(c);
+}
+
+void front::try_parse(connection& c) {
+  auto state = c.parser.parse(c.in, c.req);
+  using st = request_parser::state;
+  if (state == st::need_more) {
+    if (c.parser.headers_done() && c.parser.expects_continue() &&
+        !c.continue_sent) {
+      c.continue_sent = true;
+      c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+      flush(c);
+    }
+    return;
+  }
+  if (state == st::failed) {
+    auto code = c.parser.error();
+    c.in.clear();
+    count(refusal_of(code));
+    c.out.erase(0, c.out_pos);
+    c.out_pos = 0;
+    c.out += error_reply(code, c.parser.message());
+    c.close_after = true;
+    c.at = connection::phase::writing;
+    c.write_deadline =
+        clock::now() + std::chrono::seconds{settings_.write_timeout_seconds};
+    flush(c);
+    return;
+  }
+  // Complete: hand it over; nothing is read from this connection until the
+  // reply is written.
+  auto j = std::make_unique<job>();
+  j->conn = c.id;
+  j->req = std::move(c.req);
+  j->req.remote_addr = c.address;
+  j->req.remote_port = c.port;
+  j->keep_alive = c.parser.keep_alive() &&
+                  c.served + 1 < settings_.keep_alive_max_requests &&
+                  !stopping_;
+  c.in.erase(0, c.parser.consumed());
+  c.req = httplib::Request{};
+  c.at = connection::phase::busy;
+  watch(c);
+  bool ingest = is_ingest_(j->req);
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    (ingest ? ingest_jobs_ : other_jobs_).push_back(std::move(j));
+  }
+  work_cv_.notify_one();
+  if (!ingest)
+    reserved_cv_.notify_one();
+}
+
+void front::flush(connection& c) {
+  auto id = c.id;
+  while (c.out_pos < c.out.size()) {
+    size_t put = 0;
+    auto r = write_some(c.ssl, c.fd, c.out.data() + c.out_pos,
+                        c.out.size() - c.out_pos, put);
+    c.want_read = r == io::want_read;
+    if (r == io::want_read || r == io::want_write)
+      break;
+    if (r != io::ok) {
+      close(c);
+      return;
+    }
+    c.out_pos += put;
+  }
+  if (conns_.count(id) == 0)
+    return;
+  if (c.out_pos >= c.out.size()) {
+    c.out.clear();
+    c.out_pos = 0;
+    c.want_read = false;
+    if (c.at == connection::phase::writing) {
+      written(c);
+      return;
+    }
+  }
+  watch(c);
+}
+
+void front::written(connection& c) {
+  if (c.close_after) {
+    linger(c);
+    return;
+  }
+  ++c.served;
+  start_next_request(c);
+}
+
+void front::start_next_request(connection& c) {
+  c.at = connection::phase::reading;
+  c.parser.reset();
+  c.continue_sent = false;
+  c.muted = false;
+  auto now = clock::now();
+  c.idle_deadline = now + std::chrono::seconds{settings_.idle_timeout_seconds};
+  c.started = !c.in.empty();
+  if (c.started) {
+    c.header_deadline =
+        now + std::chrono::seconds{settings_.header_timeout_seconds};
+    c.request_deadline =
+        now + std::chrono::seconds{settings_.request_timeout_seconds};
+    c.last_read = now;
+    auto id = c.id;
+    try_parse(c);
+    if (conns_.count(id) == 0 || c.at != connection::phase::reading)
+      return;
+  }
+  watch(c);
+  // OpenSSL may hold bytes of the next request already; a plain socket's
+  // are reported by epoll.
+  if (c.ssl != nullptr)
+    read_more(c);
+}
+
+void front::reply_and_close(connection& c, refusal why, int status,
+                            const std::string& code,
+                            const std::string& message) {
+  count(why);
+  c.in.clear();
+  c.out.erase(0, c.out_pos);
+  c.out_pos = 0;
+  c.out += canned(status, code, message);
+  c.close_after = true;
+  c.at = connection::phase::writing;
+  c.write_deadline =
+      clock::now() + std::chrono::seconds{settings_.write_timeout_seconds};
+  flush(c);
+}
+
+void front::linger(connection& c) {
+  // Stop sending, but read (and drop) what the client still sends, so that
+  // closing with unread bytes does not reset the connection before the
+  // client has read the reply.
+  if (c.ssl != nullptr) {
+    ERR_clear_error();
+    SSL_shutdown(c.ssl);
+  }
+  ::shutdown(c.fd, SHUT_WR);
+  c.at = connection::phase::lingering;
+  c.linger_deadline = clock::now() + linger_time;
+  watch(c);
+}
+
+void front::drain(connection& c) {
+  char buf[16384];
+  for (int i = 0; i < 8; ++i) {
+    auto n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n > 0)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      return;
+    close(c);
+    return;
+  }
+}
+
+void front::close(connection& c) {
+  if (c.ssl != nullptr)
+    SSL_free(c.ssl);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  auto from = per_address_.find(c.address);
+  if (from != per_address_.end() && --from->second == 0)
+    per_address_.erase(from);
+  stats_.open.fetch_sub(1, std::memory_order_relaxed);
+  conns_.erase(c.id); // destroys c
+}
+
+void front::check_deadlines() {
+  auto now = clock::now();
+  auto read_pause = std::chrono::seconds{settings_.read_timeout_seconds};
+  std::vector<connection*> due;
+  for (auto& entry : conns_) {
+    auto& c = *entry.second;
+    using phase = connection::phase;
+    switch (c.at) {
+    case phase::handshake:
+      if (now >= c.header_deadline)
+        due.push_back(&c);
+      break;
+    case phase::reading:
+      if (!c.started ? (c.served == 0 ? now >= c.header_deadline
+                                      : now >= c.idle_deadline)
+                     : (now >= c.header_deadline && !c.parser.headers_done()) ||
+                           now >= c.request_deadline ||
+                           now >= c.last_read + read_pause)
+        due.push_back(&c);
+      break;
+    case phase::busy:
+      break;
+    case phase::writing:
+      if (now >= c.write_deadline)
+        due.push_back(&c);
+      break;
+    case phase::lingering:
+      if (now >= c.linger_deadline)
+        due.push_back(&c);
+      break;
+    }
+  }
+  for (auto* c : due) {
+    using phase = connection::phase;
+    if (c->at == phase::reading && c->started && c->parser.has_request_line()) {
+      bool headers = !c->parser.headers_done();
+      reply_and_close(
+          *c, headers ? refusal::header_timeout : refusal::request_timeout, 408,
+          "REQUEST_TIMEOUT",
+          headers ? "the request headers took too long to arrive"
+                  : "the request took too long to arrive");
+      continue;
+    }
+    if (c->at == phase::handshake ||
+        (c->at == phase::reading && (c->served == 0 || c->started)))
+      count(refusal::header_timeout); // never sent a full request line
+    close(*c);
+  }
+}
+
+// -- workers ------------------------------------------------------------------
+
+void front::collect_replies() {
+  std::vector<done> ready;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    ready.swap(replies_);
+  }
+  for (auto& d : ready) {
+    auto i = conns_.find(d.conn);
+    if (i == conns_.end())
+      continue; // closed meanwhile
+    auto& c = *i->second;
+    c.out += d.bytes;
+    c.close_after = d.close;
+    c.at = connection::phase::writing;
+    c.write_deadline =
+        clock::now() + std::chrono::seconds{settings_.write_timeout_seconds};
+    flush(c);
+  }
+}
+
+void front::work(bool reserved) {
+  for (;;) {
+    std::unique_ptr<job> j;
+    {
+      std::unique_lock<std::mutex> lock{mutex_};
+      auto& cv = reserved ? reserved_cv_ : work_cv_;
+      cv.wait(lock, [&] {
+        return workers_stop_ || !other_jobs_.empty() ||
+               (!reserved && !ingest_jobs_.empty());
+      });
+      if (workers_stop_)
+        return;
+      // Everyone prefers the small calls; only the general workers ingest.
+      auto& q = !other_jobs_.empty() ? other_jobs_ : ingest_jobs_;
+      j = std::move(q.front());
+      q.pop_front();
+    }
+    httplib::Response res;
+    try {
+      run_(j->req, res);
+    } catch (const std::exception& e) {
+      // The handler catches what routes throw; this is the last resort so
+      // that a worker never dies.
+      LOG_ERROR("request " << j->req.method << " " << j->req.path
+                           << " failed: " << e.what());
+      res = httplib::Response{};
+      res.status = 500;
+      res.set_content(R"({"success":false,"error":{"code":"INTERNAL_ERROR",)"
+                      R"("message":"internal error"}})",
+                      "application/json");
+    }
+    bool keep =
+        j->keep_alive && !(res.has_header("Connection") &&
+                           res.get_header_value("Connection") == "close");
+    done d{j->conn, serialize(j->req, res, keep), !keep};
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      replies_.push_back(std::move(d));
+    }
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  }
+}
+
+std::string front::serialize(const httplib::Request& req,
+                             httplib::Response& res, bool keep_alive) {
+  if (res.status == -1)
+    res.status = 200;
+  std::string out;
+  out.reserve(256 + res.body.size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(res.status);
+  out += ' ';
+  out += reason_phrase(res.status);
+  out += "\r\n";
+  for (auto& [name, value] : res.headers) {
+    if (iequals(name, "Content-Length") || iequals(name, "Connection"))
+      continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  bool bodiless = res.status == 204 || res.status == 304;
+  if (!bodiless) {
+    out += "Content-Length: ";
+    out += std::to_string(res.body.size());
+    out += "\r\n";
+  }
+  out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  out += "\r\n";
+  if (!bodiless && req.method != "HEAD")
+    out += res.body;
+  return out;
+}
+
+} // namespace argus::http

@@ -1,0 +1,44 @@
+#include "http/router.hpp"
+
+namespace argus::http {
+
+router& router::Get(const std::string& pattern, handler h) {
+  return add("GET", pattern, std::move(h));
+}
+
+router& router::Post(const std::string& pattern, handler h) {
+  return add("POST", pattern, std::move(h));
+}
+
+router& router::Put(const std::string& pattern, handler h) {
+  return add("PUT", pattern, std::move(h));
+}
+
+router& router::Patch(const std::string& pattern, handler h) {
+  return add("PATCH", pattern, std::move(h));
+}
+
+router& router::Delete(const std::string& pattern, handler h) {
+  return add("DELETE", pattern, std::move(h));
+}
+
+router& router::add(const std::string& method, const std::string& pattern,
+                    handler h) {
+  routes_[method].push_back(route{std::regex{pattern}, std::move(h)});
+  return *this;
+}
+
+bool router::dispatch(httplib::Request& req, httplib::Response& res) const {
+  auto i = routes_.find(req.method == "HEAD" ? "GET" : req.method);
+  if (i == routes_.end())
+    return false;
+  for (auto& r : i->second) {
+    if (std::regex_match(req.path, req.matches, r.pattern)) {
+      r.run(req, res);
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace argus::http

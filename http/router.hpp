@@ -1,0 +1,44 @@
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace argus::http {
+
+/// The route table of the HTTP front: the registration API of
+/// `httplib::Server` (`Get`, `Post`, ... with a std::regex pattern matched
+/// against the whole decoded path, the groups in `req.matches`), without
+/// its sockets, so that requests read by our own front stage (http/front.*)
+/// reach the same handlers.
+class router {
+public:
+  using handler =
+      std::function<void(const httplib::Request&, httplib::Response&)>;
+
+  router& Get(const std::string& pattern, handler h);
+  router& Post(const std::string& pattern, handler h);
+  router& Put(const std::string& pattern, handler h);
+  router& Patch(const std::string& pattern, handler h);
+  router& Delete(const std::string& pattern, handler h);
+
+  /// Runs the first route of the request's method (HEAD uses GET's) whose
+  /// pattern matches the path; false when there is none.
+  bool dispatch(httplib::Request& req, httplib::Response& res) const;
+
+private:
+  struct route {
+    std::regex pattern;
+    handler run;
+  };
+
+  router& add(const std::string& method, const std::string& pattern, handler h);
+
+  std::map<std::string, std::vector<route>> routes_;
+};
+
+} // namespace argus::http

@@ -1,0 +1,181 @@
+// The front stage's request reader and body decoding (http/request_parser.*).
+
+#include "http/request_parser.hpp"
+
+#include <brotli/encode.h>
+#include <catch2/catch.hpp>
+#include <zlib.h>
+
+#include <string>
+
+namespace {
+
+using argus::ec;
+using argus::http::request_limits;
+using argus::http::request_parser;
+using st = request_parser::state;
+
+request_limits small() {
+  return request_limits{1024, 4096};
+}
+
+/// Feeds `text` one byte at a time, as a trickling client would.
+st feed_slowly(request_parser& p, const std::string& text,
+               httplib::Request& req) {
+  std::string buf;
+  auto s = st::need_more;
+  for (auto c : text) {
+    buf.push_back(c);
+    s = p.parse(buf, req);
+    if (s != st::need_more)
+      break;
+  }
+  return s;
+}
+
+/// `text` compressed with zlib: 31 window bits for gzip, 15 for zlib.
+std::string zlib_of(const std::string& text, int window_bits) {
+  z_stream z{};
+  deflateInit2(&z, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, text.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string brotli_of(const std::string& text) {
+  std::string out(BrotliEncoderMaxCompressedSize(text.size()) + 16, '\0');
+  size_t size = out.size();
+  BrotliEncoderCompress(BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW,
+                        BROTLI_MODE_GENERIC, text.size(),
+                        reinterpret_cast<const uint8_t*>(text.data()), &size,
+                        reinterpret_cast<uint8_t*>(out.data()));
+  out.resize(size);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a request is complete once its headers and body arrived", "[unit]") {
+  request_parser p{small()};
+  httplib::Request req;
+  std::string text = "POST /v1/events?a=1&b=x%20y HTTP/1.1\r\n"
+                     "Host: h\r\nContent-Length: 5\r\n\r\nhello";
+  REQUIRE(feed_slowly(p, text, req) == st::complete);
+  CHECK(p.consumed() == text.size());
+  CHECK(req.method == "POST");
+  CHECK(req.path == "/v1/events");
+  CHECK(req.get_param_value("b") == "x y");
+  CHECK(req.get_header_value("host") == "h");
+  CHECK(req.body == "hello");
+  CHECK(p.keep_alive());
+}
+
+TEST_CASE("pipelined requests are taken one at a time", "[unit]") {
+  request_parser p{small()};
+  httplib::Request req;
+  std::string first = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
+  std::string buf = first + "GET /metrics HTTP/1.0\r\n\r\n";
+  REQUIRE(p.parse(buf, req) == st::complete);
+  CHECK(p.consumed() == first.size());
+  CHECK_FALSE(p.keep_alive());
+  buf.erase(0, p.consumed());
+  p.reset();
+  httplib::Request next;
+  REQUIRE(p.parse(buf, next) == st::complete);
+  CHECK(next.path == "/metrics");
+  CHECK_FALSE(p.keep_alive()); // HTTP/1.0 without keep-alive
+}
+
+TEST_CASE("a partial request line is told apart from partial headers",
+          "[unit]") {
+  request_parser p{small()};
+  httplib::Request req;
+  CHECK(p.parse("GET /hea", req) == st::need_more);
+  CHECK_FALSE(p.has_request_line());
+  CHECK(p.parse("GET /healthz HTTP/1.1\r\nX-Slow: a", req) == st::need_more);
+  CHECK(p.has_request_line());
+  CHECK_FALSE(p.headers_done());
+}
+
+TEST_CASE("chunked bodies are put together, trailers and all", "[unit]") {
+  request_parser p{small()};
+  httplib::Request req;
+  std::string text = "POST /v1/events HTTP/1.1\r\nTransfer-Encoding: chunked"
+                     "\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n"
+                     "X-Trailer: t\r\n\r\nGET";
+  REQUIRE(feed_slowly(p, text, req) == st::complete);
+  CHECK(req.body == "hello world");
+  CHECK(p.consumed() == text.size() - 3);
+}
+
+TEST_CASE("limits and malformed framing fail with their code", "[unit]") {
+  auto fails = [](const std::string& text, ec code) {
+    httplib::Request req;
+    request_parser p{small()};
+    INFO(text.substr(0, 80));
+    CHECK(p.parse(text, req) == st::failed);
+    CHECK(p.error() == code);
+  };
+  fails("GET / HTTP/1.1\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n",
+        ec::headers_too_large);
+  // Too large before the end of the headers arrived, too.
+  fails("GET / HTTP/1.1\r\nX-Big: " + std::string(2000, 'a'),
+        ec::headers_too_large);
+  fails("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n",
+        ec::payload_too_large);
+  fails("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "2000\r\n",
+        ec::payload_too_large);
+  fails("POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n",
+        ec::bad_request);
+  fails("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", ec::bad_request);
+  fails("POST / HTTP/1.1\r\nContent-Encoding: zstd\r\n\r\n",
+        ec::unsupported_encoding);
+  fails("GET / HTTP/2.0\r\n\r\n", ec::bad_request);
+  fails("GET nothing HTTP/1.1\r\n\r\n", ec::bad_request);
+  fails("GET / HTTP/1.1\r\nno colon\r\n\r\n", ec::bad_request);
+}
+
+TEST_CASE("encoded bodies are decoded, and stop at the limit", "[unit]") {
+  std::string json = R"({"hello": "world"})";
+  for (auto [encoding, body] : {std::pair{"gzip", zlib_of(json, 31)},
+                                {"deflate", zlib_of(json, 15)},
+                                {"deflate", zlib_of(json, -15)},
+                                {"br", brotli_of(json)}}) {
+    INFO(encoding);
+    httplib::Request req;
+    req.headers.emplace("Content-Encoding", encoding);
+    req.body = body;
+    REQUIRE_FALSE(argus::http::decode_body(req, 4096));
+    CHECK(req.body == json);
+    CHECK_FALSE(req.has_header("Content-Encoding"));
+  }
+  std::string zeros(10 * 1024 * 1024, '\0');
+  for (auto [encoding, body] :
+       {std::pair{"gzip", zlib_of(zeros, 31)}, {"br", brotli_of(zeros)}}) {
+    INFO(encoding);
+    httplib::Request req;
+    req.headers.emplace("Content-Encoding", encoding);
+    req.body = body;
+    CHECK(body.size() < 20000);
+    auto err = argus::http::decode_body(req, 4096);
+    CHECK(argus::code_of(err) == ec::payload_too_large);
+  }
+  httplib::Request corrupt;
+  corrupt.headers.emplace("Content-Encoding", "gzip");
+  corrupt.body = "definitely not gzip";
+  CHECK(argus::code_of(argus::http::decode_body(corrupt, 4096)) ==
+        ec::bad_request);
+  httplib::Request truncated;
+  truncated.headers.emplace("Content-Encoding", "gzip");
+  truncated.body = zlib_of(json, 31).substr(0, 10);
+  CHECK(argus::code_of(argus::http::decode_body(truncated, 4096)) ==
+        ec::bad_request);
+}
