@@ -635,8 +635,7 @@ public:
         .text(e.kind)
         .text(e.object_id)
         .text(e.event_manager_id);
-    return done(
-        conn_->run(sql().append_audit, p, "append to the audit log"));
+    return done(conn_->run(sql().append_audit, p, "append to the audit log"));
   }
 
   caf::expected<std::vector<domain::audit_entry>>

@@ -669,11 +669,12 @@ public:
   }
 
   caf::error append(const domain::audit_entry& e) override {
-    auto stmt = prepared(append_audit_,
-                         "INSERT INTO audit_log (id, at_ms, actor, action, kind,"
-                         " object_id, event_manager_id)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         "append to the audit log");
+    auto stmt =
+        prepared(append_audit_,
+                 "INSERT INTO audit_log (id, at_ms, actor, action, kind,"
+                 " object_id, event_manager_id)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 "append to the audit log");
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
