@@ -41,6 +41,9 @@ enum class ec : uint8_t {
   headers_too_large = 12,
   /// The body's Content-Encoding is not one the server decodes (HTTP 415).
   unsupported_encoding = 13,
+  /// The path exists, but not for the request's method (HTTP 405 with
+  /// `Allow`).
+  method_not_allowed = 14,
 };
 
 /// Creates an error with a human-readable message naming the problem.

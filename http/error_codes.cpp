@@ -28,6 +28,8 @@ http_error http_error_of(ec code) {
     return {431, "HEADERS_TOO_LARGE"};
   case ec::unsupported_encoding:
     return {415, "UNSUPPORTED_MEDIA_TYPE"};
+  case ec::method_not_allowed:
+    return {405, "METHOD_NOT_ALLOWED"};
   default:
     return {500, "INTERNAL_ERROR"};
   }

@@ -1,10 +1,10 @@
 #include "http/front.hpp"
 
 #include "config/log.hpp"
-#include "http/error_codes.hpp"
+#include "http/front_connection.hpp"
+#include "http/front_wire.hpp"
 #include "http/request_parser.hpp"
 
-#include <nlohmann/json.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -16,7 +16,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -29,6 +28,7 @@ namespace argus::http {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using wire::io;
 
 /// How long a connection that was answered with an error (and told to
 /// close) may keep sending before it is cut off: its unread bytes are
@@ -36,88 +36,11 @@ using clock = std::chrono::steady_clock;
 constexpr auto linger_time = std::chrono::seconds{2};
 /// How often deadlines are checked.
 constexpr int tick_ms = 100;
-
-/// What one read or write did.
-enum class io { ok, want_read, want_write, eof, error };
+/// How long `stop()` waits for requests in flight to be answered.
+constexpr auto drain_time = std::chrono::seconds{10};
 
 SSL_CTX* ctx_of(void* p) {
   return static_cast<SSL_CTX*>(p);
-}
-
-std::string openssl_error() {
-  auto code = ERR_get_error();
-  if (code == 0)
-    return "unknown OpenSSL error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  ERR_clear_error();
-  return text;
-}
-
-const char* reason_phrase(int status) {
-  switch (status) {
-  case 100:
-    return "Continue";
-  case 200:
-    return "OK";
-  case 201:
-    return "Created";
-  case 202:
-    return "Accepted";
-  case 204:
-    return "No Content";
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthorized";
-  case 403:
-    return "Forbidden";
-  case 404:
-    return "Not Found";
-  case 405:
-    return "Method Not Allowed";
-  case 408:
-    return "Request Timeout";
-  case 409:
-    return "Conflict";
-  case 413:
-    return "Payload Too Large";
-  case 415:
-    return "Unsupported Media Type";
-  case 422:
-    return "Unprocessable Entity";
-  case 429:
-    return "Too Many Requests";
-  case 431:
-    return "Request Header Fields Too Large";
-  case 500:
-    return "Internal Server Error";
-  case 503:
-    return "Service Unavailable";
-  default:
-    return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
-  }
-}
-
-/// A reply the loop writes itself (no worker): the JSON error envelope.
-std::string canned(int status, const std::string& code,
-                   const std::string& message) {
-  nlohmann::json body{{"success", false},
-                      {"error", {{"code", code}, {"message", message}}}};
-  auto text =
-      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
-         "\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
-}
-
-std::string error_reply(ec code, const std::string& message) {
-  auto mapped = http_error_of(code);
-  return canned(mapped.status, mapped.code, message);
-}
-
-bool iequals(const std::string& a, const char* b) {
-  return ::strcasecmp(a.c_str(), b) == 0;
 }
 
 refusal refusal_of(ec code) {
@@ -155,63 +78,6 @@ const char* to_string(refusal r) {
   return "other";
 }
 
-/// One client connection, owned by the loop thread.
-struct front::connection {
-  enum class phase { handshake, reading, busy, writing, lingering };
-
-  connection(uint64_t id, int fd, request_limits limits)
-      : id(id), fd(fd), parser(limits) {}
-
-  uint64_t id;
-  int fd;
-  SSL* ssl = nullptr;
-  std::string address;
-  int port = 0;
-  phase at = phase::reading;
-  /// The epoll events registered now.
-  uint32_t events = 0;
-  /// TLS: the last call wants the socket readable/writable first.
-  bool want_read = false;
-  bool want_write = false;
-
-  std::string in;
-  request_parser parser;
-  httplib::Request req;
-  bool continue_sent = false;
-  /// Busy: reading was switched off after the client sent more (epoll
-  /// interest stays on otherwise, saving two epoll_ctl per request).
-  bool muted = false;
-
-  std::string out;
-  size_t out_pos = 0;
-  bool close_after = false;
-
-  /// Requests served on this connection.
-  size_t served = 0;
-  /// Whether a byte of the current request has arrived.
-  bool started = false;
-  clock::time_point header_deadline;
-  clock::time_point request_deadline;
-  clock::time_point last_read;
-  clock::time_point idle_deadline;
-  clock::time_point write_deadline;
-  clock::time_point linger_deadline;
-};
-
-/// A complete request on its way to a worker.
-struct front::job {
-  uint64_t conn;
-  httplib::Request req;
-  bool keep_alive;
-};
-
-/// A worker's reply on its way back to the loop.
-struct front::done {
-  uint64_t conn;
-  std::string bytes;
-  bool close;
-};
-
 front::front(const config::server_settings& settings, handler run,
              classifier is_ingest)
     : settings_(settings), run_(std::move(run)),
@@ -240,19 +106,19 @@ caf::error front::start() {
     if (SSL_CTX_use_certificate_chain_file(ctx, tls.certificate.c_str()) != 1)
       return make_error(ec::internal, "server.tls.certificate: cannot load " +
                                           tls.certificate + ": " +
-                                          openssl_error());
+                                          wire::openssl_error());
     if (SSL_CTX_use_PrivateKey_file(ctx, tls.key.c_str(), SSL_FILETYPE_PEM) !=
             1 ||
         SSL_CTX_check_private_key(ctx) != 1)
       return make_error(ec::internal, "server.tls.key: cannot load " + tls.key +
-                                          ": " + openssl_error());
+                                          ": " + wire::openssl_error());
     if (!tls.client_ca.empty()) {
       auto* names = SSL_load_client_CA_file(tls.client_ca.c_str());
       if (names == nullptr || SSL_CTX_load_verify_locations(
                                   ctx, tls.client_ca.c_str(), nullptr) != 1)
         return make_error(ec::internal, "server.tls.client_ca: cannot load " +
                                             tls.client_ca + ": " +
-                                            openssl_error());
+                                            wire::openssl_error());
       SSL_CTX_set_client_CA_list(ctx, names);
       SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                          nullptr);
@@ -305,9 +171,8 @@ caf::error front::start() {
 void front::stop() {
   if (loop_thread_.joinable()) {
     stopping_ = true;
-    uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-    loop_thread_.join();
+    wake();
+    loop_thread_.join(); // answers the requests in flight first
   }
   {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -318,10 +183,20 @@ void front::stop() {
   for (auto& w : workers_)
     w.join();
   workers_.clear();
+  // Only now: a worker past the drain deadline may still have written.
+  while (!conns_.empty()) {
+    auto c = conns_.begin()->second;
+    close(*c);
+  }
   for (auto fd : {listen_fd_, epoll_fd_, wake_fd_})
     if (fd >= 0)
       ::close(fd);
   listen_fd_ = epoll_fd_ = wake_fd_ = -1;
+}
+
+void front::wake() {
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
 // -- the loop -----------------------------------------------------------------
@@ -329,39 +204,72 @@ void front::stop() {
 void front::loop() {
   std::vector<epoll_event> events(256);
   auto next_check = clock::now();
-  while (!stopping_) {
+  for (;;) {
     int n = ::epoll_wait(epoll_fd_, events.data(),
                          static_cast<int>(events.size()), tick_ms);
-    for (int i = 0; i < n; ++i) {
-      auto id = events[i].data.u64;
-      if (id == 0) {
-        accept_all();
-      } else if (id == UINT64_MAX) {
-        uint64_t value = 0;
-        [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
-        collect_replies();
-      } else if (auto c = conns_.find(id); c != conns_.end()) {
-        on_event(*c->second, events[i].events);
-      }
-    }
+    for (int i = 0; i < n; ++i)
+      dispatch_event(events[i]);
+    if (stopping_ && drained())
+      return;
     auto now = clock::now();
     if (now >= next_check) {
       check_deadlines();
       next_check = now + std::chrono::milliseconds{tick_ms};
-      if (accept_paused_) {
-        accept_paused_ = false;
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = 0;
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
-      }
+      resume_accepting();
     }
   }
-  std::vector<uint64_t> ids;
-  for (auto& entry : conns_)
-    ids.push_back(entry.first);
-  for (auto id : ids)
-    close(*conns_[id]);
+}
+
+void front::dispatch_event(const epoll_event& ev) {
+  auto id = ev.data.u64;
+  if (id == 0) {
+    accept_all();
+  } else if (id == UINT64_MAX) {
+    uint64_t value = 0;
+    [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
+    collect_replies();
+  } else if (auto i = conns_.find(id); i != conns_.end()) {
+    auto keep = i->second; // close() erases the map's reference
+    std::lock_guard<std::mutex> guard{keep->mu};
+    on_event(*keep, ev.events);
+  }
+}
+
+void front::resume_accepting() {
+  if (!accept_paused_ || listen_fd_ < 0)
+    return;
+  accept_paused_ = false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+}
+
+bool front::drained() {
+  if (!draining_) {
+    // Stop accepting; requests not read in full are not answered.
+    draining_ = true;
+    drain_deadline_ = clock::now() + drain_time;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+  }
+  std::vector<std::shared_ptr<connection>> idle;
+  bool in_flight = false;
+  for (auto& entry : conns_) {
+    auto& c = *entry.second;
+    std::lock_guard<std::mutex> guard{c.mu};
+    if (c.at == connection::phase::busy || c.at == connection::phase::writing)
+      in_flight = true;
+    else
+      idle.push_back(entry.second);
+  }
+  for (auto& c : idle) {
+    std::lock_guard<std::mutex> guard{c->mu};
+    if (c->at != connection::phase::busy && c->at != connection::phase::writing)
+      close(*c);
+  }
+  return !in_flight || clock::now() >= drain_deadline_;
 }
 
 void front::count(refusal r) {
@@ -412,7 +320,7 @@ void front::accept_all() {
     int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     auto id = next_id_++;
-    auto c = std::make_unique<connection>(
+    auto c = std::make_shared<connection>(
         id, fd,
         request_limits{settings_.max_header_bytes, settings_.max_body_bytes});
     c->address = host;
@@ -424,7 +332,7 @@ void front::accept_all() {
         now + std::chrono::seconds{settings_.request_timeout_seconds};
     c->last_read = now;
     auto& conn = *c;
-    conns_.emplace(id, std::move(c));
+    conns_.emplace(id, c);
     stats_.open.fetch_add(1, std::memory_order_relaxed);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -446,11 +354,11 @@ void front::refuse(int fd, refusal why) {
   // One non-blocking write of a canned reply, then close: no thread, no
   // buffer. An HTTPS client gets no reply (that would need a handshake).
   if (ssl_ctx_ == nullptr) {
-    static const auto total =
-        canned(503, "UNAVAILABLE", "too many open connections; retry later");
-    static const auto per_address =
-        canned(503, "UNAVAILABLE",
-               "too many open connections from this address; retry later");
+    static const auto total = wire::canned(
+        503, "UNAVAILABLE", "too many open connections; retry later");
+    static const auto per_address = wire::canned(
+        503, "UNAVAILABLE",
+        "too many open connections from this address; retry later");
     auto& busy = why == refusal::max_connections ? total : per_address;
     [[maybe_unused]] auto n =
         ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -498,8 +406,6 @@ void front::on_event(connection& c, uint32_t events) {
     close(c);
     return;
   }
-  auto id = c.id;
-  auto alive = [&] { return conns_.count(id) != 0; };
   switch (c.at) {
   case phase::handshake:
     handshake(c);
@@ -507,7 +413,7 @@ void front::on_event(connection& c, uint32_t events) {
   case phase::reading:
     if (c.out_pos < c.out.size())
       flush(c);
-    if (alive() && c.at == phase::reading)
+    if (!c.closed && c.at == phase::reading)
       read_more(c);
     return;
   case phase::busy:
@@ -528,71 +434,7 @@ void front::on_event(connection& c, uint32_t events) {
   }
 }
 
-// -- TLS and raw I/O ----------------------------------------------------------
-
-namespace {
-
-io read_some(SSL* ssl, int fd, char* buf, size_t size, size_t& got) {
-  got = 0;
-  if (ssl == nullptr) {
-    auto n = ::recv(fd, buf, size, 0);
-    if (n > 0) {
-      got = static_cast<size_t>(n);
-      return io::ok;
-    }
-    if (n == 0)
-      return io::eof;
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
-               ? io::want_read
-               : io::error;
-  }
-  ERR_clear_error();
-  auto n = SSL_read(ssl, buf, static_cast<int>(size));
-  if (n > 0) {
-    got = static_cast<size_t>(n);
-    return io::ok;
-  }
-  switch (SSL_get_error(ssl, n)) {
-  case SSL_ERROR_WANT_READ:
-    return io::want_read;
-  case SSL_ERROR_WANT_WRITE:
-    return io::want_write;
-  case SSL_ERROR_ZERO_RETURN:
-    return io::eof;
-  default:
-    return io::error;
-  }
-}
-
-io write_some(SSL* ssl, int fd, const char* buf, size_t size, size_t& put) {
-  put = 0;
-  if (ssl == nullptr) {
-    auto n = ::send(fd, buf, size, MSG_NOSIGNAL);
-    if (n >= 0) {
-      put = static_cast<size_t>(n);
-      return io::ok;
-    }
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
-               ? io::want_write
-               : io::error;
-  }
-  ERR_clear_error();
-  auto n = SSL_write(ssl, buf, static_cast<int>(size));
-  if (n > 0) {
-    put = static_cast<size_t>(n);
-    return io::ok;
-  }
-  switch (SSL_get_error(ssl, n)) {
-  case SSL_ERROR_WANT_READ:
-    return io::want_read;
-  case SSL_ERROR_WANT_WRITE:
-    return io::want_write;
-  default:
-    return io::error;
-  }
-}
-
-} // namespace
+// -- reading and writing ------------------------------------------------------
 
 void front::handshake(connection& c) {
   ERR_clear_error();
@@ -617,7 +459,7 @@ void front::handshake(connection& c) {
     // A client without an acceptable certificate (mutual TLS), a plain
     // HTTP request on the HTTPS port, an unsupported protocol version...
     LOG_DEBUG("TLS handshake with " << c.address
-                                    << " failed: " << openssl_error());
+                                    << " failed: " << wire::openssl_error());
     count(refusal::tls_handshake);
     close(c);
   }
@@ -625,7 +467,6 @@ void front::handshake(connection& c) {
 
 void front::read_more(connection& c) {
   char buf[16384];
-  auto id = c.id;
   for (int rounds = 0; c.at == connection::phase::reading; ++rounds) {
     // Bounded per event so that one fast sender cannot hold the loop; the
     // level-triggered epoll calls again. Bytes OpenSSL holds decrypted are
@@ -633,7 +474,7 @@ void front::read_more(connection& c) {
     if (rounds >= 8 && (c.ssl == nullptr || SSL_pending(c.ssl) == 0))
       break;
     size_t got = 0;
-    auto r = read_some(c.ssl, c.fd, buf, sizeof buf, got);
+    auto r = wire::read_some(c.ssl, c.fd, buf, sizeof buf, got);
     c.want_write = r == io::want_write;
     if (r == io::want_read || r == io::want_write)
       break;
@@ -654,7 +495,7 @@ void front::read_more(connection& c) {
     c.last_read = now;
     c.in.append(buf, got);
     try_parse(c);
-    if (conns_.count(id) == 0)
+    if (c.closed)
       return;
   }
   watch(c);
@@ -678,7 +519,7 @@ void front::try_parse(connection& c) {
     count(refusal_of(code));
     c.out.erase(0, c.out_pos);
     c.out_pos = 0;
-    c.out += error_reply(code, c.parser.message());
+    c.out += wire::error_reply(code, c.parser.message());
     c.close_after = true;
     c.at = connection::phase::writing;
     c.write_deadline =
@@ -688,8 +529,9 @@ void front::try_parse(connection& c) {
   }
   // Complete: hand it over; nothing is read from this connection until the
   // reply is written.
+  auto i = conns_.find(c.id);
   auto j = std::make_unique<job>();
-  j->conn = c.id;
+  j->conn = i->second;
   j->req = std::move(c.req);
   j->req.remote_addr = c.address;
   j->req.remote_port = c.port;
@@ -700,22 +542,14 @@ void front::try_parse(connection& c) {
   c.req = httplib::Request{};
   c.at = connection::phase::busy;
   watch(c);
-  bool ingest = is_ingest_(j->req);
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    (ingest ? ingest_jobs_ : other_jobs_).push_back(std::move(j));
-  }
-  work_cv_.notify_one();
-  if (!ingest)
-    reserved_cv_.notify_one();
+  submit(std::move(j));
 }
 
 void front::flush(connection& c) {
-  auto id = c.id;
   while (c.out_pos < c.out.size()) {
     size_t put = 0;
-    auto r = write_some(c.ssl, c.fd, c.out.data() + c.out_pos,
-                        c.out.size() - c.out_pos, put);
+    auto r = wire::write_some(c.ssl, c.fd, c.out.data() + c.out_pos,
+                              c.out.size() - c.out_pos, put);
     c.want_read = r == io::want_read;
     if (r == io::want_read || r == io::want_write)
       break;
@@ -725,8 +559,6 @@ void front::flush(connection& c) {
     }
     c.out_pos += put;
   }
-  if (conns_.count(id) == 0)
-    return;
   if (c.out_pos >= c.out.size()) {
     c.out.clear();
     c.out_pos = 0;
@@ -744,11 +576,15 @@ void front::written(connection& c) {
     linger(c);
     return;
   }
-  ++c.served;
+  if (draining_) {
+    close(c); // answered; stop() takes no new request
+    return;
+  }
   start_next_request(c);
 }
 
-void front::start_next_request(connection& c) {
+void front::next_request(connection& c) {
+  ++c.served;
   c.at = connection::phase::reading;
   c.parser.reset();
   c.continue_sent = false;
@@ -762,9 +598,14 @@ void front::start_next_request(connection& c) {
     c.request_deadline =
         now + std::chrono::seconds{settings_.request_timeout_seconds};
     c.last_read = now;
-    auto id = c.id;
+  }
+}
+
+void front::start_next_request(connection& c) {
+  next_request(c);
+  if (c.started) {
     try_parse(c);
-    if (conns_.count(id) == 0 || c.at != connection::phase::reading)
+    if (c.closed || c.at != connection::phase::reading)
       return;
   }
   watch(c);
@@ -781,7 +622,7 @@ void front::reply_and_close(connection& c, refusal why, int status,
   c.in.clear();
   c.out.erase(0, c.out_pos);
   c.out_pos = 0;
-  c.out += canned(status, code, message);
+  c.out += wire::canned(status, code, message);
   c.close_after = true;
   c.at = connection::phase::writing;
   c.write_deadline =
@@ -790,6 +631,10 @@ void front::reply_and_close(connection& c, refusal why, int status,
 }
 
 void front::linger(connection& c) {
+  if (draining_) {
+    close(c);
+    return;
+  }
   // Stop sending, but read (and drop) what the client still sends, so that
   // closing with unread bytes does not reset the connection before the
   // client has read the reply.
@@ -819,161 +664,69 @@ void front::drain(connection& c) {
 void front::close(connection& c) {
   if (c.ssl != nullptr)
     SSL_free(c.ssl);
+  c.ssl = nullptr;
+  c.closed = true;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
   ::close(c.fd);
   auto from = per_address_.find(c.address);
   if (from != per_address_.end() && --from->second == 0)
     per_address_.erase(from);
   stats_.open.fetch_sub(1, std::memory_order_relaxed);
-  conns_.erase(c.id); // destroys c
+  auto id = c.id;
+  conns_.erase(id); // c lives on while a caller holds a reference
 }
 
 void front::check_deadlines() {
   auto now = clock::now();
-  auto read_pause = std::chrono::seconds{settings_.read_timeout_seconds};
-  std::vector<connection*> due;
+  std::vector<std::shared_ptr<connection>> due;
   for (auto& entry : conns_) {
-    auto& c = *entry.second;
-    using phase = connection::phase;
-    switch (c.at) {
-    case phase::handshake:
-      if (now >= c.header_deadline)
-        due.push_back(&c);
-      break;
-    case phase::reading:
-      if (!c.started ? (c.served == 0 ? now >= c.header_deadline
-                                      : now >= c.idle_deadline)
-                     : (now >= c.header_deadline && !c.parser.headers_done()) ||
-                           now >= c.request_deadline ||
-                           now >= c.last_read + read_pause)
-        due.push_back(&c);
-      break;
-    case phase::busy:
-      break;
-    case phase::writing:
-      if (now >= c.write_deadline)
-        due.push_back(&c);
-      break;
-    case phase::lingering:
-      if (now >= c.linger_deadline)
-        due.push_back(&c);
-      break;
-    }
+    std::lock_guard<std::mutex> guard{entry.second->mu};
+    if (overdue(*entry.second, now))
+      due.push_back(entry.second);
   }
-  for (auto* c : due) {
-    using phase = connection::phase;
-    if (c->at == phase::reading && c->started && c->parser.has_request_line()) {
-      bool headers = !c->parser.headers_done();
-      reply_and_close(
-          *c, headers ? refusal::header_timeout : refusal::request_timeout, 408,
-          "REQUEST_TIMEOUT",
-          headers ? "the request headers took too long to arrive"
-                  : "the request took too long to arrive");
-      continue;
-    }
-    if (c->at == phase::handshake ||
-        (c->at == phase::reading && (c->served == 0 || c->started)))
-      count(refusal::header_timeout); // never sent a full request line
-    close(*c);
+  for (auto& c : due) {
+    std::lock_guard<std::mutex> guard{c->mu};
+    cut_off(*c);
   }
 }
 
-// -- workers ------------------------------------------------------------------
-
-void front::collect_replies() {
-  std::vector<done> ready;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    ready.swap(replies_);
+bool front::overdue(const connection& c, clock::time_point now) const {
+  using phase = connection::phase;
+  switch (c.at) {
+  case phase::handshake:
+    return now >= c.header_deadline;
+  case phase::reading:
+    if (!c.started)
+      return c.served == 0 ? now >= c.header_deadline : now >= c.idle_deadline;
+    return (now >= c.header_deadline && !c.parser.headers_done()) ||
+           now >= c.request_deadline ||
+           now >= c.last_read +
+                      std::chrono::seconds{settings_.read_timeout_seconds};
+  case phase::busy:
+    return false;
+  case phase::writing:
+    return now >= c.write_deadline;
+  case phase::lingering:
+    return now >= c.linger_deadline;
   }
-  for (auto& d : ready) {
-    auto i = conns_.find(d.conn);
-    if (i == conns_.end())
-      continue; // closed meanwhile
-    auto& c = *i->second;
-    c.out += d.bytes;
-    c.close_after = d.close;
-    c.at = connection::phase::writing;
-    c.write_deadline =
-        clock::now() + std::chrono::seconds{settings_.write_timeout_seconds};
-    flush(c);
-  }
+  return false;
 }
 
-void front::work(bool reserved) {
-  for (;;) {
-    std::unique_ptr<job> j;
-    {
-      std::unique_lock<std::mutex> lock{mutex_};
-      auto& cv = reserved ? reserved_cv_ : work_cv_;
-      cv.wait(lock, [&] {
-        return workers_stop_ || !other_jobs_.empty() ||
-               (!reserved && !ingest_jobs_.empty());
-      });
-      if (workers_stop_)
-        return;
-      // Everyone prefers the small calls; only the general workers ingest.
-      auto& q = !other_jobs_.empty() ? other_jobs_ : ingest_jobs_;
-      j = std::move(q.front());
-      q.pop_front();
-    }
-    httplib::Response res;
-    try {
-      run_(j->req, res);
-    } catch (const std::exception& e) {
-      // The handler catches what routes throw; this is the last resort so
-      // that a worker never dies.
-      LOG_ERROR("request " << j->req.method << " " << j->req.path
-                           << " failed: " << e.what());
-      res = httplib::Response{};
-      res.status = 500;
-      res.set_content(R"({"success":false,"error":{"code":"INTERNAL_ERROR",)"
-                      R"("message":"internal error"}})",
-                      "application/json");
-    }
-    bool keep =
-        j->keep_alive && !(res.has_header("Connection") &&
-                           res.get_header_value("Connection") == "close");
-    done d{j->conn, serialize(j->req, res, keep), !keep};
-    {
-      std::lock_guard<std::mutex> guard{mutex_};
-      replies_.push_back(std::move(d));
-    }
-    uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+void front::cut_off(connection& c) {
+  using phase = connection::phase;
+  if (c.at == phase::reading && c.started && c.parser.has_request_line()) {
+    bool headers = !c.parser.headers_done();
+    reply_and_close(
+        c, headers ? refusal::header_timeout : refusal::request_timeout, 408,
+        "REQUEST_TIMEOUT",
+        headers ? "the request headers took too long to arrive"
+                : "the request took too long to arrive");
+    return;
   }
-}
-
-std::string front::serialize(const httplib::Request& req,
-                             httplib::Response& res, bool keep_alive) {
-  if (res.status == -1)
-    res.status = 200;
-  std::string out;
-  out.reserve(256 + res.body.size());
-  out += "HTTP/1.1 ";
-  out += std::to_string(res.status);
-  out += ' ';
-  out += reason_phrase(res.status);
-  out += "\r\n";
-  for (auto& [name, value] : res.headers) {
-    if (iequals(name, "Content-Length") || iequals(name, "Connection"))
-      continue;
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
-  }
-  bool bodiless = res.status == 204 || res.status == 304;
-  if (!bodiless) {
-    out += "Content-Length: ";
-    out += std::to_string(res.body.size());
-    out += "\r\n";
-  }
-  out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
-  out += "\r\n";
-  if (!bodiless && req.method != "HEAD")
-    out += res.body;
-  return out;
+  if (c.at == phase::handshake ||
+      (c.at == phase::reading && (c.served == 0 || c.started)))
+    count(refusal::header_timeout); // never sent a full request line
+  close(c);
 }
 
 } // namespace argus::http

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -17,6 +18,8 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+struct epoll_event;
 
 namespace argus::http {
 
@@ -45,9 +48,11 @@ struct front_stats {
 /// (HTTPS too, with non-blocking OpenSSL), reads each one until a complete
 /// request is buffered while it enforces the deadlines and size caps, and
 /// hands complete requests to a pool of worker threads that run the
-/// handler. Workers never touch a socket: they return the reply's bytes,
-/// which the loop writes; keep-alive connections go back to reading. So a
-/// slow or idle client costs a buffer, never a thread.
+/// handler. A worker writes a plaintext reply to the socket itself and puts
+/// the connection back to reading (epoll keeps watching it), so a request
+/// wakes two threads, not three; TLS replies, replies that do not fit the
+/// socket buffer and closing connections go back to the loop. A slow or
+/// idle client costs a buffer, never a thread.
 ///
 /// Workers: `threads` take every request; `reserved_threads` more take
 /// only those `is_ingest` says are not ingestion, so that `/healthz`,
@@ -68,7 +73,9 @@ public:
   /// Binds, loads the TLS files if configured and starts the threads; the
   /// error names what failed.
   caf::error start();
-  /// Stops accepting, closes every connection, joins the threads.
+  /// Stops gracefully: closes the listener and the connections without a
+  /// request in flight, answers the requests in flight (up to 10 s, with
+  /// `Connection: close`), then closes the rest and joins the threads.
   void stop();
 
   const front_stats& stats() const { return stats_; }
@@ -79,7 +86,16 @@ public:
   struct done;
 
 private:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  // The loop (http/front.cpp).
   void loop();
+  void dispatch_event(const epoll_event& ev);
+  void wake();
+  void resume_accepting();
+  /// Stopping: closes the listener and every connection without a request
+  /// in flight; true once none is left (or the drain time is up).
+  bool drained();
   void accept_all();
   void refuse(int fd, refusal why);
   void on_event(connection& c, uint32_t events);
@@ -88,20 +104,32 @@ private:
   void try_parse(connection& c);
   void flush(connection& c);
   void written(connection& c);
+  /// Resets `c` for its next request (also on a worker, see write_direct).
+  void next_request(connection& c);
+  void start_next_request(connection& c);
   void reply_and_close(connection& c, refusal why, int status,
                        const std::string& code, const std::string& message);
-  void start_next_request(connection& c);
   void linger(connection& c);
   void drain(connection& c);
   void close(connection& c);
   void watch(connection& c);
   void check_deadlines();
-  void collect_replies();
+  bool overdue(const connection& c, time_point now) const;
+  void cut_off(connection& c);
   void count(refusal r);
 
+  // The workers (http/front_workers.cpp).
+  void submit(std::unique_ptr<job> j);
+  std::unique_ptr<job> next_job(bool reserved);
   void work(bool reserved);
-  std::string serialize(const httplib::Request& req, httplib::Response& res,
-                        bool keep_alive);
+  /// Hands a worker's reply over: written here if possible, else queued
+  /// for the loop.
+  void reply(std::shared_ptr<connection> conn, std::string& bytes, bool close);
+  /// Writes a plaintext reply on the worker and puts the connection back
+  /// to reading; false (with the unwritten rest in `bytes`) when the loop
+  /// must finish the job. Called with `c.mu` held.
+  bool write_direct(connection& c, std::string& bytes, bool close);
+  void collect_replies();
 
   const config::server_settings& settings_;
   handler run_;
@@ -117,7 +145,9 @@ private:
 
   // Owned by the loop thread.
   uint64_t next_id_ = 1;
-  std::unordered_map<uint64_t, std::unique_ptr<connection>> conns_;
+  std::unordered_map<uint64_t, std::shared_ptr<connection>> conns_;
+  bool draining_ = false;
+  time_point drain_deadline_;
   std::unordered_map<std::string, size_t> per_address_;
   bool accept_paused_ = false;
 

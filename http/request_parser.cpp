@@ -135,6 +135,11 @@ request_parser::state request_parser::parse_head(const std::string& buf,
       return fail(ec::headers_too_large, "more than " +
                                              std::to_string(max_header_count) +
                                              " header fields");
+    if (!field.empty() && (field[0] == ' ' || field[0] == '\t'))
+      return fail(ec::bad_request,
+                  "obsolete line folding (a header line starting with a "
+                  "space or tab) is not accepted; send each header on one "
+                  "line");
     auto colon = field.find(':');
     if (colon == std::string::npos || !is_token(field.substr(0, colon)))
       return fail(ec::bad_request, "malformed header field");

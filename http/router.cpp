@@ -41,4 +41,23 @@ bool router::dispatch(httplib::Request& req, httplib::Response& res) const {
   return false;
 }
 
+std::string router::allowed(const std::string& path) const {
+  std::string methods;
+  auto add = [&](const std::string& method) {
+    methods += methods.empty() ? "" : ", ";
+    methods += method;
+  };
+  for (auto& [method, list] : routes_) {
+    for (auto& r : list) {
+      if (std::regex_match(path, r.pattern)) {
+        add(method);
+        if (method == "GET")
+          add("HEAD");
+        break;
+      }
+    }
+  }
+  return methods;
+}
+
 } // namespace argus::http

@@ -30,6 +30,10 @@ public:
   /// pattern matches the path; false when there is none.
   bool dispatch(httplib::Request& req, httplib::Response& res) const;
 
+  /// The methods with a route for `path` ("GET, HEAD, POST"), for the
+  /// `Allow` header of a 405; empty when no route matches the path.
+  std::string allowed(const std::string& path) const;
+
 private:
   struct route {
     std::regex pattern;

@@ -63,7 +63,7 @@ void server::handle(httplib::Request& req, httplib::Response& res) {
       if (auto err = decode_body(req, settings_.server.max_body_bytes))
         reply_error(res, err);
       else if (!routes_.dispatch(req, res))
-        res.status = 404;
+        no_route(req, res);
     } catch (const std::exception& e) {
       LOG_ERROR("handler for " << req.method << " " << req.path
                                << " threw: " << e.what());
@@ -82,6 +82,18 @@ void server::handle(httplib::Request& req, httplib::Response& res) {
     fill_error_body(req, res);
   note_request_done(env_, req, res);
   guard_->audit(req, res);
+}
+
+void server::no_route(const httplib::Request& req, httplib::Response& res) {
+  auto allowed = routes_.allowed(req.path);
+  if (allowed.empty()) {
+    res.status = 404;
+    return;
+  }
+  res.set_header("Allow", allowed);
+  reply_error(res, ec::method_not_allowed,
+              req.method + " is not allowed on " + req.path +
+                  " (allowed: " + allowed + ")");
 }
 
 caf::error server::start() {

@@ -23,7 +23,8 @@ public:
   /// Binds and starts listening; an error names the address.
   caf::error start();
 
-  /// Stops accepting, closes the connections, joins the threads.
+  /// Stops accepting, answers the requests in flight, closes the
+  /// connections, joins the threads.
   void stop();
 
   uint16_t port() const { return port_; }
@@ -32,6 +33,8 @@ private:
   /// One complete request, on a worker thread: auth, body decoding,
   /// routing, the error envelope, metrics and audit.
   void handle(httplib::Request& req, httplib::Response& res);
+  /// 405 with `Allow` when the path has routes for other methods, else 404.
+  void no_route(const httplib::Request& req, httplib::Response& res);
 
   const config::settings& settings_;
   route_env env_;

@@ -179,3 +179,16 @@ TEST_CASE("encoded bodies are decoded, and stop at the limit", "[unit]") {
   CHECK(argus::code_of(argus::http::decode_body(truncated, 4096)) ==
         ec::bad_request);
 }
+
+TEST_CASE("obsolete line folding is refused with a message naming it",
+          "[unit]") {
+  for (auto fold : {" ", "\t"}) {
+    httplib::Request req;
+    request_parser p{small()};
+    std::string text = "GET / HTTP/1.1\r\nX-Long: first part\r\n" +
+                       std::string{fold} + "second part\r\n\r\n";
+    REQUIRE(p.parse(text, req) == st::failed);
+    CHECK(p.error() == ec::bad_request);
+    CHECK(p.message().find("obsolete line folding") != std::string::npos);
+  }
+}
