@@ -101,7 +101,7 @@ def color(name):
     return f"rgb({r},{g},{b})"
 
 
-def svg(root, title, width=1200, row=16, min_px=0.3):
+def svg(root, title, width=1200, row=16, min_px=0.5):
     total = max(root.count, 1)
     depth = [0]
 
@@ -156,18 +156,31 @@ def main():
     ap.add_argument("--title", default="Flame graph")
     ap.add_argument("--width", type=int, default=1200)
     ap.add_argument("--folded", help="also write the folded stacks here")
+    ap.add_argument("--min-width", type=float, default=0.5,
+                    help="leave out frames narrower than this many pixels")
+    ap.add_argument("--from-folded", action="store_true",
+                    help="the input is folded stacks, not perf script output")
     ap.add_argument("--threads", action="store_true",
                     help="split the root by thread id, not only by thread name")
     args = ap.parse_args()
     src = open(args.input, errors="replace") if args.input else sys.stdin
-    stacks = fold(src, args.threads)
+    if args.from_folded:
+        stacks = {}
+        for line in src:
+            stack, _, n = line.rstrip("\n").rpartition(" ")
+            if stack:
+                key = tuple(stack.split(";"))
+                stacks[key] = stacks.get(key, 0) + int(n)
+    else:
+        stacks = fold(src, args.threads)
     if not stacks:
         sys.exit("no samples in the input (was perf record run with -g?)")
     if args.folded:
         with open(args.folded, "w") as f:
             for stack, n in sorted(stacks.items()):
                 f.write(";".join(stack) + f" {n}\n")
-    sys.stdout.write(svg(tree_of(stacks, "all"), args.title, args.width))
+    sys.stdout.write(svg(tree_of(stacks, "all"), args.title, args.width,
+                         min_px=args.min_width))
 
 
 if __name__ == "__main__":
