@@ -449,9 +449,12 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 event_reader::~event_reader() {
-  // Bodies of up to about 4 MiB (a batch of 10,000 small events) keep
-  // their buffers for the thread's next request; larger ones free them.
-  constexpr size_t keep_bytes = size_t{4} << 20;
+  // Single events and small batches keep the buffers for the thread's
+  // next request; a larger body (a batch of 1,000 events is about 200 KiB)
+  // frees them after use: one allocation per batch, while 64 idle workers
+  // holding a large body's worth of parser each (several times the body)
+  // would cost tens of MiB.
+  constexpr size_t keep_bytes = size_t{32} << 10;
   auto& s = state();
   if (s.padded.capacity() <= keep_bytes)
     return;

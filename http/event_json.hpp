@@ -39,8 +39,8 @@ public:
   event_reader() = default;
   event_reader(const event_reader&) = delete;
   event_reader& operator=(const event_reader&) = delete;
-  /// Gives back the thread's buffers when a large body grew them, so 64
-  /// worker threads do not each keep a large body's worth of memory.
+  /// Gives back the thread's buffers when a body over 32 KiB grew them, so
+  /// 64 worker threads do not each keep a large body's worth of memory.
   ~event_reader();
 
   /// Validates all of `body` as `shape` (one object, or an array of at
