@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CONFIG ?= config/config.yaml
 
-.PHONY: all build run test test-unit it fmt lint clean deps coverage bench bench-cluster bench-delivery
+.PHONY: all build run test test-unit it fmt lint clean deps coverage bench bench-cluster bench-delivery flamegraph
 
 all: build
 
@@ -69,3 +69,10 @@ clean:
 bench-delivery: deps $(BUILD_DIR)/CMakeCache.txt
 	@tools/bench/install.sh
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/delivery.py
+
+# A flame graph of the batch path (tools/bench/profile_batch.py): Argus on
+# the memory backend under batches of 1,000 events, recorded with perf and
+# drawn by tools/bench/flamegraph.py into docs/flamegraph-batch.svg.
+flamegraph: $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target argus loadgen
+	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/profile_batch.py

@@ -13,6 +13,8 @@
 #include "domain/error.hpp"
 #include "storage/store.hpp"
 
+#include <algorithm>
+
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -237,10 +239,22 @@ caf::error node::accept(std::vector<domain::event> events) {
 void node::deliver(std::vector<domain::event>& events) {
   ctx_->stats->events_accepted.fetch_add(events.size(),
                                          std::memory_order_relaxed);
-  std::vector<std::vector<domain::event>> per_router(routers_.size());
+  if (events.empty())
+    return;
+  // Most batches belong to one manager, hence one router: then the whole
+  // vector goes as it is, without moving each event into another one.
+  auto n = routers_.size();
+  auto& manager = events.front().event_manager_id;
+  if (std::all_of(events.begin(), events.end(), [&](const domain::event& e) {
+        return e.event_manager_id == manager;
+      })) {
+    auto i = router_index(manager, n);
+    caf::anon_send(routers_[i], atom::apply::value, std::move(events));
+    return;
+  }
+  std::vector<std::vector<domain::event>> per_router(n);
   for (auto& e : events)
-    per_router[router_index(e.event_manager_id, routers_.size())].push_back(
-        std::move(e));
+    per_router[router_index(e.event_manager_id, n)].push_back(std::move(e));
   for (size_t i = 0; i < per_router.size(); ++i)
     if (!per_router[i].empty())
       caf::anon_send(routers_[i], atom::apply::value, std::move(per_router[i]));

@@ -15,11 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 7> standard_event_fields = {
-    "event_manager_id", "summary",         "severity", "action", "class",
-    "dedupKey",         "acknowledged_by",
-};
-
 caf::error bad_type(const std::string& field, const char* expected) {
   return make_error(ec::bad_request,
                     "field '" + field + "' must be " + expected);
@@ -180,33 +175,95 @@ caf::expected<json> parse_body(const std::string& body) {
   }
 }
 
-caf::expected<domain::event> parse_event(const json& j) {
-  if (!j.is_object())
-    return make_error(ec::bad_request, "an event must be a JSON object");
+namespace {
+
+/// Reads an optional standard field; `present` tells whether it was there
+/// (null counts as missing).
+caf::error read_field(const event_field& f, const char* name, std::string& out,
+                      bool& present) {
+  present = f.kind != event_field::absent;
+  if (!present)
+    return {};
+  if (f.kind != event_field::string)
+    return bad_type(name, "a string");
+  out.assign(f.text.data(), f.text.size());
+  return {};
+}
+
+/// Reads a standard field that must be present and non-empty.
+caf::error require_field(const event_field& f, const char* name,
+                         std::string& out) {
+  bool present = false;
+  if (auto err = read_field(f, name, out, present))
+    return err;
+  if (!present)
+    return make_error(ec::validation_failed,
+                      std::string{"field '"} + name + "' is required");
+  if (out.empty())
+    return make_error(ec::validation_failed,
+                      std::string{"field '"} + name + "' must not be empty");
+  return {};
+}
+
+/// Reads a key field (event manager id, dedupKey): required, and as long
+/// as admission allows.
+caf::error require_key_field(const event_field& f, const char* name,
+                             std::string& out) {
+  if (auto err = require_field(f, name, out))
+    return err;
+  return domain::check_key_length(name, out);
+}
+
+} // namespace
+
+event_field* event_fields::slot(std::string_view name) {
+  // By length first: most names are told apart without a compare.
+  switch (name.size()) {
+  case 5:
+    return name == "class" ? &class_name : nullptr;
+  case 6:
+    return name == "action" ? &action : nullptr;
+  case 7:
+    return name == "summary" ? &summary : nullptr;
+  case 8:
+    return name == "severity"   ? &severity
+           : name == "dedupKey" ? &dedup_key
+                                : nullptr;
+  case 15:
+    return name == "acknowledged_by" ? &acknowledged_by : nullptr;
+  case 16:
+    return name == "event_manager_id" ? &event_manager_id : nullptr;
+  default:
+    return nullptr;
+  }
+}
+
+caf::expected<domain::event> make_event(const event_fields& f) {
   domain::event e;
-  if (auto err = require_key(j, "event_manager_id", e.event_manager_id))
+  if (auto err = require_key_field(f.event_manager_id, "event_manager_id",
+                                   e.event_manager_id))
     return err;
   std::string action_text;
-  if (auto err = require_string(j, "action", action_text))
+  if (auto err = require_field(f.action, "action", action_text))
     return err;
   auto act = domain::parse_event_action(action_text);
   if (!act)
     return act.error();
   e.act = *act;
-  if (auto err = require_key(j, "dedupKey", e.dedup_key))
+  if (auto err = require_key_field(f.dedup_key, "dedupKey", e.dedup_key))
     return err;
   bool trigger = e.act == domain::action::trigger;
   bool present = false;
   std::string severity_text;
   if (trigger) {
-    if (auto err = require_string(j, "summary", e.summary))
+    if (auto err = require_field(f.summary, "summary", e.summary))
       return err;
-    if (auto err = require_string(j, "severity", severity_text))
+    if (auto err = require_field(f.severity, "severity", severity_text))
       return err;
   } else {
-    if (auto err = read_string(j, "summary", e.summary, present))
+    if (auto err = read_field(f.summary, "summary", e.summary, present))
       return err;
-    if (auto err = read_string(j, "severity", severity_text, present))
+    if (auto err = read_field(f.severity, "severity", severity_text, present))
       return err;
   }
   if (!severity_text.empty()) {
@@ -215,20 +272,35 @@ caf::expected<domain::event> parse_event(const json& j) {
       return sev.error();
     e.sev = *sev;
   }
-  if (auto err = read_string(j, "class", e.class_name, present))
+  if (auto err = read_field(f.class_name, "class", e.class_name, present))
     return err;
   // Who acknowledges; an acknowledge without it names the API.
-  if (auto err = read_string(j, "acknowledged_by", e.actor, present))
+  if (auto err =
+          read_field(f.acknowledged_by, "acknowledged_by", e.actor, present))
     return err;
+  return e;
+}
+
+caf::expected<domain::event> parse_event(const json& j) {
+  if (!j.is_object())
+    return make_error(ec::bad_request, "an event must be a JSON object");
+  event_fields f;
   json extra = json::object();
   for (auto& [name, value] : j.items()) {
-    bool standard = false;
-    for (auto field : standard_event_fields)
-      standard = standard || field == name;
-    if (!standard)
+    auto* slot = f.slot(name);
+    if (slot == nullptr) {
       extra[name] = value;
+      continue;
+    }
+    if (value.is_null())
+      continue;
+    slot->kind = value.is_string() ? event_field::string : event_field::other;
+    if (value.is_string())
+      slot->text = value.get_ref<const std::string&>();
   }
-  e.details = extra.dump();
+  auto e = make_event(f);
+  if (e)
+    e->details = extra.dump();
   return e;
 }
 

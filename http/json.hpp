@@ -10,8 +10,10 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 /// The only place JSON meets the domain: parsing requests into domain values
 /// and turning domain values into the API's JSON.
@@ -20,6 +22,31 @@ namespace argus::http {
 /// Parses a request body; invalid JSON or invalid UTF-8 is an error naming
 /// the byte offset.
 caf::expected<nlohmann::json> parse_body(const std::string& body);
+
+/// What an event object says for one of its standard string fields.
+struct event_field {
+  /// Missing or null (both count as missing), a string, or another type.
+  enum kind_t : uint8_t { absent, string, other } kind = absent;
+  /// The string's text (unescaped) when `kind` is `string`.
+  std::string_view text;
+};
+
+/// The standard fields of one event object, however it was parsed (the
+/// DOM here, the fast path of http/event_json.hpp): both check them with
+/// `make_event`, so they accept the same and word errors alike.
+struct event_fields {
+  event_field event_manager_id, action, dedup_key, summary, severity,
+      class_name, acknowledged_by;
+
+  /// The slot of standard field `name`; null for any other name (those go
+  /// to `details`).
+  event_field* slot(std::string_view name);
+};
+
+/// Checks the standard fields of an event (in the order errors are
+/// reported) and builds the domain event; details stay "{}", grouping
+/// value and window unset.
+caf::expected<domain::event> make_event(const event_fields& f);
 
 /// Validates one event object and builds the domain event (grouping value
 /// and window still unset).

@@ -2,6 +2,7 @@
 #include "domain/error.hpp"
 #include "http/auth.hpp"
 #include "http/errors.hpp"
+#include "http/event_json.hpp"
 #include "http/json.hpp"
 #include "http/routes.hpp"
 
@@ -18,15 +19,25 @@ namespace {
 
 using nlohmann::json;
 
-/// Maps one event body onto the domain and admits it: the one admission
-/// path every front shares.
-caf::expected<domain::event>
-prepare(const route_env& env, const domain::catalog& catalog, const json& j) {
-  auto e = parse_event(j);
+/// Admits one parsed event: the one admission path every front shares.
+caf::expected<domain::event> prepare(const route_env& env,
+                                     const domain::catalog& catalog,
+                                     caf::expected<domain::event> e,
+                                     const domain::field_lookup& fields) {
   if (!e)
     return e;
-  return domain::admit(std::move(*e), catalog, fields_of(j),
-                       env.node.ctx->now());
+  return domain::admit(std::move(*e), catalog, fields, env.node.ctx->now());
+}
+
+/// Checks the body's size and reads it without a DOM (http/event_json.hpp).
+caf::error read_events(const route_env& env, const httplib::Request& req,
+                       events_body shape, event_reader& reader) {
+  auto limit = env.settings.server.max_body_bytes;
+  if (req.body.size() > limit)
+    return make_error(ec::payload_too_large, "request body is larger than " +
+                                                 std::to_string(limit) +
+                                                 " bytes");
+  return reader.parse(req.body, shape, env.settings.server.max_batch_events);
 }
 
 /// Replies 503 with Retry-After: the node could not accept (the journal
@@ -77,14 +88,13 @@ void post_event(route_env& env, const httplib::Request& req,
   registry.event_received(metrics::front::v1);
   if (overloaded(env, 1, res))
     return;
-  auto body = read_body(env, req);
+  event_reader reader;
   caf::expected<domain::event> e = make_error(ec::bad_request, "no body");
-  if (!body)
-    e = std::move(body.error());
-  else if (!body->is_object())
-    e = make_error(ec::bad_request, "request body must be a JSON object");
+  if (auto err = read_events(env, req, events_body::one, reader))
+    e = std::move(err);
   else
-    e = prepare(env, *env.node.catalog_now(), *body);
+    e = prepare(env, *env.node.catalog_now(), reader.event_at(0),
+                reader.lookup(0));
   if (e && !current_principal().may_ingest(e->event_manager_id))
     e = forbidden_event(env, req, *e);
   if (!e) {
@@ -93,6 +103,7 @@ void post_event(route_env& env, const httplib::Request& req,
     return reply_error(res, e.error());
   }
   auto manager = e->event_manager_id;
+  auto dedup_key = e->dedup_key;
   // 202 only once the event is accepted (journaled, when durability is on).
   std::vector<domain::event> one;
   one.push_back(std::move(*e));
@@ -102,7 +113,7 @@ void post_event(route_env& env, const httplib::Request& req,
     return reply_unavailable(res, err);
   registry.event_accepted(metrics::front::v1, manager);
   reply_data(res, 202,
-             {{"status", "accepted"}, {"dedupKey", (*body)["dedupKey"]}});
+             {{"status", "accepted"}, {"dedupKey", std::move(dedup_key)}});
 }
 
 /// Takes the valid events of an array and names the invalid ones by index.
@@ -114,27 +125,21 @@ void post_batch(route_env& env, const httplib::Request& req,
   // back-pressure, parsing batches only to refuse them starves the actors.
   if (overloaded(env, 1, res))
     return;
-  auto body = read_body(env, req);
-  if (!body)
-    return reply_error(res, body.error());
-  if (!body->is_array())
-    return reply_error(res, ec::bad_request,
-                       "request body must be a JSON array of events");
-  auto limit = env.settings.server.max_batch_events;
-  if (body->size() > limit)
-    return reply_error(res, ec::payload_too_large,
-                       "batch has " + std::to_string(body->size()) +
-                           " events; the limit is " + std::to_string(limit));
-  stats.events_received.fetch_add(body->size(), std::memory_order_relaxed);
-  env.node.registry().event_received(metrics::front::v1, body->size());
-  if (overloaded(env, body->size(), res))
+  event_reader reader;
+  if (auto err = read_events(env, req, events_body::batch, reader))
+    return reply_error(res, err);
+  auto count = reader.size();
+  stats.events_received.fetch_add(count, std::memory_order_relaxed);
+  env.node.registry().event_received(metrics::front::v1, count);
+  if (overloaded(env, count, res))
     return;
   auto catalog = env.node.catalog_now();
   auto rejected = json::array();
   std::vector<domain::event> valid;
-  valid.reserve(body->size());
-  for (size_t i = 0; i < body->size(); ++i) {
-    auto e = prepare(env, *catalog, (*body)[i]);
+  valid.reserve(count);
+  reader.each([&](size_t i, caf::expected<domain::event> parsed,
+                  const domain::field_lookup& fields) {
+    auto e = prepare(env, *catalog, std::move(parsed), fields);
     if (e && !current_principal().may_ingest(e->event_manager_id))
       e = forbidden_event(env, req, *e);
     if (!e) {
@@ -143,10 +148,10 @@ void post_batch(route_env& env, const httplib::Request& req,
           {{"index", i},
            {"error",
             {{"code", mapped.code}, {"message", message_of(e.error())}}}});
-      continue;
+      return;
     }
     valid.push_back(std::move(*e));
-  }
+  });
   // The valid events need their managers' tokens, all or none: a batch
   // over a limit is refused whole (the invalid ones are not counted).
   if (rate_limited(env, valid, res))

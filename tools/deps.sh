@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config curl
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
+  # Event bodies parsed without a DOM (simdjson On-Demand, issue 15).
+  libsimdjson-dev
   catch2 libsqlite3-dev libssl-dev openssl zlib1g-dev
   libpq-dev postgresql postgresql-15 libcurl4-openssl-dev
   # /metrics: prometheus-cpp's core registry and text serializer.

@@ -26,6 +26,11 @@ end even on failure or Ctrl-C. Knobs (environment variables):
   BENCH_MEM_COUNT=N      groups and alerts for the memory test (1000000)
   BENCH_AM_MEM_COUNT=N   alerts for Alertmanager's memory test (BENCH_MEM_COUNT)
   BENCH_PARTS=1,2,3,4,5,6  which parts to run
+  BENCH_MODES=batch1000  part 1's request shapes (single,batch100,batch1000)
+  BENCH_TARGETS=parse,memory  part 1's rows by variant (raw, noparse, parse,
+                         memory, sqlite/journal)
+  BENCH_ARGUS_BEFORE=PATH  one more part 1 row: this argus binary, memory
+                         backend, interleaved with the others (before/after)
   BENCH_QUIET_WAIT=S     wait up to S s for an idle machine before a run
                          (15; quick 0)
   BENCH_NOISE_LIMIT=C    repeat a run once if other processes used more than
@@ -65,6 +70,12 @@ PARTS = {p.strip() for p in os.environ.get("BENCH_PARTS", "1,2,3,4,5,6").split("
 MAX_BODY = 16 * 1024 * 1024
 GROUPS = 1000  # grouping values the throughput runs cycle over
 MODES = [("single", 0), ("batch100", 100), ("batch1000", 1000)]
+if os.environ.get("BENCH_MODES"):  # e.g. BENCH_MODES=batch1000
+    _wanted = {m.strip() for m in os.environ["BENCH_MODES"].split(",")}
+    MODES = [m for m in MODES if m[0] in _wanted]
+# Another argus binary to compare against in the same invocation (part 1,
+# memory backend; runs interleaved with the others), e.g. one built from main.
+ARGUS_BEFORE = os.environ.get("BENCH_ARGUS_BEFORE", "")
 AM_BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
 
@@ -172,6 +183,7 @@ class Noise:
     def __init__(self, server_pid=None):
         self.server_pid = server_pid
         self.cores = None
+        self.server_cpu_s = None  # the server's own CPU during the run
 
     @staticmethod
     def _ours():
@@ -195,6 +207,7 @@ class Noise:
             srv += sum(t - self.pg0.get(pid, 0)
                        for pid, t in ticks_of(PG.pids()).items())
         foreign = (busy_ticks() - self.busy0) - (self._ours() - self.ours0) - srv
+        self.server_cpu_s = srv / HZ
         self.cores = max(0.0, foreign / HZ / max(wall, 1e-3))
 
 
@@ -313,8 +326,12 @@ class Server:
         raise RuntimeError(f"{self.kind} not listening on {self.port}")
 
     def _start_argus(self, variant, window_minutes=1440):
-        # variant: "memory", or "sqlite/journal", "postgres/none", ...
+        # variant: "memory", or "sqlite/journal", "postgres/none", ...;
+        # "memory/before" runs the BENCH_ARGUS_BEFORE binary.
         backend, _, durability = variant.partition("/")
+        binary = "argus"
+        if durability == "before":
+            binary, durability = "argus_before", ""
         cfg = os.path.join(self.dir, "config.yaml")
         storage = f"  path: {os.path.join(self.dir, 'argus.db')}\n"
         if backend == "postgres":
@@ -341,7 +358,7 @@ log:
 notifications:
   keep: 20000                 # enough for the latency probes
 """)
-        self.proc = spawn([os.path.join(BIN, "argus"), "--config", cfg],
+        self.proc = spawn([os.path.join(BIN, binary), "--config", cfg],
                           self.logfile)
         wait_ready(self.proc, self.port, "/healthz", self.logfile)
         _, rule = http("POST", self.port, "/v1/grouping-rules",
@@ -415,6 +432,12 @@ def loadgen(port, path, batch, kind="argus", duration=None, count=None,
         raise RuntimeError(f"loadgen failed ({p.returncode}): {err.strip()}")
     result = json.loads(out)
     result["foreign_cores"] = noise.cores
+    # CPU per event: the server's utime + stime over the run (from
+    # /proc/PID/stat) per event it processed (per event answered 2xx when
+    # it has no processed counter). Steadier than rates on a shared machine.
+    events = result.get("server_processed") or result.get("events_ok") or 0
+    result["cpu_us_per_event"] = (noise.server_cpu_s * 1e6 / events
+                                  if server_pid and events else None)
     if not result["caught_up"]:
         log(f"  warning: processed did not catch up with accepted "
             f"({result['server_processed']} of {result['server_accepted']})")
@@ -445,6 +468,12 @@ HTTP_TARGETS = [
 ]
 if QUICK:  # quick mode keeps the rows the ratios need
     HTTP_TARGETS = [t for t in HTTP_TARGETS if t[2] != "noparse"]
+if os.environ.get("BENCH_TARGETS"):  # e.g. BENCH_TARGETS=parse,memory
+    _wanted = {t.strip() for t in os.environ["BENCH_TARGETS"].split(",")}
+    HTTP_TARGETS = [t for t in HTTP_TARGETS if t[2] in _wanted]
+if ARGUS_BEFORE:
+    HTTP_TARGETS.append(("argus memory (BENCH_ARGUS_BEFORE)", "argus",
+                         "memory/before"))
 
 
 WRK = None if QUICK else shutil.which("wrk")  # the cross-check: full runs only
@@ -497,7 +526,8 @@ def part_http():
                     f"{res['processed_per_s']:>11,.0f}/s  p50 "
                     f"{res['latency_us']['p50'] / 1000:6.2f} ms  p99 "
                     f"{res['latency_us']['p99'] / 1000:6.2f} ms  503s "
-                    f"{res['busy_503']}  others {res['foreign_cores']:.2f} cores")
+                    f"{res['busy_503']}  cpu {res['cpu_us_per_event'] or 0:6.2f} us/event  "
+                    f"others {res['foreign_cores']:.2f} cores")
         for name, variant in WRK_TARGETS if WRK else []:
             res = measure(lambda: wrk_run(variant), name)
             wrk_raw[name].append(res)
@@ -523,6 +553,8 @@ def part_http():
                 "rss_after_mib": summary([x["rss_kib"] / 1024 for x in runs]),
                 "caught_up": all(x["caught_up"] for x in runs),
                 "foreign_cores_max": max(x["foreign_cores"] for x in runs),
+                "cpu_us_per_event": summary(
+                    [x.get("cpu_us_per_event") for x in runs]),
             })
     for name, _ in WRK_TARGETS:
         runs = wrk_raw[name]
@@ -920,13 +952,13 @@ def report(results):
                     + (" (quick mode)." if QUICK else " (BENCH_NOISE_LIMIT off).")))
     if results.get("http"):
         lines += ["", "### 1. HTTP ingest (events/s)", "",
-                  "| target | request | accepted/s | processed/s | vs baseline (acc / proc) | POST p50 ms | POST p99 ms | 503s | others' CPU |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| target | request | accepted/s | processed/s | vs baseline (acc / proc) | server CPU µs/event | POST p50 ms | POST p99 ms | 503s | others' CPU |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in results["http"]:
             proc_ratio = f"{r['processed_vs_baseline']:.2f}" if r.get("processed_vs_baseline") else "-"
             lines.append(f"| {r['target']} | {r['mode']} | {fmt_rate(r['accepted_per_s'])} | "
                          f"{fmt_rate(r['processed_per_s'])} | {r['accepted_vs_baseline']:.2f} / {proc_ratio} | "
-                         f"{fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | {r['busy_503']} | "
+                         f"{fmt_ms(r.get('cpu_us_per_event'))} | {fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | {r['busy_503']} | "
                          f"{r['foreign_cores_max']:.2f} |")
     if results.get("latency"):
         lines += ["", "### 2. Ingest-to-notification latency at 50% of the peak (single events)", "",
@@ -1011,7 +1043,11 @@ def snapshot_binaries():
     global BIN
     snap = tempfile.mkdtemp(prefix="argus-bench-bin-")
     for name in ("argus", "baseline_server", "loadgen", "pipeline_bench"):
+        if name == "pipeline_bench" and "3" not in PARTS:
+            continue  # --no-build runs may not have it
         shutil.copy2(os.path.join(BIN, name), os.path.join(snap, name))
+    if ARGUS_BEFORE:
+        shutil.copy2(ARGUS_BEFORE, os.path.join(snap, "argus_before"))
     BIN = snap
     return snap
 

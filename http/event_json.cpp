@@ -1,0 +1,603 @@
+#include "http/event_json.hpp"
+
+#include "domain/error.hpp"
+#include "http/json.hpp"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace argus::http {
+
+namespace od = simdjson::ondemand;
+using nlohmann::json;
+
+namespace {
+
+// -- strict checks of value text ----------------------------------------------
+
+// simdjson's stage 1 has checked the whole body's UTF-8 and found its
+// structure; On-Demand checks what it iterates, but not the inside of the
+// values it only delimits. These checks hold every value's text to what
+// nlohmann-json accepts (number grammar and range, escapes and surrogate
+// pairs, literals), so the fast path refuses nothing the DOM path takes
+// and takes nothing it refuses: whatever fails here goes to the DOM path.
+
+/// Why a check failed: a plain syntax error goes to the DOM path, which
+/// words the error; too deep is refused outright.
+enum class verdict { ok, invalid, too_deep };
+
+bool is_ws(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+std::string_view trim_end(std::string_view s) {
+  while (!s.empty() && is_ws(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+struct checker {
+  const char* p;
+  const char* end;
+  size_t depth;
+
+  void ws() {
+    while (p != end && is_ws(*p))
+      ++p;
+  }
+
+  bool hex4(unsigned& out) {
+    if (end - p < 4)
+      return false;
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      int v = hex_value(p[i]);
+      if (v < 0)
+        return false;
+      out = out * 16 + static_cast<unsigned>(v);
+    }
+    p += 4;
+    return true;
+  }
+
+  /// A string token starting at its opening quote.
+  bool string() {
+    ++p; // the quote
+    while (p != end) {
+      auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        ++p;
+        return true;
+      }
+      if (c < 0x20)
+        return false;
+      if (c != '\\') {
+        ++p;
+        continue;
+      }
+      if (++p == end)
+        return false;
+      switch (*p++) {
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        break;
+      case 'u': {
+        unsigned cp = 0;
+        if (!hex4(cp))
+          return false;
+        if (cp >= 0xDC00 && cp <= 0xDFFF)
+          return false; // a low surrogate alone
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          unsigned low = 0;
+          if (end - p < 2 || p[0] != '\\' || p[1] != 'u')
+            return false;
+          p += 2;
+          if (!hex4(low) || low < 0xDC00 || low > 0xDFFF)
+            return false;
+        }
+        break;
+      }
+      default:
+        return false;
+      }
+    }
+    return false;
+  }
+
+  bool digits() {
+    auto start = p;
+    while (p != end && *p >= '0' && *p <= '9')
+      ++p;
+    return p != start;
+  }
+
+  /// A number as JSON's grammar has it, and finite as a double (nlohmann
+  /// refuses what overflows one; integers beyond 64 bits become doubles).
+  bool number() {
+    auto start = p;
+    bool plain = true;
+    if (*p == '-')
+      ++p;
+    if (p == end)
+      return false;
+    if (*p == '0')
+      ++p;
+    else if (!digits())
+      return false;
+    if (p != end && *p == '.') {
+      ++p;
+      plain = false;
+      if (!digits())
+        return false;
+    }
+    if (p != end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      plain = false;
+      if (p != end && (*p == '+' || *p == '-'))
+        ++p;
+      if (!digits())
+        return false;
+    }
+    if (plain && p - start < 19)
+      return true;
+    // strtod stops at the first byte that is not part of the number; the
+    // body's padding makes sure there is one.
+    return std::isfinite(std::strtod(start, nullptr));
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<size_t>(end - p) < word.size() ||
+        std::memcmp(p, word.data(), word.size()) != 0)
+      return false;
+    p += word.size();
+    return true;
+  }
+
+  verdict value() {
+    if (p == end)
+      return verdict::invalid;
+    switch (*p) {
+    case '"':
+      return string() ? verdict::ok : verdict::invalid;
+    case '{':
+    case '[':
+      return container();
+    case 't':
+      return literal("true") ? verdict::ok : verdict::invalid;
+    case 'f':
+      return literal("false") ? verdict::ok : verdict::invalid;
+    case 'n':
+      return literal("null") ? verdict::ok : verdict::invalid;
+    default:
+      return number() ? verdict::ok : verdict::invalid;
+    }
+  }
+
+  verdict container() {
+    bool object = *p == '{';
+    char close = object ? '}' : ']';
+    if (++depth > max_event_depth)
+      return verdict::too_deep;
+    ++p;
+    ws();
+    if (p != end && *p == close) {
+      ++p;
+      --depth;
+      return verdict::ok;
+    }
+    for (;;) {
+      if (object) {
+        if (p == end || *p != '"' || !string())
+          return verdict::invalid;
+        ws();
+        if (p == end || *p++ != ':')
+          return verdict::invalid;
+        ws();
+      }
+      if (auto v = value(); v != verdict::ok)
+        return v;
+      ws();
+      if (p == end)
+        return verdict::invalid;
+      char c = *p++;
+      if (c == close)
+        break;
+      if (c != ',')
+        return verdict::invalid;
+      ws();
+    }
+    --depth;
+    return verdict::ok;
+  }
+};
+
+/// Checks that `text` is exactly one JSON value (trailing white space
+/// allowed) at nesting `depth`.
+verdict check_value(std::string_view text, size_t depth) {
+  checker c{text.data(), text.data() + text.size(), depth};
+  auto v = c.value();
+  if (v != verdict::ok)
+    return v;
+  c.ws();
+  return c.p == c.end ? verdict::ok : verdict::invalid;
+}
+
+// -- the thread's parser and buffers
+// -------------------------------------------
+
+/// What a thread keeps between bodies, so a batch costs no allocation once
+/// the buffers have grown to the largest body seen.
+struct thread_state {
+  od::parser parser;
+  std::string padded; ///< the body and simdjson's padding
+  std::vector<event_reader::field_view> fields;
+  std::vector<event_reader::element> elements;
+};
+
+thread_state& state() {
+  static thread_local thread_state s;
+  return s;
+}
+
+/// Why the fast path stopped: the DOM path decides, or the body is refused.
+enum class outcome { ok, use_dom, too_deep };
+
+outcome of(verdict v) {
+  switch (v) {
+  case verdict::ok:
+    return outcome::ok;
+  case verdict::too_deep:
+    return outcome::too_deep;
+  default:
+    return outcome::use_dom;
+  }
+}
+
+/// Reads one event object into `fields` (depth: the object's own level,
+/// the body's root being level 1).
+outcome read_object(od::object obj, size_t depth, thread_state& s) {
+  auto first = s.fields.size();
+  uint32_t standard_seen = 0;
+  for (auto member : obj) {
+    od::field f;
+    if (std::move(member).get(f))
+      return outcome::use_dom;
+    event_reader::field_view v;
+    // The key: checked as a JSON string, then unescaped.
+    auto raw_key = f.key().raw();
+    checker key_check{raw_key - 1, s.padded.data() + s.padded.size(), 0};
+    if (!key_check.string())
+      return outcome::use_dom;
+    v.key = {raw_key, static_cast<size_t>(key_check.p - 1 - raw_key)};
+    if (v.key.find('\\') != std::string_view::npos &&
+        f.unescaped_key().get(v.key))
+      return outcome::use_dom;
+    od::value& value = f.value();
+    od::json_type type;
+    if (value.type().get(type))
+      return outcome::use_dom;
+    switch (type) {
+    case od::json_type::object: {
+      od::object inner;
+      if (value.get_object().get(inner) || inner.raw_json().get(v.raw))
+        return outcome::use_dom;
+      break;
+    }
+    case od::json_type::array: {
+      od::array inner;
+      if (value.get_array().get(inner) || inner.raw_json().get(v.raw))
+        return outcome::use_dom;
+      break;
+    }
+    default:
+      v.raw = value.raw_json_token();
+      break;
+    }
+    v.raw = trim_end(v.raw);
+    if (auto o = of(check_value(v.raw, depth)); o != outcome::ok)
+      return o;
+    if (type == od::json_type::string) {
+      v.kind = event_reader::field_view::string;
+      if (value.get_string().get(v.text))
+        return outcome::use_dom;
+    } else if (type == od::json_type::null) {
+      v.kind = event_reader::field_view::null;
+    }
+    // Duplicate keys: the DOM path keeps the last value of each; rare
+    // enough to leave to it.
+    event_fields probe;
+    if (auto* slot = probe.slot(v.key)) {
+      auto bit = 1u << (slot - &probe.event_manager_id);
+      if (standard_seen & bit)
+        return outcome::use_dom;
+      standard_seen |= bit;
+    } else {
+      for (auto i = first; i < s.fields.size(); ++i)
+        if (s.fields[i].key == v.key)
+          return outcome::use_dom;
+    }
+    s.fields.push_back(v);
+  }
+  s.elements.push_back({static_cast<uint32_t>(first),
+                        static_cast<uint32_t>(s.fields.size() - first)});
+  return outcome::ok;
+}
+
+/// Reads the whole body into `s.fields` and `s.elements`.
+outcome read_fast(std::string_view body, events_body shape, thread_state& s) {
+  s.fields.clear();
+  s.elements.clear();
+  s.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  s.padded.assign(body.data(), body.size());
+  simdjson::padded_string_view view{s.padded.data(), s.padded.size(),
+                                    s.padded.capacity()};
+  od::document doc;
+  if (s.parser.iterate(view).get(doc))
+    return outcome::use_dom;
+  od::json_type type;
+  if (doc.type().get(type))
+    return outcome::use_dom;
+  if (shape == events_body::one) {
+    od::object obj;
+    if (type != od::json_type::object || doc.get_object().get(obj))
+      return outcome::use_dom;
+    if (auto o = read_object(obj, 1, s); o != outcome::ok)
+      return o;
+  } else {
+    od::array arr;
+    if (type != od::json_type::array || doc.get_array().get(arr))
+      return outcome::use_dom;
+    for (auto item : arr) {
+      od::value v;
+      od::object obj;
+      if (std::move(item).get(v) || v.type().get(type) ||
+          type != od::json_type::object || v.get_object().get(obj))
+        return outcome::use_dom;
+      if (auto o = read_object(obj, 2, s); o != outcome::ok)
+        return o;
+    }
+  }
+  // Anything after the root is trailing content (the DOM path words it).
+  const char* rest = nullptr;
+  return doc.current_location().get(rest) == simdjson::OUT_OF_BOUNDS
+             ? outcome::ok
+             : outcome::use_dom;
+}
+
+caf::error too_deep() {
+  return make_error(ec::bad_request, "request body is nested deeper than " +
+                                         std::to_string(max_event_depth) +
+                                         " levels");
+}
+
+/// The deepest nesting in `j` is more than `limit` levels (iteratively,
+/// so a deep body cannot overflow the stack here).
+bool deeper_than(const json& j, size_t limit) {
+  std::vector<std::pair<const json*, size_t>> todo{{&j, 1}};
+  while (!todo.empty()) {
+    auto [node, depth] = todo.back();
+    todo.pop_back();
+    if (!node->is_structured())
+      continue;
+    if (depth > limit)
+      return true;
+    for (auto& child : *node)
+      todo.emplace_back(&child, depth + 1);
+  }
+  return false;
+}
+
+} // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (c < 0x20) {
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xF]);
+      } else {
+        out.push_back(ch);
+      }
+    }
+  }
+  out.push_back('"');
+}
+
+event_reader::~event_reader() {
+  // Single events and small batches keep the buffers for the thread's
+  // next request; a larger body (a batch of 1,000 events is about 200 KiB)
+  // frees them after use: one allocation per batch, while 64 idle workers
+  // holding a large body's worth of parser each (several times the body)
+  // would cost tens of MiB.
+  constexpr size_t keep_bytes = size_t{32} << 10;
+  auto& s = state();
+  if (s.padded.capacity() <= keep_bytes)
+    return;
+  s.parser = od::parser{};
+  std::string{}.swap(s.padded);
+  std::vector<field_view>{}.swap(s.fields);
+  std::vector<element>{}.swap(s.elements);
+}
+
+caf::error event_reader::parse(std::string_view body, events_body shape,
+                               size_t max_events) {
+  auto& s = state();
+  shape_ = shape;
+  fields_ = &s.fields;
+  elements_ = &s.elements;
+  dom_.reset();
+  used_dom_ = false;
+  switch (read_fast(body, shape, s)) {
+  case outcome::ok:
+    if (shape == events_body::batch && s.elements.size() > max_events)
+      return make_error(ec::payload_too_large,
+                        "batch has " + std::to_string(s.elements.size()) +
+                            " events; the limit is " +
+                            std::to_string(max_events));
+    return {};
+  case outcome::too_deep:
+    return too_deep();
+  case outcome::use_dom:
+    break;
+  }
+  // The DOM path: the same checks in the same order as before the fast
+  // path existed.
+  used_dom_ = true;
+  auto parsed = parse_body(std::string{body});
+  if (!parsed)
+    return std::move(parsed.error());
+  if (deeper_than(*parsed, max_event_depth))
+    return too_deep();
+  if (shape == events_body::one) {
+    if (!parsed->is_object())
+      return make_error(ec::bad_request, "request body must be a JSON object");
+  } else {
+    if (!parsed->is_array())
+      return make_error(ec::bad_request,
+                        "request body must be a JSON array of events");
+    if (parsed->size() > max_events)
+      return make_error(ec::payload_too_large,
+                        "batch has " + std::to_string(parsed->size()) +
+                            " events; the limit is " +
+                            std::to_string(max_events));
+  }
+  dom_ = std::make_shared<json>(std::move(*parsed));
+  return {};
+}
+
+size_t event_reader::size() const {
+  if (dom_)
+    return shape_ == events_body::one ? 1 : dom_->size();
+  return elements_ ? elements_->size() : 0;
+}
+
+caf::expected<domain::event> event_reader::event_at(size_t i) const {
+  if (dom_)
+    return parse_event(shape_ == events_body::one ? *dom_ : (*dom_)[i]);
+  auto [first, count] = (*elements_)[i];
+  auto* begin = fields_->data() + first;
+  auto* end = begin + count;
+  event_fields f;
+  size_t extra_bytes = 2;
+  for (auto* v = begin; v != end; ++v) {
+    auto* slot = f.slot(v->key);
+    if (slot == nullptr) {
+      extra_bytes += v->key.size() + v->raw.size() + 4;
+      continue;
+    }
+    if (v->kind == field_view::null)
+      continue;
+    slot->kind = v->kind == field_view::string ? event_field::string
+                                               : event_field::other;
+    slot->text = v->text;
+  }
+  auto e = make_event(f);
+  if (!e || extra_bytes == 2)
+    return e;
+  // The other fields as one JSON object, each value's text as the sender
+  // wrote it (in the order sent): nothing is parsed into a DOM and dumped.
+  auto& d = e->details;
+  d.clear();
+  d.reserve(extra_bytes);
+  d.push_back('{');
+  for (auto* v = begin; v != end; ++v) {
+    if (f.slot(v->key) != nullptr)
+      continue;
+    if (d.size() > 1)
+      d.push_back(',');
+    append_json_string(d, v->key);
+    d.push_back(':');
+    d.append(v->raw);
+  }
+  d.push_back('}');
+  return e;
+}
+
+std::optional<std::string> event_reader::field(size_t i,
+                                               const std::string& key) const {
+  if (dom_)
+    return grouping_text(shape_ == events_body::one ? *dom_ : (*dom_)[i], key);
+  auto [first, count] = (*elements_)[i];
+  auto* begin = fields_->data() + first;
+  auto* end = begin + count;
+  auto find = [&](std::string_view name) -> const field_view* {
+    for (auto* v = begin; v != end; ++v)
+      if (v->key == name)
+        return v;
+    return nullptr;
+  };
+  // The whole key as a top-level name first (as grouping_text does).
+  if (auto* v = find(key)) {
+    switch (v->kind) {
+    case field_view::null:
+      return std::nullopt;
+    case field_view::string:
+      return std::string{v->text};
+    default:
+      // Numbers, objects and arrays group by their compact JSON, as the
+      // DOM path dumps it.
+      return json::parse(v->raw).dump();
+    }
+  }
+  auto dot = key.find('.');
+  if (dot == std::string::npos)
+    return std::nullopt;
+  // A dotted path: only the first step's value is parsed.
+  auto* v = find(std::string_view{key}.substr(0, dot));
+  if (v == nullptr || v->kind != field_view::other)
+    return std::nullopt;
+  json wrapper = json::object();
+  wrapper[key.substr(0, dot)] = json::parse(v->raw);
+  return grouping_text(wrapper, key);
+}
+
+domain::field_lookup event_reader::lookup(size_t i) const {
+  return [this, i](const std::string& key) { return field(i, key); };
+}
+
+} // namespace argus::http

@@ -1,0 +1,307 @@
+// The DOM-free reader of event bodies (http/event_json.hpp): it must take
+// exactly what the DOM path (parse_body, parse_event, grouping_text) takes,
+// build the same events and word every error alike. Each case runs both
+// and compares; the fast path must also really be used for valid bodies.
+
+#include "domain/error.hpp"
+#include "http/event_json.hpp"
+#include "http/json.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using argus::ec;
+using argus::http::event_reader;
+using argus::http::events_body;
+using nlohmann::json;
+
+/// The rule keys every case looks up, as admission would.
+const std::vector<std::string> lookup_keys = {
+    "class", "host",    "n",   "obj",    "labels.cluster",
+    "a.b",   "nothing", "nil", "summary"};
+
+std::string describe(const caf::expected<argus::domain::event>& e) {
+  if (!e)
+    return "error " +
+           std::to_string(static_cast<int>(argus::code_of(e.error()))) + ": " +
+           argus::message_of(e.error());
+  // Details compare as JSON values: the fast path keeps the sender's text
+  // (and order), the DOM path dumps its sorted map.
+  return e->event_manager_id + "|" + e->dedup_key + "|" +
+         std::to_string(static_cast<int>(e->act)) + "|" + e->summary + "|" +
+         std::to_string(static_cast<int>(e->sev)) + "|" + e->class_name + "|" +
+         e->actor + "|" + json::parse(e->details).dump();
+}
+
+std::string describe_lookup(const std::optional<std::string>& v) {
+  return v ? "=" + *v : "(none)";
+}
+
+std::string describe_error(const caf::error& err) {
+  return "body error " + std::to_string(static_cast<int>(argus::code_of(err))) +
+         ": " + argus::message_of(err);
+}
+
+/// What the DOM path (the code before the fast path) makes of `body`.
+std::string by_dom(const std::string& body, events_body shape, size_t max) {
+  auto j = argus::http::parse_body(body);
+  if (!j)
+    return describe_error(j.error());
+  std::vector<const json*> elements;
+  if (shape == events_body::one) {
+    if (!j->is_object())
+      return "body error 0: request body must be a JSON object";
+    elements.push_back(&*j);
+  } else {
+    if (!j->is_array())
+      return "body error 0: request body must be a JSON array of events";
+    if (j->size() > max)
+      return "body error 0: batch too long";
+    for (auto& el : *j)
+      elements.push_back(&el);
+  }
+  std::string out;
+  for (auto* el : elements) {
+    out += describe(argus::http::parse_event(*el)) + "\n";
+    if (el->is_object())
+      for (auto& key : lookup_keys)
+        out += "  " + key +
+               describe_lookup(argus::http::grouping_text(*el, key)) + "\n";
+  }
+  return out;
+}
+
+/// What the reader makes of it; `fast` tells whether it did without a DOM.
+std::string by_reader(const std::string& body, events_body shape, size_t max,
+                      bool* fast = nullptr) {
+  event_reader reader;
+  auto err = reader.parse(body, shape, max);
+  if (fast)
+    *fast = !reader.used_dom();
+  if (err) {
+    if (argus::message_of(err).rfind("batch has ", 0) == 0)
+      return "body error 0: batch too long";
+    if (argus::message_of(err).find("must be a JSON") != std::string::npos)
+      return "body error 0: " + argus::message_of(err);
+    return describe_error(err);
+  }
+  std::string out;
+  reader.each([&](size_t, caf::expected<argus::domain::event> e,
+                  const argus::domain::field_lookup& fields) {
+    out += describe(e) + "\n";
+    if (e || argus::message_of(e.error()) != "an event must be a JSON object")
+      for (auto& key : lookup_keys)
+        out += "  " + key + describe_lookup(fields(key)) + "\n";
+  });
+  return out;
+}
+
+/// Both paths agree on `body`; returns whether the reader went without DOM.
+bool same(const std::string& body, events_body shape = events_body::one,
+          size_t max = 100) {
+  INFO("body: " << body.substr(0, 300));
+  bool fast = false;
+  auto expected = by_dom(body, shape, max);
+  CHECK(by_reader(body, shape, max, &fast) == expected);
+  return fast;
+}
+
+std::string valid_with(const std::string& extra) {
+  return R"({"event_manager_id":"m","action":"trigger","dedupKey":"k",)"
+         R"("summary":"disk full","severity":"high")" +
+         (extra.empty() ? "" : "," + extra) + "}";
+}
+
+std::string error_of(const std::string& body) {
+  event_reader reader;
+  if (auto err = reader.parse(body, events_body::one, 1))
+    return argus::message_of(err);
+  auto e = reader.event_at(0);
+  return e ? "" : argus::message_of(e.error());
+}
+
+} // namespace
+
+TEST_CASE("event reader: valid events go without a DOM", "[unit]") {
+  CHECK(same(valid_with("")));
+  CHECK(same(valid_with(R"("class":"db","host":"h1")")));
+  CHECK(same(R"({"event_manager_id":"m","action":"resolve","dedupKey":"k"})"));
+  CHECK(same(R"({"event_manager_id":"m","action":"acknowledge",)"
+             R"("dedupKey":"k","acknowledged_by":"ann"})"));
+  CHECK(same(" \n\t" + valid_with(R"("host" : "h" )") + " \r\n"));
+  event_reader reader;
+  REQUIRE(!reader.parse(valid_with(R"("class":"db","x":[1, {"y" : null}])"),
+                        events_body::one, 1));
+  auto e = reader.event_at(0);
+  REQUIRE(e);
+  CHECK(e->class_name == "db");
+  // Details are the other fields' text as sent, in the order sent.
+  CHECK(e->details == R"({"x":[1, {"y" : null}]})");
+  CHECK(reader.event_at(0)->details == e->details);
+}
+
+TEST_CASE("event reader: every validation error as the DOM path words it",
+          "[unit]") {
+  for (std::string field :
+       {"event_manager_id", "action", "dedupKey", "summary", "severity"}) {
+    json base = json::parse(valid_with(""));
+    for (json value : {json(nullptr), json(""), json(5), json(true),
+                       json::array({"x"}), json{{"x", 1}}, json(1.5)}) {
+      auto j = base;
+      j[field] = value;
+      CHECK(same(j.dump()));
+    }
+    auto j = base;
+    j.erase(field);
+    CHECK(same(j.dump()));
+  }
+  CHECK(error_of(valid_with("").replace(valid_with("").find("\"trigger\""), 9,
+                                        "\"fire\"")) ==
+        "field 'action' must be 'trigger' or 'resolve'");
+  CHECK(same(R"({"event_manager_id":"m","action":"TRIGGER","dedupKey":"k"})"));
+  CHECK(same(R"({"event_manager_id":"m","action":"resolve","dedupKey":"k",)"
+             R"("severity":"urgent"})"));
+  CHECK(same(R"({"event_manager_id":"m","action":"resolve","dedupKey":"k",)"
+             R"("summary":3})"));
+  CHECK(same(valid_with(R"("class":5)")));
+  CHECK(same(valid_with(R"("acknowledged_by":[])")));
+  json high = json::parse(valid_with(""));
+  high["severity"] = "High";
+  CHECK(same(high.dump()));
+  CHECK(error_of(valid_with(R"("class":5)")) ==
+        "field 'class' must be a string");
+  // Keys as long as the store allows, counted in bytes.
+  json j = json::parse(valid_with(""));
+  j["dedupKey"] = std::string(1025, 'k');
+  CHECK(same(j.dump()));
+  CHECK(error_of(j.dump()) == "field 'dedupKey' is longer than 1024 bytes");
+  j["dedupKey"] = std::string(1024, 'k');
+  CHECK(same(j.dump()));
+  j["event_manager_id"] = std::string(1025, 'm');
+  CHECK(same(j.dump()));
+}
+
+TEST_CASE("event reader: unicode escapes and raw UTF-8", "[unit]") {
+  CHECK(same(valid_with(R"("class":"caf\u00e9","host":"\ud83d\ude00")")));
+  CHECK(same(valid_with("\"class\":\"caf\xc3\xa9\"")));
+  // An escaped key is the same key: here the standard summary.
+  CHECK(same(R"({"event_manager_id":"m","action":"trigger","dedupKey":"k",)"
+             R"("\u0073ummary":"s","severity":"low","h\u006fst":"x"})"));
+  CHECK(same(valid_with(R"("we\"ird\\key\n":"v\t\"q\"","\u0001":1)")));
+  // What nlohmann refuses, the reader refuses with the same words.
+  for (auto bad : {R"("x":"\udc00")", R"("x":"\ud800")", R"("x":"\ud800x")",
+                   R"("x":"\ud800\u0041")", R"("x":"\x")", R"("x":"\u12")",
+                   R"("\ud800":1)"}) {
+    auto body = valid_with(bad);
+    CHECK_FALSE(same(body));
+    CHECK_THAT(error_of(body), Catch::Contains("JSON"));
+  }
+  CHECK_FALSE(same(valid_with("\"x\":\"a\x01z\"")));
+  CHECK_FALSE(same(valid_with("\"x\":\"u\xff\xfe\"")));
+  CHECK_THAT(error_of(valid_with("\"x\":\"u\xff\xfe\"")),
+             Catch::Contains("UTF-8"));
+  CHECK_THAT(error_of(valid_with("\"x\":\"caf\xc3\"")),
+             Catch::Contains("UTF-8"));
+}
+
+TEST_CASE("event reader: numbers and nested details", "[unit]") {
+  for (auto number :
+       {"0", "-0", "12", "-7", "1.5", "1.5e3", "2E-2", "1e+2",
+        "12345678901234567890123", "-9223372036854775809", "1e-400",
+        "18446744073709551615", "0.1000000000000000055511151231257827"}) {
+    INFO(number);
+    CHECK(same(valid_with(std::string{"\"n\":"} + number)));
+  }
+  for (auto bad : {"01", "1.", ".5", "-", "+1", "1e", "1e+", "0x10", "1e400",
+                   "-1e400", "NaN", "Infinity", "1 2"}) {
+    INFO(bad);
+    CHECK_FALSE(same(valid_with(std::string{"\"n\":"} + bad)));
+    CHECK_THAT(error_of(valid_with(std::string{"\"n\":"} + bad)),
+               Catch::Contains("JSON"));
+  }
+  CHECK(same(valid_with(
+      R"("obj":{"z":1,"a":[true,false,null,{"q":"\u00e9"}]},)"
+      R"("labels":{"cluster":"eu-1","n":{"deep":[[[]]]}},"a.b":"dotted",)"
+      R"("nil":null,"host":{"k":1.50})")));
+  CHECK(same(valid_with(R"("labels":{"cluster":7})")));
+  CHECK(same(valid_with(R"("labels":"not an object")")));
+  CHECK(same(valid_with(R"("labels":{"cluster":null})")));
+  // Invalid JSON inside a value the fast path only delimits.
+  for (auto bad :
+       {R"("x":[1,,2])", R"("x":[1,])", R"("x":{"a" 1})", R"("x":{"a":1,})",
+        R"("x":{1:2})", R"("x":[tru])", R"("x":[nul])", R"("x":{"a":01})",
+        R"("x":["\q"])", R"("x":[1 2])", R"("x":{"a":1 "b":2})"}) {
+    INFO(bad);
+    CHECK_FALSE(same(valid_with(bad)));
+  }
+}
+
+TEST_CASE("event reader: duplicate keys behave as before", "[unit]") {
+  // nlohmann keeps the last value of a key: so does the reader (it leaves
+  // such bodies to the DOM path).
+  CHECK_FALSE(same(valid_with(R"("summary":5,"summary":"later")")));
+  CHECK_FALSE(same(valid_with(R"("summary":"s","summary":null)")));
+  CHECK_FALSE(same(valid_with(R"("host":"a","host":"b")")));
+  CHECK(error_of(valid_with(R"("summary":"s","summary":null)")) ==
+        "field 'summary' is required");
+}
+
+TEST_CASE("event reader: malformed bodies and batches", "[unit]") {
+  for (auto body :
+       {"{", "{\"event_manager_id\": }", "not json", "", "{\"a\":1}}",
+        "{'a': 1}", "[]", "\"text\"", "42", "null", "true", "{} {}", "[{}]"}) {
+    CHECK_FALSE(same(body));
+    CHECK_FALSE(error_of(body).empty());
+  }
+  auto v = valid_with(R"("class":"c")");
+  CHECK(same("[" + v + "," + v + "]", events_body::batch));
+  CHECK(same("[]", events_body::batch));
+  CHECK(same("[" + v + R"(,{"action":"trigger"},)" + v + "]",
+             events_body::batch));
+  // Elements that are not objects are named by index (by the DOM path).
+  CHECK_FALSE(same("[" + v + ",42,[],null]", events_body::batch));
+  CHECK_FALSE(same(v, events_body::batch));
+  CHECK_FALSE(same("[" + v + ",]", events_body::batch));
+  event_reader reader;
+  auto err =
+      reader.parse("[" + v + "," + v + "," + v + "]", events_body::batch, 2);
+  REQUIRE(err);
+  CHECK(argus::code_of(err) == ec::payload_too_large);
+  CHECK(argus::message_of(err) == "batch has 3 events; the limit is 2");
+}
+
+TEST_CASE("event reader: huge and deep bodies", "[unit]") {
+  // A megabyte of details is read like any other.
+  CHECK(same(valid_with("\"pad\":\"" + std::string(1 << 20, 'x') + "\"")));
+  std::string many = "[";
+  for (int i = 0; i < 5000; ++i)
+    many += (i ? "," : "") +
+            valid_with(R"("class":"c)" + std::to_string(i) + R"(")");
+  many += "]";
+  CHECK(same(many, events_body::batch, 10000));
+  // Nesting up to the limit is fine; deeper is refused with a clear error,
+  // on both paths, whatever else is wrong with the body.
+  auto nested = [](size_t levels) {
+    return valid_with("\"x\":" + std::string(levels, '[') +
+                      std::string(levels, ']'));
+  };
+  CHECK(same(nested(argus::http::max_event_depth - 1)));
+  for (auto body : {nested(argus::http::max_event_depth), nested(100000),
+                    // Deep and not valid JSON: the DOM path refuses it.
+                    valid_with("\"x\":" + std::string(100000, '['))}) {
+    event_reader deep;
+    auto err = deep.parse(body, events_body::one, 1);
+    REQUIRE(err);
+    CHECK(argus::code_of(err) == ec::bad_request);
+  }
+  event_reader deep;
+  CHECK(argus::message_of(deep.parse(nested(100000), events_body::one, 1)) ==
+        "request body is nested deeper than 1024 levels");
+  CHECK(argus::message_of(
+            deep.parse("[" + nested(5000) + "]", events_body::batch, 10)) ==
+        "request body is nested deeper than 1024 levels");
+}
