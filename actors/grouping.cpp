@@ -9,12 +9,16 @@ namespace {
 
 using self_ptr = grouping_actor::stateful_pointer<grouping_state>;
 
-/// The actors a grouping actor talks to.
-struct peers {
-  router_actor router;
-  repository_actor repository;
-  std::shared_ptr<metrics> stats;
-};
+/// The decision of the event being handled. One per worker thread, not one
+/// per group: a handler runs to its end on one thread, and a million idle
+/// groups would otherwise each keep a decision's capacity (an alert write
+/// and a notification with two alerts, about 1.3 KB).
+domain::decision& scratch() {
+  thread_local domain::decision d;
+  return d;
+}
+
+using peers = grouping_peers;
 
 void arm_window(self_ptr self, domain::time_point until,
                 domain::time_point now) {
@@ -70,21 +74,21 @@ void flush_outbox(self_ptr self, const peers& to) {
   st.flush_scheduled = false;
   if (st.outbox.empty() && st.outbox_seqs.empty() && st.outbox_notes.empty())
     return;
-  to.stats->writes_queued.fetch_add(st.outbox.size(),
-                                    std::memory_order_relaxed);
+  to.ctx->stats->writes_queued.fetch_add(st.outbox.size(),
+                                         std::memory_order_relaxed);
   self->send(to.repository, atom::write::value, std::move(st.outbox),
              std::move(st.outbox_notes), std::move(st.outbox_seqs));
   st.outbox = {};
   st.outbox_notes = {};
   st.outbox_seqs = {};
-  st.outbox_index.clear();
+  st.outbox_index = {}; // clear() would keep its buckets for an idle group
 }
 
 /// Carries out what the domain decided that every decision may hold:
 /// persist, notify, keep the router's index current, arm the window.
 void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
   auto& st = self->state;
-  auto& d = st.scratch;
+  auto& d = scratch();
   if (!d.writes.empty())
     stage_writes(self, d.writes);
   if (!d.notify.empty()) {
@@ -106,7 +110,13 @@ void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
 /// apiece.
 void arm_expiry(self_ptr self, domain::time_point now) {
   auto& st = self->state;
-  auto next = domain::next_expiry(st.group);
+  // The group's deadline floor, when known, saves a look at every active
+  // alert; it may be early (its alert resolved), and an early timer re-arms.
+  auto next = st.group.deadline_floor;
+  if (next == domain::no_time)
+    next = domain::next_expiry(st.group);
+  else if (next == domain::time_point::max())
+    next = domain::no_time;
   if (next == domain::no_time ||
       (st.expiry_armed != domain::no_time && st.expiry_armed <= next))
     return;
@@ -119,7 +129,7 @@ void arm_expiry(self_ptr self, domain::time_point now) {
 void carry_out(self_ptr self, const domain::event& e, const peers& to,
                const context& ctx, domain::time_point now) {
   auto& st = self->state;
-  auto& d = st.scratch;
+  auto& d = scratch();
   // Ends that passed before `e` were applied first, also when `e` itself
   // goes back to the router.
   carry_out_effects(self, to, now);
@@ -168,8 +178,11 @@ bool follows_reroute(self_ptr self, const domain::event& e, bool fresh) {
   return true;
 }
 
+/// Applies one event; counts it in `applied` unless it went back to the
+/// router.
 void apply_one(self_ptr self, const domain::event& e, bool fresh,
-               const peers& to, const context& ctx) {
+               const peers& to, const context& ctx, uint64_t* applied,
+               int* notices) {
   auto& st = self->state;
   ++st.received;
   if (follows_reroute(self, e, fresh)) {
@@ -180,15 +193,20 @@ void apply_one(self_ptr self, const domain::event& e, bool fresh,
   // run did; events from in-process callers may leave it unset.
   auto now = e.received_at != domain::no_time ? e.received_at : ctx.now();
   // Only a trigger into an open window can join: ask the catalog then.
+  // Asked once per batch: the answer is the manager's, and asking reads
+  // the shared catalog.
+  auto wants = [&] {
+    if (*notices < 0)
+      *notices = ctx.child_notices && ctx.child_notices(e.event_manager_id);
+    return *notices > 0;
+  };
   st.group.child_notices = e.act == domain::action::trigger &&
-                           !st.group.open_parent.empty() && ctx.child_notices &&
-                           ctx.child_notices(e.event_manager_id);
-  domain::apply(st.group, e, fresh, now, st.scratch);
+                           !st.group.open_parent.empty() && wants();
+  domain::apply(st.group, e, fresh, now, scratch());
   carry_out(self, e, to, ctx, ctx.now());
-  if (!st.scratch.reroute) {
+  if (!scratch().reroute) {
     stage_completion(self, e.seq);
-    ctx.stats->events_applied.fetch_add(1, std::memory_order_relaxed);
-    ctx.registry->event_processed(e.event_manager_id);
+    ++*applied;
   }
 }
 
@@ -206,14 +224,28 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
   if (auto until = domain::next_ack_deadline(self->state.group);
       until != domain::no_time)
     arm_ack(self, until, ctx->now());
-  peers to{std::move(router), std::move(repository), ctx->stats};
+  self->state.to = {std::move(router), std::move(repository), std::move(ctx)};
+  // Each handler captures only `self`: the behavior is allocated per group.
   return {
-      [=](atom::apply, const std::vector<routed_event>& batch) {
+      [self](atom::apply, const std::vector<routed_event>& batch) {
+        auto& to = self->state.to;
+        auto& ctx = to.ctx;
+        uint64_t applied = 0;
+        int notices = -1; // not asked yet
         for (auto& routed : batch)
-          apply_one(self, routed.e, routed.fresh, to, *ctx);
+          apply_one(self, routed.e, routed.fresh, to, *ctx, &applied, &notices);
+        // Counted once per batch: the counters are shared by every group.
+        if (applied > 0) {
+          ctx->registry->event_processed(self->state.key.event_manager_id,
+                                         applied);
+          ctx->stats->events_applied.fetch_add(applied,
+                                               std::memory_order_relaxed);
+        }
         report_if_idle(self, to);
       },
-      [=](atom::expire, uint64_t token) {
+      [self](atom::expire, uint64_t token) {
+        auto& to = self->state.to;
+        auto& ctx = to.ctx;
         auto& st = self->state;
         if (token != st.timer_token || st.group.open_parent.empty())
           return; // stale: the window was re-armed or already closed
@@ -223,34 +255,38 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
           arm_window(self, st.group.window_ends_at, now);
         report_if_idle(self, to);
       },
-      [=](atom::expire, atom::acknowledge, uint64_t token) {
+      [self](atom::expire, atom::acknowledge, uint64_t token) {
+        auto& to = self->state.to;
+        auto& ctx = to.ctx;
         auto& st = self->state;
         if (token != st.ack_token)
           return; // stale: a later acknowledgement re-armed it
         auto now = ctx->now();
-        domain::expire_acknowledgements(st.group, now, st.scratch);
+        domain::expire_acknowledgements(st.group, now, scratch());
         carry_out_effects(self, to, now);
-        if (st.scratch.arm_ack)
-          arm_ack(self, st.scratch.ack_until, now);
+        if (scratch().arm_ack)
+          arm_ack(self, scratch().ack_until, now);
       },
-      [=](atom::lapse, uint64_t token) {
+      [self](atom::lapse, uint64_t token) {
+        auto& to = self->state.to;
+        auto& ctx = to.ctx;
         auto& st = self->state;
         if (token != st.expiry_token)
           return; // stale: re-armed for an earlier end
         st.expiry_armed = domain::no_time;
         auto now = ctx->now();
-        if (domain::expire(st.group, now, st.scratch))
+        if (domain::expire(st.group, now, scratch()))
           carry_out_effects(self, to, now);
         arm_expiry(self, now);
         report_if_idle(self, to);
       },
-      [=](atom::flush) { flush_outbox(self, to); },
-      [=](atom::stop) {
-        flush_outbox(self, to);
+      [self](atom::flush) { flush_outbox(self, self->state.to); },
+      [self](atom::stop) {
+        flush_outbox(self, self->state.to);
         self->quit();
       },
-      [=](atom::drain) {
-        flush_outbox(self, to);
+      [self](atom::drain) {
+        flush_outbox(self, self->state.to);
         return atom::ok::value;
       },
   };

@@ -12,12 +12,19 @@
 
 namespace argus::actors {
 
+/// The actors a grouping actor talks to, and the node's context. Kept in
+/// the state once rather than captured by each handler of the behavior.
+struct grouping_peers {
+  router_actor router;
+  repository_actor repository;
+  context_ptr ctx;
+};
+
 struct grouping_state {
+  grouping_peers to;
   /// This group's identity, as the router knows it.
   domain::group_key key;
   domain::group_state group;
-  /// Reused for every event so the hot path does not allocate it.
-  domain::decision scratch;
   /// Events received; the router retires an idle group only when this
   /// matches what it sent, so no event is ever in flight to a stopped actor.
   uint64_t received = 0;

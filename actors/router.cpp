@@ -37,32 +37,48 @@ struct router_env {
   context_ptr ctx;
 };
 
-router_state::group_entry& group_for(self_ptr self, const router_env& env,
-                                     const domain::group_key& key,
-                                     domain::group_state initial) {
+using entry_ptr = router_state::entry_ptr;
+
+/// The live group of `key`, spawned (with `make_initial()`'s state) if
+/// there is none. The state is only built when a group is spawned.
+template <class MakeInitial>
+const entry_ptr& group_for(self_ptr self, const router_env& env,
+                           const domain::group_key& key,
+                           MakeInitial make_initial) {
   auto& groups = self->state.groups;
-  auto it = groups.find(key);
-  if (it != groups.end())
+  auto [it, added] = groups.try_emplace(key);
+  if (!added)
     return it->second;
   auto handle =
-      self->spawn(grouping, key, std::move(initial),
+      self->spawn(grouping, key, make_initial(),
                   caf::actor_cast<router_actor>(self), env.repository, env.ctx);
   self->monitor(handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
-  router_state::group_entry entry;
-  entry.handle = handle;
-  return groups.emplace(key, std::move(entry)).first->second;
+  auto entry = std::make_shared<router_state::group_entry>();
+  entry->key = key;
+  entry->handle = std::move(handle);
+  it->second = std::move(entry);
+  return it->second;
+}
+
+/// Forgets group `it` (stopped, failed or released): index entries that
+/// still point to it route afresh.
+void drop_group(self_ptr self,
+                std::unordered_map<domain::group_key, entry_ptr>::iterator it) {
+  it->second->live = false;
+  it->second->outbox = {};
+  self->state.groups.erase(it);
 }
 
 /// Stages an event for its group; one flush per burst sends each group its
 /// events as one message.
-void forward(self_ptr self, router_state::group_entry& entry,
+void forward(self_ptr self, const entry_ptr& entry,
              router_state::index_entry& index, domain::event& e, bool fresh) {
-  index.last_forwarded = ++entry.sent;
+  index.last_forwarded = ++entry->sent;
   auto& st = self->state;
-  if (entry.outbox.empty())
-    st.staged_groups.push_back(index.group);
-  entry.outbox.push_back(routed_event{std::move(e), fresh});
+  if (entry->outbox.empty())
+    st.staged_groups.push_back(entry);
+  entry->outbox.push_back(routed_event{std::move(e), fresh});
   if (!st.flush_scheduled) {
     st.flush_scheduled = true;
     self->send(self, atom::flush::value);
@@ -72,28 +88,29 @@ void forward(self_ptr self, router_state::group_entry& entry,
 void flush_staged(self_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  for (auto& key : st.staged_groups) {
-    auto it = st.groups.find(key);
-    if (it == st.groups.end() || it->second.outbox.empty())
+  for (auto& entry : st.staged_groups) {
+    if (!entry->live || entry->outbox.empty())
       continue;
-    self->send(it->second.handle, atom::apply::value,
-               std::move(it->second.outbox));
-    it->second.outbox = {};
+    self->send(entry->handle, atom::apply::value, std::move(entry->outbox));
+    entry->outbox = {};
   }
   st.staged_groups.clear();
 }
 
-/// Routes a trigger with no active alert by its grouping value.
-void route_fresh(self_ptr self, const router_env& env, domain::event& e) {
+/// Routes a trigger with no active alert by its grouping value; `index` is
+/// its (new) dedupKey index entry.
+void route_fresh(self_ptr self, const router_env& env,
+                 router_state::index_entry& index, domain::event& e) {
   auto key =
       group_key(e.event_manager_id, e.has_grouping_value, e.grouping_value);
-  domain::group_state initial;
-  initial.event_manager_id = e.event_manager_id;
-  initial.has_value = e.has_grouping_value;
-  initial.grouping_value = e.grouping_value;
-  auto& entry = group_for(self, env, key, std::move(initial));
-  auto& index = self->state.active[alert_of(e)];
-  index.group = key;
+  auto& entry = group_for(self, env, key, [&e] {
+    domain::group_state initial;
+    initial.event_manager_id = e.event_manager_id;
+    initial.has_value = e.has_grouping_value;
+    initial.grouping_value = e.grouping_value;
+    return initial;
+  });
+  index.group = entry;
   forward(self, entry, index, e, true);
 }
 
@@ -121,14 +138,20 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
     complete(self, env, e.seq);
     return;
   }
-  auto idx = st.active.find(alert_of(e));
+  auto key = alert_of(e);
+  auto idx = st.active.find(key);
   if (idx != st.active.end()) {
-    auto g = st.groups.find(idx->second.group);
-    if (g != st.groups.end()) {
-      forward(self, g->second, idx->second, e, false);
+    if (idx->second.group && idx->second.group->live) {
+      forward(self, idx->second.group, idx->second, e, false);
       return;
     }
-    st.active.erase(idx); // its group is gone (crashed): start afresh
+    // Its group is gone (crashed): start afresh.
+    if (e.act == domain::action::trigger) {
+      idx->second = {};
+      route_fresh(self, env, idx->second, e);
+      return;
+    }
+    st.active.erase(idx);
   }
   // Only a trigger opens an alert; a resolve or (un)acknowledge for a
   // dedupKey no group holds has nothing to act on.
@@ -141,7 +164,9 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
              << "' of manager '" << e.event_manager_id << "' ignored");
     return;
   }
-  route_fresh(self, env, e);
+  auto& index = st.active.emplace(std::move(key), router_state::index_entry{})
+                    .first->second;
+  route_fresh(self, env, index, e);
 }
 
 /// Spawns the groups that persisted open work implies.
@@ -158,10 +183,15 @@ void restore(self_ptr self, const router_env& env,
                                    key.value, members, now);
     if (domain::is_idle(g))
       continue;
+    std::vector<std::string> dedups;
+    dedups.reserve(g.active.size());
     for (auto& [dedup, a] : g.active)
+      dedups.push_back(dedup);
+    auto& entry =
+        group_for(self, env, key, [&g]() mutable { return std::move(g); });
+    for (auto& dedup : dedups)
       self->state.active[domain::alert_key{key.event_manager_id, dedup}].group =
-          key;
-    group_for(self, env, key, std::move(g));
+          entry;
   }
 }
 
@@ -177,17 +207,16 @@ void release(self_ptr self, const context& ctx,
       gone.push_back(key);
   if (gone.empty())
     return;
-  std::unordered_set<domain::group_key> released{gone.begin(), gone.end()};
   for (auto& key : gone) {
     auto it = st.groups.find(key);
-    self->demonitor(it->second.handle.address());
-    self->send(it->second.handle, atom::stop::value);
-    st.groups.erase(it);
+    self->demonitor(it->second->handle.address());
+    self->send(it->second->handle, atom::stop::value);
+    drop_group(self, it);
   }
   ctx.stats->groups_live.fetch_sub(static_cast<int64_t>(gone.size()),
                                    std::memory_order_relaxed);
   for (auto it = st.active.begin(); it != st.active.end();)
-    if (released.count(it->second.group) > 0)
+    if (!it->second.group || !it->second.group->live)
       it = st.active.erase(it);
     else
       ++it;
@@ -204,11 +233,11 @@ router(router_actor::stateful_pointer<router_state> self,
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& groups = self->state.groups;
     for (auto it = groups.begin(); it != groups.end(); ++it)
-      if (it->second.handle.address() == dm.source) {
+      if (it->second->handle.address() == dm.source) {
         if (dm.reason)
           LOG_ERROR("grouping actor of " << describe(it->first) << " failed: "
                                          << to_string(dm.reason));
-        groups.erase(it);
+        drop_group(self, it);
         ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
         return;
       }
@@ -217,7 +246,7 @@ router(router_actor::stateful_pointer<router_state> self,
   // the router down), so the router stops them when it is told to exit.
   self->set_exit_handler([=](caf::exit_msg& em) {
     for (auto& [key, entry] : self->state.groups)
-      self->send_exit(entry.handle, em.reason);
+      self->send_exit(entry->handle, em.reason);
     self->state.groups.clear();
     self->quit(em.reason);
   });
@@ -233,32 +262,38 @@ router(router_actor::stateful_pointer<router_state> self,
         auto& active = self->state.active;
         for (auto& dedup : dedup_keys) {
           auto it = active.find(domain::alert_key{key.event_manager_id, dedup});
-          if (it != active.end() && it->second.group == key &&
+          if (it != active.end() && it->second.group &&
+              it->second.group->key == key &&
               it->second.last_forwarded <= received)
             active.erase(it);
         }
       },
       [=](atom::reactivate, const domain::group_key& key,
           const std::string& dedup) {
-        self->state.active[domain::alert_key{key.event_manager_id, dedup}]
-            .group = key;
+        auto& st = self->state;
+        domain::alert_key akey{key.event_manager_id, dedup};
+        if (auto g = st.groups.find(key); g != st.groups.end())
+          st.active[std::move(akey)].group = g->second;
+        else
+          st.active.erase(akey); // its group is gone: routes afresh
       },
       [=](atom::reroute, const domain::group_key& key, domain::event& e) {
         // The sender does not hold the key: never send it back there.
         auto& active = self->state.active;
         auto it = active.find(alert_of(e));
-        if (it != active.end() && it->second.group == key)
+        if (it != active.end() && it->second.group &&
+            it->second.group->key == key)
           active.erase(it);
         route(self, env, e);
       },
       [=](atom::idle, const domain::group_key& key, uint64_t received) {
         auto& groups = self->state.groups;
         auto it = groups.find(key);
-        if (it == groups.end() || it->second.sent != received)
+        if (it == groups.end() || it->second->sent != received)
           return; // events are still in flight to it; it will report again
-        self->demonitor(it->second.handle.address());
-        self->send(it->second.handle, atom::stop::value);
-        groups.erase(it);
+        self->demonitor(it->second->handle.address());
+        self->send(it->second->handle, atom::stop::value);
+        drop_group(self, it);
         ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
       },
       [=](atom::restore, const std::vector<domain::alert>& alerts,
@@ -276,9 +311,8 @@ router(router_actor::stateful_pointer<router_state> self,
           auto idx = st.active.find(keys[i]);
           if (idx == st.active.end())
             continue;
-          auto g = st.groups.find(idx->second.group);
-          if (g != st.groups.end())
-            out[i] = {true, g->first};
+          if (auto& g = idx->second.group; g && g->live)
+            out[i] = {true, g->key};
         }
         return out;
       },
@@ -300,7 +334,7 @@ router(router_actor::stateful_pointer<router_state> self,
           return rp;
         }
         for (auto& [key, entry] : self->state.groups)
-          self->request(entry.handle, std::chrono::seconds{30},
+          self->request(entry->handle, std::chrono::seconds{30},
                         atom::drain::value)
               .then(
                   [=](atom::ok) mutable {

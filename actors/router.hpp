@@ -6,6 +6,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -14,17 +15,25 @@ namespace argus::actors {
 
 struct router_state {
   struct group_entry {
+    domain::group_key key;
     grouping_actor handle;
     /// Events sent to it, compared with its count when it reports idle.
     uint64_t sent = 0;
+    /// False once the router stopped or lost the actor; dedupKey index
+    /// entries that still point here then route afresh.
+    bool live = true;
     /// Events staged for it; sent as one message once the router's queued
     /// messages are handled.
     std::vector<routed_event> outbox;
   };
+  /// Shared by the group map and the dedupKey index, so an event for an
+  /// active dedupKey reaches its group without hashing the group's key, and
+  /// an index entry costs 16 bytes instead of a copy of that key.
+  using entry_ptr = std::shared_ptr<group_entry>;
   /// Live grouping actors by group.
-  std::unordered_map<domain::group_key, group_entry> groups;
+  std::unordered_map<domain::group_key, entry_ptr> groups;
   struct index_entry {
-    domain::group_key group;
+    entry_ptr group;
     /// The group's `sent` count when the router last forwarded an event for
     /// this dedupKey. A group's "resolved" report that predates it must not
     /// drop the entry: later events for the key are still on their way.
@@ -33,7 +42,7 @@ struct router_state {
   /// Which group holds each active (manager, dedupKey).
   std::unordered_map<domain::alert_key, index_entry> active;
   /// Groups with staged events, and whether a flush is on its way.
-  std::vector<domain::group_key> staged_groups;
+  std::vector<entry_ptr> staged_groups;
   /// While replaying the journal after a restart: the last journaled event
   /// each recently changed (manager, dedupKey) already reflects. Events at or
   /// below it were applied before the crash and are skipped.

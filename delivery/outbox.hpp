@@ -123,6 +123,11 @@ private:
   /// seq -> id of every entry kept.
   std::map<uint64_t, std::string> order_;
   std::map<key, domain::delivery> rows_;
+  /// Where `prune` resumes: the entries before it were kept last time.
+  uint64_t prune_from_ = 0;
+  /// A fan-out or delivery update may have settled kept entries: `prune`
+  /// looks from the start again.
+  bool recheck_ = false;
 };
 
 /// The envelope of a notification the grouping made, and back.

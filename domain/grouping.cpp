@@ -239,10 +239,20 @@ void expire_due(group_state& g, time_point now, decision& out) {
       return std::tie(at, key) < std::tie(x.at, x.key);
     }
   };
+  if (g.deadline_floor != no_time && now < g.deadline_floor)
+    return; // nothing is due yet
   std::vector<due_alert> due;
-  for (auto& [key, a] : g.active)
-    if (auto [at, cause] = next_deadline(a); at != no_time && at <= now)
+  auto floor = time_point::max(); // the earliest deadline not due yet
+  for (auto& [key, a] : g.active) {
+    auto [at, cause] = next_deadline(a);
+    if (at == no_time)
+      continue;
+    if (at <= now)
       due.push_back({at, key, cause});
+    else
+      floor = std::min(floor, at);
+  }
+  g.deadline_floor = floor;
   std::sort(due.begin(), due.end());
   for (auto& d : due)
     if (auto it = g.active.find(d.key); it != g.active.end())
@@ -257,6 +267,11 @@ void apply(group_state& g, const event& e, bool fresh, time_point now,
   // Ends that passed before this event count first, whether or not a timer
   // fired for them yet: live runs and journal replays decide alike.
   expire_due(g, now, out);
+  // A trigger sets its alert's deadlines from the event alone.
+  if (e.act == action::trigger && g.deadline_floor != no_time)
+    for (auto at : {e.expires_at, auto_resolve_at(e, now)})
+      if (at != no_time && at < g.deadline_floor)
+        g.deadline_floor = at;
   if (e.act == action::resolve) {
     resolve(g, e, now, out);
     return;

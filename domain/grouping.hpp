@@ -36,6 +36,10 @@ struct group_state {
   /// dedupKey of the parent whose window is open; empty when none is.
   std::string open_parent;
   time_point window_ends_at{};
+  /// No active alert ends or auto-resolves before this time (`no_time`:
+  /// not known, look). Lets `apply` skip its look at every active alert for
+  /// passed deadlines, which cost O(alerts of the group) per event.
+  time_point deadline_floor{};
   /// Notifications made for events without a journal position, so two made
   /// at the same instant (an injected clock) still get distinct ids.
   uint64_t unsequenced_notices = 0;

@@ -122,8 +122,8 @@ void registry::rate_limited(const std::string& manager, uint64_t n) {
   rate_limited_by_manager_[manager].Increment(static_cast<double>(n));
 }
 
-void registry::event_processed(const std::string& manager) {
-  processed_by_manager_[manager].Increment();
+void registry::event_processed(const std::string& manager, uint64_t n) {
+  processed_by_manager_[manager].Increment(static_cast<double>(n));
 }
 
 void registry::notification(std::string_view kind, std::string_view outcome) {

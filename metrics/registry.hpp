@@ -73,8 +73,8 @@ public:
   void backpressure_refused(front f, uint64_t n = 1);
   /// Events of `manager` refused because it was over its rate limit (429).
   void rate_limited(const std::string& manager, uint64_t n = 1);
-  /// A grouping actor applied an event of `manager`.
-  void event_processed(const std::string& manager);
+  /// A grouping actor applied `n` events of `manager`.
+  void event_processed(const std::string& manager, uint64_t n = 1);
   /// A notification of `kind` (parent_opened, ...) ended with `outcome`
   /// (recorded, delivered, failed, ...).
   void notification(std::string_view kind, std::string_view outcome);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -16,43 +17,88 @@ store::~store() = default;
 
 namespace {
 
-/// The listing order every backend shares: newest first, then dedupKey, then
-/// manager so that ties across managers still come out the same every time.
-bool newer_first(const domain::alert* lhs, const domain::alert* rhs) {
-  if (lhs->created_at != rhs->created_at)
-    return lhs->created_at > rhs->created_at;
-  if (lhs->dedup_key != rhs->dedup_key)
-    return lhs->dedup_key < rhs->dedup_key;
-  return lhs->event_manager_id < rhs->event_manager_id;
-}
+/// One stored alert without what its place in the store already says: the
+/// event manager (the key of its `manager_alerts`), the dedupKey (the key of
+/// its row), and the id (a function of the two, `alert_id_for`; a row whose
+/// id is not keeps it in `manager_alerts::odd_ids`). The class and grouping
+/// value are interned (few distinct values, many alerts), and the four
+/// free texts share one buffer. About 200 bytes instead of a 420-byte alert
+/// plus its id's heap block.
+struct row {
+  /// summary, details, parent dedupKey, acknowledged_by, back to back.
+  std::string text;
+  uint32_t summary_len = 0;
+  uint32_t details_len = 0;
+  uint32_t parent_len = 0;
+  domain::severity sev = domain::severity::low;
+  domain::alert_type type = domain::alert_type::parent;
+  domain::alert_status status = domain::alert_status::active;
+  domain::resolution resolved_by = domain::resolution::none;
+  bool resolve_requested = false;
+  bool acknowledged = false;
+  const std::string* class_name = nullptr;
+  /// Null for an alert without a grouping value.
+  const std::string* grouping_value = nullptr;
+  int64_t child_count = 0;
+  int64_t event_count = 0;
+  uint64_t last_seq = 0;
+  domain::time_point created_at{};
+  domain::time_point updated_at{};
+  domain::time_point resolved_at{};
+  domain::time_point window_ends_at{};
+  domain::time_point expires_at{};
+  domain::time_point acknowledged_at{};
+  domain::time_point acknowledged_until{};
+  domain::time_point auto_resolve_at{};
 
-/// Sorts just enough of `rows` for the page at `offset`/`limit` and copies
-/// it out; a negative limit means "no limit", as in SQL.
-std::vector<domain::alert> page_of(std::vector<const domain::alert*>& rows,
-                                   int64_t offset, int64_t limit) {
-  auto total = static_cast<int64_t>(rows.size());
-  auto first = std::clamp<int64_t>(offset, 0, total);
-  auto last = limit < 0 ? total : std::min(total, first + limit);
-  // A page is usually far smaller than the store: sorting only its prefix
-  // keeps listings cheap with a million alerts.
-  std::partial_sort(rows.begin(), rows.begin() + last, rows.end(), newer_first);
-  std::vector<domain::alert> result;
-  result.reserve(static_cast<size_t>(last - first));
-  for (auto i = first; i < last; ++i)
-    result.push_back(*rows[static_cast<size_t>(i)]);
-  return result;
-}
+  bool is_active() const { return status == domain::alert_status::active; }
+  bool is_parent() const { return type == domain::alert_type::parent; }
+  std::string_view parent_dedup_key() const {
+    return std::string_view{text}.substr(summary_len + details_len, parent_len);
+  }
+};
 
 /// The alerts of one event manager with the indexes the reads need, so no
 /// query walks the whole store unless it has to.
 struct manager_alerts {
   /// Alerts by dedupKey.
-  std::unordered_map<std::string, domain::alert> by_key;
+  std::unordered_map<std::string, row> by_key;
   /// dedupKeys of the children of each parent dedupKey.
   std::unordered_map<std::string, std::unordered_set<std::string>> children;
   /// dedupKeys of the active alerts.
   std::unordered_set<std::string> active;
+  /// Ids that are not `alert_id_for(manager, dedupKey)`, by dedupKey (rows
+  /// written with another id, e.g. by tests); normally empty.
+  std::unordered_map<std::string, std::string> odd_ids;
 };
+
+/// A row with the keys it is stored under, for sorting before copying out.
+struct row_ref {
+  const std::string* manager_id;
+  const std::string* dedup_key;
+  const row* r;
+};
+
+/// The listing order every backend shares: newest first, then dedupKey, then
+/// manager so that ties across managers still come out the same every time.
+bool newer_first(const row_ref& lhs, const row_ref& rhs) {
+  if (lhs.r->created_at != rhs.r->created_at)
+    return lhs.r->created_at > rhs.r->created_at;
+  if (*lhs.dedup_key != *rhs.dedup_key)
+    return *lhs.dedup_key < *rhs.dedup_key;
+  return *lhs.manager_id < *rhs.manager_id;
+}
+
+bool matches(const std::string& manager_id, const row& r,
+             const domain::alert_filter& filter) {
+  if (!filter.event_manager_id.empty() && manager_id != filter.event_manager_id)
+    return false;
+  if (!filter.status.empty() && domain::to_string(r.status) != filter.status)
+    return false;
+  if (!filter.type.empty() && domain::to_string(r.type) != filter.type)
+    return false;
+  return true;
+}
 
 class memory_store final : public store {
 public:
@@ -71,16 +117,29 @@ public:
     // Nothing below can fail short of running out of memory, so applying the
     // writes one by one is all or nothing.
     for (auto& w : writes) {
-      auto& m = managers_[w.snapshot.event_manager_id];
-      auto i = m.by_key.find(w.snapshot.dedup_key);
+      auto& a = w.snapshot;
+      auto& m = managers_[a.event_manager_id];
+      auto i = m.by_key.find(a.dedup_key);
       if (i == m.by_key.end()) {
-        i = m.by_key.emplace(w.snapshot.dedup_key, w.snapshot).first;
+        i = m.by_key.emplace(a.dedup_key, row{}).first;
+        fill(i->second, a);
         i->second.event_count = w.event_count_delta;
+        if (a.id != domain::alert_id_for(a.event_manager_id, a.dedup_key))
+          m.odd_ids[a.dedup_key] = a.id;
       } else {
-        unindex(m, i->second);
-        domain::merge_into(i->second, w);
+        // The merge of `alert_write`: id and created_at stay, the count
+        // grows, last_seq keeps the larger value.
+        unindex(m, i->first, i->second);
+        auto& r = i->second;
+        auto created_at = r.created_at;
+        auto count = r.event_count + w.event_count_delta;
+        auto last_seq = std::max(r.last_seq, a.last_seq);
+        fill(r, a);
+        r.created_at = created_at;
+        r.event_count = count;
+        r.last_seq = last_seq;
       }
-      index(m, i->second);
+      index(m, i->first, i->second);
     }
     for (auto& n : notes)
       outbox_->add(n);
@@ -94,27 +153,27 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   list(const domain::alert_filter& filter) override {
-    std::vector<const domain::alert*> rows;
-    auto collect = [&](const manager_alerts& m) {
+    std::vector<row_ref> rows;
+    auto collect = [&](const std::string& id, const manager_alerts& m) {
       // The active set is much smaller than the store on a busy system.
       if (filter.status == domain::to_string(domain::alert_status::active)) {
         for (auto& key : m.active) {
-          auto& a = m.by_key.at(key);
-          if (domain::matches(a, filter))
-            rows.push_back(&a);
+          auto& r = m.by_key.at(key);
+          if (matches(id, r, filter))
+            rows.push_back({&id, &key, &r});
         }
         return;
       }
-      for (auto& [key, a] : m.by_key)
-        if (domain::matches(a, filter))
-          rows.push_back(&a);
+      for (auto& [key, r] : m.by_key)
+        if (matches(id, r, filter))
+          rows.push_back({&id, &key, &r});
     };
     if (filter.event_manager_id.empty()) {
       for (auto& [id, m] : managers_)
-        collect(m);
+        collect(id, m);
     } else if (auto m = managers_.find(filter.event_manager_id);
                m != managers_.end()) {
-      collect(m->second);
+      collect(m->first, m->second);
     }
     return page_of(rows, filter.offset, filter.limit);
   }
@@ -123,16 +182,16 @@ public:
   by_dedup_key(const std::string& manager_id,
                const std::string& dedup_key) override {
     std::vector<domain::alert> result;
-    auto add_from = [&](const manager_alerts& m) {
+    auto add_from = [&](const std::string& id, const manager_alerts& m) {
       if (auto i = m.by_key.find(dedup_key); i != m.by_key.end())
-        result.push_back(i->second);
+        result.push_back(to_alert(id, m, i->first, i->second));
     };
     if (manager_id.empty()) {
       // Managers are few, so asking each one beats a second global index.
       for (auto& [id, m] : managers_)
-        add_from(m);
+        add_from(id, m);
     } else if (auto m = managers_.find(manager_id); m != managers_.end()) {
-      add_from(m->second);
+      add_from(m->first, m->second);
     }
     return result;
   }
@@ -140,12 +199,12 @@ public:
   caf::expected<std::vector<domain::alert>>
   children(const std::string& manager_id,
            const std::string& parent_dedup_key) override {
-    std::vector<const domain::alert*> rows;
+    std::vector<row_ref> rows;
     if (auto m = managers_.find(manager_id); m != managers_.end()) {
       auto& links = m->second.children;
       if (auto c = links.find(parent_dedup_key); c != links.end())
         for (auto& key : c->second)
-          rows.push_back(&m->second.by_key.at(key));
+          rows.push_back({&m->first, &key, &m->second.by_key.at(key)});
     }
     return page_of(rows, 0, -1);
   }
@@ -154,9 +213,9 @@ public:
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_) {
       for (auto& key : m.active) {
-        auto& a = m.by_key.at(key);
-        result.push_back(a);
-        if (!a.is_parent())
+        auto& r = m.by_key.at(key);
+        result.push_back(to_alert(id, m, key, r));
+        if (!r.is_parent())
           continue;
         auto c = m.children.find(key);
         if (c == m.children.end())
@@ -165,7 +224,7 @@ public:
         for (auto& child_key : c->second) {
           auto& child = m.by_key.at(child_key);
           if (!child.is_active() && child.type == domain::alert_type::child)
-            result.push_back(child);
+            result.push_back(to_alert(id, m, child_key, child));
         }
       }
     }
@@ -180,9 +239,9 @@ public:
   applied_after(uint64_t seq) override {
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_)
-      for (auto& [key, a] : m.by_key)
-        if (a.last_seq > seq)
-          result.push_back(a);
+      for (auto& [key, r] : m.by_key)
+        if (r.last_seq > seq)
+          result.push_back(to_alert(id, m, key, r));
     return result;
   }
 
@@ -244,26 +303,138 @@ public:
   caf::expected<domain::catalog> load_catalog() override { return catalog_; }
 
 private:
-  void index(manager_alerts& m, const domain::alert& a) {
-    if (!a.parent_dedup_key.empty())
-      m.children[a.parent_dedup_key].insert(a.dedup_key);
-    if (a.is_active()) {
-      m.active.insert(a.dedup_key);
+  /// The one stored copy of `text`, kept for the store's life (a class or
+  /// grouping value is shared by many alerts, resolved ones included).
+  const std::string* intern(const std::string& text) {
+    return &*strings_.insert(text).first;
+  }
+
+  void fill(row& r, const domain::alert& a) {
+    auto total = a.summary.size() + a.details.size() +
+                 a.parent_dedup_key.size() + a.acknowledged_by.size();
+    // Reuse the buffer of a rewrite when it fits without much slack;
+    // otherwise allocate just what it needs.
+    if (r.text.capacity() < total || r.text.capacity() > total + 32) {
+      std::string fresh;
+      fresh.reserve(total);
+      r.text.swap(fresh);
+    }
+    r.text.clear();
+    r.text += a.summary;
+    r.text += a.details;
+    r.text += a.parent_dedup_key;
+    r.text += a.acknowledged_by;
+    r.summary_len = static_cast<uint32_t>(a.summary.size());
+    r.details_len = static_cast<uint32_t>(a.details.size());
+    r.parent_len = static_cast<uint32_t>(a.parent_dedup_key.size());
+    r.sev = a.sev;
+    r.type = a.type;
+    r.status = a.status;
+    r.resolved_by = a.resolved_by;
+    r.resolve_requested = a.resolve_requested;
+    r.acknowledged = a.acknowledged;
+    // A rewrite of the same alert (a parent gaining a child) seldom changes
+    // them: skip the lookup then.
+    if (!r.class_name || *r.class_name != a.class_name)
+      r.class_name = intern(a.class_name);
+    if (!a.has_grouping_value)
+      r.grouping_value = nullptr;
+    else if (!r.grouping_value || *r.grouping_value != a.grouping_value)
+      r.grouping_value = intern(a.grouping_value);
+    r.child_count = a.child_count;
+    r.event_count = a.event_count;
+    r.last_seq = a.last_seq;
+    r.created_at = a.created_at;
+    r.updated_at = a.updated_at;
+    r.resolved_at = a.resolved_at;
+    r.window_ends_at = a.window_ends_at;
+    r.expires_at = a.expires_at;
+    r.acknowledged_at = a.acknowledged_at;
+    r.acknowledged_until = a.acknowledged_until;
+    r.auto_resolve_at = a.auto_resolve_at;
+  }
+
+  static domain::alert to_alert(const std::string& manager_id,
+                                const manager_alerts& m,
+                                const std::string& dedup_key, const row& r) {
+    domain::alert a;
+    if (auto odd = m.odd_ids.find(dedup_key); odd != m.odd_ids.end())
+      a.id = odd->second;
+    else
+      a.id = domain::alert_id_for(manager_id, dedup_key);
+    a.dedup_key = dedup_key;
+    a.event_manager_id = manager_id;
+    std::string_view text{r.text};
+    a.summary = text.substr(0, r.summary_len);
+    a.details = text.substr(r.summary_len, r.details_len);
+    a.parent_dedup_key = r.parent_dedup_key();
+    a.acknowledged_by =
+        text.substr(r.summary_len + r.details_len + r.parent_len);
+    a.sev = r.sev;
+    a.type = r.type;
+    a.status = r.status;
+    a.resolved_by = r.resolved_by;
+    a.resolve_requested = r.resolve_requested;
+    a.acknowledged = r.acknowledged;
+    a.class_name = *r.class_name;
+    a.has_grouping_value = r.grouping_value != nullptr;
+    if (r.grouping_value)
+      a.grouping_value = *r.grouping_value;
+    a.child_count = r.child_count;
+    a.event_count = r.event_count;
+    a.last_seq = r.last_seq;
+    a.created_at = r.created_at;
+    a.updated_at = r.updated_at;
+    a.resolved_at = r.resolved_at;
+    a.window_ends_at = r.window_ends_at;
+    a.expires_at = r.expires_at;
+    a.acknowledged_at = r.acknowledged_at;
+    a.acknowledged_until = r.acknowledged_until;
+    a.auto_resolve_at = r.auto_resolve_at;
+    return a;
+  }
+
+  /// Sorts just enough of `rows` for the page at `offset`/`limit` and copies
+  /// it out; a negative limit means "no limit", as in SQL.
+  std::vector<domain::alert> page_of(std::vector<row_ref>& rows, int64_t offset,
+                                     int64_t limit) const {
+    auto total = static_cast<int64_t>(rows.size());
+    auto first = std::clamp<int64_t>(offset, 0, total);
+    auto last = limit < 0 ? total : std::min(total, first + limit);
+    // A page is usually far smaller than the store: sorting only its prefix
+    // keeps listings cheap with a million alerts.
+    std::partial_sort(rows.begin(), rows.begin() + last, rows.end(),
+                      newer_first);
+    std::vector<domain::alert> result;
+    result.reserve(static_cast<size_t>(last - first));
+    for (auto i = first; i < last; ++i) {
+      auto& ref = rows[static_cast<size_t>(i)];
+      result.push_back(to_alert(*ref.manager_id, managers_.at(*ref.manager_id),
+                                *ref.dedup_key, *ref.r));
+    }
+    return result;
+  }
+
+  void index(manager_alerts& m, const std::string& key, const row& r) {
+    if (r.parent_len > 0)
+      m.children[std::string{r.parent_dedup_key()}].insert(key);
+    if (r.is_active()) {
+      m.active.insert(key);
       ++active_count_;
     } else {
       ++resolved_count_;
     }
   }
 
-  void unindex(manager_alerts& m, const domain::alert& a) {
-    if (!a.parent_dedup_key.empty()) {
-      auto c = m.children.find(a.parent_dedup_key);
-      c->second.erase(a.dedup_key);
+  void unindex(manager_alerts& m, const std::string& key, const row& r) {
+    if (r.parent_len > 0) {
+      auto c = m.children.find(std::string{r.parent_dedup_key()});
+      c->second.erase(key);
       if (c->second.empty())
         m.children.erase(c);
     }
-    if (a.is_active()) {
-      m.active.erase(a.dedup_key);
+    if (r.is_active()) {
+      m.active.erase(key);
       --active_count_;
     } else {
       --resolved_count_;
@@ -272,6 +443,8 @@ private:
 
   /// Ordered by id so reads across managers come out in a stable order.
   std::map<std::string, manager_alerts> managers_;
+  /// Interned class names and grouping values.
+  std::unordered_set<std::string> strings_;
   int64_t active_count_ = 0;
   int64_t resolved_count_ = 0;
   domain::catalog catalog_;

@@ -342,7 +342,7 @@ TEST_CASE_METHOD(fixture,
   apply(trigger("k", "db"));
   auto db = state_of<argus::actors::router_state>(router)
                 .groups.at(argus::actors::group_key("m1", true, "db"))
-                .handle;
+                ->handle;
   auto first = trigger("k", "web");
   first.summary = "first";
   // The router still maps "k" to the db group: both go there, as two
@@ -389,7 +389,7 @@ TEST_CASE_METHOD(fixture,
   apply(trigger("k"));
   auto g = state_of<argus::actors::router_state>(router)
                .groups.at(argus::actors::group_key("m1", true, "db"))
-               .handle;
+               ->handle;
   // Both go to the group that holds "k", as two messages (the router sends
   // each burst as one; each run here is the event and the router's flush).
   send(resolve("k"));

@@ -192,3 +192,36 @@ TEST_CASE("the memory outbox drops the oldest settled notifications past its "
   REQUIRE(latest);
   CHECK(latest->size() <= 3);
 }
+
+TEST_CASE("the memory outbox prunes settled entries past its bound",
+          "[unit][delivery]") {
+  argus::delivery::memory_outbox box{2};
+  std::vector<envelope> es;
+  auto add = [&](int i) {
+    es.push_back(opened("db-" + std::to_string(i)));
+    box.add("m", es.back());
+  };
+  auto kept = [&] {
+    std::vector<std::string> keys;
+    for (auto& entry : *box.latest(100))
+      keys.push_back(entry.env.parent.dedup_key);
+    return keys;
+  };
+  for (int i = 0; i < 5; ++i)
+    add(i);
+  // Nothing is fanned out yet, so nothing may go.
+  CHECK(kept().size() == 5);
+  // Fanned out to no receiver: settled, so the next add prunes them.
+  REQUIRE_FALSE(box.fan_out(
+      {es[0].notification_id, es[1].notification_id, es[2].notification_id},
+      {}));
+  add(5);
+  CHECK(kept() == std::vector<std::string>{"db-5", "db-4", "db-3"});
+  // Adds alone settle nothing: the kept ones stay.
+  add(6);
+  CHECK(kept().size() == 4);
+  // A later fan-out settles an older entry: it goes at the next add.
+  REQUIRE_FALSE(box.fan_out({es[3].notification_id}, {}));
+  add(7);
+  CHECK(kept() == std::vector<std::string>{"db-7", "db-6", "db-5", "db-4"});
+}

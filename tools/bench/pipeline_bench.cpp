@@ -3,6 +3,11 @@
 // number of plain CAF messages to a no-op actor, in the same run.
 //
 //   build/bin/pipeline_bench [--events N] [--runs R] [--json FILE]
+//                            [--groups G] [--threads T] [--policy P]
+//
+// --threads and --policy set the pipeline's scheduler (`actors.threads`,
+// `actors.policy`; defaults 2 and sharing); the baseline keeps 2 threads
+// and sharing, so ratios compare settings against the same reference.
 #include "actors/node.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
@@ -22,6 +27,9 @@
 namespace {
 
 using namespace argus;
+
+size_t bench_threads = 2;
+std::string bench_policy = "sharing";
 using clock_type = std::chrono::steady_clock;
 
 struct figures {
@@ -38,6 +46,8 @@ config::settings bench_settings() {
   s.storage.backend = "memory";
   s.node.port = 0;
   s.log.level = "error";
+  s.actors.threads = bench_threads;
+  s.actors.policy = bench_policy;
   return s;
 }
 
@@ -133,6 +143,10 @@ int main(int argc, char** argv) {
       json_path = argv[i + 1];
     else if (flag == "--groups")
       group_counts = {std::stoul(argv[i + 1])};
+    else if (flag == "--threads")
+      bench_threads = std::stoul(argv[i + 1]);
+    else if (flag == "--policy")
+      bench_policy = argv[i + 1];
   }
   std::vector<double> base;
   for (int r = 0; r < runs; ++r)

@@ -1,0 +1,129 @@
+// Heap bytes per item of the in-memory structures Argus keeps per group and
+// per alert (docs/benchmarks.md, "Issue 15"), measured with mallinfo2()
+// around 200,000 items of the memory benchmark's event shape.
+//
+//   build/bin/heap_probe
+#include "domain/grouping.hpp"
+#include "domain/keys.hpp"
+#include "storage/store.hpp"
+#include <cstdio>
+#include <malloc.h>
+#include <memory>
+#include <unordered_map>
+using namespace argus;
+static size_t used() {
+  return mallinfo2().uordblks;
+}
+static domain::event ev(size_t i, size_t groups) {
+  domain::event e;
+  e.event_manager_id = "bench";
+  e.dedup_key = "k" + std::to_string(1000000000 + i);
+  e.summary = "benchmark event";
+  e.sev = domain::severity::high;
+  e.class_name = std::to_string(10000000000ull + i % groups);
+  e.details = R"({"host":"bench-host-01"})";
+  e.has_grouping_value = true;
+  e.grouping_value = e.class_name;
+  e.window = std::chrono::hours{24};
+  return e;
+}
+int main() {
+  const size_t n = 200000;
+  auto now = domain::time_point{} + std::chrono::hours{1000};
+  // groups of one alert
+  {
+    std::vector<domain::group_state> gs;
+    gs.reserve(n);
+    domain::decision d;
+    std::vector<domain::alert_write> writes;
+    auto before = used();
+    for (size_t i = 0; i < n; ++i) {
+      auto e = ev(i, n);
+      domain::group_state g;
+      g.event_manager_id = e.event_manager_id;
+      g.has_value = true;
+      g.grouping_value = e.grouping_value;
+      gs.push_back(std::move(g));
+      domain::apply(gs.back(), e, true, now, d);
+    }
+    std::printf(
+        "group_state heap per 1-alert group: %.0f B (+ sizeof %zu inline)\n",
+        double(used() - before) / n, sizeof(domain::group_state));
+  }
+  // one group, n alerts (children)
+  std::vector<domain::alert_write> all;
+  {
+    domain::group_state g;
+    g.event_manager_id = "bench";
+    g.has_value = true;
+    g.grouping_value = std::to_string(10000000000ull);
+    domain::decision d;
+    const size_t n2 = 20000;
+    auto before = used();
+    for (size_t i = 0; i < n2; ++i) {
+      domain::apply(g, ev(i * 1, 1), true, now, d);
+    }
+    std::printf("group_state heap per alert (one group): %.0f B\n",
+                double(used() - before) / n2);
+  }
+  // memory store
+  {
+    std::vector<domain::alert_write> ws;
+    ws.reserve(n);
+    domain::group_state g;
+    g.event_manager_id = "bench";
+    g.has_value = true;
+    g.grouping_value = std::to_string(10000000000ull);
+    domain::decision d;
+    for (size_t i = 0; i < n; ++i) {
+      auto e = ev(i, 100);
+      g.grouping_value = e.grouping_value;
+      g.open_parent.clear();
+      g.active.clear();
+      g.links.clear();
+      domain::apply(g, e, true, now, d);
+      ws.push_back(d.writes.front());
+    }
+    auto store = storage::make_memory_store(0);
+    auto before = used();
+    std::vector<domain::alert_write> batch;
+    for (size_t i = 0; i < n; i += 1000) {
+      batch.assign(ws.begin() + i, ws.begin() + i + 1000);
+      store->write(batch, {}, 0);
+    }
+    batch = {};
+    std::printf("memory store heap per alert: %.0f B\n",
+                double(used() - before) / n);
+  }
+  // router index: old layout (group_key by value) vs new (shared entry)
+  {
+    struct old_entry {
+      domain::group_key g;
+      uint64_t last = 0;
+    };
+    struct new_entry {
+      std::shared_ptr<int> g;
+      uint64_t last = 0;
+    };
+    auto g = std::make_shared<int>(0);
+    domain::group_key key{"bench", true, "10000000001"};
+    {
+      std::unordered_map<domain::alert_key, old_entry> m;
+      auto before = used();
+      for (size_t i = 0; i < n; ++i)
+        m[domain::alert_key{"bench", "k" + std::to_string(1000000000 + i)}].g =
+            key;
+      std::printf("router index per alert, group_key by value: %.0f B\n",
+                  double(used() - before) / n);
+    }
+    {
+      std::unordered_map<domain::alert_key, new_entry> m;
+      auto before = used();
+      for (size_t i = 0; i < n; ++i)
+        m[domain::alert_key{"bench", "k" + std::to_string(1000000000 + i)}].g =
+            g;
+      std::printf("router index per alert, shared group entry: %.0f B\n",
+                  double(used() - before) / n);
+    }
+  }
+}
