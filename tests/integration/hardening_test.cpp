@@ -4,11 +4,10 @@
 // size is checked after decoding.
 
 #include "integration/harness.hpp"
+#include "support/compress.hpp"
 
-#include <brotli/encode.h>
 #include <catch2/catch.hpp>
 #include <httplib.h>
-#include <zlib.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -160,28 +159,7 @@ std::string deflated_zeros(size_t size, int window_bits) {
 }
 
 std::string gzip_of(const std::string& text) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, text.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-std::string brotli_of(const std::string& text) {
-  std::string out(BrotliEncoderMaxCompressedSize(text.size()) + 16, '\0');
-  size_t size = out.size();
-  BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC,
-                        text.size(),
-                        reinterpret_cast<const uint8_t*>(text.data()), &size,
-                        reinterpret_cast<uint8_t*>(out.data()));
-  out.resize(size);
-  return out;
+  return zlib_of(text, 31, 6);
 }
 
 /// The resident memory of process `pid`, in KiB.
@@ -456,7 +434,7 @@ TEST_CASE("compressed bodies are decoded and capped after decoding",
                               {{"Content-Encoding", encoding}});
   };
   CHECK(post(gzip_of(trigger_event(m, "gz").dump()), "gzip").status == 202);
-  CHECK(post(brotli_of(trigger_event(m, "br").dump()), "br").status == 202);
+  CHECK(post(brotli_of(trigger_event(m, "br").dump(), 5), "br").status == 202);
   CHECK(s.await_alert(m, "gz").is_object());
   CHECK(s.await_alert(m, "br").is_object());
 
@@ -469,7 +447,7 @@ TEST_CASE("compressed bodies are decoded and capped after decoding",
   CHECK(res.status == 413);
   CHECK(res.error_code() == "PAYLOAD_TOO_LARGE");
   std::string zeros(size_t{64} << 20, '\0');
-  auto br_bomb = brotli_of(zeros);
+  auto br_bomb = brotli_of(zeros, 5);
   zeros = std::string{};
   REQUIRE(br_bomb.size() < 1024 * 1024);
   CHECK(post(br_bomb, "br").status == 413);

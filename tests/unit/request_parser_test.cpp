@@ -1,10 +1,9 @@
 // The front stage's request reader and body decoding (http/request_parser.*).
 
 #include "http/request_parser.hpp"
+#include "support/compress.hpp"
 
-#include <brotli/encode.h>
 #include <catch2/catch.hpp>
-#include <zlib.h>
 
 #include <string>
 
@@ -33,31 +32,12 @@ st feed_slowly(request_parser& p, const std::string& text,
   return s;
 }
 
-/// `text` compressed with zlib: 31 window bits for gzip, 15 for zlib.
-std::string zlib_of(const std::string& text, int window_bits) {
-  z_stream z{};
-  deflateInit2(&z, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, text.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
+/// The parser tests compress as hard as zlib can.
+std::string zlib_best(const std::string& text, int window_bits) {
+  return argus::test::zlib_of(text, window_bits, 9);
 }
 
-std::string brotli_of(const std::string& text) {
-  std::string out(BrotliEncoderMaxCompressedSize(text.size()) + 16, '\0');
-  size_t size = out.size();
-  BrotliEncoderCompress(BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW,
-                        BROTLI_MODE_GENERIC, text.size(),
-                        reinterpret_cast<const uint8_t*>(text.data()), &size,
-                        reinterpret_cast<uint8_t*>(out.data()));
-  out.resize(size);
-  return out;
-}
+using argus::test::brotli_of;
 
 } // namespace
 
@@ -145,9 +125,9 @@ TEST_CASE("limits and malformed framing fail with their code", "[unit]") {
 
 TEST_CASE("encoded bodies are decoded, and stop at the limit", "[unit]") {
   std::string json = R"({"hello": "world"})";
-  for (auto [encoding, body] : {std::pair{"gzip", zlib_of(json, 31)},
-                                {"deflate", zlib_of(json, 15)},
-                                {"deflate", zlib_of(json, -15)},
+  for (auto [encoding, body] : {std::pair{"gzip", zlib_best(json, 31)},
+                                {"deflate", zlib_best(json, 15)},
+                                {"deflate", zlib_best(json, -15)},
                                 {"br", brotli_of(json)}}) {
     INFO(encoding);
     httplib::Request req;
@@ -159,7 +139,7 @@ TEST_CASE("encoded bodies are decoded, and stop at the limit", "[unit]") {
   }
   std::string zeros(10 * 1024 * 1024, '\0');
   for (auto [encoding, body] :
-       {std::pair{"gzip", zlib_of(zeros, 31)}, {"br", brotli_of(zeros)}}) {
+       {std::pair{"gzip", zlib_best(zeros, 31)}, {"br", brotli_of(zeros)}}) {
     INFO(encoding);
     httplib::Request req;
     req.headers.emplace("Content-Encoding", encoding);
@@ -175,7 +155,7 @@ TEST_CASE("encoded bodies are decoded, and stop at the limit", "[unit]") {
         ec::bad_request);
   httplib::Request truncated;
   truncated.headers.emplace("Content-Encoding", "gzip");
-  truncated.body = zlib_of(json, 31).substr(0, 10);
+  truncated.body = zlib_best(json, 31).substr(0, 10);
   CHECK(argus::code_of(argus::http::decode_body(truncated, 4096)) ==
         ec::bad_request);
 }
