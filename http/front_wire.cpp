@@ -90,6 +90,26 @@ std::string error_reply(ec code, const std::string& message) {
   return canned(mapped.status, mapped.code, message);
 }
 
+namespace {
+
+/// What a failed SSL_read or SSL_write (returning `n`) means for the
+/// connection: a renegotiation in either direction, the peer's close, or an
+/// error.
+io ssl_status(SSL* ssl, int n) {
+  switch (SSL_get_error(ssl, n)) {
+  case SSL_ERROR_WANT_READ:
+    return io::want_read;
+  case SSL_ERROR_WANT_WRITE:
+    return io::want_write;
+  case SSL_ERROR_ZERO_RETURN:
+    return io::eof;
+  default:
+    return io::error;
+  }
+}
+
+} // namespace
+
 io read_some(SSL* ssl, int fd, char* buf, size_t size, size_t& got) {
   got = 0;
   if (ssl == nullptr) {
@@ -110,16 +130,7 @@ io read_some(SSL* ssl, int fd, char* buf, size_t size, size_t& got) {
     got = static_cast<size_t>(n);
     return io::ok;
   }
-  switch (SSL_get_error(ssl, n)) {
-  case SSL_ERROR_WANT_READ:
-    return io::want_read;
-  case SSL_ERROR_WANT_WRITE:
-    return io::want_write;
-  case SSL_ERROR_ZERO_RETURN:
-    return io::eof;
-  default:
-    return io::error;
-  }
+  return ssl_status(ssl, n);
 }
 
 io write_some(SSL* ssl, int fd, const char* buf, size_t size, size_t& put) {
@@ -140,14 +151,7 @@ io write_some(SSL* ssl, int fd, const char* buf, size_t size, size_t& put) {
     put = static_cast<size_t>(n);
     return io::ok;
   }
-  switch (SSL_get_error(ssl, n)) {
-  case SSL_ERROR_WANT_READ:
-    return io::want_read;
-  case SSL_ERROR_WANT_WRITE:
-    return io::want_write;
-  default:
-    return io::error;
-  }
+  return ssl_status(ssl, n);
 }
 
 void serialize(const httplib::Request& req, httplib::Response& res,
