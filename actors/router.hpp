@@ -25,6 +25,8 @@ struct router_state {
     /// Events staged for it; sent as one message once the router's queued
     /// messages are handled.
     std::vector<routed_event> outbox;
+    /// How many events the last flush sent it: the outbox's next capacity.
+    uint32_t last_batch = 0;
   };
   /// Shared by the group map and the dedupKey index, so an event for an
   /// active dedupKey reaches its group without hashing the group's key, and

@@ -167,7 +167,8 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
       {"actors",
        {{"threads", field(s.actors.threads)},
         {"policy", field(s.actors.policy)},
-        {"routers", field(s.actors.routers)}}},
+        {"routers", field(s.actors.routers)},
+        {"malloc_arenas", field(s.actors.malloc_arenas)}}},
       {"notifications",
        {{"keep", field(s.notifications.keep)},
         {"retry",
@@ -482,6 +483,8 @@ caf::error validate(const settings& s) {
                                     "' (expected sharing or stealing)");
   if (s.actors.routers == 0 || s.actors.routers > 256)
     return bad("actors.routers", "must be between 1 and 256");
+  if (s.actors.malloc_arenas > 1024)
+    return bad("actors.malloc_arenas", "must be between 0 and 1024");
   if (s.notifications.keep == 0)
     return bad("notifications.keep", "must be at least 1");
   if (auto err = validate_notifications(s.notifications))

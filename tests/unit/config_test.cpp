@@ -54,6 +54,7 @@ void check_defaults(const settings& s) {
   CHECK(s.actors.threads == 2);
   CHECK(s.actors.policy == "sharing");
   CHECK(s.actors.routers == 2);
+  CHECK(s.actors.malloc_arenas == 2);
   CHECK(s.notifications.keep == 1000);
   CHECK(s.rate_limit.events_per_second == 0);
   CHECK(s.rate_limit.burst == 0);
@@ -132,6 +133,7 @@ actors:
   threads: 4
   policy: stealing
   routers: 3
+  malloc_arenas: 0
 notifications:
   keep: 5
 )");
@@ -160,6 +162,7 @@ notifications:
   CHECK(s.actors.threads == 4);
   CHECK(s.actors.policy == "stealing");
   CHECK(s.actors.routers == 3);
+  CHECK(s.actors.malloc_arenas == 0);
   CHECK(s.notifications.keep == 5);
 }
 
@@ -253,6 +256,8 @@ TEST_CASE("bad values name their key", "[unit]") {
       bad_case{"actors:\n  threads: 0\n", "actors.threads"},
       bad_case{"actors:\n  threads: 257\n", "actors.threads"},
       bad_case{"actors:\n  policy: random\n", "actors.policy"},
+      bad_case{"actors:\n  malloc_arenas: 2000\n", "actors.malloc_arenas"},
+      bad_case{"actors:\n  malloc_arenas: -1\n", "actors.malloc_arenas"},
       bad_case{"actors:\n  routers: 0\n", "actors.routers"},
       bad_case{"notifications:\n  keep: 0\n", "notifications.keep"});
   INFO(c.yaml);

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <pthread.h>
 #include <string>
 
@@ -66,6 +67,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   argus::log::set_level(settings->log.level);
+  // Before any thread starts: arenas are assigned to threads as they first
+  // allocate.
+  if (settings->actors.malloc_arenas > 0 && !std::getenv("MALLOC_ARENA_MAX"))
+    mallopt(M_ARENA_MAX, static_cast<int>(settings->actors.malloc_arenas));
   auto signals = block_stop_signals();
   auto ctx = std::make_shared<argus::actors::context>();
   // Tests only: shifts the node's clock (e.g. into a daylight saving
