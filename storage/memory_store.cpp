@@ -63,10 +63,13 @@ struct row {
 struct manager_alerts {
   /// Alerts by dedupKey.
   std::unordered_map<std::string, row> by_key;
-  /// dedupKeys of the children of each parent dedupKey.
-  std::unordered_map<std::string, std::unordered_set<std::string>> children;
-  /// dedupKeys of the active alerts.
-  std::unordered_set<std::string> active;
+  /// The children of each parent dedupKey, as their keys in `by_key`. The
+  /// indexes point at `by_key`'s own keys (a node of an unordered_map keeps
+  /// its address, and rows are never erased) instead of copying them.
+  std::unordered_map<std::string, std::unordered_set<const std::string*>>
+      children;
+  /// The active alerts, as their keys in `by_key`.
+  std::unordered_set<const std::string*> active;
   /// Ids that are not `alert_id_for(manager, dedupKey)`, by dedupKey (rows
   /// written with another id, e.g. by tests); normally empty.
   std::unordered_map<std::string, std::string> odd_ids;
@@ -119,27 +122,33 @@ public:
     for (auto& w : writes) {
       auto& a = w.snapshot;
       auto& m = managers_[a.event_manager_id];
-      auto i = m.by_key.find(a.dedup_key);
-      if (i == m.by_key.end()) {
-        i = m.by_key.emplace(a.dedup_key, row{}).first;
-        fill(i->second, a);
-        i->second.event_count = w.event_count_delta;
+      auto [i, added] = m.by_key.try_emplace(a.dedup_key);
+      auto& r = i->second;
+      if (added) {
+        fill(r, a);
+        r.event_count = w.event_count_delta;
         if (a.id != domain::alert_id_for(a.event_manager_id, a.dedup_key))
           m.odd_ids[a.dedup_key] = a.id;
-      } else {
-        // The merge of `alert_write`: id and created_at stay, the count
-        // grows, last_seq keeps the larger value.
-        unindex(m, i->first, i->second);
-        auto& r = i->second;
-        auto created_at = r.created_at;
-        auto count = r.event_count + w.event_count_delta;
-        auto last_seq = std::max(r.last_seq, a.last_seq);
-        fill(r, a);
-        r.created_at = created_at;
-        r.event_count = count;
-        r.last_seq = last_seq;
+        index(m, i->first, r);
+        continue;
       }
-      index(m, i->first, i->second);
+      // A rewrite that keeps the status and the parent (a re-trigger, a
+      // parent gaining a child) leaves the indexes as they are.
+      bool reindex =
+          r.status != a.status || r.parent_dedup_key() != a.parent_dedup_key;
+      if (reindex)
+        unindex(m, i->first, r);
+      // The merge of `alert_write`: id and created_at stay, the count
+      // grows, last_seq keeps the larger value.
+      auto created_at = r.created_at;
+      auto count = r.event_count + w.event_count_delta;
+      auto last_seq = std::max(r.last_seq, a.last_seq);
+      fill(r, a);
+      r.created_at = created_at;
+      r.event_count = count;
+      r.last_seq = last_seq;
+      if (reindex)
+        index(m, i->first, r);
     }
     for (auto& n : notes)
       outbox_->add(n);
@@ -157,10 +166,10 @@ public:
     auto collect = [&](const std::string& id, const manager_alerts& m) {
       // The active set is much smaller than the store on a busy system.
       if (filter.status == domain::to_string(domain::alert_status::active)) {
-        for (auto& key : m.active) {
-          auto& r = m.by_key.at(key);
+        for (auto* key : m.active) {
+          auto& r = m.by_key.find(*key)->second;
           if (matches(id, r, filter))
-            rows.push_back({&id, &key, &r});
+            rows.push_back({&id, key, &r});
         }
         return;
       }
@@ -203,8 +212,9 @@ public:
     if (auto m = managers_.find(manager_id); m != managers_.end()) {
       auto& links = m->second.children;
       if (auto c = links.find(parent_dedup_key); c != links.end())
-        for (auto& key : c->second)
-          rows.push_back({&m->first, &key, &m->second.by_key.at(key)});
+        for (auto* key : c->second)
+          rows.push_back(
+              {&m->first, key, &m->second.by_key.find(*key)->second});
     }
     return page_of(rows, 0, -1);
   }
@@ -212,19 +222,19 @@ public:
   caf::expected<std::vector<domain::alert>> open_work() override {
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_) {
-      for (auto& key : m.active) {
-        auto& r = m.by_key.at(key);
-        result.push_back(to_alert(id, m, key, r));
+      for (auto* key : m.active) {
+        auto& r = m.by_key.find(*key)->second;
+        result.push_back(to_alert(id, m, *key, r));
         if (!r.is_parent())
           continue;
-        auto c = m.children.find(key);
+        auto c = m.children.find(*key);
         if (c == m.children.end())
           continue;
         // Active children are already in via the active set.
-        for (auto& child_key : c->second) {
-          auto& child = m.by_key.at(child_key);
+        for (auto* child_key : c->second) {
+          auto& child = m.by_key.find(*child_key)->second;
           if (!child.is_active() && child.type == domain::alert_type::child)
-            result.push_back(to_alert(id, m, child_key, child));
+            result.push_back(to_alert(id, m, *child_key, child));
         }
       }
     }
@@ -415,11 +425,12 @@ private:
     return result;
   }
 
+  /// Adds the row under `key` (a key of `m.by_key`) to the indexes.
   void index(manager_alerts& m, const std::string& key, const row& r) {
     if (r.parent_len > 0)
-      m.children[std::string{r.parent_dedup_key()}].insert(key);
+      m.children[std::string{r.parent_dedup_key()}].insert(&key);
     if (r.is_active()) {
-      m.active.insert(key);
+      m.active.insert(&key);
       ++active_count_;
     } else {
       ++resolved_count_;
@@ -429,12 +440,12 @@ private:
   void unindex(manager_alerts& m, const std::string& key, const row& r) {
     if (r.parent_len > 0) {
       auto c = m.children.find(std::string{r.parent_dedup_key()});
-      c->second.erase(key);
+      c->second.erase(&key);
       if (c->second.empty())
         m.children.erase(c);
     }
     if (r.is_active()) {
-      m.active.erase(key);
+      m.active.erase(&key);
       --active_count_;
     } else {
       --resolved_count_;
