@@ -55,7 +55,7 @@ void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
     st.outbox.reserve(std::max<size_t>(writes.size(), st.outbox_hint));
   for (auto& w : writes) {
     auto [it, added] =
-        st.outbox_index.try_emplace(w.snapshot.dedup_key, st.outbox.size());
+        st.outbox_index.try_emplace(w.snapshot->dedup_key, st.outbox.size());
     if (added) {
       st.outbox.push_back(std::move(w));
     } else {
