@@ -3,6 +3,8 @@
 #include "config/log.hpp"
 #include "domain/acknowledge.hpp"
 
+#include <algorithm>
+
 namespace argus::actors {
 
 namespace {
@@ -46,9 +48,14 @@ void schedule_flush(self_ptr self) {
 
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   auto& st = self->state;
+  // The outbox leaves with each flush: size the new one like the last, so a
+  // burst does not grow it by doubling (a group's traffic comes in bursts
+  // of similar size).
+  if (st.outbox.capacity() == 0)
+    st.outbox.reserve(std::max<size_t>(writes.size(), st.outbox_hint));
   for (auto& w : writes) {
     auto [it, added] =
-        st.outbox_index.try_emplace(w.snapshot.dedup_key, st.outbox.size());
+        st.outbox_index.try_emplace(w.snapshot->dedup_key, st.outbox.size());
     if (added) {
       st.outbox.push_back(std::move(w));
     } else {
@@ -76,6 +83,8 @@ void flush_outbox(self_ptr self, const peers& to) {
     return;
   to.ctx->stats->writes_queued.fetch_add(st.outbox.size(),
                                          std::memory_order_relaxed);
+  st.outbox_hint = static_cast<uint32_t>(
+      std::min<size_t>(st.outbox.size(), grouping_state::max_outbox_hint));
   self->send(to.repository, atom::write::value, std::move(st.outbox),
              std::move(st.outbox_notes), std::move(st.outbox_seqs));
   st.outbox = {};

@@ -33,10 +33,11 @@ void for_active_children(group_state& g, const alert& parent, F f) {
 
 /// Brings `a` (and, for a parent, its active children) to the state the
 /// event asks for, persisting each alert that changed.
-void set_state(group_state& g, alert& a, const event& e, time_point now,
+void set_state(group_state& g, owned_alert& a, const event& e, time_point now,
                decision& out) {
   auto until = e.ack_timeout > duration{0} ? now + e.ack_timeout : no_time;
-  auto change = [&](alert& x, int64_t delta) {
+  auto change = [&](owned_alert& p, int64_t delta) {
+    auto& x = mutable_alert(p);
     if (e.act == action::unacknowledge)
       clear_acknowledged(x);
     else if (x.acknowledged) // again: renew the timeout, keep who and when
@@ -44,11 +45,11 @@ void set_state(group_state& g, alert& a, const event& e, time_point now,
     else
       set_acknowledged(x, now, e.actor, until);
     x.updated_at = now;
-    out.writes.push_back(alert_write{x, delta});
+    out.writes.emplace_back(p, delta);
   };
   change(a, 1);
-  if (a.is_parent())
-    for_active_children(g, a, [&](alert& child) { change(child, 0); });
+  if (a->is_parent())
+    for_active_children(g, *a, [&](owned_alert& child) { change(child, 0); });
   if (until != no_time && e.act == action::acknowledge) {
     out.arm_ack = true;
     out.ack_until = until;
@@ -64,11 +65,12 @@ void acknowledge(group_state& g, const event& e, time_point now,
     out.ignored = true; // unknown or resolved: nothing to acknowledge
     return;
   }
-  auto& a = it->second;
+  auto& a = mutable_alert(it->second);
   bool newly = e.act == action::acknowledge && !a.acknowledged;
   ++a.event_count;
   a.last_seq = e.seq;
-  set_state(g, a, e, now, out);
+  // Shares `a` with the writes: no change in place after this.
+  set_state(g, it->second, e, now, out);
   if (newly && a.is_parent())
     add_notification(g, out, notification_kind::parent_acknowledged, a, now,
                      e.seq);
@@ -82,12 +84,13 @@ void inherit_acknowledgement(alert& child, const alert& parent) {
 
 void expire_acknowledgements(group_state& g, time_point now, decision& out) {
   out.clear();
-  for (auto& [key, a] : g.active)
-    if (a.acknowledged && a.acknowledged_until != no_time &&
-        a.acknowledged_until <= now) {
+  for (auto& [key, p] : g.active)
+    if (p->acknowledged && p->acknowledged_until != no_time &&
+        p->acknowledged_until <= now) {
+      auto& a = mutable_alert(p);
       clear_acknowledged(a);
       a.updated_at = now;
-      out.writes.push_back(alert_write{a, 0});
+      out.writes.emplace_back(p, 0);
     }
   if (auto next = next_ack_deadline(g); next != no_time) {
     out.arm_ack = true;
@@ -98,9 +101,9 @@ void expire_acknowledgements(group_state& g, time_point now, decision& out) {
 time_point next_ack_deadline(const group_state& g) {
   auto next = no_time;
   for (auto& [key, a] : g.active)
-    if (a.acknowledged && a.acknowledged_until != no_time &&
-        (next == no_time || a.acknowledged_until < next))
-      next = a.acknowledged_until;
+    if (a->acknowledged && a->acknowledged_until != no_time &&
+        (next == no_time || a->acknowledged_until < next))
+      next = a->acknowledged_until;
   return next;
 }
 

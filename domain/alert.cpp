@@ -2,17 +2,30 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <random>
 
 namespace argus::domain {
 
+alert& mutable_alert(owned_alert& p) {
+  if (p.use_count() > 1) {
+    p = std::make_shared<alert>(*p);
+  } else {
+    // The others who held it let go on other threads: see their last reads
+    // of it happen before our writes (pairs with the release of their
+    // reference count decrement).
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  return *p;
+}
+
 void merge_into(alert& stored, const alert_write& w) {
   auto id = std::move(stored.id);
   auto created_at = stored.created_at;
   auto count = stored.event_count + w.event_count_delta;
-  auto last_seq = std::max(stored.last_seq, w.snapshot.last_seq);
-  stored = w.snapshot;
+  auto last_seq = std::max(stored.last_seq, w.snapshot->last_seq);
+  stored = *w.snapshot;
   stored.last_seq = last_seq;
   stored.id = std::move(id);
   stored.created_at = created_at;

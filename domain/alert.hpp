@@ -2,8 +2,11 @@
 
 #include "domain/types.hpp"
 
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <memory>
 #include <string>
 
 namespace argus::domain {
@@ -72,21 +75,58 @@ typename Inspector::result_type inspect(Inspector& f, alert& x) {
            x.acknowledged_until, x.resolved_by, x.auto_resolve_at);
 }
 
+/// An alert that no longer changes, shared by whoever holds it (the group
+/// that made it, writes on their way, the memory store) instead of copied.
+using alert_ptr = std::shared_ptr<const alert>;
+
+/// An alert its owner may still change in place while nobody else holds it
+/// (see `mutable_alert`).
+using owned_alert = std::shared_ptr<alert>;
+
+/// The alert behind `p` for changing, copy-on-write: while someone else
+/// still holds it (a write not yet stored, the memory store) it is copied
+/// first, so what they hold never changes under them; otherwise it is
+/// changed in place.
+alert& mutable_alert(owned_alert& p);
+
 /// A change to persist. Stores merge by (event manager, dedupKey): `id` and
 /// `created_at` of an existing row are kept, `event_count` grows by
 /// `event_count_delta`, `last_seq` keeps the larger value, every other field
 /// takes the new value. That makes a
 /// re-triggered resolved alert keep its identity and history without the
 /// grouping actor reading the store on the hot path.
+///
+/// The snapshot is shared, never null, and never changes: persisting an
+/// alert costs a reference count, not a copy of a dozen strings.
 struct alert_write {
-  alert snapshot;
+  alert_ptr snapshot;
   int64_t event_count_delta = 0;
+
+  alert_write() = default;
+  alert_write(alert_ptr snapshot, int64_t delta)
+      : snapshot(std::move(snapshot)), event_count_delta(delta) {}
+  /// A write of a fresh snapshot holding a copy of `a`.
+  alert_write(alert a, int64_t delta)
+      : snapshot(std::make_shared<const alert>(std::move(a))),
+        event_count_delta(delta) {}
 };
 
+/// Crosses the wire as the alert's value and the delta (as before sharing):
+/// the receiving node gets a snapshot of its own.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, alert_write& x) {
-  return f(caf::meta::type_name("argus.alert_write"), x.snapshot,
-           x.event_count_delta);
+  if constexpr (Inspector::reads_state) {
+    static const alert none;
+    return f(caf::meta::type_name("argus.alert_write"),
+             x.snapshot ? *x.snapshot : none, x.event_count_delta);
+  } else {
+    auto loaded = std::make_shared<alert>();
+    return f(caf::meta::type_name("argus.alert_write"), *loaded,
+             x.event_count_delta, caf::meta::load_callback([&]() -> caf::error {
+               x.snapshot = std::move(loaded);
+               return caf::none;
+             }));
+  }
 }
 
 /// Merges `w` into `stored` with the semantics described at `alert_write`.

@@ -59,8 +59,10 @@ bool belongs_to(const group_state& g, const event& e) {
 
 namespace {
 
-void persist(decision& out, const alert& a, int64_t event_count_delta) {
-  out.writes.push_back(alert_write{a, event_count_delta});
+/// Shares the alert's current state with the writes: `a` must not change
+/// in place after this (`mutable_alert` copies it first).
+void persist(decision& out, const owned_alert& a, int64_t event_count_delta) {
+  out.writes.emplace_back(a, event_count_delta);
 }
 
 /// When an alert last triggered by `e` (applied at `now`) resolves for
@@ -70,8 +72,9 @@ time_point auto_resolve_at(const event& e, time_point now) {
                                             : no_time;
 }
 
-alert new_alert(const event& e, time_point now) {
-  alert a;
+owned_alert new_alert(const event& e, time_point now) {
+  auto result = std::make_shared<alert>();
+  auto& a = *result;
   a.id = alert_id_for(e.event_manager_id, e.dedup_key);
   a.dedup_key = e.dedup_key;
   a.event_manager_id = e.event_manager_id;
@@ -87,18 +90,19 @@ alert new_alert(const event& e, time_point now) {
   a.auto_resolve_at = auto_resolve_at(e, now);
   a.created_at = now;
   a.updated_at = now;
-  return a;
+  return result;
 }
 
 /// Marks a parent resolved for `cause`, tells the world, and forgets it.
-void resolve_parent(group_state& g, alert& parent, int64_t delta, uint64_t seq,
+void resolve_parent(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
                     resolution cause, time_point now, decision& out) {
+  auto& parent = mutable_alert(p);
   parent.status = alert_status::resolved;
   parent.resolve_requested = false;
   parent.resolved_by = cause;
   parent.resolved_at = now;
   parent.updated_at = now;
-  persist(out, parent, delta);
+  persist(out, p, delta);
   add_notification(g, out, notification_kind::parent_resolved, parent, now,
                    seq);
   out.deactivated.push_back(parent.dedup_key);
@@ -106,11 +110,12 @@ void resolve_parent(group_state& g, alert& parent, int64_t delta, uint64_t seq,
   if (g.open_parent == parent.dedup_key)
     g.open_parent.clear();
   g.links.erase(parent.dedup_key);
-  g.active.erase(parent.dedup_key); // invalidates `parent`
+  g.active.erase(parent.dedup_key); // the write keeps `parent` alive
 }
 
 /// A trigger for a dedupKey that is active here: no new alert.
-void retrigger(alert& a, const event& e, time_point now, decision& out) {
+void retrigger(owned_alert& p, const event& e, time_point now, decision& out) {
+  auto& a = mutable_alert(p);
   a.summary = e.summary;
   a.sev = e.sev;
   a.class_name = e.class_name;
@@ -124,30 +129,32 @@ void retrigger(alert& a, const event& e, time_point now, decision& out) {
   // The problem is back: a pending resolve of the parent no longer holds.
   a.resolve_requested = false;
   a.resolved_by = resolution::none;
-  persist(out, a, 1);
+  persist(out, p, 1);
 }
 
 void open_or_join(group_state& g, const event& e, time_point now,
                   decision& out) {
-  auto a = new_alert(e, now);
+  auto p = new_alert(e, now);
+  auto& a = *p;
   auto parent = g.has_value && !g.open_parent.empty() && now < g.window_ends_at
                     ? g.active.find(g.open_parent)
                     : g.active.end();
   if (parent != g.active.end()) {
+    auto& parent_alert = mutable_alert(parent->second);
     a.type = alert_type::child;
     a.parent_dedup_key = parent->first;
     // Joining a group someone works on pages nobody.
-    inherit_acknowledgement(a, parent->second);
+    inherit_acknowledgement(a, parent_alert);
     auto& links = g.links[parent->first];
     if (links.children.insert(a.dedup_key).second)
-      ++parent->second.child_count;
+      ++parent_alert.child_count;
     ++links.active_children;
-    parent->second.updated_at = now;
-    persist(out, a, 1);
+    parent_alert.updated_at = now;
+    persist(out, p, 1);
     persist(out, parent->second, 0);
     // Someone is on it: a child joining an acknowledged group pages nobody.
-    if (g.child_notices && !parent->second.acknowledged)
-      add_notification(g, out, notification_kind::child_added, parent->second,
+    if (g.child_notices && !parent_alert.acknowledged)
+      add_notification(g, out, notification_kind::child_added, parent_alert,
                        now, e.seq, a, links.active_children);
   } else {
     a.type = alert_type::parent;
@@ -159,19 +166,19 @@ void open_or_join(group_state& g, const event& e, time_point now,
       out.window_until = a.window_ends_at;
     }
     g.links[a.dedup_key];
-    persist(out, a, 1);
+    persist(out, p, 1);
     add_notification(g, out, notification_kind::parent_opened, a, now, e.seq);
   }
-  g.active.emplace(a.dedup_key, std::move(a));
+  g.active.emplace(a.dedup_key, std::move(p));
 }
 
 /// Resolves active alert `it` for `cause`: an event (`delta` 1, its `seq`)
 /// or a deadline passing (`delta` 0, `seq` 0).
 void resolve_active(group_state& g,
-                    std::unordered_map<std::string, alert>::iterator it,
+                    std::unordered_map<std::string, owned_alert>::iterator it,
                     int64_t delta, uint64_t seq, resolution cause,
                     time_point now, decision& out) {
-  auto& a = it->second;
+  auto& a = mutable_alert(it->second);
   a.event_count += delta;
   if (delta > 0)
     a.last_seq = seq;
@@ -185,9 +192,9 @@ void resolve_active(group_state& g,
       a.expires_at = no_time;
       a.auto_resolve_at = no_time;
       a.updated_at = now;
-      persist(out, a, delta);
+      persist(out, it->second, delta);
     } else {
-      resolve_parent(g, a, delta, seq, cause, now, out);
+      resolve_parent(g, it->second, delta, seq, cause, now, out);
     }
     return;
   }
@@ -195,7 +202,7 @@ void resolve_active(group_state& g,
   a.resolved_by = cause;
   a.resolved_at = now;
   a.updated_at = now;
-  persist(out, a, delta);
+  persist(out, it->second, delta);
   out.deactivated.push_back(a.dedup_key);
   auto parent_key = a.parent_dedup_key;
   g.active.erase(it);
@@ -204,8 +211,8 @@ void resolve_active(group_state& g,
     return;
   auto& links = g.links[parent_key];
   --links.active_children;
-  if (links.active_children == 0 && parent->second.resolve_requested)
-    resolve_parent(g, parent->second, 0, seq, parent->second.resolved_by, now,
+  if (links.active_children == 0 && parent->second->resolve_requested)
+    resolve_parent(g, parent->second, 0, seq, parent->second->resolved_by, now,
                    out);
 }
 
@@ -244,7 +251,7 @@ void expire_due(group_state& g, time_point now, decision& out) {
   std::vector<due_alert> due;
   auto floor = time_point::max(); // the earliest deadline not due yet
   for (auto& [key, a] : g.active) {
-    auto [at, cause] = next_deadline(a);
+    auto [at, cause] = next_deadline(*a);
     if (at == no_time)
       continue;
     if (at <= now)
@@ -308,7 +315,7 @@ bool expire(group_state& g, time_point now, decision& out) {
 time_point next_expiry(const group_state& g) {
   time_point next = no_time;
   for (auto& [key, a] : g.active)
-    if (auto at = next_deadline(a).first;
+    if (auto at = next_deadline(*a).first;
         at != no_time && (next == no_time || at < next))
       next = at;
   return next;
@@ -327,7 +334,7 @@ group_state restore_group(std::string event_manager_id, bool has_value,
   g.grouping_value = std::move(grouping_value);
   for (auto& a : alerts)
     if (a.is_active()) {
-      g.active.emplace(a.dedup_key, a);
+      g.active.emplace(a.dedup_key, std::make_shared<alert>(a));
       if (a.is_parent())
         g.links[a.dedup_key];
     }
@@ -350,7 +357,7 @@ group_state restore_group(std::string event_manager_id, bool has_value,
   }
   for (auto& [parent_key, children] : resolved) {
     auto& links = g.links[parent_key];
-    auto wanted = g.active.at(parent_key).child_count - links.active_children;
+    auto wanted = g.active.at(parent_key)->child_count - links.active_children;
     std::sort(children.begin(), children.end(),
               [](const alert* x, const alert* y) {
                 return x->updated_at > y->updated_at;
@@ -364,10 +371,10 @@ group_state restore_group(std::string event_manager_id, bool has_value,
   }
   if (g.has_value)
     for (auto& [key, a] : g.active)
-      if (a.is_parent() && a.window_ends_at > now &&
-          a.window_ends_at > g.window_ends_at) {
+      if (a->is_parent() && a->window_ends_at > now &&
+          a->window_ends_at > g.window_ends_at) {
         g.open_parent = key;
-        g.window_ends_at = a.window_ends_at;
+        g.window_ends_at = a->window_ends_at;
       }
   return g;
 }

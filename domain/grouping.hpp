@@ -29,8 +29,10 @@ struct group_state {
   bool has_value = false;
   std::string grouping_value;
   /// Active alerts by dedupKey. Resolved alerts leave memory (the store has
-  /// them), so memory follows open work.
-  std::unordered_map<std::string, alert> active;
+  /// them), so memory follows open work. Each is shared with the writes that
+  /// persist it (and the memory store): change one only through
+  /// `mutable_alert`, which copies it first while others hold it.
+  std::unordered_map<std::string, owned_alert> active;
   /// Children of each active parent, by the parent's dedupKey.
   std::unordered_map<std::string, parent_links> links;
   /// dedupKey of the parent whose window is open; empty when none is.

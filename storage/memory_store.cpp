@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,22 +18,21 @@ store::~store() = default;
 
 namespace {
 
-/// One stored alert without what its place in the store already says: the
-/// event manager (the key of its `manager_alerts`), the dedupKey (the key of
-/// its row), and the id (a function of the two, `alert_id_for`; a row whose
-/// id is not keeps it in `manager_alerts::odd_ids`). The class and grouping
-/// value are interned (few distinct values, many alerts), and the four
-/// free texts share one buffer. About 200 bytes instead of a 420-byte alert
-/// plus its id's heap block.
-struct row {
+/// A resolved alert as the store keeps it once its group let go of it,
+/// without what its place in the store already says: the event manager (the
+/// key of its `manager_alerts`), the dedupKey (the key of its row), the id
+/// (a function of the two, `alert_id_for`; a row whose id is not keeps it in
+/// `manager_alerts::odd_ids`), and what `row` keeps for every alert. The
+/// class and grouping value are interned (few distinct values, many
+/// alerts), and the four free texts share one buffer. About 150 bytes
+/// instead of a 420-byte alert plus its id's heap block.
+struct packed_alert {
   /// summary, details, parent dedupKey, acknowledged_by, back to back.
   std::string text;
   uint32_t summary_len = 0;
   uint32_t details_len = 0;
   uint32_t parent_len = 0;
   domain::severity sev = domain::severity::low;
-  domain::alert_type type = domain::alert_type::parent;
-  domain::alert_status status = domain::alert_status::active;
   domain::resolution resolved_by = domain::resolution::none;
   bool resolve_requested = false;
   bool acknowledged = false;
@@ -40,9 +40,6 @@ struct row {
   /// Null for an alert without a grouping value.
   const std::string* grouping_value = nullptr;
   int64_t child_count = 0;
-  int64_t event_count = 0;
-  uint64_t last_seq = 0;
-  domain::time_point created_at{};
   domain::time_point updated_at{};
   domain::time_point resolved_at{};
   domain::time_point window_ends_at{};
@@ -51,10 +48,34 @@ struct row {
   domain::time_point acknowledged_until{};
   domain::time_point auto_resolve_at{};
 
+  std::string_view parent_dedup_key() const {
+    return std::string_view{text}.substr(summary_len + details_len, parent_len);
+  }
+};
+
+/// One stored alert. While it is active its grouping actor holds it too,
+/// so the row shares the snapshot the group wrote last instead of keeping a
+/// second copy; once resolved the group lets go of it and the row packs it.
+/// The fields of the merge of `alert_write` that differ from the snapshot
+/// (the first creation time, the summed count, the highest sequence) are
+/// kept here, beside status and type for the filters.
+struct row {
+  /// The latest snapshot while the alert is active, else null.
+  domain::alert_ptr shared;
+  /// The packed alert once resolved, else null.
+  std::unique_ptr<packed_alert> packed;
+  int64_t event_count = 0;
+  uint64_t last_seq = 0;
+  domain::time_point created_at{};
+  domain::alert_type type = domain::alert_type::parent;
+  domain::alert_status status = domain::alert_status::active;
+
   bool is_active() const { return status == domain::alert_status::active; }
   bool is_parent() const { return type == domain::alert_type::parent; }
   std::string_view parent_dedup_key() const {
-    return std::string_view{text}.substr(summary_len + details_len, parent_len);
+    if (shared)
+      return shared->parent_dedup_key;
+    return packed ? packed->parent_dedup_key() : std::string_view{};
   }
 };
 
@@ -63,10 +84,13 @@ struct row {
 struct manager_alerts {
   /// Alerts by dedupKey.
   std::unordered_map<std::string, row> by_key;
-  /// dedupKeys of the children of each parent dedupKey.
-  std::unordered_map<std::string, std::unordered_set<std::string>> children;
-  /// dedupKeys of the active alerts.
-  std::unordered_set<std::string> active;
+  /// The children of each parent dedupKey, as their keys in `by_key`. The
+  /// indexes point at `by_key`'s own keys (a node of an unordered_map keeps
+  /// its address, and rows are never erased) instead of copying them.
+  std::unordered_map<std::string, std::unordered_set<const std::string*>>
+      children;
+  /// The active alerts, as their keys in `by_key`.
+  std::unordered_set<const std::string*> active;
   /// Ids that are not `alert_id_for(manager, dedupKey)`, by dedupKey (rows
   /// written with another id, e.g. by tests); normally empty.
   std::unordered_map<std::string, std::string> odd_ids;
@@ -117,29 +141,33 @@ public:
     // Nothing below can fail short of running out of memory, so applying the
     // writes one by one is all or nothing.
     for (auto& w : writes) {
-      auto& a = w.snapshot;
+      auto& a = *w.snapshot;
       auto& m = managers_[a.event_manager_id];
-      auto i = m.by_key.find(a.dedup_key);
-      if (i == m.by_key.end()) {
-        i = m.by_key.emplace(a.dedup_key, row{}).first;
-        fill(i->second, a);
-        i->second.event_count = w.event_count_delta;
+      auto [i, added] = m.by_key.try_emplace(a.dedup_key);
+      auto& r = i->second;
+      if (added) {
+        keep(r, w.snapshot);
+        r.event_count = w.event_count_delta;
+        r.last_seq = a.last_seq;
+        r.created_at = a.created_at;
         if (a.id != domain::alert_id_for(a.event_manager_id, a.dedup_key))
           m.odd_ids[a.dedup_key] = a.id;
-      } else {
-        // The merge of `alert_write`: id and created_at stay, the count
-        // grows, last_seq keeps the larger value.
-        unindex(m, i->first, i->second);
-        auto& r = i->second;
-        auto created_at = r.created_at;
-        auto count = r.event_count + w.event_count_delta;
-        auto last_seq = std::max(r.last_seq, a.last_seq);
-        fill(r, a);
-        r.created_at = created_at;
-        r.event_count = count;
-        r.last_seq = last_seq;
+        index(m, i->first, r);
+        continue;
       }
-      index(m, i->first, i->second);
+      // A rewrite that keeps the status and the parent (a re-trigger, a
+      // parent gaining a child) leaves the indexes as they are.
+      bool reindex =
+          r.status != a.status || r.parent_dedup_key() != a.parent_dedup_key;
+      if (reindex)
+        unindex(m, i->first, r);
+      // The merge of `alert_write`: id and created_at stay, the count
+      // grows, last_seq keeps the larger value.
+      r.event_count += w.event_count_delta;
+      r.last_seq = std::max(r.last_seq, a.last_seq);
+      keep(r, w.snapshot);
+      if (reindex)
+        index(m, i->first, r);
     }
     for (auto& n : notes)
       outbox_->add(n);
@@ -157,10 +185,10 @@ public:
     auto collect = [&](const std::string& id, const manager_alerts& m) {
       // The active set is much smaller than the store on a busy system.
       if (filter.status == domain::to_string(domain::alert_status::active)) {
-        for (auto& key : m.active) {
-          auto& r = m.by_key.at(key);
+        for (auto* key : m.active) {
+          auto& r = m.by_key.find(*key)->second;
           if (matches(id, r, filter))
-            rows.push_back({&id, &key, &r});
+            rows.push_back({&id, key, &r});
         }
         return;
       }
@@ -203,8 +231,9 @@ public:
     if (auto m = managers_.find(manager_id); m != managers_.end()) {
       auto& links = m->second.children;
       if (auto c = links.find(parent_dedup_key); c != links.end())
-        for (auto& key : c->second)
-          rows.push_back({&m->first, &key, &m->second.by_key.at(key)});
+        for (auto* key : c->second)
+          rows.push_back(
+              {&m->first, key, &m->second.by_key.find(*key)->second});
     }
     return page_of(rows, 0, -1);
   }
@@ -212,19 +241,19 @@ public:
   caf::expected<std::vector<domain::alert>> open_work() override {
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_) {
-      for (auto& key : m.active) {
-        auto& r = m.by_key.at(key);
-        result.push_back(to_alert(id, m, key, r));
+      for (auto* key : m.active) {
+        auto& r = m.by_key.find(*key)->second;
+        result.push_back(to_alert(id, m, *key, r));
         if (!r.is_parent())
           continue;
-        auto c = m.children.find(key);
+        auto c = m.children.find(*key);
         if (c == m.children.end())
           continue;
         // Active children are already in via the active set.
-        for (auto& child_key : c->second) {
-          auto& child = m.by_key.at(child_key);
+        for (auto* child_key : c->second) {
+          auto& child = m.by_key.find(*child_key)->second;
           if (!child.is_active() && child.type == domain::alert_type::child)
-            result.push_back(to_alert(id, m, child_key, child));
+            result.push_back(to_alert(id, m, *child_key, child));
         }
       }
     }
@@ -309,7 +338,22 @@ private:
     return &*strings_.insert(text).first;
   }
 
-  void fill(row& r, const domain::alert& a) {
+  /// Keeps `snapshot` in `r`: shared while active, packed once resolved.
+  void keep(row& r, const domain::alert_ptr& snapshot) {
+    r.type = snapshot->type;
+    r.status = snapshot->status;
+    if (snapshot->is_active()) {
+      r.shared = snapshot;
+      r.packed.reset();
+      return;
+    }
+    if (!r.packed)
+      r.packed = std::make_unique<packed_alert>();
+    pack(*r.packed, *snapshot);
+    r.shared.reset();
+  }
+
+  void pack(packed_alert& r, const domain::alert& a) {
     auto total = a.summary.size() + a.details.size() +
                  a.parent_dedup_key.size() + a.acknowledged_by.size();
     // Reuse the buffer of a rewrite when it fits without much slack;
@@ -328,13 +372,10 @@ private:
     r.details_len = static_cast<uint32_t>(a.details.size());
     r.parent_len = static_cast<uint32_t>(a.parent_dedup_key.size());
     r.sev = a.sev;
-    r.type = a.type;
-    r.status = a.status;
     r.resolved_by = a.resolved_by;
     r.resolve_requested = a.resolve_requested;
     r.acknowledged = a.acknowledged;
-    // A rewrite of the same alert (a parent gaining a child) seldom changes
-    // them: skip the lookup then.
+    // A rewrite of the same alert seldom changes them: skip the lookup then.
     if (!r.class_name || *r.class_name != a.class_name)
       r.class_name = intern(a.class_name);
     if (!a.has_grouping_value)
@@ -342,9 +383,6 @@ private:
     else if (!r.grouping_value || *r.grouping_value != a.grouping_value)
       r.grouping_value = intern(a.grouping_value);
     r.child_count = a.child_count;
-    r.event_count = a.event_count;
-    r.last_seq = a.last_seq;
-    r.created_at = a.created_at;
     r.updated_at = a.updated_at;
     r.resolved_at = a.resolved_at;
     r.window_ends_at = a.window_ends_at;
@@ -358,12 +396,25 @@ private:
                                 const manager_alerts& m,
                                 const std::string& dedup_key, const row& r) {
     domain::alert a;
+    if (r.shared)
+      a = *r.shared;
+    else
+      unpack(a, *r.packed);
     if (auto odd = m.odd_ids.find(dedup_key); odd != m.odd_ids.end())
       a.id = odd->second;
     else
       a.id = domain::alert_id_for(manager_id, dedup_key);
     a.dedup_key = dedup_key;
     a.event_manager_id = manager_id;
+    a.type = r.type;
+    a.status = r.status;
+    a.event_count = r.event_count;
+    a.last_seq = r.last_seq;
+    a.created_at = r.created_at;
+    return a;
+  }
+
+  static void unpack(domain::alert& a, const packed_alert& r) {
     std::string_view text{r.text};
     a.summary = text.substr(0, r.summary_len);
     a.details = text.substr(r.summary_len, r.details_len);
@@ -371,8 +422,6 @@ private:
     a.acknowledged_by =
         text.substr(r.summary_len + r.details_len + r.parent_len);
     a.sev = r.sev;
-    a.type = r.type;
-    a.status = r.status;
     a.resolved_by = r.resolved_by;
     a.resolve_requested = r.resolve_requested;
     a.acknowledged = r.acknowledged;
@@ -381,9 +430,6 @@ private:
     if (r.grouping_value)
       a.grouping_value = *r.grouping_value;
     a.child_count = r.child_count;
-    a.event_count = r.event_count;
-    a.last_seq = r.last_seq;
-    a.created_at = r.created_at;
     a.updated_at = r.updated_at;
     a.resolved_at = r.resolved_at;
     a.window_ends_at = r.window_ends_at;
@@ -391,7 +437,6 @@ private:
     a.acknowledged_at = r.acknowledged_at;
     a.acknowledged_until = r.acknowledged_until;
     a.auto_resolve_at = r.auto_resolve_at;
-    return a;
   }
 
   /// Sorts just enough of `rows` for the page at `offset`/`limit` and copies
@@ -415,11 +460,12 @@ private:
     return result;
   }
 
+  /// Adds the row under `key` (a key of `m.by_key`) to the indexes.
   void index(manager_alerts& m, const std::string& key, const row& r) {
-    if (r.parent_len > 0)
-      m.children[std::string{r.parent_dedup_key()}].insert(key);
+    if (auto parent = r.parent_dedup_key(); !parent.empty())
+      m.children[std::string{parent}].insert(&key);
     if (r.is_active()) {
-      m.active.insert(key);
+      m.active.insert(&key);
       ++active_count_;
     } else {
       ++resolved_count_;
@@ -427,14 +473,14 @@ private:
   }
 
   void unindex(manager_alerts& m, const std::string& key, const row& r) {
-    if (r.parent_len > 0) {
-      auto c = m.children.find(std::string{r.parent_dedup_key()});
-      c->second.erase(key);
+    if (auto parent = r.parent_dedup_key(); !parent.empty()) {
+      auto c = m.children.find(std::string{parent});
+      c->second.erase(&key);
       if (c->second.empty())
         m.children.erase(c);
     }
     if (r.is_active()) {
-      m.active.erase(key);
+      m.active.erase(&key);
       --active_count_;
     } else {
       --resolved_count_;

@@ -434,7 +434,7 @@ private:
     for (auto i = skip; i < writes.size(); ++i)
       steps.push_back(
           {&sql().upsert,
-           alert_params(writes[i].snapshot, writes[i].event_count_delta)});
+           alert_params(*writes[i].snapshot, writes[i].event_count_delta)});
     for (auto& step : tail)
       steps.push_back(std::move(step));
     if (steps.empty())
@@ -865,7 +865,7 @@ private:
       return false;
     for (size_t i = 0; i < prefix.size(); ++i)
       if (writes[i].event_count_delta != prefix[i].event_count_delta ||
-          !same(writes[i].snapshot, prefix[i].snapshot))
+          !same(*writes[i].snapshot, *prefix[i].snapshot))
         return false;
     return true;
   }

@@ -876,7 +876,7 @@ private:
     for (auto& w : writes) {
       reset_on_exit guard{*stmt};
       binder b{*stmt};
-      bind_alert(b, w.snapshot, w.event_count_delta);
+      bind_alert(b, *w.snapshot, w.event_count_delta);
       if (auto err = step_done(*stmt, b, "store alert"))
         return err;
     }

@@ -123,7 +123,7 @@ TEST_CASE_METHOD(fixture,
     notification x;
     x.id = std::string{"note-"} + key;
     x.kind = notification_kind::parent_opened;
-    x.parent = write_of(key, 1).snapshot;
+    x.parent = *write_of(key, 1).snapshot;
     x.at = now();
     notes.push_back(x);
   }

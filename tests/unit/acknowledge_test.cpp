@@ -70,13 +70,13 @@ struct group {
   const alert& active(const std::string& key) {
     auto it = g.active.find(key);
     REQUIRE(it != g.active.end());
-    return it->second;
+    return *it->second;
   }
 
   /// The write for `key` in the last decision.
   const argus::domain::alert_write& written(const std::string& key) {
     for (auto& w : d.writes)
-      if (w.snapshot.dedup_key == key)
+      if (w.snapshot->dedup_key == key)
         return w;
     FAIL("no write for " << key);
     return d.writes.front();
@@ -110,17 +110,17 @@ TEST_CASE_METHOD(group,
   REQUIRE(d.writes.size() == 2); // the parent and its one active child
   auto& p = written("p");
   CHECK(p.event_count_delta == 1);
-  CHECK(p.snapshot.acknowledged);
-  CHECK(p.snapshot.acknowledged_at == t0 + 5s);
-  CHECK(p.snapshot.acknowledged_by == "alice");
-  CHECK(p.snapshot.acknowledged_until == no_time);
-  CHECK(p.snapshot.event_count == 2);
-  CHECK(p.snapshot.updated_at == t0 + 5s);
+  CHECK(p.snapshot->acknowledged);
+  CHECK(p.snapshot->acknowledged_at == t0 + 5s);
+  CHECK(p.snapshot->acknowledged_by == "alice");
+  CHECK(p.snapshot->acknowledged_until == no_time);
+  CHECK(p.snapshot->event_count == 2);
+  CHECK(p.snapshot->updated_at == t0 + 5s);
   auto& c1 = written("c1");
   CHECK(c1.event_count_delta == 0); // the event was for the parent
-  CHECK(c1.snapshot.acknowledged);
-  CHECK(c1.snapshot.acknowledged_by == "alice");
-  CHECK(c1.snapshot.acknowledged_at == t0 + 5s);
+  CHECK(c1.snapshot->acknowledged);
+  CHECK(c1.snapshot->acknowledged_by == "alice");
+  CHECK(c1.snapshot->acknowledged_at == t0 + 5s);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_acknowledged);
   CHECK(d.notify[0].parent.dedup_key == "p");
@@ -156,11 +156,11 @@ TEST_CASE_METHOD(group,
   at(t0 + 2s, make(action::trigger, "c"));
   CHECK(d.notify.empty());
   auto& c = written("c");
-  CHECK(c.snapshot.parent_dedup_key == "p");
-  CHECK(c.snapshot.acknowledged);
-  CHECK(c.snapshot.acknowledged_by == "alice");
-  CHECK(c.snapshot.acknowledged_at == t0 + 1s);
-  CHECK(written("p").snapshot.child_count == 1);
+  CHECK(c.snapshot->parent_dedup_key == "p");
+  CHECK(c.snapshot->acknowledged);
+  CHECK(c.snapshot->acknowledged_by == "alice");
+  CHECK(c.snapshot->acknowledged_at == t0 + 1s);
+  CHECK(written("p").snapshot->child_count == 1);
 }
 
 TEST_CASE_METHOD(group, "acknowledging a child acknowledges only that child",
@@ -171,8 +171,8 @@ TEST_CASE_METHOD(group, "acknowledging a child acknowledges only that child",
   at(t0 + 3s, ack("c1", "bob"));
   CHECK(d.notify.empty());
   REQUIRE(d.writes.size() == 1);
-  CHECK(d.writes[0].snapshot.dedup_key == "c1");
-  CHECK(d.writes[0].snapshot.acknowledged_by == "bob");
+  CHECK(d.writes[0].snapshot->dedup_key == "c1");
+  CHECK(d.writes[0].snapshot->acknowledged_by == "bob");
   CHECK_FALSE(active("p").acknowledged);
   CHECK_FALSE(active("c2").acknowledged);
 }
@@ -188,10 +188,10 @@ TEST_CASE_METHOD(group,
   CHECK(d.notify.empty());
   REQUIRE(d.writes.size() == 2);
   for (auto& w : d.writes) {
-    CHECK_FALSE(w.snapshot.acknowledged);
-    CHECK(w.snapshot.acknowledged_at == no_time);
-    CHECK(w.snapshot.acknowledged_by.empty());
-    CHECK(w.snapshot.updated_at == t0 + 3s);
+    CHECK_FALSE(w.snapshot->acknowledged);
+    CHECK(w.snapshot->acknowledged_at == no_time);
+    CHECK(w.snapshot->acknowledged_by.empty());
+    CHECK(w.snapshot->updated_at == t0 + 3s);
   }
   CHECK(written("p").event_count_delta == 1);
   // A later acknowledge counts as new again.
@@ -225,18 +225,18 @@ TEST_CASE_METHOD(group,
   at(t0 + 1s, ack("p"));
   at(t0 + 2s, make(action::trigger, "p"));
   CHECK(d.notify.empty()); // someone works on it: no page
-  CHECK(written("p").snapshot.acknowledged);
+  CHECK(written("p").snapshot->acknowledged);
   at(t0 + 3s, make(action::resolve, "p"));
   // Kept on the resolved alert as history.
-  CHECK(written("p").snapshot.acknowledged);
-  CHECK(written("p").snapshot.acknowledged_by == "alice");
+  CHECK(written("p").snapshot->acknowledged);
+  CHECK(written("p").snapshot->acknowledged_by == "alice");
   at(t0 + 4s, make(action::trigger, "p"));
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_opened);
   auto& p = written("p");
-  CHECK_FALSE(p.snapshot.acknowledged);
-  CHECK(p.snapshot.acknowledged_at == no_time);
-  CHECK(p.snapshot.acknowledged_by.empty());
+  CHECK_FALSE(p.snapshot->acknowledged);
+  CHECK(p.snapshot->acknowledged_at == no_time);
+  CHECK(p.snapshot->acknowledged_by.empty());
   // What the store keeps after merging the reopened alert into the old row.
   alert stored;
   stored.acknowledged = true;
@@ -254,7 +254,7 @@ TEST_CASE_METHOD(group,
   at(t0 + 1s, make(action::trigger, "c"));
   at(t0 + 2s, ack("p"));
   at(t0 + 3s, make(action::resolve, "p"));
-  CHECK(written("p").snapshot.resolve_requested);
+  CHECK(written("p").snapshot->resolve_requested);
   CHECK(d.notify.empty());
   at(t0 + 4s, make(action::resolve, "c"));
   REQUIRE(d.notify.size() == 1);
@@ -275,7 +275,7 @@ TEST_CASE_METHOD(group,
   at(t0 + 2s, ack("p", "alice", 30min));
   CHECK(d.arm_ack);
   CHECK(d.ack_until == t0 + 2s + 30min);
-  CHECK(written("c").snapshot.acknowledged_until == t0 + 2s + 30min);
+  CHECK(written("c").snapshot->acknowledged_until == t0 + 2s + 30min);
   CHECK(next_ack_deadline(g) == t0 + 2s + 30min);
   // A timer that fires early changes nothing and re-arms.
   expire_acknowledgements(g, t0 + 2s + 29min, d);
@@ -291,9 +291,9 @@ TEST_CASE_METHOD(group,
   expire_acknowledgements(g, t0 + 40min, d);
   REQUIRE(d.writes.size() == 2);
   for (auto& w : d.writes) {
-    CHECK_FALSE(w.snapshot.acknowledged);
+    CHECK_FALSE(w.snapshot->acknowledged);
     CHECK(w.event_count_delta == 0);
-    CHECK(w.snapshot.updated_at == t0 + 40min);
+    CHECK(w.snapshot->updated_at == t0 + 40min);
   }
   CHECK_FALSE(d.arm_ack);
   CHECK(d.notify.empty());
@@ -310,8 +310,8 @@ TEST_CASE_METHOD(group,
   at(t0 + 2s, ack("c", "bob", 5min));
   std::vector<alert> stored;
   for (auto& [key, a] : g.active)
-    stored.push_back(a);
+    stored.push_back(*a);
   auto r = argus::domain::restore_group("m1", true, "db", stored, t0 + 3s);
   CHECK(argus::domain::next_ack_deadline(r) == t0 + 2s + 5min);
-  CHECK(r.active.at("c").acknowledged_by == "bob");
+  CHECK(r.active.at("c")->acknowledged_by == "bob");
 }

@@ -79,7 +79,7 @@ struct lifecycle {
 
   void keep_writes() {
     for (auto& w : d.writes) {
-      auto [it, added] = stored.try_emplace(w.snapshot.dedup_key, w.snapshot);
+      auto [it, added] = stored.try_emplace(w.snapshot->dedup_key, *w.snapshot);
       if (!added)
         argus::domain::merge_into(it->second, w);
       else
@@ -102,7 +102,7 @@ struct lifecycle {
   const alert& active(const std::string& key) {
     auto it = g.active.find(key);
     REQUIRE(it != g.active.end());
-    return it->second;
+    return *it->second;
   }
 };
 
@@ -119,7 +119,7 @@ TEST_CASE_METHOD(
   CHECK_FALSE(lapse(t0 + 5min - 1ms));
   REQUIRE(lapse(t0 + 5min + 20ms));
   REQUIRE(d.writes.size() == 1);
-  auto& p = d.writes[0].snapshot;
+  auto& p = *d.writes[0].snapshot;
   CHECK(p.status == alert_status::resolved);
   CHECK(p.resolved_by == resolution::automatic);
   // At its deadline, not when the timer happened to fire.
@@ -159,8 +159,8 @@ TEST_CASE_METHOD(lifecycle,
   SECTION("a resolve event says so") {
     at(t0 + 5min, resolve("p"));
     REQUIRE(d.writes.size() == 1);
-    CHECK(d.writes[0].snapshot.resolved_by == resolution::event);
-    CHECK(d.writes[0].snapshot.resolved_at == t0 + 5min);
+    CHECK(d.writes[0].snapshot->resolved_by == resolution::event);
+    CHECK(d.writes[0].snapshot->resolved_at == t0 + 5min);
   }
 }
 
@@ -172,8 +172,8 @@ TEST_CASE_METHOD(lifecycle, "auto-resolve: a child auto-resolves alone",
   CHECK(argus::domain::next_expiry(g) == t0 + 3min);
   REQUIRE(lapse(t0 + 3min));
   REQUIRE(d.writes.size() == 1);
-  CHECK(d.writes[0].snapshot.dedup_key == "c");
-  CHECK(d.writes[0].snapshot.resolved_by == resolution::automatic);
+  CHECK(d.writes[0].snapshot->dedup_key == "c");
+  CHECK(d.writes[0].snapshot->resolved_by == resolution::automatic);
   CHECK(d.deactivated == std::vector<std::string>{"c"});
   CHECK(d.notify.empty());
   CHECK(g.links.at("p").active_children == 0);
@@ -250,22 +250,22 @@ TEST_CASE_METHOD(lifecycle,
     e.expires_at = t0 + 2min;
     at(t0, e);
     REQUIRE(lapse(t0 + 10min));
-    CHECK(d.writes[0].snapshot.resolved_by == resolution::expired);
-    CHECK(d.writes[0].snapshot.resolved_at == t0 + 2min);
+    CHECK(d.writes[0].snapshot->resolved_by == resolution::expired);
+    CHECK(d.writes[0].snapshot->resolved_at == t0 + 2min);
   }
   SECTION("auto-resolve first") {
     e.expires_at = t0 + 7min;
     at(t0, e);
     CHECK(argus::domain::next_expiry(g) == t0 + 5min);
     REQUIRE(lapse(t0 + 10min));
-    CHECK(d.writes[0].snapshot.resolved_by == resolution::automatic);
-    CHECK(d.writes[0].snapshot.resolved_at == t0 + 5min);
+    CHECK(d.writes[0].snapshot->resolved_by == resolution::automatic);
+    CHECK(d.writes[0].snapshot->resolved_at == t0 + 5min);
   }
   SECTION("a tie goes to the sender's end") {
     e.expires_at = t0 + 5min;
     at(t0, e);
     REQUIRE(lapse(t0 + 5min));
-    CHECK(d.writes[0].snapshot.resolved_by == resolution::expired);
+    CHECK(d.writes[0].snapshot->resolved_by == resolution::expired);
   }
 }
 
@@ -324,8 +324,8 @@ TEST_CASE("auto-resolve: deadlines survive a restore", "[unit][auto_resolve]") {
   decision d;
   REQUIRE(argus::domain::expire(g, t0 + 4min, d));
   REQUIRE(d.writes.size() == 2);
-  CHECK(d.writes[0].snapshot.dedup_key == "c");
-  CHECK(d.writes[0].snapshot.resolved_by == resolution::automatic);
+  CHECK(d.writes[0].snapshot->dedup_key == "c");
+  CHECK(d.writes[0].snapshot->resolved_by == resolution::automatic);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].parent.resolved_by == resolution::automatic);
   CHECK(d.notify[0].parent.resolved_at == t0 + 4min);

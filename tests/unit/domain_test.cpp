@@ -80,21 +80,20 @@ argus::domain::event_manager valid_manager() {
 
 TEST_CASE("merge_into keeps identity and sums event counts", "[unit]") {
   auto stored = sample("k");
-  alert_write w;
-  w.snapshot = sample("k");
-  w.snapshot.id = "another-id";
-  w.snapshot.summary = "new";
-  w.snapshot.status = alert_status::resolved;
-  w.snapshot.type = alert_type::child;
-  w.snapshot.parent_dedup_key = "p";
-  w.snapshot.child_count = 7;
-  w.snapshot.resolve_requested = true;
-  w.snapshot.event_count = 1; // ignored: the delta counts
-  w.snapshot.created_at = from_millis(9000);
-  w.snapshot.updated_at = from_millis(9500);
-  w.snapshot.resolved_at = from_millis(9600);
-  w.snapshot.details = R"({"a":1})";
-  w.event_count_delta = 2;
+  auto next = sample("k");
+  next.id = "another-id";
+  next.summary = "new";
+  next.status = alert_status::resolved;
+  next.type = alert_type::child;
+  next.parent_dedup_key = "p";
+  next.child_count = 7;
+  next.resolve_requested = true;
+  next.event_count = 1; // ignored: the delta counts
+  next.created_at = from_millis(9000);
+  next.updated_at = from_millis(9500);
+  next.resolved_at = from_millis(9600);
+  next.details = R"({"a":1})";
+  alert_write w{next, 2};
   argus::domain::merge_into(stored, w);
   CHECK(stored.id == argus::domain::alert_id_for("m1", "k"));
   CHECK(stored.created_at == from_millis(1000));
@@ -110,8 +109,9 @@ TEST_CASE("merge_into keeps identity and sums event counts", "[unit]") {
   CHECK(stored.details == R"({"a":1})");
 
   SECTION("a zero delta leaves the count alone") {
-    alert_write touch{sample("k"), 0};
-    touch.snapshot.event_count = 100;
+    auto same = sample("k");
+    same.event_count = 100;
+    alert_write touch{same, 0};
     argus::domain::merge_into(stored, touch);
     CHECK(stored.event_count == 7);
     CHECK(stored.summary == "old");

@@ -96,7 +96,7 @@ struct lifecycle {
   const alert& active(const std::string& key) {
     auto it = g.active.find(key);
     REQUIRE(it != g.active.end());
-    return it->second;
+    return *it->second;
   }
 };
 
@@ -110,7 +110,7 @@ TEST_CASE_METHOD(lifecycle,
   REQUIRE(d.writes.size() == 1);
   auto& w = d.writes[0];
   CHECK(w.event_count_delta == 1);
-  auto& a = w.snapshot;
+  auto& a = *w.snapshot;
   CHECK(a.id == argus::domain::alert_id_for("m1", "p"));
   CHECK(a.dedup_key == "p");
   CHECK(a.event_manager_id == "m1");
@@ -164,7 +164,7 @@ TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
   CHECK(d.notify[0].child.dedup_key == "c1");
   CHECK(d.notify[0].active_children == 1);
   REQUIRE(d.writes.size() == 2);
-  auto& child = d.writes[0].snapshot;
+  auto& child = *d.writes[0].snapshot;
   CHECK(d.writes[0].event_count_delta == 1);
   CHECK(child.dedup_key == "c1");
   CHECK(child.type == alert_type::child);
@@ -173,7 +173,7 @@ TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
   CHECK(child.event_count == 1);
   CHECK(child.created_at == t0 + 5min);
   CHECK(child.window_ends_at == no_time);
-  auto& parent = d.writes[1].snapshot;
+  auto& parent = *d.writes[1].snapshot;
   CHECK(d.writes[1].event_count_delta == 0);
   CHECK(parent.dedup_key == "p");
   CHECK(parent.child_count == 1);
@@ -186,9 +186,9 @@ TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
   SECTION("up to the last instant of the window") {
     at(t0 + window - 1ns, trigger("c2"));
     REQUIRE(d.writes.size() == 2);
-    CHECK(d.writes[0].snapshot.type == alert_type::child);
-    CHECK(d.writes[0].snapshot.parent_dedup_key == "p");
-    CHECK(d.writes[1].snapshot.child_count == 2);
+    CHECK(d.writes[0].snapshot->type == alert_type::child);
+    CHECK(d.writes[0].snapshot->parent_dedup_key == "p");
+    CHECK(d.writes[1].snapshot->child_count == 2);
     CHECK(active("p").child_count == 2);
     CHECK(g.links["p"].active_children == 2);
     CHECK(keys_of(g) == std::set<std::string>{"p", "c1", "c2"});
@@ -204,16 +204,16 @@ TEST_CASE_METHOD(lifecycle, "the window is fixed when the parent opens",
   late.window = 1min;
   at(t0 + 9min, late);
   REQUIRE(d.writes.size() == 2);
-  CHECK(d.writes[0].snapshot.type == alert_type::child);
+  CHECK(d.writes[0].snapshot->type == alert_type::child);
   CHECK(g.window_ends_at == t0 + window);
   // The next group opens with the new window.
   auto next = trigger("q");
   next.window = 1min;
   at(t0 + window, next);
   REQUIRE(d.writes.size() == 1);
-  CHECK(d.writes[0].snapshot.type == alert_type::parent);
+  CHECK(d.writes[0].snapshot->type == alert_type::parent);
   CHECK(d.window_until == t0 + window + 1min);
-  CHECK(d.writes[0].snapshot.window_ends_at == t0 + window + 1min);
+  CHECK(d.writes[0].snapshot->window_ends_at == t0 + window + 1min);
 }
 
 TEST_CASE_METHOD(lifecycle,
@@ -224,7 +224,7 @@ TEST_CASE_METHOD(lifecycle,
   auto when = GENERATE(t0 + window, t0 + window + 1ns, t0 + 1h);
   at(when, trigger("q"));
   REQUIRE(d.writes.size() == 1);
-  auto& q = d.writes[0].snapshot;
+  auto& q = *d.writes[0].snapshot;
   CHECK(q.type == alert_type::parent);
   CHECK(q.parent_dedup_key.empty());
   CHECK(q.window_ends_at == when + window);
@@ -240,7 +240,7 @@ TEST_CASE_METHOD(lifecycle,
   // Later triggers join the new parent.
   at(when + 1min, trigger("c"));
   REQUIRE(d.writes.size() == 2);
-  CHECK(d.writes[0].snapshot.parent_dedup_key == "q");
+  CHECK(d.writes[0].snapshot->parent_dedup_key == "q");
   CHECK(active("q").child_count == 1);
 }
 
@@ -259,7 +259,7 @@ TEST_CASE_METHOD(lifecycle, "close_window closes only when its time has come",
   SECTION("the next trigger opens a new parent") {
     at(t0 + window + 1s, trigger("q"));
     REQUIRE(d.writes.size() == 1);
-    CHECK(d.writes[0].snapshot.type == alert_type::parent);
+    CHECK(d.writes[0].snapshot->type == alert_type::parent);
     CHECK(g.open_parent == "q");
   }
   SECTION("a timer of an earlier window does not close a later one") {
@@ -283,7 +283,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger for an active dedupKey only counts",
     at(t0 + 2min, again);
     REQUIRE(d.writes.size() == 1);
     CHECK(d.writes[0].event_count_delta == 1);
-    auto& p = d.writes[0].snapshot;
+    auto& p = *d.writes[0].snapshot;
     CHECK(p.type == alert_type::parent);
     CHECK(p.event_count == 2);
     CHECK(p.updated_at == t0 + 2min);
@@ -299,7 +299,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger for an active dedupKey only counts",
   SECTION("child") {
     at(t0 + 2min, trigger("c"));
     REQUIRE(d.writes.size() == 1);
-    auto& c = d.writes[0].snapshot;
+    auto& c = *d.writes[0].snapshot;
     CHECK(c.type == alert_type::child);
     CHECK(c.parent_dedup_key == "p");
     CHECK(c.event_count == 2);
@@ -311,8 +311,8 @@ TEST_CASE_METHOD(lifecycle, "a trigger for an active dedupKey only counts",
     REQUIRE(argus::domain::close_window(g, t0 + window));
     at(t0 + 20min, trigger("p"));
     REQUIRE(d.writes.size() == 1);
-    CHECK(d.writes[0].snapshot.event_count == 2);
-    CHECK(d.writes[0].snapshot.type == alert_type::parent);
+    CHECK(d.writes[0].snapshot->event_count == 2);
+    CHECK(d.writes[0].snapshot->type == alert_type::parent);
     CHECK_FALSE(d.arm_window);
     CHECK(d.notify.empty());
     CHECK(g.open_parent.empty());
@@ -322,7 +322,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger for an active dedupKey only counts",
     at(t0 + 2min, trigger("c", "web"), false);
     CHECK_FALSE(d.reroute);
     REQUIRE(d.writes.size() == 1);
-    CHECK(d.writes[0].snapshot.event_count == 2);
+    CHECK(d.writes[0].snapshot->event_count == 2);
   }
 }
 
@@ -334,8 +334,8 @@ TEST_CASE_METHOD(lifecycle, "a re-trigger clears a pending parent resolve",
   CHECK(active("p").resolve_requested);
   at(t0 + 3min, trigger("p"));
   REQUIRE(d.writes.size() == 1);
-  CHECK_FALSE(d.writes[0].snapshot.resolve_requested);
-  CHECK(d.writes[0].snapshot.event_count == 3);
+  CHECK_FALSE(d.writes[0].snapshot->resolve_requested);
+  CHECK(d.writes[0].snapshot->event_count == 3);
   CHECK_FALSE(active("p").resolve_requested);
   // The last child resolving no longer takes the parent with it.
   at(t0 + 4min, resolve("c"));
@@ -352,7 +352,7 @@ TEST_CASE_METHOD(lifecycle, "a child resolves alone", "[unit]") {
   at(t0 + 3min, resolve("c1"));
   REQUIRE(d.writes.size() == 1);
   CHECK(d.writes[0].event_count_delta == 1);
-  auto& c1 = d.writes[0].snapshot;
+  auto& c1 = *d.writes[0].snapshot;
   CHECK(c1.dedup_key == "c1");
   CHECK(c1.status == alert_status::resolved);
   CHECK(c1.resolved_at == t0 + 3min);
@@ -379,7 +379,7 @@ TEST_CASE_METHOD(lifecycle, "a parent with active children waits for them",
   at(t0 + 3min, resolve("p"));
   REQUIRE(d.writes.size() == 1);
   CHECK(d.writes[0].event_count_delta == 1);
-  auto& p = d.writes[0].snapshot;
+  auto& p = *d.writes[0].snapshot;
   CHECK(p.status == alert_status::active);
   CHECK(p.resolve_requested);
   CHECK(p.event_count == 2);
@@ -398,9 +398,9 @@ TEST_CASE_METHOD(lifecycle, "a parent with active children waits for them",
 
   at(t0 + 5min, resolve("c2"));
   REQUIRE(d.writes.size() == 2);
-  CHECK(d.writes[0].snapshot.dedup_key == "c2");
-  CHECK(d.writes[0].snapshot.status == alert_status::resolved);
-  auto& parent = d.writes[1].snapshot;
+  CHECK(d.writes[0].snapshot->dedup_key == "c2");
+  CHECK(d.writes[0].snapshot->status == alert_status::resolved);
+  auto& parent = *d.writes[1].snapshot;
   CHECK(d.writes[1].event_count_delta == 0);
   CHECK(parent.dedup_key == "p");
   CHECK(parent.status == alert_status::resolved);
@@ -427,7 +427,7 @@ TEST_CASE_METHOD(lifecycle, "a parent without children resolves at once",
   at(t0 + 1min, resolve("p"));
   REQUIRE(d.writes.size() == 1);
   CHECK(d.writes[0].event_count_delta == 1);
-  auto& p = d.writes[0].snapshot;
+  auto& p = *d.writes[0].snapshot;
   CHECK(p.status == alert_status::resolved);
   CHECK_FALSE(p.resolve_requested);
   CHECK(p.resolved_at == t0 + 1min);
@@ -441,7 +441,7 @@ TEST_CASE_METHOD(lifecycle, "a parent without children resolves at once",
   SECTION("and closes its group even inside the window") {
     at(t0 + 2min, trigger("c"));
     REQUIRE(d.writes.size() == 1);
-    CHECK(d.writes[0].snapshot.type == alert_type::parent);
+    CHECK(d.writes[0].snapshot->type == alert_type::parent);
     CHECK(d.arm_window);
     CHECK(d.window_until == t0 + 2min + window);
     REQUIRE(d.notify.size() == 1);
@@ -462,7 +462,7 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(g.open_parent == "q");
   at(t0 + 12min, trigger("c"));
   REQUIRE(d.writes.size() == 2);
-  CHECK(d.writes[0].snapshot.parent_dedup_key == "q");
+  CHECK(d.writes[0].snapshot->parent_dedup_key == "q");
 }
 
 TEST_CASE_METHOD(lifecycle, "a resolve for an unknown dedupKey is ignored",
@@ -497,7 +497,7 @@ TEST_CASE("an event without the grouping field is a parent of its own",
   decision d;
   argus::domain::apply(g, trigger_without_value("a"), true, t0, d);
   REQUIRE(d.writes.size() == 1);
-  auto& a = d.writes[0].snapshot;
+  auto& a = *d.writes[0].snapshot;
   CHECK(a.type == alert_type::parent);
   CHECK_FALSE(a.has_grouping_value);
   CHECK(a.window_ends_at == no_time);
@@ -508,12 +508,12 @@ TEST_CASE("an event without the grouping field is a parent of its own",
 
   argus::domain::apply(g, trigger_without_value("b"), true, t0 + 1s, d);
   REQUIRE(d.writes.size() == 1);
-  CHECK(d.writes[0].snapshot.type == alert_type::parent);
-  CHECK(d.writes[0].snapshot.parent_dedup_key.empty());
+  CHECK(d.writes[0].snapshot->type == alert_type::parent);
+  CHECK(d.writes[0].snapshot->parent_dedup_key.empty());
   CHECK_FALSE(d.arm_window);
   REQUIRE(d.notify.size() == 1);
   CHECK(g.active.size() == 2);
-  CHECK(g.active.at("a").child_count == 0);
+  CHECK(g.active.at("a")->child_count == 0);
   CHECK_FALSE(argus::domain::close_window(g, t0 + 1h));
 
   argus::domain::apply(g, resolve("a"), false, t0 + 2s, d);
@@ -586,7 +586,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger for a resolved dedupKey reactivates it",
     CHECK_FALSE(d.reactivated);
   }
   REQUIRE(d.writes.size() == 1);
-  auto& p = d.writes[0].snapshot;
+  auto& p = *d.writes[0].snapshot;
   CHECK(d.writes[0].event_count_delta == 1);
   CHECK(p.id == argus::domain::alert_id_for("m1", "p"));
   CHECK(p.status == alert_status::active);
@@ -610,11 +610,11 @@ TEST_CASE_METHOD(lifecycle,
   REQUIRE(g.links["p"].active_children == 0);
   at(t0 + 3min, trigger("c"), true);
   REQUIRE(d.writes.size() == 2);
-  auto& c = d.writes[0].snapshot;
+  auto& c = *d.writes[0].snapshot;
   CHECK(c.type == alert_type::child);
   CHECK(c.parent_dedup_key == "p");
   CHECK(c.status == alert_status::active);
-  CHECK(d.writes[1].snapshot.child_count == 1);
+  CHECK(d.writes[1].snapshot->child_count == 1);
   CHECK(active("p").child_count == 1);
   CHECK(g.links["p"].children.size() == 1);
   CHECK(g.links["p"].active_children == 1);
@@ -681,7 +681,7 @@ TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
   CHECK(g.has_value);
   CHECK(g.grouping_value == "db");
   CHECK(keys_of(g) == std::set<std::string>{"p", "c1", "q", "c3"});
-  CHECK(g.active.at("p").event_count == 4);
+  CHECK(g.active.at("p")->event_count == 4);
   REQUIRE(g.links.size() == 2);
   CHECK(g.links.at("p").children ==
         std::unordered_set<std::string>{"c1", "c2"});
@@ -696,8 +696,8 @@ TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
     g.child_notices = true;
     argus::domain::apply(g, trigger("c4"), true, t0 + 2min, d);
     REQUIRE(d.writes.size() == 2);
-    CHECK(d.writes[0].snapshot.parent_dedup_key == "p");
-    CHECK(d.writes[1].snapshot.child_count == 3);
+    CHECK(d.writes[0].snapshot->parent_dedup_key == "p");
+    CHECK(d.writes[1].snapshot->child_count == 3);
     REQUIRE(d.notify.size() == 1);
     CHECK(d.notify[0].kind == notification_kind::child_added);
     CHECK(d.notify[0].child.dedup_key == "c4");
@@ -705,13 +705,13 @@ TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
   SECTION("a returning resolved child is not counted twice") {
     argus::domain::apply(g, trigger("c2"), true, t0 + 2min, d);
     REQUIRE(d.writes.size() == 2);
-    CHECK(d.writes[0].snapshot.parent_dedup_key == "p");
-    CHECK(d.writes[1].snapshot.child_count == 2);
+    CHECK(d.writes[0].snapshot->parent_dedup_key == "p");
+    CHECK(d.writes[1].snapshot->child_count == 2);
     CHECK(g.links.at("p").active_children == 2);
   }
   SECTION("the restored parent resolves with its last child") {
     argus::domain::apply(g, resolve("p"), false, t0 + 2min, d);
-    CHECK(g.active.at("p").resolve_requested);
+    CHECK(g.active.at("p")->resolve_requested);
     argus::domain::apply(g, resolve("c1"), false, t0 + 3min, d);
     CHECK(d.deactivated == std::vector<std::string>{"c1", "p"});
     REQUIRE(d.notify.size() == 1);
@@ -771,23 +771,23 @@ TEST_CASE("a restart does not change how a reopened parent counts children",
   step(t0 + 3min, resolve("p"));
   step(t0 + 4min, trigger("p"));
   REQUIRE(live.g.open_parent == "p");
-  REQUIRE(live.g.active.at("p").child_count == 0);
+  REQUIRE(live.g.active.at("p")->child_count == 0);
   // Restarted at this point: the group comes back from the store's open work.
   auto work = store->open_work();
   REQUIRE(work);
   auto restored =
       argus::domain::restore_group("m1", true, "db", *work, t0 + 4min + 1s);
   REQUIRE(restored.open_parent == "p");
-  REQUIRE(restored.active.at("p").child_count == 0);
+  REQUIRE(restored.active.at("p")->child_count == 0);
   // The same event must have the same effect with or without the restart.
   decision d;
   live.at(t0 + 5min, trigger("c"));
   argus::domain::apply(restored, trigger("c"), true, t0 + 5min, d);
   REQUIRE(live.d.writes.size() == 2);
   REQUIRE(d.writes.size() == 2);
-  CHECK(live.d.writes[1].snapshot.child_count == 1);
-  CHECK(d.writes[1].snapshot.child_count ==
-        live.d.writes[1].snapshot.child_count);
+  CHECK(live.d.writes[1].snapshot->child_count == 1);
+  CHECK(d.writes[1].snapshot->child_count ==
+        live.d.writes[1].snapshot->child_count);
   CHECK(restored.links.at("p").children == live.g.links.at("p").children);
 }
 
@@ -814,7 +814,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger whose end passes resolves then",
   SECTION("the child ends first, then the parent, each at its end") {
     REQUIRE(argus::domain::expire(g, t0 + 3min, d));
     REQUIRE(d.writes.size() == 1);
-    auto& child = d.writes[0].snapshot;
+    auto& child = *d.writes[0].snapshot;
     CHECK(child.dedup_key == "c");
     CHECK(child.status == alert_status::resolved);
     CHECK(child.resolved_at == t0 + 2min);
@@ -854,12 +854,12 @@ TEST_CASE_METHOD(lifecycle, "a trigger whose end passes resolves then",
     // The child's end passed; its re-send after that opens it afresh.
     at(t0 + 3min, expiring("c", t0 + 5min), false);
     REQUIRE(d.writes.size() == 3);
-    CHECK(d.writes[0].snapshot.status == alert_status::resolved);
-    CHECK(d.writes[0].snapshot.resolved_at == t0 + 2min);
-    CHECK(d.writes[1].snapshot.status == alert_status::active);
-    CHECK(d.writes[1].snapshot.type == alert_type::child);
-    CHECK(d.writes[2].snapshot.dedup_key == "p");
-    CHECK(d.writes[2].snapshot.child_count == 1);
+    CHECK(d.writes[0].snapshot->status == alert_status::resolved);
+    CHECK(d.writes[0].snapshot->resolved_at == t0 + 2min);
+    CHECK(d.writes[1].snapshot->status == alert_status::active);
+    CHECK(d.writes[1].snapshot->type == alert_type::child);
+    CHECK(d.writes[2].snapshot->dedup_key == "p");
+    CHECK(d.writes[2].snapshot->child_count == 1);
     CHECK(d.reactivated);
     CHECK(d.deactivated == std::vector<std::string>{"c"});
     SECTION("and a resolve after the end is ignored") {

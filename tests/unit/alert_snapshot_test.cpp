@@ -1,0 +1,200 @@
+// Alerts shared as immutable snapshots (issue 15): what a group persists is
+// the alert it holds, shared, not a copy; a change to an alert someone else
+// still holds copies it first, so a written snapshot never changes; an alert
+// nobody else holds is changed in place; a write crosses the wire by value;
+// the memory store keeps an active alert's snapshot instead of a copy and
+// lets go of it once the alert resolves.
+
+#include "domain/grouping.hpp"
+#include "storage/store.hpp"
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+using argus::domain::action;
+using argus::domain::alert;
+using argus::domain::alert_status;
+using argus::domain::alert_type;
+using argus::domain::alert_write;
+using argus::domain::decision;
+using argus::domain::event;
+using argus::domain::from_millis;
+using argus::domain::group_state;
+using argus::domain::time_point;
+
+const time_point t0 = from_millis(1'700'000'000'000);
+
+event trigger(const std::string& key, const std::string& summary) {
+  event e;
+  e.event_manager_id = "m1";
+  e.dedup_key = key;
+  e.act = action::trigger;
+  e.summary = summary;
+  e.class_name = "disk";
+  e.details = R"({"host":"h1"})";
+  e.has_grouping_value = true;
+  e.grouping_value = "db";
+  e.window = 10min;
+  return e;
+}
+
+event resolve(const std::string& key) {
+  event e;
+  e.event_manager_id = "m1";
+  e.dedup_key = key;
+  e.act = action::resolve;
+  return e;
+}
+
+group_state group() {
+  group_state g;
+  g.event_manager_id = "m1";
+  g.has_value = true;
+  g.grouping_value = "db";
+  return g;
+}
+
+} // namespace
+
+TEST_CASE("snapshots: a write shares the alert the group holds", "[unit]") {
+  auto g = group();
+  decision d;
+  argus::domain::apply(g, trigger("p", "first"), true, t0, d);
+  REQUIRE(d.writes.size() == 1);
+  CHECK(d.writes[0].snapshot == g.active.at("p"));
+  argus::domain::apply(g, trigger("c", "child"), true, t0 + 1s, d);
+  REQUIRE(d.writes.size() == 2);
+  CHECK(d.writes[0].snapshot == g.active.at("c"));
+  CHECK(d.writes[1].snapshot == g.active.at("p"));
+}
+
+TEST_CASE("snapshots: a written snapshot never changes", "[unit]") {
+  auto g = group();
+  decision d;
+  argus::domain::apply(g, trigger("p", "first"), true, t0, d);
+  auto held = d.writes[0].snapshot; // as the outbox or a store holds it
+  argus::domain::apply(g, trigger("p", "second"), false, t0 + 1s, d);
+  REQUIRE(d.writes.size() == 1);
+  CHECK(held->summary == "first");
+  CHECK(held->event_count == 1);
+  CHECK(held->updated_at == t0);
+  CHECK(d.writes[0].snapshot != held);
+  CHECK(d.writes[0].snapshot->summary == "second");
+  CHECK(d.writes[0].snapshot->event_count == 2);
+  CHECK(g.active.at("p") == d.writes[0].snapshot);
+
+  SECTION("also when a child joins or resolves, or the parent resolves") {
+    auto parent_before = d.writes[0].snapshot;
+    argus::domain::apply(g, trigger("c", "child"), true, t0 + 2s, d);
+    auto child_opened = d.writes[0].snapshot;
+    CHECK(parent_before->child_count == 0);
+    CHECK(d.writes[1].snapshot->child_count == 1);
+    argus::domain::apply(g, resolve("c"), false, t0 + 3s, d);
+    CHECK(child_opened->status == alert_status::active);
+    CHECK(d.writes[0].snapshot->status == alert_status::resolved);
+    auto parent_open = g.active.at("p");
+    argus::domain::apply(g, resolve("p"), false, t0 + 4s, d);
+    CHECK(parent_open->status == alert_status::active);
+    CHECK(d.writes[0].snapshot->status == alert_status::resolved);
+    CHECK(g.active.empty());
+  }
+
+  SECTION("also when an acknowledgement changes it") {
+    auto before = g.active.at("p");
+    auto ack = trigger("p", "");
+    ack.act = action::acknowledge;
+    ack.actor = "alice";
+    argus::domain::apply(g, ack, false, t0 + 2s, d);
+    CHECK_FALSE(before->acknowledged);
+    CHECK(d.writes[0].snapshot->acknowledged);
+    CHECK(d.writes[0].snapshot->acknowledged_by == "alice");
+  }
+}
+
+TEST_CASE("snapshots: an alert nobody else holds changes in place", "[unit]") {
+  auto g = group();
+  decision d;
+  argus::domain::apply(g, trigger("p", "first"), true, t0, d);
+  d.clear(); // the writes were stored and let go of
+  auto* address = g.active.at("p").get();
+  argus::domain::apply(g, trigger("p", "second"), false, t0 + 1s, d);
+  CHECK(g.active.at("p").get() == address);
+  CHECK(d.writes[0].snapshot.get() == address);
+  CHECK(address->summary == "second");
+}
+
+TEST_CASE("snapshots: a write crosses the wire by value", "[unit]") {
+  auto g = group();
+  decision d;
+  argus::domain::apply(g, trigger("p", "over the wire"), true, t0, d);
+  std::vector<alert_write> sent = d.writes;
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  REQUIRE_FALSE(sink(sent));
+  std::vector<alert_write> received;
+  caf::binary_deserializer source{nullptr, buf};
+  REQUIRE_FALSE(source(received));
+  REQUIRE(received.size() == 1);
+  REQUIRE(received[0].snapshot != nullptr);
+  CHECK(received[0].snapshot != sent[0].snapshot);
+  CHECK(received[0].event_count_delta == 1);
+  auto& a = *received[0].snapshot;
+  auto& b = *sent[0].snapshot;
+  CHECK(a.id == b.id);
+  CHECK(a.dedup_key == "p");
+  CHECK(a.summary == "over the wire");
+  CHECK(a.details == b.details);
+  CHECK(a.window_ends_at == b.window_ends_at);
+  CHECK(a.created_at == t0);
+}
+
+TEST_CASE("snapshots: the memory store keeps an active alert's snapshot, "
+          "not a copy",
+          "[unit]") {
+  auto store = argus::storage::make_memory_store();
+  auto g = group();
+  decision d;
+  argus::domain::apply(g, trigger("p", "first"), true, t0, d);
+  REQUIRE_FALSE(store->write(d.writes));
+  auto held = g.active.at("p");
+  d.clear();
+  // The group, `held` and the store.
+  CHECK(held.use_count() == 3);
+  // A change copies it (the store still reads the old one) and the store
+  // then takes the new one.
+  argus::domain::apply(g, trigger("p", "second"), false, t0 + 1s, d);
+  REQUIRE_FALSE(store->write(d.writes));
+  d.clear();
+  CHECK(held.use_count() == 1);
+  CHECK(g.active.at("p").use_count() == 2);
+  auto read = store->by_dedup_key("m1", "p");
+  REQUIRE(read);
+  REQUIRE(read->size() == 1);
+  CHECK(read->front().summary == "second");
+  CHECK(read->front().event_count == 2);
+  CHECK(read->front().created_at == t0);
+  // Resolved, the group lets go of it and so does the store (it keeps a
+  // compact copy of its own).
+  argus::domain::apply(g, resolve("p"), false, t0 + 2s, d);
+  REQUIRE_FALSE(store->write(d.writes));
+  auto resolved = d.writes[0].snapshot;
+  d.clear();
+  CHECK(resolved.use_count() == 1);
+  read = store->by_dedup_key("m1", "p");
+  REQUIRE(read);
+  REQUIRE(read->size() == 1);
+  CHECK(read->front().status == alert_status::resolved);
+  CHECK(read->front().summary == "second");
+  CHECK(read->front().event_count == 3);
+  CHECK(read->front().type == alert_type::parent);
+  CHECK(read->front().resolved_at == t0 + 2s);
+}
