@@ -92,7 +92,8 @@ public:
 private:
   using time_point = std::chrono::steady_clock::time_point;
 
-  // The loop (http/front.cpp).
+  // The loop, and each connection's steps, taken by the loop or by a
+  // general worker, always with `c.mu` held (http/front.cpp).
   void loop();
   void dispatch_event(const epoll_event& ev);
   void wake();
@@ -115,6 +116,16 @@ private:
                        const std::string& code, const std::string& message);
   void linger(connection& c);
   void drain(connection& c);
+  void check_deadlines();
+  bool overdue(const connection& c, time_point now) const;
+  void cut_off(connection& c);
+  void count(refusal r);
+
+  // The registry and the epoll sets (http/front_sets.cpp).
+  std::shared_ptr<connection> find(uint64_t id);
+  std::vector<std::shared_ptr<connection>> snapshot();
+  /// Closes the descriptor and forgets the connection (any thread, with
+  /// `c.mu` held).
   void close(connection& c);
   /// Puts `c` in the epoll set its state calls for, with the events it
   /// waits for (the pool: one-shot, re-armed here).
@@ -125,12 +136,6 @@ private:
   /// The loop takes the pool's connections over while every general
   /// worker is busy (see the class comment).
   void reclaim();
-  std::shared_ptr<connection> find(uint64_t id);
-  std::vector<std::shared_ptr<connection>> snapshot();
-  void check_deadlines();
-  bool overdue(const connection& c, time_point now) const;
-  void cut_off(connection& c);
-  void count(refusal r);
 
   // The workers (http/front_workers.cpp).
   void submit(std::unique_ptr<job> j);
