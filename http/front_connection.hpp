@@ -74,15 +74,14 @@ struct front::connection : std::enable_shared_from_this<connection> {
   clock::time_point linger_deadline;
 };
 
-/// A complete request on its way to a worker.
+/// A complete request to run (queued, or kept by the worker that read it).
 struct front::job {
   std::shared_ptr<connection> conn;
   httplib::Request req;
   bool keep_alive;
 };
 
-/// A reply (or its unwritten rest) the loop must write; empty `bytes` with
-/// `close` false: the worker wrote it all, the loop only resumes reading.
+/// A TLS reply the loop must write (the SSL object is the loop's).
 struct front::done {
   std::shared_ptr<connection> conn;
   std::string bytes;
