@@ -31,8 +31,8 @@ struct server_settings {
   int idle_timeout_seconds = 5;
   size_t max_body_bytes = size_t{1024} * 1024;
   /// HTTP worker threads running route handlers; each in-flight request
-  /// holds one while it is handled (reading and idle keep-alive
-  /// connections hold none: the reactor thread reads them).
+  /// holds one while it is handled (idle keep-alive connections and slow
+  /// clients hold none: a worker only reads what has arrived).
   size_t threads = 64;
   /// Extra workers that serve only non-ingest routes (`/healthz`,
   /// `/metrics`, reads, admin), so saturated ingestion cannot starve them.

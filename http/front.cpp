@@ -158,12 +158,17 @@ caf::error front::start() {
   ev.events = EPOLLIN;
   ev.data.u64 = 0; // the listener
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
-  ev.data.u64 = UINT64_MAX; // the wake-up of finished replies and stop
+  ev.data.u64 = UINT64_MAX; // the wake-up of TLS replies, saturation, stop
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  pool_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  jobs_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ev.data.u64 = UINT64_MAX; // a job is queued (level-triggered)
+  ::epoll_ctl(pool_fd_, EPOLL_CTL_ADD, jobs_fd_, &ev);
+  idle_ = settings_.threads;
   for (size_t i = 0; i < settings_.threads; ++i)
-    workers_.emplace_back([this] { work(false); });
+    workers_.emplace_back([this] { work_general(); });
   for (size_t i = 0; i < settings_.reserved_threads; ++i)
-    workers_.emplace_back([this] { work(true); });
+    workers_.emplace_back([this] { work_reserved(); });
   loop_thread_ = std::thread{[this] { loop(); }};
   return {};
 }
@@ -178,8 +183,9 @@ void front::stop() {
     std::lock_guard<std::mutex> guard{mutex_};
     workers_stop_ = true;
   }
-  work_cv_.notify_all();
   reserved_cv_.notify_all();
+  if (jobs_fd_ >= 0)
+    signal_jobs(); // left set: every general worker sees it
   for (auto& w : workers_)
     w.join();
   workers_.clear();
@@ -188,10 +194,10 @@ void front::stop() {
     auto c = conns_.begin()->second;
     close(*c);
   }
-  for (auto fd : {listen_fd_, epoll_fd_, wake_fd_})
+  for (auto fd : {listen_fd_, epoll_fd_, wake_fd_, pool_fd_, jobs_fd_})
     if (fd >= 0)
       ::close(fd);
-  listen_fd_ = epoll_fd_ = wake_fd_ = -1;
+  listen_fd_ = epoll_fd_ = wake_fd_ = pool_fd_ = jobs_fd_ = -1;
 }
 
 void front::wake() {
@@ -216,6 +222,8 @@ void front::loop() {
       check_deadlines();
       next_check = now + std::chrono::milliseconds{tick_ms};
       resume_accepting();
+      if (idle_ == 0)
+        reclaim();
     }
   }
 }
@@ -228,10 +236,13 @@ void front::dispatch_event(const epoll_event& ev) {
     uint64_t value = 0;
     [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
     collect_replies();
-  } else if (auto i = conns_.find(id); i != conns_.end()) {
-    auto keep = i->second; // close() erases the map's reference
+    if (idle_ == 0)
+      reclaim();
+  } else if (auto keep = find(id)) {
     std::lock_guard<std::mutex> guard{keep->mu};
-    on_event(*keep, ev.events);
+    // An event from before the connection moved to the pool is stale.
+    if (!keep->closed && keep->in_set == connection::home::loop)
+      on_event(*keep, ev.events);
   }
 }
 
@@ -254,19 +265,14 @@ bool front::drained() {
     ::close(listen_fd_);
     listen_fd_ = -1;
   }
-  std::vector<std::shared_ptr<connection>> idle;
   bool in_flight = false;
-  for (auto& entry : conns_) {
-    auto& c = *entry.second;
-    std::lock_guard<std::mutex> guard{c.mu};
-    if (c.at == connection::phase::busy || c.at == connection::phase::writing)
+  for (auto& c : snapshot()) {
+    std::lock_guard<std::mutex> guard{c->mu};
+    if (c->closed)
+      continue;
+    if (c->at == connection::phase::busy || c->at == connection::phase::writing)
       in_flight = true;
     else
-      idle.push_back(entry.second);
-  }
-  for (auto& c : idle) {
-    std::lock_guard<std::mutex> guard{c->mu};
-    if (c->at != connection::phase::busy && c->at != connection::phase::writing)
       close(*c);
   }
   return !in_flight || clock::now() >= drain_deadline_;
@@ -307,16 +313,20 @@ void front::accept_all() {
       ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
       port = ntohs(a->sin6_port);
     }
+    std::unique_lock<std::mutex> registry{conns_mu_};
     if (conns_.size() >= settings_.max_connections) {
+      registry.unlock();
       refuse(fd, refusal::max_connections);
       continue;
     }
     auto& from = per_address_[host];
     if (from >= settings_.max_connections_per_address) {
+      registry.unlock();
       refuse(fd, refusal::max_connections_per_address);
       continue;
     }
     ++from;
+    registry.unlock();
     int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     auto id = next_id_++;
@@ -332,19 +342,20 @@ void front::accept_all() {
         now + std::chrono::seconds{settings_.request_timeout_seconds};
     c->last_read = now;
     auto& conn = *c;
-    conns_.emplace(id, c);
+    {
+      std::lock_guard<std::mutex> guard{conns_mu_};
+      conns_.emplace(id, c);
+    }
     stats_.open.fetch_add(1, std::memory_order_relaxed);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = id;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-    conn.events = EPOLLIN;
+    std::lock_guard<std::mutex> guard{conn.mu};
     if (ssl_ctx_ != nullptr) {
       conn.ssl = SSL_new(ctx_of(ssl_ctx_));
       SSL_set_fd(conn.ssl, fd);
       SSL_set_accept_state(conn.ssl);
       conn.at = connection::phase::handshake;
       handshake(conn);
+    } else {
+      watch(conn);
     }
   }
 }
@@ -364,40 +375,6 @@ void front::refuse(int fd, refusal why) {
         ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
   ::close(fd);
-}
-
-void front::watch(connection& c) {
-  uint32_t want = 0;
-  using phase = connection::phase;
-  switch (c.at) {
-  case phase::handshake:
-    want = c.want_write ? EPOLLOUT : EPOLLIN;
-    break;
-  case phase::reading:
-    want = c.want_write ? EPOLLOUT : EPOLLIN;
-    if (c.out_pos < c.out.size())
-      want |= EPOLLOUT;
-    break;
-  case phase::busy:
-    if (c.out_pos < c.out.size())
-      want = c.want_read ? EPOLLIN : EPOLLOUT;
-    else
-      want = c.muted ? 0 : (c.events & EPOLLIN);
-    break;
-  case phase::writing:
-    want = c.want_read ? EPOLLIN : EPOLLOUT;
-    break;
-  case phase::lingering:
-    want = EPOLLIN;
-    break;
-  }
-  if (want == c.events)
-    return;
-  epoll_event ev{};
-  ev.events = want;
-  ev.data.u64 = c.id;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
-  c.events = want;
 }
 
 void front::on_event(connection& c, uint32_t events) {
@@ -527,11 +504,10 @@ void front::try_parse(connection& c) {
     flush(c);
     return;
   }
-  // Complete: hand it over; nothing is read from this connection until the
-  // reply is written.
-  auto i = conns_.find(c.id);
+  // Complete: run it here (a general worker) or queue it; nothing is read
+  // from this connection until the reply is written.
   auto j = std::make_unique<job>();
-  j->conn = i->second;
+  j->conn = c.shared_from_this();
   j->req = std::move(c.req);
   j->req.remote_addr = c.address;
   j->req.remote_port = c.port;
@@ -542,7 +518,10 @@ void front::try_parse(connection& c) {
   c.req = httplib::Request{};
   c.at = connection::phase::busy;
   watch(c);
-  submit(std::move(j));
+  if (c.take != nullptr)
+    *c.take = std::move(j);
+  else
+    submit(std::move(j));
 }
 
 void front::flush(connection& c) {
@@ -661,32 +640,12 @@ void front::drain(connection& c) {
   }
 }
 
-void front::close(connection& c) {
-  if (c.ssl != nullptr)
-    SSL_free(c.ssl);
-  c.ssl = nullptr;
-  c.closed = true;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
-  ::close(c.fd);
-  auto from = per_address_.find(c.address);
-  if (from != per_address_.end() && --from->second == 0)
-    per_address_.erase(from);
-  stats_.open.fetch_sub(1, std::memory_order_relaxed);
-  auto id = c.id;
-  conns_.erase(id); // c lives on while a caller holds a reference
-}
-
 void front::check_deadlines() {
   auto now = clock::now();
-  std::vector<std::shared_ptr<connection>> due;
-  for (auto& entry : conns_) {
-    std::lock_guard<std::mutex> guard{entry.second->mu};
-    if (overdue(*entry.second, now))
-      due.push_back(entry.second);
-  }
-  for (auto& c : due) {
+  for (auto& c : snapshot()) {
     std::lock_guard<std::mutex> guard{c->mu};
-    cut_off(*c);
+    if (!c->closed && overdue(*c, now))
+      cut_off(*c);
   }
 }
 

@@ -15,16 +15,18 @@
 
 namespace argus::http {
 
-/// One client connection. The loop thread owns it, except for one moment:
-/// the worker that ran its request writes a plaintext reply itself and
-/// puts the connection back to reading (see `front::write_direct`). `mu`
-/// guards that hand-back: the loop holds it whenever it touches a
-/// connection, the worker only while it writes. The worker writes only if
-/// the connection is not `closed` yet, so a descriptor the loop closed
-/// (and the kernel may have reused) is never written to.
-struct front::connection {
+/// One client connection. `mu` guards it: whoever acts on it holds `mu`,
+/// the loop (accept, deadlines, TLS, slow writes, lingering) or a general
+/// worker that took it from the pool (reading, running the request,
+/// writing the reply). A handler runs without `mu`, in phase `busy`. The
+/// descriptor is used only while not `closed`, so a descriptor closed
+/// meanwhile (and perhaps reused by the kernel) is never touched.
+struct front::connection : std::enable_shared_from_this<connection> {
   using clock = std::chrono::steady_clock;
   enum class phase { handshake, reading, busy, writing, lingering };
+  /// Which epoll set holds the descriptor: the loop's (level-triggered) or
+  /// the workers' pool (one-shot, re-armed by whoever took the event).
+  enum class home { none, loop, pool };
 
   connection(uint64_t id, int fd, request_limits limits)
       : id(id), fd(fd), parser(limits) {}
@@ -36,13 +38,17 @@ struct front::connection {
   std::string address;
   int port = 0;
   phase at = phase::reading;
-  /// Closed by the loop (the object may outlive that in a job or reply).
+  home in_set = home::none;
+  /// Closed (the object may outlive that in a job or reply).
   bool closed = false;
-  /// The epoll events registered now.
+  /// The epoll events registered now in the loop's set.
   uint32_t events = 0;
   /// TLS: the last call wants the socket readable/writable first.
   bool want_read = false;
   bool want_write = false;
+  /// Set by the general worker acting on the connection: a request parsed
+  /// complete is left here for that worker to run, not queued.
+  std::unique_ptr<job>* take = nullptr;
 
   std::string in;
   request_parser parser;
@@ -68,15 +74,14 @@ struct front::connection {
   clock::time_point linger_deadline;
 };
 
-/// A complete request on its way to a worker.
+/// A complete request to run (queued, or kept by the worker that read it).
 struct front::job {
   std::shared_ptr<connection> conn;
   httplib::Request req;
   bool keep_alive;
 };
 
-/// A reply (or its unwritten rest) the loop must write; empty `bytes` with
-/// `close` false: the worker wrote it all, the loop only resumes reading.
+/// A TLS reply the loop must write (the SSL object is the loop's).
 struct front::done {
   std::shared_ptr<connection> conn;
   std::string bytes;

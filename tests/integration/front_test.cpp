@@ -1,6 +1,7 @@
 // The HTTP front stage's smaller promises (issue 15): 405 with `Allow` for a
-// known path and another method, a clear 400 for obsolete line folding, and
-// a stop that answers the requests in flight instead of dropping them.
+// known path and another method, a clear 400 for obsolete line folding, a
+// stop that answers the requests in flight instead of dropping them, and
+// the reserve still answering while ingestion takes every general worker.
 
 #include "integration/harness.hpp"
 
@@ -145,4 +146,56 @@ TEST_CASE("a stop answers the requests in flight and loses no accepted event",
     }
   }
   CHECK(answered == alerts.size());
+}
+
+TEST_CASE("with every general worker on ingestion, reads and health are "
+          "still answered and no event is lost",
+          "[integration]") {
+  // Two general workers and eight ingesting clients: the workers are
+  // mostly all busy, so connections keep moving between the workers'
+  // pool and the loop (which reads them while nobody else can).
+  auto opts = memory_server();
+  opts.server_yaml = "  threads: 2\n  reserved_threads: 1\n";
+  server s{opts};
+  auto manager = s.fresh_manager("class");
+  constexpr int clients = 8;
+  constexpr int events = 100;
+  std::atomic<int> accepted{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (int k = 0; k < clients; ++k) {
+    threads.emplace_back([&, k] {
+      httplib::Client cli{"127.0.0.1", s.port()};
+      cli.set_keep_alive(true);
+      for (int i = 0; i < events; ++i) {
+        auto dedup = "c" + std::to_string(k) + "-" + std::to_string(i);
+        auto event = trigger_event(manager, dedup);
+        event["class"] = "c" + std::to_string(i % 10);
+        auto res = cli.Post("/v1/events", event.dump(), "application/json");
+        if (res && res->status == 202)
+          ++accepted;
+      }
+    });
+  }
+  std::thread all_done{[&] {
+    for (auto& t : threads)
+      t.join();
+    done = true;
+  }};
+  httplib::Client probe{"127.0.0.1", s.port()};
+  probe.set_keep_alive(true);
+  int probes = 0;
+  int answered = 0;
+  while (!done) {
+    auto path = probes % 2 == 0 ? "/healthz" : "/metrics";
+    auto res = probe.Get(path);
+    ++probes;
+    if (res && res->status == 200)
+      ++answered;
+  }
+  all_done.join();
+  CHECK(answered == probes);
+  CHECK(accepted == clients * events);
+  REQUIRE(s.settle());
+  CHECK(all_alerts(s, manager).size() == size_t{clients * events});
 }

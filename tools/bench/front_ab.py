@@ -9,7 +9,8 @@ of tools/bench/run.py starts them. For the front stage (issue 15).
 Every `--argus` binary (default: DIR/argus) is measured in turn with the
 baseline in between, so two builds can be compared in one session. Prints
 one line per run and, per connection count, the median events/s of each
-target and its ratio to the baseline's median.
+target, its ratio to the baseline's median and the median server CPU per
+event.
 """
 
 import argparse
@@ -53,21 +54,28 @@ def main():
     try:
         for conns in [int(c) for c in args.conns.split(",")]:
             rates = {i: [] for i in range(len(targets))}
+            cpus = {i: [] for i in range(len(targets))}
             for r in range(args.runs):
                 for i, (kind, variant, binary) in enumerate(targets):
                     res = once(kind, variant, binary, conns, args.duration)
                     rate = res["events_per_s"]
                     rates[i].append(rate)
+                    cpu = res.get("cpu_us_per_event")
+                    if cpu is not None:
+                        cpus[i].append(cpu)
                     log(f"conns {conns} run {r + 1} {binary or kind}: "
                         f"{rate:,.0f} events/s, p99 "
                         f"{res['latency_us']['p99'] / 1000:.2f} ms, "
-                        f"others {res['foreign_cores']:.2f} cores")
+                        f"others {res['foreign_cores']:.2f} cores, "
+                        f"server CPU {cpu or 0:.1f} us/event")
             base = statistics.median(rates[0])
             for i, (kind, _, binary) in enumerate(targets):
                 med = statistics.median(rates[i])
                 print(f"conns {conns}: {binary or kind}: median {med:,.0f} "
                       f"events/s ({', '.join(f'{x:,.0f}' for x in rates[i])})"
-                      f" = {med / base:.2f}x the baseline")
+                      f" = {med / base:.2f}x the baseline"
+                      + (f", server CPU {statistics.median(cpus[i]):.1f} "
+                         f"us/event" if cpus[i] else ""))
     finally:
         run.cleanup()
         shutil.rmtree(snap, ignore_errors=True)
