@@ -126,12 +126,13 @@ struct actor_settings {
   /// Router actors; events of one event manager always use the same one.
   size_t routers = 2;
   /// glibc malloc arenas for the whole process (0: glibc's default of 8 per
-  /// core). Every HTTP worker, scheduler thread and detached actor would
-  /// otherwise get its own arena, and memory freed into one arena is not
-  /// reused by another: 2 cut the RSS per alert by about 16% with no
-  /// measurable CPU cost on 2 cores (docs/benchmarks.md). The environment
-  /// variable MALLOC_ARENA_MAX, when set, wins.
-  size_t malloc_arenas = 2;
+  /// core). Each thread otherwise gets its own arena, and memory freed into
+  /// one arena is not reused by another: 2 cuts the RSS per alert by about
+  /// 17% but costs about 20% more CPU per event on the batch path, as
+  /// threads then contend for the arenas' locks (docs/benchmarks.md). So
+  /// throughput keeps the default and a memory-bound node may set it. The
+  /// environment variable MALLOC_ARENA_MAX, when set, wins.
+  size_t malloc_arenas = 0;
 };
 
 struct notifier_settings {

@@ -54,7 +54,7 @@ void check_defaults(const settings& s) {
   CHECK(s.actors.threads == 2);
   CHECK(s.actors.policy == "sharing");
   CHECK(s.actors.routers == 2);
-  CHECK(s.actors.malloc_arenas == 2);
+  CHECK(s.actors.malloc_arenas == 0);
   CHECK(s.notifications.keep == 1000);
   CHECK(s.rate_limit.events_per_second == 0);
   CHECK(s.rate_limit.burst == 0);
@@ -133,7 +133,7 @@ actors:
   threads: 4
   policy: stealing
   routers: 3
-  malloc_arenas: 0
+  malloc_arenas: 2
 notifications:
   keep: 5
 )");
@@ -162,7 +162,7 @@ notifications:
   CHECK(s.actors.threads == 4);
   CHECK(s.actors.policy == "stealing");
   CHECK(s.actors.routers == 3);
-  CHECK(s.actors.malloc_arenas == 0);
+  CHECK(s.actors.malloc_arenas == 2);
   CHECK(s.notifications.keep == 5);
 }
 
