@@ -222,6 +222,37 @@ void release(self_ptr self, const context& ctx,
                                 << " groups to their new owners");
 }
 
+/// One drain of every group the router had when it was asked.
+struct drain_run {
+  std::vector<grouping_actor> groups;
+  size_t next = 0;
+  size_t in_flight = 0;
+  caf::typed_response_promise<atom::ok> rp;
+};
+
+/// Asks the next groups of `run` to drain, at most `drain_in_flight` at a
+/// time, and answers once every group has. Bounded because CAF 0.17 keeps
+/// an actor's pending requests in a flat vector: a request to each of
+/// 100,000 groups at once made every answer an O(n) erase, and a node's
+/// shutdown drain took seconds.
+void drain_next(self_ptr self, const std::shared_ptr<drain_run>& run) {
+  while (run->next < run->groups.size() && run->in_flight < drain_in_flight) {
+    auto& group = run->groups[run->next++];
+    ++run->in_flight;
+    auto done = [self, run] {
+      --run->in_flight;
+      drain_next(self, run);
+    };
+    self->request(group, std::chrono::seconds{30}, atom::drain::value)
+        .then([done](atom::ok) { done(); },
+              // A group that died has nothing left to drain.
+              [done](caf::error&) { done(); });
+  }
+  if (run->in_flight == 0 && run->next == run->groups.size() &&
+      run->rp.pending())
+    run->rp.deliver(atom::ok::value);
+}
+
 } // namespace
 
 router_actor::behavior_type
@@ -325,26 +356,13 @@ router(router_actor::stateful_pointer<router_state> self,
       },
       [=](atom::drain) -> caf::typed_response_promise<atom::ok> {
         flush_staged(self); // staged events go ahead of the drain request
-        auto rp = self->make_response_promise<atom::ok>();
-        auto pending = std::make_shared<size_t>(self->state.groups.size());
-        if (*pending == 0) {
-          rp.deliver(atom::ok::value);
-          return rp;
-        }
+        auto run = std::make_shared<drain_run>();
+        run->rp = self->make_response_promise<atom::ok>();
+        run->groups.reserve(self->state.groups.size());
         for (auto& [key, entry] : self->state.groups)
-          self->request(entry->handle, std::chrono::seconds{30},
-                        atom::drain::value)
-              .then(
-                  [=](atom::ok) mutable {
-                    if (--*pending == 0)
-                      rp.deliver(atom::ok::value);
-                  },
-                  [=](caf::error&) mutable {
-                    // A group that died has nothing left to drain.
-                    if (--*pending == 0)
-                      rp.deliver(atom::ok::value);
-                  });
-        return rp;
+          run->groups.push_back(entry->handle);
+        drain_next(self, run);
+        return run->rp;
       },
       [=](atom::count) {
         return static_cast<uint64_t>(self->state.groups.size());

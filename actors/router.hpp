@@ -53,6 +53,9 @@ struct router_state {
   static inline const char* name = "router";
 };
 
+/// How many groups a router's drain asks at once.
+constexpr size_t drain_in_flight = 256;
+
 /// The group of (manager, grouping value).
 domain::group_key group_key(const std::string& manager_id, bool has_value,
                             const std::string& value);

@@ -490,6 +490,42 @@ TEST_CASE_METHOD(fixture, "drain answers with and without live groups",
   CHECK(alert_of("c").parent_dedup_key == "a");
 }
 
+TEST_CASE_METHOD(fixture,
+                 "a drain asks a bounded number of groups at once and "
+                 "answers once it reached them all",
+                 "[actors]") {
+  const size_t n = argus::actors::drain_in_flight * 2 + 7;
+  for (size_t i = 0; i < n; ++i)
+    send(trigger("k" + std::to_string(i), "v" + std::to_string(i)));
+  sched->run();
+  REQUIRE(groups() == n);
+  auto reply = (*self)->request(router, caf::infinite, drain::value);
+  step(router);
+  // Every job now ready is a group the drain asked; the rest wait their turn.
+  CHECK(sched->jobs.size() == argus::actors::drain_in_flight);
+  auto answered = [&] {
+    bool ok_received = false;
+    reply.receive([&](ok) { ok_received = true; },
+                  [](caf::error& err) { FAIL(argus::message_of(err)); });
+    return ok_received;
+  };
+  SECTION("all groups answer") {
+    sched->run();
+    CHECK(answered());
+  }
+  SECTION("groups that died before their turn count as drained") {
+    // The drain asks groups in the map's order: the last ones wait.
+    std::vector<argus::actors::grouping_actor> handles;
+    for (auto& [key, entry] :
+         state_of<argus::actors::router_state>(router).groups)
+      handles.push_back(entry->handle);
+    for (size_t i = handles.size() - 10; i < handles.size(); ++i)
+      caf::anon_send_exit(handles[i], caf::exit_reason::kill);
+    sched->run();
+    CHECK(answered());
+  }
+}
+
 TEST_CASE_METHOD(fixture, "an alert resolves when its end passes",
                  "[actors][expiry]") {
   auto t0 = now();
