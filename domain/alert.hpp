@@ -13,20 +13,22 @@ namespace argus::domain {
 
 /// One alert: the state of a (event manager, dedupKey) pair.
 struct alert {
+  // Strings first, then 8-byte fields, then the one-byte ones together: the
+  // order costs no padding (384 bytes instead of 416 when each flag sat
+  // next to its topic), and an active alert is the unit memory scales by.
   std::string id;
   std::string dedup_key;
   std::string event_manager_id;
   std::string summary;
-  severity sev = severity::low;
   std::string class_name;
-  alert_type type = alert_type::parent;
-  alert_status status = alert_status::active;
-  bool has_grouping_value = false;
   std::string grouping_value;
   /// Empty for parents.
   std::string parent_dedup_key;
+  /// JSON object text of the event's extra fields.
+  std::string details = "{}";
+  /// Who acknowledged: an operator's name, or the sender of the event.
+  std::string acknowledged_by;
   int64_t child_count = 0;
-  bool resolve_requested = false;
   int64_t event_count = 0;
   time_point created_at{};
   time_point updated_at{};
@@ -34,31 +36,32 @@ struct alert {
   time_point resolved_at{};
   /// Parents only: until when later triggers join as children.
   time_point window_ends_at{};
-  /// JSON object text of the event's extra fields.
-  std::string details = "{}";
   /// Journal sequence of the last event applied to this alert (0: none or
   /// not journaled). Replay after a crash skips events at or below it.
   uint64_t last_seq = 0;
   /// When it resolves by itself unless a trigger moves it (the `expires_at`
   /// of its last trigger); `no_time`: never.
   time_point expires_at{};
-  /// Someone is working on it: no further notifications until it resolves.
-  /// Kept on a resolved alert as history; a re-trigger after the resolve
-  /// starts unacknowledged.
-  bool acknowledged = false;
   time_point acknowledged_at{};
-  /// Who acknowledged: an operator's name, or the sender of the event.
-  std::string acknowledged_by;
   /// When the manager's `ack_timeout` returns it to unacknowledged
   /// (`no_time`: never).
   time_point acknowledged_until{};
-  /// Why it resolved; on an active parent with `resolve_requested`, why it
-  /// was asked to (it takes effect when its last child resolves).
-  resolution resolved_by = resolution::none;
   /// When it resolves by itself for want of a new trigger: the acceptance
   /// time of its last trigger plus that trigger's `auto_resolve_after`;
   /// `no_time`: never.
   time_point auto_resolve_at{};
+  severity sev = severity::low;
+  alert_type type = alert_type::parent;
+  alert_status status = alert_status::active;
+  bool has_grouping_value = false;
+  bool resolve_requested = false;
+  /// Someone is working on it: no further notifications until it resolves.
+  /// Kept on a resolved alert as history; a re-trigger after the resolve
+  /// starts unacknowledged.
+  bool acknowledged = false;
+  /// Why it resolved; on an active parent with `resolve_requested`, why it
+  /// was asked to (it takes effect when its last child resolves).
+  resolution resolved_by = resolution::none;
 
   bool is_active() const { return status == alert_status::active; }
   bool is_parent() const { return type == alert_type::parent; }
