@@ -4,10 +4,15 @@
 //
 //   build/bin/pipeline_bench [--events N] [--runs R] [--json FILE]
 //                            [--groups G] [--threads T] [--policy P]
+//                            [--print-window 1]
 //
 // --threads and --policy set the pipeline's scheduler (`actors.threads`,
 // `actors.policy`; defaults 2 and sharing); the baseline keeps 2 threads
 // and sharing, so ratios compare settings against the same reference.
+// --print-window prints each timed pipeline run's start and end on
+// CLOCK_MONOTONIC to stderr, so a profile taken with
+// `perf record -k CLOCK_MONOTONIC` can be cut to it (`perf script --time`):
+// the node's start and shutdown stay out of the picture.
 #include "actors/node.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
@@ -29,12 +34,18 @@ namespace {
 using namespace argus;
 
 size_t bench_threads = 2;
+bool print_window = false;
 std::string bench_policy = "sharing";
 using clock_type = std::chrono::steady_clock;
 
 struct figures {
   double median, min, max;
 };
+
+/// steady_clock is CLOCK_MONOTONIC on Linux, the clock perf can stamp with.
+double monotonic_seconds(clock_type::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
 
 figures summarize(std::vector<double> xs) {
   std::sort(xs.begin(), xs.end());
@@ -122,7 +133,11 @@ double pipeline_rate(size_t n, size_t groups) {
     caf::anon_send(router, atom::apply::value, std::move(e));
   while (applied.load() < n)
     std::this_thread::sleep_for(std::chrono::microseconds{200});
-  auto secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  auto end = clock_type::now();
+  if (print_window)
+    std::fprintf(stderr, "timed window: %.6f,%.6f\n", monotonic_seconds(start),
+                 monotonic_seconds(end));
+  auto secs = std::chrono::duration<double>(end - start).count();
   return n / secs;
 }
 
@@ -147,6 +162,8 @@ int main(int argc, char** argv) {
       bench_threads = std::stoul(argv[i + 1]);
     else if (flag == "--policy")
       bench_policy = argv[i + 1];
+    else if (flag == "--print-window")
+      print_window = std::string{argv[i + 1]} != "0";
   }
   std::vector<double> base;
   for (int r = 0; r < runs; ++r)
