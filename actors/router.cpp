@@ -146,14 +146,14 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
   // One lookup for both outcomes: most events are fresh triggers, which
   // need the entry inserted anyway.
   auto [idx, added] = st.active.try_emplace(alert_of(e));
-  if (!added && idx->second.group && idx->second.group->live) {
-    forward(self, idx->second.group, idx->second, e, false);
+  if (!added && idx->value.group && idx->value.group->live) {
+    forward(self, idx->value.group, idx->value, e, false);
     return;
   }
   // New, or its group is gone (crashed): a trigger starts afresh.
   if (e.act == domain::action::trigger) {
-    idx->second = {};
-    route_fresh(self, env, idx->second, e);
+    idx->value = {};
+    route_fresh(self, env, idx->value, e);
     return;
   }
   // Only a trigger opens an alert; a resolve or (un)acknowledge for a
@@ -213,11 +213,8 @@ void release(self_ptr self, const context& ctx,
   }
   ctx.stats->groups_live.fetch_sub(static_cast<int64_t>(gone.size()),
                                    std::memory_order_relaxed);
-  for (auto it = st.active.begin(); it != st.active.end();)
-    if (!it->second.group || !it->second.group->live)
-      it = st.active.erase(it);
-    else
-      ++it;
+  st.active.erase_if(
+      [](auto& e) { return !e.value.group || !e.value.group->live; });
   LOG_INFO("cluster: released " << gone.size()
                                 << " groups to their new owners");
 }
@@ -290,10 +287,10 @@ router(router_actor::stateful_pointer<router_state> self,
           const std::vector<std::string>& dedup_keys, uint64_t received) {
         auto& active = self->state.active;
         for (auto& dedup : dedup_keys) {
-          auto it = active.find(domain::alert_key{key.event_manager_id, dedup});
-          if (it != active.end() && it->second.group &&
-              it->second.group->key == key &&
-              it->second.last_forwarded <= received)
+          auto* it =
+              active.find(domain::alert_key{key.event_manager_id, dedup});
+          if (it != nullptr && it->value.group && it->value.group->key == key &&
+              it->value.last_forwarded <= received)
             active.erase(it);
         }
       },
@@ -309,9 +306,8 @@ router(router_actor::stateful_pointer<router_state> self,
       [=](atom::reroute, const domain::group_key& key, domain::event& e) {
         // The sender does not hold the key: never send it back there.
         auto& active = self->state.active;
-        auto it = active.find(alert_of(e));
-        if (it != active.end() && it->second.group &&
-            it->second.group->key == key)
+        auto* it = active.find(alert_of(e));
+        if (it != nullptr && it->value.group && it->value.group->key == key)
           active.erase(it);
         route(self, env, e);
       },
@@ -337,10 +333,10 @@ router(router_actor::stateful_pointer<router_state> self,
         std::vector<domain::alert_location> out(keys.size());
         auto& st = self->state;
         for (size_t i = 0; i < keys.size(); ++i) {
-          auto idx = st.active.find(keys[i]);
-          if (idx == st.active.end())
+          auto* idx = st.active.find(keys[i]);
+          if (idx == nullptr)
             continue;
-          if (auto& g = idx->second.group; g && g->live)
+          if (auto& g = idx->value.group; g && g->live)
             out[i] = {true, g->key};
         }
         return out;

@@ -2,6 +2,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/context.hpp"
+#include "domain/flat_map.hpp"
 #include "domain/keys.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -41,8 +42,9 @@ struct router_state {
     /// drop the entry: later events for the key are still on their way.
     uint64_t last_forwarded = 0;
   };
-  /// Which group holds each active (manager, dedupKey).
-  std::unordered_map<domain::alert_key, index_entry> active;
+  /// Which group holds each active (manager, dedupKey): a million entries
+  /// and a lookup or insert per event, hence the flat map.
+  domain::flat_map<domain::alert_key, index_entry> active;
   /// Groups with staged events, and whether a flush is on its way.
   std::vector<entry_ptr> staged_groups;
   /// While replaying the journal after a restart: the last journaled event

@@ -1,0 +1,113 @@
+#include "domain/flat_map.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <string>
+#include <unordered_map>
+
+using argus::domain::flat_map;
+
+namespace {
+
+/// Every key in one probe run: exercises collisions and the backward shift.
+struct one_hash {
+  size_t operator()(const std::string&) const { return 42; }
+};
+
+/// A few distinct homes: runs that wrap around the end of the table.
+struct few_hashes {
+  size_t operator()(const std::string& s) const { return s.size() % 3; }
+};
+
+/// Applies the same random inserts, lookups and erases to `m` and to a
+/// std::unordered_map, checking they agree after each step.
+template <class Map>
+void agrees_with_unordered_map(Map& m, size_t steps, size_t key_space,
+                               unsigned seed) {
+  std::unordered_map<std::string, int> ref;
+  std::mt19937 rng{seed};
+  for (size_t step = 0; step < steps; ++step) {
+    auto key = "k" + std::to_string(rng() % key_space);
+    switch (rng() % 4) {
+    case 0:
+    case 1: {
+      auto [e, added] = m.try_emplace(key);
+      auto [r, ref_added] = ref.try_emplace(key, 0);
+      REQUIRE(added == ref_added);
+      e->value += 1;
+      r->second += 1;
+      break;
+    }
+    case 2:
+      REQUIRE(m.erase(key) == (ref.erase(key) == 1));
+      break;
+    default: {
+      auto* e = m.find(key);
+      auto r = ref.find(key);
+      REQUIRE((e == nullptr) == (r == ref.end()));
+      if (e != nullptr)
+        REQUIRE(e->value == r->second);
+    }
+    }
+    REQUIRE(m.size() == ref.size());
+  }
+  for (auto& [key, value] : ref) {
+    auto* e = m.find(key);
+    REQUIRE(e != nullptr);
+    CHECK(e->value == value);
+  }
+  size_t seen = 0;
+  for (auto& e : m) {
+    CHECK(ref.at(e.key) == e.value);
+    ++seen;
+  }
+  CHECK(seen == ref.size());
+}
+
+} // namespace
+
+TEST_CASE("flat_map agrees with std::unordered_map", "[flat_map]") {
+  SECTION("a good hash") {
+    flat_map<std::string, int> m;
+    agrees_with_unordered_map(m, 200000, 5000, 1);
+  }
+  SECTION("every key colliding") {
+    flat_map<std::string, int, one_hash> m;
+    agrees_with_unordered_map(m, 20000, 300, 2);
+  }
+  SECTION("runs wrapping around the table's end") {
+    flat_map<std::string, int, few_hashes> m;
+    agrees_with_unordered_map(m, 20000, 300, 3);
+  }
+}
+
+TEST_CASE("flat_map erase_if keeps the others", "[flat_map]") {
+  flat_map<std::string, int> m;
+  for (int i = 0; i < 1000; ++i)
+    m["k" + std::to_string(i)] = i;
+  m.erase_if([](auto& e) { return e.value % 3 == 0; });
+  CHECK(m.size() == 666);
+  for (int i = 0; i < 1000; ++i) {
+    auto* e = m.find("k" + std::to_string(i));
+    if (i % 3 == 0) {
+      CHECK(e == nullptr);
+    } else {
+      REQUIRE(e != nullptr);
+      CHECK(e->value == i);
+    }
+  }
+}
+
+TEST_CASE("flat_map entries keep their address while it grows", "[flat_map]") {
+  flat_map<std::string, int> m;
+  auto* first = m.try_emplace(std::string{"first"}).first;
+  first->value = 7;
+  for (int i = 0; i < 10000; ++i)
+    m["k" + std::to_string(i)] = i;
+  CHECK(m.find("first") == first);
+  CHECK(first->value == 7);
+  m.clear();
+  CHECK(m.empty());
+  CHECK(m.find("first") == nullptr);
+}
