@@ -35,6 +35,10 @@ public:
 
   /// The entry of `key`, or nullptr.
   entry* find(const Key& key) {
+    return const_cast<entry*>(std::as_const(*this).find(key));
+  }
+
+  const entry* find(const Key& key) const {
     auto bits = bits_of(key);
     if (slots_.empty())
       return nullptr;

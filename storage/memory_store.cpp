@@ -1,6 +1,7 @@
 #include "storage/store.hpp"
 
 #include "delivery/outbox.hpp"
+#include "domain/flat_map.hpp"
 
 #include <algorithm>
 #include <map>
@@ -79,18 +80,23 @@ struct row {
   }
 };
 
+/// Rows by dedupKey: a flat map, as a write looks one up per alert.
+using row_map = domain::flat_map<std::string, row>;
+/// A dedupKey with its row. Rows are never erased, so an entry keeps its
+/// address (the flat map moves entries only to fill an erased one's place).
+using row_entry = row_map::entry;
+
 /// The alerts of one event manager with the indexes the reads need, so no
 /// query walks the whole store unless it has to.
 struct manager_alerts {
   /// Alerts by dedupKey.
-  std::unordered_map<std::string, row> by_key;
-  /// The children of each parent dedupKey, as their keys in `by_key`. The
-  /// indexes point at `by_key`'s own keys (a node of an unordered_map keeps
-  /// its address, and rows are never erased) instead of copying them.
-  std::unordered_map<std::string, std::unordered_set<const std::string*>>
+  row_map by_key;
+  /// The children of each parent dedupKey. The indexes point at `by_key`'s
+  /// entries instead of copying their keys.
+  std::unordered_map<std::string, std::unordered_set<const row_entry*>>
       children;
-  /// The active alerts, as their keys in `by_key`.
-  std::unordered_set<const std::string*> active;
+  /// The active alerts.
+  std::unordered_set<const row_entry*> active;
   /// Ids that are not `alert_id_for(manager, dedupKey)`, by dedupKey (rows
   /// written with another id, e.g. by tests); normally empty.
   std::unordered_map<std::string, std::string> odd_ids;
@@ -144,7 +150,7 @@ public:
       auto& a = *w.snapshot;
       auto& m = managers_[a.event_manager_id];
       auto [i, added] = m.by_key.try_emplace(a.dedup_key);
-      auto& r = i->second;
+      auto& r = i->value;
       if (added) {
         keep(r, w.snapshot);
         r.event_count = w.event_count_delta;
@@ -152,7 +158,7 @@ public:
         r.created_at = a.created_at;
         if (a.id != domain::alert_id_for(a.event_manager_id, a.dedup_key))
           m.odd_ids[a.dedup_key] = a.id;
-        index(m, i->first, r);
+        index(m, *i);
         continue;
       }
       // A rewrite that keeps the status and the parent (a re-trigger, a
@@ -160,14 +166,14 @@ public:
       bool reindex =
           r.status != a.status || r.parent_dedup_key() != a.parent_dedup_key;
       if (reindex)
-        unindex(m, i->first, r);
+        unindex(m, *i);
       // The merge of `alert_write`: id and created_at stay, the count
       // grows, last_seq keeps the larger value.
       r.event_count += w.event_count_delta;
       r.last_seq = std::max(r.last_seq, a.last_seq);
       keep(r, w.snapshot);
       if (reindex)
-        index(m, i->first, r);
+        index(m, *i);
     }
     for (auto& n : notes)
       outbox_->add(n);
@@ -185,16 +191,14 @@ public:
     auto collect = [&](const std::string& id, const manager_alerts& m) {
       // The active set is much smaller than the store on a busy system.
       if (filter.status == domain::to_string(domain::alert_status::active)) {
-        for (auto* key : m.active) {
-          auto& r = m.by_key.find(*key)->second;
-          if (matches(id, r, filter))
-            rows.push_back({&id, key, &r});
-        }
+        for (auto* e : m.active)
+          if (matches(id, e->value, filter))
+            rows.push_back({&id, &e->key, &e->value});
         return;
       }
-      for (auto& [key, r] : m.by_key)
-        if (matches(id, r, filter))
-          rows.push_back({&id, &key, &r});
+      for (auto& e : m.by_key)
+        if (matches(id, e.value, filter))
+          rows.push_back({&id, &e.key, &e.value});
     };
     if (filter.event_manager_id.empty()) {
       for (auto& [id, m] : managers_)
@@ -211,8 +215,8 @@ public:
                const std::string& dedup_key) override {
     std::vector<domain::alert> result;
     auto add_from = [&](const std::string& id, const manager_alerts& m) {
-      if (auto i = m.by_key.find(dedup_key); i != m.by_key.end())
-        result.push_back(to_alert(id, m, i->first, i->second));
+      if (auto* i = m.by_key.find(dedup_key); i != nullptr)
+        result.push_back(to_alert(id, m, i->key, i->value));
     };
     if (manager_id.empty()) {
       // Managers are few, so asking each one beats a second global index.
@@ -231,9 +235,8 @@ public:
     if (auto m = managers_.find(manager_id); m != managers_.end()) {
       auto& links = m->second.children;
       if (auto c = links.find(parent_dedup_key); c != links.end())
-        for (auto* key : c->second)
-          rows.push_back(
-              {&m->first, key, &m->second.by_key.find(*key)->second});
+        for (auto* e : c->second)
+          rows.push_back({&m->first, &e->key, &e->value});
     }
     return page_of(rows, 0, -1);
   }
@@ -241,20 +244,18 @@ public:
   caf::expected<std::vector<domain::alert>> open_work() override {
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_) {
-      for (auto* key : m.active) {
-        auto& r = m.by_key.find(*key)->second;
-        result.push_back(to_alert(id, m, *key, r));
-        if (!r.is_parent())
+      for (auto* e : m.active) {
+        result.push_back(to_alert(id, m, e->key, e->value));
+        if (!e->value.is_parent())
           continue;
-        auto c = m.children.find(*key);
+        auto c = m.children.find(e->key);
         if (c == m.children.end())
           continue;
         // Active children are already in via the active set.
-        for (auto* child_key : c->second) {
-          auto& child = m.by_key.find(*child_key)->second;
-          if (!child.is_active() && child.type == domain::alert_type::child)
-            result.push_back(to_alert(id, m, *child_key, child));
-        }
+        for (auto* child : c->second)
+          if (!child->value.is_active() &&
+              child->value.type == domain::alert_type::child)
+            result.push_back(to_alert(id, m, child->key, child->value));
       }
     }
     return result;
@@ -268,9 +269,9 @@ public:
   applied_after(uint64_t seq) override {
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_)
-      for (auto& [key, r] : m.by_key)
-        if (r.last_seq > seq)
-          result.push_back(to_alert(id, m, key, r));
+      for (auto& e : m.by_key)
+        if (e.value.last_seq > seq)
+          result.push_back(to_alert(id, m, e.key, e.value));
     return result;
   }
 
@@ -460,27 +461,29 @@ private:
     return result;
   }
 
-  /// Adds the row under `key` (a key of `m.by_key`) to the indexes.
-  void index(manager_alerts& m, const std::string& key, const row& r) {
+  /// Adds the row of `e` (an entry of `m.by_key`) to the indexes.
+  void index(manager_alerts& m, const row_entry& e) {
+    auto& r = e.value;
     if (auto parent = r.parent_dedup_key(); !parent.empty())
-      m.children[std::string{parent}].insert(&key);
+      m.children[std::string{parent}].insert(&e);
     if (r.is_active()) {
-      m.active.insert(&key);
+      m.active.insert(&e);
       ++active_count_;
     } else {
       ++resolved_count_;
     }
   }
 
-  void unindex(manager_alerts& m, const std::string& key, const row& r) {
+  void unindex(manager_alerts& m, const row_entry& e) {
+    auto& r = e.value;
     if (auto parent = r.parent_dedup_key(); !parent.empty()) {
       auto c = m.children.find(std::string{parent});
-      c->second.erase(&key);
+      c->second.erase(&e);
       if (c->second.empty())
         m.children.erase(c);
     }
     if (r.is_active()) {
-      m.active.erase(&key);
+      m.active.erase(&e);
       --active_count_;
     } else {
       --resolved_count_;
