@@ -95,8 +95,9 @@ struct manager_alerts {
   /// entries instead of copying their keys.
   std::unordered_map<std::string, std::unordered_set<const row_entry*>>
       children;
-  /// The active alerts.
-  std::unordered_set<const row_entry*> active;
+  /// The active alerts (a set: the value is unused). Flat as well: an
+  /// insert per new alert, with a million of them.
+  domain::flat_map<const row_entry*, bool> active;
   /// Ids that are not `alert_id_for(manager, dedupKey)`, by dedupKey (rows
   /// written with another id, e.g. by tests); normally empty.
   std::unordered_map<std::string, std::string> odd_ids;
@@ -191,8 +192,8 @@ public:
     auto collect = [&](const std::string& id, const manager_alerts& m) {
       // The active set is much smaller than the store on a busy system.
       if (filter.status == domain::to_string(domain::alert_status::active)) {
-        for (auto* e : m.active)
-          if (matches(id, e->value, filter))
+        for (auto& active : m.active)
+          if (auto* e = active.key; matches(id, e->value, filter))
             rows.push_back({&id, &e->key, &e->value});
         return;
       }
@@ -244,7 +245,8 @@ public:
   caf::expected<std::vector<domain::alert>> open_work() override {
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_) {
-      for (auto* e : m.active) {
+      for (auto& active : m.active) {
+        auto* e = active.key;
         result.push_back(to_alert(id, m, e->key, e->value));
         if (!e->value.is_parent())
           continue;
@@ -467,7 +469,7 @@ private:
     if (auto parent = r.parent_dedup_key(); !parent.empty())
       m.children[std::string{parent}].insert(&e);
     if (r.is_active()) {
-      m.active.insert(&e);
+      m.active.try_emplace(&e);
       ++active_count_;
     } else {
       ++resolved_count_;
