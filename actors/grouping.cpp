@@ -46,6 +46,12 @@ void schedule_flush(self_ptr self) {
   }
 }
 
+/// Whether `a` is the very snapshot the group keeps for its dedupKey.
+bool held_by_group(const domain::group_state& g, const domain::alert& a) {
+  auto it = g.active.find(a.dedup_key);
+  return it != g.active.end() && it->second.get() == &a;
+}
+
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   auto& st = self->state;
   // The outbox leaves with each flush: size the new one like the last, so a
@@ -56,15 +62,53 @@ void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   for (auto& w : writes) {
     auto [it, added] =
         st.outbox_index.try_emplace(w.snapshot->dedup_key, st.outbox.size());
-    if (added) {
-      st.outbox.push_back(std::move(w));
+    if (added)
+      st.outbox.emplace_back();
+    auto& staged = st.outbox[it->second];
+    staged.write.event_count_delta += w.event_count_delta;
+    if (held_by_group(st.group, *w.snapshot)) {
+      staged.held = w.snapshot;
+      staged.write.snapshot = nullptr;
+      w.snapshot.reset(); // no second owner left behind in the decision
     } else {
-      auto& staged = st.outbox[it->second];
-      staged.event_count_delta += w.event_count_delta;
-      staged.snapshot = std::move(w.snapshot);
+      staged.held.reset();
+      staged.write.snapshot = std::move(w.snapshot);
     }
   }
   schedule_flush(self);
+}
+
+/// The outbox's writes in order, each held alert as the group holds it now.
+std::vector<domain::alert_write> take_writes(grouping_state& st) {
+  std::vector<domain::alert_write> writes(st.outbox.size());
+  for (auto& [dedup, index] : st.outbox_index) {
+    auto& staged = st.outbox[index];
+    auto& w = writes[index];
+    w.event_count_delta = staged.write.event_count_delta;
+    if (staged.write.snapshot) {
+      w.snapshot = std::move(staged.write.snapshot);
+    } else if (auto a = st.group.active.find(dedup);
+               a != st.group.active.end()) {
+      w.snapshot = a->second; // its latest state, copied or not since
+    } else {
+      // Each change that drops an alert from the group stages a strong
+      // reference, so this is only a safety net.
+      w.snapshot = staged.held.lock();
+    }
+  }
+  // The repository reads the alert of every write it gets.
+  writes.erase(std::remove_if(writes.begin(), writes.end(),
+                              [&](const domain::alert_write& w) {
+                                if (w.snapshot)
+                                  return false;
+                                LOG_ERROR("grouping actor of '"
+                                          << st.key.event_manager_id
+                                          << "': a staged change lost its "
+                                             "alert");
+                                return true;
+                              }),
+               writes.end());
+  return writes;
 }
 
 /// Records that a journaled event is fully applied here; the repository
@@ -85,7 +129,7 @@ void flush_outbox(self_ptr self, const peers& to) {
                                          std::memory_order_relaxed);
   st.outbox_hint = static_cast<uint32_t>(
       std::min<size_t>(st.outbox.size(), grouping_state::max_outbox_hint));
-  self->send(to.repository, atom::write::value, std::move(st.outbox),
+  self->send(to.repository, atom::write::value, take_writes(st),
              std::move(st.outbox_notes), std::move(st.outbox_seqs));
   st.outbox = {};
   st.outbox_notes = {};

@@ -36,11 +36,22 @@ struct grouping_state {
   /// stale), and the end it is armed for.
   uint64_t expiry_token = 0;
   domain::time_point expiry_armed{};
+  /// A change not yet sent to the repository. While the group itself still
+  /// holds the alert, the entry keeps only a weak reference and the flush
+  /// takes the alert as it is then: a strong one would count as a second
+  /// owner, and the next change in the same burst would copy the whole
+  /// alert (copy-on-write), which for a parent gaining children was a copy
+  /// per child.
+  struct staged_write {
+    /// Its snapshot is null while `held` stands in for it.
+    domain::alert_write write;
+    std::weak_ptr<const domain::alert> held;
+  };
   /// Changes not yet sent to the repository, one entry per alert (a later
   /// change of the same alert replaces the snapshot and adds its count), and
   /// where each alert's entry is. Sent as one message once the queued
   /// messages are handled, so a burst of children costs one parent write.
-  std::vector<domain::alert_write> outbox;
+  std::vector<staged_write> outbox;
   std::unordered_map<std::string, size_t> outbox_index;
   /// Journal sequence numbers of the events behind the outbox's changes;
   /// the repository advances the high-water mark with them.
