@@ -3,6 +3,7 @@
 // around 200,000 items of the memory benchmark's event shape.
 //
 //   build/bin/heap_probe
+#include "domain/flat_map.hpp"
 #include "domain/grouping.hpp"
 #include "domain/keys.hpp"
 #include "storage/store.hpp"
@@ -128,7 +129,8 @@ int main() {
     std::printf("memory store heap per resolved alert (groups gone): %.0f B\n",
                 double(used() - before) / n);
   }
-  // router index: old layout (group_key by value) vs new (shared entry)
+  // router index: old layouts (group_key by value, then a shared entry in
+  // an unordered_map) vs the flat map the router uses now
   {
     struct old_entry {
       domain::group_key g;
@@ -156,6 +158,15 @@ int main() {
         m[domain::alert_key{"bench", "k" + std::to_string(1000000000 + i)}].g =
             g;
       std::printf("router index per alert, shared group entry: %.0f B\n",
+                  double(used() - before) / n);
+    }
+    {
+      domain::flat_map<domain::alert_key, new_entry> m;
+      auto before = used();
+      for (size_t i = 0; i < n; ++i)
+        m[domain::alert_key{"bench", "k" + std::to_string(1000000000 + i)}].g =
+            g;
+      std::printf("router index per alert, flat map: %.0f B\n",
                   double(used() - before) / n);
     }
   }
