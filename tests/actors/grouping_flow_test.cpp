@@ -526,6 +526,41 @@ TEST_CASE_METHOD(fixture,
   }
 }
 
+TEST_CASE("a burst stores each alert once, as it stands after the burst",
+          "[actors]") {
+  // The same events, once as one burst (one router flush, one group batch,
+  // one repository write) and once one at a time.
+  auto events = [](const fixture& f) {
+    std::vector<argus::domain::event> xs{f.trigger("p"), f.trigger("c1"),
+                                         f.trigger("c2"), f.trigger("c3")};
+    xs.push_back(f.resolve("c1")); // resolved: leaves the group
+    xs.push_back(f.trigger("c1")); // and back within the same burst
+    xs.push_back(f.resolve("c2"));
+    xs.push_back(f.trigger("p")); // a parent change after its children's
+    return xs;
+  };
+  fixture burst;
+  for (auto& e : events(burst))
+    burst.send(e);
+  burst.sched->run();
+  fixture steps;
+  for (auto& e : events(steps))
+    steps.apply(e);
+  auto fields = [](const argus::domain::alert& a) {
+    return std::make_tuple(a.id, a.status, a.type, a.parent_dedup_key,
+                           a.child_count, a.event_count, a.resolve_requested,
+                           a.summary, a.updated_at, a.resolved_at);
+  };
+  for (auto key : {"p", "c1", "c2", "c3"}) {
+    INFO(key);
+    CHECK(fields(burst.alert_of(key)) == fields(steps.alert_of(key)));
+  }
+  CHECK(burst.alert_of("c1").status == alert_status::active);
+  CHECK(burst.alert_of("c2").status == alert_status::resolved);
+  // One write per alert in the burst, against one per change one by one.
+  CHECK(burst.ctx->stats->writes_queued < steps.ctx->stats->writes_queued);
+}
+
 TEST_CASE_METHOD(fixture, "an alert resolves when its end passes",
                  "[actors][expiry]") {
   auto t0 = now();
