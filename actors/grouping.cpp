@@ -54,11 +54,9 @@ bool held_by_group(const domain::group_state& g, const domain::alert& a) {
 
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   auto& st = self->state;
-  // The outbox leaves with each flush: size the new one like the last, so a
-  // burst does not grow it by doubling (a group's traffic comes in bursts
-  // of similar size).
+  // The outbox leaves with each flush: size the new one like the last.
   if (st.outbox.capacity() == 0)
-    st.outbox.reserve(std::max<size_t>(writes.size(), st.outbox_hint));
+    st.outbox_hint.reserve(st.outbox, writes.size());
   for (auto& w : writes) {
     auto [it, added] =
         st.outbox_index.try_emplace(w.snapshot->dedup_key, st.outbox.size());
@@ -127,8 +125,7 @@ void flush_outbox(self_ptr self, const peers& to) {
     return;
   to.ctx->stats->writes_queued.fetch_add(st.outbox.size(),
                                          std::memory_order_relaxed);
-  st.outbox_hint = static_cast<uint32_t>(
-      std::min<size_t>(st.outbox.size(), grouping_state::max_outbox_hint));
+  st.outbox_hint.remember(st.outbox.size());
   self->send(to.repository, atom::write::value, take_writes(st),
              std::move(st.outbox_notes), std::move(st.outbox_seqs));
   st.outbox = {};

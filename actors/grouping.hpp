@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/actors.hpp"
+#include "actors/burst_hint.hpp"
 #include "actors/context.hpp"
 #include "domain/grouping.hpp"
 
@@ -59,10 +60,8 @@ struct grouping_state {
   /// Notifications of the outbox's changes, in order.
   std::vector<domain::notification> outbox_notes;
   bool flush_scheduled = false;
-  /// Writes in the last flush (at most `max_outbox_hint`): the next outbox
-  /// reserves as much.
-  uint32_t outbox_hint = 0;
-  static constexpr size_t max_outbox_hint = 1024;
+  /// How many writes the last flush sent: the next outbox's capacity.
+  burst_hint outbox_hint;
   /// dedupKeys whose trigger this group sent back to the router. Later
   /// events for them that still arrive here go back too, behind it, so
   /// they keep their order.

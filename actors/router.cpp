@@ -78,9 +78,7 @@ void forward(self_ptr self, const entry_ptr& entry,
   auto& st = self->state;
   if (entry->outbox.empty()) {
     st.staged_groups.push_back(entry);
-    // A group's bursts tend to repeat their size: growing from nothing
-    // moved every staged event (a dozen strings each) at each doubling.
-    entry->outbox.reserve(entry->last_batch);
+    entry->outbox_hint.reserve(entry->outbox);
   }
   entry->outbox.push_back(routed_event{std::move(e), fresh});
   if (!st.flush_scheduled) {
@@ -95,7 +93,7 @@ void flush_staged(self_ptr self) {
   for (auto& entry : st.staged_groups) {
     if (!entry->live || entry->outbox.empty())
       continue;
-    entry->last_batch = static_cast<uint32_t>(entry->outbox.size());
+    entry->outbox_hint.remember(entry->outbox.size());
     self->send(entry->handle, atom::apply::value, std::move(entry->outbox));
     entry->outbox = {};
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/actors.hpp"
+#include "actors/burst_hint.hpp"
 #include "actors/context.hpp"
 #include "domain/flat_map.hpp"
 #include "domain/keys.hpp"
@@ -26,8 +27,8 @@ struct router_state {
     /// Events staged for it; sent as one message once the router's queued
     /// messages are handled.
     std::vector<routed_event> outbox;
-    /// How many events the last flush sent it: the outbox's next capacity.
-    uint32_t last_batch = 0;
+    /// How many events the last flush sent it: the next outbox's capacity.
+    burst_hint outbox_hint;
   };
   /// Shared by the group map and the dedupKey index, so an event for an
   /// active dedupKey reaches its group without hashing the group's key, and
