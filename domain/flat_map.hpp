@@ -39,9 +39,9 @@ public:
   }
 
   const entry* find(const Key& key) const {
-    auto bits = bits_of(key);
     if (slots_.empty())
       return nullptr;
+    auto bits = bits_of(key);
     for (size_t i = bits & mask(); slots_[i] != 0; i = (i + 1) & mask())
       if (bits_in(slots_[i]) == bits) {
         auto& e = entries_[index_in(slots_[i])];
@@ -71,6 +71,9 @@ public:
   }
 
   Value& operator[](const Key& key) { return try_emplace(key).first->value; }
+  Value& operator[](Key&& key) {
+    return try_emplace(std::move(key)).first->value;
+  }
 
   /// Erases `key`'s entry; whether there was one.
   bool erase(const Key& key) {
