@@ -7,6 +7,7 @@
 
 #include "domain/grouping.hpp"
 #include "storage/store.hpp"
+#include "support/grouping_events.hpp"
 
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
@@ -33,40 +34,20 @@ using argus::domain::time_point;
 
 const time_point t0 = from_millis(1'700'000'000'000);
 
+using argus::test::group_of;
+using argus::test::resolve;
+
+/// A trigger of group "db" whose alert says `summary`.
 event trigger(const std::string& key, const std::string& summary) {
-  event e;
-  e.event_manager_id = "m1";
-  e.dedup_key = key;
-  e.act = action::trigger;
+  auto e = argus::test::trigger(key);
   e.summary = summary;
-  e.class_name = "disk";
-  e.details = R"({"host":"h1"})";
-  e.has_grouping_value = true;
-  e.grouping_value = "db";
-  e.window = 10min;
   return e;
-}
-
-event resolve(const std::string& key) {
-  event e;
-  e.event_manager_id = "m1";
-  e.dedup_key = key;
-  e.act = action::resolve;
-  return e;
-}
-
-group_state group() {
-  group_state g;
-  g.event_manager_id = "m1";
-  g.has_value = true;
-  g.grouping_value = "db";
-  return g;
 }
 
 } // namespace
 
 TEST_CASE("snapshots: a write shares the alert the group holds", "[unit]") {
-  auto g = group();
+  auto g = group_of();
   decision d;
   argus::domain::apply(g, trigger("p", "first"), true, t0, d);
   REQUIRE(d.writes.size() == 1);
@@ -78,7 +59,7 @@ TEST_CASE("snapshots: a write shares the alert the group holds", "[unit]") {
 }
 
 TEST_CASE("snapshots: a written snapshot never changes", "[unit]") {
-  auto g = group();
+  auto g = group_of();
   decision d;
   argus::domain::apply(g, trigger("p", "first"), true, t0, d);
   auto held = d.writes[0].snapshot; // as the outbox or a store holds it
@@ -121,7 +102,7 @@ TEST_CASE("snapshots: a written snapshot never changes", "[unit]") {
 }
 
 TEST_CASE("snapshots: an alert nobody else holds changes in place", "[unit]") {
-  auto g = group();
+  auto g = group_of();
   decision d;
   argus::domain::apply(g, trigger("p", "first"), true, t0, d);
   d.clear(); // the writes were stored and let go of
@@ -133,7 +114,7 @@ TEST_CASE("snapshots: an alert nobody else holds changes in place", "[unit]") {
 }
 
 TEST_CASE("snapshots: a write crosses the wire by value", "[unit]") {
-  auto g = group();
+  auto g = group_of();
   decision d;
   argus::domain::apply(g, trigger("p", "over the wire"), true, t0, d);
   std::vector<alert_write> sent = d.writes;
@@ -161,7 +142,7 @@ TEST_CASE("snapshots: the memory store keeps an active alert's snapshot, "
           "not a copy",
           "[unit]") {
   auto store = argus::storage::make_memory_store();
-  auto g = group();
+  auto g = group_of();
   decision d;
   argus::domain::apply(g, trigger("p", "first"), true, t0, d);
   REQUIRE_FALSE(store->write(d.writes));

@@ -8,6 +8,7 @@
 #include "domain/catalog.hpp"
 #include "domain/error.hpp"
 #include "domain/grouping.hpp"
+#include "support/grouping_events.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -41,34 +42,13 @@ const time_point t0 = from_millis(1'700'000'000'000);
 /// A trigger of group "db" whose alert resolves after `after` without a
 /// new trigger (0: never).
 event trigger(const std::string& key, duration after = 5min) {
-  event e;
-  e.event_manager_id = "m1";
-  e.dedup_key = key;
-  e.act = action::trigger;
-  e.summary = "summary of " + key;
-  e.sev = severity::high;
-  e.has_grouping_value = true;
-  e.grouping_value = "db";
-  e.window = 10min;
+  auto e = argus::test::trigger(key);
   e.auto_resolve_after = after;
   return e;
 }
 
-event resolve(const std::string& key) {
-  event e;
-  e.event_manager_id = "m1";
-  e.dedup_key = key;
-  e.act = action::resolve;
-  return e;
-}
-
-group_state group_of() {
-  group_state g;
-  g.event_manager_id = "m1";
-  g.has_value = true;
-  g.grouping_value = "db";
-  return g;
-}
+using argus::test::group_of;
+using argus::test::resolve;
 
 /// One group and one reused decision, as the grouping actor keeps them,
 /// plus the rows the writes leave in a store.

@@ -5,6 +5,7 @@
 #include "domain/grouping.hpp"
 
 #include "storage/store.hpp"
+#include "support/grouping_events.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -35,21 +36,9 @@ using argus::domain::time_point;
 const time_point t0 = from_millis(1'700'000'000'000);
 constexpr duration window = 10min;
 
-event trigger(const std::string& key, const std::string& value = "db",
-              const std::string& manager = "m1") {
-  event e;
-  e.event_manager_id = manager;
-  e.dedup_key = key;
-  e.act = action::trigger;
-  e.summary = "summary of " + key;
-  e.sev = severity::high;
-  e.class_name = "disk";
-  e.details = R"({"host":"h1"})";
-  e.has_grouping_value = true;
-  e.grouping_value = value;
-  e.window = window;
-  return e;
-}
+using argus::test::group_of;
+using argus::test::resolve;
+using argus::test::trigger;
 
 /// A trigger that lacks the rule's grouping field.
 event trigger_without_value(const std::string& key,
@@ -57,23 +46,6 @@ event trigger_without_value(const std::string& key,
   auto e = trigger(key, "", manager);
   e.has_grouping_value = false;
   return e;
-}
-
-event resolve(const std::string& key, const std::string& manager = "m1") {
-  event e;
-  e.event_manager_id = manager;
-  e.dedup_key = key;
-  e.act = action::resolve;
-  return e;
-}
-
-group_state group_of(const std::string& value = "db",
-                     const std::string& manager = "m1") {
-  group_state g;
-  g.event_manager_id = manager;
-  g.has_value = true;
-  g.grouping_value = value;
-  return g;
 }
 
 std::set<std::string> keys_of(const group_state& g) {
