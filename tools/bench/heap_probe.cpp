@@ -142,32 +142,19 @@ int main() {
     };
     auto g = std::make_shared<int>(0);
     domain::group_key key{"bench", true, "10000000001"};
-    {
-      std::unordered_map<domain::alert_key, old_entry> m;
+    // Heap per entry of index `m` (empty) once it maps n dedupKeys to `group`.
+    auto per_entry = [&](const char* layout, auto m, const auto& group) {
       auto before = used();
       for (size_t i = 0; i < n; ++i)
         m[domain::alert_key{"bench", "k" + std::to_string(1000000000 + i)}].g =
-            key;
-      std::printf("router index per alert, group_key by value: %.0f B\n",
+            group;
+      std::printf("router index per alert, %s: %.0f B\n", layout,
                   double(used() - before) / n);
-    }
-    {
-      std::unordered_map<domain::alert_key, new_entry> m;
-      auto before = used();
-      for (size_t i = 0; i < n; ++i)
-        m[domain::alert_key{"bench", "k" + std::to_string(1000000000 + i)}].g =
-            g;
-      std::printf("router index per alert, shared group entry: %.0f B\n",
-                  double(used() - before) / n);
-    }
-    {
-      domain::flat_map<domain::alert_key, new_entry> m;
-      auto before = used();
-      for (size_t i = 0; i < n; ++i)
-        m[domain::alert_key{"bench", "k" + std::to_string(1000000000 + i)}].g =
-            g;
-      std::printf("router index per alert, flat map: %.0f B\n",
-                  double(used() - before) / n);
-    }
+    };
+    per_entry("group_key by value",
+              std::unordered_map<domain::alert_key, old_entry>{}, key);
+    per_entry("shared group entry",
+              std::unordered_map<domain::alert_key, new_entry>{}, g);
+    per_entry("flat map", domain::flat_map<domain::alert_key, new_entry>{}, g);
   }
 }
