@@ -26,8 +26,15 @@ notifier(notifier_actor::stateful_pointer<notifier_state> self,
       [=](atom::notify, const std::vector<domain::notification>& stored) {
         ctx->stats->notifications.fetch_add(stored.size(),
                                             std::memory_order_relaxed);
+        auto now = ctx->now();
         for (auto& n : stored) {
           ctx->registry->notification(to_string(n.kind), "stored");
+          // `at` is the acceptance time of the event that made it (or the
+          // timer's): how long the node took to turn it into something to
+          // deliver.
+          if (n.at != domain::time_point{} && now >= n.at)
+            ctx->registry->notification_lag(
+                std::chrono::duration<double>(now - n.at).count());
           log_stored(n);
         }
         if (self->state.worker)

@@ -21,11 +21,16 @@ caf::error flush_now(self_ptr self, const context& ctx) {
   auto& st = self->state;
   if (!has_unflushed(st))
     return {};
+  auto start = std::chrono::steady_clock::now();
   auto err =
       st.settings.journal_id.empty()
           ? st.store->write(st.pending, st.notes, st.applied_through)
           : st.store->write_completing(st.pending, st.notes,
                                        st.settings.journal_id, st.completed);
+  ctx.registry->store_write(
+      st.pending.size(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
   if (err) {
     ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
     LOG_ERROR("writing " << st.pending.size()

@@ -16,6 +16,16 @@ const prometheus::Histogram::BucketBoundaries journal_buckets = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
     0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
 
+/// Powers of four up to the default batch size and past it.
+const prometheus::Histogram::BucketBoundaries size_buckets = {
+    1, 4, 16, 64, 256, 1024, 4096};
+
+/// Fine below 25 ms, where a healthy node's notifications are made.
+const prometheus::Histogram::BucketBoundaries lag_buckets = {
+    0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003,
+    0.005,  0.0075,  0.01,   0.015,   0.02,  0.025,  0.05,  0.1,
+    0.25,   0.5,     1.0,    2.5,     5.0,   10.0};
+
 /// Prometheus's default buckets, as client libraries use for HTTP.
 const prometheus::Histogram::BucketBoundaries http_buckets = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
@@ -85,6 +95,23 @@ registry::registry()
                           .Help("Time of one journal append, from the start of "
                                 "its write to the end of its sync.")
                           .Register(*registry_)),
+      store_write_(prometheus::BuildHistogram()
+                       .Name("argus_store_write_seconds")
+                       .Help("Time of one write-behind transaction of alert "
+                             "changes and their notifications.")
+                       .Register(*registry_)),
+      store_write_size_(prometheus::BuildHistogram()
+                            .Name("argus_store_write_changes")
+                            .Help("Alert changes per write-behind "
+                                  "transaction.")
+                            .Register(*registry_)),
+      notification_lag_(
+          prometheus::BuildHistogram()
+              .Name("argus_notification_lag_seconds")
+              .Help("From the acceptance of the event that made a "
+                    "notification (or the timer that did) to the notification "
+                    "being stored in the outbox, ready for delivery.")
+              .Register(*registry_)),
       http_duration_(prometheus::BuildHistogram()
                          .Name("argus_http_request_duration_seconds")
                          .Help("HTTP request duration by route pattern, method "
@@ -95,7 +122,10 @@ registry::registry()
       refused_by_front_(per_front<prometheus::Counter>(refused_)),
       processed_by_manager_(processed_, {}, "manager"),
       rate_limited_by_manager_(rate_limited_, {}, "event_manager"),
-      journal_append_seconds_(journal_append_.Add({}, journal_buckets)) {
+      journal_append_seconds_(journal_append_.Add({}, journal_buckets)),
+      store_write_seconds_(store_write_.Add({}, journal_buckets)),
+      store_write_changes_(store_write_size_.Add({}, size_buckets)),
+      notification_lag_seconds_(notification_lag_.Add({}, lag_buckets)) {
   for (auto name : front_names)
     accepted_by_front_.push_back(std::make_unique<labelled_counters>(
         accepted_, prometheus::Labels{{"front", std::string{name}}},
@@ -134,6 +164,15 @@ void registry::notification(std::string_view kind, std::string_view outcome) {
 
 void registry::journal_append(double seconds) {
   journal_append_seconds_.Observe(seconds);
+}
+
+void registry::store_write(size_t changes, double seconds) {
+  store_write_seconds_.Observe(seconds);
+  store_write_changes_.Observe(static_cast<double>(changes));
+}
+
+void registry::notification_lag(double seconds) {
+  notification_lag_seconds_.Observe(seconds);
 }
 
 void registry::http_request(const std::string& route, std::string_view method,

@@ -80,6 +80,13 @@ public:
   void notification(std::string_view kind, std::string_view outcome);
   /// One journal append (group commit included) took `seconds`.
   void journal_append(double seconds);
+  /// One write-behind transaction of `changes` alert changes took
+  /// `seconds`.
+  void store_write(size_t changes, double seconds);
+  /// A notification was stored `seconds` after the acceptance of the event
+  /// that made it: the node's ingest-to-notification time, less the HTTP
+  /// request's own.
+  void notification_lag(double seconds);
   /// An HTTP request for `route` (the pattern, not the path: bounded
   /// labels) answered `status` after `seconds`.
   void http_request(const std::string& route, std::string_view method,
@@ -102,6 +109,9 @@ private:
   prometheus::Family<prometheus::Counter>& notifications_;
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Family<prometheus::Histogram>& journal_append_;
+  prometheus::Family<prometheus::Histogram>& store_write_;
+  prometheus::Family<prometheus::Histogram>& store_write_size_;
+  prometheus::Family<prometheus::Histogram>& notification_lag_;
   prometheus::Family<prometheus::Histogram>& http_duration_;
   std::array<prometheus::Counter*, front_count> received_by_front_{};
   std::array<prometheus::Counter*, front_count> rejected_by_front_{};
@@ -110,6 +120,9 @@ private:
   labelled_counters processed_by_manager_;
   labelled_counters rate_limited_by_manager_;
   prometheus::Histogram& journal_append_seconds_;
+  prometheus::Histogram& store_write_seconds_;
+  prometheus::Histogram& store_write_changes_;
+  prometheus::Histogram& notification_lag_seconds_;
   std::mutex http_mtx_; // guards http_series_
   std::unordered_map<std::string, prometheus::Histogram*> http_series_;
   mutable std::mutex mtx_; // guards collectors_

@@ -60,6 +60,10 @@ TEST_CASE("/metrics exposes events, alerts and request durations",
   CHECK(has(text, stored));
   CHECK(has(text, "# TYPE argus_journal_append_seconds histogram"));
   CHECK(has(text, "argus_journal_append_seconds_count"));
+  // Both parents' notifications, timed from their events' acceptance.
+  CHECK(has(text, "# TYPE argus_notification_lag_seconds histogram"));
+  CHECK(has(text, "argus_notification_lag_seconds_count 2"));
+  CHECK(has(text, R"(argus_notification_lag_seconds_bucket{le="10"} 2)"));
   CHECK(has(
       text,
       R"(argus_http_request_duration_seconds_count{code="202",method="POST",route="/v2/enqueue"} 1)"));

@@ -52,10 +52,15 @@ TEST_CASE("the registry counts events by front and by manager", "[unit]") {
   CHECK(to_string(front::am) == "am");
 }
 
-TEST_CASE("the registry times journal appends and HTTP requests", "[unit]") {
+TEST_CASE("the registry times journal appends, notifications and HTTP "
+          "requests",
+          "[unit]") {
   argus::metrics::registry r;
   r.journal_append(0.0003);
   r.journal_append(0.02);
+  r.notification_lag(0.0006);
+  r.notification_lag(0.0009);
+  r.notification_lag(0.004);
   r.http_request("/v1/alerts/:dedupKey", "GET", 200, 0.004);
   r.http_request("/v1/alerts/:dedupKey", "GET", 200, 0.2);
   r.http_request("/v2/enqueue", "POST", 400, 0.001);
@@ -67,6 +72,15 @@ TEST_CASE("the registry times journal appends and HTTP requests", "[unit]") {
   CHECK(
       has_line(text, R"(argus_journal_append_seconds_bucket{le="0.0005"} 1)"));
   CHECK(has_line(text, R"(argus_journal_append_seconds_bucket{le="+Inf"} 2)"));
+  // Fine buckets around a millisecond, where the latency target lies.
+  CHECK(has_line(text, "# TYPE argus_notification_lag_seconds histogram"));
+  CHECK(has_line(text,
+                 R"(argus_notification_lag_seconds_bucket{le="0.0005"} 0)"));
+  CHECK(has_line(text,
+                 R"(argus_notification_lag_seconds_bucket{le="0.00075"} 1)"));
+  CHECK(
+      has_line(text, R"(argus_notification_lag_seconds_bucket{le="0.001"} 2)"));
+  CHECK(has_line(text, R"(argus_notification_lag_seconds_count 3)"));
   CHECK(has_line(text, "# TYPE argus_http_request_duration_seconds histogram"));
   CHECK(has_line(
       text,
