@@ -64,6 +64,9 @@ TEST_CASE("/metrics exposes events, alerts and request durations",
   CHECK(has(text, "# TYPE argus_notification_lag_seconds histogram"));
   CHECK(has(text, "argus_notification_lag_seconds_count 2"));
   CHECK(has(text, R"(argus_notification_lag_seconds_bucket{le="10"} 2)"));
+  // The write-behind transactions that stored them.
+  CHECK(has(text, "# TYPE argus_store_write_seconds histogram"));
+  CHECK_FALSE(has(text, "argus_store_write_changes_count 0\n"));
   CHECK(has(
       text,
       R"(argus_http_request_duration_seconds_count{code="202",method="POST",route="/v2/enqueue"} 1)"));

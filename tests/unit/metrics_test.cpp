@@ -61,6 +61,7 @@ TEST_CASE("the registry times journal appends, notifications and HTTP "
   r.notification_lag(0.0006);
   r.notification_lag(0.0009);
   r.notification_lag(0.004);
+  r.store_write(3, 0.002);
   r.http_request("/v1/alerts/:dedupKey", "GET", 200, 0.004);
   r.http_request("/v1/alerts/:dedupKey", "GET", 200, 0.2);
   r.http_request("/v2/enqueue", "POST", 400, 0.001);
@@ -81,6 +82,9 @@ TEST_CASE("the registry times journal appends, notifications and HTTP "
   CHECK(
       has_line(text, R"(argus_notification_lag_seconds_bucket{le="0.001"} 2)"));
   CHECK(has_line(text, R"(argus_notification_lag_seconds_count 3)"));
+  CHECK(has_line(text, R"(argus_store_write_seconds_bucket{le="0.0025"} 1)"));
+  CHECK(has_line(text, R"(argus_store_write_changes_bucket{le="1"} 0)"));
+  CHECK(has_line(text, R"(argus_store_write_changes_bucket{le="4"} 1)"));
   CHECK(has_line(text, "# TYPE argus_http_request_duration_seconds histogram"));
   CHECK(has_line(
       text,
