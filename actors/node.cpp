@@ -72,7 +72,7 @@ repository_settings_of(const config::settings& settings, const recovered& state,
   repository_settings out;
   out.batch_size = settings.storage.batch_size;
   out.flush_interval =
-      std::chrono::milliseconds{settings.storage.flush_interval_ms};
+      std::chrono::milliseconds{config::flush_interval_ms_of(settings.storage)};
   out.applied_through = state.applied_through;
   out.journal_id = state.incarnation;
   out.on_persisted =

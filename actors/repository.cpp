@@ -74,7 +74,12 @@ void arm_timer(self_ptr self, domain::duration delay) {
   if (st.timer_armed)
     return;
   st.timer_armed = true;
-  self->delayed_send(self, delay, atom::tick::value, ++st.timer_token);
+  // A zero delay still goes through the mailbox: the tick queues behind
+  // the writes that are already there, and they share its transaction.
+  if (delay == domain::duration::zero())
+    self->send(self, atom::tick::value, ++st.timer_token);
+  else
+    self->delayed_send(self, delay, atom::tick::value, ++st.timer_token);
 }
 
 /// Runs a read after flushing, so it sees every change received so far.

@@ -16,8 +16,11 @@ namespace argus::actors {
 struct repository_settings {
   /// Flush once this many changes are pending...
   size_t batch_size = 2000;
-  /// ...or this long after the first one arrived.
-  domain::duration flush_interval = std::chrono::milliseconds{5};
+  /// ...or this long after the first one arrived. Zero: as soon as the
+  /// repository has taken every message already queued for it, so the
+  /// changes that arrived during the last write share the next one, and a
+  /// change on a quiet node waits for nothing.
+  domain::duration flush_interval{0};
   /// The journal high-water mark the store holds at start.
   uint64_t applied_through = 0;
   /// Called (on the repository's thread) after a flush persisted the mark,

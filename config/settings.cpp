@@ -52,6 +52,18 @@ reader field(T& out) {
   };
 }
 
+/// A setting whose absence means "the default for the context".
+template <class T>
+reader field(std::optional<T>& out) {
+  return [&out](const YAML::Node& node, const std::string& key) -> caf::error {
+    T value{};
+    if (auto err = read(node, key, value))
+      return err;
+    out = value;
+    return {};
+  };
+}
+
 /// A list of strings (or one string).
 reader strings(std::vector<std::string>& out) {
   return [&out](const YAML::Node& node, const std::string& key) -> caf::error {
@@ -468,8 +480,10 @@ caf::error validate(const settings& s) {
                               "dbname=argus user=argus')");
   if (s.storage.batch_size == 0)
     return bad("storage.batch_size", "must be at least 1");
-  if (s.storage.flush_interval_ms <= 0)
-    return bad("storage.flush_interval_ms", "must be at least 1");
+  if (s.storage.flush_interval_ms && *s.storage.flush_interval_ms < 0)
+    return bad("storage.flush_interval_ms",
+               "must be 0 (write as soon as the queued changes are in) or "
+               "more");
   if (auto err = validate_node(s.node))
     return err;
   if (s.log.level != "debug" && s.log.level != "info" &&
@@ -525,6 +539,10 @@ caf::expected<settings> load_file(const std::string& path) {
     return make_error(code_of(result.error()),
                       path + ": " + message_of(result.error()));
   return result;
+}
+
+int flush_interval_ms_of(const storage_settings& s) {
+  return s.flush_interval_ms.value_or(s.backend == "memory" ? 0 : 5);
 }
 
 bool journaled(const settings& s) {

@@ -91,6 +91,43 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
   }
 }
 
+TEST_CASE_METHOD(fixture,
+                 "with no flush interval the repository writes as soon as it "
+                 "has taken the queued changes, in one transaction",
+                 "[actors]") {
+  std::shared_ptr<argus::storage::store> own =
+      argus::storage::make_memory_store();
+  argus::actors::repository_settings settings;
+  settings.flush_interval = {};
+  // One call per transaction that stored notifications.
+  std::vector<size_t> transactions;
+  settings.on_notified = [&](std::vector<notification> stored) {
+    transactions.push_back(stored.size());
+  };
+  auto r = spawn(argus::actors::repository, own, settings, context());
+  sched->run();
+  auto note = [](const std::string& key) {
+    notification n;
+    n.id = "note-" + key;
+    n.parent = *write_of(key, 1).snapshot;
+    return std::vector<notification>{n};
+  };
+  // Three changes queue up while the repository is busy elsewhere...
+  for (auto key : {"a", "b", "c"})
+    caf::anon_send(r, write::value, std::vector<alert_write>{write_of(key, 1)},
+                   note(key), no_seqs);
+  // ...and are stored together once it runs, without time passing.
+  sched->run();
+  CHECK(stored_count(*own) == 3);
+  CHECK(transactions == std::vector<size_t>{3});
+  // A change on a quiet repository is stored right away, on its own.
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("d", 2)},
+                 note("d"), no_seqs);
+  sched->run();
+  CHECK(stored_count(*own) == 4);
+  CHECK(transactions == std::vector<size_t>{3, 1});
+}
+
 TEST_CASE_METHOD(fixture, "the repository lists with filters, newest first",
                  "[actors]") {
   caf::anon_send(repo, write::value,

@@ -47,7 +47,8 @@ void check_defaults(const settings& s) {
   CHECK(s.storage.backend == "sqlite");
   CHECK(s.storage.path == "data/argus.db");
   CHECK(s.storage.batch_size == 2000);
-  CHECK(s.storage.flush_interval_ms == 5);
+  CHECK_FALSE(s.storage.flush_interval_ms);
+  CHECK(argus::config::flush_interval_ms_of(s.storage) == 5);
   CHECK(s.node.host == "127.0.0.1");
   CHECK(s.node.port == 4242);
   CHECK(s.log.level == "info");
@@ -156,6 +157,7 @@ notifications:
   CHECK(s.storage.path == "/var/lib/argus/x.db");
   CHECK(s.storage.batch_size == 10);
   CHECK(s.storage.flush_interval_ms == 20);
+  CHECK(argus::config::flush_interval_ms_of(s.storage) == 20);
   CHECK(s.node.host == "10.0.0.1");
   CHECK(s.node.port == 0); // 0 disables remoting
   CHECK(s.log.level == "debug");
@@ -177,6 +179,12 @@ TEST_CASE("every accepted log level and backend loads", "[unit]") {
   // An in-memory store needs no path.
   CHECK(must_load("storage:\n  backend: memory\n  path: ''\n").storage.path ==
         "");
+  // The memory backend's writes cost nothing: they wait for nothing.
+  CHECK(argus::config::flush_interval_ms_of(
+            must_load("storage:\n  backend: memory\n").storage) == 0);
+  CHECK(argus::config::flush_interval_ms_of(
+            must_load("storage:\n  backend: memory\n  flush_interval_ms: 3\n")
+                .storage) == 3);
 }
 
 TEST_CASE("the shipped config file loads with defaults", "[unit]") {
@@ -247,7 +255,7 @@ TEST_CASE("bad values name their key", "[unit]") {
       bad_case{"storage:\n  path: ''\n", "storage.path"},
       bad_case{"storage:\n  batch_size: 0\n", "storage.batch_size"},
       bad_case{"storage:\n  batch_size: -3\n", "storage.batch_size"},
-      bad_case{"storage:\n  flush_interval_ms: 0\n",
+      bad_case{"storage:\n  flush_interval_ms: -1\n",
                "storage.flush_interval_ms"},
       bad_case{"node:\n  host: ''\n", "node.host"},
       bad_case{"node:\n  port: 65536\n", "node.port"},
