@@ -203,7 +203,11 @@ TEST_CASE("the memory outbox prunes settled entries past its bound",
   };
   auto kept = [&] {
     std::vector<std::string> keys;
-    for (auto& entry : *box.latest(100))
+    // Held by name: ranging over `*box.latest(100)` would read a destroyed
+    // temporary.
+    auto latest = box.latest(100);
+    REQUIRE(latest);
+    for (auto& entry : *latest)
       keys.push_back(entry.env.parent.dedup_key);
     return keys;
   };
