@@ -33,30 +33,6 @@ caf::error read_string(const json& j, const std::string& field,
   return {};
 }
 
-/// Reads a string field that must be present and non-empty.
-caf::error require_string(const json& j, const std::string& field,
-                          std::string& out) {
-  bool present = false;
-  if (auto err = read_string(j, field, out, present))
-    return err;
-  if (!present)
-    return make_error(ec::validation_failed,
-                      "field '" + field + "' is required");
-  if (out.empty())
-    return make_error(ec::validation_failed,
-                      "field '" + field + "' must not be empty");
-  return {};
-}
-
-/// Reads a key field (event manager id, dedupKey): required, and as long
-/// as admission allows.
-caf::error require_key(const json& j, const std::string& field,
-                       std::string& out) {
-  if (auto err = require_string(j, field, out))
-    return err;
-  return domain::check_key_length(field, out);
-}
-
 caf::error read_window(const json& j, domain::grouping_rule& rule,
                        bool required) {
   auto minutes = j.find("time_window_minutes");
