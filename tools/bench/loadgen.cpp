@@ -16,8 +16,9 @@
 //                                 its own value; default 1000)
 //           [--key-base B]        added to every key number (unique runs)
 //           [--probe-every K --probe-file F]  every Kth request (batch 0) is a
-//                                 trigger with a fresh grouping value; its key
-//                                 and wall-clock send time (us) go to F
+//                                 trigger with a fresh grouping value; its key,
+//                                 wall-clock send time (us) and time to its
+//                                 answer (us) go to F
 //           [--healthz]           afterwards poll GET /healthz until
 //                                 events.processed catches up with accepted
 //
@@ -300,6 +301,8 @@ int64_t wall_us() {
 struct probe {
   uint64_t key;
   int64_t sent_us;
+  /// From the send to the answer: the event was accepted within it.
+  int64_t answered_after_us;
 };
 
 /// What one thread measured.
@@ -401,8 +404,8 @@ void run_thread(const options& o, size_t tid, uint64_t share,
       t.latency_us.push_back(static_cast<uint32_t>(us));
       backoff_ms = 1;
       if (is_probe)
-        t.probes.push_back(
-            {o.key_base + tid * thread_stride + seq - 1, sent_wall});
+        t.probes.push_back({o.key_base + tid * thread_stride + seq - 1,
+                            sent_wall, static_cast<int64_t>(us)});
       refill = true;
     } else if (status == 503) {
       // Back off like a polite client (1, 2, 4 ... 64 ms while refused):
@@ -520,7 +523,7 @@ int main(int argc, char** argv) {
     std::ofstream out{o.probe_file};
     for (auto& p : all.probes)
       out << 'k' << std::string(digits - std::to_string(p.key).size(), '0')
-          << p.key << ' ' << p.sent_us << '\n';
+          << p.key << ' ' << p.sent_us << ' ' << p.answered_after_us << '\n';
   }
   // Counters only grow; a smaller reading means another server answered.
   uint64_t processed_delta =
