@@ -641,8 +641,8 @@ def settled_histogram(port, name, expect, wait_s=3.0):
 def latency_run(backend, rate, duration):
     """One paced run: the load is the throughput workload at `rate`; every
     Kth request is a probe, a trigger with a fresh grouping value, which
-    opens a parent and so a notification. A one-second warm-up at the same
-    rate opens the workload's groups first, so only probes make
+    opens a parent and so a notification. A warm-up at the same rate (at
+    least a second) opens the workload's groups first, so only probes make
     notifications in the measured run.
 
     A probe's ingest-to-notification time has two parts, measured apart:
@@ -659,8 +659,11 @@ def latency_run(backend, rate, duration):
     expected_probes = 6000
     probe_every = max(1, math.ceil(rate * duration / expected_probes))
     with Server("argus", backend) as s:
-        loadgen(s.port, "/v1/events", 0, duration=1.0, rate=rate,
-                key_base=10**12, server_pid=s.proc.pid)
+        # Each connection walks the groups in turn, so each must send one
+        # event per group to open them all.
+        loadgen(s.port, "/v1/events", 0, rate=rate, key_base=10**12,
+                duration=max(1.0, 1.2 * GROUPS * CONNS / rate),
+                server_pid=s.proc.pid)
         # The warm-up's own notifications must be in before the first scrape.
         lag_before = settled_histogram(s.port, LAG_METRIC, math.inf)
         probe_file = os.path.join(s.dir, "probes.txt")
