@@ -31,6 +31,7 @@ caf::error flush_now(self_ptr self, const context& ctx) {
       st.pending.size(),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count());
+  st.last_flush_end = self->clock().now();
   if (err) {
     ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
     LOG_ERROR("writing " << st.pending.size()
@@ -67,6 +68,22 @@ void mark_applied(self_ptr self, const std::vector<uint64_t>& seqs) {
     ++st.applied_through;
     it = st.applied_above.erase(it);
   }
+}
+
+/// How long pending changes wait: what is left of the flush interval since
+/// the last write ended (nothing, when it ended longer ago than that). Timed
+/// from the end, not the start, so a busy node's transactions stay as large
+/// as with a plain timer: with the start, durable single events on SQLite
+/// lost about a fifth of their rate to more, smaller transactions.
+domain::duration wait_before_flush(self_ptr self) {
+  auto& st = self->state;
+  if (!st.last_flush_end)
+    return domain::duration::zero();
+  auto since = self->clock().now() - *st.last_flush_end;
+  if (since >= st.settings.flush_interval)
+    return domain::duration::zero();
+  return std::chrono::duration_cast<domain::duration>(
+      st.settings.flush_interval - since);
 }
 
 void arm_timer(self_ptr self, domain::duration delay) {
@@ -130,7 +147,7 @@ repository(repository_actor::stateful_pointer<repository_state> self,
         if (st.pending.size() >= st.settings.batch_size)
           flush_now(self, *ctx);
         if (has_unflushed(st))
-          arm_timer(self, st.settings.flush_interval);
+          arm_timer(self, wait_before_flush(self));
       },
       [=](atom::tick, uint64_t token) {
         auto& st = self->state;
@@ -140,7 +157,7 @@ repository(repository_actor::stateful_pointer<repository_state> self,
         if (flush_now(self, *ctx))
           arm_timer(self, std::chrono::milliseconds{500}); // back off, retry
         else if (has_unflushed(st))
-          arm_timer(self, st.settings.flush_interval);
+          arm_timer(self, wait_before_flush(self));
       },
       [=](atom::flush) { return done(flush_now(self, *ctx)); },
       [=](atom::list,

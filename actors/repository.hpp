@@ -4,10 +4,12 @@
 #include "actors/context.hpp"
 #include "storage/store.hpp"
 
+#include <caf/actor_clock.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -16,10 +18,11 @@ namespace argus::actors {
 struct repository_settings {
   /// Flush once this many changes are pending...
   size_t batch_size = 2000;
-  /// ...or this long after the first one arrived. Zero: as soon as the
-  /// repository has taken every message already queued for it, so the
-  /// changes that arrived during the last write share the next one, and a
-  /// change on a quiet node waits for nothing.
+  /// ...and this long apart: a change that finds the last write ended
+  /// longer ago than this is written at once (after the messages already
+  /// queued, which share its transaction), else when this long has passed
+  /// since that end. So a quiet node waits for nothing, and a busy one
+  /// batches as before. Zero: whenever the queued messages are in.
   domain::duration flush_interval{0};
   /// The journal high-water mark the store holds at start.
   uint64_t applied_through = 0;
@@ -50,6 +53,8 @@ struct repository_state {
   uint64_t persisted_through = 0;
   /// Clustered: the journal records the pending changes complete.
   std::vector<uint64_t> completed;
+  /// When the last write ended, on the actor's clock (none yet: empty).
+  std::optional<caf::actor_clock::time_point> last_flush_end;
   /// Identifies the armed flush timer; zero when none is armed.
   uint64_t timer_token = 0;
   bool timer_armed = false;

@@ -50,16 +50,23 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
   auto r = spawn(argus::actors::repository, own, settings, context());
   sched->run();
 
+  // A quiet repository writes at once...
   caf::anon_send(r, write::value, std::vector<alert_write>{write_of("a", 1)},
                  no_notes, no_seqs);
   sched->run();
-  CHECK(stored_count(*own) == 0); // pending until the timer or a full batch
-  sched->advance_time(4ms);
-  sched->run();
-  CHECK(stored_count(*own) == 0);
-  sched->advance_time(1ms);
+  CHECK(stored_count(*own) == 1);
+  // ...then the next change waits until 5 ms after that write ended (or
+  // for a full batch).
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("e", 1)},
+                 no_notes, no_seqs);
   sched->run();
   CHECK(stored_count(*own) == 1);
+  sched->advance_time(4ms);
+  sched->run();
+  CHECK(stored_count(*own) == 1);
+  sched->advance_time(1ms);
+  sched->run();
+  CHECK(stored_count(*own) == 2);
 
   SECTION("a full batch is written at once") {
     caf::anon_send(r, write::value,
@@ -68,15 +75,22 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
     caf::anon_send(r, write::value, std::vector<alert_write>{write_of("d", 4)},
                    no_notes, no_seqs);
     sched->run();
-    CHECK(stored_count(*own) == 4);
+    CHECK(stored_count(*own) == 5);
   }
   SECTION("flush writes what is pending") {
     caf::anon_send(r, write::value, std::vector<alert_write>{write_of("b", 2)},
                    no_notes, no_seqs);
     sched->run();
-    CHECK(stored_count(*own) == 1);
-    CHECK(ask<ok>(r, flush::value) == ok::value);
     CHECK(stored_count(*own) == 2);
+    CHECK(ask<ok>(r, flush::value) == ok::value);
+    CHECK(stored_count(*own) == 3);
+  }
+  SECTION("a change after a quiet spell is written at once again") {
+    sched->advance_time(5ms);
+    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("b", 2)},
+                   no_notes, no_seqs);
+    sched->run();
+    CHECK(stored_count(*own) == 3);
   }
   SECTION("reads see pending changes") {
     caf::anon_send(r, write::value,
@@ -87,7 +101,7 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
                                      std::string{"m1"}, std::string{"b"});
     REQUIRE(b.size() == 1);
     CHECK(b[0].event_count == 2); // two deltas of one
-    CHECK(stored_count(*own) == 2);
+    CHECK(stored_count(*own) == 3);
   }
 }
 
