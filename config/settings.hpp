@@ -86,9 +86,11 @@ struct storage_settings {
   /// The repository writes behind in transactions of at most this many
   /// alert changes...
   size_t batch_size = 2000;
-  /// ...or after this long, whichever comes first. 0: once the changes
-  /// already queued for the repository are in (no waiting on a quiet node).
-  /// Unset: the backend's default (`flush_interval_ms_of`).
+  /// ...and at least this far apart: a change that finds the last one
+  /// ended longer ago is written at once (with what is already queued), so a
+  /// quiet node waits for nothing and a busy one batches. 0: whenever the
+  /// queued changes are in. Unset: the backend's default
+  /// (`flush_interval_ms_of`).
   std::optional<int> flush_interval_ms;
 };
 
