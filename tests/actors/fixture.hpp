@@ -16,6 +16,7 @@
 #include "config/log.hpp"
 #include "domain/error.hpp"
 #include "storage/store.hpp"
+#include "support/grouping_events.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -192,18 +193,11 @@ struct actor_fixture {
 
   // -- events ---------------------------------------------------------------
 
+  /// The domain tests' trigger (tests/support/grouping_events.hpp),
+  /// accepted now by the fixture's clock.
   domain::event trigger(const std::string& key, const std::string& value = "db",
                         const std::string& manager = "m1") const {
-    domain::event e;
-    e.event_manager_id = manager;
-    e.dedup_key = key;
-    e.act = domain::action::trigger;
-    e.summary = "summary of " + key;
-    e.sev = domain::severity::high;
-    e.class_name = "disk";
-    e.has_grouping_value = true;
-    e.grouping_value = value;
-    e.window = 10min;
+    auto e = ::argus::test::trigger(key, value, manager);
     e.received_at = now();
     return e;
   }
@@ -217,10 +211,7 @@ struct actor_fixture {
 
   domain::event resolve(const std::string& key,
                         const std::string& manager = "m1") const {
-    domain::event e;
-    e.event_manager_id = manager;
-    e.dedup_key = key;
-    e.act = domain::action::resolve;
+    auto e = ::argus::test::resolve(key, manager);
     e.received_at = now();
     return e;
   }
