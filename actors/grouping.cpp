@@ -134,6 +134,20 @@ void flush_outbox(self_ptr self, const peers& to) {
   st.outbox_index = {}; // clear() would keep its buckets for an idle group
 }
 
+/// Counts applied events as processed, unless their changes still wait in
+/// the outbox: then the flush counts them, after handing the changes on.
+/// Called last in a handler, after everything it sends.
+void count_processed(self_ptr self, const peers& to, uint64_t applied) {
+  auto& st = self->state;
+  st.applied_unflushed += applied;
+  if (st.flush_scheduled || st.applied_unflushed == 0)
+    return;
+  // Release: whoever sees the count sees the writes already sent.
+  to.ctx->stats->events_applied.fetch_add(st.applied_unflushed,
+                                          std::memory_order_release);
+  st.applied_unflushed = 0;
+}
+
 /// Carries out what the domain decided that every decision may hold:
 /// persist, notify, keep the router's index current, arm the window.
 void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
@@ -285,13 +299,11 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
         for (auto& routed : batch)
           apply_one(self, routed.e, routed.fresh, to, *ctx, &applied, &notices);
         // Counted once per batch: the counters are shared by every group.
-        if (applied > 0) {
+        if (applied > 0)
           ctx->registry->event_processed(self->state.key.event_manager_id,
                                          applied);
-          ctx->stats->events_applied.fetch_add(applied,
-                                               std::memory_order_relaxed);
-        }
         report_if_idle(self, to);
+        count_processed(self, to, applied);
       },
       [self](atom::expire, uint64_t token) {
         auto& to = self->state.to;
@@ -330,13 +342,18 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
         arm_expiry(self, now);
         report_if_idle(self, to);
       },
-      [self](atom::flush) { flush_outbox(self, self->state.to); },
+      [self](atom::flush) {
+        flush_outbox(self, self->state.to);
+        count_processed(self, self->state.to, 0);
+      },
       [self](atom::stop) {
         flush_outbox(self, self->state.to);
+        count_processed(self, self->state.to, 0);
         self->quit();
       },
       [self](atom::drain) {
         flush_outbox(self, self->state.to);
+        count_processed(self, self->state.to, 0);
         return atom::ok::value;
       },
   };

@@ -60,6 +60,10 @@ struct grouping_state {
   /// Notifications of the outbox's changes, in order.
   std::vector<domain::notification> outbox_notes;
   bool flush_scheduled = false;
+  /// Events applied whose changes still wait in the outbox. They count as
+  /// processed once the flush has handed their changes to the repository,
+  /// so a read after "processed" caught up with "accepted" sees them.
+  uint64_t applied_unflushed = 0;
   /// How many writes the last flush sent: the next outbox's capacity.
   burst_hint outbox_hint;
   /// dedupKeys whose trigger this group sent back to the router. Later
