@@ -652,3 +652,26 @@ TEST_CASE_METHOD(fixture, "an idle alert auto-resolves, and a restore re-arms",
     CHECK(groups() == 0);
   }
 }
+
+TEST_CASE_METHOD(fixture,
+                 "an event counts as processed only once its changes are on "
+                 "their way to the repository",
+                 "[actors]") {
+  // Whoever sees "processed" catch up with "accepted" (settle(), a poller
+  // of /healthz) and then reads must find the event's changes.
+  apply(trigger("p"));
+  auto g = state_of<argus::actors::router_state>(router)
+               .groups.at(argus::actors::group_key("m1", true, "db"))
+               ->handle;
+  CHECK(ctx->stats->events_applied == 1);
+  send(trigger("c"));
+  CHECK(run_only(router) == 2); // the event and the router's flush
+  step(g); // applies the batch; the writes wait in the group's outbox
+  CHECK(ctx->stats->events_applied == 1);
+  CHECK(run_only(repo) == 0); // nothing reached the repository yet
+  step(g); // the flush hands the writes on, then counts the event
+  CHECK(ctx->stats->events_applied == 2);
+  CHECK(run_only(repo) > 0); // the writes, then its own write-behind tick
+  sched->run();
+  CHECK(alert_of("c").parent_dedup_key == "p");
+}
