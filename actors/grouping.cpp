@@ -48,8 +48,8 @@ void schedule_flush(self_ptr self) {
 
 /// Whether `a` is the very snapshot the group keeps for its dedupKey.
 bool held_by_group(const domain::group_state& g, const domain::alert& a) {
-  auto it = g.active.find(a.dedup_key);
-  return it != g.active.end() && it->second.get() == &a;
+  auto* held = g.active.find(a.dedup_key);
+  return held != nullptr && held->get() == &a;
 }
 
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
@@ -85,9 +85,8 @@ std::vector<domain::alert_write> take_writes(grouping_state& st) {
     w.event_count_delta = staged.write.event_count_delta;
     if (staged.write.snapshot) {
       w.snapshot = std::move(staged.write.snapshot);
-    } else if (auto a = st.group.active.find(dedup);
-               a != st.group.active.end()) {
-      w.snapshot = a->second; // its latest state, copied or not since
+    } else if (auto* a = st.group.active.find(dedup)) {
+      w.snapshot = *a; // its latest state, copied or not since
     } else {
       // Each change that drops an alert from the group stages a strong
       // reference, so this is only a safety net.

@@ -181,8 +181,8 @@ void restore(self_ptr self, const router_env& env,
       continue;
     std::vector<std::string> dedups;
     dedups.reserve(g.active.size());
-    for (auto& [dedup, a] : g.active)
-      dedups.push_back(dedup);
+    for (auto& a : g.active)
+      dedups.push_back(a->dedup_key);
     auto& entry =
         group_for(self, env, key, [&g]() mutable { return std::move(g); });
     for (auto& dedup : dedups)

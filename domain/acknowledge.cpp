@@ -27,8 +27,8 @@ void for_active_children(group_state& g, const alert& parent, F f) {
   if (links == g.links.end())
     return;
   for (auto& key : links->second.children)
-    if (auto child = g.active.find(key); child != g.active.end())
-      f(child->second);
+    if (auto* child = g.active.find(key))
+      f(*child);
 }
 
 /// Brings `a` (and, for a parent, its active children) to the state the
@@ -60,17 +60,17 @@ void set_state(group_state& g, owned_alert& a, const event& e, time_point now,
 
 void acknowledge(group_state& g, const event& e, time_point now,
                  decision& out) {
-  auto it = g.active.find(e.dedup_key);
-  if (it == g.active.end()) {
+  auto* p = g.active.find(e.dedup_key);
+  if (p == nullptr) {
     out.ignored = true; // unknown or resolved: nothing to acknowledge
     return;
   }
-  auto& a = mutable_alert(it->second);
+  auto& a = mutable_alert(*p);
   bool newly = e.act == action::acknowledge && !a.acknowledged;
   ++a.event_count;
   a.last_seq = e.seq;
   // Shares `a` with the writes: no change in place after this.
-  set_state(g, it->second, e, now, out);
+  set_state(g, *p, e, now, out);
   if (newly && a.is_parent())
     add_notification(g, out, notification_kind::parent_acknowledged, a, now,
                      e.seq);
@@ -84,7 +84,7 @@ void inherit_acknowledgement(alert& child, const alert& parent) {
 
 void expire_acknowledgements(group_state& g, time_point now, decision& out) {
   out.clear();
-  for (auto& [key, p] : g.active)
+  for (auto& p : g.active)
     if (p->acknowledged && p->acknowledged_until != no_time &&
         p->acknowledged_until <= now) {
       auto& a = mutable_alert(p);
@@ -100,7 +100,7 @@ void expire_acknowledgements(group_state& g, time_point now, decision& out) {
 
 time_point next_ack_deadline(const group_state& g) {
   auto next = no_time;
-  for (auto& [key, a] : g.active)
+  for (auto& a : g.active)
     if (a->acknowledged && a->acknowledged_until != no_time &&
         (next == no_time || a->acknowledged_until < next))
       next = a->acknowledged_until;

@@ -136,22 +136,22 @@ void open_or_join(group_state& g, const event& e, time_point now,
                   decision& out) {
   auto p = new_alert(e, now);
   auto& a = *p;
-  auto parent = g.has_value && !g.open_parent.empty() && now < g.window_ends_at
-                    ? g.active.find(g.open_parent)
-                    : g.active.end();
-  if (parent != g.active.end()) {
-    auto& parent_alert = mutable_alert(parent->second);
+  auto* parent = g.has_value && !g.open_parent.empty() && now < g.window_ends_at
+                     ? g.active.find(g.open_parent)
+                     : nullptr;
+  if (parent != nullptr) {
+    auto& parent_alert = mutable_alert(*parent);
     a.type = alert_type::child;
-    a.parent_dedup_key = parent->first;
+    a.parent_dedup_key = parent_alert.dedup_key;
     // Joining a group someone works on pages nobody.
     inherit_acknowledgement(a, parent_alert);
-    auto& links = g.links[parent->first];
+    auto& links = g.links[parent_alert.dedup_key];
     if (links.children.insert(a.dedup_key).second)
       ++parent_alert.child_count;
     ++links.active_children;
     parent_alert.updated_at = now;
     persist(out, p, 1);
-    persist(out, parent->second, 0);
+    persist(out, *parent, 0);
     // Someone is on it: a child joining an acknowledged group pages nobody.
     if (g.child_notices && !parent_alert.acknowledged)
       add_notification(g, out, notification_kind::child_added, parent_alert,
@@ -169,16 +169,14 @@ void open_or_join(group_state& g, const event& e, time_point now,
     persist(out, p, 1);
     add_notification(g, out, notification_kind::parent_opened, a, now, e.seq);
   }
-  g.active.emplace(a.dedup_key, std::move(p));
+  g.active.insert(std::move(p));
 }
 
-/// Resolves active alert `it` for `cause`: an event (`delta` 1, its `seq`)
-/// or a deadline passing (`delta` 0, `seq` 0).
-void resolve_active(group_state& g,
-                    std::unordered_map<std::string, owned_alert>::iterator it,
-                    int64_t delta, uint64_t seq, resolution cause,
-                    time_point now, decision& out) {
-  auto& a = mutable_alert(it->second);
+/// Resolves active alert `p` (held by `g.active`) for `cause`: an event
+/// (`delta` 1, its `seq`) or a deadline passing (`delta` 0, `seq` 0).
+void resolve_active(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
+                    resolution cause, time_point now, decision& out) {
+  auto& a = mutable_alert(p);
   a.event_count += delta;
   if (delta > 0)
     a.last_seq = seq;
@@ -192,9 +190,9 @@ void resolve_active(group_state& g,
       a.expires_at = no_time;
       a.auto_resolve_at = no_time;
       a.updated_at = now;
-      persist(out, it->second, delta);
+      persist(out, p, delta);
     } else {
-      resolve_parent(g, it->second, delta, seq, cause, now, out);
+      resolve_parent(g, p, delta, seq, cause, now, out);
     }
     return;
   }
@@ -202,27 +200,26 @@ void resolve_active(group_state& g,
   a.resolved_by = cause;
   a.resolved_at = now;
   a.updated_at = now;
-  persist(out, it->second, delta);
+  persist(out, p, delta);
   out.deactivated.push_back(a.dedup_key);
   auto parent_key = a.parent_dedup_key;
-  g.active.erase(it);
-  auto parent = g.active.find(parent_key);
-  if (parent == g.active.end())
+  g.active.erase(a.dedup_key); // the write keeps `a` alive
+  auto* parent = g.active.find(parent_key);
+  if (parent == nullptr)
     return;
   auto& links = g.links[parent_key];
   --links.active_children;
-  if (links.active_children == 0 && parent->second->resolve_requested)
-    resolve_parent(g, parent->second, 0, seq, parent->second->resolved_by, now,
-                   out);
+  if (links.active_children == 0 && (*parent)->resolve_requested)
+    resolve_parent(g, *parent, 0, seq, (*parent)->resolved_by, now, out);
 }
 
 void resolve(group_state& g, const event& e, time_point now, decision& out) {
-  auto it = g.active.find(e.dedup_key);
-  if (it == g.active.end()) {
+  auto* p = g.active.find(e.dedup_key);
+  if (p == nullptr) {
     out.ignored = true; // unknown or already resolved: nothing to do
     return;
   }
-  resolve_active(g, it, 1, e.seq, resolution::event, now, out);
+  resolve_active(g, *p, 1, e.seq, resolution::event, now, out);
 }
 
 /// The earlier of an alert's deadlines and what passing it means; `no_time`
@@ -250,20 +247,20 @@ void expire_due(group_state& g, time_point now, decision& out) {
     return; // nothing is due yet
   std::vector<due_alert> due;
   auto floor = time_point::max(); // the earliest deadline not due yet
-  for (auto& [key, a] : g.active) {
+  for (auto& a : g.active) {
     auto [at, cause] = next_deadline(*a);
     if (at == no_time)
       continue;
     if (at <= now)
-      due.push_back({at, key, cause});
+      due.push_back({at, a->dedup_key, cause});
     else
       floor = std::min(floor, at);
   }
   g.deadline_floor = floor;
   std::sort(due.begin(), due.end());
   for (auto& d : due)
-    if (auto it = g.active.find(d.key); it != g.active.end())
-      resolve_active(g, it, 0, 0, d.cause, d.at, out);
+    if (auto* p = g.active.find(d.key))
+      resolve_active(g, *p, 0, 0, d.cause, d.at, out);
 }
 
 } // namespace
@@ -287,8 +284,8 @@ void apply(group_state& g, const event& e, bool fresh, time_point now,
     acknowledge(g, e, now, out);
     return;
   }
-  if (auto it = g.active.find(e.dedup_key); it != g.active.end()) {
-    retrigger(it->second, e, now, out);
+  if (auto* p = g.active.find(e.dedup_key)) {
+    retrigger(*p, e, now, out);
     return;
   }
   if (!belongs_to(g, e)) {
@@ -314,7 +311,7 @@ bool expire(group_state& g, time_point now, decision& out) {
 
 time_point next_expiry(const group_state& g) {
   time_point next = no_time;
-  for (auto& [key, a] : g.active)
+  for (auto& a : g.active)
     if (auto at = next_deadline(*a).first;
         at != no_time && (next == no_time || at < next))
       next = at;
@@ -334,7 +331,7 @@ group_state restore_group(std::string event_manager_id, bool has_value,
   g.grouping_value = std::move(grouping_value);
   for (auto& a : alerts)
     if (a.is_active()) {
-      g.active.emplace(a.dedup_key, std::make_shared<alert>(a));
+      g.active.insert(std::make_shared<alert>(a));
       if (a.is_parent())
         g.links[a.dedup_key];
     }
@@ -370,10 +367,10 @@ group_state restore_group(std::string event_manager_id, bool has_value,
     }
   }
   if (g.has_value)
-    for (auto& [key, a] : g.active)
+    for (auto& a : g.active)
       if (a->is_parent() && a->window_ends_at > now &&
           a->window_ends_at > g.window_ends_at) {
-        g.open_parent = key;
+        g.open_parent = a->dedup_key;
         g.window_ends_at = a->window_ends_at;
       }
   return g;

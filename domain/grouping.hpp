@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/alert.hpp"
+#include "domain/alert_set.hpp"
 #include "domain/event.hpp"
 #include "domain/notification.hpp"
 
@@ -32,7 +33,7 @@ struct group_state {
   /// them), so memory follows open work. Each is shared with the writes that
   /// persist it (and the memory store): change one only through
   /// `mutable_alert`, which copies it first while others hold it.
-  std::unordered_map<std::string, owned_alert> active;
+  alert_set active;
   /// Children of each active parent, by the parent's dedupKey.
   std::unordered_map<std::string, parent_links> links;
   /// dedupKey of the parent whose window is open; empty when none is.

@@ -68,9 +68,9 @@ struct group {
   }
 
   const alert& active(const std::string& key) {
-    auto it = g.active.find(key);
-    REQUIRE(it != g.active.end());
-    return *it->second;
+    auto* found = g.active.find(key);
+    REQUIRE(found != nullptr);
+    return **found;
   }
 
   /// The write for `key` in the last decision.
@@ -309,7 +309,7 @@ TEST_CASE_METHOD(group,
   at(t0 + 1s, make(action::trigger, "c"));
   at(t0 + 2s, ack("c", "bob", 5min));
   std::vector<alert> stored;
-  for (auto& [key, a] : g.active)
+  for (auto& a : g.active)
     stored.push_back(*a);
   auto r = argus::domain::restore_group("m1", true, "db", stored, t0 + 3s);
   CHECK(argus::domain::next_ack_deadline(r) == t0 + 2s + 5min);

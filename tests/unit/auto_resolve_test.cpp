@@ -80,9 +80,9 @@ struct lifecycle {
   }
 
   const alert& active(const std::string& key) {
-    auto it = g.active.find(key);
-    REQUIRE(it != g.active.end());
-    return *it->second;
+    auto* found = g.active.find(key);
+    REQUIRE(found != nullptr);
+    return **found;
   }
 };
 

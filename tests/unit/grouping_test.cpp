@@ -50,8 +50,8 @@ event trigger_without_value(const std::string& key,
 
 std::set<std::string> keys_of(const group_state& g) {
   std::set<std::string> result;
-  for (auto& [key, a] : g.active)
-    result.insert(key);
+  for (auto& a : g.active)
+    result.insert(a->dedup_key);
   return result;
 }
 
@@ -66,9 +66,9 @@ struct lifecycle {
   }
 
   const alert& active(const std::string& key) {
-    auto it = g.active.find(key);
-    REQUIRE(it != g.active.end());
-    return *it->second;
+    auto* found = g.active.find(key);
+    REQUIRE(found != nullptr);
+    return **found;
   }
 };
 

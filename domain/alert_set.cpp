@@ -1,0 +1,72 @@
+#include "domain/alert_set.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace argus::domain {
+
+alert_set::slot* alert_set::slot_of(std::string_view key) {
+  if (size_ == 0)
+    return nullptr;
+  auto bits = bits_of(key);
+  for (size_t i = bits & mask(); slots_[i].alert; i = (i + 1) & mask())
+    if (slots_[i].hash_bits == bits && slots_[i].alert->dedup_key == key)
+      return &slots_[i];
+  return nullptr;
+}
+
+owned_alert& alert_set::at(std::string_view dedup_key) {
+  if (auto* a = find(dedup_key))
+    return *a;
+  throw std::out_of_range("no active alert '" + std::string{dedup_key} + "'");
+}
+
+bool alert_set::insert(owned_alert&& a) {
+  std::string_view key = a->dedup_key;
+  if (find(key) != nullptr)
+    return false;
+  // At most three quarters full, so a probe ends soon at an empty slot.
+  if ((size_ + 1) * 4 > slots_.size() * 3)
+    grow();
+  auto bits = bits_of(key);
+  size_t i = bits & mask();
+  while (slots_[i].alert)
+    i = (i + 1) & mask();
+  slots_[i] = slot{std::move(a), bits};
+  ++size_;
+  return true;
+}
+
+bool alert_set::erase(std::string_view dedup_key) {
+  auto* s = slot_of(dedup_key);
+  if (s == nullptr)
+    return false;
+  size_t i = static_cast<size_t>(s - slots_.data());
+  // Move later slots of the same run back, so every probe still finds them
+  // (no tombstones): slot j may fill hole i unless its home is in (i, j].
+  for (size_t j = (i + 1) & mask(); slots_[j].alert; j = (j + 1) & mask()) {
+    size_t home = slots_[j].hash_bits & mask();
+    bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (!stays) {
+      slots_[i] = std::move(slots_[j]);
+      i = j;
+    }
+  }
+  slots_[i] = slot{};
+  --size_;
+  return true;
+}
+
+void alert_set::grow() {
+  std::vector<slot> old(slots_.empty() ? 4 : slots_.size() * 2);
+  old.swap(slots_);
+  for (auto& s : old)
+    if (s.alert) {
+      size_t i = s.hash_bits & mask();
+      while (slots_[i].alert)
+        i = (i + 1) & mask();
+      slots_[i] = std::move(s);
+    }
+}
+
+} // namespace argus::domain
