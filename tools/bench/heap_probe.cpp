@@ -1,6 +1,8 @@
 // Heap bytes per item of the in-memory structures Argus keeps per group and
 // per alert (docs/benchmarks.md, "Issue 15"), measured with mallinfo2()
-// around 200,000 items of the memory benchmark's event shape.
+// around 200,000 items of the memory benchmark's event shape: loadgen's
+// 17-byte dedupKeys and grouping values (a letter and 16 digits), longer
+// than std::string keeps inline, so each copy of one is a heap block.
 //
 //   build/bin/heap_probe
 #include "domain/flat_map.hpp"
@@ -15,13 +17,17 @@ using namespace argus;
 static size_t used() {
   return mallinfo2().uordblks;
 }
+/// loadgen's shapes: a letter and 16 digits.
+static std::string key_of(char letter, size_t i) {
+  return letter + std::to_string(1000000000000000ull + i);
+}
 static domain::event ev(size_t i, size_t groups) {
   domain::event e;
   e.event_manager_id = "bench";
-  e.dedup_key = "k" + std::to_string(1000000000 + i);
+  e.dedup_key = key_of('k', i);
   e.summary = "benchmark event";
   e.sev = domain::severity::high;
-  e.class_name = std::to_string(10000000000ull + i % groups);
+  e.class_name = key_of('g', i % groups);
   e.details = R"({"host":"bench-host-01"})";
   e.has_grouping_value = true;
   e.grouping_value = e.class_name;
@@ -57,7 +63,7 @@ int main() {
     domain::group_state g;
     g.event_manager_id = "bench";
     g.has_value = true;
-    g.grouping_value = std::to_string(10000000000ull);
+    g.grouping_value = key_of('g', 0);
     domain::decision d;
     const size_t n2 = 20000;
     auto before = used();
@@ -74,7 +80,7 @@ int main() {
     domain::group_state g;
     g.event_manager_id = "bench";
     g.has_value = true;
-    g.grouping_value = std::to_string(10000000000ull);
+    g.grouping_value = key_of('g', 0);
     domain::decision d;
     for (size_t i = 0; i < n; ++i) {
       auto e = ev(i, 100);
@@ -141,13 +147,12 @@ int main() {
       uint64_t last = 0;
     };
     auto g = std::make_shared<int>(0);
-    domain::group_key key{"bench", true, "10000000001"};
+    domain::group_key key{"bench", true, key_of('g', 1)};
     // Heap per entry of index `m` (empty) once it maps n dedupKeys to `group`.
     auto per_entry = [&](const char* layout, auto m, const auto& group) {
       auto before = used();
       for (size_t i = 0; i < n; ++i)
-        m[domain::alert_key{"bench", "k" + std::to_string(1000000000 + i)}].g =
-            group;
+        m[domain::alert_key{"bench", key_of('k', i)}].g = group;
       std::printf("router index per alert, %s: %.0f B\n", layout,
                   double(used() - before) / n);
     };
