@@ -23,12 +23,9 @@ void clear_acknowledged(alert& a) {
 /// that have resolved are left alone: they are history).
 template <class F>
 void for_active_children(group_state& g, const alert& parent, F f) {
-  auto links = g.links.find(parent.dedup_key);
-  if (links == g.links.end())
-    return;
-  for (auto& key : links->second.children)
-    if (auto* child = g.active.find(key))
-      f(*child);
+  for (auto& a : g.active)
+    if (!a->is_parent() && a->parent_dedup_key == parent.dedup_key)
+      f(a);
 }
 
 /// Brings `a` (and, for a parent, its active children) to the state the

@@ -146,8 +146,8 @@ void open_or_join(group_state& g, const event& e, time_point now,
     // Joining a group someone works on pages nobody.
     inherit_acknowledgement(a, parent_alert);
     auto& links = g.links[parent_alert.dedup_key];
-    if (links.children.insert(a.dedup_key).second)
-      ++parent_alert.child_count;
+    if (links.resolved_children.erase(a.dedup_key) == 0)
+      ++parent_alert.child_count; // a new child, not one rejoining
     ++links.active_children;
     parent_alert.updated_at = now;
     persist(out, p, 1);
@@ -209,6 +209,7 @@ void resolve_active(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
     return;
   auto& links = g.links[parent_key];
   --links.active_children;
+  links.resolved_children.insert(a.dedup_key);
   if (links.active_children == 0 && (*parent)->resolve_requested)
     resolve_parent(g, *parent, 0, seq, (*parent)->resolved_by, now, out);
 }
@@ -348,9 +349,7 @@ group_state restore_group(std::string event_manager_id, bool has_value,
       resolved[a.parent_dedup_key].push_back(&a);
       continue;
     }
-    auto& links = g.links[a.parent_dedup_key];
-    links.children.insert(a.dedup_key);
-    ++links.active_children;
+    ++g.links[a.parent_dedup_key].active_children;
   }
   for (auto& [parent_key, children] : resolved) {
     auto& links = g.links[parent_key];
@@ -362,7 +361,7 @@ group_state restore_group(std::string event_manager_id, bool has_value,
     for (auto* child : children) {
       if (wanted <= 0)
         break;
-      if (links.children.insert(child->dedup_key).second)
+      if (links.resolved_children.insert(child->dedup_key).second)
         --wanted;
     }
   }

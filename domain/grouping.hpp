@@ -15,9 +15,12 @@
 /// carries out the `decision` each call returns.
 namespace argus::domain {
 
-/// The children a parent gathered in its current life.
+/// The children a parent gathered in its current life. The active ones are
+/// in the group's `active` (their parent_dedup_key names the parent), so
+/// only the resolved ones need their keys kept here: one that triggers
+/// again and rejoins is the same child, counted once in child_count.
 struct parent_links {
-  std::unordered_set<std::string> children;
+  std::unordered_set<std::string> resolved_children;
   int64_t active_children = 0;
 };
 
