@@ -243,9 +243,8 @@ bool follows_reroute(self_ptr self, const domain::event& e, bool fresh) {
 
 /// Applies one event; counts it in `applied` unless it went back to the
 /// router.
-void apply_one(self_ptr self, const domain::event& e, bool fresh,
-               const peers& to, const context& ctx, uint64_t* applied,
-               int* notices) {
+void apply_one(self_ptr self, domain::event& e, bool fresh, const peers& to,
+               const context& ctx, uint64_t* applied, int* notices) {
   auto& st = self->state;
   ++st.received;
   if (follows_reroute(self, e, fresh)) {
@@ -265,7 +264,8 @@ void apply_one(self_ptr self, const domain::event& e, bool fresh,
   };
   st.group.child_notices = e.act == domain::action::trigger &&
                            !st.group.open_parent.empty() && wants();
-  domain::apply(st.group, e, fresh, now, scratch());
+  // The event ends here: its texts move into the alert instead of copies.
+  domain::apply_taking_texts(st.group, e, fresh, now, scratch());
   carry_out(self, e, to, ctx, ctx.now());
   if (!scratch().reroute) {
     stage_completion(self, e.seq);
@@ -290,7 +290,7 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
   self->state.to = {std::move(router), std::move(repository), std::move(ctx)};
   // Each handler captures only `self`: the behavior is allocated per group.
   return {
-      [self](atom::apply, const std::vector<routed_event>& batch) {
+      [self](atom::apply, std::vector<routed_event>& batch) {
         auto& to = self->state.to;
         auto& ctx = to.ctx;
         uint64_t applied = 0;

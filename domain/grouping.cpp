@@ -72,18 +72,28 @@ time_point auto_resolve_at(const event& e, time_point now) {
                                             : no_time;
 }
 
-owned_alert new_alert(const event& e, time_point now) {
+/// Sets `to` from a text field of the event: a copy, or, when the caller
+/// passed the event as mutable (`apply_taking_texts`), the text itself.
+void take_text(std::string& to, const std::string& from) {
+  to = from;
+}
+void take_text(std::string& to, std::string& from) {
+  to = std::move(from);
+}
+
+template <class Event>
+owned_alert new_alert(Event& e, time_point now) {
   auto result = std::make_shared<alert>();
   auto& a = *result;
   a.id = alert_id_for(e.event_manager_id, e.dedup_key);
   a.dedup_key = e.dedup_key;
   a.event_manager_id = e.event_manager_id;
-  a.summary = e.summary;
+  take_text(a.summary, e.summary);
   a.sev = e.sev;
-  a.class_name = e.class_name;
+  take_text(a.class_name, e.class_name);
   a.has_grouping_value = e.has_grouping_value;
-  a.grouping_value = e.grouping_value;
-  a.details = e.details;
+  take_text(a.grouping_value, e.grouping_value);
+  take_text(a.details, e.details);
   a.event_count = 1;
   a.last_seq = e.seq;
   a.expires_at = e.expires_at;
@@ -114,12 +124,13 @@ void resolve_parent(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
 }
 
 /// A trigger for a dedupKey that is active here: no new alert.
-void retrigger(owned_alert& p, const event& e, time_point now, decision& out) {
+template <class Event>
+void retrigger(owned_alert& p, Event& e, time_point now, decision& out) {
   auto& a = mutable_alert(p);
-  a.summary = e.summary;
+  take_text(a.summary, e.summary);
   a.sev = e.sev;
-  a.class_name = e.class_name;
-  a.details = e.details;
+  take_text(a.class_name, e.class_name);
+  take_text(a.details, e.details);
   a.updated_at = now;
   ++a.event_count;
   a.last_seq = e.seq;
@@ -132,8 +143,8 @@ void retrigger(owned_alert& p, const event& e, time_point now, decision& out) {
   persist(out, p, 1);
 }
 
-void open_or_join(group_state& g, const event& e, time_point now,
-                  decision& out) {
+template <class Event>
+void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
   auto p = new_alert(e, now);
   auto& a = *p;
   auto* parent = g.has_value && !g.open_parent.empty() && now < g.window_ends_at
@@ -264,10 +275,11 @@ void expire_due(group_state& g, time_point now, decision& out) {
       resolve_active(g, *p, 0, 0, d.cause, d.at, out);
 }
 
-} // namespace
-
-void apply(group_state& g, const event& e, bool fresh, time_point now,
-           decision& out) {
+/// `apply` for an event the alert may take its texts from (`Event` is
+/// `event`) or must copy them from (`const event`).
+template <class Event>
+void apply_event(group_state& g, Event& e, bool fresh, time_point now,
+                 decision& out) {
   out.clear();
   // Ends that passed before this event count first, whether or not a timer
   // fired for them yet: live runs and journal replays decide alike.
@@ -295,6 +307,18 @@ void apply(group_state& g, const event& e, bool fresh, time_point now,
   }
   out.reactivated = !fresh;
   open_or_join(g, e, now, out);
+}
+
+} // namespace
+
+void apply(group_state& g, const event& e, bool fresh, time_point now,
+           decision& out) {
+  apply_event(g, e, fresh, now, out);
+}
+
+void apply_taking_texts(group_state& g, event& e, bool fresh, time_point now,
+                        decision& out) {
+  apply_event(g, e, fresh, now, out);
 }
 
 bool close_window(group_state& g, time_point now) {

@@ -98,6 +98,14 @@ bool belongs_to(const group_state& g, const event& e);
 void apply(group_state& g, const event& e, bool fresh, time_point now,
            decision& out);
 
+/// As `apply`, but the alert a trigger opens or renews takes `e`'s texts
+/// (summary, class, grouping value, details) instead of copying them, which
+/// leaves those of `e` unspecified; its keys, times and numbers stay. For
+/// an owner done with the event's texts afterwards: a copy of each is a
+/// heap block and a copy of its bytes per event on the hot path.
+void apply_taking_texts(group_state& g, event& e, bool fresh, time_point now,
+                        decision& out);
+
 /// The window timer fired: closes the window if its time has come. Returns
 /// whether it closed; a stale or early timer changes nothing.
 bool close_window(group_state& g, time_point now);

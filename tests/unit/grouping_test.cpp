@@ -895,3 +895,51 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(d.notify.empty());
   REQUIRE(d.writes.size() == 2);
 }
+
+TEST_CASE("taking an event's texts decides as copying them does",
+          "[unit][grouping]") {
+  // The grouping actor hands its events over (apply_taking_texts); tests
+  // and replays may keep theirs (apply). Both must make the same alerts.
+  auto t0 = time_point{} + std::chrono::hours{1000};
+  auto copying = group_of();
+  auto taking = group_of();
+  decision by_copy;
+  decision by_taking;
+  std::vector<event> events;
+  events.push_back(trigger("p"));
+  events.push_back(trigger("c"));
+  auto again = trigger("c");
+  again.summary = "the disk is full again";
+  again.details = R"({"host":"h2","mount":"/var"})";
+  events.push_back(again);
+  events.push_back(trigger("elsewhere", "web")); // goes back to the router
+  events.push_back(resolve("c"));
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto now = t0 + std::chrono::seconds{i};
+    auto spent = events[i];
+    argus::domain::apply(copying, events[i], true, now, by_copy);
+    argus::domain::apply_taking_texts(taking, spent, true, now, by_taking);
+    CHECK(by_taking.reroute == by_copy.reroute);
+    REQUIRE(by_taking.writes.size() == by_copy.writes.size());
+    for (size_t w = 0; w < by_copy.writes.size(); ++w)
+      CHECK(caf::deep_to_string(*by_taking.writes[w].snapshot) ==
+            caf::deep_to_string(*by_copy.writes[w].snapshot));
+    // What the owner reads after applying stays: keys, times and numbers.
+    CHECK(spent.dedup_key == events[i].dedup_key);
+    CHECK(spent.event_manager_id == events[i].event_manager_id);
+    CHECK(spent.seq == events[i].seq);
+  }
+  CHECK(taking.active.at("p")->summary == "summary of p");
+  CHECK(taking.active.at("p")->details == R"({"host":"h1"})");
+  CHECK(taking.active.at("p")->grouping_value == "db");
+  CHECK(keys_of(taking) == keys_of(copying));
+  // A rerouted trigger keeps its texts: it goes back whole.
+  auto rerouted = trigger("p", "web");
+  argus::domain::apply_taking_texts(taking, rerouted, true, t0, by_taking);
+  CHECK_FALSE(by_taking.reroute); // "p" is active here: a re-trigger
+  auto stranger = trigger("stranger", "web");
+  argus::domain::apply_taking_texts(taking, stranger, true, t0, by_taking);
+  REQUIRE(by_taking.reroute);
+  CHECK(stranger.summary == "summary of stranger");
+  CHECK(stranger.grouping_value == "web");
+}
