@@ -22,16 +22,16 @@ owned_alert& alert_set::at(std::string_view dedup_key) {
 }
 
 bool alert_set::insert(owned_alert&& a) {
-  std::string_view key = a->dedup_key;
-  if (find(key) != nullptr)
-    return false;
   // At most three quarters full, so a probe ends soon at an empty slot.
   if ((size_ + 1) * 4 > slots_.size() * 3)
     grow();
+  std::string_view key = a->dedup_key;
   auto bits = bits_of(key);
   size_t i = bits & mask();
-  while (slots_[i].alert)
-    i = (i + 1) & mask();
+  // One probe: it meets the key if it is here, else ends where it goes.
+  for (; slots_[i].alert; i = (i + 1) & mask())
+    if (slots_[i].hash_bits == bits && slots_[i].alert->dedup_key == key)
+      return false;
   slots_[i] = slot{std::move(a), bits};
   ++size_;
   return true;
