@@ -92,9 +92,10 @@ struct manager_alerts {
   /// Alerts by dedupKey.
   row_map by_key;
   /// The children of each parent dedupKey. The indexes point at `by_key`'s
-  /// entries instead of copying their keys.
-  std::unordered_map<std::string, std::unordered_set<const row_entry*>>
-      children;
+  /// entries instead of copying their keys. A vector, not a set: a child
+  /// enters once and leaves only if it moves to another parent (rare), so
+  /// an insert per child joining is a push_back, not a node and a rehash.
+  std::unordered_map<std::string, std::vector<const row_entry*>> children;
   /// The active alerts (a set: the value is unused). Flat as well: an
   /// insert per new alert, with a million of them.
   domain::flat_map<const row_entry*, bool> active;
@@ -162,19 +163,24 @@ public:
         index(m, *i);
         continue;
       }
-      // A rewrite that keeps the status and the parent (a re-trigger, a
-      // parent gaining a child) leaves the indexes as they are.
-      bool reindex =
-          r.status != a.status || r.parent_dedup_key() != a.parent_dedup_key;
-      if (reindex)
-        unindex(m, *i);
+      // A rewrite touches only the indexes of what it changes: a re-trigger
+      // or a parent gaining a child none, a resolve the active set, and
+      // only a child moving to another parent the children.
+      bool new_status = r.status != a.status;
+      bool new_parent = r.parent_dedup_key() != a.parent_dedup_key;
+      if (new_status)
+        unindex_status(m, *i);
+      if (new_parent)
+        unindex_parent(m, *i);
       // The merge of `alert_write`: id and created_at stay, the count
       // grows, last_seq keeps the larger value.
       r.event_count += w.event_count_delta;
       r.last_seq = std::max(r.last_seq, a.last_seq);
       keep(r, w.snapshot);
-      if (reindex)
-        index(m, *i);
+      if (new_status)
+        index_status(m, *i);
+      if (new_parent)
+        index_parent(m, *i);
     }
     for (auto& n : notes)
       outbox_->add(n);
@@ -465,10 +471,28 @@ private:
 
   /// Adds the row of `e` (an entry of `m.by_key`) to the indexes.
   void index(manager_alerts& m, const row_entry& e) {
-    auto& r = e.value;
-    if (auto parent = r.parent_dedup_key(); !parent.empty())
-      m.children[std::string{parent}].insert(&e);
-    if (r.is_active()) {
+    index_parent(m, e);
+    index_status(m, e);
+  }
+
+  void index_parent(manager_alerts& m, const row_entry& e) {
+    if (auto parent = e.value.parent_dedup_key(); !parent.empty())
+      m.children[std::string{parent}].push_back(&e);
+  }
+
+  void unindex_parent(manager_alerts& m, const row_entry& e) {
+    auto parent = e.value.parent_dedup_key();
+    if (parent.empty())
+      return;
+    auto c = m.children.find(std::string{parent});
+    auto& kids = c->second;
+    kids.erase(std::find(kids.begin(), kids.end(), &e));
+    if (kids.empty())
+      m.children.erase(c);
+  }
+
+  void index_status(manager_alerts& m, const row_entry& e) {
+    if (e.value.is_active()) {
       m.active.try_emplace(&e);
       ++active_count_;
     } else {
@@ -476,15 +500,8 @@ private:
     }
   }
 
-  void unindex(manager_alerts& m, const row_entry& e) {
-    auto& r = e.value;
-    if (auto parent = r.parent_dedup_key(); !parent.empty()) {
-      auto c = m.children.find(std::string{parent});
-      c->second.erase(&e);
-      if (c->second.empty())
-        m.children.erase(c);
-    }
-    if (r.is_active()) {
+  void unindex_status(manager_alerts& m, const row_entry& e) {
+    if (e.value.is_active()) {
       m.active.erase(&e);
       --active_count_;
     } else {

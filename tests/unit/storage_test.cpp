@@ -379,6 +379,15 @@ TEST_CASE("storage: children of a parent, newest first", "[unit]") {
     CHECK(keys_of(must(store.children("m1", "q"))) ==
           std::vector<std::string>{"m1/c3", "m1/c1"});
   }
+  SECTION("a child that resolves stays its parent's, once") {
+    auto resolved = make_alert("m1", "c1", 2'000, alert_status::resolved,
+                               alert_type::child, "p");
+    write(store, resolved, 1);
+    write(store, resolved, 1);
+    auto kids = must(store.children("m1", "p"));
+    CHECK(keys_of(kids) == std::vector<std::string>{"m1/c2", "m1/c1"});
+    CHECK(kids[1].status == alert_status::resolved);
+  }
 }
 
 TEST_CASE("storage: open work holds active alerts and children of active "
