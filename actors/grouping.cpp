@@ -46,10 +46,15 @@ void schedule_flush(self_ptr self) {
   }
 }
 
-/// Whether `a` is the very snapshot the group keeps for its dedupKey.
-bool held_by_group(const domain::group_state& g, const domain::alert& a) {
-  auto* held = g.active.find(a.dedup_key);
-  return held != nullptr && held->get() == &a;
+/// Whether the group keeps the alert `a` of a write just decided. The last
+/// write of an alert in a decision is active exactly when the group holds
+/// that snapshot (an alert leaves the group only as it resolves; the unit
+/// tests check this of every decision), so its status tells without a
+/// lookup. An earlier, stale write of the same alert is replaced in the
+/// outbox by the last; a later decision's change, by the flush taking the
+/// group's latest.
+bool held_by_group(const domain::alert& a) {
+  return a.is_active();
 }
 
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
@@ -64,7 +69,7 @@ void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
       st.outbox.emplace_back();
     auto& staged = st.outbox[it->second];
     staged.write.event_count_delta += w.event_count_delta;
-    if (held_by_group(st.group, *w.snapshot)) {
+    if (held_by_group(*w.snapshot)) {
       staged.held = w.snapshot;
       staged.write.snapshot = nullptr;
       w.snapshot.reset(); // no second owner left behind in the decision

@@ -7,6 +7,7 @@
 #include "domain/grouping.hpp"
 
 #include <chrono>
+#include <set>
 #include <string>
 
 namespace argus::test {
@@ -36,6 +37,27 @@ inline domain::event resolve(const std::string& key,
   e.dedup_key = key;
   e.act = domain::action::resolve;
   return e;
+}
+
+/// What the grouping actor relies on to stage a write without looking the
+/// alert up: after a decision, the last write of each alert is active
+/// exactly when the group holds that very snapshot. (An earlier write of
+/// the same alert may be stale: a parent asked to resolve, then resolved
+/// when its last child ends in the same decision. The outbox keeps the
+/// last.)
+inline bool writes_match_group(const domain::group_state& g,
+                               const domain::decision& d) {
+  std::set<std::string> seen;
+  for (auto w = d.writes.rbegin(); w != d.writes.rend(); ++w) {
+    auto& a = *w->snapshot;
+    if (!seen.insert(a.dedup_key).second)
+      continue; // a later write of it follows
+    auto* held = g.active.find(a.dedup_key);
+    bool holds = held != nullptr && held->get() == &a;
+    if (holds != a.is_active())
+      return false;
+  }
+  return true;
 }
 
 /// The empty group of (manager, value).

@@ -3,6 +3,7 @@
 // functions driven with explicit times, like grouping_test.cpp.
 
 #include "domain/acknowledge.hpp"
+#include "support/grouping_events.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -64,6 +65,7 @@ struct group {
 
   const decision& at(time_point now, const event& e) {
     argus::domain::apply(g, e, true, now, d);
+    CHECK(argus::test::writes_match_group(g, d));
     return d;
   }
 

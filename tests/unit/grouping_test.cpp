@@ -76,6 +76,7 @@ struct lifecycle {
 
   const decision& at(time_point now, const event& e, bool fresh = true) {
     argus::domain::apply(g, e, fresh, now, d);
+    CHECK(argus::test::writes_match_group(g, d));
     return d;
   }
 
