@@ -176,7 +176,6 @@ void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
       out.arm_window = true;
       out.window_until = a.window_ends_at;
     }
-    g.links[a.dedup_key];
     persist(out, p, 1);
     add_notification(g, out, notification_kind::parent_opened, a, now, e.seq);
   }
@@ -192,8 +191,8 @@ void resolve_active(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
   if (delta > 0)
     a.last_seq = seq;
   if (a.is_parent()) {
-    auto& links = g.links[a.dedup_key];
-    if (links.active_children > 0) {
+    auto links = g.links.find(a.dedup_key);
+    if (links != g.links.end() && links->second.active_children > 0) {
       a.resolve_requested = true;
       // Remembered so the parent says why once its last child resolves.
       a.resolved_by = cause;
@@ -355,11 +354,8 @@ group_state restore_group(std::string event_manager_id, bool has_value,
   g.has_value = has_value;
   g.grouping_value = std::move(grouping_value);
   for (auto& a : alerts)
-    if (a.is_active()) {
+    if (a.is_active())
       g.active.insert(std::make_shared<alert>(a));
-      if (a.is_parent())
-        g.links[a.dedup_key];
-    }
   // The store links a parent to the children of all its lives; only those
   // of its current life count. Active children are all of this life. Of the
   // resolved ones, this life's resolved after every child of an earlier life

@@ -37,7 +37,9 @@ struct group_state {
   /// persist it (and the memory store): change one only through
   /// `mutable_alert`, which copies it first while others hold it.
   alert_set active;
-  /// Children of each active parent, by the parent's dedupKey.
+  /// Children of each active parent that has had one, by the parent's
+  /// dedupKey: a parent without children (most groups, and every alert
+  /// without a grouping value) costs no entry.
   std::unordered_map<std::string, parent_links> links;
   /// dedupKey of the parent whose window is open; empty when none is.
   std::string open_parent;
