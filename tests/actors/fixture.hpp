@@ -145,6 +145,15 @@ struct actor_fixture {
         .state;
   }
 
+  /// The grouping actor the router runs for (manager, value); fails when
+  /// it runs none.
+  actors::grouping_actor group_actor(const std::string& value = "db",
+                                     const std::string& manager = "m1") {
+    return state_of<actors::router_state>(router)
+        .groups.at(actors::group_key(manager, true, value))
+        ->handle;
+  }
+
   /// Moves the Argus clock only (the scheduler's timers stay put).
   void advance_clock(domain::duration d) { *clock += d; }
 

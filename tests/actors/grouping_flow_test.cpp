@@ -340,9 +340,7 @@ TEST_CASE_METHOD(fixture,
                  "events",
                  "[actors]") {
   apply(trigger("k", "db"));
-  auto db = state_of<argus::actors::router_state>(router)
-                .groups.at(argus::actors::group_key("m1", true, "db"))
-                ->handle;
+  auto db = group_actor();
   auto first = trigger("k", "web");
   first.summary = "first";
   // The router still maps "k" to the db group: both go there, as two
@@ -387,9 +385,7 @@ TEST_CASE_METHOD(fixture,
                  "[actors]") {
   // A flapping alert: trigger, resolve, trigger, resolve in quick order.
   apply(trigger("k"));
-  auto g = state_of<argus::actors::router_state>(router)
-               .groups.at(argus::actors::group_key("m1", true, "db"))
-               ->handle;
+  auto g = group_actor();
   // Both go to the group that holds "k", as two messages (the router sends
   // each burst as one; each run here is the event and the router's flush).
   send(resolve("k"));
@@ -660,9 +656,7 @@ TEST_CASE_METHOD(fixture,
   // Whoever sees "processed" catch up with "accepted" (settle(), a poller
   // of /healthz) and then reads must find the event's changes.
   apply(trigger("p"));
-  auto g = state_of<argus::actors::router_state>(router)
-               .groups.at(argus::actors::group_key("m1", true, "db"))
-               ->handle;
+  auto g = group_actor();
   CHECK(ctx->stats->events_applied == 1);
   send(trigger("c"));
   CHECK(run_only(router) == 2); // the event and the router's flush
