@@ -41,8 +41,8 @@ end even on failure or Ctrl-C. Knobs (environment variables):
 import datetime
 import json
 import math
-import re
 import os
+import re
 import resource
 import shutil
 import signal
@@ -679,7 +679,7 @@ def latency_run(backend, rate, duration):
         lag_after = settled_histogram(s.port, LAG_METRIC,
                                       lag_before.get(math.inf, 0) + len(sent))
         _, notes = http("GET", s.port, "/v1/notifications?limit=10000")
-        upper, mid = [], []
+        upper = []
         for n in notes["data"]:
             key = n["alert"]["dedupKey"]
             if n["kind"] != "parent_opened" or key not in sent:
@@ -689,9 +689,7 @@ def latency_run(backend, rate, duration):
             # 202: report the lower of the two upper bounds, so the figure
             # never flatters Argus.
             upper.append(min((at_ms + 1) - sent[key] / 1000, answered_ms[key]))
-            mid.append((at_ms + 0.5) - sent[key] / 1000)
     upper.sort()
-    mid.sort()
 
     def pct(xs, p):
         return xs[min(len(xs) - 1, int(p * (len(xs) - 1) + 0.5))] if xs else None
@@ -708,7 +706,6 @@ def latency_run(backend, rate, duration):
             "lag_count": lag_after.get(math.inf, 0) - lag_before.get(math.inf, 0),
             "accept_p50_ms": accept_p50, "accept_p99_ms": pct(upper, 0.99),
             "accept_max_ms": upper[-1] if upper else None,
-            "accept_p99_mid_ms": pct(mid, 0.99),
             "lag_p50_ms": lag_p50, "lag_p99_ms": lag_ms(0.99),
             "p50_ms": both(accept_p50, lag_p50),
             "p99_ms": both(accept_p995, lag_p995),
@@ -748,7 +745,6 @@ def part_latency(http_rows):
             "accept_p50_ms": summary([x["accept_p50_ms"] for x in runs]),
             "accept_p99_ms": summary([x["accept_p99_ms"] for x in runs]),
             "accept_max_ms": summary([x["accept_max_ms"] for x in runs]),
-            "accept_p99_mid_ms": summary([x["accept_p99_mid_ms"] for x in runs]),
             "lag_p50_ms": summary([x["lag_p50_ms"] for x in runs]),
             "lag_p99_ms": summary([x["lag_p99_ms"] for x in runs]),
             "post_p50_ms": summary([x["post_p50_ms"] for x in runs]),
