@@ -162,8 +162,8 @@ caf::typed_response_promise<alerts> children(admin_self self,
                                               "children"));
           return;
         }
-        rp.delegate(repository, atom::children::value, parent.event_manager_id,
-                    parent.dedup_key);
+        rp.delegate(repository, atom::children::value,
+                    parent.event_manager_id.str(), parent.dedup_key);
       });
 }
 

@@ -21,7 +21,8 @@ bool has_child(const envelope& e) {
 /// What names the group: its grouping value, or for a parent without one
 /// (a group of its own) the parent's dedupKey.
 std::string group_name(const domain::alert& parent) {
-  return parent.has_grouping_value ? parent.grouping_value : parent.dedup_key;
+  return parent.has_grouping_value ? parent.grouping_value.str()
+                                   : parent.dedup_key;
 }
 
 // --- argus ---------------------------------------------------------------
@@ -80,7 +81,7 @@ std::string fingerprint(const domain::alert& a) {
 
 json am_labels(const domain::alert& a) {
   json labels{
-      {"alertname", a.class_name.empty() ? a.dedup_key : a.class_name},
+      {"alertname", a.class_name.empty() ? a.dedup_key : a.class_name.str()},
       {"dedupKey", a.dedup_key},
       {"event_manager_id", a.event_manager_id},
       {"severity", domain::to_string(a.sev)},
@@ -197,7 +198,7 @@ std::string slack_headline(const envelope& e) {
 json slack_body(const envelope& e) {
   auto& p = e.parent;
   auto headline = slack_escape(slack_headline(e));
-  auto manager = slack_escape(e.manager_name.empty() ? p.event_manager_id
+  auto manager = slack_escape(e.manager_name.empty() ? p.event_manager_id.str()
                                                      : e.manager_name);
   auto facts = "*Manager:* " + manager + "  *Group:* " +
                slack_escape(group_name(p)) + "  *Severity:* " +

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/shared_text.hpp"
 #include "domain/types.hpp"
 
 #include <caf/error.hpp>
@@ -14,20 +15,21 @@ namespace argus::domain {
 /// One alert: the state of a (event manager, dedupKey) pair.
 struct alert {
   // Strings first, then 8-byte fields, then the one-byte ones together: the
-  // order costs no padding (384 bytes instead of 416 when each flag sat
-  // next to its topic), and an active alert is the unit memory scales by.
+  // order costs no padding, and an active alert is the unit memory scales
+  // by. The texts its group's alerts have alike are shared, not copied
+  // (264 bytes instead of 384, and no heap block per alert for them).
   std::string id;
   std::string dedup_key;
-  std::string event_manager_id;
   std::string summary;
-  std::string class_name;
-  std::string grouping_value;
-  /// Empty for parents.
-  std::string parent_dedup_key;
   /// JSON object text of the event's extra fields.
   std::string details = "{}";
+  shared_text event_manager_id;
+  shared_text class_name;
+  shared_text grouping_value;
+  /// Empty for parents.
+  shared_text parent_dedup_key;
   /// Who acknowledged: an operator's name, or the sender of the event.
-  std::string acknowledged_by;
+  shared_text acknowledged_by;
   int64_t child_count = 0;
   int64_t event_count = 0;
   time_point created_at{};

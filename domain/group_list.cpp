@@ -19,8 +19,9 @@ std::string lower(std::string_view text) {
 }
 
 bool contains_text(const alert& a, const std::string& needle) {
-  for (auto* field : {&a.summary, &a.dedup_key, &a.grouping_value,
-                      &a.class_name, &a.event_manager_id})
+  for (const std::string* field :
+       {&a.summary, &a.dedup_key, &a.grouping_value.str(), &a.class_name.str(),
+        &a.event_manager_id.str()})
     if (lower(*field).find(needle) != std::string::npos)
       return true;
   return false;

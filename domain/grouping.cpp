@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 namespace argus::domain {
 
@@ -81,18 +83,43 @@ void take_text(std::string& to, std::string& from) {
   to = std::move(from);
 }
 
+/// `text` as a text the group already holds when it is one (no block of
+/// its own), else as a new one that the group keeps for the next alert.
+template <class Text>
+shared_text shared_in(const shared_text& held, Text& text) {
+  if (held == text)
+    return held;
+  shared_text made;
+  if constexpr (std::is_const_v<Text>)
+    made = shared_text{text};
+  else
+    made = shared_text{std::move(text)};
+  return made;
+}
+
+/// The event's class as a text its alerts share: the grouping value when
+/// the class is what the group is keyed by, else the class seen last.
+template <class Text>
+shared_text class_text(group_state& g, Text& class_name) {
+  if (g.grouping_value == class_name)
+    return g.grouping_value;
+  g.last_class = shared_in(g.last_class, class_name);
+  return g.last_class;
+}
+
 template <class Event>
-owned_alert new_alert(Event& e, time_point now) {
+owned_alert new_alert(group_state& g, Event& e, time_point now) {
   auto result = std::make_shared<alert>();
   auto& a = *result;
   a.id = alert_id_for(e.event_manager_id, e.dedup_key);
   a.dedup_key = e.dedup_key;
-  a.event_manager_id = e.event_manager_id;
+  a.event_manager_id =
+      shared_in(g.event_manager_id, std::as_const(e.event_manager_id));
   take_text(a.summary, e.summary);
   a.sev = e.sev;
-  take_text(a.class_name, e.class_name);
+  a.class_name = class_text(g, e.class_name);
   a.has_grouping_value = e.has_grouping_value;
-  take_text(a.grouping_value, e.grouping_value);
+  a.grouping_value = shared_in(g.grouping_value, e.grouping_value);
   take_text(a.details, e.details);
   a.event_count = 1;
   a.last_seq = e.seq;
@@ -125,11 +152,13 @@ void resolve_parent(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
 
 /// A trigger for a dedupKey that is active here: no new alert.
 template <class Event>
-void retrigger(owned_alert& p, Event& e, time_point now, decision& out) {
+void retrigger(group_state& g, owned_alert& p, Event& e, time_point now,
+               decision& out) {
   auto& a = mutable_alert(p);
   take_text(a.summary, e.summary);
   a.sev = e.sev;
-  take_text(a.class_name, e.class_name);
+  if (a.class_name != e.class_name)
+    a.class_name = class_text(g, e.class_name);
   take_text(a.details, e.details);
   a.updated_at = now;
   ++a.event_count;
@@ -145,15 +174,15 @@ void retrigger(owned_alert& p, Event& e, time_point now, decision& out) {
 
 template <class Event>
 void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
-  auto p = new_alert(e, now);
+  auto p = new_alert(g, e, now);
   auto& a = *p;
   auto* parent = g.has_value && !g.open_parent.empty() && now < g.window_ends_at
-                     ? g.active.find(g.open_parent)
+                     ? g.active.find(g.open_parent.view())
                      : nullptr;
   if (parent != nullptr) {
     auto& parent_alert = mutable_alert(*parent);
     a.type = alert_type::child;
-    a.parent_dedup_key = parent_alert.dedup_key;
+    a.parent_dedup_key = g.open_parent;
     // Joining a group someone works on pages nobody.
     inherit_acknowledgement(a, parent_alert);
     auto& links = g.links[parent_alert.dedup_key];
@@ -171,7 +200,7 @@ void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
     a.type = alert_type::parent;
     if (g.has_value) {
       a.window_ends_at = now + e.window;
-      g.open_parent = a.dedup_key;
+      g.open_parent = shared_text{a.dedup_key};
       g.window_ends_at = a.window_ends_at;
       out.arm_window = true;
       out.window_until = a.window_ends_at;
@@ -214,7 +243,7 @@ void resolve_active(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
   out.deactivated.push_back(a.dedup_key);
   auto parent_key = a.parent_dedup_key;
   g.active.erase(a.dedup_key); // the write keeps `a` alive
-  auto* parent = g.active.find(parent_key);
+  auto* parent = g.active.find(parent_key.view());
   if (parent == nullptr)
     return;
   auto& links = g.links[parent_key];
@@ -297,7 +326,7 @@ void apply_event(group_state& g, Event& e, bool fresh, time_point now,
     return;
   }
   if (auto* p = g.active.find(e.dedup_key)) {
-    retrigger(*p, e, now, out);
+    retrigger(g, *p, e, now, out);
     return;
   }
   if (!belongs_to(g, e)) {
@@ -306,6 +335,22 @@ void apply_event(group_state& g, Event& e, bool fresh, time_point now,
   }
   out.reactivated = !fresh;
   open_or_join(g, e, now, out);
+}
+
+/// Makes the restored alerts of `g` share its texts as the alerts `apply`
+/// makes do, instead of each holding the copies it was loaded with.
+void share_texts(group_state& g) {
+  std::unordered_map<std::string_view, shared_text> parent_keys;
+  for (auto& a : g.active) {
+    a->event_manager_id = shared_in(g.event_manager_id, a->event_manager_id);
+    a->grouping_value = shared_in(g.grouping_value, a->grouping_value);
+    a->class_name = class_text(g, a->class_name);
+    if (a->parent_dedup_key.empty())
+      continue;
+    auto [key, added] = parent_keys.try_emplace(a->parent_dedup_key.view(),
+                                                a->parent_dedup_key);
+    a->parent_dedup_key = key->second;
+  }
 }
 
 } // namespace
@@ -356,6 +401,7 @@ group_state restore_group(std::string event_manager_id, bool has_value,
   for (auto& a : alerts)
     if (a.is_active())
       g.active.insert(std::make_shared<alert>(a));
+  share_texts(g);
   // The store links a parent to the children of all its lives; only those
   // of its current life count. Active children are all of this life. Of the
   // resolved ones, this life's resolved after every child of an earlier life
@@ -363,7 +409,7 @@ group_state restore_group(std::string event_manager_id, bool has_value,
   // recently updated, and child_count says how many there are.
   std::unordered_map<std::string, std::vector<const alert*>> resolved;
   for (auto& a : alerts) {
-    if (a.is_parent() || !g.active.count(a.parent_dedup_key))
+    if (a.is_parent() || !g.active.count(a.parent_dedup_key.view()))
       continue;
     if (!a.is_active()) {
       resolved[a.parent_dedup_key].push_back(&a);
@@ -389,7 +435,7 @@ group_state restore_group(std::string event_manager_id, bool has_value,
     for (auto& a : g.active)
       if (a->is_parent() && a->window_ends_at > now &&
           a->window_ends_at > g.window_ends_at) {
-        g.open_parent = a->dedup_key;
+        g.open_parent = shared_in(g.open_parent, std::as_const(a->dedup_key));
         g.window_ends_at = a->window_ends_at;
       }
   return g;

@@ -27,11 +27,16 @@ struct parent_links {
 /// Everything one (event manager, grouping value) owns: its active alerts,
 /// the links from parents to children, and the open window.
 struct group_state {
-  std::string event_manager_id;
+  /// Its alerts share these texts (and `open_parent`, `last_class`) instead
+  /// of each holding a copy.
+  shared_text event_manager_id;
   /// False for the group of events that lack the grouping field; each of
   /// those is a parent of its own.
   bool has_value = false;
-  std::string grouping_value;
+  shared_text grouping_value;
+  /// The class of the alert triggered last, for the next to share: a
+  /// group's events mostly carry one class.
+  shared_text last_class;
   /// Active alerts by dedupKey. Resolved alerts leave memory (the store has
   /// them), so memory follows open work. Each is shared with the writes that
   /// persist it (and the memory store): change one only through
@@ -41,8 +46,9 @@ struct group_state {
   /// dedupKey: a parent without children (most groups, and every alert
   /// without a grouping value) costs no entry.
   std::unordered_map<std::string, parent_links> links;
-  /// dedupKey of the parent whose window is open; empty when none is.
-  std::string open_parent;
+  /// dedupKey of the parent whose window is open; empty when none is. Its
+  /// children share it as their parent_dedup_key.
+  shared_text open_parent;
   time_point window_ends_at{};
   /// No active alert ends or auto-resolves before this time (`no_time`:
   /// not known, look). Lets `apply` skip its look at every active alert for

@@ -130,7 +130,7 @@ std::string field_text(const alert& a, const std::string& name,
   if (name == "event_manager_id")
     return a.event_manager_id;
   if (name == "grouping_value")
-    return a.has_grouping_value ? a.grouping_value : std::string{};
+    return a.has_grouping_value ? a.grouping_value.str() : std::string{};
   if (!details)
     return {};
   if (auto text = details(name))

@@ -100,7 +100,7 @@ std::vector<std::string> inhibitors_of(session& s, const domain::alert& a,
   if (it == cache.end()) {
     std::pair<std::vector<domain::inhibit_rule>, alerts> entry;
     auto manager = s.node.ask<domain::event_manager>(
-        atom::get::value, atom::manager::value, a.event_manager_id);
+        atom::get::value, atom::manager::value, a.event_manager_id.str());
     if (manager && !manager->inhibit_rules.empty()) {
       entry.first = manager->inhibit_rules;
       domain::alert_filter f;
