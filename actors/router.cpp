@@ -143,7 +143,7 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
   }
   // One lookup for both outcomes: most events are fresh triggers, which
   // need the entry inserted anyway.
-  auto [idx, added] = st.active.try_emplace(alert_of(e));
+  auto [idx, added] = st.active.try_emplace(e.event_manager_id, e.dedup_key);
   if (!added && idx->value.group && idx->value.group->live) {
     forward(self, idx->value.group, idx->value, e, false);
     return;
@@ -156,7 +156,7 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
   }
   // Only a trigger opens an alert; a resolve or (un)acknowledge for a
   // dedupKey no group holds has nothing to act on.
-  st.active.erase(idx);
+  st.active.erase(e.event_manager_id, idx);
   env.ctx->stats->events_ignored.fetch_add(1, std::memory_order_relaxed);
   env.ctx->stats->events_applied.fetch_add(1, std::memory_order_relaxed);
   complete(self, env, e.seq);
@@ -285,11 +285,10 @@ router(router_actor::stateful_pointer<router_state> self,
           const std::vector<std::string>& dedup_keys, uint64_t received) {
         auto& active = self->state.active;
         for (auto& dedup : dedup_keys) {
-          auto* it =
-              active.find(domain::alert_key{key.event_manager_id, dedup});
+          auto* it = active.find(key.event_manager_id, dedup);
           if (it != nullptr && it->value.group && it->value.group->key == key &&
               it->value.last_forwarded <= received)
-            active.erase(it);
+            active.erase(key.event_manager_id, it);
         }
       },
       [=](atom::reactivate, const domain::group_key& key,
@@ -297,16 +296,16 @@ router(router_actor::stateful_pointer<router_state> self,
         auto& st = self->state;
         domain::alert_key akey{key.event_manager_id, dedup};
         if (auto g = st.groups.find(key); g != st.groups.end())
-          st.active[std::move(akey)].group = g->second;
+          st.active[akey].group = g->second;
         else
           st.active.erase(akey); // its group is gone: routes afresh
       },
       [=](atom::reroute, const domain::group_key& key, domain::event& e) {
         // The sender does not hold the key: never send it back there.
         auto& active = self->state.active;
-        auto* it = active.find(alert_of(e));
+        auto* it = active.find(e.event_manager_id, e.dedup_key);
         if (it != nullptr && it->value.group && it->value.group->key == key)
-          active.erase(it);
+          active.erase(e.event_manager_id, it);
         route(self, env, e);
       },
       [=](atom::idle, const domain::group_key& key, uint64_t received) {

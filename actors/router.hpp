@@ -3,7 +3,7 @@
 #include "actors/actors.hpp"
 #include "actors/burst_hint.hpp"
 #include "actors/context.hpp"
-#include "domain/flat_map.hpp"
+#include "domain/alert_key_map.hpp"
 #include "domain/keys.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -45,7 +45,7 @@ struct router_state {
   };
   /// Which group holds each active (manager, dedupKey): a million entries
   /// and a lookup or insert per event, hence the flat map.
-  domain::flat_map<domain::alert_key, index_entry> active;
+  domain::alert_key_map<index_entry> active;
   /// Groups with staged events, and whether a flush is on its way.
   std::vector<entry_ptr> staged_groups;
   /// While replaying the journal after a restart: the last journaled event

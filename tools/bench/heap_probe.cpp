@@ -5,6 +5,7 @@
 // than std::string keeps inline, so each copy of one is a heap block.
 //
 //   build/bin/heap_probe
+#include "domain/alert_key_map.hpp"
 #include "domain/flat_map.hpp"
 #include "domain/grouping.hpp"
 #include "domain/keys.hpp"
@@ -136,7 +137,8 @@ int main() {
                 double(used() - before) / n);
   }
   // router index: old layouts (group_key by value, then a shared entry in
-  // an unordered_map) vs the flat map the router uses now
+  // an unordered_map, then one flat map by alert_key) vs the flat map of
+  // dedupKeys per manager the router uses now
   {
     struct old_entry {
       domain::group_key g;
@@ -161,5 +163,19 @@ int main() {
     per_entry("shared group entry",
               std::unordered_map<domain::alert_key, new_entry>{}, g);
     per_entry("flat map", domain::flat_map<domain::alert_key, new_entry>{}, g);
+    per_entry("flat map per manager", domain::alert_key_map<new_entry>{}, g);
+    // The same with a manager id as the API makes them (a UUID): a copy in
+    // every entry of the one flat map is a heap block.
+    auto per_entry_uuid = [&](const char* layout, auto m) {
+      auto before = used();
+      const std::string manager = "9b2f6c1e-0000-4000-8000-000000000001";
+      for (size_t i = 0; i < n; ++i)
+        m[domain::alert_key{manager, key_of('k', i)}].g = g;
+      std::printf("router index per alert, UUID manager, %s: %.0f B\n", layout,
+                  double(used() - before) / n);
+    };
+    per_entry_uuid("flat map",
+                   domain::flat_map<domain::alert_key, new_entry>{});
+    per_entry_uuid("flat map per manager", domain::alert_key_map<new_entry>{});
   }
 }

@@ -1,0 +1,112 @@
+#pragma once
+
+// A map from alert keys (event manager, dedupKey) for the router's index of
+// active dedupKeys: a million entries, few managers, a lookup per event.
+// One flat map keyed by `alert_key` kept the manager's id in every entry
+// beside the dedupKey: 32 bytes inline, plus a heap block once the id is
+// longer than 15 bytes (a UUID), and a lookup built a whole key (a copy of
+// both texts) per event. Here each manager has a flat map of dedupKeys
+// alone, found once per run of events of the same manager, and a lookup
+// copies nothing.
+
+#include "domain/flat_map.hpp"
+#include "domain/keys.hpp"
+
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace argus::domain {
+
+template <class Value>
+class alert_key_map {
+public:
+  alert_key_map() = default;
+  // `last_` points into a node of `managers_`: a move takes the nodes
+  // along, a copy would point into the original.
+  alert_key_map(const alert_key_map&) = delete;
+  alert_key_map& operator=(const alert_key_map&) = delete;
+  alert_key_map(alert_key_map&&) noexcept = default;
+  alert_key_map& operator=(alert_key_map&&) noexcept = default;
+
+  using dedup_map = flat_map<std::string, Value>;
+  /// An entry: `key` is the dedupKey.
+  using entry = typename dedup_map::entry;
+
+  /// The entry of (manager, dedup), or nullptr.
+  entry* find(const std::string& manager, const std::string& dedup) {
+    auto* m = map_of(manager, false);
+    return m != nullptr ? m->find(dedup) : nullptr;
+  }
+  entry* find(const alert_key& k) {
+    return find(k.event_manager_id, k.dedup_key);
+  }
+
+  /// The entry of (manager, dedup), default-constructing its value if there
+  /// was none; second is whether it was added. Copies the dedupKey only
+  /// when it adds.
+  std::pair<entry*, bool> try_emplace(const std::string& manager,
+                                      const std::string& dedup) {
+    auto pair = map_of(manager, true)->try_emplace(dedup);
+    size_ += pair.second ? 1 : 0;
+    return pair;
+  }
+
+  Value& operator[](const alert_key& k) {
+    return try_emplace(k.event_manager_id, k.dedup_key).first->value;
+  }
+
+  /// Erases `e`, an entry of `manager` (from `find` or `try_emplace`,
+  /// with no insert or erase since).
+  void erase(const std::string& manager, entry* e) {
+    map_of(manager, false)->erase(e);
+    --size_;
+  }
+
+  /// Erases the entry of `k`; whether there was one.
+  bool erase(const alert_key& k) {
+    auto* e = find(k);
+    if (e == nullptr)
+      return false;
+    erase(k.event_manager_id, e);
+    return true;
+  }
+
+  /// Erases every entry `pred` holds for.
+  template <class Pred>
+  void erase_if(Pred pred) {
+    size_ = 0;
+    for (auto& [manager, dedups] : managers_) {
+      dedups.erase_if(pred);
+      size_ += dedups.size();
+    }
+  }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+private:
+  /// The map of `manager`'s dedupKeys, added when `add` (else nullptr if it
+  /// has none). Events come in runs of one manager, so the last one found
+  /// is compared before hashing. Managers' maps are never erased: their
+  /// nodes, and so `last_`, stay valid.
+  dedup_map* map_of(const std::string& manager, bool add) {
+    if (last_ != nullptr && last_->first == manager)
+      return &last_->second;
+    auto it = managers_.find(manager);
+    if (it == managers_.end()) {
+      if (!add)
+        return nullptr;
+      it = managers_.try_emplace(manager).first;
+    }
+    last_ = &*it;
+    return &it->second;
+  }
+
+  std::unordered_map<std::string, dedup_map> managers_;
+  typename std::unordered_map<std::string, dedup_map>::value_type* last_ =
+      nullptr;
+  size_t size_ = 0;
+};
+
+} // namespace argus::domain
