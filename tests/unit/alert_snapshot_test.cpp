@@ -179,3 +179,61 @@ TEST_CASE("snapshots: the memory store keeps an active alert's snapshot, "
   CHECK(read->front().type == alert_type::parent);
   CHECK(read->front().resolved_at == t0 + 2s);
 }
+
+TEST_CASE("snapshots: the memory store's keys outlive the snapshots they "
+          "were first written with",
+          "[unit]") {
+  // The store's rows are keyed by views of the dedupKey the row holds: its
+  // snapshot's while active, its packed copy's once resolved. Each step
+  // below lets go of every other holder and reuses the freed memory before
+  // reading, so a key left viewing a dead snapshot would not be found.
+  auto store = argus::storage::make_memory_store();
+  const std::string parent = "parent-0000000000001"; // not kept inline
+  const std::string child = "child-00000000000001";
+  auto g = group_of();
+  decision d;
+  auto step = [&](const event& e, time_point at) {
+    argus::domain::apply(g, e, true, at, d);
+    REQUIRE_FALSE(store->write(d.writes));
+    d.clear();
+    // Same-sized blocks over whatever was freed.
+    std::vector<std::shared_ptr<alert>> junk;
+    for (int i = 0; i < 64; ++i) {
+      auto a = std::make_shared<alert>();
+      a->dedup_key = std::string(parent.size(), 'x');
+      junk.push_back(a);
+    }
+  };
+  auto read_status = [&](const std::string& key) {
+    auto read = store->by_dedup_key("m1", key);
+    REQUIRE(read);
+    REQUIRE(read->size() == 1);
+    CHECK(read->front().dedup_key == key);
+    return read->front().status;
+  };
+  step(trigger(parent, "first"), t0);
+  step(trigger(child, "child"), t0 + 1s);
+  step(trigger(parent, "second"), t0 + 2s); // a new snapshot of the parent
+  CHECK(read_status(parent) == alert_status::active);
+  step(resolve(child), t0 + 3s); // packed
+  CHECK(read_status(child) == alert_status::resolved);
+  step(resolve(parent), t0 + 4s);
+  CHECK(read_status(parent) == alert_status::resolved);
+  g = group_of();                         // the group lets go of everything
+  step(trigger(child, "again"), t0 + 5s); // shared again, a new parent
+  CHECK(read_status(child) == alert_status::active);
+  auto children = store->children("m1", parent);
+  REQUIRE(children);
+  REQUIRE(children->size() == 0); // it left for its new life as a parent
+  auto all = store->list({});
+  REQUIRE(all);
+  CHECK(all->size() == 2);
+  auto active = store->list([] {
+    argus::domain::alert_filter f;
+    f.status = "active";
+    return f;
+  }());
+  REQUIRE(active);
+  REQUIRE(active->size() == 1);
+  CHECK(active->front().dedup_key == child);
+}
