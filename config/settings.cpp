@@ -6,14 +6,21 @@
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <sstream>
+#include <thread>
 
 namespace argus::config {
+
+size_t default_malloc_arenas() {
+  return 2 * std::max(1u, std::thread::hardware_concurrency());
+}
+
 
 namespace {
 

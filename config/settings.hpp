@@ -129,6 +129,9 @@ struct log_settings {
   std::string level = "info"; ///< debug | info | warning | error
 };
 
+/// 2 malloc arenas per core (see `actor_settings::malloc_arenas`).
+size_t default_malloc_arenas();
+
 struct actor_settings {
   /// Scheduler worker threads.
   size_t threads = 2;
@@ -136,14 +139,15 @@ struct actor_settings {
   std::string policy = "sharing";
   /// Router actors; events of one event manager always use the same one.
   size_t routers = 2;
-  /// glibc malloc arenas for the whole process (0: glibc's default of 8 per
-  /// core). Each thread otherwise gets its own arena, and memory freed into
-  /// one arena is not reused by another: 2 cuts the RSS per alert by about
-  /// 17% but costs about 20% more CPU per event on the batch path, as
-  /// threads then contend for the arenas' locks (docs/benchmarks.md). So
-  /// throughput keeps the default and a memory-bound node may set it. The
-  /// environment variable MALLOC_ARENA_MAX, when set, wins.
-  size_t malloc_arenas = 0;
+  /// glibc malloc arenas for the whole process (0: glibc's own default of 8
+  /// per core). With glibc's default every thread gets its own arena, and
+  /// memory freed into one arena is not reused by another, so half-empty
+  /// arenas of the HTTP workers add up. 2 per core (the default) holds
+  /// about 10% less memory per alert at the same CPU per event; 1 per core
+  /// about 17% less but about 20% more CPU, as threads then wait on the
+  /// arenas' locks (docs/benchmarks.md). The environment variable
+  /// MALLOC_ARENA_MAX, when set, wins.
+  size_t malloc_arenas = default_malloc_arenas();
 };
 
 struct notifier_settings {

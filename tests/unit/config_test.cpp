@@ -55,7 +55,8 @@ void check_defaults(const settings& s) {
   CHECK(s.actors.threads == 2);
   CHECK(s.actors.policy == "sharing");
   CHECK(s.actors.routers == 2);
-  CHECK(s.actors.malloc_arenas == 0);
+  CHECK(s.actors.malloc_arenas == argus::config::default_malloc_arenas());
+  CHECK(s.actors.malloc_arenas >= 2);
   CHECK(s.notifications.keep == 1000);
   CHECK(s.rate_limit.events_per_second == 0);
   CHECK(s.rate_limit.burst == 0);
