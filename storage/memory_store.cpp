@@ -76,6 +76,9 @@ struct row {
   domain::time_point created_at{};
   domain::alert_type type = domain::alert_type::parent;
   domain::alert_status status = domain::alert_status::active;
+  /// While active, its place in its manager's `active` list (it fits in
+  /// what would be padding).
+  uint32_t active_at = 0;
 
   bool is_active() const { return status == domain::alert_status::active; }
   bool is_parent() const { return type == domain::alert_type::parent; }
@@ -106,9 +109,12 @@ struct manager_alerts {
   /// enters once and leaves only if it moves to another parent (rare), so
   /// an insert per child joining is a push_back, not a node and a rehash.
   std::unordered_map<std::string, std::vector<const row_entry*>> children;
-  /// The active alerts (a set: the value is unused). Flat as well: an
-  /// insert per new alert, with a million of them.
-  domain::flat_map<const row_entry*, bool> active;
+  /// The active alerts, in no order; each row knows its place
+  /// (`row::active_at`). A list, not a set: an alert enters at the end and
+  /// leaves by swapping with the last, so a new alert costs no hashing and
+  /// no probe of a table a million slots wide (4% of the batch profile as
+  /// a flat set, mostly cache misses).
+  std::vector<row_entry*> active;
   /// Ids that are not `alert_id_for(manager, dedupKey)`, by dedupKey (rows
   /// written with another id, e.g. by tests); normally empty.
   std::unordered_map<std::string, std::string> odd_ids;
@@ -208,8 +214,8 @@ public:
     auto collect = [&](const std::string& id, const manager_alerts& m) {
       // The active set is much smaller than the store on a busy system.
       if (filter.status == domain::to_string(domain::alert_status::active)) {
-        for (auto& active : m.active)
-          if (auto* e = active.key; matches(id, e->value, filter))
+        for (auto* e : m.active)
+          if (matches(id, e->value, filter))
             rows.push_back({&id, e->key, &e->value});
         return;
       }
@@ -261,8 +267,7 @@ public:
   caf::expected<std::vector<domain::alert>> open_work() override {
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_) {
-      for (auto& active : m.active) {
-        auto* e = active.key;
+      for (auto* e : m.active) {
         result.push_back(to_alert(id, m, e->key, e->value));
         if (!e->value.is_parent())
           continue;
@@ -486,7 +491,7 @@ private:
   }
 
   /// Adds the row of `e` (an entry of `m.by_key`) to the indexes.
-  void index(manager_alerts& m, const row_entry& e) {
+  void index(manager_alerts& m, row_entry& e) {
     index_parent(m, e);
     index_status(m, e);
   }
@@ -507,18 +512,22 @@ private:
       m.children.erase(c);
   }
 
-  void index_status(manager_alerts& m, const row_entry& e) {
+  void index_status(manager_alerts& m, row_entry& e) {
     if (e.value.is_active()) {
-      m.active.try_emplace(&e);
+      e.value.active_at = static_cast<uint32_t>(m.active.size());
+      m.active.push_back(&e);
       ++active_count_;
     } else {
       ++resolved_count_;
     }
   }
 
-  void unindex_status(manager_alerts& m, const row_entry& e) {
+  void unindex_status(manager_alerts& m, row_entry& e) {
     if (e.value.is_active()) {
-      m.active.erase(&e);
+      auto* last = m.active.back();
+      m.active[e.value.active_at] = last;
+      last->value.active_at = e.value.active_at;
+      m.active.pop_back();
       --active_count_;
     } else {
       --resolved_count_;
