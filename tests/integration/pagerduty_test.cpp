@@ -284,8 +284,15 @@ TEST_CASE("pagerduty: every invalid request is named as PagerDuty names it",
 
 TEST_CASE("pagerduty: 429 with Retry-After while ingestion is behind",
           "[integration]") {
+  // The bound is filled by one batch; the PagerDuty event right behind it
+  // must find the batch not yet applied. The batch is large enough that
+  // applying it takes far longer than one more request on a warm
+  // connection (a batch of 50 took about as long, so a fast node was
+  // sometimes done with it first).
+  constexpr int bound = 2000;
   server_options opts;
-  opts.extra_yaml = "ingest: {max_pending_events: 50}\n";
+  opts.extra_yaml =
+      "ingest: {max_pending_events: " + std::to_string(bound) + "}\n";
   server srv{opts};
   auto [m, key] = pd_manager(srv, "class");
   httplib::Client raw{"127.0.0.1", srv.port()};
@@ -294,7 +301,7 @@ TEST_CASE("pagerduty: 429 with Retry-After while ingestion is behind",
   bool throttled = false;
   for (int round = 0; round < 50 && !throttled; ++round) {
     json batch = json::array();
-    for (int i = 0; i < 50; ++i)
+    for (int i = 0; i < bound; ++i)
       batch.push_back(trigger_event(m, "b-" + std::to_string(round) + "-" +
                                            std::to_string(i)));
     raw.Post("/v1/events/batch", batch.dump(), "application/json");
