@@ -107,19 +107,23 @@ shared_text class_text(group_state& g, Text& class_name) {
   return g.last_class;
 }
 
+/// A new alert of `g` for `e`, which belongs to `g` (`belongs_to`): its
+/// manager and grouping value are the group's, taken without comparing.
 template <class Event>
 owned_alert new_alert(group_state& g, Event& e, time_point now) {
   auto result = std::make_shared<alert>();
   auto& a = *result;
   a.id = alert_id_for(e.event_manager_id, e.dedup_key);
   a.dedup_key = e.dedup_key;
-  a.event_manager_id =
-      shared_in(g.event_manager_id, std::as_const(e.event_manager_id));
+  a.event_manager_id = g.event_manager_id;
   take_text(a.summary, e.summary);
   a.sev = e.sev;
   a.class_name = class_text(g, e.class_name);
   a.has_grouping_value = e.has_grouping_value;
-  a.grouping_value = shared_in(g.grouping_value, e.grouping_value);
+  if (g.has_value)
+    a.grouping_value = g.grouping_value;
+  else // the value-less group: whatever the event says (normally nothing)
+    a.grouping_value = shared_in(g.grouping_value, e.grouping_value);
   take_text(a.details, e.details);
   a.event_count = 1;
   a.last_seq = e.seq;
