@@ -557,6 +557,47 @@ TEST_CASE("a burst stores each alert once, as it stands after the burst",
   CHECK(burst.ctx->stats->writes_queued < steps.ctx->stats->writes_queued);
 }
 
+TEST_CASE("a burst of many alerts stores each once, as it stands after the "
+          "burst",
+          "[actors]") {
+  // As above, with thirty children: the outbox coalesces by alert however
+  // many it holds (an outbox that scanned its first entries and indexed
+  // the rest was tried; this caught a broken switch between the two).
+  auto events = [](const fixture& f) {
+    std::vector<argus::domain::event> xs{f.trigger("p")};
+    for (int i = 0; i < 30; ++i)
+      xs.push_back(f.trigger("c" + std::to_string(i)));
+    xs.push_back(f.resolve("c3"));
+    xs.push_back(f.trigger("c3")); // back within the burst
+    xs.push_back(f.resolve("c20"));
+    xs.push_back(f.trigger("c25")); // a re-trigger after the index exists
+    xs.push_back(f.trigger("p"));
+    return xs;
+  };
+  fixture burst;
+  for (auto& e : events(burst))
+    burst.send(e);
+  burst.sched->run();
+  fixture steps;
+  for (auto& e : events(steps))
+    steps.apply(e);
+  auto fields = [](const argus::domain::alert& a) {
+    return std::make_tuple(a.id, a.status, a.type, a.parent_dedup_key,
+                           a.child_count, a.event_count, a.resolve_requested,
+                           a.summary, a.updated_at, a.resolved_at);
+  };
+  CHECK(fields(burst.alert_of("p")) == fields(steps.alert_of("p")));
+  for (int i = 0; i < 30; ++i) {
+    auto key = "c" + std::to_string(i);
+    INFO(key);
+    CHECK(fields(burst.alert_of(key)) == fields(steps.alert_of(key)));
+  }
+  CHECK(burst.alert_of("c3").event_count == 3);
+  CHECK(burst.alert_of("c20").status == alert_status::resolved);
+  // One write per alert: the parent and its 30 children.
+  CHECK(burst.ctx->stats->writes_queued == 31);
+}
+
 TEST_CASE_METHOD(fixture, "an alert resolves when its end passes",
                  "[actors][expiry]") {
   auto t0 = now();
