@@ -21,7 +21,6 @@ size_t default_malloc_arenas() {
   return 2 * std::max(1u, std::thread::hardware_concurrency());
 }
 
-
 namespace {
 
 caf::error bad(const std::string& key, const std::string& what) {
