@@ -522,11 +522,40 @@ TEST_CASE_METHOD(fixture,
   }
 }
 
+namespace {
+
+/// The same events given to two nodes: once as one burst (one router
+/// flush, one group batch, one repository write), once one at a time.
+struct burst_and_steps {
+  fixture burst;
+  fixture steps;
+
+  template <class MakeEvents>
+  explicit burst_and_steps(MakeEvents make_events) {
+    for (auto& e : make_events(burst))
+      burst.send(e);
+    burst.sched->run();
+    for (auto& e : make_events(steps))
+      steps.apply(e);
+  }
+
+  /// Checks that both stored the alert of `key` alike.
+  void check_same(const std::string& key) {
+    auto fields = [](const argus::domain::alert& a) {
+      return std::make_tuple(a.id, a.status, a.type, a.parent_dedup_key,
+                             a.child_count, a.event_count, a.resolve_requested,
+                             a.summary, a.updated_at, a.resolved_at);
+    };
+    INFO(key);
+    CHECK(fields(burst.alert_of(key)) == fields(steps.alert_of(key)));
+  }
+};
+
+} // namespace
+
 TEST_CASE("a burst stores each alert once, as it stands after the burst",
           "[actors]") {
-  // The same events, once as one burst (one router flush, one group batch,
-  // one repository write) and once one at a time.
-  auto events = [](const fixture& f) {
+  burst_and_steps run{[](const fixture& f) {
     std::vector<argus::domain::event> xs{f.trigger("p"), f.trigger("c1"),
                                          f.trigger("c2"), f.trigger("c3")};
     xs.push_back(f.resolve("c1")); // resolved: leaves the group
@@ -534,27 +563,14 @@ TEST_CASE("a burst stores each alert once, as it stands after the burst",
     xs.push_back(f.resolve("c2"));
     xs.push_back(f.trigger("p")); // a parent change after its children's
     return xs;
-  };
-  fixture burst;
-  for (auto& e : events(burst))
-    burst.send(e);
-  burst.sched->run();
-  fixture steps;
-  for (auto& e : events(steps))
-    steps.apply(e);
-  auto fields = [](const argus::domain::alert& a) {
-    return std::make_tuple(a.id, a.status, a.type, a.parent_dedup_key,
-                           a.child_count, a.event_count, a.resolve_requested,
-                           a.summary, a.updated_at, a.resolved_at);
-  };
-  for (auto key : {"p", "c1", "c2", "c3"}) {
-    INFO(key);
-    CHECK(fields(burst.alert_of(key)) == fields(steps.alert_of(key)));
-  }
-  CHECK(burst.alert_of("c1").status == alert_status::active);
-  CHECK(burst.alert_of("c2").status == alert_status::resolved);
+  }};
+  for (auto key : {"p", "c1", "c2", "c3"})
+    run.check_same(key);
+  CHECK(run.burst.alert_of("c1").status == alert_status::active);
+  CHECK(run.burst.alert_of("c2").status == alert_status::resolved);
   // One write per alert in the burst, against one per change one by one.
-  CHECK(burst.ctx->stats->writes_queued < steps.ctx->stats->writes_queued);
+  CHECK(run.burst.ctx->stats->writes_queued <
+        run.steps.ctx->stats->writes_queued);
 }
 
 TEST_CASE("a burst of many alerts stores each once, as it stands after the "
@@ -563,39 +579,24 @@ TEST_CASE("a burst of many alerts stores each once, as it stands after the "
   // As above, with thirty children: the outbox coalesces by alert however
   // many it holds (an outbox that scanned its first entries and indexed
   // the rest was tried; this caught a broken switch between the two).
-  auto events = [](const fixture& f) {
+  burst_and_steps run{[](const fixture& f) {
     std::vector<argus::domain::event> xs{f.trigger("p")};
     for (int i = 0; i < 30; ++i)
       xs.push_back(f.trigger("c" + std::to_string(i)));
     xs.push_back(f.resolve("c3"));
     xs.push_back(f.trigger("c3")); // back within the burst
     xs.push_back(f.resolve("c20"));
-    xs.push_back(f.trigger("c25")); // a re-trigger after the index exists
+    xs.push_back(f.trigger("c25")); // a re-trigger late in the burst
     xs.push_back(f.trigger("p"));
     return xs;
-  };
-  fixture burst;
-  for (auto& e : events(burst))
-    burst.send(e);
-  burst.sched->run();
-  fixture steps;
-  for (auto& e : events(steps))
-    steps.apply(e);
-  auto fields = [](const argus::domain::alert& a) {
-    return std::make_tuple(a.id, a.status, a.type, a.parent_dedup_key,
-                           a.child_count, a.event_count, a.resolve_requested,
-                           a.summary, a.updated_at, a.resolved_at);
-  };
-  CHECK(fields(burst.alert_of("p")) == fields(steps.alert_of("p")));
-  for (int i = 0; i < 30; ++i) {
-    auto key = "c" + std::to_string(i);
-    INFO(key);
-    CHECK(fields(burst.alert_of(key)) == fields(steps.alert_of(key)));
-  }
-  CHECK(burst.alert_of("c3").event_count == 3);
-  CHECK(burst.alert_of("c20").status == alert_status::resolved);
+  }};
+  run.check_same("p");
+  for (int i = 0; i < 30; ++i)
+    run.check_same("c" + std::to_string(i));
+  CHECK(run.burst.alert_of("c3").event_count == 3);
+  CHECK(run.burst.alert_of("c20").status == alert_status::resolved);
   // One write per alert: the parent and its 30 children.
-  CHECK(burst.ctx->stats->writes_queued == 31);
+  CHECK(run.burst.ctx->stats->writes_queued == 31);
 }
 
 TEST_CASE_METHOD(fixture, "an alert resolves when its end passes",
