@@ -8,9 +8,9 @@
 // reference-counted block, so a group's alerts share one block per text.
 //
 // It reads like a `const std::string&` (it converts to one, and to a
-// std::string_view), compares with
-// any text, and is assigned from one; it never changes in place, so a block
-// is safe to share across actors. An empty text holds no block.
+// std::string_view), compares with any text, and is assigned from one; it
+// never changes in place, so a block is safe to share across actors. An
+// empty text holds no block.
 
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
@@ -61,8 +61,6 @@ public:
 
   bool empty() const noexcept { return block_ == nullptr; }
   size_t size() const noexcept { return str().size(); }
-  const char* c_str() const noexcept { return str().c_str(); }
-  const char* data() const noexcept { return str().data(); }
   void clear() noexcept { *this = shared_text{}; }
 
   /// Whether both hold the same block: equal without reading the text.

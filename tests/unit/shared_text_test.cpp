@@ -45,7 +45,7 @@ TEST_CASE("shared_text: an empty text holds no block", "[unit]") {
   CHECK(none.shares_with(from_empty)); // both hold nothing
   CHECK(none == "");
   CHECK(none.size() == 0);
-  CHECK(std::string{none.c_str()}.empty());
+  CHECK(std::string_view{none}.empty());
   CHECK(none.str().empty());
 }
 
