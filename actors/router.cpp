@@ -27,9 +27,13 @@ domain::alert_key alert_of(const domain::event& e) {
 }
 
 /// A group as logs name it.
-std::string describe(const domain::group_key& key) {
-  return "'" + key.event_manager_id + "'" +
-         (key.has_value ? " = '" + key.value + "'" : " (no value)");
+std::string describe(const domain::group_key_ref& key) {
+  std::string out = "'" + std::string{key.event_manager_id} + "'";
+  if (key.has_value)
+    out.append(" = '").append(key.value).append("'");
+  else
+    out += " (no value)";
+  return out;
 }
 
 struct router_env {
@@ -43,28 +47,28 @@ using entry_ptr = router_state::entry_ptr;
 /// there is none. The state is only built when a group is spawned.
 template <class MakeInitial>
 const entry_ptr& group_for(self_ptr self, const router_env& env,
-                           const domain::group_key& key,
+                           domain::group_key_ref key,
                            MakeInitial make_initial) {
   auto& groups = self->state.groups;
-  auto [it, added] = groups.try_emplace(key);
-  if (!added)
+  if (auto it = groups.find(key); it != groups.end())
     return it->second;
-  auto handle =
-      self->spawn(grouping, key, make_initial(),
-                  caf::actor_cast<router_actor>(self), env.repository, env.ctx);
-  self->monitor(handle);
-  env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   auto entry = std::make_shared<router_state::group_entry>();
-  entry->key = key;
-  entry->handle = std::move(handle);
-  it->second = std::move(entry);
-  return it->second;
+  entry->key = domain::to_key(key);
+  entry->handle =
+      self->spawn(grouping, entry->key, make_initial(),
+                  caf::actor_cast<router_actor>(self), env.repository, env.ctx);
+  self->monitor(entry->handle);
+  env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
+  // Keyed by views of the entry's own key, not of `key`'s texts.
+  domain::group_key_ref own_key{entry->key};
+  return groups.emplace(own_key, std::move(entry)).first->second;
 }
+
+using group_iterator = decltype(router_state::groups)::iterator;
 
 /// Forgets group `it` (stopped, failed or released): index entries that
 /// still point to it route afresh.
-void drop_group(self_ptr self,
-                std::unordered_map<domain::group_key, entry_ptr>::iterator it) {
+void drop_group(self_ptr self, group_iterator it) {
   it->second->live = false;
   it->second->outbox = {};
   self->state.groups.erase(it);
@@ -104,8 +108,8 @@ void flush_staged(self_ptr self) {
 /// its (new) dedupKey index entry.
 void route_fresh(self_ptr self, const router_env& env,
                  router_state::index_entry& index, domain::event& e) {
-  auto key =
-      group_key(e.event_manager_id, e.has_grouping_value, e.grouping_value);
+  domain::group_key_ref key{e.event_manager_id, e.has_grouping_value,
+                            e.grouping_value};
   auto& entry = group_for(self, env, key, [&e] {
     domain::group_state initial;
     initial.event_manager_id = e.event_manager_id;
@@ -196,15 +200,17 @@ void restore(self_ptr self, const router_env& env,
 void release(self_ptr self, const context& ctx,
              const std::vector<std::string>& live, const std::string& self_id) {
   auto& st = self->state;
-  std::vector<domain::group_key> gone;
-  for (auto& [key, entry] : st.groups)
+  std::vector<group_iterator> gone;
+  for (auto it = st.groups.begin(); it != st.groups.end(); ++it) {
+    auto& key = it->second->key;
     if (domain::group_owner(live, key.event_manager_id, key.has_value,
                             key.value) != self_id)
-      gone.push_back(key);
+      gone.push_back(it);
+  }
   if (gone.empty())
     return;
-  for (auto& key : gone) {
-    auto it = st.groups.find(key);
+  // Erasing leaves the other elements' iterators valid.
+  for (auto it : gone) {
     self->demonitor(it->second->handle.address());
     self->send(it->second->handle, atom::stop::value);
     drop_group(self, it);

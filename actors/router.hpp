@@ -34,8 +34,10 @@ struct router_state {
   /// active dedupKey reaches its group without hashing the group's key, and
   /// an index entry costs 16 bytes instead of a copy of that key.
   using entry_ptr = std::shared_ptr<group_entry>;
-  /// Live grouping actors by group.
-  std::unordered_map<domain::group_key, entry_ptr> groups;
+  /// Live grouping actors by group. Each key views its entry's own `key`,
+  /// which lives as long as the entry: a group's texts are held once, and
+  /// looking one up by an event's fields copies nothing.
+  std::unordered_map<domain::group_key_ref, entry_ptr> groups;
   struct index_entry {
     entry_ptr group;
     /// The group's `sent` count when the router last forwarded an event for

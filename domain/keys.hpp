@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 /// Typed identities: which alert, which group. Routers, ownership, storage
@@ -64,6 +65,37 @@ typename Inspector::result_type inspect(Inspector& f, group_key& x) {
            x.has_value, x.value);
 }
 
+/// A group's identity as views of texts held elsewhere: looking a group
+/// up by an event's fields copies nothing. Its hash and equality agree
+/// with `group_key`'s.
+struct group_key_ref {
+  std::string_view event_manager_id;
+  bool has_value = false;
+  std::string_view value;
+
+  group_key_ref() = default;
+  group_key_ref(std::string_view manager, bool has, std::string_view v)
+      : event_manager_id(manager), has_value(has),
+        value(has ? v : std::string_view{}) {}
+  /// Views `key`'s texts: valid while `key` is.
+  group_key_ref(const group_key& key) // NOLINT: a key is its own reference
+      : group_key_ref(key.event_manager_id, key.has_value, key.value) {}
+
+  friend bool operator==(const group_key_ref& a, const group_key_ref& b) {
+    return a.event_manager_id == b.event_manager_id &&
+           a.has_value == b.has_value && a.value == b.value;
+  }
+  friend bool operator!=(const group_key_ref& a, const group_key_ref& b) {
+    return !(a == b);
+  }
+};
+
+/// A copy of the texts `ref` views.
+inline group_key to_key(const group_key_ref& ref) {
+  return {std::string{ref.event_manager_id}, ref.has_value,
+          std::string{ref.value}};
+}
+
 /// Where a node's routers hold an alert key active: `found` false when
 /// they hold none; else the group that holds it. The answer to locating a
 /// value-less event's dedupKey across the cluster.
@@ -97,11 +129,16 @@ struct alert_key_hash {
   }
 };
 
+/// One hash for both forms of a group's key (std::hash gives a string and
+/// its view the same hash).
 struct group_key_hash {
-  size_t operator()(const group_key& k) const {
-    std::hash<std::string> h;
+  size_t operator()(const group_key_ref& k) const {
+    std::hash<std::string_view> h;
     return hash_combine(hash_combine(h(k.event_manager_id), k.has_value),
                         h(k.value));
+  }
+  size_t operator()(const group_key& k) const {
+    return (*this)(group_key_ref{k});
   }
 };
 
@@ -112,4 +149,6 @@ template <>
 struct hash<argus::domain::alert_key> : argus::domain::alert_key_hash {};
 template <>
 struct hash<argus::domain::group_key> : argus::domain::group_key_hash {};
+template <>
+struct hash<argus::domain::group_key_ref> : argus::domain::group_key_hash {};
 } // namespace std
