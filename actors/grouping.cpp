@@ -57,17 +57,25 @@ bool held_by_group(const domain::alert& a) {
   return a.is_active();
 }
 
+/// The changes the next flush sends, made when the first arrives.
+grouping_state::pending_changes& outbox(grouping_state& st) {
+  if (!st.outbox)
+    st.outbox = std::make_unique<grouping_state::pending_changes>();
+  return *st.outbox;
+}
+
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   auto& st = self->state;
+  auto& out = outbox(st);
   // The outbox leaves with each flush: size the new one like the last.
-  if (st.outbox.capacity() == 0)
-    st.outbox_hint.reserve(st.outbox, writes.size());
+  if (out.writes.capacity() == 0)
+    st.outbox_hint.reserve(out.writes, writes.size());
   for (auto& w : writes) {
     auto [it, added] =
-        st.outbox_index.try_emplace(w.snapshot->dedup_key, st.outbox.size());
+        out.index.try_emplace(w.snapshot->dedup_key, out.writes.size());
     if (added)
-      st.outbox.emplace_back();
-    auto& staged = st.outbox[it->second];
+      out.writes.emplace_back();
+    auto& staged = out.writes[it->second];
     staged.write.event_count_delta += w.event_count_delta;
     if (held_by_group(*w.snapshot)) {
       staged.held = w.snapshot;
@@ -83,9 +91,10 @@ void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
 
 /// The outbox's writes in order, each held alert as the group holds it now.
 std::vector<domain::alert_write> take_writes(grouping_state& st) {
-  std::vector<domain::alert_write> writes(st.outbox.size());
-  for (auto& [dedup, index] : st.outbox_index) {
-    auto& staged = st.outbox[index];
+  auto& out = *st.outbox;
+  std::vector<domain::alert_write> writes(out.writes.size());
+  for (auto& [dedup, index] : out.index) {
+    auto& staged = out.writes[index];
     auto& w = writes[index];
     w.event_count_delta = staged.write.event_count_delta;
     if (staged.write.snapshot) {
@@ -118,24 +127,22 @@ std::vector<domain::alert_write> take_writes(grouping_state& st) {
 void stage_completion(self_ptr self, uint64_t seq) {
   if (seq == 0)
     return;
-  self->state.outbox_seqs.push_back(seq);
+  outbox(self->state).seqs.push_back(seq);
   schedule_flush(self);
 }
 
 void flush_outbox(self_ptr self, const peers& to) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.outbox.empty() && st.outbox_seqs.empty() && st.outbox_notes.empty())
+  if (!st.outbox)
     return;
-  to.ctx->stats->writes_queued.fetch_add(st.outbox.size(),
+  auto& out = *st.outbox;
+  to.ctx->stats->writes_queued.fetch_add(out.writes.size(),
                                          std::memory_order_relaxed);
-  st.outbox_hint.remember(st.outbox.size());
+  st.outbox_hint.remember(out.writes.size());
   self->send(to.repository, atom::write::value, take_writes(st),
-             std::move(st.outbox_notes), std::move(st.outbox_seqs));
-  st.outbox = {};
-  st.outbox_notes = {};
-  st.outbox_seqs = {};
-  st.outbox_index = {}; // clear() would keep its buckets for an idle group
+             std::move(out.notes), std::move(out.seqs));
+  st.outbox.reset();
 }
 
 /// Counts applied events as processed, unless their changes still wait in
@@ -161,8 +168,9 @@ void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
     stage_writes(self, d.writes);
   if (!d.notify.empty()) {
     // Stored with the changes that caused them, in one transaction.
+    auto& notes = outbox(st).notes;
     for (auto& n : d.notify)
-      st.outbox_notes.push_back(std::move(n));
+      notes.push_back(std::move(n));
     schedule_flush(self);
   }
   if (!d.deactivated.empty())
@@ -202,7 +210,9 @@ void carry_out(self_ptr self, const domain::event& e, const peers& to,
   // goes back to the router.
   carry_out_effects(self, to, now);
   if (d.reroute) {
-    st.rerouted.insert(e.dedup_key);
+    if (!st.rerouted)
+      st.rerouted = std::make_unique<std::unordered_set<std::string>>();
+    st.rerouted->insert(e.dedup_key);
     self->send(to.router, atom::reroute::value, st.key, e);
     return;
   }
@@ -237,10 +247,12 @@ void report_if_idle(self_ptr self, const peers& to) {
 /// which case it must follow that trigger (sent back too) to keep its order.
 bool follows_reroute(self_ptr self, const domain::event& e, bool fresh) {
   auto& st = self->state;
-  if (st.rerouted.empty() || st.rerouted.count(e.dedup_key) == 0)
+  if (!st.rerouted || st.rerouted->count(e.dedup_key) == 0)
     return false;
   if (fresh || st.group.active.count(e.dedup_key) > 0) {
-    st.rerouted.erase(e.dedup_key); // routed here afresh: ours again
+    st.rerouted->erase(e.dedup_key); // routed here afresh: ours again
+    if (st.rerouted->empty())
+      st.rerouted.reset();
     return false;
   }
   return true;

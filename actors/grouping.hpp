@@ -7,6 +7,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -48,17 +49,24 @@ struct grouping_state {
     domain::alert_write write;
     std::weak_ptr<const domain::alert> held;
   };
-  /// Changes not yet sent to the repository, one entry per alert (a later
-  /// change of the same alert replaces the snapshot and adds its count), and
-  /// where each alert's entry is. Sent as one message once the queued
-  /// messages are handled, so a burst of children costs one parent write.
-  std::vector<staged_write> outbox;
-  std::unordered_map<std::string, size_t> outbox_index;
-  /// Journal sequence numbers of the events behind the outbox's changes;
-  /// the repository advances the high-water mark with them.
-  std::vector<uint64_t> outbox_seqs;
-  /// Notifications of the outbox's changes, in order.
-  std::vector<domain::notification> outbox_notes;
+  /// What the next flush sends the repository, as one message once the
+  /// queued messages are handled, so a burst of children costs one parent
+  /// write.
+  struct pending_changes {
+    /// One entry per alert (a later change of the same alert replaces the
+    /// snapshot and adds its count), and where each alert's entry is.
+    std::vector<staged_write> writes;
+    std::unordered_map<std::string, size_t> index;
+    /// Journal sequence numbers of the events behind the changes; the
+    /// repository advances the high-water mark with them.
+    std::vector<uint64_t> seqs;
+    /// Notifications of the changes, in order.
+    std::vector<domain::notification> notes;
+  };
+  /// Made by the first change after a flush and let go by the flush: nearly
+  /// every group of a million waits with nothing to send, and empty
+  /// containers in the state cost each of them 128 bytes.
+  std::unique_ptr<pending_changes> outbox;
   bool flush_scheduled = false;
   /// Events applied whose changes still wait in the outbox. They count as
   /// processed once the flush has handed their changes to the repository,
@@ -69,7 +77,9 @@ struct grouping_state {
   /// dedupKeys whose trigger this group sent back to the router. Later
   /// events for them that still arrive here go back too, behind it, so
   /// they keep their order.
-  std::unordered_set<std::string> rerouted;
+  /// Made by the first reroute (only a cluster's ownership changes
+  /// reroute).
+  std::unique_ptr<std::unordered_set<std::string>> rerouted;
   static inline const char* name = "grouping";
 };
 

@@ -43,8 +43,16 @@ struct router_env {
 
 using entry_ptr = router_state::entry_ptr;
 
-/// The live group of `key`, spawned (with `make_initial()`'s state) if
-/// there is none. The state is only built when a group is spawned.
+/// Manager `id` as a shared text: consecutive new groups of one manager
+/// share one block.
+const domain::shared_text& manager_text(router_state& st, std::string_view id) {
+  if (st.last_manager != id)
+    st.last_manager = domain::shared_text{id};
+  return st.last_manager;
+}
+
+/// The live group of `key`, spawned (with `make_initial(its key)`'s state)
+/// if there is none. The state is only built when a group is spawned.
 template <class MakeInitial>
 const entry_ptr& group_for(self_ptr self, const router_env& env,
                            domain::group_key_ref key,
@@ -53,9 +61,10 @@ const entry_ptr& group_for(self_ptr self, const router_env& env,
   if (auto it = groups.find(key); it != groups.end())
     return it->second;
   auto entry = std::make_shared<router_state::group_entry>();
-  entry->key = domain::to_key(key);
+  entry->key = {manager_text(self->state, key.event_manager_id), key.has_value,
+                domain::shared_text{key.value}};
   entry->handle =
-      self->spawn(grouping, entry->key, make_initial(),
+      self->spawn(grouping, entry->key, make_initial(entry->key),
                   caf::actor_cast<router_actor>(self), env.repository, env.ctx);
   self->monitor(entry->handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
@@ -110,11 +119,12 @@ void route_fresh(self_ptr self, const router_env& env,
                  router_state::index_entry& index, domain::event& e) {
   domain::group_key_ref key{e.event_manager_id, e.has_grouping_value,
                             e.grouping_value};
-  auto& entry = group_for(self, env, key, [&e] {
+  auto& entry = group_for(self, env, key, [](const domain::group_key& own) {
+    // The group's state shares the key's texts, and so do its alerts.
     domain::group_state initial;
-    initial.event_manager_id = e.event_manager_id;
-    initial.has_value = e.has_grouping_value;
-    initial.grouping_value = e.grouping_value;
+    initial.event_manager_id = own.event_manager_id;
+    initial.has_value = own.has_value;
+    initial.grouping_value = own.value;
     return initial;
   });
   index.group = entry;
@@ -188,7 +198,7 @@ void restore(self_ptr self, const router_env& env,
     for (auto& a : g.active)
       dedups.push_back(a->dedup_key);
     auto& entry =
-        group_for(self, env, key, [&g]() mutable { return std::move(g); });
+        group_for(self, env, key, [&g](auto&) { return std::move(g); });
     for (auto& dedup : dedups)
       self->state.active[domain::alert_key{key.event_manager_id, dedup}].group =
           entry;

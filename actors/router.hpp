@@ -55,6 +55,9 @@ struct router_state {
   /// below it were applied before the crash and are skipped.
   std::unordered_map<domain::alert_key, uint64_t> replay_guard;
   bool flush_scheduled = false;
+  /// The manager of the group spawned last, shared with the next one's key
+  /// when it has the same.
+  domain::shared_text last_manager;
   static inline const char* name = "router";
 };
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/shared_text.hpp"
+
 #include <caf/meta/type_name.hpp>
 
 #include <cstddef>
@@ -41,10 +43,13 @@ typename Inspector::result_type inspect(Inspector& f, alert_key& x) {
 /// grouping field share the one value-less group of their manager, where
 /// each is a parent of its own; `has_value` keeps that group apart from
 /// every value, the empty string included.
+///
+/// Its texts are shared: the router's entry, the grouping actor, its
+/// group state and every alert of the group hold one block of each.
 struct group_key {
-  std::string event_manager_id;
+  shared_text event_manager_id;
   bool has_value = false;
-  std::string value;
+  shared_text value;
 
   friend bool operator==(const group_key& a, const group_key& b) {
     return a.event_manager_id == b.event_manager_id &&
@@ -90,10 +95,10 @@ struct group_key_ref {
   }
 };
 
-/// A copy of the texts `ref` views.
+/// A key holding copies of the texts `ref` views.
 inline group_key to_key(const group_key_ref& ref) {
-  return {std::string{ref.event_manager_id}, ref.has_value,
-          std::string{ref.value}};
+  return {shared_text{ref.event_manager_id}, ref.has_value,
+          shared_text{ref.value}};
 }
 
 /// Where a node's routers hold an alert key active: `found` false when

@@ -4,6 +4,8 @@
 
 #include "fixture.hpp"
 
+#include "actors/grouping.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -62,6 +64,33 @@ TEST_CASE_METHOD(fixture, "two triggers of one value form a parent and a child",
   CHECK(ctx->stats->events_applied == 2);
   CHECK(ctx->stats->groups_live == 1);
   CHECK(counts() == std::pair<int64_t, int64_t>{2, 0});
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a group's key texts are one block each, from the router to "
+                 "its alerts",
+                 "[actors]") {
+  apply(trigger("p", "db", "m1"));
+  apply(trigger("c", "db", "m1"));
+  apply(trigger("q", "web", "m1"));
+  auto& routed = *state_of<argus::actors::router_state>(router).groups.at(
+      argus::actors::group_key("m1", true, "db"));
+  auto& st = state_of<argus::actors::grouping_state>(group_actor("db"));
+  CHECK(st.key == routed.key);
+  CHECK(st.key.value.shares_with(routed.key.value));
+  CHECK(st.group.grouping_value.shares_with(routed.key.value));
+  CHECK(st.group.event_manager_id.shares_with(routed.key.event_manager_id));
+  REQUIRE(st.group.active.size() == 2);
+  for (auto& a : st.group.active) {
+    CHECK(a->grouping_value.shares_with(routed.key.value));
+    CHECK(a->event_manager_id.shares_with(routed.key.event_manager_id));
+  }
+  // The next group of the same manager shares its manager's block too.
+  auto& other = *state_of<argus::actors::router_state>(router).groups.at(
+      argus::actors::group_key("m1", true, "web"));
+  CHECK(other.key.event_manager_id.shares_with(routed.key.event_manager_id));
+  // At rest a group holds no outbox.
+  CHECK(st.outbox == nullptr);
 }
 
 TEST_CASE_METHOD(fixture, "values and tenants never group together",

@@ -66,7 +66,7 @@ TEST_CASE("group_key_ref: a map keyed by views of its values' own keys",
     auto it = groups.find(group_key_ref{manager, true, value});
     REQUIRE(it != groups.end());
     CHECK(it->second->key.value == value);
-    CHECK(it->first.value.data() == it->second->key.value.data());
+    CHECK(it->first.value.data() == it->second->key.value.view().data());
   }
   CHECK(groups.count(group_key_ref{"m0", false, "grouping value 0"}) == 0);
 }
