@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 namespace argus::http {
 
@@ -241,21 +242,81 @@ verdict check_value(std::string_view text, size_t depth) {
   return c.p == c.end ? verdict::ok : verdict::invalid;
 }
 
-// -- the thread's parser and buffers
-// -------------------------------------------
+// -- parsers and buffers
+// -------------------------------------------------------
 
-/// What a thread keeps between bodies, so a batch costs no allocation once
-/// the buffers have grown to the largest body seen.
-struct thread_state {
+} // namespace
+
+/// Kept from one body to the next, so a body costs no allocation once the
+/// buffers have grown to its size.
+struct event_reader::buffers {
   od::parser parser;
   std::string padded; ///< the body and simdjson's padding
-  std::vector<event_reader::field_view> fields;
-  std::vector<event_reader::element> elements;
+  std::vector<field_view> fields;
+  std::vector<element> elements;
 };
 
+namespace {
+
+using thread_state = event_reader::buffers;
+
+/// Bodies up to this size (single events, small batches) are read into
+/// the thread's own buffers, which stay with the thread.
+constexpr size_t small_body = size_t{32} << 10;
+
+/// The buffers of a body up to 32 KiB: the calling thread's.
 thread_state& state() {
   static thread_local thread_state s;
   return s;
+}
+
+/// Larger bodies' buffers, handed from one large body to the next on any
+/// thread. Each of 64 workers keeping a large body's worth (several times
+/// the body) would hold tens of MiB, and freeing them after every body
+/// made each batch of 1,000 events regrow its field list by doubling
+/// (copying it each time) and fault every page of it in afresh. A few
+/// sets, for bodies up to 1 MiB, are kept instead.
+class spare_buffers {
+public:
+  static constexpr size_t max_sets = 4;
+  static constexpr size_t max_body = size_t{1} << 20;
+
+  std::unique_ptr<thread_state> take() {
+    {
+      std::lock_guard<std::mutex> guard{mx_};
+      if (!sets_.empty()) {
+        auto set = std::move(sets_.back());
+        sets_.pop_back();
+        return set;
+      }
+    }
+    return std::make_unique<thread_state>();
+  }
+
+  /// Keeps `set` unless enough are kept or it grew past `max_body`; else
+  /// frees it (after the lock is let go).
+  void give(std::unique_ptr<thread_state> set) {
+    if (set->padded.capacity() > max_body + simdjson::SIMDJSON_PADDING)
+      return;
+    std::lock_guard<std::mutex> guard{mx_};
+    if (sets_.size() < max_sets)
+      sets_.push_back(std::move(set));
+  }
+
+  size_t size() {
+    std::lock_guard<std::mutex> guard{mx_};
+    return sets_.size();
+  }
+
+private:
+  std::mutex mx_;
+  std::vector<std::unique_ptr<thread_state>> sets_;
+};
+
+/// Never destroyed: a worker may finish a body while the process exits.
+spare_buffers& spares() {
+  static auto* pool = new spare_buffers;
+  return *pool;
 }
 
 /// Why the fast path stopped: the DOM path decides, or the body is refused.
@@ -448,25 +509,22 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+event_reader::event_reader() = default;
+
 event_reader::~event_reader() {
-  // Single events and small batches keep the buffers for the thread's
-  // next request; a larger body (a batch of 1,000 events is about 200 KiB)
-  // frees them after use: one allocation per batch, while 64 idle workers
-  // holding a large body's worth of parser each (several times the body)
-  // would cost tens of MiB.
-  constexpr size_t keep_bytes = size_t{32} << 10;
-  auto& s = state();
-  if (s.padded.capacity() <= keep_bytes)
-    return;
-  s.parser = od::parser{};
-  std::string{}.swap(s.padded);
-  std::vector<field_view>{}.swap(s.fields);
-  std::vector<element>{}.swap(s.elements);
+  if (large_)
+    spares().give(std::move(large_));
+}
+
+size_t event_reader::spare_buffer_sets() {
+  return spares().size();
 }
 
 caf::error event_reader::parse(std::string_view body, events_body shape,
                                size_t max_events) {
-  auto& s = state();
+  if (body.size() > small_body && !large_)
+    large_ = spares().take();
+  auto& s = large_ ? *large_ : state();
   shape_ = shape;
   fields_ = &s.fields;
   elements_ = &s.elements;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,16 +32,17 @@ enum class events_body { one, batch };
 /// that serialises details later recurses without bound.
 inline constexpr size_t max_event_depth = 1024;
 
-/// One parsed events body. Use one reader per request on one thread: the
-/// reader borrows the calling thread's parser and buffers, so the events
-/// stay readable until the thread parses its next body.
+/// One parsed events body. Use one reader per request on one thread: for a
+/// body up to 32 KiB the reader borrows the calling thread's parser and
+/// buffers, so the events stay readable until the thread parses its next
+/// body; a larger body is read into a set of buffers of the reader's own,
+/// taken from the spare sets of earlier large bodies.
 class event_reader {
 public:
-  event_reader() = default;
+  event_reader();
   event_reader(const event_reader&) = delete;
   event_reader& operator=(const event_reader&) = delete;
-  /// Gives back the thread's buffers when a body over 32 KiB grew them, so
-  /// 64 worker threads do not each keep a large body's worth of memory.
+  /// Gives a large body's buffers to the spare sets (or frees them).
   ~event_reader();
 
   /// Validates all of `body` as `shape` (one object, or an array of at
@@ -91,7 +93,15 @@ public:
     uint32_t count = 0;
   };
 
+  /// The parser and lists a body is read into.
+  struct buffers;
+
+  /// How many spare sets of buffers large bodies left (tests).
+  static size_t spare_buffer_sets();
+
 private:
+  /// A large body's buffers; null while reading into the thread's own.
+  std::unique_ptr<buffers> large_;
   std::vector<field_view>* fields_ = nullptr;
   std::vector<element>* elements_ = nullptr;
   std::shared_ptr<nlohmann::json> dom_;

@@ -305,3 +305,59 @@ TEST_CASE("event reader: huge and deep bodies", "[unit]") {
             deep.parse("[" + nested(5000) + "]", events_body::batch, 10)) ==
         "request body is nested deeper than 1024 levels");
 }
+
+TEST_CASE("event reader: large bodies reuse spare buffers and read only "
+          "their own events",
+          "[unit]") {
+  auto batch_of = [](int n, const std::string& tag) {
+    std::string body = "[";
+    for (int i = 0; i < n; ++i)
+      body += (i ? "," : "") +
+              valid_with(R"("class":")" + tag + std::to_string(i) + R"(")");
+    return body + "]";
+  };
+  auto classes = [](event_reader& reader) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < reader.size(); ++i)
+      out.push_back(reader.event_at(i)->class_name);
+    return out;
+  };
+  auto big = batch_of(1000, "a"); // about 130 KiB: over the small bound
+  auto big_other = batch_of(400, "b");
+  {
+    // Two readers at once hold two sets; neither sees the other's events.
+    event_reader first;
+    event_reader second;
+    REQUIRE(!first.parse(big, events_body::batch, 1000));
+    REQUIRE(!second.parse(big_other, events_body::batch, 1000));
+    CHECK_FALSE(first.used_dom());
+    REQUIRE(first.size() == 1000);
+    REQUIRE(second.size() == 400);
+    CHECK(classes(first)[999] == "a999");
+    CHECK(classes(second)[399] == "b399");
+  }
+  auto spare = event_reader::spare_buffer_sets();
+  CHECK(spare >= 2);
+  {
+    // A set used before for 1,000 events now holds 400: nothing left over.
+    event_reader reader;
+    REQUIRE(!reader.parse(big_other, events_body::batch, 1000));
+    CHECK(event_reader::spare_buffer_sets() == spare - 1);
+    auto got = classes(reader);
+    REQUIRE(got.size() == 400);
+    CHECK(got.front() == "b0");
+    CHECK(got.back() == "b399");
+    // Small bodies on the same thread go to the thread's own buffers and
+    // leave this reader's events alone.
+    CHECK(same(valid_with(R"("class":"small")")));
+    CHECK(classes(reader) == got);
+  }
+  CHECK(event_reader::spare_buffer_sets() == spare);
+  {
+    // Sets grown past a mebibyte are freed, not kept.
+    event_reader huge;
+    REQUIRE(!huge.parse(batch_of(12000, "h"), events_body::batch, 20000));
+    CHECK(huge.size() == 12000);
+  }
+  CHECK(event_reader::spare_buffer_sets() == spare - 1);
+}
