@@ -19,12 +19,12 @@
 namespace argus::actors {
 
 /// The GROUPING actor: one per (event manager, grouping value). Owns the
-/// group's active alerts, parent/child links and window timer.
+/// group's active alerts, parent/child links and window (which ends by the
+/// events' acceptance time, so no timer closes it), and the timers of its
+/// alerts' deadlines.
 using grouping_actor = caf::typed_actor<
     /// Applies events in arrival order.
     caf::reacts_to<atom::apply, std::vector<routed_event>>,
-    /// INTERNAL: the window timer fired; a stale token is ignored.
-    caf::reacts_to<atom::expire, uint64_t>,
     /// INTERNAL: the acknowledgement timer (ack_timeout) fired; a stale
     /// token is ignored.
     caf::reacts_to<atom::expire, atom::acknowledge, uint64_t>,
@@ -172,7 +172,8 @@ using catalog_actor = caf::typed_actor<
     /// returns it as stored.
     caf::replies_to<atom::create, domain::api_key>::with<domain::api_key>,
     /// Revokes an API key now (it stays listed); returns it as stored.
-    caf::replies_to<atom::erase, atom::key, std::string>::with<domain::api_key>>;
+    caf::replies_to<atom::erase, atom::key,
+                    std::string>::with<domain::api_key>>;
 
 /// The ADMIN actor: what argusctl talks to over remoting. It serves the HTTP
 /// API's operations by messaging the same catalog, repository, notifier and

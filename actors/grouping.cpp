@@ -22,13 +22,6 @@ domain::decision& scratch() {
 
 using peers = grouping_peers;
 
-void arm_window(self_ptr self, domain::time_point until,
-                domain::time_point now) {
-  auto delay = until > now ? until - now : domain::duration{0};
-  self->delayed_send(self, delay, atom::expire::value,
-                     ++self->state.timer_token);
-}
-
 /// Arms the acknowledgement timer; only the latest one counts.
 void arm_ack(self_ptr self, domain::time_point until, domain::time_point now) {
   auto delay = until > now ? until - now : domain::duration{0};
@@ -160,8 +153,8 @@ void count_processed(self_ptr self, const peers& to, uint64_t applied) {
 }
 
 /// Carries out what the domain decided that every decision may hold:
-/// persist, notify, keep the router's index current, arm the window.
-void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
+/// persist, notify, keep the router's index current.
+void carry_out_effects(self_ptr self, const peers& to) {
   auto& st = self->state;
   auto& d = scratch();
   if (!d.writes.empty())
@@ -176,8 +169,6 @@ void carry_out_effects(self_ptr self, const peers& to, domain::time_point now) {
   if (!d.deactivated.empty())
     self->send(to.router, atom::deactivate::value, st.key, d.deactivated,
                st.received);
-  if (d.arm_window)
-    arm_window(self, d.window_until, now);
 }
 
 /// Arms the timer for the earliest alert deadline, unless one is armed for
@@ -208,7 +199,7 @@ void carry_out(self_ptr self, const domain::event& e, const peers& to,
   auto& d = scratch();
   // Ends that passed before `e` were applied first, also when `e` itself
   // goes back to the router.
-  carry_out_effects(self, to, now);
+  carry_out_effects(self, to);
   if (d.reroute) {
     if (!st.rerouted)
       st.rerouted = std::make_unique<std::unordered_set<std::string>>();
@@ -298,8 +289,9 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
          router_actor router, repository_actor repository, context_ptr ctx) {
   self->state.key = std::move(key);
   self->state.group = std::move(initial);
-  if (!self->state.group.open_parent.empty())
-    arm_window(self, self->state.group.window_ends_at, ctx->now());
+  // No timer closes the window: the domain compares each trigger's
+  // acceptance time with its end, so a trigger accepted inside it joins
+  // however late it arrives (a queue, a replay after a restart).
   arm_expiry(self, ctx->now());
   if (auto until = domain::next_ack_deadline(self->state.group);
       until != domain::no_time)
@@ -321,18 +313,6 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
         report_if_idle(self, to);
         count_processed(self, to, applied);
       },
-      [self](atom::expire, uint64_t token) {
-        auto& to = self->state.to;
-        auto& ctx = to.ctx;
-        auto& st = self->state;
-        if (token != st.timer_token || st.group.open_parent.empty())
-          return; // stale: the window was re-armed or already closed
-        auto now = ctx->now();
-        // A timer may fire a hair before the wall clock agrees; wait it out.
-        if (!domain::close_window(st.group, now))
-          arm_window(self, st.group.window_ends_at, now);
-        report_if_idle(self, to);
-      },
       [self](atom::expire, atom::acknowledge, uint64_t token) {
         auto& to = self->state.to;
         auto& ctx = to.ctx;
@@ -341,7 +321,7 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
           return; // stale: a later acknowledgement re-armed it
         auto now = ctx->now();
         domain::expire_acknowledgements(st.group, now, scratch());
-        carry_out_effects(self, to, now);
+        carry_out_effects(self, to);
         if (scratch().arm_ack)
           arm_ack(self, scratch().ack_until, now);
       },
@@ -354,7 +334,7 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
         st.expiry_armed = domain::no_time;
         auto now = ctx->now();
         if (domain::expire(st.group, now, scratch()))
-          carry_out_effects(self, to, now);
+          carry_out_effects(self, to);
         arm_expiry(self, now);
         report_if_idle(self, to);
       },

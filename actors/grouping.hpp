@@ -30,9 +30,7 @@ struct grouping_state {
   /// Events received; the router retires an idle group only when this
   /// matches what it sent, so no event is ever in flight to a stopped actor.
   uint64_t received = 0;
-  /// Identifies the armed window timer; older timers are stale.
-  uint64_t timer_token = 0;
-  /// The same for the acknowledgement timer.
+  /// Identifies the armed acknowledgement timer; older timers are stale.
   uint64_t ack_token = 0;
   /// Identifies the armed timer for the earliest alert end (older ones are
   /// stale), and the end it is armed for.

@@ -187,10 +187,9 @@ void restore(self_ptr self, const router_env& env,
     by_group[group_key(a.event_manager_id, a.has_grouping_value,
                        a.grouping_value)]
         .push_back(a);
-  auto now = env.ctx->now();
   for (auto& [key, members] : by_group) {
     auto g = domain::restore_group(key.event_manager_id, key.has_value,
-                                   key.value, members, now);
+                                   key.value, members);
     if (domain::is_idle(g))
       continue;
     std::vector<std::string> dedups;

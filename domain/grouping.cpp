@@ -42,8 +42,6 @@ void add_notification(group_state& g, decision& out, notification_kind kind,
 
 void decision::clear() {
   writes.clear();
-  arm_window = false;
-  window_until = no_time;
   arm_ack = false;
   ack_until = no_time;
   notify.clear();
@@ -206,8 +204,6 @@ void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
       a.window_ends_at = now + e.window;
       g.open_parent = shared_text{a.dedup_key};
       g.window_ends_at = a.window_ends_at;
-      out.arm_window = true;
-      out.window_until = a.window_ends_at;
     }
     persist(out, p, 1);
     add_notification(g, out, notification_kind::parent_opened, a, now, e.seq);
@@ -369,13 +365,6 @@ void apply_taking_texts(group_state& g, event& e, bool fresh, time_point now,
   apply_event(g, e, fresh, now, out);
 }
 
-bool close_window(group_state& g, time_point now) {
-  if (g.open_parent.empty() || now < g.window_ends_at)
-    return false;
-  g.open_parent.clear();
-  return true;
-}
-
 bool expire(group_state& g, time_point now, decision& out) {
   out.clear();
   expire_due(g, now, out);
@@ -397,7 +386,7 @@ bool is_idle(const group_state& g) {
 
 group_state restore_group(std::string event_manager_id, bool has_value,
                           std::string grouping_value,
-                          const std::vector<alert>& alerts, time_point now) {
+                          const std::vector<alert>& alerts) {
   group_state g;
   g.event_manager_id = std::move(event_manager_id);
   g.has_value = has_value;
@@ -435,10 +424,12 @@ group_state restore_group(std::string event_manager_id, bool has_value,
         --wanted;
     }
   }
+  // The latest window comes back even if it has ended by the restart's
+  // clock: events accepted before its end, replayed from the journal, join
+  // it as they would have without the restart.
   if (g.has_value)
     for (auto& a : g.active)
-      if (a->is_parent() && a->window_ends_at > now &&
-          a->window_ends_at > g.window_ends_at) {
+      if (a->is_parent() && a->window_ends_at > g.window_ends_at) {
         g.open_parent = shared_in(g.open_parent, std::as_const(a->dedup_key));
         g.window_ends_at = a->window_ends_at;
       }

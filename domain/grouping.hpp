@@ -46,8 +46,12 @@ struct group_state {
   /// dedupKey: a parent without children (most groups, and every alert
   /// without a grouping value) costs no entry.
   std::unordered_map<std::string, parent_links> links;
-  /// dedupKey of the parent whose window is open; empty when none is. Its
-  /// children share it as their parent_dedup_key.
+  /// dedupKey of the parent that opened the latest window, which ends at
+  /// `window_ends_at`; empty once that parent resolved. A trigger joins it
+  /// when the trigger was accepted before the end, however late it is
+  /// applied (behind a queue, or replayed from the journal after a
+  /// restart): the window ends by the events' acceptance time, so no timer
+  /// closes it. Its children share it as their parent_dedup_key.
   shared_text open_parent;
   time_point window_ends_at{};
   /// No active alert ends or auto-resolves before this time (`no_time`:
@@ -68,9 +72,6 @@ struct group_state {
 struct decision {
   /// Alert changes to persist, in order.
   std::vector<alert_write> writes;
-  /// Arm the window timer until this time.
-  bool arm_window = false;
-  time_point window_until{};
   /// Arm the acknowledgement timer until this time (see `ack_timeout`).
   bool arm_ack = false;
   time_point ack_until{};
@@ -114,10 +115,6 @@ void apply(group_state& g, const event& e, bool fresh, time_point now,
 void apply_taking_texts(group_state& g, event& e, bool fresh, time_point now,
                         decision& out);
 
-/// The window timer fired: closes the window if its time has come. Returns
-/// whether it closed; a stale or early timer changes nothing.
-bool close_window(group_state& g, time_point now);
-
 /// Resolves the alerts whose end (`expires_at`, `resolved_by` "expired") or
 /// auto-resolve time (`auto_resolve_at`, "auto") is at or before `now`, each
 /// at that time, with the same parent/child rules as a resolve event (a
@@ -133,11 +130,11 @@ time_point next_expiry(const group_state& g);
 bool is_idle(const group_state& g);
 
 /// Rebuilds a group from persisted alerts (after a restart or when another
-/// node takes it over): active alerts, parent links, and the open window.
+/// node takes it over): active alerts, parent links, and the latest window.
 /// `alerts` holds the group's active alerts and the children of its active
 /// parents.
 group_state restore_group(std::string event_manager_id, bool has_value,
                           std::string grouping_value,
-                          const std::vector<alert>& alerts, time_point now);
+                          const std::vector<alert>& alerts);
 
 } // namespace argus::domain

@@ -313,7 +313,7 @@ TEST_CASE_METHOD(group,
   std::vector<alert> stored;
   for (auto& a : g.active)
     stored.push_back(*a);
-  auto r = argus::domain::restore_group("m1", true, "db", stored, t0 + 3s);
+  auto r = argus::domain::restore_group("m1", true, "db", stored);
   CHECK(argus::domain::next_ack_deadline(r) == t0 + 2s + 5min);
   CHECK(r.active.at("c")->acknowledged_by == "bob");
 }

@@ -300,7 +300,7 @@ TEST_CASE("auto-resolve: deadlines survive a restore", "[unit][auto_resolve]") {
   std::vector<alert> rows;
   for (auto& [key, a] : live.stored)
     rows.push_back(a);
-  auto g = argus::domain::restore_group("m1", true, "db", rows, t0 + 90s);
+  auto g = argus::domain::restore_group("m1", true, "db", rows);
   CHECK(argus::domain::next_expiry(g) == t0 + 3min);
   decision d;
   REQUIRE(argus::domain::expire(g, t0 + 4min, d));

@@ -117,8 +117,6 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(a.updated_at == t0);
   CHECK(a.resolved_at == no_time);
   CHECK(a.window_ends_at == t0 + window);
-  CHECK(d.arm_window);
-  CHECK(d.window_until == t0 + window);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_opened);
   CHECK(d.notify[0].parent.dedup_key == "p");
@@ -141,9 +139,9 @@ TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
   at(t0, trigger("p"));
   g.child_notices = true; // a receiver asks for child_added
   at(t0 + 5min, trigger("c1"));
-  // The decision is reused: nothing of the first call may linger.
-  CHECK_FALSE(d.arm_window);
-  CHECK(d.window_until == no_time);
+  // The decision is reused: nothing of the first call may linger (the
+  // child's write and its parent's).
+  CHECK(d.writes.size() == 2);
   // No parent notification; a child_added one, for receivers that ask.
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::child_added);
@@ -199,7 +197,7 @@ TEST_CASE_METHOD(lifecycle, "the window is fixed when the parent opens",
   at(t0 + window, next);
   REQUIRE(d.writes.size() == 1);
   CHECK(d.writes[0].snapshot->type == alert_type::parent);
-  CHECK(d.window_until == t0 + window + 1min);
+  CHECK(g.window_ends_at == t0 + window + 1min);
   CHECK(d.writes[0].snapshot->window_ends_at == t0 + window + 1min);
 }
 
@@ -215,8 +213,6 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(q.type == alert_type::parent);
   CHECK(q.parent_dedup_key.empty());
   CHECK(q.window_ends_at == when + window);
-  CHECK(d.arm_window);
-  CHECK(d.window_until == when + window);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_opened);
   CHECK(d.notify[0].parent.dedup_key == "q");
@@ -231,31 +227,24 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(active("q").child_count == 1);
 }
 
-TEST_CASE_METHOD(lifecycle, "close_window closes only when its time has come",
+TEST_CASE_METHOD(lifecycle,
+                 "a window ends by the acceptance time of the events, "
+                 "whenever they are applied",
                  "[unit]") {
-  CHECK_FALSE(argus::domain::close_window(g, t0)); // nothing open
   at(t0, trigger("p"));
-  CHECK_FALSE(argus::domain::close_window(g, t0 + window - 1ns));
-  CHECK(g.open_parent == "p");
-  CHECK(argus::domain::close_window(g, t0 + window));
-  CHECK(g.open_parent.empty());
-  CHECK_FALSE(argus::domain::close_window(g, t0 + window + 1s)); // closed
-  // The parent itself stays active; only grouping ends.
+  // Applied now, or an hour late behind a queue or a replay: `at` hands
+  // `apply` the time the event was accepted.
+  at(t0 + window - 1ns, trigger("c"));
+  REQUIRE(d.writes.size() == 2);
+  CHECK(d.writes[0].snapshot->parent_dedup_key == "p");
+  at(t0 + window, trigger("q"));
+  REQUIRE(d.writes.size() == 1);
+  CHECK(d.writes[0].snapshot->type == alert_type::parent);
+  CHECK(g.open_parent == "q");
+  CHECK(g.window_ends_at == t0 + 2 * window);
+  // The parent itself stays active; only grouping ended.
   CHECK(active("p").status == alert_status::active);
-
-  SECTION("the next trigger opens a new parent") {
-    at(t0 + window + 1s, trigger("q"));
-    REQUIRE(d.writes.size() == 1);
-    CHECK(d.writes[0].snapshot->type == alert_type::parent);
-    CHECK(g.open_parent == "q");
-  }
-  SECTION("a timer of an earlier window does not close a later one") {
-    at(t0 + 12min, trigger("q"));
-    CHECK_FALSE(argus::domain::close_window(g, t0 + 15min));
-    CHECK(g.open_parent == "q");
-    CHECK(argus::domain::close_window(g, t0 + 22min));
-    CHECK(g.open_parent.empty());
-  }
+  CHECK(active("p").child_count == 1);
 }
 
 TEST_CASE_METHOD(lifecycle, "a trigger for an active dedupKey only counts",
@@ -278,7 +267,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger for an active dedupKey only counts",
     CHECK(p.summary == "worse");
     CHECK(p.sev == severity::medium);
     CHECK(p.child_count == 1);
-    CHECK_FALSE(d.arm_window);
+    CHECK(g.window_ends_at == t0 + window); // a re-trigger moves no window
     CHECK(d.notify.empty());
     CHECK(d.deactivated.empty());
     CHECK(keys_of(g) == std::set<std::string>{"p", "c"});
@@ -294,15 +283,17 @@ TEST_CASE_METHOD(lifecycle, "a trigger for an active dedupKey only counts",
     CHECK(active("p").child_count == 1);
     CHECK(g.links["p"].active_children == 1);
   }
-  SECTION("after the window closed") {
-    REQUIRE(argus::domain::close_window(g, t0 + window));
+  SECTION("after the window ended") {
     at(t0 + 20min, trigger("p"));
     REQUIRE(d.writes.size() == 1);
     CHECK(d.writes[0].snapshot->event_count == 2);
     CHECK(d.writes[0].snapshot->type == alert_type::parent);
-    CHECK_FALSE(d.arm_window);
+    CHECK(g.window_ends_at == t0 + window);
     CHECK(d.notify.empty());
-    CHECK(g.open_parent.empty());
+    // A new dedupKey opens a new window.
+    at(t0 + 21min, trigger("n"));
+    CHECK(d.writes[0].snapshot->type == alert_type::parent);
+    CHECK(g.open_parent == "n");
   }
   SECTION("even with another grouping value") {
     // The dedupKey is active here, so it stays here.
@@ -429,8 +420,7 @@ TEST_CASE_METHOD(lifecycle, "a parent without children resolves at once",
     at(t0 + 2min, trigger("c"));
     REQUIRE(d.writes.size() == 1);
     CHECK(d.writes[0].snapshot->type == alert_type::parent);
-    CHECK(d.arm_window);
-    CHECK(d.window_until == t0 + 2min + window);
+    CHECK(g.window_ends_at == t0 + 2min + window);
     REQUIRE(d.notify.size() == 1);
     CHECK(d.notify[0].kind == notification_kind::parent_opened);
     CHECK(g.open_parent == "c");
@@ -461,7 +451,6 @@ TEST_CASE_METHOD(lifecycle, "a resolve for an unknown dedupKey is ignored",
   CHECK(d.writes.empty());
   CHECK(d.notify.empty());
   CHECK(d.deactivated.empty());
-  CHECK_FALSE(d.arm_window);
   CHECK_FALSE(d.reroute);
   CHECK(keys_of(g) == before);
   CHECK(active("p").event_count == 1);
@@ -488,7 +477,6 @@ TEST_CASE("an event without the grouping field is a parent of its own",
   CHECK(a.type == alert_type::parent);
   CHECK_FALSE(a.has_grouping_value);
   CHECK(a.window_ends_at == no_time);
-  CHECK_FALSE(d.arm_window);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_opened);
   CHECK(g.open_parent.empty());
@@ -497,11 +485,11 @@ TEST_CASE("an event without the grouping field is a parent of its own",
   REQUIRE(d.writes.size() == 1);
   CHECK(d.writes[0].snapshot->type == alert_type::parent);
   CHECK(d.writes[0].snapshot->parent_dedup_key.empty());
-  CHECK_FALSE(d.arm_window);
   REQUIRE(d.notify.size() == 1);
   CHECK(g.active.size() == 2);
   CHECK(g.active.at("a")->child_count == 0);
-  CHECK_FALSE(argus::domain::close_window(g, t0 + 1h));
+  CHECK(g.open_parent.empty());
+  CHECK(g.window_ends_at == time_point{});
 
   argus::domain::apply(g, resolve("a"), false, t0 + 2s, d);
   CHECK(d.deactivated == std::vector<std::string>{"a"});
@@ -539,7 +527,6 @@ TEST_CASE_METHOD(lifecycle,
     CHECK(d.writes.empty());
     CHECK(d.notify.empty());
     CHECK(d.deactivated.empty());
-    CHECK_FALSE(d.arm_window);
     CHECK(g.active.empty());
     CHECK(g.links.empty());
     CHECK(g.open_parent.empty());
@@ -581,7 +568,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger for a resolved dedupKey reactivates it",
   CHECK(p.resolved_at == no_time);
   CHECK(p.window_ends_at == t0 + 2min + window);
   // Grouped afresh: its old group was closed by the resolve.
-  CHECK(d.arm_window);
+  CHECK(g.window_ends_at == t0 + 2min + window);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_opened);
   CHECK(g.open_parent == "p");
@@ -619,8 +606,9 @@ TEST_CASE_METHOD(lifecycle, "is_idle follows the active alerts", "[unit]") {
   at(t0 + 1min, trigger("c"));
   at(t0 + 2min, resolve("c"));
   CHECK_FALSE(argus::domain::is_idle(g));
-  REQUIRE(argus::domain::close_window(g, t0 + window));
-  CHECK_FALSE(argus::domain::is_idle(g)); // "p" is still active
+  at(t0 + window, trigger("q")); // a new window; "p" is still active
+  at(t0 + window, resolve("q"));
+  CHECK_FALSE(argus::domain::is_idle(g));
   at(t0 + 11min, resolve("p"));
   CHECK(argus::domain::is_idle(g));
 }
@@ -662,8 +650,7 @@ TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
   auto r =
       stored("r", alert_type::parent, alert_status::resolved, {}, t0 + window);
   std::vector<alert> alerts{c1, c2, c3, p, q, r}; // children first on purpose
-  auto now = t0 + 1min;
-  auto g = restore_group("m1", true, "db", alerts, now);
+  auto g = restore_group("m1", true, "db", alerts);
   CHECK(g.event_manager_id == "m1");
   CHECK(g.has_value);
   CHECK(g.grouping_value == "db");
@@ -704,9 +691,12 @@ TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
     CHECK(d.notify[0].kind == notification_kind::parent_resolved);
     CHECK(g.open_parent.empty());
   }
-  SECTION("the restored window closes on time") {
-    CHECK_FALSE(argus::domain::close_window(g, t0 + window - 1ns));
-    CHECK(argus::domain::close_window(g, t0 + window));
+  SECTION("the restored window ends on time") {
+    argus::domain::apply(g, trigger("c4"), true, t0 + window - 1ns, d);
+    CHECK(d.writes[0].snapshot->parent_dedup_key == "p");
+    argus::domain::apply(g, trigger("n"), true, t0 + window, d);
+    CHECK(d.writes[0].snapshot->type == alert_type::parent);
+    CHECK(g.open_parent == "n");
   }
 }
 
@@ -715,26 +705,34 @@ TEST_CASE("restore_group picks the latest open window", "[unit]") {
   auto a = stored("a", alert_type::parent, alert_status::active, {}, t0 + 5min);
   auto b = stored("b", alert_type::parent, alert_status::active, {}, t0 + 8min);
   auto c = stored("c", alert_type::parent, alert_status::active, {}, t0 + 2min);
-  auto g = restore_group("m1", true, "db", {a, b, c}, t0);
+  auto g = restore_group("m1", true, "db", {a, b, c});
   CHECK(g.open_parent == "b");
   CHECK(g.window_ends_at == t0 + 8min);
 
-  SECTION("a window ending right now is closed") {
-    auto g2 = restore_group("m1", true, "db", {a}, t0 + 5min);
-    CHECK(g2.open_parent.empty());
+  SECTION("a window that ended before the restart still takes what was "
+          "accepted before its end") {
+    // The restart came at t0 + 6min; a replayed trigger was accepted at
+    // t0 + 4min, inside "a"'s window.
+    auto g2 = restore_group("m1", true, "db", {a});
+    CHECK(g2.open_parent == "a");
     CHECK(keys_of(g2) == std::set<std::string>{"a"});
+    decision d;
+    argus::domain::apply(g2, trigger("c"), true, t0 + 4min, d);
+    CHECK(d.writes[0].snapshot->parent_dedup_key == "a");
+    argus::domain::apply(g2, trigger("n"), true, t0 + 6min, d);
+    CHECK(d.writes[0].snapshot->type == alert_type::parent);
   }
   SECTION("groups without a value never have a window") {
     auto x = a;
     x.has_grouping_value = false;
-    auto g3 = restore_group("m1", false, "", {x}, t0);
+    auto g3 = restore_group("m1", false, "", {x});
     CHECK(g3.open_parent.empty());
     CHECK(keys_of(g3) == std::set<std::string>{"a"});
   }
   SECTION("nothing active means nothing to restore") {
     auto r = stored("r", alert_type::parent, alert_status::resolved, {},
                     t0 + window);
-    auto g4 = restore_group("m1", true, "db", {r}, t0);
+    auto g4 = restore_group("m1", true, "db", {r});
     CHECK(argus::domain::is_idle(g4));
     CHECK(g4.links.empty());
     CHECK(g4.open_parent.empty());
@@ -761,8 +759,7 @@ TEST_CASE("a restart does not change how a reopened parent counts children",
   // Restarted at this point: the group comes back from the store's open work.
   auto work = store->open_work();
   REQUIRE(work);
-  auto restored =
-      argus::domain::restore_group("m1", true, "db", *work, t0 + 4min + 1s);
+  auto restored = argus::domain::restore_group("m1", true, "db", *work);
   REQUIRE(restored.open_parent == "p");
   REQUIRE(restored.active.at("p")->child_count == 0);
   // The same event must have the same effect with or without the restart.

@@ -174,7 +174,7 @@ TEST_CASE("shared_text: a group's alerts share its texts", "[unit]") {
     REQUIRE_FALSE(
         stored[1].parent_dedup_key.shares_with(stored[2].parent_dedup_key));
     auto restored =
-        argus::domain::restore_group("m1", true, long_value, stored, t0 + 3s);
+        argus::domain::restore_group("m1", true, long_value, stored);
     REQUIRE(restored.active.size() == 3);
     for (auto& a : restored.active) {
       CHECK(a->event_manager_id.shares_with(restored.event_manager_id));
