@@ -45,7 +45,8 @@ typename Inspector::result_type inspect(Inspector& f, schedule& x) {
 }
 
 /// The longest occurrence: 31 days.
-inline constexpr int64_t max_schedule_duration_seconds = 31 * 24 * 3600;
+inline constexpr int64_t max_schedule_duration_seconds =
+    int64_t{31} * 24 * 3600;
 
 /// One occurrence of a schedule: [starts_at, ends_at).
 struct occurrence {

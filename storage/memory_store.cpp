@@ -337,7 +337,8 @@ public:
     // Bounded like the outbox: memory is for tests and trials.
     if (audit_.size() > max_audit_entries)
       audit_.erase(audit_.begin(),
-                   audit_.begin() + (audit_.size() - max_audit_entries));
+                   audit_.begin() + static_cast<std::ptrdiff_t>(
+                                        audit_.size() - max_audit_entries));
     return {};
   }
 
