@@ -271,8 +271,7 @@ void apply_one(self_ptr self, domain::event& e, bool fresh, const peers& to,
     return *notices > 0;
   };
   st.group.child_notices = e.act == domain::action::trigger &&
-                           !st.group.open_parent.empty() &&
-                           now < st.group.window_ends_at && wants();
+                           domain::window_open(st.group, now) && wants();
   // The event ends here: its texts move into the alert instead of copies.
   domain::apply_taking_texts(st.group, e, fresh, now, scratch());
   carry_out(self, e, to, ctx, ctx.now());

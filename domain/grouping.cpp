@@ -178,9 +178,8 @@ template <class Event>
 void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
   auto p = new_alert(g, e, now);
   auto& a = *p;
-  auto* parent = g.has_value && !g.open_parent.empty() && now < g.window_ends_at
-                     ? g.active.find(g.open_parent.view())
-                     : nullptr;
+  auto* parent =
+      window_open(g, now) ? g.active.find(g.open_parent.view()) : nullptr;
   if (parent != nullptr) {
     auto& parent_alert = mutable_alert(*parent);
     a.type = alert_type::child;
@@ -382,6 +381,10 @@ time_point next_expiry(const group_state& g) {
 
 bool is_idle(const group_state& g) {
   return g.active.empty();
+}
+
+bool window_open(const group_state& g, time_point now) {
+  return g.has_value && !g.open_parent.empty() && now < g.window_ends_at;
 }
 
 group_state restore_group(std::string event_manager_id, bool has_value,

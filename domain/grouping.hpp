@@ -129,6 +129,10 @@ time_point next_expiry(const group_state& g);
 /// A group with no active alerts holds nothing worth keeping in memory.
 bool is_idle(const group_state& g);
 
+/// Whether a trigger accepted at `now` may join the group's open parent:
+/// one is open and its window had not ended by then.
+bool window_open(const group_state& g, time_point now);
+
 /// Rebuilds a group from persisted alerts (after a restart or when another
 /// node takes it over): active alerts, parent links, and the latest window.
 /// `alerts` holds the group's active alerts and the children of its active

@@ -231,7 +231,10 @@ TEST_CASE_METHOD(lifecycle,
                  "a window ends by the acceptance time of the events, "
                  "whenever they are applied",
                  "[unit]") {
+  CHECK_FALSE(argus::domain::window_open(g, t0)); // nothing open
   at(t0, trigger("p"));
+  CHECK(argus::domain::window_open(g, t0 + window - 1ns));
+  CHECK_FALSE(argus::domain::window_open(g, t0 + window));
   // Applied now, or an hour late behind a queue or a replay: `at` hands
   // `apply` the time the event was accepted.
   at(t0 + window - 1ns, trigger("c"));
