@@ -51,7 +51,7 @@ bool held_by_group(const domain::alert& a) {
 }
 
 /// The changes the next flush sends, made when the first arrives.
-grouping_state::pending_changes& outbox(grouping_state& st) {
+grouping_state::pending_changes& outbox_of(grouping_state& st) {
   if (!st.outbox)
     st.outbox = std::make_unique<grouping_state::pending_changes>();
   return *st.outbox;
@@ -59,7 +59,7 @@ grouping_state::pending_changes& outbox(grouping_state& st) {
 
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   auto& st = self->state;
-  auto& out = outbox(st);
+  auto& out = outbox_of(st);
   // The outbox leaves with each flush: size the new one like the last.
   if (out.writes.capacity() == 0)
     st.outbox_hint.reserve(out.writes, writes.size());
@@ -120,7 +120,7 @@ std::vector<domain::alert_write> take_writes(grouping_state& st) {
 void stage_completion(self_ptr self, uint64_t seq) {
   if (seq == 0)
     return;
-  outbox(self->state).seqs.push_back(seq);
+  outbox_of(self->state).seqs.push_back(seq);
   schedule_flush(self);
 }
 
@@ -161,7 +161,7 @@ void carry_out_effects(self_ptr self, const peers& to) {
     stage_writes(self, d.writes);
   if (!d.notify.empty()) {
     // Stored with the changes that caused them, in one transaction.
-    auto& notes = outbox(st).notes;
+    auto& notes = outbox_of(st).notes;
     for (auto& n : d.notify)
       notes.push_back(std::move(n));
     schedule_flush(self);

@@ -95,12 +95,6 @@ struct group_key_ref {
   }
 };
 
-/// A key holding copies of the texts `ref` views.
-inline group_key to_key(const group_key_ref& ref) {
-  return {shared_text{ref.event_manager_id}, ref.has_value,
-          shared_text{ref.value}};
-}
-
 /// Where a node's routers hold an alert key active: `found` false when
 /// they hold none; else the group that holds it. The answer to locating a
 /// value-less event's dedupKey across the cluster.

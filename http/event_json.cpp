@@ -258,15 +258,15 @@ struct event_reader::buffers {
 
 namespace {
 
-using thread_state = event_reader::buffers;
+using buffers = event_reader::buffers;
 
 /// Bodies up to this size (single events, small batches) are read into
 /// the thread's own buffers, which stay with the thread.
 constexpr size_t small_body = size_t{32} << 10;
 
 /// The buffers of a body up to 32 KiB: the calling thread's.
-thread_state& state() {
-  static thread_local thread_state s;
+buffers& thread_buffers() {
+  static thread_local buffers s;
   return s;
 }
 
@@ -281,7 +281,7 @@ public:
   static constexpr size_t max_sets = 4;
   static constexpr size_t max_body = size_t{1} << 20;
 
-  std::unique_ptr<thread_state> take() {
+  std::unique_ptr<buffers> take() {
     {
       std::lock_guard<std::mutex> guard{mx_};
       if (!sets_.empty()) {
@@ -290,12 +290,12 @@ public:
         return set;
       }
     }
-    return std::make_unique<thread_state>();
+    return std::make_unique<buffers>();
   }
 
   /// Keeps `set` unless enough are kept or it grew past `max_body`; else
   /// frees it (after the lock is let go).
-  void give(std::unique_ptr<thread_state> set) {
+  void give(std::unique_ptr<buffers> set) {
     if (set->padded.capacity() > max_body + simdjson::SIMDJSON_PADDING)
       return;
     std::lock_guard<std::mutex> guard{mx_};
@@ -310,7 +310,7 @@ public:
 
 private:
   std::mutex mx_;
-  std::vector<std::unique_ptr<thread_state>> sets_;
+  std::vector<std::unique_ptr<buffers>> sets_;
 };
 
 /// Never destroyed: a worker may finish a body while the process exits.
@@ -335,7 +335,7 @@ outcome of(verdict v) {
 
 /// Reads one event object into `fields` (depth: the object's own level,
 /// the body's root being level 1).
-outcome read_object(od::object obj, size_t depth, thread_state& s) {
+outcome read_object(od::object obj, size_t depth, buffers& s) {
   auto first = s.fields.size();
   uint32_t standard_seen = 0;
   for (auto member : obj) {
@@ -404,7 +404,7 @@ outcome read_object(od::object obj, size_t depth, thread_state& s) {
 }
 
 /// Reads the whole body into `s.fields` and `s.elements`.
-outcome read_fast(std::string_view body, events_body shape, thread_state& s) {
+outcome read_fast(std::string_view body, events_body shape, buffers& s) {
   s.fields.clear();
   s.elements.clear();
   s.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
@@ -524,7 +524,7 @@ caf::error event_reader::parse(std::string_view body, events_body shape,
                                size_t max_events) {
   if (body.size() > small_body && !large_)
     large_ = spares().take();
-  auto& s = large_ ? *large_ : state();
+  auto& s = large_ ? *large_ : thread_buffers();
   shape_ = shape;
   fields_ = &s.fields;
   elements_ = &s.elements;
