@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 /// The durable outbox the delivery worker drains: notifications as the
@@ -113,21 +115,26 @@ private:
 
   /// Fanned out and nothing pending: may be pruned.
   bool settled(const std::string& id) const;
+  /// Files notification `id` under `settled_` or takes it out, as its rows
+  /// say now.
+  void recheck(const std::string& id);
   void prune();
 
   size_t keep_;
   std::mutex mtx_;
   uint64_t next_seq_ = 1;
-  std::map<std::string, outbox_entry> entries_;
+  /// By id; hashed: ids share long prefixes, and comparing them in a tree
+  /// was half the repository's time while groups opened by the thousand.
+  std::unordered_map<std::string, outbox_entry> entries_;
   std::map<uint64_t, std::string> unfanned_;
   /// seq -> id of every entry kept.
   std::map<uint64_t, std::string> order_;
   std::map<key, domain::delivery> rows_;
-  /// Where `prune` resumes: the entries before it were kept last time.
-  uint64_t prune_from_ = 0;
-  /// A fan-out or delivery update may have settled kept entries: `prune`
-  /// looks from the start again.
-  bool recheck_ = false;
+  /// The seqs of the settled entries, oldest first: what `prune` may drop.
+  /// Kept as they settle, so a prune never walks the entries it must keep
+  /// (a backlog of 100,000 unfanned ones, walked after every fan-out, held
+  /// the lock the memory storage writes under for milliseconds at a time).
+  std::set<uint64_t> settled_;
 };
 
 /// The envelope of a notification the grouping made, and back.

@@ -229,3 +229,29 @@ TEST_CASE("the memory outbox prunes settled entries past its bound",
   add(7);
   CHECK(kept() == std::vector<std::string>{"db-7", "db-6", "db-5", "db-4"});
 }
+
+TEST_CASE("the memory outbox keeps an entry whose delivery became pending "
+          "again",
+          "[unit][delivery]") {
+  argus::delivery::memory_outbox box{1};
+  auto a = opened("a");
+  box.add("m", a);
+  auto row = argus::domain::make_delivery(a.notification_id, "ops", "m", "db",
+                                          a.kind, t0);
+  REQUIRE_FALSE(box.fan_out({a.notification_id}, {row}));
+  row.state = argus::domain::delivery_state::failed;
+  REQUIRE_FALSE(box.update({row}));
+  // A manual retry makes the failed delivery pending: no longer settled.
+  REQUIRE_FALSE(box.revive(a.notification_id, "", t0 + 1s));
+  box.add("m", opened("b"));
+  box.add("m", opened("c"));
+  CHECK(box.entry(a.notification_id));
+  // Delivered now: settled again, so the next add drops it.
+  row.state = argus::domain::delivery_state::delivered;
+  REQUIRE_FALSE(box.update({row}));
+  box.add("m", opened("d"));
+  CHECK_FALSE(box.entry(a.notification_id));
+  auto latest = box.latest(10);
+  REQUIRE(latest);
+  CHECK(latest->size() == 3); // b, c and d: not fanned out, all kept
+}
