@@ -261,6 +261,17 @@ receivers_from_stored(const std::string& text) {
   return out;
 }
 
+caf::expected<std::vector<shared_entry>>
+share(caf::expected<std::vector<outbox_entry>> entries) {
+  if (!entries)
+    return std::move(entries.error());
+  std::vector<shared_entry> out;
+  out.reserve(entries->size());
+  for (auto& entry : *entries)
+    out.push_back(std::make_shared<const outbox_entry>(std::move(entry)));
+  return out;
+}
+
 void memory_outbox::add(const domain::notification& n) {
   add(n.parent.event_manager_id, envelope_of(n));
 }
@@ -271,7 +282,8 @@ void memory_outbox::add(std::string event_manager_id, envelope env) {
   if (!added)
     return; // the same notification again (a replay): stored once
   auto seq = next_seq_++;
-  slot->second = {seq, std::move(event_manager_id), std::move(env)};
+  slot->second = std::make_shared<const outbox_entry>(
+      outbox_entry{seq, std::move(event_manager_id), std::move(env)});
   unfanned_.emplace(seq, slot->first);
   order_.emplace(seq, slot->first);
   prune();
@@ -289,7 +301,7 @@ void memory_outbox::recheck(const std::string& id) {
   auto entry = entries_.find(id);
   if (entry == entries_.end())
     return;
-  auto seq = entry->second.seq;
+  auto seq = entry->second->seq;
   if (unfanned_.count(seq) == 0 && settled(id))
     settled_.insert(seq);
   else
@@ -315,13 +327,14 @@ caf::expected<std::vector<outbox_entry>> memory_outbox::latest(size_t limit) {
   std::vector<outbox_entry> out;
   for (auto it = order_.rbegin(); it != order_.rend() && out.size() < limit;
        ++it)
-    out.push_back(entries_.at(it->second));
+    out.push_back(*entries_.at(it->second));
   return out;
 }
 
-caf::expected<std::vector<outbox_entry>> memory_outbox::unfanned(size_t limit) {
+caf::expected<std::vector<shared_entry>> memory_outbox::unfanned(size_t limit) {
   std::lock_guard<std::mutex> guard{mtx_};
-  std::vector<outbox_entry> out;
+  std::vector<shared_entry> out;
+  out.reserve(std::min(limit, unfanned_.size()));
   for (auto it = unfanned_.begin(); it != unfanned_.end() && out.size() < limit;
        ++it)
     out.push_back(entries_.at(it->second));
@@ -334,7 +347,7 @@ caf::error memory_outbox::fan_out(const std::vector<std::string>& ids,
   for (auto& id : ids) {
     auto entry = entries_.find(id);
     if (entry != entries_.end())
-      unfanned_.erase(entry->second.seq);
+      unfanned_.erase(entry->second->seq);
   }
   for (auto& row : rows)
     rows_.emplace(key{row.notification_id, row.receiver}, row);
@@ -372,7 +385,7 @@ caf::expected<outbox_entry> memory_outbox::entry(const std::string& id) {
   auto it = entries_.find(id);
   if (it == entries_.end())
     return make_error(ec::not_found, "no notification " + id);
-  return it->second;
+  return *it->second;
 }
 
 caf::expected<std::vector<domain::delivery>>

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -30,6 +31,10 @@ struct outbox_entry {
   envelope env;
 };
 
+/// An entry as the worker reads it: the memory outbox hands out the one it
+/// keeps instead of a copy of its alerts.
+using shared_entry = std::shared_ptr<const outbox_entry>;
+
 /// Filter of the listings (GET /v1/notifications?state=&receiver=).
 using delivery_filter = domain::notification_filter;
 
@@ -47,7 +52,7 @@ public:
   virtual ~outbox();
 
   /// Notifications not fanned out to receivers yet, in `seq` order.
-  virtual caf::expected<std::vector<outbox_entry>> unfanned(size_t limit) = 0;
+  virtual caf::expected<std::vector<shared_entry>> unfanned(size_t limit) = 0;
 
   /// In one transaction: adds `rows` and marks the notifications `ids` as
   /// fanned out (a notification no receiver wants gets no row).
@@ -98,7 +103,7 @@ public:
   void add(std::string event_manager_id, envelope env);
   void add(const domain::notification& n);
 
-  caf::expected<std::vector<outbox_entry>> unfanned(size_t limit) override;
+  caf::expected<std::vector<shared_entry>> unfanned(size_t limit) override;
   caf::error fan_out(const std::vector<std::string>& ids,
                      const std::vector<domain::delivery>& rows) override;
   caf::expected<std::vector<domain::delivery>> pending(size_t limit) override;
@@ -125,7 +130,7 @@ private:
   uint64_t next_seq_ = 1;
   /// By id; hashed: ids share long prefixes, and comparing them in a tree
   /// was half the repository's time while groups opened by the thousand.
-  std::unordered_map<std::string, outbox_entry> entries_;
+  std::unordered_map<std::string, shared_entry> entries_;
   std::map<uint64_t, std::string> unfanned_;
   /// seq -> id of every entry kept.
   std::map<uint64_t, std::string> order_;
@@ -136,6 +141,10 @@ private:
   /// the lock the memory storage writes under for milliseconds at a time).
   std::set<uint64_t> settled_;
 };
+
+/// Entries read from a table, as the worker takes them.
+caf::expected<std::vector<shared_entry>>
+share(caf::expected<std::vector<outbox_entry>> entries);
 
 /// The envelope of a notification the grouping made, and back.
 envelope envelope_of(const domain::notification& n);

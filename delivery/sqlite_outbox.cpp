@@ -31,13 +31,13 @@ class sqlite_outbox : public outbox {
 public:
   explicit sqlite_outbox(sqlite3* db) : db_(db) {}
 
-  caf::expected<std::vector<outbox_entry>> unfanned(size_t limit) override {
+  caf::expected<std::vector<shared_entry>> unfanned(size_t limit) override {
     auto s = prepare("SELECT seq, event_manager_id, body FROM notifications"
                      " WHERE fanned_out = 0 ORDER BY seq LIMIT ?");
     if (!s)
       return s.error();
     sqlite3_bind_int64(s->get(), 1, static_cast<int64_t>(limit));
-    return entries(s->get());
+    return share(entries(s->get()));
   }
 
   caf::error fan_out(const std::vector<std::string>& ids,

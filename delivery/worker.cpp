@@ -173,7 +173,8 @@ void worker::fan_out(domain::time_point now) {
   std::vector<std::string> ids;
   std::vector<domain::delivery> rows;
   std::map<std::string, std::vector<domain::alert>> active;
-  for (auto& entry : *entries) {
+  for (auto& shared : *entries) {
+    auto& entry = *shared;
     ids.push_back(entry.env.notification_id);
     auto view = lookup_(entry.event_manager_id);
     if (!view)

@@ -70,11 +70,12 @@ public:
   postgres_outbox(std::unique_ptr<pg::connection> conn, std::string owner)
       : conn_(std::move(conn)), owner_(std::move(owner)) {}
 
-  caf::expected<std::vector<delivery::outbox_entry>>
+  caf::expected<std::vector<delivery::shared_entry>>
   unfanned(size_t limit) override {
     params p;
     p.text(owner_).integer(static_cast<int64_t>(limit));
-    return entries(conn_->run(sql().unfanned, p, "read the outbox"));
+    return delivery::share(
+        entries(conn_->run(sql().unfanned, p, "read the outbox")));
   }
 
   caf::error fan_out(const std::vector<std::string>& ids,

@@ -76,16 +76,16 @@ void check_contract(outbox& box, const std::vector<envelope>& es) {
   auto entries = box.unfanned(10);
   REQUIRE(entries);
   REQUIRE(entries->size() == 2);
-  CHECK((*entries)[0].seq < (*entries)[1].seq);
-  CHECK((*entries)[0].env.notification_id == es[0].notification_id);
-  CHECK((*entries)[0].env.parent.details == R"({"host":"a"})");
-  CHECK((*entries)[0].event_manager_id == "m");
+  CHECK((*entries)[0]->seq < (*entries)[1]->seq);
+  CHECK((*entries)[0]->env.notification_id == es[0].notification_id);
+  CHECK((*entries)[0]->env.parent.details == R"({"host":"a"})");
+  CHECK((*entries)[0]->event_manager_id == "m");
   std::vector<delivery> rows;
   for (auto& entry : *entries)
     for (auto name : {"b", "a"}) {
-      auto d = make_delivery(entry.env.notification_id, name, "m", "v:db",
-                             entry.env.kind, t0);
-      d.seq = entry.seq;
+      auto d = make_delivery(entry->env.notification_id, name, "m", "v:db",
+                             entry->env.kind, t0);
+      d.seq = entry->seq;
       rows.push_back(d);
     }
   REQUIRE_FALSE(
