@@ -4,6 +4,7 @@
 #include "domain/acknowledge.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 namespace argus::actors {
 
@@ -281,25 +282,16 @@ void apply_one(self_ptr self, domain::event& e, bool fresh, const peers& to,
   }
 }
 
-} // namespace
+/// The grouping actor whose message this thread is handling (see
+/// `grouping_impl::consume`).
+thread_local grouping_impl* current_group = nullptr;
 
-grouping_actor::behavior_type
-grouping(grouping_actor::stateful_pointer<grouping_state> self,
-         domain::group_key key, domain::group_state initial,
-         router_actor router, repository_actor repository, context_ptr ctx) {
-  self->state.key = std::move(key);
-  self->state.group = std::move(initial);
-  // No timer closes the window: the domain compares each trigger's
-  // acceptance time with its end, so a trigger accepted inside it joins
-  // however late it arrives (a queue, a replay after a restart).
-  arm_expiry(self, ctx->now());
-  if (auto until = domain::next_ack_deadline(self->state.group);
-      until != domain::no_time)
-    arm_ack(self, until, ctx->now());
-  self->state.to = {std::move(router), std::move(repository), std::move(ctx)};
-  // Each handler captures only `self`: the behavior is allocated per group.
+/// The one behavior of all grouping actors: each handler acts on the actor
+/// handling the message.
+grouping_actor::behavior_type shared_behavior() {
   return {
-      [self](atom::apply, std::vector<routed_event>& batch) {
+      [](atom::apply, std::vector<routed_event>& batch) {
+        self_ptr self = &grouping_impl::handling();
         auto& to = self->state.to;
         auto& ctx = to.ctx;
         uint64_t applied = 0;
@@ -313,46 +305,93 @@ grouping(grouping_actor::stateful_pointer<grouping_state> self,
         report_if_idle(self, to);
         count_processed(self, to, applied);
       },
-      [self](atom::expire, atom::acknowledge, uint64_t token) {
+      [](atom::expire, atom::acknowledge, uint64_t token) {
+        self_ptr self = &grouping_impl::handling();
         auto& to = self->state.to;
-        auto& ctx = to.ctx;
         auto& st = self->state;
         if (token != st.ack_token)
           return; // stale: a later acknowledgement re-armed it
-        auto now = ctx->now();
+        auto now = to.ctx->now();
         domain::expire_acknowledgements(st.group, now, scratch());
         carry_out_effects(self, to);
         if (scratch().arm_ack)
           arm_ack(self, scratch().ack_until, now);
       },
-      [self](atom::lapse, uint64_t token) {
+      [](atom::lapse, uint64_t token) {
+        self_ptr self = &grouping_impl::handling();
         auto& to = self->state.to;
-        auto& ctx = to.ctx;
         auto& st = self->state;
         if (token != st.expiry_token)
           return; // stale: re-armed for an earlier end
         st.expiry_armed = domain::no_time;
-        auto now = ctx->now();
+        auto now = to.ctx->now();
         if (domain::expire(st.group, now, scratch()))
           carry_out_effects(self, to);
         arm_expiry(self, now);
         report_if_idle(self, to);
       },
-      [self](atom::flush) {
+      [](atom::flush) {
+        self_ptr self = &grouping_impl::handling();
         flush_outbox(self, self->state.to);
         count_processed(self, self->state.to, 0);
       },
-      [self](atom::stop) {
+      [](atom::stop) {
+        self_ptr self = &grouping_impl::handling();
         flush_outbox(self, self->state.to);
         count_processed(self, self->state.to, 0);
         self->quit();
       },
-      [self](atom::drain) {
+      [](atom::drain) {
+        self_ptr self = &grouping_impl::handling();
         flush_outbox(self, self->state.to);
         count_processed(self, self->state.to, 0);
         return atom::ok::value;
       },
   };
+}
+
+} // namespace
+
+grouping_impl::grouping_impl(caf::actor_config& cfg, domain::group_key key,
+                             domain::group_state initial, router_actor router,
+                             repository_actor repository, context_ptr ctx)
+    : super(cfg) {
+  state.key = std::move(key);
+  state.group = std::move(initial);
+  state.to = {std::move(router), std::move(repository), std::move(ctx)};
+}
+
+grouping_impl& grouping_impl::handling() {
+  // Only this actor's handlers ask, and only `consume` runs them.
+  assert(current_group != nullptr);
+  return *current_group;
+}
+
+grouping_impl::behavior_type grouping_impl::make_behavior() {
+  // No timer closes the window: the domain compares each trigger's
+  // acceptance time with its end, so a trigger accepted inside it joins
+  // however late it arrives (a queue, a replay after a restart).
+  auto now = state.to.ctx->now();
+  arm_expiry(this, now);
+  if (auto until = domain::next_ack_deadline(state.group);
+      until != domain::no_time)
+    arm_ack(this, until, now);
+  // Made once; each actor's copy shares it (a reference count).
+  static const behavior_type shared = shared_behavior();
+  return shared;
+}
+
+caf::invoke_message_result grouping_impl::consume(caf::mailbox_element& x) {
+  // Restored on the way out, also by an exception: a handler of another
+  // actor never runs inside this one's, but the pointer must not dangle.
+  struct handling_scope {
+    grouping_impl* outer;
+    explicit handling_scope(grouping_impl* self) : outer(current_group) {
+      current_group = self;
+    }
+    ~handling_scope() { current_group = outer; }
+  } scope{this};
+  return super::consume(x);
 }
 
 } // namespace argus::actors

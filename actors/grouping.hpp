@@ -81,11 +81,29 @@ struct grouping_state {
   static inline const char* name = "grouping";
 };
 
-/// Spawned by a router for (event manager, grouping value), possibly with
-/// restored state.
-grouping_actor::behavior_type
-grouping(grouping_actor::stateful_pointer<grouping_state> self,
-         domain::group_key key, domain::group_state initial,
-         router_actor router, repository_actor repository, context_ptr ctx);
+/// The grouping actor for (event manager, grouping value), spawned by a
+/// router, possibly with restored state.
+///
+/// Its handlers capture nothing, so every group shares one behavior. CAF
+/// 0.17 gives a handler no way to reach its actor but a capture, and a
+/// behavior whose handlers capture `self` is allocated per actor: 288
+/// bytes of each open group. Here a handler finds its actor through
+/// `handling()`, which `consume` sets for the message being handled (every
+/// message an event-based actor handles passes `consume`).
+class grouping_impl : public grouping_actor::stateful_base<grouping_state> {
+  using super = grouping_actor::stateful_base<grouping_state>;
+
+public:
+  grouping_impl(caf::actor_config& cfg, domain::group_key key,
+                domain::group_state initial, router_actor router,
+                repository_actor repository, context_ptr ctx);
+
+  /// The grouping actor whose message this thread is handling.
+  static grouping_impl& handling();
+
+protected:
+  behavior_type make_behavior() override;
+  caf::invoke_message_result consume(caf::mailbox_element& x) override;
+};
 
 } // namespace argus::actors

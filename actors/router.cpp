@@ -63,9 +63,9 @@ const entry_ptr& group_for(self_ptr self, const router_env& env,
   auto entry = std::make_shared<router_state::group_entry>();
   entry->key = {manager_text(self->state, key.event_manager_id), key.has_value,
                 domain::shared_text{key.value}};
-  entry->handle =
-      self->spawn(grouping, entry->key, make_initial(entry->key),
-                  caf::actor_cast<router_actor>(self), env.repository, env.ctx);
+  entry->handle = self->spawn<grouping_impl>(
+      entry->key, make_initial(entry->key), caf::actor_cast<router_actor>(self),
+      env.repository, env.ctx);
   self->monitor(entry->handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   // Keyed by views of the entry's own key, not of `key`'s texts.
