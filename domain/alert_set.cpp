@@ -58,7 +58,9 @@ bool alert_set::erase(std::string_view dedup_key) {
 }
 
 void alert_set::grow() {
-  std::vector<slot> old(slots_.empty() ? 4 : slots_.size() * 2);
+  // Two slots first: most groups hold one alert (their parent) while open,
+  // and one alert in two slots keeps a probe for another key short.
+  std::vector<slot> old(slots_.empty() ? 2 : slots_.size() * 2);
   old.swap(slots_);
   for (auto& s : old)
     if (s.alert) {

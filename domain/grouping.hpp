@@ -4,25 +4,15 @@
 #include "domain/alert_set.hpp"
 #include "domain/event.hpp"
 #include "domain/notification.hpp"
+#include "domain/parent_links.hpp"
 
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 /// The rules of grouping and the alert lifecycle, as pure functions of
 /// (group state, event, now). The grouping actor owns a `group_state` and
 /// carries out the `decision` each call returns.
 namespace argus::domain {
-
-/// The children a parent gathered in its current life. The active ones are
-/// in the group's `active` (their parent_dedup_key names the parent), so
-/// only the resolved ones need their keys kept here: one that triggers
-/// again and rejoins is the same child, counted once in child_count.
-struct parent_links {
-  std::unordered_set<std::string> resolved_children;
-  int64_t active_children = 0;
-};
 
 /// Everything one (event manager, grouping value) owns: its active alerts,
 /// the links from parents to children, and the open window.
@@ -45,7 +35,7 @@ struct group_state {
   /// Children of each active parent that has had one, by the parent's
   /// dedupKey: a parent without children (most groups, and every alert
   /// without a grouping value) costs no entry.
-  std::unordered_map<std::string, parent_links> links;
+  parent_link_map links;
   /// dedupKey of the parent that opened the latest window, which ends at
   /// `window_ends_at`; empty once that parent resolved. A trigger joins it
   /// when the trigger was accepted before the end, however late it is
