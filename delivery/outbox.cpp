@@ -353,6 +353,9 @@ caf::error memory_outbox::fan_out(const std::vector<std::string>& ids,
     rows_.emplace(key{row.notification_id, row.receiver}, row);
   for (auto& id : ids)
     recheck(id);
+  // Settled now: past the bound they go at once, not at the next add (after
+  // a burst that may be long in coming, with the whole backlog held).
+  prune();
   return {};
 }
 
@@ -377,6 +380,7 @@ caf::error memory_outbox::update(const std::vector<domain::delivery>& rows) {
     rows_[key{row.notification_id, row.receiver}] = row;
   for (auto& row : rows)
     recheck(row.notification_id);
+  prune();
   return {};
 }
 
