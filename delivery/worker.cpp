@@ -111,7 +111,7 @@ void worker::run() {
       // With more on disk than the last read took, read again as soon as
       // the ones in memory run low, not at the next poll.
       reread = dirty_ || std::chrono::steady_clock::now() >= next_poll ||
-               (backlog_ && pending_.size() < settings_.batch / 2);
+               more_to_read();
       dirty_ = false;
     }
     run_jobs();
@@ -143,11 +143,20 @@ void worker::run() {
               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                   in));
     }
+    // A backlog is read on at once, not at the next poll: when none of it
+    // makes a delivery (no receiver wants it, or it is muted), nothing else
+    // wakes the worker, and a burst drained one batch per poll interval.
+    if (more_to_read())
+      continue;
     std::unique_lock<std::mutex> guard{mtx_};
     cv_.wait_until(guard, wake, [this] {
       return stopping_ || dirty_ || !jobs_.empty() || !done_.empty();
     });
   }
+}
+
+bool worker::more_to_read() const {
+  return backlog_ && pending_.size() < settings_.batch / 2;
 }
 
 void worker::run_jobs() {
@@ -165,6 +174,7 @@ void worker::fan_out(domain::time_point now) {
   if (!entries) {
     LOG_ERROR("delivery: reading the outbox failed, will retry: "
               << message_of(entries.error()));
+    backlog_ = false; // at the next poll, not in a loop of failures
     return;
   }
   backlog_ = entries->size() >= settings_.batch;
@@ -216,9 +226,11 @@ void worker::fan_out(domain::time_point now) {
       rows.push_back(std::move(row));
     }
   }
-  if (auto err = store_->fan_out(ids, rows))
+  if (auto err = store_->fan_out(ids, rows)) {
     LOG_ERROR(
         "delivery: storing deliveries failed, will retry: " << message_of(err));
+    backlog_ = false; // at the next poll, not in a loop of failures
+  }
 }
 
 std::vector<std::string>

@@ -121,6 +121,9 @@ private:
 
   void run();
   void run_jobs();
+  /// More waits on disk and the deliveries in memory run low: read again
+  /// now.
+  bool more_to_read() const;
   /// Rebuilds `held_` from the suppressed openings in the outbox (start).
   void load_held();
   /// Releases each held opening whose parent is still active and no longer

@@ -258,6 +258,35 @@ TEST_CASE("an opening is delivered before its resolution",
   CHECK(json::parse(got[3].body)["notification"]["type"] == "parent_resolved");
 }
 
+TEST_CASE("a backlog that makes no delivery is read on without waiting for "
+          "a poll",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>(5);
+  auto only_resolved = to("later", rx.url());
+  only_resolved.types = {notification_kind::parent_resolved};
+  auto s = fast_retries();
+  s.batch = 10;
+  s.poll_interval = 1h; // only a poke or the backlog itself wakes it
+  auto w = start(box, {only_resolved}, s);
+  // Five batches of openings nobody wants, then the one resolution that
+  // is wanted: it is behind them all.
+  for (int i = 0; i < 50; ++i)
+    box->add("payments", stored("db-" + std::to_string(i),
+                                notification_kind::parent_opened));
+  box->add("payments", stored("db-0", notification_kind::parent_resolved));
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  REQUIRE(rx.requests().size() == 1);
+  CHECK(json::parse(rx.requests()[0].body)["notification"]["type"] ==
+        "parent_resolved");
+  // Settled as they were fanned out: the outbox kept no more than its
+  // bound of them, not the whole backlog.
+  auto kept = box->latest(100);
+  REQUIRE(kept);
+  CHECK(kept->size() <= 5);
+}
+
 TEST_CASE("a hanging receiver does not hold up a healthy one",
           "[integration][delivery]") {
   receiver_server* self = nullptr;
