@@ -278,14 +278,14 @@ void memory_outbox::add(const domain::notification& n) {
 
 void memory_outbox::add(std::string event_manager_id, envelope env) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto [slot, added] = entries_.try_emplace(env.notification_id);
-  if (!added)
+  if (entries_.count(env.notification_id) > 0)
     return; // the same notification again (a replay): stored once
   auto seq = next_seq_++;
-  slot->second = std::make_shared<const outbox_entry>(
+  auto entry = std::make_shared<const outbox_entry>(
       outbox_entry{seq, std::move(event_manager_id), std::move(env)});
-  unfanned_.emplace(seq, slot->first);
-  order_.emplace(seq, slot->first);
+  entries_.emplace(entry->env.notification_id, entry);
+  unfanned_.emplace(seq, entry);
+  order_.emplace(seq, std::move(entry));
   prune();
 }
 
@@ -313,11 +313,13 @@ void memory_outbox::prune() {
   // oldest settled ones (fanned out, nothing pending) go.
   while (entries_.size() > keep_ && !settled_.empty()) {
     auto seq = settled_.begin();
-    auto id = order_.find(*seq);
-    rows_.erase(rows_.lower_bound(key{id->second, ""}),
-                rows_.lower_bound(key{id->second + '\x01', ""}));
-    entries_.erase(id->second);
-    order_.erase(id);
+    auto kept = order_.find(*seq);
+    // The entry lives on in `kept` until its last line here.
+    const std::string& id = kept->second->env.notification_id;
+    rows_.erase(rows_.lower_bound(key{id, ""}),
+                rows_.lower_bound(key{id + '\x01', ""}));
+    entries_.erase(entries_.find(id));
+    order_.erase(kept);
     settled_.erase(seq);
   }
 }
@@ -327,7 +329,7 @@ caf::expected<std::vector<outbox_entry>> memory_outbox::latest(size_t limit) {
   std::vector<outbox_entry> out;
   for (auto it = order_.rbegin(); it != order_.rend() && out.size() < limit;
        ++it)
-    out.push_back(*entries_.at(it->second));
+    out.push_back(*it->second);
   return out;
 }
 
@@ -337,7 +339,7 @@ caf::expected<std::vector<shared_entry>> memory_outbox::unfanned(size_t limit) {
   out.reserve(std::min(limit, unfanned_.size()));
   for (auto it = unfanned_.begin(); it != unfanned_.end() && out.size() < limit;
        ++it)
-    out.push_back(entries_.at(it->second));
+    out.push_back(it->second);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -130,10 +131,12 @@ private:
   uint64_t next_seq_ = 1;
   /// By id; hashed: ids share long prefixes, and comparing them in a tree
   /// was half the repository's time while groups opened by the thousand.
-  std::unordered_map<std::string, shared_entry> entries_;
-  std::map<uint64_t, std::string> unfanned_;
-  /// seq -> id of every entry kept.
-  std::map<uint64_t, std::string> order_;
+  /// The key views the entry's own id: each copy of an id (60 bytes and
+  /// more) was a heap block and a copy per notification, three of them.
+  std::unordered_map<std::string_view, shared_entry> entries_;
+  /// By seq: the entries not fanned out yet, and every entry kept.
+  std::map<uint64_t, shared_entry> unfanned_;
+  std::map<uint64_t, shared_entry> order_;
   std::map<key, domain::delivery> rows_;
   /// The seqs of the settled entries, oldest first: what `prune` may drop.
   /// Kept as they settle, so a prune never walks the entries it must keep
