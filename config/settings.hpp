@@ -140,7 +140,9 @@ struct actor_settings {
   /// Router actors; events of one event manager always use the same one.
   size_t routers = 2;
   /// glibc malloc arenas for the whole process (0: glibc's own default of 8
-  /// per core). With glibc's default every thread gets its own arena, and
+  /// per core). Only a server built with glibc's malloc uses it
+  /// (-DARGUS_TCMALLOC=OFF); the default build uses tcmalloc, which has no
+  /// arenas, and ignores it. With glibc's default every thread gets its own arena, and
   /// memory freed into one arena is not reused by another, so half-empty
   /// arenas of the HTTP workers add up. 2 per core (the default) holds
   /// about 10% less memory per alert at the same CPU per event; 1 per core

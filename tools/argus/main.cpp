@@ -17,6 +17,12 @@
 
 namespace {
 
+#ifdef ARGUS_WITH_TCMALLOC
+constexpr const char* allocator = "tcmalloc";
+#else
+constexpr const char* allocator = "glibc malloc";
+#endif
+
 constexpr const char* usage = "usage: argus [--config FILE] [--version]\n"
                               "  --config FILE  YAML settings "
                               "(default config/config.yaml)\n";
@@ -67,10 +73,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   argus::log::set_level(settings->log.level);
-  // Before any thread starts: arenas are assigned to threads as they first
-  // allocate.
+#ifndef ARGUS_WITH_TCMALLOC
+  // glibc's malloc only (a build with -DARGUS_TCMALLOC=OFF); tcmalloc has no
+  // arenas. Before any thread starts: arenas are assigned to threads as they
+  // first allocate.
   if (settings->actors.malloc_arenas > 0 && !std::getenv("MALLOC_ARENA_MAX"))
     mallopt(M_ARENA_MAX, static_cast<int>(settings->actors.malloc_arenas));
+#endif
   auto signals = block_stop_signals();
   auto ctx = std::make_shared<argus::actors::context>();
   // Tests only: shifts the node's clock (e.g. into a daylight saving
@@ -95,7 +104,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   LOG_INFO("argus " << ARGUS_VERSION << " ready (storage " << (*node)->backend()
-                    << ")");
+                    << ", allocator " << allocator << ")");
   int sig = 0;
   sigwait(&signals, &sig);
   LOG_INFO("received " << strsignal(sig) << ", shutting down");
