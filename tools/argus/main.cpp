@@ -4,6 +4,9 @@
 #include "config/settings.hpp"
 #include "domain/error.hpp"
 #include "http/server.hpp"
+#ifdef ARGUS_WITH_TCMALLOC
+#include "prefault.hpp"
+#endif
 
 #include "version.hpp"
 
@@ -73,7 +76,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   argus::log::set_level(settings->log.level);
-#ifndef ARGUS_WITH_TCMALLOC
+#ifdef ARGUS_WITH_TCMALLOC
+  argus::prefault_heap_growth();
+#else
   // glibc's malloc only (a build with -DARGUS_TCMALLOC=OFF); tcmalloc has no
   // arenas. Before any thread starts: arenas are assigned to threads as they
   // first allocate.

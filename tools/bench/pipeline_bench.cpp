@@ -17,6 +17,9 @@
 #include "config/log.hpp"
 #include "config/settings.hpp"
 #include "domain/error.hpp"
+#ifdef ARGUS_WITH_TCMALLOC
+#include "prefault.hpp"
+#endif
 
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
@@ -144,6 +147,9 @@ double pipeline_rate(size_t n, size_t groups) {
 } // namespace
 
 int main(int argc, char** argv) {
+#ifdef ARGUS_WITH_TCMALLOC
+  argus::prefault_heap_growth(); // as the server does
+#endif
   size_t events = 200000;
   int runs = 3;
   std::string json_path;
