@@ -142,11 +142,11 @@ struct actor_settings {
   /// glibc malloc arenas for the whole process (0: glibc's own default of 8
   /// per core). Only a server built with glibc's malloc uses it
   /// (-DARGUS_TCMALLOC=OFF); the default build uses tcmalloc, which has no
-  /// arenas, and ignores it. With glibc's default every thread gets its own arena, and
-  /// memory freed into one arena is not reused by another, so half-empty
-  /// arenas of the HTTP workers add up. 2 per core (the default) holds
-  /// about 10% less memory per alert at the same CPU per event; 1 per core
-  /// about 17% less but about 20% more CPU, as threads then wait on the
+  /// arenas, and ignores it. With glibc's default every thread gets its own
+  /// arena, and memory freed into one arena is not reused by another, so
+  /// half-empty arenas of the HTTP workers add up. 2 per core (the default)
+  /// holds about 10% less memory per alert at the same CPU per event; 1 per
+  /// core about 17% less but about 20% more CPU, as threads then wait on the
   /// arenas' locks (docs/benchmarks.md). The environment variable
   /// MALLOC_ARENA_MAX, when set, wins.
   size_t malloc_arenas = default_malloc_arenas();

@@ -23,7 +23,8 @@ public:
 
   void* Alloc(size_t size, size_t* actual_size, size_t alignment) override {
     void* chunk = next_->Alloc(size, actual_size, alignment);
-    // A failure (an old kernel) leaves the pages to fault in one by one.
+    // The first failure (an old kernel: EINVAL) turns it off, and pages
+    // fault in one by one as without it.
     if (chunk != nullptr && !unsupported_ &&
         madvise(chunk, *actual_size, populate_write) != 0)
       unsupported_ = true;
@@ -32,7 +33,7 @@ public:
 
 private:
   SysAllocator* next_;
-  // tcmalloc calls Alloc under its page heap lock: no race.
+  // tcmalloc calls Alloc under its system-allocation lock: no race.
   bool unsupported_ = false;
 };
 
