@@ -278,14 +278,14 @@ void memory_outbox::add(const domain::notification& n) {
 
 void memory_outbox::add(std::string event_manager_id, envelope env) {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (entries_.count(env.notification_id) > 0)
-    return; // the same notification again (a replay): stored once
-  auto seq = next_seq_++;
+  // Built first, so the map's key can view its id: one hash of the id.
   auto entry = std::make_shared<const outbox_entry>(
-      outbox_entry{seq, std::move(event_manager_id), std::move(env)});
-  entries_.emplace(entry->env.notification_id, entry);
-  unfanned_.emplace(seq, entry);
-  order_.emplace(seq, std::move(entry));
+      outbox_entry{next_seq_, std::move(event_manager_id), std::move(env)});
+  if (!entries_.try_emplace(entry->env.notification_id, entry).second)
+    return; // the same notification again (a replay): stored once
+  ++next_seq_;
+  unfanned_.emplace(entry->seq, entry);
+  order_.emplace(entry->seq, std::move(entry));
   prune();
 }
 
@@ -318,7 +318,7 @@ void memory_outbox::prune() {
     const std::string& id = kept->second->env.notification_id;
     rows_.erase(rows_.lower_bound(key{id, ""}),
                 rows_.lower_bound(key{id + '\x01', ""}));
-    entries_.erase(entries_.find(id));
+    entries_.erase(std::string_view{id});
     order_.erase(kept);
     settled_.erase(seq);
   }
