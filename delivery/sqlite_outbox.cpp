@@ -1,6 +1,7 @@
 #include "delivery/sql_outbox.hpp"
 
 #include "domain/error.hpp"
+#include "storage/sqlite_busy.hpp"
 
 #include <sqlite3.h>
 
@@ -26,7 +27,8 @@ constexpr const char* delivery_columns =
 
 /// The outbox over its own connection to the SQLite file the storage
 /// writes: WAL lets the worker read and update while the repository
-/// writes, and busy_timeout waits out the other writer's transactions.
+/// writes, and `storage::wait_out_other_writers` waits out the other
+/// writer's transactions.
 class sqlite_outbox : public outbox {
 public:
   explicit sqlite_outbox(sqlite3* db) : db_(db) {}
@@ -295,8 +297,8 @@ open_sqlite_outbox(const std::string& path) {
   // (with the same id), never a lost notification: those are written by the
   // store's connection with the alert change. FULL cost an fsync per
   // delivery and held the worker to a few hundred per second.
-  sqlite3_exec(db, "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-               nullptr, nullptr, nullptr);
+  sqlite3_exec(db, "PRAGMA synchronous = NORMAL;", nullptr, nullptr, nullptr);
+  storage::wait_out_other_writers(db);
   return std::unique_ptr<outbox>{new sqlite_outbox(guard.release())};
 }
 

@@ -1,4 +1,5 @@
 #include "storage/alert_sql.hpp"
+#include "storage/sqlite_busy.hpp"
 #include "storage/store.hpp"
 
 #include "delivery/sql_outbox.hpp"
@@ -1155,10 +1156,10 @@ open_sqlite_store(const std::string& path) {
   if (auto err = exec(db.get(),
                       "PRAGMA journal_mode = WAL;"
                       "PRAGMA synchronous = NORMAL;"
-                      "PRAGMA busy_timeout = 5000;"
                       "PRAGMA foreign_keys = ON;",
                       "cannot configure " + path))
     return err;
+  wait_out_other_writers(db.get());
   if (auto err = migrate(db.get(), path))
     return err;
   std::unique_ptr<store> result =
