@@ -52,7 +52,7 @@ caf::error flush_now(self_ptr self, const context& ctx) {
   if (st.applied_through != st.persisted_through) {
     st.persisted_through = st.applied_through;
     if (st.settings.on_persisted)
-      st.settings.on_persisted(st.persisted_through);
+      st.settings.on_persisted(st.store->durable_through(st.persisted_through));
   }
   return {};
 }

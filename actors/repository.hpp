@@ -26,8 +26,10 @@ struct repository_settings {
   domain::duration flush_interval{0};
   /// The journal high-water mark the store holds at start.
   uint64_t applied_through = 0;
-  /// Called (on the repository's thread) after a flush persisted the mark,
-  /// so the journal can drop what it no longer needs.
+  /// Called (on the repository's thread) after a flush raised the mark,
+  /// with the part of it a power cut cannot take back
+  /// (`storage::store::durable_through`), so the journal can drop what it
+  /// no longer needs.
   std::function<void(uint64_t)> on_persisted;
   /// Clustered: the journal whose records each flush removes as it stores
   /// their effects (`storage::store::write_completing`), instead of a mark.

@@ -297,7 +297,11 @@ open_sqlite_outbox(const std::string& path) {
   // (with the same id), never a lost notification: those are written by the
   // store's connection with the alert change. FULL cost an fsync per
   // delivery and held the worker to a few hundred per second.
-  sqlite3_exec(db, "PRAGMA synchronous = NORMAL;", nullptr, nullptr, nullptr);
+  // The store's checkpointer checkpoints the WAL this connection writes to
+  // (`storage::wal_checkpointer`); the worker does not copy pages itself.
+  sqlite3_exec(db,
+               "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
+               nullptr, nullptr, nullptr);
   storage::wait_out_other_writers(db);
   return std::unique_ptr<outbox>{new sqlite_outbox(guard.release())};
 }

@@ -1,5 +1,6 @@
 #include "storage/alert_sql.hpp"
 #include "storage/sqlite_busy.hpp"
+#include "storage/sqlite_checkpointer.hpp"
 #include "storage/store.hpp"
 
 #include "delivery/sql_outbox.hpp"
@@ -7,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <memory>
@@ -377,8 +379,14 @@ void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
 
 class sqlite_store final : public store {
 public:
-  sqlite_store(db_ptr db, std::string path)
-      : db_(std::move(db)), path_(std::move(path)) {}
+  sqlite_store(db_ptr db, std::string path,
+               std::unique_ptr<wal_checkpointer> checkpointer)
+      : db_(std::move(db)), path_(std::move(path)),
+        checkpointer_(std::move(checkpointer)) {
+    // Replaces SQLite's automatic checkpoints on this connection: the hook
+    // only counts, and the checkpointer's thread does the copying.
+    sqlite3_wal_hook(db_.get(), &sqlite_store::count_wal_frames, this);
+  }
 
   std::string backend() const override { return "sqlite"; }
 
@@ -396,10 +404,17 @@ public:
       err = raise_mark(applied_through);
     if (!err)
       err = run(commit_, "COMMIT", "commit");
-    if (err)
+    if (err) {
       // A failed COMMIT leaves the transaction open, so roll back then too.
       run(rollback_, "ROLLBACK", "rollback");
-    return err;
+      return err;
+    }
+    after_commit(applied_through);
+    return {};
+  }
+
+  uint64_t durable_through(uint64_t committed) const override {
+    return std::min(committed, checkpointer_->durable_through());
   }
 
   caf::expected<std::vector<domain::alert>>
@@ -1031,11 +1046,33 @@ private:
     return {};
   }
 
+  static int count_wal_frames(void* self, sqlite3*, const char*, int frames) {
+    static_cast<sqlite_store*>(self)->wal_frames_ = frames;
+    return SQLITE_OK;
+  }
+
+  /// Tells the checkpointer, and checkpoints here only when the WAL grew
+  /// past its bound (see `wal_checkpointer::writer_at_frames`).
+  void after_commit(uint64_t applied_through) {
+    mark_ = std::max(mark_, applied_through);
+    checkpointer_->committed(mark_, wal_frames_);
+    if (wal_frames_ >= wal_checkpointer::writer_at_frames)
+      sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                                nullptr, nullptr);
+  }
+
   // Declared before the statements so it is destroyed after them: a
   // connection with unfinalized statements does not close.
   db_ptr db_;
   /// The file, for the delivery worker's own connection.
   std::string path_;
+  /// Its own connection; destroyed before `db_` (declared after it), so
+  /// the store's connection is the last to close and checkpoints the rest.
+  std::unique_ptr<wal_checkpointer> checkpointer_;
+  /// The WAL's pages after this connection's last commit.
+  int wal_frames_ = 0;
+  /// The highest journal mark this connection committed.
+  uint64_t mark_ = 0;
   stmt_ptr begin_;
   stmt_ptr commit_;
   stmt_ptr rollback_;
@@ -1152,7 +1189,8 @@ open_sqlite_store(const std::string& path) {
                           ")");
   // WAL lets readers (e.g. a backup) run beside the writer; NORMAL syncs
   // only at checkpoints, which in WAL mode can lose the last commits on
-  // power loss but never corrupts the file.
+  // power loss but never corrupts the file. So the journal is trimmed only
+  // through what a checkpoint synced (`durable_through`).
   if (auto err = exec(db.get(),
                       "PRAGMA journal_mode = WAL;"
                       "PRAGMA synchronous = NORMAL;"
@@ -1162,8 +1200,12 @@ open_sqlite_store(const std::string& path) {
   wait_out_other_writers(db.get());
   if (auto err = migrate(db.get(), path))
     return err;
-  std::unique_ptr<store> result =
-      std::make_unique<sqlite_store>(std::move(db), path);
+  auto checkpointer =
+      wal_checkpointer::open(path, std::chrono::milliseconds{1000});
+  if (!checkpointer)
+    return checkpointer.error();
+  std::unique_ptr<store> result = std::make_unique<sqlite_store>(
+      std::move(db), path, std::move(*checkpointer));
   return result;
 }
 

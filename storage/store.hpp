@@ -78,6 +78,14 @@ public:
   /// The journal high-water mark: every event up to it is reflected.
   virtual caf::expected<uint64_t> applied_through() = 0;
 
+  /// The highest journal mark, at most `committed` (a mark this store
+  /// committed), that a power cut cannot take back: the journal may be
+  /// trimmed through it. A backend whose commits are durable when they
+  /// return gives `committed`.
+  virtual uint64_t durable_through(uint64_t committed) const {
+    return committed;
+  }
+
   /// Alerts whose `last_seq` is above `seq`: what a replay from `seq` on
   /// must not apply twice.
   virtual caf::expected<std::vector<domain::alert>>
