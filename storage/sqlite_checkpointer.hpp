@@ -29,10 +29,11 @@ class wal_checkpointer {
 public:
   /// The WAL size (in pages) at which the writer wakes the checkpointer.
   static constexpr int wake_at_frames = 1000;
-  /// The WAL size at which the writer checkpoints by itself. The WAL starts
-  /// over only at a writer's commit that finds it wholly checkpointed; under
-  /// steady writes the background checkpoints rarely finish between two, so
-  /// this bounds the file (about 40 MiB). By then most pages are copied.
+  /// The WAL size at which the writer checkpoints by itself and empties
+  /// the file. The WAL starts over only at a writer's commit that finds it
+  /// wholly checkpointed; under steady writes the background checkpoints
+  /// rarely finish between two, so this bounds the file (about 40 MiB). By
+  /// then most pages are copied.
   static constexpr int writer_at_frames = 10'000;
 
   /// Opens a connection to the database at `path` (already in WAL mode) and

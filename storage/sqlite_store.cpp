@@ -1052,12 +1052,15 @@ private:
   }
 
   /// Tells the checkpointer, and checkpoints here only when the WAL grew
-  /// past its bound (see `wal_checkpointer::writer_at_frames`).
+  /// past its bound (see `wal_checkpointer::writer_at_frames`). TRUNCATE
+  /// waits (through the busy handler) for a background checkpoint and for
+  /// readers, copies the rest and empties the file, so the bound holds even
+  /// when commits come too often for the WAL to start over by itself.
   void after_commit(uint64_t applied_through) {
     mark_ = std::max(mark_, applied_through);
     checkpointer_->committed(mark_, wal_frames_);
     if (wal_frames_ >= wal_checkpointer::writer_at_frames)
-      sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE,
+      sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_TRUNCATE,
                                 nullptr, nullptr);
   }
 
