@@ -2,6 +2,7 @@
 
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "storage/sqlite_busy.hpp"
 
 #include <sqlite3.h>
 
@@ -18,12 +19,26 @@ wal_checkpointer::open(const std::string& path,
     return make_error(ec::internal, "sqlite: cannot open " + path +
                                         " to checkpoint (" + why + ")");
   }
-  // A checkpoint syncs the WAL before it copies pages and the database
-  // after (`synchronous` NORMAL or FULL); that sync is what makes the
-  // commits it covers durable.
-  sqlite3_exec(db,
-               "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
-               nullptr, nullptr, nullptr);
+  // A checkpoint that copies pages syncs the WAL first (`synchronous`
+  // NORMAL or FULL); that sync is what makes the commits it covers
+  // durable. Reading the mode also makes SQLite look at the file, so a
+  // checkpoint cannot report the "not in WAL mode" -1s for a WAL file.
+  sqlite3_stmt* stmt = nullptr;
+  std::string mode;
+  if (sqlite3_exec(
+          db, "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
+          nullptr, nullptr, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr) ==
+          SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  if (mode != "wal") {
+    std::string why = mode.empty() ? sqlite3_errmsg(db) : "not in WAL mode";
+    sqlite3_close(db);
+    return make_error(ec::internal,
+                      "sqlite: cannot checkpoint " + path + " (" + why + ")");
+  }
   return std::unique_ptr<wal_checkpointer>{new wal_checkpointer(db, every)};
 }
 
@@ -55,27 +70,58 @@ void wal_checkpointer::committed(uint64_t mark, int wal_frames) {
 
 caf::error wal_checkpointer::checkpoint_now() {
   std::lock_guard<std::mutex> one_at_a_time{checkpoint_mtx_};
+  auto done = checkpoint(db_, SQLITE_CHECKPOINT_PASSIVE);
+  if (!done)
+    return std::move(done.error());
+  return {};
+}
+
+wal_checkpointer::truncation wal_checkpointer::truncate(sqlite3* writer,
+                                                        int wal_frames) {
+  std::unique_lock<std::mutex> one_at_a_time{checkpoint_mtx_, std::defer_lock};
+  if (wal_frames >= 2 * writer_at_frames)
+    one_at_a_time.lock();
+  else if (!one_at_a_time.try_lock())
+    return truncation::checkpointer_busy;
+  // TRUNCATE waits for readers through the busy handler. A reader holding
+  // an old snapshot (a long backup, say) keeps the WAL from starting over
+  // anyway, so wait for it briefly, not the usual five seconds at every
+  // commit.
+  wait_out_other_writers(writer, std::chrono::milliseconds{10});
+  auto done = checkpoint(writer, SQLITE_CHECKPOINT_TRUNCATE);
+  wait_out_other_writers(writer);
+  if (!done) {
+    LOG_WARNING(message_of(done.error()));
+    return truncation::reader_in_the_way;
+  }
+  return *done ? truncation::emptied : truncation::reader_in_the_way;
+}
+
+caf::expected<bool> wal_checkpointer::checkpoint(sqlite3* db, int mode) {
   uint64_t mark;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     mark = committed_;
   }
-  // PASSIVE neither waits for nor blocks the writer and readers. It copies
-  // what no reader still needs; `copied == in_log` means every frame in the
-  // WAL, so every commit up to `mark` (taken before it began), is now in
-  // the synced database file.
+  // PASSIVE neither waits for nor blocks the writer and readers; TRUNCATE
+  // waits for them (through the busy handler). Each copies what no reader
+  // still needs. `copied == in_log` means every frame in the WAL, so every
+  // commit up to `mark` (taken before it began), is in the database file or
+  // in a WAL synced before the copying (which starts over only once all is
+  // copied and the database synced).
   int in_log = 0;
   int copied = 0;
-  auto rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE,
-                                      &in_log, &copied);
+  auto rc = sqlite3_wal_checkpoint_v2(db, "main", mode, &in_log, &copied);
   if (rc == SQLITE_BUSY)
-    return {}; // the writer checkpoints by itself right now; next time
+    return false; // another process checkpoints, or a reader stayed
   if (rc != SQLITE_OK)
     return make_error(ec::internal, std::string{"sqlite: checkpoint failed: "} +
-                                        sqlite3_errmsg(db_));
-  if (copied == in_log && mark > durable_.load(std::memory_order_relaxed))
+                                        sqlite3_errmsg(db));
+  if (in_log < 0 || copied != in_log)
+    return false;
+  if (mark > durable_.load(std::memory_order_relaxed))
     durable_.store(mark, std::memory_order_release);
-  return {};
+  return true;
 }
 
 void wal_checkpointer::run() {

@@ -27,13 +27,17 @@ namespace argus::storage {
 /// (`durable_through`), not up to the last commit.
 class wal_checkpointer {
 public:
-  /// The WAL size (in pages) at which the writer wakes the checkpointer.
+  /// The WAL size (in pages) at which a commit wakes the checkpointer
+  /// (SQLite's own automatic checkpoint threshold). The WAL keeps its size
+  /// until it starts over, so past it every commit wakes the thread, and
+  /// each checkpoint has only that commit's pages to copy.
   static constexpr int wake_at_frames = 1000;
-  /// The WAL size at which the writer checkpoints by itself and empties
-  /// the file. The WAL starts over only at a writer's commit that finds it
-  /// wholly checkpointed; under steady writes the background checkpoints
-  /// rarely finish between two, so this bounds the file (about 40 MiB). By
-  /// then most pages are copied.
+  /// The WAL size at which the writer tries to empty the file itself
+  /// (`truncate`). The WAL starts over only at a writer's commit that finds
+  /// it wholly copied; under steady writes the background checkpoints
+  /// rarely finish between two, so this bounds the file: about 40 MiB, at
+  /// most twice that, unless a reader holds an old snapshot for long. By
+  /// then nearly every page is copied.
   static constexpr int writer_at_frames = 10'000;
 
   /// Opens a connection to the database at `path` (already in WAL mode) and
@@ -55,17 +59,35 @@ public:
     return durable_.load(std::memory_order_acquire);
   }
 
-  /// Checkpoints now, on the caller's thread (tests and shutdown).
+  /// Checkpoints now (PASSIVE), on the caller's thread.
   caf::error checkpoint_now();
+
+  /// What `truncate` did.
+  enum class truncation {
+    emptied,           ///< the WAL is copied, synced and empty
+    checkpointer_busy, ///< a background checkpoint ran: try at a next commit
+    reader_in_the_way, ///< a reader kept pages from being copied: back off
+  };
+
+  /// Checkpoints on the writer's connection `writer`, on its thread, and
+  /// empties the WAL (TRUNCATE): for a WAL of `wal_frames` pages, past
+  /// `writer_at_frames`. SQLite fails a second checkpointer at once, busy
+  /// handler or not, so while a background checkpoint runs this does
+  /// nothing, unless the WAL passed twice the bound: then it waits for it.
+  /// It waits for readers only briefly.
+  truncation truncate(sqlite3* writer, int wal_frames);
 
 private:
   wal_checkpointer(sqlite3* db, std::chrono::milliseconds every);
   void run();
+  /// Holding `checkpoint_mtx_`: whether every page in the WAL got copied
+  /// (which makes the marks committed before durable).
+  caf::expected<bool> checkpoint(sqlite3* db, int mode);
 
   sqlite3* db_;
   std::chrono::milliseconds every_;
   std::atomic<uint64_t> durable_{0};
-  std::mutex checkpoint_mtx_; // one checkpoint at a time on db_
+  std::mutex checkpoint_mtx_; // one checkpoint at a time
   std::mutex mtx_;            // guards the members below
   std::condition_variable cv_;
   uint64_t committed_ = 0;

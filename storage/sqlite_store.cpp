@@ -3,6 +3,7 @@
 #include "storage/sqlite_checkpointer.hpp"
 #include "storage/store.hpp"
 
+#include "config/log.hpp"
 #include "delivery/sql_outbox.hpp"
 #include "domain/error.hpp"
 
@@ -1052,16 +1053,26 @@ private:
   }
 
   /// Tells the checkpointer, and checkpoints here only when the WAL grew
-  /// past its bound (see `wal_checkpointer::writer_at_frames`). TRUNCATE
-  /// waits (through the busy handler) for a background checkpoint and for
-  /// readers, copies the rest and empties the file, so the bound holds even
-  /// when commits come too often for the WAL to start over by itself.
+  /// past its bound (see `wal_checkpointer::writer_at_frames`), emptying
+  /// it, so the bound holds even when commits come too often for the WAL
+  /// to start over by itself.
   void after_commit(uint64_t applied_through) {
     mark_ = std::max(mark_, applied_through);
     checkpointer_->committed(mark_, wal_frames_);
-    if (wal_frames_ >= wal_checkpointer::writer_at_frames)
-      sqlite3_wal_checkpoint_v2(db_.get(), "main", SQLITE_CHECKPOINT_TRUNCATE,
-                                nullptr, nullptr);
+    if (wal_frames_ < truncate_at_)
+      return;
+    switch (checkpointer_->truncate(db_.get(), wal_frames_)) {
+    case wal_checkpointer::truncation::emptied:
+      wal_frames_ = 0;
+      truncate_at_ = wal_checkpointer::writer_at_frames;
+      break;
+    case wal_checkpointer::truncation::checkpointer_busy:
+      break; // at the next commit
+    case wal_checkpointer::truncation::reader_in_the_way:
+      // Each try may wait for readers; a long one would hold every commit.
+      truncate_at_ = wal_frames_ + wal_checkpointer::writer_at_frames / 2;
+      break;
+    }
   }
 
   // Declared before the statements so it is destroyed after them: a
@@ -1074,6 +1085,8 @@ private:
   std::unique_ptr<wal_checkpointer> checkpointer_;
   /// The WAL's pages after this connection's last commit.
   int wal_frames_ = 0;
+  /// The WAL size at which the next commit empties the WAL.
+  int truncate_at_ = wal_checkpointer::writer_at_frames;
   /// The highest journal mark this connection committed.
   uint64_t mark_ = 0;
   stmt_ptr begin_;
