@@ -63,6 +63,22 @@ std::unique_ptr<wal_checkpointer> open_idle(const std::string& path) {
   return std::move(*cp);
 }
 
+/// An Argus store in `db`'s folder (a file of its own).
+std::unique_ptr<argus::storage::store> open_store_beside(const wal_db& db) {
+  auto store =
+      argus::storage::open_sqlite_store((db.dir / "argus.db").string());
+  if (!store)
+    FAIL("open failed: " << argus::message_of(store.error()));
+  return std::move(*store);
+}
+
+/// Waits up to 10 s for `done`: not a timing check, a wait for a thread.
+template <class Predicate>
+void wait_for(Predicate done) {
+  for (int i = 0; i < 1000 && !done(); ++i)
+    std::this_thread::sleep_for(10ms);
+}
+
 } // namespace
 
 TEST_CASE("checkpointer: a commit is durable once a checkpoint covers it",
@@ -106,9 +122,7 @@ TEST_CASE("checkpointer: a large WAL wakes its thread", "[unit]") {
   auto cp = open_idle(db.path);
   db.insert();
   cp->committed(5, wal_checkpointer::wake_at_frames);
-  // Not a timing check: it waits (up to 10 s) for the thread to run.
-  for (int i = 0; i < 1000 && cp->durable_through() < 5; ++i)
-    std::this_thread::sleep_for(10ms);
+  wait_for([&] { return cp->durable_through() >= 5; });
   CHECK(cp->durable_through() == 5);
 }
 
@@ -116,26 +130,20 @@ TEST_CASE("sqlite storage: the journal may be trimmed only through what a "
           "checkpoint made durable",
           "[unit]") {
   wal_db db; // for its folder
-  auto path = (db.dir / "argus.db").string();
-  auto opened = argus::storage::open_sqlite_store(path);
-  REQUIRE(opened);
-  auto& store = **opened;
-  REQUIRE_FALSE(store.write({}, 12));
+  auto store = open_store_beside(db);
+  REQUIRE_FALSE(store->write({}, 12));
   // The store's checkpointer runs every second, so this takes about one.
-  for (int i = 0; i < 1000 && store.durable_through(12) < 12; ++i)
-    std::this_thread::sleep_for(10ms);
-  CHECK(store.durable_through(12) == 12);
+  wait_for([&] { return store->durable_through(12) >= 12; });
+  CHECK(store->durable_through(12) == 12);
   // Never past what the caller committed.
-  CHECK(store.durable_through(10) == 10);
+  CHECK(store->durable_through(10) == 10);
 }
 
 TEST_CASE("sqlite storage: the WAL stays bounded under steady writes",
           "[unit]") {
   wal_db db; // for its folder
-  auto path = (db.dir / "argus.db").string();
-  auto opened = argus::storage::open_sqlite_store(path);
-  REQUIRE(opened);
-  auto& store = **opened;
+  auto store = open_store_beside(db);
+  auto wal = (db.dir / "argus.db-wal").string();
   // Each write adds a new alert: several pages (the row and its indexes),
   // 20,000 pages or more in all.
   uintmax_t largest = 0;
@@ -144,8 +152,8 @@ TEST_CASE("sqlite storage: the WAL stays bounded under steady writes",
     a.dedup_key = "key-" + std::to_string(i);
     a.event_manager_id = "m1";
     a.id = argus::domain::alert_id_for("m1", a.dedup_key);
-    REQUIRE_FALSE(store.write({argus::domain::alert_write{a, 1}}, i + 1));
-    largest = std::max(largest, fs::file_size(path + "-wal"));
+    REQUIRE_FALSE(store->write({argus::domain::alert_write{a, 1}}, i + 1));
+    largest = std::max(largest, fs::file_size(wal));
   }
   // A page in the WAL is 4 KiB plus a 24-byte header. The writer empties
   // the file past writer_at_frames when no background checkpoint runs, and
