@@ -97,6 +97,22 @@ wal_checkpointer::truncation wal_checkpointer::truncate(sqlite3* writer,
   return *done ? truncation::emptied : truncation::reader_in_the_way;
 }
 
+bool wal_checkpointer::keep_bounded(sqlite3* writer, int wal_frames) {
+  if (wal_frames < truncate_at_)
+    return false;
+  switch (truncate(writer, wal_frames)) {
+  case truncation::emptied:
+    truncate_at_ = writer_at_frames;
+    return true;
+  case truncation::checkpointer_busy:
+    return false; // at the next commit
+  case truncation::reader_in_the_way:
+    truncate_at_ = wal_frames + writer_at_frames / 2;
+    return false;
+  }
+  return false;
+}
+
 caf::expected<bool> wal_checkpointer::checkpoint(sqlite3* db, int mode) {
   uint64_t mark;
   {

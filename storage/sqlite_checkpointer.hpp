@@ -77,6 +77,14 @@ public:
   /// It waits for readers only briefly.
   truncation truncate(sqlite3* writer, int wal_frames);
 
+  /// On the writer's thread after each commit: empties the WAL (`truncate`)
+  /// once it has `writer_at_frames` pages, so the bound holds even when
+  /// commits come too often for the WAL to start over by itself. After a
+  /// reader kept it from that, it tries again only half the bound later:
+  /// each try may wait for readers, and a long one would hold every commit.
+  /// True when it emptied the WAL.
+  bool keep_bounded(sqlite3* writer, int wal_frames);
+
 private:
   wal_checkpointer(sqlite3* db, std::chrono::milliseconds every);
   void run();
@@ -87,6 +95,9 @@ private:
   sqlite3* db_;
   std::chrono::milliseconds every_;
   std::atomic<uint64_t> durable_{0};
+  /// The WAL size at which the writer's next commit empties it (the
+  /// writer's thread only).
+  int truncate_at_ = writer_at_frames;
   std::mutex checkpoint_mtx_; // one checkpoint at a time
   std::mutex mtx_;            // guards the members below
   std::condition_variable cv_;

@@ -1052,27 +1052,12 @@ private:
     return SQLITE_OK;
   }
 
-  /// Tells the checkpointer, and checkpoints here only when the WAL grew
-  /// past its bound (see `wal_checkpointer::writer_at_frames`), emptying
-  /// it, so the bound holds even when commits come too often for the WAL
-  /// to start over by itself.
+  /// Tells the checkpointer, which empties the WAL here only when it grew
+  /// past its bound (`wal_checkpointer::keep_bounded`).
   void after_commit(uint64_t applied_through) {
-    mark_ = std::max(mark_, applied_through);
-    checkpointer_->committed(mark_, wal_frames_);
-    if (wal_frames_ < truncate_at_)
-      return;
-    switch (checkpointer_->truncate(db_.get(), wal_frames_)) {
-    case wal_checkpointer::truncation::emptied:
+    checkpointer_->committed(applied_through, wal_frames_);
+    if (checkpointer_->keep_bounded(db_.get(), wal_frames_))
       wal_frames_ = 0;
-      truncate_at_ = wal_checkpointer::writer_at_frames;
-      break;
-    case wal_checkpointer::truncation::checkpointer_busy:
-      break; // at the next commit
-    case wal_checkpointer::truncation::reader_in_the_way:
-      // Each try may wait for readers; a long one would hold every commit.
-      truncate_at_ = wal_frames_ + wal_checkpointer::writer_at_frames / 2;
-      break;
-    }
   }
 
   // Declared before the statements so it is destroyed after them: a
@@ -1085,10 +1070,6 @@ private:
   std::unique_ptr<wal_checkpointer> checkpointer_;
   /// The WAL's pages after this connection's last commit.
   int wal_frames_ = 0;
-  /// The WAL size at which the next commit empties the WAL.
-  int truncate_at_ = wal_checkpointer::writer_at_frames;
-  /// The highest journal mark this connection committed.
-  uint64_t mark_ = 0;
   stmt_ptr begin_;
   stmt_ptr commit_;
   stmt_ptr rollback_;
