@@ -31,8 +31,8 @@ constexpr auto trim_every = std::chrono::seconds{1};
 
 } // namespace
 
-size_t router_index(const std::string& manager_id, size_t routers) {
-  return std::hash<std::string>{}(manager_id) % routers;
+size_t router_index(std::string_view manager_id, size_t routers) {
+  return std::hash<std::string_view>{}(manager_id) % routers;
 }
 
 namespace {

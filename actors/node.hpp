@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace argus::delivery {
@@ -27,7 +28,7 @@ class worker;
 namespace argus::actors {
 
 /// Which of `routers` routers handles every event of this manager.
-size_t router_index(const std::string& manager_id, size_t routers);
+size_t router_index(std::string_view manager_id, size_t routers);
 
 /// One Argus node, the composition root: the actor system and its
 /// long-lived actors, started from settings with the state recovered from

@@ -13,9 +13,9 @@
 
 namespace argus::actors {
 
-domain::group_key group_key(const std::string& manager_id, bool has_value,
-                            const std::string& value) {
-  return {manager_id, has_value, has_value ? value : std::string{}};
+domain::group_key group_key(std::string_view manager_id, bool has_value,
+                            std::string_view value) {
+  return {manager_id, has_value, has_value ? value : std::string_view{}};
 }
 
 namespace {

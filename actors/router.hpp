@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -65,8 +66,8 @@ struct router_state {
 constexpr size_t drain_in_flight = 256;
 
 /// The group of (manager, grouping value).
-domain::group_key group_key(const std::string& manager_id, bool has_value,
-                            const std::string& value);
+domain::group_key group_key(std::string_view manager_id, bool has_value,
+                            std::string_view value);
 
 router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self,

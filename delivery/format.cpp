@@ -112,7 +112,7 @@ json am_alert(const domain::alert& a, bool firing, const std::string& base) {
        base.empty()
            ? base
            : base + "/v1/alerts/" + url_encode(a.dedup_key) +
-                 "?event_manager_id=" + url_encode(a.event_manager_id)},
+                 "?event_manager_id=" + url_encode(a.event_manager_id.str())},
       {"fingerprint", fingerprint(a)},
   };
 }

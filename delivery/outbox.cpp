@@ -273,7 +273,7 @@ share(caf::expected<std::vector<outbox_entry>> entries) {
 }
 
 void memory_outbox::add(const domain::notification& n) {
-  add(n.parent.event_manager_id, envelope_of(n));
+  add(n.parent.event_manager_id.str(), envelope_of(n));
 }
 
 void memory_outbox::add(std::string event_manager_id, envelope env) {

@@ -242,16 +242,17 @@ worker::muted_by(const manager_view& view, const domain::alert& parent,
   inhibitors.clear();
   if (view.inhibit_rules.empty() || !alerts_.active)
     return silences;
-  auto it = active.find(parent.event_manager_id);
+  auto manager = parent.event_manager_id.str();
+  auto it = active.find(manager);
   if (it == active.end()) {
-    auto found = alerts_.active(parent.event_manager_id);
+    auto found = alerts_.active(manager);
     if (!found) {
       LOG_WARNING("delivery: reading the active alerts of "
                   << parent.event_manager_id
                   << " for inhibition failed: " << message_of(found.error()));
       return silences; // not cached: the next parent tries again
     }
-    it = active.emplace(parent.event_manager_id, std::move(*found)).first;
+    it = active.emplace(std::move(manager), std::move(*found)).first;
   }
   inhibitors = http::inhibited_by(view.inhibit_rules, parent, it->second);
   return silences;

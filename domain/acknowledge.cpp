@@ -4,11 +4,11 @@ namespace argus::domain {
 
 namespace {
 
-void set_acknowledged(alert& a, time_point at, const std::string& by,
+void set_acknowledged(alert& a, time_point at, shared_text by,
                       time_point until) {
   a.acknowledged = true;
   a.acknowledged_at = at;
-  a.acknowledged_by = by;
+  a.acknowledged_by = std::move(by);
   a.acknowledged_until = until;
 }
 

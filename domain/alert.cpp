@@ -35,9 +35,9 @@ void merge_into(alert& stored, const alert_write& w) {
 namespace {
 
 /// 64-bit FNV-1a with a caller-chosen offset basis.
-uint64_t fnv1a(uint64_t basis, const std::string& a, const std::string& b) {
+uint64_t fnv1a(uint64_t basis, std::string_view a, std::string_view b) {
   uint64_t h = basis;
-  auto mix = [&h](const std::string& s) {
+  auto mix = [&h](std::string_view s) {
     for (unsigned char c : s) {
       h ^= c;
       h *= 0x100000001b3ULL;
@@ -87,14 +87,14 @@ std::string format_uuid(uint64_t hi, uint64_t lo, unsigned version) {
 
 } // namespace
 
-std::string name_based_uuid(const std::string& a, const std::string& b) {
+std::string name_based_uuid(std::string_view a, std::string_view b) {
   auto hi = avalanche(fnv1a(0xcbf29ce484222325ULL, a, b));
   auto lo = avalanche(fnv1a(0x84222325cbf29ce4ULL, a, b));
   return format_uuid(hi, lo, 8); // version 8: custom, name-based
 }
 
-std::string alert_id_for(const std::string& event_manager_id,
-                         const std::string& dedup_key) {
+std::string alert_id_for(std::string_view event_manager_id,
+                         std::string_view dedup_key) {
   return name_based_uuid(event_manager_id, dedup_key);
 }
 

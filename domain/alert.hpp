@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace argus::domain {
 
@@ -139,11 +140,11 @@ void merge_into(alert& stored, const alert_write& w);
 
 /// The stable id of the alert for (event manager, dedupKey): a name-based
 /// UUID, so the same pair always has the same id, on every node.
-std::string alert_id_for(const std::string& event_manager_id,
-                         const std::string& dedup_key);
+std::string alert_id_for(std::string_view event_manager_id,
+                         std::string_view dedup_key);
 
 /// A UUID that is a function of (`a`, `b`) alone (version 8).
-std::string name_based_uuid(const std::string& a, const std::string& b);
+std::string name_based_uuid(std::string_view a, std::string_view b);
 
 /// A fresh random UUID (version 4) for rules and event managers.
 std::string random_uuid();

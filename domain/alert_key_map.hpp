@@ -13,6 +13,7 @@
 #include "domain/keys.hpp"
 
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -34,7 +35,7 @@ public:
   using entry = typename dedup_map::entry;
 
   /// The entry of (manager, dedup), or nullptr.
-  entry* find(const std::string& manager, const std::string& dedup) {
+  entry* find(std::string_view manager, const std::string& dedup) {
     auto* m = map_of(manager, false);
     return m != nullptr ? m->find(dedup) : nullptr;
   }
@@ -45,7 +46,7 @@ public:
   /// The entry of (manager, dedup), default-constructing its value if there
   /// was none; second is whether it was added. Copies the dedupKey only
   /// when it adds.
-  std::pair<entry*, bool> try_emplace(const std::string& manager,
+  std::pair<entry*, bool> try_emplace(std::string_view manager,
                                       const std::string& dedup) {
     auto pair = map_of(manager, true)->try_emplace(dedup);
     size_ += pair.second ? 1 : 0;
@@ -58,7 +59,7 @@ public:
 
   /// Erases `e`, an entry of `manager` (from `find` or `try_emplace`,
   /// with no insert or erase since).
-  void erase(const std::string& manager, entry* e) {
+  void erase(std::string_view manager, entry* e) {
     map_of(manager, false)->erase(e);
     --size_;
   }
@@ -90,14 +91,15 @@ private:
   /// has none). Events come in runs of one manager, so the last one found
   /// is compared before hashing. Managers' maps are never erased: their
   /// nodes, and so `last_`, stay valid.
-  dedup_map* map_of(const std::string& manager, bool add) {
+  dedup_map* map_of(std::string_view manager, bool add) {
     if (last_ != nullptr && last_->first == manager)
       return &last_->second;
-    auto it = managers_.find(manager);
+    std::string key{manager}; // at a change of manager only
+    auto it = managers_.find(key);
     if (it == managers_.end()) {
       if (!add)
         return nullptr;
-      it = managers_.try_emplace(manager).first;
+      it = managers_.try_emplace(std::move(key)).first;
     }
     last_ = &*it;
     return &it->second;

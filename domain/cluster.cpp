@@ -57,10 +57,11 @@ std::string owner_of(const std::vector<std::string>& members,
 }
 
 std::string group_owner(const std::vector<std::string>& members,
-                        const std::string& manager, bool has_value,
-                        const std::string& value) {
+                        std::string_view manager, bool has_value,
+                        std::string_view value) {
   // A prefix keeps "no value" apart from every value, the empty one too.
-  return owner_of(members, manager, has_value ? "=" + value : "-");
+  return owner_of(members, std::string{manager},
+                  has_value ? "=" + std::string{value} : "-");
 }
 
 } // namespace argus::domain

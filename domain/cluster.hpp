@@ -26,8 +26,8 @@ std::string owner_of(const std::vector<std::string>& members,
 /// The member that owns the group of `manager` with grouping value `value`
 /// (`has_value` false: the group of events without one).
 std::string group_owner(const std::vector<std::string>& members,
-                        const std::string& manager, bool has_value,
-                        const std::string& value);
+                        std::string_view manager, bool has_value,
+                        std::string_view value);
 
 /// The member that owns group `g`.
 inline std::string group_owner(const std::vector<std::string>& members,

@@ -19,10 +19,11 @@ std::string lower(std::string_view text) {
 }
 
 bool contains_text(const alert& a, const std::string& needle) {
-  for (const std::string* field :
-       {&a.summary, &a.dedup_key, &a.grouping_value.str(), &a.class_name.str(),
-        &a.event_manager_id.str()})
-    if (lower(*field).find(needle) != std::string::npos)
+  for (std::string_view field :
+       {std::string_view{a.summary}, std::string_view{a.dedup_key},
+        a.grouping_value.view(), a.class_name.view(),
+        a.event_manager_id.view()})
+    if (lower(field).find(needle) != std::string::npos)
       return true;
   return false;
 }
@@ -64,7 +65,7 @@ group_page select_groups(const std::vector<alert>& parents,
   std::unordered_map<alert_key, int64_t> active_children;
   for (auto& c : children)
     if (c.is_active())
-      ++active_children[{c.event_manager_id, c.parent_dedup_key}];
+      ++active_children[{c.event_manager_id.str(), c.parent_dedup_key.str()}];
   auto needle = lower(q.text);
   auto sev = parse_severity(q.severity);
   group_page out;
@@ -86,7 +87,7 @@ group_page select_groups(const std::vector<alert>& parents,
       continue;
     group_row row;
     row.parent = p;
-    auto it = active_children.find({p.event_manager_id, p.dedup_key});
+    auto it = active_children.find({p.event_manager_id.str(), p.dedup_key});
     row.active_children = it == active_children.end() ? 0 : it->second;
     row.silenced_by = std::move(ids);
     row.state = state;

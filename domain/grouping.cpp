@@ -387,8 +387,8 @@ bool window_open(const group_state& g, time_point now) {
   return g.has_value && !g.open_parent.empty() && now < g.window_ends_at;
 }
 
-group_state restore_group(std::string event_manager_id, bool has_value,
-                          std::string grouping_value,
+group_state restore_group(shared_text event_manager_id, bool has_value,
+                          shared_text grouping_value,
                           const std::vector<alert>& alerts) {
   group_state g;
   g.event_manager_id = std::move(event_manager_id);
@@ -403,12 +403,12 @@ group_state restore_group(std::string event_manager_id, bool has_value,
   // resolved ones, this life's resolved after every child of an earlier life
   // (a parent resolves only after its children), so they are the most
   // recently updated, and child_count says how many there are.
-  std::unordered_map<std::string, std::vector<const alert*>> resolved;
+  std::unordered_map<std::string_view, std::vector<const alert*>> resolved;
   for (auto& a : alerts) {
     if (a.is_parent() || !g.active.count(a.parent_dedup_key.view()))
       continue;
     if (!a.is_active()) {
-      resolved[a.parent_dedup_key].push_back(&a);
+      resolved[a.parent_dedup_key.view()].push_back(&a);
       continue;
     }
     ++g.links[a.parent_dedup_key].active_children;

@@ -127,8 +127,8 @@ bool window_open(const group_state& g, time_point now);
 /// node takes it over): active alerts, parent links, and the latest window.
 /// `alerts` holds the group's active alerts and the children of its active
 /// parents.
-group_state restore_group(std::string event_manager_id, bool has_value,
-                          std::string grouping_value,
+group_state restore_group(shared_text event_manager_id, bool has_value,
+                          shared_text grouping_value,
                           const std::vector<alert>& alerts);
 
 } // namespace argus::domain

@@ -20,6 +20,10 @@ struct alert_key {
   std::string event_manager_id;
   std::string dedup_key;
 
+  alert_key() = default;
+  alert_key(std::string_view manager, std::string_view dedup)
+      : event_manager_id(manager), dedup_key(dedup) {}
+
   friend bool operator==(const alert_key& a, const alert_key& b) {
     return a.event_manager_id == b.event_manager_id &&
            a.dedup_key == b.dedup_key;

@@ -4,6 +4,8 @@
 
 namespace argus::domain {
 
+// A copy's keys view the blocks its values share with the original's, which
+// live as long as either holds them.
 parent_link_map::parent_link_map(const parent_link_map& other)
     : links_(other.links_ ? std::make_unique<map>(*other.links_) : nullptr) {}
 
@@ -13,28 +15,34 @@ parent_link_map& parent_link_map::operator=(const parent_link_map& other) {
   return *this;
 }
 
-parent_links& parent_link_map::operator[](const std::string& parent) {
+parent_links& parent_link_map::operator[](std::string_view parent) {
   if (!links_)
     links_ = std::make_unique<map>();
-  return (*links_)[parent];
+  if (auto it = links_->find(parent); it != links_->end())
+    return it->second;
+  parent_links fresh;
+  fresh.parent = shared_text{parent};
+  std::string_view own_key = fresh.parent;
+  return links_->emplace(own_key, std::move(fresh)).first->second;
 }
 
-parent_links& parent_link_map::at(const std::string& parent) {
-  if (!links_)
-    throw std::out_of_range("no links of parent '" + parent + "'");
-  return links_->at(parent);
+parent_links& parent_link_map::at(std::string_view parent) {
+  auto it = find(parent);
+  if (it == end())
+    throw std::out_of_range("no links of parent '" + std::string{parent} + "'");
+  return it->second;
 }
 
-parent_link_map::iterator parent_link_map::find(const std::string& parent) {
+parent_link_map::iterator parent_link_map::find(std::string_view parent) {
   return links_ ? links_->find(parent) : end();
 }
 
 parent_link_map::const_iterator
-parent_link_map::find(const std::string& parent) const {
+parent_link_map::find(std::string_view parent) const {
   return links_ ? links_->find(parent) : end();
 }
 
-void parent_link_map::erase(const std::string& parent) {
+void parent_link_map::erase(std::string_view parent) {
   if (!links_)
     return;
   links_->erase(parent);

@@ -6,17 +6,22 @@
 // copy once the text outgrew the 15 bytes std::string keeps inline (a
 // loadgen grouping value has 17). A shared_text is one pointer to a
 // reference-counted block, so a group's alerts share one block per text.
+// The block holds the characters themselves after its count and length:
+// one heap block of 8 bytes plus the text (32 for a loadgen value), where
+// a std::string inside the block took 40 and a second block of its own
+// past 15 bytes (80 bytes in all with tcmalloc's size classes).
 //
-// It reads like a `const std::string&` (it converts to one, and to a
-// std::string_view), compares with any text, and is assigned from one; it
-// never changes in place, so a block is safe to share across actors. An
-// empty text holds no block.
+// It reads like a std::string_view (it converts to one and compares with
+// any text), is assigned from any text, and converts to a std::string only
+// when asked (`str()`), since that copies. It never changes in place, so a
+// block is safe to share across actors. An empty text holds no block.
 
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -36,9 +41,9 @@ constexpr bool is_other_text =
 class shared_text {
 public:
   shared_text() noexcept = default;
-  shared_text(std::string text);
-  shared_text(const char* text) : shared_text(std::string{text}) {}
-  shared_text(std::string_view text) : shared_text(std::string{text}) {}
+  shared_text(std::string_view text);
+  shared_text(const char* text) : shared_text(std::string_view{text}) {}
+  shared_text(const std::string& text) : shared_text(std::string_view{text}) {}
   shared_text(const shared_text& other) noexcept : block_(other.block_) {
     if (block_ != nullptr)
       block_->refs.fetch_add(1, std::memory_order_relaxed);
@@ -52,15 +57,18 @@ public:
   }
   ~shared_text() { release(); }
 
-  const std::string& str() const noexcept {
-    return block_ != nullptr ? block_->text : empty_text();
+  /// An empty text's view points at "", not null, as an empty
+  /// std::string's data() does: C APIs (SQLite, libpq) read null as NULL.
+  std::string_view view() const noexcept {
+    return block_ != nullptr ? std::string_view{block_->chars(), block_->size}
+                             : std::string_view{"", 0};
   }
-  operator const std::string&() const noexcept { return str(); }
-  operator std::string_view() const noexcept { return str(); }
-  std::string_view view() const noexcept { return str(); }
+  operator std::string_view() const noexcept { return view(); }
+  /// A copy as a std::string.
+  std::string str() const { return std::string{view()}; }
 
   bool empty() const noexcept { return block_ == nullptr; }
-  size_t size() const noexcept { return str().size(); }
+  size_t size() const noexcept { return block_ != nullptr ? block_->size : 0; }
   void clear() noexcept { *this = shared_text{}; }
 
   /// Whether both hold the same block: equal without reading the text.
@@ -69,13 +77,13 @@ public:
   }
 
   friend bool operator==(const shared_text& x, const shared_text& y) {
-    return x.block_ == y.block_ || x.str() == y.str();
+    return x.block_ == y.block_ || x.view() == y.view();
   }
   friend bool operator!=(const shared_text& x, const shared_text& y) {
     return !(x == y);
   }
   friend bool operator<(const shared_text& x, const shared_text& y) {
-    return x.str() < y.str();
+    return x.view() < y.view();
   }
 
   // Comparisons with any other text (std::string, string_view, literals).
@@ -99,25 +107,28 @@ public:
   // Concatenation with any other text makes a std::string.
   template <class Text, class = std::enable_if_t<is_other_text<Text>>>
   friend std::string operator+(const shared_text& x, const Text& y) {
-    std::string out = x.str();
+    std::string out{x.view()};
     out.append(std::string_view{y});
     return out;
   }
   template <class Text, class = std::enable_if_t<is_other_text<Text>>>
   friend std::string operator+(const Text& x, const shared_text& y) {
     std::string out{std::string_view{x}};
-    out += y.str();
+    out.append(y.view());
     return out;
   }
 
 private:
+  /// Allocated with its `size` characters right after it (see
+  /// `shared_text(std::string_view)`).
   struct block {
-    explicit block(std::string text) : text(std::move(text)) {}
     std::atomic<uint32_t> refs{1};
-    const std::string text;
+    uint32_t size = 0;
+    const char* chars() const noexcept {
+      return reinterpret_cast<const char*>(this + 1);
+    }
   };
 
-  static const std::string& empty_text() noexcept;
   void release() noexcept;
 
   block* block_ = nullptr;
@@ -127,7 +138,8 @@ private:
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shared_text& x) {
   if constexpr (Inspector::reads_state) {
-    return f(x.str());
+    auto text = x.str(); // CAF 0.17 inspects std::string, not views
+    return f(text);
   } else {
     std::string text;
     return f(text, caf::meta::load_callback([&]() -> caf::error {
@@ -140,7 +152,7 @@ typename Inspector::result_type inspect(Inspector& f, shared_text& x) {
 /// Prints as its text.
 template <class OStream>
 OStream& operator<<(OStream& out, const shared_text& x) {
-  out << x.str();
+  out << x.view();
   return out;
 }
 
@@ -148,7 +160,7 @@ OStream& operator<<(OStream& out, const shared_text& x) {
 /// not depend on the JSON library): a JSON string.
 template <class Json>
 void to_json(Json& j, const shared_text& x) {
-  j = x.str();
+  j = x.view();
 }
 template <class Json>
 void from_json(const Json& j, shared_text& x) {

@@ -122,13 +122,13 @@ std::string field_text(const alert& a, const std::string& name,
   if (name == "severity")
     return std::string{to_string(a.sev)};
   if (name == "class")
-    return a.class_name;
+    return a.class_name.str();
   if (name == "summary")
     return a.summary;
   if (name == "dedupKey")
     return a.dedup_key;
   if (name == "event_manager_id")
-    return a.event_manager_id;
+    return a.event_manager_id.str();
   if (name == "grouping_value")
     return a.has_grouping_value ? a.grouping_value.str() : std::string{};
   if (!details)

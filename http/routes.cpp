@@ -43,7 +43,7 @@ caf::error ingest_action(route_env& env, const domain::alert& a,
       std::move(e), *env.node.catalog_now(),
       [&a](const std::string&) -> std::optional<std::string> {
         if (a.has_grouping_value)
-          return a.grouping_value;
+          return a.grouping_value.str();
         return std::nullopt;
       },
       env.node.ctx->now());

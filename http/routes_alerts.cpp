@@ -67,11 +67,11 @@ std::vector<std::string> inhibitors_of(const route_env& env,
                                        const domain::catalog& catalog,
                                        const domain::alert& a,
                                        active_cache& cache) {
-  auto m = catalog.managers.find(a.event_manager_id);
+  auto m = catalog.managers.find(a.event_manager_id.str());
   if (!a.is_active() || m == catalog.managers.end() ||
       m->second.inhibit_rules.empty())
     return {};
-  auto it = cache.find(a.event_manager_id);
+  auto it = cache.find(a.event_manager_id.str());
   if (it == cache.end()) {
     domain::alert_filter f;
     f.event_manager_id = a.event_manager_id;
@@ -124,7 +124,7 @@ caf::expected<domain::alert> find_alert(route_env& env,
   auto& who = current_principal();
   found->erase(std::remove_if(found->begin(), found->end(),
                               [&](const domain::alert& a) {
-                                return !who.sees(a.event_manager_id);
+                                return !who.sees(a.event_manager_id.str());
                               }),
                found->end());
   return domain::single_alert(*found, dedup, "pass ?event_manager_id=");

@@ -203,8 +203,8 @@ void get_alerts(route_env& env, const httplib::Request& req,
     auto query = *q;
     if (!silences.empty())
       query.active = q->silenced;
-    if (!domain::am_listed(query, labels, a.event_manager_id, ends_at_of(a),
-                           now))
+    if (!domain::am_listed(query, labels, a.event_manager_id.str(),
+                           ends_at_of(a), now))
       continue;
     auto out = to_gettable_alert(a);
     if (!silences.empty())

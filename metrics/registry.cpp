@@ -59,14 +59,15 @@ labelled_counters::labelled_counters(
     std::string label)
     : family_(family), fixed_(std::move(fixed)), label_(std::move(label)) {}
 
-prometheus::Counter& labelled_counters::operator[](const std::string& value) {
+prometheus::Counter& labelled_counters::operator[](std::string_view value) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (auto it = counters_.find(value); it != counters_.end())
     return *it->second;
+  auto& own = values_.emplace_front(value);
   auto labels = fixed_;
-  labels.emplace(label_, value);
+  labels.emplace(label_, own);
   auto& added = family_.Add(labels);
-  counters_.emplace(value, &added);
+  counters_.emplace(own, &added);
   return added;
 }
 
@@ -140,7 +141,7 @@ void registry::event_rejected(front f, uint64_t n) {
   rejected_by_front_[index(f)]->Increment(static_cast<double>(n));
 }
 
-void registry::event_accepted(front f, const std::string& manager, uint64_t n) {
+void registry::event_accepted(front f, std::string_view manager, uint64_t n) {
   (*accepted_by_front_[index(f)])[manager].Increment(static_cast<double>(n));
 }
 
@@ -152,7 +153,7 @@ void registry::rate_limited(const std::string& manager, uint64_t n) {
   rate_limited_by_manager_[manager].Increment(static_cast<double>(n));
 }
 
-void registry::event_processed(const std::string& manager, uint64_t n) {
+void registry::event_processed(std::string_view manager, uint64_t n) {
   processed_by_manager_[manager].Increment(static_cast<double>(n));
 }
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <forward_list>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -39,14 +40,17 @@ public:
   labelled_counters(prometheus::Family<prometheus::Counter>& family,
                     prometheus::Labels fixed, std::string label);
 
-  prometheus::Counter& operator[](const std::string& value);
+  prometheus::Counter& operator[](std::string_view value);
 
 private:
   prometheus::Family<prometheus::Counter>& family_;
   prometheus::Labels fixed_;
   std::string label_;
   std::mutex mtx_;
-  std::unordered_map<std::string, prometheus::Counter*> counters_;
+  /// The values seen, where the keys of `counters_` point: a lookup by a
+  /// view copies nothing.
+  std::forward_list<std::string> values_;
+  std::unordered_map<std::string_view, prometheus::Counter*> counters_;
 };
 
 class registry {
@@ -68,13 +72,13 @@ public:
   /// A front refused an event as invalid (4xx).
   void event_rejected(front f, uint64_t n = 1);
   /// An event was admitted for `manager` (its 202 is under way).
-  void event_accepted(front f, const std::string& manager, uint64_t n = 1);
+  void event_accepted(front f, std::string_view manager, uint64_t n = 1);
   /// Ingestion refused an event because the node is behind (503 / 429).
   void backpressure_refused(front f, uint64_t n = 1);
   /// Events of `manager` refused because it was over its rate limit (429).
   void rate_limited(const std::string& manager, uint64_t n = 1);
   /// A grouping actor applied `n` events of `manager`.
-  void event_processed(const std::string& manager, uint64_t n = 1);
+  void event_processed(std::string_view manager, uint64_t n = 1);
   /// A notification of `kind` (parent_opened, ...) ended with `outcome`
   /// (recorded, delivered, failed, ...).
   void notification(std::string_view kind, std::string_view outcome);

@@ -39,9 +39,9 @@ struct packed_alert {
   domain::resolution resolved_by = domain::resolution::none;
   bool resolve_requested = false;
   bool acknowledged = false;
-  const std::string* class_name = nullptr;
-  /// Null for an alert without a grouping value.
-  const std::string* grouping_value = nullptr;
+  bool has_grouping_value = false;
+  domain::shared_text class_name;
+  domain::shared_text grouping_value;
   int64_t child_count = 0;
   domain::time_point updated_at{};
   domain::time_point resolved_at{};
@@ -166,7 +166,7 @@ public:
     // writes one by one is all or nothing.
     for (auto& w : writes) {
       auto& a = *w.snapshot;
-      auto& m = managers_[a.event_manager_id];
+      auto& m = manager(a.event_manager_id);
       auto [i, added] = m.by_key.try_emplace(a.dedup_key);
       auto& r = i->value;
       if (added) {
@@ -359,8 +359,18 @@ public:
 private:
   /// The one stored copy of `text`, kept for the store's life (a class or
   /// grouping value is shared by many alerts, resolved ones included).
-  const std::string* intern(const std::string& text) {
-    return &*strings_.insert(text).first;
+  /// The alerts of manager `id`, made empty if it has none.
+  manager_alerts& manager(std::string_view id) {
+    auto it = managers_.find(id);
+    if (it == managers_.end())
+      it = managers_.emplace(std::string{id}, manager_alerts{}).first;
+    return it->second;
+  }
+
+  /// The block the store keeps for `text`'s text: one per distinct text
+  /// however many resolved alerts have it.
+  domain::shared_text intern(const domain::shared_text& text) {
+    return *strings_.insert(text).first;
   }
 
   /// Keeps `snapshot` in the row of `e`: shared while active, packed once
@@ -407,11 +417,12 @@ private:
     r.resolve_requested = a.resolve_requested;
     r.acknowledged = a.acknowledged;
     // A rewrite of the same alert seldom changes them: skip the lookup then.
-    if (!r.class_name || *r.class_name != a.class_name)
+    if (r.class_name.empty() || r.class_name != a.class_name)
       r.class_name = intern(a.class_name);
+    r.has_grouping_value = a.has_grouping_value;
     if (!a.has_grouping_value)
-      r.grouping_value = nullptr;
-    else if (!r.grouping_value || *r.grouping_value != a.grouping_value)
+      r.grouping_value.clear();
+    else if (r.grouping_value.empty() || r.grouping_value != a.grouping_value)
       r.grouping_value = intern(a.grouping_value);
     r.child_count = a.child_count;
     r.updated_at = a.updated_at;
@@ -456,10 +467,9 @@ private:
     a.resolved_by = r.resolved_by;
     a.resolve_requested = r.resolve_requested;
     a.acknowledged = r.acknowledged;
-    a.class_name = *r.class_name;
-    a.has_grouping_value = r.grouping_value != nullptr;
-    if (r.grouping_value)
-      a.grouping_value = *r.grouping_value;
+    a.class_name = r.class_name;
+    a.has_grouping_value = r.has_grouping_value;
+    a.grouping_value = r.grouping_value;
     a.child_count = r.child_count;
     a.updated_at = r.updated_at;
     a.resolved_at = r.resolved_at;
@@ -536,9 +546,9 @@ private:
   }
 
   /// Ordered by id so reads across managers come out in a stable order.
-  std::map<std::string, manager_alerts> managers_;
+  std::map<std::string, manager_alerts, std::less<>> managers_;
   /// Interned class names and grouping values.
-  std::unordered_set<std::string> strings_;
+  std::unordered_set<domain::shared_text> strings_;
   int64_t active_count_ = 0;
   int64_t resolved_count_ = 0;
   domain::catalog catalog_;

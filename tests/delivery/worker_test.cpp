@@ -376,7 +376,8 @@ struct muting {
       return self->active;
     };
     out.add = [box](argus::domain::notification n) {
-      box->add(n.parent.event_manager_id, argus::delivery::envelope_of(n));
+      box->add(n.parent.event_manager_id.str(),
+               argus::delivery::envelope_of(n));
     };
     return out;
   }

@@ -47,6 +47,26 @@ TEST_CASE("shared_text: an empty text holds no block", "[unit]") {
   CHECK(none.size() == 0);
   CHECK(std::string_view{none}.empty());
   CHECK(none.str().empty());
+  REQUIRE(none.view().data() != nullptr); // C APIs read a null text as NULL
+  CHECK(*none.view().data() == '\0');
+}
+
+TEST_CASE("shared_text: keeps any text whole, in one block after a pointer",
+          "[unit]") {
+  STATIC_REQUIRE(sizeof(shared_text) == sizeof(void*));
+  std::string with_nul{"a\0b", 3};
+  std::string long_text(100000, 'x');
+  long_text.back() = 'y';
+  for (const std::string& text :
+       {std::string{"x"}, long_value, with_nul, long_text}) {
+    shared_text t{text};
+    CHECK(t.size() == text.size());
+    CHECK(t.view() == text);
+    CHECK(t.str() == text);
+    shared_text copy = t;
+    t.clear(); // the copy keeps the block alive
+    CHECK(copy == text);
+  }
 }
 
 TEST_CASE("shared_text: copies share one block; assigning replaces it",
@@ -80,7 +100,7 @@ TEST_CASE("shared_text: compares, orders and joins like a string", "[unit]") {
   CHECK(alpha != x);
   CHECK(shared_text{alpha} < x);
   CHECK("[" + x + "]" == std::string{"[beta]"});
-  const std::string& as_string = x;
+  std::string as_string = x.str(); // a copy, only when asked
   CHECK(as_string == "beta");
   std::string_view as_view = x;
   CHECK(as_view == "beta");

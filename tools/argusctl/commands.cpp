@@ -54,36 +54,38 @@ void print_alert_rows(std::ostream& out, const alerts& xs, const char* none) {
   table t{{"DEDUPKEY", "MANAGER", "TYPE", "STATUS", "SEVERITY", "VALUE",
            "PARENT", "CHILDREN", "EVENTS", "CREATED", "SUMMARY"}};
   for (auto& a : xs)
-    t.add({a.dedup_key, a.event_manager_id, std::string{to_string(a.type)},
-           std::string{to_string(a.status)}, std::string{to_string(a.sev)},
-           a.has_grouping_value ? a.grouping_value : "", a.parent_dedup_key,
-           std::to_string(a.child_count), std::to_string(a.event_count),
-           time_text(a.created_at), a.summary});
+    t.add({a.dedup_key, a.event_manager_id.str(),
+           std::string{to_string(a.type)}, std::string{to_string(a.status)},
+           std::string{to_string(a.sev)},
+           a.has_grouping_value ? a.grouping_value.str() : "",
+           a.parent_dedup_key.str(), std::to_string(a.child_count),
+           std::to_string(a.event_count), time_text(a.created_at), a.summary});
   t.print(out);
 }
 
 void print_alert(std::ostream& out, const domain::alert& a) {
   print_record(
-      out, {{"id", a.id},
-            {"dedupKey", a.dedup_key},
-            {"event_manager_id", a.event_manager_id},
-            {"summary", a.summary},
-            {"severity", std::string{to_string(a.sev)}},
-            {"class", a.class_name},
-            {"type", std::string{to_string(a.type)}},
-            {"status", std::string{to_string(a.status)}},
-            {"grouping_value", a.has_grouping_value ? a.grouping_value : ""},
-            {"parent_dedupKey", a.parent_dedup_key},
-            {"child_count", std::to_string(a.child_count)},
-            {"resolve_requested", a.resolve_requested ? "true" : "false"},
-            {"event_count", std::to_string(a.event_count)},
-            {"created_at", time_text(a.created_at)},
-            {"updated_at", time_text(a.updated_at)},
-            {"resolved_at", time_text(a.resolved_at)},
-            {"acknowledged", a.acknowledged ? "true" : "false"},
-            {"acknowledged_at", time_text(a.acknowledged_at)},
-            {"acknowledged_by", a.acknowledged ? a.acknowledged_by : ""},
-            {"details", a.details}});
+      out,
+      {{"id", a.id},
+       {"dedupKey", a.dedup_key},
+       {"event_manager_id", a.event_manager_id.str()},
+       {"summary", a.summary},
+       {"severity", std::string{to_string(a.sev)}},
+       {"class", a.class_name.str()},
+       {"type", std::string{to_string(a.type)}},
+       {"status", std::string{to_string(a.status)}},
+       {"grouping_value", a.has_grouping_value ? a.grouping_value.str() : ""},
+       {"parent_dedupKey", a.parent_dedup_key.str()},
+       {"child_count", std::to_string(a.child_count)},
+       {"resolve_requested", a.resolve_requested ? "true" : "false"},
+       {"event_count", std::to_string(a.event_count)},
+       {"created_at", time_text(a.created_at)},
+       {"updated_at", time_text(a.updated_at)},
+       {"resolved_at", time_text(a.resolved_at)},
+       {"acknowledged", a.acknowledged ? "true" : "false"},
+       {"acknowledged_at", time_text(a.acknowledged_at)},
+       {"acknowledged_by", a.acknowledged ? a.acknowledged_by.str() : ""},
+       {"details", a.details}});
 }
 
 /// Per manager: its inhibit rules and active alerts, read once per command.
@@ -96,7 +98,7 @@ std::vector<std::string> inhibitors_of(session& s, const domain::alert& a,
                                        inhibition_cache& cache) {
   if (!a.is_active())
     return {};
-  auto it = cache.find(a.event_manager_id);
+  auto it = cache.find(a.event_manager_id.str());
   if (it == cache.end()) {
     std::pair<std::vector<domain::inhibit_rule>, alerts> entry;
     auto manager = s.node.ask<domain::event_manager>(
@@ -439,7 +441,7 @@ action prepare_notifications(const invocation& inv) {
     for (auto& r : *found)
       t.add({std::to_string(r.note.seq), r.note.id,
              std::string{to_string(r.note.kind)}, time_text(r.note.at),
-             r.note.parent.event_manager_id, r.note.parent.dedup_key,
+             r.note.parent.event_manager_id.str(), r.note.parent.dedup_key,
              deliveries_text(r.deliveries), r.note.parent.summary});
     t.print(s.out);
     return int{exit_ok};
