@@ -163,7 +163,7 @@ caf::typed_response_promise<alerts> children(admin_self self,
           return;
         }
         rp.delegate(repository, atom::children::value,
-                    parent.event_manager_id.str(), parent.dedup_key);
+                    parent.event_manager_id.str(), parent.dedup_key.str());
       });
 }
 

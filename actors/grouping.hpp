@@ -54,7 +54,8 @@ struct grouping_state {
     /// One entry per alert (a later change of the same alert replaces the
     /// snapshot and adds its count), and where each alert's entry is.
     std::vector<staged_write> writes;
-    std::unordered_map<std::string, size_t> index;
+    /// Keys share the alerts' dedupKey blocks.
+    std::unordered_map<domain::shared_text, size_t> index;
     /// Journal sequence numbers of the events behind the changes; the
     /// repository advances the high-water mark with them.
     std::vector<uint64_t> seqs;

@@ -203,7 +203,7 @@ void restore(self_ptr self, const router_env& env,
     std::vector<std::string> dedups;
     dedups.reserve(g.active.size());
     for (auto& a : g.active)
-      dedups.push_back(a->dedup_key);
+      dedups.push_back(a->dedup_key.str());
     auto& entry =
         group_for(self, env, key, [&g](auto&) { return std::move(g); });
     for (auto& dedup : dedups)

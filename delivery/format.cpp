@@ -22,7 +22,7 @@ bool has_child(const envelope& e) {
 /// (a group of its own) the parent's dedupKey.
 std::string group_name(const domain::alert& parent) {
   return parent.has_grouping_value ? parent.grouping_value.str()
-                                   : parent.dedup_key;
+                                   : parent.dedup_key.str();
 }
 
 // --- argus ---------------------------------------------------------------
@@ -54,7 +54,7 @@ json argus_body(const domain::receiver& r, const envelope& e) {
 // --- alertmanager ---------------------------------------------------------
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string url_encode(const std::string& text) {
+std::string url_encode(std::string_view text) {
   static constexpr char digits[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : text) {
@@ -112,7 +112,7 @@ json am_alert(const domain::alert& a, bool firing, const std::string& base) {
        base.empty()
            ? base
            : base + "/v1/alerts/" + url_encode(a.dedup_key) +
-                 "?event_manager_id=" + url_encode(a.event_manager_id.str())},
+                 "?event_manager_id=" + url_encode(a.event_manager_id)},
       {"fingerprint", fingerprint(a)},
   };
 }
@@ -159,7 +159,7 @@ json alertmanager_body(const domain::receiver& r, const envelope& e) {
 // --- slack ----------------------------------------------------------------
 
 /// Slack's mrkdwn treats &, < and > as control characters.
-std::string slack_escape(const std::string& text) {
+std::string slack_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {

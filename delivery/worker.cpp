@@ -219,9 +219,9 @@ void worker::fan_out(domain::time_point now) {
       if (muted) {
         domain::suppress(row, silences, inhibitors);
         if (entry.env.kind == domain::notification_kind::parent_opened)
-          held_[entry.env.notification_id] =
-              held_opening{entry.event_manager_id, entry.env.parent.dedup_key,
-                           entry.env.parent.id};
+          held_[entry.env.notification_id] = held_opening{
+              entry.event_manager_id, entry.env.parent.dedup_key.str(),
+              entry.env.parent.id};
       }
       rows.push_back(std::move(row));
     }
@@ -279,7 +279,7 @@ void worker::load_held() {
     if (!entry)
       continue;
     held_[row.notification_id] =
-        held_opening{row.event_manager_id, entry->env.parent.dedup_key,
+        held_opening{row.event_manager_id, entry->env.parent.dedup_key.str(),
                      entry->env.parent.id};
   }
 }

@@ -18,12 +18,14 @@ struct alert {
   // Strings first, then 8-byte fields, then the one-byte ones together: the
   // order costs no padding, and an active alert is the unit memory scales
   // by. The texts its group's alerts have alike are shared, not copied
-  // (264 bytes instead of 384, and no heap block per alert for them).
+  // (240 bytes instead of 384, and no heap block per alert for them). The
+  // dedupKey is shared too: a parent's is also its group's open window's
+  // and its children's parent_dedup_key.
   std::string id;
-  std::string dedup_key;
   std::string summary;
   /// JSON object text of the event's extra fields.
   std::string details = "{}";
+  shared_text dedup_key;
   shared_text event_manager_id;
   shared_text class_name;
   shared_text grouping_value;

@@ -84,21 +84,14 @@ void take_text(std::string& to, std::string& from) {
 /// `text` as a text the group already holds when it is one (no block of
 /// its own), else as a new one that the group keeps for the next alert.
 template <class Text>
-shared_text shared_in(const shared_text& held, Text& text) {
-  if (held == text)
-    return held;
-  shared_text made;
-  if constexpr (std::is_const_v<Text>)
-    made = shared_text{text};
-  else
-    made = shared_text{std::move(text)};
-  return made;
+shared_text shared_in(const shared_text& held, const Text& text) {
+  return held == text ? held : shared_text{text};
 }
 
 /// The event's class as a text its alerts share: the grouping value when
 /// the class is what the group is keyed by, else the class seen last.
 template <class Text>
-shared_text class_text(group_state& g, Text& class_name) {
+shared_text class_text(group_state& g, const Text& class_name) {
   if (g.grouping_value == class_name)
     return g.grouping_value;
   g.last_class = shared_in(g.last_class, class_name);
@@ -144,7 +137,7 @@ void resolve_parent(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
   persist(out, p, delta);
   add_notification(g, out, notification_kind::parent_resolved, parent, now,
                    seq);
-  out.deactivated.push_back(parent.dedup_key);
+  out.deactivated.push_back(parent.dedup_key.str());
   // A resolved parent closes its group: the next trigger opens a new one.
   if (g.open_parent == parent.dedup_key)
     g.open_parent.clear();
@@ -201,7 +194,7 @@ void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
     a.type = alert_type::parent;
     if (g.has_value) {
       a.window_ends_at = now + e.window;
-      g.open_parent = shared_text{a.dedup_key};
+      g.open_parent = a.dedup_key; // shared: children share it too
       g.window_ends_at = a.window_ends_at;
     }
     persist(out, p, 1);
@@ -239,7 +232,7 @@ void resolve_active(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
   a.resolved_at = now;
   a.updated_at = now;
   persist(out, p, delta);
-  out.deactivated.push_back(a.dedup_key);
+  out.deactivated.push_back(a.dedup_key.str());
   auto parent_key = a.parent_dedup_key;
   g.active.erase(a.dedup_key); // the write keeps `a` alive
   auto* parent = g.active.find(parent_key.view());
@@ -276,7 +269,7 @@ std::pair<time_point, resolution> next_deadline(const alert& a) {
 void expire_due(group_state& g, time_point now, decision& out) {
   struct due_alert {
     time_point at;
-    std::string key;
+    shared_text key;
     resolution cause;
     bool operator<(const due_alert& x) const {
       return std::tie(at, key) < std::tie(x.at, x.key);
@@ -339,7 +332,11 @@ void apply_event(group_state& g, Event& e, bool fresh, time_point now,
 /// Makes the restored alerts of `g` share its texts as the alerts `apply`
 /// makes do, instead of each holding the copies it was loaded with.
 void share_texts(group_state& g) {
+  // A child's parent key shares its active parent's own dedupKey block.
   std::unordered_map<std::string_view, shared_text> parent_keys;
+  for (auto& a : g.active)
+    if (a->is_parent())
+      parent_keys.try_emplace(a->dedup_key.view(), a->dedup_key);
   for (auto& a : g.active) {
     a->event_manager_id = shared_in(g.event_manager_id, a->event_manager_id);
     a->grouping_value = shared_in(g.grouping_value, a->grouping_value);
@@ -433,7 +430,7 @@ group_state restore_group(shared_text event_manager_id, bool has_value,
   if (g.has_value)
     for (auto& a : g.active)
       if (a->is_parent() && a->window_ends_at > g.window_ends_at) {
-        g.open_parent = shared_in(g.open_parent, std::as_const(a->dedup_key));
+        g.open_parent = a->dedup_key;
         g.window_ends_at = a->window_ends_at;
       }
   return g;

@@ -90,7 +90,7 @@ inhibited_by(const std::vector<inhibit_rule>& rules,
       continue;
     for (auto& source : sources)
       if (inhibits(rule, source, target))
-        keys.push_back(source.subject->dedup_key);
+        keys.push_back(source.subject->dedup_key.str());
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());

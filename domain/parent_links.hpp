@@ -18,7 +18,8 @@ namespace argus::domain {
 struct parent_links {
   /// The parent's dedupKey: the map's key views it.
   shared_text parent;
-  std::unordered_set<std::string> resolved_children;
+  /// Share their alerts' dedupKey blocks.
+  std::unordered_set<shared_text> resolved_children;
   int64_t active_children = 0;
 };
 

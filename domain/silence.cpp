@@ -126,7 +126,7 @@ std::string field_text(const alert& a, const std::string& name,
   if (name == "summary")
     return a.summary;
   if (name == "dedupKey")
-    return a.dedup_key;
+    return a.dedup_key.str();
   if (name == "event_manager_id")
     return a.event_manager_id.str();
   if (name == "grouping_value")

@@ -234,9 +234,9 @@ void add_alert_routes(router& svr, route_env& env) {
       return reply_error(res, ec::bad_request,
                          "alert '" + parent->dedup_key +
                              "' is a child; only parents have children");
-    auto found = ask<alerts>(*env.node.system, env.node.repository,
-                             atom::children::value,
-                             parent->event_manager_id.str(), parent->dedup_key);
+    auto found = ask<alerts>(
+        *env.node.system, env.node.repository, atom::children::value,
+        parent->event_manager_id.str(), parent->dedup_key.str());
     if (!found)
       return reply_error(res, found.error());
     reply_data(res, 200, to_json_array(env, *found));

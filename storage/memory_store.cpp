@@ -175,7 +175,7 @@ public:
         r.last_seq = a.last_seq;
         r.created_at = a.created_at;
         if (a.id != domain::alert_id_for(a.event_manager_id, a.dedup_key))
-          m.odd_ids[a.dedup_key] = a.id;
+          m.odd_ids[a.dedup_key.str()] = a.id;
         index(m, *i);
         continue;
       }
@@ -443,7 +443,9 @@ private:
     else
       unpack(a, *r.packed);
     a.dedup_key = dedup_key;
-    if (auto odd = m.odd_ids.find(a.dedup_key); odd != m.odd_ids.end())
+    if (auto odd = m.odd_ids.empty() ? m.odd_ids.end()
+                                     : m.odd_ids.find(a.dedup_key.str());
+        odd != m.odd_ids.end())
       a.id = odd->second;
     else
       a.id = domain::alert_id_for(manager_id, a.dedup_key);

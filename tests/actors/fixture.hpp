@@ -302,7 +302,7 @@ struct actor_fixture {
 inline std::vector<std::string> keys_of(const std::vector<domain::alert>& xs) {
   std::vector<std::string> result;
   for (auto& x : xs)
-    result.push_back(x.dedup_key);
+    result.push_back(x.dedup_key.str());
   return result;
 }
 

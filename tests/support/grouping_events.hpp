@@ -50,7 +50,7 @@ inline bool writes_match_group(const domain::group_state& g,
   std::set<std::string> seen;
   for (auto w = d.writes.rbegin(); w != d.writes.rend(); ++w) {
     auto& a = *w->snapshot;
-    if (!seen.insert(a.dedup_key).second)
+    if (!seen.insert(a.dedup_key.str()).second)
       continue; // a later write of it follows
     auto* held = g.active.find(a.dedup_key);
     bool holds = held != nullptr && held->get() == &a;

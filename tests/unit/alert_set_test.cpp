@@ -24,7 +24,7 @@ owned_alert alert_with(const std::string& dedup_key, int64_t count = 0) {
 std::map<std::string, int64_t> contents(const alert_set& s) {
   std::map<std::string, int64_t> out;
   for (auto& a : s)
-    out[a->dedup_key] = a->event_count;
+    out[a->dedup_key.str()] = a->event_count;
   return out;
 }
 
@@ -76,7 +76,7 @@ TEST_CASE("an alert set erases by the alert's own key, even as it lets go of "
   }
   std::set<std::string> left;
   for (auto& a : s)
-    left.insert(a->dedup_key);
+    left.insert(a->dedup_key.str());
   CHECK(left.size() == 10);
   for (int i = 1; i < 20; i += 2)
     CHECK(s.count("k" + std::to_string(i)) == 1);

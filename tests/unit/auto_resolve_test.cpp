@@ -59,7 +59,8 @@ struct lifecycle {
 
   void keep_writes() {
     for (auto& w : d.writes) {
-      auto [it, added] = stored.try_emplace(w.snapshot->dedup_key, *w.snapshot);
+      auto [it, added] =
+          stored.try_emplace(w.snapshot->dedup_key.str(), *w.snapshot);
       if (!added)
         argus::domain::merge_into(it->second, w);
       else

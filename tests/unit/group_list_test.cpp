@@ -59,7 +59,7 @@ const auto none = silenced_if("");
 std::vector<std::string> keys_of(const argus::domain::group_page& page) {
   std::vector<std::string> out;
   for (auto& r : page.rows)
-    out.push_back(r.parent.dedup_key);
+    out.push_back(r.parent.dedup_key.str());
   return out;
 }
 

@@ -55,17 +55,17 @@ std::unordered_set<std::string> children_of(const group_state& g,
   std::unordered_set<std::string> result;
   for (auto& a : g.active)
     if (!a->is_parent() && a->parent_dedup_key == parent)
-      result.insert(a->dedup_key);
+      result.insert(a->dedup_key.str());
   if (auto links = g.links.find(parent); links != g.links.end())
-    result.insert(links->second.resolved_children.begin(),
-                  links->second.resolved_children.end());
+    for (auto& child : links->second.resolved_children)
+      result.insert(child.str());
   return result;
 }
 
 std::set<std::string> keys_of(const group_state& g) {
   std::set<std::string> result;
   for (auto& a : g.active)
-    result.insert(a->dedup_key);
+    result.insert(a->dedup_key.str());
   return result;
 }
 

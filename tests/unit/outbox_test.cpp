@@ -208,7 +208,7 @@ TEST_CASE("the memory outbox prunes settled entries past its bound",
     auto latest = box.latest(100);
     REQUIRE(latest);
     for (auto& entry : *latest)
-      keys.push_back(entry.env.parent.dedup_key);
+      keys.push_back(entry.env.parent.dedup_key.str());
     return keys;
   };
   for (int i = 0; i < 5; ++i)

@@ -92,7 +92,7 @@ strings keys_of(const std::vector<event>& xs) {
 strings keys_of(const std::vector<alert>& xs) {
   strings out;
   for (auto& a : xs)
-    out.push_back(a.dedup_key);
+    out.push_back(a.dedup_key.str());
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -54,7 +54,7 @@ void print_alert_rows(std::ostream& out, const alerts& xs, const char* none) {
   table t{{"DEDUPKEY", "MANAGER", "TYPE", "STATUS", "SEVERITY", "VALUE",
            "PARENT", "CHILDREN", "EVENTS", "CREATED", "SUMMARY"}};
   for (auto& a : xs)
-    t.add({a.dedup_key, a.event_manager_id.str(),
+    t.add({a.dedup_key.str(), a.event_manager_id.str(),
            std::string{to_string(a.type)}, std::string{to_string(a.status)},
            std::string{to_string(a.sev)},
            a.has_grouping_value ? a.grouping_value.str() : "",
@@ -67,7 +67,7 @@ void print_alert(std::ostream& out, const domain::alert& a) {
   print_record(
       out,
       {{"id", a.id},
-       {"dedupKey", a.dedup_key},
+       {"dedupKey", a.dedup_key.str()},
        {"event_manager_id", a.event_manager_id.str()},
        {"summary", a.summary},
        {"severity", std::string{to_string(a.sev)}},
@@ -441,8 +441,9 @@ action prepare_notifications(const invocation& inv) {
     for (auto& r : *found)
       t.add({std::to_string(r.note.seq), r.note.id,
              std::string{to_string(r.note.kind)}, time_text(r.note.at),
-             r.note.parent.event_manager_id.str(), r.note.parent.dedup_key,
-             deliveries_text(r.deliveries), r.note.parent.summary});
+             r.note.parent.event_manager_id.str(),
+             r.note.parent.dedup_key.str(), deliveries_text(r.deliveries),
+             r.note.parent.summary});
     t.print(s.out);
     return int{exit_ok};
   };
