@@ -61,7 +61,7 @@ public:
   /// std::string's data() does: C APIs (SQLite, libpq) read null as NULL.
   std::string_view view() const noexcept {
     return block_ != nullptr ? std::string_view{block_->chars(), block_->size}
-                             : std::string_view{"", 0};
+                             : std::string_view{""};
   }
   operator std::string_view() const noexcept { return view(); }
   /// A copy as a std::string.
@@ -143,7 +143,7 @@ typename Inspector::result_type inspect(Inspector& f, shared_text& x) {
   } else {
     std::string text;
     return f(text, caf::meta::load_callback([&]() -> caf::error {
-               x = shared_text{std::move(text)};
+               x = shared_text{text};
                return caf::none;
              }));
   }
