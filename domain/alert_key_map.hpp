@@ -12,6 +12,7 @@
 #include "domain/flat_map.hpp"
 #include "domain/keys.hpp"
 
+#include <forward_list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -94,19 +95,21 @@ private:
   dedup_map* map_of(std::string_view manager, bool add) {
     if (last_ != nullptr && last_->first == manager)
       return &last_->second;
-    std::string key{manager}; // at a change of manager only
-    auto it = managers_.find(key);
+    auto it = managers_.find(manager);
     if (it == managers_.end()) {
       if (!add)
         return nullptr;
-      it = managers_.try_emplace(std::move(key)).first;
+      it = managers_.try_emplace(ids_.emplace_front(manager)).first;
     }
     last_ = &*it;
     return &it->second;
   }
 
-  std::unordered_map<std::string, dedup_map> managers_;
-  typename std::unordered_map<std::string, dedup_map>::value_type* last_ =
+  /// The managers' ids, which the keys of `managers_` view: a lookup by
+  /// any text copies nothing. Never erased, like the maps.
+  std::forward_list<std::string> ids_;
+  std::unordered_map<std::string_view, dedup_map> managers_;
+  typename std::unordered_map<std::string_view, dedup_map>::value_type* last_ =
       nullptr;
   size_t size_ = 0;
 };

@@ -7,7 +7,7 @@ namespace {
 constexpr uint64_t fnv_offset = 14695981039346656037ull;
 constexpr uint64_t fnv_prime = 1099511628211ull;
 
-void mix_in(uint64_t& h, const std::string& text) {
+void mix_in(uint64_t& h, std::string_view text) {
   // The length first, so that ("ab", "c") and ("a", "bc") differ.
   auto n = static_cast<uint64_t>(text.size());
   for (int i = 0; i < 8; ++i) {
@@ -32,8 +32,8 @@ uint64_t finalize(uint64_t h) {
 
 } // namespace
 
-uint64_t rendezvous_score(const std::string& member, const std::string& manager,
-                          const std::string& value) {
+uint64_t rendezvous_score(std::string_view member, std::string_view manager,
+                          std::string_view value) {
   uint64_t h = fnv_offset;
   mix_in(h, member);
   mix_in(h, manager);
@@ -42,7 +42,7 @@ uint64_t rendezvous_score(const std::string& member, const std::string& manager,
 }
 
 std::string owner_of(const std::vector<std::string>& members,
-                     const std::string& manager, const std::string& value) {
+                     std::string_view manager, std::string_view value) {
   const std::string* best = nullptr;
   uint64_t best_score = 0;
   for (auto& m : members) {
@@ -60,8 +60,8 @@ std::string group_owner(const std::vector<std::string>& members,
                         std::string_view manager, bool has_value,
                         std::string_view value) {
   // A prefix keeps "no value" apart from every value, the empty one too.
-  return owner_of(members, std::string{manager},
-                  has_value ? "=" + std::string{value} : "-");
+  return owner_of(members, manager,
+                  has_value ? "=" + std::string{value} : std::string{"-"});
 }
 
 } // namespace argus::domain
