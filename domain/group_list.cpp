@@ -65,7 +65,7 @@ group_page select_groups(const std::vector<alert>& parents,
   std::unordered_map<alert_key, int64_t> active_children;
   for (auto& c : children)
     if (c.is_active())
-      ++active_children[{c.event_manager_id.str(), c.parent_dedup_key.str()}];
+      ++active_children[{c.event_manager_id, c.parent_dedup_key}];
   auto needle = lower(q.text);
   auto sev = parse_severity(q.severity);
   group_page out;
@@ -87,7 +87,7 @@ group_page select_groups(const std::vector<alert>& parents,
       continue;
     group_row row;
     row.parent = p;
-    auto it = active_children.find({p.event_manager_id.str(), p.dedup_key});
+    auto it = active_children.find({p.event_manager_id, p.dedup_key});
     row.active_children = it == active_children.end() ? 0 : it->second;
     row.silenced_by = std::move(ids);
     row.state = state;
