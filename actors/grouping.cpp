@@ -10,7 +10,7 @@ namespace argus::actors {
 
 namespace {
 
-using self_ptr = grouping_actor::stateful_pointer<grouping_state>;
+using self_ptr = grouping_impl*;
 
 /// The decision of the event being handled. One per worker thread, not one
 /// per group: a handler runs to its end on one thread, and a million idle
@@ -26,8 +26,8 @@ using peers = grouping_peers;
 /// Arms the acknowledgement timer; only the latest one counts.
 void arm_ack(self_ptr self, domain::time_point until, domain::time_point now) {
   auto delay = until > now ? until - now : domain::duration{0};
-  self->delayed_send(self, delay, atom::expire::value, atom::acknowledge::value,
-                     ++self->state.ack_token);
+  self->delayed_send(self->handle(), delay, atom::expire::value,
+                     atom::acknowledge::value, ++self->state.ack_token);
 }
 
 /// Adds changes to the outbox, coalescing by alert, and makes sure a flush
@@ -36,7 +36,7 @@ void schedule_flush(self_ptr self) {
   auto& st = self->state;
   if (!st.flush_scheduled) {
     st.flush_scheduled = true;
-    self->send(self, atom::flush::value);
+    self->send(self->handle(), atom::flush::value);
   }
 }
 
@@ -190,7 +190,8 @@ void arm_expiry(self_ptr self, domain::time_point now) {
     return;
   st.expiry_armed = next;
   auto delay = next > now ? next - now : domain::duration{0};
-  self->delayed_send(self, delay, atom::lapse::value, ++st.expiry_token);
+  self->delayed_send(self->handle(), delay, atom::lapse::value,
+                     ++st.expiry_token);
 }
 
 /// Carries out what the domain decided for event `e`.
@@ -282,10 +283,6 @@ void apply_one(self_ptr self, domain::event& e, bool fresh, const peers& to,
   }
 }
 
-/// The grouping actor whose message this thread is handling (see
-/// `grouping_impl::consume`).
-thread_local grouping_impl* current_group = nullptr;
-
 /// The one behavior of all grouping actors: each handler acts on the actor
 /// handling the message.
 grouping_actor::behavior_type shared_behavior() {
@@ -355,43 +352,63 @@ grouping_actor::behavior_type shared_behavior() {
 grouping_impl::grouping_impl(caf::actor_config& cfg, domain::group_key key,
                              domain::group_state initial, router_actor router,
                              repository_actor repository, context_ptr ctx)
-    : super(cfg) {
+    : lean_actor(cfg) {
+  new (&state) grouping_state();
   state.key = std::move(key);
   state.group = std::move(initial);
   state.to = {std::move(router), std::move(repository), std::move(ctx)};
 }
 
-grouping_impl& grouping_impl::handling() {
-  // Only this actor's handlers ask, and only `consume` runs them.
-  assert(current_group != nullptr);
-  return *current_group;
+grouping_impl::~grouping_impl() {
+  // The state went in `on_terminate`.
 }
 
-grouping_impl::behavior_type grouping_impl::make_behavior() {
-  // No timer closes the window: the domain compares each trigger's
-  // acceptance time with its end, so a trigger accepted inside it joins
-  // however late it arrives (a queue, a replay after a restart).
-  auto now = state.to.ctx->now();
-  arm_expiry(this, now);
-  if (auto until = domain::next_ack_deadline(state.group);
-      until != domain::no_time)
-    arm_ack(this, until, now);
-  // Made once; each actor's copy shares it (a reference count).
-  static const behavior_type shared = shared_behavior();
+const char* grouping_impl::name() const {
+  return grouping_state::name;
+}
+
+grouping_impl& grouping_impl::handling() {
+  // Only this actor's handlers ask, and only a grouping actor runs them.
+  assert(lean_actor::running() != nullptr);
+  return static_cast<grouping_impl&>(*lean_actor::running());
+}
+
+grouping_actor grouping_impl::handle() {
+  return caf::actor_cast<grouping_actor>(this);
+}
+
+caf::behavior& grouping_impl::behavior() {
+  // Made once; its handlers are checked against `grouping_actor`.
+  static caf::behavior shared =
+      grouping_actor::behavior_type{shared_behavior()}.unbox();
   return shared;
 }
 
-caf::invoke_message_result grouping_impl::consume(caf::mailbox_element& x) {
-  // Restored on the way out, also by an exception: a handler of another
-  // actor never runs inside this one's, but the pointer must not dangle.
-  struct handling_scope {
-    grouping_impl* outer;
-    explicit handling_scope(grouping_impl* self) : outer(current_group) {
-      current_group = self;
-    }
-    ~handling_scope() { current_group = outer; }
-  } scope{this};
-  return super::consume(x);
+void grouping_impl::on_terminate() {
+  state.~grouping_state();
+}
+
+grouping_actor spawn_grouping(caf::actor_system& sys, domain::group_key key,
+                              domain::group_state initial, router_actor router,
+                              repository_actor repository, context_ptr ctx) {
+  caf::actor_config cfg;
+  auto hdl = caf::make_actor<grouping_impl, grouping_actor>(
+      sys.next_actor_id(), sys.node(), &sys, cfg, std::move(key),
+      std::move(initial), std::move(router), std::move(repository),
+      std::move(ctx));
+  auto* self =
+      static_cast<grouping_impl*>(caf::actor_cast<caf::abstract_actor*>(hdl));
+  // No timer closes the window: the domain compares each trigger's
+  // acceptance time with its end, so a trigger accepted inside it joins
+  // however late it arrives (a queue, a replay after a restart). A
+  // restored group's alerts may have ends and acknowledgement deadlines.
+  auto now = self->state.to.ctx->now();
+  arm_expiry(self, now);
+  if (auto until = domain::next_ack_deadline(self->state.group);
+      until != domain::no_time)
+    arm_ack(self, until, now);
+  self->launch();
+  return hdl;
 }
 
 } // namespace argus::actors

@@ -3,9 +3,8 @@
 #include "actors/actors.hpp"
 #include "actors/burst_hint.hpp"
 #include "actors/context.hpp"
+#include "actors/lean_actor.hpp"
 #include "domain/grouping.hpp"
-
-#include <caf/stateful_actor.hpp>
 
 #include <memory>
 #include <unordered_map>
@@ -85,26 +84,44 @@ struct grouping_state {
 /// The grouping actor for (event manager, grouping value), spawned by a
 /// router, possibly with restored state.
 ///
-/// Its handlers capture nothing, so every group shares one behavior. CAF
-/// 0.17 gives a handler no way to reach its actor but a capture, and a
-/// behavior whose handlers capture `self` is allocated per actor: 288
-/// bytes of each open group. Here a handler finds its actor through
-/// `handling()`, which `consume` sets for the message being handled (every
-/// message an event-based actor handles passes `consume`).
-class grouping_impl : public grouping_actor::stateful_base<grouping_state> {
-  using super = grouping_actor::stateful_base<grouping_state>;
-
+/// A lean actor (see lean_actor.hpp): a million open groups are a million
+/// of these. Its handlers capture nothing, so every group shares one
+/// behavior; a handler finds its actor through `handling()`.
+class grouping_impl : public lean_actor {
 public:
   grouping_impl(caf::actor_config& cfg, domain::group_key key,
                 domain::group_state initial, router_actor router,
                 repository_actor repository, context_ptr ctx);
+  ~grouping_impl() override;
+
+  grouping_impl(const grouping_impl&) = delete;
+  grouping_impl& operator=(const grouping_impl&) = delete;
+
+  const char* name() const override;
 
   /// The grouping actor whose message this thread is handling.
   static grouping_impl& handling();
 
+  /// This actor's typed handle.
+  grouping_actor handle();
+
+  /// Destroyed as the actor terminates (`on_terminate`, which CAF runs
+  /// before the destructor in every case), so the router and repository
+  /// handles it holds go with it rather than with the last handle to it.
+  union {
+    grouping_state state;
+  };
+
 protected:
-  behavior_type make_behavior() override;
-  caf::invoke_message_result consume(caf::mailbox_element& x) override;
+  caf::behavior& behavior() override;
+  void on_terminate() override;
 };
+
+/// Spawns the grouping actor of `key` (see `grouping_impl`). A restored
+/// group arms its alerts' timers; every group runs once its first message
+/// arrives.
+grouping_actor spawn_grouping(caf::actor_system& sys, domain::group_key key,
+                              domain::group_state initial, router_actor router,
+                              repository_actor repository, context_ptr ctx);
 
 } // namespace argus::actors

@@ -65,15 +65,8 @@ const entry_ptr& group_for(self_ptr self, const router_env& env,
                 domain::shared_text{key.value}};
   auto initial = make_initial(entry->key);
   auto router = caf::actor_cast<router_actor>(self);
-  // A new group has no timer to arm, and its first events follow at once:
-  // it starts with them (lazy_init) instead of being scheduled once just to
-  // start. A restored one starts now, to arm its alerts' timers.
-  entry->handle =
-      domain::is_idle(initial)
-          ? self->spawn<grouping_impl, caf::lazy_init>(
-                entry->key, std::move(initial), router, env.repository, env.ctx)
-          : self->spawn<grouping_impl>(entry->key, std::move(initial), router,
-                                       env.repository, env.ctx);
+  entry->handle = spawn_grouping(self->system(), entry->key, std::move(initial),
+                                 router, env.repository, env.ctx);
   self->monitor(entry->handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   // Keyed by views of the entry's own key, not of `key`'s texts.

@@ -9,6 +9,7 @@
 #include "actors/actors.hpp"
 #include "actors/catalog.hpp"
 #include "actors/context.hpp"
+#include "actors/grouping.hpp"
 #include "actors/notifier.hpp"
 #include "actors/repository.hpp"
 #include "actors/router.hpp"
@@ -142,6 +143,13 @@ struct actor_fixture {
   State& state_of(const Handle& hdl) {
     using base = typename Handle::template stateful_base<State>;
     return dynamic_cast<base&>(*caf::actor_cast<caf::abstract_actor*>(hdl))
+        .state;
+  }
+
+  /// The state of a grouping actor (a lean actor, not a stateful one).
+  actors::grouping_state& group_state_of(const actors::grouping_actor& hdl) {
+    return dynamic_cast<actors::grouping_impl&>(
+               *caf::actor_cast<caf::abstract_actor*>(hdl))
         .state;
   }
 

@@ -75,7 +75,7 @@ TEST_CASE_METHOD(fixture,
   apply(trigger("q", "web", "m1"));
   auto& routed = *state_of<argus::actors::router_state>(router).groups.at(
       argus::actors::group_key("m1", true, "db"));
-  auto& st = state_of<argus::actors::grouping_state>(group_actor("db"));
+  auto& st = group_state_of(group_actor("db"));
   CHECK(st.key == routed.key);
   CHECK(st.key.value.shares_with(routed.key.value));
   CHECK(st.group.grouping_value.shares_with(routed.key.value));
