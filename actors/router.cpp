@@ -53,13 +53,14 @@ const domain::shared_text& manager_text(router_state& st, std::string_view id) {
 
 /// The live group of `key`, spawned (with `make_initial(its key)`'s state)
 /// if there is none. The state is only built when a group is spawned.
+/// The reference is valid until the group map next changes.
 template <class MakeInitial>
 const entry_ptr& group_for(self_ptr self, const router_env& env,
                            domain::group_key_ref key,
                            MakeInitial make_initial) {
   auto& groups = self->state.groups;
-  if (auto it = groups.find(key); it != groups.end())
-    return it->second;
+  if (auto* found = groups.find(key))
+    return found->value;
   auto entry = std::make_shared<router_state::group_entry>();
   entry->key = {manager_text(self->state, key.event_manager_id), key.has_value,
                 domain::shared_text{key.value}};
@@ -71,17 +72,24 @@ const entry_ptr& group_for(self_ptr self, const router_env& env,
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   // Keyed by views of the entry's own key, not of `key`'s texts.
   domain::group_key_ref own_key{entry->key};
-  return groups.emplace(own_key, std::move(entry)).first->second;
+  auto* added = groups.try_emplace(own_key).first;
+  added->value = std::move(entry);
+  return added->value;
 }
 
-using group_iterator = decltype(router_state::groups)::iterator;
+using group_slot = decltype(router_state::groups)::entry;
 
-/// Forgets group `it` (stopped, failed or released): index entries that
+/// Marks a stopped, failed or released group gone: index entries that
 /// still point to it route afresh.
-void drop_group(self_ptr self, group_iterator it) {
-  it->second->live = false;
-  it->second->outbox = {};
-  self->state.groups.erase(it);
+void mark_gone(router_state::group_entry& entry) {
+  entry.live = false;
+  entry.outbox = {};
+}
+
+/// Forgets group `slot` (stopped, failed or released).
+void drop_group(self_ptr self, group_slot* slot) {
+  mark_gone(*slot->value);
+  self->state.groups.erase(slot);
 }
 
 /// Stages an event for its group; one flush per burst sends each group its
@@ -210,27 +218,26 @@ void restore(self_ptr self, const router_env& env,
 void release(self_ptr self, const context& ctx,
              const std::vector<std::string>& live, const std::string& self_id) {
   auto& st = self->state;
-  std::vector<group_iterator> gone;
-  for (auto it = st.groups.begin(); it != st.groups.end(); ++it) {
-    auto& key = it->second->key;
+  size_t gone = 0;
+  st.groups.erase_if([&](group_slot& slot) {
+    auto& entry = *slot.value;
+    auto& key = entry.key;
     if (domain::group_owner(live, key.event_manager_id, key.has_value,
-                            key.value) != self_id)
-      gone.push_back(it);
-  }
-  if (gone.empty())
+                            key.value) == self_id)
+      return false;
+    self->demonitor(entry.handle.address());
+    self->send(entry.handle, atom::stop::value);
+    mark_gone(entry);
+    ++gone;
+    return true;
+  });
+  if (gone == 0)
     return;
-  // Erasing leaves the other elements' iterators valid.
-  for (auto it : gone) {
-    self->demonitor(it->second->handle.address());
-    self->send(it->second->handle, atom::stop::value);
-    drop_group(self, it);
-  }
-  ctx.stats->groups_live.fetch_sub(static_cast<int64_t>(gone.size()),
+  ctx.stats->groups_live.fetch_sub(static_cast<int64_t>(gone),
                                    std::memory_order_relaxed);
   st.active.erase_if(
       [](auto& e) { return !e.value.group || !e.value.group->live; });
-  LOG_INFO("cluster: released " << gone.size()
-                                << " groups to their new owners");
+  LOG_INFO("cluster: released " << gone << " groups to their new owners");
 }
 
 /// One drain of every group the router had when it was asked.
@@ -271,13 +278,12 @@ router(router_actor::stateful_pointer<router_state> self,
        repository_actor repository, context_ptr ctx) {
   router_env env{std::move(repository), ctx};
   self->set_down_handler([=](caf::down_msg& dm) {
-    auto& groups = self->state.groups;
-    for (auto it = groups.begin(); it != groups.end(); ++it)
-      if (it->second->handle.address() == dm.source) {
+    for (auto& slot : self->state.groups)
+      if (slot.value->handle.address() == dm.source) {
         if (dm.reason)
-          LOG_ERROR("grouping actor of " << describe(it->first) << " failed: "
+          LOG_ERROR("grouping actor of " << describe(slot.key) << " failed: "
                                          << to_string(dm.reason));
-        drop_group(self, it);
+        drop_group(self, &slot);
         ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
         return;
       }
@@ -285,8 +291,8 @@ router(router_actor::stateful_pointer<router_state> self,
   // Groups are not linked to their router (a failing group must not take
   // the router down), so the router stops them when it is told to exit.
   self->set_exit_handler([=](caf::exit_msg& em) {
-    for (auto& [key, entry] : self->state.groups)
-      self->send_exit(entry->handle, em.reason);
+    for (auto& slot : self->state.groups)
+      self->send_exit(slot.value->handle, em.reason);
     self->state.groups.clear();
     self->quit(em.reason);
   });
@@ -311,8 +317,8 @@ router(router_actor::stateful_pointer<router_state> self,
           const std::string& dedup) {
         auto& st = self->state;
         domain::alert_key akey{key.event_manager_id, dedup};
-        if (auto g = st.groups.find(key); g != st.groups.end())
-          st.active[akey].group = g->second;
+        if (auto* g = st.groups.find(key))
+          st.active[akey].group = g->value;
         else
           st.active.erase(akey); // its group is gone: routes afresh
       },
@@ -325,12 +331,11 @@ router(router_actor::stateful_pointer<router_state> self,
         route(self, env, e);
       },
       [=](atom::idle, const domain::group_key& key, uint64_t received) {
-        auto& groups = self->state.groups;
-        auto it = groups.find(key);
-        if (it == groups.end() || it->second->sent != received)
+        auto* it = self->state.groups.find(key);
+        if (it == nullptr || it->value->sent != received)
           return; // events are still in flight to it; it will report again
-        self->demonitor(it->second->handle.address());
-        self->send(it->second->handle, atom::stop::value);
+        self->demonitor(it->value->handle.address());
+        self->send(it->value->handle, atom::stop::value);
         drop_group(self, it);
         ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
       },
@@ -368,8 +373,8 @@ router(router_actor::stateful_pointer<router_state> self,
         auto run = std::make_shared<drain_run>();
         run->rp = self->make_response_promise<atom::ok>();
         run->groups.reserve(self->state.groups.size());
-        for (auto& [key, entry] : self->state.groups)
-          run->groups.push_back(entry->handle);
+        for (auto& slot : self->state.groups)
+          run->groups.push_back(slot.value->handle);
         drain_next(self, run);
         return run->rp;
       },

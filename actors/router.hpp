@@ -4,6 +4,7 @@
 #include "actors/burst_hint.hpp"
 #include "actors/context.hpp"
 #include "domain/alert_key_map.hpp"
+#include "domain/flat_map.hpp"
 #include "domain/keys.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -37,8 +38,11 @@ struct router_state {
   using entry_ptr = std::shared_ptr<group_entry>;
   /// Live grouping actors by group. Each key views its entry's own `key`,
   /// which lives as long as the entry: a group's texts are held once, and
-  /// looking one up by an event's fields copies nothing.
-  std::unordered_map<domain::group_key_ref, entry_ptr> groups;
+  /// looking one up by an event's fields copies nothing. Flat, like the
+  /// index below: each event for a new dedupKey looks its group up, and
+  /// with 100,000 groups a node map's lookup was 9% of the in-process
+  /// pipeline's samples, mostly cache misses along the bucket chain.
+  domain::flat_map<domain::group_key_ref, entry_ptr> groups;
   struct index_entry {
     entry_ptr group;
     /// The group's `sent` count when the router last forwarded an event for

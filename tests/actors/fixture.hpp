@@ -153,13 +153,22 @@ struct actor_fixture {
         .state;
   }
 
+  /// The router's entry for group (manager, value); fails when there is
+  /// none.
+  actors::router_state::group_entry&
+  routed_group(const std::string& value = "db",
+               const std::string& manager = "m1") {
+    auto* found = state_of<actors::router_state>(router).groups.find(
+        actors::group_key(manager, true, value));
+    REQUIRE(found != nullptr);
+    return *found->value;
+  }
+
   /// The grouping actor the router runs for (manager, value); fails when
   /// it runs none.
   actors::grouping_actor group_actor(const std::string& value = "db",
                                      const std::string& manager = "m1") {
-    return state_of<actors::router_state>(router)
-        .groups.at(actors::group_key(manager, true, value))
-        ->handle;
+    return routed_group(value, manager).handle;
   }
 
   /// Moves the Argus clock only (the scheduler's timers stay put).

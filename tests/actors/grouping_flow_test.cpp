@@ -73,8 +73,7 @@ TEST_CASE_METHOD(fixture,
   apply(trigger("p", "db", "m1"));
   apply(trigger("c", "db", "m1"));
   apply(trigger("q", "web", "m1"));
-  auto& routed = *state_of<argus::actors::router_state>(router).groups.at(
-      argus::actors::group_key("m1", true, "db"));
+  auto& routed = routed_group("db");
   auto& st = group_state_of(group_actor("db"));
   CHECK(st.key == routed.key);
   CHECK(st.key.value.shares_with(routed.key.value));
@@ -86,8 +85,7 @@ TEST_CASE_METHOD(fixture,
     CHECK(a->event_manager_id.shares_with(routed.key.event_manager_id));
   }
   // The next group of the same manager shares its manager's block too.
-  auto& other = *state_of<argus::actors::router_state>(router).groups.at(
-      argus::actors::group_key("m1", true, "web"));
+  auto& other = routed_group("web");
   CHECK(other.key.event_manager_id.shares_with(routed.key.event_manager_id));
   // At rest a group holds no outbox.
   CHECK(st.outbox == nullptr);
@@ -548,9 +546,8 @@ TEST_CASE_METHOD(fixture,
   SECTION("groups that died before their turn count as drained") {
     // The drain asks groups in the map's order: the last ones wait.
     std::vector<argus::actors::grouping_actor> handles;
-    for (auto& [key, entry] :
-         state_of<argus::actors::router_state>(router).groups)
-      handles.push_back(entry->handle);
+    for (auto& slot : state_of<argus::actors::router_state>(router).groups)
+      handles.push_back(slot.value->handle);
     for (size_t i = handles.size() - 10; i < handles.size(); ++i)
       caf::anon_send_exit(handles[i], caf::exit_reason::kill);
     sched->run();
