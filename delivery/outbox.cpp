@@ -290,8 +290,8 @@ void memory_outbox::add(std::string event_manager_id, envelope env) {
 }
 
 bool memory_outbox::settled(const std::string& id) const {
-  for (auto it = rows_.lower_bound(key{id, ""});
-       it != rows_.end() && it->first.first == id; ++it)
+  for (auto it = rows_of(rows_, id); it != rows_.end() && it->first.first == id;
+       ++it)
     if (it->second.state == domain::delivery_state::pending)
       return false;
   return true;
@@ -316,8 +316,11 @@ void memory_outbox::prune() {
     auto kept = order_.find(*seq);
     // The entry lives on in `kept` until its last line here.
     const std::string& id = kept->second->env.notification_id;
-    rows_.erase(rows_.lower_bound(key{id, ""}),
-                rows_.lower_bound(key{id + '\x01', ""}));
+    auto first = rows_of(rows_, id);
+    auto last = first;
+    while (last != rows_.end() && last->first.first == id)
+      ++last;
+    rows_.erase(first, last);
     entries_.erase(std::string_view{id});
     order_.erase(kept);
     settled_.erase(seq);
@@ -412,8 +415,8 @@ caf::expected<std::vector<domain::delivery>>
 memory_outbox::deliveries_of(const std::string& id) {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<domain::delivery> out;
-  for (auto it = rows_.lower_bound(key{id, ""});
-       it != rows_.end() && it->first.first == id; ++it)
+  for (auto it = rows_of(rows_, id); it != rows_.end() && it->first.first == id;
+       ++it)
     out.push_back(it->second);
   return out;
 }

@@ -119,6 +119,29 @@ public:
 private:
   using key = std::pair<std::string, std::string>; // (notification, receiver)
 
+  /// Orders keys by notification, then receiver, and compares them with
+  /// views too: finding a notification's rows copies no id (each is 60
+  /// bytes and more, so a heap block apiece, and a prune looked up two).
+  struct key_order {
+    using is_transparent = void;
+    template <class L, class R>
+    bool operator()(const L& lhs, const R& rhs) const {
+      std::string_view l1{lhs.first}, r1{rhs.first};
+      if (l1 != r1)
+        return l1 < r1;
+      return std::string_view{lhs.second} < std::string_view{rhs.second};
+    }
+  };
+  using rows_map = std::map<key, domain::delivery, key_order>;
+
+  /// The first of notification `id`'s rows in `rows`, or where they would
+  /// be.
+  template <class Rows>
+  static auto rows_of(Rows& rows, std::string_view id) {
+    return rows.lower_bound(
+        std::pair<std::string_view, std::string_view>{id, {}});
+  }
+
   /// Fanned out and nothing pending: may be pruned.
   bool settled(const std::string& id) const;
   /// Files notification `id` under `settled_` or takes it out, as its rows
@@ -137,7 +160,7 @@ private:
   /// By seq: the entries not fanned out yet, and every entry kept.
   std::map<uint64_t, shared_entry> unfanned_;
   std::map<uint64_t, shared_entry> order_;
-  std::map<key, domain::delivery> rows_;
+  rows_map rows_;
   /// The seqs of the settled entries, oldest first: what `prune` may drop.
   /// Kept as they settle, so a prune never walks the entries it must keep
   /// (a backlog of 100,000 unfanned ones, walked after every fan-out, held

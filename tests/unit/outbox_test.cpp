@@ -184,10 +184,19 @@ TEST_CASE("the memory outbox drops the oldest settled notifications past its "
   auto first = add_fanned("a", true);
   auto waiting = add_fanned("b", false);
   add_fanned("c", true);
-  add_fanned("d", true);
+  auto last = add_fanned("d", true);
   // Past the bound the settled "a" went; the pending "b" stays.
   CHECK_FALSE(box.entry(first));
   CHECK(box.entry(waiting));
+  // Its delivery rows went with it; the others' rows stay, one each.
+  auto rows_of = [&](const std::string& id) {
+    auto rows = box.deliveries_of(id);
+    REQUIRE(rows);
+    return rows->size();
+  };
+  CHECK(rows_of(first) == 0);
+  CHECK(rows_of(waiting) == 1);
+  CHECK(rows_of(last) == 1);
   auto latest = box.latest(10);
   REQUIRE(latest);
   CHECK(latest->size() <= 3);
