@@ -108,7 +108,9 @@ struct manager_alerts {
   /// entries instead of copying their keys. A vector, not a set: a child
   /// enters once and leaves only if it moves to another parent (rare), so
   /// an insert per child joining is a push_back, not a node and a rehash.
-  std::unordered_map<std::string, std::vector<const row_entry*>> children;
+  /// Flat like `by_key`: a lookup per child written, in a map as large as
+  /// the open groups.
+  domain::flat_map<std::string, std::vector<const row_entry*>> children;
   /// The active alerts, in no order; each row knows its place
   /// (`row::active_at`). A list, not a set: an alert enters at the end and
   /// leaves by swapping with the last, so a new alert costs no hashing and
@@ -257,8 +259,8 @@ public:
     std::vector<row_ref> rows;
     if (auto m = managers_.find(manager_id); m != managers_.end()) {
       auto& links = m->second.children;
-      if (auto c = links.find(parent_dedup_key); c != links.end())
-        for (auto* e : c->second)
+      if (auto* c = links.find(parent_dedup_key))
+        for (auto* e : c->value)
           rows.push_back({&m->first, e->key, &e->value});
     }
     return page_of(rows, 0, -1);
@@ -271,11 +273,11 @@ public:
         result.push_back(to_alert(id, m, e->key, e->value));
         if (!e->value.is_parent())
           continue;
-        auto c = m.children.find(std::string{e->key});
-        if (c == m.children.end())
+        auto* c = m.children.find(std::string{e->key});
+        if (c == nullptr)
           continue;
         // Active children are already in via the active set.
-        for (auto* child : c->second)
+        for (auto* child : c->value)
           if (!child->value.is_active() &&
               child->value.type == domain::alert_type::child)
             result.push_back(to_alert(id, m, child->key, child->value));
@@ -518,8 +520,8 @@ private:
     auto parent = e.value.parent_dedup_key();
     if (parent.empty())
       return;
-    auto c = m.children.find(std::string{parent});
-    auto& kids = c->second;
+    auto* c = m.children.find(std::string{parent});
+    auto& kids = c->value;
     kids.erase(std::find(kids.begin(), kids.end(), &e));
     if (kids.empty())
       m.children.erase(c);
