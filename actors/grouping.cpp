@@ -251,35 +251,46 @@ bool follows_reroute(self_ptr self, const domain::event& e, bool fresh) {
   return true;
 }
 
-/// Applies one event; counts it in `applied` unless it went back to the
+/// One `apply` message's run through its events.
+struct batch_run {
+  const peers& to;
+  const context& ctx;
+  /// Read once per batch: the clock is a call through `context`, and the
+  /// events of one message are applied within microseconds.
+  domain::time_point now;
+  uint64_t applied = 0;
+  int notices = -1; // whether the manager wants child notices; not asked yet
+};
+
+/// Applies one event; counts it in `run.applied` unless it went back to the
 /// router.
-void apply_one(self_ptr self, domain::event& e, bool fresh, const peers& to,
-               const context& ctx, uint64_t* applied, int* notices) {
+void apply_one(self_ptr self, domain::event& e, bool fresh, batch_run& run) {
   auto& st = self->state;
   ++st.received;
   if (follows_reroute(self, e, fresh)) {
-    self->send(to.router, atom::reroute::value, st.key, e);
+    self->send(run.to.router, atom::reroute::value, st.key, e);
     return;
   }
   // Decisions use the acceptance time, so a replay decides as the first
   // run did; events from in-process callers may leave it unset.
-  auto now = e.received_at != domain::no_time ? e.received_at : ctx.now();
+  auto now = e.received_at != domain::no_time ? e.received_at : run.now;
   // Only a trigger into an open window can join: ask the catalog then.
   // Asked once per batch: the answer is the manager's, and asking reads
   // the shared catalog.
   auto wants = [&] {
-    if (*notices < 0)
-      *notices = ctx.child_notices && ctx.child_notices(e.event_manager_id);
-    return *notices > 0;
+    if (run.notices < 0)
+      run.notices =
+          run.ctx.child_notices && run.ctx.child_notices(e.event_manager_id);
+    return run.notices > 0;
   };
   st.group.child_notices = e.act == domain::action::trigger &&
                            domain::window_open(st.group, now) && wants();
   // The event ends here: its texts move into the alert instead of copies.
   domain::apply_taking_texts(st.group, e, fresh, now, scratch());
-  carry_out(self, e, to, ctx, ctx.now());
+  carry_out(self, e, run.to, run.ctx, run.now);
   if (!scratch().reroute) {
     stage_completion(self, e.seq);
-    ++*applied;
+    ++run.applied;
   }
 }
 
@@ -290,17 +301,15 @@ grouping_actor::behavior_type shared_behavior() {
       [](atom::apply, std::vector<routed_event>& batch) {
         self_ptr self = &grouping_impl::handling();
         auto& to = self->state.to;
-        auto& ctx = to.ctx;
-        uint64_t applied = 0;
-        int notices = -1; // not asked yet
+        batch_run run{to, *to.ctx, to.ctx->now()};
         for (auto& routed : batch)
-          apply_one(self, routed.e, routed.fresh, to, *ctx, &applied, &notices);
+          apply_one(self, routed.e, routed.fresh, run);
         // Counted once per batch: the counters are shared by every group.
-        if (applied > 0)
-          ctx->registry->event_processed(self->state.key.event_manager_id,
-                                         applied);
+        if (run.applied > 0)
+          to.ctx->registry->event_processed(self->state.key.event_manager_id,
+                                            run.applied);
         report_if_idle(self, to);
-        count_processed(self, to, applied);
+        count_processed(self, to, run.applied);
       },
       [](atom::expire, atom::acknowledge, uint64_t token) {
         self_ptr self = &grouping_impl::handling();
