@@ -58,6 +58,9 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<atom::reroute, domain::group_key, domain::event>,
     /// Group `key` is idle after receiving `n` events.
     caf::reacts_to<atom::idle, domain::group_key, uint64_t>,
+    /// Group `key` ended without being told to stop (it failed, or was
+    /// killed) for this reason: forget it.
+    caf::reacts_to<atom::failed, domain::group_key, caf::error>,
     /// Rebuilds groups from persisted open work at start; the second list
     /// (alerts changed by journaled events past the high-water mark) guards
     /// the replay against applying an event twice.

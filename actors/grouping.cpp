@@ -345,6 +345,7 @@ grouping_actor::behavior_type shared_behavior() {
         self_ptr self = &grouping_impl::handling();
         flush_outbox(self, self->state.to);
         count_processed(self, self->state.to, 0);
+        self->state.stopped = true;
         self->quit();
       },
       [](atom::drain) {
@@ -393,7 +394,11 @@ caf::behavior& grouping_impl::behavior() {
   return shared;
 }
 
-void grouping_impl::on_terminate() {
+void grouping_impl::on_terminate(const caf::error& reason) {
+  // The router learns of a group it did not stop from the group itself,
+  // not by monitoring each of a million groups (48 bytes and a lock apiece).
+  if (!state.stopped)
+    send(state.to.router, atom::failed::value, state.key, reason);
   state.~grouping_state();
 }
 

@@ -66,6 +66,8 @@ struct grouping_state {
   /// containers in the state cost each of them 128 bytes.
   std::unique_ptr<pending_changes> outbox;
   bool flush_scheduled = false;
+  /// The router told it to stop, so it need not hear that it ended.
+  bool stopped = false;
   /// Events applied whose changes still wait in the outbox. They count as
   /// processed once the flush has handed their changes to the repository,
   /// so a read after "processed" caught up with "accepted" sees them.
@@ -114,7 +116,7 @@ public:
 
 protected:
   caf::behavior& behavior() override;
-  void on_terminate() override;
+  void on_terminate(const caf::error& reason) override;
 };
 
 /// Spawns the grouping actor of `key` (see `grouping_impl`). A restored

@@ -204,7 +204,7 @@ bool lean_actor::cleanup(caf::error&& reason, caf::execution_unit* unit) {
     bounce(*owned);
   };
   inbox_.close(bounce_and_free);
-  on_terminate();
+  on_terminate(reason);
   return monitorable_actor::cleanup(std::move(reason), unit);
 }
 

@@ -88,9 +88,9 @@ protected:
   /// The behavior for every message but CAF's system messages.
   virtual caf::behavior& behavior() = 0;
 
-  /// Runs once as it terminates, before its monitors learn of it: the
-  /// place to release its state and the actor handles in it.
-  virtual void on_terminate() = 0;
+  /// Runs once as it terminates for `reason`, before its monitors learn of
+  /// it: the place to release its state and the actor handles in it.
+  virtual void on_terminate(const caf::error& reason) = 0;
 
   /// The lean actor whose message this thread is handling, if any.
   static lean_actor* running();

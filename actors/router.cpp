@@ -68,7 +68,6 @@ const entry_ptr& group_for(self_ptr self, const router_env& env,
   auto router = caf::actor_cast<router_actor>(self);
   entry->handle = spawn_grouping(self->system(), entry->key, std::move(initial),
                                  router, env.repository, env.ctx);
-  self->monitor(entry->handle);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   // Keyed by views of the entry's own key, not of `key`'s texts.
   domain::group_key_ref own_key{entry->key};
@@ -225,7 +224,6 @@ void release(self_ptr self, const context& ctx,
     if (domain::group_owner(live, key.event_manager_id, key.has_value,
                             key.value) == self_id)
       return false;
-    self->demonitor(entry.handle.address());
     self->send(entry.handle, atom::stop::value);
     mark_gone(entry);
     ++gone;
@@ -277,17 +275,6 @@ router_actor::behavior_type
 router(router_actor::stateful_pointer<router_state> self,
        repository_actor repository, context_ptr ctx) {
   router_env env{std::move(repository), ctx};
-  self->set_down_handler([=](caf::down_msg& dm) {
-    for (auto& slot : self->state.groups)
-      if (slot.value->handle.address() == dm.source) {
-        if (dm.reason)
-          LOG_ERROR("grouping actor of " << describe(slot.key) << " failed: "
-                                         << to_string(dm.reason));
-        drop_group(self, &slot);
-        ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
-        return;
-      }
-  });
   // Groups are not linked to their router (a failing group must not take
   // the router down), so the router stops them when it is told to exit.
   self->set_exit_handler([=](caf::exit_msg& em) {
@@ -334,8 +321,20 @@ router(router_actor::stateful_pointer<router_state> self,
         auto* it = self->state.groups.find(key);
         if (it == nullptr || it->value->sent != received)
           return; // events are still in flight to it; it will report again
-        self->demonitor(it->value->handle.address());
         self->send(it->value->handle, atom::stop::value);
+        drop_group(self, it);
+        ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
+      },
+      [=](atom::failed, const domain::group_key& key,
+          const caf::error& reason) {
+        auto* it = self->state.groups.find(key);
+        // Gone already, or the key has a newer group (the failed one was
+        // retired as idle first).
+        if (it == nullptr || caf::actor_cast<caf::strong_actor_ptr>(
+                                 it->value->handle) != self->current_sender())
+          return;
+        LOG_ERROR("grouping actor of " << describe(it->key)
+                                       << " ended: " << to_string(reason));
         drop_group(self, it);
         ctx->stats->groups_live.fetch_sub(1, std::memory_order_relaxed);
       },

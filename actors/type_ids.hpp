@@ -26,6 +26,7 @@ using acknowledge = caf::atom_constant<caf::atom("ack")>;
 using lapse = caf::atom_constant<caf::atom("lapse")>;
 using stop = caf::atom_constant<caf::atom("stop")>;
 using idle = caf::atom_constant<caf::atom("idle")>;
+using failed = caf::atom_constant<caf::atom("failed")>;
 using deactivate = caf::atom_constant<caf::atom("deactivate")>;
 using reactivate = caf::atom_constant<caf::atom("reactivate")>;
 using reroute = caf::atom_constant<caf::atom("reroute")>;

@@ -304,6 +304,35 @@ TEST_CASE_METHOD(fixture, "idle groups are stopped", "[actors]") {
   CHECK(alert_of("p").status == alert_status::active);
 }
 
+TEST_CASE_METHOD(fixture,
+                 "a group that ends unasked is forgotten and its keys route "
+                 "afresh",
+                 "[actors]") {
+  apply(trigger("p"));
+  apply(trigger("c"));
+  auto first = group_actor("db");
+  // Killed: no one told it to stop, so it tells the router it ended.
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  sched->run();
+  CHECK(groups() == 0);
+  CHECK(ctx->stats->groups_live == 0);
+  // Its value opens a new group, and its dedupKeys reach that one.
+  apply(trigger("n"));
+  REQUIRE(groups() == 1);
+  auto second = group_actor("db");
+  CHECK(second != first);
+  apply(trigger("p"));
+  CHECK(group_state_of(second).group.active.count("p") == 1);
+  // A report of an end from anyone but the group's own actor (an older
+  // actor of the same key) leaves the group in place.
+  (*self)->send(router, argus::atom::failed::value,
+                argus::actors::group_key("m1", true, "db"),
+                caf::make_error(caf::sec::runtime_error));
+  sched->run();
+  CHECK(groups() == 1);
+  CHECK(ctx->stats->groups_live == 1);
+}
+
 TEST_CASE_METHOD(fixture, "a re-triggered resolved key is reactivated",
                  "[actors]") {
   auto t0 = now();

@@ -52,7 +52,7 @@ protected:
     return behavior_;
   }
 
-  void on_terminate() override {
+  void on_terminate(const caf::error&) override {
     log_.reset();
     behavior_ = caf::behavior{};
   }
