@@ -22,6 +22,11 @@ namespace {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
 
+/// How many events ahead a batch starts loading the dedupKey index's slot:
+/// enough for the loads to arrive before their lookup, few enough to stay
+/// in the cache meanwhile.
+constexpr size_t prefetch_distance = 8;
+
 domain::alert_key alert_of(const domain::event& e) {
   return {e.event_manager_id, e.dedup_key};
 }
@@ -286,8 +291,14 @@ router(router_actor::stateful_pointer<router_state> self,
   return {
       [=](atom::apply, domain::event& e) { route(self, env, e); },
       [=](atom::apply, std::vector<domain::event>& events) {
-        for (auto& e : events)
-          route(self, env, e);
+        auto& active = self->state.active;
+        for (size_t i = 0; i < events.size(); ++i) {
+          if (i + prefetch_distance < events.size()) {
+            auto& ahead = events[i + prefetch_distance];
+            active.prefetch(ahead.event_manager_id, ahead.dedup_key);
+          }
+          route(self, env, events[i]);
+        }
       },
       [=](atom::flush) { flush_staged(self); },
       [=](atom::deactivate, const domain::group_key& key,

@@ -84,6 +84,13 @@ public:
     }
   }
 
+  /// Starts loading where (manager, dedup) is looked up (see
+  /// `flat_map::prefetch`).
+  void prefetch(std::string_view manager, const std::string& dedup) {
+    if (auto* m = map_of(manager, false))
+      m->prefetch(dedup);
+  }
+
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 

@@ -19,6 +19,11 @@ store::~store() = default;
 
 namespace {
 
+/// How many writes ahead `write` starts loading a row's slot: enough for
+/// the loads to arrive before their lookup, few enough to stay in the
+/// cache meanwhile.
+constexpr size_t prefetch_distance = 8;
+
 /// A resolved alert as the store keeps it once its group let go of it,
 /// without what its place in the store already says: the event manager (the
 /// key of its `manager_alerts`), the dedupKey (the key of its row), the id
@@ -166,9 +171,28 @@ public:
     applied_through_ = std::max(applied_through_, applied_through);
     // Nothing below can fail short of running out of memory, so applying the
     // writes one by one is all or nothing.
-    for (auto& w : writes) {
+    // A write's alerts are nearly always one manager's: its map is looked
+    // up once, not per alert.
+    std::string_view last_id;
+    manager_alerts* last = nullptr;
+    auto manager_of = [&](std::string_view id) -> manager_alerts& {
+      if (last == nullptr || last_id != id) {
+        auto& entry = manager_entry(id);
+        last_id = entry.first; // the map's own copy: it stays put
+        last = &entry.second;
+      }
+      return *last;
+    };
+    for (size_t k = 0; k < writes.size(); ++k) {
+      // Starts loading the slot of a write a few ahead, so the cache
+      // misses of a large store's lookups overlap.
+      if (k + prefetch_distance < writes.size()) {
+        auto& ahead = *writes[k + prefetch_distance].snapshot;
+        manager_of(ahead.event_manager_id).by_key.prefetch(ahead.dedup_key);
+      }
+      auto& w = writes[k];
       auto& a = *w.snapshot;
-      auto& m = manager(a.event_manager_id);
+      auto& m = manager_of(a.event_manager_id);
       auto [i, added] = m.by_key.try_emplace(a.dedup_key);
       auto& r = i->value;
       if (added) {
@@ -363,10 +387,16 @@ private:
   /// grouping value is shared by many alerts, resolved ones included).
   /// The alerts of manager `id`, made empty if it has none.
   manager_alerts& manager(std::string_view id) {
+    return manager_entry(id).second;
+  }
+
+  /// `manager`'s alerts with the id they are kept under.
+  std::pair<const std::string, manager_alerts>&
+  manager_entry(std::string_view id) {
     auto it = managers_.find(id);
     if (it == managers_.end())
       it = managers_.emplace(std::string{id}, manager_alerts{}).first;
-    return it->second;
+    return *it;
   }
 
   /// The block the store keeps for `text`'s text: one per distinct text

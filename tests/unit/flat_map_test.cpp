@@ -29,6 +29,7 @@ void agrees_with_unordered_map(Map& m, size_t steps, size_t key_space,
   std::mt19937 rng{seed};
   for (size_t step = 0; step < steps; ++step) {
     auto key = "k" + std::to_string(rng() % key_space);
+    m.prefetch(key); // a hint only: changes nothing, empty map included
     switch (rng() % 4) {
     case 0:
     case 1: {

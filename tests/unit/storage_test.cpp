@@ -26,6 +26,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -256,6 +257,36 @@ TEST_CASE("storage: one write call applies its changes in order", "[unit]") {
     REQUIRE_FALSE(store.write({}));
     CHECK(must(store.list(all())).size() == 2);
   }
+}
+
+TEST_CASE("storage: a long write across managers keeps each manager's "
+          "alerts apart",
+          "[unit]") {
+  EACH_BACKEND();
+  // Longer than the memory store's look-ahead, with the same dedupKeys in
+  // two managers and runs of each manager of different lengths.
+  std::vector<alert_write> writes;
+  std::vector<std::string> managers;
+  for (int i = 0; i < 40; ++i) {
+    auto manager = (i % 5 < 3) ? "m1" : (i % 5 == 3 ? "m2" : "m3");
+    auto a = make_alert(manager, "k" + std::to_string(i % 20), 1'000 + i);
+    a.summary = std::string{manager} + "#" + std::to_string(i);
+    writes.push_back(alert_write{a, 1});
+    managers.emplace_back(manager);
+  }
+  REQUIRE_FALSE(store.write(writes));
+  for (size_t i = 20; i < writes.size(); ++i) {
+    // The later write of a (manager, dedupKey) wins; the others stay.
+    auto& a = *writes[i].snapshot;
+    auto found = must(store.by_dedup_key(managers[i], a.dedup_key.str()));
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].event_manager_id == managers[i]);
+    CHECK(found[0].summary == a.summary);
+  }
+  std::set<std::string> distinct;
+  for (size_t i = 0; i < writes.size(); ++i)
+    distinct.insert(managers[i] + "/" + writes[i].snapshot->dedup_key.str());
+  CHECK(must(store.list(all())).size() == distinct.size());
 }
 
 TEST_CASE("storage: a re-triggered resolved alert keeps its identity",
