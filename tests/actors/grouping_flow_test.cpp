@@ -635,6 +635,26 @@ TEST_CASE("a burst stores each alert once, as it stands after the burst",
         run.steps.ctx->stats->writes_queued);
 }
 
+TEST_CASE("a burst over several groups reaches each in arrival order",
+          "[actors]") {
+  // One router flush: "db" gets several events, gathered into one batch
+  // around events for "web" and "cache", which get one each.
+  burst_and_steps run{[](const fixture& f) {
+    return std::vector<argus::domain::event>{
+        f.trigger("p", "db"),    f.trigger("w", "web"), f.trigger("c1", "db"),
+        f.trigger("x", "cache"), f.resolve("c1"),       f.trigger("c2", "db"),
+        f.trigger("c1", "db")};
+  }};
+  for (auto key : {"p", "w", "x", "c1", "c2"})
+    run.check_same(key);
+  CHECK(run.burst.alert_of("c1").parent_dedup_key == "p");
+  CHECK(run.burst.alert_of("c1").status == alert_status::active);
+  CHECK(run.burst.alert_of("c2").parent_dedup_key == "p");
+  CHECK(run.burst.alert_of("w").type == alert_type::parent);
+  CHECK(run.burst.alert_of("x").type == alert_type::parent);
+  CHECK(run.burst.groups() == 3);
+}
+
 TEST_CASE("a burst of many alerts stores each once, as it stands after the "
           "burst",
           "[actors]") {
