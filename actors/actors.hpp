@@ -25,8 +25,6 @@ namespace argus::actors {
 using grouping_actor = caf::typed_actor<
     /// Applies events in arrival order.
     caf::reacts_to<atom::apply, std::vector<routed_event>>,
-    /// Applies one event (most groups get one per burst of the router).
-    caf::reacts_to<atom::apply, routed_event>,
     /// INTERNAL: the acknowledgement timer (ack_timeout) fired; a stale
     /// token is ignored.
     caf::reacts_to<atom::expire, atom::acknowledge, uint64_t>,

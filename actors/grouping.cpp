@@ -294,29 +294,22 @@ void apply_one(self_ptr self, domain::event& e, bool fresh, batch_run& run) {
   }
 }
 
-/// Applies the `n` events at `first`, in order, as one batch.
-void apply_batch(self_ptr self, routed_event* first, size_t n) {
-  auto& to = self->state.to;
-  batch_run run{to, *to.ctx, to.ctx->now()};
-  for (auto* routed = first; routed != first + n; ++routed)
-    apply_one(self, routed->e, routed->fresh, run);
-  // Counted once per batch: the counters are shared by every group.
-  if (run.applied > 0)
-    to.ctx->registry->event_processed(self->state.key.event_manager_id,
-                                      run.applied);
-  report_if_idle(self, to);
-  count_processed(self, to, run.applied);
-}
-
 /// The one behavior of all grouping actors: each handler acts on the actor
 /// handling the message.
 grouping_actor::behavior_type shared_behavior() {
   return {
       [](atom::apply, std::vector<routed_event>& batch) {
-        apply_batch(&grouping_impl::handling(), batch.data(), batch.size());
-      },
-      [](atom::apply, routed_event& routed) {
-        apply_batch(&grouping_impl::handling(), &routed, 1);
+        self_ptr self = &grouping_impl::handling();
+        auto& to = self->state.to;
+        batch_run run{to, *to.ctx, to.ctx->now()};
+        for (auto& routed : batch)
+          apply_one(self, routed.e, routed.fresh, run);
+        // Counted once per batch: the counters are shared by every group.
+        if (run.applied > 0)
+          to.ctx->registry->event_processed(self->state.key.event_manager_id,
+                                            run.applied);
+        report_if_idle(self, to);
+        count_processed(self, to, run.applied);
       },
       [](atom::expire, atom::acknowledge, uint64_t token) {
         self_ptr self = &grouping_impl::handling();

@@ -87,6 +87,7 @@ using group_slot = decltype(router_state::groups)::entry;
 /// still point to it route afresh.
 void mark_gone(router_state::group_entry& entry) {
   entry.live = false;
+  entry.outbox = {};
 }
 
 /// Forgets group `slot` (stopped, failed or released).
@@ -101,46 +102,28 @@ void forward(self_ptr self, const entry_ptr& entry,
              router_state::index_entry& index, domain::event& e, bool fresh) {
   index.last_forwarded = ++entry->sent;
   auto& st = self->state;
-  ++entry->staged;
-  st.staged.push_back({entry, routed_event{std::move(e), fresh}});
+  if (entry->outbox.empty()) {
+    st.staged_groups.push_back(entry);
+    entry->outbox_hint.reserve(entry->outbox);
+  }
+  entry->outbox.push_back(routed_event{std::move(e), fresh});
   if (!st.flush_scheduled) {
     st.flush_scheduled = true;
     self->send(self, atom::flush::value);
   }
 }
 
-/// Sends each group its staged events, in arrival order: one event as it
-/// is, several as one batch, gathered as the list is walked.
 void flush_staged(self_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  for (auto& [group, routed] : st.staged) {
-    auto& g = *group;
-    // A group lost since (failed, stopped) gets nothing; its dedupKeys
-    // route afresh.
-    if (!g.live) {
-      g.staged = 0;
+  for (auto& entry : st.staged_groups) {
+    if (!entry->live || entry->outbox.empty())
       continue;
-    }
-    if (g.staged == 1) {
-      g.staged = 0;
-      self->send(g.handle, atom::apply::value, std::move(routed));
-      continue;
-    }
-    if (g.gathering == 0) {
-      st.gathered.emplace_back().reserve(g.staged);
-      g.gathering = static_cast<uint32_t>(st.gathered.size());
-    }
-    auto& batch = st.gathered[g.gathering - 1];
-    batch.push_back(std::move(routed));
-    if (batch.size() == g.staged) {
-      g.staged = 0;
-      g.gathering = 0;
-      self->send(g.handle, atom::apply::value, std::move(batch));
-    }
+    entry->outbox_hint.remember(entry->outbox.size());
+    self->send(entry->handle, atom::apply::value, std::move(entry->outbox));
+    entry->outbox = {};
   }
-  st.staged.clear();
-  st.gathered.clear();
+  st.staged_groups.clear();
 }
 
 /// Routes a trigger with no active alert by its grouping value; `index` is

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/actors.hpp"
+#include "actors/burst_hint.hpp"
 #include "actors/context.hpp"
 #include "domain/alert_key_map.hpp"
 #include "domain/flat_map.hpp"
@@ -25,10 +26,11 @@ struct router_state {
     /// False once the router stopped or lost the actor; dedupKey index
     /// entries that still point here then route afresh.
     bool live = true;
-    /// How many of the router's staged events are for it.
-    uint32_t staged = 0;
-    /// While a flush gathers its events (more than one): where, plus one.
-    uint32_t gathering = 0;
+    /// Events staged for it; sent as one message once the router's queued
+    /// messages are handled.
+    std::vector<routed_event> outbox;
+    /// How many events the last flush sent it: the next outbox's capacity.
+    burst_hint outbox_hint;
   };
   /// Shared by the group map and the dedupKey index, so an event for an
   /// active dedupKey reaches its group without hashing the group's key, and
@@ -51,19 +53,8 @@ struct router_state {
   /// Which group holds each active (manager, dedupKey): a million entries
   /// and a lookup or insert per event, hence the flat map.
   domain::alert_key_map<index_entry> active;
-  /// An event forwarded to a group, staged until the flush.
-  struct staged_event {
-    entry_ptr group;
-    routed_event routed;
-  };
-  /// Events staged for their groups, in arrival order; sent once the
-  /// router's queued messages are handled, one message per group. One
-  /// list for all groups, kept with its capacity, rather than a vector per
-  /// group: in a burst most groups get one event, and a vector apiece was
-  /// an allocation per group per burst (6% of the batch path's CPU).
-  std::vector<staged_event> staged;
-  /// The events of groups that have several in a flush, gathered there.
-  std::vector<std::vector<routed_event>> gathered;
+  /// Groups with staged events, and whether a flush is on its way.
+  std::vector<entry_ptr> staged_groups;
   /// While replaying the journal after a restart: the last journaled event
   /// each recently changed (manager, dedupKey) already reflects. Events at or
   /// below it were applied before the crash and are skipped.
