@@ -254,7 +254,6 @@ bool follows_reroute(self_ptr self, const domain::event& e, bool fresh) {
 /// One `apply` message's run through its events.
 struct batch_run {
   const peers& to;
-  const context& ctx;
   /// Read once per batch: the clock is a call through `context`, and the
   /// events of one message are applied within microseconds.
   domain::time_point now;
@@ -279,15 +278,15 @@ void apply_one(self_ptr self, domain::event& e, bool fresh, batch_run& run) {
   // the shared catalog.
   auto wants = [&] {
     if (run.notices < 0)
-      run.notices =
-          run.ctx.child_notices && run.ctx.child_notices(e.event_manager_id);
+      run.notices = run.to.ctx->child_notices &&
+                    run.to.ctx->child_notices(e.event_manager_id);
     return run.notices > 0;
   };
   st.group.child_notices = e.act == domain::action::trigger &&
                            domain::window_open(st.group, now) && wants();
   // The event ends here: its texts move into the alert instead of copies.
   domain::apply_taking_texts(st.group, e, fresh, now, scratch());
-  carry_out(self, e, run.to, run.ctx, run.now);
+  carry_out(self, e, run.to, *run.to.ctx, run.now);
   if (!scratch().reroute) {
     stage_completion(self, e.seq);
     ++run.applied;
@@ -301,7 +300,7 @@ grouping_actor::behavior_type shared_behavior() {
       [](atom::apply, std::vector<routed_event>& batch) {
         self_ptr self = &grouping_impl::handling();
         auto& to = self->state.to;
-        batch_run run{to, *to.ctx, to.ctx->now()};
+        batch_run run{to, to.ctx->now()};
         for (auto& routed : batch)
           apply_one(self, routed.e, routed.fresh, run);
         // Counted once per batch: the counters are shared by every group.
@@ -345,8 +344,7 @@ grouping_actor::behavior_type shared_behavior() {
         self_ptr self = &grouping_impl::handling();
         flush_outbox(self, self->state.to);
         count_processed(self, self->state.to, 0);
-        self->state.stopped = true;
-        self->quit();
+        self->quit(); // no reason: the router, which asked, need not hear
       },
       [](atom::drain) {
         self_ptr self = &grouping_impl::handling();
@@ -397,7 +395,9 @@ caf::behavior& grouping_impl::behavior() {
 void grouping_impl::on_terminate(const caf::error& reason) {
   // The router learns of a group it did not stop from the group itself,
   // not by monitoring each of a million groups (48 bytes and a lock apiece).
-  if (!state.stopped)
+  // Only its `stop` ends a group without a reason (a failure, a kill or an
+  // exit from outside has one).
+  if (reason)
     send(state.to.router, atom::failed::value, state.key, reason);
   state.~grouping_state();
 }

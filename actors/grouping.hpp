@@ -66,8 +66,6 @@ struct grouping_state {
   /// containers in the state cost each of them 128 bytes.
   std::unique_ptr<pending_changes> outbox;
   bool flush_scheduled = false;
-  /// The router told it to stop, so it need not hear that it ended.
-  bool stopped = false;
   /// Events applied whose changes still wait in the outbox. They count as
   /// processed once the flush has handed their changes to the repository,
   /// so a read after "processed" caught up with "accepted" sees them.

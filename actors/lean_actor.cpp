@@ -8,6 +8,7 @@
 #include <caf/sec.hpp>
 
 #include <exception>
+#include <utility>
 
 namespace argus::actors {
 
@@ -35,17 +36,6 @@ struct running_scope {
   running_scope(const running_scope&) = delete;
   running_scope& operator=(const running_scope&) = delete;
 };
-
-/// Answers each request among `head`'s messages with `reason` and frees
-/// them all.
-void bounce_all(caf::mailbox_element* head, const caf::error& reason) {
-  caf::detail::sync_request_bouncer bounce{reason};
-  while (head != nullptr) {
-    caf::mailbox_element_ptr x{head};
-    head = static_cast<caf::mailbox_element*>(x->next);
-    bounce(*x);
-  }
-}
 
 } // namespace
 
@@ -195,14 +185,19 @@ bool lean_actor::cleanup(caf::error&& reason, caf::execution_unit* unit) {
   if (getf(is_cleaned_up_flag))
     return false;
   unregister_from_system();
-  // Later messages are dropped (requests answered) by `enqueue`.
-  bounce_all(taken_, reason);
-  taken_ = nullptr;
+  // Every message not handled goes, its request answered with `reason`:
+  // those taken from the inbox, then those still in it. Later ones are
+  // dropped (requests answered) by `enqueue`.
   caf::detail::sync_request_bouncer bounce{reason};
   auto bounce_and_free = [&](caf::mailbox_element* x) {
     caf::mailbox_element_ptr owned{x};
     bounce(*owned);
   };
+  for (auto* x = std::exchange(taken_, nullptr); x != nullptr;) {
+    auto* next = static_cast<caf::mailbox_element*>(x->next);
+    bounce_and_free(x);
+    x = next;
+  }
   inbox_.close(bounce_and_free);
   on_terminate(reason);
   return monitorable_actor::cleanup(std::move(reason), unit);

@@ -42,11 +42,8 @@ public:
   /// checked at compile time, as for any typed send.
   template <class Dest, class... Ts>
   void send(const Dest& dest, Ts&&... xs) {
-    using token =
-        caf::detail::type_list<caf::detail::strip_and_convert_t<Ts>...>;
-    static_assert(
-        caf::response_type_unbox<caf::signatures_of_t<Dest>, token>::valid,
-        "receiver does not accept given message");
+    static_assert(accepts<Dest, Ts...>,
+                  "receiver does not accept given message");
     if (dest)
       dest->eq_impl(caf::make_message_id(), ctrl(), running_unit(),
                     std::forward<Ts>(xs)...);
@@ -56,11 +53,8 @@ public:
   template <class Dest, class Rep, class Period, class... Ts>
   void delayed_send(const Dest& dest, std::chrono::duration<Rep, Period> delay,
                     Ts&&... xs) {
-    using token =
-        caf::detail::type_list<caf::detail::strip_and_convert_t<Ts>...>;
-    static_assert(
-        caf::response_type_unbox<caf::signatures_of_t<Dest>, token>::valid,
-        "receiver does not accept given message");
+    static_assert(accepts<Dest, Ts...>,
+                  "receiver does not accept given message");
     if (!dest)
       return;
     auto& clock = home_system().clock();
@@ -100,6 +94,13 @@ protected:
   static caf::execution_unit* running_unit();
 
 private:
+  /// Whether `Dest`'s interface takes a message of `Ts`, as a typed send
+  /// checks.
+  template <class Dest, class... Ts>
+  static constexpr bool accepts = caf::response_type_unbox<
+      caf::signatures_of_t<Dest>,
+      caf::detail::type_list<caf::detail::strip_and_convert_t<Ts>...>>::valid;
+
   /// The oldest message not handled yet, or null.
   caf::mailbox_element* next_message();
   /// Handles `x`; false once the actor is to terminate.

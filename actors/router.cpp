@@ -22,11 +22,6 @@ namespace {
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
 
-/// How many events ahead a batch starts loading the dedupKey index's slot:
-/// enough for the loads to arrive before their lookup, few enough to stay
-/// in the cache meanwhile.
-constexpr size_t prefetch_distance = 8;
-
 domain::alert_key alert_of(const domain::event& e) {
   return {e.event_manager_id, e.dedup_key};
 }
@@ -293,8 +288,8 @@ router(router_actor::stateful_pointer<router_state> self,
       [=](atom::apply, std::vector<domain::event>& events) {
         auto& active = self->state.active;
         for (size_t i = 0; i < events.size(); ++i) {
-          if (i + prefetch_distance < events.size()) {
-            auto& ahead = events[i + prefetch_distance];
+          if (i + domain::prefetch_distance < events.size()) {
+            auto& ahead = events[i + domain::prefetch_distance];
             active.prefetch(ahead.event_manager_id, ahead.dedup_key);
           }
           route(self, env, events[i]);

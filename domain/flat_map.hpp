@@ -18,6 +18,11 @@
 
 namespace argus::domain {
 
+/// How many keys ahead a loop over a batch calls `flat_map::prefetch`:
+/// enough for the loads to arrive before their lookup, few enough to stay
+/// in the cache meanwhile.
+inline constexpr size_t prefetch_distance = 8;
+
 /// Open-addressing map. Erasing moves the last entry into the hole, so
 /// references and iterators to entries are valid until the next insert or
 /// erase; growth alone keeps them.

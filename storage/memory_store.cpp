@@ -19,11 +19,6 @@ store::~store() = default;
 
 namespace {
 
-/// How many writes ahead `write` starts loading a row's slot: enough for
-/// the loads to arrive before their lookup, few enough to stay in the
-/// cache meanwhile.
-constexpr size_t prefetch_distance = 8;
-
 /// A resolved alert as the store keeps it once its group let go of it,
 /// without what its place in the store already says: the event manager (the
 /// key of its `manager_alerts`), the dedupKey (the key of its row), the id
@@ -186,8 +181,8 @@ public:
     for (size_t k = 0; k < writes.size(); ++k) {
       // Starts loading the slot of a write a few ahead, so the cache
       // misses of a large store's lookups overlap.
-      if (k + prefetch_distance < writes.size()) {
-        auto& ahead = *writes[k + prefetch_distance].snapshot;
+      if (k + domain::prefetch_distance < writes.size()) {
+        auto& ahead = *writes[k + domain::prefetch_distance].snapshot;
         manager_of(ahead.event_manager_id).by_key.prefetch(ahead.dedup_key);
       }
       auto& w = writes[k];
