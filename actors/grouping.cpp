@@ -242,7 +242,8 @@ bool follows_reroute(self_ptr self, const domain::event& e, bool fresh) {
   auto& st = self->state;
   if (!st.rerouted || st.rerouted->count(e.dedup_key) == 0)
     return false;
-  if (fresh || st.group.active.count(e.dedup_key) > 0) {
+  if (fresh ||
+      st.group.active.find(e.dedup_key, domain::dedup_hash_of(e)) != nullptr) {
     st.rerouted->erase(e.dedup_key); // routed here afresh: ours again
     if (st.rerouted->empty())
       st.rerouted.reset();

@@ -163,9 +163,13 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
     complete(self, env, e.seq);
     return;
   }
+  // Hashed once here (or a few events ahead, by the batch's prefetch) for
+  // the index below and the group's set of alerts.
+  e.dedup_hash = domain::dedup_hash_of(e);
   // One lookup for both outcomes: most events are fresh triggers, which
   // need the entry inserted anyway.
-  auto [idx, added] = st.active.try_emplace(e.event_manager_id, e.dedup_key);
+  auto [idx, added] =
+      st.active.try_emplace(e.event_manager_id, e.dedup_key, e.dedup_hash);
   if (!added && idx->value.group && idx->value.group->live) {
     forward(self, idx->value.group, idx->value, e, false);
     return;
@@ -290,7 +294,8 @@ router(router_actor::stateful_pointer<router_state> self,
         for (size_t i = 0; i < events.size(); ++i) {
           if (i + domain::prefetch_distance < events.size()) {
             auto& ahead = events[i + domain::prefetch_distance];
-            active.prefetch(ahead.event_manager_id, ahead.dedup_key);
+            ahead.dedup_hash = domain::text_hash(ahead.dedup_key);
+            active.prefetch_hash(ahead.event_manager_id, ahead.dedup_hash);
           }
           route(self, env, events[i]);
         }
@@ -318,7 +323,8 @@ router(router_actor::stateful_pointer<router_state> self,
       [=](atom::reroute, const domain::group_key& key, domain::event& e) {
         // The sender does not hold the key: never send it back there.
         auto& active = self->state.active;
-        auto* it = active.find(e.event_manager_id, e.dedup_key);
+        auto* it = active.find(e.event_manager_id, e.dedup_key,
+                               domain::dedup_hash_of(e));
         if (it != nullptr && it->value.group && it->value.group->key == key)
           active.erase(e.event_manager_id, it);
         route(self, env, e);

@@ -57,7 +57,7 @@ void set_state(group_state& g, owned_alert& a, const event& e, time_point now,
 
 void acknowledge(group_state& g, const event& e, time_point now,
                  decision& out) {
-  auto* p = g.active.find(e.dedup_key);
+  auto* p = g.active.find(e.dedup_key, dedup_hash_of(e));
   if (p == nullptr) {
     out.ignored = true; // unknown or resolved: nothing to acknowledge
     return;

@@ -11,6 +11,7 @@
 
 #include "domain/flat_map.hpp"
 #include "domain/keys.hpp"
+#include "domain/text_hash.hpp"
 
 #include <forward_list>
 #include <string>
@@ -40,6 +41,11 @@ public:
     auto* m = map_of(manager, false);
     return m != nullptr ? m->find(dedup) : nullptr;
   }
+  /// `find` with the dedupKey's hash (`text_hash(dedup)`) known already.
+  entry* find(std::string_view manager, const std::string& dedup, size_t hash) {
+    auto* m = map_of(manager, false);
+    return m != nullptr ? m->find(dedup, hash) : nullptr;
+  }
   entry* find(const alert_key& k) {
     return find(k.event_manager_id, k.dedup_key);
   }
@@ -50,6 +56,15 @@ public:
   std::pair<entry*, bool> try_emplace(std::string_view manager,
                                       const std::string& dedup) {
     auto pair = map_of(manager, true)->try_emplace(dedup);
+    size_ += pair.second ? 1 : 0;
+    return pair;
+  }
+
+  /// `try_emplace` with the dedupKey's hash (`text_hash(dedup)`) known
+  /// already.
+  std::pair<entry*, bool> try_emplace(std::string_view manager,
+                                      const std::string& dedup, size_t hash) {
+    auto pair = map_of(manager, true)->try_emplace(dedup, hash);
     size_ += pair.second ? 1 : 0;
     return pair;
   }
@@ -87,8 +102,12 @@ public:
   /// Starts loading where (manager, dedup) is looked up (see
   /// `flat_map::prefetch`).
   void prefetch(std::string_view manager, const std::string& dedup) {
+    prefetch_hash(manager, text_hash(dedup));
+  }
+  /// `prefetch` by the dedupKey's hash (`text_hash(dedup)`).
+  void prefetch_hash(std::string_view manager, size_t hash) {
     if (auto* m = map_of(manager, false))
-      m->prefetch(dedup);
+      m->prefetch_hash(hash);
   }
 
   size_t size() const { return size_; }

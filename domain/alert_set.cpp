@@ -5,10 +5,9 @@
 
 namespace argus::domain {
 
-alert_set::slot* alert_set::slot_of(std::string_view key) {
+alert_set::slot* alert_set::slot_of(std::string_view key, uint32_t bits) {
   if (size_ == 0)
     return nullptr;
-  auto bits = bits_of(key);
   for (size_t i = bits & mask(); slots_[i].alert; i = (i + 1) & mask())
     if (slots_[i].hash_bits == bits && slots_[i].alert->dedup_key == key)
       return &slots_[i];
@@ -26,7 +25,7 @@ bool alert_set::insert(owned_alert&& a) {
   if ((size_ + 1) * 4 > slots_.size() * 3)
     grow();
   std::string_view key = a->dedup_key;
-  auto bits = bits_of(key);
+  auto bits = bits_from(text_hash(key));
   size_t i = bits & mask();
   // One probe: it meets the key if it is here, else ends where it goes.
   for (; slots_[i].alert; i = (i + 1) & mask())
@@ -38,7 +37,7 @@ bool alert_set::insert(owned_alert&& a) {
 }
 
 bool alert_set::erase(std::string_view dedup_key) {
-  auto* s = slot_of(dedup_key);
+  auto* s = slot_of(dedup_key, bits_from(text_hash(dedup_key)));
   if (s == nullptr)
     return false;
   size_t i = static_cast<size_t>(s - slots_.data());

@@ -11,9 +11,9 @@
 // nothing.
 
 #include "domain/alert.hpp"
+#include "domain/text_hash.hpp"
 
 #include <cstdint>
-#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -60,11 +60,16 @@ public:
 
   /// The alert with this dedupKey, or nullptr.
   owned_alert* find(std::string_view dedup_key) {
-    auto* s = slot_of(dedup_key);
-    return s == nullptr ? nullptr : &s->alert;
+    return empty() ? nullptr : find(dedup_key, text_hash(dedup_key));
   }
   const owned_alert* find(std::string_view dedup_key) const {
     return const_cast<alert_set*>(this)->find(dedup_key);
+  }
+  /// `find` with the key's `text_hash` known already (an event's
+  /// `dedup_hash_of`): a miss then reads no text at all.
+  owned_alert* find(std::string_view dedup_key, size_t hash) {
+    auto* s = slot_of(dedup_key, bits_from(hash));
+    return s == nullptr ? nullptr : &s->alert;
   }
   size_t count(std::string_view dedup_key) const {
     return find(dedup_key) == nullptr ? 0 : 1;
@@ -101,14 +106,13 @@ public:
   }
 
 private:
-  static uint32_t bits_of(std::string_view key) {
+  static uint32_t bits_from(size_t hash) {
     // Fibonacci mixing: the position comes from the low bits.
-    auto h = static_cast<uint64_t>(std::hash<std::string_view>{}(key)) *
-             0x9E3779B97F4A7C15ull;
+    auto h = static_cast<uint64_t>(hash) * 0x9E3779B97F4A7C15ull;
     return static_cast<uint32_t>(h >> 32);
   }
   size_t mask() const { return slots_.size() - 1; }
-  slot* slot_of(std::string_view key);
+  slot* slot_of(std::string_view key, uint32_t bits);
   void grow();
 
   std::vector<slot> slots_; ///< a power of two in size, or empty

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/text_hash.hpp"
 #include "domain/types.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -12,6 +13,12 @@ namespace argus::domain {
 struct event {
   std::string event_manager_id;
   std::string dedup_key;
+  /// `text_hash(dedup_key)` once the router has hashed it, else 0. The
+  /// router, the group and its set of alerts look the key up by it instead
+  /// of each hashing the text again (a cache miss apiece on the hot path).
+  /// Local only: it is not sent or journaled, and a change to `dedup_key`
+  /// after routing must reset it.
+  size_t dedup_hash = 0;
   action act = action::trigger;
   std::string summary;
   severity sev = severity::low;
@@ -50,6 +57,12 @@ struct event {
   /// itself when no trigger follows within it.
   duration auto_resolve_after{};
 };
+
+/// `e`'s dedupKey hash: the one carried, else computed (an event the router
+/// did not route, as in tests, or a hash that happens to be 0).
+inline size_t dedup_hash_of(const event& e) {
+  return e.dedup_hash != 0 ? e.dedup_hash : text_hash(e.dedup_key);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {

@@ -29,6 +29,8 @@ inline constexpr size_t prefetch_distance = 8;
 template <class Key, class Value, class Hash = std::hash<Key>>
 class flat_map {
 public:
+  using hasher = Hash;
+
   struct entry {
     Key key;
     Value value;
@@ -42,11 +44,17 @@ public:
   entry* find(const Key& key) {
     return const_cast<entry*>(std::as_const(*this).find(key));
   }
+  const entry* find(const Key& key) const { return find(key, Hash{}(key)); }
 
-  const entry* find(const Key& key) const {
+  /// `find` with `key`'s hash (`Hash{}(key)`) known already: a caller that
+  /// looks one key up in several maps hashes it once.
+  entry* find(const Key& key, size_t hash) {
+    return const_cast<entry*>(std::as_const(*this).find(key, hash));
+  }
+  const entry* find(const Key& key, size_t hash) const {
     if (slots_.empty())
       return nullptr;
-    auto bits = bits_of(key);
+    auto bits = bits_from(hash);
     for (size_t i = bits & mask(); slots_[i] != 0; i = (i + 1) & mask())
       if (bits_in(slots_[i]) == bits) {
         auto& e = entries_[index_in(slots_[i])];
@@ -60,7 +68,14 @@ public:
   /// second is whether it was added.
   template <class K>
   std::pair<entry*, bool> try_emplace(K&& key) {
-    auto bits = bits_of(key);
+    auto hash = Hash{}(key);
+    return try_emplace(std::forward<K>(key), hash);
+  }
+
+  /// `try_emplace` with `key`'s hash (`Hash{}(key)`) known already.
+  template <class K>
+  std::pair<entry*, bool> try_emplace(K&& key, size_t hash) {
+    auto bits = bits_from(hash);
     if ((entries_.size() + 1) * 4 > slots_.size() * 3)
       grow();
     size_t i = bits & mask();
@@ -80,8 +95,12 @@ public:
   /// lookups in a large map overlap instead of coming one after another.
   template <class K>
   void prefetch(const K& key) const {
+    prefetch_hash(Hash{}(key));
+  }
+  /// `prefetch` by the key's hash (`Hash{}(key)`).
+  void prefetch_hash(size_t hash) const {
     if (!slots_.empty())
-      __builtin_prefetch(&slots_[bits_of(key) & mask()]);
+      __builtin_prefetch(&slots_[bits_from(hash) & mask()]);
   }
 
   Value& operator[](const Key& key) { return try_emplace(key).first->value; }
@@ -144,11 +163,10 @@ private:
   static uint32_t bits_in(uint64_t slot) { return static_cast<uint32_t>(slot); }
   size_t mask() const { return slots_.size() - 1; }
 
-  template <class K>
-  static uint32_t bits_of(const K& key) {
+  static uint32_t bits_from(size_t hash) {
     // Fibonacci mixing: the position comes from the low bits, and some
     // hashes (a boost-style combine) leave those weak.
-    uint64_t h = static_cast<uint64_t>(Hash{}(key)) * 0x9E3779B97F4A7C15ull;
+    uint64_t h = static_cast<uint64_t>(hash) * 0x9E3779B97F4A7C15ull;
     return static_cast<uint32_t>(h >> 32);
   }
 

@@ -246,7 +246,7 @@ void resolve_active(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
 }
 
 void resolve(group_state& g, const event& e, time_point now, decision& out) {
-  auto* p = g.active.find(e.dedup_key);
+  auto* p = g.active.find(e.dedup_key, dedup_hash_of(e));
   if (p == nullptr) {
     out.ignored = true; // unknown or already resolved: nothing to do
     return;
@@ -317,7 +317,7 @@ void apply_event(group_state& g, Event& e, bool fresh, time_point now,
     acknowledge(g, e, now, out);
     return;
   }
-  if (auto* p = g.active.find(e.dedup_key)) {
+  if (auto* p = g.active.find(e.dedup_key, dedup_hash_of(e))) {
     retrigger(g, *p, e, now, out);
     return;
   }

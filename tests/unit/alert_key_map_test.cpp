@@ -12,6 +12,7 @@
 
 using argus::domain::alert_key;
 using argus::domain::alert_key_map;
+using argus::domain::text_hash;
 
 TEST_CASE("alert_key_map: agrees with a map keyed by (manager, dedupKey)",
           "[unit]") {
@@ -29,7 +30,10 @@ TEST_CASE("alert_key_map: agrees with a map keyed by (manager, dedupKey)",
     switch (rng() % 5) {
     case 0:
     case 1: {
-      auto [e, added] = m.try_emplace(manager, dedup);
+      // Half the inserts pass the dedupKey's hash, as the router does.
+      auto [e, added] = step % 2 == 0
+                            ? m.try_emplace(manager, dedup)
+                            : m.try_emplace(manager, dedup, text_hash(dedup));
       auto [r, ref_added] = ref.try_emplace({manager, dedup}, 0);
       REQUIRE(added == ref_added);
       REQUIRE(e->key == dedup);
@@ -39,6 +43,7 @@ TEST_CASE("alert_key_map: agrees with a map keyed by (manager, dedupKey)",
     }
     case 2: {
       auto* e = m.find(manager, dedup);
+      REQUIRE(m.find(manager, dedup, text_hash(dedup)) == e);
       auto r = ref.find({manager, dedup});
       REQUIRE((e != nullptr) == (r != ref.end()));
       if (e != nullptr) {

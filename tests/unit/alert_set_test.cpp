@@ -11,6 +11,7 @@
 using argus::domain::alert;
 using argus::domain::alert_set;
 using argus::domain::owned_alert;
+using argus::domain::text_hash;
 
 namespace {
 
@@ -106,6 +107,7 @@ TEST_CASE("an alert set agrees with a std::map through random inserts and "
       }
       REQUIRE(s.size() == ref.size());
       auto* found = s.find(key);
+      REQUIRE(s.find(key, text_hash(key)) == found); // as events look up
       REQUIRE((found != nullptr) == (ref.count(key) == 1));
       if (found != nullptr)
         REQUIRE((*found)->event_count == ref.at(key));

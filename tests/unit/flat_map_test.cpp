@@ -29,11 +29,18 @@ void agrees_with_unordered_map(Map& m, size_t steps, size_t key_space,
   std::mt19937 rng{seed};
   for (size_t step = 0; step < steps; ++step) {
     auto key = "k" + std::to_string(rng() % key_space);
-    m.prefetch(key); // a hint only: changes nothing, empty map included
+    // Every other step passes the key's hash, as a caller that hashed it
+    // once for several maps does: both forms must find the same entries.
+    bool hashed = step % 2 == 1;
+    auto hash = typename Map::hasher{}(key);
+    if (hashed)
+      m.prefetch_hash(hash); // a hint only: changes nothing
+    else
+      m.prefetch(key); // a hint only: changes nothing, empty map included
     switch (rng() % 4) {
     case 0:
     case 1: {
-      auto [e, added] = m.try_emplace(key);
+      auto [e, added] = hashed ? m.try_emplace(key, hash) : m.try_emplace(key);
       auto [r, ref_added] = ref.try_emplace(key, 0);
       REQUIRE(added == ref_added);
       e->value += 1;
@@ -45,6 +52,7 @@ void agrees_with_unordered_map(Map& m, size_t steps, size_t key_space,
       break;
     default: {
       auto* e = m.find(key);
+      REQUIRE(m.find(key, hash) == e);
       auto r = ref.find(key);
       REQUIRE((e == nullptr) == (r == ref.end()));
       if (e != nullptr)

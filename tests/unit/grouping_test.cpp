@@ -944,3 +944,29 @@ TEST_CASE("taking an event's texts decides as copying them does",
   CHECK(stranger.summary == "summary of stranger");
   CHECK(stranger.grouping_value == "web");
 }
+
+TEST_CASE_METHOD(lifecycle,
+                 "events carrying their router's dedupKey hash find their "
+                 "alerts as events without it do",
+                 "[unit]") {
+  // The router hashes each dedupKey once and the group's set of alerts
+  // looks the key up by that hash (issue 15).
+  auto hashed = [](event e) {
+    e.dedup_hash = argus::domain::text_hash(e.dedup_key);
+    return e;
+  };
+  at(t0, hashed(trigger("p")));
+  at(t0 + 1s, hashed(trigger("c")));
+  CHECK(active("c").parent_dedup_key == "p");
+  at(t0 + 2s, hashed(trigger("c")), false);
+  CHECK(active("c").event_count == 2);
+  at(t0 + 3s, trigger("c"), false); // and one without: the same alert
+  CHECK(active("c").event_count == 3);
+  at(t0 + 4s, hashed(resolve("p")));
+  CHECK(active("p").resolve_requested);
+  at(t0 + 5s, hashed(resolve("c")));
+  CHECK(keys_of(g).empty());
+  CHECK_FALSE(d.ignored);
+  at(t0 + 6s, hashed(resolve("c")));
+  CHECK(d.ignored); // resolved already: nothing found by its hash
+}
