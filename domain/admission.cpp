@@ -67,6 +67,13 @@ caf::error validate(const event& e) {
 
 caf::expected<event> admit(event e, const catalog& catalog,
                            const field_lookup& fields, time_point now) {
+  if (auto err = admit_in_place(e, catalog, fields, now))
+    return err;
+  return e;
+}
+
+caf::error admit_in_place(event& e, const catalog& catalog,
+                          const field_lookup& fields, time_point now) {
   if (auto err = validate(e))
     return err;
   auto manager = catalog.managers.find(e.event_manager_id);
@@ -90,7 +97,7 @@ caf::expected<event> admit(event e, const catalog& catalog,
     e.window = rule->window();
   }
   e.received_at = now;
-  return e;
+  return {};
 }
 
 bool overloaded(uint64_t pending, uint64_t incoming, uint64_t bound) {

@@ -575,8 +575,20 @@ size_t event_reader::size() const {
 }
 
 caf::expected<domain::event> event_reader::event_at(size_t i) const {
-  if (dom_)
-    return parse_event(shape_ == events_body::one ? *dom_ : (*dom_)[i]);
+  domain::event e;
+  if (auto err = read_event(i, e))
+    return err;
+  return e;
+}
+
+caf::error event_reader::read_event(size_t i, domain::event& out) const {
+  if (dom_) {
+    auto e = parse_event(shape_ == events_body::one ? *dom_ : (*dom_)[i]);
+    if (!e)
+      return std::move(e.error());
+    out = std::move(*e);
+    return {};
+  }
   auto [first, count] = (*elements_)[i];
   auto* begin = fields_->data() + first;
   auto* end = begin + count;
@@ -594,12 +606,13 @@ caf::expected<domain::event> event_reader::event_at(size_t i) const {
                                                : event_field::other;
     slot->text = v->text;
   }
-  auto e = make_event(f);
-  if (!e || extra_bytes == 2)
-    return e;
+  if (auto err = fill_event(f, out))
+    return err;
+  if (extra_bytes == 2)
+    return {};
   // The other fields as one JSON object, each value's text as the sender
   // wrote it (in the order sent): nothing is parsed into a DOM and dumped.
-  auto& d = e->details;
+  auto& d = out.details;
   d.clear();
   d.reserve(extra_bytes);
   d.push_back('{');
@@ -613,7 +626,7 @@ caf::expected<domain::event> event_reader::event_at(size_t i) const {
     d.append(v->raw);
   }
   d.push_back('}');
-  return e;
+  return {};
 }
 
 std::optional<std::string> event_reader::field(size_t i,

@@ -72,6 +72,10 @@ public:
   /// Element `i` as a domain event, or the error `parse_event` gives it.
   caf::expected<domain::event> event_at(size_t i) const;
 
+  /// `event_at` into `out`, a default-constructed event (a batch's events
+  /// are read where they stay); on an error `out` must be dropped.
+  caf::error read_event(size_t i, domain::event& out) const;
+
   /// Admission's view of element `i`'s fields (see `grouping_text`); valid
   /// as long as the reader.
   domain::field_lookup lookup(size_t i) const;

@@ -216,6 +216,12 @@ event_field* event_fields::slot(std::string_view name) {
 
 caf::expected<domain::event> make_event(const event_fields& f) {
   domain::event e;
+  if (auto err = fill_event(f, e))
+    return err;
+  return e;
+}
+
+caf::error fill_event(const event_fields& f, domain::event& e) {
   if (auto err = require_key_field(f.event_manager_id, "event_manager_id",
                                    e.event_manager_id))
     return err;
@@ -254,7 +260,7 @@ caf::expected<domain::event> make_event(const event_fields& f) {
   if (auto err =
           read_field(f.acknowledged_by, "acknowledged_by", e.actor, present))
     return err;
-  return e;
+  return {};
 }
 
 caf::expected<domain::event> parse_event(const json& j) {

@@ -48,6 +48,10 @@ struct event_fields {
 /// value and window unset.
 caf::expected<domain::event> make_event(const event_fields& f);
 
+/// `make_event` into `e`, a default-constructed event; on an error `e` is
+/// left part-way and must be dropped.
+caf::error fill_event(const event_fields& f, domain::event& e);
+
 /// Validates one event object and builds the domain event (grouping value
 /// and window still unset).
 caf::expected<domain::event> parse_event(const nlohmann::json& j);

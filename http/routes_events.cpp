@@ -134,24 +134,26 @@ void post_batch(route_env& env, const httplib::Request& req,
   if (overloaded(env, count, res))
     return;
   auto catalog = env.node.catalog_now();
+  auto now = env.node.ctx->now(); // the batch arrived at one time
   auto rejected = json::array();
   std::vector<domain::event> valid;
   valid.reserve(count);
-  reader.each([&](size_t i, caf::expected<domain::event> parsed,
-                  const domain::field_lookup& fields) {
-    auto e = prepare(env, *catalog, std::move(parsed), fields);
-    if (e && !current_principal().may_ingest(e->event_manager_id))
-      e = forbidden_event(env, req, *e);
-    if (!e) {
-      auto mapped = http_error_of(code_of(e.error()));
-      rejected.push_back(
-          {{"index", i},
-           {"error",
-            {{"code", mapped.code}, {"message", message_of(e.error())}}}});
-      return;
-    }
-    valid.push_back(std::move(*e));
-  });
+  for (size_t i = 0; i < count; ++i) {
+    // Read and admitted where it stays: no move of the event per step.
+    auto& e = valid.emplace_back();
+    auto err = reader.read_event(i, e);
+    if (!err)
+      err = domain::admit_in_place(e, *catalog, reader.lookup(i), now);
+    if (!err && !current_principal().may_ingest(e.event_manager_id))
+      err = forbidden_event(env, req, e);
+    if (!err)
+      continue;
+    valid.pop_back();
+    auto mapped = http_error_of(code_of(err));
+    rejected.push_back(
+        {{"index", i},
+         {"error", {{"code", mapped.code}, {"message", message_of(err)}}}});
+  }
   // The valid events need their managers' tokens, all or none: a batch
   // over a limit is refused whole (the invalid ones are not counted).
   if (rate_limited(env, valid, res))
