@@ -101,7 +101,7 @@ void forward(self_ptr self, const entry_ptr& entry,
     st.staged_groups.push_back(entry);
     entry->outbox_hint.reserve(entry->outbox);
   }
-  entry->outbox.push_back(routed_event{std::move(e), fresh});
+  entry->outbox.emplace_back(std::move(e), fresh);
   if (!st.flush_scheduled) {
     st.flush_scheduled = true;
     self->send(self, atom::flush::value);
