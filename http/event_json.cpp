@@ -385,9 +385,10 @@ outcome read_object(od::object obj, size_t depth, buffers& s) {
     }
     // Duplicate keys: the DOM path keeps the last value of each; rare
     // enough to leave to it.
-    event_fields probe;
-    if (auto* slot = probe.slot(v.key)) {
-      auto bit = 1u << (slot - &probe.event_manager_id);
+    // By index: an event_fields to probe, built per field, was 3% of the
+    // batch path.
+    if (auto index = event_fields::index_of(v.key); index >= 0) {
+      auto bit = 1u << index;
       if (standard_seen & bit)
         return outcome::use_dom;
       standard_seen |= bit;

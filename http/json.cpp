@@ -192,23 +192,42 @@ caf::error require_key_field(const event_field& f, const char* name,
 
 } // namespace
 
-event_field* event_fields::slot(std::string_view name) {
+int event_fields::index_of(std::string_view name) {
   // By length first: most names are told apart without a compare.
   switch (name.size()) {
   case 5:
-    return name == "class" ? &class_name : nullptr;
+    return name == "class" ? 5 : -1;
   case 6:
-    return name == "action" ? &action : nullptr;
+    return name == "action" ? 1 : -1;
   case 7:
-    return name == "summary" ? &summary : nullptr;
+    return name == "summary" ? 3 : -1;
   case 8:
-    return name == "severity"   ? &severity
-           : name == "dedupKey" ? &dedup_key
-                                : nullptr;
+    return name == "severity" ? 4 : name == "dedupKey" ? 2 : -1;
   case 15:
-    return name == "acknowledged_by" ? &acknowledged_by : nullptr;
+    return name == "acknowledged_by" ? 6 : -1;
   case 16:
-    return name == "event_manager_id" ? &event_manager_id : nullptr;
+    return name == "event_manager_id" ? 0 : -1;
+  default:
+    return -1;
+  }
+}
+
+event_field* event_fields::slot(std::string_view name) {
+  switch (index_of(name)) {
+  case 0:
+    return &event_manager_id;
+  case 1:
+    return &action;
+  case 2:
+    return &dedup_key;
+  case 3:
+    return &summary;
+  case 4:
+    return &severity;
+  case 5:
+    return &class_name;
+  case 6:
+    return &acknowledged_by;
   default:
     return nullptr;
   }

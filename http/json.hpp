@@ -41,6 +41,11 @@ struct event_fields {
   /// The slot of standard field `name`; null for any other name (those go
   /// to `details`).
   event_field* slot(std::string_view name);
+
+  /// The position of standard field `name` in the order of the members
+  /// above (0 to 6), or -1 for any other name: what `slot` picks by,
+  /// without an object to point into.
+  static int index_of(std::string_view name);
 };
 
 /// Checks the standard fields of an event (in the order errors are

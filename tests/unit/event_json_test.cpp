@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -360,4 +361,23 @@ TEST_CASE("event reader: large bodies reuse spare buffers and read only "
     CHECK(huge.size() == 12000);
   }
   CHECK(event_reader::spare_buffer_sets() == spare - 1);
+}
+
+TEST_CASE("event_fields: a standard name's index matches its slot", "[unit]") {
+  // The fast path tells duplicate standard fields apart by index_of; the
+  // readers fill slots: both must name the same member.
+  argus::http::event_fields f;
+  const std::string names[] = {"event_manager_id", "action",   "dedupKey",
+                               "summary",          "severity", "class",
+                               "acknowledged_by"};
+  for (size_t i = 0; i < std::size(names); ++i) {
+    auto index = argus::http::event_fields::index_of(names[i]);
+    CHECK(index == static_cast<int>(i));
+    CHECK(f.slot(names[i]) == &f.event_manager_id + index);
+  }
+  for (const char* other : {"", "host", "Class", "dedupkey", "summary2",
+                            "event_manager", "acknowledged_byx"}) {
+    CHECK(argus::http::event_fields::index_of(other) == -1);
+    CHECK(f.slot(other) == nullptr);
+  }
 }
