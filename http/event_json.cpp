@@ -431,6 +431,8 @@ outcome read_fast(std::string_view body, events_body shape, buffers& s) {
     for (auto item : arr) {
       od::value v;
       od::object obj;
+      // simdjson's documented idiom: its result's get() consumes it.
+      // NOLINTNEXTLINE(performance-move-const-arg)
       if (std::move(item).get(v) || v.type().get(type) ||
           type != od::json_type::object || v.get_object().get(obj))
         return outcome::use_dom;
