@@ -71,6 +71,13 @@ public:
   size_t size() const noexcept { return block_ != nullptr ? block_->size : 0; }
   void clear() noexcept { *this = shared_text{}; }
 
+  /// Starts loading the text (a hint, for loops that read the texts of
+  /// many cold objects: see `flat_map::prefetch`).
+  void prefetch() const noexcept {
+    if (block_ != nullptr)
+      __builtin_prefetch(block_);
+  }
+
   /// Whether both hold the same block: equal without reading the text.
   bool shares_with(const shared_text& other) const noexcept {
     return block_ == other.block_;

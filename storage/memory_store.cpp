@@ -178,7 +178,18 @@ public:
       }
       return *last;
     };
+    // Each lookup reads a chain of cold memory: the alert, its dedupKey's
+    // block, then the map's slot. Loading each link a few writes before
+    // the next needs it lets the misses of many writes overlap (the
+    // hash of an alert's key waiting on its text was 6% of the batch
+    // path).
+    constexpr size_t alert_ahead = 2 * domain::prefetch_distance;
+    constexpr size_t text_ahead = domain::prefetch_distance * 3 / 2;
     for (size_t k = 0; k < writes.size(); ++k) {
+      if (k + alert_ahead < writes.size())
+        __builtin_prefetch(&writes[k + alert_ahead].snapshot->dedup_key);
+      if (k + text_ahead < writes.size())
+        writes[k + text_ahead].snapshot->dedup_key.prefetch();
       // Starts loading the slot of a write a few ahead, so the cache
       // misses of a large store's lookups overlap.
       if (k + domain::prefetch_distance < writes.size()) {

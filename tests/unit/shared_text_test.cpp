@@ -49,6 +49,8 @@ TEST_CASE("shared_text: an empty text holds no block", "[unit]") {
   CHECK(none.str().empty());
   REQUIRE(none.view().data() != nullptr); // C APIs read a null text as NULL
   CHECK(*none.view().data() == '\0');
+  none.prefetch(); // a hint with nothing to load: changes nothing
+  CHECK(none.empty());
 }
 
 TEST_CASE("shared_text: keeps any text whole, in one block after a pointer",
