@@ -99,12 +99,8 @@ public:
     }
   }
 
-  /// Starts loading where (manager, dedup) is looked up (see
-  /// `flat_map::prefetch`).
-  void prefetch(std::string_view manager, const std::string& dedup) {
-    prefetch_hash(manager, text_hash(dedup));
-  }
-  /// `prefetch` by the dedupKey's hash (`text_hash(dedup)`).
+  /// Starts loading where (manager, a dedupKey of hash `hash`, its
+  /// `text_hash`) is looked up (see `flat_map::prefetch`).
   void prefetch_hash(std::string_view manager, size_t hash) {
     if (auto* m = map_of(manager, false))
       m->prefetch_hash(hash);

@@ -577,13 +577,6 @@ size_t event_reader::size() const {
   return elements_ ? elements_->size() : 0;
 }
 
-caf::expected<domain::event> event_reader::event_at(size_t i) const {
-  domain::event e;
-  if (auto err = read_event(i, e))
-    return err;
-  return e;
-}
-
 caf::error event_reader::read_event(size_t i, domain::event& out) const {
   if (dom_) {
     auto e = parse_event(shape_ == events_body::one ? *dom_ : (*dom_)[i]);

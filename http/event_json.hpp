@@ -4,7 +4,6 @@
 #include "domain/event.hpp"
 
 #include <caf/error.hpp>
-#include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -57,23 +56,10 @@ public:
   /// Whether the body went to the DOM path (tests and profiles).
   bool used_dom() const { return used_dom_; }
 
-  /// Calls `fn(index, caf::expected<domain::event>&&, const
-  /// domain::field_lookup&)` for every element in order: the event as
-  /// `parse_event` makes it (grouping value and window unset) or its
-  /// error, and admission's view of its fields.
-  template <class F>
-  void each(F&& fn) {
-    for (size_t i = 0; i < size(); ++i) {
-      domain::field_lookup fields = lookup(i);
-      fn(i, event_at(i), fields);
-    }
-  }
-
-  /// Element `i` as a domain event, or the error `parse_event` gives it.
-  caf::expected<domain::event> event_at(size_t i) const;
-
-  /// `event_at` into `out`, a default-constructed event (a batch's events
-  /// are read where they stay); on an error `out` must be dropped.
+  /// Reads element `i` into `out`, a default-constructed event (a batch's
+  /// events are read where they stay): the event as `parse_event` makes it
+  /// (grouping value and window unset), or its error, after which `out`
+  /// must be dropped.
   caf::error read_event(size_t i, domain::event& out) const;
 
   /// Admission's view of element `i`'s fields (see `grouping_text`); valid

@@ -19,16 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-/// Admits one parsed event: the one admission path every front shares.
-caf::expected<domain::event> prepare(const route_env& env,
-                                     const domain::catalog& catalog,
-                                     caf::expected<domain::event> e,
-                                     const domain::field_lookup& fields) {
-  if (!e)
-    return e;
-  return domain::admit(std::move(*e), catalog, fields, env.node.ctx->now());
-}
-
 /// Checks the body's size and reads it without a DOM (http/event_json.hpp).
 caf::error read_events(const route_env& env, const httplib::Request& req,
                        events_body shape, event_reader& reader) {
@@ -68,6 +58,22 @@ caf::error forbidden_event(route_env& env, const httplib::Request& req,
                                        e.event_manager_id + "'");
 }
 
+/// Reads element `i` of `reader` into `out` (a default-constructed event,
+/// where it stays) and admits it: the one admission path of this front's
+/// single events and batches. On an error `out` must be dropped.
+caf::error read_admitted(route_env& env, const httplib::Request& req,
+                         const event_reader& reader, size_t i,
+                         const domain::catalog& catalog, domain::time_point now,
+                         domain::event& out) {
+  if (auto err = reader.read_event(i, out))
+    return err;
+  if (auto err = domain::admit_in_place(out, catalog, reader.lookup(i), now))
+    return err;
+  if (!current_principal().may_ingest(out.event_manager_id))
+    return forbidden_event(env, req, out);
+  return {};
+}
+
 /// Refuses the request when a manager of `events` is over its rate limit
 /// (429 with Retry-After; nothing is taken, so the sender retries whole).
 bool rate_limited(route_env& env, const std::vector<domain::event>& events,
@@ -89,24 +95,19 @@ void post_event(route_env& env, const httplib::Request& req,
   if (overloaded(env, 1, res))
     return;
   event_reader reader;
-  caf::expected<domain::event> e = make_error(ec::bad_request, "no body");
-  if (auto err = read_events(env, req, events_body::one, reader))
-    e = std::move(err);
-  else
-    e = prepare(env, *env.node.catalog_now(), reader.event_at(0),
-                reader.lookup(0));
-  if (e && !current_principal().may_ingest(e->event_manager_id))
-    e = forbidden_event(env, req, *e);
-  if (!e) {
+  std::vector<domain::event> one(1);
+  auto err = read_events(env, req, events_body::one, reader);
+  if (!err)
+    err = read_admitted(env, req, reader, 0, *env.node.catalog_now(),
+                        env.node.ctx->now(), one[0]);
+  if (err) {
     stats.events_rejected.fetch_add(1, std::memory_order_relaxed);
     registry.event_rejected(metrics::front::v1);
-    return reply_error(res, e.error());
+    return reply_error(res, err);
   }
-  auto manager = e->event_manager_id;
-  auto dedup_key = e->dedup_key;
+  auto manager = one[0].event_manager_id;
+  auto dedup_key = one[0].dedup_key;
   // 202 only once the event is accepted (journaled, when durability is on).
-  std::vector<domain::event> one;
-  one.push_back(std::move(*e));
   if (rate_limited(env, one, res))
     return;
   if (auto err = env.node.ingest(std::move(one)))
@@ -140,12 +141,8 @@ void post_batch(route_env& env, const httplib::Request& req,
   valid.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     // Read and admitted where it stays: no move of the event per step.
-    auto& e = valid.emplace_back();
-    auto err = reader.read_event(i, e);
-    if (!err)
-      err = domain::admit_in_place(e, *catalog, reader.lookup(i), now);
-    if (!err && !current_principal().may_ingest(e.event_manager_id))
-      err = forbidden_event(env, req, e);
+    auto err =
+        read_admitted(env, req, reader, i, *catalog, now, valid.emplace_back());
     if (!err)
       continue;
     valid.pop_back();
