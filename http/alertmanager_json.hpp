@@ -7,6 +7,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 /// The JSON of Alertmanager's API v2 (api/v2/openapi.yaml of
@@ -20,17 +21,21 @@ namespace argus::http {
 caf::expected<domain::postable_alert>
 parse_postable_alert(const nlohmann::json& j);
 
-/// The `details` an Alertmanager alert keeps: its labels (without empty
-/// values), annotations, effective `startsAt`/`endsAt` and `generatorURL`.
+/// The `details` an Alertmanager alert keeps, as JSON text: its labels
+/// (without empty values), annotations, effective `startsAt`/`endsAt` and
+/// `generatorURL`, in the order and form nlohmann-json dumps them.
 /// `GET /api/v2/alerts` answers from them.
-nlohmann::json am_details(const domain::postable_alert& posted,
-                          const domain::am_alert& admitted);
+std::string am_details_text(const domain::postable_alert& posted,
+                            const domain::am_alert& admitted);
 
-/// The event as a grouping rule sees it: its standard fields (`summary`,
-/// `severity`, `dedupKey`) and its details at the top level, so a rule on
-/// `labels.cluster` or `annotations.team` groups Alertmanager alerts.
-nlohmann::json am_event_view(const domain::event& e,
-                             const nlohmann::json& details);
+/// The grouping text of field `key` of the alert as a grouping rule sees
+/// it: the details above with the event's standard fields (`summary`,
+/// `severity`, `dedupKey`) beside them at the top level, so a rule on
+/// `labels.cluster` or `annotations.team` groups Alertmanager alerts. The
+/// same answer `grouping_text` gives on that object, without building it.
+std::optional<std::string> am_field(const domain::postable_alert& posted,
+                                    const domain::am_alert& admitted,
+                                    const std::string& key);
 
 /// The labels kept in an alert's details (empty for other alerts).
 domain::label_set labels_of(const domain::alert& a);

@@ -38,7 +38,7 @@ caf::expected<domain::event_manager> manager_of(route_env& env,
 
 /// Maps one posted alert to an event of `manager` and admits it through
 /// the one admission path; the rule reads the alert's labels, annotations
-/// and standard fields (`am_event_view`).
+/// and standard fields (`am_field`).
 caf::expected<domain::event> am_event(const domain::catalog& catalog,
                                       const domain::event_manager& manager,
                                       const json& j, domain::time_point now) {
@@ -52,10 +52,14 @@ caf::expected<domain::event> am_event(const domain::catalog& catalog,
   auto& e = admitted->ev;
   if (e.act == domain::action::trigger)
     e.expires_at = admitted->ends_at;
-  auto details = am_details(*posted, *admitted);
-  auto view = am_event_view(e, details);
-  e.details = details.dump();
-  return domain::admit(std::move(e), catalog, fields_of(view), now);
+  e.details = am_details_text(*posted, *admitted);
+  // In place: the lookup reads the event's standard fields.
+  auto fields = [&](const std::string& key) {
+    return am_field(*posted, *admitted, key);
+  };
+  if (auto err = domain::admit_in_place(e, catalog, fields, now))
+    return err;
+  return std::move(e);
 }
 
 void post_alerts(route_env& env, const httplib::Request& req,
