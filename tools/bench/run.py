@@ -824,6 +824,20 @@ def am_once(batch):
                        duration=DURATION, healthz=False, server_pid=s.proc.pid)
 
 
+def argus_am_once(batch, variant):
+    """Argus's own Alertmanager API (`/am/{manager}/api/v2/alerts`, what
+    Prometheus posts to) with the same alerts, under a manager whose rule
+    groups by their `class` label, as Alertmanager's route does."""
+    with Server("argus", variant) as s:
+        _, rule = http("POST", s.port, "/v1/grouping-rules",
+                       {"name": "am", "grouping_key": "labels.class",
+                        "time_window_minutes": 1440})
+        http("POST", s.port, "/v1/event-managers",
+             {"id": "am", "name": "am", "grouping_rule_id": rule["data"]["id"]})
+        return loadgen(s.port, "/am/am/api/v2/alerts", batch, kind="am",
+                       duration=DURATION, server_pid=s.proc.pid)
+
+
 def part_alertmanager(http_rows):
     if not AM_BINARY:
         log("  prometheus-alertmanager is not installed: part 5 skipped "
@@ -831,7 +845,13 @@ def part_alertmanager(http_rows):
         return None
     version = subprocess.run([AM_BINARY, "--version"], capture_output=True,
                              text=True).stdout.splitlines()[:1]
+    # Argus's Alertmanager API, and the BENCH_ARGUS_BEFORE binary's, run
+    # alternated with Alertmanager itself.
+    am_api = [("argus", "memory")]
+    if ARGUS_BEFORE:
+        am_api.append(("argus before", "memory/before"))
     raw = {1: [], 100: []}
+    api_raw = {(name, batch): [] for name, _ in am_api for batch in (1, 100)}
     for r in range(RUNS):
         for batch in (1, 100):
             res = measure(lambda: am_once(batch), f"alertmanager {batch}")
@@ -840,21 +860,37 @@ def part_alertmanager(http_rows):
                 f"{res['events_per_s']:>9,.0f} alerts/s  p50 "
                 f"{res['latency_us']['p50'] / 1000:.2f} ms  p99 "
                 f"{res['latency_us']['p99'] / 1000:.2f} ms")
+            for name, variant in am_api:
+                res = measure(lambda: argus_am_once(batch, variant),
+                              f"{name} AM API {batch}")
+                api_raw[(name, batch)].append(res)
+                log(f"  run {r + 1}/{RUNS} {name} AM API {batch:3d}/request: "
+                    f"processed {res['processed_per_s']:>9,.0f} alerts/s  cpu "
+                    f"{res['cpu_us_per_event']:.2f} us/alert")
     rows = []
     for batch in (1, 100):
         mode = "single" if batch == 1 else "batch100"
         am = summary([x["events_per_s"] for x in raw[batch]])
         argus = {r["target"]: r for r in http_rows
                  if r["mode"] == mode and r["target"].startswith("argus")}
+
+        def native_vs_am(target):
+            row = argus.get(target)
+            return row["processed_per_s"]["median"] / am["median"] if row else None
+
+        api = {name: {"processed_per_s": summary([x["processed_per_s"] for x in runs]),
+                      "cpu_us_per_alert": summary([x["cpu_us_per_event"] for x in runs])}
+               for (name, b), runs in api_raw.items() if b == batch}
         rows.append({
             "alerts_per_request": batch, "alerts_per_s": am,
             "p50_ms": summary([x["latency_us"]["p50"] / 1000 for x in raw[batch]]),
             "p99_ms": summary([x["latency_us"]["p99"] / 1000 for x in raw[batch]]),
             "foreign_cores_max": max(x["foreign_cores"] for x in raw[batch]),
-            "argus_memory_vs_am": (argus["argus memory"]["processed_per_s"]["median"]
-                                   / am["median"]) if argus else None,
-            "argus_sqlite_vs_am": (argus["argus sqlite (journal)"]["processed_per_s"]["median"]
-                                   / am["median"]) if argus else None,
+            "argus_memory_vs_am": native_vs_am("argus memory"),
+            "argus_sqlite_vs_am": native_vs_am("argus sqlite (journal)"),
+            "argus_am_api": api,
+            "argus_am_api_vs_am": {name: a["processed_per_s"]["median"] / am["median"]
+                                   for name, a in api.items()},
         })
     with Server("alertmanager") as s:
         time.sleep(1.0)
@@ -1085,6 +1121,15 @@ def report(results):
             lines.append(f"| {r['alerts_per_request']} | {fmt_rate(r['alerts_per_s'])} | "
                          f"{fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | {ratio_m} | {ratio_s} | "
                          f"{r['foreign_cores_max']:.2f} |")
+        lines += ["", "Argus's own Alertmanager API (`/am/{manager}/api/v2/alerts`, memory "
+                  "backend, a rule on `labels.class`), the same alerts:", "",
+                  "| alerts per request | binary | processed alerts/s | vs Alertmanager | server CPU µs per alert |",
+                  "| --- | --- | --- | --- | --- |"]
+        for r in am["rows"]:
+            for name, a in r["argus_am_api"].items():
+                lines.append(f"| {r['alerts_per_request']} | {name} | {fmt_rate(a['processed_per_s'])} | "
+                             f"{r['argus_am_api_vs_am'][name]:.1f}x | "
+                             f"{a['cpu_us_per_alert']['median']:.2f} |")
         mem = am["memory"]
         lines += ["", f"Alertmanager memory: {mem['count']:,} alerts, idle "
                   f"{mem['idle_rss_mib']:.1f} MiB, after {mem['rss_mib']:.1f} MiB: "
