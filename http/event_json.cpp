@@ -472,6 +472,12 @@ bool deeper_than(const json& j, size_t limit) {
 
 } // namespace
 
+bool is_strict_json(std::string_view text) {
+  while (!text.empty() && is_ws(text.front()))
+    text.remove_prefix(1);
+  return check_value(text, 0) == verdict::ok;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');

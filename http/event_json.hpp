@@ -99,6 +99,16 @@ private:
   bool used_dom_ = false;
 };
 
+/// Whether `text` is one JSON value (white space around it allowed) that
+/// nlohmann-json accepts as it is: its grammar, escapes and surrogate
+/// pairs, numbers that fit a double, at most `max_event_depth` levels
+/// deep. simdjson's On-Demand walk checks the UTF-8 and structure of a
+/// whole body but not the inside of the values it skips; a fast path that
+/// checks this first accepts nothing the DOM path refuses. The byte after
+/// `text` must not continue a number (a std::string's terminator, as for
+/// a request body, does not): a number at the very end is read up to it.
+bool is_strict_json(std::string_view text);
+
 /// JSON text of `s` as a string literal (quotes included) written to `out`,
 /// escaped as nlohmann-json escapes it.
 void append_json_string(std::string& out, std::string_view s);

@@ -8,6 +8,7 @@
 #include "domain/alertmanager.hpp"
 #include "domain/error.hpp"
 #include "http/alertmanager_json.hpp"
+#include "http/am_alert_reader.hpp"
 #include "http/bridge.hpp"
 #include "http/errors.hpp"
 #include "http/json.hpp"
@@ -41,25 +42,50 @@ caf::expected<domain::event_manager> manager_of(route_env& env,
 /// and standard fields (`am_field`).
 caf::expected<domain::event> am_event(const domain::catalog& catalog,
                                       const domain::event_manager& manager,
-                                      const json& j, domain::time_point now) {
-  auto posted = parse_postable_alert(j);
-  if (!posted)
-    return posted.error();
+                                      const domain::postable_alert& posted,
+                                      domain::time_point now) {
   auto admitted =
-      domain::admit_am_alert(*posted, manager.id, manager.am_severity, now);
+      domain::admit_am_alert(posted, manager.id, manager.am_severity, now);
   if (!admitted)
     return admitted.error();
   auto& e = admitted->ev;
   if (e.act == domain::action::trigger)
     e.expires_at = admitted->ends_at;
-  e.details = am_details_text(*posted, *admitted);
+  e.details = am_details_text(posted, *admitted);
   // In place: the lookup reads the event's standard fields.
   auto fields = [&](const std::string& key) {
-    return am_field(*posted, *admitted, key);
+    return am_field(posted, *admitted, key);
   };
   if (auto err = domain::admit_in_place(e, catalog, fields, now))
     return err;
   return std::move(e);
+}
+
+/// The alerts of a post, each read or its error. The DOM-free reader
+/// takes the body when it is sure of it (a DOM per post was the largest
+/// cost of an Alertmanager post); else the body is parsed into a DOM and
+/// each element read from it, which words every error.
+caf::expected<std::vector<caf::expected<domain::postable_alert>>>
+read_alerts(route_env& env, const httplib::Request& req) {
+  std::vector<caf::expected<domain::postable_alert>> out;
+  if (req.body.size() <= env.settings.server.max_body_bytes) {
+    if (auto fast = read_postable_alerts(req.body)) {
+      out.reserve(fast->size());
+      for (auto& a : *fast)
+        out.emplace_back(std::move(a));
+      return out;
+    }
+  }
+  auto body = read_body(env, req);
+  if (!body)
+    return std::move(body.error());
+  if (!body->is_array())
+    return make_error(ec::bad_request,
+                      "request body must be a JSON array of alerts");
+  out.reserve(body->size());
+  for (auto& j : *body)
+    out.push_back(parse_postable_alert(j));
+  return out;
 }
 
 void post_alerts(route_env& env, const httplib::Request& req,
@@ -69,32 +95,30 @@ void post_alerts(route_env& env, const httplib::Request& req,
   auto manager = manager_of(env, req);
   if (!manager)
     return reply_am_error(res, manager.error());
-  auto body = read_body(env, req);
-  if (!body)
-    return reply_am_error(res, body.error());
-  if (!body->is_array())
-    return reply_am_error(res, make_error(ec::bad_request,
-                                          "request body must be a JSON array "
-                                          "of alerts"));
+  auto alerts = read_alerts(env, req);
+  if (!alerts)
+    return reply_am_error(res, alerts.error());
   auto limit = env.settings.server.max_batch_events;
-  if (body->size() > limit)
+  if (alerts->size() > limit)
     return reply_am_error(
         res, make_error(ec::payload_too_large,
-                        "body has " + std::to_string(body->size()) +
+                        "body has " + std::to_string(alerts->size()) +
                             " alerts; the limit is " + std::to_string(limit)));
-  stats.events_received.fetch_add(body->size(), std::memory_order_relaxed);
-  registry.event_received(metrics::front::am, body->size());
-  if (auto err = env.node.check_backlog(body->size())) {
-    registry.backpressure_refused(metrics::front::am, body->size());
+  stats.events_received.fetch_add(alerts->size(), std::memory_order_relaxed);
+  registry.event_received(metrics::front::am, alerts->size());
+  if (auto err = env.node.check_backlog(alerts->size())) {
+    registry.backpressure_refused(metrics::front::am, alerts->size());
     res.set_header("Retry-After", "1");
     return reply_am_error(res, err);
   }
   auto catalog = env.node.catalog_now();
   auto now = env.node.ctx->now();
   std::vector<domain::event> valid;
+  valid.reserve(alerts->size());
   std::string errors;
-  for (auto& j : *body) {
-    auto e = am_event(*catalog, *manager, j, now);
+  for (auto& posted : *alerts) {
+    auto e = posted ? am_event(*catalog, *manager, *posted, now)
+                    : caf::expected<domain::event>{posted.error()};
     if (e) {
       valid.push_back(std::move(*e));
       continue;

@@ -1,0 +1,170 @@
+#include "http/am_alert_reader.hpp"
+
+#include "http/event_json.hpp"
+
+#include <simdjson.h>
+
+#include <optional>
+#include <string>
+
+namespace argus::http {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+/// Bodies up to this size use the thread's parser and buffer, which stay
+/// with the thread; larger ones get their own for the one body, so the
+/// 64 HTTP workers do not each keep a large body's worth.
+constexpr size_t small_body = size_t{64} << 10;
+
+struct buffers {
+  od::parser parser;
+  std::string padded; ///< the body and simdjson's padding
+};
+
+/// The known members of a posted alert, as bits of the ones seen.
+enum class member : unsigned {
+  labels = 1,
+  annotations = 2,
+  starts_at = 4,
+  ends_at = 8,
+  generator_url = 16,
+};
+
+/// Reads an object of strings into `out`; false (the DOM path decides)
+/// for any other value, or a name given twice.
+bool read_strings(od::value& value, domain::label_set& out) {
+  od::object obj;
+  if (value.get_object().get(obj))
+    return false;
+  for (auto member : obj) {
+    od::field f;
+    std::string_view name;
+    std::string_view text;
+    // simdjson's documented idiom: its result's get() consumes it.
+    // NOLINTNEXTLINE(performance-move-const-arg)
+    if (std::move(member).get(f) || f.unescaped_key().get(name) ||
+        f.value().get_string().get(text))
+      return false;
+    if (!out.emplace(std::string{name}, std::string{text}).second)
+      return false;
+  }
+  return true;
+}
+
+/// Reads an optional string member: null leaves it unset.
+bool read_optional_string(od::value& value,
+                          std::optional<std::string_view>& out) {
+  bool is_null = false;
+  if (value.is_null().get(is_null))
+    return false;
+  if (is_null)
+    return true;
+  std::string_view text;
+  if (value.get_string().get(text))
+    return false;
+  out = text;
+  return true;
+}
+
+bool read_time(od::value& value, domain::time_point& out) {
+  std::optional<std::string_view> text;
+  if (!read_optional_string(value, text))
+    return false;
+  if (!text)
+    return true;
+  auto t = domain::parse_am_time(*text);
+  if (!t)
+    return false;
+  out = *t;
+  return true;
+}
+
+/// Reads one alert object; false when the DOM path must decide.
+bool read_alert(od::object obj, domain::postable_alert& a) {
+  unsigned seen = 0;
+  auto first_time = [&seen](member m) {
+    auto bit = static_cast<unsigned>(m);
+    bool first = (seen & bit) == 0;
+    seen |= bit;
+    return first;
+  };
+  for (auto member : obj) {
+    od::field f;
+    std::string_view key;
+    // NOLINTNEXTLINE(performance-move-const-arg)
+    if (std::move(member).get(f) || f.unescaped_key().get(key))
+      return false;
+    od::value& value = f.value();
+    if (key == "labels") {
+      // Required and an object: null or anything else is the DOM's error.
+      if (!first_time(member::labels) || !read_strings(value, a.labels))
+        return false;
+    } else if (key == "annotations") {
+      bool is_null = false;
+      if (!first_time(member::annotations) || value.is_null().get(is_null))
+        return false;
+      if (!is_null && !read_strings(value, a.annotations))
+        return false;
+    } else if (key == "startsAt") {
+      if (!first_time(member::starts_at) || !read_time(value, a.starts_at))
+        return false;
+    } else if (key == "endsAt") {
+      if (!first_time(member::ends_at) || !read_time(value, a.ends_at))
+        return false;
+    } else if (key == "generatorURL") {
+      std::optional<std::string_view> url;
+      if (!first_time(member::generator_url) ||
+          !read_optional_string(value, url))
+        return false;
+      if (url)
+        a.generator_url = *url;
+    }
+    // Other members are not read, as parse_postable_alert ignores them;
+    // is_strict_json checked their text.
+  }
+  return (seen & static_cast<unsigned>(member::labels)) != 0;
+}
+
+bool read_all(std::string_view body, buffers& s,
+              std::vector<domain::postable_alert>& out) {
+  s.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  s.padded.assign(body.data(), body.size());
+  simdjson::padded_string_view view{s.padded.data(), s.padded.size(),
+                                    s.padded.capacity()};
+  od::document doc;
+  od::array arr;
+  if (s.parser.iterate(view).get(doc) || doc.get_array().get(arr))
+    return false;
+  for (auto item : arr) {
+    od::object obj;
+    // NOLINTNEXTLINE(performance-move-const-arg)
+    if (std::move(item).get_object().get(obj))
+      return false;
+    if (!read_alert(obj, out.emplace_back()))
+      return false;
+  }
+  // Anything after the root is trailing content (the DOM path words it).
+  const char* rest = nullptr;
+  return doc.current_location().get(rest) == simdjson::OUT_OF_BOUNDS;
+}
+
+} // namespace
+
+std::optional<std::vector<domain::postable_alert>>
+read_postable_alerts(std::string_view body) {
+  // The whole text first: On-Demand does not check what it skips, and the
+  // DOM path refuses a body for any bad value in it.
+  if (!is_strict_json(body))
+    return std::nullopt;
+  static thread_local buffers thread_own;
+  std::optional<buffers> large;
+  auto& s = body.size() <= small_body ? thread_own : large.emplace();
+  std::vector<domain::postable_alert> out;
+  if (!read_all(body, s, out))
+    return std::nullopt;
+  return out;
+}
+
+} // namespace argus::http

@@ -1,0 +1,114 @@
+// The DOM-free reader of Alertmanager posts (http/am_alert_reader.hpp):
+// a body it reads must give exactly the alerts the DOM path
+// (parse_body, then parse_postable_alert per element) gives; a body it is
+// not sure of must be left to the DOM path, which words the errors.
+
+#include "http/alertmanager_json.hpp"
+#include "http/am_alert_reader.hpp"
+#include "http/json.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using argus::domain::postable_alert;
+using argus::http::parse_body;
+using argus::http::parse_postable_alert;
+using argus::http::read_postable_alerts;
+
+/// The alerts as the DOM path reads `body`; fails the test if it cannot.
+std::vector<postable_alert> dom_alerts(const std::string& body) {
+  auto parsed = parse_body(body);
+  REQUIRE(parsed);
+  REQUIRE(parsed->is_array());
+  std::vector<postable_alert> out;
+  for (auto& j : *parsed) {
+    auto a = parse_postable_alert(j);
+    REQUIRE(a);
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+void check_same(const std::vector<postable_alert>& fast,
+                const std::vector<postable_alert>& dom) {
+  REQUIRE(fast.size() == dom.size());
+  for (size_t i = 0; i < fast.size(); ++i) {
+    CHECK(fast[i].labels == dom[i].labels);
+    CHECK(fast[i].annotations == dom[i].annotations);
+    CHECK(fast[i].starts_at == dom[i].starts_at);
+    CHECK(fast[i].ends_at == dom[i].ends_at);
+    CHECK(fast[i].generator_url == dom[i].generator_url);
+  }
+}
+
+} // namespace
+
+TEST_CASE("the fast reader reads Alertmanager posts as the DOM path does",
+          "[alertmanager][json]") {
+  const std::vector<std::string> bodies = {
+      "[]",
+      " [ ] \n",
+      R"([{"labels":{"alertname":"Up","job":"api"}}])",
+      // As Prometheus posts: times, URL, several alerts.
+      R"([{"labels":{"alertname":"HighLatency","severity":"critical"},)"
+      R"("annotations":{"summary":"p99 over 1 s"},)"
+      R"("startsAt":"2026-12-02T11:33:32.083Z",)"
+      R"("endsAt":"2026-12-02T11:37:32.083+00:00",)"
+      R"("generatorURL":"http://prom:9090/graph?g0.expr=up"},)"
+      R"({"labels":{"alertname":"Down"},"endsAt":"0001-01-01T00:00:00Z"}])",
+      // Nulls count as missing; empty values are kept as sent.
+      R"([{"labels":{"a":"","b":"x"},"annotations":null,"startsAt":null,)"
+      R"("endsAt":null,"generatorURL":null}])",
+      // Members parse_postable_alert does not read, of every kind.
+      R"([{"status":{"state":"active","silencedBy":[]},"n":-1.5e3,)"
+      R"("t":true,"f":false,"z":null,"arr":[1,[2,{"x":"y"}]],)"
+      R"("labels":{"alertname":"X"},"fingerprint":"abc"}])",
+      // Escapes in keys and values, and text beyond ASCII.
+      R"([{"lab\u0065ls":{"a\"b":"c\\d\n\t\u00e9 \ud83d\ude80","g":"grö"}}])",
+      // Unknown members given twice are not read, as in the DOM path.
+      R"([{"labels":{"a":"b"},"x":1,"x":2}])",
+  };
+  for (auto& body : bodies) {
+    INFO(body);
+    auto fast = read_postable_alerts(body);
+    REQUIRE(fast);
+    check_same(*fast, dom_alerts(body));
+  }
+}
+
+TEST_CASE("the fast reader leaves what it is not sure of to the DOM path",
+          "[alertmanager][json]") {
+  const std::vector<std::string> bodies = {
+      "",
+      "{}",
+      "[1]",
+      "[null]",
+      R"([{"labels":{"a":"b"}}] x)",
+      R"([{"labels":{"a":"b"}})",
+      R"([{"annotations":{}}])",                      // no labels
+      R"([{"labels":null}])",                         // labels null
+      R"([{"labels":[]}])",                           // not an object
+      R"([{"labels":{"a":1}}])",                      // a value not a string
+      R"([{"labels":{"a":"b","a":"c"}}])",            // a label twice
+      R"([{"labels":{"a":"b"},"labels":{"c":"d"}}])", // labels twice
+      R"([{"labels":{"a":"b"},"annotations":"x"}])",
+      R"([{"labels":{"a":"b"},"startsAt":"yesterday"}])",
+      R"([{"labels":{"a":"b"},"endsAt":5}])",
+      R"([{"labels":{"a":"b"},"generatorURL":{}}])",
+      // Bad text in a member the reader does not read: the DOM refuses
+      // the whole body.
+      R"([{"labels":{"a":"b"},"x":01}])",
+      R"([{"labels":{"a":"b"},"x":"\q"}])",
+      R"([{"labels":{"a":"b"},"x":"\ud800"}])",
+      R"([{"labels":{"a":"b"},"x":1e999}])",
+      R"([{"labels":{"a":"b"},"x":tru}])",
+  };
+  for (auto& body : bodies) {
+    INFO(body);
+    CHECK_FALSE(read_postable_alerts(body));
+  }
+}
