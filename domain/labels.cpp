@@ -114,8 +114,11 @@ bool valid_label_name(std::string_view name) {
     return false;
   for (size_t i = 0; i < name.size(); ++i) {
     auto c = static_cast<unsigned char>(name[i]);
-    bool ok = std::isalpha(c) || c == '_' || (i > 0 && std::isdigit(c));
-    if (!ok || c > 0x7f)
+    // ASCII by hand: isalpha asks the locale, per character of every
+    // label of every posted alert.
+    bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    bool digit = c >= '0' && c <= '9';
+    if (!(letter || c == '_' || (i > 0 && digit)))
       return false;
   }
   return true;

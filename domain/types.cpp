@@ -1,6 +1,6 @@
 #include "domain/types.hpp"
 
-#include <ctime>
+#include <cstdint>
 
 namespace argus::domain {
 
@@ -14,20 +14,71 @@ time_point from_millis(int64_t ms) {
   return time_point{std::chrono::milliseconds{ms}};
 }
 
+namespace {
+
+struct civil_date {
+  int64_t year;
+  unsigned month; ///< 1-12
+  unsigned day;   ///< 1-31
+};
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (negative:
+/// before), by the era arithmetic of Howard Hinnant's `civil_from_days`:
+/// 400-year eras of 146,097 days, years counted from March so the leap
+/// day falls at the end.
+civil_date civil_from_days(int64_t days) {
+  days += 719'468; // 0000-03-01 to 1970-01-01
+  int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
+  auto day_of_era = static_cast<unsigned>(days - era * 146'097);
+  unsigned year_of_era = (day_of_era - day_of_era / 1'460 +
+                          day_of_era / 36'524 - day_of_era / 146'096) /
+                         365;
+  unsigned day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  unsigned march_month = (5 * day_of_year + 2) / 153; // 0 = March
+  unsigned month = march_month < 10 ? march_month + 3 : march_month - 9;
+  return {static_cast<int64_t>(year_of_era) + era * 400 + (month <= 2 ? 1 : 0),
+          month, day_of_year - (153 * march_month + 2) / 5 + 1};
+}
+
+/// Writes `v` as `digits` decimal digits, zero-padded, at `out`.
+char* put_digits(char* out, int64_t v, int digits) {
+  for (int i = digits - 1; i >= 0; --i, v /= 10)
+    out[i] = static_cast<char>('0' + v % 10);
+  return out + digits;
+}
+
+} // namespace
+
 std::string to_rfc3339(time_point t) {
+  // By hand, not gmtime_r and strftime: every stored Alertmanager alert
+  // formats two times, and the C library's calls were 6% of its CPU.
   auto ms = to_millis(t);
-  auto secs = static_cast<std::time_t>(ms / 1000);
-  auto frac = static_cast<int>(ms % 1000);
-  if (frac < 0) {
-    frac += 1000;
-    --secs;
+  int64_t days = ms / 86'400'000;
+  int64_t in_day = ms % 86'400'000;
+  if (in_day < 0) {
+    in_day += 86'400'000;
+    --days;
   }
-  std::tm parts{};
-  gmtime_r(&secs, &parts);
-  char buf[40];
-  auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &parts);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", frac);
-  return buf;
+  auto date = civil_from_days(days);
+  // A time_point (nanoseconds in 64 bits) lies within years 1677-2262, so
+  // the year has four digits.
+  char text[24];
+  char* p = put_digits(text, date.year, 4);
+  *p++ = '-';
+  p = put_digits(p, date.month, 2);
+  *p++ = '-';
+  p = put_digits(p, date.day, 2);
+  *p++ = 'T';
+  p = put_digits(p, in_day / 3'600'000, 2);
+  *p++ = ':';
+  p = put_digits(p, in_day / 60'000 % 60, 2);
+  *p++ = ':';
+  p = put_digits(p, in_day / 1'000 % 60, 2);
+  *p++ = '.';
+  p = put_digits(p, in_day % 1'000, 3);
+  *p++ = 'Z';
+  return std::string(text, p);
 }
 
 namespace {

@@ -11,6 +11,8 @@
 
 #include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <set>
 #include <string>
 
@@ -307,6 +309,35 @@ TEST_CASE("times format as RFC 3339 UTC with milliseconds", "[unit]") {
         "1970-01-01T00:00:01.000Z");
   CHECK(to_millis(from_millis(1'795'774'779'123)) == 1'795'774'779'123);
   CHECK(to_millis(no_time) == 0);
+}
+
+TEST_CASE("RFC 3339 times agree with the C library's calendar", "[unit]") {
+  using argus::domain::to_rfc3339;
+  // The oracle: gmtime_r and strftime, as to_rfc3339 was written before.
+  auto libc = [](int64_t ms) {
+    auto secs = static_cast<std::time_t>(ms / 1000);
+    auto frac = static_cast<int>(ms % 1000);
+    if (frac < 0) {
+      frac += 1000;
+      --secs;
+    }
+    std::tm parts{};
+    gmtime_r(&secs, &parts);
+    char buf[40];
+    auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &parts);
+    std::snprintf(buf + n, sizeof buf - n, ".%03dZ", frac);
+    return std::string{buf};
+  };
+  // Every day from 1678 to 2261 (leap years, centuries, 2000, the epoch's
+  // both sides), at a time of day that moves with it.
+  constexpr int64_t day_ms = 86'400'000;
+  for (int64_t day = -106'000; day < 106'000; ++day) {
+    auto ms = day * day_ms + (day * 7'919'993) % day_ms;
+    REQUIRE(to_rfc3339(from_millis(ms)) == libc(ms));
+  }
+  for (int64_t ms : {int64_t{-1}, int64_t{-999}, int64_t{-1000},
+                     int64_t{-86'400'001}, int64_t{4'102'444'800'000}})
+    CHECK(to_rfc3339(from_millis(ms)) == libc(ms));
 }
 
 TEST_CASE("alert filters match manager, status and type", "[unit]") {
