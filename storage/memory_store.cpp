@@ -157,6 +157,7 @@ public:
   }
 
   std::string backend() const override { return "memory"; }
+  bool blocks() const override { return false; }
 
   using store::write;
 

@@ -28,6 +28,13 @@ public:
   /// The backend's config name ("sqlite", "memory").
   virtual std::string backend() const = 0;
 
+  /// Whether its calls wait on disk or network I/O. Such a store's
+  /// repository and notifier run on threads of their own, so a slow disk
+  /// or database never holds a thread of the shared scheduler; a store
+  /// that never waits lets them run on the scheduler, where handing them
+  /// an event wakes no thread.
+  virtual bool blocks() const { return true; }
+
   /// Applies alert changes in order, all or nothing (one transaction). Rows
   /// merge by (event manager, dedupKey) as `domain::alert_write` describes.
   /// In the same transaction, adds the notifications `notes` those changes
