@@ -18,7 +18,7 @@ open_store(const config::storage_settings& s, size_t keep_notifications) {
     return storage::make_memory_store(keep_notifications);
   if (s.backend == "postgres")
     return storage::open_postgres_store(s.dsn);
-  return storage::open_sqlite_store(s.path);
+  return storage::open_sqlite_store(s.path, s.sqlite_cache_mb);
 }
 
 /// The journal's backend for these settings: a file journal beside the

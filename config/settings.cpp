@@ -167,7 +167,8 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
         {"path", field(st.path)},
         {"dsn", field(st.dsn)},
         {"batch_size", field(st.batch_size)},
-        {"flush_interval_ms", field(st.flush_interval_ms)}}},
+        {"flush_interval_ms", field(st.flush_interval_ms)},
+        {"sqlite_cache_mb", field(st.sqlite_cache_mb)}}},
       {"node",
        {{"host", field(s.node.host)},
         {"port", field(s.node.port)},
@@ -486,6 +487,8 @@ caf::error validate(const settings& s) {
                               "dbname=argus user=argus')");
   if (s.storage.batch_size == 0)
     return bad("storage.batch_size", "must be at least 1");
+  if (s.storage.sqlite_cache_mb == 0 || s.storage.sqlite_cache_mb > 65536)
+    return bad("storage.sqlite_cache_mb", "must be between 1 and 65536");
   if (s.storage.flush_interval_ms && *s.storage.flush_interval_ms < 0)
     return bad("storage.flush_interval_ms",
                "must be 0 (write as soon as the queued changes are in) or "

@@ -92,6 +92,11 @@ struct storage_settings {
   /// queued changes are in. Unset: the backend's default
   /// (`flush_interval_ms_of`).
   std::optional<int> flush_interval_ms;
+  /// SQLite's page cache for the store's connection, in MiB. With SQLite's
+  /// own default (2 MiB) a growing database's index updates overflowed the
+  /// cache within each write, spilling dirty pages to the WAL and reading
+  /// them back (docs/benchmarks.md, seventeenth round).
+  size_t sqlite_cache_mb = 64;
 };
 
 /// The write-behind wait in effect: as set, or 0 for the memory backend

@@ -1160,8 +1160,8 @@ caf::error migrate(sqlite3* db, const std::string& path) {
 
 } // namespace
 
-caf::expected<std::unique_ptr<store>>
-open_sqlite_store(const std::string& path) {
+caf::expected<std::unique_ptr<store>> open_sqlite_store(const std::string& path,
+                                                        size_t cache_mb) {
   auto folder = std::filesystem::path{path}.parent_path();
   if (!folder.empty()) {
     std::error_code err;
@@ -1191,7 +1191,10 @@ open_sqlite_store(const std::string& path) {
   if (auto err = exec(db.get(),
                       "PRAGMA journal_mode = WAL;"
                       "PRAGMA synchronous = NORMAL;"
-                      "PRAGMA foreign_keys = ON;",
+                      "PRAGMA foreign_keys = ON;"
+                      // Negative: a size in KiB rather than in pages.
+                      "PRAGMA cache_size = -" +
+                          std::to_string(cache_mb * 1024) + ";",
                       "cannot configure " + path))
     return err;
   wait_out_other_writers(db.get());
