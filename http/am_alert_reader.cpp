@@ -13,10 +13,11 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
-/// Bodies up to this size use the thread's parser and buffer, which stay
-/// with the thread; larger ones get their own for the one body, so the
-/// 64 HTTP workers do not each keep a large body's worth.
-constexpr size_t small_body = size_t{64} << 10;
+/// Bodies up to this size (the events reader's bound too) use the
+/// thread's parser and buffer, which stay with the thread; larger ones get
+/// their own for the one body, so the 64 HTTP workers do not each keep a
+/// large body's worth.
+constexpr size_t small_body = size_t{32} << 10;
 
 struct buffers {
   od::parser parser;
