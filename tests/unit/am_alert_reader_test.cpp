@@ -80,6 +80,26 @@ TEST_CASE("the fast reader reads Alertmanager posts as the DOM path does",
   }
 }
 
+TEST_CASE("the fast reader reads large posts with buffers of their own",
+          "[alertmanager][json]") {
+  // Past 32 KiB the thread's buffers are not used; twice in a row, so a
+  // second large body finds nothing left over from the first.
+  for (int round = 0; round < 2; ++round) {
+    std::string body = "[";
+    for (int i = 0; i < 400; ++i)
+      body += std::string{i == 0 ? "" : ","} +
+              R"({"labels":{"alertname":"Big","instance":"host-)" +
+              std::to_string(i + round) +
+              R"("},"annotations":{"summary":"a long enough summary"}})";
+    body += "]";
+    REQUIRE(body.size() > (size_t{32} << 10));
+    auto fast = read_postable_alerts(body);
+    REQUIRE(fast);
+    REQUIRE(fast->size() == 400);
+    check_same(*fast, dom_alerts(body));
+  }
+}
+
 TEST_CASE("the fast reader leaves what it is not sure of to the DOM path",
           "[alertmanager][json]") {
   const std::vector<std::string> bodies = {
