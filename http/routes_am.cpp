@@ -26,15 +26,24 @@ namespace {
 
 using nlohmann::json;
 
+/// The manager of a route, in the catalog snapshot it was found in (kept
+/// alive here), so a request reads one snapshot throughout and copies no
+/// manager (its receivers and severity map are a dozen allocations).
+struct route_manager {
+  std::shared_ptr<const domain::catalog> catalog;
+  const domain::event_manager* manager = nullptr;
+};
+
 /// The manager of the route, if it exists in the catalog snapshot.
-caf::expected<domain::event_manager> manager_of(route_env& env,
-                                                const httplib::Request& req) {
+caf::expected<route_manager> manager_of(route_env& env,
+                                        const httplib::Request& req) {
   auto id = req.matches[1].str();
-  auto catalog = env.node.catalog_now();
-  auto it = catalog->managers.find(id);
-  if (it == catalog->managers.end())
+  route_manager out{env.node.catalog_now()};
+  auto it = out.catalog->managers.find(id);
+  if (it == out.catalog->managers.end())
     return make_error(ec::not_found, "event manager '" + id + "' not found");
-  return it->second;
+  out.manager = &it->second;
+  return out;
 }
 
 /// Maps one posted alert to an event of `manager` and admits it through
@@ -92,9 +101,10 @@ void post_alerts(route_env& env, const httplib::Request& req,
                  httplib::Response& res) {
   auto& stats = env.node.stats();
   auto& registry = env.node.registry();
-  auto manager = manager_of(env, req);
-  if (!manager)
-    return reply_am_error(res, manager.error());
+  auto route = manager_of(env, req);
+  if (!route)
+    return reply_am_error(res, route.error());
+  auto& manager = *route->manager;
   auto alerts = read_alerts(env, req);
   if (!alerts)
     return reply_am_error(res, alerts.error());
@@ -111,13 +121,13 @@ void post_alerts(route_env& env, const httplib::Request& req,
     res.set_header("Retry-After", "1");
     return reply_am_error(res, err);
   }
-  auto catalog = env.node.catalog_now();
+  auto& catalog = *route->catalog;
   auto now = env.node.ctx->now();
   std::vector<domain::event> valid;
   valid.reserve(alerts->size());
   std::string errors;
   for (auto& posted : *alerts) {
-    auto e = posted ? am_event(*catalog, *manager, *posted, now)
+    auto e = posted ? am_event(catalog, manager, *posted, now)
                     : caf::expected<domain::event>{posted.error()};
     if (e) {
       valid.push_back(std::move(*e));
@@ -141,7 +151,7 @@ void post_alerts(route_env& env, const httplib::Request& req,
     return reply_am_error(res, err);
   }
   if (taken > 0)
-    registry.event_accepted(metrics::front::am, manager->id, taken);
+    registry.event_accepted(metrics::front::am, manager.id, taken);
   if (!errors.empty())
     return reply_am_error(res, make_error(ec::bad_request, errors));
   res.status = 200;
@@ -208,17 +218,17 @@ active_alerts(route_env& env, const std::string& manager) {
 
 void get_alerts(route_env& env, const httplib::Request& req,
                 httplib::Response& res) {
-  auto manager = manager_of(env, req);
-  if (!manager)
-    return reply_am_error(res, manager.error());
+  auto route = manager_of(env, req);
+  if (!route)
+    return reply_am_error(res, route.error());
   auto q = query_of(req);
   if (!q)
     return reply_am_error(res, q.error());
-  auto found = active_alerts(env, manager->id);
+  auto found = active_alerts(env, route->manager->id);
   if (!found)
     return reply_am_error(res, found.error());
   auto now = env.node.ctx->now();
-  auto catalog = env.node.catalog_now();
+  auto& catalog = route->catalog;
   std::vector<std::pair<std::string, json>> listed;
   for (auto& a : *found) {
     auto labels = labels_of(a);
@@ -251,11 +261,12 @@ void get_alerts(route_env& env, const httplib::Request& req,
 }
 
 /// `config.original`: what this "Alertmanager" is, in its YAML's spirit.
-std::string config_text(route_env& env, const domain::event_manager& m) {
+std::string config_text(const route_manager& route) {
+  auto& m = *route.manager;
   std::ostringstream out;
   out << "# Argus " << ARGUS_VERSION << ", event manager '" << m.id << "'\n"
       << "route:\n  receiver: '" << m.id << "'\n";
-  if (auto rule = env.node.catalog_now()->rule_of(m.id)) {
+  if (auto rule = route.catalog->rule_of(m.id)) {
     out << "  group_by: [";
     auto keys = domain::keys_of(*rule);
     for (size_t i = 0; i < keys.size(); ++i)
@@ -268,14 +279,14 @@ std::string config_text(route_env& env, const domain::event_manager& m) {
 
 void get_status(route_env& env, const httplib::Request& req,
                 httplib::Response& res) {
-  auto manager = manager_of(env, req);
-  if (!manager)
-    return reply_am_error(res, manager.error());
+  auto route = manager_of(env, req);
+  if (!route)
+    return reply_am_error(res, route.error());
   am_node_status s;
   s.version = ARGUS_VERSION;
   auto up = std::chrono::steady_clock::now() - env.node.started;
   s.started = env.node.ctx->now() - up;
-  s.config_text = config_text(env, *manager);
+  s.config_text = config_text(*route);
   if (auto c = env.node.cluster_state()) {
     s.node_id = c->node_id;
     s.settled = c->settled;
