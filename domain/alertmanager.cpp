@@ -2,8 +2,10 @@
 
 #include "domain/error.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <optional>
 
 namespace argus::domain {
 
@@ -204,10 +206,25 @@ std::optional<severity_mapping> decode_severity_mapping(std::string_view text) {
   return m;
 }
 
-caf::error validate(const postable_alert& a) {
-  label_set labels = a.labels;
-  drop_empty_values(labels);
-  if (a.starts_at != no_time && a.ends_at != no_time && a.ends_at < a.starts_at)
+namespace {
+
+/// `labels` without its empty values: `labels` itself when it has none
+/// (nearly every alert), else a reduced copy kept in `storage`.
+const label_set& without_empty_values(const label_set& labels,
+                                      std::optional<label_set>& storage) {
+  auto empty = [](auto& label) { return label.second.empty(); };
+  if (std::none_of(labels.begin(), labels.end(), empty))
+    return labels;
+  storage = labels;
+  drop_empty_values(*storage);
+  return *storage;
+}
+
+/// `validate` on its parts: `labels` already without empty values, and the
+/// times to check.
+caf::error validate_parts(const label_set& labels, const label_set& annotations,
+                          time_point starts_at, time_point ends_at) {
+  if (starts_at != no_time && ends_at != no_time && ends_at < starts_at)
     return make_error(ec::validation_failed,
                       "start time must be before end time");
   if (auto err = check_names(labels, "invalid label set"))
@@ -215,10 +232,18 @@ caf::error validate(const postable_alert& a) {
   if (labels.empty())
     return make_error(ec::validation_failed,
                       "at least one label pair required");
-  return check_names(a.annotations, "invalid annotations");
+  return check_names(annotations, "invalid annotations");
 }
 
-caf::expected<am_alert> admit_am_alert(postable_alert a,
+} // namespace
+
+caf::error validate(const postable_alert& a) {
+  std::optional<label_set> storage;
+  return validate_parts(without_empty_values(a.labels, storage), a.annotations,
+                        a.starts_at, a.ends_at);
+}
+
+caf::expected<am_alert> admit_am_alert(const postable_alert& a,
                                        const std::string& manager_id,
                                        const severity_mapping& severities,
                                        time_point now) {
@@ -233,20 +258,22 @@ caf::expected<am_alert> admit_am_alert(postable_alert a,
                   : a.ends_at != no_time ? a.ends_at
                                          : now;
   out.ends_at = a.ends_at != no_time ? a.ends_at : now + am_resolve_timeout;
-  a.starts_at = out.starts_at;
-  a.ends_at = out.ends_at;
-  if (auto err = validate(a))
+  // Read in place: copies of the label maps (one here, one to validate)
+  // were a tenth of admitting an alert.
+  std::optional<label_set> storage;
+  auto& labels = without_empty_values(a.labels, storage);
+  if (auto err =
+          validate_parts(labels, a.annotations, out.starts_at, out.ends_at))
     return err;
-  drop_empty_values(a.labels);
   e.event_manager_id = manager_id;
-  e.dedup_key = fingerprint(a.labels);
+  e.dedup_key = fingerprint(labels);
   auto summary = a.annotations.find("summary");
-  auto name = a.labels.find("alertname");
+  auto name = labels.find("alertname");
   e.summary = summary != a.annotations.end() && !summary->second.empty()
                   ? summary->second
-              : name != a.labels.end() ? name->second
-                                       : label_text(a.labels);
-  e.sev = severities.of(a.labels);
+              : name != labels.end() ? name->second
+                                     : label_text(labels);
+  e.sev = severities.of(labels);
   e.received_at = now;
   return out;
 }

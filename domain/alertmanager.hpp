@@ -94,7 +94,7 @@ caf::error validate(const postable_alert& a);
 /// `now`: `endsAt` at or before now resolves, anything else triggers.
 /// Unset times get Alertmanager's defaults, then the alert is validated
 /// (see `validate`).
-caf::expected<am_alert> admit_am_alert(postable_alert a,
+caf::expected<am_alert> admit_am_alert(const postable_alert& a,
                                        const std::string& manager_id,
                                        const severity_mapping& severities,
                                        time_point now);
