@@ -119,23 +119,6 @@ void append_label_object(std::string& out, const domain::label_set& labels,
 /// objects dump them.
 enum class am_member { annotations, ends_at, generator_url, labels, starts_at };
 
-void append_member(std::string& out, am_member m,
-                   const domain::postable_alert& posted,
-                   const domain::am_alert& admitted) {
-  switch (m) {
-  case am_member::annotations:
-    return append_label_object(out, posted.annotations, false);
-  case am_member::ends_at:
-    return append_json_string(out, domain::to_rfc3339(admitted.ends_at));
-  case am_member::generator_url:
-    return append_json_string(out, posted.generator_url);
-  case am_member::labels:
-    return append_label_object(out, posted.labels, true);
-  case am_member::starts_at:
-    return append_json_string(out, domain::to_rfc3339(admitted.starts_at));
-  }
-}
-
 constexpr std::pair<std::string_view, am_member> am_members[] = {
     {"annotations", am_member::annotations},    {"endsAt", am_member::ends_at},
     {"generatorURL", am_member::generator_url}, {"labels", am_member::labels},
@@ -149,7 +132,20 @@ std::optional<am_member> am_member_named(std::string_view name) {
   return std::nullopt;
 }
 
-/// The text of a member that is a JSON string (unquoted).
+/// Whether member `m` is an object of strings (a label set); the others
+/// are strings.
+bool is_label_set(am_member m) {
+  return m == am_member::labels || m == am_member::annotations;
+}
+
+/// The label set of member `m` (see `is_label_set`). Empty labels are
+/// dropped from the details; empty annotations are kept.
+const domain::label_set& label_set_of(am_member m,
+                                      const domain::postable_alert& posted) {
+  return m == am_member::labels ? posted.labels : posted.annotations;
+}
+
+/// The text of a string member (unquoted).
 std::string member_text(am_member m, const domain::postable_alert& posted,
                         const domain::am_alert& admitted) {
   switch (m) {
@@ -160,6 +156,15 @@ std::string member_text(am_member m, const domain::postable_alert& posted,
   default:
     return posted.generator_url;
   }
+}
+
+void append_member(std::string& out, am_member m,
+                   const domain::postable_alert& posted,
+                   const domain::am_alert& admitted) {
+  if (is_label_set(m))
+    append_label_object(out, label_set_of(m, posted), m == am_member::labels);
+  else
+    append_json_string(out, member_text(m, posted, admitted));
 }
 
 } // namespace
@@ -194,25 +199,23 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
   if (key == "dedupKey")
     return e.dedup_key;
   if (auto m = am_member_named(key)) {
-    if (*m != am_member::labels && *m != am_member::annotations)
+    if (!is_label_set(*m))
       return member_text(*m, posted, admitted);
     std::string out;
     append_member(out, *m, posted, admitted);
     return out;
   }
-  // A dotted path: only `labels` and `annotations` are objects, and their
-  // values are strings, so a path reaches a value in one step or none.
+  // A dotted path: only the label sets are objects, and their values are
+  // strings, so a path reaches a value in one step or none.
   auto dot = key.find('.');
   if (dot == std::string::npos)
     return std::nullopt;
   auto m = am_member_named(std::string_view{key}.substr(0, dot));
   auto name = key.substr(dot + 1);
-  if (!m || (*m != am_member::labels && *m != am_member::annotations) ||
-      name.find('.') != std::string::npos)
+  if (!m || !is_label_set(*m) || name.find('.') != std::string::npos)
     return std::nullopt;
-  auto& set = *m == am_member::labels ? posted.labels : posted.annotations;
+  auto& set = label_set_of(*m, posted);
   auto it = set.find(name);
-  // Empty labels are dropped from the details; empty annotations are kept.
   if (it == set.end() || (*m == am_member::labels && it->second.empty()))
     return std::nullopt;
   return it->second;
