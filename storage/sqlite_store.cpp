@@ -1188,14 +1188,12 @@ caf::expected<std::unique_ptr<store>> open_sqlite_store(const std::string& path,
   // only at checkpoints, which in WAL mode can lose the last commits on
   // power loss but never corrupts the file. So the journal is trimmed only
   // through what a checkpoint synced (`durable_through`).
-  if (auto err = exec(db.get(),
-                      "PRAGMA journal_mode = WAL;"
-                      "PRAGMA synchronous = NORMAL;"
-                      "PRAGMA foreign_keys = ON;"
-                      // Negative: a size in KiB rather than in pages.
-                      "PRAGMA cache_size = -" +
-                          std::to_string(cache_mb * 1024) + ";",
-                      "cannot configure " + path))
+  std::string pragmas = "PRAGMA journal_mode = WAL;"
+                        "PRAGMA synchronous = NORMAL;"
+                        "PRAGMA foreign_keys = ON;";
+  if (cache_mb > 0) // negative: a size in KiB rather than in pages
+    pragmas += "PRAGMA cache_size = -" + std::to_string(cache_mb * 1024) + ";";
+  if (auto err = exec(db.get(), pragmas, "cannot configure " + path))
     return err;
   wait_out_other_writers(db.get());
   if (auto err = migrate(db.get(), path))

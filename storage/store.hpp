@@ -147,9 +147,10 @@ std::unique_ptr<store> make_memory_store(size_t keep_notifications = 10000);
 
 /// An SQLite database file at `path` (its folder is created if missing),
 /// with the schema created or migrated on open; its connection caches up
-/// to `cache_mb` MiB of pages (`storage.sqlite_cache_mb`).
+/// to `cache_mb` MiB of pages (the server passes `storage.sqlite_cache_mb`;
+/// 0 keeps SQLite's own default, 2 MiB).
 caf::expected<std::unique_ptr<store>> open_sqlite_store(const std::string& path,
-                                                        size_t cache_mb = 64);
+                                                        size_t cache_mb = 0);
 
 /// A PostgreSQL database reached through libpq's `dsn` (a connection string
 /// or URI), with the schema created or migrated on open. Calls fail with
