@@ -76,38 +76,38 @@ caf::error wal_checkpointer::checkpoint_now() {
   return {};
 }
 
-wal_checkpointer::truncation wal_checkpointer::truncate(sqlite3* writer,
+wal_checkpointer::restart wal_checkpointer::restart_log(sqlite3* writer,
                                                         int wal_frames) {
   std::unique_lock<std::mutex> one_at_a_time{checkpoint_mtx_, std::defer_lock};
   if (wal_frames >= 2 * writer_at_frames)
     one_at_a_time.lock();
   else if (!one_at_a_time.try_lock())
-    return truncation::checkpointer_busy;
-  // TRUNCATE waits for readers through the busy handler. A reader holding
+    return restart::checkpointer_busy;
+  // RESTART waits for readers through the busy handler. A reader holding
   // an old snapshot (a long backup, say) keeps the WAL from starting over
   // anyway, so wait for it briefly, not the usual five seconds at every
   // commit.
   wait_out_other_writers(writer, std::chrono::milliseconds{10});
-  auto done = checkpoint(writer, SQLITE_CHECKPOINT_TRUNCATE);
+  auto done = checkpoint(writer, SQLITE_CHECKPOINT_RESTART);
   wait_out_other_writers(writer);
   if (!done) {
     LOG_WARNING(message_of(done.error()));
-    return truncation::reader_in_the_way;
+    return restart::reader_in_the_way;
   }
-  return *done ? truncation::emptied : truncation::reader_in_the_way;
+  return *done ? restart::started_over : restart::reader_in_the_way;
 }
 
 bool wal_checkpointer::keep_bounded(sqlite3* writer, int wal_frames) {
-  if (wal_frames < truncate_at_)
+  if (wal_frames < restart_at_)
     return false;
-  switch (truncate(writer, wal_frames)) {
-  case truncation::emptied:
-    truncate_at_ = writer_at_frames;
+  switch (restart_log(writer, wal_frames)) {
+  case restart::started_over:
+    restart_at_ = writer_at_frames;
     return true;
-  case truncation::checkpointer_busy:
+  case restart::checkpointer_busy:
     return false; // at the next commit
-  case truncation::reader_in_the_way:
-    truncate_at_ = wal_frames + writer_at_frames / 2;
+  case restart::reader_in_the_way:
+    restart_at_ = wal_frames + writer_at_frames / 2;
     return false;
   }
   return false;
@@ -119,7 +119,7 @@ caf::expected<bool> wal_checkpointer::checkpoint(sqlite3* db, int mode) {
     std::lock_guard<std::mutex> guard{mtx_};
     mark = committed_;
   }
-  // PASSIVE neither waits for nor blocks the writer and readers; TRUNCATE
+  // PASSIVE neither waits for nor blocks the writer and readers; RESTART
   // waits for them (through the busy handler). Each copies what no reader
   // still needs. `copied == in_log` means every frame in the WAL, so every
   // commit up to `mark` (taken before it began), is in the database file or

@@ -32,9 +32,9 @@ public:
   /// until it starts over, so past it every commit wakes the thread, and
   /// each checkpoint has only that commit's pages to copy.
   static constexpr int wake_at_frames = 1000;
-  /// The WAL size at which the writer tries to empty the file itself
-  /// (`truncate`). The WAL starts over only at a writer's commit that finds
-  /// it wholly copied; under steady writes the background checkpoints
+  /// The WAL size at which the writer makes the file start over itself
+  /// (`restart_log`). The WAL starts over only at a writer's commit that
+  /// finds it wholly copied; under steady writes the background checkpoints
   /// rarely finish between two, so this bounds the file: about 40 MiB, at
   /// most twice that, unless a reader holds an old snapshot for long. By
   /// then nearly every page is copied.
@@ -62,27 +62,32 @@ public:
   /// Checkpoints now (PASSIVE), on the caller's thread.
   caf::error checkpoint_now();
 
-  /// What `truncate` did.
-  enum class truncation {
-    emptied,           ///< the WAL is copied, synced and empty
+  /// What `restart_log` did.
+  enum class restart {
+    started_over,      ///< the WAL is copied and synced; the next commit
+                       ///< writes from its start
     checkpointer_busy, ///< a background checkpoint ran: try at a next commit
     reader_in_the_way, ///< a reader kept pages from being copied: back off
   };
 
-  /// Checkpoints on the writer's connection `writer`, on its thread, and
-  /// empties the WAL (TRUNCATE): for a WAL of `wal_frames` pages, past
-  /// `writer_at_frames`. SQLite fails a second checkpointer at once, busy
-  /// handler or not, so while a background checkpoint runs this does
+  /// Checkpoints on the writer's connection `writer`, on its thread, so
+  /// that the WAL starts over (RESTART): for a WAL of `wal_frames` pages,
+  /// past `writer_at_frames`. The file keeps its size and is written again
+  /// from its start. Not TRUNCATE, which also empties the file: cutting
+  /// 40 MiB off took 14-27 ms, a stall of every notification behind that
+  /// commit, against microseconds when the background checkpoints had
+  /// copied the pages already. SQLite fails a second checkpointer at once,
+  /// busy handler or not, so while a background checkpoint runs this does
   /// nothing, unless the WAL passed twice the bound: then it waits for it.
   /// It waits for readers only briefly.
-  truncation truncate(sqlite3* writer, int wal_frames);
+  restart restart_log(sqlite3* writer, int wal_frames);
 
-  /// On the writer's thread after each commit: empties the WAL (`truncate`)
-  /// once it has `writer_at_frames` pages, so the bound holds even when
-  /// commits come too often for the WAL to start over by itself. After a
-  /// reader kept it from that, it tries again only half the bound later:
-  /// each try may wait for readers, and a long one would hold every commit.
-  /// True when it emptied the WAL.
+  /// On the writer's thread after each commit: makes the WAL start over
+  /// (`restart_log`) once it has `writer_at_frames` pages, so the bound
+  /// holds even when commits come too often for the WAL to start over by
+  /// itself. After a reader kept it from that, it tries again only half
+  /// the bound later: each try may wait for readers, and a long one would
+  /// hold every commit. True when the WAL starts over.
   bool keep_bounded(sqlite3* writer, int wal_frames);
 
 private:
@@ -95,9 +100,9 @@ private:
   sqlite3* db_;
   std::chrono::milliseconds every_;
   std::atomic<uint64_t> durable_{0};
-  /// The WAL size at which the writer's next commit empties it (the
+  /// The WAL size at which the writer's next commit restarts it (the
   /// writer's thread only).
-  int truncate_at_ = writer_at_frames;
+  int restart_at_ = writer_at_frames;
   std::mutex checkpoint_mtx_; // one checkpoint at a time
   std::mutex mtx_;            // guards the members below
   std::condition_variable cv_;
