@@ -22,7 +22,8 @@ struct repository_settings {
   /// longer ago than this is written at once (after the messages already
   /// queued, which share its transaction), else when this long has passed
   /// since that end. So a quiet node waits for nothing, and a busy one
-  /// batches as before. Zero: whenever the queued messages are in.
+  /// batches as before. Zero: whenever the queued messages are in. Changes
+  /// with a notification never wait for it: someone is waiting to be paged.
   domain::duration flush_interval{0};
   /// The journal high-water mark the store holds at start.
   uint64_t applied_through = 0;
@@ -57,9 +58,14 @@ struct repository_state {
   std::vector<uint64_t> completed;
   /// When the last write ended, on the actor's clock (none yet: empty).
   std::optional<caf::actor_clock::time_point> last_flush_end;
-  /// Identifies the armed flush timer; zero when none is armed.
+  /// Identifies the armed flush timer; a tick with another is stale.
   uint64_t timer_token = 0;
-  bool timer_armed = false;
+  /// When the armed flush timer fires, on the actor's clock (none armed:
+  /// empty).
+  std::optional<caf::actor_clock::time_point> timer_due;
+  /// The last write failed: the next waits out the back-off, notifications
+  /// or not.
+  bool backing_off = false;
   static inline const char* name = "repository";
 };
 

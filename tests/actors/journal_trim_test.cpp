@@ -4,6 +4,7 @@
 // not replay what such a cut took back.
 
 #include "fixture.hpp"
+#include "memory_store_wrapper.hpp"
 
 namespace {
 
@@ -14,78 +15,13 @@ namespace domain = argus::domain;
 
 /// A memory store whose commits become durable only up to `synced`,
 /// as a SQLite store's do only up to its last checkpoint.
-class syncs_behind final : public argus::storage::store {
+class syncs_behind final : public argus::test::memory_store_wrapper {
 public:
   uint64_t synced = 0;
 
   uint64_t durable_through(uint64_t committed) const override {
     return std::min(committed, synced);
   }
-
-  // Everything else is the memory store's.
-  std::string backend() const override { return inner_->backend(); }
-  caf::error write(const std::vector<alert_write>& writes,
-                   const argus::storage::notifications& notes,
-                   uint64_t applied_through) override {
-    return inner_->write(writes, notes, applied_through);
-  }
-  caf::expected<std::shared_ptr<argus::delivery::outbox>>
-  open_outbox(const std::string& owner) override {
-    return inner_->open_outbox(owner);
-  }
-  caf::expected<uint64_t> applied_through() override {
-    return inner_->applied_through();
-  }
-  caf::expected<std::vector<domain::alert>>
-  applied_after(uint64_t seq) override {
-    return inner_->applied_after(seq);
-  }
-  caf::expected<std::vector<domain::alert>>
-  list(const domain::alert_filter& filter) override {
-    return inner_->list(filter);
-  }
-  caf::expected<std::vector<domain::alert>>
-  by_dedup_key(const std::string& manager, const std::string& key) override {
-    return inner_->by_dedup_key(manager, key);
-  }
-  caf::expected<std::vector<domain::alert>>
-  children(const std::string& manager, const std::string& parent) override {
-    return inner_->children(manager, parent);
-  }
-  caf::expected<std::vector<domain::alert>> open_work() override {
-    return inner_->open_work();
-  }
-  caf::expected<std::pair<int64_t, int64_t>> count_by_status() override {
-    return inner_->count_by_status();
-  }
-  caf::error put(const domain::grouping_rule& x) override {
-    return inner_->put(x);
-  }
-  caf::error put(const domain::event_manager& x) override {
-    return inner_->put(x);
-  }
-  caf::error put(const domain::silence& x) override { return inner_->put(x); }
-  caf::error put(const domain::api_key& x) override { return inner_->put(x); }
-  caf::error erase_rule(const std::string& id) override {
-    return inner_->erase_rule(id);
-  }
-  caf::error erase_manager(const std::string& id) override {
-    return inner_->erase_manager(id);
-  }
-  caf::error append(const domain::audit_entry& entry) override {
-    return inner_->append(entry);
-  }
-  caf::expected<std::vector<domain::audit_entry>>
-  audit(const domain::audit_filter& filter) override {
-    return inner_->audit(filter);
-  }
-  caf::expected<domain::catalog> load_catalog() override {
-    return inner_->load_catalog();
-  }
-
-private:
-  std::unique_ptr<argus::storage::store> inner_ =
-      argus::storage::make_memory_store();
 };
 
 alert_write change(const std::string& key) {

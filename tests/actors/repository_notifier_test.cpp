@@ -3,6 +3,9 @@
 // them, and the notifier lists them.
 
 #include "fixture.hpp"
+#include "memory_store_wrapper.hpp"
+
+#include "domain/error.hpp"
 
 namespace {
 
@@ -37,6 +40,33 @@ size_t stored_count(argus::storage::store& store) {
   REQUIRE(all);
   return all->size();
 }
+
+/// The notification a change to `key` made.
+std::vector<notification> note_for(const std::string& key) {
+  notification n;
+  n.id = "note-" + key;
+  n.parent = *write_of(key, 1).snapshot;
+  return {n};
+}
+
+/// A memory store whose first `failures` writes fail, as a full disk's do.
+class fails_first_writes final : public argus::test::memory_store_wrapper {
+public:
+  explicit fails_first_writes(int failures) : failures_(failures) {}
+
+  caf::error write(const std::vector<alert_write>& writes,
+                   const argus::storage::notifications& notes,
+                   uint64_t applied_through) override {
+    if (failures_ > 0) {
+      --failures_;
+      return argus::make_error(argus::ec::unavailable, "disk full");
+    }
+    return memory_store_wrapper::write(writes, notes, applied_through);
+  }
+
+private:
+  int failures_;
+};
 
 } // namespace
 
@@ -92,6 +122,21 @@ TEST_CASE_METHOD(fixture, "the repository writes behind in batches",
     sched->run();
     CHECK(stored_count(*own) == 3);
   }
+  SECTION("a change with a notification is written at once, with what "
+          "waits") {
+    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("b", 2)},
+                   no_notes, no_seqs);
+    sched->run();
+    CHECK(stored_count(*own) == 2);
+    caf::anon_send(r, write::value, std::vector<alert_write>{write_of("c", 2)},
+                   note_for("c"), no_seqs);
+    sched->run();
+    CHECK(stored_count(*own) == 4);
+    // The 5 ms timer the first change armed finds nothing left to write.
+    sched->advance_time(5ms);
+    sched->run();
+    CHECK(stored_count(*own) == 4);
+  }
   SECTION("reads see pending changes") {
     caf::anon_send(r, write::value,
                    std::vector<alert_write>{write_of("b", 2), write_of("b", 2)},
@@ -120,26 +165,52 @@ TEST_CASE_METHOD(fixture,
   };
   auto r = spawn(argus::actors::repository, own, settings, context());
   sched->run();
-  auto note = [](const std::string& key) {
-    notification n;
-    n.id = "note-" + key;
-    n.parent = *write_of(key, 1).snapshot;
-    return std::vector<notification>{n};
-  };
   // Three changes queue up while the repository is busy elsewhere...
   for (auto key : {"a", "b", "c"})
     caf::anon_send(r, write::value, std::vector<alert_write>{write_of(key, 1)},
-                   note(key), no_seqs);
+                   note_for(key), no_seqs);
   // ...and are stored together once it runs, without time passing.
   sched->run();
   CHECK(stored_count(*own) == 3);
   CHECK(transactions == std::vector<size_t>{3});
   // A change on a quiet repository is stored right away, on its own.
   caf::anon_send(r, write::value, std::vector<alert_write>{write_of("d", 2)},
-                 note("d"), no_seqs);
+                 note_for("d"), no_seqs);
   sched->run();
   CHECK(stored_count(*own) == 4);
   CHECK(transactions == std::vector<size_t>{3, 1});
+}
+
+TEST_CASE_METHOD(fixture,
+                 "after a failed write the repository retries after a "
+                 "back-off, notifications or not",
+                 "[actors]") {
+  auto own = std::make_shared<fails_first_writes>(1);
+  argus::actors::repository_settings settings;
+  settings.flush_interval = 5ms;
+  auto r = spawn(argus::actors::repository, own, settings, context());
+  sched->run();
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("a", 1)},
+                 note_for("a"), no_seqs);
+  sched->run();
+  CHECK(stored_count(*own) == 0);
+  CHECK(context()->stats->store_errors.load() == 1);
+  // A notification does not cut the back-off short...
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("b", 1)},
+                 note_for("b"), no_seqs);
+  sched->run();
+  sched->advance_time(499ms);
+  sched->run();
+  CHECK(stored_count(*own) == 0);
+  // ...and at its end both are written, nothing lost.
+  sched->advance_time(1ms);
+  sched->run();
+  CHECK(stored_count(*own) == 2);
+  // Written again, the next notification goes out at once.
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("c", 1)},
+                 note_for("c"), no_seqs);
+  sched->run();
+  CHECK(stored_count(*own) == 3);
 }
 
 TEST_CASE_METHOD(fixture, "the repository lists with filters, newest first",
