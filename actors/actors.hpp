@@ -129,12 +129,10 @@ using repository_actor = caf::typed_actor<
     caf::replies_to<atom::audit, domain::audit_filter>::with<
         std::vector<domain::audit_entry>>>;
 
-/// The NOTIFIER actor: the actor face of delivery. Hears of notifications
-/// once the store has them (logs and counts them, wakes the delivery
-/// worker), and answers the listings and manual retries of the outbox.
+/// The NOTIFIER actor: the actor face of delivery. Answers the listings and
+/// manual retries of the outbox. (New notifications wake the delivery
+/// worker straight from the repository's commit: `notifications_stored`.)
 using notifier_actor = caf::typed_actor<
-    /// Notifications the store has just added to the outbox.
-    caf::reacts_to<atom::notify, std::vector<domain::notification>>,
     /// Stored notifications with their deliveries, newest first.
     caf::replies_to<atom::list, domain::notification_filter>::with<
         std::vector<domain::notification_record>>,

@@ -158,14 +158,14 @@ caf::error node::spawn_core(const config::settings& settings,
   ctx_->child_notices = child_notices_of(view_);
   bool store_blocks = state.store->blocks();
   // Beside the repository: reads of the outbox wait on the same store.
-  notifier_ = spawn_beside_store(sys, store_blocks, actors::notifier,
-                                 std::move(parts->reads),
-                                 std::move(parts->worker), shared_ctx);
+  notifier_ =
+      spawn_beside_store(sys, store_blocks, actors::notifier,
+                         std::move(parts->reads), parts->worker, shared_ctx);
   auto repo_settings = repository_settings_of(settings, state, journal_slot_);
-  repo_settings.on_notified =
-      [notifier = notifier_](std::vector<domain::notification> stored) {
-        caf::anon_send(notifier, atom::notify::value, std::move(stored));
-      };
+  repo_settings.on_notified = [ctx = shared_ctx, worker = parts->worker](
+                                  std::vector<domain::notification> stored) {
+    actors::notifications_stored(*ctx, worker.get(), stored);
+  };
   repository_ = spawn_beside_store(
       sys, store_blocks, actors::repository,
       std::shared_ptr<storage::store>{std::move(state.store)},

@@ -16,6 +16,24 @@ void log_stored(const domain::notification& n) {
 
 } // namespace
 
+void notifications_stored(const context& ctx, delivery::worker* worker,
+                          const std::vector<domain::notification>& stored) {
+  ctx.stats->notifications.fetch_add(stored.size(), std::memory_order_relaxed);
+  auto now = ctx.now();
+  for (auto& n : stored) {
+    ctx.registry->notification(to_string(n.kind), "stored");
+    // `at` is the acceptance time of the event that made it (or the
+    // timer's): how long the node took to turn it into something to
+    // deliver.
+    if (n.at != domain::time_point{} && now >= n.at)
+      ctx.registry->notification_lag(
+          std::chrono::duration<double>(now - n.at).count());
+    log_stored(n);
+  }
+  if (worker)
+    worker->poke();
+}
+
 notifier_actor::behavior_type
 notifier(notifier_actor::stateful_pointer<notifier_state> self,
          std::shared_ptr<delivery::outbox> outbox,
@@ -23,23 +41,6 @@ notifier(notifier_actor::stateful_pointer<notifier_state> self,
   self->state.outbox = std::move(outbox);
   self->state.worker = std::move(worker);
   return {
-      [=](atom::notify, const std::vector<domain::notification>& stored) {
-        ctx->stats->notifications.fetch_add(stored.size(),
-                                            std::memory_order_relaxed);
-        auto now = ctx->now();
-        for (auto& n : stored) {
-          ctx->registry->notification(to_string(n.kind), "stored");
-          // `at` is the acceptance time of the event that made it (or the
-          // timer's): how long the node took to turn it into something to
-          // deliver.
-          if (n.at != domain::time_point{} && now >= n.at)
-            ctx->registry->notification_lag(
-                std::chrono::duration<double>(now - n.at).count());
-          log_stored(n);
-        }
-        if (self->state.worker)
-          self->state.worker->poke();
-      },
       [=](atom::list, const domain::notification_filter& filter)
           -> caf::result<std::vector<domain::notification_record>> {
         auto found = self->state.outbox->recent(filter);

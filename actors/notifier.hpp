@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include <memory>
+#include <vector>
 
 namespace argus::actors {
 
@@ -20,6 +21,14 @@ struct notifier_state {
   std::shared_ptr<delivery::worker> worker;
   static inline const char* name = "notifier";
 };
+
+/// What follows the commit that added `stored` to the outbox, on the
+/// committing thread: counts and logs them, observes how long each took
+/// from acceptance, and wakes `worker` (null: delivery is off). Called
+/// directly, not through the notifier's mailbox: a hop to another thread
+/// would only delay the delivery.
+void notifications_stored(const context& ctx, delivery::worker* worker,
+                          const std::vector<domain::notification>& stored);
 
 /// The notifier behavior. Its reads may block on the store: spawn it
 /// `caf::detached`.

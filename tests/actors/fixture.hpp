@@ -81,10 +81,9 @@ struct actor_fixture {
     notifier = spawn(actors::notifier, std::move(*outbox),
                      std::shared_ptr<delivery::worker>{}, context());
     actors::repository_settings settings;
-    settings.on_notified =
-        [n = notifier](std::vector<domain::notification> stored) {
-          caf::anon_send(n, atom::notify::value, std::move(stored));
-        };
+    settings.on_notified = [c = ctx](std::vector<domain::notification> stored) {
+      actors::notifications_stored(*c, nullptr, stored);
+    };
     repo = spawn(actors::repository, store, std::move(settings), context());
     router = spawn_router();
     sched->run();

@@ -12,7 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 
 using argus::atom::flush;
-using argus::atom::notify;
 using argus::atom::ok;
 using argus::atom::write;
 /// These writes come from no journaled event.
