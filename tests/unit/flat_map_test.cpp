@@ -89,6 +89,66 @@ TEST_CASE("flat_map agrees with std::unordered_map", "[flat_map]") {
     flat_map<std::string, int, few_hashes> m;
     agrees_with_unordered_map(m, 20000, 300, 3);
   }
+  SECTION("growing through many sizes, a piece per insert, erasing "
+          "meanwhile") {
+    // About 65,000 entries in the end: every growth from 16 slots to
+    // 131,072 happens with lookups, inserts and erases while the next
+    // table is zeroed and the last one drained.
+    flat_map<std::string, int> m;
+    agrees_with_unordered_map(m, 400000, 100000, 4);
+  }
+}
+
+TEST_CASE("flat_map finds every entry while erases empty it mid-growth",
+          "[flat_map]") {
+  // Erases take no growth step, so a table filled to any size and then
+  // emptied is caught in every phase: its successor being zeroed, or its
+  // slots half moved over, while each erase moves the last entry into the
+  // erased one's place.
+  for (int n = 1; n <= 300; ++n) {
+    flat_map<std::string, int> m;
+    for (int i = 0; i < n; ++i)
+      m["k" + std::to_string(i)] = i;
+    for (int gone = 0; gone < n; ++gone) {
+      REQUIRE(m.erase("k" + std::to_string(gone)));
+      for (int i = gone + 1; i < n; ++i) {
+        auto* e = m.find("k" + std::to_string(i));
+        REQUIRE(e != nullptr);
+        REQUIRE(e->value == i);
+      }
+    }
+    REQUIRE(m.empty());
+    REQUIRE(m.find("k0") == nullptr);
+  }
+}
+
+TEST_CASE("flat_map keeps every entry when erases keep pace with inserts "
+          "while it grows",
+          "[flat_map]") {
+  // Three inserts to an erase, across many growths: erased entries sit
+  // in either table.
+  flat_map<std::string, int> m;
+  std::unordered_map<std::string, int> ref;
+  int next = 0;
+  for (int round = 0; round < 40000; ++round) {
+    for (int k = 0; k < 3; ++k, ++next) {
+      auto key = "k" + std::to_string(next);
+      m[key] = next;
+      ref[key] = next;
+    }
+    auto gone = "k" + std::to_string(next / 2);
+    REQUIRE(m.erase(gone) == (ref.erase(gone) == 1));
+    REQUIRE(m.size() == ref.size());
+  }
+  for (auto& [key, value] : ref) {
+    auto* e = m.find(key);
+    REQUIRE(e != nullptr);
+    CHECK(e->value == value);
+  }
+  for (int i = 0; i < next; ++i) {
+    auto key = "k" + std::to_string(i);
+    CHECK((m.find(key) != nullptr) == (ref.count(key) == 1));
+  }
 }
 
 TEST_CASE("flat_map erase_if keeps the others", "[flat_map]") {
