@@ -1,6 +1,7 @@
 #include "http/am_alert_reader.hpp"
 
 #include "http/event_json.hpp"
+#include "http/simdjson_body.hpp"
 
 #include <simdjson.h>
 
@@ -12,12 +13,6 @@ namespace argus::http {
 namespace od = simdjson::ondemand;
 
 namespace {
-
-/// Bodies up to this size (the events reader's bound too) use the
-/// thread's parser and buffer, which stay with the thread; larger ones get
-/// their own for the one body, so the 64 HTTP workers do not each keep a
-/// large body's worth.
-constexpr size_t small_body = size_t{32} << 10;
 
 struct buffers {
   od::parser parser;
@@ -130,13 +125,10 @@ bool read_alert(od::object obj, domain::postable_alert& a) {
 
 bool read_all(std::string_view body, buffers& s,
               std::vector<domain::postable_alert>& out) {
-  s.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  s.padded.assign(body.data(), body.size());
-  simdjson::padded_string_view view{s.padded.data(), s.padded.size(),
-                                    s.padded.capacity()};
   od::document doc;
   od::array arr;
-  if (s.parser.iterate(view).get(doc) || doc.get_array().get(arr))
+  if (!iterate_padded(s.parser, s.padded, body, doc) ||
+      doc.get_array().get(arr))
     return false;
   for (auto item : arr) {
     od::object obj;
@@ -146,9 +138,7 @@ bool read_all(std::string_view body, buffers& s,
     if (!read_alert(obj, out.emplace_back()))
       return false;
   }
-  // Anything after the root is trailing content (the DOM path words it).
-  const char* rest = nullptr;
-  return doc.current_location().get(rest) == simdjson::OUT_OF_BOUNDS;
+  return nothing_after_root(doc);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include "domain/error.hpp"
 #include "http/json.hpp"
+#include "http/simdjson_body.hpp"
 
 #include <simdjson.h>
 
@@ -260,10 +261,6 @@ namespace {
 
 using buffers = event_reader::buffers;
 
-/// Bodies up to this size (single events, small batches) are read into
-/// the thread's own buffers, which stay with the thread.
-constexpr size_t small_body = size_t{32} << 10;
-
 /// The buffers of a body up to 32 KiB: the calling thread's.
 buffers& thread_buffers() {
   static thread_local buffers s;
@@ -408,12 +405,8 @@ outcome read_object(od::object obj, size_t depth, buffers& s) {
 outcome read_fast(std::string_view body, events_body shape, buffers& s) {
   s.fields.clear();
   s.elements.clear();
-  s.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  s.padded.assign(body.data(), body.size());
-  simdjson::padded_string_view view{s.padded.data(), s.padded.size(),
-                                    s.padded.capacity()};
   od::document doc;
-  if (s.parser.iterate(view).get(doc))
+  if (!iterate_padded(s.parser, s.padded, body, doc))
     return outcome::use_dom;
   od::json_type type;
   if (doc.type().get(type))
@@ -440,11 +433,7 @@ outcome read_fast(std::string_view body, events_body shape, buffers& s) {
         return o;
     }
   }
-  // Anything after the root is trailing content (the DOM path words it).
-  const char* rest = nullptr;
-  return doc.current_location().get(rest) == simdjson::OUT_OF_BOUNDS
-             ? outcome::ok
-             : outcome::use_dom;
+  return nothing_after_root(doc) ? outcome::ok : outcome::use_dom;
 }
 
 caf::error too_deep() {
