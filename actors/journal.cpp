@@ -8,6 +8,20 @@
 
 namespace argus::actors {
 
+namespace {
+
+/// The calling thread's own wake-up, so a commit wakes exactly the callers
+/// it wrote for (one shared condition woke every waiting caller, and those
+/// queued for the next commit went straight back to sleep). Shared, so the
+/// writer may signal it after letting go of the lock: by then the caller
+/// may have returned, but the condition lives on.
+std::shared_ptr<std::condition_variable> thread_wake() {
+  thread_local auto wake = std::make_shared<std::condition_variable>();
+  return wake;
+}
+
+} // namespace
+
 /// One caller's events, waiting on the caller's stack for the writer.
 struct journal::pending_batch {
   std::vector<domain::event> events;
@@ -15,6 +29,7 @@ struct journal::pending_batch {
   bool done = false;
   /// Set for adopted records: the dead writer they come from.
   const std::string* adopted_from = nullptr;
+  std::shared_ptr<std::condition_variable> wake = thread_wake();
 };
 
 journal::journal(std::unique_ptr<storage::journal_backend> backend,
@@ -53,7 +68,7 @@ caf::error journal::enqueue(pending_batch& batch) {
     return make_error(ec::unavailable, "journal: shutting down");
   queue_.push_back(&batch);
   wake_writer_.notify_one();
-  batch_done_.wait(lock, [&] { return batch.done; });
+  batch.wake->wait(lock, [&] { return batch.done; });
   return std::move(batch.result);
 }
 
@@ -142,9 +157,14 @@ void journal::write(std::vector<pending_batch*>& batches) {
     for (auto* batch : batches) {
       batch->result = err;
       batch->done = true;
+      to_wake_.push_back(batch->wake);
     }
   }
-  batch_done_.notify_all();
+  // After the lock is let go: a caller woken under it would only wait
+  // again, for the lock.
+  for (auto& wake : to_wake_)
+    wake->notify_one();
+  to_wake_.clear();
   batches.clear();
 }
 

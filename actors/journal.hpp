@@ -69,8 +69,9 @@ private:
   deliver_fn deliver_;
   observe_fn observe_;
   std::mutex mtx_;
-  std::condition_variable batch_done_;
   std::condition_variable wake_writer_;
+  /// The writer's list of callers to wake after a commit, kept for reuse.
+  std::vector<std::shared_ptr<std::condition_variable>> to_wake_;
   std::vector<pending_batch*> queue_;
   uint64_t next_seq_ = 1;
   domain::time_point last_time_{};
