@@ -3,6 +3,7 @@
 #include "actors/admin.hpp"
 #include "actors/catalog.hpp"
 #include "actors/ingest.hpp"
+#include "actors/lazy_sharing.hpp"
 #include "actors/node_asks.hpp"
 #include "actors/node_delivery.hpp"
 #include "actors/notifier.hpp"
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 
+#include <caf/scheduler/coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -45,9 +47,12 @@ make_config(const config::settings& settings) {
   auto cfg = std::make_unique<caf::actor_system_config>();
   register_types(*cfg);
   cfg->set("scheduler.max-threads", settings.actors.threads);
-  cfg->set("scheduler.policy", settings.actors.policy == "stealing"
-                                   ? caf::atom("stealing")
-                                   : caf::atom("sharing"));
+  if (settings.actors.policy == "lazy-sharing")
+    cfg->load<caf::scheduler::coordinator<lazy_sharing>>(); // CAF's is unused
+  else
+    cfg->set("scheduler.policy", settings.actors.policy == "stealing"
+                                     ? caf::atom("stealing")
+                                     : caf::atom("sharing"));
   cfg->set("logger.file-verbosity", caf::atom("quiet"));
   cfg->set("logger.console-verbosity", caf::atom("quiet"));
   if (settings.node.port != 0)

@@ -501,9 +501,11 @@ caf::error validate(const settings& s) {
                                 "' (expected debug, info, warning or error)");
   if (s.actors.threads == 0 || s.actors.threads > 256)
     return bad("actors.threads", "must be between 1 and 256");
-  if (s.actors.policy != "sharing" && s.actors.policy != "stealing")
-    return bad("actors.policy", "unknown policy '" + s.actors.policy +
-                                    "' (expected sharing or stealing)");
+  if (s.actors.policy != "sharing" && s.actors.policy != "stealing" &&
+      s.actors.policy != "lazy-sharing")
+    return bad("actors.policy",
+               "unknown policy '" + s.actors.policy +
+                   "' (expected lazy-sharing, sharing or stealing)");
   if (s.actors.routers == 0 || s.actors.routers > 256)
     return bad("actors.routers", "must be between 1 and 256");
   if (s.actors.malloc_arenas > 1024)

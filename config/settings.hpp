@@ -140,8 +140,9 @@ size_t default_malloc_arenas();
 struct actor_settings {
   /// Scheduler worker threads.
   size_t threads = 2;
-  /// CAF scheduler policy: sharing | stealing.
-  std::string policy = "sharing";
+  /// CAF scheduler policy: lazy-sharing | sharing | stealing
+  /// (actors/lazy_sharing.hpp).
+  std::string policy = "lazy-sharing";
   /// Router actors; events of one event manager always use the same one.
   size_t routers = 2;
   /// glibc malloc arenas for the whole process (0: glibc's own default of 8

@@ -54,7 +54,7 @@ void check_defaults(const settings& s) {
   CHECK(s.node.port == 4242);
   CHECK(s.log.level == "info");
   CHECK(s.actors.threads == 2);
-  CHECK(s.actors.policy == "sharing");
+  CHECK(s.actors.policy == "lazy-sharing");
   CHECK(s.actors.routers == 2);
   CHECK(s.actors.malloc_arenas == argus::config::default_malloc_arenas());
   CHECK(s.actors.malloc_arenas >= 2);

@@ -7,8 +7,9 @@
 //                            [--print-window 1]
 //
 // --threads and --policy set the pipeline's scheduler (`actors.threads`,
-// `actors.policy`; defaults 2 and sharing); the baseline keeps 2 threads
-// and sharing, so ratios compare settings against the same reference.
+// `actors.policy`; defaults: the server's, 2 and lazy-sharing); the
+// baseline keeps 2 threads and CAF's sharing, so ratios compare settings
+// against the same reference.
 // --print-window prints each timed pipeline run's start and end on
 // CLOCK_MONOTONIC to stderr, so a profile taken with
 // `perf record -k CLOCK_MONOTONIC` can be cut to it (`perf script --time`):
@@ -38,7 +39,7 @@ using namespace argus;
 
 size_t bench_threads = 2;
 bool print_window = false;
-std::string bench_policy = "sharing";
+std::string bench_policy = config::actor_settings{}.policy;
 using clock_type = std::chrono::steady_clock;
 
 struct figures {
