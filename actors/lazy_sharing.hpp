@@ -3,10 +3,13 @@
 #include <caf/policy/unprofiled.hpp>
 #include <caf/resumable.hpp>
 
-#include <condition_variable>
+#include <semaphore.h>
+
+#include <cerrno>
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <vector>
 
 namespace caf::scheduler {
 class abstract_coordinator;
@@ -30,8 +33,33 @@ namespace argus::actors {
 /// nobody else would take it. The price: when the queuing actor keeps its
 /// thread busy for long, the one job it left waits for it, or for the
 /// next job that arrives.
+///
+/// Each sleeping thread waits on a semaphore of its own, and the one that
+/// queues a job takes the sleeper off the list as it wakes it: a thread is
+/// never woken twice for one job, and waking never blocks. (With one
+/// condition variable for all, glibc's signal at times waited for earlier
+/// waiters to leave: an HTTP thread that queued an event then slept.)
 class lazy_sharing : public caf::policy::unprofiled {
 public:
+  /// A scheduler thread's own wake-up.
+  struct worker_data {
+    explicit worker_data(caf::scheduler::abstract_coordinator*) {
+      sem_init(&wake, 0, 0);
+    }
+
+    /// CAF builds each thread's data as a copy of one initial value: each
+    /// copy is a semaphore of its own.
+    worker_data(const worker_data&) : worker_data(nullptr) {
+      // nop
+    }
+
+    worker_data& operator=(const worker_data&) = delete;
+
+    ~worker_data() { sem_destroy(&wake); }
+
+    sem_t wake;
+  };
+
   struct coordinator_data {
     explicit coordinator_data(caf::scheduler::abstract_coordinator*) {
       // nop
@@ -39,20 +67,11 @@ public:
 
     std::deque<caf::resumable*> queue;
     std::mutex lock;
-    std::condition_variable cv;
-    /// Scheduler threads waiting on `cv`.
-    size_t sleeping = 0;
-    /// Of those, threads signalled that have not woken yet: each will
-    /// take a job, so they are not woken twice.
-    size_t called = 0;
+    /// Threads asleep and not yet woken, the most recent last (the one
+    /// whose caches are warmest is woken first).
+    std::vector<worker_data*> idle;
     /// Sleeping threads woken so far (tests count them).
     size_t wakeups = 0;
-  };
-
-  struct worker_data {
-    explicit worker_data(caf::scheduler::abstract_coordinator*) {
-      // nop
-    }
   };
 
   template <class Coordinator>
@@ -79,17 +98,16 @@ public:
   template <class Worker>
   caf::resumable* dequeue(Worker* self) {
     auto& data = d(self->parent());
+    auto& mine = d(self);
     std::unique_lock<std::mutex> guard{data.lock};
-    if (data.queue.empty()) {
-      ++data.sleeping;
-      do {
-        data.cv.wait(guard);
-        // Signalled or not (a spurious wake-up takes another's turn, which
-        // costs at most one more signal later), this thread is up now.
-        if (data.called > 0)
-          --data.called;
-      } while (data.queue.empty());
-      --data.sleeping;
+    // Woken for a job another thread took first: sleep again.
+    while (data.queue.empty()) {
+      data.idle.push_back(&mine);
+      guard.unlock();
+      while (sem_wait(&mine.wake) != 0 && errno == EINTR) {
+        // a signal interrupted the wait: wait on
+      }
+      guard.lock();
     }
     auto* job = data.queue.front();
     data.queue.pop_front();
@@ -120,18 +138,18 @@ private:
 
   static void push(coordinator_data& data, caf::resumable* job,
                    size_t wake_at) {
-    bool wake = false;
+    worker_data* sleeper = nullptr;
     {
       std::lock_guard<std::mutex> guard{data.lock};
       data.queue.push_back(job);
-      wake = data.sleeping > data.called && data.queue.size() >= wake_at;
-      if (wake) {
-        ++data.called;
+      if (!data.idle.empty() && data.queue.size() >= wake_at) {
+        sleeper = data.idle.back();
+        data.idle.pop_back();
         ++data.wakeups;
       }
     }
-    if (wake)
-      data.cv.notify_one();
+    if (sleeper != nullptr)
+      sem_post(&sleeper->wake);
   }
 };
 

@@ -40,7 +40,7 @@ void wait_idle(caf::actor_system& sys, size_t threads) {
   for (;;) {
     {
       std::lock_guard<std::mutex> guard{data.lock};
-      if (data.sleeping == threads && data.queue.empty())
+      if (data.idle.size() == threads && data.queue.empty())
         return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
@@ -134,6 +134,7 @@ TEST_CASE("lazy sharing: every message arrives, from inside and outside, "
   constexpr int outside = 1000;
   auto sink = sys.spawn(counter, targets * rounds + outside, caf::actor{self});
   std::vector<caf::actor> hops;
+  hops.reserve(targets);
   for (int i = 0; i < targets; ++i)
     hops.push_back(sys.spawn(hop, caf::actor{}, sink));
   auto source = sys.spawn(fan_out, hops);
