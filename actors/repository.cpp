@@ -10,13 +10,14 @@ namespace {
 using self_ptr = repository_actor::stateful_pointer<repository_state>;
 using alerts = std::vector<domain::alert>;
 
-/// Writes what is pending in one transaction. On failure the changes stay
-/// pending and are retried: accepted data is never dropped.
+/// Whether anything received is not written yet.
 bool has_unflushed(const repository_state& st) {
   return !st.pending.empty() || !st.notes.empty() || !st.completed.empty() ||
          st.applied_through != st.persisted_through;
 }
 
+/// Writes what is pending in one transaction. On failure the changes stay
+/// pending and are retried: accepted data is never dropped.
 caf::error flush_now(self_ptr self, const context& ctx) {
   auto& st = self->state;
   if (!has_unflushed(st))
