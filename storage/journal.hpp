@@ -80,11 +80,17 @@ public:
                                  const std::string& to) = 0;
 };
 
+/// The file journal's segment length. Segments are made at this length,
+/// of zeros, before records go into them; trimming drops whole segments.
+constexpr int64_t file_journal_segment_bytes = 16 * 1024 * 1024;
+
 /// A file journal in `dir`: segment files of length-prefixed, CRC-checked
-/// records. A torn last record (a crash mid-write) is discarded with a log
-/// line; any other damage is an error naming the file and offset.
+/// records. A torn last write (a crash before it was acknowledged) is
+/// cleared with a log line; any other damage is an error naming the file
+/// and offset.
 caf::expected<std::unique_ptr<journal_backend>>
-open_file_journal(const std::string& dir);
+open_file_journal(const std::string& dir,
+                  int64_t segment_bytes = file_journal_segment_bytes);
 
 /// A journal in the `journal` table of the PostgreSQL database at `dsn` (the
 /// schema is the storage's, created or migrated on open), under the writer

@@ -3,6 +3,7 @@
 
 #include "actors/journal.hpp"
 #include "domain/error.hpp"
+#include "journal_fixture.hpp"
 #include "storage/event_codec.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <random>
 #include <thread>
 
 namespace {
@@ -22,47 +22,16 @@ using argus::actors::journal;
 using argus::domain::event;
 using argus::storage::journal_backend;
 using argus::storage::open_file_journal;
-
-struct temp_folder {
-  fs::path path;
-  temp_folder() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("argus-journal-test-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_folder() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
-event make_event(uint64_t seq, const std::string& dedup) {
-  event e;
-  e.seq = seq;
-  e.event_manager_id = "m1";
-  e.dedup_key = dedup;
-  e.summary = "summary of " + dedup;
-  e.class_name = "db";
-  e.details = R"({"host":"a"})";
-  e.has_grouping_value = true;
-  e.grouping_value = "db";
-  e.window = std::chrono::minutes{5};
-  e.received_at = argus::domain::from_millis(1'000 + static_cast<int64_t>(seq));
-  return e;
-}
-
-std::vector<event> replay_all(journal_backend& b, uint64_t after = 0) {
-  std::vector<event> out;
-  REQUIRE_FALSE(b.replay(after, [&](event& e) { out.push_back(e); }));
-  return out;
-}
+using journal_fixture::first_seq_of;
+using journal_fixture::make_event;
+using journal_fixture::replay_all;
+using journal_fixture::segment_files;
+using journal_fixture::temp_folder;
 
 fs::path only_segment(const fs::path& dir) {
-  for (auto& entry : fs::directory_iterator(dir))
-    return entry.path();
-  FAIL("no segment");
-  return {};
+  auto segments = segment_files(dir);
+  REQUIRE(segments.size() == 1);
+  return segments.front();
 }
 
 } // namespace
@@ -252,13 +221,13 @@ TEST_CASE("trimming drops whole segments that are applied", "[unit]") {
     e.details = big;
     REQUIRE_FALSE((*j)->append({e}));
   }
-  auto segments = [&] {
-    return std::distance(fs::directory_iterator(dir.path),
-                         fs::directory_iterator{});
-  };
+  auto segments = [&] { return segment_files(dir.path).size(); };
   REQUIRE(segments() >= 2);
   auto before = segments();
-  REQUIRE_FALSE((*j)->trim_through(10)); // inside the first segment: kept
+  // Through the second-to-last record of the first segment: it is kept.
+  auto second_starts = first_seq_of(segment_files(dir.path)[1]);
+  REQUIRE(second_starts >= 2);
+  REQUIRE_FALSE((*j)->trim_through(second_starts - 2));
   CHECK(segments() == before);
   REQUIRE_FALSE((*j)->trim_through(seq));
   CHECK(segments() == 1); // the segment being written always stays
