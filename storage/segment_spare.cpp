@@ -1,6 +1,8 @@
 #include "storage/segment_spare.hpp"
+#include "domain/error.hpp"
 #include "storage/file_io.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fcntl.h>
 #include <unistd.h>
@@ -53,6 +55,11 @@ caf::error segment_spare::take(const std::filesystem::path& to) {
   return {};
 }
 
+bool segment_spare::stopping() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return stopping_;
+}
+
 void segment_spare::run() {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
@@ -76,8 +83,16 @@ caf::error segment_spare::make_file() {
     return io_error("create", file_);
   // Written zeros, not fallocate: ext4 keeps fallocated blocks as
   // "unwritten" and the first write into each still commits metadata.
-  bool ok = write_zeros(fd, 0, bytes_) && ::fdatasync(fd) == 0;
-  auto err = ok ? caf::error{} : io_error("write", file_);
+  // A MiB at a time, so that a node shutting down does not wait for it.
+  constexpr off_t step = 1 << 20;
+  bool ok = true;
+  for (off_t at = 0; ok && at < bytes_ && !stopping(); at += step)
+    ok = write_zeros(fd, at, std::min(step, bytes_ - at));
+  auto stopped = stopping();
+  ok = ok && !stopped && ::fdatasync(fd) == 0;
+  auto err = ok        ? caf::error{}
+             : stopped ? make_error(ec::unavailable, "journal: stopping")
+                       : io_error("write", file_);
   ::close(fd);
   return err;
 }

@@ -40,6 +40,7 @@ private:
 
   void run();
   caf::error make_file();
+  bool stopping();
 
   std::filesystem::path file_;
   off_t bytes_;
