@@ -2,7 +2,9 @@
 
 namespace argus::storage::alert_sql {
 
-const dialect sqlite{[](int) { return std::string{"?"}; }, "MAX"};
+// Numbered, so that a statement may use a parameter anywhere or not at all
+// (`refresh` binds every column and reads some).
+const dialect sqlite{[](int n) { return "?" + std::to_string(n); }, "MAX"};
 const dialect postgres{[](int n) { return "$" + std::to_string(n); },
                        "GREATEST"};
 
@@ -18,6 +20,41 @@ std::string column_list(std::string_view alias) {
   return result;
 }
 
+namespace {
+
+/// Columns a stored row keeps when it is written again: the key, id and
+/// created_at_ms.
+bool kept(std::string_view column) {
+  return column == "id" || column == "created_at_ms" ||
+         column == "event_manager_id" || column == "dedup_key";
+}
+
+/// "column = <the merge of the stored value and `value`>", the merge of
+/// `alert_write`: the delta adds to event_count, last_seq keeps the larger,
+/// every other column takes the new value.
+std::string assignment(const dialect& d, std::string_view column,
+                       const std::string& value) {
+  std::string sql{column};
+  sql += " = ";
+  if (column == "event_count")
+    sql += "alerts.event_count + " + value;
+  else if (column == "last_seq")
+    sql.append(d.larger).append("(alerts.last_seq, ").append(value) += ")";
+  else
+    sql += value;
+  return sql;
+}
+
+/// The placeholder of `column`'s parameter, in `columns` order.
+std::string parameter(const dialect& d, std::string_view column) {
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (column == columns[i])
+      return d.placeholder(static_cast<int>(i) + 1);
+  return {};
+}
+
+} // namespace
+
 std::string upsert(const dialect& d) {
   std::string sql = "INSERT INTO alerts (" + column_list() + ") VALUES (";
   for (size_t i = 0; i < columns.size(); ++i)
@@ -25,21 +62,33 @@ std::string upsert(const dialect& d) {
   sql += ") ON CONFLICT (event_manager_id, dedup_key) DO UPDATE SET ";
   bool first = true;
   for (std::string_view column : columns) {
-    // The key columns are equal on conflict; id and created_at_ms are kept.
-    if (column == "id" || column == "created_at_ms" ||
-        column == "event_manager_id" || column == "dedup_key")
+    if (kept(column))
       continue;
     if (!first)
       sql += ", ";
     first = false;
-    sql.append(column).append(" = ");
-    if (column == "event_count")
-      sql += "alerts.event_count + excluded.event_count";
-    else if (column == "last_seq")
-      sql.append(d.larger).append("(alerts.last_seq, excluded.last_seq)");
-    else
-      sql.append("excluded.").append(column);
+    sql += assignment(d, column, "excluded." + std::string{column});
   }
+  return sql;
+}
+
+std::string refresh(const dialect& d) {
+  std::string sql = "UPDATE alerts SET ";
+  bool first = true;
+  for (std::string_view column : columns) {
+    if (kept(column) || column == "status" || column == "parent_dedup_key")
+      continue;
+    if (!first)
+      sql += ", ";
+    first = false;
+    sql += assignment(d, column, parameter(d, column));
+  }
+  for (std::string_view column :
+       {"event_manager_id", "dedup_key", "status", "parent_dedup_key"})
+    sql.append(column == "event_manager_id" ? " WHERE " : " AND ")
+        .append(column)
+        .append(" = ")
+        .append(parameter(d, column));
   return sql;
 }
 

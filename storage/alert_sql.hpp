@@ -63,6 +63,16 @@ std::string column_list(std::string_view alias = {});
 /// larger `last_seq`; every other column takes the new value.
 std::string upsert(const dialect& d);
 
+/// The same merge for a stored row whose status and parent stay as they
+/// are (a parent gaining a child, a re-trigger): an UPDATE that leaves
+/// those two columns out of its SET, with the same parameters as `upsert`.
+/// It changes no row when the alert is not stored or either column
+/// differs; then the upsert must follow. SQLite rewrites the entries of
+/// every index on a column a SET names, even to the value it had: the
+/// upsert rewrote alerts_by_status and alerts_by_parent for every write
+/// of an existing alert. (PostgreSQL compares the values and skips them.)
+std::string refresh(const dialect& d);
+
 /// The listing query for one combination of filters (manager, status, type
 /// as parameters in that order, then limit and offset). Each combination
 /// gets its own statement so the planner can use the matching index.

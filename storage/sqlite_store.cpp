@@ -886,18 +886,40 @@ private:
   }
 
   caf::error write_all(const std::vector<domain::alert_write>& writes) {
-    static const auto sql = alert_sql::upsert(alert_sql::sqlite);
-    auto stmt = prepared(upsert_, sql, "store alert");
-    if (!stmt)
-      return stmt.error();
+    static const auto upsert_sql = alert_sql::upsert(alert_sql::sqlite);
+    static const auto refresh_sql = alert_sql::refresh(alert_sql::sqlite);
+    auto upsert = prepared(upsert_, upsert_sql, "store alert");
+    if (!upsert)
+      return upsert.error();
+    auto refresh = prepared(refresh_, refresh_sql, "store alert");
+    if (!refresh)
+      return refresh.error();
     for (auto& w : writes) {
-      reset_on_exit guard{*stmt};
-      binder b{*stmt};
-      bind_alert(b, *w.snapshot, w.event_count_delta);
-      if (auto err = step_done(*stmt, b, "store alert"))
-        return err;
+      // An alert's first write carries all its events; a later one
+      // (a parent gaining a child, a re-trigger) mostly keeps its status
+      // and parent, and then leaves their indexes alone.
+      if (w.event_count_delta != w.snapshot->event_count) {
+        auto refreshed = write_one(*refresh, w);
+        if (!refreshed)
+          return refreshed.error();
+        if (*refreshed)
+          continue;
+      }
+      if (auto done = write_one(*upsert, w); !done)
+        return done.error();
     }
     return {};
+  }
+
+  /// Runs the upsert or the refresh for `w`: whether it changed a row.
+  caf::expected<bool> write_one(sqlite3_stmt* stmt,
+                                const domain::alert_write& w) {
+    reset_on_exit guard{stmt};
+    binder b{stmt};
+    bind_alert(b, *w.snapshot, w.event_count_delta);
+    if (auto err = step_done(stmt, b, "store alert"))
+      return err;
+    return sqlite3_changes(db_.get()) > 0;
   }
 
   caf::error load_rules(domain::catalog& out) {
@@ -1074,6 +1096,7 @@ private:
   stmt_ptr commit_;
   stmt_ptr rollback_;
   stmt_ptr upsert_;
+  stmt_ptr refresh_;
   stmt_ptr add_note_;
   /// By filter combination: manager 4, status 2, type 1.
   std::array<stmt_ptr, 8> list_;

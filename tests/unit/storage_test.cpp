@@ -240,6 +240,44 @@ TEST_CASE("storage: a write merges into the stored alert", "[unit]") {
   CHECK(rows[0].event_count == 5);
 }
 
+TEST_CASE("storage: a write that keeps status and parent merges the same",
+          "[unit]") {
+  // SQLite writes such a change with an UPDATE that leaves the status and
+  // parent columns (and their indexes) alone; the result must not differ.
+  EACH_BACKEND();
+  auto parent =
+      make_alert("m1", "p", 500, alert_status::active, alert_type::parent);
+  auto first = make_alert("m1", "k", 1'000, alert_status::active,
+                          alert_type::child, "p");
+  write(store, parent, 1);
+  write(store, first, 1);
+  auto next = first;
+  next.id = "another-id";
+  next.created_at = from_millis(7'000);
+  next.updated_at = from_millis(9'000);
+  next.summary = "changed";
+  next.sev = argus::domain::severity::medium;
+  next.child_count = 3;
+  next.details = R"({"changed":true})";
+  next.last_seq = 12;
+  write(store, next, 2);
+  auto rows = must(store.by_dedup_key("m1", "k"));
+  REQUIRE(rows.size() == 1);
+  auto expected = next;
+  expected.id = first.id;
+  expected.created_at = first.created_at;
+  check_same(rows[0], expected);
+  CHECK(rows[0].event_count == 3);
+  CHECK(rows[0].last_seq == 12);
+  // The reads by status and by parent still find it, once.
+  auto active = all();
+  active.status = "active";
+  CHECK(must(store.list(active)).size() == 2);
+  auto children = must(store.children("m1", "p"));
+  REQUIRE(children.size() == 1);
+  CHECK(children[0].summary == "changed");
+}
+
 TEST_CASE("storage: one write call applies its changes in order", "[unit]") {
   EACH_BACKEND();
   auto a = make_alert("m1", "k", 1'000);
