@@ -24,7 +24,7 @@ using journal_fixture::segment_files;
 using journal_fixture::temp_folder;
 
 /// Small segments, so that tests fill several quickly.
-constexpr int64_t segment_bytes = 64 * 1024;
+constexpr int64_t segment_bytes = int64_t{64} * 1024;
 
 std::unique_ptr<journal_backend> open_journal(const fs::path& dir) {
   auto j = argus::storage::open_file_journal(dir.string(), segment_bytes);
