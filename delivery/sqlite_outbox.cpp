@@ -2,6 +2,7 @@
 
 #include "domain/error.hpp"
 #include "storage/sqlite_busy.hpp"
+#include "storage/sqlite_statement.hpp"
 
 #include <sqlite3.h>
 
@@ -17,33 +18,8 @@ struct db_closer {
   void operator()(sqlite3* db) const { sqlite3_close(db); }
 };
 
-struct stmt_closer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-
-using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_closer>;
-
-/// A statement lent from the outbox's cache, reset and cleared when the
-/// use ends, however it ends, so the next use starts clean.
-class lent_stmt {
-public:
-  explicit lent_stmt(sqlite3_stmt* s) : s_(s) {}
-  lent_stmt(lent_stmt&& other) noexcept : s_(other.s_) { other.s_ = nullptr; }
-  lent_stmt(const lent_stmt&) = delete;
-  lent_stmt& operator=(const lent_stmt&) = delete;
-  lent_stmt& operator=(lent_stmt&&) = delete;
-  ~lent_stmt() {
-    if (s_ != nullptr) {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
-  }
-
-  sqlite3_stmt* get() const { return s_; }
-
-private:
-  sqlite3_stmt* s_;
-};
+using storage::reset_on_exit;
+using storage::stmt_ptr;
 
 constexpr const char* delivery_columns =
     "notification_id, receiver, event_manager_id, grp, kind, seq, state,"
@@ -62,8 +38,9 @@ public:
                      " WHERE fanned_out = 0 ORDER BY seq LIMIT ?");
     if (!s)
       return s.error();
-    sqlite3_bind_int64(s->get(), 1, static_cast<int64_t>(limit));
-    return share(entries(s->get()));
+    reset_on_exit s_reset{*s};
+    sqlite3_bind_int64(*s, 1, static_cast<int64_t>(limit));
+    return share(entries(*s));
   }
 
   caf::error fan_out(const std::vector<std::string>& ids,
@@ -74,19 +51,21 @@ public:
                   delivery_columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
       if (!ins)
         return ins.error();
+      reset_on_exit ins_reset{*ins};
       for (auto& row : rows) {
-        bind_delivery(ins->get(), row);
-        if (auto err = step_done(ins->get()))
+        bind_delivery(*ins, row);
+        if (auto err = step_done(*ins))
           return err;
       }
       auto mark =
           prepare("UPDATE notifications SET fanned_out = 1 WHERE id = ?");
       if (!mark)
         return mark.error();
+      reset_on_exit mark_reset{*mark};
       for (auto& id : ids) {
-        sqlite3_bind_text(mark->get(), 1, id.data(),
-                          static_cast<int>(id.size()), SQLITE_TRANSIENT);
-        if (auto err = step_done(mark->get()))
+        sqlite3_bind_text(*mark, 1, id.data(), static_cast<int>(id.size()),
+                          SQLITE_TRANSIENT);
+        if (auto err = step_done(*mark))
           return err;
       }
       return {};
@@ -99,8 +78,9 @@ public:
                      " ORDER BY seq, receiver LIMIT ?");
     if (!s)
       return s.error();
-    sqlite3_bind_int64(s->get(), 1, static_cast<int64_t>(limit));
-    return deliveries(s->get());
+    reset_on_exit s_reset{*s};
+    sqlite3_bind_int64(*s, 1, static_cast<int64_t>(limit));
+    return deliveries(*s);
   }
 
   caf::error update(const std::vector<domain::delivery>& rows) override {
@@ -111,8 +91,9 @@ public:
                        " WHERE notification_id = ? AND receiver = ?");
       if (!s)
         return s.error();
+      reset_on_exit s_reset{*s};
       for (auto& d : rows) {
-        auto* st = s->get();
+        auto* st = *s;
         auto state = domain::to_string(d.state);
         sqlite3_bind_text(st, 1, state.data(), static_cast<int>(state.size()),
                           SQLITE_TRANSIENT);
@@ -141,9 +122,10 @@ public:
         "SELECT seq, event_manager_id, body FROM notifications WHERE id = ?");
     if (!s)
       return s.error();
-    sqlite3_bind_text(s->get(), 1, id.data(), static_cast<int>(id.size()),
+    reset_on_exit s_reset{*s};
+    sqlite3_bind_text(*s, 1, id.data(), static_cast<int>(id.size()),
                       SQLITE_TRANSIENT);
-    auto found = entries(s->get());
+    auto found = entries(*s);
     if (!found)
       return found.error();
     if (found->empty())
@@ -159,12 +141,13 @@ public:
                      " ORDER BY seq DESC, receiver LIMIT ?3");
     if (!s)
       return s.error();
-    sqlite3_bind_text(s->get(), 1, f.state.data(),
-                      static_cast<int>(f.state.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(s->get(), 2, f.receiver.data(),
+    reset_on_exit s_reset{*s};
+    sqlite3_bind_text(*s, 1, f.state.data(), static_cast<int>(f.state.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(*s, 2, f.receiver.data(),
                       static_cast<int>(f.receiver.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s->get(), 3, f.limit);
-    return deliveries(s->get());
+    sqlite3_bind_int64(*s, 3, f.limit);
+    return deliveries(*s);
   }
 
   caf::expected<std::vector<outbox_entry>> latest(size_t limit) override {
@@ -172,8 +155,9 @@ public:
                      " ORDER BY seq DESC LIMIT ?");
     if (!s)
       return s.error();
-    sqlite3_bind_int64(s->get(), 1, static_cast<int64_t>(limit));
-    return entries(s->get());
+    reset_on_exit s_reset{*s};
+    sqlite3_bind_int64(*s, 1, static_cast<int64_t>(limit));
+    return entries(*s);
   }
 
   caf::expected<std::vector<domain::delivery>>
@@ -183,9 +167,10 @@ public:
                      " ORDER BY receiver");
     if (!s)
       return s.error();
-    sqlite3_bind_text(s->get(), 1, id.data(), static_cast<int>(id.size()),
+    reset_on_exit s_reset{*s};
+    sqlite3_bind_text(*s, 1, id.data(), static_cast<int>(id.size()),
                       SQLITE_TRANSIENT);
-    return deliveries(s->get());
+    return deliveries(*s);
   }
 
 private:
@@ -196,8 +181,9 @@ private:
 
   /// The statement for `sql`, prepared on its first use and kept: the
   /// worker runs the same few for every notification, and parsing them
-  /// again each time was a few percent of a SQLite node's CPU.
-  caf::expected<lent_stmt> prepare(const std::string& sql) {
+  /// again each time was a few percent of a SQLite node's CPU. Each use
+  /// holds a `reset_on_exit`, so the next starts clean.
+  caf::expected<sqlite3_stmt*> prepare(const std::string& sql) {
     auto& slot = statements_[sql];
     if (!slot) {
       sqlite3_stmt* s = nullptr;
@@ -207,7 +193,7 @@ private:
         return failure("prepare");
       slot.reset(s);
     }
-    return lent_stmt{slot.get()};
+    return slot.get();
   }
 
   caf::error step_done(sqlite3_stmt* s) {
@@ -220,7 +206,10 @@ private:
   /// Runs a cached statement without parameters or rows, such as BEGIN.
   bool run(const std::string& sql) {
     auto s = prepare(sql);
-    return s && sqlite3_step(s->get()) == SQLITE_DONE;
+    if (!s)
+      return false;
+    reset_on_exit s_reset{*s};
+    return sqlite3_step(*s) == SQLITE_DONE;
   }
 
   template <class F>

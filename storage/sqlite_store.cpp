@@ -1,6 +1,7 @@
 #include "storage/alert_sql.hpp"
 #include "storage/sqlite_busy.hpp"
 #include "storage/sqlite_checkpointer.hpp"
+#include "storage/sqlite_statement.hpp"
 #include "storage/store.hpp"
 
 #include "config/log.hpp"
@@ -216,21 +217,6 @@ struct db_closer {
   void operator()(sqlite3* db) const { sqlite3_close(db); }
 };
 using db_ptr = std::unique_ptr<sqlite3, db_closer>;
-
-struct stmt_finalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
-
-/// Returns a cached statement to its pristine state when a use ends, however
-/// it ends, so the next use starts clean and no stale text binding lingers.
-struct reset_on_exit {
-  sqlite3_stmt* stmt;
-  ~reset_on_exit() {
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-  }
-};
 
 /// Binds parameters in order and remembers the first failure, so callers
 /// check once instead of after every bind.
