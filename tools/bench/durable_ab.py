@@ -17,9 +17,7 @@ reads (>= 0.5x).
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (the Server, loadgen and durable run of make bench)
@@ -32,15 +30,7 @@ def main():
     ap.add_argument("--variants", default="sqlite/journal,sqlite/none")
     ap.add_argument("--conns", type=int, default=8)
     args = ap.parse_args()
-    # run.py starts BIN/argus and BIN/loadgen: one folder per binary.
-    folders = []
-    for binary in args.binaries:
-        folder = tempfile.mkdtemp(prefix="argus-durable-ab-")
-        os.symlink(os.path.abspath(binary), os.path.join(folder, "argus"))
-        os.symlink(os.path.join(run.BIN, "loadgen"),
-                   os.path.join(folder, "loadgen"))
-        folders.append(folder)
-    try:
+    with run.server_folders(args.binaries, "argus-durable-ab-") as folders:
         for i in range(args.pairs):
             for binary, folder in zip(args.binaries, folders):
                 run.BIN = folder
@@ -58,9 +48,6 @@ def main():
                 if journal and none:
                     print(f"run {i + 1} {binary}: journal / none "
                           f"{journal / none:.2f}x", flush=True)
-    finally:
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,7 @@ transactions, which split the acceptance -> stored part.
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (the Server, loadgen and latency run of make bench)
@@ -62,15 +60,7 @@ def main():
     args = ap.parse_args()
     keys = ["p99_ms", "p50_ms", "accept_p99_ms", "lag_p50_ms", "lag_p99_ms"]
     keys += [f"{label} p{q}" for label, _, _ in HISTOGRAMS for q in (50, 99)]
-    # run.py starts BIN/argus and BIN/loadgen: one folder per binary.
-    folders = []
-    for binary in args.binaries:
-        folder = tempfile.mkdtemp(prefix="argus-latency-ab-")
-        os.symlink(os.path.abspath(binary), os.path.join(folder, "argus"))
-        os.symlink(os.path.join(run.BIN, "loadgen"),
-                   os.path.join(folder, "loadgen"))
-        folders.append(folder)
-    try:
+    with run.server_folders(args.binaries, "argus-latency-ab-") as folders:
         for i in range(args.pairs):
             for binary, folder in zip(args.binaries, folders):
                 run.BIN = folder
@@ -78,9 +68,6 @@ def main():
                 shown = ", ".join(f"{k} {'-' if res[k] is None else f'{res[k]:.2f}'}"
                                   for k in keys)
                 print(f"run {i + 1} {binary}: {shown}", flush=True)
-    finally:
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

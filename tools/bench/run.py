@@ -38,6 +38,7 @@ end even on failure or Ctrl-C. Knobs (environment variables):
   BUILD_DIR=build        where the binaries are
 """
 
+import contextlib
 import datetime
 import json
 import math
@@ -275,6 +276,26 @@ def wait_ready(p, port, path, logfile, deadline_s=20.0):
             pass
         time.sleep(0.02)
     raise RuntimeError(f"server on port {port} not ready in {deadline_s}s")
+
+
+@contextlib.contextmanager
+def server_folders(binaries, prefix):
+    """A folder per server binary in `binaries`, each holding it as `argus`
+    beside this build's loadgen: Server and loadgen start BIN/argus and
+    BIN/loadgen, so setting BIN to a folder runs that binary (the A/B
+    tools alternate builds this way). Removed on exit."""
+    folders = []
+    try:
+        for binary in binaries:
+            folder = tempfile.mkdtemp(prefix=prefix)
+            folders.append(folder)
+            os.symlink(os.path.abspath(binary), os.path.join(folder, "argus"))
+            os.symlink(os.path.join(BIN, "loadgen"),
+                       os.path.join(folder, "loadgen"))
+        yield folders
+    finally:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class Server:

@@ -22,9 +22,7 @@ import argparse
 import collections
 import glob
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402
@@ -64,11 +62,8 @@ def main():
     ap.add_argument("--each", type=int, default=0,
                     help="also list the N busiest threads one by one")
     args = ap.parse_args()
-    folder = tempfile.mkdtemp(prefix="argus-thread-cpu-")
-    os.symlink(os.path.abspath(args.binary), os.path.join(folder, "argus"))
-    os.symlink(os.path.join(run.BIN, "loadgen"), os.path.join(folder, "loadgen"))
-    run.BIN = folder
-    try:
+    with run.server_folders([args.binary], "argus-thread-cpu-") as folders:
+        run.BIN = folders[0]
         with run.Server("argus", args.variant) as s:
             # The warm-up's own dedupKeys (latency_run's), or with
             # --retrigger the measured run's, which then re-trigger them.
@@ -88,8 +83,6 @@ def main():
                               duration=args.seconds, server_pid=s.proc.pid,
                               **probes)
             after = snapshot(s.proc.pid)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     events = res["events_per_s"] * args.seconds
     totals = collections.defaultdict(lambda: [0, 0, 0.0, 0])
     for tid, (name, vol, invol, on_cpu_ns) in after.items():
