@@ -9,6 +9,7 @@
 #include "storage/event_codec.hpp"
 #include "storage/file_io.hpp"
 #include "storage/journal.hpp"
+#include "storage/sector_writer.hpp"
 #include "storage/segment_spare.hpp"
 
 #include <zlib.h>
@@ -207,7 +208,7 @@ public:
     if (auto err = make_room(events.front().seq, length))
       return err;
     auto file = segments_.rbegin()->second;
-    if (!write_at(fd_, buffer_, size_) || ::fdatasync(fd_) != 0) {
+    if (!write_records(length)) {
       auto err = io_error("write", file);
       take_back(length, file);
       return err;
@@ -254,6 +255,44 @@ public:
   }
 
 private:
+  /// Writes buffer_ (`length` bytes) at the end of the records, durably:
+  /// directly into a made segment where the file system allows it,
+  /// through the page cache and `fdatasync` otherwise.
+  bool write_records(off_t length) {
+    if (direct_ && size_ + length > file_bytes_)
+      direct_.reset(); // a batch longer than a segment grows the file
+    if (direct_) {
+      if (direct_->append(buffer_))
+        return true;
+      if (errno != EINVAL)
+        return false;
+      LOG_WARNING("journal: writing through the page cache, as direct "
+                  "writes are refused: "
+                  << std::strerror(errno));
+      direct_.reset();
+      direct_refused_ = true;
+    }
+    return write_at(fd_, buffer_, size_) && ::fdatasync(fd_) == 0;
+  }
+
+  /// Opens the made segment `file` for direct writes at the end of its
+  /// records, unless the file system takes none (then the page cache
+  /// serves, as for an ordinary file).
+  void open_direct(const fs::path& file) {
+    direct_.reset();
+    if (direct_refused_ ||
+        segment_bytes_ % static_cast<off_t>(sector_writer::block_bytes) != 0)
+      return;
+    direct_ = sector_writer::open(file, size_);
+    if (!direct_) {
+      LOG_INFO("journal: writing " << file.string()
+                                   << " through the page cache, as it takes "
+                                      "no direct writes: "
+                                   << std::strerror(errno));
+      direct_refused_ = true;
+    }
+  }
+
   /// Zeros bytes `from` to `upto` of `file`, a crash's leftovers past its
   /// last good record, so that records written there later are not
   /// followed by older ones a later recovery would take for theirs.
@@ -282,6 +321,8 @@ private:
       ::fstat(fd_, &st);
       size_ = data_end_;
       file_bytes_ = st.st_size;
+      if (file_bytes_ >= segment_bytes_)
+        open_direct(file);
     }
     if (fd_ >= 0) {
       bool made = file_bytes_ >= segment_bytes_;
@@ -317,6 +358,10 @@ private:
     segments_[first_seq] = file;
     size_ = 0;
     file_bytes_ = made ? segment_bytes_ : 0;
+    if (made)
+      open_direct(file);
+    else
+      direct_.reset();
     return {};
   }
 
@@ -324,6 +369,11 @@ private:
   /// far as it can, so no record is left to be taken for an acknowledged
   /// one.
   void take_back(off_t length, const fs::path& file) {
+    if (direct_) {
+      if (!direct_->clear(length))
+        LOG_ERROR("journal: cannot clear a failed write in " << file.string());
+      return;
+    }
     auto end = size_ + length;
     if (end > file_bytes_ && ::ftruncate(fd_, file_bytes_) != 0)
       LOG_ERROR("journal: cannot cut back " << file.string());
@@ -353,6 +403,10 @@ private:
   /// for an empty file begun without a spare.
   off_t file_bytes_ = 0;
   std::string buffer_;
+  /// Writes the made segment being written, where direct writes work.
+  std::unique_ptr<sector_writer> direct_;
+  /// Set once the file system refused direct writes: not tried again.
+  bool direct_refused_ = false;
   std::unique_ptr<segment_spare> spare_;
 };
 
