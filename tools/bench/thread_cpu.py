@@ -54,7 +54,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
     ap.add_argument("--variant", default="sqlite/journal")
-    ap.add_argument("--rate", type=int, default=6000)
+    ap.add_argument("--rate", type=int, default=6000,
+                    help="events/s; 0 sends as fast as answers come back")
     ap.add_argument("--probe-every", type=int, default=0)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--retrigger", action="store_true",
@@ -70,7 +71,8 @@ def main():
             # --retrigger's warm-up lasts as long as the measured run, so
             # that it stores every key the measured run sends.
             warm_keys = {} if args.retrigger else {"key_base": 10**12}
-            warm_s = max(1.0, 1.2 * run.GROUPS * run.CONNS / args.rate,
+            # Rate 0 is an unpaced closed loop (the durable runs' load).
+            warm_s = max(1.0, 1.2 * run.GROUPS * run.CONNS / (args.rate or 6000),
                          args.seconds if args.retrigger else 0)
             run.loadgen(s.port, "/v1/events", 0, rate=args.rate,
                         duration=warm_s, server_pid=s.proc.pid, **warm_keys)
