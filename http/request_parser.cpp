@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <utility>
 
 namespace argus::http {
 
@@ -54,6 +56,44 @@ bool lists(const std::string& value, const std::string& token) {
   }
   return false;
 }
+
+/// Whether header name `name` is `expected` (given in lower case), in any
+/// case: ASCII only, as field names are tokens.
+bool is_field(const std::string& name, std::string_view expected) {
+  if (name.size() != expected.size())
+    return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) !=
+        static_cast<unsigned char>(expected[i]))
+      return false;
+  }
+  return true;
+}
+
+/// The fields that frame a request, noted as the header lines are read:
+/// five lookups in the case-insensitive header map cost more than parsing
+/// the event in the body.
+struct framing_fields {
+  struct field {
+    std::string value; ///< the first one's
+    size_t count = 0;
+  };
+  field connection, expect, content_encoding, transfer_encoding, content_length;
+
+  void note(const std::string& name, const std::string& value) {
+    for (auto [f, expected] : {std::pair{&connection, "connection"},
+                               {&expect, "expect"},
+                               {&content_encoding, "content-encoding"},
+                               {&transfer_encoding, "transfer-encoding"},
+                               {&content_length, "content-length"}})
+      if (is_field(name, expected)) {
+        if (f->count++ == 0)
+          f->value = value;
+        return;
+      }
+  }
+};
 
 } // namespace
 
@@ -127,6 +167,7 @@ request_parser::state request_parser::parse_head(const std::string& buf,
   if (query != std::string::npos)
     httplib::detail::parse_query_text(req.target.substr(query + 1), req.params);
   size_t count = 0;
+  framing_fields framing;
   for (auto pos = line_end + 2; pos < end + 2;) {
     auto next = buf.find("\r\n", pos);
     auto field = buf.substr(pos, next - pos);
@@ -143,38 +184,38 @@ request_parser::state request_parser::parse_head(const std::string& buf,
     auto colon = field.find(':');
     if (colon == std::string::npos || !is_token(field.substr(0, colon)))
       return fail(ec::bad_request, "malformed header field");
-    req.headers.emplace(field.substr(0, colon), trim(field.substr(colon + 1)));
+    auto it = req.headers.emplace(field.substr(0, colon),
+                                  trim(field.substr(colon + 1)));
+    framing.note(it->first, it->second);
   }
   body_start_ = end + 4;
   consumed_ = body_start_;
-  auto connection = req.get_header_value("Connection");
+  const auto& connection = framing.connection.value;
   keep_alive_ = req.version == "HTTP/1.1" ? !lists(connection, "close")
                                           : lists(connection, "keep-alive");
-  expect_continue_ = lower(req.get_header_value("Expect")) == "100-continue";
-  auto encoding = req.get_header_value("Content-Encoding");
+  expect_continue_ = lower(framing.expect.value) == "100-continue";
+  const auto& encoding = framing.content_encoding.value;
   if (!encoding.empty() && !known_encoding(encoding))
     return fail(ec::unsupported_encoding,
                 "Content-Encoding '" + encoding +
                     "' is not supported (use gzip, deflate or br)");
-  bool chunked = req.has_header("Transfer-Encoding");
-  if (chunked) {
+  if (framing.transfer_encoding.count > 0) {
     // A body framed two ways is how requests are smuggled past proxies.
-    if (req.has_header("Content-Length"))
+    if (framing.content_length.count > 0)
       return fail(ec::bad_request,
                   "both Transfer-Encoding and Content-Length are set");
-    if (lower(req.get_header_value("Transfer-Encoding")) != "chunked")
-      return fail(ec::bad_request,
-                  "unsupported Transfer-Encoding '" +
-                      req.get_header_value("Transfer-Encoding") +
-                      "' (only chunked is)");
+    if (lower(framing.transfer_encoding.value) != "chunked")
+      return fail(ec::bad_request, "unsupported Transfer-Encoding '" +
+                                       framing.transfer_encoding.value +
+                                       "' (only chunked is)");
     stage_ = stage::chunk_size;
     pos_ = body_start_;
     return state::need_more;
   }
-  if (req.get_header_value_count("Content-Length") > 1)
+  if (framing.content_length.count > 1)
     return fail(ec::bad_request, "more than one Content-Length");
-  auto length = req.get_header_value("Content-Length");
-  if (length.empty() && !req.has_header("Content-Length")) {
+  const auto& length = framing.content_length.value;
+  if (framing.content_length.count == 0) {
     stage_ = stage::done;
     return state::complete;
   }
