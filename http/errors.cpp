@@ -1,4 +1,5 @@
 #include "http/errors.hpp"
+#include "http/event_json.hpp"
 
 namespace argus::http {
 
@@ -9,6 +10,14 @@ void reply_data(httplib::Response& res, int status,
   res.set_content(
       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
       "application/json");
+}
+
+void reply_accepted(httplib::Response& res, std::string_view dedup_key) {
+  res.status = 202;
+  std::string body = R"({"data":{"dedupKey":)";
+  append_json_string(body, dedup_key);
+  body += R"(,"status":"accepted"},"success":true})";
+  res.set_content(body, "application/json");
 }
 
 void reply_error(httplib::Response& res, ec code, const std::string& message) {

@@ -113,8 +113,7 @@ void post_event(route_env& env, const httplib::Request& req,
   if (auto err = env.node.ingest(std::move(one)))
     return reply_unavailable(res, err);
   registry.event_accepted(metrics::front::v1, manager);
-  reply_data(res, 202,
-             {{"status", "accepted"}, {"dedupKey", std::move(dedup_key)}});
+  reply_accepted(res, dedup_key);
 }
 
 /// Takes the valid events of an array and names the invalid ones by index.
