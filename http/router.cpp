@@ -24,8 +24,20 @@ router& router::Delete(const std::string& pattern, handler h) {
 
 router& router::add(const std::string& method, const std::string& pattern,
                     handler h) {
-  routes_[method].push_back(route{std::regex{pattern}, std::move(h)});
+  std::optional<std::string> literal;
+  if (pattern.find_first_of(R"(\^$.|?*+()[]{})") == std::string::npos)
+    literal = pattern;
+  routes_[method].push_back(
+      route{std::regex{pattern}, std::move(literal), std::move(h)});
   return *this;
+}
+
+bool router::route::matches(const std::string& path,
+                            std::smatch& groups) const {
+  if (!literal)
+    return std::regex_match(path, groups, pattern);
+  groups = std::smatch{};
+  return path == *literal;
 }
 
 bool router::dispatch(httplib::Request& req, httplib::Response& res) const {
@@ -33,7 +45,7 @@ bool router::dispatch(httplib::Request& req, httplib::Response& res) const {
   if (i == routes_.end())
     return false;
   for (auto& r : i->second) {
-    if (std::regex_match(req.path, req.matches, r.pattern)) {
+    if (r.matches(req.path, req.matches)) {
       r.run(req, res);
       return true;
     }
@@ -49,7 +61,8 @@ std::string router::allowed(const std::string& path) const {
   };
   for (auto& [method, list] : routes_) {
     for (auto& r : list) {
-      if (std::regex_match(path, r.pattern)) {
+      std::smatch ignored;
+      if (r.matches(path, ignored)) {
         add(method);
         if (method == "GET")
           add("HEAD");
