@@ -96,55 +96,43 @@ TEST_CASE("chunked bodies are put together, trailers and all", "[unit]") {
 
 TEST_CASE("framing fields are read in any case, the first of each counts",
           "[unit]") {
+  httplib::Request req;
+  request_parser p{small()};
+  auto parse = [&](const std::string& text) { return p.parse(text, req); };
   SECTION("a body sized by a lower-case content-length") {
-    request_parser p{small()};
-    httplib::Request req;
     std::string text = "POST /v1/events HTTP/1.1\r\ncontent-length: 2\r\n"
                        "CONNECTION: Close\r\n\r\nhiGET";
-    REQUIRE(p.parse(text, req) == st::complete);
+    REQUIRE(parse(text) == st::complete);
     CHECK(req.body == "hi");
     CHECK(p.consumed() == text.size() - 3);
     CHECK_FALSE(p.keep_alive());
   }
   SECTION("HTTP/1.0 kept alive, 100-continue expected, mixed case") {
-    request_parser p{small()};
-    httplib::Request req;
-    CHECK(p.parse("POST /v1/events HTTP/1.0\r\nConnection: Keep-Alive\r\n"
-                  "EXPECT: 100-Continue\r\nContent-length: 3\r\n\r\n",
-                  req) == st::need_more);
+    CHECK(parse("POST /v1/events HTTP/1.0\r\nConnection: Keep-Alive\r\n"
+                "EXPECT: 100-Continue\r\nContent-length: 3\r\n\r\n") ==
+          st::need_more);
     CHECK(p.keep_alive());
     CHECK(p.expects_continue());
   }
   SECTION("a chunked body named in upper case") {
-    request_parser p{small()};
-    httplib::Request req;
-    REQUIRE(p.parse("POST / HTTP/1.1\r\nTRANSFER-ENCODING: Chunked\r\n\r\n"
-                    "2\r\nok\r\n0\r\n\r\n",
-                    req) == st::complete);
+    REQUIRE(parse("POST / HTTP/1.1\r\nTRANSFER-ENCODING: Chunked\r\n\r\n"
+                  "2\r\nok\r\n0\r\n\r\n") == st::complete);
     CHECK(req.body == "ok");
   }
   SECTION("two Content-Lengths, in different cases") {
-    request_parser p{small()};
-    httplib::Request req;
-    CHECK(p.parse("POST / HTTP/1.1\r\nContent-Length: 1\r\n"
-                  "content-length: 1\r\n\r\nx",
-                  req) == st::failed);
+    CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 1\r\n"
+                "content-length: 1\r\n\r\nx") == st::failed);
     CHECK(p.error() == ec::bad_request);
     CHECK(p.message() == "more than one Content-Length");
   }
   SECTION("a Transfer-Encoding other than chunked is named") {
-    request_parser p{small()};
-    httplib::Request req;
-    CHECK(p.parse("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n", req) ==
+    CHECK(parse("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n") ==
           st::failed);
-    CHECK(p.message() == "unsupported Transfer-Encoding 'gzip' (only chunked "
-                         "is)");
+    CHECK(p.message() ==
+          "unsupported Transfer-Encoding 'gzip' (only chunked is)");
   }
   SECTION("an empty Content-Length is malformed, not absent") {
-    request_parser p{small()};
-    httplib::Request req;
-    CHECK(p.parse("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", req) ==
-          st::failed);
+    CHECK(parse("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n") == st::failed);
     CHECK(p.message() == "malformed Content-Length ''");
   }
 }

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <fstream>
 
 namespace {
@@ -15,7 +16,7 @@ namespace fs = std::filesystem;
 using argus::storage::sector_writer;
 using journal_fixture::temp_folder;
 
-constexpr size_t file_bytes = 64 * 1024;
+constexpr size_t file_bytes = size_t{64} * 1024;
 
 fs::path zero_file(const fs::path& dir) {
   auto file = dir / "segment";
@@ -43,20 +44,29 @@ std::string bytes_of(size_t n, char first) {
   return out;
 }
 
+/// A direct writer at the start of a file of zeros in `dir`, or null where
+/// the file system takes no direct writes (tmpfs before Linux 6.6, some
+/// FUSE file systems): the journal writes through the page cache there,
+/// and the journal tests cover that path.
+std::unique_ptr<sector_writer> open_writer(const fs::path& dir,
+                                           fs::path& file) {
+  file = zero_file(dir);
+  auto writer = sector_writer::open(file, 0);
+  if (!writer)
+    WARN("no direct writes in " << dir << ": " << std::strerror(errno));
+  return writer;
+}
+
 } // namespace
 
 TEST_CASE("the direct writer appends across block boundaries and reopens "
           "inside a block",
           "[unit]") {
   temp_folder dir;
-  auto file = zero_file(dir.path);
-  auto writer = sector_writer::open(file, 0);
-  if (!writer) {
-    // tmpfs before Linux 6.6, some FUSE file systems: the journal writes
-    // through the page cache there (the journal tests cover that path).
-    WARN("no direct writes in " << dir.path << ": " << std::strerror(errno));
+  fs::path file;
+  auto writer = open_writer(dir.path, file);
+  if (!writer)
     return;
-  }
   std::string written;
   // Within a block, exactly to its end, across one boundary, across
   // several, and a single byte.
@@ -81,12 +91,10 @@ TEST_CASE("the direct writer appends across block boundaries and reopens "
 TEST_CASE("the direct writer's clear zeros past the end and keeps the end",
           "[unit]") {
   temp_folder dir;
-  auto file = zero_file(dir.path);
-  auto writer = sector_writer::open(file, 0);
-  if (!writer) {
-    WARN("no direct writes in " << dir.path << ": " << std::strerror(errno));
+  fs::path file;
+  auto writer = open_writer(dir.path, file);
+  if (!writer)
     return;
-  }
   auto kept = bytes_of(700, 'k');
   REQUIRE(writer->append(kept));
   // What a failed append may have left behind the end.
