@@ -6,10 +6,10 @@
 // is left for a made one as soon as that is ready.
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "storage/direct_writer.hpp"
 #include "storage/event_codec.hpp"
 #include "storage/file_io.hpp"
 #include "storage/journal.hpp"
-#include "storage/sector_writer.hpp"
 #include "storage/segment_spare.hpp"
 
 #include <zlib.h>
@@ -277,19 +277,25 @@ private:
 
   /// Opens the made segment `file` for direct writes at the end of its
   /// records, unless the file system takes none (then the page cache
-  /// serves, as for an ordinary file).
+  /// serves from now on, as for an ordinary file) or the file's length is
+  /// not whole blocks (a write rounded up to a block would grow it).
   void open_direct(const fs::path& file) {
     direct_.reset();
-    if (direct_refused_ ||
-        segment_bytes_ % static_cast<off_t>(sector_writer::block_bytes) != 0)
+    constexpr auto block = static_cast<off_t>(direct_writer::block_bytes);
+    if (direct_refused_ || file_bytes_ % block != 0)
       return;
-    direct_ = sector_writer::open(file, size_);
-    if (!direct_) {
-      LOG_INFO("journal: writing " << file.string()
-                                   << " through the page cache, as it takes "
-                                      "no direct writes: "
-                                   << std::strerror(errno));
+    direct_ = direct_writer::open(file, size_);
+    if (direct_)
+      return;
+    if (errno == EINVAL) {
+      LOG_INFO("journal: writing through the page cache, as "
+               << dir_.string() << " takes no direct writes");
       direct_refused_ = true;
+    } else {
+      // Out of descriptors, a failed read: this segment only.
+      LOG_WARNING("journal: writing "
+                  << file.string()
+                  << " through the page cache: " << std::strerror(errno));
     }
   }
 
@@ -404,7 +410,7 @@ private:
   off_t file_bytes_ = 0;
   std::string buffer_;
   /// Writes the made segment being written, where direct writes work.
-  std::unique_ptr<sector_writer> direct_;
+  std::unique_ptr<direct_writer> direct_;
   /// Set once the file system refused direct writes: not tried again.
   bool direct_refused_ = false;
   std::unique_ptr<segment_spare> spare_;

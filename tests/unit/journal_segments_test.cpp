@@ -34,9 +34,11 @@ std::unique_ptr<journal_backend> open_journal(const fs::path& dir,
   return std::move(*j);
 }
 
-/// Whether this process holds `file` open for direct writes, from the
-/// flags of its descriptors (/proc/self/fdinfo).
-bool open_direct(const fs::path& file) {
+/// Whether this process holds `file` open for direct, synchronous writes
+/// (O_DIRECT and O_DSYNC: with no fdatasync after them, the O_DSYNC is
+/// what makes them durable), from its descriptors' flags in
+/// /proc/self/fdinfo.
+bool held_direct(const fs::path& file) {
   for (auto& fd : fs::directory_iterator("/proc/self/fd")) {
     std::error_code ec;
     if (fs::read_symlink(fd.path(), ec) != file)
@@ -44,9 +46,13 @@ bool open_direct(const fs::path& file) {
     std::ifstream info{"/proc/self/fdinfo/" + fd.path().filename().string()};
     std::string key;
     std::string flags;
-    while (info >> key >> flags)
-      if (key == "flags:" && (std::stoul(flags, nullptr, 8) & O_DIRECT) != 0)
+    while (info >> key >> flags) {
+      if (key != "flags:")
+        continue;
+      auto bits = std::stoul(flags, nullptr, 8);
+      if ((bits & O_DIRECT) != 0 && (bits & O_DSYNC) == O_DSYNC)
         return true;
+    }
   }
   return false;
 }
@@ -121,8 +127,8 @@ TEST_CASE("a journal moves to segments made at their full length of zeros",
     fill_segments(*j, dir.path, 2, seq);
     auto made = segment_files(dir.path).back();
     CHECK(fs::file_size(made) == length);
-    CHECK(open_direct(made) == direct);
-    CHECK_FALSE(open_direct(segment_files(dir.path).front()));
+    CHECK(held_direct(made) == direct);
+    CHECK_FALSE(held_direct(segment_files(dir.path).front()));
     // A few more go into the same made segment; its length stays.
     for (int i = 0; i < 3; ++i, ++seq)
       REQUIRE_FALSE(j->append({big_event(seq)}));
@@ -133,7 +139,7 @@ TEST_CASE("a journal moves to segments made at their full length of zeros",
   CHECK(*j->last_seq() == seq - 1);
   // Appending after a reopen continues after the last record, in order.
   REQUIRE_FALSE(j->append({big_event(seq)}));
-  CHECK(open_direct(segment_files(dir.path).back()) == direct);
+  CHECK(held_direct(segment_files(dir.path).back()) == direct);
   auto all = replay_all(*j);
   REQUIRE(all.size() == seq);
   for (size_t i = 0; i < all.size(); ++i)

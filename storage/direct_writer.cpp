@@ -1,4 +1,4 @@
-#include "storage/sector_writer.hpp"
+#include "storage/direct_writer.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -9,7 +9,7 @@ namespace argus::storage {
 
 namespace {
 
-constexpr size_t block = sector_writer::block_bytes;
+constexpr size_t block = direct_writer::block_bytes;
 
 size_t round_up(size_t n) {
   return (n + block - 1) / block * block;
@@ -17,8 +17,8 @@ size_t round_up(size_t n) {
 
 } // namespace
 
-std::unique_ptr<sector_writer>
-sector_writer::open(const std::filesystem::path& file, off_t end) {
+std::unique_ptr<direct_writer>
+direct_writer::open(const std::filesystem::path& file, off_t end) {
   int fd = ::open(file.c_str(), O_RDWR | O_DIRECT | O_DSYNC | O_CLOEXEC);
   if (fd < 0)
     return nullptr;
@@ -38,18 +38,18 @@ sector_writer::open(const std::filesystem::path& file, off_t end) {
       return nullptr;
     }
   }
-  return std::unique_ptr<sector_writer>{
-      new sector_writer(fd, end, std::move(head))};
+  return std::unique_ptr<direct_writer>{
+      new direct_writer(fd, end, std::move(head))};
 }
 
-sector_writer::sector_writer(int fd, off_t end, std::string head)
+direct_writer::direct_writer(int fd, off_t end, std::string head)
     : fd_(fd), end_(end), head_(std::move(head)) {}
 
-sector_writer::~sector_writer() {
+direct_writer::~direct_writer() {
   ::close(fd_);
 }
 
-bool sector_writer::append(std::string_view bytes) {
+bool direct_writer::append(std::string_view bytes) {
   if (!write_blocks(bytes.data(), bytes.size()))
     return false;
   // The new end's block head: the tail of what was just written, or of
@@ -64,11 +64,11 @@ bool sector_writer::append(std::string_view bytes) {
   return true;
 }
 
-bool sector_writer::clear(off_t length) {
+bool direct_writer::clear(off_t length) {
   return write_blocks(nullptr, static_cast<size_t>(length));
 }
 
-bool sector_writer::write_blocks(const char* bytes, size_t length) {
+bool direct_writer::write_blocks(const char* bytes, size_t length) {
   auto total = round_up(head_.size() + length);
   if (total > capacity_) {
     void* p = nullptr;

@@ -3,7 +3,7 @@
 // followed by the zeros it held.
 
 #include "journal_fixture.hpp"
-#include "storage/sector_writer.hpp"
+#include "storage/direct_writer.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,7 +13,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-using argus::storage::sector_writer;
+using argus::storage::direct_writer;
 using journal_fixture::temp_folder;
 
 constexpr size_t file_bytes = size_t{64} * 1024;
@@ -48,10 +48,10 @@ std::string bytes_of(size_t n, char first) {
 /// the file system takes no direct writes (tmpfs before Linux 6.6, some
 /// FUSE file systems): the journal writes through the page cache there,
 /// and the journal tests cover that path.
-std::unique_ptr<sector_writer> open_writer(const fs::path& dir,
+std::unique_ptr<direct_writer> open_writer(const fs::path& dir,
                                            fs::path& file) {
   file = zero_file(dir);
-  auto writer = sector_writer::open(file, 0);
+  auto writer = direct_writer::open(file, 0);
   if (!writer)
     WARN("no direct writes in " << dir << ": " << std::strerror(errno));
   return writer;
@@ -81,7 +81,7 @@ TEST_CASE("the direct writer appends across block boundaries and reopens "
 
   // Reopened where the records end, mid-block: the bytes before the end
   // in that block stay.
-  auto reopened = sector_writer::open(file, static_cast<off_t>(written.size()));
+  auto reopened = direct_writer::open(file, static_cast<off_t>(written.size()));
   REQUIRE(reopened);
   REQUIRE(reopened->append("tail"));
   written += "tail";

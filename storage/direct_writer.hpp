@@ -19,19 +19,19 @@ namespace argus::storage {
 /// rewritten with the bytes already there, kept here, as the page cache
 /// rewrote its whole page before. Only for files that hold their full
 /// length already: the writes never grow the file.
-class sector_writer {
+class direct_writer {
 public:
   static constexpr size_t block_bytes = 4096;
 
   /// Opens `file` to append at byte `end`, reading the bytes of `end`'s
   /// block before it. Null, with errno set, when the file system takes no
   /// direct writes (tmpfs, say) or the file cannot be read.
-  static std::unique_ptr<sector_writer> open(const std::filesystem::path& file,
+  static std::unique_ptr<direct_writer> open(const std::filesystem::path& file,
                                              off_t end);
 
-  ~sector_writer();
-  sector_writer(const sector_writer&) = delete;
-  sector_writer& operator=(const sector_writer&) = delete;
+  ~direct_writer();
+  direct_writer(const direct_writer&) = delete;
+  direct_writer& operator=(const direct_writer&) = delete;
 
   /// Writes `bytes` at the end and moves the end past them; false, with
   /// errno set and the end where it was, on failure.
@@ -44,7 +44,7 @@ public:
   off_t end() const { return end_; }
 
 private:
-  sector_writer(int fd, off_t end, std::string head);
+  direct_writer(int fd, off_t end, std::string head);
 
   /// Writes the kept head of the end's block, then `bytes` (or zeros,
   /// when `bytes` is null, `length` of them), padded with zeros to whole
