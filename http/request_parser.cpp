@@ -57,6 +57,14 @@ bool lists(const std::string& value, const std::string& token) {
   return false;
 }
 
+/// Whether a field value holds a control character other than tab.
+bool has_control(const std::string& value) {
+  return std::any_of(value.begin(), value.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+  });
+}
+
 /// Whether header name `name` is `expected` (given in lower case), in any
 /// case: ASCII only, as field names are tokens.
 bool is_field(const std::string& name, std::string_view expected) {
@@ -186,6 +194,12 @@ request_parser::state request_parser::parse_head(const std::string& buf,
       return fail(ec::bad_request, "malformed header field");
     auto it = req.headers.emplace(field.substr(0, colon),
                                   trim(field.substr(colon + 1)));
+    // RFC 9110 5.5: a NUL, bare CR or LF in a value is refused, not
+    // guessed at (httplib's lookups stop at a NUL; ours would not).
+    if (has_control(it->second))
+      return fail(ec::bad_request, "header field '" + it->first +
+                                       "' has a control character in its "
+                                       "value");
     framing.note(it->first, it->second);
   }
   body_start_ = end + 4;
