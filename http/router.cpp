@@ -24,11 +24,13 @@ router& router::Delete(const std::string& pattern, handler h) {
 
 router& router::add(const std::string& method, const std::string& pattern,
                     handler h) {
-  std::optional<std::string> literal;
+  route r;
   if (pattern.find_first_of(R"(\^$.|?*+()[]{})") == std::string::npos)
-    literal = pattern;
-  routes_[method].push_back(
-      route{std::regex{pattern}, std::move(literal), std::move(h)});
+    r.literal = pattern;
+  else
+    r.pattern = std::regex{pattern};
+  r.run = std::move(h);
+  routes_[method].push_back(std::move(r));
   return *this;
 }
 

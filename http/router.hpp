@@ -38,7 +38,7 @@ public:
 
 private:
   struct route {
-    std::regex pattern;
+    std::regex pattern; ///< unless `literal` is set
     /// The pattern itself when it is a plain path: std::regex_match costs
     /// about a microsecond per route tried, on every request.
     std::optional<std::string> literal;

@@ -43,7 +43,7 @@ TEST_CASE("routes match plain paths exactly and patterns whole", "[unit]") {
 
   CHECK(dispatched(r, "POST", "/v1/events") == "one");
   CHECK(dispatched(r, "POST", "/v1/events/batch") == "batch");
-  // A plain path is not a prefix, and is not a regex: '.' is no wildcard.
+  // A plain path matches whole, not as a prefix.
   CHECK(dispatched(r, "POST", "/v1/events/") == "none");
   CHECK(dispatched(r, "POST", "/v1/eventsX") == "none");
   CHECK(dispatched(r, "GET", "/v1/events") == "none");
@@ -51,7 +51,17 @@ TEST_CASE("routes match plain paths exactly and patterns whole", "[unit]") {
   std::string id;
   CHECK(dispatched(r, "GET", "/v1/alerts/a-1", &id) == "alert");
   CHECK(id == "a-1");
-  CHECK(dispatched(r, "GET", "/v1/alerts") == "alerts");
+  // A plain route after a regex route that was tried: no groups left
+  // over from the attempt.
+  {
+    httplib::Request req;
+    req.method = "GET";
+    req.path = "/v1/alerts";
+    httplib::Response res;
+    REQUIRE(r.dispatch(req, res));
+    CHECK(res.body == "alerts");
+    CHECK(req.matches.empty());
+  }
   CHECK(dispatched(r, "HEAD", "/v1/alerts") == "alerts");
   CHECK(dispatched(r, "GET", "/v1/alerts/a/b") == "none");
 

@@ -8,9 +8,10 @@
 #include <string>
 
 TEST_CASE("the 202 for one event is the envelope reply_data writes", "[unit]") {
-  // Plain, quotes and backslashes, control characters, non-ASCII text.
-  for (std::string key :
-       {"db-1", "say \"hi\" \\ there", "tab\there\x01\n", "grüße ✓", ""}) {
+  // Plain, quotes and backslashes, control characters (DEL and '/' stay
+  // as they are), non-ASCII text.
+  for (std::string key : {"db-1", "say \"hi\" \\ there", "tab\there\x01\n",
+                          "\r\b\f\x1f\x7f/", "grüße ✓", ""}) {
     INFO(key);
     httplib::Response by_hand;
     argus::http::reply_accepted(by_hand, key);
