@@ -3,7 +3,7 @@
 // leftovers in them.
 
 #include "domain/error.hpp"
-#include "journal_fixture.hpp"
+#include "segment_fixture.hpp"
 #include "storage/event_codec.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,78 +17,24 @@ namespace {
 namespace fs = std::filesystem;
 using argus::domain::event;
 using argus::storage::journal_backend;
+using journal_fixture::big_event;
+using journal_fixture::fill_segments;
 using journal_fixture::first_seq_of;
+using journal_fixture::held_direct;
 using journal_fixture::make_event;
+using journal_fixture::open_in_made_segment;
+using journal_fixture::open_journal;
 using journal_fixture::replay_all;
+using journal_fixture::segment_bytes;
 using journal_fixture::segment_files;
 using journal_fixture::temp_folder;
-
-/// Small segments, so that tests fill several quickly.
-constexpr int64_t segment_bytes = int64_t{64} * 1024;
-
-std::unique_ptr<journal_backend> open_journal(const fs::path& dir,
-                                              uint64_t length = segment_bytes) {
-  auto j = argus::storage::open_file_journal(dir.string(),
-                                             static_cast<int64_t>(length));
-  REQUIRE(j);
-  return std::move(*j);
-}
-
-/// Whether this process holds `file` open for direct, synchronous writes
-/// (O_DIRECT and O_DSYNC: with no fdatasync after them, the O_DSYNC is
-/// what makes them durable), from its descriptors' flags in
-/// /proc/self/fdinfo.
-bool held_direct(const fs::path& file) {
-  for (auto& fd : fs::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    if (fs::read_symlink(fd.path(), ec) != file)
-      continue;
-    std::ifstream info{"/proc/self/fdinfo/" + fd.path().filename().string()};
-    std::string key;
-    std::string flags;
-    while (info >> key >> flags) {
-      if (key != "flags:")
-        continue;
-      auto bits = std::stoul(flags, nullptr, 8);
-      if ((bits & O_DIRECT) != 0 && (bits & O_DSYNC) == O_DSYNC)
-        return true;
-    }
-  }
-  return false;
-}
-
-/// Whether the file system under `dir` takes direct writes.
-bool takes_direct(const fs::path& dir) {
-  auto probe = dir / "probe";
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT, 0644);
-  if (fd >= 0)
-    ::close(fd);
-  fs::remove(probe);
-  return fd >= 0;
-}
-
-/// An event whose record takes about 2 KiB.
-event big_event(uint64_t seq) {
-  auto e = make_event(seq, "k" + std::to_string(seq));
-  e.details = R"({"pad":")" + std::string(2000, 'x') + R"("})";
-  return e;
-}
+using journal_fixture::unaligned_segment_bytes;
+using journal_fixture::writes_direct;
 
 size_t record_bytes(const event& e) {
   std::string bytes;
   argus::storage::encode(e, bytes);
   return 8 + bytes.size();
-}
-
-/// Appends single events until the journal holds `count` segments; the
-/// next sequence number to use is in `seq`.
-void fill_segments(journal_backend& j, const fs::path& dir, size_t count,
-                   uint64_t& seq) {
-  for (int i = 0; i < 200 && segment_files(dir).size() < count; ++i) {
-    REQUIRE_FALSE(j.append({big_event(seq)}));
-    ++seq;
-  }
-  REQUIRE(segment_files(dir).size() == count);
 }
 
 void overwrite(const fs::path& file, size_t offset, const std::string& bytes) {
@@ -118,13 +64,12 @@ TEST_CASE("a journal moves to segments made at their full length of zeros",
   temp_folder dir;
   // Made segments are written directly where the file system allows it
   // and their length is whole blocks; through the page cache otherwise.
-  auto length = GENERATE(static_cast<uint64_t>(segment_bytes),
-                         static_cast<uint64_t>(segment_bytes) + 512);
-  bool direct = length % 4096 == 0 && takes_direct(dir.path);
+  auto length =
+      GENERATE(static_cast<uint64_t>(segment_bytes), unaligned_segment_bytes);
+  bool direct = writes_direct(dir.path, length);
   uint64_t seq = 1;
   {
-    auto j = open_journal(dir.path, length);
-    fill_segments(*j, dir.path, 2, seq);
+    auto j = open_in_made_segment(dir.path, length, seq);
     auto made = segment_files(dir.path).back();
     CHECK(fs::file_size(made) == length);
     CHECK(held_direct(made) == direct);
@@ -154,8 +99,7 @@ TEST_CASE("a write torn in a made segment is cleared, the records before it "
           "[unit]") {
   temp_folder dir;
   uint64_t seq = 1;
-  auto j = open_journal(dir.path);
-  fill_segments(*j, dir.path, 2, seq);
+  auto j = open_in_made_segment(dir.path, segment_bytes, seq);
   auto segment = segment_files(dir.path).back();
   // The last write: two records in one append, never acknowledged.
   auto first = seq;
