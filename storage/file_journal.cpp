@@ -386,6 +386,11 @@ private:
     auto within = std::min(end, file_bytes_) - size_;
     if (within > 0 && !write_zeros(fd_, size_, within))
       LOG_ERROR("journal: cannot clear a failed write in " << file.string());
+    // The failed records may be on the disk already (a sync that failed
+    // after the write): the zeros over them must be too.
+    else if (::fdatasync(fd_) != 0)
+      LOG_ERROR("journal: cannot sync the clearing of a failed write in "
+                << file.string());
   }
 
   /// Made on first use: a journal that is only read never starts it.

@@ -1,6 +1,5 @@
 #include "pwrite_faults.hpp"
 
-#include <atomic>
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
@@ -10,26 +9,28 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-// The names `ld --wrap=pwrite` gives the real function and its stand-in.
-// NOLINTNEXTLINE(bugprone-reserved-identifier)
+// The names `ld --wrap=NAME` gives the real functions and their stand-ins.
+// NOLINTBEGIN(bugprone-reserved-identifier)
 extern "C" ssize_t __real_pwrite(int fd, const void* buf, size_t n, off_t at);
-// NOLINTNEXTLINE(bugprone-reserved-identifier)
 extern "C" ssize_t __wrap_pwrite(int fd, const void* buf, size_t n, off_t at);
+extern "C" int __real_fdatasync(int fd);
+extern "C" int __wrap_fdatasync(int fd);
+// NOLINTEND(bugprone-reserved-identifier)
 
 namespace pwrite_faults {
 
 namespace {
 
-struct armed_fault {
+struct pending {
   fault what;
   int error;
   bool direct_only;
 };
 
-// The journal's segment spare writes from a thread of its own.
+// The journal's segment spare writes and syncs from a thread of its own.
 std::mutex mtx;
-std::optional<armed_fault> armed;
-std::atomic<size_t> strikes{0};
+std::optional<pending> next_fault;
+bool has_struck = false;
 
 bool is_segment(int fd) {
   std::error_code ec;
@@ -42,37 +43,53 @@ bool is_direct(int fd) {
   return (::fcntl(fd, F_GETFL) & O_DIRECT) != 0;
 }
 
-/// The fault for this write, disarmed, if one is armed and it applies.
-std::optional<armed_fault> take(int fd) {
+/// The armed fault, disarmed, when it applies to this call on `fd` (a
+/// sync or a write).
+std::optional<pending> strike(int fd, bool sync_call) {
   std::lock_guard<std::mutex> guard{mtx};
-  if (!armed || !is_segment(fd) || (armed->direct_only && !is_direct(fd)))
+  if (!next_fault || (next_fault->what == fault::sync_fails) != sync_call ||
+      !is_segment(fd) || (next_fault->direct_only && !is_direct(fd)))
     return std::nullopt;
-  auto out = armed;
-  armed.reset();
+  auto out = next_fault;
+  next_fault.reset();
+  has_struck = true;
   return out;
 }
 
 } // namespace
 
-void arm(fault what, int error, bool direct_only) {
+armed::armed(fault what, int error, bool direct_only) {
   std::lock_guard<std::mutex> guard{mtx};
-  armed = armed_fault{what, error, direct_only};
+  next_fault = pending{what, error, direct_only};
+  has_struck = false;
 }
 
-size_t struck() {
-  return strikes.load();
+armed::~armed() {
+  std::lock_guard<std::mutex> guard{mtx};
+  next_fault.reset();
+}
+
+bool armed::struck() const {
+  std::lock_guard<std::mutex> guard{mtx};
+  return has_struck;
 }
 
 } // namespace pwrite_faults
 
 extern "C" ssize_t __wrap_pwrite(int fd, const void* buf, size_t n, off_t at) {
-  using namespace pwrite_faults;
-  auto strike = take(fd);
-  if (!strike)
+  auto fault = pwrite_faults::strike(fd, false);
+  if (!fault)
     return __real_pwrite(fd, buf, n, at);
-  if (strike->what == fault::write_then_fail)
+  if (fault->what == pwrite_faults::fault::write_then_fail)
     (void)__real_pwrite(fd, buf, n, at);
-  strikes.fetch_add(1);
-  errno = strike->error;
+  errno = fault->error;
+  return -1;
+}
+
+extern "C" int __wrap_fdatasync(int fd) {
+  auto fault = pwrite_faults::strike(fd, true);
+  if (!fault)
+    return __real_fdatasync(fd);
+  errno = fault->error;
   return -1;
 }
