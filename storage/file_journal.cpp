@@ -384,11 +384,13 @@ private:
     if (end > file_bytes_ && ::ftruncate(fd_, file_bytes_) != 0)
       LOG_ERROR("journal: cannot cut back " << file.string());
     auto within = std::min(end, file_bytes_) - size_;
-    if (within > 0 && !write_zeros(fd_, size_, within))
+    if (within > 0 && !write_zeros(fd_, size_, within)) {
       LOG_ERROR("journal: cannot clear a failed write in " << file.string());
+      return;
+    }
     // The failed records may be on the disk already (a sync that failed
     // after the write): the zeros over them must be too.
-    else if (::fdatasync(fd_) != 0)
+    if (::fdatasync(fd_) != 0)
       LOG_ERROR("journal: cannot sync the clearing of a failed write in "
                 << file.string());
   }

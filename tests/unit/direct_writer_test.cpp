@@ -44,29 +44,32 @@ std::string bytes_of(size_t n, char first) {
   return out;
 }
 
-/// A direct writer at the start of a file of zeros in `dir`, or null where
-/// the file system takes no direct writes (tmpfs before Linux 6.6, some
-/// FUSE file systems): the journal writes through the page cache there,
-/// and the journal tests cover that path.
-std::unique_ptr<direct_writer> open_writer(const fs::path& dir,
-                                           fs::path& file) {
-  file = zero_file(dir);
-  auto writer = direct_writer::open(file, 0);
-  if (!writer)
-    WARN("no direct writes in " << dir << ": " << std::strerror(errno));
-  return writer;
-}
+/// A file of zeros in a folder of its own, and a direct writer at its
+/// start: null where the file system takes no direct writes (tmpfs before
+/// Linux 6.6, some FUSE file systems); the journal writes through the page
+/// cache there, and the journal tests cover that path.
+struct zero_segment {
+  temp_folder dir;
+  fs::path file = zero_file(dir.path);
+  std::unique_ptr<direct_writer> writer = direct_writer::open(file, 0);
+
+  /// Whether there is a writer to test, warning where there is none.
+  bool writable() const {
+    if (!writer)
+      WARN("no direct writes in " << dir.path << ": " << std::strerror(errno));
+    return writer != nullptr;
+  }
+};
 
 } // namespace
 
 TEST_CASE("the direct writer appends across block boundaries and reopens "
           "inside a block",
           "[unit]") {
-  temp_folder dir;
-  fs::path file;
-  auto writer = open_writer(dir.path, file);
-  if (!writer)
+  zero_segment segment;
+  if (!segment.writable())
     return;
+  auto& [dir, file, writer] = segment;
   std::string written;
   // Within a block, exactly to its end, across one boundary, across
   // several, and a single byte.
@@ -90,11 +93,10 @@ TEST_CASE("the direct writer appends across block boundaries and reopens "
 
 TEST_CASE("the direct writer's clear zeros past the end and keeps the end",
           "[unit]") {
-  temp_folder dir;
-  fs::path file;
-  auto writer = open_writer(dir.path, file);
-  if (!writer)
+  zero_segment segment;
+  if (!segment.writable())
     return;
+  auto& [dir, file, writer] = segment;
   auto kept = bytes_of(700, 'k');
   REQUIRE(writer->append(kept));
   // What a failed append may have left behind the end.

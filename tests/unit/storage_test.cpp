@@ -178,6 +178,16 @@ void check_same(const alert& x, const alert& y) {
   CHECK(x.details == y.details);
 }
 
+/// Checks that `stored` is `written` merged into `first`: every column
+/// from the write, except the id and creation time the stored row keeps.
+void check_merged(const alert& stored, const alert& written,
+                  const alert& first) {
+  auto expected = written;
+  expected.id = first.id;
+  expected.created_at = first.created_at;
+  check_same(stored, expected);
+}
+
 argus::domain::alert_filter all() {
   argus::domain::alert_filter f;
   f.limit = 1000;
@@ -233,10 +243,7 @@ TEST_CASE("storage: a write merges into the stored alert", "[unit]") {
   write(store, next, 4);
   auto rows = must(store.list(all()));
   REQUIRE(rows.size() == 1);
-  auto expected = next;
-  expected.id = first.id;
-  expected.created_at = first.created_at;
-  check_same(rows[0], expected);
+  check_merged(rows[0], next, first);
   CHECK(rows[0].event_count == 5);
 }
 
@@ -263,10 +270,7 @@ TEST_CASE("storage: a write that keeps status and parent merges the same",
   write(store, next, 2);
   auto rows = must(store.by_dedup_key("m1", "k"));
   REQUIRE(rows.size() == 1);
-  auto expected = next;
-  expected.id = first.id;
-  expected.created_at = first.created_at;
-  check_same(rows[0], expected);
+  check_merged(rows[0], next, first);
   CHECK(rows[0].event_count == 3);
   CHECK(rows[0].last_seq == 12);
   // The reads by status and by parent still find it, once.
