@@ -9,10 +9,9 @@ on each alike.
 Each ARGUS is a server binary (build/bin/argus for the current build; an
 older commit's, built elsewhere, for the comparison); the load generator
 is build/bin/loadgen for all. Each run is run.py's `durable_once` (3 s,
-or BENCH_DURATION); each line gives the processed
-rate, the server's CPU per event and the request p50. With both
-variants, the journal's rate over `none`'s is the figure issue 5's target
-reads (>= 0.5x).
+or BENCH_DURATION); each line gives the processed rate, the server's CPU
+per event and the request p50. With both variants, the journal's rate
+over `none`'s is the figure issue 15's target reads (>= 0.5x).
 """
 
 import argparse
