@@ -4,7 +4,7 @@
 //
 //   build/bin/pipeline_bench [--events N] [--runs R] [--json FILE]
 //                            [--groups G] [--threads T] [--policy P]
-//                            [--print-window 1]
+//                            [--print-window 1] [--baseline-runs B]
 //
 // --threads and --policy set the pipeline's scheduler (`actors.threads`,
 // `actors.policy`; defaults: the server's, 2 and lazy-sharing); the
@@ -14,6 +14,8 @@
 // CLOCK_MONOTONIC to stderr, so a profile taken with
 // `perf record -k CLOCK_MONOTONIC` can be cut to it (`perf script --time`):
 // the node's start and shutdown stay out of the picture.
+// --baseline-runs 0 leaves the baseline out (no ratios): for counting the
+// pipeline's own instructions under callgrind (tools/bench/instructions_ab.py).
 #include "actors/node.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
@@ -153,6 +155,7 @@ int main(int argc, char** argv) {
 #endif
   size_t events = 200000;
   int runs = 3;
+  int baseline_runs = -1; // as many as `runs`
   std::string json_path;
   std::vector<size_t> group_counts{1, 1000, 100000};
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -171,15 +174,21 @@ int main(int argc, char** argv) {
       bench_policy = argv[i + 1];
     else if (flag == "--print-window")
       print_window = std::string{argv[i + 1]} != "0";
+    else if (flag == "--baseline-runs")
+      baseline_runs = std::stoi(argv[i + 1]);
   }
+  if (baseline_runs < 0)
+    baseline_runs = runs;
   std::vector<double> base;
-  for (int r = 0; r < runs; ++r)
+  for (int r = 0; r < baseline_runs; ++r)
     base.push_back(baseline_rate(events));
-  auto b = summarize(base);
+  // Without a baseline, ratios print as 0.
+  auto b = base.empty() ? figures{0, 0, 0} : summarize(base);
   std::printf("%-28s %14s %14s %14s %8s\n", "case", "median ev/s", "min", "max",
               "ratio");
-  std::printf("%-28s %14.0f %14.0f %14.0f %8.2f\n", "baseline: caf messages",
-              b.median, b.min, b.max, 1.0);
+  if (!base.empty())
+    std::printf("%-28s %14.0f %14.0f %14.0f %8.2f\n", "baseline: caf messages",
+                b.median, b.min, b.max, 1.0);
   std::string json = "{\"events\":" + std::to_string(events) +
                      ",\"baseline\":" + std::to_string(b.median) +
                      ",\"cases\":[";
@@ -191,7 +200,7 @@ int main(int argc, char** argv) {
     auto f = summarize(xs);
     auto name = "pipeline, " + std::to_string(groups) + " groups";
     std::printf("%-28s %14.0f %14.0f %14.0f %8.2f\n", name.c_str(), f.median,
-                f.min, f.max, f.median / b.median);
+                f.min, f.max, b.median > 0 ? f.median / b.median : 0.0);
     json += std::string{first ? "" : ","} +
             "{\"groups\":" + std::to_string(groups) +
             ",\"median\":" + std::to_string(f.median) +
