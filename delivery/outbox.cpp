@@ -284,8 +284,7 @@ void memory_outbox::add(std::string event_manager_id, envelope env) {
   if (!entries_.try_emplace(entry->env.notification_id, entry).second)
     return; // the same notification again (a replay): stored once
   ++next_seq_;
-  unfanned_.emplace(entry->seq, entry);
-  order_.emplace(entry->seq, std::move(entry));
+  order_.push_back(slot{std::move(entry)});
   prune();
 }
 
@@ -302,29 +301,39 @@ void memory_outbox::recheck(const std::string& id) {
   if (entry == entries_.end())
     return;
   auto seq = entry->second->seq;
-  if (unfanned_.count(seq) == 0 && settled(id))
-    settled_.insert(seq);
-  else
-    settled_.erase(seq);
+  auto& s = slot_of(seq);
+  bool now_settled = s.fanned && settled(id);
+  if (now_settled && !s.settled)
+    settled_.push(seq);
+  s.settled = now_settled;
 }
 
 void memory_outbox::prune() {
   // Memory is the bound here, not the disk: past `keep_` notifications the
   // oldest settled ones (fanned out, nothing pending) go.
   while (entries_.size() > keep_ && !settled_.empty()) {
-    auto seq = settled_.begin();
-    auto kept = order_.find(*seq);
+    auto seq = settled_.top();
+    settled_.pop();
+    auto& s = slot_of(seq);
+    if (s.entry == nullptr || !s.settled)
+      continue; // pruned already, or pending again since it settled
     // The entry lives on in `kept` until its last line here.
-    const std::string& id = kept->second->env.notification_id;
+    auto kept = std::move(s.entry);
+    const std::string& id = kept->env.notification_id;
     auto first = rows_of(rows_, id);
     auto last = first;
     while (last != rows_.end() && last->first.first == id)
       ++last;
     rows_.erase(first, last);
     entries_.erase(std::string_view{id});
-    order_.erase(kept);
-    settled_.erase(seq);
   }
+  // Slots before the oldest entry kept are dropped; a settled entry is
+  // fanned out, so `unfanned_from_` never points before them.
+  while (!order_.empty() && order_.front().entry == nullptr) {
+    order_.pop_front();
+    ++first_seq_;
+  }
+  unfanned_from_ = std::max(unfanned_from_, first_seq_);
 }
 
 caf::expected<std::vector<outbox_entry>> memory_outbox::latest(size_t limit) {
@@ -332,17 +341,20 @@ caf::expected<std::vector<outbox_entry>> memory_outbox::latest(size_t limit) {
   std::vector<outbox_entry> out;
   for (auto it = order_.rbegin(); it != order_.rend() && out.size() < limit;
        ++it)
-    out.push_back(*it->second);
+    if (it->entry != nullptr)
+      out.push_back(*it->entry);
   return out;
 }
 
 caf::expected<std::vector<shared_entry>> memory_outbox::unfanned(size_t limit) {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<shared_entry> out;
-  out.reserve(std::min(limit, unfanned_.size()));
-  for (auto it = unfanned_.begin(); it != unfanned_.end() && out.size() < limit;
-       ++it)
-    out.push_back(it->second);
+  for (auto seq = unfanned_from_; seq < next_seq_ && out.size() < limit;
+       ++seq) {
+    auto& s = slot_of(seq);
+    if (!s.fanned)
+      out.push_back(s.entry);
+  }
   return out;
 }
 
@@ -352,8 +364,10 @@ caf::error memory_outbox::fan_out(const std::vector<std::string>& ids,
   for (auto& id : ids) {
     auto entry = entries_.find(id);
     if (entry != entries_.end())
-      unfanned_.erase(entry->second->seq);
+      slot_of(entry->second->seq).fanned = true;
   }
+  while (unfanned_from_ < next_seq_ && slot_of(unfanned_from_).fanned)
+    ++unfanned_from_;
   for (auto& row : rows)
     rows_.emplace(key{row.notification_id, row.receiver}, row);
   for (auto& id : ids)

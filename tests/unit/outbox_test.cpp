@@ -267,3 +267,42 @@ TEST_CASE("the memory outbox keeps an entry whose delivery became pending "
   REQUIRE(latest);
   CHECK(latest->size() == 3); // b, c and d: not fanned out, all kept
 }
+
+TEST_CASE("the memory outbox hands out what is not fanned out, in any order "
+          "of fan-outs",
+          "[unit][delivery]") {
+  argus::delivery::memory_outbox box{1};
+  std::vector<envelope> es;
+  for (int i = 0; i < 4; ++i) {
+    es.push_back(opened("db-" + std::to_string(i)));
+    box.add("m", es.back());
+  }
+  auto unfanned_keys = [&] {
+    auto entries = box.unfanned(10);
+    REQUIRE(entries);
+    std::vector<std::string> keys;
+    for (auto& entry : *entries)
+      keys.push_back(entry->env.parent.dedup_key.str());
+    return keys;
+  };
+  REQUIRE_FALSE(box.fan_out({es[2].notification_id}, {}));
+  CHECK(unfanned_keys() == std::vector<std::string>{"db-0", "db-1", "db-3"});
+  REQUIRE_FALSE(box.fan_out({es[0].notification_id}, {}));
+  CHECK(unfanned_keys() == std::vector<std::string>{"db-1", "db-3"});
+  CHECK(box.unfanned(1)->size() == 1);
+  // Past the bound of one, the settled ones went; the others stay.
+  CHECK_FALSE(box.entry(es[0].notification_id));
+  CHECK_FALSE(box.entry(es[2].notification_id));
+  CHECK(box.entry(es[1].notification_id));
+  REQUIRE_FALSE(
+      box.fan_out({es[1].notification_id, es[3].notification_id}, {}));
+  CHECK(unfanned_keys().empty());
+  // The newest stays, down to the bound; a new one is handed out.
+  auto latest = box.latest(10);
+  REQUIRE(latest);
+  REQUIRE(latest->size() == 1);
+  CHECK(latest->front().env.parent.dedup_key == "db-3");
+  es.push_back(opened("db-4"));
+  box.add("m", es.back());
+  CHECK(unfanned_keys() == std::vector<std::string>{"db-4"});
+}
