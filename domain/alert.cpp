@@ -34,8 +34,10 @@ void merge_into(alert& stored, const alert_write& w) {
 
 namespace {
 
-/// 64-bit FNV-1a with a caller-chosen offset basis.
-uint64_t fnv1a(uint64_t basis, std::string_view a, std::string_view b) {
+/// 64-bit FNV-1a with a caller-chosen offset basis, over `a`, a separator
+/// and the concatenation of `b`'s parts.
+uint64_t fnv1a(uint64_t basis, std::string_view a,
+               std::initializer_list<std::string_view> b) {
   uint64_t h = basis;
   auto mix = [&h](std::string_view s) {
     for (unsigned char c : s) {
@@ -46,7 +48,8 @@ uint64_t fnv1a(uint64_t basis, std::string_view a, std::string_view b) {
   mix(a);
   h ^= 0xff; // separator that cannot occur inside UTF-8 text
   h *= 0x100000001b3ULL;
-  mix(b);
+  for (auto part : b)
+    mix(part);
   return h;
 }
 
@@ -88,6 +91,11 @@ std::string format_uuid(uint64_t hi, uint64_t lo, unsigned version) {
 } // namespace
 
 std::string name_based_uuid(std::string_view a, std::string_view b) {
+  return name_based_uuid(a, {b});
+}
+
+std::string name_based_uuid(std::string_view a,
+                            std::initializer_list<std::string_view> b) {
   auto hi = avalanche(fnv1a(0xcbf29ce484222325ULL, a, b));
   auto lo = avalanche(fnv1a(0x84222325cbf29ce4ULL, a, b));
   return format_uuid(hi, lo, 8); // version 8: custom, name-based

@@ -7,6 +7,7 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -147,6 +148,10 @@ std::string alert_id_for(std::string_view event_manager_id,
 
 /// A UUID that is a function of (`a`, `b`) alone (version 8).
 std::string name_based_uuid(std::string_view a, std::string_view b);
+/// The same as `name_based_uuid(a, b)` with `b` the concatenation of the
+/// parts, without building it.
+std::string name_based_uuid(std::string_view a,
+                            std::initializer_list<std::string_view> b);
 
 /// A fresh random UUID (version 4) for rules and event managers.
 std::string random_uuid();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <ctime>
 
@@ -196,11 +197,23 @@ caf::error retry_now(delivery& d, time_point now) {
 
 std::string notification_id_for(const std::string& alert_id,
                                 notification_kind kind, time_point at,
-                                uint64_t event_seq, const std::string& extra) {
-  auto what = std::string{to_string(kind)} + "@" +
-              std::to_string(at.time_since_epoch().count()) + "#" +
-              std::to_string(event_seq) + "/" + extra;
-  return alert_id_for(alert_id, what);
+                                uint64_t event_seq, std::string_view extra) {
+  // The id of `alert_id` and "<kind>@<at>#<seq>/<extra>", hashed in parts:
+  // one is made for every parent opened, and building the text was half
+  // of it. Ids are stored, so the text hashed must stay the same.
+  char at_text[24];
+  char seq_text[24];
+  auto at_end = std::to_chars(at_text, at_text + sizeof at_text,
+                              at.time_since_epoch().count())
+                    .ptr;
+  auto seq_end =
+      std::to_chars(seq_text, seq_text + sizeof seq_text, event_seq).ptr;
+  return name_based_uuid(
+      alert_id,
+      {to_string(kind), "@",
+       std::string_view{at_text, static_cast<size_t>(at_end - at_text)}, "#",
+       std::string_view{seq_text, static_cast<size_t>(seq_end - seq_text)}, "/",
+       extra});
 }
 
 void suppress(delivery& d, const std::vector<std::string>& ids,

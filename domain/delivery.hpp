@@ -167,6 +167,6 @@ caf::error retry_now(delivery& d, time_point now);
 std::string notification_id_for(const std::string& alert_id,
                                 notification_kind kind, time_point at,
                                 uint64_t event_seq,
-                                const std::string& extra = {});
+                                std::string_view extra = {});
 
 } // namespace argus::domain

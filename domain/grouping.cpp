@@ -27,17 +27,19 @@ std::string_view to_string(notification_kind x) {
 void add_notification(group_state& g, decision& out, notification_kind kind,
                       const alert& parent, time_point now, uint64_t seq,
                       const alert& child, int64_t active_children) {
-  auto extra = child.id;
+  // A change a timer made has no event sequence: a count per group tells
+  // its notifications apart instead.
+  std::string numbered;
   if (seq == 0)
-    extra += '#' + std::to_string(++g.unsequenced_notices);
-  notification n;
+    numbered = child.id + '#' + std::to_string(++g.unsequenced_notices);
+  std::string_view extra = seq == 0 ? numbered : std::string_view{child.id};
+  auto& n = out.notify.emplace_back();
   n.id = notification_id_for(parent.id, kind, now, seq, extra);
   n.kind = kind;
   n.parent = parent;
   n.at = now;
   n.child = child;
   n.active_children = active_children;
-  out.notify.push_back(std::move(n));
 }
 
 void decision::clear() {

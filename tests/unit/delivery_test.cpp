@@ -363,6 +363,33 @@ TEST_CASE("notification ids are stable and distinct", "[unit][delivery]") {
         notification_id_for("a", notification_kind::child_added, t0, 1, "c2"));
 }
 
+TEST_CASE("a notification id names its alert change as it always did",
+          "[unit][delivery]") {
+  // Ids are stored and compared with replays after a restart, so the text
+  // hashed must not change with how it is hashed.
+  auto at = t0 + 123ms;
+  auto text = [&](std::string_view kind, uint64_t seq, std::string_view extra) {
+    return std::string{kind} + "@" +
+           std::to_string(at.time_since_epoch().count()) + "#" +
+           std::to_string(seq) + "/" + std::string{extra};
+  };
+  auto id = alert_id_for("6f1c0c52-0000-8000-8000-000000000001",
+                         text("parent_opened", 42, ""));
+  CHECK(notification_id_for("6f1c0c52-0000-8000-8000-000000000001",
+                            notification_kind::parent_opened, at, 42) == id);
+  CHECK(notification_id_for("p", notification_kind::child_added, at,
+                            18446744073709551615ULL, "child-id#3") ==
+        alert_id_for(
+            "p", text("child_added", 18446744073709551615ULL, "child-id#3")));
+  // Before the epoch, the count is negative, and written with its sign.
+  auto before = from_millis(-5);
+  CHECK(
+      notification_id_for("p", notification_kind::parent_resolved, before, 0) ==
+      alert_id_for("p", "parent_resolved@" +
+                            std::to_string(before.time_since_epoch().count()) +
+                            "#0/"));
+}
+
 TEST_CASE("the breaker opens after consecutive failures and probes",
           "[unit][delivery]") {
   breaker_policy p;
