@@ -158,9 +158,25 @@ void registry::event_processed(std::string_view manager, uint64_t n) {
 }
 
 void registry::notification(std::string_view kind, std::string_view outcome) {
-  notifications_
-      .Add({{"kind", std::string{kind}}, {"outcome", std::string{outcome}}})
-      .Increment();
+  // Family::Add builds a label map of two strings and hashes it: for every
+  // notification stored, 2% of the node's time with groups opening by
+  // the hundred thousand. The series are found by view instead.
+  labelled_counters* by_kind = nullptr;
+  {
+    std::lock_guard<std::mutex> guard{notifications_mtx_};
+    auto it = notifications_by_outcome_.find(outcome);
+    if (it == notifications_by_outcome_.end())
+      it = notifications_by_outcome_
+               .emplace(
+                   std::piecewise_construct, std::forward_as_tuple(outcome),
+                   std::forward_as_tuple(
+                       notifications_,
+                       prometheus::Labels{{"outcome", std::string{outcome}}},
+                       "kind"))
+               .first;
+    by_kind = &it->second;
+  }
+  (*by_kind)[kind].Increment();
 }
 
 void registry::journal_append(double seconds) {

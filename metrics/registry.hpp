@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <forward_list>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -127,6 +128,10 @@ private:
   prometheus::Histogram& store_write_seconds_;
   prometheus::Histogram& store_write_changes_;
   prometheus::Histogram& notification_lag_seconds_;
+  std::mutex notifications_mtx_; // guards notifications_by_outcome_
+  /// The notification series by outcome, then kind.
+  std::map<std::string, labelled_counters, std::less<>>
+      notifications_by_outcome_;
   std::mutex http_mtx_; // guards http_series_
   std::unordered_map<std::string, prometheus::Histogram*> http_series_;
   mutable std::mutex mtx_; // guards collectors_
