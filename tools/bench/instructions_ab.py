@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Instructions per event through the in-process pipeline, counted by
+callgrind, for two or more pipeline_bench builds.
+
+  python3 tools/bench/instructions_ab.py PIPELINE_BENCH [PIPELINE_BENCH...]
+      [--events N] [--events-per-group K] [--repeat R]
+
+Timing this pipeline on a shared 2-core VM moves by a third from run to
+run, which hides any change under 10%. Instructions do not move with the
+machine: two counts of one build agree within half a percent. Each build
+runs twice under callgrind, with N and 2N events (N/K and 2N/K groups,
+no baseline); the difference is the work of N more events in the same
+shape, with the node's start, setup and shutdown cancelled out. The
+figure is that difference over N: the instructions one event costs
+across every thread (router, grouping actors, repository, delivery
+worker, CAF).
+
+Instructions are not time: a change that saves cache misses shows here
+only as far as it saves instructions too. Read it beside the wall-clock
+figures of pipeline_bench itself.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def count(binary, events, per_group):
+    """Instructions callgrind counted for one run of `binary`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        p = subprocess.run(
+            ["valgrind", "--tool=callgrind",
+             f"--callgrind-out-file={tmp}/cg.out", binary,
+             "--events", str(events), "--groups",
+             str(max(1, events // per_group)), "--runs", "1",
+             "--baseline-runs", "0"],
+            capture_output=True, text=True, timeout=1800)
+    found = COLLECTED.search(p.stderr)
+    if p.returncode != 0 or not found:
+        sys.exit(f"{binary} failed under callgrind:\n{p.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binaries", nargs="+")
+    ap.add_argument("--events", type=int, default=40000)
+    ap.add_argument("--events-per-group", type=int, default=2,
+                    help="2: every other event opens a group, as "
+                         "pipeline_bench --groups 100000 with 200,000 events")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    n = args.events
+    per_event = {b: [] for b in args.binaries}
+    for r in range(args.repeat):
+        for b in args.binaries:
+            small = count(b, n, args.events_per_group)
+            large = count(b, 2 * n, args.events_per_group)
+            per_event[b].append((large - small) / n)
+            print(f"run {r + 1}: {b}: {per_event[b][-1]:,.0f} instructions "
+                  "per event", file=sys.stderr, flush=True)
+    first = statistics.median(per_event[args.binaries[0]])
+    print(f"{'build':50} {'instr/event':>12} {'ratio':>7}")
+    for b in args.binaries:
+        m = statistics.median(per_event[b])
+        print(f"{b[-50:]:50} {m:12,.0f} {m / first:7.3f}")
+
+
+if __name__ == "__main__":
+    main()
