@@ -58,6 +58,29 @@ grouping_state::pending_changes& outbox_of(grouping_state& st) {
   return *st.outbox;
 }
 
+/// Past this many writes in an outbox, their places are kept in its index.
+constexpr size_t unindexed_writes = 8;
+
+/// Where the outbox's entry for `dedup_key` is, made empty if it has none.
+size_t staged_index(grouping_state::pending_changes& out,
+                    const domain::shared_text& dedup_key) {
+  auto next = out.writes.size();
+  if (next <= unindexed_writes) {
+    for (size_t i = 0; i < next; ++i)
+      if (out.writes[i].dedup_key == dedup_key)
+        return i;
+    out.writes.emplace_back().dedup_key = dedup_key;
+    if (next == unindexed_writes)
+      for (size_t i = 0; i <= next; ++i)
+        out.index.emplace(out.writes[i].dedup_key, i);
+    return next;
+  }
+  auto [it, added] = out.index.try_emplace(dedup_key, next);
+  if (added)
+    out.writes.emplace_back().dedup_key = dedup_key;
+  return it->second;
+}
+
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   auto& st = self->state;
   auto& out = outbox_of(st);
@@ -65,11 +88,7 @@ void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   if (out.writes.capacity() == 0)
     st.outbox_hint.reserve(out.writes, writes.size());
   for (auto& w : writes) {
-    auto [it, added] =
-        out.index.try_emplace(w.snapshot->dedup_key, out.writes.size());
-    if (added)
-      out.writes.emplace_back();
-    auto& staged = out.writes[it->second];
+    auto& staged = out.writes[staged_index(out, w.snapshot->dedup_key)];
     staged.write.event_count_delta += w.event_count_delta;
     if (held_by_group(*w.snapshot)) {
       staged.held = w.snapshot;
@@ -87,13 +106,13 @@ void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
 std::vector<domain::alert_write> take_writes(grouping_state& st) {
   auto& out = *st.outbox;
   std::vector<domain::alert_write> writes(out.writes.size());
-  for (auto& [dedup, index] : out.index) {
-    auto& staged = out.writes[index];
-    auto& w = writes[index];
+  for (size_t i = 0; i < out.writes.size(); ++i) {
+    auto& staged = out.writes[i];
+    auto& w = writes[i];
     w.event_count_delta = staged.write.event_count_delta;
     if (staged.write.snapshot) {
       w.snapshot = std::move(staged.write.snapshot);
-    } else if (auto* a = st.group.active.find(dedup)) {
+    } else if (auto* a = st.group.active.find(staged.dedup_key)) {
       w.snapshot = *a; // its latest state, copied or not since
     } else {
       // Each change that drops an alert from the group stages a strong
