@@ -183,18 +183,19 @@ void worker::fan_out(domain::time_point now) {
   std::vector<std::string> ids;
   std::vector<domain::delivery> rows;
   std::map<std::string, std::vector<domain::alert>> active;
+  // A batch is mostly one manager's: its view (receivers, silences) is
+  // looked up once per run of its entries, not copied for each.
+  const std::string* viewed = nullptr;
+  std::optional<manager_view> view;
   for (auto& shared : *entries) {
     auto& entry = *shared;
     ids.push_back(entry.env.notification_id);
-    auto view = lookup_(entry.event_manager_id);
+    if (viewed == nullptr || *viewed != entry.event_manager_id) {
+      view = lookup_(entry.event_manager_id);
+      viewed = &entry.event_manager_id;
+    }
     if (!view)
       continue; // the manager is gone: nobody to tell
-    auto group = group_of(entry.env.parent);
-    // Checked once, at fan-out: a silence that starts later does not
-    // recall what is already on its way.
-    std::vector<std::string> inhibitors;
-    auto silences = muted_by(*view, entry.env.parent, active, inhibitors);
-    auto muted = !silences.empty() || !inhibitors.empty();
     if (entry.env.kind == domain::notification_kind::parent_opened) {
       // A newer opening of the parent replaces one still held.
       for (auto it = held_.begin(); it != held_.end();)
@@ -204,6 +205,14 @@ void worker::fan_out(domain::time_point now) {
         else
           ++it;
     }
+    if (view->receivers.empty())
+      continue; // nobody to tell: no silences to look up
+    auto group = group_of(entry.env.parent);
+    // Checked once, at fan-out: a silence that starts later does not
+    // recall what is already on its way.
+    std::vector<std::string> inhibitors;
+    auto silences = muted_by(*view, entry.env.parent, active, inhibitors);
+    auto muted = !silences.empty() || !inhibitors.empty();
     for (auto& r : view->receivers) {
       if (!r.wants(entry.env.kind))
         continue;
