@@ -15,15 +15,24 @@ parent_link_map& parent_link_map::operator=(const parent_link_map& other) {
   return *this;
 }
 
-parent_links& parent_link_map::operator[](std::string_view parent) {
+template <class Text>
+parent_links& parent_link_map::links_of(const Text& parent) {
   if (!links_)
     links_ = std::make_unique<map>();
-  if (auto it = links_->find(parent); it != links_->end())
+  if (auto it = links_->find(std::string_view{parent}); it != links_->end())
     return it->second;
   parent_links fresh;
-  fresh.parent = shared_text{parent};
+  fresh.parent = parent;
   std::string_view own_key = fresh.parent;
   return links_->emplace(own_key, std::move(fresh)).first->second;
+}
+
+parent_links& parent_link_map::operator[](std::string_view parent) {
+  return links_of(parent);
+}
+
+parent_links& parent_link_map::operator[](const shared_text& parent) {
+  return links_of(parent);
 }
 
 parent_links& parent_link_map::at(std::string_view parent) {

@@ -43,6 +43,11 @@ public:
 
   /// The links of `parent`, made empty if it has none.
   parent_links& operator[](std::string_view parent);
+  /// The same; new links share `parent`'s block instead of making one.
+  parent_links& operator[](const shared_text& parent);
+  parent_links& operator[](const char* parent) {
+    return (*this)[std::string_view{parent}];
+  }
   /// The links of `parent`; throws std::out_of_range if it has none.
   parent_links& at(std::string_view parent);
   /// `end()` if `parent` has no links. (Without a map both are
@@ -62,6 +67,9 @@ public:
   void clear() { links_.reset(); }
 
 private:
+  template <class Text>
+  parent_links& links_of(const Text& parent);
+
   std::unique_ptr<map> links_; ///< null while empty
 };
 
