@@ -34,22 +34,32 @@ void merge_into(alert& stored, const alert_write& w) {
 
 namespace {
 
-/// 64-bit FNV-1a with a caller-chosen offset basis, over `a`, a separator
-/// and the concatenation of `b`'s parts.
-uint64_t fnv1a(uint64_t basis, std::string_view a,
-               std::initializer_list<std::string_view> b) {
-  uint64_t h = basis;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 0x100000001b3ULL;
-    }
-  };
-  mix(a);
-  h ^= 0xff; // separator that cannot occur inside UTF-8 text
-  h *= 0x100000001b3ULL;
+/// Two 64-bit FNV-1a hashes with different offset bases, over `a`, a
+/// separator and the concatenation of `b`'s parts.
+struct fnv1a_pair {
+  uint64_t hi = 0xcbf29ce484222325ULL;
+  uint64_t lo = 0x84222325cbf29ce4ULL;
+
+  // Both in one pass: each byte's multiply waits on the last one's, so
+  // two hashes in one loop take hardly longer than one (a uuid was made
+  // twice per new alert, once per notification).
+  void mix(unsigned char c) {
+    hi = (hi ^ c) * 0x100000001b3ULL;
+    lo = (lo ^ c) * 0x100000001b3ULL;
+  }
+  void mix(std::string_view s) {
+    for (unsigned char c : s)
+      mix(c);
+  }
+};
+
+fnv1a_pair fnv1a(std::string_view a,
+                 std::initializer_list<std::string_view> b) {
+  fnv1a_pair h;
+  h.mix(a);
+  h.mix(static_cast<unsigned char>(0xff)); // cannot occur inside UTF-8 text
   for (auto part : b)
-    mix(part);
+    h.mix(part);
   return h;
 }
 
@@ -60,12 +70,25 @@ uint64_t avalanche(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-/// Writes the `digits` lowest nibbles of `v` as lowercase hex at `out`;
-/// returns the end.
+/// "00" to "ff": the two lowercase hex digits of each byte.
+constexpr std::array<char, 512> hex_pairs = [] {
+  constexpr char hex[] = "0123456789abcdef";
+  std::array<char, 512> out{};
+  for (size_t byte = 0; byte < 256; ++byte) {
+    out[2 * byte] = hex[byte >> 4];
+    out[2 * byte + 1] = hex[byte & 0xf];
+  }
+  return out;
+}();
+
+/// Writes the `digits` (an even number) lowest nibbles of `v` as lowercase
+/// hex at `out`, a byte at a time; returns the end.
 char* put_hex(char* out, uint64_t v, int digits) {
-  static constexpr char hex[] = "0123456789abcdef";
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
-    *out++ = hex[(v >> shift) & 0xf];
+  for (int shift = (digits - 2) * 4; shift >= 0; shift -= 8) {
+    auto byte = (v >> shift) & 0xff;
+    *out++ = hex_pairs[2 * byte];
+    *out++ = hex_pairs[2 * byte + 1];
+  }
   return out;
 }
 
@@ -96,9 +119,9 @@ std::string name_based_uuid(std::string_view a, std::string_view b) {
 
 std::string name_based_uuid(std::string_view a,
                             std::initializer_list<std::string_view> b) {
-  auto hi = avalanche(fnv1a(0xcbf29ce484222325ULL, a, b));
-  auto lo = avalanche(fnv1a(0x84222325cbf29ce4ULL, a, b));
-  return format_uuid(hi, lo, 8); // version 8: custom, name-based
+  auto h = fnv1a(a, b);
+  return format_uuid(avalanche(h.hi), avalanche(h.lo),
+                     8); // version 8: custom, name-based
 }
 
 std::string alert_id_for(std::string_view event_manager_id,
