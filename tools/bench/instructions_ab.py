@@ -6,8 +6,9 @@ callgrind, for two or more pipeline_bench builds.
       [--events N] [--events-per-group K] [--repeat R]
 
 Timing this pipeline on a shared 2-core VM moves by a third from run to
-run, which hides any change under 10%. Instructions do not move with the
-machine: two counts of one build agree within half a percent. Each build
+run, which hides any change under 10%. Instructions move far less with
+the machine (see COUNTED: two figures of one build agree within about
+1%). Each build
 runs twice under callgrind, with N and 2N events (N/K and 2N/K groups,
 no baseline); the difference is the work of N more events in the same
 shape, with the node's start, setup and shutdown cancelled out. The
@@ -30,13 +31,29 @@ import tempfile
 
 COLLECTED = re.compile(r"Collected : (\d+)")
 
+# Counted only inside these: the actors' message handling, the delivery
+# worker's fan-out and the bench's main thread (which sends the events).
+# An idle scheduler thread spins, and under valgrind, which runs one thread
+# at a time, how long it spins depends on the moment; how threads take
+# turns also sets how many events each message and fan-out carries.
+# Counting everything moved the figure by a fifth between runs of one
+# build; counting these, with valgrind's fair scheduling (threads take
+# turns in order), by about 1%.
+COUNTED = ["caf::scheduled_actor::resume*",
+           "argus::actors::lean_actor::resume*",
+           "argus::delivery::worker::fan_out*",
+           "main"]
+
 
 def count(binary, events, per_group):
     """Instructions callgrind counted for one run of `binary`."""
     with tempfile.TemporaryDirectory() as tmp:
         p = subprocess.run(
             ["valgrind", "--tool=callgrind",
-             f"--callgrind-out-file={tmp}/cg.out", binary,
+             f"--callgrind-out-file={tmp}/cg.out", "--fair-sched=yes",
+             "--collect-atstart=no"]
+            + [f"--toggle-collect={f}" for f in COUNTED]
+            + [binary,
              "--events", str(events), "--groups",
              str(max(1, events // per_group)), "--runs", "1",
              "--baseline-runs", "0"],
