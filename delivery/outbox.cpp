@@ -327,13 +327,13 @@ void memory_outbox::prune() {
     rows_.erase(first, last);
     entries_.erase(std::string_view{id});
   }
-  // Slots before the oldest entry kept are dropped; a settled entry is
-  // fanned out, so `unfanned_from_` never points before them.
+  // Slots before the oldest entry kept are dropped. A pruned entry was
+  // fanned out, and `unfanned_from_` stops at the first slot that was not,
+  // so it never points before the slots that remain.
   while (!order_.empty() && order_.front().entry == nullptr) {
     order_.pop_front();
     ++first_seq_;
   }
-  unfanned_from_ = std::max(unfanned_from_, first_seq_);
 }
 
 caf::expected<std::vector<outbox_entry>> memory_outbox::latest(size_t limit) {
