@@ -25,7 +25,9 @@ extern char** environ;
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -204,21 +206,31 @@ uint16_t free_port() {
   // Below the kernel's ephemeral range (32768 and up by default): a port
   // from that range, free now, can be taken by any outgoing connection
   // (to PostgreSQL, between nodes) before the test's server binds it.
+  // A port is handed out once per test process: a cluster picks its nodes'
+  // ports before any node starts, and a node's HTTP port, picked as it
+  // starts, must not be a later node's port, free until that node binds it.
+  static std::mutex mtx;
+  static std::set<uint16_t> handed_out;
+  std::lock_guard<std::mutex> guard{mtx};
   thread_local std::mt19937 rng{std::random_device{}()};
   std::uniform_int_distribution<int> pick{20000, 32000};
   for (int attempt = 0; attempt < 200; ++attempt) {
+    auto port = static_cast<uint16_t>(pick(rng));
+    if (handed_out.count(port) != 0)
+      continue;
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
       throw std::runtime_error("socket() failed");
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    auto port = static_cast<uint16_t>(pick(rng));
     addr.sin_port = htons(port);
     auto bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::close(fd);
-    if (bound == 0)
+    if (bound == 0) {
+      handed_out.insert(port);
       return port;
+    }
   }
   throw std::runtime_error("no free port found in 20000-32000");
 }

@@ -49,7 +49,8 @@ private:
   fs::path path_;
 };
 
-/// A TCP port nobody listens on right now (bind to 0, read it back).
+/// A TCP port on 127.0.0.1, from 20000 to 32000, that nobody listens on
+/// right now and that this process has not handed out before.
 uint16_t free_port();
 
 /// A name that no other test in this run uses (for manager ids and keys).
