@@ -35,8 +35,9 @@ fi
 case "${1:-}" in
   --dev) packages+=(clang-format clang-tidy gcovr) ;;
   # make bench: wrk as a cross-check, the driver (Alertmanager, side by side,
-  # is already in the test packages).
-  --bench) packages+=(wrk python3) ;;
+  # is already in the test packages), valgrind for instructions_ab.py and
+  # perf for the profiles.
+  --bench) packages+=(wrk python3 valgrind linux-perf) ;;
 esac
 
 missing=()
