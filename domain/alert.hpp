@@ -68,6 +68,11 @@ struct alert {
   /// Why it resolved; on an active parent with `resolve_requested`, why it
   /// was asked to (it takes effect when its last child resolves).
   resolution resolved_by = resolution::none;
+  /// Local only (never sent or stored): `id` is known to be
+  /// `alert_id_for(event_manager_id, dedup_key)`, as the grouping made it,
+  /// so a store need not make the id again to tell it is the usual one.
+  /// False says nothing either way.
+  bool id_is_derived = false;
 
   bool is_active() const { return status == alert_status::active; }
   bool is_parent() const { return type == alert_type::parent; }

@@ -107,6 +107,7 @@ owned_alert new_alert(group_state& g, Event& e, time_point now) {
   auto result = std::make_shared<alert>();
   auto& a = *result;
   a.id = alert_id_for(e.event_manager_id, e.dedup_key);
+  a.id_is_derived = true;
   a.dedup_key = e.dedup_key;
   a.event_manager_id = g.event_manager_id;
   take_text(a.summary, e.summary);

@@ -207,7 +207,9 @@ public:
         r.event_count = w.event_count_delta;
         r.last_seq = a.last_seq;
         r.created_at = a.created_at;
-        if (a.id != domain::alert_id_for(a.event_manager_id, a.dedup_key))
+        // The grouping marks the ids it derived: no second uuid per alert.
+        if (!a.id_is_derived &&
+            a.id != domain::alert_id_for(a.event_manager_id, a.dedup_key))
           m.odd_ids[a.dedup_key.str()] = a.id;
         index(m, *i);
         continue;
@@ -484,10 +486,13 @@ private:
     a.dedup_key = dedup_key;
     if (auto odd = m.odd_ids.empty() ? m.odd_ids.end()
                                      : m.odd_ids.find(a.dedup_key.str());
-        odd != m.odd_ids.end())
+        odd != m.odd_ids.end()) {
       a.id = odd->second;
-    else
+      a.id_is_derived = false; // a copy of a shared snapshot may say it is
+    } else {
       a.id = domain::alert_id_for(manager_id, a.dedup_key);
+      a.id_is_derived = true;
+    }
     a.event_manager_id = manager_id;
     a.type = r.type;
     a.status = r.status;
