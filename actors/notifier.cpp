@@ -8,10 +8,10 @@ namespace {
 
 void log_stored(const domain::notification& n) {
   LOG_INFO("notification " << n.id << " " << to_string(n.kind)
-                           << " manager=" << n.parent.event_manager_id
-                           << " dedupKey=" << n.parent.dedup_key
-                           << " children=" << n.parent.child_count
-                           << " summary=\"" << n.parent.summary << "\"");
+                           << " manager=" << n.parent->event_manager_id
+                           << " dedupKey=" << n.parent->dedup_key
+                           << " children=" << n.parent->child_count
+                           << " summary=\"" << n.parent->summary << "\"");
 }
 
 } // namespace

@@ -15,7 +15,8 @@ using http::details_of;
 using http::time_or_null;
 
 bool has_child(const envelope& e) {
-  return e.kind == notification_kind::child_added && !e.child.dedup_key.empty();
+  return e.kind == notification_kind::child_added &&
+         !e.child->dedup_key.empty();
 }
 
 /// What names the group: its grouping value, or for a parent without one
@@ -28,7 +29,7 @@ std::string group_name(const domain::alert& parent) {
 // --- argus ---------------------------------------------------------------
 
 json argus_body(const domain::receiver& r, const envelope& e) {
-  auto& p = e.parent;
+  const domain::alert& p = *e.parent;
   json body{
       {"version", "1"},
       {"notification",
@@ -47,7 +48,7 @@ json argus_body(const domain::receiver& r, const envelope& e) {
       {"alert", http::to_json(p)},
   };
   if (has_child(e))
-    body["child"] = http::to_json(e.child);
+    body["child"] = http::to_json(*e.child);
   return body;
 }
 
@@ -131,11 +132,11 @@ json common(const json& alerts, const char* field) {
 }
 
 json alertmanager_body(const domain::receiver& r, const envelope& e) {
-  auto& p = e.parent;
+  const domain::alert& p = *e.parent;
   bool firing = e.kind != notification_kind::parent_resolved;
   json alerts = json::array({am_alert(p, firing, e.external_url)});
   if (has_child(e))
-    alerts.push_back(am_alert(e.child, true, e.external_url));
+    alerts.push_back(am_alert(*e.child, true, e.external_url));
   json group_labels{{"event_manager_id", p.event_manager_id}};
   if (p.has_grouping_value)
     group_labels["grouping_value"] = p.grouping_value;
@@ -180,14 +181,14 @@ std::string slack_escape(std::string_view text) {
 }
 
 std::string slack_headline(const envelope& e) {
-  auto& p = e.parent;
+  const domain::alert& p = *e.parent;
   switch (e.kind) {
   case notification_kind::parent_opened:
     return "[FIRING] " + p.summary;
   case notification_kind::parent_resolved:
     return "[RESOLVED] " + p.summary;
   case notification_kind::child_added:
-    return "[FIRING] " + p.summary + ": +1 " + e.child.summary;
+    return "[FIRING] " + p.summary + ": +1 " + e.child->summary;
   case notification_kind::parent_acknowledged:
     return "[ACKNOWLEDGED] " + p.summary +
            (p.acknowledged_by.empty() ? "" : " by " + p.acknowledged_by);
@@ -196,7 +197,7 @@ std::string slack_headline(const envelope& e) {
 }
 
 json slack_body(const envelope& e) {
-  auto& p = e.parent;
+  const domain::alert& p = *e.parent;
   auto headline = slack_escape(slack_headline(e));
   auto manager = slack_escape(e.manager_name.empty() ? p.event_manager_id.str()
                                                      : e.manager_name);
@@ -244,7 +245,7 @@ std::string pd_dedup_key(const domain::alert& parent) {
 }
 
 json pagerduty_body(const domain::receiver& r, const envelope& e) {
-  auto& p = e.parent;
+  const domain::alert& p = *e.parent;
   bool resolve = e.kind == notification_kind::parent_resolved;
   bool ack = e.kind == notification_kind::parent_acknowledged;
   json body{
@@ -263,7 +264,7 @@ json pagerduty_body(const domain::receiver& r, const envelope& e) {
                {"notification_id", e.notification_id},
                {"details", details_of(p.details)}};
   if (has_child(e))
-    details["child"] = http::to_json(e.child);
+    details["child"] = http::to_json(*e.child);
   body["payload"] = json{
       {"summary", p.summary.substr(0, 1024)},
       {"source", "argus/" + p.event_manager_id},

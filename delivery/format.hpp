@@ -23,9 +23,9 @@ struct envelope {
   domain::notification_kind kind = domain::notification_kind::parent_opened;
   domain::time_point at{};
   /// The parent alert as it was when the notification was made.
-  domain::alert parent;
-  /// child_added only: the child that joined (dedup_key empty otherwise).
-  domain::alert child;
+  domain::shared_alert parent;
+  /// child_added only: the child that joined (the empty alert otherwise).
+  domain::shared_alert child;
   /// The parent's children still active (child_count counts all of them).
   int64_t active_children = 0;
   std::string manager_name;

@@ -173,11 +173,11 @@ std::string to_stored(const envelope& e) {
       {"id", e.notification_id},
       {"kind", domain::to_string(e.kind)},
       {"at_ms", domain::to_millis(e.at)},
-      {"parent", alert_to_stored(e.parent)},
+      {"parent", alert_to_stored(*e.parent)},
       {"active_children", e.active_children},
   };
-  if (!e.child.dedup_key.empty())
-    j["child"] = alert_to_stored(e.child);
+  if (!e.child->dedup_key.empty())
+    j["child"] = alert_to_stored(*e.child);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -273,7 +273,7 @@ share(caf::expected<std::vector<outbox_entry>> entries) {
 }
 
 void memory_outbox::add(const domain::notification& n) {
-  add(n.parent.event_manager_id.str(), envelope_of(n));
+  add(n.parent->event_manager_id.str(), envelope_of(n));
 }
 
 void memory_outbox::add(std::string event_manager_id, envelope env) {

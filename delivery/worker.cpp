@@ -200,18 +200,18 @@ void worker::fan_out(domain::time_point now) {
       // A newer opening of the parent replaces one still held.
       for (auto it = held_.begin(); it != held_.end();)
         if (it->second.manager_id == entry.event_manager_id &&
-            it->second.dedup_key == entry.env.parent.dedup_key)
+            it->second.dedup_key == entry.env.parent->dedup_key)
           it = held_.erase(it);
         else
           ++it;
     }
     if (view->receivers.empty())
       continue; // nobody to tell: no silences to look up
-    auto group = group_of(entry.env.parent);
+    auto group = group_of(*entry.env.parent);
     // Checked once, at fan-out: a silence that starts later does not
     // recall what is already on its way.
     std::vector<std::string> inhibitors;
-    auto silences = muted_by(*view, entry.env.parent, active, inhibitors);
+    auto silences = muted_by(*view, *entry.env.parent, active, inhibitors);
     auto muted = !silences.empty() || !inhibitors.empty();
     for (auto& r : view->receivers) {
       if (!r.wants(entry.env.kind))
@@ -229,8 +229,8 @@ void worker::fan_out(domain::time_point now) {
         domain::suppress(row, silences, inhibitors);
         if (entry.env.kind == domain::notification_kind::parent_opened)
           held_[entry.env.notification_id] = held_opening{
-              entry.event_manager_id, entry.env.parent.dedup_key.str(),
-              entry.env.parent.id};
+              entry.event_manager_id, entry.env.parent->dedup_key.str(),
+              entry.env.parent->id};
       }
       rows.push_back(std::move(row));
     }
@@ -288,8 +288,8 @@ void worker::load_held() {
     if (!entry)
       continue;
     held_[row.notification_id] =
-        held_opening{row.event_manager_id, entry->env.parent.dedup_key.str(),
-                     entry->env.parent.id};
+        held_opening{row.event_manager_id, entry->env.parent->dedup_key.str(),
+                     entry->env.parent->id};
   }
 }
 

@@ -69,7 +69,7 @@ void acknowledge(group_state& g, const event& e, time_point now,
   // Shares `a` with the writes: no change in place after this.
   set_state(g, *p, e, now, out);
   if (newly && a.is_parent())
-    add_notification(g, out, notification_kind::parent_acknowledged, a, now,
+    add_notification(g, out, notification_kind::parent_acknowledged, *p, now,
                      e.seq);
 }
 

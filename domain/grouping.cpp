@@ -25,20 +25,22 @@ std::string_view to_string(notification_kind x) {
 }
 
 void add_notification(group_state& g, decision& out, notification_kind kind,
-                      const alert& parent, time_point now, uint64_t seq,
-                      const alert& child, int64_t active_children) {
+                      alert_ptr parent, time_point now, uint64_t seq,
+                      alert_ptr child, int64_t active_children) {
   // A change a timer made has no event sequence: a count per group tells
   // its notifications apart instead.
+  std::string_view child_id = child ? std::string_view{child->id} : "";
   std::string numbered;
   if (seq == 0)
-    numbered = child.id + '#' + std::to_string(++g.unsequenced_notices);
-  std::string_view extra = seq == 0 ? numbered : std::string_view{child.id};
+    numbered =
+        std::string{child_id} + '#' + std::to_string(++g.unsequenced_notices);
+  std::string_view extra = seq == 0 ? numbered : child_id;
   auto& n = out.notify.emplace_back();
-  n.id = notification_id_for(parent.id, kind, now, seq, extra);
+  n.id = notification_id_for(parent->id, kind, now, seq, extra);
   n.kind = kind;
-  n.parent = parent;
+  n.parent = std::move(parent);
   n.at = now;
-  n.child = child;
+  n.child = std::move(child);
   n.active_children = active_children;
 }
 
@@ -138,8 +140,7 @@ void resolve_parent(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
   parent.resolved_at = now;
   parent.updated_at = now;
   persist(out, p, delta);
-  add_notification(g, out, notification_kind::parent_resolved, parent, now,
-                   seq);
+  add_notification(g, out, notification_kind::parent_resolved, p, now, seq);
   out.deactivated.push_back(parent.dedup_key.str());
   // A resolved parent closes its group: the next trigger opens a new one.
   if (g.open_parent == parent.dedup_key)
@@ -191,8 +192,8 @@ void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
     persist(out, *parent, 0);
     // Someone is on it: a child joining an acknowledged group pages nobody.
     if (g.child_notices && !parent_alert.acknowledged)
-      add_notification(g, out, notification_kind::child_added, parent_alert,
-                       now, e.seq, a, links.active_children);
+      add_notification(g, out, notification_kind::child_added, *parent, now,
+                       e.seq, p, links.active_children);
   } else {
     a.type = alert_type::parent;
     if (g.has_value) {
@@ -201,7 +202,7 @@ void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
       g.window_ends_at = a.window_ends_at;
     }
     persist(out, p, 1);
-    add_notification(g, out, notification_kind::parent_opened, a, now, e.seq);
+    add_notification(g, out, notification_kind::parent_opened, p, now, e.seq);
   }
   g.active.insert(std::move(p));
 }

@@ -81,13 +81,14 @@ struct decision {
 };
 
 /// Whether `e` belongs to group `g` by its grouping value.
-/// Adds a notification of `kind` about `parent` (and `child`) to `out`.
-/// `seq` is the journal position of the event that caused it (0 for none,
-/// or for an end passing): with the parent, kind and time it names the
-/// notification the same when a replay makes it again.
+/// Adds a notification of `kind` about `parent` (and `child`) to `out`,
+/// sharing their snapshots, which must not change in place after this (as
+/// with `persist`). `seq` is the journal position of the event that caused
+/// it (0 for none, or for an end passing): with the parent, kind and time
+/// it names the notification the same when a replay makes it again.
 void add_notification(group_state& g, decision& out, notification_kind kind,
-                      const alert& parent, time_point now, uint64_t seq,
-                      const alert& child = {}, int64_t active_children = 0);
+                      alert_ptr parent, time_point now, uint64_t seq,
+                      alert_ptr child = nullptr, int64_t active_children = 0);
 
 bool belongs_to(const group_state& g, const event& e);
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "domain/alert.hpp"
+#include "domain/shared_alert.hpp"
 
 #include <caf/meta/type_name.hpp>
 
@@ -31,10 +31,10 @@ struct notification {
   std::string id;
   notification_kind kind = notification_kind::parent_opened;
   /// The parent as it was when the notification was made.
-  alert parent;
+  shared_alert parent;
   time_point at{};
-  /// child_added only: the child that joined (empty dedup_key otherwise).
-  alert child;
+  /// child_added only: the child that joined (the empty alert otherwise).
+  shared_alert child;
   /// The parent's children still active then.
   int64_t active_children = 0;
 };

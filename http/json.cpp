@@ -578,11 +578,11 @@ json to_json(const domain::notification& n) {
       {"id", n.id},
       {"kind", domain::to_string(n.kind)},
       {"at", time_or_null(n.at)},
-      {"alert", to_json(n.parent)},
+      {"alert", to_json(*n.parent)},
       {"active_children", n.active_children},
   };
   if (n.kind == domain::notification_kind::child_added)
-    out["child"] = to_json(n.child);
+    out["child"] = to_json(*n.child);
   return out;
 }
 

@@ -53,7 +53,7 @@ void add_notification_routes(router& svr, route_env& env) {
     auto& who = current_principal();
     auto out = nlohmann::json::array();
     for (auto& r : *found)
-      if (who.sees(r.note.parent.event_manager_id.str()))
+      if (who.sees(r.note.parent->event_manager_id.str()))
         out.push_back(to_json(r));
     reply_data(res, 200, out);
   });

@@ -408,7 +408,7 @@ private:
     for (auto& n : notes) {
       params p;
       p.text(n.id)
-          .text(n.parent.event_manager_id)
+          .text(n.parent->event_manager_id)
           .text(delivery::to_stored(delivery::envelope_of(n)))
           .text(owner);
       steps.push_back({&sql().add_note, std::move(p)});

@@ -864,7 +864,7 @@ private:
       auto body = delivery::to_stored(delivery::envelope_of(n));
       reset_on_exit guard{*stmt};
       binder b{*stmt};
-      b.text(n.id).text(n.parent.event_manager_id).text(body);
+      b.text(n.id).text(n.parent->event_manager_id).text(body);
       if (auto err = step_done(*stmt, b, "store notification"))
         return err;
     }

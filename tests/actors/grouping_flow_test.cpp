@@ -57,7 +57,7 @@ TEST_CASE_METHOD(fixture, "two triggers of one value form a parent and a child",
   auto ns = notifications();
   REQUIRE(ns.size() == 1);
   CHECK(ns[0].kind == notification_kind::parent_opened);
-  CHECK(ns[0].parent.dedup_key == "p");
+  CHECK(ns[0].parent->dedup_key == "p");
   CHECK(ns[0].seq == 1);
   CHECK(ns[0].at == t0);
   CHECK(groups() == 1);
@@ -160,7 +160,7 @@ TEST_CASE_METHOD(fixture, "the window's end closes the group", "[actors]") {
   CHECK(alert_of("p").child_count == 1);
   auto ns = notifications();
   REQUIRE(ns.size() == 2);
-  CHECK(ns[0].parent.dedup_key == "q");
+  CHECK(ns[0].parent->dedup_key == "q");
   CHECK(ns[0].kind == notification_kind::parent_opened);
   // "p" is still active, so both parents share the live group.
   CHECK(groups() == 1);
@@ -226,7 +226,7 @@ TEST_CASE_METHOD(fixture, "a parent resolve waits for its children",
   auto ns = notifications();
   REQUIRE(ns.size() == 2);
   CHECK(ns[0].kind == notification_kind::parent_resolved);
-  CHECK(ns[0].parent.dedup_key == "p");
+  CHECK(ns[0].parent->dedup_key == "p");
   CHECK(ns[0].seq == 2);
   CHECK(ns[1].kind == notification_kind::parent_opened);
   CHECK(ns[1].seq == 1);

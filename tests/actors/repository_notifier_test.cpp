@@ -260,14 +260,14 @@ TEST_CASE_METHOD(fixture,
   sched->run();
   auto all = notifications(10);
   REQUIRE(all.size() == 3);
-  CHECK(all[0].parent.dedup_key == "c");
+  CHECK(all[0].parent->dedup_key == "c");
   CHECK(all[0].id == "note-c");
   CHECK(all[0].seq == 3);
-  CHECK(all[1].parent.dedup_key == "b");
+  CHECK(all[1].parent->dedup_key == "b");
   CHECK(all[1].seq == 2);
   auto one = notifications(1);
   REQUIRE(one.size() == 1);
-  CHECK(one[0].parent.dedup_key == "c");
+  CHECK(one[0].parent->dedup_key == "c");
   // The notifier heard of each stored one (the repeat too: it cannot tell).
   CHECK(ctx->stats->notifications == 4);
   // Without a worker nothing is sent: no deliveries, nothing to retry.

@@ -51,15 +51,17 @@ envelope stored(const std::string& dedup, notification_kind kind,
   envelope e;
   e.kind = kind;
   e.at = time_point{std::chrono::system_clock::now().time_since_epoch()};
-  e.parent.id = alert_id_for("payments", dedup);
-  e.parent.dedup_key = dedup;
-  e.parent.event_manager_id = "payments";
-  e.parent.summary = "DB primary down";
-  e.parent.sev = severity::high;
-  e.parent.has_grouping_value = true;
-  e.parent.grouping_value = group;
-  e.parent.created_at = e.at;
-  e.notification_id = notification_id_for(e.parent.id, kind, e.at, 1);
+  alert parent;
+  parent.id = alert_id_for("payments", dedup);
+  parent.dedup_key = dedup;
+  parent.event_manager_id = "payments";
+  parent.summary = "DB primary down";
+  parent.sev = severity::high;
+  parent.has_grouping_value = true;
+  parent.grouping_value = group;
+  parent.created_at = e.at;
+  e.parent = std::move(parent);
+  e.notification_id = notification_id_for(e.parent->id, kind, e.at, 1);
   return e;
 }
 
@@ -346,7 +348,7 @@ TEST_CASE("child_added is capped per receiver and group",
     auto e = stored("db-1", notification_kind::child_added);
     e.notification_id += std::to_string(i);
     e.child = e.parent;
-    e.child.dedup_key = "c" + std::to_string(i);
+    e.child.edit().dedup_key = "c" + std::to_string(i);
     box->add("payments", e);
   }
   box->add("payments", stored("db-1", notification_kind::parent_opened));
@@ -376,7 +378,7 @@ struct muting {
       return self->active;
     };
     out.add = [box](argus::domain::notification n) {
-      box->add(n.parent.event_manager_id.str(),
+      box->add(n.parent->event_manager_id.str(),
                argus::delivery::envelope_of(n));
     };
     return out;
@@ -421,7 +423,7 @@ TEST_CASE("a held opening is released once when its silence ends, also "
   auto box = std::make_shared<memory_outbox>();
   auto m = std::make_shared<muting>();
   auto e = stored("db-1", notification_kind::parent_opened);
-  m->active = {e.parent};
+  m->active = {*e.parent};
   {
     auto w = start_muted(box, m, {to("ops", rx.url())});
     box->add("payments", e);
@@ -458,7 +460,7 @@ TEST_CASE("a held opening whose parent resolved while muted is never sent",
   auto box = std::make_shared<memory_outbox>();
   auto m = std::make_shared<muting>();
   auto e = stored("db-1", notification_kind::parent_opened);
-  m->active = {e.parent};
+  m->active = {*e.parent};
   auto w = start_muted(box, m, {to("ops", rx.url())});
   box->add("payments", e);
   w->poke();
@@ -490,10 +492,10 @@ TEST_CASE("an inhibited opening is held while its source is active and "
   argus::domain::silence_matcher disk{"class", "disk", false, true};
   m->rules = {{{outage}, {disk}, {}}};
   auto source = stored("outage-1", notification_kind::parent_opened);
-  source.parent.class_name = "outage";
+  source.parent.edit().class_name = "outage";
   auto target = stored("disk-1", notification_kind::parent_opened, "disks");
-  target.parent.class_name = "disk";
-  m->active = {source.parent, target.parent};
+  target.parent.edit().class_name = "disk";
+  m->active = {*source.parent, *target.parent};
   auto w = start_muted(box, m, {to("ops", rx.url())});
   box->add("payments", target);
   w->poke();
@@ -503,7 +505,7 @@ TEST_CASE("an inhibited opening is held while its source is active and "
   CHECK(rx.requests().empty());
   {
     std::lock_guard<std::mutex> guard{m->mtx};
-    m->active = {target.parent}; // the source resolved
+    m->active = {*target.parent}; // the source resolved
   }
   REQUIRE(eventually([&] { return openings_received(rx) == 1; }));
   CHECK(rx.requests()[0].get_header_value("Idempotency-Key") ==

@@ -125,8 +125,8 @@ TEST_CASE_METHOD(group,
   CHECK(c1.snapshot->acknowledged_at == t0 + 5s);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_acknowledged);
-  CHECK(d.notify[0].parent.dedup_key == "p");
-  CHECK(d.notify[0].parent.acknowledged_by == "alice");
+  CHECK(d.notify[0].parent->dedup_key == "p");
+  CHECK(d.notify[0].parent->acknowledged_by == "alice");
   CHECK(d.notify[0].at == t0 + 5s);
   CHECK(active("p").acknowledged);
   CHECK(active("c1").acknowledged);
@@ -261,7 +261,7 @@ TEST_CASE_METHOD(group,
   at(t0 + 4s, make(action::resolve, "c"));
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_resolved);
-  CHECK(d.notify[0].parent.acknowledged);
+  CHECK(d.notify[0].parent->acknowledged);
   CHECK(g.active.empty());
 }
 

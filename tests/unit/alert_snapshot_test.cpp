@@ -2,8 +2,9 @@
 // the alert it holds, shared, not a copy; a change to an alert someone else
 // still holds copies it first, so a written snapshot never changes; an alert
 // nobody else holds is changed in place; a write crosses the wire by value;
-// the memory store keeps an active alert's snapshot instead of a copy and
-// lets go of it once the alert resolves.
+// a notification shares the snapshots its writes hold, and crosses the wire
+// by value too; the memory store keeps an active alert's snapshot instead of
+// a copy and lets go of it once the alert resolves.
 
 #include "domain/grouping.hpp"
 #include "storage/store.hpp"
@@ -138,6 +139,78 @@ TEST_CASE("snapshots: a write crosses the wire by value", "[unit]") {
   CHECK(a.created_at == t0);
 }
 
+TEST_CASE("snapshots: a notification shares the snapshots its writes hold",
+          "[unit]") {
+  auto g = group_of();
+  g.child_notices = true; // a receiver asks for child_added
+  decision d;
+  argus::domain::apply(g, trigger("p", "first"), true, t0, d);
+  REQUIRE(d.notify.size() == 1);
+  auto opened = d.notify[0];
+  CHECK(opened.parent.ptr() == d.writes[0].snapshot);
+  CHECK(opened.child.ptr() == nullptr);
+  CHECK(opened.child->dedup_key.empty()); // reads as the empty alert
+
+  argus::domain::apply(g, trigger("c", "child"), true, t0 + 1s, d);
+  REQUIRE(d.notify.size() == 1);
+  REQUIRE(d.writes.size() == 2);
+  CHECK(d.notify[0].child.ptr() == d.writes[0].snapshot);
+  CHECK(d.notify[0].parent.ptr() == d.writes[1].snapshot);
+  CHECK(d.notify[0].parent->child_count == 1);
+  // The opening still tells of the parent as it opened.
+  CHECK(opened.parent->child_count == 0);
+  CHECK(opened.parent->summary == "first");
+
+  argus::domain::apply(g, resolve("c"), false, t0 + 2s, d);
+  argus::domain::apply(g, resolve("p"), false, t0 + 3s, d);
+  REQUIRE(d.notify.size() == 1);
+  CHECK(d.notify[0].parent.ptr() == d.writes[0].snapshot);
+  CHECK(d.notify[0].parent->status == alert_status::resolved);
+  CHECK(opened.parent->status == alert_status::active);
+}
+
+TEST_CASE("snapshots: a shared alert edits a copy of its own", "[unit]") {
+  auto g = group_of();
+  decision d;
+  argus::domain::apply(g, trigger("p", "first"), true, t0, d);
+  auto n = d.notify.at(0);
+  n.parent.edit().summary = "changed";
+  CHECK(n.parent->summary == "changed");
+  CHECK(n.parent.ptr() != d.writes[0].snapshot);
+  CHECK(d.writes[0].snapshot->summary == "first");
+  CHECK(g.active.at("p")->summary == "first");
+}
+
+TEST_CASE("snapshots: a notification crosses the wire by value", "[unit]") {
+  auto g = group_of();
+  g.child_notices = true;
+  decision d;
+  argus::domain::apply(g, trigger("p", "parent"), true, t0, d);
+  auto opened = d.notify.at(0);
+  argus::domain::apply(g, trigger("c", "child"), true, t0 + 1s, d);
+  std::vector<argus::domain::notification> sent{opened, d.notify.at(0)};
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  REQUIRE_FALSE(sink(sent));
+  std::vector<argus::domain::notification> received;
+  caf::binary_deserializer source{nullptr, buf};
+  REQUIRE_FALSE(source(received));
+  REQUIRE(received.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(received[i].id == sent[i].id);
+    CHECK(received[i].kind == sent[i].kind);
+    CHECK(received[i].at == sent[i].at);
+    CHECK(received[i].parent.ptr() != sent[i].parent.ptr());
+    CHECK(received[i].parent->id == sent[i].parent->id);
+    CHECK(received[i].parent->summary == "parent");
+    CHECK(received[i].parent->child_count == sent[i].parent->child_count);
+    CHECK(received[i].child->dedup_key == sent[i].child->dedup_key);
+  }
+  CHECK(received[0].child->dedup_key.empty());
+  CHECK(received[1].child->summary == "child");
+  CHECK(received[1].child->type == alert_type::child);
+}
+
 TEST_CASE("snapshots: the memory store keeps an active alert's snapshot, "
           "not a copy",
           "[unit]") {
@@ -163,6 +236,7 @@ TEST_CASE("snapshots: the memory store keeps an active alert's snapshot, "
   CHECK(read->front().summary == "second");
   CHECK(read->front().event_count == 2);
   CHECK(read->front().created_at == t0);
+  CHECK(read->front().id == held->id);
   // Resolved, the group lets go of it and so does the store (it keeps a
   // compact copy of its own).
   argus::domain::apply(g, resolve("p"), false, t0 + 2s, d);

@@ -110,7 +110,7 @@ TEST_CASE_METHOD(
   CHECK(d.writes[0].event_count_delta == 0);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_resolved);
-  CHECK(d.notify[0].parent.resolved_by == resolution::automatic);
+  CHECK(d.notify[0].parent->resolved_by == resolution::automatic);
   CHECK(argus::domain::is_idle(g));
   CHECK(argus::domain::next_expiry(g) == no_time);
 }
@@ -163,8 +163,8 @@ TEST_CASE_METHOD(lifecycle, "auto-resolve: a child auto-resolves alone",
   SECTION("the parent follows at its own deadline, at once") {
     REQUIRE(lapse(t0 + 10min));
     REQUIRE(d.notify.size() == 1);
-    CHECK(d.notify[0].parent.resolved_by == resolution::automatic);
-    CHECK(d.notify[0].parent.resolved_at == t0 + 10min);
+    CHECK(d.notify[0].parent->resolved_by == resolution::automatic);
+    CHECK(d.notify[0].parent->resolved_at == t0 + 10min);
   }
 }
 
@@ -190,8 +190,8 @@ TEST_CASE_METHOD(lifecycle,
     REQUIRE(lapse(t0 + 8min));
     REQUIRE(d.notify.size() == 1);
     CHECK(d.notify[0].kind == notification_kind::parent_resolved);
-    CHECK(d.notify[0].parent.resolved_by == resolution::automatic);
-    CHECK(d.notify[0].parent.resolved_at == t0 + 8min);
+    CHECK(d.notify[0].parent->resolved_by == resolution::automatic);
+    CHECK(d.notify[0].parent->resolved_at == t0 + 8min);
     CHECK(stored.at("c2").resolved_by == resolution::automatic);
     CHECK(stored.at("p").status == alert_status::resolved);
     CHECK(argus::domain::is_idle(g));
@@ -200,7 +200,7 @@ TEST_CASE_METHOD(lifecycle,
     at(t0 + 3min, resolve("c1"));
     at(t0 + 4min, resolve("c2"));
     REQUIRE(d.notify.size() == 1);
-    CHECK(d.notify[0].parent.resolved_by == resolution::automatic);
+    CHECK(d.notify[0].parent->resolved_by == resolution::automatic);
     CHECK(stored.at("c2").resolved_by == resolution::event);
   }
   SECTION("a re-trigger of the parent withdraws the request") {
@@ -220,7 +220,7 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(active("p").resolved_by == resolution::event);
   REQUIRE(lapse(t0 + 3min));
   REQUIRE(d.notify.size() == 1);
-  CHECK(d.notify[0].parent.resolved_by == resolution::event);
+  CHECK(d.notify[0].parent->resolved_by == resolution::event);
   CHECK(stored.at("c").resolved_by == resolution::automatic);
 }
 
@@ -309,8 +309,8 @@ TEST_CASE("auto-resolve: deadlines survive a restore", "[unit][auto_resolve]") {
   CHECK(d.writes[0].snapshot->dedup_key == "c");
   CHECK(d.writes[0].snapshot->resolved_by == resolution::automatic);
   REQUIRE(d.notify.size() == 1);
-  CHECK(d.notify[0].parent.resolved_by == resolution::automatic);
-  CHECK(d.notify[0].parent.resolved_at == t0 + 4min);
+  CHECK(d.notify[0].parent->resolved_by == resolution::automatic);
+  CHECK(d.notify[0].parent->resolved_at == t0 + 4min);
 }
 
 TEST_CASE("auto-resolve: admission stamps the limit in force: the manager's, "

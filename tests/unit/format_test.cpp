@@ -58,8 +58,8 @@ envelope resolved() {
   auto e = opened();
   e.kind = notification_kind::parent_resolved;
   e.at = t0 + 1min;
-  e.parent.status = alert_status::resolved;
-  e.parent.resolved_at = t0 + 1min;
+  e.parent.edit().status = alert_status::resolved;
+  e.parent.edit().resolved_at = t0 + 1min;
   e.active_children = 0;
   return e;
 }
@@ -114,9 +114,11 @@ TEST_CASE("the argus body of child_added names the child", "[unit][delivery]") {
   auto e = opened();
   e.kind = notification_kind::child_added;
   e.child = parent_alert();
-  e.child.dedup_key = "db-2";
-  e.child.type = alert_type::child;
-  e.child.parent_dedup_key = "db-1";
+  alert child = *e.child;
+  child.dedup_key = "db-2";
+  child.type = alert_type::child;
+  child.parent_dedup_key = "db-1";
+  e.child = std::move(child);
   auto body = render(receiver_of(receiver_format::argus), e);
   CHECK(body["notification"]["type"] == "child_added");
   CHECK(body["child"]["dedupKey"] == "db-2");
@@ -170,11 +172,13 @@ TEST_CASE("alertmanager's common labels are those all alerts share",
   auto e = opened();
   e.kind = notification_kind::child_added;
   e.child = parent_alert();
-  e.child.id = alert_id_for("payments", "db-2");
-  e.child.dedup_key = "db-2";
-  e.child.type = alert_type::child;
-  e.child.sev = severity::low;
-  e.child.parent_dedup_key = "db-1";
+  alert child = *e.child;
+  child.id = alert_id_for("payments", "db-2");
+  child.dedup_key = "db-2";
+  child.type = alert_type::child;
+  child.sev = severity::low;
+  child.parent_dedup_key = "db-1";
+  e.child = std::move(child);
   e.external_url.clear();
   auto body = render(receiver_of(receiver_format::alertmanager), e);
   REQUIRE(body["alerts"].size() == 2);
@@ -192,9 +196,9 @@ TEST_CASE("alertmanager's common labels are those all alerts share",
 TEST_CASE("a value-less parent is its own alertmanager group",
           "[unit][delivery]") {
   auto e = opened();
-  e.parent.has_grouping_value = false;
-  e.parent.grouping_value.clear();
-  e.parent.class_name.clear();
+  e.parent.edit().has_grouping_value = false;
+  e.parent.edit().grouping_value.clear();
+  e.parent.edit().class_name.clear();
   auto body = render(receiver_of(receiver_format::alertmanager), e);
   CHECK(body["groupLabels"] ==
         json{{"event_manager_id", "payments"}, {"dedupKey", "db-1"}});
@@ -204,7 +208,7 @@ TEST_CASE("a value-less parent is its own alertmanager group",
 
 TEST_CASE("the slack body has text and blocks, escaped", "[unit][delivery]") {
   auto e = opened();
-  e.parent.summary = "p99 > 2s & <rising>";
+  e.parent.edit().summary = "p99 > 2s & <rising>";
   auto body = render(receiver_of(receiver_format::slack), e);
   CHECK(body["text"] == "[FIRING] p99 &gt; 2s &amp; &lt;rising&gt; (Payments)");
   REQUIRE(body["blocks"].size() == 3);
@@ -223,8 +227,8 @@ TEST_CASE("the slack body has text and blocks, escaped", "[unit][delivery]") {
   CHECK(done["text"] == "[RESOLVED] DB primary down (Payments)");
   auto ack = opened();
   ack.kind = notification_kind::parent_acknowledged;
-  ack.parent.acknowledged = true;
-  ack.parent.acknowledged_by = "ana";
+  ack.parent.edit().acknowledged = true;
+  ack.parent.edit().acknowledged_by = "ana";
   CHECK(render(receiver_of(receiver_format::slack), ack)["text"] ==
         "[ACKNOWLEDGED] DB primary down by ana (Payments)");
 }
@@ -257,10 +261,10 @@ TEST_CASE("the pagerduty body is an Events API v2 event", "[unit][delivery]") {
              {"event_action", "acknowledge"},
              {"dedup_key", key}});
   auto e = opened();
-  e.parent.sev = severity::medium;
+  e.parent.edit().sev = severity::medium;
   CHECK(render(receiver_of(receiver_format::pagerduty),
                e)["payload"]["severity"] == "error");
-  e.parent.sev = severity::low;
+  e.parent.edit().sev = severity::low;
   CHECK(render(receiver_of(receiver_format::pagerduty),
                e)["payload"]["severity"] == "warning");
 }
@@ -291,7 +295,7 @@ TEST_CASE("a request carries ids, signature and the receiver's headers",
 
 TEST_CASE("invalid UTF-8 in an alert still renders", "[unit][delivery]") {
   auto e = opened();
-  e.parent.summary = "bad \xff byte";
+  e.parent.edit().summary = "bad \xff byte";
   auto req = make_request(receiver_of(receiver_format::slack), e, 1);
   CHECK(json::parse(req.body)["text"].get<std::string>().find("bad") !=
         std::string::npos);

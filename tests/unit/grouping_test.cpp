@@ -119,7 +119,7 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(a.window_ends_at == t0 + window);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_opened);
-  CHECK(d.notify[0].parent.dedup_key == "p");
+  CHECK(d.notify[0].parent->dedup_key == "p");
   CHECK(d.notify[0].at == t0);
   CHECK(d.notify[0].seq == 0);
   CHECK(d.deactivated.empty());
@@ -145,8 +145,8 @@ TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
   // No parent notification; a child_added one, for receivers that ask.
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::child_added);
-  CHECK(d.notify[0].parent.dedup_key == "p");
-  CHECK(d.notify[0].child.dedup_key == "c1");
+  CHECK(d.notify[0].parent->dedup_key == "p");
+  CHECK(d.notify[0].child->dedup_key == "c1");
   CHECK(d.notify[0].active_children == 1);
   REQUIRE(d.writes.size() == 2);
   auto& child = *d.writes[0].snapshot;
@@ -215,7 +215,7 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(q.window_ends_at == when + window);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_opened);
-  CHECK(d.notify[0].parent.dedup_key == "q");
+  CHECK(d.notify[0].parent->dedup_key == "q");
   CHECK(g.open_parent == "q");
   CHECK(g.window_ends_at == when + window);
   CHECK(active("p").child_count == 0);
@@ -392,8 +392,8 @@ TEST_CASE_METHOD(lifecycle, "a parent with active children waits for them",
   CHECK(parent.event_count == 2);
   REQUIRE(d.notify.size() == 1);
   CHECK(d.notify[0].kind == notification_kind::parent_resolved);
-  CHECK(d.notify[0].parent.dedup_key == "p");
-  CHECK(d.notify[0].parent.status == alert_status::resolved);
+  CHECK(d.notify[0].parent->dedup_key == "p");
+  CHECK(d.notify[0].parent->status == alert_status::resolved);
   CHECK(d.notify[0].at == t0 + 5min);
   CHECK(d.deactivated == std::vector<std::string>{"c2", "p"});
   CHECK(g.active.empty());
@@ -676,7 +676,7 @@ TEST_CASE("restore_group rebuilds a group from persisted alerts", "[unit]") {
     CHECK(d.writes[1].snapshot->child_count == 3);
     REQUIRE(d.notify.size() == 1);
     CHECK(d.notify[0].kind == notification_kind::child_added);
-    CHECK(d.notify[0].child.dedup_key == "c4");
+    CHECK(d.notify[0].child->dedup_key == "c4");
   }
   SECTION("a returning resolved child is not counted twice") {
     argus::domain::apply(g, trigger("c2"), true, t0 + 2min, d);
@@ -811,7 +811,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger whose end passes resolves then",
     REQUIRE(argus::domain::expire(g, t0 + 5min, d));
     REQUIRE(d.notify.size() == 1);
     CHECK(d.notify[0].kind == notification_kind::parent_resolved);
-    CHECK(d.notify[0].parent.resolved_at == t0 + 4min);
+    CHECK(d.notify[0].parent->resolved_at == t0 + 4min);
     CHECK(argus::domain::is_idle(g));
     CHECK(argus::domain::next_expiry(g) == no_time);
   }
@@ -823,7 +823,7 @@ TEST_CASE_METHOD(lifecycle, "a trigger whose end passes resolves then",
     REQUIRE(argus::domain::expire(g, t0 + 2min, d));
     REQUIRE(d.writes.size() == 2);
     REQUIRE(d.notify.size() == 1);
-    CHECK(d.notify[0].parent.resolved_at == t0 + 2min);
+    CHECK(d.notify[0].parent->resolved_at == t0 + 2min);
   }
   SECTION("a re-send moves the end") {
     at(t0 + 110s, expiring("c", t0 + 10min));

@@ -27,15 +27,17 @@ envelope opened(const std::string& dedup) {
   envelope e;
   e.kind = notification_kind::parent_opened;
   e.at = t0;
-  e.parent.id = alert_id_for("m", dedup);
-  e.parent.dedup_key = dedup;
-  e.parent.event_manager_id = "m";
-  e.parent.summary = "down";
-  e.parent.has_grouping_value = true;
-  e.parent.grouping_value = "db";
-  e.parent.created_at = t0;
-  e.parent.details = R"({"host":"a"})";
-  e.notification_id = notification_id_for(e.parent.id, e.kind, e.at, 1);
+  alert parent;
+  parent.id = alert_id_for("m", dedup);
+  parent.dedup_key = dedup;
+  parent.event_manager_id = "m";
+  parent.summary = "down";
+  parent.has_grouping_value = true;
+  parent.grouping_value = "db";
+  parent.created_at = t0;
+  parent.details = R"({"host":"a"})";
+  e.parent = std::move(parent);
+  e.notification_id = notification_id_for(e.parent->id, e.kind, e.at, 1);
   return e;
 }
 
@@ -78,7 +80,7 @@ void check_contract(outbox& box, const std::vector<envelope>& es) {
   REQUIRE(entries->size() == 2);
   CHECK((*entries)[0]->seq < (*entries)[1]->seq);
   CHECK((*entries)[0]->env.notification_id == es[0].notification_id);
-  CHECK((*entries)[0]->env.parent.details == R"({"host":"a"})");
+  CHECK((*entries)[0]->env.parent->details == R"({"host":"a"})");
   CHECK((*entries)[0]->event_manager_id == "m");
   std::vector<delivery> rows;
   for (auto& entry : *entries)
@@ -123,7 +125,7 @@ void check_contract(outbox& box, const std::vector<envelope>& es) {
   CHECK(box.deliveries_of(es[0].notification_id)->size() == 2);
   auto entry = box.entry(es[1].notification_id);
   REQUIRE(entry);
-  CHECK(entry->env.parent.dedup_key == "db-2");
+  CHECK(entry->env.parent->dedup_key == "db-2");
   CHECK(argus::code_of(box.entry("nope").error()) == argus::ec::not_found);
 }
 
@@ -150,7 +152,7 @@ TEST_CASE("a stored envelope reads back", "[unit][delivery]") {
   auto e = opened("db-1");
   e.kind = notification_kind::child_added;
   e.child = e.parent;
-  e.child.dedup_key = "db-9";
+  e.child.edit().dedup_key = "db-9";
   e.active_children = 4;
   auto back =
       argus::delivery::envelope_from_stored(argus::delivery::to_stored(e));
@@ -158,9 +160,9 @@ TEST_CASE("a stored envelope reads back", "[unit][delivery]") {
   CHECK(back->notification_id == e.notification_id);
   CHECK(back->kind == notification_kind::child_added);
   CHECK(back->at == t0);
-  CHECK(back->child.dedup_key == "db-9");
+  CHECK(back->child->dedup_key == "db-9");
   CHECK(back->active_children == 4);
-  CHECK(back->parent.grouping_value == "db");
+  CHECK(back->parent->grouping_value == "db");
   CHECK_FALSE(argus::delivery::envelope_from_stored("[]"));
   CHECK_FALSE(argus::delivery::receivers_from_stored("{}"));
 }
@@ -217,7 +219,7 @@ TEST_CASE("the memory outbox prunes settled entries past its bound",
     auto latest = box.latest(100);
     REQUIRE(latest);
     for (auto& entry : *latest)
-      keys.push_back(entry.env.parent.dedup_key.str());
+      keys.push_back(entry.env.parent->dedup_key.str());
     return keys;
   };
   for (int i = 0; i < 5; ++i)
@@ -282,7 +284,7 @@ TEST_CASE("the memory outbox hands out what is not fanned out, in any order "
     REQUIRE(entries);
     std::vector<std::string> keys;
     for (auto& entry : *entries)
-      keys.push_back(entry->env.parent.dedup_key.str());
+      keys.push_back(entry->env.parent->dedup_key.str());
     return keys;
   };
   REQUIRE_FALSE(box.fan_out({es[2].notification_id}, {}));
@@ -301,7 +303,7 @@ TEST_CASE("the memory outbox hands out what is not fanned out, in any order "
   auto latest = box.latest(10);
   REQUIRE(latest);
   REQUIRE(latest->size() == 1);
-  CHECK(latest->front().env.parent.dedup_key == "db-3");
+  CHECK(latest->front().env.parent->dedup_key == "db-3");
   es.push_back(opened("db-4"));
   box.add("m", es.back());
   CHECK(unfanned_keys() == std::vector<std::string>{"db-4"});

@@ -441,9 +441,9 @@ action prepare_notifications(const invocation& inv) {
     for (auto& r : *found)
       t.add({std::to_string(r.note.seq), r.note.id,
              std::string{to_string(r.note.kind)}, time_text(r.note.at),
-             r.note.parent.event_manager_id.str(),
-             r.note.parent.dedup_key.str(), deliveries_text(r.deliveries),
-             r.note.parent.summary});
+             r.note.parent->event_manager_id.str(),
+             r.note.parent->dedup_key.str(), deliveries_text(r.deliveries),
+             r.note.parent->summary});
     t.print(s.out);
     return int{exit_ok};
   };
