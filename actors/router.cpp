@@ -59,7 +59,10 @@ const entry_ptr& group_for(self_ptr self, const router_env& env,
                            domain::group_key_ref key,
                            MakeInitial make_initial) {
   auto& groups = self->state.groups;
-  if (auto* found = groups.find(key))
+  // Hashed once for the lookup and, for a new group, the insert: the key's
+  // two texts were hashed twice per new group.
+  auto hash = std::hash<domain::group_key_ref>{}(key);
+  if (auto* found = groups.find(key, hash))
     return found->value;
   auto entry = std::make_shared<router_state::group_entry>();
   entry->key = {manager_text(self->state, key.event_manager_id), key.has_value,
@@ -70,8 +73,8 @@ const entry_ptr& group_for(self_ptr self, const router_env& env,
                                  router, env.repository, env.ctx);
   env.ctx->stats->groups_live.fetch_add(1, std::memory_order_relaxed);
   // Keyed by views of the entry's own key, not of `key`'s texts.
-  domain::group_key_ref own_key{entry->key};
-  auto* added = groups.try_emplace(own_key).first;
+  domain::group_key_ref own_key{entry->key}; // equal to `key`: same hash
+  auto* added = groups.try_emplace(own_key, hash).first;
   added->value = std::move(entry);
   return added->value;
 }
