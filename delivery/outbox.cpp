@@ -277,10 +277,15 @@ void memory_outbox::add(const domain::notification& n) {
 }
 
 void memory_outbox::add(std::string event_manager_id, envelope env) {
-  std::lock_guard<std::mutex> guard{mtx_};
   // Built first, so the map's key can view its id: one hash of the id.
-  auto entry = std::make_shared<const outbox_entry>(
-      outbox_entry{next_seq_, std::move(event_manager_id), std::move(env)});
+  // Field by field in its block: an envelope built aside and moved in
+  // moved three strings and two alerts' pointers twice.
+  auto made = std::make_shared<outbox_entry>();
+  made->event_manager_id = std::move(event_manager_id);
+  made->env = std::move(env);
+  std::lock_guard<std::mutex> guard{mtx_};
+  made->seq = next_seq_;
+  shared_entry entry = std::move(made);
   if (!entries_.try_emplace(entry->env.notification_id, entry).second)
     return; // the same notification again (a replay): stored once
   ++next_seq_;
