@@ -7,8 +7,7 @@ callgrind, for two or more pipeline_bench builds.
 
 Timing this pipeline on a shared 2-core VM moves by a third from run to
 run, which hides any change under 10%. Instructions move far less with
-the machine (see COUNTED: two figures of one build agree within about
-1%). Each build
+the machine (see COUNTED). Each build
 runs twice under callgrind, with N and 2N events (N/K and 2N/K groups,
 no baseline); the difference is the work of N more events in the same
 shape, with the node's start, setup and shutdown cancelled out. The
@@ -18,12 +17,19 @@ worker, CAF).
 
 Only the timed window is counted: pipeline_bench calls
 `timed_window_opens` before its first event and `timed_window_closes`
-once all are applied, and callgrind zeroes its counts at the first and
-dumps them at the second. Counting the whole run added the node's
+once their work is done, and callgrind zeroes its counts at the first
+and dumps them at the second. Counting the whole run added the node's
 shutdown, a third of the instructions with 20,000 groups (the routers'
 drain, each group's end), which the timed figures never include.
 `--whole-run` counts everything collected, as before: for builds older
 than the marks, or to see the shutdown's share.
+
+How events batch (per message, per flush, per store write) still
+depends on how the threads take turns, so runs of one build spread:
+within about 1% over the whole run, about +-4% over the window alone
+(16,658-18,048 in 11 runs of one build; the shutdown's fixed share no
+longer dilutes it). Compare medians of `--repeat 4`, builds alternated
+as the tool runs them, and read each run's pair as well.
 
 Instructions are not time: a change that saves cache misses shows here
 only as far as it saves instructions too. Read it beside the wall-clock
@@ -47,7 +53,8 @@ COLLECTED = re.compile(r"Collected : (\d+)")
 # turns also sets how many events each message and fan-out carries.
 # Counting everything moved the figure by a fifth between runs of one
 # build; counting these, with valgrind's fair scheduling (threads take
-# turns in order), by about 1%.
+# turns in order), by about 1% over the whole run (see the docstring for
+# the window).
 COUNTED = ["caf::scheduled_actor::resume*",
            "argus::actors::lean_actor::resume*",
            "argus::delivery::worker::fan_out*",
