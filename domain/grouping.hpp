@@ -80,7 +80,6 @@ struct decision {
   void clear();
 };
 
-/// Whether `e` belongs to group `g` by its grouping value.
 /// Adds a notification of `kind` about `parent` (and `child`) to `out`,
 /// sharing their snapshots, which must not change in place after this (as
 /// with `persist`). `seq` is the journal position of the event that caused
@@ -90,6 +89,7 @@ void add_notification(group_state& g, decision& out, notification_kind kind,
                       alert_ptr parent, time_point now, uint64_t seq,
                       alert_ptr child = nullptr, int64_t active_children = 0);
 
+/// Whether `e` belongs to group `g` by its grouping value.
 bool belongs_to(const group_state& g, const event& e);
 
 /// Applies one event. `fresh` is true when the router knows no active alert

@@ -27,7 +27,6 @@ public:
   shared_alert() = default;
   /// Shares the snapshot (null: the empty alert).
   shared_alert(alert_ptr snapshot) : ptr_(std::move(snapshot)) {}
-  shared_alert(const owned_alert& snapshot) : ptr_(snapshot) {}
   /// Holds a value of its own (stores' loads, tests).
   shared_alert(alert value)
       : ptr_(std::make_shared<const alert>(std::move(value))) {}

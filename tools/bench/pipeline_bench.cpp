@@ -78,8 +78,7 @@ volatile int timed_window_mark = 0;
 void settle(const actors::metrics& stats) {
   auto quiet_since = clock_type::now();
   auto seen = stats.notifications.load();
-  while (stats.store_backlog() > 0 ||
-         clock_type::now() - quiet_since < std::chrono::milliseconds{20}) {
+  while (clock_type::now() - quiet_since < std::chrono::milliseconds{20}) {
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
     auto now_seen = stats.notifications.load();
     if (now_seen != seen || stats.store_backlog() > 0) {
