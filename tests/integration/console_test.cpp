@@ -81,8 +81,13 @@ TEST_CASE("GET /v1/groups lists open groups with their children and window "
   auto m = srv.fresh_manager("class", 300);
   srv.trigger(m, "db-1", {{"class", "database"}, {"summary", "DB down"}});
   srv.trigger(m, "db-2", {{"class", "database"}}, "medium");
-  srv.trigger(m, "web-1", {{"class", "web"}}, "low");
+  auto db_1 = srv.await_alert(m, "db-1");
+  REQUIRE(db_1.is_object());
   REQUIRE(srv.await_alert(m, "db-2").is_object());
+  // Newest first, by the millisecond: in the same one, db-1 would sort
+  // first by its dedupKey.
+  REQUIRE(wait_until(parse_time(db_1["created_at"].get<std::string>()) + 2ms));
+  srv.trigger(m, "web-1", {{"class", "web"}}, "low");
   REQUIRE(srv.await_alert(m, "web-1").is_object());
   auto& http = srv.http();
   auto all = http.get("/v1/groups?event_manager_id=" + m);

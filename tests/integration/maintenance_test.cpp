@@ -287,6 +287,9 @@ TEST_CASE("inhibition: targets are held while the source is active and "
   CHECK(got.data()["inhibit_rules"] == rules);
 
   s.trigger(m, "outage", {{"class", "outage"}, {"cluster", "eu"}}, "high");
+  // The targets are groups of their own, checked against the active alerts
+  // once, at fan-out: the source must be stored before they open.
+  REQUIRE(s.await_alert(m, "outage").is_object());
   s.trigger(m, "disk-eu", {{"class", "disk"}, {"cluster", "eu"}}, "low");
   s.trigger(m, "disk-us", {{"class", "net"}, {"cluster", "us"}}, "low");
   CHECK(opening_state(s, m, "outage") == "delivered");

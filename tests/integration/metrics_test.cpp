@@ -38,10 +38,12 @@ TEST_CASE("/metrics exposes events, alerts and request durations",
   // the write that the reads above waited for.
   const std::string stored =
       R"(argus_notifications_total{kind="parent_opened",outcome="stored"} 2)";
+  // Each notification's lag is observed just after it is counted as stored.
+  const std::string lagged = "argus_notification_lag_seconds_count 2";
   auto r = raw.Get("/metrics");
   eventually([&] {
     r = raw.Get("/metrics");
-    return r && has(r->body, stored);
+    return r && has(r->body, stored) && has(r->body, lagged);
   });
   REQUIRE(r);
   CHECK(r->status == 200);
