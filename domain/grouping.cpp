@@ -216,8 +216,8 @@ void resolve_active(group_state& g, owned_alert& p, int64_t delta, uint64_t seq,
   if (delta > 0)
     a.last_seq = seq;
   if (a.is_parent()) {
-    auto links = g.links.find(a.dedup_key);
-    if (links != g.links.end() && links->second.active_children > 0) {
+    auto* links = g.links.find(a.dedup_key);
+    if (links != nullptr && links->active_children > 0) {
       a.resolve_requested = true;
       // Remembered so the parent says why once its last child resolves.
       a.resolved_by = cause;

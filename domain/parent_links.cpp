@@ -4,27 +4,45 @@
 
 namespace argus::domain {
 
-// A copy's keys view the blocks its values share with the original's, which
-// live as long as either holds them.
+// A copy's index keys view the blocks its entries share with the
+// original's, which live as long as either holds them.
 parent_link_map::parent_link_map(const parent_link_map& other)
-    : links_(other.links_ ? std::make_unique<map>(*other.links_) : nullptr) {}
+    : table_(other.table_ ? std::make_unique<table>(*other.table_) : nullptr) {}
 
 parent_link_map& parent_link_map::operator=(const parent_link_map& other) {
   if (this != &other)
-    links_ = other.links_ ? std::make_unique<map>(*other.links_) : nullptr;
+    table_ = other.table_ ? std::make_unique<table>(*other.table_) : nullptr;
   return *this;
+}
+
+size_t parent_link_map::place_of(std::string_view parent) const {
+  auto& entries = table_->entries;
+  if (!table_->index.empty()) {
+    auto it = table_->index.find(parent);
+    return it != table_->index.end() ? it->second : entries.size();
+  }
+  for (size_t i = 0; i < entries.size(); ++i)
+    if (entries[i].parent.view() == parent)
+      return i;
+  return entries.size();
 }
 
 template <class Text>
 parent_links& parent_link_map::links_of(const Text& parent) {
-  if (!links_)
-    links_ = std::make_unique<map>();
-  if (auto it = links_->find(std::string_view{parent}); it != links_->end())
-    return it->second;
-  parent_links fresh;
-  fresh.parent = parent;
-  std::string_view own_key = fresh.parent;
-  return links_->emplace(own_key, std::move(fresh)).first->second;
+  if (!table_)
+    table_ = std::make_unique<table>();
+  auto& entries = table_->entries;
+  auto at = place_of(parent);
+  if (at < entries.size())
+    return entries[at];
+  entries.emplace_back().parent = parent;
+  auto& index = table_->index;
+  if (!index.empty())
+    index.emplace(entries.back().parent.view(), at);
+  else if (entries.size() > unindexed)
+    for (size_t i = 0; i < entries.size(); ++i)
+      index.emplace(entries[i].parent.view(), i);
+  return entries.back();
 }
 
 parent_links& parent_link_map::operator[](std::string_view parent) {
@@ -36,27 +54,40 @@ parent_links& parent_link_map::operator[](const shared_text& parent) {
 }
 
 parent_links& parent_link_map::at(std::string_view parent) {
-  auto it = find(parent);
-  if (it == end())
+  auto* found = find(parent);
+  if (found == nullptr)
     throw std::out_of_range("no links of parent '" + std::string{parent} + "'");
-  return it->second;
+  return *found;
 }
 
-parent_link_map::iterator parent_link_map::find(std::string_view parent) {
-  return links_ ? links_->find(parent) : end();
-}
-
-parent_link_map::const_iterator
-parent_link_map::find(std::string_view parent) const {
-  return links_ ? links_->find(parent) : end();
+parent_links* parent_link_map::find(std::string_view parent) {
+  if (!table_)
+    return nullptr;
+  auto at = place_of(parent);
+  return at < table_->entries.size() ? &table_->entries[at] : nullptr;
 }
 
 void parent_link_map::erase(std::string_view parent) {
-  if (!links_)
+  if (!table_)
     return;
-  links_->erase(parent);
-  if (links_->empty())
-    links_.reset(); // the group's last parent with children resolved
+  auto& entries = table_->entries;
+  auto at = place_of(parent);
+  if (at == entries.size())
+    return;
+  auto& index = table_->index;
+  if (!index.empty())
+    index.erase(parent); // before the entry whose block its key views goes
+  // The last entry takes the erased one's place.
+  if (at + 1 != entries.size()) {
+    entries[at] = std::move(entries.back());
+    if (!index.empty())
+      index[entries[at].parent.view()] = at;
+  }
+  entries.pop_back();
+  if (entries.empty())
+    table_.reset(); // the group's last parent with children resolved
+  else if (entries.size() <= unindexed)
+    index.clear();
 }
 
 } // namespace argus::domain

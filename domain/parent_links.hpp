@@ -8,6 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace argus::domain {
 
@@ -24,17 +25,15 @@ struct parent_links {
 };
 
 /// The parent links of a group, by the parent's dedupKey: the few calls of
-/// an std::unordered_map the rules use. Most groups never gain a child, so
-/// the map is made by the first link and let go with the last; until then
-/// it costs a group a pointer instead of an empty map's 56 bytes. Each key
-/// views its entry's own `parent`, so a lookup by any text copies nothing.
+/// a map the rules use. Most groups never gain a child, so the table is
+/// made by the first link and let go with the last; until then it costs a
+/// group a pointer. A group seldom has more than one parent with children
+/// (one per window), so the links sit in a vector looked along; a hash
+/// index is kept only past a few (an std::unordered_map made three blocks
+/// and two hashes for a group's first child, 2.5% of an event's work).
+/// References to links last until the next insert or erase.
 class parent_link_map {
-  using map = std::unordered_map<std::string_view, parent_links>;
-
 public:
-  using iterator = map::iterator;
-  using const_iterator = map::const_iterator;
-
   parent_link_map() = default;
   parent_link_map(const parent_link_map& other);
   parent_link_map& operator=(const parent_link_map& other);
@@ -50,27 +49,36 @@ public:
   }
   /// The links of `parent`; throws std::out_of_range if it has none.
   parent_links& at(std::string_view parent);
-  /// `end()` if `parent` has no links. (Without a map both are
-  /// value-initialized iterators, which compare equal.)
-  iterator find(std::string_view parent);
-  iterator end() { return links_ ? links_->end() : iterator{}; }
-  const_iterator find(std::string_view parent) const;
-  const_iterator end() const {
-    return links_ ? links_->cend() : const_iterator{};
-  }
   const parent_links& at(std::string_view parent) const {
     return const_cast<parent_link_map*>(this)->at(parent);
   }
+  /// The links of `parent`, or null if it has none.
+  parent_links* find(std::string_view parent);
+  const parent_links* find(std::string_view parent) const {
+    return const_cast<parent_link_map*>(this)->find(parent);
+  }
   void erase(std::string_view parent);
-  bool empty() const { return !links_; }
-  size_t size() const { return links_ ? links_->size() : 0; }
-  void clear() { links_.reset(); }
+  bool empty() const { return !table_; }
+  size_t size() const { return table_ ? table_->entries.size() : 0; }
+  void clear() { table_.reset(); }
+
+  /// Past this many parents, their places are kept in a hash index.
+  static constexpr size_t unindexed = 8;
 
 private:
+  struct table {
+    std::vector<parent_links> entries;
+    /// Empty while there are `unindexed` entries or fewer. Keys view the
+    /// entries' own `parent` blocks, which stay put as the vector moves.
+    std::unordered_map<std::string_view, size_t> index;
+  };
+
   template <class Text>
   parent_links& links_of(const Text& parent);
+  /// The place of `parent`'s entry, or `size()` if it has none.
+  size_t place_of(std::string_view parent) const;
 
-  std::unique_ptr<map> links_; ///< null while empty
+  std::unique_ptr<table> table_; ///< null while empty
 };
 
 } // namespace argus::domain

@@ -56,8 +56,8 @@ std::unordered_set<std::string> children_of(const group_state& g,
   for (auto& a : g.active)
     if (!a->is_parent() && a->parent_dedup_key == parent)
       result.insert(a->dedup_key.str());
-  if (auto links = g.links.find(parent); links != g.links.end())
-    for (auto& child : links->second.resolved_children)
+  if (auto* links = g.links.find(parent))
+    for (auto& child : links->resolved_children)
       result.insert(child.str());
   return result;
 }
