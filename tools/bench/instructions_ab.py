@@ -4,6 +4,7 @@ callgrind, for two or more pipeline_bench builds.
 
   python3 tools/bench/instructions_ab.py PIPELINE_BENCH [PIPELINE_BENCH...]
       [--events N] [--events-per-group K] [--repeat R] [--whole-run]
+      [--manager-id ID]
 
 Timing this pipeline on a shared 2-core VM moves by a third from run to
 run, which hides any change under 10%. Instructions move far less with
@@ -66,7 +67,7 @@ WINDOW = ["--zero-before=*timed_window_opens*",
 TOTALS = re.compile(r"^totals: (\d+)", re.M)
 
 
-def count(binary, events, per_group, whole_run):
+def count(binary, events, per_group, whole_run, bench_args):
     """Instructions callgrind counted for one run of `binary`: in its timed
     window, or in all of it with `whole_run`."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,7 +80,7 @@ def count(binary, events, per_group, whole_run):
             + [binary,
              "--events", str(events), "--groups",
              str(max(1, events // per_group)), "--runs", "1",
-             "--baseline-runs", "0"],
+             "--baseline-runs", "0"] + bench_args,
             capture_output=True, text=True, timeout=1800)
         found = COLLECTED.search(p.stderr)
         if p.returncode != 0 or not found:
@@ -106,13 +107,19 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--whole-run", action="store_true",
                     help="count the node's start and shutdown too")
+    ap.add_argument("--manager-id",
+                    help="pipeline_bench's event manager id (its default: "
+                         "\"bench\"; the server's are 36-character uuids)")
     args = ap.parse_args()
+    bench_args = ["--manager-id", args.manager_id] if args.manager_id else []
     n = args.events
     per_event = {b: [] for b in args.binaries}
     for r in range(args.repeat):
         for b in args.binaries:
-            small = count(b, n, args.events_per_group, args.whole_run)
-            large = count(b, 2 * n, args.events_per_group, args.whole_run)
+            small = count(b, n, args.events_per_group, args.whole_run,
+                          bench_args)
+            large = count(b, 2 * n, args.events_per_group, args.whole_run,
+                          bench_args)
             per_event[b].append((large - small) / n)
             print(f"run {r + 1}: {b}: {per_event[b][-1]:,.0f} instructions "
                   "per event", file=sys.stderr, flush=True)
