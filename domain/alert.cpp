@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <random>
+#include <string>
 
 namespace argus::domain {
 
@@ -53,14 +54,36 @@ struct fnv1a_pair {
   }
 };
 
-fnv1a_pair fnv1a(std::string_view a,
-                 std::initializer_list<std::string_view> b) {
+/// The hashes after `a` and the separator.
+fnv1a_pair fnv1a_prefix(std::string_view a) {
   fnv1a_pair h;
   h.mix(a);
   h.mix(static_cast<unsigned char>(0xff)); // cannot occur inside UTF-8 text
+  return h;
+}
+
+fnv1a_pair fnv1a(std::string_view a,
+                 std::initializer_list<std::string_view> b) {
+  auto h = fnv1a_prefix(a);
   for (auto part : b)
     h.mix(part);
   return h;
+}
+
+/// `fnv1a_prefix(manager)`, kept for the last manager this thread asked
+/// about. Every alert id of a manager starts with its id, a 36-character
+/// uuid and most of the bytes an id hashes, and a thread mostly makes new
+/// alerts for one manager in a row. The text is compared, not its
+/// address, so another manager never gets a stale state; a miss costs
+/// the compare and a copy of the id.
+const fnv1a_pair& manager_prefix(std::string_view manager) {
+  thread_local std::string last;
+  thread_local fnv1a_pair state = fnv1a_prefix("");
+  if (manager != last) {
+    state = fnv1a_prefix(manager);
+    last.assign(manager);
+  }
+  return state;
 }
 
 /// Final avalanche step (splitmix64) so similar inputs spread over all bits.
@@ -111,6 +134,12 @@ std::string format_uuid(uint64_t hi, uint64_t lo, unsigned version) {
   return std::string(text, sizeof text);
 }
 
+/// The name-based uuid of hashes `h`.
+std::string uuid_of(const fnv1a_pair& h) {
+  return format_uuid(avalanche(h.hi), avalanche(h.lo),
+                     8); // version 8: custom, name-based
+}
+
 } // namespace
 
 std::string name_based_uuid(std::string_view a, std::string_view b) {
@@ -119,14 +148,15 @@ std::string name_based_uuid(std::string_view a, std::string_view b) {
 
 std::string name_based_uuid(std::string_view a,
                             std::initializer_list<std::string_view> b) {
-  auto h = fnv1a(a, b);
-  return format_uuid(avalanche(h.hi), avalanche(h.lo),
-                     8); // version 8: custom, name-based
+  return uuid_of(fnv1a(a, b));
 }
 
 std::string alert_id_for(std::string_view event_manager_id,
                          std::string_view dedup_key) {
-  return name_based_uuid(event_manager_id, dedup_key);
+  // name_based_uuid(event_manager_id, dedup_key), from the cached prefix.
+  auto h = manager_prefix(event_manager_id);
+  h.mix(dedup_key);
+  return uuid_of(h);
 }
 
 std::string random_uuid() {

@@ -15,6 +15,8 @@
 #include <ctime>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -139,6 +141,23 @@ TEST_CASE("alert_id_for is stable and distinct", "[unit]") {
   for (int i = 0; i < 1000; ++i)
     ids.insert(alert_id_for("m1", "key-" + std::to_string(i)));
   CHECK(ids.size() == 1000);
+}
+
+TEST_CASE("alert_id_for is name_based_uuid whichever manager came before",
+          "[unit]") {
+  using argus::domain::alert_id_for;
+  using argus::domain::name_based_uuid;
+  // alert_id_for keeps each thread's last manager's hash state: ids must
+  // not depend on which manager's came before, on this thread or another.
+  std::vector<std::string> managers{"m1", "m2", "", "m1", "m10", "m", "m1"};
+  for (auto& m : managers)
+    for (auto* key : {"disk-full", "", "k"})
+      CHECK(alert_id_for(m, key) == name_based_uuid(m, key));
+  CHECK(alert_id_for("m1", "disk-full") ==
+        "51723e2f-7c3e-8413-af32-2735b6027b75");
+  std::string elsewhere;
+  std::thread{[&] { elsewhere = alert_id_for("m1", "disk-full"); }}.join();
+  CHECK(elsewhere == "51723e2f-7c3e-8413-af32-2735b6027b75");
 }
 
 TEST_CASE("random_uuid gives version 4 UUIDs", "[unit]") {
