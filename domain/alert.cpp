@@ -35,15 +35,15 @@ void merge_into(alert& stored, const alert_write& w) {
 
 namespace {
 
-/// Two 64-bit FNV-1a hashes with different offset bases, over `a`, a
-/// separator and the concatenation of `b`'s parts.
+/// Two 64-bit FNV-1a hashes with different offset bases, fed the same
+/// bytes.
 struct fnv1a_pair {
   uint64_t hi = 0xcbf29ce484222325ULL;
   uint64_t lo = 0x84222325cbf29ce4ULL;
 
   // Both in one pass: each byte's multiply waits on the last one's, so
-  // two hashes in one loop take hardly longer than one (a uuid was made
-  // twice per new alert, once per notification).
+  // two hashes in one loop take hardly longer than one (a uuid is made
+  // for every new alert and every notification).
   void mix(unsigned char c) {
     hi = (hi ^ c) * 0x100000001b3ULL;
     lo = (lo ^ c) * 0x100000001b3ULL;
@@ -62,6 +62,8 @@ fnv1a_pair fnv1a_prefix(std::string_view a) {
   return h;
 }
 
+/// The hashes over `a`, the separator and the concatenation of `b`'s
+/// parts.
 fnv1a_pair fnv1a(std::string_view a,
                  std::initializer_list<std::string_view> b) {
   auto h = fnv1a_prefix(a);
