@@ -2,8 +2,8 @@
 
 #include "domain/alertmanager.hpp"
 #include "domain/auth.hpp"
-#include "domain/rate_limit.hpp"
 #include "domain/inhibition.hpp"
+#include "domain/rate_limit.hpp"
 #include "domain/receiver.hpp"
 #include "domain/silence.hpp"
 #include "domain/types.hpp"
@@ -126,8 +126,7 @@ typename Inspector::result_type inspect(Inspector& f, event_manager& x) {
            x.description, x.grouping_rule_id, x.webhook_url, x.receivers,
            x.created_at, x.updated_at, x.am_severity, x.routing_key,
            x.ack_timeout_seconds, x.auto_resolve_after_seconds,
-           x.has_rate_limit, x.rate,
-           x.inhibit_rules);
+           x.has_rate_limit, x.rate, x.inhibit_rules);
 }
 
 /// The longest `auto_resolve_after_seconds` (one year, as the window).

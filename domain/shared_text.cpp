@@ -16,7 +16,7 @@ shared_text::shared_text(std::string_view text) {
   void* memory = ::operator new(sizeof(block) + text.size());
   block_ = new (memory) block;
   block_->size = static_cast<uint32_t>(text.size());
-  std::memcpy(block_ + 1, text.data(), text.size());
+  std::memcpy(reinterpret_cast<char*>(block_ + 1), text.data(), text.size());
 }
 
 void shared_text::release() noexcept {
