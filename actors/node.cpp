@@ -12,6 +12,7 @@
 #include "actors/router.hpp"
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "domain/text_hash.hpp"
 #include "storage/store.hpp"
 
 #include <algorithm>
@@ -35,7 +36,7 @@ constexpr auto trim_every = std::chrono::seconds{1};
 } // namespace
 
 size_t router_index(std::string_view manager_id, size_t routers) {
-  return std::hash<std::string_view>{}(manager_id) % routers;
+  return domain::text_hash(manager_id) % routers;
 }
 
 namespace {

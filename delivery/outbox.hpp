@@ -3,6 +3,7 @@
 #include "delivery/format.hpp"
 #include "domain/delivery.hpp"
 #include "domain/receiver.hpp"
+#include "domain/text_hash.hpp"
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -167,7 +168,8 @@ private:
   /// was half the repository's time while groups opened by the thousand.
   /// The key views the entry's own id: each copy of an id (60 bytes and
   /// more) was a heap block and a copy per notification, three of them.
-  std::unordered_map<std::string_view, shared_entry> entries_;
+  std::unordered_map<std::string_view, shared_entry, domain::text_hasher>
+      entries_;
   /// Every seq from `first_seq_` on, in order: seqs are handed out one
   /// after another, so a seq's slot is found by subtraction. Two maps by
   /// seq (all entries, and those not fanned out) cost two tree nodes per

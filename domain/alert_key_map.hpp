@@ -32,7 +32,8 @@ public:
   alert_key_map(alert_key_map&&) noexcept = default;
   alert_key_map& operator=(alert_key_map&&) noexcept = default;
 
-  using dedup_map = flat_map<std::string, Value>;
+  /// Hashed by `text_hash`, the hash callers pass along.
+  using dedup_map = flat_map<std::string, Value, text_hasher>;
   /// An entry: `key` is the dedupKey.
   using entry = typename dedup_map::entry;
 
@@ -130,9 +131,8 @@ private:
   /// The managers' ids, which the keys of `managers_` view: a lookup by
   /// any text copies nothing. Never erased, like the maps.
   std::forward_list<std::string> ids_;
-  std::unordered_map<std::string_view, dedup_map> managers_;
-  typename std::unordered_map<std::string_view, dedup_map>::value_type* last_ =
-      nullptr;
+  std::unordered_map<std::string_view, dedup_map, text_hasher> managers_;
+  typename decltype(managers_)::value_type* last_ = nullptr;
   size_t size_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include "domain/acknowledge.hpp"
 #include "domain/delivery.hpp"
+#include "domain/text_hash.hpp"
 
 #include <algorithm>
 #include <tuple>
@@ -337,7 +338,7 @@ void apply_event(group_state& g, Event& e, bool fresh, time_point now,
 /// makes do, instead of each holding the copies it was loaded with.
 void share_texts(group_state& g) {
   // A child's parent key shares its active parent's own dedupKey block.
-  std::unordered_map<std::string_view, shared_text> parent_keys;
+  std::unordered_map<std::string_view, shared_text, text_hasher> parent_keys;
   for (auto& a : g.active)
     if (a->is_parent())
       parent_keys.try_emplace(a->dedup_key.view(), a->dedup_key);
@@ -404,7 +405,8 @@ group_state restore_group(shared_text event_manager_id, bool has_value,
   // resolved ones, this life's resolved after every child of an earlier life
   // (a parent resolves only after its children), so they are the most
   // recently updated, and child_count says how many there are.
-  std::unordered_map<std::string_view, std::vector<const alert*>> resolved;
+  std::unordered_map<std::string_view, std::vector<const alert*>, text_hasher>
+      resolved;
   for (auto& a : alerts) {
     if (a.is_parent() || !g.active.count(a.parent_dedup_key.view()))
       continue;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/shared_text.hpp"
+#include "domain/text_hash.hpp"
 
 #include <caf/meta/type_name.hpp>
 
@@ -127,18 +128,16 @@ inline size_t hash_combine(size_t seed, size_t h) {
 /// Hashes for unordered containers keyed by these types.
 struct alert_key_hash {
   size_t operator()(const alert_key& k) const {
-    std::hash<std::string> h;
-    return hash_combine(h(k.event_manager_id), h(k.dedup_key));
+    return hash_combine(text_hash(k.event_manager_id), text_hash(k.dedup_key));
   }
 };
 
-/// One hash for both forms of a group's key (std::hash gives a string and
-/// its view the same hash).
+/// One hash for both forms of a group's key.
 struct group_key_hash {
   size_t operator()(const group_key_ref& k) const {
-    std::hash<std::string_view> h;
-    return hash_combine(hash_combine(h(k.event_manager_id), k.has_value),
-                        h(k.value));
+    return hash_combine(
+        hash_combine(text_hash(k.event_manager_id), k.has_value),
+        text_hash(k.value));
   }
   size_t operator()(const group_key& k) const {
     return (*this)(group_key_ref{k});

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/shared_text.hpp"
+#include "domain/text_hash.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -70,7 +71,7 @@ private:
     std::vector<parent_links> entries;
     /// Empty while there are `unindexed` entries or fewer. Keys view the
     /// entries' own `parent` blocks, which stay put as the vector moves.
-    std::unordered_map<std::string_view, size_t> index;
+    std::unordered_map<std::string_view, size_t, text_hasher> index;
   };
 
   template <class Text>

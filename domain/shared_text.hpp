@@ -16,6 +16,8 @@
 // when asked (`str()`), since that copies. It never changes in place, so a
 // block is safe to share across actors. An empty text holds no block.
 
+#include "domain/text_hash.hpp"
+
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 
@@ -179,6 +181,6 @@ void from_json(const Json& j, shared_text& x) {
 template <>
 struct std::hash<argus::domain::shared_text> {
   size_t operator()(const argus::domain::shared_text& x) const noexcept {
-    return std::hash<std::string_view>{}(x.view());
+    return argus::domain::text_hash(x.view());
   }
 };

@@ -2,6 +2,7 @@
 
 #include "delivery/outbox.hpp"
 #include "domain/flat_map.hpp"
+#include "domain/text_hash.hpp"
 
 #include <algorithm>
 #include <map>
@@ -94,7 +95,7 @@ struct row {
 /// its packed text's once resolved; `keep` points it at the one the row
 /// holds) instead of a copy: a copy of a 17-byte dedupKey is 32 bytes
 /// inline and a 32-byte heap block per alert.
-using row_map = domain::flat_map<std::string_view, row>;
+using row_map = domain::flat_map<std::string_view, row, domain::text_hasher>;
 /// A dedupKey with its row. Rows are never erased, so an entry keeps its
 /// address (the flat map moves entries only to fill an erased one's place).
 using row_entry = row_map::entry;
@@ -110,7 +111,9 @@ struct manager_alerts {
   /// an insert per child joining is a push_back, not a node and a rehash.
   /// Flat like `by_key`: a lookup per child written, in a map as large as
   /// the open groups.
-  domain::flat_map<std::string, std::vector<const row_entry*>> children;
+  domain::flat_map<std::string, std::vector<const row_entry*>,
+                   domain::text_hasher>
+      children;
   /// The active alerts, in no order; each row knows its place
   /// (`row::active_at`). A list, not a set: an alert enters at the end and
   /// leaves by swapping with the last, so a new alert costs no hashing and

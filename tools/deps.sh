@@ -9,6 +9,8 @@ packages=(
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev
   # Event bodies parsed without a DOM (simdjson On-Demand, issue 15).
   libsimdjson-dev
+  # The in-memory indexes' text hash: XXH3, header only (issue 15).
+  libxxhash-dev
   # The server's allocator: tcmalloc_minimal from gperftools (issue 15).
   libgoogle-perftools-dev
   catch2 libsqlite3-dev libssl-dev openssl zlib1g-dev
