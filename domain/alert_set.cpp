@@ -20,12 +20,12 @@ owned_alert& alert_set::at(std::string_view dedup_key) {
   throw std::out_of_range("no active alert '" + std::string{dedup_key} + "'");
 }
 
-bool alert_set::insert(owned_alert&& a) {
+bool alert_set::insert(owned_alert&& a, size_t hash) {
   // At most three quarters full, so a probe ends soon at an empty slot.
   if ((size_ + 1) * 4 > slots_.size() * 3)
     grow();
   std::string_view key = a->dedup_key;
-  auto bits = bits_from(text_hash(key));
+  auto bits = bits_from(hash);
   size_t i = bits & mask();
   // One probe: it meets the key if it is here, else ends where it goes.
   for (; slots_[i].alert; i = (i + 1) & mask())

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace argus::domain {
@@ -82,7 +83,13 @@ public:
 
   /// Adds `a` under its dedup_key; false (and `a` untouched) if an alert
   /// with that key is in the set already.
-  bool insert(owned_alert&& a);
+  bool insert(owned_alert&& a) {
+    auto hash = text_hash(a->dedup_key);
+    return insert(std::move(a), hash);
+  }
+  /// `insert` with the key's `text_hash` known already (an event's
+  /// `dedup_hash_of`).
+  bool insert(owned_alert&& a, size_t hash);
   /// Removes the alert with this dedupKey; whether there was one. The key
   /// may be the alert's own: it is not read after the alert is let go.
   bool erase(std::string_view dedup_key);

@@ -172,8 +172,11 @@ void retrigger(group_state& g, owned_alert& p, Event& e, time_point now,
   persist(out, p, 1);
 }
 
+/// Opens an alert for `e`, whose dedupKey hashes to `hash` (taken before
+/// `new_alert` may take the key's text).
 template <class Event>
-void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
+void open_or_join(group_state& g, Event& e, size_t hash, time_point now,
+                  decision& out) {
   auto p = new_alert(g, e, now);
   auto& a = *p;
   auto* parent =
@@ -205,7 +208,7 @@ void open_or_join(group_state& g, Event& e, time_point now, decision& out) {
     persist(out, p, 1);
     add_notification(g, out, notification_kind::parent_opened, p, now, e.seq);
   }
-  g.active.insert(std::move(p));
+  g.active.insert(std::move(p), hash);
 }
 
 /// Resolves active alert `p` (held by `g.active`) for `cause`: an event
@@ -322,7 +325,8 @@ void apply_event(group_state& g, Event& e, bool fresh, time_point now,
     acknowledge(g, e, now, out);
     return;
   }
-  if (auto* p = g.active.find(e.dedup_key, dedup_hash_of(e))) {
+  auto hash = dedup_hash_of(e);
+  if (auto* p = g.active.find(e.dedup_key, hash)) {
     retrigger(g, *p, e, now, out);
     return;
   }
@@ -331,7 +335,7 @@ void apply_event(group_state& g, Event& e, bool fresh, time_point now,
     return;
   }
   out.reactivated = !fresh;
-  open_or_join(g, e, now, out);
+  open_or_join(g, e, hash, now, out);
 }
 
 /// Makes the restored alerts of `g` share its texts as the alerts `apply`
