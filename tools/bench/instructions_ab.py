@@ -4,7 +4,7 @@ callgrind, for two or more pipeline_bench builds.
 
   python3 tools/bench/instructions_ab.py PIPELINE_BENCH [PIPELINE_BENCH...]
       [--events N] [--events-per-group K] [--repeat R] [--whole-run]
-      [--manager-id ID]
+      [--manager-id ID] [--threads T]
 
 Timing this pipeline on a shared 2-core VM moves by a third from run to
 run, which hides any change under 10%. Instructions move far less with
@@ -31,6 +31,13 @@ within about 1% over the whole run, about +-4% over the window alone
 (16,658-18,048 in 11 runs of one build; the shutdown's fixed share no
 longer dilutes it). Compare medians of `--repeat 4`, builds alternated
 as the tool runs them, and read each run's pair as well.
+
+`--threads 1` runs the node on one scheduler thread: in 4 runs of one
+build the window's spread fell from about +-2.8% to +-1.3%, and in the
+25th round's comparisons from +-7% to about +-1%. One thread batches
+differently from the server's two (more events per message), so its
+figure is lower than the default's; use it to compare builds whose
+change does not alter how threads hand work to each other, and say so.
 
 Instructions are not time: a change that saves cache misses shows here
 only as far as it saves instructions too. Read it beside the wall-clock
@@ -110,8 +117,13 @@ def main():
     ap.add_argument("--manager-id",
                     help="pipeline_bench's event manager id (its default: "
                          "\"bench\"; the server's are 36-character uuids)")
+    ap.add_argument("--threads", type=int,
+                    help="pipeline_bench's scheduler threads (its default: "
+                         "the machine's cores); 1 spreads less, see above")
     args = ap.parse_args()
     bench_args = ["--manager-id", args.manager_id] if args.manager_id else []
+    if args.threads:
+        bench_args += ["--threads", str(args.threads)]
     n = args.events
     per_event = {b: [] for b in args.binaries}
     for r in range(args.repeat):
