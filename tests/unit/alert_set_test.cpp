@@ -119,3 +119,59 @@ TEST_CASE("an alert set agrees with a std::map through random inserts and "
     CHECK(contents(s) == ref);
   }
 }
+
+TEST_CASE("an alert set holds two alerts in two slots and still ends every "
+          "probe",
+          "[unit]") {
+  // Two slots and two alerts leave no empty slot to end a probe: a miss,
+  // an erase and a third insert must each stop anyway. Many key pairs, so
+  // both share a home slot in some and not in others.
+  for (int pair = 0; pair < 64; ++pair) {
+    auto first = "p" + std::to_string(pair);
+    auto second = "c" + std::to_string(pair);
+    for (bool erase_first : {true, false}) {
+      alert_set s;
+      REQUIRE(s.insert(alert_with(first, 1)));
+      REQUIRE(s.insert(alert_with(second, 2)));
+      CHECK(s.find("missing") == nullptr);
+      CHECK(s.find("missing", text_hash("missing")) == nullptr);
+      CHECK_FALSE(s.erase("missing"));
+      CHECK(s.at(first)->event_count == 1);
+      CHECK(s.at(second)->event_count == 2);
+      auto gone = erase_first ? first : second;
+      auto kept = erase_first ? second : first;
+      REQUIRE(s.erase(gone));
+      CHECK(s.find(gone) == nullptr);
+      REQUIRE(s.find(kept) != nullptr); // still reached after the erase
+      REQUIRE(s.insert(alert_with(gone, 3)));
+      REQUIRE(s.insert(alert_with("third", 4))); // grows past two slots
+      CHECK(contents(s) ==
+            std::map<std::string, int64_t>{
+                {gone, 3}, {kept, erase_first ? 2 : 1}, {"third", 4}});
+    }
+  }
+}
+
+TEST_CASE("an alert set agrees with a std::map while it stays small",
+          "[unit]") {
+  // Sets of up to three alerts, each from empty: the two-slot table full,
+  // emptied and refilled, and its growth to four.
+  std::mt19937 rng{7};
+  for (int trial = 0; trial < 500; ++trial) {
+    alert_set s;
+    std::map<std::string, int64_t> ref;
+    for (int step = 0; step < 12; ++step) {
+      auto key = "key-" + std::to_string(rng() % 3 + trial * 3);
+      if (rng() % 3 != 0) {
+        bool added = ref.emplace(key, step).second;
+        REQUIRE(s.insert(alert_with(key, step)) == added);
+      } else {
+        REQUIRE(s.erase(key) == (ref.erase(key) == 1));
+      }
+      REQUIRE(contents(s) == ref);
+      for (auto& [k, count] : ref)
+        REQUIRE(s.at(k)->event_count == count);
+      REQUIRE(s.find("absent") == nullptr);
+    }
+  }
+}
