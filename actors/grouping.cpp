@@ -58,29 +58,6 @@ grouping_state::pending_changes& outbox_of(grouping_state& st) {
   return *st.outbox;
 }
 
-/// Past this many writes in an outbox, their places are kept in its index.
-constexpr size_t unindexed_writes = 8;
-
-/// Where the outbox's entry for `dedup_key` is, made empty if it has none.
-size_t staged_index(grouping_state::pending_changes& out,
-                    const domain::shared_text& dedup_key) {
-  auto next = out.writes.size();
-  if (next <= unindexed_writes) {
-    for (size_t i = 0; i < next; ++i)
-      if (out.writes[i].dedup_key == dedup_key)
-        return i;
-    out.writes.emplace_back().dedup_key = dedup_key;
-    if (next == unindexed_writes)
-      for (size_t i = 0; i <= next; ++i)
-        out.index.emplace(out.writes[i].dedup_key, i);
-    return next;
-  }
-  auto [it, added] = out.index.try_emplace(dedup_key, next);
-  if (added)
-    out.writes.emplace_back().dedup_key = dedup_key;
-  return it->second;
-}
-
 void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   auto& st = self->state;
   auto& out = outbox_of(st);
@@ -88,7 +65,8 @@ void stage_writes(self_ptr self, std::vector<domain::alert_write>& writes) {
   if (out.writes.capacity() == 0)
     st.outbox_hint.reserve(out.writes, writes.size());
   for (auto& w : writes) {
-    auto& staged = out.writes[staged_index(out, w.snapshot->dedup_key)];
+    auto& staged =
+        out.writes[out.writes.place_or_append(w.snapshot->dedup_key)];
     staged.write.event_count_delta += w.event_count_delta;
     if (held_by_group(*w.snapshot)) {
       staged.held = w.snapshot;

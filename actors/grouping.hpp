@@ -5,9 +5,9 @@
 #include "actors/context.hpp"
 #include "actors/lean_actor.hpp"
 #include "domain/grouping.hpp"
+#include "domain/keyed_vector.hpp"
 
 #include <memory>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -53,14 +53,9 @@ struct grouping_state {
   /// write.
   struct pending_changes {
     /// One entry per alert (a later change of the same alert replaces the
-    /// snapshot and adds its count).
-    std::vector<staged_write> writes;
-    /// Where each alert's entry is, made once there are more than a few:
-    /// until then a look along `writes` is quicker than a hash map's
-    /// buckets and nodes, which were 2% of a group's work when most
-    /// flushes carry one or two changes. Keys share the alerts' dedupKey
-    /// blocks.
-    std::unordered_map<domain::shared_text, size_t> index;
+    /// snapshot and adds its count). Most flushes carry one or two: a hash
+    /// map by dedupKey was 2% of a group's work.
+    domain::keyed_vector<staged_write, &staged_write::dedup_key> writes;
     /// Journal sequence numbers of the events behind the changes; the
     /// repository advances the high-water mark with them.
     std::vector<uint64_t> seqs;

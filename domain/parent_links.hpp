@@ -1,15 +1,13 @@
 #pragma once
 
+#include "domain/keyed_vector.hpp"
 #include "domain/shared_text.hpp"
-#include "domain/text_hash.hpp"
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
-#include <vector>
 
 namespace argus::domain {
 
@@ -18,7 +16,7 @@ namespace argus::domain {
 /// only the resolved ones need their keys kept here: one that triggers
 /// again and rejoins is the same child, counted once in child_count.
 struct parent_links {
-  /// The parent's dedupKey: the map's key views it.
+  /// The parent's dedupKey: the key its links are found by.
   shared_text parent;
   /// Share their alerts' dedupKey blocks.
   std::unordered_set<shared_text> resolved_children;
@@ -29,12 +27,17 @@ struct parent_links {
 /// a map the rules use. Most groups never gain a child, so the table is
 /// made by the first link and let go with the last; until then it costs a
 /// group a pointer. A group seldom has more than one parent with children
-/// (one per window), so the links sit in a vector looked along; a hash
-/// index is kept only past a few (an std::unordered_map made three blocks
-/// and two hashes for a group's first child, 2.5% of an event's work).
-/// References to links last until the next insert or erase.
+/// (one per window), so the links are a `keyed_vector` (an
+/// std::unordered_map made three blocks and two hashes for a group's first
+/// child, 2.5% of an event's work). References to links last until the
+/// next insert or erase.
 class parent_link_map {
+  using table = keyed_vector<parent_links, &parent_links::parent>;
+
 public:
+  /// Past this many parents, their places are kept in a hash index.
+  static constexpr size_t unindexed = table::unindexed;
+
   parent_link_map() = default;
   parent_link_map(const parent_link_map& other);
   parent_link_map& operator=(const parent_link_map& other);
@@ -60,24 +63,12 @@ public:
   }
   void erase(std::string_view parent);
   bool empty() const { return !table_; }
-  size_t size() const { return table_ ? table_->entries.size() : 0; }
+  size_t size() const { return table_ ? table_->size() : 0; }
   void clear() { table_.reset(); }
 
-  /// Past this many parents, their places are kept in a hash index.
-  static constexpr size_t unindexed = 8;
-
 private:
-  struct table {
-    std::vector<parent_links> entries;
-    /// Empty while there are `unindexed` entries or fewer. Keys view the
-    /// entries' own `parent` blocks, which stay put as the vector moves.
-    std::unordered_map<std::string_view, size_t, text_hasher> index;
-  };
-
   template <class Text>
   parent_links& links_of(const Text& parent);
-  /// The place of `parent`'s entry, or `size()` if it has none.
-  size_t place_of(std::string_view parent) const;
 
   std::unique_ptr<table> table_; ///< null while empty
 };
