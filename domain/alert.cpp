@@ -45,13 +45,37 @@ struct fnv1a_pair {
   // two hashes in one loop take hardly longer than one (a uuid is made
   // for every new alert and every notification).
   void mix(unsigned char c) {
-    hi = (hi ^ c) * 0x100000001b3ULL;
-    lo = (lo ^ c) * 0x100000001b3ULL;
+    hi = (hi ^ c) * prime;
+    lo = (lo ^ c) * prime;
   }
   void mix(std::string_view s) {
-    for (unsigned char c : s)
-      mix(c);
+    // In locals, four bytes a step, written out (GCC at -O2 does not
+    // unroll even a fixed inner loop of four): the loop's own count was a
+    // third of each byte's instructions.
+    auto h = hi;
+    auto l = lo;
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    for (; end - p >= 4; p += 4) {
+      h = (h ^ p[0]) * prime;
+      l = (l ^ p[0]) * prime;
+      h = (h ^ p[1]) * prime;
+      l = (l ^ p[1]) * prime;
+      h = (h ^ p[2]) * prime;
+      l = (l ^ p[2]) * prime;
+      h = (h ^ p[3]) * prime;
+      l = (l ^ p[3]) * prime;
+    }
+    for (; p != end; ++p) {
+      h = (h ^ *p) * prime;
+      l = (l ^ *p) * prime;
+    }
+    hi = h;
+    lo = l;
   }
+
+private:
+  static constexpr uint64_t prime = 0x100000001b3ULL;
 };
 
 /// The hashes after `a` and the separator.
