@@ -5,39 +5,33 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <random>
 #include <string_view>
 
 namespace argus::domain {
 
-/// This process's secret for `text_hash`: XXH3's key material, made once
-/// from the system's random source. A sender picks the dedupKeys and
-/// grouping values these indexes are keyed by: with a hash anyone can
-/// compute, it could choose thousands that share a slot and turn every
-/// lookup into a long probe (a hash-flooding denial of service). With a
-/// secret, the slots differ from process to process and cannot be worked
-/// out from outside. Not a keyed MAC like SipHash, but it takes the same
-/// instructions as the default secret, where SipHash would take several
-/// times more on every event. A secret rather than XXH3's 64-bit seed:
-/// a seed is added to the default secret's words on every call, 2% more
-/// instructions per event on the in-process pipeline.
-inline const unsigned char* text_hash_secret() {
-  // A function's static rather than a global, so that a map filled during
-  // another file's static initialisation hashes with the same secret.
-  static const auto secret = [] {
-    std::array<uint32_t, 8> entropy;
-    std::random_device source;
-    for (auto& word : entropy)
-      word = source();
-    std::array<unsigned char, XXH3_SECRET_DEFAULT_SIZE> out;
-    XXH3_generateSecret(out.data(), out.size(), entropy.data(), sizeof entropy);
-    return out;
-  }();
-  return secret.data();
-}
+namespace detail {
+
+/// This process's secret for `text_hash`: XXH3's key material, made from
+/// the system's random source before any other static initialiser runs
+/// (text_hash.cpp). A sender picks the dedupKeys and grouping values these
+/// indexes are keyed by: with XXH3's published default secret anyone can
+/// compute the slots, and could send thousands of keys that share one (a
+/// hash-flooding denial of service). With a secret of its own, a process's
+/// slots cannot be worked out from outside. Not a keyed MAC like SipHash,
+/// which would take several times the instructions on every event.
+///
+/// An array filled at start-up rather than a function's static: the
+/// static's guard, and its initialiser inlined beside the hash, cost 15
+/// instructions per hash, a third more than the hash itself.
+extern unsigned char text_hash_secret[XXH3_SECRET_DEFAULT_SIZE];
+
+/// `text_hash` of a text longer than 240 bytes: XXH3's long loop, out of
+/// line so that the short paths inline without its registers and stack.
+size_t text_hash_long(std::string_view text);
+
+} // namespace detail
 
 /// The hash every in-memory index of texts shares (dedupKeys, managers,
 /// grouping values, notification ids): a router's, a group's set of
@@ -48,12 +42,17 @@ inline const unsigned char* text_hash_secret() {
 /// XXH3 rather than std::hash: on these short texts (a dedupKey of a few
 /// bytes, a 36-character uuid) it takes about half the instructions of
 /// libstdc++'s `_Hash_bytes`, which is a call into the shared library, and
-/// about ten texts are hashed per event. Seeded per process, so never
+/// about ten texts are hashed per event. Keyed per process, so never
 /// stored or sent: nodes agree on owners by `rendezvous_score`, not by
 /// this, and an order of entries in these maps may differ between runs.
-inline size_t text_hash(std::string_view text) {
-  return static_cast<size_t>(XXH3_64bits_withSecret(
-      text.data(), text.size(), text_hash_secret(), XXH3_SECRET_DEFAULT_SIZE));
+[[gnu::flatten]] inline size_t text_hash(std::string_view text) {
+  // `flatten` inlines XXH3's short paths here, and so into each caller;
+  // without it GCC kept one shared out-of-line copy of them all.
+  if (text.size() > 240)
+    return detail::text_hash_long(text);
+  return static_cast<size_t>(
+      XXH3_64bits_withSecret(text.data(), text.size(), detail::text_hash_secret,
+                             sizeof detail::text_hash_secret));
 }
 
 /// `text_hash` for unordered containers keyed by texts: std::string,

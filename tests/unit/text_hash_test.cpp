@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -60,10 +63,22 @@ TEST_CASE("keys chosen to collide under XXH3's default secret spread out under "
   CHECK(slots.size() > 700);
 }
 
-TEST_CASE("text_hash_secret is made once per process", "[unit]") {
-  auto* secret = argus::domain::text_hash_secret();
-  CHECK(argus::domain::text_hash_secret() == secret);
-  std::string key = "m1/k";
-  CHECK(text_hash(key) == XXH3_64bits_withSecret(key.data(), key.size(), secret,
-                                                 XXH3_SECRET_DEFAULT_SIZE));
+TEST_CASE("text_hash keys XXH3 with this process's secret, short texts and "
+          "long",
+          "[unit]") {
+  using argus::domain::detail::text_hash_secret;
+  // Made before main: not XXH3's default, and not left zero.
+  CHECK(std::memcmp(text_hash_secret, XXH3_kSecret, sizeof text_hash_secret) !=
+        0);
+  CHECK(std::count(std::begin(text_hash_secret), std::end(text_hash_secret),
+                   0) < 16);
+  // Every length class of XXH3: 0, 1-3, 4-8, 9-16, 17-128, 129-240, more.
+  for (size_t length : {0, 2, 7, 12, 36, 200, 240, 241, 1000}) {
+    std::string text(length, 'x');
+    INFO(length);
+    CHECK(text_hash(text) == XXH3_64bits_withSecret(text.data(), text.size(),
+                                                    text_hash_secret,
+                                                    sizeof text_hash_secret));
+    CHECK(text_hash(text) != XXH3_64bits(text.data(), text.size()));
+  }
 }
