@@ -88,9 +88,11 @@ std::vector<domain::alert_write> take_writes(grouping_state& st) {
     auto& staged = out.writes[i];
     auto& w = writes[i];
     w.event_count_delta = staged.write.event_count_delta;
+    // Hashed once here for the set and for the memory store's rows.
+    w.dedup_hash = domain::text_hash(staged.dedup_key);
     if (staged.write.snapshot) {
       w.snapshot = std::move(staged.write.snapshot);
-    } else if (auto* a = st.group.active.find(staged.dedup_key)) {
+    } else if (auto* a = st.group.active.find(staged.dedup_key, w.dedup_hash)) {
       w.snapshot = *a; // its latest state, copied or not since
     } else {
       // Each change that drops an alert from the group stages a strong

@@ -115,6 +115,11 @@ alert& mutable_alert(owned_alert& p);
 struct alert_write {
   alert_ptr snapshot;
   int64_t event_count_delta = 0;
+  /// `text_hash(snapshot->dedup_key)` when the writer had it at hand, else
+  /// 0: the memory store looks the key up by it (and loads its slot ahead
+  /// by it) instead of hashing the text twice more. Local only, like
+  /// `event::dedup_hash`: not sent, as the hash is keyed per process.
+  size_t dedup_hash = 0;
 
   alert_write() = default;
   alert_write(alert_ptr snapshot, int64_t delta)
@@ -124,6 +129,11 @@ struct alert_write {
       : snapshot(std::make_shared<const alert>(std::move(a))),
         event_count_delta(delta) {}
 };
+
+/// `w`'s dedupKey hash: the one carried, else computed.
+inline size_t dedup_hash_of(const alert_write& w) {
+  return w.dedup_hash != 0 ? w.dedup_hash : text_hash(w.snapshot->dedup_key);
+}
 
 /// Crosses the wire as the alert's value and the delta (as before sharing):
 /// the receiving node gets a snapshot of its own.

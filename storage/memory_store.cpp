@@ -197,13 +197,14 @@ public:
       // Starts loading the slot of a write a few ahead, so the cache
       // misses of a large store's lookups overlap.
       if (k + domain::prefetch_distance < writes.size()) {
-        auto& ahead = *writes[k + domain::prefetch_distance].snapshot;
-        manager_of(ahead.event_manager_id).by_key.prefetch(ahead.dedup_key);
+        auto& ahead = writes[k + domain::prefetch_distance];
+        manager_of(ahead.snapshot->event_manager_id)
+            .by_key.prefetch_hash(dedup_hash_of(ahead));
       }
       auto& w = writes[k];
       auto& a = *w.snapshot;
       auto& m = manager_of(a.event_manager_id);
-      auto [i, added] = m.by_key.try_emplace(a.dedup_key);
+      auto [i, added] = m.by_key.try_emplace(a.dedup_key, dedup_hash_of(w));
       auto& r = i->value;
       if (added) {
         keep(*i, w.snapshot);

@@ -247,6 +247,29 @@ TEST_CASE("storage: a write merges into the stored alert", "[unit]") {
   CHECK(rows[0].event_count == 5);
 }
 
+TEST_CASE("storage: a write carrying its dedupKey hash lands on the same row "
+          "as one without",
+          "[unit]") {
+  EACH_BACKEND();
+  // Grouping actors send the hash along (alert_write::dedup_hash), tests
+  // and restores do not; enough keys in one call that the memory store
+  // loads slots ahead by the carried hashes too.
+  std::vector<alert_write> carried, plain;
+  for (int i = 0; i < 40; ++i) {
+    auto a = make_alert("m1", "key-" + std::to_string(i), 1'000 + i);
+    alert_write w{a, 1};
+    w.dedup_hash = argus::domain::text_hash(a.dedup_key);
+    carried.push_back(std::move(w));
+    plain.push_back(alert_write{a, 2});
+  }
+  REQUIRE_FALSE(store.write(carried));
+  REQUIRE_FALSE(store.write(plain));
+  auto rows = must(store.list(all()));
+  REQUIRE(rows.size() == 40);
+  for (auto& row : rows)
+    CHECK(row.event_count == 3);
+}
+
 TEST_CASE("storage: a write that keeps status and parent merges the same",
           "[unit]") {
   // SQLite writes such a change with an UPDATE that leaves the status and
