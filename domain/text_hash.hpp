@@ -27,8 +27,9 @@ namespace detail {
 /// instructions per hash, a third more than the hash itself.
 extern unsigned char text_hash_secret[XXH3_SECRET_DEFAULT_SIZE];
 
-/// `text_hash` of a text longer than 240 bytes: XXH3's long loop, out of
-/// line so that the short paths inline without its registers and stack.
+/// `text_hash` of a text longer than `XXH3_MIDSIZE_MAX` (240) bytes:
+/// XXH3's long loop, out of line so that the short paths inline without
+/// its registers and stack.
 size_t text_hash_long(std::string_view text);
 
 } // namespace detail
@@ -48,7 +49,7 @@ size_t text_hash_long(std::string_view text);
 [[gnu::flatten]] inline size_t text_hash(std::string_view text) {
   // `flatten` inlines XXH3's short paths here, and so into each caller;
   // without it GCC kept one shared out-of-line copy of them all.
-  if (text.size() > 240)
+  if (text.size() > XXH3_MIDSIZE_MAX)
     return detail::text_hash_long(text);
   return static_cast<size_t>(
       XXH3_64bits_withSecret(text.data(), text.size(), detail::text_hash_secret,
