@@ -80,21 +80,65 @@ bool inhibits(const inhibit_rule& rule, const inhibition_candidate& source,
   return true;
 }
 
-std::vector<std::string>
-inhibited_by(const std::vector<inhibit_rule>& rules,
-             const inhibition_candidate& target,
-             const std::vector<inhibition_candidate>& sources) {
-  std::vector<std::string> keys;
+namespace {
+
+/// The texts of `rule`'s `equal` fields for `c`, as one key.
+std::string equal_key(const inhibit_rule& rule, const inhibition_candidate& c) {
+  std::vector<std::string> texts;
+  texts.reserve(rule.equal.size());
+  for (auto& name : rule.equal)
+    texts.push_back(field_text(*c.subject, name, c.details));
+  return encode_keys(texts);
+}
+
+} // namespace
+
+inhibition_index::inhibition_index(
+    const std::vector<inhibit_rule>& rules,
+    const std::vector<inhibition_candidate>& sources) {
+  rules_.reserve(rules.size());
   for (auto& rule : rules) {
-    if (!all_match(rule.target_matchers, target))
+    rule_sources indexed{&rule, {}};
+    for (auto& c : sources)
+      if (all_match(rule.source_matchers, c))
+        indexed.by_equal[equal_key(rule, c)].push_back(
+            source{c, all_match(rule.target_matchers, c)});
+    rules_.push_back(std::move(indexed));
+  }
+}
+
+std::vector<std::string>
+inhibition_index::inhibitors_of(const inhibition_candidate& target) const {
+  auto& t = *target.subject;
+  std::vector<std::string> keys;
+  for (auto& [rule, by_equal] : rules_) {
+    if (by_equal.empty() || !all_match(rule->target_matchers, target))
       continue;
-    for (auto& source : sources)
-      if (inhibits(rule, source, target))
-        keys.push_back(source.subject->dedup_key.str());
+    auto found = by_equal.find(equal_key(*rule, target));
+    if (found == by_equal.end())
+      continue;
+    // `inhibits`' last test: a target that matches the source matchers is
+    // not inhibited by sources that match the target matchers.
+    bool target_matches_sources = all_match(rule->source_matchers, target);
+    for (auto& [who, matches_targets] : found->second) {
+      auto& s = *who.subject;
+      if (s.event_manager_id != t.event_manager_id ||
+          s.dedup_key == t.dedup_key ||
+          (target_matches_sources && matches_targets))
+        continue;
+      keys.push_back(s.dedup_key.str());
+    }
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
+}
+
+std::vector<std::string>
+inhibited_by(const std::vector<inhibit_rule>& rules,
+             const inhibition_candidate& target,
+             const std::vector<inhibition_candidate>& sources) {
+  return inhibition_index{rules, sources}.inhibitors_of(target);
 }
 
 std::string encode_inhibit_rules(const std::vector<inhibit_rule>& rules) {

@@ -2,6 +2,7 @@
 
 #include "domain/alert.hpp"
 #include "domain/silence.hpp"
+#include "domain/text_hash.hpp"
 
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 /// Inhibition (Alertmanager's inhibit_rules, per event manager): while an
@@ -56,8 +58,41 @@ struct inhibition_candidate {
 bool inhibits(const inhibit_rule& rule, const inhibition_candidate& source,
               const inhibition_candidate& target);
 
+/// A manager's inhibition sources, indexed: for each rule, the candidates
+/// that match its source matchers, by the texts of their `equal` fields.
+/// Built once from the manager's active alerts, it answers each target
+/// with its rules and the sources that share its `equal` texts, not a pass
+/// over every active alert: in a storm every new group is a target, and a
+/// pass each made the checks quadratic. `rules` and the candidates'
+/// alerts must outlive the index.
+class inhibition_index {
+public:
+  inhibition_index(const std::vector<inhibit_rule>& rules,
+                   const std::vector<inhibition_candidate>& sources);
+
+  /// The dedupKeys of the indexed sources that inhibit `target` (`inhibits`
+  /// under any rule), sorted, without repeats. Sources of another manager
+  /// never count.
+  std::vector<std::string>
+  inhibitors_of(const inhibition_candidate& target) const;
+
+private:
+  struct source {
+    inhibition_candidate who;
+    /// It matches the rule's target matchers too (see `inhibits`).
+    bool matches_targets = false;
+  };
+  struct rule_sources {
+    const inhibit_rule* rule = nullptr;
+    /// By `encode_keys` of the `equal` fields' texts.
+    std::unordered_map<std::string, std::vector<source>, text_hasher> by_equal;
+  };
+  std::vector<rule_sources> rules_;
+};
+
 /// The dedupKeys of the alerts in `sources` (the manager's active alerts)
-/// that inhibit `target` under any of `rules`, sorted, without repeats.
+/// that inhibit `target` under any of `rules`, sorted, without repeats: an
+/// `inhibition_index` asked once.
 std::vector<std::string>
 inhibited_by(const std::vector<inhibit_rule>& rules,
              const inhibition_candidate& target,

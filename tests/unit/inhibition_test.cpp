@@ -10,8 +10,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <random>
 #include <string>
 
 namespace {
@@ -117,6 +119,65 @@ TEST_CASE("inhibition: an alert does not inhibit itself, nor peers matching "
   // The low one is muted by both.
   CHECK(argus::domain::inhibited_by({rule}, cl, {ca, cb, cl}) ==
         std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("inhibition: the index answers as `inhibits` over every source of "
+          "the target's manager",
+          "[inhibition]") {
+  // Random managers' alerts: classes, severities and a cluster label that
+  // is missing, empty or set; rules with no, one and two `equal` fields,
+  // a regex and a negative matcher, and one matching both sides.
+  std::mt19937 gen{20261206};
+  auto pick = [&](std::vector<std::string> xs) {
+    return xs[std::uniform_int_distribution<size_t>{0, xs.size() - 1}(gen)];
+  };
+  std::vector<alert> alerts;
+  std::vector<std::map<std::string, std::string>> label_sets;
+  for (int i = 0; i < 300; ++i) {
+    auto a = make_alert("a" + std::to_string(i % 250),
+                        pick({"outage", "disk", "net", "db"}),
+                        pick({"payments", "payments", "payments", "search"}));
+    a.sev = pick({"h", "m", "l"}) == "h" ? argus::domain::severity::high
+                                         : argus::domain::severity::low;
+    std::map<std::string, std::string> ls;
+    if (auto cluster = pick({"eu", "us", "", "-"}); cluster != "-")
+      ls["cluster"] = cluster;
+    alerts.push_back(std::move(a));
+    label_sets.push_back(std::move(ls));
+  }
+  std::vector<inhibition_candidate> candidates;
+  for (size_t i = 0; i < alerts.size(); ++i)
+    candidates.push_back({&alerts[i], labels(label_sets[i])});
+  auto regex = eq("class", "d.*");
+  regex.is_regex = true;
+  auto not_outage = eq("class", "outage");
+  not_outage.is_equal = false;
+  auto high = eq("severity", "high");
+  std::vector<inhibit_rule> rules{
+      outage_mutes_disks(),
+      {{eq("class", "outage")}, {regex}, {"cluster", "severity"}},
+      {{high}, {not_outage}, {}},
+      {{high}, {high}, {"cluster"}}};
+  argus::domain::inhibition_index index{rules, candidates};
+  size_t inhibited = 0;
+  for (auto& target : candidates) {
+    std::vector<std::string> expected;
+    for (auto& rule : rules)
+      for (auto& source : candidates)
+        if (source.subject->event_manager_id ==
+                target.subject->event_manager_id &&
+            argus::domain::inhibits(rule, source, target))
+          expected.push_back(source.subject->dedup_key.str());
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()),
+                   expected.end());
+    INFO(target.subject->dedup_key.str());
+    CHECK(index.inhibitors_of(target) == expected);
+    inhibited += expected.empty() ? 0 : 1;
+  }
+  // The data exercise both answers.
+  CHECK(inhibited > 50);
+  CHECK(inhibited < candidates.size());
 }
 
 TEST_CASE("inhibition: rules are validated naming the field", "[inhibition]") {
