@@ -4,6 +4,7 @@
 #include "domain/admission.hpp"
 #include "domain/error.hpp"
 #include "domain/receiver.hpp"
+#include "http/active_alerts.hpp"
 #include "http/silence_json.hpp"
 
 namespace argus::actors {
@@ -34,10 +35,7 @@ delivery::alert_access alert_access_of(std::shared_ptr<repository_slot> repo) {
     auto hdl = repo->wait();
     if (!hdl)
       return make_error(ec::unavailable, "the repository is not running");
-    domain::alert_filter f;
-    f.event_manager_id = manager_id;
-    f.status = "active";
-    f.limit = domain::max_alert_limit;
+    auto f = http::active_alerts::filter_for(manager_id);
     caf::expected<std::vector<domain::alert>> result =
         make_error(ec::internal, "no reply");
     thread_self(repo->system(), false)

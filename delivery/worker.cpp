@@ -182,7 +182,7 @@ void worker::fan_out(domain::time_point now) {
     return;
   std::vector<std::string> ids;
   std::vector<domain::delivery> rows;
-  std::map<std::string, std::vector<domain::alert>> active;
+  active_round active;
   // A batch is mostly one manager's: its view (receivers, silences) is
   // looked up once per run of its entries, not copied for each.
   const std::string* viewed = nullptr;
@@ -196,15 +196,10 @@ void worker::fan_out(domain::time_point now) {
     }
     if (!view)
       continue; // the manager is gone: nobody to tell
-    if (entry.env.kind == domain::notification_kind::parent_opened) {
+    if (entry.env.kind == domain::notification_kind::parent_opened)
       // A newer opening of the parent replaces one still held.
-      for (auto it = held_.begin(); it != held_.end();)
-        if (it->second.manager_id == entry.event_manager_id &&
-            it->second.dedup_key == entry.env.parent->dedup_key)
-          it = held_.erase(it);
-        else
-          ++it;
-    }
+      held_.erase(
+          held_key{entry.event_manager_id, entry.env.parent->dedup_key.str()});
     if (view->receivers.empty())
       continue; // nobody to tell: no silences to look up
     auto group = group_of(*entry.env.parent);
@@ -228,9 +223,9 @@ void worker::fan_out(domain::time_point now) {
       if (muted) {
         domain::suppress(row, silences, inhibitors);
         if (entry.env.kind == domain::notification_kind::parent_opened)
-          held_[entry.env.notification_id] = held_opening{
-              entry.event_manager_id, entry.env.parent->dedup_key.str(),
-              entry.env.parent->id};
+          held_[held_key{entry.event_manager_id,
+                         entry.env.parent->dedup_key.str()}] =
+              held_opening{entry.env.notification_id, entry.env.parent->id};
       }
       rows.push_back(std::move(row));
     }
@@ -244,27 +239,32 @@ void worker::fan_out(domain::time_point now) {
 
 std::vector<std::string>
 worker::muted_by(const manager_view& view, const domain::alert& parent,
-                 std::map<std::string, std::vector<domain::alert>>& active,
-                 std::vector<std::string>& inhibitors) {
+                 active_round& active, std::vector<std::string>& inhibitors) {
   auto silences =
       view.silenced_by ? view.silenced_by(parent) : std::vector<std::string>{};
   inhibitors.clear();
   if (view.inhibit_rules.empty() || !alerts_.active)
     return silences;
-  auto manager = parent.event_manager_id.str();
-  auto it = active.find(manager);
-  if (it == active.end()) {
-    auto found = alerts_.active(manager);
-    if (!found) {
-      LOG_WARNING("delivery: reading the active alerts of "
-                  << parent.event_manager_id
-                  << " for inhibition failed: " << message_of(found.error()));
-      return silences; // not cached: the next parent tries again
-    }
-    it = active.emplace(std::move(manager), std::move(*found)).first;
-  }
-  inhibitors = http::inhibited_by(view.inhibit_rules, parent, it->second);
+  if (auto* alerts = active_of(parent.event_manager_id.str(), view, active))
+    inhibitors = alerts->inhibitors_of(parent);
   return silences;
+}
+
+const http::active_alerts* worker::active_of(const std::string& manager,
+                                             const manager_view& view,
+                                             active_round& round) {
+  if (auto it = round.find(manager); it != round.end())
+    return it->second.get();
+  auto found = alerts_.active(manager);
+  if (!found) {
+    LOG_WARNING("delivery: reading the active alerts of "
+                << manager
+                << " failed, will retry: " << message_of(found.error()));
+    return nullptr;
+  }
+  auto made = std::make_unique<const http::active_alerts>(view.inhibit_rules,
+                                                          std::move(*found));
+  return round.emplace(manager, std::move(made)).first->second.get();
 }
 
 void worker::load_held() {
@@ -280,16 +280,16 @@ void worker::load_held() {
     return;
   }
   held_loaded_ = true;
+  // Newest first: a parent's newest held opening is the one kept.
   for (auto& row : *rows) {
-    if (row.kind != domain::notification_kind::parent_opened ||
-        held_.count(row.notification_id) > 0)
+    if (row.kind != domain::notification_kind::parent_opened)
       continue;
     auto entry = store_->entry(row.notification_id);
     if (!entry)
       continue;
-    held_[row.notification_id] =
-        held_opening{row.event_manager_id, entry->env.parent->dedup_key.str(),
-                     entry->env.parent->id};
+    held_.try_emplace(
+        held_key{row.event_manager_id, entry->env.parent->dedup_key.str()},
+        held_opening{row.notification_id, entry->env.parent->id});
   }
 }
 
@@ -297,29 +297,26 @@ void worker::review(domain::time_point now) {
   if (!alerts_.active || !alerts_.add)
     return;
   load_held();
-  std::map<std::string, std::vector<domain::alert>> active;
+  active_round active;
+  // Held openings are in manager order: each manager is looked up once.
+  std::string viewed;
+  std::optional<manager_view> view;
   for (auto it = held_.begin(); it != held_.end();) {
+    auto& [manager, dedup_key] = it->first;
     auto& h = it->second;
-    auto view = lookup_(h.manager_id);
+    if (!view || viewed != manager) {
+      view = lookup_(manager);
+      viewed = manager;
+    }
     if (!view) {
       it = held_.erase(it); // the manager is gone: nobody to tell
       continue;
     }
-    auto cached = active.find(h.manager_id);
-    if (cached == active.end()) {
-      auto found = alerts_.active(h.manager_id);
-      if (!found) {
-        LOG_WARNING("delivery: reading active alerts failed, will retry: "
-                    << message_of(found.error()));
-        return;
-      }
-      cached = active.emplace(h.manager_id, std::move(*found)).first;
-    }
-    auto& alerts = cached->second;
-    auto current = std::find_if(alerts.begin(), alerts.end(), [&](auto& a) {
-      return a.dedup_key == h.dedup_key && a.id == h.alert_id;
-    });
-    if (current == alerts.end()) {
+    auto* alerts = active_of(manager, *view, active);
+    if (alerts == nullptr)
+      return; // the next review tries again
+    auto* current = alerts->find(dedup_key);
+    if (current == nullptr || current->id != h.alert_id) {
       // Resolved while muted: its opening is never sent (its resolution
       // went through fan-out like any other notification).
       it = held_.erase(it);
@@ -333,7 +330,7 @@ void worker::review(domain::time_point now) {
     }
     // Named after the held one, so a restart before it is stored makes the
     // same one again and the store keeps one.
-    auto released = it->first + "-released";
+    auto released = h.notification_id + "-released";
     auto stored = store_->entry(released);
     if (!stored && code_of(stored.error()) != ec::not_found) {
       ++it; // the store failed: try again at the next review
@@ -345,11 +342,8 @@ void worker::review(domain::time_point now) {
       n.kind = domain::notification_kind::parent_opened;
       n.parent = *current;
       n.at = now;
-      n.active_children = std::count_if(
-          alerts.begin(), alerts.end(), [&](const domain::alert& a) {
-            return a.parent_dedup_key == h.dedup_key && a.is_active();
-          });
-      LOG_INFO("delivery: " << h.manager_id << "/" << h.dedup_key
+      n.active_children = alerts->active_children(dedup_key);
+      LOG_INFO("delivery: " << manager << "/" << dedup_key
                             << " is no longer muted: its opening goes out as "
                             << released);
       alerts_.add(std::move(n));

@@ -7,6 +7,7 @@
 #include "domain/inhibition.hpp"
 #include "domain/notification.hpp"
 #include "domain/receiver.hpp"
+#include "http/active_alerts.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -53,7 +54,7 @@ struct manager_view {
 /// thread; they may block briefly (a read of the store). Unset: no
 /// inhibition, and held openings are never released.
 struct alert_access {
-  /// The manager's active alerts now.
+  /// Every active alert of the manager now (`active_alerts::filter_for`).
   std::function<caf::expected<std::vector<domain::alert>>(
       const std::string& manager_id)>
       active;
@@ -112,12 +113,17 @@ private:
   };
 
   /// An opening that was suppressed (silenced or inhibited) and is not
-  /// released yet: the parent it was about.
+  /// released yet, held under (manager, parent dedupKey).
   struct held_opening {
-    std::string manager_id;
-    std::string dedup_key;
+    std::string notification_id;
+    /// The parent's id: a later alert with its dedupKey is another one.
     std::string alert_id;
   };
+  using held_key = std::pair<std::string, std::string>;
+  /// The active alerts of the managers one fan-out or review looks at, each
+  /// read at its first use.
+  using active_round =
+      std::map<std::string, std::unique_ptr<const http::active_alerts>>;
 
   void run();
   void run_jobs();
@@ -130,12 +136,16 @@ private:
   /// muted: one opening notification with the id `<held id>-released`.
   /// Drops those whose parent resolved or is gone.
   void review(domain::time_point now);
-  /// Why a parent must not notify now: its silences and inhibitors
-  /// (`active` caches the managers' active alerts for one round).
-  std::vector<std::string>
-  muted_by(const manager_view& view, const domain::alert& parent,
-           std::map<std::string, std::vector<domain::alert>>& active,
-           std::vector<std::string>& inhibitors);
+  /// Why a parent must not notify now: its silences and inhibitors.
+  std::vector<std::string> muted_by(const manager_view& view,
+                                    const domain::alert& parent,
+                                    active_round& active,
+                                    std::vector<std::string>& inhibitors);
+  /// The active alerts of `manager` in `round`, read now if they are not
+  /// there yet; null when the read failed (not kept: the next asks again).
+  const http::active_alerts* active_of(const std::string& manager,
+                                       const manager_view& view,
+                                       active_round& round);
   void fan_out(domain::time_point now);
   void reload();
   void expire_waiting(domain::time_point now);
@@ -170,8 +180,9 @@ private:
   std::map<uint64_t, in_flight> in_flight_;
   std::map<std::string, domain::rate_window> child_rates_;
   uint64_t next_token_ = 1;
-  /// Held openings by notification id.
-  std::map<std::string, held_opening> held_;
+  /// Held openings by (manager, parent dedupKey): at most one per parent,
+  /// as a newer opening replaces one still held.
+  std::map<held_key, held_opening> held_;
   bool held_loaded_ = false;
 
   std::atomic<uint64_t> delivered_{0};

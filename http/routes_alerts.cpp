@@ -1,5 +1,6 @@
 #include "domain/admission.hpp"
 #include "domain/error.hpp"
+#include "http/active_alerts.hpp"
 #include "http/auth.hpp"
 #include "http/bridge.hpp"
 #include "http/errors.hpp"
@@ -59,7 +60,7 @@ caf::expected<domain::alert_filter> filter_of(const httplib::Request& req) {
 
 /// The active alerts of the managers one response needs for
 /// `inhibited_by`, read once per manager.
-using active_cache = std::map<std::string, alerts>;
+using active_cache = std::map<std::string, active_alerts>;
 
 /// The dedupKeys of the active alerts that inhibit `a` now (none for a
 /// resolved alert, or a manager without inhibit rules).
@@ -73,16 +74,15 @@ std::vector<std::string> inhibitors_of(const route_env& env,
     return {};
   auto it = cache.find(a.event_manager_id.str());
   if (it == cache.end()) {
-    domain::alert_filter f;
-    f.event_manager_id = a.event_manager_id;
-    f.status = "active";
-    f.limit = domain::max_alert_limit;
-    auto found = ask<alerts>(*env.node.system, env.node.repository,
-                             atom::list::value, f);
-    it = cache.emplace(a.event_manager_id, found ? std::move(*found) : alerts{})
+    auto found =
+        ask<alerts>(*env.node.system, env.node.repository, atom::list::value,
+                    active_alerts::filter_for(a.event_manager_id.str()));
+    it = cache
+             .try_emplace(a.event_manager_id.str(), m->second.inhibit_rules,
+                          found ? std::move(*found) : alerts{})
              .first;
   }
-  return inhibited_by(m->second.inhibit_rules, a, it->second);
+  return it->second.inhibitors_of(a);
 }
 
 /// An alert as the API shows it, with the ids of the active silences that

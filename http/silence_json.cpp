@@ -151,20 +151,6 @@ json schedule_json(const domain::schedule& s) {
   return out;
 }
 
-/// A reader of an alert's details by field name (as grouping reads them).
-domain::details_reader reader_of(std::shared_ptr<const json> details) {
-  return [details](const std::string& name) {
-    return grouping_text(*details, name);
-  };
-}
-
-std::shared_ptr<const json> details_of(const domain::alert& a) {
-  auto details = json::parse(a.details, nullptr, false);
-  if (!details.is_object())
-    details = json::object();
-  return std::make_shared<const json>(std::move(details));
-}
-
 json end_or_null(domain::time_point t) {
   return t == domain::forever ? json(nullptr) : json(domain::to_rfc3339(t));
 }
@@ -280,15 +266,7 @@ silenced_by(const std::map<std::string, domain::silence>& all,
             const domain::alert& a, domain::time_point now) {
   if (all.empty())
     return {};
-  auto details = json::parse(a.details, nullptr, false);
-  if (!details.is_object())
-    details = json::object();
-  return domain::silenced_by(
-      all, a,
-      [&details](const std::string& name) {
-        return grouping_text(details, name);
-      },
-      now);
+  return domain::silenced_by(all, a, details_reader_of(a), now);
 }
 
 caf::expected<std::vector<domain::inhibit_rule>>
@@ -336,17 +314,12 @@ json to_json(const std::vector<domain::inhibit_rule>& rules) {
   return out;
 }
 
-std::vector<std::string>
-inhibited_by(const std::vector<domain::inhibit_rule>& rules,
-             const domain::alert& a, const std::vector<domain::alert>& active) {
-  if (rules.empty() || active.empty())
-    return {};
-  domain::inhibition_candidate target{&a, reader_of(details_of(a))};
-  std::vector<domain::inhibition_candidate> sources;
-  for (auto& s : active)
-    if (s.is_active() && s.event_manager_id == a.event_manager_id)
-      sources.push_back({&s, reader_of(details_of(s))});
-  return domain::inhibited_by(rules, target, sources);
+domain::details_reader details_reader_of(const domain::alert& a) {
+  auto parsed = json::parse(a.details, nullptr, false);
+  if (!parsed.is_object())
+    parsed = json::object();
+  return [details = std::make_shared<const json>(std::move(parsed))](
+             const std::string& name) { return grouping_text(*details, name); };
 }
 
 } // namespace argus::http

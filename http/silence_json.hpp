@@ -50,11 +50,9 @@ parse_inhibit_rules(const nlohmann::json& j);
 
 nlohmann::json to_json(const std::vector<domain::inhibit_rule>& rules);
 
-/// The dedupKeys of the alerts in `active` (the manager's active alerts)
-/// that inhibit `a` under `rules`, sorted (details parsed for label and
-/// field matchers).
-std::vector<std::string>
-inhibited_by(const std::vector<domain::inhibit_rule>& rules,
-             const domain::alert& a, const std::vector<domain::alert>& active);
+/// A reader of `a`'s details by field name, as grouping reads them (for
+/// label and field matchers); details that are not a JSON object read as
+/// an empty one.
+domain::details_reader details_reader_of(const domain::alert& a);
 
 } // namespace argus::http

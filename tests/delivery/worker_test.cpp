@@ -18,6 +18,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace {
@@ -452,6 +453,35 @@ TEST_CASE("a held opening is released once when its silence ends, also "
   w = start_muted(box, m, {to("ops", rx.url())});
   std::this_thread::sleep_for(400ms);
   CHECK(rx.requests().size() == 1);
+}
+
+TEST_CASE("a newer opening of a held parent replaces the held one; other "
+          "parents' stay held",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = std::make_shared<muting>();
+  auto older = stored("db-1", notification_kind::parent_opened);
+  auto newer = older;
+  newer.notification_id += "-again";
+  auto other = stored("db-2", notification_kind::parent_opened);
+  m->active = {*older.parent, *other.parent};
+  auto w = start_muted(box, m, {to("ops", rx.url())});
+  for (auto* e : {&older, &other, &newer})
+    box->add("payments", *e);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 3; }));
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->silenced = false;
+  }
+  REQUIRE(eventually([&] { return rx.requests().size() == 2; }));
+  std::this_thread::sleep_for(400ms); // a few more reviews
+  std::set<std::string> sent;
+  for (auto& req : rx.requests())
+    sent.insert(req.get_header_value("Idempotency-Key"));
+  CHECK(sent == std::set<std::string>{newer.notification_id + "-released",
+                                      other.notification_id + "-released"});
 }
 
 TEST_CASE("a held opening whose parent resolved while muted is never sent",

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <set>
 #include <thread>
 
 namespace {
@@ -137,6 +138,46 @@ json window_in_three_days(std::string& day_start) {
           {"days", {names[utc.tm_wday]}},
           {"start", "00:00"},
           {"duration_seconds", 3600}};
+}
+
+/// `n` triggers in one batch, each a group of its own (class and dedupKey
+/// `<prefix><i>`), with `fields` merged into each.
+void trigger_groups(server& s, const std::string& m, const std::string& prefix,
+                    int n, const json& fields,
+                    const std::string& severity = "high") {
+  auto events = json::array();
+  for (int i = 0; i < n; ++i) {
+    json e{{"event_manager_id", m},
+           {"summary", "storm"},
+           {"severity", severity},
+           {"action", "trigger"},
+           {"class", prefix + std::to_string(i)},
+           {"dedupKey", prefix + std::to_string(i)}};
+    e.update(fields);
+    events.push_back(std::move(e));
+  }
+  auto res = s.http().post("/v1/events/batch", events);
+  INFO(res.text);
+  REQUIRE(res.status == 202);
+  REQUIRE(res.data()["accepted"] == n);
+}
+
+/// The number of `m`'s parent openings whose first delivery is `state`.
+size_t openings_in(server& s, const std::string& m, const std::string& state) {
+  size_t n = 0;
+  for (auto& note : s.notifications_of(m, "state=" + state))
+    if (note["kind"] == "parent_opened")
+      ++n;
+  return n;
+}
+
+/// The distinct dedupKeys of the openings the receiver got.
+std::set<std::string> opened_keys(receiver_server& rx) {
+  std::set<std::string> out;
+  for (auto& body : bodies_of(rx))
+    if (body.size() > 14 && body.substr(body.size() - 14) == " parent_opened")
+      out.insert(body.substr(0, body.size() - 14));
+  return out;
 }
 
 /// A window in force now: one starting every minute, lasting an hour.
@@ -408,4 +449,66 @@ TEST_CASE("Alertmanager's silence update: in place when it can, else the "
   CHECK(get(id)["status"]["state"] == "expired");
   CHECK(get(fresh)["status"]["state"] == "active");
   CHECK(get(fresh)["matchers"][0]["value"] == "DiskAlmostFull");
+}
+
+// The worker once read a manager's active alerts for held openings and
+// inhibition through the API's page limit, the newest 1,000: past that, a
+// held parent looked resolved (its opening was dropped when the silence
+// ended) and an older inhibition source looked gone (its targets paged).
+// More than 1,000 are checked at fan-out in batches of 1,000, so the
+// second batch always meets a store with more than 1,000 active alerts.
+TEST_CASE("a silence over more than 1,000 groups: every held opening goes "
+          "out once when it ends",
+          "[integration][maintenance]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto& s = maintenance_server();
+  auto m = manager_with(s, rx.url());
+  auto id =
+      silence(s, m, "", {{"matchers", {matcher("cluster", "storm")}}})["id"]
+          .get<std::string>();
+  constexpr int groups = 1100;
+  trigger_groups(s, m, "held-", groups, {{"cluster", "storm"}});
+  REQUIRE(s.settle());
+  REQUIRE(eventually([&] { return openings_in(s, m, "suppressed") == groups; },
+                     20s));
+  let_reviews_run(s);
+  CHECK(rx.requests().empty());
+
+  REQUIRE(s.http().del("/v1/silences/" + id).status == 200);
+  REQUIRE(eventually([&] { return opened_keys(rx).size() == groups; }, 20s));
+  let_reviews_run(s);
+  CHECK(rx.requests().size() == groups);
+}
+
+TEST_CASE("inhibition with more than 1,000 active alerts: an older source "
+          "still holds every target, in fan-out and in the alerts API",
+          "[integration][maintenance]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto& s = maintenance_server();
+  json rules = json::array({{{"source_matchers", {matcher("class", "outage")}},
+                             {"target_matchers", {matcher("severity", "low")}},
+                             {"equal", {"cluster"}}}});
+  auto m = manager_with(s, rx.url(), {{"inhibit_rules", rules}});
+  s.trigger(m, "outage", {{"class", "outage"}, {"cluster", "eu"}}, "high");
+  REQUIRE(s.await_alert(m, "outage").is_object());
+  constexpr int targets = 1100;
+  trigger_groups(s, m, "target-", targets, {{"cluster", "eu"}}, "low");
+  REQUIRE(s.settle());
+  REQUIRE(eventually([&] { return openings_in(s, m, "suppressed") == targets; },
+                     20s));
+  CHECK(openings_in(s, m, "delivered") == 1);
+  CHECK(s.alert(m, "target-0")["inhibited_by"] == json::array({"outage"}));
+  auto page = s.alerts("event_manager_id=" + m + "&limit=1000");
+  REQUIRE(page.size() == 1000);
+  for (auto& a : page)
+    if (a["dedupKey"] != "outage")
+      CHECK(a["inhibited_by"] == json::array({"outage"}));
+
+  s.resolve(m, "outage");
+  REQUIRE(
+      eventually([&] { return opened_keys(rx).size() == targets + 1; }, 20s));
+  let_reviews_run(s);
+  // Each opening once, and the source's resolution.
+  CHECK(rx.requests().size() == targets + 2);
+  CHECK(count_of(rx, "outage parent_resolved") == 1);
 }

@@ -3,6 +3,7 @@
 #include "domain/admission.hpp"
 
 #include "domain/error.hpp"
+#include "http/active_alerts.hpp"
 #include "http/error_codes.hpp"
 #include "http/json.hpp"
 #include "http/silence_json.hpp"
@@ -11,6 +12,7 @@
 #include <array>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <string_view>
 
 namespace argus::ctl {
@@ -88,9 +90,10 @@ void print_alert(std::ostream& out, const domain::alert& a) {
        {"details", a.details}});
 }
 
-/// Per manager: its inhibit rules and active alerts, read once per command.
+/// Per manager: its active alerts with its inhibit rules, read once per
+/// command (null: the manager has no rules).
 using inhibition_cache =
-    std::map<std::string, std::pair<std::vector<domain::inhibit_rule>, alerts>>;
+    std::map<std::string, std::unique_ptr<http::active_alerts>>;
 
 /// The dedupKeys of the active alerts that inhibit `a`, as the API shows
 /// them (none for a resolved alert or a manager without rules).
@@ -100,21 +103,19 @@ std::vector<std::string> inhibitors_of(session& s, const domain::alert& a,
     return {};
   auto it = cache.find(a.event_manager_id.str());
   if (it == cache.end()) {
-    std::pair<std::vector<domain::inhibit_rule>, alerts> entry;
+    std::unique_ptr<http::active_alerts> entry;
     auto manager = s.node.ask<domain::event_manager>(
         atom::get::value, atom::manager::value, a.event_manager_id.str());
     if (manager && !manager->inhibit_rules.empty()) {
-      entry.first = manager->inhibit_rules;
-      domain::alert_filter f;
-      f.event_manager_id = a.event_manager_id;
-      f.status = "active";
-      f.limit = domain::max_alert_limit;
-      if (auto active = s.node.ask<alerts>(atom::list::value, f))
-        entry.second = std::move(*active);
+      auto active = s.node.ask<alerts>(
+          atom::list::value,
+          http::active_alerts::filter_for(a.event_manager_id.str()));
+      entry = std::make_unique<http::active_alerts>(
+          manager->inhibit_rules, active ? std::move(*active) : alerts{});
     }
     it = cache.emplace(a.event_manager_id, std::move(entry)).first;
   }
-  return http::inhibited_by(it->second.first, a, it->second.second);
+  return it->second ? it->second->inhibitors_of(a) : std::vector<std::string>{};
 }
 
 /// An alert as the HTTP API shows it, `silenced_by` and `inhibited_by`
