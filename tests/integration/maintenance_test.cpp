@@ -64,6 +64,13 @@ json silence(server& s, const std::string& manager, const std::string& cls,
   return res.data();
 }
 
+/// Inhibit rules: an outage (class) mutes the low alerts of its cluster.
+json outage_mutes_low_alerts() {
+  return json::array({{{"source_matchers", {matcher("class", "outage")}},
+                       {"target_matchers", {matcher("severity", "low")}},
+                       {"equal", {"cluster"}}}});
+}
+
 /// "dedupKey type" of every body the receiver got, in order.
 std::vector<std::string> bodies_of(receiver_server& rx) {
   std::vector<std::string> out;
@@ -319,9 +326,7 @@ TEST_CASE("inhibition: targets are held while the source is active and "
           "[integration][maintenance]") {
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
   auto& s = maintenance_server();
-  json rules = json::array({{{"source_matchers", {matcher("class", "outage")}},
-                             {"target_matchers", {matcher("severity", "low")}},
-                             {"equal", {"cluster"}}}});
+  auto rules = outage_mutes_low_alerts();
   auto m = manager_with(s, rx.url(), {{"inhibit_rules", rules}});
   auto got = s.http().get("/v1/event-managers/" + m);
   REQUIRE(got.status == 200);
@@ -485,9 +490,7 @@ TEST_CASE("inhibition with more than 1,000 active alerts: an older source "
           "[integration][maintenance]") {
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
   auto& s = maintenance_server();
-  json rules = json::array({{{"source_matchers", {matcher("class", "outage")}},
-                             {"target_matchers", {matcher("severity", "low")}},
-                             {"equal", {"cluster"}}}});
+  auto rules = outage_mutes_low_alerts();
   auto m = manager_with(s, rx.url(), {{"inhibit_rules", rules}});
   s.trigger(m, "outage", {{"class", "outage"}, {"cluster", "eu"}}, "high");
   REQUIRE(s.await_alert(m, "outage").is_object());
