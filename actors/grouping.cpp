@@ -203,7 +203,8 @@ void carry_out(self_ptr self, const domain::event& e, const peers& to,
   carry_out_effects(self, to);
   if (d.reroute) {
     if (!st.rerouted)
-      st.rerouted = std::make_unique<std::unordered_set<std::string>>();
+      st.rerouted = std::make_unique<
+          std::unordered_set<std::string, domain::text_hasher>>();
     st.rerouted->insert(e.dedup_key);
     self->send(to.router, atom::reroute::value, st.key, e);
     return;

@@ -6,6 +6,7 @@
 #include "actors/lean_actor.hpp"
 #include "domain/grouping.hpp"
 #include "domain/keyed_vector.hpp"
+#include "domain/text_hash.hpp"
 
 #include <memory>
 #include <unordered_set>
@@ -78,7 +79,8 @@ struct grouping_state {
   /// they keep their order.
   /// Made by the first reroute (only a cluster's ownership changes
   /// reroute).
-  std::unique_ptr<std::unordered_set<std::string>> rerouted;
+  std::unique_ptr<std::unordered_set<std::string, domain::text_hasher>>
+      rerouted;
   static inline const char* name = "grouping";
 };
 

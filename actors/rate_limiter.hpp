@@ -3,6 +3,7 @@
 #include "domain/catalog.hpp"
 #include "domain/event.hpp"
 #include "domain/rate_limit.hpp"
+#include "domain/text_hash.hpp"
 #include "metrics/registry.hpp"
 
 #include <memory>
@@ -54,7 +55,8 @@ private:
   domain::rate_limit default_;
   std::shared_ptr<::argus::metrics::registry> registry_;
   std::mutex mtx_; // guards buckets_
-  std::unordered_map<std::string, domain::token_bucket> buckets_;
+  std::unordered_map<std::string, domain::token_bucket, domain::text_hasher>
+      buckets_;
 };
 
 } // namespace argus::actors

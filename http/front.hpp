@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/settings.hpp"
+#include "domain/text_hash.hpp"
 
 #include <caf/error.hpp>
 #include <httplib.h>
@@ -183,7 +184,7 @@ private:
   // Guarded by conns_mu_ (taken after a connection's `mu`, never before).
   std::mutex conns_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<connection>> conns_;
-  std::unordered_map<std::string, size_t> per_address_;
+  std::unordered_map<std::string, size_t, domain::text_hasher> per_address_;
 
   // The job queue (requests the loop read) and the TLS replies.
   std::mutex mutex_;
