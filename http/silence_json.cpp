@@ -5,6 +5,7 @@
 #include "http/json.hpp"
 
 #include <memory>
+#include <optional>
 
 namespace argus::http {
 
@@ -315,11 +316,21 @@ json to_json(const std::vector<domain::inhibit_rule>& rules) {
 }
 
 domain::details_reader details_reader_of(const domain::alert& a) {
-  auto parsed = json::parse(a.details, nullptr, false);
-  if (!parsed.is_object())
-    parsed = json::object();
-  return [details = std::make_shared<const json>(std::move(parsed))](
-             const std::string& name) { return grouping_text(*details, name); };
+  // Parsed at the first read, not here: matchers on alert fields (class,
+  // severity, ...) never read the details, and inhibition makes a reader
+  // for every active alert of a manager.
+  struct lazy_details {
+    const std::string* text;
+    std::optional<json> parsed;
+  };
+  auto state = std::make_shared<lazy_details>(lazy_details{&a.details, {}});
+  return [state](const std::string& name) {
+    if (!state->parsed) {
+      auto parsed = json::parse(*state->text, nullptr, false);
+      state->parsed = parsed.is_object() ? std::move(parsed) : json::object();
+    }
+    return grouping_text(*state->parsed, name);
+  };
 }
 
 } // namespace argus::http

@@ -52,7 +52,8 @@ nlohmann::json to_json(const std::vector<domain::inhibit_rule>& rules);
 
 /// A reader of `a`'s details by field name, as grouping reads them (for
 /// label and field matchers); details that are not a JSON object read as
-/// an empty one.
+/// an empty one. They are parsed at the first read, from `a`: the reader
+/// must not outlive it.
 domain::details_reader details_reader_of(const domain::alert& a);
 
 } // namespace argus::http
