@@ -20,6 +20,10 @@ each run also says how many of the inhibited storm's were suppressed: all
 of them are the right answer), and the
 inhibited storm's time over the silenced one's, same server, same run:
 1.0x means inhibition costs the worker nothing more than a silence.
+Then, with the storms' alerts still active, TRICKLE more groups go to each
+manager one at a time: the median time from a POST to its opening's
+delivery row, the steady state of a manager with a large active set (each
+inhibited opening's fan-out reads the manager's active alerts).
 """
 
 import argparse
@@ -32,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (the Server of make bench)
 
 CLOSED_PORT = "http://127.0.0.1:9/hook"  # discard: nothing is sent anyway
+TRICKLE = 30  # groups sent one at a time after the storms
 
 
 def matcher(name, value):
@@ -77,6 +82,33 @@ def storm(port, manager, groups):
     raise RuntimeError(f"{manager}: the storm was not fanned out in 600 s")
 
 
+def trickle(port, manager, count):
+    """Sends `count` new groups one at a time, each after the last one's
+    opening is fanned out; returns the median seconds from a POST to its
+    opening's delivery row."""
+    times = []
+    for i in range(count):
+        key = f"{manager}-trickle-{i}"
+        start = time.monotonic()
+        status, _ = run.http("POST", port, "/v1/events", {
+            "event_manager_id": manager, "summary": "trickle",
+            "severity": "low", "action": "trigger", "class": key,
+            "dedupKey": key, "cluster": "eu"})
+        assert status == 202, status
+        deadline = start + 60
+        while time.monotonic() < deadline:
+            _, body = run.http("GET", port, "/v1/notifications?limit=1")
+            newest = body["data"][0] if body["data"] else None
+            if (newest and newest["alert"]["dedupKey"] == key
+                    and newest["deliveries"]):
+                break
+            time.sleep(0.001)
+        else:
+            raise RuntimeError(f"{key} was not fanned out in 60 s")
+        times.append(time.monotonic() - start)
+    return statistics.median(times)
+
+
 def one_run(backend, groups):
     with run.Server("argus", backend) as srv:
         _, rule = run.http("POST", srv.port, "/v1/grouping-rules",
@@ -100,7 +132,9 @@ def one_run(backend, groups):
         assert status == 202, status
         silenced, _ = storm(srv.port, "silenced", groups)
         inhibited, suppressed = storm(srv.port, "inhibited", groups)
-        return silenced, inhibited, suppressed
+        trickles = (trickle(srv.port, "silenced", TRICKLE),
+                    trickle(srv.port, "inhibited", TRICKLE))
+        return silenced, inhibited, suppressed, trickles
 
 
 def main():
@@ -112,24 +146,30 @@ def main():
     ap.add_argument("--backend", default="sqlite")
     args = ap.parse_args()
     results = {b: [] for b in args.binaries}
+    trickled = {b: [] for b in args.binaries}
     with run.server_folders(args.binaries, "argus-muted-storm-") as folders:
         for i in range(args.runs):
             for binary, folder in zip(args.binaries, folders):
                 run.BIN = folder
-                silenced, inhibited, suppressed = one_run(args.backend,
-                                                          args.groups)
+                silenced, inhibited, suppressed, trickles = one_run(
+                    args.backend, args.groups)
                 results[binary].append((silenced, inhibited))
+                trickled[binary].append(trickles)
                 print(f"run {i + 1} {binary}: silenced {silenced:.2f} s, "
                       f"inhibited {inhibited:.2f} s "
                       f"({suppressed} of {args.groups} suppressed), "
-                      f"ratio {inhibited / silenced:.2f}x", flush=True)
+                      f"ratio {inhibited / silenced:.2f}x; then one group "
+                      f"at a time: silenced {trickles[0] * 1000:.1f} ms, "
+                      f"inhibited {trickles[1] * 1000:.1f} ms", flush=True)
     for binary, rows in results.items():
         ratios = [inh / sil for sil, inh in rows]
         print(f"{binary}: median silenced "
               f"{statistics.median(s for s, _ in rows):.2f} s, inhibited "
               f"{statistics.median(i for _, i in rows):.2f} s, ratio "
               f"{statistics.median(ratios):.2f}x "
-              f"({min(ratios):.2f}-{max(ratios):.2f})")
+              f"({min(ratios):.2f}-{max(ratios):.2f}); one at a time: "
+              f"silenced {statistics.median(t[0] for t in trickled[binary]) * 1000:.1f} ms, "
+              f"inhibited {statistics.median(t[1] for t in trickled[binary]) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
