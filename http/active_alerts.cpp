@@ -17,8 +17,8 @@ active_alerts::active_alerts(std::vector<domain::inhibit_rule> rules,
   }
   if (rules_.empty())
     return;
-  // Details are parsed for matching; the index keeps the readers of the
-  // sources only.
+  // A reader for each (details are parsed only when a matcher reads them);
+  // the index keeps the sources' readers only.
   std::vector<domain::inhibition_candidate> candidates;
   candidates.reserve(by_key_.size());
   for (auto& [key, a] : by_key_)
