@@ -134,13 +134,6 @@ inhibition_index::inhibitors_of(const inhibition_candidate& target) const {
   return keys;
 }
 
-std::vector<std::string>
-inhibited_by(const std::vector<inhibit_rule>& rules,
-             const inhibition_candidate& target,
-             const std::vector<inhibition_candidate>& sources) {
-  return inhibition_index{rules, sources}.inhibitors_of(target);
-}
-
 std::string encode_inhibit_rules(const std::vector<inhibit_rule>& rules) {
   std::vector<std::string> lines;
   for (auto& r : rules) {

@@ -90,14 +90,6 @@ private:
   std::vector<rule_sources> rules_;
 };
 
-/// The dedupKeys of the alerts in `sources` (the manager's active alerts)
-/// that inhibit `target` under any of `rules`, sorted, without repeats: an
-/// `inhibition_index` asked once.
-std::vector<std::string>
-inhibited_by(const std::vector<inhibit_rule>& rules,
-             const inhibition_candidate& target,
-             const std::vector<inhibition_candidate>& sources);
-
 /// The rules as text for the stores (`encode_keys` lines); "" for none.
 std::string encode_inhibit_rules(const std::vector<inhibit_rule>& rules);
 

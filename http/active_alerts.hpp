@@ -46,8 +46,6 @@ public:
   /// for a resolved alert, or without rules).
   std::vector<std::string> inhibitors_of(const domain::alert& a) const;
 
-  const std::vector<domain::alert>& all() const { return alerts_; }
-
 private:
   std::vector<domain::inhibit_rule> rules_;
   std::vector<domain::alert> alerts_;
