@@ -455,7 +455,7 @@ TEST_CASE("a held opening is released once when its silence ends, also "
   CHECK(rx.requests().size() == 1);
 }
 
-TEST_CASE("a newer opening of a held parent replaces the held one; other "
+TEST_CASE("a newer opening of a held parent replaces the held one, and other "
           "parents' stay held",
           "[integration][delivery]") {
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};

@@ -357,7 +357,7 @@ TEST_CASE("ownership: a live previous owner's hand-over comes before the "
   CHECK(plan.here.size() == 2);
 }
 
-TEST_CASE("ownership: groups kept through a transition flow on; gained "
+TEST_CASE("ownership: groups kept through a transition flow on and gained "
           "ones wait",
           "[unit]") {
   ownership_machine m{"a", "inc-a", false};

@@ -71,7 +71,7 @@ TEST_CASE("shared_text: keeps any text whole, in one block after a pointer",
   }
 }
 
-TEST_CASE("shared_text: copies share one block; assigning replaces it",
+TEST_CASE("shared_text: copies share one block and assigning replaces it",
           "[unit]") {
   shared_text a{long_value};
   shared_text b = a;
