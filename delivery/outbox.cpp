@@ -118,6 +118,40 @@ outbox::recent(const delivery_filter& f) {
   return out;
 }
 
+caf::expected<std::vector<outbox_entry>> outbox::held_openings() {
+  delivery_filter f;
+  f.state = "suppressed";
+  f.limit = -1; // all of them
+  auto rows = list(f);
+  if (!rows)
+    return rows.error();
+  std::vector<outbox_entry> out;
+  const std::string* last = nullptr; // a notification's rows come together
+  for (auto& row : *rows) {
+    if (row.kind != domain::notification_kind::parent_opened ||
+        (last != nullptr && *last == row.notification_id))
+      continue;
+    last = &row.notification_id;
+    auto released = entry(released_id(row.notification_id));
+    if (released)
+      continue;
+    if (code_of(released.error()) != ec::not_found)
+      return released.error();
+    auto found = entry(row.notification_id);
+    if (!found)
+      return found.error();
+    out.push_back(std::move(*found));
+  }
+  return out;
+}
+
+std::string released_id(std::string_view held_id) {
+  std::string id;
+  id.reserve(held_id.size() + released_suffix.size());
+  id.append(held_id).append(released_suffix);
+  return id;
+}
+
 caf::error outbox::revive(const std::string& id, const std::string& receiver,
                           domain::time_point now) {
   auto rows = deliveries_of(id);

@@ -93,7 +93,24 @@ public:
   /// `receiver` only, unless empty) become pending, due at `now`.
   caf::error revive(const std::string& id, const std::string& receiver,
                     domain::time_point now);
+
+  /// The openings held back: `parent_opened` notifications with a
+  /// suppressed delivery and no release stored (`released_id`), newest
+  /// first. All of them, however many: a long silence holds more than any
+  /// page. Every node's, not only this one's: each node reviews them, and a
+  /// release is stored once, by its id, whichever node makes it. The SQL
+  /// outboxes read them in one query; this default, for the memory outbox,
+  /// reads each entry.
+  virtual caf::expected<std::vector<outbox_entry>> held_openings();
 };
+
+/// The id of the opening that releases held opening `held_id`: a function
+/// of it, so a restart before it is stored makes the same one again and the
+/// store keeps one.
+std::string released_id(std::string_view held_id);
+
+/// The suffix `released_id` appends, for the SQL that looks for releases.
+inline constexpr std::string_view released_suffix = "-released";
 
 /// The outbox of the memory backend: the memory storage adds notifications
 /// (under its own lock, in its write) and the worker drains them.

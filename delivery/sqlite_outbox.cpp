@@ -173,6 +173,22 @@ public:
     return deliveries(*s);
   }
 
+  caf::expected<std::vector<outbox_entry>> held_openings() override {
+    // deliveries_by_state finds the suppressed rows; a notification's seq
+    // is its deliveries' seq, and the release is looked up by its id.
+    auto s = prepare(
+        "SELECT seq, event_manager_id, body FROM notifications n"
+        " WHERE seq IN (SELECT seq FROM deliveries WHERE state = 'suppressed'"
+        " AND kind = 'parent_opened') AND NOT EXISTS (SELECT 1 FROM"
+        " notifications r WHERE r.id = n.id || ?) ORDER BY seq DESC");
+    if (!s)
+      return s.error();
+    reset_on_exit s_reset{*s};
+    sqlite3_bind_text(*s, 1, released_suffix.data(),
+                      static_cast<int>(released_suffix.size()), SQLITE_STATIC);
+    return entries(*s);
+  }
+
 private:
   caf::error failure(const std::string& what) {
     return make_error(ec::internal, "sqlite outbox: " + what + ": " +

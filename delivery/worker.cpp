@@ -270,27 +270,18 @@ const http::active_alerts* worker::active_of(const std::string& manager,
 void worker::load_held() {
   if (held_loaded_)
     return;
-  domain::notification_filter f;
-  f.state = "suppressed";
-  f.limit = 100000;
-  auto rows = store_->list(f);
-  if (!rows) {
-    LOG_WARNING("delivery: reading suppressed openings failed, will retry: "
-                << message_of(rows.error()));
+  auto held = store_->held_openings();
+  if (!held) {
+    LOG_WARNING("delivery: reading held openings failed, will retry: "
+                << message_of(held.error()));
     return;
   }
   held_loaded_ = true;
   // Newest first: a parent's newest held opening is the one kept.
-  for (auto& row : *rows) {
-    if (row.kind != domain::notification_kind::parent_opened)
-      continue;
-    auto entry = store_->entry(row.notification_id);
-    if (!entry)
-      continue;
+  for (auto& entry : *held)
     held_.try_emplace(
-        held_key{row.event_manager_id, entry->env.parent->dedup_key.str()},
-        held_opening{row.notification_id, entry->env.parent->id});
-  }
+        held_key{entry.event_manager_id, entry.env.parent->dedup_key.str()},
+        held_opening{entry.env.notification_id, entry.env.parent->id});
 }
 
 void worker::review(domain::time_point now) {
@@ -328,9 +319,7 @@ void worker::review(domain::time_point now) {
       ++it;
       continue;
     }
-    // Named after the held one, so a restart before it is stored makes the
-    // same one again and the store keeps one.
-    auto released = h.notification_id + "-released";
+    auto released = released_id(h.notification_id);
     auto stored = store_->entry(released);
     if (!stored && code_of(stored.error()) != ec::not_found) {
       ++it; // the store failed: try again at the next review

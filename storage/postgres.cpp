@@ -249,6 +249,12 @@ ALTER TABLE event_managers ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
 ALTER TABLE silences ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
 ALTER TABLE event_managers ADD COLUMN inhibit_rules TEXT NOT NULL DEFAULT '';
 )sql",
+    // 14: the openings a silence or an inhibition holds, read in full when
+    // the delivery worker starts (`outbox::held_openings`).
+    R"sql(
+CREATE INDEX deliveries_held ON deliveries (seq)
+  WHERE state = 'suppressed' AND kind = 'parent_opened';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

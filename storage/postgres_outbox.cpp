@@ -52,6 +52,15 @@ struct statements {
   statement latest{"argus_outbox_latest",
                    "SELECT seq, event_manager_id, body FROM notifications"
                    " ORDER BY seq DESC LIMIT $1"};
+  // deliveries_held (a partial index) finds the suppressed openings; a
+  // notification's seq is its deliveries' seq, and the release is looked
+  // up by its id.
+  statement held{"argus_outbox_held",
+                 "SELECT seq, event_manager_id, body FROM notifications n"
+                 " WHERE seq IN (SELECT seq FROM deliveries"
+                 " WHERE state = 'suppressed' AND kind = 'parent_opened')"
+                 " AND NOT EXISTS (SELECT 1 FROM notifications r"
+                 " WHERE r.id = n.id || $1) ORDER BY seq DESC"};
 };
 
 #undef ARGUS_DELIVERY_COLUMNS
@@ -145,6 +154,12 @@ public:
     params p;
     p.integer(static_cast<int64_t>(limit));
     return entries(conn_->run(sql().latest, p, "list notifications"));
+  }
+
+  caf::expected<std::vector<delivery::outbox_entry>> held_openings() override {
+    params p;
+    p.text(delivery::released_suffix);
+    return entries(conn_->run(sql().held, p, "read held openings"));
   }
 
 private:

@@ -6,6 +6,7 @@
 #include "delivery/sql_outbox.hpp"
 #include "domain/error.hpp"
 #include "storage/store.hpp"
+#include "support/postgres.hpp"
 
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
@@ -129,6 +130,53 @@ void check_contract(outbox& box, const std::vector<envelope>& es) {
   CHECK(argus::code_of(box.entry("nope").error()) == argus::ec::not_found);
 }
 
+/// Notifications as the worker's tests for held openings need them:
+/// openings of db-1 and db-4 suppressed (held), of db-2 pending, of db-3
+/// suppressed and released since, and a suppressed resolution of db-1.
+std::vector<envelope> held_case() {
+  auto resolved = opened("db-1");
+  resolved.kind = notification_kind::parent_resolved;
+  resolved.notification_id =
+      notification_id_for(resolved.parent->id, resolved.kind, t0, 2);
+  auto release = opened("db-3");
+  release.notification_id =
+      argus::delivery::released_id(release.notification_id);
+  return {opened("db-1"), opened("db-2"), resolved,
+          opened("db-3"), release,        opened("db-4")};
+}
+
+/// Fans `held_case()` out to two receivers each and checks which openings
+/// the outbox says are held.
+void check_held(outbox& box, const std::vector<envelope>& es) {
+  auto entries = box.unfanned(10);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == es.size());
+  std::vector<std::string> ids;
+  std::vector<delivery> rows;
+  for (auto& entry : *entries) {
+    ids.push_back(entry->env.notification_id);
+    auto key = entry->env.parent->dedup_key.str();
+    auto muted =
+        entry->env.notification_id != es[4].notification_id && key != "db-2";
+    for (auto name : {"b", "a"}) {
+      auto d = make_delivery(entry->env.notification_id, name, "m", "v:db",
+                             entry->env.kind, t0);
+      d.seq = entry->seq;
+      if (muted)
+        suppress(d, {"s1"}, {});
+      rows.push_back(d);
+    }
+  }
+  REQUIRE_FALSE(box.fan_out(ids, rows));
+  auto held = box.held_openings();
+  REQUIRE(held);
+  REQUIRE(held->size() == 2); // once each, though two receivers
+  CHECK((*held)[0].env.notification_id == es[5].notification_id); // newest
+  CHECK((*held)[0].env.parent->dedup_key == "db-4");
+  CHECK((*held)[0].event_manager_id == "m");
+  CHECK((*held)[1].env.notification_id == es[0].notification_id);
+}
+
 } // namespace
 
 TEST_CASE("the memory outbox keeps the contract", "[unit][delivery]") {
@@ -146,6 +194,86 @@ TEST_CASE("the SQLite outbox keeps the contract", "[unit][delivery]") {
   auto box = argus::delivery::open_sqlite_outbox(file.path);
   REQUIRE(box);
   check_contract(**box, es);
+}
+
+TEST_CASE("the memory outbox finds the held openings", "[unit][delivery]") {
+  auto es = held_case();
+  argus::delivery::memory_outbox box;
+  for (auto& e : es)
+    box.add("m", e);
+  check_held(box, es);
+}
+
+TEST_CASE("the SQLite outbox finds the held openings", "[unit][delivery]") {
+  auto es = held_case();
+  sqlite_file file{es};
+  auto box = argus::delivery::open_sqlite_outbox(file.path);
+  REQUIRE(box);
+  check_held(**box, es);
+}
+
+TEST_CASE("the PostgreSQL outbox finds the held openings", "[unit][delivery]") {
+  if (argus::test::pg_base_dsn().empty())
+    return; // no test server: ctest's "postgres" fixture runs this
+  argus::test::pg_schema schema;
+  auto store = argus::storage::open_postgres_store(schema.dsn());
+  REQUIRE(store);
+  auto es = held_case();
+  for (auto& e : es)
+    schema.exec("INSERT INTO notifications (id, event_manager_id, body)"
+                " VALUES ('" +
+                e.notification_id + "', 'm', $body$" +
+                argus::delivery::to_stored(e) + "$body$)");
+  auto box = (*store)->open_outbox("");
+  REQUIRE(box);
+  check_held(**box, es);
+}
+
+TEST_CASE("the SQLite outbox finds every held opening, past any page",
+          "[unit][delivery]") {
+  // The worker used to read the newest 100,000 suppressed deliveries: a
+  // restart in a long silence lost the openings held before those.
+  constexpr int held = 100'001;
+  auto e = opened("db-1");
+  sqlite_file file{{}};
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.path.c_str(), &db) == SQLITE_OK);
+  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+  sqlite3_stmt* note = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO notifications (id, event_manager_id, body)"
+                     " VALUES (?, 'm', ?)",
+                     -1, &note, nullptr);
+  sqlite3_stmt* row = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO deliveries VALUES (?, 'ops', 'm', 'v:db',"
+                     " 'parent_opened', ?, 'suppressed', 0, 'silenced by s1',"
+                     " 0, 0, 0)",
+                     -1, &row, nullptr);
+  for (int i = 1; i <= held; ++i) {
+    e.parent.edit().dedup_key = "db-" + std::to_string(i);
+    e.notification_id = "n-" + std::to_string(i);
+    auto body = argus::delivery::to_stored(e);
+    sqlite3_bind_text(note, 1, e.notification_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(note, 2, body.c_str(), -1, SQLITE_TRANSIENT);
+    REQUIRE(sqlite3_step(note) == SQLITE_DONE);
+    sqlite3_reset(note);
+    sqlite3_bind_text(row, 1, e.notification_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(row, 2, i); // the seq the insert above took
+    REQUIRE(sqlite3_step(row) == SQLITE_DONE);
+    sqlite3_reset(row);
+  }
+  sqlite3_finalize(note);
+  sqlite3_finalize(row);
+  REQUIRE(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto box = argus::delivery::open_sqlite_outbox(file.path);
+  REQUIRE(box);
+  auto found = (*box)->held_openings();
+  REQUIRE(found);
+  REQUIRE(found->size() == static_cast<size_t>(held));
+  CHECK(found->front().env.parent->dedup_key == "db-100001");
+  CHECK(found->back().env.parent->dedup_key == "db-1");
 }
 
 TEST_CASE("a stored envelope reads back", "[unit][delivery]") {
