@@ -243,7 +243,8 @@ worker::muted_by(const manager_view& view, const domain::alert& parent,
   auto silences =
       view.silenced_by ? view.silenced_by(parent) : std::vector<std::string>{};
   inhibitors.clear();
-  if (view.inhibit_rules.empty() || !alerts_.active)
+  if (!alerts_.active ||
+      !http::active_alerts::may_be_inhibited(view.inhibit_rules, parent))
     return silences;
   if (auto* alerts = active_of(parent.event_manager_id.str(), view, active))
     inhibitors = alerts->inhibitors_of(parent);

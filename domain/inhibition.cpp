@@ -61,6 +61,13 @@ caf::error validate(const std::vector<inhibit_rule>& rules) {
   return {};
 }
 
+bool is_target(const std::vector<inhibit_rule>& rules,
+               const inhibition_candidate& target) {
+  return std::any_of(rules.begin(), rules.end(), [&](const inhibit_rule& r) {
+    return all_match(r.target_matchers, target);
+  });
+}
+
 bool inhibits(const inhibit_rule& rule, const inhibition_candidate& source,
               const inhibition_candidate& target) {
   auto& s = *source.subject;

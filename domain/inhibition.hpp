@@ -58,6 +58,12 @@ struct inhibition_candidate {
 bool inhibits(const inhibit_rule& rule, const inhibition_candidate& source,
               const inhibition_candidate& target);
 
+/// Whether `target` matches the target matchers of any of `rules`. Only
+/// such an alert can be inhibited, so for any other the sources need not
+/// be read at all.
+bool is_target(const std::vector<inhibit_rule>& rules,
+               const inhibition_candidate& target);
+
 /// A manager's inhibition sources, indexed: for each rule, the candidates
 /// that match its source matchers, by the texts of their `equal` fields.
 /// Built once from the manager's active alerts, it answers each target

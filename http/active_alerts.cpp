@@ -34,6 +34,12 @@ domain::alert_filter active_alerts::filter_for(const std::string& manager_id) {
   return f;
 }
 
+bool active_alerts::may_be_inhibited(
+    const std::vector<domain::inhibit_rule>& rules, const domain::alert& a) {
+  return a.is_active() && !rules.empty() &&
+         domain::is_target(rules, {&a, details_reader_of(a)});
+}
+
 const domain::alert* active_alerts::find(std::string_view dedup_key) const {
   auto it = by_key_.find(dedup_key);
   return it == by_key_.end() ? nullptr : it->second;

@@ -36,6 +36,13 @@ public:
   /// negative limit is "no limit" to every store).
   static domain::alert_filter filter_for(const std::string& manager_id);
 
+  /// Whether `a` could be inhibited under `rules` at all: it is active and
+  /// matches some rule's target matchers. When not, its inhibitors are
+  /// none, and the manager's active alerts need not be read for it (a
+  /// resolution, or an alert no rule targets, read all of them before).
+  static bool may_be_inhibited(const std::vector<domain::inhibit_rule>& rules,
+                               const domain::alert& a);
+
   /// The active alert with this dedupKey, or null.
   const domain::alert* find(std::string_view dedup_key) const;
 

@@ -63,14 +63,15 @@ caf::expected<domain::alert_filter> filter_of(const httplib::Request& req) {
 using active_cache = std::map<std::string, active_alerts>;
 
 /// The dedupKeys of the active alerts that inhibit `a` now (none for a
-/// resolved alert, or a manager without inhibit rules).
+/// resolved alert, or one no inhibit rule of its manager targets; the
+/// manager's active alerts are read only for the others).
 std::vector<std::string> inhibitors_of(const route_env& env,
                                        const domain::catalog& catalog,
                                        const domain::alert& a,
                                        active_cache& cache) {
   auto m = catalog.managers.find(a.event_manager_id.str());
-  if (!a.is_active() || m == catalog.managers.end() ||
-      m->second.inhibit_rules.empty())
+  if (m == catalog.managers.end() ||
+      !active_alerts::may_be_inhibited(m->second.inhibit_rules, a))
     return {};
   auto it = cache.find(a.event_manager_id.str());
   if (it == cache.end()) {

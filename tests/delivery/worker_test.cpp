@@ -369,6 +369,8 @@ struct muting {
   bool silenced = true;
   std::vector<alert> active;
   std::vector<argus::domain::inhibit_rule> rules;
+  /// How often the worker read the active alerts.
+  int reads = 0;
 
   argus::delivery::alert_access access(std::shared_ptr<memory_outbox> box,
                                        std::shared_ptr<muting> self) {
@@ -376,6 +378,7 @@ struct muting {
     out.active =
         [self](const std::string&) -> caf::expected<std::vector<alert>> {
       std::lock_guard<std::mutex> guard{self->mtx};
+      ++self->reads;
       return self->active;
     };
     out.add = [box](argus::domain::notification n) {
@@ -542,4 +545,44 @@ TEST_CASE("an inhibited opening is held while its source is active and "
         target.notification_id + "-released");
   std::this_thread::sleep_for(300ms);
   CHECK(rx.requests().size() == 1);
+}
+
+TEST_CASE("only an active target of an inhibit rule makes the worker read "
+          "the active alerts",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = std::make_shared<muting>();
+  m->silenced = false;
+  argus::domain::silence_matcher outage{"class", "outage", false, true};
+  argus::domain::silence_matcher disk{"class", "disk", false, true};
+  m->rules = {{{outage}, {disk}, {}}};
+  auto source = stored("outage-1", notification_kind::parent_opened);
+  source.parent.edit().class_name = "outage";
+  m->active = {*source.parent};
+  auto w = start_muted(box, m, {to("ops", rx.url())});
+  // No rule targets a cpu alert, and a resolved disk alert is no longer
+  // active: both go out, and neither needs the active alerts.
+  auto cpu = stored("cpu-1", notification_kind::parent_opened, "cpus");
+  cpu.parent.edit().class_name = "cpu";
+  auto resolved = stored("disk-0", notification_kind::parent_resolved, "disks");
+  resolved.parent.edit().class_name = "disk";
+  resolved.parent.edit().status = argus::domain::alert_status::resolved;
+  box->add("payments", cpu);
+  box->add("payments", resolved);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 2; }));
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    CHECK(m->reads == 0);
+  }
+  // A disk alert is a target: its opening reads them, and is inhibited.
+  auto target = stored("disk-1", notification_kind::parent_opened, "disks");
+  target.parent.edit().class_name = "disk";
+  box->add("payments", target);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
+  std::lock_guard<std::mutex> guard{m->mtx};
+  CHECK(m->reads >= 1);
 }

@@ -75,6 +75,21 @@ time_point at(const std::string& rfc3339) {
 
 } // namespace
 
+TEST_CASE("inhibition: only an alert some rule targets can be inhibited",
+          "[inhibition]") {
+  std::vector<inhibit_rule> rules{
+      outage_mutes_disks(),
+      {{eq("class", "outage")}, {eq("cluster", "eu")}, {}}};
+  auto disk = make_alert("disk-us", "disk");
+  auto cpu = make_alert("cpu-us", "cpu");
+  using argus::domain::is_target;
+  CHECK(is_target(rules, {&disk, labels({{"cluster", "us"}})}));
+  CHECK_FALSE(is_target(rules, {&cpu, labels({{"cluster", "us"}})}));
+  // The second rule targets it by a label.
+  CHECK(is_target(rules, {&cpu, labels({{"cluster", "eu"}})}));
+  CHECK_FALSE(is_target({}, {&disk, labels({})}));
+}
+
 TEST_CASE("inhibition: a source mutes targets with equal fields only",
           "[inhibition]") {
   auto rule = outage_mutes_disks();

@@ -90,32 +90,40 @@ void print_alert(std::ostream& out, const domain::alert& a) {
        {"details", a.details}});
 }
 
-/// Per manager: its active alerts with its inhibit rules, read once per
-/// command (null: the manager has no rules).
-using inhibition_cache =
-    std::map<std::string, std::unique_ptr<http::active_alerts>>;
+/// Per manager, read once per command: its inhibit rules, and its active
+/// alerts once one of its alerts may be inhibited.
+struct manager_inhibition {
+  std::vector<domain::inhibit_rule> rules;
+  std::unique_ptr<http::active_alerts> active;
+};
+using inhibition_cache = std::map<std::string, manager_inhibition>;
 
 /// The dedupKeys of the active alerts that inhibit `a`, as the API shows
-/// them (none for a resolved alert or a manager without rules).
+/// them (none for a resolved alert or one no rule of its manager targets).
 std::vector<std::string> inhibitors_of(session& s, const domain::alert& a,
                                        inhibition_cache& cache) {
   if (!a.is_active())
     return {};
-  auto it = cache.find(a.event_manager_id.str());
+  auto manager_id = a.event_manager_id.str();
+  auto it = cache.find(manager_id);
   if (it == cache.end()) {
-    std::unique_ptr<http::active_alerts> entry;
+    manager_inhibition entry;
     auto manager = s.node.ask<domain::event_manager>(
-        atom::get::value, atom::manager::value, a.event_manager_id.str());
-    if (manager && !manager->inhibit_rules.empty()) {
-      auto active = s.node.ask<alerts>(
-          atom::list::value,
-          http::active_alerts::filter_for(a.event_manager_id.str()));
-      entry = std::make_unique<http::active_alerts>(
-          manager->inhibit_rules, active ? std::move(*active) : alerts{});
-    }
-    it = cache.emplace(a.event_manager_id, std::move(entry)).first;
+        atom::get::value, atom::manager::value, manager_id);
+    if (manager)
+      entry.rules = std::move(manager->inhibit_rules);
+    it = cache.emplace(manager_id, std::move(entry)).first;
   }
-  return it->second ? it->second->inhibitors_of(a) : std::vector<std::string>{};
+  auto& m = it->second;
+  if (!http::active_alerts::may_be_inhibited(m.rules, a))
+    return {};
+  if (!m.active) {
+    auto active = s.node.ask<alerts>(
+        atom::list::value, http::active_alerts::filter_for(manager_id));
+    m.active = std::make_unique<http::active_alerts>(
+        m.rules, active ? std::move(*active) : alerts{});
+  }
+  return m.active->inhibitors_of(a);
 }
 
 /// An alert as the HTTP API shows it, `silenced_by` and `inhibited_by`
