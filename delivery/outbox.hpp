@@ -98,9 +98,13 @@ public:
   /// suppressed delivery and no release stored (`released_id`), newest
   /// first. All of them, however many: a long silence holds more than any
   /// page. Every node's, not only this one's: each node reviews them, and a
-  /// release is stored once, by its id, whichever node makes it. The SQL
-  /// outboxes read them in one query; this default, for the memory outbox,
-  /// reads each entry.
+  /// release is stored once, by its id, whichever node makes it.
+  /// The SQL outboxes read them in one query, and leave out those whose
+  /// parent is no longer the active alert of its dedupKey: the review would
+  /// drop them, and as the tables are never pruned, every opening a silence
+  /// ever held would be read at each start. This default, for the memory
+  /// outbox (which starts empty), reads each entry and leaves that to the
+  /// review.
   virtual caf::expected<std::vector<outbox_entry>> held_openings();
 };
 

@@ -175,12 +175,17 @@ public:
 
   caf::expected<std::vector<outbox_entry>> held_openings() override {
     // deliveries_by_state finds the suppressed rows; a notification's seq
-    // is its deliveries' seq, and the release is looked up by its id.
+    // is its deliveries' seq, the release is looked up by its id, and the
+    // parent by the key the body names.
     auto s = prepare(
         "SELECT seq, event_manager_id, body FROM notifications n"
         " WHERE seq IN (SELECT seq FROM deliveries WHERE state = 'suppressed'"
         " AND kind = 'parent_opened') AND NOT EXISTS (SELECT 1 FROM"
-        " notifications r WHERE r.id = n.id || ?) ORDER BY seq DESC");
+        " notifications r WHERE r.id = n.id || ?) AND EXISTS (SELECT 1 FROM"
+        " alerts a WHERE a.event_manager_id = n.event_manager_id"
+        " AND a.dedup_key = json_extract(n.body, '$.parent.dedup_key')"
+        " AND a.id = json_extract(n.body, '$.parent.id')"
+        " AND a.status = 'active') ORDER BY seq DESC");
     if (!s)
       return s.error();
     reset_on_exit s_reset{*s};

@@ -53,14 +53,18 @@ struct statements {
                    "SELECT seq, event_manager_id, body FROM notifications"
                    " ORDER BY seq DESC LIMIT $1"};
   // deliveries_held (a partial index) finds the suppressed openings; a
-  // notification's seq is its deliveries' seq, and the release is looked
-  // up by its id.
+  // notification's seq is its deliveries' seq, the release is looked up by
+  // its id, and the parent by the key the body names.
   statement held{"argus_outbox_held",
                  "SELECT seq, event_manager_id, body FROM notifications n"
                  " WHERE seq IN (SELECT seq FROM deliveries"
                  " WHERE state = 'suppressed' AND kind = 'parent_opened')"
                  " AND NOT EXISTS (SELECT 1 FROM notifications r"
-                 " WHERE r.id = n.id || $1) ORDER BY seq DESC"};
+                 " WHERE r.id = n.id || $1) AND EXISTS (SELECT 1 FROM alerts a"
+                 " WHERE a.event_manager_id = n.event_manager_id"
+                 " AND a.dedup_key = (n.body::json)->'parent'->>'dedup_key'"
+                 " AND a.id = (n.body::json)->'parent'->>'id'"
+                 " AND a.status = 'active') ORDER BY seq DESC"};
 };
 
 #undef ARGUS_DELIVERY_COLUMNS

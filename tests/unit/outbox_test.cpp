@@ -130,9 +130,11 @@ void check_contract(outbox& box, const std::vector<envelope>& es) {
   CHECK(argus::code_of(box.entry("nope").error()) == argus::ec::not_found);
 }
 
-/// Notifications as the worker's tests for held openings need them:
-/// openings of db-1 and db-4 suppressed (held), of db-2 pending, of db-3
-/// suppressed and released since, and a suppressed resolution of db-1.
+/// Notifications as the tests for held openings need them: openings of
+/// db-1 and db-4 suppressed (held), of db-2 pending, of db-3 suppressed and
+/// released since, a suppressed resolution of db-1, and suppressed
+/// openings of db-5 (resolved since) and db-6 (reopened since: the store's
+/// alert is another one).
 std::vector<envelope> held_case() {
   auto resolved = opened("db-1");
   resolved.kind = notification_kind::parent_resolved;
@@ -141,13 +143,30 @@ std::vector<envelope> held_case() {
   auto release = opened("db-3");
   release.notification_id =
       argus::delivery::released_id(release.notification_id);
-  return {opened("db-1"), opened("db-2"), resolved,
-          opened("db-3"), release,        opened("db-4")};
+  return {opened("db-1"), opened("db-2"), resolved,       opened("db-3"),
+          release,        opened("db-4"), opened("db-5"), opened("db-6")};
+}
+
+/// The alerts of `held_case()` as the store has them now.
+void store_parents(argus::storage::store& store,
+                   const std::vector<envelope>& es) {
+  std::vector<alert_write> writes;
+  for (auto i : {0, 1, 3, 5, 6, 7}) {
+    auto a = *es[i].parent;
+    if (a.dedup_key == "db-5")
+      a.status = alert_status::resolved;
+    if (a.dedup_key == "db-6")
+      a.id = alert_id_for("m", "db-6 again");
+    writes.emplace_back(std::move(a), 1);
+  }
+  REQUIRE_FALSE(store.write(writes));
 }
 
 /// Fans `held_case()` out to two receivers each and checks which openings
-/// the outbox says are held.
-void check_held(outbox& box, const std::vector<envelope>& es) {
+/// the outbox says are held: with `parents_checked`, those whose parent is
+/// the active alert of its dedupKey in the store only.
+void check_held(outbox& box, const std::vector<envelope>& es,
+                bool parents_checked) {
   auto entries = box.unfanned(10);
   REQUIRE(entries);
   REQUIRE(entries->size() == es.size());
@@ -170,11 +189,16 @@ void check_held(outbox& box, const std::vector<envelope>& es) {
   REQUIRE_FALSE(box.fan_out(ids, rows));
   auto held = box.held_openings();
   REQUIRE(held);
-  REQUIRE(held->size() == 2); // once each, though two receivers
-  CHECK((*held)[0].env.notification_id == es[5].notification_id); // newest
-  CHECK((*held)[0].env.parent->dedup_key == "db-4");
-  CHECK((*held)[0].event_manager_id == "m");
-  CHECK((*held)[1].env.notification_id == es[0].notification_id);
+  std::vector<std::string> keys; // newest first, once each (two receivers)
+  for (auto& entry : *held)
+    keys.push_back(entry.env.parent->dedup_key.str());
+  if (parents_checked)
+    CHECK(keys == std::vector<std::string>{"db-4", "db-1"});
+  else
+    CHECK(keys == std::vector<std::string>{"db-6", "db-5", "db-4", "db-1"});
+  REQUIRE_FALSE(held->empty());
+  CHECK(held->back().env.notification_id == es[0].notification_id);
+  CHECK(held->back().event_manager_id == "m");
 }
 
 } // namespace
@@ -201,15 +225,18 @@ TEST_CASE("the memory outbox finds the held openings", "[unit][delivery]") {
   argus::delivery::memory_outbox box;
   for (auto& e : es)
     box.add("m", e);
-  check_held(box, es);
+  check_held(box, es, false);
 }
 
 TEST_CASE("the SQLite outbox finds the held openings", "[unit][delivery]") {
   auto es = held_case();
   sqlite_file file{es};
+  auto store = argus::storage::open_sqlite_store(file.path);
+  REQUIRE(store);
+  store_parents(**store, es);
   auto box = argus::delivery::open_sqlite_outbox(file.path);
   REQUIRE(box);
-  check_held(**box, es);
+  check_held(**box, es, true);
 }
 
 TEST_CASE("the PostgreSQL outbox finds the held openings", "[unit][delivery]") {
@@ -224,9 +251,10 @@ TEST_CASE("the PostgreSQL outbox finds the held openings", "[unit][delivery]") {
                 " VALUES ('" +
                 e.notification_id + "', 'm', $body$" +
                 argus::delivery::to_stored(e) + "$body$)");
+  store_parents(**store, es);
   auto box = (*store)->open_outbox("");
   REQUIRE(box);
-  check_held(**box, es);
+  check_held(**box, es, true);
 }
 
 TEST_CASE("the SQLite outbox finds every held opening, past any page",
@@ -236,6 +264,18 @@ TEST_CASE("the SQLite outbox finds every held opening, past any page",
   constexpr int held = 100'001;
   auto e = opened("db-1");
   sqlite_file file{{}};
+  std::vector<alert_write> parents;
+  for (int i = 1; i <= held; ++i) {
+    auto a = *e.parent;
+    a.dedup_key = "db-" + std::to_string(i);
+    a.id = alert_id_for("m", a.dedup_key.view());
+    parents.emplace_back(std::move(a), 1);
+  }
+  {
+    auto store = argus::storage::open_sqlite_store(file.path);
+    REQUIRE(store);
+    REQUIRE_FALSE((*store)->write(parents));
+  }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(file.path.c_str(), &db) == SQLITE_OK);
   sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
@@ -251,7 +291,7 @@ TEST_CASE("the SQLite outbox finds every held opening, past any page",
                      " 0, 0, 0)",
                      -1, &row, nullptr);
   for (int i = 1; i <= held; ++i) {
-    e.parent.edit().dedup_key = "db-" + std::to_string(i);
+    e.parent = parents[i - 1].snapshot;
     e.notification_id = "n-" + std::to_string(i);
     auto body = argus::delivery::to_stored(e);
     sqlite3_bind_text(note, 1, e.notification_id.c_str(), -1, SQLITE_TRANSIENT);
