@@ -7,6 +7,7 @@
 #include "domain/admission.hpp"
 #include "domain/alertmanager.hpp"
 #include "domain/error.hpp"
+#include "http/active_alerts.hpp"
 #include "http/alertmanager_json.hpp"
 #include "http/am_alert_reader.hpp"
 #include "http/bridge.hpp"
@@ -197,23 +198,14 @@ caf::expected<domain::am_query> query_of(const httplib::Request& req) {
   return q;
 }
 
-/// The manager's active alerts, every page of them.
+/// The manager's active alerts, all of them in one read: pages by offset
+/// over a set that changes between them listed an alert twice when a newer
+/// one opened, and skipped one when an older one resolved.
 caf::expected<std::vector<domain::alert>>
-active_alerts(route_env& env, const std::string& manager) {
-  std::vector<domain::alert> out;
-  domain::alert_filter f;
-  f.event_manager_id = manager;
-  f.status = "active";
-  f.limit = 1000;
-  for (;; f.offset += f.limit) {
-    auto page = ask<std::vector<domain::alert>>(
-        *env.node.system, env.node.repository, atom::list::value, f);
-    if (!page)
-      return page.error();
-    out.insert(out.end(), page->begin(), page->end());
-    if (static_cast<int64_t>(page->size()) < f.limit)
-      return out;
-  }
+manager_alerts(route_env& env, const std::string& manager) {
+  return ask<std::vector<domain::alert>>(*env.node.system, env.node.repository,
+                                         atom::list::value,
+                                         active_alerts::filter_for(manager));
 }
 
 void get_alerts(route_env& env, const httplib::Request& req,
@@ -224,7 +216,7 @@ void get_alerts(route_env& env, const httplib::Request& req,
   auto q = query_of(req);
   if (!q)
     return reply_am_error(res, q.error());
-  auto found = active_alerts(env, route->manager->id);
+  auto found = manager_alerts(env, route->manager->id);
   if (!found)
     return reply_am_error(res, found.error());
   auto now = env.node.ctx->now();
