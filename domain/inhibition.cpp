@@ -143,6 +143,7 @@ inhibition_index::inhibitors_of(const inhibition_candidate& target) const {
 
 std::string encode_inhibit_rules(const std::vector<inhibit_rule>& rules) {
   std::vector<std::string> lines;
+  lines.reserve(rules.size());
   for (auto& r : rules) {
     lines.push_back(encode_keys({encode_matchers(r.source_matchers),
                                  encode_matchers(r.target_matchers),
