@@ -410,6 +410,25 @@ std::unique_ptr<worker> start_muted(std::shared_ptr<memory_outbox> box,
       argus::delivery::worker::jitter_fn{}, m->access(box, m));
 }
 
+/// A manager without silences whose one inhibit rule lets an active
+/// "outage" alert mute the "disk" alerts.
+std::shared_ptr<muting> outage_mutes_disks() {
+  auto m = std::make_shared<muting>();
+  m->silenced = false;
+  argus::domain::silence_matcher outage{"class", "outage", false, true};
+  argus::domain::silence_matcher disk{"class", "disk", false, true};
+  m->rules = {{{outage}, {disk}, {}}};
+  return m;
+}
+
+/// A stored notification about an alert of class `class_name`.
+envelope of_class(const std::string& class_name, const std::string& dedup,
+                  notification_kind kind, const std::string& group) {
+  auto e = stored(dedup, kind, group);
+  e.parent.edit().class_name = class_name;
+  return e;
+}
+
 size_t openings_received(receiver_server& rx) {
   size_t n = 0;
   for (auto& req : rx.requests())
@@ -519,15 +538,11 @@ TEST_CASE("an inhibited opening is held while its source is active and "
           "[integration][delivery]") {
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
   auto box = std::make_shared<memory_outbox>();
-  auto m = std::make_shared<muting>();
-  m->silenced = false;
-  argus::domain::silence_matcher outage{"class", "outage", false, true};
-  argus::domain::silence_matcher disk{"class", "disk", false, true};
-  m->rules = {{{outage}, {disk}, {}}};
-  auto source = stored("outage-1", notification_kind::parent_opened);
-  source.parent.edit().class_name = "outage";
-  auto target = stored("disk-1", notification_kind::parent_opened, "disks");
-  target.parent.edit().class_name = "disk";
+  auto m = outage_mutes_disks();
+  auto source = of_class("outage", "outage-1", notification_kind::parent_opened,
+                         "database");
+  auto target =
+      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
   m->active = {*source.parent, *target.parent};
   auto w = start_muted(box, m, {to("ops", rx.url())});
   box->add("payments", target);
@@ -552,21 +567,16 @@ TEST_CASE("only an active target of an inhibit rule makes the worker read "
           "[integration][delivery]") {
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
   auto box = std::make_shared<memory_outbox>();
-  auto m = std::make_shared<muting>();
-  m->silenced = false;
-  argus::domain::silence_matcher outage{"class", "outage", false, true};
-  argus::domain::silence_matcher disk{"class", "disk", false, true};
-  m->rules = {{{outage}, {disk}, {}}};
-  auto source = stored("outage-1", notification_kind::parent_opened);
-  source.parent.edit().class_name = "outage";
+  auto m = outage_mutes_disks();
+  auto source = of_class("outage", "outage-1", notification_kind::parent_opened,
+                         "database");
   m->active = {*source.parent};
   auto w = start_muted(box, m, {to("ops", rx.url())});
   // No rule targets a cpu alert, and a resolved disk alert is no longer
   // active: both go out, and neither needs the active alerts.
-  auto cpu = stored("cpu-1", notification_kind::parent_opened, "cpus");
-  cpu.parent.edit().class_name = "cpu";
-  auto resolved = stored("disk-0", notification_kind::parent_resolved, "disks");
-  resolved.parent.edit().class_name = "disk";
+  auto cpu = of_class("cpu", "cpu-1", notification_kind::parent_opened, "cpus");
+  auto resolved =
+      of_class("disk", "disk-0", notification_kind::parent_resolved, "disks");
   resolved.parent.edit().status = argus::domain::alert_status::resolved;
   box->add("payments", cpu);
   box->add("payments", resolved);
@@ -577,8 +587,8 @@ TEST_CASE("only an active target of an inhibit rule makes the worker read "
     CHECK(m->reads == 0);
   }
   // A disk alert is a target: its opening reads them, and is inhibited.
-  auto target = stored("disk-1", notification_kind::parent_opened, "disks");
-  target.parent.edit().class_name = "disk";
+  auto target =
+      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
   box->add("payments", target);
   w->poke();
   REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
