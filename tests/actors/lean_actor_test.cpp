@@ -118,10 +118,11 @@ TEST_CASE_METHOD(lean_fixture,
   CHECK(run_only(probe) == 0); // waits for mail, not scheduled
 }
 
-TEST_CASE_METHOD(lean_fixture,
-                 "a lean actor that throws fails with a runtime error; later "
-                 "requests are answered with an error",
-                 "[actors]") {
+TEST_CASE_METHOD(
+    lean_fixture,
+    "a lean actor that throws fails with a runtime error, and later "
+    "requests are answered with an error",
+    "[actors]") {
   auto probe = spawn_probe();
   auto reason = exit_reason_of(probe);
   std::weak_ptr<probe_log> state = log;
