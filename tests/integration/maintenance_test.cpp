@@ -515,3 +515,37 @@ TEST_CASE("inhibition with more than 1,000 active alerts: an older source "
   CHECK(rx.requests().size() == targets + 2);
   CHECK(count_of(rx, "outage parent_resolved") == 1);
 }
+
+TEST_CASE("held openings survive a restart: the silence's end releases each "
+          "once, and none whose parent resolved while muted",
+          "[integration][maintenance]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  server s{server_options{}};
+  auto m = manager_with(s, rx.url());
+  auto id =
+      silence(s, m, "", {{"matchers", {matcher("cluster", "storm")}}})["id"]
+          .get<std::string>();
+  constexpr int groups = 20;
+  trigger_groups(s, m, "held-", groups, {{"cluster", "storm"}});
+  REQUIRE(s.settle());
+  REQUIRE(eventually([&] { return openings_in(s, m, "suppressed") == groups; },
+                     20s));
+  auto res = s.http().post("/v1/events", json{{"event_manager_id", m},
+                                              {"summary", "storm"},
+                                              {"severity", "high"},
+                                              {"action", "resolve"},
+                                              {"class", "held-0"},
+                                              {"dedupKey", "held-0"},
+                                              {"cluster", "storm"}});
+  REQUIRE(res.status == 202);
+  REQUIRE(s.settle());
+
+  // The worker that held them is gone; the new one reads them back.
+  REQUIRE(s.restart() == 0);
+  REQUIRE(s.http().del("/v1/silences/" + id).status == 200);
+  REQUIRE(
+      eventually([&] { return opened_keys(rx).size() == groups - 1; }, 20s));
+  let_reviews_run(s);
+  CHECK(rx.requests().size() == groups - 1);
+  CHECK(opened_keys(rx).count("held-0") == 0);
+}
