@@ -23,7 +23,9 @@ inhibited storm's time over the silenced one's, same server, same run:
 Then, with the storms' alerts still active, TRICKLE more groups go to each
 manager one at a time: the median time from a POST to its opening's
 delivery row, the steady state of a manager with a large active set (each
-inhibited opening's fan-out reads the manager's active alerts).
+inhibited opening's fan-out reads the manager's active alerts). A third
+trickle sends the inhibited manager alerts its rule does not target (high,
+not low): since the twenty-eighth round their fan-out reads nothing.
 """
 
 import argparse
@@ -82,17 +84,17 @@ def storm(port, manager, groups):
     raise RuntimeError(f"{manager}: the storm was not fanned out in 600 s")
 
 
-def trickle(port, manager, count):
+def trickle(port, manager, count, severity="low"):
     """Sends `count` new groups one at a time, each after the last one's
     opening is fanned out; returns the median seconds from a POST to its
-    opening's delivery row."""
+    opening's delivery row. The inhibit rule targets `low` alerts only."""
     times = []
     for i in range(count):
-        key = f"{manager}-trickle-{i}"
+        key = f"{manager}-{severity}-trickle-{i}"
         start = time.monotonic()
         status, _ = run.http("POST", port, "/v1/events", {
             "event_manager_id": manager, "summary": "trickle",
-            "severity": "low", "action": "trigger", "class": key,
+            "severity": severity, "action": "trigger", "class": key,
             "dedupKey": key, "cluster": "eu"})
         assert status == 202, status
         deadline = start + 60
@@ -133,7 +135,8 @@ def one_run(backend, groups):
         silenced, _ = storm(srv.port, "silenced", groups)
         inhibited, suppressed = storm(srv.port, "inhibited", groups)
         trickles = (trickle(srv.port, "silenced", TRICKLE),
-                    trickle(srv.port, "inhibited", TRICKLE))
+                    trickle(srv.port, "inhibited", TRICKLE),
+                    trickle(srv.port, "inhibited", TRICKLE, "high"))
         return silenced, inhibited, suppressed, trickles
 
 
@@ -160,7 +163,8 @@ def main():
                       f"({suppressed} of {args.groups} suppressed), "
                       f"ratio {inhibited / silenced:.2f}x; then one group "
                       f"at a time: silenced {trickles[0] * 1000:.1f} ms, "
-                      f"inhibited {trickles[1] * 1000:.1f} ms", flush=True)
+                      f"inhibited {trickles[1] * 1000:.1f} ms, "
+                      f"not a target {trickles[2] * 1000:.1f} ms", flush=True)
     for binary, rows in results.items():
         ratios = [inh / sil for sil, inh in rows]
         print(f"{binary}: median silenced "
@@ -169,7 +173,8 @@ def main():
               f"{statistics.median(ratios):.2f}x "
               f"({min(ratios):.2f}-{max(ratios):.2f}); one at a time: "
               f"silenced {statistics.median(t[0] for t in trickled[binary]) * 1000:.1f} ms, "
-              f"inhibited {statistics.median(t[1] for t in trickled[binary]) * 1000:.1f} ms")
+              f"inhibited {statistics.median(t[1] for t in trickled[binary]) * 1000:.1f} ms, "
+              f"not a target {statistics.median(t[2] for t in trickled[binary]) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
