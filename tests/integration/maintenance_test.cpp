@@ -194,6 +194,20 @@ json window_now() {
           {"duration_seconds", 3600}};
 }
 
+/// A silence on `cluster=storm` in `m`, then `groups` new groups of that
+/// cluster (`held-<i>`), all fanned out with their openings suppressed;
+/// returns the silence's id.
+std::string silenced_storm(server& s, const std::string& m, int groups) {
+  auto id =
+      silence(s, m, "", {{"matchers", {matcher("cluster", "storm")}}})["id"]
+          .get<std::string>();
+  trigger_groups(s, m, "held-", groups, {{"cluster", "storm"}});
+  REQUIRE(s.settle());
+  REQUIRE(eventually([&] { return openings_in(s, m, "suppressed") == groups; },
+                     20s));
+  return id;
+}
+
 } // namespace
 
 TEST_CASE("when a silence ends, a still-active parent notifies its opening "
@@ -468,14 +482,8 @@ TEST_CASE("a silence over more than 1,000 groups: every held opening goes "
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
   auto& s = maintenance_server();
   auto m = manager_with(s, rx.url());
-  auto id =
-      silence(s, m, "", {{"matchers", {matcher("cluster", "storm")}}})["id"]
-          .get<std::string>();
   constexpr int groups = 1100;
-  trigger_groups(s, m, "held-", groups, {{"cluster", "storm"}});
-  REQUIRE(s.settle());
-  REQUIRE(eventually([&] { return openings_in(s, m, "suppressed") == groups; },
-                     20s));
+  auto id = silenced_storm(s, m, groups);
   let_reviews_run(s);
   CHECK(rx.requests().empty());
 
@@ -522,22 +530,9 @@ TEST_CASE("held openings survive a restart: the silence's end releases each "
   receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
   server s{server_options{}};
   auto m = manager_with(s, rx.url());
-  auto id =
-      silence(s, m, "", {{"matchers", {matcher("cluster", "storm")}}})["id"]
-          .get<std::string>();
   constexpr int groups = 20;
-  trigger_groups(s, m, "held-", groups, {{"cluster", "storm"}});
-  REQUIRE(s.settle());
-  REQUIRE(eventually([&] { return openings_in(s, m, "suppressed") == groups; },
-                     20s));
-  auto res = s.http().post("/v1/events", json{{"event_manager_id", m},
-                                              {"summary", "storm"},
-                                              {"severity", "high"},
-                                              {"action", "resolve"},
-                                              {"class", "held-0"},
-                                              {"dedupKey", "held-0"},
-                                              {"cluster", "storm"}});
-  REQUIRE(res.status == 202);
+  auto id = silenced_storm(s, m, groups);
+  s.resolve(m, "held-0");
   REQUIRE(s.settle());
 
   // The worker that held them is gone; the new one reads them back.
