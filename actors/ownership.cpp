@@ -255,22 +255,23 @@ caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
         return make_error(ec::conflict, "member " + hooks_.self_id +
                                             " does not own this group now");
       if (verdict == domain::forwarded_verdict::accept) {
-        {
-          std::lock_guard<std::mutex> guard{forwards_mtx_};
-          forwards_.drop_seen(events);
-        }
-        if (events.empty())
-          return {};
-        if (hooks_.overloaded && hooks_.overloaded(events.size()))
+        if (!claim_forwarded(events, deadline))
           return make_error(ec::unavailable,
                             "member " + hooks_.self_id +
-                                " is behind on ingestion; retry later");
+                                " is still journaling an earlier copy of "
+                                "these events");
+        if (events.empty())
+          return {};
         auto ids = domain::forward_ids_of(events);
-        if (auto err = hooks_.accept(std::move(events)))
-          return err;
-        std::lock_guard<std::mutex> guard{forwards_mtx_};
-        forwards_.remember(ids);
-        return {};
+        caf::error err;
+        if (hooks_.overloaded && hooks_.overloaded(events.size()))
+          err = make_error(ec::unavailable,
+                           "member " + hooks_.self_id +
+                               " is behind on ingestion; retry later");
+        else
+          err = hooks_.accept(std::move(events));
+        settle_forwarded(ids, !err);
+        return err;
       }
     }
     if (clock::now() >= deadline || stopped())
@@ -278,6 +279,22 @@ caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
                         "member " + hooks_.self_id + " is taking over groups");
     wait_ready(std::min(deadline, clock::now() + retry_pause));
   }
+}
+
+bool ownership::claim_forwarded(std::vector<domain::event>& events,
+                                clock::time_point deadline) {
+  std::unique_lock<std::mutex> guard{forwards_mtx_};
+  return forwards_settled_.wait_until(guard, deadline,
+                                      [&] { return forwards_.claim(events); });
+}
+
+void ownership::settle_forwarded(const std::vector<uint64_t>& ids,
+                                 bool journaled) {
+  {
+    std::lock_guard<std::mutex> guard{forwards_mtx_};
+    forwards_.settle(ids, journaled);
+  }
+  forwards_settled_.notify_all();
 }
 
 // -- transitions

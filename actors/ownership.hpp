@@ -148,6 +148,13 @@ private:
   /// deadline.
   bool wait_ready(std::chrono::steady_clock::time_point deadline);
   bool stopped();
+  /// Drops the forwarded events journaled here before and claims the rest
+  /// (`domain::forward_memory::claim`), waiting until the deadline while
+  /// another call journals some of them; false at the deadline.
+  bool claim_forwarded(std::vector<domain::event>& events,
+                       std::chrono::steady_clock::time_point deadline);
+  /// Ends a claim and wakes the calls waiting for it.
+  void settle_forwarded(const std::vector<uint64_t>& ids, bool journaled);
 
   void run();
   /// Carries out `s`'s effects and action; answers the machine's next step
@@ -165,9 +172,11 @@ private:
 
   ownership_hooks hooks_;
 
-  /// The forwarding ids journaled here lately.
+  /// The forwarding ids journaled here lately, and those being journaled.
   std::mutex forwards_mtx_;
   domain::forward_memory forwards_;
+  /// Signalled when a claim on forwarding ids ends.
+  std::condition_variable forwards_settled_;
 
   /// Guards `view_` and `peers_`: ingest holds it shared while it decides
   /// and journals; the transition thread takes it exclusively to publish.

@@ -130,6 +130,24 @@ bool forward_memory::seen(uint64_t id) const {
   return id != 0 && seen_.count(id) > 0;
 }
 
+bool forward_memory::claim(std::vector<event>& events) {
+  drop_seen(events);
+  for (auto& e : events)
+    if (claimed_.count(e.forward_id) > 0)
+      return false;
+  for (auto& e : events)
+    if (e.forward_id != 0)
+      claimed_.insert(e.forward_id);
+  return true;
+}
+
+void forward_memory::settle(const std::vector<uint64_t>& ids, bool journaled) {
+  for (auto id : ids)
+    claimed_.erase(id);
+  if (journaled)
+    remember(ids);
+}
+
 // -- locating value-less events ----------------------------------------------
 
 valueless_events valueless(const std::vector<event>& events) {

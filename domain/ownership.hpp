@@ -122,10 +122,24 @@ public:
 
   bool seen(uint64_t id) const;
 
+  /// Drops the events journaled here before, and claims the ids of the
+  /// rest for one journaling call. False, claiming nothing, while another
+  /// call is journaling one of them: a sender's retry (its wait for the
+  /// answer timed out) can arrive while the first copy is still being
+  /// journaled, and must wait for its outcome instead of journaling a
+  /// second copy.
+  bool claim(std::vector<event>& events);
+
+  /// Ends a claim: the ids are remembered when they were journaled, and
+  /// free to claim again when not.
+  void settle(const std::vector<uint64_t>& ids, bool journaled);
+
 private:
   size_t capacity_;
   std::unordered_set<uint64_t> seen_;
   std::deque<uint64_t> order_;
+  /// Ids a journaling call claimed and has not settled yet.
+  std::unordered_set<uint64_t> claimed_;
 };
 
 // -- locating value-less events ----------------------------------------------

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -305,6 +306,34 @@ TEST_CASE("ownership: forwarded events are refused when not owned and "
   seen.remember({0});
   seen.drop_seen(direct);
   CHECK(direct.size() == 1);
+}
+
+TEST_CASE("ownership: forwarding ids being journaled are claimed by one "
+          "call until it settles",
+          "[unit]") {
+  forward_memory memory;
+  auto mine = owned_by({"a", "b"}, "a", 2, "mine");
+  mine[0].forward_id = 42;
+  mine[1].forward_id = 43;
+  auto first = mine;
+  REQUIRE(memory.claim(first));
+  CHECK(first.size() == 2);
+  // A copy of one of them, while the first call journals, claims nothing.
+  auto copy = std::vector<event>{mine[1]};
+  CHECK_FALSE(memory.claim(copy));
+  // Events the front journals first-hand have no id: never held up.
+  auto direct = owned_by({"a", "b"}, "a", 1, "direct");
+  CHECK(memory.claim(direct));
+  // Not journaled: free to claim again.
+  memory.settle({42, 43}, false);
+  auto again = mine;
+  REQUIRE(memory.claim(again));
+  CHECK(again.size() == 2);
+  // Journaled: a later copy is dropped.
+  memory.settle({42, 43}, true);
+  auto late = mine;
+  REQUIRE(memory.claim(late));
+  CHECK(late.empty());
 }
 
 TEST_CASE("ownership: remembered forwarding ids are bounded, oldest first",
@@ -792,6 +821,10 @@ struct recorder {
   std::vector<event> accepted;
   std::vector<std::vector<event>> forwarded;
   std::function<caf::error(int call)> forward_result;
+  /// Runs before an accept is recorded (outside the lock); an error fails
+  /// that accept.
+  std::function<caf::error(int call)> accept_gate;
+  int accept_calls = 0;
 
   void note(std::string line) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -840,6 +873,14 @@ argus::actors::ownership_hooks hooks_of(const std::shared_ptr<recorder>& rec,
     return out;
   };
   h.accept = [rec](std::vector<event> xs) {
+    int call = 0;
+    {
+      std::lock_guard<std::mutex> guard{rec->mtx};
+      call = ++rec->accept_calls;
+    }
+    if (rec->accept_gate)
+      if (auto err = rec->accept_gate(call))
+        return err;
     std::lock_guard<std::mutex> guard{rec->mtx};
     rec->log.push_back("accept");
     for (auto& e : xs)
@@ -927,4 +968,81 @@ TEST_CASE("ownership carrier: forwarded events are accepted once and "
   REQUIRE_FALSE(o.accept_forwarded(mine));
   std::lock_guard<std::mutex> guard{rec->mtx};
   CHECK(rec->accepted.size() == 1);
+}
+
+namespace {
+
+/// An accept gate whose first call blocks until `release`, then answers
+/// `first_result`; later calls pass.
+struct held_first_accept {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  caf::error first_result;
+
+  caf::error operator()(int call) {
+    if (call != 1)
+      return {};
+    entered.set_value();
+    released.wait();
+    return first_result;
+  }
+};
+
+/// Sends the same forwarded events twice, the second while the first is
+/// being journaled (a sender whose wait for the answer timed out retries),
+/// and answers both calls' results.
+std::pair<caf::error, caf::error>
+forward_twice_while_journaling(const std::shared_ptr<recorder>& rec,
+                               held_first_accept& gate) {
+  rec->accept_gate = [&gate](int call) { return gate(call); };
+  argus::actors::ownership o{hooks_of(rec, "a")};
+  o.on_handover("b", {"a", "b"});
+  o.on_view(cluster_view_of("a", {"a", "b"}));
+  REQUIRE(eventually([&] { return o.settled(); }));
+  auto mine = owned_by({"a", "b"}, "a", 2, "mine");
+  mine[0].forward_id = 42;
+  mine[1].forward_id = 43;
+  auto first =
+      std::async(std::launch::async, [&] { return o.accept_forwarded(mine); });
+  gate.entered.get_future().wait();
+  auto retry =
+      std::async(std::launch::async, [&] { return o.accept_forwarded(mine); });
+  // The copy waits for the first one's outcome instead of being journaled.
+  CHECK(retry.wait_for(std::chrono::milliseconds{200}) ==
+        std::future_status::timeout);
+  gate.release.set_value();
+  auto results = std::make_pair(first.get(), retry.get());
+  o.stop();
+  return results;
+}
+
+} // namespace
+
+TEST_CASE("ownership carrier: a copy of forwarded events that arrives while "
+          "the first is journaled waits, and is not journaled again",
+          "[unit]") {
+  auto rec = std::make_shared<recorder>();
+  held_first_accept gate;
+  auto [first, retry] = forward_twice_while_journaling(rec, gate);
+  CHECK_FALSE(first);
+  CHECK_FALSE(retry);
+  std::lock_guard<std::mutex> guard{rec->mtx};
+  CHECK(rec->accept_calls == 1);
+  CHECK(rec->accepted.size() == 2);
+}
+
+TEST_CASE("ownership carrier: when the first copy of forwarded events fails "
+          "to be journaled, the copy that waited for it is journaled",
+          "[unit]") {
+  auto rec = std::make_shared<recorder>();
+  held_first_accept gate;
+  gate.first_result =
+      argus::make_error(argus::ec::unavailable, "the journal is unreachable");
+  auto [first, retry] = forward_twice_while_journaling(rec, gate);
+  CHECK(argus::code_of(first) == argus::ec::unavailable);
+  CHECK_FALSE(retry);
+  std::lock_guard<std::mutex> guard{rec->mtx};
+  CHECK(rec->accept_calls == 2);
+  CHECK(rec->accepted.size() == 2);
 }
