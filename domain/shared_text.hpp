@@ -143,6 +143,21 @@ private:
   block* block_ = nullptr;
 };
 
+/// Makes shared_texts for a run of texts that often repeat the one before,
+/// such as one column over the rows of one read: a repeat shares the
+/// previous block instead of allocating one of its own.
+class repeated_text {
+public:
+  const shared_text& operator()(std::string_view text) {
+    if (last_ != text)
+      last_ = shared_text{text};
+    return last_;
+  }
+
+private:
+  shared_text last_;
+};
+
 /// Crosses the wire and the stores as its text.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shared_text& x) {

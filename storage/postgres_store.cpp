@@ -1,3 +1,4 @@
+#include "storage/alert_row.hpp"
 #include "storage/alert_sql.hpp"
 #include "storage/postgres.hpp"
 #include "storage/store.hpp"
@@ -11,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <forward_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -196,34 +198,26 @@ const statements& sql() {
   return instance;
 }
 
-caf::error bad_column(const domain::alert& a, const char* column,
-                      const std::string& value) {
-  return make_error(ec::internal, "postgres: alert " + a.event_manager_id +
-                                      "/" + a.dedup_key + " has an unknown " +
-                                      column + " '" + value + "'");
-}
+/// Row `i` of a result, as `read_alert_row` reads it.
+struct postgres_row {
+  const PGresult* res;
+  int i;
+  /// The few texts stored escaped (with NUL or 0x01 bytes), unescaped;
+  /// a list, so that each view stays valid while the row is read.
+  mutable std::forward_list<std::string> unescaped{};
 
-/// Parses an enum column with `parse`, failing loudly on a spelling this
-/// build does not know rather than guessing.
-template <class Enum, class Parse>
-caf::error read_enum(const PGresult* res, int row, int col,
-                     const domain::alert& a, const char* column, Parse parse,
-                     Enum& out) {
-  auto text = pg::text_at(res, row, col);
-  auto parsed = parse(text);
-  if (!parsed)
-    return bad_column(a, column, text);
-  out = *parsed;
-  return {};
-}
-
-/// Reads row `i` of a result selected with `alert_sql::column_list()`.
-/// Milliseconds, or `no_time` for NULL.
-domain::time_point optional_time_at(const PGresult* res, int i, int col) {
-  return PQgetisnull(res, i, col)
-             ? domain::no_time
-             : domain::from_millis(pg::integer_at(res, i, col));
-}
+  std::string_view text(int col) const {
+    std::string_view stored{PQgetvalue(res, i, col),
+                            static_cast<size_t>(PQgetlength(res, i, col))};
+    if (stored.find('\1') == std::string_view::npos)
+      return stored;
+    unescaped.push_front(pg::unescape_text(stored));
+    return unescaped.front();
+  }
+  int64_t integer(int col) const { return pg::integer_at(res, i, col); }
+  bool boolean(int col) const { return pg::boolean_at(res, i, col); }
+  bool is_null(int col) const { return PQgetisnull(res, i, col) != 0; }
+};
 
 /// Binds milliseconds, or NULL for `no_time`.
 void optional_time(params& p, domain::time_point t) {
@@ -231,48 +225,6 @@ void optional_time(params& p, domain::time_point t) {
     p.null();
   else
     p.integer(domain::to_millis(t));
-}
-
-caf::expected<domain::alert> read_alert(const PGresult* res, int i) {
-  domain::alert a;
-  a.id = pg::text_at(res, i, 0);
-  a.dedup_key = pg::text_at(res, i, 1);
-  a.event_manager_id = pg::text_at(res, i, 2);
-  a.summary = pg::text_at(res, i, 3);
-  if (auto err =
-          read_enum(res, i, 4, a, "severity", domain::parse_severity, a.sev))
-    return err;
-  a.class_name = pg::text_at(res, i, 5);
-  if (auto err =
-          read_enum(res, i, 6, a, "type", domain::parse_alert_type, a.type))
-    return err;
-  if (auto err = read_enum(res, i, 7, a, "status", domain::parse_alert_status,
-                           a.status))
-    return err;
-  a.has_grouping_value = pg::boolean_at(res, i, 8);
-  a.grouping_value = pg::text_at(res, i, 9);
-  a.parent_dedup_key = pg::text_at(res, i, 10);
-  a.child_count = pg::integer_at(res, i, 11);
-  a.resolve_requested = pg::boolean_at(res, i, 12);
-  a.event_count = pg::integer_at(res, i, 13);
-  a.created_at = domain::from_millis(pg::integer_at(res, i, 14));
-  a.updated_at = domain::from_millis(pg::integer_at(res, i, 15));
-  a.resolved_at = PQgetisnull(res, i, 16)
-                      ? domain::no_time
-                      : domain::from_millis(pg::integer_at(res, i, 16));
-  a.window_ends_at = domain::from_millis(pg::integer_at(res, i, 17));
-  a.details = pg::text_at(res, i, 18);
-  a.last_seq = static_cast<uint64_t>(pg::integer_at(res, i, 19));
-  a.expires_at = domain::from_millis(pg::integer_at(res, i, 20));
-  a.acknowledged = pg::boolean_at(res, i, 21);
-  a.acknowledged_at = optional_time_at(res, i, 22);
-  a.acknowledged_by = pg::text_at(res, i, 23);
-  a.acknowledged_until = optional_time_at(res, i, 24);
-  if (auto err = read_enum(res, i, 25, a, "resolved_by",
-                           domain::parse_resolution, a.resolved_by))
-    return err;
-  a.auto_resolve_at = domain::from_millis(pg::integer_at(res, i, 26));
-  return a;
 }
 
 /// Every column of `a` in `alert_sql::columns` order, with `event_count` as
@@ -320,8 +272,9 @@ alerts_of(caf::expected<result_ptr> res) {
   std::vector<domain::alert> result;
   auto rows = PQntuples(raw);
   result.reserve(static_cast<size_t>(rows));
+  alert_texts texts;
   for (int i = 0; i < rows; ++i) {
-    auto a = read_alert(raw, i);
+    auto a = read_alert_row(postgres_row{raw, i}, texts, "postgres");
     if (!a)
       return std::move(a.error());
     result.push_back(std::move(*a));

@@ -1,3 +1,4 @@
+#include "storage/alert_row.hpp"
 #include "storage/alert_sql.hpp"
 #include "storage/sqlite_busy.hpp"
 #include "storage/sqlite_checkpointer.hpp"
@@ -261,76 +262,22 @@ std::string column_text(sqlite3_stmt* stmt, int i) {
               : std::string{};
 }
 
-caf::error bad_column(const domain::alert& a, const char* column,
-                      const std::string& value) {
-  return make_error(ec::internal, "sqlite: alert " + a.event_manager_id + "/" +
-                                      a.dedup_key + " has an unknown " +
-                                      column + " '" + value + "'");
-}
+/// The current row of a statement, as `read_alert_row` reads it.
+struct sqlite_row {
+  sqlite3_stmt* stmt;
 
-/// Parses an enum column with `parse`, failing loudly on a spelling this
-/// build does not know rather than guessing.
-template <class Enum, class Parse>
-caf::error read_enum(sqlite3_stmt* stmt, int i, const domain::alert& a,
-                     const char* column, Parse parse, Enum& out) {
-  auto text = column_text(stmt, i);
-  auto parsed = parse(text);
-  if (!parsed)
-    return bad_column(a, column, text);
-  out = *parsed;
-  return {};
-}
-
-/// Milliseconds, or `no_time` for NULL.
-domain::time_point optional_time_at(sqlite3_stmt* stmt, int i) {
-  if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
-    return domain::no_time;
-  return domain::from_millis(sqlite3_column_int64(stmt, i));
-}
-
-/// Reads a row selected with `alert_sql::column_list()`.
-caf::expected<domain::alert> read_alert(sqlite3_stmt* stmt) {
-  domain::alert a;
-  a.id = column_text(stmt, 0);
-  a.dedup_key = column_text(stmt, 1);
-  a.event_manager_id = column_text(stmt, 2);
-  a.summary = column_text(stmt, 3);
-  if (auto err =
-          read_enum(stmt, 4, a, "severity", domain::parse_severity, a.sev))
-    return err;
-  a.class_name = column_text(stmt, 5);
-  if (auto err =
-          read_enum(stmt, 6, a, "type", domain::parse_alert_type, a.type))
-    return err;
-  if (auto err =
-          read_enum(stmt, 7, a, "status", domain::parse_alert_status, a.status))
-    return err;
-  a.has_grouping_value = sqlite3_column_int64(stmt, 8) != 0;
-  a.grouping_value = column_text(stmt, 9);
-  a.parent_dedup_key = column_text(stmt, 10);
-  a.child_count = sqlite3_column_int64(stmt, 11);
-  a.resolve_requested = sqlite3_column_int64(stmt, 12) != 0;
-  a.event_count = sqlite3_column_int64(stmt, 13);
-  a.created_at = domain::from_millis(sqlite3_column_int64(stmt, 14));
-  a.updated_at = domain::from_millis(sqlite3_column_int64(stmt, 15));
-  if (sqlite3_column_type(stmt, 16) == SQLITE_NULL)
-    a.resolved_at = domain::no_time;
-  else
-    a.resolved_at = domain::from_millis(sqlite3_column_int64(stmt, 16));
-  a.window_ends_at = domain::from_millis(sqlite3_column_int64(stmt, 17));
-  a.details = column_text(stmt, 18);
-  a.last_seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 19));
-  a.expires_at = domain::from_millis(sqlite3_column_int64(stmt, 20));
-  a.acknowledged = sqlite3_column_int64(stmt, 21) != 0;
-  a.acknowledged_at = optional_time_at(stmt, 22);
-  a.acknowledged_by = column_text(stmt, 23);
-  a.acknowledged_until = optional_time_at(stmt, 24);
-  if (auto err = read_enum(stmt, 25, a, "resolved_by", domain::parse_resolution,
-                           a.resolved_by))
-    return err;
-  a.auto_resolve_at = domain::from_millis(sqlite3_column_int64(stmt, 26));
-  return a;
-}
+  std::string_view text(int i) const {
+    auto data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+    return data ? std::string_view{data, static_cast<size_t>(
+                                             sqlite3_column_bytes(stmt, i))}
+                : std::string_view{};
+  }
+  int64_t integer(int i) const { return sqlite3_column_int64(stmt, i); }
+  bool boolean(int i) const { return integer(i) != 0; }
+  bool is_null(int i) const {
+    return sqlite3_column_type(stmt, i) == SQLITE_NULL;
+  }
+};
 
 /// Binds every column of `a` in `alert_sql::columns` order, with `event_count`
 /// as given (the upsert adds it to a stored row's count).
@@ -823,9 +770,10 @@ private:
     if (!b.ok())
       return fail(std::string{"cannot bind "} + what);
     std::vector<domain::alert> result;
+    alert_texts texts;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      auto a = read_alert(stmt);
+      auto a = read_alert_row(sqlite_row{stmt}, texts, "sqlite");
       if (!a)
         return a.error();
       result.push_back(std::move(*a));

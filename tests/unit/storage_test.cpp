@@ -820,6 +820,62 @@ void check_filled(argus::storage::store& store) {
 
 } // namespace
 
+TEST_CASE("storage: the alerts of one read share the texts they repeat",
+          "[unit]") {
+  EACH_BACKEND();
+  if (kind == "memory")
+    return; // hands out the alerts as they were written
+  // Longer than a std::string keeps inline, as manager ids and grouping
+  // values are.
+  std::string manager = "manager-6f1c0c52-3a51";
+  write(store, make_alert(manager, "parent-key", 1'000));
+  for (int i = 0; i < 3; ++i)
+    write(store,
+          make_alert(manager, "child-" + std::to_string(i), 2'000 + i,
+                     alert_status::active, alert_type::child, "parent-key"));
+  auto rows = must(store.list(all()));
+  REQUIRE(rows.size() == 4);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    CHECK(rows[i].event_manager_id.shares_with(rows[0].event_manager_id));
+    CHECK(rows[i].class_name.shares_with(rows[0].class_name));
+    CHECK(rows[i].grouping_value.shares_with(rows[0].grouping_value));
+  }
+  // Newest first: the three children, then their parent.
+  CHECK(rows[1].parent_dedup_key.shares_with(rows[0].parent_dedup_key));
+  CHECK(rows[2].parent_dedup_key.shares_with(rows[0].parent_dedup_key));
+  CHECK(rows[0].parent_dedup_key == "parent-key");
+  CHECK(rows[3].parent_dedup_key.empty());
+  // Each row's own texts are its own.
+  CHECK_FALSE(rows[1].dedup_key.shares_with(rows[0].dedup_key));
+  CHECK(rows[0].event_manager_id == manager);
+}
+
+TEST_CASE("storage: a stored alert with a spelling this build does not know "
+          "fails the read, naming it",
+          "[unit]") {
+  EACH_BACKEND();
+  if (kind == "memory")
+    return; // keeps the values, not their spellings
+  write(store, make_alert("m1", "a", 1'000));
+  for (auto [column, spelling] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"severity", "urgent"},
+           {"status", "sleeping"},
+           {"resolved_by", "magic"}}) {
+    auto sql = "UPDATE alerts SET " + column + " = '" + spelling + "'";
+    if (kind == "sqlite")
+      exec_raw(b.dir.db(), sql);
+    else
+      b.schema->exec(sql);
+    auto rows = store.list(all());
+    REQUIRE_FALSE(rows);
+    CHECK(argus::message_of(rows.error()) == kind + ": alert m1/a has an " +
+                                                 "unknown " + column + " '" +
+                                                 spelling + "'");
+    write(store, make_alert("m1", "a", 1'000)); // mended for the next one
+  }
+}
+
 TEST_CASE("sqlite storage: data survives closing and reopening", "[unit]") {
   temp_dir dir;
   {
