@@ -125,9 +125,12 @@ void worker::run() {
     }
     // Silences end and sources resolve without telling the worker: held
     // openings are looked at once per poll interval.
-    if (std::chrono::steady_clock::now() >= next_review) {
+    if (auto started = std::chrono::steady_clock::now();
+        started >= next_review) {
       review(now);
-      next_review = std::chrono::steady_clock::now() + settings_.poll_interval;
+      auto finished = std::chrono::steady_clock::now();
+      next_review = finished + domain::review_pause(finished - started,
+                                                    settings_.poll_interval);
     }
     expire_waiting(now);
     dispatch(now);

@@ -234,4 +234,11 @@ void suppress(delivery& d, const std::vector<std::string>& ids,
   d.next_attempt_at = no_time;
 }
 
+duration review_pause(duration took, duration poll_interval) {
+  constexpr int look_share = 20;    // a look takes 1/20 of the time at most
+  constexpr int longest_pause = 10; // poll intervals
+  return std::clamp(took * (look_share - 1), poll_interval,
+                    poll_interval * longest_pause);
+}
+
 } // namespace argus::domain

@@ -146,6 +146,15 @@ delivery make_delivery(std::string notification_id, std::string receiver,
 void suppress(delivery& d, const std::vector<std::string>& ids,
               const std::vector<std::string>& inhibitors = {});
 
+/// How long the delivery worker waits before it looks at its held openings
+/// again, after a look that took `took`. Each look reads every active alert
+/// of their managers, which grows with the alerts and slows down under
+/// load: so the pause is the poll interval, or 19 times the look's own
+/// time when that is longer (looks then take a twentieth of the time),
+/// but at most 10 poll intervals (a silence's end still releases its
+/// openings within seconds).
+duration review_pause(duration took, duration poll_interval);
+
 /// Records one attempt of a pending delivery and returns its verdict: 2xx
 /// delivers; a retryable outcome schedules the next attempt after
 /// max(backoff, Retry-After), or fails the delivery when that would pass

@@ -371,14 +371,20 @@ struct muting {
   std::vector<argus::domain::inhibit_rule> rules;
   /// How often the worker read the active alerts.
   int reads = 0;
+  /// How long each read takes (a large manager, a busy store).
+  std::chrono::milliseconds read_takes{0};
 
   argus::delivery::alert_access access(std::shared_ptr<memory_outbox> box,
                                        std::shared_ptr<muting> self) {
     argus::delivery::alert_access out;
     out.active =
         [self](const std::string&) -> caf::expected<std::vector<alert>> {
-      std::lock_guard<std::mutex> guard{self->mtx};
+      std::unique_lock<std::mutex> guard{self->mtx};
       ++self->reads;
+      auto takes = self->read_takes;
+      guard.unlock();
+      std::this_thread::sleep_for(takes);
+      guard.lock();
       return self->active;
     };
     out.add = [box](argus::domain::notification n) {
@@ -474,6 +480,36 @@ TEST_CASE("a held opening is released once when its silence ends, also "
   w.reset();
   w = start_muted(box, m, {to("ops", rx.url())});
   std::this_thread::sleep_for(400ms);
+  CHECK(rx.requests().size() == 1);
+}
+
+TEST_CASE("held openings are looked at less often when a look is costly, "
+          "and still released",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = std::make_shared<muting>();
+  auto e = stored("db-1", notification_kind::parent_opened);
+  m->active = {*e.parent};
+  m->read_takes = 100ms;
+  auto w = start_muted(box, m, {to("ops", rx.url())});
+  box->add("payments", e);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  auto reads = [&] {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    return m->reads;
+  };
+  // Each look reads for 100 ms: the next one waits 10 poll intervals
+  // (1 s), where a poll interval (100 ms) would make 7 or so of them.
+  auto before = reads();
+  std::this_thread::sleep_for(1500ms);
+  CHECK(reads() - before <= 3);
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->silenced = false;
+  }
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
   CHECK(rx.requests().size() == 1);
 }
 

@@ -504,3 +504,18 @@ TEST_CASE("an open breaker pauses one receiver, not the others",
   // After the cool-down, one probe only.
   CHECK(pick(st, pending, {}, t0 + 30s) == std::vector<size_t>{0});
 }
+
+TEST_CASE("held openings are looked at once per poll interval, less often "
+          "when a look is costly",
+          "[unit][delivery]") {
+  duration poll = 1s;
+  // A cheap look: the poll interval.
+  CHECK(review_pause(2ms, poll) == poll);
+  CHECK(review_pause(0ms, poll) == poll);
+  // A costly one (every active alert of a large manager, or a store behind
+  // on writes): looks take a twentieth of the time.
+  CHECK(review_pause(100ms, poll) == 1900ms);
+  // Never longer than 10 poll intervals.
+  CHECK(review_pause(5s, poll) == 10s);
+  CHECK(review_pause(5s, 50ms) == 500ms);
+}
