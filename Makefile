@@ -50,13 +50,15 @@ coverage: deps
 # The benchmark suite (tools/bench/run.py, docs/benchmarks.md): builds, runs
 # every part including pipeline_bench and durable ingest (a throwaway
 # PostgreSQL from tools/pg.sh), prints the table and writes
-# $(BUILD_DIR)/bench/results.json, then the delivery, muted-storm and
-# cluster benchmarks. About 17 minutes; BENCH_QUICK=1 about 4.
+# $(BUILD_DIR)/bench/results.json, then the delivery, muted-storm,
+# held-openings and cluster benchmarks. About 19 minutes; BENCH_QUICK=1
+# about 6.
 bench: deps $(BUILD_DIR)/CMakeCache.txt
 	@tools/bench/install.sh
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/run.py
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/delivery.py
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/muted_storm.py
+	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/held_review.py --runs 1
 	python3 tools/bench/cluster.py --build-dir $(BUILD_DIR)
 
 bench-cluster: deps $(BUILD_DIR)/CMakeCache.txt

@@ -5,6 +5,8 @@ alternated in one invocation (issue 15, twenty-ninth round):
   python3 tools/bench/held_review.py [ARGUS...] [--held 100000]
       [--runs 2] [--idle 20] [--backend sqlite]
 
+(`make bench` runs it once on this build's binary, about 2 minutes.)
+
 Each run starts a fresh server (run.py's Server) with one manager whose
 receiver is a closed port and a silence over everything it gets, and sends
 HELD new groups in batches of 1,000: every opening is held by the silence.
