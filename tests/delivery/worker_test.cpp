@@ -435,6 +435,18 @@ envelope of_class(const std::string& class_name, const std::string& dedup,
   return e;
 }
 
+/// Starts a muted worker sending to `rx`, and adds `e`; answers once the
+/// worker held it back.
+std::unique_ptr<worker> hold(std::shared_ptr<memory_outbox> box,
+                             std::shared_ptr<muting> m, receiver_server& rx,
+                             const envelope& e) {
+  auto w = start_muted(box, std::move(m), {to("ops", rx.url())});
+  box->add("payments", e);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  return w;
+}
+
 size_t openings_received(receiver_server& rx) {
   size_t n = 0;
   for (auto& req : rx.requests())
@@ -454,10 +466,7 @@ TEST_CASE("a held opening is released once when its silence ends, also "
   auto e = stored("db-1", notification_kind::parent_opened);
   m->active = {*e.parent};
   {
-    auto w = start_muted(box, m, {to("ops", rx.url())});
-    box->add("payments", e);
-    w->poke();
-    REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+    auto w = hold(box, m, rx, e);
     CHECK(rows(*box, "suppressed")[0].last_error == "silenced by s1");
   }
   // A new worker (a restart) finds the held opening in the outbox; the
@@ -492,10 +501,7 @@ TEST_CASE("held openings are looked at less often when a look is costly, "
   auto e = stored("db-1", notification_kind::parent_opened);
   m->active = {*e.parent};
   m->read_takes = 100ms;
-  auto w = start_muted(box, m, {to("ops", rx.url())});
-  box->add("payments", e);
-  w->poke();
-  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  auto w = hold(box, m, rx, e);
   auto reads = [&] {
     std::lock_guard<std::mutex> guard{m->mtx};
     return m->reads;
@@ -549,10 +555,7 @@ TEST_CASE("a held opening whose parent resolved while muted is never sent",
   auto m = std::make_shared<muting>();
   auto e = stored("db-1", notification_kind::parent_opened);
   m->active = {*e.parent};
-  auto w = start_muted(box, m, {to("ops", rx.url())});
-  box->add("payments", e);
-  w->poke();
-  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  auto w = hold(box, m, rx, e);
   {
     std::lock_guard<std::mutex> guard{m->mtx};
     m->active.clear(); // resolved
