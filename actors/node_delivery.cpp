@@ -96,10 +96,12 @@ start_delivery(const config::settings& settings, storage::store& store,
         it->second.name, domain::receivers_of(it->second),
         std::move(silenced_by), it->second.inhibit_rules};
   };
+  auto access = alert_access_of(std::move(repo));
+  access.muting = [view] { return std::shared_ptr<const void>{view->get()}; };
   auto worker = std::make_shared<delivery::worker>(
       std::move(*sending), worker_settings_of(settings, ctx), std::move(lookup),
       [ctx] { return ctx->now(); }, delivery::worker::jitter_fn{},
-      alert_access_of(std::move(repo)));
+      std::move(access));
   return delivery_parts{std::move(*reads), std::move(worker)};
 }
 

@@ -100,6 +100,9 @@ void worker::retry(std::string notification_id, std::string receiver,
 void worker::run() {
   auto next_poll = std::chrono::steady_clock::now();
   auto next_review = next_poll;
+  auto last_review = next_poll - settings_.poll_interval;
+  // What muted alerts at the last look at the held openings.
+  std::shared_ptr<const void> looked_at_muting;
   for (;;) {
     std::vector<std::pair<uint64_t, domain::attempt_result>> finished;
     bool reread = false;
@@ -125,8 +128,13 @@ void worker::run() {
     }
     // Silences end and sources resolve without telling the worker: held
     // openings are looked at once per poll interval.
-    if (auto started = std::chrono::steady_clock::now();
-        started >= next_review) {
+    auto started = std::chrono::steady_clock::now();
+    auto muting = alerts_.muting ? alerts_.muting() : nullptr;
+    bool muting_changed = muting != looked_at_muting &&
+                          started >= last_review + settings_.poll_interval;
+    if (started >= next_review || muting_changed) {
+      looked_at_muting = std::move(muting);
+      last_review = started;
       review(now);
       auto finished = std::chrono::steady_clock::now();
       next_review = finished + domain::review_pause(finished - started,

@@ -61,6 +61,12 @@ struct alert_access {
   /// Adds a notification to the outbox (a repeat of a stored id is
   /// skipped); the worker then fans it out like any other.
   std::function<void(domain::notification)> add;
+  /// What mutes alerts now (the catalog's snapshot), compared by identity:
+  /// when it changed since the last look at the held openings (a silence
+  /// was expired or deleted, a rule changed), the next look comes within a
+  /// poll interval, however costly looks have become. Unset: looks come at
+  /// their own pace only.
+  std::function<std::shared_ptr<const void>()> muting;
 };
 
 /// Drains the outbox on a thread of its own: fans stored notifications out

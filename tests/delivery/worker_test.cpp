@@ -373,6 +373,9 @@ struct muting {
   int reads = 0;
   /// How long each read takes (a large manager, a busy store).
   std::chrono::milliseconds read_takes{0};
+  /// Stands for the catalog's snapshot: a new one is a change of what
+  /// mutes alerts.
+  std::shared_ptr<const void> catalog = std::make_shared<int>(0);
 
   argus::delivery::alert_access access(std::shared_ptr<memory_outbox> box,
                                        std::shared_ptr<muting> self) {
@@ -387,6 +390,10 @@ struct muting {
       guard.lock();
       return self->active;
     };
+    out.muting = [self] {
+      std::lock_guard<std::mutex> guard{self->mtx};
+      return self->catalog;
+    };
     out.add = [box](argus::domain::notification n) {
       box->add(n.parent->event_manager_id.str(),
                argus::delivery::envelope_of(n));
@@ -397,7 +404,8 @@ struct muting {
 
 std::unique_ptr<worker> start_muted(std::shared_ptr<memory_outbox> box,
                                     std::shared_ptr<muting> m,
-                                    std::vector<receiver> rs) {
+                                    std::vector<receiver> rs,
+                                    worker_settings s = fast_retries()) {
   auto lookup = [m, rs](const std::string& id) -> std::optional<manager_view> {
     if (id != "payments")
       return std::nullopt;
@@ -412,7 +420,7 @@ std::unique_ptr<worker> start_muted(std::shared_ptr<memory_outbox> box,
     return view;
   };
   return std::make_unique<worker>(
-      box, fast_retries(), lookup, argus::delivery::worker::clock_fn{},
+      box, std::move(s), lookup, argus::delivery::worker::clock_fn{},
       argus::delivery::worker::jitter_fn{}, m->access(box, m));
 }
 
@@ -439,8 +447,9 @@ envelope of_class(const std::string& class_name, const std::string& dedup,
 /// worker held it back.
 std::unique_ptr<worker> hold(std::shared_ptr<memory_outbox> box,
                              std::shared_ptr<muting> m, receiver_server& rx,
-                             const envelope& e) {
-  auto w = start_muted(box, std::move(m), {to("ops", rx.url())});
+                             const envelope& e,
+                             worker_settings s = fast_retries()) {
+  auto w = start_muted(box, std::move(m), {to("ops", rx.url())}, std::move(s));
   box->add("payments", e);
   w->poke();
   REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
@@ -515,6 +524,36 @@ TEST_CASE("held openings are looked at less often when a look is costly, "
     std::lock_guard<std::mutex> guard{m->mtx};
     m->silenced = false;
   }
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  CHECK(rx.requests().size() == 1);
+}
+
+TEST_CASE("a change of what mutes alerts brings the next look at held "
+          "openings forward",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = std::make_shared<muting>();
+  auto e = stored("db-1", notification_kind::parent_opened);
+  m->active = {*e.parent};
+  // Looks of 600 ms at a poll interval of 1 s: 10 s between looks.
+  m->read_takes = 600ms;
+  auto s = fast_retries();
+  s.poll_interval = 1s;
+  auto w = hold(box, m, rx, e, s);
+  // After a look that read the alerts (and found the opening silenced),
+  // the silence is expired through the API: a new catalog.
+  REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    return m->reads > 0;
+  }));
+  std::this_thread::sleep_for(1s); // the look's read ends
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->silenced = false;
+    m->catalog = std::make_shared<int>(1);
+  }
+  // Released within a poll interval and a look, not after the 10 s pause.
   REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
   CHECK(rx.requests().size() == 1);
 }
