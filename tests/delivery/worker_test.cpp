@@ -456,6 +456,28 @@ std::unique_ptr<worker> hold(std::shared_ptr<memory_outbox> box,
   return w;
 }
 
+/// The silence that holds openings ends.
+void unmute(muting& m) {
+  std::lock_guard<std::mutex> guard{m.mtx};
+  m.silenced = false;
+}
+
+/// db-1's opening, the one active alert of "payments", which the silence
+/// holds back; releases go to `rx`.
+struct held_db_opening {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  std::shared_ptr<memory_outbox> box = std::make_shared<memory_outbox>();
+  std::shared_ptr<muting> m = std::make_shared<muting>();
+  envelope e = stored("db-1", notification_kind::parent_opened);
+
+  held_db_opening() { m->active = {*e.parent}; }
+
+  /// Starts a worker, and waits until it held the opening back.
+  std::unique_ptr<worker> start(worker_settings s = fast_retries()) {
+    return hold(box, m, rx, e, std::move(s));
+  }
+};
+
 size_t openings_received(receiver_server& rx) {
   size_t n = 0;
   for (auto& req : rx.requests())
@@ -469,93 +491,75 @@ size_t openings_received(receiver_server& rx) {
 TEST_CASE("a held opening is released once when its silence ends, also "
           "across a restart",
           "[integration][delivery]") {
-  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
-  auto box = std::make_shared<memory_outbox>();
-  auto m = std::make_shared<muting>();
-  auto e = stored("db-1", notification_kind::parent_opened);
-  m->active = {*e.parent};
+  held_db_opening h;
   {
-    auto w = hold(box, m, rx, e);
-    CHECK(rows(*box, "suppressed")[0].last_error == "silenced by s1");
+    auto w = h.start();
+    CHECK(rows(*h.box, "suppressed")[0].last_error == "silenced by s1");
   }
   // A new worker (a restart) finds the held opening in the outbox; the
   // silence ends: one opening goes out, named after the held one.
-  {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    m->silenced = false;
-  }
-  auto w = start_muted(box, m, {to("ops", rx.url())});
-  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
-  REQUIRE(rx.requests().size() == 1);
-  CHECK(rx.requests()[0].get_header_value("Idempotency-Key") ==
-        e.notification_id + "-released");
+  unmute(*h.m);
+  auto w = start_muted(h.box, h.m, {to("ops", h.rx.url())});
+  REQUIRE(eventually([&] { return rows(*h.box, "delivered").size() == 1; }));
+  REQUIRE(h.rx.requests().size() == 1);
+  CHECK(h.rx.requests()[0].get_header_value("Idempotency-Key") ==
+        h.e.notification_id + "-released");
   // Several more reviews later, still one.
   std::this_thread::sleep_for(400ms);
   w->poke();
   std::this_thread::sleep_for(200ms);
-  CHECK(rx.requests().size() == 1);
+  CHECK(h.rx.requests().size() == 1);
   // And a restart after the release does not send it again.
   w.reset();
-  w = start_muted(box, m, {to("ops", rx.url())});
+  w = start_muted(h.box, h.m, {to("ops", h.rx.url())});
   std::this_thread::sleep_for(400ms);
-  CHECK(rx.requests().size() == 1);
+  CHECK(h.rx.requests().size() == 1);
 }
 
 TEST_CASE("held openings are looked at less often when a look is costly, "
           "and still released",
           "[integration][delivery]") {
-  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
-  auto box = std::make_shared<memory_outbox>();
-  auto m = std::make_shared<muting>();
-  auto e = stored("db-1", notification_kind::parent_opened);
-  m->active = {*e.parent};
-  m->read_takes = 100ms;
-  auto w = hold(box, m, rx, e);
+  held_db_opening h;
+  h.m->read_takes = 100ms;
+  auto w = h.start();
   auto reads = [&] {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    return m->reads;
+    std::lock_guard<std::mutex> guard{h.m->mtx};
+    return h.m->reads;
   };
   // Each look reads for 100 ms: the next one waits 10 poll intervals
   // (1 s), where a poll interval (100 ms) would make 7 or so of them.
   auto before = reads();
   std::this_thread::sleep_for(1500ms);
   CHECK(reads() - before <= 3);
-  {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    m->silenced = false;
-  }
-  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
-  CHECK(rx.requests().size() == 1);
+  unmute(*h.m);
+  REQUIRE(eventually([&] { return rows(*h.box, "delivered").size() == 1; }));
+  CHECK(h.rx.requests().size() == 1);
 }
 
 TEST_CASE("a change of what mutes alerts brings the next look at held "
           "openings forward",
           "[integration][delivery]") {
-  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
-  auto box = std::make_shared<memory_outbox>();
-  auto m = std::make_shared<muting>();
-  auto e = stored("db-1", notification_kind::parent_opened);
-  m->active = {*e.parent};
+  held_db_opening h;
   // Looks of 600 ms at a poll interval of 1 s: 10 s between looks.
-  m->read_takes = 600ms;
+  h.m->read_takes = 600ms;
   auto s = fast_retries();
   s.poll_interval = 1s;
-  auto w = hold(box, m, rx, e, s);
+  auto w = h.start(s);
   // After a look that read the alerts (and found the opening silenced),
   // the silence is expired through the API: a new catalog.
   REQUIRE(eventually([&] {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    return m->reads > 0;
+    std::lock_guard<std::mutex> guard{h.m->mtx};
+    return h.m->reads > 0;
   }));
   std::this_thread::sleep_for(1s); // the look's read ends
   {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    m->silenced = false;
-    m->catalog = std::make_shared<int>(1);
+    std::lock_guard<std::mutex> guard{h.m->mtx};
+    h.m->silenced = false;
+    h.m->catalog = std::make_shared<int>(1);
   }
   // Released within a poll interval and a look, not after the 10 s pause.
-  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
-  CHECK(rx.requests().size() == 1);
+  REQUIRE(eventually([&] { return rows(*h.box, "delivered").size() == 1; }));
+  CHECK(h.rx.requests().size() == 1);
 }
 
 TEST_CASE("a newer opening of a held parent replaces the held one, and other "
@@ -574,10 +578,7 @@ TEST_CASE("a newer opening of a held parent replaces the held one, and other "
     box->add("payments", *e);
   w->poke();
   REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 3; }));
-  {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    m->silenced = false;
-  }
+  unmute(*m);
   REQUIRE(eventually([&] { return rx.requests().size() == 2; }));
   std::this_thread::sleep_for(400ms); // a few more reviews
   std::set<std::string> sent;
@@ -589,26 +590,19 @@ TEST_CASE("a newer opening of a held parent replaces the held one, and other "
 
 TEST_CASE("a held opening whose parent resolved while muted is never sent",
           "[integration][delivery]") {
-  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
-  auto box = std::make_shared<memory_outbox>();
-  auto m = std::make_shared<muting>();
-  auto e = stored("db-1", notification_kind::parent_opened);
-  m->active = {*e.parent};
-  auto w = hold(box, m, rx, e);
+  held_db_opening h;
+  auto w = h.start();
   {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    m->active.clear(); // resolved
+    std::lock_guard<std::mutex> guard{h.m->mtx};
+    h.m->active.clear(); // resolved
   }
   std::this_thread::sleep_for(300ms); // a few reviews
-  {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    m->silenced = false;
-  }
+  unmute(*h.m);
   std::this_thread::sleep_for(300ms);
   w->poke();
   std::this_thread::sleep_for(200ms);
-  CHECK(rx.requests().empty());
-  CHECK(rows(*box).size() == 1);
+  CHECK(h.rx.requests().empty());
+  CHECK(rows(*h.box).size() == 1);
 }
 
 TEST_CASE("an inhibited opening is held while its source is active and "
