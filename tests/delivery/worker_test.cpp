@@ -377,6 +377,11 @@ struct muting {
   /// mutes alerts.
   std::shared_ptr<const void> catalog = std::make_shared<int>(0);
 
+  int reads_so_far() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return reads;
+  }
+
   argus::delivery::alert_access access(std::shared_ptr<memory_outbox> box,
                                        std::shared_ptr<muting> self) {
     argus::delivery::alert_access out;
@@ -472,6 +477,12 @@ struct held_db_opening {
 
   held_db_opening() { m->active = {*e.parent}; }
 
+  /// The opening went out once.
+  void require_released_once() {
+    REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+    CHECK(rx.requests().size() == 1);
+  }
+
   /// Starts a worker, and waits until it held the opening back.
   std::unique_ptr<worker> start(worker_settings s = fast_retries()) {
     return hold(box, m, rx, e, std::move(s));
@@ -522,18 +533,13 @@ TEST_CASE("held openings are looked at less often when a look is costly, "
   held_db_opening h;
   h.m->read_takes = 100ms;
   auto w = h.start();
-  auto reads = [&] {
-    std::lock_guard<std::mutex> guard{h.m->mtx};
-    return h.m->reads;
-  };
   // Each look reads for 100 ms: the next one waits 10 poll intervals
   // (1 s), where a poll interval (100 ms) would make 7 or so of them.
-  auto before = reads();
+  auto before = h.m->reads_so_far();
   std::this_thread::sleep_for(1500ms);
-  CHECK(reads() - before <= 3);
+  CHECK(h.m->reads_so_far() - before <= 3);
   unmute(*h.m);
-  REQUIRE(eventually([&] { return rows(*h.box, "delivered").size() == 1; }));
-  CHECK(h.rx.requests().size() == 1);
+  h.require_released_once();
 }
 
 TEST_CASE("a change of what mutes alerts brings the next look at held "
@@ -547,10 +553,7 @@ TEST_CASE("a change of what mutes alerts brings the next look at held "
   auto w = h.start(s);
   // After a look that read the alerts (and found the opening silenced),
   // the silence is expired through the API: a new catalog.
-  REQUIRE(eventually([&] {
-    std::lock_guard<std::mutex> guard{h.m->mtx};
-    return h.m->reads > 0;
-  }));
+  REQUIRE(eventually([&] { return h.m->reads_so_far() > 0; }));
   std::this_thread::sleep_for(1s); // the look's read ends
   {
     std::lock_guard<std::mutex> guard{h.m->mtx};
@@ -558,8 +561,7 @@ TEST_CASE("a change of what mutes alerts brings the next look at held "
     h.m->catalog = std::make_shared<int>(1);
   }
   // Released within a poll interval and a look, not after the 10 s pause.
-  REQUIRE(eventually([&] { return rows(*h.box, "delivered").size() == 1; }));
-  CHECK(h.rx.requests().size() == 1);
+  h.require_released_once();
 }
 
 TEST_CASE("a newer opening of a held parent replaces the held one, and other "
@@ -654,10 +656,7 @@ TEST_CASE("only an active target of an inhibit rule makes the worker read "
   box->add("payments", resolved);
   w->poke();
   REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 2; }));
-  {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    CHECK(m->reads == 0);
-  }
+  CHECK(m->reads_so_far() == 0);
   // A disk alert is a target: its opening reads them, and is inhibited.
   auto target =
       of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
@@ -665,6 +664,5 @@ TEST_CASE("only an active target of an inhibit rule makes the worker read "
   w->poke();
   REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
   CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
-  std::lock_guard<std::mutex> guard{m->mtx};
-  CHECK(m->reads >= 1);
+  CHECK(m->reads_so_far() >= 1);
 }
