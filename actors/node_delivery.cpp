@@ -92,9 +92,13 @@ start_delivery(const config::settings& settings, storage::store& store,
     auto silenced_by = [catalog, ctx](const domain::alert& parent) {
       return http::silenced_by(catalog->silences, parent, ctx->now());
     };
+    auto silenced_until = [catalog, ctx](const std::vector<std::string>& ids) {
+      return domain::silenced_until(catalog->silences, ids, ctx->now());
+    };
     return delivery::manager_view{
         it->second.name, domain::receivers_of(it->second),
-        std::move(silenced_by), it->second.inhibit_rules};
+        std::move(silenced_by), std::move(silenced_until),
+        it->second.inhibit_rules};
   };
   auto access = alert_access_of(std::move(repo));
   access.muting = [view] { return std::shared_ptr<const void>{view->get()}; };

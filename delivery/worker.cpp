@@ -126,13 +126,16 @@ void worker::run() {
       reload();
       next_poll = std::chrono::steady_clock::now() + settings_.poll_interval;
     }
-    // Silences end and sources resolve without telling the worker: held
-    // openings are looked at once per poll interval.
+    // Sources resolve without telling the worker: held openings are looked
+    // at on a pace set by what a look costs. A new catalog or the end of a
+    // silence that holds one brings the look forward, to at most one per
+    // poll interval.
     auto started = std::chrono::steady_clock::now();
+    auto earliest_early_look = last_review + settings_.poll_interval;
     auto muting = alerts_.muting ? alerts_.muting() : nullptr;
-    bool muting_changed = muting != looked_at_muting &&
-                          started >= last_review + settings_.poll_interval;
-    if (started >= next_review || muting_changed) {
+    bool cause_to_look = muting != looked_at_muting || now >= held_until_;
+    if (started >= next_review ||
+        (cause_to_look && started >= earliest_early_look)) {
       looked_at_muting = std::move(muting);
       last_review = started;
       review(now);
@@ -145,15 +148,18 @@ void worker::run() {
     // Sleep until the next due delivery, the next poll, or a poke, a job
     // or an answer wakes us.
     auto wake = next_poll;
+    auto steady_at = [this](domain::time_point at) {
+      auto in = std::max(domain::duration{0}, at - now_());
+      return std::chrono::steady_clock::now() +
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                 in);
+    };
     auto due = domain::next_wakeup(dispatch_, pending_);
-    if (due != domain::no_time) {
-      auto in = std::max(domain::duration{0}, due - now_());
-      wake = std::min(
-          wake,
-          std::chrono::steady_clock::now() +
-              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                  in));
-    }
+    if (due != domain::no_time)
+      wake = std::min(wake, steady_at(due));
+    if (held_until_ != never)
+      wake = std::min(wake, std::max(steady_at(held_until_),
+                                     last_review + settings_.poll_interval));
     // A backlog is read on at once, not at the next poll: when none of it
     // makes a delivery (no receiver wants it, or it is muted), nothing else
     // wakes the worker, and a burst drained one batch per poll interval.
@@ -233,10 +239,12 @@ void worker::fan_out(domain::time_point now) {
       row.seq = entry.seq;
       if (muted) {
         domain::suppress(row, silences, inhibitors);
-        if (entry.env.kind == domain::notification_kind::parent_opened)
+        if (entry.env.kind == domain::notification_kind::parent_opened) {
           held_[held_key{entry.event_manager_id,
                          entry.env.parent->dedup_key.str()}] =
               held_opening{entry.env.notification_id, entry.env.parent->id};
+          note_held_until(*view, silences, inhibitors, now);
+        }
       }
       rows.push_back(std::move(row));
     }
@@ -246,6 +254,17 @@ void worker::fan_out(domain::time_point now) {
         "delivery: storing deliveries failed, will retry: " << message_of(err));
     backlog_ = false; // at the next poll, not in a loop of failures
   }
+}
+
+void worker::note_held_until(const manager_view& view,
+                             const std::vector<std::string>& silences,
+                             const std::vector<std::string>& inhibitors,
+                             domain::time_point now) {
+  if (silences.empty() || !inhibitors.empty() || !view.silenced_until)
+    return;
+  auto until = view.silenced_until(silences);
+  if (until > now) // a silence the view no longer knows gives no time
+    held_until_ = std::min(held_until_, until);
 }
 
 std::vector<std::string>
@@ -300,6 +319,7 @@ void worker::review(domain::time_point now) {
   if (!alerts_.active || !alerts_.add)
     return;
   load_held();
+  held_until_ = never; // this look finds what holds them now
   active_round active;
   // Held openings are in manager order: each manager is looked up once.
   std::string viewed;
@@ -326,8 +346,9 @@ void worker::review(domain::time_point now) {
       continue;
     }
     std::vector<std::string> inhibitors;
-    if (!muted_by(*view, *current, active, inhibitors).empty() ||
-        !inhibitors.empty()) {
+    auto silences = muted_by(*view, *current, active, inhibitors);
+    if (!silences.empty() || !inhibitors.empty()) {
+      note_held_until(*view, silences, inhibitors, now);
       ++it;
       continue;
     }

@@ -45,6 +45,11 @@ struct manager_view {
   /// Unset: nothing is silenced.
   std::function<std::vector<std::string>(const domain::alert& parent)>
       silenced_by{};
+  /// When the silences `silenced_by` named all stop muting (their ends,
+  /// or their occurrences' ends): a held opening is looked at then, not
+  /// only at the looks' own pace. Unset: at their pace only.
+  std::function<domain::time_point(const std::vector<std::string>& silences)>
+      silenced_until{};
   /// The manager's inhibit rules (the sources come from `alert_access`).
   std::vector<domain::inhibit_rule> inhibit_rules{};
 };
@@ -142,6 +147,12 @@ private:
   /// muted: one opening notification with the id `<held id>-released`.
   /// Drops those whose parent resolved or is gone.
   void review(domain::time_point now);
+  /// Keeps the earliest time at which an opening held by `silences` alone
+  /// (no inhibitors, whose sources resolve at no known time) may go out.
+  void note_held_until(const manager_view& view,
+                       const std::vector<std::string>& silences,
+                       const std::vector<std::string>& inhibitors,
+                       domain::time_point now);
   /// Why a parent must not notify now: its silences and inhibitors.
   std::vector<std::string> muted_by(const manager_view& view,
                                     const domain::alert& parent,
@@ -190,6 +201,10 @@ private:
   /// as a newer opening replaces one still held.
   std::map<held_key, held_opening> held_;
   bool held_loaded_ = false;
+  /// The earliest end of the silences that alone hold an opening (as
+  /// seen at the last look and fan-outs since); `never`: none.
+  static constexpr domain::time_point never = domain::time_point::max();
+  domain::time_point held_until_ = never;
 
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};

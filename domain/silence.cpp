@@ -162,6 +162,24 @@ std::vector<std::string> silenced_by(const std::map<std::string, silence>& all,
   return ids; // a std::map walks in id order
 }
 
+time_point active_until(const silence& s, time_point now) {
+  if (state_of(s, now) != silence_state::active)
+    return now;
+  if (s.recurrence.empty())
+    return s.ends_at;
+  auto in_force = occurrence_at(s.recurrence, now);
+  return in_force ? std::min(in_force->ends_at, s.ends_at) : now;
+}
+
+time_point silenced_until(const std::map<std::string, silence>& all,
+                          const std::vector<std::string>& ids, time_point now) {
+  auto until = now;
+  for (auto& id : ids)
+    if (auto it = all.find(id); it != all.end())
+      until = std::max(until, active_until(it->second, now));
+  return until;
+}
+
 void expire(silence& s, time_point now) {
   if (s.ends_at <= now)
     return;

@@ -117,6 +117,17 @@ std::vector<std::string> silenced_by(const std::map<std::string, silence>& all,
                                      const details_reader& details,
                                      time_point now);
 
+/// When `s`, active at `now`, stops muting: its `ends_at`, or for a
+/// maintenance window the end of the occurrence in force if that comes
+/// first. `now` when it is not active.
+time_point active_until(const silence& s, time_point now);
+
+/// When none of the silences `ids` of `all` mutes any more (the latest of
+/// their `active_until`): the earliest moment an alert they silence at
+/// `now` can be unmuted by time alone. `now` when none of them is active.
+time_point silenced_until(const std::map<std::string, silence>& all,
+                          const std::vector<std::string>& ids, time_point now);
+
 /// Ends `s` at `now` unless it already ended (DELETE, `amtool silence
 /// expire`); a pending silence then ends before it starts, so it starts
 /// then too.

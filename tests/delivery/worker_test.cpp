@@ -36,6 +36,16 @@ using argus::test::receiver_server;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 
+namespace {
+
+/// The worker's clock (it is started without one).
+time_point system_now() {
+  return time_point{std::chrono::duration_cast<duration>(
+      std::chrono::system_clock::now().time_since_epoch())};
+}
+
+} // namespace
+
 bool eventually(const std::function<bool()>& pred,
                 std::chrono::milliseconds deadline = 5s) {
   auto until = steady::now() + deadline;
@@ -367,6 +377,9 @@ namespace {
 struct muting {
   std::mutex mtx;
   bool silenced = true;
+  /// When the silence ends by itself (its endsAt, on the system clock);
+  /// unset: only when `silenced` is cleared.
+  std::optional<time_point> ends_at;
   std::vector<alert> active;
   std::vector<argus::domain::inhibit_rule> rules;
   /// How often the worker read the active alerts.
@@ -417,8 +430,13 @@ std::unique_ptr<worker> start_muted(std::shared_ptr<memory_outbox> box,
     manager_view view{"Payments", rs};
     view.silenced_by = [m](const alert&) {
       std::lock_guard<std::mutex> guard{m->mtx};
-      return m->silenced ? std::vector<std::string>{"s1"}
-                         : std::vector<std::string>{};
+      auto ended = m->ends_at && system_now() >= *m->ends_at;
+      return m->silenced && !ended ? std::vector<std::string>{"s1"}
+                                   : std::vector<std::string>{};
+    };
+    view.silenced_until = [m](const std::vector<std::string>&) {
+      std::lock_guard<std::mutex> guard{m->mtx};
+      return m->ends_at.value_or(forever);
     };
     std::lock_guard<std::mutex> guard{m->mtx};
     view.inhibit_rules = m->rules;
@@ -561,6 +579,24 @@ TEST_CASE("a change of what mutes alerts brings the next look at held "
     h.m->catalog = std::make_shared<int>(1);
   }
   // Released within a poll interval and a look, not after the 10 s pause.
+  h.require_released_once();
+}
+
+TEST_CASE("a held opening goes out when its silence's end comes, not at the "
+          "looks' pace",
+          "[integration][delivery]") {
+  held_db_opening h;
+  // Looks of 600 ms at a poll interval of 1 s: 10 s between looks.
+  h.m->read_takes = 600ms;
+  h.m->ends_at = system_now() + 2500ms;
+  auto s = fast_retries();
+  s.poll_interval = 1s;
+  auto w = h.start(s);
+  // The opening is held until the silence ends by its endsAt (nothing
+  // tells the worker), and released within a poll interval and a look
+  // of it, not after the 10 s pause.
+  REQUIRE(eventually([&] { return h.m->reads_so_far() > 0; }));
+  CHECK(rows(*h.box, "delivered").empty());
   h.require_released_once();
 }
 

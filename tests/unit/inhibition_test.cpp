@@ -291,10 +291,21 @@ TEST_CASE("maintenance window: a scheduled silence is active during its "
   CHECK(argus::domain::to_rfc3339(next[1].starts_at) ==
         "2027-03-28T01:00:00.000Z");
 
+  // Muting stops at the end of the occurrence in force (03:00 UTC is
+  // 04:00 in Berlin), not at the window's end.
+  CHECK(active_until(s, at("2027-03-07T01:30:00Z")) ==
+        at("2027-03-07T03:00:00Z"));
+  CHECK(active_until(s, at("2027-03-07T03:30:00Z")) ==
+        at("2027-03-07T03:30:00Z"));
+
   // With an end date, expired after it and no occurrence listed past it.
   s.ends_at = at("2027-03-22T00:00:00Z");
   CHECK(next_occurrences(s, at("2027-03-20T00:00:00Z"), 3).size() == 1);
   CHECK(state_of(s, at("2027-03-28T02:30:00Z")) == silence_state::expired);
+  // An occurrence cut short by the end date ends with it.
+  s.ends_at = at("2027-03-21T01:30:00Z");
+  CHECK(active_until(s, at("2027-03-21T01:15:00Z")) == s.ends_at);
+  s.ends_at = at("2027-03-22T00:00:00Z");
   argus::domain::expire(s, at("2027-03-10T00:00:00Z"));
   CHECK(state_of(s, at("2027-03-14T01:30:00Z")) == silence_state::expired);
 

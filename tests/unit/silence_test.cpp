@@ -208,6 +208,31 @@ TEST_CASE("silence: silenced_by lists the active matching ones", "[unit]") {
   CHECK(silenced_by(all, a, none, t0 + 1h) == ids{});
 }
 
+TEST_CASE("silence: silenced_until is when the last of the named ones ends",
+          "[unit]") {
+  std::map<std::string, silence> all;
+  auto early = make_silence({eq("class", "storage")});
+  early.id = "early";
+  early.ends_at = t0 + 20min;
+  auto late = make_silence({eq("class", "storage")});
+  late.id = "late";
+  auto pending = make_silence({eq("class", "storage")});
+  pending.id = "pending";
+  pending.starts_at = t0 + 2h;
+  pending.ends_at = t0 + 3h;
+  for (auto& s : {early, late, pending})
+    all[s.id] = s;
+  using ids = std::vector<std::string>;
+  CHECK(active_until(early, t0 + 5min) == t0 + 20min);
+  CHECK(active_until(early, t0 + 20min) == t0 + 20min); // ended: now
+  CHECK(active_until(pending, t0) == t0);
+  // Muted until both end; an unknown or pending id does not hold it.
+  CHECK(silenced_until(all, ids{"early", "late"}, t0 + 5min) == t0 + 1h);
+  CHECK(silenced_until(all, ids{"early"}, t0 + 5min) == t0 + 20min);
+  CHECK(silenced_until(all, ids{"gone", "pending"}, t0 + 5min) == t0 + 5min);
+  CHECK(silenced_until(all, ids{}, t0) == t0);
+}
+
 TEST_CASE("silence: matchers round-trip through their stored text", "[unit]") {
   std::vector<silence_matcher> ms{{"alertname", "Disk\nFull\\x", false, true},
                                   {"sev", "crit.*", true, true},
