@@ -126,14 +126,16 @@ void worker::run() {
       reload();
       next_poll = std::chrono::steady_clock::now() + settings_.poll_interval;
     }
-    // Sources resolve without telling the worker: held openings are looked
-    // at on a pace set by what a look costs. A new catalog or the end of a
-    // silence that holds one brings the look forward, to at most one per
-    // poll interval.
+    // Held openings are looked at on a pace set by what a look costs. A new
+    // catalog, the end of a silence that holds one, or the resolution of a
+    // parent that may be an inhibition source brings the look forward, to
+    // at most one per poll interval. (A child source resolves without a
+    // notification: its targets wait for the paced look.)
     auto started = std::chrono::steady_clock::now();
     auto earliest_early_look = last_review + settings_.poll_interval;
     auto muting = alerts_.muting ? alerts_.muting() : nullptr;
-    bool cause_to_look = muting != looked_at_muting || now >= held_until_;
+    bool cause_to_look =
+        muting != looked_at_muting || now >= held_until_ || source_resolved_;
     if (started >= next_review ||
         (cause_to_look && started >= earliest_early_look)) {
       looked_at_muting = std::move(muting);
@@ -213,6 +215,11 @@ void worker::fan_out(domain::time_point now) {
     }
     if (!view)
       continue; // the manager is gone: nobody to tell
+    if (entry.env.kind == domain::notification_kind::parent_resolved &&
+        !held_.empty() &&
+        http::active_alerts::may_inhibit(view->inhibit_rules,
+                                         *entry.env.parent))
+      source_resolved_ = true;
     if (entry.env.kind == domain::notification_kind::parent_opened)
       // A newer opening of the parent replaces one still held.
       held_.erase(
@@ -316,10 +323,12 @@ void worker::load_held() {
 }
 
 void worker::review(domain::time_point now) {
+  // This look finds what holds the openings now.
+  held_until_ = never;
+  source_resolved_ = false;
   if (!alerts_.active || !alerts_.add)
     return;
   load_held();
-  held_until_ = never; // this look finds what holds them now
   active_round active;
   // Held openings are in manager order: each manager is looked up once.
   std::string viewed;

@@ -201,6 +201,9 @@ private:
   /// as a newer opening replaces one still held.
   std::map<held_key, held_opening> held_;
   bool held_loaded_ = false;
+  /// A parent that may have held openings back (an inhibition source)
+  /// resolved since the last look: look again soon.
+  bool source_resolved_ = false;
   /// The earliest end of the silences that alone hold an opening (as
   /// seen at the last look and fan-outs since); `never`: none.
   static constexpr domain::time_point never = domain::time_point::max();

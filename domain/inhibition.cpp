@@ -68,6 +68,13 @@ bool is_target(const std::vector<inhibit_rule>& rules,
   });
 }
 
+bool is_source(const std::vector<inhibit_rule>& rules,
+               const inhibition_candidate& source) {
+  return std::any_of(rules.begin(), rules.end(), [&](const inhibit_rule& r) {
+    return all_match(r.source_matchers, source);
+  });
+}
+
 bool inhibits(const inhibit_rule& rule, const inhibition_candidate& source,
               const inhibition_candidate& target) {
   auto& s = *source.subject;

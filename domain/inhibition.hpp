@@ -64,6 +64,12 @@ bool inhibits(const inhibit_rule& rule, const inhibition_candidate& source,
 bool is_target(const std::vector<inhibit_rule>& rules,
                const inhibition_candidate& target);
 
+/// Whether `source` matches the source matchers of any of `rules`: only
+/// such an alert can hold others back, so only its resolution can release
+/// them.
+bool is_source(const std::vector<inhibit_rule>& rules,
+               const inhibition_candidate& source);
+
 /// A manager's inhibition sources, indexed: for each rule, the candidates
 /// that match its source matchers, by the texts of their `equal` fields.
 /// Built once from the manager's active alerts, it answers each target

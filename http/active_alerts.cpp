@@ -40,6 +40,11 @@ bool active_alerts::may_be_inhibited(
          domain::is_target(rules, {&a, details_reader_of(a)});
 }
 
+bool active_alerts::may_inhibit(const std::vector<domain::inhibit_rule>& rules,
+                                const domain::alert& a) {
+  return !rules.empty() && domain::is_source(rules, {&a, details_reader_of(a)});
+}
+
 const domain::alert* active_alerts::find(std::string_view dedup_key) const {
   auto it = by_key_.find(dedup_key);
   return it == by_key_.end() ? nullptr : it->second;

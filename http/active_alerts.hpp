@@ -43,6 +43,11 @@ public:
   static bool may_be_inhibited(const std::vector<domain::inhibit_rule>& rules,
                                const domain::alert& a);
 
+  /// Whether `a` matches some rule's source matchers: only then can it
+  /// hold other alerts back, and its resolution release them.
+  static bool may_inhibit(const std::vector<domain::inhibit_rule>& rules,
+                          const domain::alert& a);
+
   /// The active alert with this dedupKey, or null.
   const domain::alert* find(std::string_view dedup_key) const;
 

@@ -672,6 +672,39 @@ TEST_CASE("an inhibited opening is held while its source is active and "
   CHECK(rx.requests().size() == 1);
 }
 
+TEST_CASE("the resolution of an inhibition source brings the look at the "
+          "openings it held forward",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = outage_mutes_disks();
+  // Looks of 600 ms at a poll interval of 1 s: 10 s between looks.
+  m->read_takes = 600ms;
+  auto s = fast_retries();
+  s.poll_interval = 1s;
+  auto source = of_class("outage", "outage-1", notification_kind::parent_opened,
+                         "database");
+  auto target =
+      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
+  m->active = {*source.parent, *target.parent};
+  auto w = hold(box, m, rx, target, s);
+  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
+  std::this_thread::sleep_for(1s); // a look's read ends
+  // The source resolves: its resolution comes through the outbox.
+  auto resolution = of_class("outage", "outage-1",
+                             notification_kind::parent_resolved, "database");
+  resolution.parent.edit().status = argus::domain::alert_status::resolved;
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->active = {*target.parent};
+  }
+  box->add("payments", resolution);
+  w->poke();
+  // Released within a poll interval and a look, not after the 10 s pause.
+  REQUIRE(eventually([&] { return openings_received(rx) == 1; }));
+  CHECK(rows(*box, "suppressed").size() == 1); // the held one, as stored
+}
+
 TEST_CASE("only an active target of an inhibit rule makes the worker read "
           "the active alerts",
           "[integration][delivery]") {

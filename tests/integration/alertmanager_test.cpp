@@ -43,16 +43,6 @@ std::string am_url(server& s, const std::string& manager) {
   return "http://127.0.0.1:" + std::to_string(s.port()) + "/am/" + manager;
 }
 
-/// RFC 3339 in UTC, seconds precision, as amtool's --end takes it.
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  std::tm parts{};
-  gmtime_r(&secs, &parts);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return buf;
-}
-
 bool resolved(const json& a) {
   return a.is_object() && a.value("status", "") == "resolved";
 }

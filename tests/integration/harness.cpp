@@ -294,6 +294,15 @@ std::string config_yaml(const fs::path& dir, uint16_t port,
   return out.str();
 }
 
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::system_clock::to_time_t(t);
+  std::tm parts{};
+  gmtime_r(&secs, &parts);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return buf;
+}
+
 std::string url_encode(const std::string& text) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;

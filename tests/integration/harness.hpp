@@ -211,6 +211,9 @@ private:
 /// Percent-encodes a query value or path segment.
 std::string url_encode(const std::string& text);
 
+/// RFC 3339 in UTC, seconds precision (as amtool's --end takes it).
+std::string rfc3339(std::chrono::system_clock::time_point t);
+
 /// Parses the API's RFC 3339 timestamps (`2024-01-02T03:04:05.678Z`).
 std::chrono::system_clock::time_point parse_time(const std::string& text);
 

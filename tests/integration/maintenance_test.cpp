@@ -259,6 +259,26 @@ TEST_CASE("when a silence ends, a still-active parent notifies its opening "
   REQUIRE(eventually([&] { return count_of(rx, "p parent_resolved") == 1; }));
 }
 
+TEST_CASE("a silence that ends by its endsAt releases the opening it held, "
+          "with no call to say so",
+          "[integration][maintenance]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto& s = maintenance_server();
+  auto m = manager_with(s, rx.url());
+  auto end = std::chrono::time_point_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now() + 5s);
+  silence(s, m, "db", {{"endsAt", rfc3339(end)}});
+  s.trigger(m, "p", {{"class", "db"}});
+  CHECK(opening_state(s, m, "p") == "suppressed");
+  REQUIRE(
+      eventually([&] { return count_of(rx, "p parent_opened") == 1; }, 20s));
+  // Held until the end, not sent early.
+  CHECK(std::chrono::system_clock::now() >= end);
+  CHECK(s.alert(m, "p")["silenced_by"] == json::array());
+  let_reviews_run(s);
+  CHECK(count_of(rx, "p parent_opened") == 1);
+}
+
 TEST_CASE("maintenance windows: on during an occurrence, off between, next "
           "occurrences listed",
           "[integration][maintenance]") {

@@ -90,6 +90,22 @@ TEST_CASE("inhibition: only an alert some rule targets can be inhibited",
   CHECK_FALSE(is_target({}, {&disk, labels({})}));
 }
 
+TEST_CASE("inhibition: only an alert some rule's sources match can release "
+          "targets when it resolves",
+          "[inhibition]") {
+  std::vector<inhibit_rule> rules{
+      outage_mutes_disks(),
+      {{eq("cluster", "eu")}, {eq("severity", "low")}, {}}};
+  auto outage = make_alert("outage-us", "outage");
+  auto disk = make_alert("disk-us", "disk");
+  using argus::domain::is_source;
+  CHECK(is_source(rules, {&outage, labels({{"cluster", "us"}})}));
+  CHECK_FALSE(is_source(rules, {&disk, labels({{"cluster", "us"}})}));
+  // The second rule's sources are matched by a label.
+  CHECK(is_source(rules, {&disk, labels({{"cluster", "eu"}})}));
+  CHECK_FALSE(is_source({}, {&outage, labels({})}));
+}
+
 TEST_CASE("inhibition: a source mutes targets with equal fields only",
           "[inhibition]") {
   auto rule = outage_mutes_disks();
