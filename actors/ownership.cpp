@@ -390,6 +390,15 @@ step ownership::carry_out(step s, std::unique_lock<std::mutex>& lock) {
     lock.lock();
     return machine_.journal_read(err, std::move(s.share), clock::now());
   }
+  case step::recall_forwards: {
+    auto err =
+        fail("reading a previous owner's forwarding ids",
+             hooks_.fence->read(s.incarnation, [&](domain::event& e, bool) {
+               s.share.recall(e);
+             }));
+    lock.lock();
+    return machine_.journal_read(err, std::move(s.share), clock::now());
+  }
   case step::adopt: {
     LOG_INFO("cluster: adopting " << s.events.size() << " journaled events of "
                                   << s.incarnation);
@@ -408,6 +417,12 @@ step ownership::carry_out(step s, std::unique_lock<std::mutex>& lock) {
 void ownership::apply_effects(step& s, std::map<std::string, caf::actor> peers,
                               bool began) {
   unlock(s.unlock);
+  // Before the view: a retry that the published view lets in must find
+  // the ids it repeats.
+  if (!s.remember.empty()) {
+    std::lock_guard<std::mutex> guard{forwards_mtx_};
+    forwards_.remember(s.remember);
+  }
   if (s.publish) {
     bool ready = false;
     {
@@ -424,10 +439,6 @@ void ownership::apply_effects(step& s, std::map<std::string, caf::actor> peers,
     if (ready)
       LOG_INFO("cluster: view in effect, " << view_.live.size()
                                            << " live members");
-  }
-  if (!s.remember.empty()) {
-    std::lock_guard<std::mutex> guard{forwards_mtx_};
-    forwards_.remember(s.remember);
   }
   s.unlock.clear();
   s.publish.reset();

@@ -161,7 +161,7 @@ private:
   /// (with `mtx_` held on return through `lock`).
   domain::ownership_step carry_out(domain::ownership_step s,
                                    std::unique_lock<std::mutex>& lock);
-  /// The effects every step may carry: unlock, publish, remember.
+  /// The effects every step may carry: unlock, remember, publish.
   /// `began`: a transition to the latest view began, whose `peers` events
   /// are forwarded to from now on.
   void apply_effects(domain::ownership_step& s,

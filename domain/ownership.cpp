@@ -205,6 +205,11 @@ void journal_share::take(event& e, bool done) {
     adopt.push_back(std::move(e));
 }
 
+void journal_share::recall(const event& e) {
+  if (e.forward_id != 0 && group_owner(live_, group_of(e)) == self_id_)
+    applied.push_back(e.forward_id);
+}
+
 ownership_machine::ownership_machine(std::string self_id,
                                      std::string incarnation, bool durable)
     : self_id_(std::move(self_id)), incarnation_(std::move(incarnation)),
@@ -333,6 +338,9 @@ ownership_step ownership_machine::handed_over(const caf::error& err,
       continue;
     if (contains(t_.target.live, p)) {
       t_.awaited.push_back(p);
+      auto inc = t_.target.incarnations.find(p);
+      if (durable_ && inc != t_.target.incarnations.end())
+        t_.recall.push_back(inc->second);
       continue;
     }
     if (handed_over_to(p, t_.target.live))
@@ -426,12 +434,18 @@ ownership_step ownership_machine::restored(const caf::error& err,
 }
 
 ownership_step ownership_machine::next_journal(mono_time now) {
-  if (t_.next_read >= t_.held.size())
-    return settle(now);
   ownership_step s;
-  s.what = ownership_step::read_journal;
-  s.incarnation = t_.held[t_.next_read];
   s.share = journal_share{t_.target.live, self_id_};
+  if (t_.next_read < t_.recall.size()) {
+    s.what = ownership_step::recall_forwards;
+    s.incarnation = t_.recall[t_.next_read];
+    return busy(std::move(s));
+  }
+  auto held_at = t_.next_read - t_.recall.size();
+  if (held_at >= t_.held.size())
+    return settle(now);
+  s.what = ownership_step::read_journal;
+  s.incarnation = t_.held[held_at];
   return busy(std::move(s));
 }
 
@@ -451,7 +465,7 @@ ownership_step ownership_machine::journal_read(const caf::error& err,
     s = next_journal(now);
   } else {
     s.what = ownership_step::adopt;
-    s.incarnation = t_.held[t_.next_read];
+    s.incarnation = t_.held[t_.next_read - t_.recall.size()];
     s.events = std::move(share.adopt);
     s = busy(std::move(s));
   }

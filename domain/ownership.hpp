@@ -191,6 +191,11 @@ public:
   /// Takes one record, in journal order.
   void take(event& e, bool done);
 
+  /// Takes one record of a live previous owner, which applied or applies
+  /// everything it journaled: of groups this node owns, only the
+  /// forwarding id is kept, never the event.
+  void recall(const event& e);
+
   std::vector<event> adopt;
   std::vector<uint64_t> applied;
 
@@ -200,7 +205,7 @@ private:
 };
 
 /// One thing the carrier of the ownership does next. First the effects
-/// (`unlock`, then `publish`, then `remember`), then the action `what`,
+/// (`unlock`, then `remember`, then `publish`), then the action `what`,
 /// whose result goes back into the machine's matching input.
 struct ownership_step {
   enum kind_t : uint8_t {
@@ -221,6 +226,11 @@ struct ownership_step {
     restore,
     /// Read `incarnation`'s records into `share`: `journal_read`.
     read_journal,
+    /// Read the records of `incarnation`, a live previous owner, into
+    /// `share` with `journal_share::recall`: `journal_read`. A sender whose
+    /// forward it journaled but whose answer was lost retries here, where
+    /// the group went; the ids tell the retry from new events.
+    recall_forwards,
     /// Move `events` from `incarnation`'s journal into this node's and
     /// deliver them: `adopted`.
     adopt,
@@ -233,7 +243,8 @@ struct ownership_step {
   /// The view to route events by from now on: a transition began (events
   /// for groups this node gains wait) or took effect.
   std::optional<ownership_view> publish;
-  /// Forwarding ids now journaled here (adopted or applied by a dead owner).
+  /// Forwarding ids now journaled here (adopted or applied by a dead owner)
+  /// or by a live previous owner of groups this node gains.
   std::vector<uint64_t> remember;
   std::vector<std::string> live;
   std::string incarnation;
@@ -254,8 +265,10 @@ struct ownership_step {
 ///    before its groups are, together with every dead writer that still
 ///    has records, one by one in sorted order (the same on every node, so
 ///    two takers never hold one lock each and wait for the other's);
-/// 4. rebuild the gained groups from the store's open work, then adopt the
-///    locked writers' records of groups this node owns;
+/// 4. rebuild the gained groups from the store's open work, then remember
+///    the forwarding ids live previous owners journaled for groups this
+///    node gains, then adopt the locked writers' records of groups this
+///    node owns;
 /// 5. give the locks back and publish the view as in effect.
 ///
 /// A failed step gives the locks back and starts over after a pause. A
@@ -322,7 +335,10 @@ private:
     /// The journal locks to take, in order, and how many are taken.
     std::vector<std::string> locks;
     std::vector<std::string> held;
-    /// The next held writer whose records to read.
+    /// Incarnations of live previous owners (with a journal): their
+    /// forwarding ids are recalled before the held writers are read.
+    std::vector<std::string> recall;
+    /// The next journal to read: `recall`'s, then `held`'s.
     size_t next_read = 0;
   };
 

@@ -128,8 +128,17 @@ ownership_step begin(ownership_machine& m, membership view,
   return m.handed_over({}, now);
 }
 
-/// Answers read_work with `work` and restore with success, then reads no
-/// journal: the step after the rebuild.
+/// Answers the recalls of live previous owners' forwarding ids from `s` on
+/// with none: the step after them.
+ownership_step recalled(ownership_machine& m, ownership_step s) {
+  while (s.what == ownership_step::recall_forwards)
+    s = m.journal_read({}, std::move(s.share), t0);
+  return s;
+}
+
+/// Answers read_work with `work` and restore with success, then the recall
+/// of live previous owners' forwarding ids with none: the step after (a
+/// dead writer's journal to read, or the view in effect).
 ownership_step rebuild(ownership_machine& m, ownership_step s,
                        std::vector<alert> work = {},
                        std::vector<alert>* restored = nullptr) {
@@ -138,7 +147,7 @@ ownership_step rebuild(ownership_machine& m, ownership_step s,
   REQUIRE(s.what == ownership_step::restore);
   if (restored)
     *restored = s.alerts;
-  return m.restored({}, t0);
+  return recalled(m, m.restored({}, t0));
 }
 
 /// Takes `m` (node "a", not durable) to the view {a, b} in effect, with
@@ -560,6 +569,46 @@ TEST_CASE("ownership: a journal with only applied records is not adopted, "
   CHECK(s.publish);
 }
 
+TEST_CASE("ownership: the forwarding ids a live previous owner journaled for "
+          "gained groups are remembered before the view takes effect",
+          "[unit]") {
+  ownership_machine m{"a", "inc-a", true};
+  // a joins b, which held every group and stays live: it hands over.
+  m.handover("b", {"a", "b"});
+  auto s = begin(m, view_of({"a", "b"}));
+  s = m.listed(strings{"inc-b"}, t0); // a live writer: not fenced
+  REQUIRE(s.what == ownership_step::read_work);
+  s = m.worked(std::vector<alert>{}, t0);
+  s = m.restored({}, t0);
+  REQUIRE(s.what == ownership_step::recall_forwards);
+  CHECK(s.incarnation == "inc-b");
+  // b journaled a forward for a group a gains (its sender's answer may
+  // have been lost), one for a group b keeps, and an event of its own.
+  auto gained = owned_by({"a", "b"}, "a", 2, "gained");
+  auto kept = owned_by({"a", "b"}, "b", 1, "kept");
+  gained[0].forward_id = 41;
+  kept[0].forward_id = 42;
+  for (auto* e : {&gained[0], &gained[1], &kept[0]})
+    s.share.recall(*e);
+  CHECK(s.share.adopt.empty()); // b applied them: never adopted
+  s = m.journal_read({}, std::move(s.share), t0);
+  // The view takes effect with the gained group's id remembered first,
+  // so the sender's retry of it, which the view lets in, is dropped.
+  CHECK(s.remember == std::vector<uint64_t>{41});
+  REQUIRE(s.publish);
+  CHECK(s.publish->ready);
+  CHECK(s.unlock.empty());
+  SECTION("without a journal, nothing is recalled") {
+    ownership_machine plain{"a", "", false};
+    plain.handover("b", {"a", "b"});
+    auto p = begin(plain, view_of({"a", "b"}));
+    REQUIRE(p.what == ownership_step::read_work);
+    p = plain.worked(std::vector<alert>{}, t0);
+    p = plain.restored({}, t0);
+    CHECK(p.publish);
+  }
+}
+
 // Journal locks are held while a node waits for the next one, so every node
 // must take them in one order. Node x loses member c (incarnation D1) while
 // node y joins; a writer D0 that died earlier still has records. Each takes
@@ -660,7 +709,7 @@ TEST_CASE("ownership: a failed step gives the locks back and starts over "
     s = m.listed(strings{"inc-dead"}, t0);
     s = m.fenced(true, t0);
     s = m.worked(std::vector<alert>{}, t0);
-    s = m.restored({}, t0);
+    s = recalled(m, m.restored({}, t0));
     REQUIRE(s.what == ownership_step::read_journal);
     auto e = owned_by({"a", "b"}, "a", 1)[0];
     s.share.take(e, false);
@@ -707,7 +756,7 @@ TEST_CASE("ownership: a newer view abandons a transition that waits",
     REQUIRE(s.what == ownership_step::read_work);
     m.view(view_of({"a"}, {"b"}));
     s = m.worked(std::vector<alert>{}, t0);
-    s = m.restored({}, t0);
+    s = recalled(m, m.restored({}, t0));
     REQUIRE(s.publish);
     CHECK_FALSE(s.publish->ready);
     // The routers hold {a, b}'s split now: groups a kept flow on.
@@ -968,6 +1017,65 @@ TEST_CASE("ownership carrier: forwarded events are accepted once and "
   REQUIRE_FALSE(o.accept_forwarded(mine));
   std::lock_guard<std::mutex> guard{rec->mtx};
   CHECK(rec->accepted.size() == 1);
+}
+
+namespace {
+
+/// Journals as the fence sees them: every writer's records (none fenced,
+/// as every writer here is live).
+struct live_journals : argus::storage::journal_fence {
+  std::map<std::string, std::vector<std::pair<event, bool>>> records;
+
+  caf::error hold(const std::string&) override { return {}; }
+  caf::expected<std::vector<std::string>> writers() override {
+    std::vector<std::string> out;
+    for (auto& entry : records)
+      out.push_back(entry.first);
+    return out;
+  }
+  caf::expected<bool> try_fence(const std::string&) override { return false; }
+  caf::error release(const std::string&) override { return {}; }
+  caf::error read(const std::string& incarnation,
+                  const std::function<void(event&, bool)>& fn) override {
+    for (auto [e, done] : records[incarnation])
+      fn(e, done);
+    return {};
+  }
+  caf::error take_outbox(const std::string&, const std::string&) override {
+    return argus::make_error(argus::ec::internal, "not a dead writer's");
+  }
+};
+
+} // namespace
+
+TEST_CASE("ownership carrier: a sender's retry of a forward the live "
+          "previous owner journaled is dropped where the group went",
+          "[unit]") {
+  auto rec = std::make_shared<recorder>();
+  auto hooks = hooks_of(rec, "a");
+  hooks.incarnation = "inc-a";
+  // b owned every group, journaled a forward for one a now gains, and
+  // stays live: its sender's answer was lost, so the sender retries at a.
+  auto journals = std::make_unique<live_journals>();
+  auto retried = owned_by({"a", "b"}, "a", 1, "retried");
+  retried[0].forward_id = 41;
+  journals->records["inc-b"] = {{retried[0], true}};
+  hooks.fence = std::move(journals);
+  argus::actors::ownership o{std::move(hooks)};
+  o.on_handover("b", {"a", "b"});
+  auto view = cluster_view_of("a", {"a", "b"});
+  view.incarnations = {{"a", "inc-a"}, {"b", "inc-b"}};
+  o.on_view(view);
+  REQUIRE(eventually([&] { return o.settled(); }));
+  // The retry is answered as accepted and journaled nowhere; a new
+  // forward is journaled here.
+  REQUIRE_FALSE(o.accept_forwarded(retried));
+  auto fresh = owned_by({"a", "b"}, "a", 1, "fresh");
+  fresh[0].forward_id = 43;
+  REQUIRE_FALSE(o.accept_forwarded(fresh));
+  std::lock_guard<std::mutex> guard{rec->mtx};
+  REQUIRE(rec->accepted.size() == 1);
+  CHECK(rec->accepted[0].forward_id == 43);
 }
 
 namespace {
