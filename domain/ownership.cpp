@@ -441,11 +441,10 @@ ownership_step ownership_machine::next_journal(mono_time now) {
     s.incarnation = t_.recall[t_.next_read];
     return busy(std::move(s));
   }
-  auto held_at = t_.next_read - t_.recall.size();
-  if (held_at >= t_.held.size())
+  if (t_.next_held() >= t_.held.size())
     return settle(now);
   s.what = ownership_step::read_journal;
-  s.incarnation = t_.held[held_at];
+  s.incarnation = t_.held[t_.next_held()];
   return busy(std::move(s));
 }
 
@@ -465,7 +464,7 @@ ownership_step ownership_machine::journal_read(const caf::error& err,
     s = next_journal(now);
   } else {
     s.what = ownership_step::adopt;
-    s.incarnation = t_.held[t_.next_read - t_.recall.size()];
+    s.incarnation = t_.held[t_.next_held()];
     s.events = std::move(share.adopt);
     s = busy(std::move(s));
   }

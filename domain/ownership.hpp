@@ -340,6 +340,9 @@ private:
     std::vector<std::string> recall;
     /// The next journal to read: `recall`'s, then `held`'s.
     size_t next_read = 0;
+
+    /// Where `next_read` is in `held` once past `recall`.
+    size_t next_held() const { return next_read - recall.size(); }
   };
 
   ownership_step begin();

@@ -61,7 +61,7 @@ envelope stored(const std::string& dedup, notification_kind kind,
                 const std::string& group = "database") {
   envelope e;
   e.kind = kind;
-  e.at = time_point{std::chrono::system_clock::now().time_since_epoch()};
+  e.at = system_now();
   alert parent;
   parent.id = alert_id_for("payments", dedup);
   parent.dedup_key = dedup;
