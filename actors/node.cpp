@@ -172,6 +172,10 @@ caf::error node::spawn_core(const config::settings& settings,
                                   std::vector<domain::notification> stored) {
     actors::notifications_stored(*ctx, worker.get(), stored);
   };
+  repo_settings.on_stored =
+      [worker = parts->worker](const std::vector<domain::alert_write>& writes) {
+        worker->stored(writes);
+      };
   repository_ = spawn_beside_store(
       sys, store_blocks, actors::repository,
       std::shared_ptr<storage::store>{std::move(state.store)},

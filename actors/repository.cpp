@@ -42,6 +42,8 @@ caf::error flush_now(self_ptr self, const context& ctx) {
   }
   ctx.stats->writes_stored.fetch_add(st.pending.size(),
                                      std::memory_order_relaxed);
+  if (st.settings.on_stored)
+    st.settings.on_stored(st.pending);
   st.pending.clear();
   st.completed.clear();
   if (!st.notes.empty()) {

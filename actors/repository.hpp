@@ -38,6 +38,9 @@ struct repository_settings {
   /// Called (on the repository's thread) with the notifications a flush
   /// stored, e.g. to wake the delivery worker.
   std::function<void(std::vector<domain::notification>)> on_notified;
+  /// Called (on the repository's thread) with the alert changes a flush
+  /// stored, e.g. for the delivery worker to see resolved children.
+  std::function<void(const std::vector<domain::alert_write>&)> on_stored;
 };
 
 struct repository_state {

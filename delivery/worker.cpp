@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 
 namespace argus::delivery {
 
@@ -78,6 +79,25 @@ void worker::poke() {
   cv_.notify_one();
 }
 
+void worker::stored(const std::vector<domain::alert_write>& writes) {
+  if (!holding_.load(std::memory_order_relaxed))
+    return;
+  std::lock_guard<std::mutex> guard{mtx_};
+  bool resolved = false;
+  for (auto& w : writes) {
+    // A parent's resolution comes through the outbox.
+    if (!w.snapshot || w.snapshot->is_parent() || w.snapshot->is_active())
+      continue;
+    resolved = true;
+    if (resolved_children_.size() < max_resolved_children)
+      resolved_children_.push_back(w.snapshot);
+    else
+      resolved_overflow_ = true;
+  }
+  if (resolved)
+    cv_.notify_one();
+}
+
 void worker::post(std::function<void(outbox&)> job) {
   std::lock_guard<std::mutex> guard{mtx_};
   jobs_.push_back(std::move(job));
@@ -105,12 +125,16 @@ void worker::run() {
   std::shared_ptr<const void> looked_at_muting;
   for (;;) {
     std::vector<std::pair<uint64_t, domain::attempt_result>> finished;
+    std::vector<domain::alert_ptr> resolved_children;
     bool reread = false;
     {
       std::unique_lock<std::mutex> guard{mtx_};
       if (stopping_)
         return;
       finished.swap(done_);
+      resolved_children.swap(resolved_children_);
+      if (std::exchange(resolved_overflow_, false) && !held_.empty())
+        source_resolved_ = true;
       // With more on disk than the last read took, read again as soon as
       // the ones in memory run low, not at the next poll.
       reread = dirty_ || std::chrono::steady_clock::now() >= next_poll ||
@@ -126,11 +150,12 @@ void worker::run() {
       reload();
       next_poll = std::chrono::steady_clock::now() + settings_.poll_interval;
     }
+    note_resolved(resolved_children);
     // Held openings are looked at on a pace set by what a look costs. A new
-    // catalog, the end of a silence that holds one, or the resolution of a
-    // parent that may be an inhibition source brings the look forward, to
-    // at most one per poll interval. (A child source resolves without a
-    // notification: its targets wait for the paced look.)
+    // catalog, the end of a silence that holds one, or the resolution of an
+    // alert that may be an inhibition source (a parent's at fan-out, a
+    // child's as the repository stores it) brings the look forward, to at
+    // most one per poll interval.
     auto started = std::chrono::steady_clock::now();
     auto earliest_early_look = last_review + settings_.poll_interval;
     auto muting = alerts_.muting ? alerts_.muting() : nullptr;
@@ -145,6 +170,7 @@ void worker::run() {
       next_review = finished + domain::review_pause(finished - started,
                                                     settings_.poll_interval);
     }
+    holding_.store(!held_.empty(), std::memory_order_relaxed);
     expire_waiting(now);
     dispatch(now);
     // Sleep until the next due delivery, the next poll, or a poke, a job
@@ -169,7 +195,8 @@ void worker::run() {
       continue;
     std::unique_lock<std::mutex> guard{mtx_};
     cv_.wait_until(guard, wake, [this] {
-      return stopping_ || dirty_ || !jobs_.empty() || !done_.empty();
+      return stopping_ || dirty_ || !jobs_.empty() || !done_.empty() ||
+             !resolved_children_.empty() || resolved_overflow_;
     });
   }
 }
@@ -186,6 +213,24 @@ void worker::run_jobs() {
   }
   for (auto& job : jobs)
     job(*store_);
+}
+
+void worker::note_resolved(const std::vector<domain::alert_ptr>& children) {
+  if (held_.empty())
+    return;
+  // Mostly one manager's: its rules are looked up once per run of them.
+  const domain::shared_text* viewed = nullptr;
+  std::optional<manager_view> view;
+  for (auto& child : children) {
+    if (source_resolved_)
+      return;
+    if (viewed == nullptr || *viewed != child->event_manager_id) {
+      view = lookup_(child->event_manager_id.str());
+      viewed = &child->event_manager_id;
+    }
+    if (view && http::active_alerts::may_inhibit(view->inhibit_rules, *child))
+      source_resolved_ = true;
+  }
 }
 
 void worker::fan_out(domain::time_point now) {

@@ -212,6 +212,35 @@ TEST_CASE_METHOD(fixture,
   CHECK(stored_count(*own) == 3);
 }
 
+TEST_CASE_METHOD(fixture,
+                 "the repository hands the changes of each stored write to "
+                 "on_stored, and none of a failed one",
+                 "[actors]") {
+  auto own = std::make_shared<fails_first_writes>(1);
+  argus::actors::repository_settings settings;
+  settings.flush_interval = 5ms;
+  std::vector<std::vector<std::string>> handed;
+  settings.on_stored = [&](const std::vector<alert_write>& writes) {
+    std::vector<std::string> keys;
+    for (auto& w : writes)
+      keys.push_back(w.snapshot->dedup_key.str());
+    handed.push_back(keys);
+  };
+  auto r = spawn(argus::actors::repository, own, settings, context());
+  sched->run();
+  caf::anon_send(r, write::value,
+                 std::vector<alert_write>{write_of("a", 1), write_of("b", 1)},
+                 note_for("a"), no_seqs);
+  sched->run();
+  CHECK(stored_count(*own) == 0); // the write failed: nothing handed on
+  CHECK(handed.empty());
+  // The retry after the back-off stores both, and hands both on once.
+  sched->advance_time(1s);
+  sched->run();
+  CHECK(stored_count(*own) == 2);
+  CHECK(handed == std::vector<std::vector<std::string>>{{"a", "b"}});
+}
+
 TEST_CASE_METHOD(fixture, "the repository lists with filters, newest first",
                  "[actors]") {
   caf::anon_send(repo, write::value,

@@ -705,6 +705,42 @@ TEST_CASE("the resolution of an inhibition source brings the look at the "
   CHECK(rows(*box, "suppressed").size() == 1); // the held one, as stored
 }
 
+TEST_CASE("the resolution of a child inhibition source, as the repository "
+          "stores it, brings the look at the openings it held forward",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = outage_mutes_disks();
+  // Looks of 600 ms at a poll interval of 1 s: 10 s between looks.
+  m->read_takes = 600ms;
+  auto s = fast_retries();
+  s.poll_interval = 1s;
+  // The source is a child: it resolves without a notification.
+  auto source = *of_class("outage", "outage-2", notification_kind::child_added,
+                          "database")
+                     .parent;
+  source.type = argus::domain::alert_type::child;
+  source.parent_dedup_key = "outage-1";
+  auto target =
+      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
+  m->active = {source, *target.parent};
+  auto w = hold(box, m, rx, target, s);
+  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-2");
+  std::this_thread::sleep_for(1s); // a look's read ends
+  source.status = argus::domain::alert_status::resolved;
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->active = {*target.parent};
+  }
+  // The repository stored the child's resolution, beside a change of
+  // another alert.
+  w->stored({argus::domain::alert_write{*target.parent, 0},
+             argus::domain::alert_write{source, 1}});
+  // Released within a poll interval and a look, not after the 10 s pause.
+  REQUIRE(eventually([&] { return openings_received(rx) == 1; }));
+  CHECK(rows(*box, "suppressed").size() == 1); // the held one, as stored
+}
+
 TEST_CASE("only an active target of an inhibit rule makes the worker read "
           "the active alerts",
           "[integration][delivery]") {
