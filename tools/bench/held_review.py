@@ -22,6 +22,11 @@ two figures are taken:
     3 s later (nothing tells the worker when that comes), and the figure
     is the time from that end to the first release: since the thirtieth
     round the worker looks at the end of the silences that hold openings.
+    With `--end child` no silence holds them but an inhibit rule whose
+    one source is a child alert; the figure is the time from the POST of
+    the child's resolution to the first release. A child resolves without
+    a notification: since the thirty-first round the repository tells the
+    worker, before that the release waited for the paced look.
 """
 
 import argparse
@@ -41,6 +46,28 @@ SILENCE = {"matchers": [{"name": "cluster", "value": "eu", "isRegex": False,
            "event_manager_id": "held", "endsAt": "2200-01-01T00:00:00Z",
            "createdBy": "bench", "comment": "held openings"}
 TIMED_END_IN = 3.0  # seconds from the change to the silence's end
+# `--end child`: the only source is a child (its own field `role`); every
+# held opening is a target (`cluster` eu), and neither outage alert is one.
+INHIBIT_RULES = [{
+    "source_matchers": [{"name": "role", "value": "source", "isRegex": False,
+                         "isEqual": True}],
+    "target_matchers": [{"name": "cluster", "value": "eu", "isRegex": False,
+                         "isEqual": True}],
+    "equal": []}]
+
+
+def outage_event(dedup_key, action="trigger", **extra):
+    return dict({"event_manager_id": "held", "summary": "outage",
+                 "severity": "high", "action": action, "class": "outage",
+                 "dedupKey": dedup_key}, **extra)
+
+
+def open_child_source(port):
+    """Opens the outage group: a parent, then a child that is the source."""
+    for event in (outage_event("outage-1"),
+                  outage_event("outage-2", role="source")):
+        status, body = run.http("POST", port, "/v1/events", event)
+        assert status == 202, (status, body)
 
 
 def stored_openings(port):
@@ -81,8 +108,15 @@ def hold(port, held):
 
 
 def end_silence(port, silence_id, end):
-    """Ends the silence now (`delete`) or TIMED_END_IN from now (`time`);
-    returns the monotonic time at which it ends."""
+    """Ends the silence now (`delete`) or TIMED_END_IN from now (`time`),
+    or resolves the child source now (`child`); returns the monotonic time
+    at which it ends."""
+    if end == "child":
+        start = time.monotonic()
+        status, body = run.http("POST", port, "/v1/events",
+                                outage_event("outage-2", "resolve"))
+        assert status == 202, (status, body)
+        return start
     path = f"/v1/silences/{silence_id}"
     if end == "delete":
         start = time.monotonic()
@@ -103,14 +137,21 @@ def one_run(backend, held, idle, end):
         _, rule = run.http("POST", srv.port, "/v1/grouping-rules",
                            {"name": "held", "grouping_key": "class",
                             "time_window_minutes": 60})
-        status, _ = run.http("POST", srv.port, "/v1/event-managers", {
-            "id": "held", "name": "held",
-            "grouping_rule_id": rule["data"]["id"],
-            "notification_config": {
-                "receivers": [{"name": "ops", "url": CLOSED_PORT}]}})
+        manager = {"id": "held", "name": "held",
+                   "grouping_rule_id": rule["data"]["id"],
+                   "notification_config": {
+                       "receivers": [{"name": "ops", "url": CLOSED_PORT}]}}
+        if end == "child":
+            manager["inhibit_rules"] = INHIBIT_RULES
+        status, _ = run.http("POST", srv.port, "/v1/event-managers", manager)
         assert status == 201, status
-        status, silence = run.http("POST", srv.port, "/v1/silences", SILENCE)
-        assert status == 201, status
+        silence = {"data": {"id": None}}
+        if end == "child":
+            open_child_source(srv.port)
+        else:
+            status, silence = run.http("POST", srv.port, "/v1/silences",
+                                       SILENCE)
+            assert status == 201, status
         hold(srv.port, held)
         time.sleep(2)  # the last writes and checkpoints settle
         pid = srv.proc.pid
@@ -134,9 +175,11 @@ def main():
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--idle", type=float, default=20)
     ap.add_argument("--backend", default="sqlite")
-    ap.add_argument("--end", choices=["delete", "time"], default="delete",
-                    help="how the silence ends: DELETE now, or by its "
-                         "endsAt 3 s after a change")
+    ap.add_argument("--end", choices=["delete", "time", "child"],
+                    default="delete",
+                    help="how the mute ends: DELETE of the silence now, its "
+                         "endsAt 3 s after a change, or (no silence) the "
+                         "resolution of the child that inhibits them")
     args = ap.parse_args()
     results = {b: [] for b in args.binaries}
     with run.server_folders(args.binaries, "argus-held-review-") as folders:
