@@ -22,9 +22,6 @@ namespace {
 
 constexpr auto drain_timeout = std::chrono::seconds{60};
 
-/// How long a peer may take to journal events forwarded to it.
-constexpr auto forward_timeout = std::chrono::seconds{5};
-
 /// Threads that journal events peers forward: their appends share commits.
 constexpr size_t forward_receivers = 8;
 

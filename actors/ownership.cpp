@@ -17,9 +17,6 @@ using clock = std::chrono::steady_clock;
 /// of reach before it answers 503.
 constexpr auto ingest_deadline = std::chrono::seconds{10};
 
-/// How long a forwarded request waits for this node's gate.
-constexpr auto forwarded_deadline = std::chrono::seconds{5};
-
 /// Pause between attempts while the membership settles.
 constexpr auto retry_pause = std::chrono::milliseconds{50};
 
@@ -246,7 +243,7 @@ caf::error ownership::ingest(std::vector<domain::event> events) {
 }
 
 caf::error ownership::accept_forwarded(std::vector<domain::event> events) {
-  auto deadline = clock::now() + forwarded_deadline;
+  auto deadline = clock::now() + forwarded_wait;
   for (;;) {
     {
       std::shared_lock<std::shared_mutex> view{view_mtx_};

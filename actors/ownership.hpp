@@ -26,6 +26,20 @@
 /// changes.
 namespace argus::actors {
 
+/// How long events forwarded to this node wait here for its groups to
+/// settle (a takeover) or for an earlier copy's journaling, before the
+/// answer is `unavailable` and the sender tries again.
+inline constexpr auto forwarded_wait = std::chrono::seconds{3};
+
+/// How long a sender waits for a peer's answer to forwarded events: the
+/// peer's own wait and then time to journal them. A peer that waited in
+/// full still answers before its sender gives up, so a timeout means a
+/// lost answer or a dead peer, not a busy one (with the two equal, a
+/// retry of every forward held back through a takeover raced its first
+/// copy's journaling).
+inline constexpr auto forward_timeout =
+    forwarded_wait + std::chrono::seconds{2};
+
 /// The membership as the cluster actor last saw it.
 struct cluster_view {
   /// Live members' node ids, sorted; this node's too unless it is leaving.
