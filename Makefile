@@ -51,8 +51,9 @@ coverage: deps
 # every part including pipeline_bench and durable ingest (a throwaway
 # PostgreSQL from tools/pg.sh), prints the table and writes
 # $(BUILD_DIR)/bench/results.json, then the delivery, muted-storm,
-# held-openings (twice: a DELETE, then an endsAt) and cluster benchmarks.
-# About 23 minutes; BENCH_QUICK=1
+# held-openings (three times: a DELETE, an endsAt, a child source's
+# resolution) and cluster benchmarks.
+# About 25 minutes; BENCH_QUICK=1
 # about 6.
 bench: deps $(BUILD_DIR)/CMakeCache.txt
 	@tools/bench/install.sh
@@ -61,6 +62,7 @@ bench: deps $(BUILD_DIR)/CMakeCache.txt
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/muted_storm.py
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/held_review.py --runs 1
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/held_review.py --runs 1 --idle 5 --end time
+	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/held_review.py --runs 1 --idle 5 --end child
 	python3 tools/bench/cluster.py --build-dir $(BUILD_DIR)
 
 bench-cluster: deps $(BUILD_DIR)/CMakeCache.txt

@@ -220,7 +220,7 @@ private:
   /// as a newer opening replaces one still held.
   std::map<held_key, held_opening> held_;
   bool held_loaded_ = false;
-  /// A parent that may have held openings back (an inhibition source)
+  /// An alert that may have held openings back (an inhibition source)
   /// resolved since the last look: look again soon.
   bool source_resolved_ = false;
   /// The earliest end of the silences that alone hold an opening (as
