@@ -672,73 +672,77 @@ TEST_CASE("an inhibited opening is held while its source is active and "
   CHECK(rx.requests().size() == 1);
 }
 
+namespace {
+
+/// disk-1's opening, held by an inhibition whose source is `source`, with
+/// looks of 600 ms at a poll interval of 1 s: 10 s between paced looks.
+struct held_by_costly_inhibition {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  std::shared_ptr<memory_outbox> box = std::make_shared<memory_outbox>();
+  std::shared_ptr<muting> m = outage_mutes_disks();
+  envelope target =
+      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
+  std::unique_ptr<worker> w;
+
+  explicit held_by_costly_inhibition(const alert& source) {
+    m->read_takes = 600ms;
+    auto s = fast_retries();
+    s.poll_interval = 1s;
+    m->active = {source, *target.parent};
+    w = hold(box, m, rx, target, s);
+    std::this_thread::sleep_for(1s); // a look's read ends
+  }
+
+  /// The source resolved: only the target is active.
+  void source_resolved() {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->active = {*target.parent};
+  }
+
+  /// Released within a poll interval and a look, not after the 10 s pause.
+  void require_released() {
+    REQUIRE(eventually([&] { return openings_received(rx) == 1; }));
+    CHECK(rows(*box, "suppressed").size() == 1); // the held one, as stored
+  }
+};
+
+} // namespace
+
 TEST_CASE("the resolution of an inhibition source brings the look at the "
           "openings it held forward",
           "[integration][delivery]") {
-  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
-  auto box = std::make_shared<memory_outbox>();
-  auto m = outage_mutes_disks();
-  // Looks of 600 ms at a poll interval of 1 s: 10 s between looks.
-  m->read_takes = 600ms;
-  auto s = fast_retries();
-  s.poll_interval = 1s;
   auto source = of_class("outage", "outage-1", notification_kind::parent_opened,
                          "database");
-  auto target =
-      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
-  m->active = {*source.parent, *target.parent};
-  auto w = hold(box, m, rx, target, s);
-  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
-  std::this_thread::sleep_for(1s); // a look's read ends
+  held_by_costly_inhibition h{*source.parent};
+  CHECK(rows(*h.box, "suppressed")[0].last_error == "inhibited by outage-1");
   // The source resolves: its resolution comes through the outbox.
   auto resolution = of_class("outage", "outage-1",
                              notification_kind::parent_resolved, "database");
   resolution.parent.edit().status = argus::domain::alert_status::resolved;
-  {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    m->active = {*target.parent};
-  }
-  box->add("payments", resolution);
-  w->poke();
-  // Released within a poll interval and a look, not after the 10 s pause.
-  REQUIRE(eventually([&] { return openings_received(rx) == 1; }));
-  CHECK(rows(*box, "suppressed").size() == 1); // the held one, as stored
+  h.source_resolved();
+  h.box->add("payments", resolution);
+  h.w->poke();
+  h.require_released();
 }
 
 TEST_CASE("the resolution of a child inhibition source, as the repository "
           "stores it, brings the look at the openings it held forward",
           "[integration][delivery]") {
-  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
-  auto box = std::make_shared<memory_outbox>();
-  auto m = outage_mutes_disks();
-  // Looks of 600 ms at a poll interval of 1 s: 10 s between looks.
-  m->read_takes = 600ms;
-  auto s = fast_retries();
-  s.poll_interval = 1s;
   // The source is a child: it resolves without a notification.
   auto source = *of_class("outage", "outage-2", notification_kind::child_added,
                           "database")
                      .parent;
   source.type = argus::domain::alert_type::child;
   source.parent_dedup_key = "outage-1";
-  auto target =
-      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
-  m->active = {source, *target.parent};
-  auto w = hold(box, m, rx, target, s);
-  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-2");
-  std::this_thread::sleep_for(1s); // a look's read ends
+  held_by_costly_inhibition h{source};
+  CHECK(rows(*h.box, "suppressed")[0].last_error == "inhibited by outage-2");
   source.status = argus::domain::alert_status::resolved;
-  {
-    std::lock_guard<std::mutex> guard{m->mtx};
-    m->active = {*target.parent};
-  }
+  h.source_resolved();
   // The repository stored the child's resolution, beside a change of
   // another alert.
-  w->stored({argus::domain::alert_write{*target.parent, 0},
-             argus::domain::alert_write{source, 1}});
-  // Released within a poll interval and a look, not after the 10 s pause.
-  REQUIRE(eventually([&] { return openings_received(rx) == 1; }));
-  CHECK(rows(*box, "suppressed").size() == 1); // the held one, as stored
+  h.w->stored({argus::domain::alert_write{*h.target.parent, 0},
+               argus::domain::alert_write{source, 1}});
+  h.require_released();
 }
 
 TEST_CASE("only an active target of an inhibit rule makes the worker read "
