@@ -82,20 +82,20 @@ void worker::poke() {
 void worker::stored(const std::vector<domain::alert_write>& writes) {
   if (!holding_.load(std::memory_order_relaxed))
     return;
+  std::vector<domain::alert_ptr> resolved;
+  for (auto& w : writes)
+    if (w.snapshot && !w.snapshot->is_active())
+      resolved.push_back(w.snapshot);
+  if (resolved.empty())
+    return;
   std::lock_guard<std::mutex> guard{mtx_};
-  bool resolved = false;
-  for (auto& w : writes) {
-    // A parent's resolution comes through the outbox.
-    if (!w.snapshot || w.snapshot->is_parent() || w.snapshot->is_active())
-      continue;
-    resolved = true;
-    if (resolved_children_.size() < max_resolved_children)
-      resolved_children_.push_back(w.snapshot);
-    else
-      resolved_overflow_ = true;
+  auto room = max_resolved - std::min(max_resolved, resolved_.size());
+  if (resolved.size() > room) {
+    resolved_overflow_ = true;
+    resolved.resize(room);
   }
-  if (resolved)
-    cv_.notify_one();
+  resolved_.insert(resolved_.end(), resolved.begin(), resolved.end());
+  cv_.notify_one();
 }
 
 void worker::post(std::function<void(outbox&)> job) {
@@ -125,14 +125,14 @@ void worker::run() {
   std::shared_ptr<const void> looked_at_muting;
   for (;;) {
     std::vector<std::pair<uint64_t, domain::attempt_result>> finished;
-    std::vector<domain::alert_ptr> resolved_children;
+    std::vector<domain::alert_ptr> resolved;
     bool reread = false;
     {
       std::unique_lock<std::mutex> guard{mtx_};
       if (stopping_)
         return;
       finished.swap(done_);
-      resolved_children.swap(resolved_children_);
+      resolved.swap(resolved_);
       if (std::exchange(resolved_overflow_, false) && !held_.empty())
         source_resolved_ = true;
       // With more on disk than the last read took, read again as soon as
@@ -150,12 +150,11 @@ void worker::run() {
       reload();
       next_poll = std::chrono::steady_clock::now() + settings_.poll_interval;
     }
-    note_resolved(resolved_children);
+    note_resolved(resolved);
     // Held openings are looked at on a pace set by what a look costs. A new
     // catalog, the end of a silence that holds one, or the resolution of an
-    // alert that may be an inhibition source (a parent's at fan-out, a
-    // child's as the repository stores it) brings the look forward, to at
-    // most one per poll interval.
+    // alert that may be an inhibition source (as the repository stores it)
+    // brings the look forward, to at most one per poll interval.
     auto started = std::chrono::steady_clock::now();
     auto earliest_early_look = last_review + settings_.poll_interval;
     auto muting = alerts_.muting ? alerts_.muting() : nullptr;
@@ -196,7 +195,7 @@ void worker::run() {
     std::unique_lock<std::mutex> guard{mtx_};
     cv_.wait_until(guard, wake, [this] {
       return stopping_ || dirty_ || !jobs_.empty() || !done_.empty() ||
-             !resolved_children_.empty() || resolved_overflow_;
+             !resolved_.empty() || resolved_overflow_;
     });
   }
 }
@@ -215,20 +214,20 @@ void worker::run_jobs() {
     job(*store_);
 }
 
-void worker::note_resolved(const std::vector<domain::alert_ptr>& children) {
+void worker::note_resolved(const std::vector<domain::alert_ptr>& resolved) {
   if (held_.empty())
     return;
   // Mostly one manager's: its rules are looked up once per run of them.
   const domain::shared_text* viewed = nullptr;
   std::optional<manager_view> view;
-  for (auto& child : children) {
+  for (auto& a : resolved) {
     if (source_resolved_)
       return;
-    if (viewed == nullptr || *viewed != child->event_manager_id) {
-      view = lookup_(child->event_manager_id.str());
-      viewed = &child->event_manager_id;
+    if (viewed == nullptr || *viewed != a->event_manager_id) {
+      view = lookup_(a->event_manager_id.str());
+      viewed = &a->event_manager_id;
     }
-    if (view && http::active_alerts::may_inhibit(view->inhibit_rules, *child))
+    if (view && http::active_alerts::may_inhibit(view->inhibit_rules, *a))
       source_resolved_ = true;
   }
 }
@@ -260,11 +259,6 @@ void worker::fan_out(domain::time_point now) {
     }
     if (!view)
       continue; // the manager is gone: nobody to tell
-    if (entry.env.kind == domain::notification_kind::parent_resolved &&
-        !held_.empty() &&
-        http::active_alerts::may_inhibit(view->inhibit_rules,
-                                         *entry.env.parent))
-      source_resolved_ = true;
     if (entry.env.kind == domain::notification_kind::parent_opened)
       // A newer opening of the parent replaces one still held.
       held_.erase(

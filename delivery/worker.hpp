@@ -102,11 +102,10 @@ public:
   void poke();
 
   /// Alerts were stored (called on the repository's thread after each
-  /// write). A child resolves without a notification, so this is how the
-  /// worker hears that an inhibition source among children resolved: the
-  /// look at held openings then comes within a poll interval, as a
-  /// parent's resolution brings it at fan-out. While nothing is held it
-  /// costs the read of a flag.
+  /// write): when one that resolved may be an inhibition source, the look
+  /// at held openings comes within a poll interval. The repository sees
+  /// every resolution, a child's too, which no notification announces.
+  /// While nothing is held it costs the read of a flag.
   void stored(const std::vector<domain::alert_write>& writes);
 
   /// Runs `job` on the worker's thread with the outbox (reads and manual
@@ -171,9 +170,9 @@ private:
   const http::active_alerts* active_of(const std::string& manager,
                                        const manager_view& view,
                                        active_round& round);
-  /// Sets `source_resolved_` when one of the resolved `children` matches
-  /// an inhibit rule's source matchers while openings are held.
-  void note_resolved(const std::vector<domain::alert_ptr>& children);
+  /// Sets `source_resolved_` when one of the `resolved` alerts matches an
+  /// inhibit rule's source matchers while openings are held.
+  void note_resolved(const std::vector<domain::alert_ptr>& resolved);
   void fan_out(domain::time_point now);
   void reload();
   void expire_waiting(domain::time_point now);
@@ -199,12 +198,12 @@ private:
   bool dirty_ = true;
   std::vector<std::function<void(outbox&)>> jobs_;
   std::vector<std::pair<uint64_t, domain::attempt_result>> done_;
-  /// Children stored as resolved while openings were held, not looked at
-  /// yet; past `max_resolved_children` only `resolved_overflow_` is set,
-  /// which brings the look forward whatever they were.
-  std::vector<domain::alert_ptr> resolved_children_;
+  /// Alerts stored as resolved while openings were held, not looked at
+  /// yet; past `max_resolved` only `resolved_overflow_` is set, which
+  /// brings the look forward whatever they were.
+  std::vector<domain::alert_ptr> resolved_;
   bool resolved_overflow_ = false;
-  static constexpr size_t max_resolved_children = 1024;
+  static constexpr size_t max_resolved = 1024;
   /// Whether `held_` holds openings, for the repository's thread.
   std::atomic<bool> holding_{false};
 

@@ -715,12 +715,14 @@ TEST_CASE("the resolution of an inhibition source brings the look at the "
                          "database");
   held_by_costly_inhibition h{*source.parent};
   CHECK(rows(*h.box, "suppressed")[0].last_error == "inhibited by outage-1");
-  // The source resolves: its resolution comes through the outbox.
+  // The source resolves: the repository stores the change with its
+  // notification, and tells the worker of both.
   auto resolution = of_class("outage", "outage-1",
                              notification_kind::parent_resolved, "database");
   resolution.parent.edit().status = argus::domain::alert_status::resolved;
   h.source_resolved();
   h.box->add("payments", resolution);
+  h.w->stored({argus::domain::alert_write{*resolution.parent, 1}});
   h.w->poke();
   h.require_released();
 }
