@@ -145,20 +145,21 @@ def one_run(backend, held, idle, end):
             manager["inhibit_rules"] = INHIBIT_RULES
         status, _ = run.http("POST", srv.port, "/v1/event-managers", manager)
         assert status == 201, status
-        silence = {"data": {"id": None}}
+        silence_id = None  # `child`: no silence, the child source mutes
         if end == "child":
             open_child_source(srv.port)
         else:
             status, silence = run.http("POST", srv.port, "/v1/silences",
                                        SILENCE)
             assert status == 201, status
+            silence_id = silence["data"]["id"]
         hold(srv.port, held)
         time.sleep(2)  # the last writes and checkpoints settle
         pid = srv.proc.pid
         ticks, start = run.proc_ticks(pid), time.monotonic()
         time.sleep(idle)
         cpu = (run.proc_ticks(pid) - ticks) / run.HZ / (time.monotonic() - start)
-        start = end_silence(srv.port, silence["data"]["id"], end)
+        start = end_silence(srv.port, silence_id, end)
         while time.monotonic() < start + 120:
             newest = newest_notification(srv.port)
             if newest and newest["id"].endswith("-released"):
