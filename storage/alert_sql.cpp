@@ -1,5 +1,7 @@
 #include "storage/alert_sql.hpp"
 
+#include "domain/types.hpp"
+
 namespace argus::storage::alert_sql {
 
 // Numbered, so that a statement may use a parameter anywhere or not at all
@@ -110,6 +112,27 @@ std::string list(const dialect& d, bool by_manager, bool by_status,
   sql.append(" LIMIT ").append(d.placeholder(++n));
   sql.append(" OFFSET ").append(d.placeholder(++n));
   return sql;
+}
+
+std::string drop_resolved(const dialect& d) {
+  auto cutoff = d.placeholder(1);
+  auto resolved =
+      "'" + std::string{domain::to_string(domain::alert_status::resolved)} +
+      "'";
+  return "DELETE FROM alerts WHERE (event_manager_id, dedup_key) IN ("
+         " SELECT a.event_manager_id, a.dedup_key FROM alerts a"
+         " WHERE a.status = " +
+         resolved + " AND a.created_at_ms < " + cutoff +
+         " AND a.resolved_at_ms < " + cutoff +
+         " AND (a.parent_dedup_key = '' OR NOT EXISTS ("
+         " SELECT 1 FROM alerts p"
+         " WHERE p.event_manager_id = a.event_manager_id"
+         " AND p.dedup_key = a.parent_dedup_key"
+         " AND NOT (p.status = " +
+         resolved + " AND p.resolved_at_ms < " + cutoff +
+         ")))"
+         " LIMIT " +
+         d.placeholder(2) + ")";
 }
 
 } // namespace argus::storage::alert_sql

@@ -79,4 +79,12 @@ std::string refresh(const dialect& d);
 std::string list(const dialect& d, bool by_manager, bool by_status,
                  bool by_type);
 
+/// Deletes at most the second parameter's number of alerts resolved before
+/// the first (milliseconds), a child only with its parent or without one
+/// (`storage::store::drop_resolved`). A resolved alert was created before
+/// it resolved, so the rows sought are a range of `alerts_by_status`
+/// (status, then creation time): the statement reads the old resolved
+/// rows, not the table.
+std::string drop_resolved(const dialect& d);
+
 } // namespace argus::storage::alert_sql

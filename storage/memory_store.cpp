@@ -2,6 +2,7 @@
 
 #include "delivery/outbox.hpp"
 #include "domain/flat_map.hpp"
+#include "domain/retention.hpp"
 #include "domain/text_hash.hpp"
 
 #include <algorithm>
@@ -80,6 +81,8 @@ struct row {
   /// While active, its place in its manager's `active` list (it fits in
   /// what would be padding).
   uint32_t active_at = 0;
+  /// Marked by `drop_resolved` between finding what goes and erasing it.
+  bool doomed = false;
 
   bool is_active() const { return status == domain::alert_status::active; }
   bool is_parent() const { return type == domain::alert_type::parent; }
@@ -96,8 +99,10 @@ struct row {
 /// holds) instead of a copy: a copy of a 17-byte dedupKey is 32 bytes
 /// inline and a 32-byte heap block per alert.
 using row_map = domain::flat_map<std::string_view, row, domain::text_hasher>;
-/// A dedupKey with its row. Rows are never erased, so an entry keeps its
-/// address (the flat map moves entries only to fill an erased one's place).
+/// A dedupKey with its row. Only `drop_resolved` erases rows, and it
+/// rebuilds the indexes that point at entries afterwards: otherwise an
+/// entry keeps its address (the flat map moves entries only to fill an
+/// erased one's place).
 using row_entry = row_map::entry;
 
 /// The alerts of one event manager with the indexes the reads need, so no
@@ -341,6 +346,26 @@ public:
     return std::pair<int64_t, int64_t>{active_count_, resolved_count_};
   }
 
+  caf::expected<dropped> drop_resolved(domain::time_point cutoff,
+                                       size_t) override {
+    dropped result;
+    for (auto& [id, m] : managers_) {
+      auto doomed = mark_past_retention(m, cutoff);
+      if (doomed == 0)
+        continue;
+      for (auto& e : m.by_key)
+        if (e.value.doomed && !m.odd_ids.empty())
+          m.odd_ids.erase(std::string{e.key});
+      m.by_key.erase_if([](const row_entry& e) { return e.value.doomed; });
+      // Erasing moved entries into the holes: the indexes pointing at
+      // entries are made again from the rows that stay.
+      reindex(m);
+      resolved_count_ -= static_cast<int64_t>(doomed);
+      result.alerts += doomed;
+    }
+    return result;
+  }
+
   caf::error put(const domain::grouping_rule& rule) override {
     catalog_.rules[rule.id] = rule;
     return {};
@@ -549,6 +574,46 @@ private:
                                 ref.dedup_key, *ref.r));
     }
     return result;
+  }
+
+  static bool past_retention(const row& r, domain::time_point cutoff) {
+    return r.packed != nullptr &&
+           domain::past_retention(r.status, r.packed->resolved_at, cutoff);
+  }
+
+  /// Marks the rows of `m` that `drop_resolved` erases; how many.
+  static size_t mark_past_retention(manager_alerts& m,
+                                    domain::time_point cutoff) {
+    size_t doomed = 0;
+    for (auto& e : m.by_key) {
+      auto& r = e.value;
+      if (!past_retention(r, cutoff))
+        continue;
+      if (auto parent = r.parent_dedup_key(); !parent.empty()) {
+        auto* p = m.by_key.find(parent);
+        if (!domain::drops_child(
+                p != nullptr, p != nullptr && past_retention(p->value, cutoff)))
+          continue;
+      }
+      r.doomed = true;
+      ++doomed;
+    }
+    return doomed;
+  }
+
+  /// Makes the active list and the children index of `m` again from its
+  /// rows (after erasing moved them).
+  static void reindex(manager_alerts& m) {
+    m.active.clear();
+    m.children.clear();
+    for (auto& e : m.by_key) {
+      if (auto parent = e.value.parent_dedup_key(); !parent.empty())
+        m.children[std::string{parent}].push_back(&e);
+      if (e.value.is_active()) {
+        e.value.active_at = static_cast<uint32_t>(m.active.size());
+        m.active.push_back(&e);
+      }
+    }
   }
 
   /// Adds the row of `e` (an entry of `m.by_key`) to the indexes.

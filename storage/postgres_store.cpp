@@ -61,6 +61,8 @@ struct statements {
   statement prune_done{"argus_journal_prune_done",
                        "DELETE FROM journal WHERE node_id = $1 AND done"
                        " AND received_at_ns < $2"};
+  statement drop_resolved{"argus_drop_resolved",
+                          alert_sql::drop_resolved(alert_sql::postgres)};
   statement applied_through{"argus_applied_through",
                             "SELECT value FROM meta"
                             " WHERE key = 'applied_through'"};
@@ -521,6 +523,21 @@ public:
         counts.second = pg::integer_at(res->get(), i, 1);
     }
     return counts;
+  }
+
+  caf::expected<dropped> drop_resolved(domain::time_point cutoff,
+                                       size_t at_most) override {
+    params p;
+    p.integer(domain::to_millis(cutoff)).integer(static_cast<int64_t>(at_most));
+    // Every node of a cluster runs it: a row another one deleted first is
+    // simply not there any more.
+    auto res = conn_->run(sql().drop_resolved, p, "drop resolved alerts");
+    if (!res)
+      return std::move(res.error());
+    dropped result;
+    result.alerts = std::strtoull(PQcmdTuples(res->get()), nullptr, 10);
+    result.more = result.alerts >= at_most;
+    return result;
   }
 
   caf::error put(const domain::grouping_rule& rule) override {

@@ -489,6 +489,24 @@ public:
     return counts;
   }
 
+  caf::expected<dropped> drop_resolved(domain::time_point cutoff,
+                                       size_t at_most) override {
+    static const auto sql = alert_sql::drop_resolved(alert_sql::sqlite);
+    auto stmt = prepared(drop_resolved_, sql, "drop resolved alerts");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.integer(domain::to_millis(cutoff)).integer(static_cast<int64_t>(at_most));
+    // One statement outside BEGIN: SQLite commits it on its own.
+    if (auto err = step_done(*stmt, b, "drop resolved alerts"))
+      return err;
+    dropped result;
+    result.alerts = static_cast<size_t>(sqlite3_changes64(db_.get()));
+    result.more = result.alerts >= at_most;
+    return result;
+  }
+
   caf::error put(const domain::grouping_rule& rule) override {
     auto stmt =
         prepared(put_rule_,
@@ -1046,6 +1064,7 @@ private:
   stmt_ptr put_manager_;
   stmt_ptr erase_rule_;
   stmt_ptr erase_manager_;
+  stmt_ptr drop_resolved_;
   stmt_ptr load_rules_;
   stmt_ptr load_managers_;
   stmt_ptr put_silence_;

@@ -119,6 +119,23 @@ public:
   /// Counts alerts by status: {active, resolved}.
   virtual caf::expected<std::pair<int64_t, int64_t>> count_by_status() = 0;
 
+  /// What one `drop_resolved` call did.
+  struct dropped {
+    /// Alerts deleted.
+    size_t alerts = 0;
+    /// Whether more may be left past the cutoff (the call stopped at its
+    /// bound): the caller calls again, after the writes queued meanwhile.
+    bool more = false;
+  };
+
+  /// Deletes alerts resolved before `cutoff` (`domain::past_retention`),
+  /// a child only with its parent or without one (`domain::drops_child`),
+  /// in one transaction of at most about `at_most` alerts (the memory
+  /// backend does all at once: it holds no lock anyone waits on, and its
+  /// indexes are rebuilt per pass).
+  virtual caf::expected<dropped> drop_resolved(domain::time_point cutoff,
+                                               size_t at_most) = 0;
+
   /// Creates or replaces a rule / a manager by id.
   virtual caf::error put(const domain::grouping_rule& rule) = 0;
   virtual caf::error put(const domain::event_manager& manager) = 0;

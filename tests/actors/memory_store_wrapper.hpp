@@ -49,6 +49,10 @@ public:
   caf::expected<std::pair<int64_t, int64_t>> count_by_status() override {
     return inner_->count_by_status();
   }
+  caf::expected<dropped> drop_resolved(domain::time_point cutoff,
+                                       size_t at_most) override {
+    return inner_->drop_resolved(cutoff, at_most);
+  }
   caf::error put(const domain::grouping_rule& x) override {
     return inner_->put(x);
   }

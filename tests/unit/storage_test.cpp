@@ -537,6 +537,90 @@ TEST_CASE("storage: count_by_status counts active and resolved", "[unit]") {
   CHECK(count() == counts{2, 1});
 }
 
+/// Calls `drop_resolved` until nothing more is left (each call at most
+/// `at_most`); the alerts dropped in all.
+size_t drop_all_resolved(argus::storage::store& store, int64_t cutoff_ms,
+                         size_t at_most) {
+  size_t total = 0;
+  for (int calls = 0; calls < 100; ++calls) {
+    auto dropped = store.drop_resolved(from_millis(cutoff_ms), at_most);
+    REQUIRE(dropped);
+    total += dropped->alerts;
+    if (!dropped->more)
+      return total;
+  }
+  FAIL("drop_resolved kept saying there was more");
+  return total;
+}
+
+TEST_CASE("storage: drop_resolved deletes alerts resolved before the cutoff, "
+          "a child only with its parent",
+          "[unit]") {
+  EACH_BACKEND();
+  // Resolved at created + 900 ms; the cutoff is 10,000 ms.
+  // A resolved group past the cutoff: parent and child go.
+  write(store, make_alert("m1", "old", 1'000, alert_status::resolved));
+  write(store, make_alert("m1", "old-c", 2'000, alert_status::resolved,
+                          alert_type::child, "old"));
+  // An active parent's resolved child stays: it is the parent's open work.
+  write(store, make_alert("m1", "open", 1'000));
+  write(store, make_alert("m1", "open-c", 2'000, alert_status::resolved,
+                          alert_type::child, "open"));
+  write(store, make_alert("m1", "open-c2", 3'000, alert_status::active,
+                          alert_type::child, "open"));
+  // A parent resolved after the cutoff keeps its old child with it.
+  write(store, make_alert("m1", "late", 9'500, alert_status::resolved));
+  write(store, make_alert("m1", "late-c", 2'000, alert_status::resolved,
+                          alert_type::child, "late"));
+  // A child whose parent is not stored goes on its own.
+  write(store, make_alert("m2", "orphan", 2'000, alert_status::resolved,
+                          alert_type::child, "gone"));
+  // Resolved past the cutoff by a hair, and just not.
+  write(store, make_alert("m2", "edge-old", 9'099, alert_status::resolved));
+  write(store, make_alert("m2", "edge-new", 9'100, alert_status::resolved));
+  // An old alert that is active stays whatever its age.
+  write(store, make_alert("m2", "active", 1));
+
+  auto at_most = GENERATE(size_t{1}, size_t{1000});
+  INFO("at most " << at_most << " per call");
+  CHECK(drop_all_resolved(store, 10'000, at_most) == 4);
+  CHECK(sorted_keys_of(must(store.list(all()))) ==
+        std::vector<std::string>{"m1/late", "m1/late-c", "m1/open", "m1/open-c",
+                                 "m1/open-c2", "m2/active", "m2/edge-new"});
+  auto counts = store.count_by_status();
+  REQUIRE(counts);
+  CHECK(*counts == std::pair<int64_t, int64_t>{3, 4});
+  // The indexes over the rows that stayed answer as before.
+  CHECK(sorted_keys_of(must(store.children("m1", "open"))) ==
+        std::vector<std::string>{"m1/open-c", "m1/open-c2"});
+  CHECK(keys_of(must(store.children("m1", "late"))) ==
+        std::vector<std::string>{"m1/late-c"});
+  CHECK(must(store.children("m1", "old")).empty());
+  CHECK(must(store.by_dedup_key("", "old")).empty());
+  CHECK(sorted_keys_of(must(store.open_work())) ==
+        std::vector<std::string>{"m1/open", "m1/open-c", "m1/open-c2",
+                                 "m2/active"});
+  auto active = all();
+  active.status = "active";
+  CHECK(sorted_keys_of(must(store.list(active))) ==
+        std::vector<std::string>{"m1/open", "m1/open-c2", "m2/active"});
+  // Nothing more to drop at the same cutoff; the later parent and its
+  // child go together once the cutoff passes it.
+  CHECK(drop_all_resolved(store, 10'000, at_most) == 0);
+  CHECK(drop_all_resolved(store, 10'401, at_most) == 3);
+  CHECK(sorted_keys_of(must(store.list(all()))) ==
+        std::vector<std::string>{"m1/open", "m1/open-c", "m1/open-c2",
+                                 "m2/active"});
+  // A dropped alert that triggers again is a new row, with only the new
+  // events counted.
+  write(store, make_alert("m1", "old", 20'000), 2);
+  auto again = must(store.by_dedup_key("m1", "old"));
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].created_at == from_millis(20'000));
+  CHECK(again[0].event_count == 2);
+  CHECK(again[0].id == argus::domain::alert_id_for("m1", "old"));
+}
+
 TEST_CASE("storage: rules and managers round-trip through the catalog",
           "[unit]") {
   EACH_BACKEND();

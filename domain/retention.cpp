@@ -1,0 +1,24 @@
+#include "domain/retention.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace argus::domain {
+
+duration retention::interval() const {
+  auto tenth = keep / 10;
+  return std::clamp<duration>(tenth, std::chrono::seconds{1},
+                              std::chrono::hours{1});
+}
+
+bool past_retention(alert_status status, time_point resolved_at,
+                    time_point cutoff) {
+  return status == alert_status::resolved && resolved_at != no_time &&
+         resolved_at < cutoff;
+}
+
+bool drops_child(bool parent_stored, bool parent_past) {
+  return !parent_stored || parent_past;
+}
+
+} // namespace argus::domain

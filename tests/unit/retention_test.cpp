@@ -1,0 +1,56 @@
+// Retention of resolved alerts: which alerts are past it, and how often the
+// repository looks.
+
+#include "domain/retention.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+using namespace std::chrono_literals;
+using argus::domain::alert_status;
+using argus::domain::drops_child;
+using argus::domain::no_time;
+using argus::domain::past_retention;
+using argus::domain::retention;
+using argus::domain::time_point;
+
+namespace {
+
+time_point at(std::chrono::seconds s) {
+  return time_point{s};
+}
+
+} // namespace
+
+TEST_CASE("retention: zero keeps every alert, anything else is enabled",
+          "[unit]") {
+  CHECK_FALSE(retention{}.enabled());
+  CHECK(retention{1s}.enabled());
+  CHECK(retention{1s}.cutoff(at(100s)) == at(99s));
+}
+
+TEST_CASE("retention: looks a tenth of the retention apart, between a second "
+          "and an hour",
+          "[unit]") {
+  CHECK(retention{7 * 24h}.interval() == 1h);
+  CHECK(retention{5h}.interval() == 30min);
+  CHECK(retention{100s}.interval() == 10s);
+  CHECK(retention{2s}.interval() == 1s);
+}
+
+TEST_CASE("retention: only alerts resolved before the cutoff are past it",
+          "[unit]") {
+  auto cutoff = at(1000s);
+  CHECK(past_retention(alert_status::resolved, at(999s), cutoff));
+  CHECK_FALSE(past_retention(alert_status::resolved, at(1000s), cutoff));
+  CHECK_FALSE(past_retention(alert_status::active, at(1s), cutoff));
+  // A resolved alert without a time (not written by this build) stays.
+  CHECK_FALSE(past_retention(alert_status::resolved, no_time, cutoff));
+}
+
+TEST_CASE("retention: a child goes with its parent, or without one", "[unit]") {
+  CHECK(drops_child(false, false));
+  CHECK(drops_child(true, true));
+  CHECK_FALSE(drops_child(true, false));
+}
