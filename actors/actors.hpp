@@ -92,6 +92,8 @@ using repository_actor = caf::typed_actor<
                    std::vector<domain::notification>, std::vector<uint64_t>>,
     /// INTERNAL: the flush timer fired.
     caf::reacts_to<atom::tick, uint64_t>,
+    /// INTERNAL: time to delete resolved alerts past retention.
+    caf::reacts_to<atom::expire>,
     /// Writes everything pending now.
     caf::replies_to<atom::flush>::with<atom::ok>,
     /// Alerts matching a filter, newest first.

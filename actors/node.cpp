@@ -95,6 +95,7 @@ repository_settings_of(const config::settings& settings, const recovered& state,
   out.flush_interval =
       std::chrono::milliseconds{config::flush_interval_ms_of(settings.storage)};
   out.applied_through = state.applied_through;
+  out.retention.keep = std::chrono::seconds{settings.storage.retention};
   out.journal_id = state.incarnation;
   out.on_persisted =
       [slot = std::move(slot),

@@ -3,6 +3,8 @@
 #include "config/log.hpp"
 #include "domain/error.hpp"
 
+#include <algorithm>
+
 namespace argus::actors {
 
 namespace {
@@ -121,6 +123,41 @@ auto read(self_ptr self, const context& ctx, Query query)
   return std::move(*result);
 }
 
+/// Deletes one step of the resolved alerts past retention, after writing
+/// what is pending (a re-trigger queued for an old resolved alert makes it
+/// active, and so keeps it); when the next step is due.
+domain::duration drop_past_retention(self_ptr self, const context& ctx) {
+  auto& st = self->state;
+  auto next = st.settings.retention.interval();
+  if (auto err = flush_now(self, ctx)) {
+    st.backing_off = true;
+    arm_timer(self, std::chrono::milliseconds{500}); // retry the writes
+    return next;
+  }
+  auto cutoff = st.settings.retention.cutoff(ctx.now());
+  auto dropped = st.store->drop_resolved(cutoff, st.settings.retention_batch);
+  if (!dropped) {
+    ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
+    LOG_WARNING("deleting resolved alerts past retention failed, will retry: "
+                << message_of(dropped.error()));
+    return next;
+  }
+  if (dropped->alerts > 0) {
+    ctx.registry->alerts_dropped(dropped->alerts);
+    LOG_INFO("deleted " << dropped->alerts << " alerts resolved before "
+                        << domain::to_rfc3339(cutoff));
+  }
+  // More left: the next step right after the writes queued meanwhile.
+  return dropped->more ? domain::duration::zero() : next;
+}
+
+void schedule_retention(self_ptr self, domain::duration delay) {
+  if (delay == domain::duration::zero())
+    self->send(self, atom::expire::value);
+  else
+    self->delayed_send(self, delay, atom::expire::value);
+}
+
 caf::result<atom::ok> done(caf::error err) {
   if (err)
     return err;
@@ -137,6 +174,12 @@ repository(repository_actor::stateful_pointer<repository_state> self,
   self->state.settings = settings;
   self->state.applied_through = settings.applied_through;
   self->state.persisted_through = settings.applied_through;
+  // The first look soon after a start, so a node restarted more often
+  // than the interval still deletes.
+  if (settings.retention.enabled())
+    schedule_retention(self,
+                       std::min<domain::duration>(settings.retention.interval(),
+                                                  std::chrono::minutes{1}));
   return {
       [=](atom::write, std::vector<domain::alert_write>& writes,
           std::vector<domain::notification>& notes,
@@ -169,6 +212,9 @@ repository(repository_actor::stateful_pointer<repository_state> self,
           arm_timer(self, std::chrono::milliseconds{500}); // retry
         else if (has_unflushed(st))
           arm_timer(self, wait_before_flush(self));
+      },
+      [=](atom::expire) {
+        schedule_retention(self, drop_past_retention(self, *ctx));
       },
       [=](atom::flush) { return done(flush_now(self, *ctx)); },
       [=](atom::list,

@@ -2,6 +2,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/context.hpp"
+#include "domain/retention.hpp"
 #include "storage/store.hpp"
 
 #include <caf/actor_clock.hpp>
@@ -41,6 +42,11 @@ struct repository_settings {
   /// Called (on the repository's thread) with the alert changes a flush
   /// stored, e.g. for the delivery worker to see resolved children.
   std::function<void(const std::vector<domain::alert_write>&)> on_stored;
+  /// How long resolved alerts are kept (`storage.retention`); none: all.
+  domain::retention retention;
+  /// The most alerts one retention transaction deletes: a long backlog of
+  /// old alerts goes in steps, with the queued writes between them.
+  size_t retention_batch = 10000;
 };
 
 struct repository_state {

@@ -168,7 +168,8 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
         {"dsn", field(st.dsn)},
         {"batch_size", field(st.batch_size)},
         {"flush_interval_ms", field(st.flush_interval_ms)},
-        {"sqlite_cache_mb", field(st.sqlite_cache_mb)}}},
+        {"sqlite_cache_mb", field(st.sqlite_cache_mb)},
+        {"retention", field(st.retention)}}},
       {"node",
        {{"host", field(s.node.host)},
         {"port", field(s.node.port)},
@@ -489,6 +490,10 @@ caf::error validate(const settings& s) {
     return bad("storage.batch_size", "must be at least 1");
   if (s.storage.sqlite_cache_mb == 0 || s.storage.sqlite_cache_mb > 65536)
     return bad("storage.sqlite_cache_mb", "must be between 1 and 65536");
+  if (s.storage.retention < 0 || s.storage.retention > 100LL * 366 * 86400)
+    return bad("storage.retention",
+               "must be 0 (keep every resolved alert) or a number of seconds "
+               "up to 100 years");
   if (s.storage.flush_interval_ms && *s.storage.flush_interval_ms < 0)
     return bad("storage.flush_interval_ms",
                "must be 0 (write as soon as the queued changes are in) or "

@@ -97,6 +97,10 @@ struct storage_settings {
   /// cache within each write, spilling dirty pages to the WAL and reading
   /// them back (docs/benchmarks.md, seventeenth round).
   size_t sqlite_cache_mb = 64;
+  /// Seconds a resolved alert is kept after it resolved; 0 keeps them all.
+  /// A week: what an on-call review looks back on, while neither the
+  /// memory backend nor the SQL tables grow for as long as the node runs.
+  int64_t retention = 7 * 86400;
 };
 
 /// The write-behind wait in effect: as set, or 0 for the memory backend

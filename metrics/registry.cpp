@@ -91,6 +91,9 @@ registry::registry()
       rate_limited_(counter_family(*registry_, "argus_rate_limited_total",
                                    "Events refused because their event "
                                    "manager was over its rate limit (429).")),
+      dropped_(counter_family(*registry_, "argus_alerts_dropped_total",
+                              "Resolved alerts deleted past "
+                              "storage.retention.")),
       journal_append_(prometheus::BuildHistogram()
                           .Name("argus_journal_append_seconds")
                           .Help("Time of one journal append, from the start of "
@@ -123,6 +126,7 @@ registry::registry()
       refused_by_front_(per_front<prometheus::Counter>(refused_)),
       processed_by_manager_(processed_, {}, "manager"),
       rate_limited_by_manager_(rate_limited_, {}, "event_manager"),
+      dropped_alerts_(dropped_.Add({})),
       journal_append_seconds_(journal_append_.Add({}, journal_buckets)),
       store_write_seconds_(store_write_.Add({}, journal_buckets)),
       store_write_changes_(store_write_size_.Add({}, size_buckets)),
@@ -186,6 +190,10 @@ void registry::journal_append(double seconds) {
 void registry::store_write(size_t changes, double seconds) {
   store_write_seconds_.Observe(seconds);
   store_write_changes_.Observe(static_cast<double>(changes));
+}
+
+void registry::alerts_dropped(size_t n) {
+  dropped_alerts_.Increment(static_cast<double>(n));
 }
 
 void registry::notification_lag(double seconds) {

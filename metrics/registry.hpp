@@ -88,6 +88,8 @@ public:
   /// One write-behind transaction of `changes` alert changes took
   /// `seconds`.
   void store_write(size_t changes, double seconds);
+  /// Retention deleted `n` resolved alerts.
+  void alerts_dropped(size_t n);
   /// A notification was stored `seconds` after the acceptance of the event
   /// that made it: the node's ingest-to-notification time, less the HTTP
   /// request's own.
@@ -113,6 +115,7 @@ private:
   prometheus::Family<prometheus::Counter>& processed_;
   prometheus::Family<prometheus::Counter>& notifications_;
   prometheus::Family<prometheus::Counter>& rate_limited_;
+  prometheus::Family<prometheus::Counter>& dropped_;
   prometheus::Family<prometheus::Histogram>& journal_append_;
   prometheus::Family<prometheus::Histogram>& store_write_;
   prometheus::Family<prometheus::Histogram>& store_write_size_;
@@ -124,6 +127,7 @@ private:
   std::vector<std::unique_ptr<labelled_counters>> accepted_by_front_;
   labelled_counters processed_by_manager_;
   labelled_counters rate_limited_by_manager_;
+  prometheus::Counter& dropped_alerts_;
   prometheus::Histogram& journal_append_seconds_;
   prometheus::Histogram& store_write_seconds_;
   prometheus::Histogram& store_write_changes_;

@@ -305,3 +305,132 @@ TEST_CASE_METHOD(fixture,
       std::string{});
   CHECK(argus::code_of(err) == argus::ec::not_found);
 }
+
+namespace {
+
+/// `key`'s alert resolved at `resolved_at`, as its group writes it.
+alert_write resolved_write(const std::string& key,
+                           argus::domain::time_point resolved_at) {
+  auto w = write_of(key, 1);
+  auto a = *w.snapshot;
+  a.status = argus::domain::alert_status::resolved;
+  a.resolved_at = resolved_at;
+  return alert_write{a, 0};
+}
+
+/// A memory store that records the cutoff of each `drop_resolved` and
+/// says "more" the first `partial` times.
+class records_drops final : public argus::test::memory_store_wrapper {
+public:
+  explicit records_drops(int partial) : partial_(partial) {}
+
+  caf::expected<dropped> drop_resolved(argus::domain::time_point cutoff,
+                                       size_t at_most) override {
+    cutoffs.push_back(cutoff);
+    auto result = memory_store_wrapper::drop_resolved(cutoff, at_most);
+    if (result && partial_ > 0) {
+      --partial_;
+      result->more = true;
+    }
+    return result;
+  }
+
+  std::vector<argus::domain::time_point> cutoffs;
+
+private:
+  int partial_;
+};
+
+bool stored(argus::storage::store& store, const std::string& key) {
+  auto found = store.by_dedup_key("m1", key);
+  REQUIRE(found);
+  return !found->empty();
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture,
+                 "the repository deletes alerts resolved longer ago than the "
+                 "retention, a tenth of it apart",
+                 "[actors]") {
+  auto own = std::make_shared<records_drops>(0);
+  argus::actors::repository_settings settings;
+  settings.retention.keep = 100s; // looked at every 10 s
+  auto r = spawn(argus::actors::repository, own, settings, context());
+  sched->run();
+  caf::anon_send(r, write::value,
+                 std::vector<alert_write>{resolved_write("old", now() - 150s),
+                                          resolved_write("recent", now() - 85s),
+                                          write_of("active", 1)},
+                 no_notes, no_seqs);
+  sched->run();
+  REQUIRE(stored_count(*own) == 3);
+  advance(9s);
+  CHECK(own->cutoffs.empty());
+  advance(1s);
+  REQUIRE(own->cutoffs.size() == 1);
+  CHECK(own->cutoffs[0] == now() - 100s);
+  CHECK_FALSE(stored(*own, "old"));
+  CHECK(stored(*own, "recent"));
+  CHECK(stored(*own, "active"));
+  // At the first look "recent" resolved 95 s ago; ten seconds on, 105 s.
+  advance(10s);
+  CHECK(own->cutoffs.size() == 2);
+  CHECK_FALSE(stored(*own, "recent"));
+  CHECK(stored(*own, "active"));
+}
+
+TEST_CASE_METHOD(fixture,
+                 "retention writes what is pending first, so an old resolved "
+                 "alert triggered again stays",
+                 "[actors]") {
+  auto own = std::make_shared<records_drops>(0);
+  argus::actors::repository_settings settings;
+  settings.retention.keep = 100s;
+  settings.flush_interval = 1h; // the re-trigger waits in `pending`
+  auto r = spawn(argus::actors::repository, own, settings, context());
+  sched->run();
+  caf::anon_send(r, write::value,
+                 std::vector<alert_write>{resolved_write("old", now() - 150s)},
+                 no_notes, no_seqs);
+  sched->run();
+  REQUIRE(stored(*own, "old"));
+  // The first write went at once; this one waits for the interval.
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("old", 1)},
+                 no_notes, no_seqs);
+  sched->run();
+  advance(10s);
+  REQUIRE(own->cutoffs.size() == 1);
+  auto found = own->by_dedup_key("m1", "old");
+  REQUIRE(found);
+  REQUIRE(found->size() == 1);
+  CHECK((*found)[0].status == argus::domain::alert_status::active);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a retention pass that stopped at its bound goes on at once, "
+                 "after the queued writes",
+                 "[actors]") {
+  auto own = std::make_shared<records_drops>(2);
+  argus::actors::repository_settings settings;
+  settings.retention.keep = 100s;
+  auto r = spawn(argus::actors::repository, own, settings, context());
+  sched->run();
+  advance(10s);
+  // Two partial steps and the last, without the clock moving.
+  CHECK(own->cutoffs.size() == 3);
+  advance(9s);
+  CHECK(own->cutoffs.size() == 3);
+  advance(1s);
+  CHECK(own->cutoffs.size() == 4);
+}
+
+TEST_CASE_METHOD(fixture, "without a retention the repository deletes nothing",
+                 "[actors]") {
+  auto own = std::make_shared<records_drops>(0);
+  auto r = spawn(argus::actors::repository, own,
+                 argus::actors::repository_settings{}, context());
+  sched->run();
+  advance(2h);
+  CHECK(own->cutoffs.empty());
+}

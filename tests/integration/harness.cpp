@@ -286,6 +286,7 @@ std::string config_yaml(const fs::path& dir, uint16_t port,
       << "  path: " << (dir / "argus.db").string() << "\n";
   if (!opts.dsn.empty())
     out << "  dsn: " << yaml_quoted(opts.dsn) << "\n";
+  out << opts.storage_yaml;
   out << "node:\n"
       << "  port: " << node_port << "\n"
       << opts.node_yaml << "log:\n"

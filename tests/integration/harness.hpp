@@ -83,6 +83,8 @@ struct server_options {
   std::string node_yaml;
   /// YAML lines appended verbatim inside the `server` section.
   std::string server_yaml;
+  /// YAML lines appended verbatim inside the `storage` section.
+  std::string storage_yaml;
   /// Set: the server speaks HTTPS and the harness client trusts this CA
   /// (and shows this client certificate, when set).
   std::string https_ca;

@@ -48,6 +48,7 @@ void check_defaults(const settings& s) {
   CHECK(s.storage.path == "data/argus.db");
   CHECK(s.storage.batch_size == 2000);
   CHECK(s.storage.sqlite_cache_mb == 64);
+  CHECK(s.storage.retention == 7 * 86400);
   CHECK_FALSE(s.storage.flush_interval_ms);
   CHECK(argus::config::flush_interval_ms_of(s.storage) == 5);
   CHECK(s.node.host == "127.0.0.1");
@@ -128,6 +129,7 @@ storage:
   batch_size: 10
   flush_interval_ms: 20
   sqlite_cache_mb: 16
+  retention: 3600
 node:
   host: 10.0.0.1
   port: 0
@@ -161,6 +163,7 @@ notifications:
   CHECK(s.storage.batch_size == 10);
   CHECK(s.storage.flush_interval_ms == 20);
   CHECK(s.storage.sqlite_cache_mb == 16);
+  CHECK(s.storage.retention == 3600);
   CHECK(argus::config::flush_interval_ms_of(s.storage) == 20);
   CHECK(s.node.host == "10.0.0.1");
   CHECK(s.node.port == 0); // 0 disables remoting
@@ -259,6 +262,8 @@ TEST_CASE("bad values name their key", "[unit]") {
       bad_case{"storage:\n  path: ''\n", "storage.path"},
       bad_case{"storage:\n  batch_size: 0\n", "storage.batch_size"},
       bad_case{"storage:\n  sqlite_cache_mb: 0\n", "storage.sqlite_cache_mb"},
+      bad_case{"storage:\n  retention: -1\n", "storage.retention"},
+      bad_case{"storage:\n  retention: 9999999999999\n", "storage.retention"},
       bad_case{"storage:\n  sqlite_cache_mb: 70000\n",
                "storage.sqlite_cache_mb"},
       bad_case{"storage:\n  batch_size: -3\n", "storage.batch_size"},
