@@ -81,8 +81,6 @@ struct row {
   /// While active, its place in its manager's `active` list (it fits in
   /// what would be padding).
   uint32_t active_at = 0;
-  /// Marked by `drop_resolved` between finding what goes and erasing it.
-  bool doomed = false;
 
   bool is_active() const { return status == domain::alert_status::active; }
   bool is_parent() const { return type == domain::alert_type::parent; }
@@ -99,10 +97,10 @@ struct row {
 /// holds) instead of a copy: a copy of a 17-byte dedupKey is 32 bytes
 /// inline and a 32-byte heap block per alert.
 using row_map = domain::flat_map<std::string_view, row, domain::text_hasher>;
-/// A dedupKey with its row. Only `drop_resolved` erases rows, and it
-/// rebuilds the indexes that point at entries afterwards: otherwise an
-/// entry keeps its address (the flat map moves entries only to fill an
-/// erased one's place).
+/// A dedupKey with its row. Only `drop_resolved` erases rows, and it points
+/// the indexes at the entry the map moved into the hole: otherwise an entry
+/// keeps its address (the flat map moves entries only to fill an erased
+/// one's place).
 using row_entry = row_map::entry;
 
 /// The alerts of one event manager with the indexes the reads need, so no
@@ -347,22 +345,37 @@ public:
   }
 
   caf::expected<dropped> drop_resolved(domain::time_point cutoff,
-                                       size_t) override {
+                                       size_t at_most) override {
+    // A pass goes through the managers in order and each one's rows once,
+    // in steps: one step erases at most `at_most` rows and looks at most
+    // ten times that many, so no step holds the repository (on a shared
+    // scheduler thread, for this backend) for long. The next call goes on
+    // where this one stopped; erasing moves the last row into the hole,
+    // which is looked at next, so none is skipped.
     dropped result;
-    for (auto& [id, m] : managers_) {
-      auto doomed = mark_past_retention(m, cutoff);
-      if (doomed == 0)
-        continue;
-      for (auto& e : m.by_key)
-        if (e.value.doomed && !m.odd_ids.empty())
-          m.odd_ids.erase(std::string{e.key});
-      m.by_key.erase_if([](const row_entry& e) { return e.value.doomed; });
-      // Erasing moved entries into the holes: the indexes pointing at
-      // entries are made again from the rows that stay.
-      reindex(m);
-      resolved_count_ -= static_cast<int64_t>(doomed);
-      result.alerts += doomed;
+    auto budget = at_most * 10;
+    auto it = managers_.lower_bound(retention_cursor_.manager);
+    for (; it != managers_.end(); ++it) {
+      auto& m = it->second;
+      auto i = it->first == retention_cursor_.manager ? retention_cursor_.row
+                                                      : size_t{0};
+      while (i < m.by_key.size()) {
+        if (result.alerts == at_most || budget == 0) {
+          retention_cursor_ = {it->first, i};
+          result.more = true;
+          return result;
+        }
+        --budget;
+        auto& e = *(m.by_key.begin() + static_cast<std::ptrdiff_t>(i));
+        if (!past_retention(m, e.value, cutoff)) {
+          ++i;
+          continue;
+        }
+        erase_row(m, e);
+        ++result.alerts;
+      }
     }
+    retention_cursor_ = {};
     return result;
   }
 
@@ -576,43 +589,43 @@ private:
     return result;
   }
 
-  static bool past_retention(const row& r, domain::time_point cutoff) {
+  static bool resolved_before(const row& r, domain::time_point cutoff) {
     return r.packed != nullptr &&
            domain::past_retention(r.status, r.packed->resolved_at, cutoff);
   }
 
-  /// Marks the rows of `m` that `drop_resolved` erases; how many.
-  static size_t mark_past_retention(manager_alerts& m,
-                                    domain::time_point cutoff) {
-    size_t doomed = 0;
-    for (auto& e : m.by_key) {
-      auto& r = e.value;
-      if (!past_retention(r, cutoff))
-        continue;
-      if (auto parent = r.parent_dedup_key(); !parent.empty()) {
-        auto* p = m.by_key.find(parent);
-        if (!domain::drops_child(
-                p != nullptr, p != nullptr && past_retention(p->value, cutoff)))
-          continue;
-      }
-      r.doomed = true;
-      ++doomed;
-    }
-    return doomed;
+  /// Whether retention deletes the row `r` of `m`: resolved before the
+  /// cutoff, and for a child, its parent too or no parent stored.
+  static bool past_retention(const manager_alerts& m, const row& r,
+                             domain::time_point cutoff) {
+    if (!resolved_before(r, cutoff))
+      return false;
+    auto parent = r.parent_dedup_key();
+    if (parent.empty())
+      return true;
+    auto* p = m.by_key.find(parent);
+    return domain::drops_child(
+        p != nullptr, p != nullptr && resolved_before(p->value, cutoff));
   }
 
-  /// Makes the active list and the children index of `m` again from its
-  /// rows (after erasing moved them).
-  static void reindex(manager_alerts& m) {
-    m.active.clear();
-    m.children.clear();
-    for (auto& e : m.by_key) {
-      if (auto parent = e.value.parent_dedup_key(); !parent.empty())
-        m.children[std::string{parent}].push_back(&e);
-      if (e.value.is_active()) {
-        e.value.active_at = static_cast<uint32_t>(m.active.size());
-        m.active.push_back(&e);
-      }
+  /// Erases the resolved row of `e` from `m` and its indexes. The map
+  /// moves its last entry into `e`'s place: the indexes pointing at that
+  /// one are pointed at its new place.
+  void erase_row(manager_alerts& m, row_entry& e) {
+    unindex_parent(m, e);
+    unindex_status(m, e);
+    if (!m.odd_ids.empty())
+      m.odd_ids.erase(std::string{e.key});
+    auto* last = &*(m.by_key.end() - 1);
+    m.by_key.erase(&e);
+    if (last == &e)
+      return;
+    auto* moved = &e;
+    if (moved->value.is_active())
+      m.active[moved->value.active_at] = moved;
+    if (auto parent = moved->value.parent_dedup_key(); !parent.empty()) {
+      auto& kids = m.children.find(std::string{parent})->value;
+      *std::find(kids.begin(), kids.end(), last) = moved;
     }
   }
 
@@ -672,6 +685,11 @@ private:
   std::vector<domain::audit_entry> audit_;
   static constexpr size_t max_audit_entries = 100000;
   uint64_t applied_through_ = 0;
+  /// Where the last `drop_resolved` step stopped (none: a pass starts).
+  struct {
+    std::string manager;
+    size_t row = 0;
+  } retention_cursor_;
   /// Shared with the delivery worker (it locks itself).
   std::shared_ptr<delivery::memory_outbox> outbox_;
 };

@@ -129,10 +129,10 @@ public:
   };
 
   /// Deletes alerts resolved before `cutoff` (`domain::past_retention`),
-  /// a child only with its parent or without one (`domain::drops_child`),
-  /// in one transaction of at most about `at_most` alerts (the memory
-  /// backend does all at once: it holds no lock anyone waits on, and its
-  /// indexes are rebuilt per pass).
+  /// a child only with its parent or without one (`domain::drops_child`):
+  /// at most `at_most` in one transaction (the memory backend: one step
+  /// that also looks at no more than ten times as many rows, going on
+  /// where the last step stopped).
   virtual caf::expected<dropped> drop_resolved(domain::time_point cutoff,
                                                size_t at_most) = 0;
 

@@ -621,6 +621,60 @@ TEST_CASE("storage: drop_resolved deletes alerts resolved before the cutoff, "
   CHECK(again[0].id == argus::domain::alert_id_for("m1", "old"));
 }
 
+TEST_CASE("storage: drop_resolved in small steps leaves the indexes of the "
+          "rows that stay whole",
+          "[unit]") {
+  EACH_BACKEND();
+  // 60 groups of a parent and three children, in two managers; every
+  // third group resolved long ago (it goes), every third active with a
+  // resolved child (it stays), every third resolved lately (it stays).
+  std::vector<std::string> kept_active, kept_all;
+  for (int g = 0; g < 60; ++g) {
+    auto manager = g % 2 == 0 ? std::string{"m1"} : std::string{"m2"};
+    auto parent = "p" + std::to_string(g);
+    auto kind = g % 3;
+    auto created = kind == 2 ? 20'000 : 1'000;
+    auto status = kind == 1 ? alert_status::active : alert_status::resolved;
+    write(store, make_alert(manager, parent, created, status));
+    for (int c = 0; c < 3; ++c) {
+      auto child = parent + "-c" + std::to_string(c);
+      auto child_status =
+          kind == 1 && c == 0 ? alert_status::active : alert_status::resolved;
+      write(store, make_alert(manager, child, 1'000 + c, child_status,
+                              alert_type::child, parent));
+      if (kind != 0)
+        kept_all.push_back(manager + "/" + child);
+      if (kind == 1 && c == 0)
+        kept_active.push_back(manager + "/" + child);
+    }
+    if (kind != 0)
+      kept_all.push_back(manager + "/" + parent);
+    if (kind == 1)
+      kept_active.push_back(manager + "/" + parent);
+  }
+  std::sort(kept_all.begin(), kept_all.end());
+  std::sort(kept_active.begin(), kept_active.end());
+  CHECK(drop_all_resolved(store, 10'000, 7) == 20 * 4);
+  CHECK(sorted_keys_of(must(store.list(all()))) == kept_all);
+  auto active = all();
+  active.status = "active";
+  CHECK(sorted_keys_of(must(store.list(active))) == kept_active);
+  auto counts = store.count_by_status();
+  REQUIRE(counts);
+  CHECK(counts->first == static_cast<int64_t>(kept_active.size()));
+  CHECK(counts->second ==
+        static_cast<int64_t>(kept_all.size() - kept_active.size()));
+  for (int g = 0; g < 60; ++g) {
+    auto manager = g % 2 == 0 ? std::string{"m1"} : std::string{"m2"};
+    auto parent = "p" + std::to_string(g);
+    INFO(manager << "/" << parent);
+    CHECK(must(store.children(manager, parent)).size() ==
+          (g % 3 == 0 ? 0u : 3u));
+  }
+  // Open work: the active groups with all their children.
+  CHECK(must(store.open_work()).size() == 20 * 4);
+}
+
 TEST_CASE("storage: rules and managers round-trip through the catalog",
           "[unit]") {
   EACH_BACKEND();
