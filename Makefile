@@ -52,8 +52,8 @@ coverage: deps
 # PostgreSQL from tools/pg.sh), prints the table and writes
 # $(BUILD_DIR)/bench/results.json, then the delivery, muted-storm,
 # held-openings (three times: a DELETE, an endsAt, a child source's
-# resolution) and cluster benchmarks.
-# About 25 minutes; BENCH_QUICK=1
+# resolution), retention (SQLite and memory) and cluster benchmarks.
+# About 27 minutes; BENCH_QUICK=1
 # about 6.
 bench: deps $(BUILD_DIR)/CMakeCache.txt
 	@tools/bench/install.sh
@@ -63,6 +63,9 @@ bench: deps $(BUILD_DIR)/CMakeCache.txt
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/held_review.py --runs 1
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/held_review.py --runs 1 --idle 5 --end time
 	BUILD_DIR=$(BUILD_DIR) python3 tools/bench/held_review.py --runs 1 --idle 5 --end child
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target retention_bench
+	$(BUILD_DIR)/bin/retention_bench --backend sqlite --alerts 300000
+	$(BUILD_DIR)/bin/retention_bench --backend memory --alerts 1000000
 	python3 tools/bench/cluster.py --build-dir $(BUILD_DIR)
 
 bench-cluster: deps $(BUILD_DIR)/CMakeCache.txt

@@ -228,5 +228,8 @@ int main(int argc, char** argv) {
               "it: %s; after as many resolved alerts again: %s\n",
               empty_size.c_str(), full_size.c_str(), pruned_size.c_str(),
               size_of(o).c_str());
+  store.reset();
+  if (o.backend != "memory")
+    std::filesystem::remove_all(o.dir);
   return dropped == o.alerts ? 0 : 1;
 }
