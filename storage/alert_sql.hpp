@@ -81,10 +81,11 @@ std::string list(const dialect& d, bool by_manager, bool by_status,
 
 /// Deletes at most the second parameter's number of alerts resolved before
 /// the first (milliseconds), a child only with its parent or without one
-/// (`storage::store::drop_resolved`). A resolved alert was created before
-/// it resolved, so the rows sought are a range of `alerts_by_status`
-/// (status, then creation time): the statement reads the old resolved
-/// rows, not the table.
+/// (`storage::store::drop_resolved`), by their physical row ids (SQLite's
+/// rowid, PostgreSQL's ctid). A resolved alert was created before it
+/// resolved, so the rows sought are a range of an index on the creation
+/// time (`alerts_by_status` for SQLite), each parent looked up by its key:
+/// the statement reads the old resolved rows, not the table.
 std::string drop_resolved(const dialect& d);
 
 } // namespace argus::storage::alert_sql

@@ -12,8 +12,9 @@
 // with the history, after deleting it, and after as many alerts again:
 // deleted space is reused, so with retention the store stops growing.
 //
-//   build/bin/retention_bench [--backend sqlite|memory] [--alerts 1000000]
-//                             [--step 2000] [--write 1000] [--dir /tmp/x]
+//   build/bin/retention_bench [--backend sqlite|memory|postgres]
+//       [--alerts 1000000] [--step 2000] [--write 1000] [--dir /tmp/x]
+//       [--dsn DSN (postgres: an empty database, e.g. from tools/pg.sh)]
 
 #include "domain/alert.hpp"
 #include "storage/store.hpp"
@@ -39,6 +40,8 @@ struct options {
   size_t step = 2000;
   size_t write = 1000;
   std::string dir = "/tmp/argus-retention-bench";
+  /// For --backend postgres: an empty database (its tables are made).
+  std::string dsn;
 };
 
 options parse(int argc, char** argv) {
@@ -56,6 +59,8 @@ options parse(int argc, char** argv) {
       o.write = std::stoul(v);
     else if (k == "--dir")
       o.dir = v;
+    else if (k == "--dsn")
+      o.dsn = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       std::exit(2);
@@ -140,6 +145,8 @@ double median_write_ms(storage::store& store, size_t n, size_t runs,
 std::string size_of(const options& o) {
   if (o.backend == "memory")
     return std::to_string(rss_kib() / 1024) + " MiB resident";
+  if (o.backend == "postgres")
+    return "(not measured)";
   std::error_code ec;
   auto file = std::filesystem::file_size(o.dir + "/argus.db", ec);
   auto wal = std::filesystem::file_size(o.dir + "/argus.db-wal", ec);
@@ -167,6 +174,14 @@ int main(int argc, char** argv) {
   std::unique_ptr<storage::store> store;
   if (o.backend == "memory") {
     store = storage::make_memory_store();
+  } else if (o.backend == "postgres") {
+    auto opened = storage::open_postgres_store(o.dsn);
+    if (!opened) {
+      std::fprintf(stderr, "cannot open: %s\n",
+                   to_string(opened.error()).c_str());
+      return 1;
+    }
+    store = std::move(*opened);
   } else {
     std::filesystem::remove_all(o.dir);
     auto opened = storage::open_sqlite_store(o.dir + "/argus.db", 64);
@@ -229,7 +244,7 @@ int main(int argc, char** argv) {
               empty_size.c_str(), full_size.c_str(), pruned_size.c_str(),
               size_of(o).c_str());
   store.reset();
-  if (o.backend != "memory")
+  if (o.backend == "sqlite")
     std::filesystem::remove_all(o.dir);
   return dropped == o.alerts ? 0 : 1;
 }
