@@ -341,6 +341,18 @@ private:
   int partial_;
 };
 
+/// A repository over `store` keeping resolved alerts for 100 s (so it
+/// looks every 10 s, the first time 10 s from now), started.
+argus::actors::repository_actor
+spawn_retaining(fixture& f, std::shared_ptr<records_drops> store,
+                argus::actors::repository_settings settings = {}) {
+  settings.retention.keep = 100s;
+  auto r = f.spawn(argus::actors::repository, std::move(store),
+                   std::move(settings), f.context());
+  f.sched->run();
+  return r;
+}
+
 bool stored(argus::storage::store& store, const std::string& key) {
   auto found = store.by_dedup_key("m1", key);
   REQUIRE(found);
@@ -354,10 +366,7 @@ TEST_CASE_METHOD(fixture,
                  "retention, a tenth of it apart",
                  "[actors]") {
   auto own = std::make_shared<records_drops>(0);
-  argus::actors::repository_settings settings;
-  settings.retention.keep = 100s; // looked at every 10 s
-  auto r = spawn(argus::actors::repository, own, settings, context());
-  sched->run();
+  auto r = spawn_retaining(*this, own);
   caf::anon_send(r, write::value,
                  std::vector<alert_write>{resolved_write("old", now() - 150s),
                                           resolved_write("recent", now() - 85s),
@@ -386,10 +395,8 @@ TEST_CASE_METHOD(fixture,
                  "[actors]") {
   auto own = std::make_shared<records_drops>(0);
   argus::actors::repository_settings settings;
-  settings.retention.keep = 100s;
   settings.flush_interval = 1h; // the re-trigger waits in `pending`
-  auto r = spawn(argus::actors::repository, own, settings, context());
-  sched->run();
+  auto r = spawn_retaining(*this, own, settings);
   caf::anon_send(r, write::value,
                  std::vector<alert_write>{resolved_write("old", now() - 150s)},
                  no_notes, no_seqs);
@@ -412,10 +419,7 @@ TEST_CASE_METHOD(fixture,
                  "after the queued writes",
                  "[actors]") {
   auto own = std::make_shared<records_drops>(2);
-  argus::actors::repository_settings settings;
-  settings.retention.keep = 100s;
-  auto r = spawn(argus::actors::repository, own, settings, context());
-  sched->run();
+  auto r = spawn_retaining(*this, own);
   advance(10s);
   // Two partial steps and the last, without the clock moving.
   CHECK(own->cutoffs.size() == 3);
