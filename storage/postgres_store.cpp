@@ -427,8 +427,10 @@ private:
     if (!status || *status != "aborted") {
       // Unknown until the server is back. The caller retries with these
       // changes first, which must then not be applied twice.
-      in_doubt_ = in_doubt{xid, std::vector<domain::alert_write>(
-                                    writes.begin() + skip, writes.end())};
+      in_doubt_ =
+          in_doubt{xid, std::vector<domain::alert_write>(
+                            writes.begin() + static_cast<std::ptrdiff_t>(skip),
+                            writes.end())};
       LOG_WARNING("postgres: the commit of " << in_doubt_->writes.size()
                                              << " alert changes is in doubt"
                                                 " (transaction "

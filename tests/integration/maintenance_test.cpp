@@ -203,8 +203,11 @@ std::string silenced_storm(server& s, const std::string& m, int groups) {
           .get<std::string>();
   trigger_groups(s, m, "held-", groups, {{"cluster", "storm"}});
   REQUIRE(s.settle());
-  REQUIRE(eventually([&] { return openings_in(s, m, "suppressed") == groups; },
-                     20s));
+  REQUIRE(eventually(
+      [&] {
+        return openings_in(s, m, "suppressed") == static_cast<size_t>(groups);
+      },
+      20s));
   return id;
 }
 
