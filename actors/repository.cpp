@@ -129,6 +129,9 @@ auto read(self_ptr self, const context& ctx, Query query)
 domain::duration drop_past_retention(self_ptr self, const context& ctx) {
   auto& st = self->state;
   auto next = st.settings.retention.interval();
+  // A failing store is left to its back-off; deleting can wait a round.
+  if (st.backing_off)
+    return next;
   if (auto err = flush_now(self, ctx)) {
     st.backing_off = true;
     arm_timer(self, std::chrono::milliseconds{500}); // retry the writes

@@ -318,11 +318,22 @@ alert_write resolved_write(const std::string& key,
   return alert_write{a, 0};
 }
 
-/// A memory store that records the cutoff of each `drop_resolved` and
-/// says "more" the first `partial` times.
+/// A memory store that records the cutoff of each `drop_resolved`, says
+/// "more" the first `partial` times, and fails the first `failing` writes.
 class records_drops final : public argus::test::memory_store_wrapper {
 public:
-  explicit records_drops(int partial) : partial_(partial) {}
+  explicit records_drops(int partial, int failing = 0)
+      : partial_(partial), failing_(failing) {}
+
+  caf::error write(const std::vector<alert_write>& writes,
+                   const argus::storage::notifications& notes,
+                   uint64_t applied_through) override {
+    if (failing_ > 0) {
+      --failing_;
+      return argus::make_error(argus::ec::unavailable, "disk full");
+    }
+    return memory_store_wrapper::write(writes, notes, applied_through);
+  }
 
   caf::expected<dropped> drop_resolved(argus::domain::time_point cutoff,
                                        size_t at_most) override {
@@ -339,6 +350,7 @@ public:
 
 private:
   int partial_;
+  int failing_;
 };
 
 /// A repository over `store` keeping resolved alerts for 100 s (so it
@@ -437,4 +449,26 @@ TEST_CASE_METHOD(fixture, "without a retention the repository deletes nothing",
   sched->run();
   advance(2h);
   CHECK(own->cutoffs.empty());
+}
+
+TEST_CASE_METHOD(fixture, "retention waits out a failing store's back-off",
+                 "[actors]") {
+  auto own = std::make_shared<records_drops>(0, 1);
+  auto r = spawn_retaining(*this, own);
+  advance(9800ms);
+  // A write fails just before the first look: the back-off runs past it.
+  caf::anon_send(r, write::value, std::vector<alert_write>{write_of("a", 1)},
+                 no_notes, no_seqs);
+  sched->run();
+  REQUIRE(context()->stats->store_errors.load() == 1);
+  advance(200ms);
+  CHECK(own->cutoffs.empty());
+  CHECK(stored_count(*own) == 0);
+  // The retried write goes at the back-off's end, the next look at 20 s.
+  advance(300ms);
+  CHECK(stored_count(*own) == 1);
+  advance(9600ms);
+  CHECK(own->cutoffs.empty());
+  advance(100ms);
+  CHECK(own->cutoffs.size() == 1);
 }
