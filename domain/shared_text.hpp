@@ -72,6 +72,12 @@ public:
   bool empty() const noexcept { return block_ == nullptr; }
   size_t size() const noexcept { return block_ != nullptr ? block_->size : 0; }
   void clear() noexcept { *this = shared_text{}; }
+  /// Whether this is the only holder of its (non-empty) block: nobody else
+  /// can see the text, e.g. an interning table's entry no alert uses.
+  bool sole_holder() const noexcept {
+    return block_ != nullptr &&
+           block_->refs.load(std::memory_order_acquire) == 1;
+  }
 
   /// Starts loading the text (a hint, for loops that read the texts of
   /// many cold objects: see `flat_map::prefetch`).

@@ -376,6 +376,10 @@ public:
       }
     }
     retention_cursor_ = {};
+    // The pass is over: the interned texts only deleted alerts used go
+    // too, or every class and grouping value ever seen would stay.
+    for (auto i = strings_.begin(); i != strings_.end();)
+      i = i->sole_holder() ? strings_.erase(i) : std::next(i);
     return result;
   }
 
@@ -434,13 +438,6 @@ public:
   caf::expected<domain::catalog> load_catalog() override { return catalog_; }
 
 private:
-  /// The one stored copy of `text`, kept for the store's life (a class or
-  /// grouping value is shared by many alerts, resolved ones included).
-  /// The alerts of manager `id`, made empty if it has none.
-  manager_alerts& manager(std::string_view id) {
-    return manager_entry(id).second;
-  }
-
   /// `manager`'s alerts with the id they are kept under.
   std::pair<const std::string, manager_alerts>&
   manager_entry(std::string_view id) {
@@ -451,7 +448,8 @@ private:
   }
 
   /// The block the store keeps for `text`'s text: one per distinct text
-  /// however many resolved alerts have it.
+  /// however many resolved alerts have it (a class or grouping value is
+  /// shared by many), kept until a retention pass finds none using it.
   domain::shared_text intern(const domain::shared_text& text) {
     return *strings_.insert(text).first;
   }
@@ -675,7 +673,7 @@ private:
 
   /// Ordered by id so reads across managers come out in a stable order.
   std::map<std::string, manager_alerts, std::less<>> managers_;
-  /// Interned class names and grouping values.
+  /// Interned class names and grouping values of resolved alerts.
   std::unordered_set<domain::shared_text> strings_;
   int64_t active_count_ = 0;
   int64_t resolved_count_ = 0;

@@ -675,6 +675,40 @@ TEST_CASE("storage: drop_resolved in small steps leaves the indexes of the "
   CHECK(must(store.open_work()).size() == 20 * 4);
 }
 
+TEST_CASE("memory storage: a retention pass lets go of the texts only "
+          "deleted alerts used",
+          "[unit]") {
+  // The memory store interns the class and grouping value of resolved
+  // alerts; once a pass deleted every alert with one, a new alert with an
+  // equal text gets a block of its own again instead of the old one.
+  auto store = argus::storage::make_memory_store();
+  auto old = make_alert("m1", "a", 1'000, alert_status::resolved);
+  old.grouping_value = std::string{"host-9"};
+  write(*store, old);
+  old = alert{};
+  auto kept = make_alert("m1", "b", 50'000, alert_status::resolved);
+  write(*store, kept); // "disk" and "host-1" stay in use
+  auto dropped = store->drop_resolved(from_millis(10'000), 1000);
+  REQUIRE(dropped);
+  CHECK(dropped->alerts == 1);
+  auto fresh = make_alert("m1", "c", 60'000, alert_status::resolved);
+  fresh.grouping_value = std::string{"host-9"};
+  write(*store, fresh);
+  auto read = must(store->by_dedup_key("m1", "c"));
+  REQUIRE(read.size() == 1);
+  CHECK(read[0].grouping_value.shares_with(fresh.grouping_value));
+  // A text still in use stays interned: an equal text shares its block.
+  auto other = make_alert("m1", "d", 60'000, alert_status::resolved);
+  other.class_name = std::string{"disk"};
+  write(*store, other);
+  auto b = must(store->by_dedup_key("m1", "b"));
+  auto d = must(store->by_dedup_key("m1", "d"));
+  REQUIRE(b.size() == 1);
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].class_name.shares_with(b[0].class_name));
+  CHECK_FALSE(d[0].class_name.shares_with(other.class_name));
+}
+
 TEST_CASE("storage: rules and managers round-trip through the catalog",
           "[unit]") {
   EACH_BACKEND();
