@@ -347,21 +347,25 @@ public:
   caf::expected<dropped> drop_resolved(domain::time_point cutoff,
                                        size_t at_most) override {
     // A pass goes through the managers in order and each one's rows once,
-    // in steps: one step erases at most `at_most` rows and looks at most
-    // ten times that many, so no step holds the repository (on a shared
-    // scheduler thread, for this backend) for long. The next call goes on
-    // where this one stopped; erasing moves the last row into the hole,
-    // which is looked at next, so none is skipped.
+    // then through the interned texts, in steps: one step erases at most
+    // `at_most` rows and looks at most ten times that many rows (or as
+    // many texts),
+    // so no step holds the repository (on a shared scheduler thread, for
+    // this backend) for long. The next call goes on where this one
+    // stopped; erasing moves the last row into the hole, which is looked
+    // at next, so no row is skipped.
     dropped result;
     auto budget = at_most * 10;
-    auto it = managers_.lower_bound(retention_cursor_.manager);
+    auto& cursor = retention_cursor_;
+    auto it = cursor.in_texts ? managers_.end()
+                              : managers_.lower_bound(cursor.manager);
     for (; it != managers_.end(); ++it) {
       auto& m = it->second;
-      auto i = it->first == retention_cursor_.manager ? retention_cursor_.row
-                                                      : size_t{0};
+      auto i = it->first == cursor.manager ? cursor.row : size_t{0};
       while (i < m.by_key.size()) {
         if (result.alerts == at_most || budget == 0) {
-          retention_cursor_ = {it->first, i};
+          cursor.manager = it->first;
+          cursor.row = i;
           result.more = true;
           return result;
         }
@@ -375,11 +379,12 @@ public:
         ++result.alerts;
       }
     }
-    retention_cursor_ = {};
-    // The pass is over: the interned texts only deleted alerts used go
-    // too, or every class and grouping value ever seen would stay.
-    for (auto i = strings_.begin(); i != strings_.end();)
-      i = i->sole_holder() ? strings_.erase(i) : std::next(i);
+    cursor.in_texts = true;
+    if (!release_unused_texts(cursor.bucket, budget)) {
+      result.more = true;
+      return result;
+    }
+    cursor = {};
     return result;
   }
 
@@ -627,6 +632,32 @@ private:
     }
   }
 
+  /// Erases the interned texts nothing else holds any more (the alerts
+  /// that used them were deleted), bucket by bucket from `bucket` while
+  /// `budget` texts are left to look at; whether it got through. A rehash
+  /// between two steps moves texts between buckets: one it skips is
+  /// caught by the next pass.
+  bool release_unused_texts(size_t& bucket, size_t& budget) {
+    std::vector<const domain::shared_text*> unused;
+    for (; bucket < strings_.bucket_count(); ++bucket) {
+      if (budget == 0)
+        return false;
+      unused.clear();
+      for (auto t = strings_.begin(bucket); t != strings_.end(bucket); ++t) {
+        // A text counts as ten rows: freeing one (its block and its node)
+        // cost about 1 us, ten times a row's look, and steps of 20,000
+        // took 20 ms.
+        budget -= std::min<size_t>(budget, 10);
+        if (t->sole_holder())
+          unused.push_back(&*t);
+      }
+      // Pointers to a set's texts stay valid as others are erased.
+      for (auto* t : unused)
+        strings_.erase(strings_.find(*t));
+    }
+    return true;
+  }
+
   /// Adds the row of `e` (an entry of `m.by_key`) to the indexes.
   void index(manager_alerts& m, row_entry& e) {
     index_parent(m, e);
@@ -683,10 +714,13 @@ private:
   std::vector<domain::audit_entry> audit_;
   static constexpr size_t max_audit_entries = 100000;
   uint64_t applied_through_ = 0;
-  /// Where the last `drop_resolved` step stopped (none: a pass starts).
+  /// Where the last `drop_resolved` step stopped (none: a pass starts):
+  /// at a manager's row, or past the managers at a bucket of `strings_`.
   struct {
     std::string manager;
     size_t row = 0;
+    bool in_texts = false;
+    size_t bucket = 0;
   } retention_cursor_;
   /// Shared with the delivery worker (it locks itself).
   std::shared_ptr<delivery::memory_outbox> outbox_;
