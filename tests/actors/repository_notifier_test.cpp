@@ -49,7 +49,7 @@ std::vector<notification> note_for(const std::string& key) {
 }
 
 /// A memory store whose first `failures` writes fail, as a full disk's do.
-class fails_first_writes final : public argus::test::memory_store_wrapper {
+class fails_first_writes : public argus::test::memory_store_wrapper {
 public:
   explicit fails_first_writes(int failures) : failures_(failures) {}
 
@@ -320,20 +320,10 @@ alert_write resolved_write(const std::string& key,
 
 /// A memory store that records the cutoff of each `drop_resolved`, says
 /// "more" the first `partial` times, and fails the first `failing` writes.
-class records_drops final : public argus::test::memory_store_wrapper {
+class records_drops final : public fails_first_writes {
 public:
   explicit records_drops(int partial, int failing = 0)
-      : partial_(partial), failing_(failing) {}
-
-  caf::error write(const std::vector<alert_write>& writes,
-                   const argus::storage::notifications& notes,
-                   uint64_t applied_through) override {
-    if (failing_ > 0) {
-      --failing_;
-      return argus::make_error(argus::ec::unavailable, "disk full");
-    }
-    return memory_store_wrapper::write(writes, notes, applied_through);
-  }
+      : fails_first_writes(failing), partial_(partial) {}
 
   caf::expected<dropped> drop_resolved(argus::domain::time_point cutoff,
                                        size_t at_most) override {
@@ -350,7 +340,6 @@ public:
 
 private:
   int partial_;
-  int failing_;
 };
 
 /// A repository over `store` keeping resolved alerts for 100 s (so it
