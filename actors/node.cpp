@@ -96,7 +96,6 @@ repository_settings_of(const config::settings& settings, const recovered& state,
       std::chrono::milliseconds{config::flush_interval_ms_of(settings.storage)};
   out.applied_through = state.applied_through;
   out.retention.keep = std::chrono::seconds{settings.storage.retention};
-  out.retention_batch = settings.storage.batch_size;
   out.journal_id = state.incarnation;
   out.on_persisted =
       [slot = std::move(slot),

@@ -123,6 +123,16 @@ auto read(self_ptr self, const context& ctx, Query query)
   return std::move(*result);
 }
 
+/// Writes what is pending; on failure backs off (the writes are retried
+/// after a pause, notifications or not). Whether it was written.
+bool flush_or_back_off(self_ptr self, const context& ctx) {
+  auto& st = self->state;
+  st.backing_off = static_cast<bool>(flush_now(self, ctx));
+  if (st.backing_off)
+    arm_timer(self, std::chrono::milliseconds{500});
+  return !st.backing_off;
+}
+
 /// Deletes one step of the resolved alerts past retention, after writing
 /// what is pending (a re-trigger queued for an old resolved alert makes it
 /// active, and so keeps it); when the next step is due.
@@ -132,13 +142,10 @@ domain::duration drop_past_retention(self_ptr self, const context& ctx) {
   // A failing store is left to its back-off; deleting can wait a round.
   if (st.backing_off)
     return next;
-  if (auto err = flush_now(self, ctx)) {
-    st.backing_off = true;
-    arm_timer(self, std::chrono::milliseconds{500}); // retry the writes
+  if (!flush_or_back_off(self, ctx))
     return next;
-  }
   auto cutoff = st.settings.retention.cutoff(ctx.now());
-  auto dropped = st.store->drop_resolved(cutoff, st.settings.retention_batch);
+  auto dropped = st.store->drop_resolved(cutoff, st.settings.batch_size);
   if (!dropped) {
     ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
     LOG_WARNING("deleting resolved alerts past retention failed, will retry: "
@@ -210,10 +217,7 @@ repository(repository_actor::stateful_pointer<repository_state> self,
         if (token != st.timer_token)
           return;
         st.timer_due.reset();
-        st.backing_off = static_cast<bool>(flush_now(self, *ctx));
-        if (st.backing_off)
-          arm_timer(self, std::chrono::milliseconds{500}); // retry
-        else if (has_unflushed(st))
+        if (flush_or_back_off(self, *ctx) && has_unflushed(st))
           arm_timer(self, wait_before_flush(self));
       },
       [=](atom::expire) {

@@ -43,11 +43,10 @@ struct repository_settings {
   /// stored, e.g. for the delivery worker to see resolved children.
   std::function<void(const std::vector<domain::alert_write>&)> on_stored;
   /// How long resolved alerts are kept (`storage.retention`); none: all.
+  /// A retention step deletes at most `batch_size` of them, so a long
+  /// backlog of old alerts goes in steps no longer than a write-behind
+  /// transaction, with the queued writes between them.
   domain::retention retention;
-  /// The most alerts one retention transaction deletes (the node passes
-  /// `batch_size`): a long backlog of old alerts goes in steps no longer
-  /// than a write-behind transaction, with the queued writes between them.
-  size_t retention_batch = 2000;
 };
 
 struct repository_state {
