@@ -11,6 +11,10 @@ duration retention::interval() const {
                               std::chrono::hours{1});
 }
 
+size_t retention::notifications_per_step(size_t alerts_per_step) {
+  return std::max<size_t>(alerts_per_step / 4, 1);
+}
+
 bool past_retention(alert_status status, time_point resolved_at,
                     time_point cutoff) {
   return status == alert_status::resolved && resolved_at != no_time &&
@@ -19,6 +23,11 @@ bool past_retention(alert_status status, time_point resolved_at,
 
 bool drops_child(bool parent_stored, bool parent_past) {
   return !parent_stored || parent_past;
+}
+
+bool drops_notification(const notification_facts& n) {
+  return n.made_before_cutoff && !n.parent_stored && n.fanned_out &&
+         !n.delivery_pending;
 }
 
 } // namespace argus::domain

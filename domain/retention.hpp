@@ -2,6 +2,8 @@
 
 #include "domain/types.hpp"
 
+#include <cstddef>
+
 namespace argus::domain {
 
 /// Which resolved alerts a store keeps (`storage.retention`). Resolved
@@ -22,6 +24,14 @@ struct retention {
   /// an hour (a look reads the index range of old resolved alerts, so
   /// hourly costs a busy store nothing noticeable).
   duration interval() const;
+
+  /// How many notifications one step of a pass over the outbox looks at,
+  /// where a step over the alerts deletes up to `alerts_per_step`: a
+  /// quarter as many, at least one. Each is a parse of its body and a
+  /// lookup of its parent, and a deletion takes its deliveries along:
+  /// about four times an alert's deletion (tools/bench/retention_bench),
+  /// so steps of either kind hold the repository about as long.
+  static size_t notifications_per_step(size_t alerts_per_step);
 };
 
 /// Whether an alert in `status`, resolved at `resolved_at`, is past the
@@ -36,5 +46,25 @@ bool past_retention(alert_status status, time_point resolved_at,
 /// `parent_stored` says whether the parent's row exists; `parent_past` is
 /// `past_retention` of that row.
 bool drops_child(bool parent_stored, bool parent_past);
+
+/// What a retention pass knows of one notification in the outbox.
+struct notification_facts {
+  /// Made before the cutoff. Notifications are made while their parent is
+  /// stored, at the latest when it resolves, so one made later belongs to
+  /// a parent that is not past retention (and neither is any after it in
+  /// outbox order: a pass stops there).
+  bool made_before_cutoff = false;
+  /// Its parent alert (the one it names by id) is still stored.
+  bool parent_stored = false;
+  bool fanned_out = false;
+  /// One of its deliveries is still to be tried.
+  bool delivery_pending = false;
+};
+
+/// Whether a notification leaves the outbox, with its deliveries: its
+/// parent went past retention (so it is history no alert listing leads to
+/// any more) and nothing is left to deliver. A held opening's parent is
+/// active, so stored: it stays for as long as its silence may release it.
+bool drops_notification(const notification_facts& n);
 
 } // namespace argus::domain

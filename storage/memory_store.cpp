@@ -388,6 +388,14 @@ public:
     return result;
   }
 
+  caf::expected<dropped_notifications>
+  drop_notifications(domain::time_point, uint64_t after, size_t) override {
+    // The outbox bounds itself (`memory_outbox`'s `keep`).
+    dropped_notifications result;
+    result.last_seq = after;
+    return result;
+  }
+
   caf::error put(const domain::grouping_rule& rule) override {
     catalog_.rules[rule.id] = rule;
     return {};

@@ -7,6 +7,7 @@
 #include "delivery/sql_outbox.hpp"
 #include "domain/error.hpp"
 #include "storage/postgres_outbox.hpp"
+#include "storage/postgres_outbox_retention.hpp"
 
 #include <algorithm>
 #include <array>
@@ -540,6 +541,12 @@ public:
     result.alerts = std::strtoull(PQcmdTuples(res->get()), nullptr, 10);
     result.more = result.alerts >= at_most;
     return result;
+  }
+
+  caf::expected<dropped_notifications>
+  drop_notifications(domain::time_point cutoff, uint64_t after,
+                     size_t at_most) override {
+    return pg::drop_notifications(*conn_, cutoff, after, at_most);
   }
 
   caf::error put(const domain::grouping_rule& rule) override {

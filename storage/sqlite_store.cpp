@@ -2,6 +2,7 @@
 #include "storage/alert_sql.hpp"
 #include "storage/sqlite_busy.hpp"
 #include "storage/sqlite_checkpointer.hpp"
+#include "storage/sqlite_outbox_retention.hpp"
 #include "storage/sqlite_statement.hpp"
 #include "storage/store.hpp"
 
@@ -329,22 +330,15 @@ public:
   caf::error write(const std::vector<domain::alert_write>& writes,
                    const notifications& notes,
                    uint64_t applied_through) override {
-    if (auto err = run(begin_, "BEGIN IMMEDIATE", "begin transaction"))
-      return err;
-    auto err = write_all(writes);
-    if (!err)
-      err = add_notifications(notes);
-    if (!err && applied_through > 0)
-      err = raise_mark(applied_through);
-    if (!err)
-      err = run(commit_, "COMMIT", "commit");
-    if (err) {
-      // A failed COMMIT leaves the transaction open, so roll back then too.
-      run(rollback_, "ROLLBACK", "rollback");
-      return err;
-    }
-    after_commit(applied_through);
-    return {};
+    return in_transaction(applied_through, [&]() -> caf::error {
+      if (auto err = write_all(writes))
+        return err;
+      if (auto err = add_notifications(notes))
+        return err;
+      if (applied_through > 0)
+        return raise_mark(applied_through);
+      return {};
+    });
   }
 
   uint64_t durable_through(uint64_t committed) const override {
@@ -507,6 +501,19 @@ public:
     dropped result;
     result.alerts = static_cast<size_t>(sqlite3_changes64(db_.get()));
     result.more = result.alerts >= at_most;
+    return result;
+  }
+
+  caf::expected<dropped_notifications>
+  drop_notifications(domain::time_point cutoff, uint64_t after,
+                     size_t at_most) override {
+    caf::expected<dropped_notifications> result{dropped_notifications{}};
+    auto err = in_transaction(0, [&]() -> caf::error {
+      result = outbox_retention_.step(cutoff, after, at_most);
+      return result ? caf::error{} : result.error();
+    });
+    if (err)
+      return err;
     return result;
   }
 
@@ -1029,6 +1036,26 @@ private:
     return SQLITE_OK;
   }
 
+  /// Runs `body` (returning a caf::error) in one write transaction:
+  /// commits what it did, or rolls all of it back if it or the commit
+  /// failed. `applied_through` is the journal mark the body records, for
+  /// the checkpointer (0: none).
+  template <class Body>
+  caf::error in_transaction(uint64_t applied_through, Body body) {
+    if (auto err = run(begin_, "BEGIN IMMEDIATE", "begin transaction"))
+      return err;
+    auto err = body();
+    if (!err)
+      err = run(commit_, "COMMIT", "commit");
+    if (err) {
+      // A failed COMMIT leaves the transaction open, so roll back then too.
+      run(rollback_, "ROLLBACK", "rollback");
+      return err;
+    }
+    after_commit(applied_through);
+    return {};
+  }
+
   /// Tells the checkpointer, which empties the WAL here only when it grew
   /// past its bound (`wal_checkpointer::keep_bounded`).
   void after_commit(uint64_t applied_through) {
@@ -1047,6 +1074,7 @@ private:
   std::unique_ptr<wal_checkpointer> checkpointer_;
   /// The WAL's pages after this connection's last commit.
   int wal_frames_ = 0;
+  sqlite_outbox_retention outbox_retention_{db_.get()};
   stmt_ptr begin_;
   stmt_ptr commit_;
   stmt_ptr rollback_;

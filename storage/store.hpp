@@ -136,6 +136,27 @@ public:
   virtual caf::expected<dropped> drop_resolved(domain::time_point cutoff,
                                                size_t at_most) = 0;
 
+  /// What one `drop_notifications` call did.
+  struct dropped_notifications {
+    /// Notifications deleted (their deliveries went with them).
+    size_t notifications = 0;
+    /// The last outbox seq looked at: the next call goes on after it.
+    uint64_t last_seq = 0;
+    /// Whether the pass goes on: it looked at `at_most` notifications and
+    /// all were made before the cutoff.
+    bool more = false;
+  };
+
+  /// One step of a pass over the outbox, after `drop_resolved`'s: of the
+  /// next `at_most` notifications after seq `after`, deletes those
+  /// `domain::drops_notification` lets go (their parent alert is no longer
+  /// stored), with their deliveries, in one transaction. The memory
+  /// backend's outbox keeps a bounded number of settled notifications on
+  /// its own and deletes nothing here.
+  virtual caf::expected<dropped_notifications>
+  drop_notifications(domain::time_point cutoff, uint64_t after,
+                     size_t at_most) = 0;
+
   /// Creates or replaces a rule / a manager by id.
   virtual caf::error put(const domain::grouping_rule& rule) = 0;
   virtual caf::error put(const domain::event_manager& manager) = 0;

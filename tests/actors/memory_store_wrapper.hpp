@@ -53,6 +53,11 @@ public:
                                        size_t at_most) override {
     return inner_->drop_resolved(cutoff, at_most);
   }
+  caf::expected<dropped_notifications>
+  drop_notifications(domain::time_point cutoff, uint64_t after,
+                     size_t at_most) override {
+    return inner_->drop_notifications(cutoff, after, at_most);
+  }
   caf::error put(const domain::grouping_rule& x) override {
     return inner_->put(x);
   }

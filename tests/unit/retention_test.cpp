@@ -10,7 +10,9 @@
 using namespace std::chrono_literals;
 using argus::domain::alert_status;
 using argus::domain::drops_child;
+using argus::domain::drops_notification;
 using argus::domain::no_time;
+using argus::domain::notification_facts;
 using argus::domain::past_retention;
 using argus::domain::retention;
 using argus::domain::time_point;
@@ -39,6 +41,14 @@ TEST_CASE("retention: looks a tenth of the retention apart, between a second "
   CHECK(retention{2s}.interval() == 1s);
 }
 
+TEST_CASE("retention: an outbox step looks at a quarter as many "
+          "notifications as an alert step deletes alerts, at least one",
+          "[unit]") {
+  CHECK(retention::notifications_per_step(2000) == 500);
+  CHECK(retention::notifications_per_step(3) == 1);
+  CHECK(retention::notifications_per_step(0) == 1);
+}
+
 TEST_CASE("retention: only alerts resolved before the cutoff are past it",
           "[unit]") {
   auto cutoff = at(1000s);
@@ -53,4 +63,24 @@ TEST_CASE("retention: a child goes with its parent, or without one", "[unit]") {
   CHECK(drops_child(false, false));
   CHECK(drops_child(true, true));
   CHECK_FALSE(drops_child(true, false));
+}
+
+TEST_CASE("retention: a notification goes once its parent went and nothing "
+          "is left to deliver",
+          "[unit]") {
+  notification_facts gone{true, false, true, false};
+  CHECK(drops_notification(gone));
+  auto kept = [](notification_facts n) { return !drops_notification(n); };
+  auto recent = gone;
+  recent.made_before_cutoff = false;
+  CHECK(kept(recent));
+  auto parent_stored = gone; // an open group, or a held opening's
+  parent_stored.parent_stored = true;
+  CHECK(kept(parent_stored));
+  auto not_fanned = gone;
+  not_fanned.fanned_out = false;
+  CHECK(kept(not_fanned));
+  auto pending = gone;
+  pending.delivery_pending = true;
+  CHECK(kept(pending));
 }

@@ -1,0 +1,227 @@
+// Retention of the SQL outboxes: once retention deleted a parent alert, its
+// notifications leave the outbox with their deliveries, unless something
+// is left to deliver. Run on SQLite and, with a test server, PostgreSQL.
+
+#include "delivery/outbox.hpp"
+#include "domain/error.hpp"
+#include "storage/store.hpp"
+#include "support/postgres.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <random>
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace argus::domain;
+using argus::storage::store;
+
+const time_point t0 = from_millis(1'800'000'000'000);
+const time_point cutoff = t0 + 10s;
+
+/// The backends with an SQL outbox: SQLite in a temp folder, and
+/// PostgreSQL in a schema of its own when there is a test server.
+std::vector<std::string> sql_backends() {
+  std::vector<std::string> result{"sqlite"};
+  if (!argus::test::pg_base_dsn().empty())
+    result.emplace_back("postgres");
+  return result;
+}
+
+struct sql_backend {
+  explicit sql_backend(const std::string& kind) {
+    if (kind == "postgres") {
+      schema = std::make_unique<argus::test::pg_schema>();
+      auto opened = argus::storage::open_postgres_store(schema->dsn());
+      REQUIRE(opened);
+      db = std::move(*opened);
+    } else {
+      dir =
+          std::filesystem::temp_directory_path() /
+          ("argus-outbox-retention-" + std::to_string(std::random_device{}()));
+      auto opened = argus::storage::open_sqlite_store((dir / "a.db").string());
+      REQUIRE(opened);
+      db = std::move(*opened);
+    }
+    auto opened = db->open_outbox("");
+    REQUIRE(opened);
+    box = std::move(*opened);
+  }
+  ~sql_backend() {
+    box.reset();
+    db.reset();
+    if (!dir.empty())
+      std::filesystem::remove_all(dir);
+  }
+
+  std::filesystem::path dir;
+  std::unique_ptr<argus::test::pg_schema> schema;
+  std::unique_ptr<store> db;
+  std::shared_ptr<argus::delivery::outbox> box;
+};
+
+/// A parent alert of manager "m", resolved 2 s after t0 unless `active`.
+alert parent(const std::string& key, bool active = false) {
+  alert a;
+  a.id = alert_id_for("m", key);
+  a.dedup_key = key;
+  a.event_manager_id = "m";
+  a.summary = "down";
+  a.class_name = "disk";
+  a.status = active ? alert_status::active : alert_status::resolved;
+  a.created_at = t0;
+  a.updated_at = t0 + 2s;
+  if (!active)
+    a.resolved_at = t0 + 2s;
+  return a;
+}
+
+notification note(const alert& p, notification_kind kind, time_point at) {
+  notification n;
+  n.kind = kind;
+  n.parent = p;
+  n.at = at;
+  n.id = notification_id_for(p.id, kind, at, 1);
+  return n;
+}
+
+/// Calls `drop_notifications` from the start of the outbox until the pass
+/// ends, `at_most` per call; the notifications dropped in all.
+size_t drop_pass(store& db, size_t at_most) {
+  size_t total = 0;
+  uint64_t after = 0;
+  for (int calls = 0; calls < 100; ++calls) {
+    auto dropped = db.drop_notifications(cutoff, after, at_most);
+    if (!dropped)
+      FAIL(argus::message_of(dropped.error()));
+    total += dropped->notifications;
+    CHECK(dropped->last_seq >= after);
+    after = dropped->last_seq;
+    if (!dropped->more)
+      return total;
+  }
+  FAIL("drop_notifications kept saying there was more");
+  return total;
+}
+
+void set_state(argus::delivery::outbox& box, const std::string& id,
+               delivery_state state) {
+  auto rows = box.deliveries_of(id);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 1);
+  auto row = rows->front();
+  row.state = state;
+  REQUIRE_FALSE(box.update({row}));
+}
+
+} // namespace
+
+TEST_CASE("SQL outboxes: a parent's notifications leave with it once "
+          "nothing is left to deliver",
+          "[unit][delivery]") {
+  auto kind = GENERATE(from_range(sql_backends()));
+  auto at_most = GENERATE(size_t{1}, size_t{1000});
+  INFO("backend " << kind << ", at most " << at_most << " per call");
+  sql_backend b{kind};
+  auto gone = parent("gone");
+  // A NUL byte in its body ("\u0000"), which PostgreSQL's JSON functions
+  // refuse to read.
+  gone.summary = std::string{"down\0hard", 9};
+  auto open = parent("open", true);
+  auto waiting = parent("waiting");
+  auto unfanned = parent("unfanned");
+  // A key with a NUL byte, which SQLite's JSON functions cut short.
+  auto nul = parent(std::string{"nul\0key", 7});
+  std::vector<notification> notes{
+      note(gone, notification_kind::parent_opened, t0),
+      note(gone, notification_kind::parent_resolved, t0 + 2s),
+      note(open, notification_kind::parent_opened, t0),
+      note(waiting, notification_kind::parent_opened, t0),
+      note(waiting, notification_kind::parent_resolved, t0 + 2s),
+      note(unfanned, notification_kind::parent_opened, t0),
+      note(nul, notification_kind::parent_opened, t0),
+      // Made after the cutoff (its parent is not stored: the pass stops
+      // before looking it up).
+      note(parent("later"), notification_kind::parent_opened, cutoff + 1s),
+  };
+  std::vector<alert_write> writes;
+  for (auto* a : {&gone, &open, &waiting, &unfanned, &nul})
+    writes.emplace_back(*a, 1);
+  REQUIRE_FALSE(b.db->write(writes, notes, 0));
+
+  // Fanned out to one receiver each, but for "unfanned"; delivered, but
+  // for a failed one (settled too) and "waiting"'s pending resolution.
+  auto entries = b.box->unfanned(100);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == notes.size());
+  std::vector<std::string> ids;
+  std::vector<delivery> rows;
+  for (auto& entry : *entries) {
+    if (entry->env.notification_id == notes[5].id)
+      continue;
+    ids.push_back(entry->env.notification_id);
+    auto row = make_delivery(entry->env.notification_id, "ops", "m", "v:db",
+                             entry->env.kind, t0);
+    row.seq = entry->seq;
+    row.state = delivery_state::delivered;
+    if (entry->env.notification_id == notes[1].id)
+      row.state = delivery_state::failed;
+    if (entry->env.notification_id == notes[4].id)
+      row.state = delivery_state::pending;
+    rows.push_back(row);
+  }
+  REQUIRE_FALSE(b.box->fan_out(ids, rows));
+
+  // Before retention deleted the parents, every notification stays.
+  CHECK(drop_pass(*b.db, at_most) == 0);
+  auto alerts = b.db->drop_resolved(cutoff, 1000);
+  REQUIRE(alerts);
+  CHECK(alerts->alerts == 4); // all but "open"
+  CHECK(drop_pass(*b.db, at_most) == 3);
+  auto stored = [&](const notification& n) {
+    return static_cast<bool>(b.box->entry(n.id));
+  };
+  // "gone"'s two, with their deliveries, and "waiting"'s delivered
+  // opening went.
+  CHECK_FALSE(stored(notes[0]));
+  CHECK_FALSE(stored(notes[1]));
+  CHECK_FALSE(stored(notes[3]));
+  CHECK(argus::code_of(b.box->entry(notes[0].id).error()) ==
+        argus::ec::not_found);
+  CHECK(b.box->deliveries_of(notes[0].id)->empty());
+  CHECK(b.box->deliveries_of(notes[1].id)->empty());
+  // An open group's, a pending one, one not fanned out, the NUL key's and
+  // the one made after the cutoff stay.
+  for (auto i : {2, 4, 5, 6, 7}) {
+    INFO("notification " << i);
+    CHECK(stored(notes[i]));
+  }
+  CHECK(b.box->deliveries_of(notes[2].id)->size() == 1);
+  CHECK(b.box->pending(10)->size() == 1);
+  auto latest = b.box->latest(100);
+  REQUIRE(latest);
+  CHECK(latest->size() == 5);
+
+  // Once delivered, the pending one goes in the next pass.
+  set_state(*b.box, notes[4].id, delivery_state::delivered);
+  CHECK(drop_pass(*b.db, at_most) == 1);
+  CHECK_FALSE(stored(notes[4]));
+  CHECK(drop_pass(*b.db, at_most) == 0);
+}
+
+TEST_CASE("memory storage: the outbox is bounded on its own and "
+          "drop_notifications deletes nothing",
+          "[unit][delivery]") {
+  auto db = argus::storage::make_memory_store();
+  auto p = parent("gone");
+  REQUIRE_FALSE(db->write({alert_write{p, 1}},
+                          {note(p, notification_kind::parent_opened, t0)}, 0));
+  REQUIRE(db->drop_resolved(cutoff, 1000)->alerts == 1);
+  auto dropped = db->drop_notifications(cutoff, 7, 1000);
+  REQUIRE(dropped);
+  CHECK(dropped->notifications == 0);
+  CHECK(dropped->last_seq == 7);
+  CHECK_FALSE(dropped->more);
+}
