@@ -133,9 +133,59 @@ bool flush_or_back_off(self_ptr self, const context& ctx) {
   return !st.backing_off;
 }
 
-/// Deletes one step of the resolved alerts past retention, after writing
-/// what is pending (a re-trigger queued for an old resolved alert makes it
-/// active, and so keeps it); when the next step is due.
+/// One step of a retention pass over the alerts: whether the pass goes on
+/// (with the outbox, once the alerts are done).
+bool drop_alerts_past_retention(self_ptr self, const context& ctx,
+                                domain::time_point cutoff) {
+  auto& st = self->state;
+  auto dropped = st.store->drop_resolved(cutoff, st.settings.batch_size);
+  if (!dropped) {
+    ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
+    LOG_WARNING("deleting resolved alerts past retention failed, will retry: "
+                << message_of(dropped.error()));
+    return false;
+  }
+  if (dropped->alerts > 0) {
+    ctx.registry->alerts_dropped(dropped->alerts);
+    LOG_INFO("deleted " << dropped->alerts << " alerts resolved before "
+                        << domain::to_rfc3339(cutoff));
+  }
+  if (!dropped->more)
+    st.outbox_after = 0;
+  return true;
+}
+
+/// One step of a retention pass over the outbox: whether it goes on.
+bool drop_notifications_past_retention(self_ptr self, const context& ctx,
+                                       domain::time_point cutoff) {
+  auto& st = self->state;
+  auto dropped = st.store->drop_notifications(
+      cutoff, *st.outbox_after,
+      domain::retention::notifications_per_step(st.settings.batch_size));
+  if (!dropped) {
+    ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
+    LOG_WARNING("deleting notifications past retention failed, will retry: "
+                << message_of(dropped.error()));
+    st.outbox_after.reset();
+    return false;
+  }
+  if (dropped->notifications > 0) {
+    ctx.registry->notifications_dropped(dropped->notifications);
+    LOG_INFO("deleted " << dropped->notifications
+                        << " notifications of alerts past retention");
+  }
+  if (!dropped->more) {
+    st.outbox_after.reset();
+    return false;
+  }
+  st.outbox_after = dropped->last_seq;
+  return true;
+}
+
+/// Deletes one step of what is past retention, after writing what is
+/// pending (a re-trigger queued for an old resolved alert makes it active,
+/// and so keeps it): the resolved alerts first, then the notifications of
+/// the parents deleted. When the next step is due.
 domain::duration drop_past_retention(self_ptr self, const context& ctx) {
   auto& st = self->state;
   auto next = st.settings.retention.interval();
@@ -145,20 +195,11 @@ domain::duration drop_past_retention(self_ptr self, const context& ctx) {
   if (!flush_or_back_off(self, ctx))
     return next;
   auto cutoff = st.settings.retention.cutoff(ctx.now());
-  auto dropped = st.store->drop_resolved(cutoff, st.settings.batch_size);
-  if (!dropped) {
-    ctx.stats->store_errors.fetch_add(1, std::memory_order_relaxed);
-    LOG_WARNING("deleting resolved alerts past retention failed, will retry: "
-                << message_of(dropped.error()));
-    return next;
-  }
-  if (dropped->alerts > 0) {
-    ctx.registry->alerts_dropped(dropped->alerts);
-    LOG_INFO("deleted " << dropped->alerts << " alerts resolved before "
-                        << domain::to_rfc3339(cutoff));
-  }
+  auto more = st.outbox_after
+                  ? drop_notifications_past_retention(self, ctx, cutoff)
+                  : drop_alerts_past_retention(self, ctx, cutoff);
   // More left: the next step right after the writes queued meanwhile.
-  return dropped->more ? domain::duration::zero() : next;
+  return more ? domain::duration::zero() : next;
 }
 
 void schedule_retention(self_ptr self, domain::duration delay) {

@@ -45,7 +45,9 @@ struct repository_settings {
   /// How long resolved alerts are kept (`storage.retention`); none: all.
   /// A retention step deletes at most `batch_size` of them, so a long
   /// backlog of old alerts goes in steps no longer than a write-behind
-  /// transaction, with the queued writes between them.
+  /// transaction, with the queued writes between them. A pass then goes
+  /// through the outbox for the notifications of the parents it deleted
+  /// (`retention::notifications_per_step` of them per step).
   domain::retention retention;
 };
 
@@ -75,6 +77,9 @@ struct repository_state {
   /// The last write failed: the next waits out the back-off, notifications
   /// or not.
   bool backing_off = false;
+  /// A retention pass past its alerts: the outbox seq its next step goes
+  /// on after (empty: the next step deletes alerts).
+  std::optional<uint64_t> outbox_after;
   static inline const char* name = "repository";
 };
 

@@ -94,6 +94,11 @@ registry::registry()
       dropped_(counter_family(*registry_, "argus_alerts_dropped_total",
                               "Resolved alerts deleted past "
                               "storage.retention.")),
+      notes_dropped_(counter_family(*registry_,
+                                    "argus_notifications_dropped_total",
+                                    "Notifications (with their deliveries) "
+                                    "deleted with their alert past "
+                                    "storage.retention.")),
       journal_append_(prometheus::BuildHistogram()
                           .Name("argus_journal_append_seconds")
                           .Help("Time of one journal append, from the start of "
@@ -126,7 +131,7 @@ registry::registry()
       refused_by_front_(per_front<prometheus::Counter>(refused_)),
       processed_by_manager_(processed_, {}, "manager"),
       rate_limited_by_manager_(rate_limited_, {}, "event_manager"),
-      dropped_alerts_(dropped_.Add({})),
+      dropped_alerts_(dropped_.Add({})), dropped_notes_(notes_dropped_.Add({})),
       journal_append_seconds_(journal_append_.Add({}, journal_buckets)),
       store_write_seconds_(store_write_.Add({}, journal_buckets)),
       store_write_changes_(store_write_size_.Add({}, size_buckets)),
@@ -194,6 +199,10 @@ void registry::store_write(size_t changes, double seconds) {
 
 void registry::alerts_dropped(size_t n) {
   dropped_alerts_.Increment(static_cast<double>(n));
+}
+
+void registry::notifications_dropped(size_t n) {
+  dropped_notes_.Increment(static_cast<double>(n));
 }
 
 void registry::notification_lag(double seconds) {

@@ -90,6 +90,8 @@ public:
   void store_write(size_t changes, double seconds);
   /// Retention deleted `n` resolved alerts.
   void alerts_dropped(size_t n);
+  /// Retention deleted `n` notifications (with their deliveries).
+  void notifications_dropped(size_t n);
   /// A notification was stored `seconds` after the acceptance of the event
   /// that made it: the node's ingest-to-notification time, less the HTTP
   /// request's own.
@@ -116,6 +118,7 @@ private:
   prometheus::Family<prometheus::Counter>& notifications_;
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Family<prometheus::Counter>& notes_dropped_;
   prometheus::Family<prometheus::Histogram>& journal_append_;
   prometheus::Family<prometheus::Histogram>& store_write_;
   prometheus::Family<prometheus::Histogram>& store_write_size_;
@@ -128,6 +131,7 @@ private:
   labelled_counters processed_by_manager_;
   labelled_counters rate_limited_by_manager_;
   prometheus::Counter& dropped_alerts_;
+  prometheus::Counter& dropped_notes_;
   prometheus::Histogram& journal_append_seconds_;
   prometheus::Histogram& store_write_seconds_;
   prometheus::Histogram& store_write_changes_;

@@ -320,10 +320,30 @@ alert_write resolved_write(const std::string& key,
 
 /// A memory store that records the cutoff of each `drop_resolved`, says
 /// "more" the first `partial` times, and fails the first `failing` writes.
+/// It records where each `drop_notifications` starts too, and says "more"
+/// (five seqs on) the first `partial_notes` times.
 class records_drops final : public fails_first_writes {
 public:
-  explicit records_drops(int partial, int failing = 0)
-      : fails_first_writes(failing), partial_(partial) {}
+  explicit records_drops(int partial, int failing = 0, int partial_notes = 0)
+      : fails_first_writes(failing), partial_(partial),
+        partial_notes_(partial_notes) {}
+
+  caf::expected<dropped_notifications>
+  drop_notifications(argus::domain::time_point cutoff, uint64_t after,
+                     size_t at_most) override {
+    outbox_steps.push_back(after);
+    auto result =
+        memory_store_wrapper::drop_notifications(cutoff, after, at_most);
+    if (result && partial_notes_ > 0) {
+      --partial_notes_;
+      result->last_seq = after + 5;
+      result->more = true;
+    }
+    return result;
+  }
+
+  /// Where each outbox step started.
+  std::vector<uint64_t> outbox_steps;
 
   caf::expected<dropped> drop_resolved(argus::domain::time_point cutoff,
                                        size_t at_most) override {
@@ -340,6 +360,7 @@ public:
 
 private:
   int partial_;
+  int partial_notes_;
 };
 
 /// A repository over `store` keeping resolved alerts for 100 s (so it
@@ -428,6 +449,22 @@ TEST_CASE_METHOD(fixture,
   CHECK(own->cutoffs.size() == 3);
   advance(1s);
   CHECK(own->cutoffs.size() == 4);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a retention pass goes through the outbox once the alerts "
+                 "are done, on from where each step stopped",
+                 "[actors]") {
+  auto own = std::make_shared<records_drops>(1, 0, 2);
+  auto r = spawn_retaining(*this, own);
+  advance(10s);
+  // Two alert steps, then three outbox steps, without the clock moving.
+  CHECK(own->cutoffs.size() == 2);
+  CHECK(own->outbox_steps == std::vector<uint64_t>{0, 5, 10});
+  // The next pass starts over: the alerts, then the outbox from its start.
+  advance(10s);
+  CHECK(own->cutoffs.size() == 3);
+  CHECK(own->outbox_steps == std::vector<uint64_t>{0, 5, 10, 0});
 }
 
 TEST_CASE_METHOD(fixture, "without a retention the repository deletes nothing",

@@ -1,6 +1,7 @@
 // storage.retention over HTTP: a resolved alert older than the retention is
-// deleted with its group, while active alerts and the children of an active
-// parent stay, and the deletions are counted on /metrics.
+// deleted with its group and then its notifications, while active alerts,
+// the children of an active parent and the open group's notifications
+// stay, and the deletions are counted on /metrics.
 
 #include "integration/harness.hpp"
 
@@ -55,6 +56,16 @@ TEST_CASE("resolved alerts past storage.retention are deleted, open groups "
   REQUIRE(s.await_alert(manager, "open-2", [](const json& a) {
              return a["status"] == "resolved";
            }).is_object());
+  // The outbox has the resolved group's opening and resolution, and the
+  // open group's opening (no receiver: fanned out to none).
+  auto notes_of = [&](const std::string& key) {
+    size_t n = 0;
+    for (auto& note : s.notifications_of(manager))
+      n += note["alert"]["dedupKey"] == key ? 1 : 0;
+    return n;
+  };
+  REQUIRE(eventually([&] { return notes_of("done-1") == 2; }, 10s));
+  REQUIRE(notes_of("open-1") == 1);
   // Two seconds after they resolved, within a second more, the resolved
   // group is gone.
   CHECK(eventually(
@@ -64,6 +75,10 @@ TEST_CASE("resolved alerts past storage.retention are deleted, open groups "
       },
       10s));
   CHECK(counter(s, "argus_alerts_dropped_total") >= 2);
+  // Its notifications follow it out of the outbox; the open group's stays.
+  CHECK(eventually([&] { return notes_of("done-1") == 0; }, 10s));
+  CHECK(notes_of("open-1") == 1);
+  CHECK(counter(s, "argus_notifications_dropped_total") >= 2);
   // The open group is whole: its resolved child stays with its parent.
   auto open = s.alert(manager, "open-1");
   REQUIRE(open.is_object());
