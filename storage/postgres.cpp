@@ -682,6 +682,10 @@ std::string bigint_array(const std::vector<uint64_t>& xs) {
   return out;
 }
 
+std::string readable_jsonb(std::string_view column) {
+  return "replace(" + std::string{column} + R"(, '\u0000', '\u0001')::jsonb)";
+}
+
 bool boolean_at(const PGresult* res, int row, int col) {
   return PQgetvalue(res, row, col)[0] == 't';
 }

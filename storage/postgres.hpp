@@ -129,6 +129,14 @@ std::string unescape_text(std::string_view x);
 /// with `$n::text::bigint[]` (parameters go in binary format).
 std::string bigint_array(const std::vector<uint64_t>& xs);
 
+/// SQL that reads the JSON text in `column` (a notification body) as
+/// jsonb. PostgreSQL's JSON functions refuse a whole document with
+/// "\u0000" anywhere in it, which the API can carry (in a summary, say),
+/// so it is read with "\u0001" in its place. A text taken from it with
+/// either byte differs from the same text stored in a column (escaped,
+/// see `escape_text`).
+std::string readable_jsonb(std::string_view column);
+
 /// Text of column `col` in row `row` (unescaped).
 std::string text_at(const PGresult* res, int row, int col);
 /// Integer of column `col` in row `row` (0 for NULL).

@@ -62,9 +62,12 @@ struct statements {
                  " AND NOT EXISTS (SELECT 1 FROM notifications r"
                  " WHERE r.id = n.id || $1) AND EXISTS (SELECT 1 FROM alerts a"
                  " WHERE a.event_manager_id = n.event_manager_id"
-                 " AND a.dedup_key = (n.body::json)->'parent'->>'dedup_key'"
-                 " AND a.id = (n.body::json)->'parent'->>'id'"
-                 " AND a.status = 'active') ORDER BY seq DESC"};
+                 " AND a.dedup_key = " +
+                     pg::readable_jsonb("n.body") +
+                     "->'parent'->>'dedup_key' AND a.id = " +
+                     pg::readable_jsonb("n.body") +
+                     "->'parent'->>'id'"
+                     " AND a.status = 'active') ORDER BY seq DESC"};
 };
 
 #undef ARGUS_DELIVERY_COLUMNS

@@ -143,8 +143,13 @@ std::vector<envelope> held_case() {
   auto release = opened("db-3");
   release.notification_id =
       argus::delivery::released_id(release.notification_id);
-  return {opened("db-1"), opened("db-2"), resolved,       opened("db-3"),
-          release,        opened("db-4"), opened("db-5"), opened("db-6")};
+  // A NUL byte in a held opening's body ("\u0000"), which PostgreSQL's
+  // JSON functions refuse.
+  auto nul = opened("db-4");
+  nul.parent.edit().summary = std::string{"down\0hard", 9};
+  return {opened("db-1"), opened("db-2"), resolved,
+          opened("db-3"), release,        nul,
+          opened("db-5"), opened("db-6")};
 }
 
 /// The alerts of `held_case()` as the store has them now.
