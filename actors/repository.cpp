@@ -194,12 +194,17 @@ domain::duration drop_past_retention(self_ptr self, const context& ctx) {
     return next;
   if (!flush_or_back_off(self, ctx))
     return next;
-  auto cutoff = st.settings.retention.cutoff(ctx.now());
+  if (!st.retention_cutoff)
+    st.retention_cutoff = st.settings.retention.cutoff(ctx.now());
+  auto cutoff = *st.retention_cutoff;
   auto more = st.outbox_after
                   ? drop_notifications_past_retention(self, ctx, cutoff)
                   : drop_alerts_past_retention(self, ctx, cutoff);
   // More left: the next step right after the writes queued meanwhile.
-  return more ? domain::duration::zero() : next;
+  if (more)
+    return domain::duration::zero();
+  st.retention_cutoff.reset();
+  return next;
 }
 
 void schedule_retention(self_ptr self, domain::duration delay) {

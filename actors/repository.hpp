@@ -77,6 +77,12 @@ struct repository_state {
   /// The last write failed: the next waits out the back-off, notifications
   /// or not.
   bool backing_off = false;
+  /// The cutoff of the retention pass under way (none: the next look
+  /// starts one). A pass keeps the cutoff it started with, so it ends:
+  /// one that took the cutoff afresh at each step chased it for as long
+  /// as alerts resolved faster than steps deleted them, and never came to
+  /// the outbox.
+  std::optional<domain::time_point> retention_cutoff;
   /// A retention pass past its alerts: the outbox seq its next step goes
   /// on after (empty: the next step deletes alerts).
   std::optional<uint64_t> outbox_after;

@@ -348,6 +348,8 @@ public:
   caf::expected<dropped> drop_resolved(argus::domain::time_point cutoff,
                                        size_t at_most) override {
     cutoffs.push_back(cutoff);
+    if (on_drop)
+      on_drop();
     auto result = memory_store_wrapper::drop_resolved(cutoff, at_most);
     if (result && partial_ > 0) {
       --partial_;
@@ -357,6 +359,8 @@ public:
   }
 
   std::vector<argus::domain::time_point> cutoffs;
+  /// Called at each `drop_resolved`.
+  std::function<void()> on_drop;
 
 private:
   int partial_;
@@ -449,6 +453,27 @@ TEST_CASE_METHOD(fixture,
   CHECK(own->cutoffs.size() == 3);
   advance(1s);
   CHECK(own->cutoffs.size() == 4);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a retention pass keeps the cutoff it started with to its "
+                 "end",
+                 "[actors]") {
+  // Alerts resolving faster than steps delete them moved a fresh cutoff
+  // on at every step: the pass never ended, and never came to the outbox.
+  auto own = std::make_shared<records_drops>(2, 0, 1);
+  own->on_drop = [this] { advance_clock(1s); };
+  auto r = spawn_retaining(*this, own);
+  advance(10s);
+  REQUIRE(own->cutoffs.size() == 3);
+  CHECK(own->cutoffs[1] == own->cutoffs[0]);
+  CHECK(own->cutoffs[2] == own->cutoffs[0]);
+  CHECK(own->outbox_steps.size() == 2);
+  // The next pass takes a new one.
+  own->on_drop = nullptr;
+  advance(10s);
+  REQUIRE(own->cutoffs.size() == 4);
+  CHECK(own->cutoffs[3] == now() - 100s);
 }
 
 TEST_CASE_METHOD(fixture,
