@@ -26,7 +26,7 @@ bool drops_child(bool parent_stored, bool parent_past) {
 }
 
 bool drops_notification(const notification_facts& n) {
-  return n.made_before_cutoff && !n.parent_stored && n.fanned_out &&
+  return n.made_before_cutoff && !n.parent_active && n.fanned_out &&
          !n.delivery_pending;
 }
 

@@ -49,22 +49,27 @@ bool drops_child(bool parent_stored, bool parent_past);
 
 /// What a retention pass knows of one notification in the outbox.
 struct notification_facts {
-  /// Made before the cutoff. Notifications are made while their parent is
-  /// stored, at the latest when it resolves, so one made later belongs to
-  /// a parent that is not past retention (and neither is any after it in
-  /// outbox order: a pass stops there).
+  /// Made before the cutoff. A pass goes in outbox order and stops at the
+  /// first one made later: nearly all after it are later still (a
+  /// replayed event's, or another node's, may be older and waits for a
+  /// later pass).
   bool made_before_cutoff = false;
-  /// Its parent alert (the one it names by id) is still stored.
-  bool parent_stored = false;
+  /// Its parent is the active alert of its dedupKey (an open group).
+  bool parent_active = false;
   bool fanned_out = false;
   /// One of its deliveries is still to be tried.
   bool delivery_pending = false;
 };
 
-/// Whether a notification leaves the outbox, with its deliveries: its
-/// parent went past retention (so it is history no alert listing leads to
-/// any more) and nothing is left to deliver. A held opening's parent is
-/// active, so stored: it stays for as long as its silence may release it.
+/// Whether a notification leaves the outbox, with its deliveries: it was
+/// made longer ago than the retention, its parent is no longer active
+/// (resolved, or deleted past retention) and nothing is left to deliver.
+/// So a page's record is kept for the retention after it was made, and
+/// for as long as its group is open: a held opening (of an active parent)
+/// stays for as long as its silence may release it. Not "for as long as
+/// the parent alert is stored": a dedupKey that resolves and triggers
+/// again within the retention keeps its row (and its id) for good, and
+/// the notifications of all its past openings would stay with it.
 bool drops_notification(const notification_facts& n);
 
 } // namespace argus::domain

@@ -13,20 +13,23 @@ namespace {
 // outbox order. The body's three fields come out of one parse (a
 // json_extract of several paths yields them as one small array), in a
 // materialized window so SQLite does not substitute that parse into each
-// use of it. The parent is looked up by the key of the alerts table and
+// use of it. Notifications not fanned out yet (a backlog of the worker's
+// under load) are skipped by notifications_unfanned, not read at every
+// pass. The parent is looked up by the key of the alerts table and
 // the pending deliveries by deliveries_by_state. json_extract gives a text
 // back only up to a NUL byte, which the API can carry: a parent key with
 // one ("\u0000" in the array's text) is not looked up and counts as
-// stored, so its notifications stay.
+// active, so its notifications stay.
 constexpr const char* window_sql =
     "WITH w AS MATERIALIZED (SELECT seq, event_manager_id, fanned_out,"
     " json_extract(body, '$.at_ms', '$.parent.dedup_key', '$.parent.id') AS k"
-    " FROM notifications WHERE seq > ?1 ORDER BY seq LIMIT ?2)"
+    " FROM notifications WHERE fanned_out = 1 AND seq > ?1 ORDER BY seq"
+    " LIMIT ?2)"
     " SELECT seq, json_extract(k, '$[0]') < ?3, fanned_out,"
     " CASE WHEN instr(k, '\\u0000') > 0 THEN 1 ELSE EXISTS (SELECT 1"
     " FROM alerts a WHERE a.event_manager_id = w.event_manager_id"
     " AND a.dedup_key = json_extract(k, '$[1]')"
-    " AND a.id = json_extract(k, '$[2]')) END,"
+    " AND a.id = json_extract(k, '$[2]') AND a.status = 'active') END,"
     " EXISTS (SELECT 1 FROM deliveries d"
     " WHERE d.state = 'pending' AND d.seq = w.seq)"
     " FROM w ORDER BY seq";
@@ -55,7 +58,7 @@ sqlite_outbox_retention::step(domain::time_point cutoff, uint64_t after,
       domain::notification_facts facts;
       facts.made_before_cutoff = sqlite3_column_int(*window, 1) != 0;
       facts.fanned_out = sqlite3_column_int(*window, 2) != 0;
-      facts.parent_stored = sqlite3_column_int(*window, 3) != 0;
+      facts.parent_active = sqlite3_column_int(*window, 3) != 0;
       facts.delivery_pending = sqlite3_column_int(*window, 4) != 0;
       ++looked_at;
       result.last_seq = static_cast<uint64_t>(seq);

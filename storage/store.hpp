@@ -149,8 +149,9 @@ public:
 
   /// One step of a pass over the outbox, after `drop_resolved`'s: of the
   /// next `at_most` notifications after seq `after`, deletes those
-  /// `domain::drops_notification` lets go (their parent alert is no longer
-  /// stored), with their deliveries, in one transaction. The memory
+  /// `domain::drops_notification` lets go (made before `cutoff`, their
+  /// group closed, nothing to deliver), with their deliveries, in one
+  /// transaction. The memory
   /// backend's outbox keeps a bounded number of settled notifications on
   /// its own and deletes nothing here.
   virtual caf::expected<dropped_notifications>

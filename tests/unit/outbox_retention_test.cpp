@@ -1,6 +1,7 @@
-// Retention of the SQL outboxes: once retention deleted a parent alert, its
-// notifications leave the outbox with their deliveries, unless something
-// is left to deliver. Run on SQLite and, with a test server, PostgreSQL.
+// Retention of the SQL outboxes: a notification older than the retention
+// leaves the outbox with its deliveries once its group is closed, unless
+// something is left to deliver. Run on SQLite and, with a test server,
+// PostgreSQL.
 
 #include "delivery/outbox.hpp"
 #include "domain/error.hpp"
@@ -118,8 +119,8 @@ void set_state(argus::delivery::outbox& box, const std::string& id,
 
 } // namespace
 
-TEST_CASE("SQL outboxes: a parent's notifications leave with it once "
-          "nothing is left to deliver",
+TEST_CASE("SQL outboxes: a notification goes once it is older than the "
+          "retention, its group closed and nothing is left to deliver",
           "[unit][delivery]") {
   auto kind = GENERATE(from_range(sql_backends()));
   auto at_most = GENERATE(size_t{1}, size_t{1000});
@@ -134,6 +135,12 @@ TEST_CASE("SQL outboxes: a parent's notifications leave with it once "
   auto unfanned = parent("unfanned");
   // A key with a NUL byte, which SQLite's JSON functions cut short.
   auto nul = parent(std::string{"nul\0key", 7});
+  // Resolved after the cutoff: the alert stays, its old opening goes.
+  auto recent = parent("recent");
+  recent.resolved_at = cutoff + 5s;
+  // Triggered again since its old opening (same row, same id): while it
+  // is active its notifications stay.
+  auto flap = parent("flap", true);
   std::vector<notification> notes{
       note(gone, notification_kind::parent_opened, t0),
       note(gone, notification_kind::parent_resolved, t0 + 2s),
@@ -142,12 +149,14 @@ TEST_CASE("SQL outboxes: a parent's notifications leave with it once "
       note(waiting, notification_kind::parent_resolved, t0 + 2s),
       note(unfanned, notification_kind::parent_opened, t0),
       note(nul, notification_kind::parent_opened, t0),
+      note(recent, notification_kind::parent_opened, t0),
+      note(flap, notification_kind::parent_opened, t0),
       // Made after the cutoff (its parent is not stored: the pass stops
       // before looking it up).
       note(parent("later"), notification_kind::parent_opened, cutoff + 1s),
   };
   std::vector<alert_write> writes;
-  for (auto* a : {&gone, &open, &waiting, &unfanned, &nul})
+  for (auto* a : {&gone, &open, &waiting, &unfanned, &nul, &recent, &flap})
     writes.emplace_back(*a, 1);
   REQUIRE_FALSE(b.db->write(writes, notes, 0));
 
@@ -174,27 +183,23 @@ TEST_CASE("SQL outboxes: a parent's notifications leave with it once "
   }
   REQUIRE_FALSE(b.box->fan_out(ids, rows));
 
-  // Before retention deleted the parents, every notification stays.
-  CHECK(drop_pass(*b.db, at_most) == 0);
-  auto alerts = b.db->drop_resolved(cutoff, 1000);
-  REQUIRE(alerts);
-  CHECK(alerts->alerts == 4); // all but "open"
-  CHECK(drop_pass(*b.db, at_most) == 3);
+  CHECK(drop_pass(*b.db, at_most) == 4);
   auto stored = [&](const notification& n) {
     return static_cast<bool>(b.box->entry(n.id));
   };
-  // "gone"'s two, with their deliveries, and "waiting"'s delivered
-  // opening went.
-  CHECK_FALSE(stored(notes[0]));
-  CHECK_FALSE(stored(notes[1]));
-  CHECK_FALSE(stored(notes[3]));
+  // "gone"'s two, with their deliveries, "waiting"'s delivered opening and
+  // "recent"'s opening went.
+  for (auto i : {0, 1, 3, 7}) {
+    INFO("notification " << i);
+    CHECK_FALSE(stored(notes[i]));
+  }
   CHECK(argus::code_of(b.box->entry(notes[0].id).error()) ==
         argus::ec::not_found);
   CHECK(b.box->deliveries_of(notes[0].id)->empty());
   CHECK(b.box->deliveries_of(notes[1].id)->empty());
-  // An open group's, a pending one, one not fanned out, the NUL key's and
-  // the one made after the cutoff stay.
-  for (auto i : {2, 4, 5, 6, 7}) {
+  // An open group's, a pending one, one not fanned out, the NUL key's, the
+  // re-triggered key's and the one made after the cutoff stay.
+  for (auto i : {2, 4, 5, 6, 8, 9}) {
     INFO("notification " << i);
     CHECK(stored(notes[i]));
   }
@@ -202,12 +207,24 @@ TEST_CASE("SQL outboxes: a parent's notifications leave with it once "
   CHECK(b.box->pending(10)->size() == 1);
   auto latest = b.box->latest(100);
   REQUIRE(latest);
-  CHECK(latest->size() == 5);
+  CHECK(latest->size() == 6);
+  // Deleting the alerts changes nothing more.
+  auto alerts = b.db->drop_resolved(cutoff, 1000);
+  REQUIRE(alerts);
+  CHECK(alerts->alerts == 4); // gone, waiting, unfanned, nul
+  CHECK(drop_pass(*b.db, at_most) == 0);
 
-  // Once delivered, the pending one goes in the next pass.
+  // Once delivered, the pending one goes in the next pass; once resolved,
+  // the re-triggered key's old opening goes.
   set_state(*b.box, notes[4].id, delivery_state::delivered);
   CHECK(drop_pass(*b.db, at_most) == 1);
   CHECK_FALSE(stored(notes[4]));
+  auto flap_resolved = flap;
+  flap_resolved.status = alert_status::resolved;
+  flap_resolved.resolved_at = cutoff + 5s;
+  REQUIRE_FALSE(b.db->write({alert_write{flap_resolved, 0}}));
+  CHECK(drop_pass(*b.db, at_most) == 1);
+  CHECK_FALSE(stored(notes[8]));
   CHECK(drop_pass(*b.db, at_most) == 0);
 }
 

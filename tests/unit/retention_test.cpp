@@ -65,8 +65,8 @@ TEST_CASE("retention: a child goes with its parent, or without one", "[unit]") {
   CHECK_FALSE(drops_child(true, false));
 }
 
-TEST_CASE("retention: a notification goes once its parent went and nothing "
-          "is left to deliver",
+TEST_CASE("retention: an old notification goes once its group closed and "
+          "nothing is left to deliver",
           "[unit]") {
   notification_facts gone{true, false, true, false};
   CHECK(drops_notification(gone));
@@ -74,9 +74,9 @@ TEST_CASE("retention: a notification goes once its parent went and nothing "
   auto recent = gone;
   recent.made_before_cutoff = false;
   CHECK(kept(recent));
-  auto parent_stored = gone; // an open group, or a held opening's
-  parent_stored.parent_stored = true;
-  CHECK(kept(parent_stored));
+  auto open = gone; // an open group, or a held opening's
+  open.parent_active = true;
+  CHECK(kept(open));
   auto not_fanned = gone;
   not_fanned.fanned_out = false;
   CHECK(kept(not_fanned));
