@@ -13,7 +13,10 @@ namespace {
 // would otherwise fail every step after it. A parent key with a NUL or
 // 0x01 byte ("\u0001" in it then) is not looked up and counts as active:
 // its notifications stay. Notifications not fanned out yet are skipped
-// before their body is read.
+// before their body is read. The parent's row is found by its key alone
+// and its status tested after: with the status among the conditions the
+// server's generic plan hashed every active alert (alerts_by_status) at
+// each step, 60 ms a step of 500 against 9.
 const statement window{
     "argus_outbox_retention_window",
     "WITH w AS MATERIALIZED (SELECT seq, event_manager_id, fanned_out, " +
@@ -22,10 +25,10 @@ const statement window{
         " ORDER BY seq LIMIT $2)"
         " SELECT seq, (b ->> 'at_ms')::bigint < $3, fanned_out,"
         " CASE WHEN strpos((b -> 'parent' -> 'dedup_key')::text,"
-        " '\\u0001') > 0 THEN true ELSE EXISTS (SELECT 1 FROM alerts a"
+        " '\\u0001') > 0 THEN true ELSE COALESCE((SELECT a.status = 'active'"
+        " AND a.id = b -> 'parent' ->> 'id' FROM alerts a"
         " WHERE a.event_manager_id = w.event_manager_id"
-        " AND a.dedup_key = b -> 'parent' ->> 'dedup_key'"
-        " AND a.id = b -> 'parent' ->> 'id' AND a.status = 'active') END,"
+        " AND a.dedup_key = b -> 'parent' ->> 'dedup_key'), false) END,"
         " EXISTS (SELECT 1 FROM deliveries d"
         " WHERE d.seq = w.seq AND d.state = 'pending')"
         " FROM w ORDER BY seq"};
