@@ -205,16 +205,9 @@ private:
   /// again each time was a few percent of a SQLite node's CPU. Each use
   /// holds a `reset_on_exit`, so the next starts clean.
   caf::expected<sqlite3_stmt*> prepare(const std::string& sql) {
-    auto& slot = statements_[sql];
-    if (!slot) {
-      sqlite3_stmt* s = nullptr;
-      if (sqlite3_prepare_v3(db_.get(), sql.c_str(), -1,
-                             SQLITE_PREPARE_PERSISTENT, &s,
-                             nullptr) != SQLITE_OK)
-        return failure("prepare");
-      slot.reset(s);
-    }
-    return slot.get();
+    if (auto* s = storage::prepared_once(db_.get(), statements_[sql], sql))
+      return s;
+    return failure("prepare");
   }
 
   caf::error step_done(sqlite3_stmt* s) {

@@ -89,14 +89,9 @@ caf::error sqlite_outbox_retention::fail(const char* what) const {
 
 caf::expected<sqlite3_stmt*>
 sqlite_outbox_retention::prepared(stmt_ptr& slot, const char* sql) {
-  if (!slot) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
-                           nullptr) != SQLITE_OK)
-      return fail("prepare a retention statement");
-    slot.reset(stmt);
-  }
-  return slot.get();
+  if (auto* stmt = prepared_once(db_, slot, sql))
+    return stmt;
+  return fail("prepare a retention statement");
 }
 
 caf::error sqlite_outbox_retention::erase(stmt_ptr& slot, const char* sql,

@@ -752,15 +752,9 @@ private:
   /// The statement in `slot`, prepared on first use and reused after.
   caf::expected<sqlite3_stmt*> prepared(stmt_ptr& slot, std::string_view sql,
                                         const char* what) {
-    if (!slot) {
-      sqlite3_stmt* stmt = nullptr;
-      if (sqlite3_prepare_v3(
-              db_.get(), sql.data(), static_cast<int>(sql.size()),
-              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
-        return fail(std::string{"cannot prepare "} + what);
-      slot.reset(stmt);
-    }
-    return slot.get();
+    if (auto* stmt = prepared_once(db_.get(), slot, sql))
+      return stmt;
+    return fail(std::string{"cannot prepare "} + what);
   }
 
   /// Steps a statement that returns no rows.
