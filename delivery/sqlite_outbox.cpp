@@ -2,6 +2,7 @@
 
 #include "domain/error.hpp"
 #include "storage/sqlite_busy.hpp"
+#include "storage/sqlite_parent_check.hpp"
 #include "storage/sqlite_statement.hpp"
 
 #include <sqlite3.h>
@@ -176,22 +177,51 @@ public:
   caf::expected<std::vector<outbox_entry>> held_openings() override {
     // deliveries_by_state finds the suppressed rows; a notification's seq
     // is its deliveries' seq, the release is looked up by its id, and the
-    // parent by the key the body names.
+    // parent by the key the body names, read in one parse of the body
+    // (materialized, so it is not made again at each use). json_extract
+    // cuts a text short at a NUL byte: a key with one ("\u0000" in the
+    // array's text) is not compared here, its rows come out marked (the
+    // fourth column) and are checked with the key as the body has it.
     auto s = prepare(
-        "SELECT seq, event_manager_id, body FROM notifications n"
-        " WHERE seq IN (SELECT seq FROM deliveries WHERE state = 'suppressed'"
-        " AND kind = 'parent_opened') AND NOT EXISTS (SELECT 1 FROM"
-        " notifications r WHERE r.id = n.id || ?) AND EXISTS (SELECT 1 FROM"
-        " alerts a WHERE a.event_manager_id = n.event_manager_id"
-        " AND a.dedup_key = json_extract(n.body, '$.parent.dedup_key')"
-        " AND a.id = json_extract(n.body, '$.parent.id')"
-        " AND a.status = 'active') ORDER BY seq DESC");
+        "WITH h AS MATERIALIZED (SELECT seq, event_manager_id,"
+        " json_extract(body, '$.parent.dedup_key', '$.parent.id') AS k"
+        " FROM notifications n WHERE seq IN (SELECT seq FROM deliveries"
+        " WHERE state = 'suppressed' AND kind = 'parent_opened')"
+        " AND NOT EXISTS (SELECT 1 FROM notifications r"
+        " WHERE r.id = n.id || ?))"
+        " SELECT h.seq, h.event_manager_id, n.body, instr(k, '\\u0000') > 0"
+        " FROM h JOIN notifications n ON n.seq = h.seq"
+        " WHERE instr(k, '\\u0000') > 0 OR EXISTS (SELECT 1 FROM alerts a"
+        " WHERE a.event_manager_id = h.event_manager_id"
+        " AND a.dedup_key = json_extract(k, '$[0]')"
+        " AND a.id = json_extract(k, '$[1]') AND a.status = 'active')"
+        " ORDER BY h.seq DESC");
     if (!s)
       return s.error();
     reset_on_exit s_reset{*s};
     sqlite3_bind_text(*s, 1, released_suffix.data(),
                       static_cast<int>(released_suffix.size()), SQLITE_STATIC);
-    return entries(*s);
+    std::vector<outbox_entry> out;
+    int rc;
+    while ((rc = sqlite3_step(*s)) == SQLITE_ROW) {
+      auto entry = entry_at(*s);
+      if (!entry)
+        return entry.error();
+      if (sqlite3_column_int(*s, 3) != 0) {
+        auto& parent = *entry->env.parent;
+        auto active = storage::parent_is_active(
+            db_.get(), parent_check_, entry->event_manager_id,
+            parent.dedup_key.view(), parent.id);
+        if (active < 0)
+          return failure("look up a held opening's parent");
+        if (active == 0)
+          continue;
+      }
+      out.push_back(std::move(*entry));
+    }
+    if (rc != SQLITE_DONE)
+      return failure("read");
+    return out;
   }
 
 private:
@@ -242,16 +272,23 @@ private:
              : std::string{};
   }
 
+  /// The entry in the current row of `s` (seq, manager, body).
+  static caf::expected<outbox_entry> entry_at(sqlite3_stmt* s) {
+    auto env = envelope_from_stored(text(s, 2));
+    if (!env)
+      return env.error();
+    return outbox_entry{static_cast<uint64_t>(sqlite3_column_int64(s, 0)),
+                        text(s, 1), std::move(*env)};
+  }
+
   caf::expected<std::vector<outbox_entry>> entries(sqlite3_stmt* s) {
     std::vector<outbox_entry> out;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      auto env = envelope_from_stored(text(s, 2));
-      if (!env)
-        return env.error();
-      out.push_back(
-          outbox_entry{static_cast<uint64_t>(sqlite3_column_int64(s, 0)),
-                       text(s, 1), std::move(*env)});
+      auto entry = entry_at(s);
+      if (!entry)
+        return entry.error();
+      out.push_back(std::move(*entry));
     }
     return rc == SQLITE_DONE ? caf::expected<std::vector<outbox_entry>>{out}
                              : failure("read");
@@ -301,6 +338,7 @@ private:
   // their connection closes.
   std::unique_ptr<sqlite3, db_closer> db_;
   std::unordered_map<std::string, stmt_ptr> statements_;
+  stmt_ptr parent_check_;
 };
 
 } // namespace

@@ -54,20 +54,31 @@ struct statements {
                    " ORDER BY seq DESC LIMIT $1"};
   // deliveries_held (a partial index) finds the suppressed openings; a
   // notification's seq is its deliveries' seq, the release is looked up by
-  // its id, and the parent by the key the body names.
-  statement held{"argus_outbox_held",
-                 "SELECT seq, event_manager_id, body FROM notifications n"
-                 " WHERE seq IN (SELECT seq FROM deliveries"
-                 " WHERE state = 'suppressed' AND kind = 'parent_opened')"
-                 " AND NOT EXISTS (SELECT 1 FROM notifications r"
-                 " WHERE r.id = n.id || $1) AND EXISTS (SELECT 1 FROM alerts a"
-                 " WHERE a.event_manager_id = n.event_manager_id"
-                 " AND a.dedup_key = " +
-                     pg::readable_jsonb("n.body") +
-                     "->'parent'->>'dedup_key' AND a.id = " +
-                     pg::readable_jsonb("n.body") +
-                     "->'parent'->>'id'"
-                     " AND a.status = 'active') ORDER BY seq DESC"};
+  // its id, and the parent by the key the body names (its body read once,
+  // in a materialized window). The parent's row is found by its key alone
+  // and its status tested after, as in retention's window: with the
+  // status among the conditions the server may hash every active alert. A
+  // key it cannot read comes out marked (the fourth column), for
+  // `parent_is_active`.
+  statement held{
+      "argus_outbox_held",
+      "WITH h AS MATERIALIZED (SELECT seq, event_manager_id, " +
+          pg::readable_jsonb("body") +
+          " -> 'parent' AS p FROM notifications n WHERE seq IN (SELECT seq"
+          " FROM deliveries WHERE state = 'suppressed'"
+          " AND kind = 'parent_opened') AND NOT EXISTS (SELECT 1 FROM"
+          " notifications r WHERE r.id = n.id || $1))"
+          " SELECT h.seq, h.event_manager_id, n.body, " +
+          pg::parent_key_unreadable("p") +
+          " FROM h JOIN notifications n ON n.seq = h.seq WHERE " +
+          pg::parent_key_unreadable("p") +
+          " OR COALESCE((SELECT a.status = 'active' AND a.id = p ->> 'id'"
+          " FROM alerts a WHERE a.event_manager_id = h.event_manager_id"
+          " AND a.dedup_key = p ->> 'dedup_key'), false) ORDER BY h.seq DESC"};
+  statement parent_active{"argus_outbox_parent_active",
+                          "SELECT 1 FROM alerts WHERE event_manager_id = $1"
+                          " AND dedup_key = $2 AND id = $3"
+                          " AND status = 'active'"};
 };
 
 #undef ARGUS_DELIVERY_COLUMNS
@@ -166,7 +177,27 @@ public:
   caf::expected<std::vector<delivery::outbox_entry>> held_openings() override {
     params p;
     p.text(delivery::released_suffix);
-    return entries(conn_->run(sql().held, p, "read held openings"));
+    auto rows = conn_->run(sql().held, p, "read held openings");
+    if (!rows)
+      return std::move(rows.error());
+    std::vector<delivery::outbox_entry> out;
+    auto* r = rows->get();
+    for (int i = 0, n = PQntuples(r); i < n; ++i) {
+      auto entry = entry_at(r, i);
+      if (!entry)
+        return entry.error();
+      if (pg::boolean_at(r, i, 3)) {
+        auto& parent = *entry->env.parent;
+        auto active = pg::parent_is_active(*conn_, entry->event_manager_id,
+                                           parent.dedup_key.view(), parent.id);
+        if (!active)
+          return active.error();
+        if (!*active)
+          continue;
+      }
+      out.push_back(std::move(*entry));
+    }
+    return out;
   }
 
 private:
@@ -202,6 +233,17 @@ private:
     return err;
   }
 
+  /// The entry in row `i` of `r` (seq, manager, body).
+  static caf::expected<delivery::outbox_entry> entry_at(const PGresult* r,
+                                                        int i) {
+    auto env = delivery::envelope_from_stored(pg::text_at(r, i, 2));
+    if (!env)
+      return env.error();
+    return delivery::outbox_entry{
+        static_cast<uint64_t>(pg::integer_at(r, i, 0)), pg::text_at(r, i, 1),
+        std::move(*env)};
+  }
+
   static caf::expected<std::vector<delivery::outbox_entry>>
   entries(caf::expected<pg::result_ptr> res) {
     if (!res)
@@ -209,12 +251,10 @@ private:
     std::vector<delivery::outbox_entry> out;
     auto* r = res->get();
     for (int i = 0, n = PQntuples(r); i < n; ++i) {
-      auto env = delivery::envelope_from_stored(pg::text_at(r, i, 2));
-      if (!env)
-        return env.error();
-      out.push_back(
-          delivery::outbox_entry{static_cast<uint64_t>(pg::integer_at(r, i, 0)),
-                                 pg::text_at(r, i, 1), std::move(*env)});
+      auto entry = entry_at(r, i);
+      if (!entry)
+        return entry.error();
+      out.push_back(std::move(*entry));
     }
     return out;
   }
@@ -255,5 +295,26 @@ open_postgres_outbox(const std::string& dsn, const std::string& owner) {
   return std::unique_ptr<delivery::outbox>{
       new postgres_outbox(std::move(*conn), owner)};
 }
+
+namespace pg {
+
+std::string parent_key_unreadable(std::string_view parent) {
+  return "strpos((" + std::string{parent} + " -> 'dedup_key')::text, " +
+         "'\\u0001') > 0";
+}
+
+caf::expected<bool> parent_is_active(connection& conn, std::string_view manager,
+                                     std::string_view dedup_key,
+                                     std::string_view id) {
+  params p;
+  p.text(manager).text(dedup_key).text(id);
+  auto found =
+      conn.run(sql().parent_active, p, "look up a notification's parent");
+  if (!found)
+    return std::move(found.error());
+  return PQntuples(found->get()) > 0;
+}
+
+} // namespace pg
 
 } // namespace argus::storage

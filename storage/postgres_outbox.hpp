@@ -1,6 +1,7 @@
 #pragma once
 
 #include "delivery/outbox.hpp"
+#include "storage/postgres.hpp"
 
 #include <memory>
 #include <string>
@@ -14,5 +15,22 @@ namespace argus::storage {
 /// node. Listings and manual retries see every row.
 caf::expected<std::unique_ptr<delivery::outbox>>
 open_postgres_outbox(const std::string& dsn, const std::string& owner);
+
+namespace pg {
+
+/// SQL that is true when the notification body's parent key, read from
+/// `parent` (`readable_jsonb(body) -> 'parent'`), had a NUL or 0x01 byte:
+/// "\u0001" stands for both there, so the key cannot be compared with the
+/// alerts' own (see `escape_text`), and is left to `parent_is_active`.
+std::string parent_key_unreadable(std::string_view parent);
+
+/// Whether `id` is the active alert of (`manager`, `dedup_key`), the key
+/// sent as it is: the outbox queries' parent test for a key they cannot
+/// read (`parent_key_unreadable`).
+caf::expected<bool> parent_is_active(connection& conn, std::string_view manager,
+                                     std::string_view dedup_key,
+                                     std::string_view id);
+
+} // namespace pg
 
 } // namespace argus::storage

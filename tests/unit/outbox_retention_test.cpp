@@ -133,8 +133,12 @@ TEST_CASE("SQL outboxes: a notification goes once it is older than the "
   auto open = parent("open", true);
   auto waiting = parent("waiting");
   auto unfanned = parent("unfanned");
-  // A key with a NUL byte, which SQLite's JSON functions cut short.
+  // Keys with a NUL byte, which SQLite's JSON functions cut short, and
+  // with a 0x01 byte, which PostgreSQL's reading of a body with NUL stands
+  // in for: looked up as the body has them.
   auto nul = parent(std::string{"nul\0key", 7});
+  auto nul_open = parent(std::string{"nul\0open", 8}, true);
+  auto one = parent(std::string{"one\1key", 7});
   // Resolved after the cutoff: the alert stays, its old opening goes.
   auto recent = parent("recent");
   recent.resolved_at = cutoff + 5s;
@@ -151,12 +155,15 @@ TEST_CASE("SQL outboxes: a notification goes once it is older than the "
       note(nul, notification_kind::parent_opened, t0),
       note(recent, notification_kind::parent_opened, t0),
       note(flap, notification_kind::parent_opened, t0),
+      note(nul_open, notification_kind::parent_opened, t0),
+      note(one, notification_kind::parent_opened, t0),
       // Made after the cutoff (its parent is not stored: the pass stops
       // before looking it up).
       note(parent("later"), notification_kind::parent_opened, cutoff + 1s),
   };
   std::vector<alert_write> writes;
-  for (auto* a : {&gone, &open, &waiting, &unfanned, &nul, &recent, &flap})
+  for (auto* a : {&gone, &open, &waiting, &unfanned, &nul, &recent, &flap,
+                  &nul_open, &one})
     writes.emplace_back(*a, 1);
   REQUIRE_FALSE(b.db->write(writes, notes, 0));
 
@@ -183,13 +190,14 @@ TEST_CASE("SQL outboxes: a notification goes once it is older than the "
   }
   REQUIRE_FALSE(b.box->fan_out(ids, rows));
 
-  CHECK(drop_pass(*b.db, at_most) == 4);
+  CHECK(drop_pass(*b.db, at_most) == 6);
   auto stored = [&](const notification& n) {
     return static_cast<bool>(b.box->entry(n.id));
   };
-  // "gone"'s two, with their deliveries, "waiting"'s delivered opening and
-  // "recent"'s opening went.
-  for (auto i : {0, 1, 3, 7}) {
+  // "gone"'s two, with their deliveries, "waiting"'s delivered opening,
+  // "recent"'s opening and those of the resolved keys with a NUL or a 0x01
+  // byte went.
+  for (auto i : {0, 1, 3, 6, 7, 10}) {
     INFO("notification " << i);
     CHECK_FALSE(stored(notes[i]));
   }
@@ -197,9 +205,9 @@ TEST_CASE("SQL outboxes: a notification goes once it is older than the "
         argus::ec::not_found);
   CHECK(b.box->deliveries_of(notes[0].id)->empty());
   CHECK(b.box->deliveries_of(notes[1].id)->empty());
-  // An open group's, a pending one, one not fanned out, the NUL key's, the
-  // re-triggered key's and the one made after the cutoff stay.
-  for (auto i : {2, 4, 5, 6, 8, 9}) {
+  // An open group's, a pending one, one not fanned out, the re-triggered
+  // key's, the open NUL key's and the one made after the cutoff stay.
+  for (auto i : {2, 4, 5, 8, 9, 11}) {
     INFO("notification " << i);
     CHECK(stored(notes[i]));
   }
@@ -211,7 +219,7 @@ TEST_CASE("SQL outboxes: a notification goes once it is older than the "
   // Deleting the alerts changes nothing more.
   auto alerts = b.db->drop_resolved(cutoff, 1000);
   REQUIRE(alerts);
-  CHECK(alerts->alerts == 4); // gone, waiting, unfanned, nul
+  CHECK(alerts->alerts == 5); // gone, waiting, unfanned, nul, one
   CHECK(drop_pass(*b.db, at_most) == 0);
 
   // Once delivered, the pending one goes in the next pass; once resolved,

@@ -130,11 +130,18 @@ void check_contract(outbox& box, const std::vector<envelope>& es) {
   CHECK(argus::code_of(box.entry("nope").error()) == argus::ec::not_found);
 }
 
+/// Keys with a NUL byte, which SQLite's JSON functions cut short, and with
+/// a 0x01 byte, which PostgreSQL's reading of a body with NUL stands in for.
+const std::string nul_key{"db-\0nul", 7};
+const std::string one_key{"db-\1one", 7};
+const std::string nul_resolved_key{"db-\0nul-resolved", 16};
+
 /// Notifications as the tests for held openings need them: openings of
 /// db-1 and db-4 suppressed (held), of db-2 pending, of db-3 suppressed and
-/// released since, a suppressed resolution of db-1, and suppressed
-/// openings of db-5 (resolved since) and db-6 (reopened since: the store's
-/// alert is another one).
+/// released since, a suppressed resolution of db-1, suppressed openings of
+/// db-5 (resolved since) and db-6 (reopened since: the store's alert is
+/// another one), and suppressed openings of the keys with a NUL or a 0x01
+/// byte (the first two active, the last resolved since).
 std::vector<envelope> held_case() {
   auto resolved = opened("db-1");
   resolved.kind = notification_kind::parent_resolved;
@@ -147,18 +154,26 @@ std::vector<envelope> held_case() {
   // JSON functions refuse.
   auto nul = opened("db-4");
   nul.parent.edit().summary = std::string{"down\0hard", 9};
-  return {opened("db-1"), opened("db-2"), resolved,
-          opened("db-3"), release,        nul,
-          opened("db-5"), opened("db-6")};
+  return {opened("db-1"),
+          opened("db-2"),
+          resolved,
+          opened("db-3"),
+          release,
+          nul,
+          opened("db-5"),
+          opened("db-6"),
+          opened(nul_key),
+          opened(one_key),
+          opened(nul_resolved_key)};
 }
 
 /// The alerts of `held_case()` as the store has them now.
 void store_parents(argus::storage::store& store,
                    const std::vector<envelope>& es) {
   std::vector<alert_write> writes;
-  for (auto i : {0, 1, 3, 5, 6, 7}) {
+  for (auto i : {0, 1, 3, 5, 6, 7, 8, 9, 10}) {
     auto a = *es[i].parent;
-    if (a.dedup_key == "db-5")
+    if (a.dedup_key == "db-5" || a.dedup_key == nul_resolved_key)
       a.status = alert_status::resolved;
     if (a.dedup_key == "db-6")
       a.id = alert_id_for("m", "db-6 again");
@@ -172,7 +187,7 @@ void store_parents(argus::storage::store& store,
 /// the active alert of its dedupKey in the store only.
 void check_held(outbox& box, const std::vector<envelope>& es,
                 bool parents_checked) {
-  auto entries = box.unfanned(10);
+  auto entries = box.unfanned(100);
   REQUIRE(entries);
   REQUIRE(entries->size() == es.size());
   std::vector<std::string> ids;
@@ -198,9 +213,10 @@ void check_held(outbox& box, const std::vector<envelope>& es,
   for (auto& entry : *held)
     keys.push_back(entry.env.parent->dedup_key.str());
   if (parents_checked)
-    CHECK(keys == std::vector<std::string>{"db-4", "db-1"});
+    CHECK(keys == std::vector<std::string>{one_key, nul_key, "db-4", "db-1"});
   else
-    CHECK(keys == std::vector<std::string>{"db-6", "db-5", "db-4", "db-1"});
+    CHECK(keys == std::vector<std::string>{nul_resolved_key, one_key, nul_key,
+                                           "db-6", "db-5", "db-4", "db-1"});
   REQUIRE_FALSE(held->empty());
   CHECK(held->back().env.notification_id == es[0].notification_id);
   CHECK(held->back().event_manager_id == "m");

@@ -1,0 +1,38 @@
+#pragma once
+
+#include "storage/sqlite_statement.hpp"
+
+#include <sqlite3.h>
+
+#include <string_view>
+
+/// The exact parent check of the SQLite outbox queries.
+namespace argus::storage {
+
+/// 1 when `id` is the active alert of (`manager`, `dedup_key`) on `db`, 0
+/// when not, -1 when the lookup fails (`sqlite3_errmsg(db)` says why). The
+/// key is bound as it is, NUL bytes and all: the outbox queries make this
+/// test in SQL, but SQLite's JSON functions cut a text short at a NUL byte,
+/// so a parent key with one (`"\u0000"` in the body) is left to this.
+/// `slot` keeps the statement.
+inline int parent_is_active(sqlite3* db, stmt_ptr& slot,
+                            std::string_view manager,
+                            std::string_view dedup_key, std::string_view id) {
+  auto* s =
+      prepared_once(db, slot,
+                    "SELECT 1 FROM alerts WHERE event_manager_id = ?"
+                    " AND dedup_key = ? AND id = ? AND status = 'active'");
+  if (s == nullptr)
+    return -1;
+  reset_on_exit guard{s};
+  int i = 0;
+  for (auto text : {manager, dedup_key, id})
+    sqlite3_bind_text(s, ++i, text.data(), static_cast<int>(text.size()),
+                      SQLITE_STATIC);
+  auto rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+} // namespace argus::storage
