@@ -177,25 +177,23 @@ public:
   caf::expected<std::vector<outbox_entry>> held_openings() override {
     // deliveries_by_state finds the suppressed rows; a notification's seq
     // is its deliveries' seq, the release is looked up by its id, and the
-    // parent by the key the body names, read in one parse of the body
-    // (materialized, so it is not made again at each use). json_extract
-    // cuts a text short at a NUL byte: a key with one ("\u0000" in the
-    // array's text) is not compared here, its rows come out marked (the
-    // fourth column) and are checked with the key as the body has it.
+    // parent by the key the body names. json_extract cuts a text short at
+    // a NUL byte: a key with one is not matched there, so a body with
+    // "\u0000" anywhere passes too (tested only when the lookup failed),
+    // and for those the parent is looked up again below, with the key as
+    // the body has it. A body parsed once into an array of both keys, and
+    // tested for NUL there, cost 1.5x (100,000 held openings: 685 against
+    // 441 ms); this costs nothing measurable (447 against 454).
     auto s = prepare(
-        "WITH h AS MATERIALIZED (SELECT seq, event_manager_id,"
-        " json_extract(body, '$.parent.dedup_key', '$.parent.id') AS k"
-        " FROM notifications n WHERE seq IN (SELECT seq FROM deliveries"
-        " WHERE state = 'suppressed' AND kind = 'parent_opened')"
-        " AND NOT EXISTS (SELECT 1 FROM notifications r"
-        " WHERE r.id = n.id || ?))"
-        " SELECT h.seq, h.event_manager_id, n.body, instr(k, '\\u0000') > 0"
-        " FROM h JOIN notifications n ON n.seq = h.seq"
-        " WHERE instr(k, '\\u0000') > 0 OR EXISTS (SELECT 1 FROM alerts a"
-        " WHERE a.event_manager_id = h.event_manager_id"
-        " AND a.dedup_key = json_extract(k, '$[0]')"
-        " AND a.id = json_extract(k, '$[1]') AND a.status = 'active')"
-        " ORDER BY h.seq DESC");
+        "SELECT seq, event_manager_id, body FROM notifications n"
+        " WHERE seq IN (SELECT seq FROM deliveries WHERE state = 'suppressed'"
+        " AND kind = 'parent_opened') AND NOT EXISTS (SELECT 1 FROM"
+        " notifications r WHERE r.id = n.id || ?) AND (EXISTS (SELECT 1 FROM"
+        " alerts a WHERE a.event_manager_id = n.event_manager_id"
+        " AND a.dedup_key = json_extract(n.body, '$.parent.dedup_key')"
+        " AND a.id = json_extract(n.body, '$.parent.id')"
+        " AND a.status = 'active') OR instr(n.body, '\\u0000') > 0)"
+        " ORDER BY seq DESC");
     if (!s)
       return s.error();
     reset_on_exit s_reset{*s};
@@ -207,8 +205,8 @@ public:
       auto entry = entry_at(*s);
       if (!entry)
         return entry.error();
-      if (sqlite3_column_int(*s, 3) != 0) {
-        auto& parent = *entry->env.parent;
+      auto& parent = *entry->env.parent;
+      if (storage::may_hold_nul(text_view(*s, 2))) {
         auto active = storage::parent_is_active(
             db_.get(), parent_check_, entry->event_manager_id,
             parent.dedup_key.view(), parent.id);
@@ -266,10 +264,15 @@ private:
     return err;
   }
 
-  static std::string text(sqlite3_stmt* s, int col) {
+  static std::string_view text_view(sqlite3_stmt* s, int col) {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-    return p ? std::string{p, static_cast<size_t>(sqlite3_column_bytes(s, col))}
-             : std::string{};
+    return p ? std::string_view{p, static_cast<size_t>(
+                                       sqlite3_column_bytes(s, col))}
+             : std::string_view{};
+  }
+
+  static std::string text(sqlite3_stmt* s, int col) {
+    return std::string{text_view(s, col)};
   }
 
   /// The entry in the current row of `s` (seq, manager, body).

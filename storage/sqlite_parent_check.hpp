@@ -9,6 +9,13 @@
 /// The exact parent check of the SQLite outbox queries.
 namespace argus::storage {
 
+/// Whether the JSON text `body` may hold a NUL byte in a string ("\u0000"),
+/// where SQLite's JSON functions cut it short: a parent key there cannot
+/// be compared in SQL.
+inline bool may_hold_nul(std::string_view body) {
+  return body.find("\\u0000") != std::string_view::npos;
+}
+
 /// 1 when `id` is the active alert of (`manager`, `dedup_key`) on `db`, 0
 /// when not, -1 when the lookup fails (`sqlite3_errmsg(db)` says why). The
 /// key is bound as it is, NUL bytes and all: the outbox queries make this

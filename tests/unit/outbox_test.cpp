@@ -140,8 +140,9 @@ const std::string nul_resolved_key{"db-\0nul-resolved", 16};
 /// db-1 and db-4 suppressed (held), of db-2 pending, of db-3 suppressed and
 /// released since, a suppressed resolution of db-1, suppressed openings of
 /// db-5 (resolved since) and db-6 (reopened since: the store's alert is
-/// another one), and suppressed openings of the keys with a NUL or a 0x01
-/// byte (the first two active, the last resolved since).
+/// another one), suppressed openings of the keys with a NUL or a 0x01
+/// byte (the first two active, the last resolved since) and of db-7
+/// (resolved since, a NUL byte in its summary).
 std::vector<envelope> held_case() {
   auto resolved = opened("db-1");
   resolved.kind = notification_kind::parent_resolved;
@@ -154,6 +155,8 @@ std::vector<envelope> held_case() {
   // JSON functions refuse.
   auto nul = opened("db-4");
   nul.parent.edit().summary = std::string{"down\0hard", 9};
+  auto nul_resolved = opened("db-7");
+  nul_resolved.parent.edit().summary = std::string{"down\0hard", 9};
   return {opened("db-1"),
           opened("db-2"),
           resolved,
@@ -164,16 +167,18 @@ std::vector<envelope> held_case() {
           opened("db-6"),
           opened(nul_key),
           opened(one_key),
-          opened(nul_resolved_key)};
+          opened(nul_resolved_key),
+          nul_resolved};
 }
 
 /// The alerts of `held_case()` as the store has them now.
 void store_parents(argus::storage::store& store,
                    const std::vector<envelope>& es) {
   std::vector<alert_write> writes;
-  for (auto i : {0, 1, 3, 5, 6, 7, 8, 9, 10}) {
+  for (auto i : {0, 1, 3, 5, 6, 7, 8, 9, 10, 11}) {
     auto a = *es[i].parent;
-    if (a.dedup_key == "db-5" || a.dedup_key == nul_resolved_key)
+    if (a.dedup_key == "db-5" || a.dedup_key == nul_resolved_key ||
+        a.dedup_key == "db-7")
       a.status = alert_status::resolved;
     if (a.dedup_key == "db-6")
       a.id = alert_id_for("m", "db-6 again");
@@ -215,8 +220,9 @@ void check_held(outbox& box, const std::vector<envelope>& es,
   if (parents_checked)
     CHECK(keys == std::vector<std::string>{one_key, nul_key, "db-4", "db-1"});
   else
-    CHECK(keys == std::vector<std::string>{nul_resolved_key, one_key, nul_key,
-                                           "db-6", "db-5", "db-4", "db-1"});
+    CHECK(keys == std::vector<std::string>{"db-7", nul_resolved_key, one_key,
+                                           nul_key, "db-6", "db-5", "db-4",
+                                           "db-1"});
   REQUIRE_FALSE(held->empty());
   CHECK(held->back().env.notification_id == es[0].notification_id);
   CHECK(held->back().event_manager_id == "m");
