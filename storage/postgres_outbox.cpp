@@ -108,6 +108,7 @@ public:
   caf::error fan_out(const std::vector<std::string>& ids,
                      const std::vector<domain::delivery>& rows) override {
     std::vector<pg::step> steps;
+    steps.reserve(rows.size() + ids.size());
     for (auto& row : rows)
       steps.push_back({&sql().add_delivery, delivery_params(row)});
     for (auto& id : ids) {
