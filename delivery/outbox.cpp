@@ -174,7 +174,22 @@ caf::error outbox::revive(const std::string& id, const std::string& receiver,
     return last ? last
                 : make_error(ec::not_found, "notification " + id +
                                                 " has no receiver " + receiver);
-  return update(revived);
+  if (auto err = update(revived))
+    return err;
+  // An update finds nothing to change when the rows went between the read
+  // above and it (retention, or the memory outbox's bound): then there is
+  // nothing to retry, and saying so beats a retry that never happens. Once
+  // stored, a pending delivery stays until it is sent.
+  auto after = deliveries_of(id);
+  if (!after)
+    return after.error();
+  for (auto& row : revived)
+    if (std::none_of(after->begin(), after->end(),
+                     [&](auto& x) { return x.receiver == row.receiver; }))
+      return make_error(ec::not_found, "notification " + id +
+                                           " was deleted before its retry"
+                                           " was stored");
+  return {};
 }
 
 domain::notification_record record_of(const listed_notification& x) {

@@ -65,11 +65,10 @@ caf::expected<bool> parent_active_in(connection& conn, const PGresult* window,
                           parent.id);
 }
 
-} // namespace
-
+/// `drop_notifications`'s read and delete, in the transaction it opened.
 caf::expected<store::dropped_notifications>
-drop_notifications(connection& conn, domain::time_point cutoff, uint64_t after,
-                   size_t at_most) {
+read_and_erase(connection& conn, domain::time_point cutoff, uint64_t after,
+               size_t at_most) {
   params p;
   p.integer(static_cast<int64_t>(after))
       .integer(static_cast<int64_t>(at_most))
@@ -100,8 +99,6 @@ drop_notifications(connection& conn, domain::time_point cutoff, uint64_t after,
       gone.push_back(result.last_seq);
   }
   if (!gone.empty()) {
-    // A delivery revived between the read and this goes too: a manual
-    // retry of a notification whose alert retention just deleted.
     params list;
     list.text(bigint_array(gone))
         .integer(static_cast<int64_t>(gone.front()))
@@ -112,6 +109,32 @@ drop_notifications(connection& conn, domain::time_point cutoff, uint64_t after,
   }
   result.notifications = gone.size();
   result.more = static_cast<size_t>(looked_at) >= at_most && all_old;
+  return result;
+}
+
+} // namespace
+
+caf::expected<store::dropped_notifications>
+drop_notifications(connection& conn, domain::time_point cutoff, uint64_t after,
+                   size_t at_most) {
+  // The read and the delete see one snapshot (REPEATABLE READ): a delivery
+  // changed after the read (a manual retry making it pending) makes the
+  // delete fail with a serialization error instead of deleting what it no
+  // longer knows, and the pass ends there until its next look. Under READ
+  // COMMITTED the delete took the changed row all the same, and the retry
+  // reported success for a delivery that was gone.
+  constexpr std::string_view what = "delete notifications past retention";
+  auto begun = conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ", what);
+  if (!begun)
+    return std::move(begun.error());
+  auto result = read_and_erase(conn, cutoff, after, at_most);
+  if (result) {
+    auto committed = conn.exec("COMMIT", what);
+    if (committed)
+      return result;
+    result = std::move(committed.error());
+  }
+  conn.rollback();
   return result;
 }
 

@@ -9,9 +9,12 @@
 #include "support/postgres.hpp"
 
 #include <catch2/catch.hpp>
+#include <libpq-fe.h>
 
 #include <filesystem>
+#include <functional>
 #include <random>
+#include <thread>
 
 namespace {
 
@@ -249,4 +252,130 @@ TEST_CASE("memory storage: the outbox is bounded on its own and "
   CHECK(dropped->notifications == 0);
   CHECK(dropped->last_seq == 7);
   CHECK_FALSE(dropped->more);
+}
+
+namespace {
+
+/// A resolved parent's opening, fanned out to one receiver whose delivery
+/// failed for good: what retention deletes and a manual retry revives.
+const notification& dead_letter(sql_backend& b) {
+  static const auto gone = parent("gone");
+  static const auto opening = note(gone, notification_kind::parent_opened, t0);
+  REQUIRE_FALSE(b.db->write({alert_write{gone, 1}}, {opening}, 0));
+  auto entries = b.box->unfanned(10);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 1);
+  auto row = make_delivery(opening.id, "ops", "m", "v:db",
+                           notification_kind::parent_opened, t0);
+  row.seq = entries->front()->seq;
+  row.state = delivery_state::failed;
+  REQUIRE_FALSE(b.box->fan_out({opening.id}, {row}));
+  return opening;
+}
+
+/// An outbox that runs `before_update` ahead of each update, to put a
+/// retention pass between a retry's read and its write.
+class racing_outbox : public argus::delivery::outbox {
+public:
+  racing_outbox(argus::delivery::outbox& inner,
+                std::function<void()> before_update)
+      : inner_(inner), before_update_(std::move(before_update)) {}
+
+  caf::expected<std::vector<argus::delivery::shared_entry>>
+  unfanned(size_t limit) override {
+    return inner_.unfanned(limit);
+  }
+  caf::error fan_out(const std::vector<std::string>& ids,
+                     const std::vector<delivery>& rows) override {
+    return inner_.fan_out(ids, rows);
+  }
+  caf::expected<std::vector<delivery>> pending(size_t limit) override {
+    return inner_.pending(limit);
+  }
+  caf::error update(const std::vector<delivery>& rows) override {
+    before_update_();
+    return inner_.update(rows);
+  }
+  caf::expected<argus::delivery::outbox_entry>
+  entry(const std::string& id) override {
+    return inner_.entry(id);
+  }
+  caf::expected<std::vector<delivery>>
+  list(const argus::delivery::delivery_filter& f) override {
+    return inner_.list(f);
+  }
+  caf::expected<std::vector<delivery>>
+  deliveries_of(const std::string& id) override {
+    return inner_.deliveries_of(id);
+  }
+  caf::expected<std::vector<argus::delivery::outbox_entry>>
+  latest(size_t limit) override {
+    return inner_.latest(limit);
+  }
+
+private:
+  argus::delivery::outbox& inner_;
+  std::function<void()> before_update_;
+};
+
+} // namespace
+
+TEST_CASE("SQL outboxes: a retry of a notification retention deleted "
+          "meanwhile says it is not found",
+          "[unit][delivery]") {
+  auto kind = GENERATE(from_range(sql_backends()));
+  INFO("backend " << kind);
+  sql_backend b{kind};
+  auto& opening = dead_letter(b);
+  racing_outbox racing{*b.box, [&] { CHECK(drop_pass(*b.db, 1000) == 1); }};
+  auto err = racing.revive(opening.id, "", cutoff);
+  REQUIRE(err);
+  CHECK(argus::code_of(err) == argus::ec::not_found);
+  CHECK(argus::message_of(err).find("deleted") != std::string::npos);
+  CHECK(b.box->pending(10)->empty());
+  // Without the race, a retry revives it, and retention leaves it alone.
+  sql_backend again{kind};
+  auto& kept = dead_letter(again);
+  REQUIRE_FALSE(again.box->revive(kept.id, "", cutoff));
+  CHECK(drop_pass(*again.db, 1000) == 0);
+  CHECK(again.box->pending(10)->size() == 1);
+}
+
+TEST_CASE("PostgreSQL outbox retention: a delivery made pending while a step "
+          "deletes stays, with its notification",
+          "[unit][delivery]") {
+  if (argus::test::pg_base_dsn().empty())
+    return; // no test server: ctest's "postgres" fixture runs this
+  sql_backend b{"postgres"};
+  auto& opening = dead_letter(b);
+  // A retry's write, not committed yet: the step reads the delivery as
+  // failed, and its delete waits for the row.
+  std::unique_ptr<PGconn, decltype(&PQfinish)> retry{
+      PQconnectdb(b.schema->dsn().c_str()), &PQfinish};
+  REQUIRE(PQstatus(retry.get()) == CONNECTION_OK);
+  auto exec = [&](const std::string& sql) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> r{
+        PQexec(retry.get(), sql.c_str()), &PQclear};
+    REQUIRE(PQresultStatus(r.get()) == PGRES_COMMAND_OK);
+  };
+  exec("BEGIN");
+  exec("UPDATE deliveries SET state = 'pending' WHERE notification_id = '" +
+       opening.id + "'");
+  caf::expected<argus::storage::store::dropped_notifications> step{
+      caf::error{}};
+  std::thread retention{
+      [&] { step = b.db->drop_notifications(cutoff, 0, 1000); }};
+  // Long enough for the step to read and reach the row, nearly always;
+  // when it is late it reads the delivery as pending and keeps it too.
+  std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  exec("COMMIT");
+  retention.join();
+  if (step)
+    CHECK(step->notifications == 0);
+  else
+    INFO("the step failed: " << argus::message_of(step.error()));
+  CHECK(b.box->entry(opening.id));
+  auto pending = b.box->pending(10);
+  REQUIRE(pending);
+  CHECK(pending->size() == 1);
 }
