@@ -99,13 +99,14 @@ public:
   /// first. All of them, however many: a long silence holds more than any
   /// page. Every node's, not only this one's: each node reviews them, and a
   /// release is stored once, by its id, whichever node makes it.
-  /// The SQL outboxes read them in one query, and leave out those whose
-  /// parent is no longer the active alert of its dedupKey: the review would
-  /// drop them, and as the tables keep notifications for as long as
-  /// `storage.retention` keeps their alerts (or forever, with 0), every
-  /// opening a silence held in that time would be read at each start. This
-  /// default, for the memory outbox (which starts empty), reads each entry and
-  /// leaves that to the review.
+  /// The SQL outboxes read them in one query (plus a lookup of the parent
+  /// for each whose key SQL cannot compare: one with a NUL byte, say), and
+  /// leave out those whose parent is no longer the active alert of its
+  /// dedupKey: the review would drop them, and as the tables keep
+  /// notifications for as long as `storage.retention` keeps their alerts
+  /// (or forever, with 0), every opening a silence held in that time would
+  /// be read at each start. This default, for the memory outbox (which
+  /// starts empty), reads each entry and leaves that to the review.
   virtual caf::expected<std::vector<outbox_entry>> held_openings();
 };
 

@@ -26,8 +26,11 @@ bool drops_child(bool parent_stored, bool parent_past) {
 }
 
 bool drops_notification(const notification_facts& n) {
-  return n.made_before_cutoff && !n.parent_active && n.fanned_out &&
-         !n.delivery_pending;
+  return !n.parent_active && parent_decides(n);
+}
+
+bool parent_decides(const notification_facts& n) {
+  return n.made_before_cutoff && n.fanned_out && !n.delivery_pending;
 }
 
 } // namespace argus::domain

@@ -72,4 +72,8 @@ struct notification_facts {
 /// the notifications of all its past openings would stay with it.
 bool drops_notification(const notification_facts& n);
 
+/// Whether `drops_notification(n)` turns on `n.parent_active` alone: only
+/// then is a parent the store cannot find cheaply worth looking up.
+bool parent_decides(const notification_facts& n);
+
 } // namespace argus::domain

@@ -58,8 +58,7 @@ struct statements {
   // in a materialized window). The parent's row is found by its key alone
   // and its status tested after, as in retention's window: with the
   // status among the conditions the server may hash every active alert. A
-  // key it cannot read comes out marked (the fourth column), for
-  // `parent_is_active`.
+  // key it cannot read passes, for `held_openings` to look its parent up.
   statement held{
       "argus_outbox_held",
       "WITH h AS MATERIALIZED (SELECT seq, event_manager_id, " +
@@ -68,8 +67,7 @@ struct statements {
           " FROM deliveries WHERE state = 'suppressed'"
           " AND kind = 'parent_opened') AND NOT EXISTS (SELECT 1 FROM"
           " notifications r WHERE r.id = n.id || $1))"
-          " SELECT h.seq, h.event_manager_id, n.body, " +
-          pg::parent_key_unreadable("p") +
+          " SELECT h.seq, h.event_manager_id, n.body"
           " FROM h JOIN notifications n ON n.seq = h.seq WHERE " +
           pg::parent_key_unreadable("p") +
           " OR COALESCE((SELECT a.status = 'active' AND a.id = p ->> 'id'"
@@ -187,8 +185,8 @@ public:
       auto entry = entry_at(r, i);
       if (!entry)
         return entry.error();
-      if (pg::boolean_at(r, i, 3)) {
-        auto& parent = *entry->env.parent;
+      auto& parent = *entry->env.parent;
+      if (pg::key_may_read_otherwise(parent.dedup_key.view())) {
         auto active = pg::parent_is_active(*conn_, entry->event_manager_id,
                                            parent.dedup_key.view(), parent.id);
         if (!active)
@@ -298,6 +296,11 @@ open_postgres_outbox(const std::string& dsn, const std::string& owner) {
 }
 
 namespace pg {
+
+bool key_may_read_otherwise(std::string_view key) {
+  return key.find_first_of(std::string_view{"\0\1\\", 3}) !=
+         std::string_view::npos;
+}
 
 std::string parent_key_unreadable(std::string_view parent) {
   return "strpos((" + std::string{parent} + " -> 'dedup_key')::text, " +

@@ -1,6 +1,8 @@
 #include "storage/postgres_outbox_retention.hpp"
 
+#include "config/log.hpp"
 #include "delivery/outbox.hpp"
+#include "domain/error.hpp"
 #include "domain/retention.hpp"
 #include "storage/postgres_outbox.hpp"
 
@@ -13,13 +15,13 @@ namespace {
 // parsed again by each operator (26 against 48 ms for 2,000 in psql on
 // the benchmark's tables), and as `readable_jsonb`: one body with "\u0000"
 // would otherwise fail every step after it. A parent key with a NUL or
-// 0x01 byte ("\u0001" in it then) cannot be compared there: the row brings
-// its body (the sixth column) and the parent is looked up with the key as
-// the body has it (`parent_is_active`). Notifications not fanned out yet are
-// skipped before their body is read. The parent's row is found by its key alone
-// and its status tested after: with the status among the conditions the
-// server's generic plan hashed every active alert (alerts_by_status) at
-// each step, 60 ms a step of 500 against 9.
+// 0x01 byte ("\u0001" in it then) cannot be compared there: its fourth
+// column is NULL, and when the parent decides (`domain::parent_decides`)
+// it is looked up with the key as the body has it (`parent_is_active`).
+// Notifications not fanned out yet are skipped before their body is read. The
+// parent's row is found by its key alone and its status tested after: with the
+// status among the conditions the server's generic plan hashed every active
+// alert (alerts_by_status) at each step, 60 ms a step of 500 against 9.
 const statement window{
     "argus_outbox_retention_window",
     "WITH w AS MATERIALIZED (SELECT seq, event_manager_id, fanned_out, " +
@@ -29,15 +31,19 @@ const statement window{
         " SELECT seq, (b ->> 'at_ms')::bigint < $3, fanned_out,"
         " CASE WHEN " +
         parent_key_unreadable("b -> 'parent'") +
-        " THEN false ELSE COALESCE((SELECT a.status = 'active'"
+        " THEN NULL ELSE COALESCE((SELECT a.status = 'active'"
         " AND a.id = b -> 'parent' ->> 'id' FROM alerts a"
         " WHERE a.event_manager_id = w.event_manager_id"
         " AND a.dedup_key = b -> 'parent' ->> 'dedup_key'), false) END,"
         " EXISTS (SELECT 1 FROM deliveries d"
-        " WHERE d.seq = w.seq AND d.state = 'pending'), CASE WHEN " +
-        parent_key_unreadable("b -> 'parent'") +
-        " THEN (SELECT body FROM notifications n WHERE n.seq = w.seq) END,"
-        " event_manager_id FROM w ORDER BY seq"};
+        " WHERE d.seq = w.seq AND d.state = 'pending')"
+        " FROM w ORDER BY seq"};
+
+// The body and manager of a notification whose parent key the window
+// could not read.
+const statement body{"argus_outbox_retention_body",
+                     "SELECT body, event_manager_id FROM notifications"
+                     " WHERE seq = $1"};
 
 // One statement, so both go or neither. The seqs are joined, not tested
 // with "= ANY(array)": that compares each row with every element, and the
@@ -52,17 +58,28 @@ const statement erase{
     " DELETE FROM notifications USING g WHERE notifications.seq = g.seq"
     " AND notifications.seq BETWEEN $2 AND $3"};
 
-/// Whether the parent of the notification in row `i` of `window` (its
-/// body in column 5, its manager in 6) is active, looked up with its key as
-/// the body has it.
-caf::expected<bool> parent_active_in(connection& conn, const PGresult* window,
-                                     int i) {
-  auto env = delivery::envelope_from_stored(text_at(window, i, 5));
-  if (!env)
-    return env.error();
+/// Whether the parent of notification `seq` is active, looked up with its
+/// key as the body has it. A body that does not read counts as active: its
+/// notification stays (a failed step would fail at every pass after it,
+/// and no notification after it would ever go).
+caf::expected<bool> parent_active_at(connection& conn, uint64_t seq) {
+  params p;
+  p.integer(static_cast<int64_t>(seq));
+  auto row = conn.run(body, p, "read a notification's body");
+  if (!row)
+    return std::move(row.error());
+  if (PQntuples(row->get()) == 0)
+    return true; // gone since the window: nothing to delete either
+  auto env = delivery::envelope_from_stored(text_at(row->get(), 0, 0));
+  if (!env) {
+    LOG_WARNING("retention keeps notification "
+                << seq << ": its body does not read ("
+                << argus::message_of(env.error()) << ")");
+    return true;
+  }
   auto& parent = *env->parent;
-  return parent_is_active(conn, text_at(window, i, 6), parent.dedup_key.view(),
-                          parent.id);
+  return parent_is_active(conn, text_at(row->get(), 0, 1),
+                          parent.dedup_key.view(), parent.id);
 }
 
 /// `drop_notifications`'s read and delete, in the transaction it opened.
@@ -87,13 +104,13 @@ read_and_erase(connection& conn, domain::time_point cutoff, uint64_t after,
     facts.fanned_out = boolean_at(rows->get(), i, 2);
     facts.parent_active = boolean_at(rows->get(), i, 3);
     facts.delivery_pending = boolean_at(rows->get(), i, 4);
-    if (!PQgetisnull(rows->get(), i, 5)) {
-      auto active = parent_active_in(conn, rows->get(), i);
+    result.last_seq = static_cast<uint64_t>(integer_at(rows->get(), i, 0));
+    if (PQgetisnull(rows->get(), i, 3) && domain::parent_decides(facts)) {
+      auto active = parent_active_at(conn, result.last_seq);
       if (!active)
         return active.error();
       facts.parent_active = *active;
     }
-    result.last_seq = static_cast<uint64_t>(integer_at(rows->get(), i, 0));
     all_old = all_old && facts.made_before_cutoff;
     if (domain::drops_notification(facts))
       gone.push_back(result.last_seq);

@@ -1,5 +1,6 @@
 #include "storage/sqlite_outbox_retention.hpp"
 
+#include "config/log.hpp"
 #include "delivery/outbox.hpp"
 #include "domain/error.hpp"
 #include "domain/retention.hpp"
@@ -20,23 +21,21 @@ namespace {
 // pass. The parent is looked up by the key of the alerts table and
 // the pending deliveries by deliveries_by_state. json_extract gives a text
 // back only up to a NUL byte, which the API can carry: a parent key with
-// one ("\u0000" in the array's text) is not compared in SQL; the row
-// brings its body (the sixth column) and the parent is looked up with the
-// key as the body has it.
+// one ("\u0000" in the array's text) is not compared in SQL, its fourth
+// column is NULL, and when the parent decides (`domain::parent_decides`)
+// it is looked up with the key as the body has it.
 constexpr const char* window_sql =
     "WITH w AS MATERIALIZED (SELECT seq, event_manager_id, fanned_out,"
     " json_extract(body, '$.at_ms', '$.parent.dedup_key', '$.parent.id') AS k"
     " FROM notifications WHERE fanned_out = 1 AND seq > ?1 ORDER BY seq"
     " LIMIT ?2)"
     " SELECT seq, json_extract(k, '$[0]') < ?3, fanned_out,"
-    " CASE WHEN instr(k, '\\u0000') > 0 THEN 0 ELSE EXISTS (SELECT 1"
+    " CASE WHEN instr(k, '\\u0000') > 0 THEN NULL ELSE EXISTS (SELECT 1"
     " FROM alerts a WHERE a.event_manager_id = w.event_manager_id"
     " AND a.dedup_key = json_extract(k, '$[1]')"
     " AND a.id = json_extract(k, '$[2]') AND a.status = 'active') END,"
     " EXISTS (SELECT 1 FROM deliveries d"
-    " WHERE d.state = 'pending' AND d.seq = w.seq),"
-    " CASE WHEN instr(k, '\\u0000') > 0 THEN (SELECT body FROM"
-    " notifications n WHERE n.seq = w.seq) END, event_manager_id"
+    " WHERE d.state = 'pending' AND d.seq = w.seq)"
     " FROM w ORDER BY seq";
 
 } // namespace
@@ -65,8 +64,9 @@ sqlite_outbox_retention::step(domain::time_point cutoff, uint64_t after,
       facts.fanned_out = sqlite3_column_int(*window, 2) != 0;
       facts.parent_active = sqlite3_column_int(*window, 3) != 0;
       facts.delivery_pending = sqlite3_column_int(*window, 4) != 0;
-      if (sqlite3_column_type(*window, 5) != SQLITE_NULL) {
-        auto active = parent_active_in(*window);
+      if (sqlite3_column_type(*window, 3) == SQLITE_NULL &&
+          domain::parent_decides(facts)) {
+        auto active = parent_active_at(seq);
         if (!active)
           return active.error();
         facts.parent_active = *active;
@@ -93,22 +93,33 @@ sqlite_outbox_retention::step(domain::time_point cutoff, uint64_t after,
   return result;
 }
 
-caf::expected<bool>
-sqlite_outbox_retention::parent_active_in(sqlite3_stmt* window) {
+caf::expected<bool> sqlite_outbox_retention::parent_active_at(int64_t seq) {
+  auto stmt = prepared(body_, "SELECT body, event_manager_id FROM"
+                              " notifications WHERE seq = ?");
+  if (!stmt)
+    return stmt.error();
+  reset_on_exit guard{*stmt};
+  sqlite3_bind_int64(*stmt, 1, seq);
+  if (sqlite3_step(*stmt) != SQLITE_ROW)
+    return fail("read a notification's body");
   auto text = [&](int col) {
-    return std::string_view{
-        reinterpret_cast<const char*>(sqlite3_column_text(window, col)),
-        static_cast<size_t>(sqlite3_column_bytes(window, col))};
+    return std::string{
+        reinterpret_cast<const char*>(sqlite3_column_text(*stmt, col)),
+        static_cast<size_t>(sqlite3_column_bytes(*stmt, col))};
   };
-  auto env = delivery::envelope_from_stored(std::string{text(5)});
-  if (!env)
-    return env.error();
+  auto env = delivery::envelope_from_stored(text(0));
+  if (!env) {
+    // Kept, not a failed step: the next passes would fail on it too, and
+    // no notification after it would ever go.
+    LOG_WARNING("retention keeps notification "
+                << seq << ": its body does not read ("
+                << argus::message_of(env.error()) << ")");
+    return true;
+  }
   auto& parent = *env->parent;
-  auto active = parent_is_active(db_, parent_check_, text(6),
+  auto active = parent_is_active(db_, parent_check_, text(1),
                                  parent.dedup_key.view(), parent.id);
-  if (active < 0)
-    return fail("look up a notification's parent");
-  return active == 1;
+  return active;
 }
 
 caf::error sqlite_outbox_retention::fail(const char* what) const {

@@ -21,10 +21,10 @@ public:
   step(domain::time_point cutoff, uint64_t after, size_t at_most);
 
 private:
-  /// Whether the parent of the notification in the current row of
-  /// `window` (its body in column 5, its manager in 6) is active, looked up
-  /// with its key as the body has it.
-  caf::expected<bool> parent_active_in(sqlite3_stmt* window);
+  /// Whether the parent of notification `seq` is active, looked up with
+  /// its key as the body has it. A body that does not read counts as
+  /// active: its notification stays.
+  caf::expected<bool> parent_active_at(int64_t seq);
   caf::error fail(const char* what) const;
   caf::expected<sqlite3_stmt*> prepared(stmt_ptr& slot, const char* sql);
   caf::error erase(stmt_ptr& slot, const char* sql, int64_t seq);
@@ -33,6 +33,7 @@ private:
   stmt_ptr window_;
   stmt_ptr erase_deliveries_;
   stmt_ptr erase_notification_;
+  stmt_ptr body_;
   stmt_ptr parent_check_;
 };
 

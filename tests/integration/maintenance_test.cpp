@@ -555,13 +555,15 @@ TEST_CASE("held openings survive a restart: the silence's end releases each "
   auto m = manager_with(s, rx.url());
   constexpr int groups = 20;
   auto id = silenced_storm(s, m, groups);
-  // And a key with a NUL byte, which the SQL outboxes' held query cannot
-  // compare in SQL ("held-\0nul-0").
+  // And two keys with a NUL byte, which the SQL outboxes' held query
+  // cannot compare in SQL ("held-\0nul-0" and "-1"); the second resolves
+  // while muted.
   const std::string nul_prefix{"held-\0nul-", 10};
-  trigger_groups(s, m, nul_prefix, 1, {{"cluster", "storm"}});
+  trigger_groups(s, m, nul_prefix, 2, {{"cluster", "storm"}});
   REQUIRE(eventually(
-      [&] { return openings_in(s, m, "suppressed") == groups + 1; }, 20s));
+      [&] { return openings_in(s, m, "suppressed") == groups + 2; }, 20s));
   s.resolve(m, "held-0");
+  s.resolve(m, nul_prefix + "1");
   REQUIRE(s.settle());
 
   // The worker that held them is gone; the new one reads them back.
@@ -572,4 +574,5 @@ TEST_CASE("held openings survive a restart: the silence's end releases each "
   CHECK(rx.requests().size() == groups);
   CHECK(opened_keys(rx).count("held-0") == 0);
   CHECK(opened_keys(rx).count(nul_prefix + "0") == 1);
+  CHECK(opened_keys(rx).count(nul_prefix + "1") == 0);
 }

@@ -135,14 +135,19 @@ void check_contract(outbox& box, const std::vector<envelope>& es) {
 const std::string nul_key{"db-\0nul", 7};
 const std::string one_key{"db-\1one", 7};
 const std::string nul_resolved_key{"db-\0nul-resolved", 16};
+const std::string nul_reopened_key{"db-\0nul-reopened", 16};
+/// A key holding the text "\u0001" (a backslash, then "u0001"), which
+/// PostgreSQL's reading of a body alters too.
+const std::string text_key{"db-\\u0001text"};
 
 /// Notifications as the tests for held openings need them: openings of
 /// db-1 and db-4 suppressed (held), of db-2 pending, of db-3 suppressed and
 /// released since, a suppressed resolution of db-1, suppressed openings of
 /// db-5 (resolved since) and db-6 (reopened since: the store's alert is
 /// another one), suppressed openings of the keys with a NUL or a 0x01
-/// byte (the first two active, the last resolved since) and of db-7
-/// (resolved since, a NUL byte in its summary).
+/// byte (the first two active, the last resolved since), of db-7
+/// (resolved since, a NUL byte in its summary), of a NUL key reopened since
+/// and of an active key with the text "\u0001".
 std::vector<envelope> held_case() {
   auto resolved = opened("db-1");
   resolved.kind = notification_kind::parent_resolved;
@@ -168,19 +173,21 @@ std::vector<envelope> held_case() {
           opened(nul_key),
           opened(one_key),
           opened(nul_resolved_key),
-          nul_resolved};
+          nul_resolved,
+          opened(nul_reopened_key),
+          opened(text_key)};
 }
 
 /// The alerts of `held_case()` as the store has them now.
 void store_parents(argus::storage::store& store,
                    const std::vector<envelope>& es) {
   std::vector<alert_write> writes;
-  for (auto i : {0, 1, 3, 5, 6, 7, 8, 9, 10, 11}) {
+  for (auto i : {0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13}) {
     auto a = *es[i].parent;
     if (a.dedup_key == "db-5" || a.dedup_key == nul_resolved_key ||
         a.dedup_key == "db-7")
       a.status = alert_status::resolved;
-    if (a.dedup_key == "db-6")
+    if (a.dedup_key == "db-6" || a.dedup_key == nul_reopened_key)
       a.id = alert_id_for("m", "db-6 again");
     writes.emplace_back(std::move(a), 1);
   }
@@ -218,11 +225,12 @@ void check_held(outbox& box, const std::vector<envelope>& es,
   for (auto& entry : *held)
     keys.push_back(entry.env.parent->dedup_key.str());
   if (parents_checked)
-    CHECK(keys == std::vector<std::string>{one_key, nul_key, "db-4", "db-1"});
+    CHECK(keys ==
+          std::vector<std::string>{text_key, one_key, nul_key, "db-4", "db-1"});
   else
-    CHECK(keys == std::vector<std::string>{"db-7", nul_resolved_key, one_key,
-                                           nul_key, "db-6", "db-5", "db-4",
-                                           "db-1"});
+    CHECK(keys == std::vector<std::string>{text_key, nul_reopened_key, "db-7",
+                                           nul_resolved_key, one_key, nul_key,
+                                           "db-6", "db-5", "db-4", "db-1"});
   REQUIRE_FALSE(held->empty());
   CHECK(held->back().env.notification_id == es[0].notification_id);
   CHECK(held->back().event_manager_id == "m");

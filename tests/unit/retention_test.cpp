@@ -84,3 +84,22 @@ TEST_CASE("retention: an old notification goes once its group closed and "
   pending.delivery_pending = true;
   CHECK(kept(pending));
 }
+
+TEST_CASE("retention: the parent decides only for an old, fanned-out "
+          "notification with nothing pending",
+          "[unit]") {
+  using argus::domain::parent_decides;
+  notification_facts old{true, false, true, false};
+  CHECK(parent_decides(old));
+  old.parent_active = true; // whatever the parent is
+  CHECK(parent_decides(old));
+  auto recent = old;
+  recent.made_before_cutoff = false;
+  CHECK_FALSE(parent_decides(recent));
+  auto not_fanned = old;
+  not_fanned.fanned_out = false;
+  CHECK_FALSE(parent_decides(not_fanned));
+  auto pending = old;
+  pending.delivery_pending = true;
+  CHECK_FALSE(parent_decides(pending));
+}
