@@ -139,6 +139,7 @@ const std::string nul_reopened_key{"db-\0nul-reopened", 16};
 /// A key holding the text "\u0001" (a backslash, then "u0001"), which
 /// PostgreSQL's reading of a body alters too.
 const std::string text_key{"db-\\u0001text"};
+const std::string text_resolved_key{"db-\\u0001text-resolved"};
 
 /// Notifications as the tests for held openings need them: openings of
 /// db-1 and db-4 suppressed (held), of db-2 pending, of db-3 suppressed and
@@ -147,7 +148,7 @@ const std::string text_key{"db-\\u0001text"};
 /// another one), suppressed openings of the keys with a NUL or a 0x01
 /// byte (the first two active, the last resolved since), of db-7
 /// (resolved since, a NUL byte in its summary), of a NUL key reopened since
-/// and of an active key with the text "\u0001".
+/// and of keys with the text "\u0001" (active, and resolved since).
 std::vector<envelope> held_case() {
   auto resolved = opened("db-1");
   resolved.kind = notification_kind::parent_resolved;
@@ -175,17 +176,18 @@ std::vector<envelope> held_case() {
           opened(nul_resolved_key),
           nul_resolved,
           opened(nul_reopened_key),
-          opened(text_key)};
+          opened(text_key),
+          opened(text_resolved_key)};
 }
 
 /// The alerts of `held_case()` as the store has them now.
 void store_parents(argus::storage::store& store,
                    const std::vector<envelope>& es) {
   std::vector<alert_write> writes;
-  for (auto i : {0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13}) {
+  for (auto i : {0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}) {
     auto a = *es[i].parent;
     if (a.dedup_key == "db-5" || a.dedup_key == nul_resolved_key ||
-        a.dedup_key == "db-7")
+        a.dedup_key == "db-7" || a.dedup_key == text_resolved_key)
       a.status = alert_status::resolved;
     if (a.dedup_key == "db-6" || a.dedup_key == nul_reopened_key)
       a.id = alert_id_for("m", "db-6 again");
@@ -228,7 +230,8 @@ void check_held(outbox& box, const std::vector<envelope>& es,
     CHECK(keys ==
           std::vector<std::string>{text_key, one_key, nul_key, "db-4", "db-1"});
   else
-    CHECK(keys == std::vector<std::string>{text_key, nul_reopened_key, "db-7",
+    CHECK(keys == std::vector<std::string>{text_resolved_key, text_key,
+                                           nul_reopened_key, "db-7",
                                            nul_resolved_key, one_key, nul_key,
                                            "db-6", "db-5", "db-4", "db-1"});
   REQUIRE_FALSE(held->empty());
