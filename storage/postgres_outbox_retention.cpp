@@ -6,6 +6,8 @@
 #include "domain/retention.hpp"
 #include "storage/postgres_outbox.hpp"
 
+#include <cstdlib>
+
 namespace argus::storage::pg {
 
 namespace {
@@ -45,18 +47,31 @@ const statement body{"argus_outbox_retention_body",
                      "SELECT body, event_manager_id FROM notifications"
                      " WHERE seq = $1"};
 
-// One statement, so both go or neither. The seqs are joined, not tested
-// with "= ANY(array)": that compares each row with every element, and the
-// planner chose it over a scan of all deliveries (1.8 s a step with 30,000
-// of them). The bounds of the window keep both an index range whatever
-// plan the server cached while the tables were small.
+// One statement, so both go or neither. A delivery is deleted only if it
+// is not pending when the delete reaches it, and its notification only if
+// every delivery it had at the statement's start was deleted: a manual
+// retry that made one pending since the window's read (the statement
+// sees it) or while this waited for the row (the server tests the row
+// again) keeps it and its notification, and a row another node deleted
+// first is simply gone (its notification goes by that node's hand). The
+// seqs are joined, not tested with "= ANY(array)": that compares each row
+// with every element, and the planner chose it over a scan of all
+// deliveries (1.8 s a step with 30,000 of them). The bounds of the window
+// keep every part an index range whatever plan the server cached while
+// the tables were small.
 const statement erase{
     "argus_outbox_retention_erase",
     "WITH g AS (SELECT unnest($1::text::bigint[]) AS seq),"
     " d AS (DELETE FROM deliveries USING g WHERE deliveries.seq = g.seq"
-    " AND deliveries.seq BETWEEN $2 AND $3)"
-    " DELETE FROM notifications USING g WHERE notifications.seq = g.seq"
-    " AND notifications.seq BETWEEN $2 AND $3"};
+    " AND deliveries.seq BETWEEN $2 AND $3 AND deliveries.state <> 'pending'"
+    " RETURNING deliveries.seq),"
+    " deleted AS (SELECT seq, count(*) AS n FROM d GROUP BY seq),"
+    " had AS (SELECT s.seq, count(*) AS n FROM deliveries s JOIN g"
+    " ON s.seq = g.seq WHERE s.seq BETWEEN $2 AND $3 GROUP BY s.seq)"
+    " DELETE FROM notifications USING g LEFT JOIN had ON had.seq = g.seq"
+    " LEFT JOIN deleted ON deleted.seq = g.seq"
+    " WHERE notifications.seq = g.seq AND notifications.seq BETWEEN $2 AND $3"
+    " AND COALESCE(had.n, 0) = COALESCE(deleted.n, 0)"};
 
 /// Whether the parent of notification `seq` is active, looked up with its
 /// key as the body has it. A body that does not read counts as active: its
@@ -82,10 +97,11 @@ caf::expected<bool> parent_active_at(connection& conn, uint64_t seq) {
                           parent.dedup_key.view(), parent.id);
 }
 
-/// `drop_notifications`'s read and delete, in the transaction it opened.
+} // namespace
+
 caf::expected<store::dropped_notifications>
-read_and_erase(connection& conn, domain::time_point cutoff, uint64_t after,
-               size_t at_most) {
+drop_notifications(connection& conn, domain::time_point cutoff, uint64_t after,
+                   size_t at_most) {
   params p;
   p.integer(static_cast<int64_t>(after))
       .integer(static_cast<int64_t>(at_most))
@@ -123,35 +139,10 @@ read_and_erase(connection& conn, domain::time_point cutoff, uint64_t after,
     auto erased = conn.run(erase, list, "delete notifications past retention");
     if (!erased)
       return std::move(erased.error());
+    result.notifications = std::strtoull(PQcmdTuples(erased->get()), nullptr,
+                                         10);
   }
-  result.notifications = gone.size();
   result.more = static_cast<size_t>(looked_at) >= at_most && all_old;
-  return result;
-}
-
-} // namespace
-
-caf::expected<store::dropped_notifications>
-drop_notifications(connection& conn, domain::time_point cutoff, uint64_t after,
-                   size_t at_most) {
-  // The read and the delete see one snapshot (REPEATABLE READ): a delivery
-  // changed after the read (a manual retry making it pending) makes the
-  // delete fail with a serialization error instead of deleting what it no
-  // longer knows, and the pass ends there until its next look. Under READ
-  // COMMITTED the delete took the changed row all the same, and the retry
-  // reported success for a delivery that was gone.
-  constexpr std::string_view what = "delete notifications past retention";
-  auto begun = conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ", what);
-  if (!begun)
-    return std::move(begun.error());
-  auto result = read_and_erase(conn, cutoff, after, at_most);
-  if (result) {
-    auto committed = conn.exec("COMMIT", what);
-    if (committed)
-      return result;
-    result = std::move(committed.error());
-  }
-  conn.rollback();
   return result;
 }
 

@@ -456,3 +456,69 @@ TEST_CASE("SQL outboxes: a body retention cannot read keeps its "
   CHECK_FALSE(b.box->entry(later_note.id));
   CHECK(odd_ones() == 1);
 }
+
+TEST_CASE("PostgreSQL outbox retention: two nodes deleting the same "
+          "notifications at once both succeed, and each goes once",
+          "[unit][delivery]") {
+  if (argus::test::pg_base_dsn().empty())
+    return; // no test server: ctest's "postgres" fixture runs this
+  sql_backend b{"postgres"};
+  constexpr int count = 3000;
+  std::vector<alert_write> writes;
+  std::vector<notification> notes;
+  for (int i = 0; i < count; ++i) {
+    auto p = parent("gone-" + std::to_string(i));
+    notes.push_back(note(p, notification_kind::parent_opened, t0));
+    writes.emplace_back(std::move(p), 1);
+  }
+  REQUIRE_FALSE(b.db->write(writes, notes, 0));
+  auto entries = b.box->unfanned(count);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == static_cast<size_t>(count));
+  std::vector<std::string> ids;
+  std::vector<delivery> rows;
+  for (auto& entry : *entries) {
+    ids.push_back(entry->env.notification_id);
+    for (auto receiver : {"ops", "dev"}) {
+      auto row = make_delivery(entry->env.notification_id, receiver, "m",
+                               "v:db", entry->env.kind, t0);
+      row.seq = entry->seq;
+      row.state = delivery_state::delivered;
+      rows.push_back(row);
+    }
+  }
+  REQUIRE_FALSE(b.box->fan_out(ids, rows));
+  // The other node: its own connection to the same tables.
+  auto other = argus::storage::open_postgres_store(b.schema->dsn());
+  REQUIRE(other);
+  auto pass = [](store& db, size_t& dropped, std::string& failure) {
+    uint64_t after = 0;
+    for (;;) {
+      auto step = db.drop_notifications(cutoff, after, 100);
+      if (!step) {
+        failure = argus::message_of(step.error());
+        return;
+      }
+      dropped += step->notifications;
+      after = step->last_seq;
+      if (!step->more)
+        return;
+    }
+  };
+  size_t here = 0;
+  size_t there = 0;
+  std::string here_failed;
+  std::string there_failed;
+  std::thread node{[&] { pass(**other, there, there_failed); }};
+  pass(*b.db, here, here_failed);
+  node.join();
+  CHECK(here_failed.empty());
+  CHECK(there_failed.empty());
+  // Each went once. Where the two took a notification's deliveries
+  // between them, neither deleted it (each had seen one left): the next
+  // pass does.
+  CHECK(here + there <= static_cast<size_t>(count));
+  CHECK(drop_pass(*b.db, 1000) == count - here - there);
+  CHECK(b.schema->query_int("SELECT count(*) FROM notifications") == 0);
+  CHECK(b.schema->query_int("SELECT count(*) FROM deliveries") == 0);
+}
