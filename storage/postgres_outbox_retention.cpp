@@ -1,9 +1,8 @@
 #include "storage/postgres_outbox_retention.hpp"
 
-#include "config/log.hpp"
-#include "delivery/outbox.hpp"
 #include "domain/error.hpp"
 #include "domain/retention.hpp"
+#include "storage/outbox_parent.hpp"
 #include "storage/postgres_outbox.hpp"
 
 #include <cstdlib>
@@ -85,16 +84,11 @@ caf::expected<bool> parent_active_at(connection& conn, uint64_t seq) {
     return std::move(row.error());
   if (PQntuples(row->get()) == 0)
     return true; // gone since the window: nothing to delete either
-  auto env = delivery::envelope_from_stored(text_at(row->get(), 0, 0));
-  if (!env) {
-    LOG_WARNING("retention keeps notification "
-                << seq << ": its body does not read ("
-                << argus::message_of(env.error()) << ")");
+  auto parent = parent_named_in(text_at(row->get(), 0, 0), seq);
+  if (!parent)
     return true;
-  }
-  auto& parent = *env->parent;
-  return parent_is_active(conn, text_at(row->get(), 0, 1),
-                          parent.dedup_key.view(), parent.id);
+  return parent_is_active(conn, text_at(row->get(), 0, 1), parent->dedup_key,
+                          parent->id);
 }
 
 } // namespace
@@ -139,8 +133,8 @@ drop_notifications(connection& conn, domain::time_point cutoff, uint64_t after,
     auto erased = conn.run(erase, list, "delete notifications past retention");
     if (!erased)
       return std::move(erased.error());
-    result.notifications = std::strtoull(PQcmdTuples(erased->get()), nullptr,
-                                         10);
+    result.notifications =
+        std::strtoull(PQcmdTuples(erased->get()), nullptr, 10);
   }
   result.more = static_cast<size_t>(looked_at) >= at_most && all_old;
   return result;

@@ -1,9 +1,8 @@
 #include "storage/sqlite_outbox_retention.hpp"
 
-#include "config/log.hpp"
-#include "delivery/outbox.hpp"
 #include "domain/error.hpp"
 #include "domain/retention.hpp"
+#include "storage/outbox_parent.hpp"
 #include "storage/sqlite_parent_check.hpp"
 
 #include <string>
@@ -107,19 +106,11 @@ caf::expected<bool> sqlite_outbox_retention::parent_active_at(int64_t seq) {
         reinterpret_cast<const char*>(sqlite3_column_text(*stmt, col)),
         static_cast<size_t>(sqlite3_column_bytes(*stmt, col))};
   };
-  auto env = delivery::envelope_from_stored(text(0));
-  if (!env) {
-    // Kept, not a failed step: the next passes would fail on it too, and
-    // no notification after it would ever go.
-    LOG_WARNING("retention keeps notification "
-                << seq << ": its body does not read ("
-                << argus::message_of(env.error()) << ")");
+  auto parent = parent_named_in(text(0), static_cast<uint64_t>(seq));
+  if (!parent)
     return true;
-  }
-  auto& parent = *env->parent;
-  auto active = parent_is_active(db_, parent_check_, text(1),
-                                 parent.dedup_key.view(), parent.id);
-  return active;
+  return parent_is_active(db_, parent_check_, text(1), parent->dedup_key,
+                          parent->id);
 }
 
 caf::error sqlite_outbox_retention::fail(const char* what) const {

@@ -274,20 +274,26 @@ TEST_CASE("memory storage: the outbox is bounded on its own and "
 
 namespace {
 
+/// Stores `p` with its notification `n` (the only one not fanned out yet)
+/// and fans it out to one receiver, its delivery in `state`.
+void store_fanned_out(sql_backend& b, const alert& p, const notification& n,
+                      delivery_state state) {
+  REQUIRE_FALSE(b.db->write({alert_write{p, 1}}, {n}, 0));
+  auto entries = b.box->unfanned(10);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 1);
+  auto row = make_delivery(n.id, "ops", "m", "v:db", n.kind, t0);
+  row.seq = entries->front()->seq;
+  row.state = state;
+  REQUIRE_FALSE(b.box->fan_out({n.id}, {row}));
+}
+
 /// A resolved parent's opening, fanned out to one receiver whose delivery
 /// failed for good: what retention deletes and a manual retry revives.
 const notification& dead_letter(sql_backend& b) {
   static const auto gone = parent("gone");
   static const auto opening = note(gone, notification_kind::parent_opened, t0);
-  REQUIRE_FALSE(b.db->write({alert_write{gone, 1}}, {opening}, 0));
-  auto entries = b.box->unfanned(10);
-  REQUIRE(entries);
-  REQUIRE(entries->size() == 1);
-  auto row = make_delivery(opening.id, "ops", "m", "v:db",
-                           notification_kind::parent_opened, t0);
-  row.seq = entries->front()->seq;
-  row.state = delivery_state::failed;
-  REQUIRE_FALSE(b.box->fan_out({opening.id}, {row}));
+  store_fanned_out(b, gone, opening, delivery_state::failed);
   return opening;
 }
 
@@ -441,15 +447,7 @@ TEST_CASE("SQL outboxes: a body retention cannot read keeps its "
   REQUIRE(odd_ones() == 1);
   auto later = parent("later-gone");
   auto later_note = note(later, notification_kind::parent_opened, t0);
-  REQUIRE_FALSE(b.db->write({alert_write{later, 1}}, {later_note}, 0));
-  auto entries = b.box->unfanned(10);
-  REQUIRE(entries);
-  REQUIRE(entries->size() == 1);
-  auto row = make_delivery(later_note.id, "ops", "m", "v:db",
-                           notification_kind::parent_opened, t0);
-  row.seq = entries->front()->seq;
-  row.state = delivery_state::delivered;
-  REQUIRE_FALSE(b.box->fan_out({later_note.id}, {row}));
+  store_fanned_out(b, later, later_note, delivery_state::delivered);
 
   CHECK(drop_pass(*b.db, 1000) == 2);
   CHECK_FALSE(b.box->entry(opening.id));
