@@ -179,16 +179,19 @@ caf::error outbox::revive(const std::string& id, const std::string& receiver,
   // An update finds nothing to change when the rows went between the read
   // above and it (retention, or the memory outbox's bound): then there is
   // nothing to retry, and saying so beats a retry that never happens. Once
-  // stored, a pending delivery stays until it is sent.
+  // stored, a pending delivery stays until it is sent, so one row left
+  // means a retry that stands.
   auto after = deliveries_of(id);
   if (!after)
     return after.error();
-  for (auto& row : revived)
-    if (std::none_of(after->begin(), after->end(),
-                     [&](auto& x) { return x.receiver == row.receiver; }))
-      return make_error(ec::not_found, "notification " + id +
-                                           " was deleted before its retry"
-                                           " was stored");
+  auto stands = [&](const domain::delivery& row) {
+    return std::any_of(after->begin(), after->end(),
+                       [&](auto& x) { return x.receiver == row.receiver; });
+  };
+  if (std::none_of(revived.begin(), revived.end(), stands))
+    return make_error(ec::not_found, "notification " + id +
+                                         " was deleted before its retry"
+                                         " was stored");
   return {};
 }
 

@@ -151,9 +151,11 @@ public:
   /// next `at_most` notifications after seq `after`, deletes those
   /// `domain::drops_notification` lets go (made before `cutoff`, their
   /// group closed, nothing to deliver), with their deliveries, in one
-  /// transaction. The memory
-  /// backend's outbox keeps a bounded number of settled notifications on
-  /// its own and deletes nothing here.
+  /// transaction. A delivery made pending meanwhile (a manual retry) is
+  /// never deleted, and keeps its notification (PostgreSQL may delete the
+  /// notification's other deliveries then). The memory backend's outbox
+  /// keeps a bounded number of settled notifications on its own and
+  /// deletes nothing here.
   virtual caf::expected<dropped_notifications>
   drop_notifications(domain::time_point cutoff, uint64_t after,
                      size_t at_most) = 0;

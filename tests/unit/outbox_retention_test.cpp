@@ -389,15 +389,18 @@ TEST_CASE("PostgreSQL outbox retention: a delivery made pending while a step "
       caf::error{}};
   std::thread retention{
       [&] { step = b.db->drop_notifications(cutoff, 0, 1000); }};
-  // Long enough for the step to read and reach the row, nearly always;
-  // when it is late it reads the delivery as pending and keeps it too.
-  std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  // Until the step waits for the row (or 10 s: a step that comes late
+  // reads the delivery as pending and keeps it too).
+  for (int i = 0; i < 1000; ++i) {
+    if (b.schema->query_int("SELECT count(*) FROM pg_stat_activity"
+                            " WHERE wait_event_type = 'Lock'") > 0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
   exec("COMMIT");
   retention.join();
-  if (step)
-    CHECK(step->notifications == 0);
-  else
-    INFO("the step failed: " << argus::message_of(step.error()));
+  REQUIRE(step);
+  CHECK(step->notifications == 0);
   CHECK(b.box->entry(opening.id));
   auto pending = b.box->pending(10);
   REQUIRE(pending);
