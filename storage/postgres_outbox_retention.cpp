@@ -1,6 +1,5 @@
 #include "storage/postgres_outbox_retention.hpp"
 
-#include "domain/error.hpp"
 #include "domain/retention.hpp"
 #include "storage/outbox_parent.hpp"
 #include "storage/postgres_outbox.hpp"
@@ -46,30 +45,33 @@ const statement body{"argus_outbox_retention_body",
                      "SELECT body, event_manager_id FROM notifications"
                      " WHERE seq = $1"};
 
-// One statement. It locks the deliveries it may delete in (seq, receiver)
-// order, the order the worker's and a retry's updates lock them in, so
-// neither they nor another node's step deadlock with it, and skips one
-// pending when locked (the server tests a row changed meanwhile again: a
-// retry that made it pending since the window's read, or while this
-// waited). A notification goes only if every delivery it had when the
-// statement began went with it: a retried one keeps its notification (its
-// other deliveries may go). A row another node deleted first is skipped;
-// where the two took a notification's deliveries between them neither
-// deletes it, and the next pass does. The seqs are joined, not tested
-// with "= ANY(array)": that compares each row with every element, and the
-// planner chose it over a scan of all deliveries (1.8 s a step with
-// 30,000 of them). The bounds of the window keep every part an index
-// range whatever plan the server cached while the tables were small.
+// One statement. It locks the deliveries of the notifications the window
+// chose in (seq, receiver) order, the order the worker's and a retry's
+// updates lock them in, so neither they nor another node's step deadlock
+// with it. A locked row reads as its latest version: a retry that made a
+// delivery pending since the window's read, or while this waited, keeps
+// that notification whole, with every delivery it has (its history as
+// the listing shows it). A notification goes only if every delivery it
+// had when the statement began went with it. A row another node deleted
+// first is skipped; where the two took a notification's deliveries between
+// them neither deletes it, and the next pass does. The seqs are joined,
+// not tested with "= ANY(array)": that compares each row with every
+// element, and the planner chose it over a scan of all deliveries (1.8 s a
+// step with 30,000 of them). The bounds of the window keep every part an
+// index range whatever plan the server cached while the tables were small.
 const statement erase{
     "argus_outbox_retention_erase",
     "WITH g AS (SELECT unnest($1::text::bigint[]) AS seq),"
-    " locked AS (SELECT s.seq, s.receiver FROM deliveries s JOIN g"
-    " ON s.seq = g.seq WHERE s.seq BETWEEN $2 AND $3"
-    " AND s.state <> 'pending' ORDER BY s.seq, s.receiver FOR UPDATE OF s),"
+    " locked AS (SELECT s.seq, s.receiver, s.state FROM deliveries s"
+    " JOIN g ON s.seq = g.seq WHERE s.seq BETWEEN $2 AND $3"
+    " ORDER BY s.seq, s.receiver FOR UPDATE OF s),"
+    " retried AS (SELECT DISTINCT seq FROM locked WHERE state = 'pending'),"
     " d AS (DELETE FROM deliveries USING locked"
     " WHERE deliveries.seq = locked.seq"
     " AND deliveries.receiver = locked.receiver"
-    " AND deliveries.seq BETWEEN $2 AND $3 RETURNING deliveries.seq),"
+    " AND deliveries.seq BETWEEN $2 AND $3"
+    " AND locked.seq NOT IN (SELECT seq FROM retried)"
+    " RETURNING deliveries.seq),"
     " deleted AS (SELECT seq, count(*) AS n FROM d GROUP BY seq),"
     " had AS (SELECT s.seq, count(*) AS n FROM deliveries s JOIN g"
     " ON s.seq = g.seq WHERE s.seq BETWEEN $2 AND $3 GROUP BY s.seq)"

@@ -275,25 +275,32 @@ TEST_CASE("memory storage: the outbox is bounded on its own and "
 namespace {
 
 /// Stores `p` with its notification `n` (the only one not fanned out yet)
-/// and fans it out to one receiver, its delivery in `state`.
+/// and fans it out to `receivers`, each delivery in `state`.
 void store_fanned_out(sql_backend& b, const alert& p, const notification& n,
-                      delivery_state state) {
+                      delivery_state state,
+                      const std::vector<std::string>& receivers = {"ops"}) {
   REQUIRE_FALSE(b.db->write({alert_write{p, 1}}, {n}, 0));
   auto entries = b.box->unfanned(10);
   REQUIRE(entries);
   REQUIRE(entries->size() == 1);
-  auto row = make_delivery(n.id, "ops", "m", "v:db", n.kind, t0);
-  row.seq = entries->front()->seq;
-  row.state = state;
-  REQUIRE_FALSE(b.box->fan_out({n.id}, {row}));
+  std::vector<delivery> rows;
+  for (auto& receiver : receivers) {
+    auto row = make_delivery(n.id, receiver, "m", "v:db", n.kind, t0);
+    row.seq = entries->front()->seq;
+    row.state = state;
+    rows.push_back(row);
+  }
+  REQUIRE_FALSE(b.box->fan_out({n.id}, rows));
 }
 
-/// A resolved parent's opening, fanned out to one receiver whose delivery
+/// A resolved parent's opening, fanned out to `receivers`, each delivery
 /// failed for good: what retention deletes and a manual retry revives.
-const notification& dead_letter(sql_backend& b) {
+const notification& dead_letter(sql_backend& b,
+                                const std::vector<std::string>& receivers = {
+                                    "ops"}) {
   static const auto gone = parent("gone");
   static const auto opening = note(gone, notification_kind::parent_opened, t0);
-  store_fanned_out(b, gone, opening, delivery_state::failed);
+  store_fanned_out(b, gone, opening, delivery_state::failed, receivers);
   return opening;
 }
 
@@ -366,14 +373,14 @@ TEST_CASE("SQL outboxes: a retry of a notification retention deleted "
 }
 
 TEST_CASE("PostgreSQL outbox retention: a delivery made pending while a step "
-          "deletes stays, with its notification",
+          "deletes stays, with its notification and its other deliveries",
           "[unit][delivery]") {
   if (argus::test::pg_base_dsn().empty())
     return; // no test server: ctest's "postgres" fixture runs this
   sql_backend b{"postgres"};
-  auto& opening = dead_letter(b);
-  // A retry's write, not committed yet: the step reads the delivery as
-  // failed, and its delete waits for the row.
+  auto& opening = dead_letter(b, {"dev", "ops"});
+  // A retry's write to one receiver, not committed yet: the step reads
+  // the deliveries as failed, and its delete waits for the row.
   std::unique_ptr<PGconn, decltype(&PQfinish)> retry{
       PQconnectdb(b.schema->dsn().c_str()), &PQfinish};
   REQUIRE(PQstatus(retry.get()) == CONNECTION_OK);
@@ -384,7 +391,7 @@ TEST_CASE("PostgreSQL outbox retention: a delivery made pending while a step "
   };
   exec("BEGIN");
   exec("UPDATE deliveries SET state = 'pending' WHERE notification_id = '" +
-       opening.id + "'");
+       opening.id + "' AND receiver = 'ops'");
   caf::expected<argus::storage::store::dropped_notifications> step{
       caf::error{}};
   std::thread retention{
@@ -405,6 +412,11 @@ TEST_CASE("PostgreSQL outbox retention: a delivery made pending while a step "
   auto pending = b.box->pending(10);
   REQUIRE(pending);
   CHECK(pending->size() == 1);
+  // The failed delivery to "dev" stays too: the listing shows the whole
+  // notification as long as it is kept.
+  auto rows = b.box->deliveries_of(opening.id);
+  REQUIRE(rows);
+  CHECK(rows->size() == 2);
 }
 
 TEST_CASE("SQL outboxes: a body retention cannot read keeps its "
