@@ -381,6 +381,8 @@ void memory_outbox::prune() {
     auto last = first;
     while (last != rows_.end() && last->first.first == id)
       ++last;
+    for (auto it = first; it != last; ++it)
+      pending_.erase(&*it);
     rows_.erase(first, last);
     entries_.erase(std::string_view{id});
   }
@@ -426,7 +428,7 @@ caf::error memory_outbox::fan_out(const std::vector<std::string>& ids,
   while (unfanned_from_ < next_seq_ && slot_of(unfanned_from_).fanned)
     ++unfanned_from_;
   for (auto& row : rows)
-    rows_.emplace(key{row.notification_id, row.receiver}, row);
+    put(row, false);
   for (auto& id : ids)
     recheck(id);
   // Settled now: past the bound they go at once, not at the next add (after
@@ -435,25 +437,34 @@ caf::error memory_outbox::fan_out(const std::vector<std::string>& ids,
   return {};
 }
 
+void memory_outbox::put(const domain::delivery& row, bool replace) {
+  auto [it, added] =
+      rows_.try_emplace(key{row.notification_id, row.receiver}, row);
+  if (!added) {
+    if (!replace)
+      return;
+    pending_.erase(&*it);
+    it->second = row;
+  }
+  if (row.state == domain::delivery_state::pending)
+    pending_.insert(&*it);
+}
+
 caf::expected<std::vector<domain::delivery>>
 memory_outbox::pending(size_t limit) {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<domain::delivery> out;
-  for (auto& [k, row] : rows_)
-    if (row.state == domain::delivery_state::pending)
-      out.push_back(row);
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) {
-    return a.seq != b.seq ? a.seq < b.seq : a.receiver < b.receiver;
-  });
-  if (out.size() > limit)
-    out.resize(limit);
+  out.reserve(std::min(limit, pending_.size()));
+  for (auto it = pending_.begin(); it != pending_.end() && out.size() < limit;
+       ++it)
+    out.push_back((*it)->second);
   return out;
 }
 
 caf::error memory_outbox::update(const std::vector<domain::delivery>& rows) {
   std::lock_guard<std::mutex> guard{mtx_};
   for (auto& row : rows)
-    rows_[key{row.notification_id, row.receiver}] = row;
+    put(row, true);
   for (auto& row : rows)
     recheck(row.notification_id);
   prune();

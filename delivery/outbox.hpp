@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <queue>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -159,6 +160,16 @@ private:
     }
   };
   using rows_map = std::map<key, domain::delivery, key_order>;
+  using row_ptr = const rows_map::value_type*;
+
+  /// Orders rows as `pending` hands them out: by seq, then receiver.
+  struct send_order {
+    bool operator()(row_ptr lhs, row_ptr rhs) const {
+      auto& l = lhs->second;
+      auto& r = rhs->second;
+      return l.seq != r.seq ? l.seq < r.seq : l.receiver < r.receiver;
+    }
+  };
 
   /// The first of notification `id`'s rows in `rows`, or where they would
   /// be.
@@ -180,6 +191,9 @@ private:
   slot& slot_of(uint64_t seq) { return order_[seq - first_seq_]; }
   /// Fanned out and nothing pending: may be pruned.
   bool settled(const std::string& id) const;
+  /// Stores `row` under its key (replacing the one there when `replace`)
+  /// and keeps `pending_` in step with its state.
+  void put(const domain::delivery& row, bool replace);
   /// Marks notification `id`'s slot settled or not, as its rows say now.
   void recheck(const std::string& id);
   void prune();
@@ -205,6 +219,15 @@ private:
   /// here.
   uint64_t unfanned_from_ = 1;
   rows_map rows_;
+  /// The rows of `rows_` whose state is pending, in send order: what the
+  /// worker reads at each wake-up. It walked every row for them, under the
+  /// lock the memory storage adds notifications under; with the default
+  /// 10,000 notifications kept that was 10,000 rows and more a wake-up
+  /// (a third of the process's CPU with one new group at a time, and the
+  /// storage's writes waited for it). Points into `rows_` (a map's nodes
+  /// stay where they are); a row's seq and receiver never change while in
+  /// it (`put` takes it out first).
+  std::set<row_ptr, send_order> pending_;
   /// The seqs that became settled, oldest on top: what `prune` may drop,
   /// kept as they settle, so a prune never walks the entries it must keep
   /// (a backlog of 100,000 unfanned ones, walked after every fan-out, held
