@@ -99,6 +99,12 @@ using repository_actor = caf::typed_actor<
     /// Alerts matching a filter, newest first.
     caf::replies_to<atom::list,
                     domain::alert_filter>::with<std::vector<domain::alert>>,
+    /// The active alerts of a manager that may inhibit others under its
+    /// inhibit rules, after writing what is pending: what a fan-out reads
+    /// to decide inhibition (a fraction of the active alerts, mostly).
+    caf::replies_to<
+        atom::list, std::string,
+        std::vector<domain::inhibit_rule>>::with<std::vector<domain::alert>>,
     /// The same as the store has them now, without writing what is pending
     /// first: for counts that may lag (argusctl cluster) and must not wait
     /// for a large backlog.

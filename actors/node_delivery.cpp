@@ -24,28 +24,38 @@ delivery::worker_settings worker_settings_of(const config::settings& s,
   return out;
 }
 
+/// Asks the repository for alerts (`atom::list` with `args`): a blocking
+/// ask from the worker's thread, which is no actor.
+template <class... Ts>
+caf::expected<std::vector<domain::alert>> ask_repository(repository_slot& repo,
+                                                         const Ts&... args) {
+  auto hdl = repo.wait();
+  if (!hdl)
+    return make_error(ec::unavailable, "the repository is not running");
+  caf::expected<std::vector<domain::alert>> result =
+      make_error(ec::internal, "no reply");
+  thread_self(repo.system(), false)
+      ->request(hdl, std::chrono::seconds{10}, atom::list::value, args...)
+      .receive([&](std::vector<domain::alert>& xs) { result = std::move(xs); },
+               [&](caf::error& err) { result = std::move(err); });
+  if (!result && code_of(result.error()) == ec::internal)
+    thread_self(repo.system(), true);
+  return result;
+}
+
 /// The worker's reads of alerts and its released openings, through the
-/// repository (blocking asks from the worker's thread, which is no actor).
+/// repository.
 delivery::alert_access alert_access_of(std::shared_ptr<repository_slot> repo) {
   if (!repo)
     return {};
   delivery::alert_access out;
-  out.active = [repo](const std::string& manager_id)
+  out.active = [repo](const std::string& manager_id) {
+    return ask_repository(*repo, http::active_alerts::filter_for(manager_id));
+  };
+  out.sources = [repo](const std::string& manager_id,
+                       const std::vector<domain::inhibit_rule>& rules)
       -> caf::expected<std::vector<domain::alert>> {
-    auto hdl = repo->wait();
-    if (!hdl)
-      return make_error(ec::unavailable, "the repository is not running");
-    auto f = http::active_alerts::filter_for(manager_id);
-    caf::expected<std::vector<domain::alert>> result =
-        make_error(ec::internal, "no reply");
-    thread_self(repo->system(), false)
-        ->request(hdl, std::chrono::seconds{10}, atom::list::value, f)
-        .receive(
-            [&](std::vector<domain::alert>& xs) { result = std::move(xs); },
-            [&](caf::error& err) { result = std::move(err); });
-    if (!result && code_of(result.error()) == ec::internal)
-      thread_self(repo->system(), true);
-    return result;
+    return ask_repository(*repo, manager_id, rules);
   };
   out.add = [repo](domain::notification n) {
     if (auto hdl = repo->wait())

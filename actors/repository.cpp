@@ -2,6 +2,7 @@
 
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "http/active_alerts.hpp"
 
 #include <algorithm>
 
@@ -274,6 +275,15 @@ repository(repository_actor::stateful_pointer<repository_state> self,
           const domain::alert_filter& filter) -> caf::result<alerts> {
         return read(self, *ctx,
                     [&](storage::store& db) { return db.list(filter); });
+      },
+      [=](atom::list, const std::string& manager_id,
+          const std::vector<domain::inhibit_rule>& rules)
+          -> caf::result<alerts> {
+        return read(self, *ctx, [&](storage::store& db) {
+          return db.active_where(manager_id, [&](const domain::alert& a) {
+            return http::active_alerts::may_inhibit(rules, a);
+          });
+        });
       },
       [=](atom::peek,
           const domain::alert_filter& filter) -> caf::result<alerts> {

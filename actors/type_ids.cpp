@@ -14,6 +14,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<domain::alert_filter>("argus.alert_filter");
   cfg.add_message_type<domain::grouping_rule>("argus.grouping_rule");
   cfg.add_message_type<domain::event_manager>("argus.event_manager");
+  cfg.add_message_type<domain::inhibit_rule>("argus.inhibit_rule");
   cfg.add_message_type<domain::silence>("argus.silence");
   cfg.add_message_type<domain::notification>("argus.notification");
   cfg.add_message_type<domain::delivery>("argus.delivery");

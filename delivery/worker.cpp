@@ -246,6 +246,7 @@ void worker::fan_out(domain::time_point now) {
   std::vector<std::string> ids;
   std::vector<domain::delivery> rows;
   active_round active;
+  active.sources_only = true;
   // A batch is mostly one manager's: its view (receivers, silences) is
   // looked up once per run of its entries, not copied for each.
   const std::string* viewed = nullptr;
@@ -330,9 +331,11 @@ worker::muted_by(const manager_view& view, const domain::alert& parent,
 const http::active_alerts* worker::active_of(const std::string& manager,
                                              const manager_view& view,
                                              active_round& round) {
-  if (auto it = round.find(manager); it != round.end())
+  if (auto it = round.managers.find(manager); it != round.managers.end())
     return it->second.get();
-  auto found = alerts_.active(manager);
+  auto found = round.sources_only && alerts_.sources
+                   ? alerts_.sources(manager, view.inhibit_rules)
+                   : alerts_.active(manager);
   if (!found) {
     LOG_WARNING("delivery: reading the active alerts of "
                 << manager
@@ -341,7 +344,7 @@ const http::active_alerts* worker::active_of(const std::string& manager,
   }
   auto made = std::make_unique<const http::active_alerts>(view.inhibit_rules,
                                                           std::move(*found));
-  return round.emplace(manager, std::move(made)).first->second.get();
+  return round.managers.emplace(manager, std::move(made)).first->second.get();
 }
 
 void worker::load_held() {

@@ -63,6 +63,13 @@ struct alert_access {
   std::function<caf::expected<std::vector<domain::alert>>(
       const std::string& manager_id)>
       active;
+  /// The active alerts of the manager now that may inhibit others under
+  /// `rules` (`active_alerts::may_inhibit`): all a fan-out needs, and
+  /// mostly a few of many. Unset: fan-outs read `active`.
+  std::function<caf::expected<std::vector<domain::alert>>(
+      const std::string& manager_id,
+      const std::vector<domain::inhibit_rule>& rules)>
+      sources;
   /// Adds a notification to the outbox (a repeat of a stored id is
   /// skipped); the worker then fans it out like any other.
   std::function<void(domain::notification)> add;
@@ -139,9 +146,14 @@ private:
   };
   using held_key = std::pair<std::string, std::string>;
   /// The active alerts of the managers one fan-out or review looks at, each
-  /// read at its first use.
-  using active_round =
-      std::map<std::string, std::unique_ptr<const http::active_alerts>>;
+  /// read at its first use. A review reads every active alert (it finds
+  /// held parents and counts children); a fan-out only decides inhibition,
+  /// so it reads the sources alone when `alert_access::sources` is set, and
+  /// then only `inhibitors_of` may be asked of what it holds.
+  struct active_round {
+    bool sources_only = false;
+    std::map<std::string, std::unique_ptr<const http::active_alerts>> managers;
+  };
 
   void run();
   void run_jobs();

@@ -19,6 +19,22 @@ namespace argus::storage {
 // Defined here rather than inline so the vtable has one home.
 store::~store() = default;
 
+caf::expected<std::vector<domain::alert>>
+store::active_where(const std::string& manager_id,
+                    const std::function<bool(const domain::alert&)>& keep) {
+  domain::alert_filter f;
+  f.event_manager_id = manager_id;
+  f.status = domain::to_string(domain::alert_status::active);
+  f.limit = -1;
+  auto found = list(f);
+  if (!found)
+    return found;
+  found->erase(std::remove_if(found->begin(), found->end(),
+                              [&](const domain::alert& a) { return !keep(a); }),
+               found->end());
+  return found;
+}
+
 namespace {
 
 /// A resolved alert as the store keeps it once its group let go of it,
@@ -273,6 +289,23 @@ public:
       collect(m->first, m->second);
     }
     return page_of(rows, filter.offset, filter.limit);
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  active_where(const std::string& manager_id,
+               const std::function<bool(const domain::alert&)>& keep) override {
+    std::vector<domain::alert> result;
+    auto m = managers_.find(manager_id);
+    if (m == managers_.end())
+      return result;
+    for (auto* e : m->second.active) {
+      if (!e->value.is_active())
+        continue;
+      auto a = to_alert(m->first, m->second, e->key, e->value);
+      if (keep(a))
+        result.push_back(std::move(a));
+    }
+    return result;
   }
 
   caf::expected<std::vector<domain::alert>>

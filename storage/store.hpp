@@ -7,6 +7,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,6 +103,14 @@ public:
   /// dedupKey), honouring limit and offset.
   virtual caf::expected<std::vector<domain::alert>>
   list(const domain::alert_filter& filter) = 0;
+
+  /// The active alerts of manager `manager_id` that `keep` accepts, in no
+  /// particular order: for a read that wants a few of many (inhibition's
+  /// sources, at each fan-out), without the listing's sort or a copy of
+  /// each alert it drops to the caller. This default filters `list`.
+  virtual caf::expected<std::vector<domain::alert>>
+  active_where(const std::string& manager_id,
+               const std::function<bool(const domain::alert&)>& keep);
 
   /// The alerts with this dedupKey, of one manager or (if empty) of all.
   virtual caf::expected<std::vector<domain::alert>>

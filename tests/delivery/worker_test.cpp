@@ -384,6 +384,10 @@ struct muting {
   std::vector<argus::domain::inhibit_rule> rules;
   /// How often the worker read the active alerts.
   int reads = 0;
+  /// Whether the access offers the read of inhibition sources alone, as
+  /// the node's does, and how often the worker made it.
+  bool with_sources = false;
+  int source_reads = 0;
   /// How long each read takes (a large manager, a busy store).
   std::chrono::milliseconds read_takes{0};
   /// Stands for the catalog's snapshot: a new one is a change of what
@@ -393,6 +397,11 @@ struct muting {
   int reads_so_far() {
     std::lock_guard<std::mutex> guard{mtx};
     return reads;
+  }
+
+  int source_reads_so_far() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return source_reads;
   }
 
   argus::delivery::alert_access access(std::shared_ptr<memory_outbox> box,
@@ -408,6 +417,19 @@ struct muting {
       guard.lock();
       return self->active;
     };
+    if (with_sources)
+      out.sources =
+          [self](const std::string&,
+                 const std::vector<argus::domain::inhibit_rule>& rules)
+          -> caf::expected<std::vector<alert>> {
+        std::lock_guard<std::mutex> guard{self->mtx};
+        ++self->source_reads;
+        std::vector<alert> sources;
+        for (auto& a : self->active)
+          if (argus::http::active_alerts::may_inhibit(rules, a))
+            sources.push_back(a);
+        return sources;
+      };
     out.muting = [self] {
       std::lock_guard<std::mutex> guard{self->mtx};
       return self->catalog;
@@ -776,4 +798,38 @@ TEST_CASE("only an active target of an inhibit rule makes the worker read "
   REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
   CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
   CHECK(m->reads_so_far() >= 1);
+}
+
+TEST_CASE("a fan-out reads the inhibition sources alone where it can, and a "
+          "look at held openings reads every active alert",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = outage_mutes_disks();
+  m->with_sources = true;
+  auto source = of_class("outage", "outage-1", notification_kind::parent_opened,
+                         "database");
+  auto target =
+      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
+  // Active alerts that are no source: the sources' read leaves them out.
+  auto cpu = of_class("cpu", "cpu-1", notification_kind::parent_opened, "cpus");
+  m->active = {*source.parent, *target.parent, *cpu.parent};
+  auto w = start_muted(box, m, {to("ops", rx.url())});
+  box->add("payments", target);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
+  CHECK(m->source_reads_so_far() >= 1);
+  // The held opening's parent is found among every active alert: the look
+  // at it reads them all, and releases it once its source resolved.
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->active = {*target.parent, *cpu.parent};
+  }
+  auto resolved = *source.parent;
+  resolved.status = argus::domain::alert_status::resolved;
+  w->stored({argus::domain::alert_write{resolved, 0}});
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  CHECK(m->reads_so_far() >= 1);
+  CHECK(openings_received(rx) == 1);
 }

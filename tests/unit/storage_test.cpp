@@ -434,6 +434,39 @@ TEST_CASE("storage: list filters, orders and pages", "[unit]") {
   CHECK(list(f).empty());
 }
 
+TEST_CASE("storage: active_where keeps the active alerts of one manager "
+          "that the test accepts, with every field",
+          "[unit]") {
+  EACH_BACKEND();
+  write(store, make_alert("m1", "outage-a", 3'000));
+  write(store, make_alert("m1", "outage-b", 5'000, alert_status::resolved));
+  write(store, make_alert("m1", "disk-c", 5'000, alert_status::active,
+                          alert_type::child, "outage-a"));
+  write(store, make_alert("m1", "outage-d", 6'000, alert_status::active,
+                          alert_type::child, "outage-a"));
+  write(store, make_alert("m2", "outage-e", 1'000));
+  auto outages = [](const alert& a) {
+    return a.dedup_key.view().rfind("outage-", 0) == 0;
+  };
+  auto kept = must(store.active_where("m1", outages));
+  using keys = std::vector<std::string>;
+  CHECK(sorted_keys_of(kept) == keys{"m1/outage-a", "m1/outage-d"});
+  for (auto& a : kept) {
+    auto listed = must(store.by_dedup_key("m1", a.dedup_key.str()));
+    REQUIRE(listed.size() == 1);
+    check_same(a, listed.front());
+  }
+  auto everything = [](const alert&) { return true; };
+  CHECK(sorted_keys_of(must(store.active_where("m1", everything))) ==
+        keys{"m1/disk-c", "m1/outage-a", "m1/outage-d"});
+  CHECK(must(store.active_where("nobody", everything)).empty());
+  // A re-triggered alert is active again; a resolved one is not.
+  write(store, make_alert("m1", "outage-b", 7'000));
+  write(store, make_alert("m1", "outage-a", 8'000, alert_status::resolved));
+  CHECK(sorted_keys_of(must(store.active_where("m1", outages))) ==
+        keys{"m1/outage-b", "m1/outage-d"});
+}
+
 TEST_CASE("storage: by_dedup_key looks across managers or in one", "[unit]") {
   EACH_BACKEND();
   write(store, make_alert("m2", "k", 1'000));
