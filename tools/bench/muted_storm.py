@@ -12,10 +12,12 @@ receiver is a closed port, and sends each a storm of GROUPS new groups in
 batches of 1,000:
   - silenced: a silence matches every alert of the storm;
   - inhibited: an inhibit rule's source (an older active alert) matches
-    every alert of the storm; the worker reads the manager's active alerts
-    to decide each opening.
+    every alert of the storm; the worker reads the manager's inhibition
+    sources (its active alerts that match a rule's source matchers; every
+    active alert before the thirty-fifth round) to decide each opening.
 The figure is the time from the first POST until every opening of the
-storm is fanned out (has its delivery row, polled on /v1/notifications;
+storm is fanned out (has its delivery row, polled on /v1/notifications,
+which lists at most 10,000: keep GROUPS at 9,000 or below;
 each run also says how many of the inhibited storm's were suppressed: all
 of them are the right answer), and the
 inhibited storm's time over the silenced one's, same server, same run:
@@ -23,7 +25,8 @@ inhibited storm's time over the silenced one's, same server, same run:
 Then, with the storms' alerts still active, TRICKLE more groups go to each
 manager one at a time: the median time from a POST to its opening's
 delivery row, the steady state of a manager with a large active set (each
-inhibited opening's fan-out reads the manager's active alerts). A third
+inhibited opening's fan-out reads the manager's sources, which the store
+finds among its active alerts). A third
 trickle sends the inhibited manager alerts its rule does not target (high,
 not low): since the twenty-eighth round their fan-out reads nothing.
 """
