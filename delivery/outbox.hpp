@@ -162,12 +162,18 @@ private:
   using rows_map = std::map<key, domain::delivery, key_order>;
   using row_ptr = const rows_map::value_type*;
 
-  /// Orders rows as `pending` hands them out: by seq, then receiver.
+  /// Orders rows as `pending` hands them out: by seq, then receiver, then
+  /// the row's own key, so two rows are one only when they are the same row
+  /// (rows stored with no seq, as tests make them, share seq 0).
   struct send_order {
     bool operator()(row_ptr lhs, row_ptr rhs) const {
       auto& l = lhs->second;
       auto& r = rhs->second;
-      return l.seq != r.seq ? l.seq < r.seq : l.receiver < r.receiver;
+      if (l.seq != r.seq)
+        return l.seq < r.seq;
+      if (l.receiver != r.receiver)
+        return l.receiver < r.receiver;
+      return key_order{}(lhs->first, rhs->first);
     }
   };
 

@@ -396,15 +396,20 @@ TEST_CASE("PostgreSQL outbox retention: a delivery made pending while a step "
       caf::error{}};
   std::thread retention{
       [&] { step = b.db->drop_notifications(cutoff, 0, 1000); }};
-  // Until the step waits for the row (or 10 s: a step that comes late
-  // reads the delivery as pending and keeps it too).
-  for (int i = 0; i < 1000; ++i) {
-    if (b.schema->query_int("SELECT count(*) FROM pg_stat_activity"
-                            " WHERE wait_event_type = 'Lock'") > 0)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  // Until the step waits for the retry's row lock: a step that came after
+  // the commit would read the delivery as pending and keep it anyway, and
+  // so would not test the wait.
+  auto waits_for_retry = "SELECT count(*) FROM pg_stat_activity WHERE " +
+                         std::to_string(PQbackendPID(retry.get())) +
+                         " = ANY(pg_blocking_pids(pid))";
+  bool waited = false;
+  for (int i = 0; i < 1000 && !waited; ++i) {
+    waited = b.schema->query_int(waits_for_retry) > 0;
+    if (!waited)
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
   exec("COMMIT");
+  CHECK(waited);
   retention.join();
   REQUIRE(step);
   CHECK(step->notifications == 0);
