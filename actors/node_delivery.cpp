@@ -50,7 +50,7 @@ delivery::alert_access alert_access_of(std::shared_ptr<repository_slot> repo) {
     return {};
   delivery::alert_access out;
   out.active = [repo](const std::string& manager_id) {
-    return ask_repository(*repo, http::active_alerts::filter_for(manager_id));
+    return ask_repository(*repo, domain::every_active_alert_of(manager_id));
   };
   out.sources = [repo](const std::string& manager_id,
                        const std::vector<domain::inhibit_rule>& rules)

@@ -59,7 +59,7 @@ struct manager_view {
 /// thread; they may block briefly (a read of the store). Unset: no
 /// inhibition, and held openings are never released.
 struct alert_access {
-  /// Every active alert of the manager now (`active_alerts::filter_for`).
+  /// Every active alert of the manager now (`domain::every_active_alert_of`).
   std::function<caf::expected<std::vector<domain::alert>>(
       const std::string& manager_id)>
       active;

@@ -225,6 +225,14 @@ std::string random_uuid() {
   return format_uuid(gen(), gen(), 4);
 }
 
+alert_filter every_active_alert_of(const std::string& manager_id) {
+  alert_filter f;
+  f.event_manager_id = manager_id;
+  f.status = to_string(alert_status::active);
+  f.limit = -1;
+  return f;
+}
+
 bool matches(const alert& a, const alert_filter& filter) {
   if (!filter.event_manager_id.empty() &&
       a.event_manager_id != filter.event_manager_id)

@@ -189,4 +189,9 @@ typename Inspector::result_type inspect(Inspector& f, alert_filter& x) {
 /// Whether `a` passes `filter` (limit and offset aside).
 bool matches(const alert& a, const alert_filter& filter);
 
+/// The filter that reads every active alert of a manager, however many (a
+/// negative limit is "no limit" to every store): what inhibition and the
+/// release of held openings decide on.
+alert_filter every_active_alert_of(const std::string& manager_id);
+
 } // namespace argus::domain

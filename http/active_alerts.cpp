@@ -26,14 +26,6 @@ active_alerts::active_alerts(std::vector<domain::inhibit_rule> rules,
   index_.emplace(rules_, candidates);
 }
 
-domain::alert_filter active_alerts::filter_for(const std::string& manager_id) {
-  domain::alert_filter f;
-  f.event_manager_id = manager_id;
-  f.status = domain::to_string(domain::alert_status::active);
-  f.limit = -1;
-  return f;
-}
-
 bool active_alerts::may_be_inhibited(
     const std::vector<domain::inhibit_rule>& rules, const domain::alert& a) {
   return a.is_active() && !rules.empty() &&

@@ -32,10 +32,6 @@ public:
   active_alerts(const active_alerts&) = delete;
   active_alerts& operator=(const active_alerts&) = delete;
 
-  /// The filter that reads them: every active alert of the manager (a
-  /// negative limit is "no limit" to every store).
-  static domain::alert_filter filter_for(const std::string& manager_id);
-
   /// Whether `a` could be inhibited under `rules` at all: it is active and
   /// matches some rule's target matchers. When not, its inhibitors are
   /// none, and the manager's active alerts need not be read for it (a

@@ -77,7 +77,7 @@ std::vector<std::string> inhibitors_of(const route_env& env,
   if (it == cache.end()) {
     auto found =
         ask<alerts>(*env.node.system, env.node.repository, atom::list::value,
-                    active_alerts::filter_for(a.event_manager_id.str()));
+                    domain::every_active_alert_of(a.event_manager_id.str()));
     it = cache
              .try_emplace(a.event_manager_id.str(), m->second.inhibit_rules,
                           found ? std::move(*found) : alerts{})

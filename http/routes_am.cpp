@@ -203,9 +203,9 @@ caf::expected<domain::am_query> query_of(const httplib::Request& req) {
 /// one opened, and skipped one when an older one resolved.
 caf::expected<std::vector<domain::alert>>
 manager_alerts(route_env& env, const std::string& manager) {
-  return ask<std::vector<domain::alert>>(*env.node.system, env.node.repository,
-                                         atom::list::value,
-                                         active_alerts::filter_for(manager));
+  return ask<std::vector<domain::alert>>(
+      *env.node.system, env.node.repository, atom::list::value,
+      domain::every_active_alert_of(manager));
 }
 
 void get_alerts(route_env& env, const httplib::Request& req,

@@ -16,25 +16,6 @@
 
 namespace argus::storage {
 
-// Defined here rather than inline so the vtable has one home.
-store::~store() = default;
-
-caf::expected<std::vector<domain::alert>>
-store::active_where(const std::string& manager_id,
-                    const std::function<bool(const domain::alert&)>& keep) {
-  domain::alert_filter f;
-  f.event_manager_id = manager_id;
-  f.status = domain::to_string(domain::alert_status::active);
-  f.limit = -1;
-  auto found = list(f);
-  if (!found)
-    return found;
-  found->erase(std::remove_if(found->begin(), found->end(),
-                              [&](const domain::alert& a) { return !keep(a); }),
-               found->end());
-  return found;
-}
-
 namespace {
 
 /// A resolved alert as the store keeps it once its group let go of it,

@@ -118,8 +118,8 @@ std::vector<std::string> inhibitors_of(session& s, const domain::alert& a,
   if (!http::active_alerts::may_be_inhibited(m.rules, a))
     return {};
   if (!m.active) {
-    auto active = s.node.ask<alerts>(
-        atom::list::value, http::active_alerts::filter_for(manager_id));
+    auto active = s.node.ask<alerts>(atom::list::value,
+                                     domain::every_active_alert_of(manager_id));
     m.active = std::make_unique<http::active_alerts>(
         m.rules, active ? std::move(*active) : alerts{});
   }

@@ -1,0 +1,22 @@
+#include "storage/store.hpp"
+
+#include <algorithm>
+
+namespace argus::storage {
+
+// Defined here rather than inline so the vtable has one home.
+store::~store() = default;
+
+caf::expected<std::vector<domain::alert>>
+store::active_where(const std::string& manager_id,
+                    const std::function<bool(const domain::alert&)>& keep) {
+  auto found = list(domain::every_active_alert_of(manager_id));
+  if (!found)
+    return found;
+  found->erase(std::remove_if(found->begin(), found->end(),
+                              [&](const domain::alert& a) { return !keep(a); }),
+               found->end());
+  return found;
+}
+
+} // namespace argus::storage
