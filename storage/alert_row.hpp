@@ -25,13 +25,15 @@ struct alert_texts {
   domain::repeated_text parent;
 };
 
+/// Reads the current row into `a`, setting every field, so one alert may
+/// take row after row: its strings keep their buffers (a read that keeps few
+/// of many rows, `store::active_where`, allocates for those few).
 /// `Row` fetches column `i` of the current row: `text(i)` (a view valid
 /// until the next row), `integer(i)`, `boolean(i)` and `is_null(i)`.
 /// `store` names the store in errors ("sqlite", "postgres").
 template <class Row>
-caf::expected<domain::alert> read_alert_row(const Row& row, alert_texts& texts,
-                                            const char* store) {
-  domain::alert a;
+caf::error read_alert_row_into(const Row& row, alert_texts& texts,
+                               const char* store, domain::alert& a) {
   // An enum column with a spelling this build does not know fails loudly
   // rather than being guessed.
   caf::error bad;
@@ -77,8 +79,17 @@ caf::expected<domain::alert> read_alert_row(const Row& row, alert_texts& texts,
   a.acknowledged_until = optional_time_at(24);
   read_enum(25, "resolved_by", domain::parse_resolution, a.resolved_by);
   a.auto_resolve_at = time_at(26);
-  if (bad)
-    return bad;
+  a.id_is_derived = false; // a stored row carries its id
+  return bad;
+}
+
+/// Reads the current row as a new alert (see `read_alert_row_into`).
+template <class Row>
+caf::expected<domain::alert> read_alert_row(const Row& row, alert_texts& texts,
+                                            const char* store) {
+  domain::alert a;
+  if (auto err = read_alert_row_into(row, texts, store, a))
+    return err;
   return a;
 }
 

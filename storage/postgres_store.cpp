@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <forward_list>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,11 @@ struct statements {
                          " FROM alerts WHERE event_manager_id = $1"
                          " AND parent_dedup_key = $2" +
                          std::string{alert_sql::newest_first}};
+  // Unordered: for `active_where`, which wants a few of many.
+  statement active_of_manager{"argus_active_of_manager",
+                              "SELECT " + alert_sql::column_list() +
+                                  " FROM alerts WHERE event_manager_id = $1"
+                                  " AND status = $2"};
   // Active alerts, then the inactive children of active parents (active
   // children are already in the first half).
   statement open_work{"argus_open_work",
@@ -285,6 +291,27 @@ alerts_of(caf::expected<result_ptr> res) {
   return result;
 }
 
+/// The rows `keep` accepts, each read into one scratch alert first: only a
+/// kept one is copied.
+caf::expected<std::vector<domain::alert>>
+alerts_where(caf::expected<result_ptr> res,
+             const std::function<bool(const domain::alert&)>& keep) {
+  if (!res)
+    return std::move(res.error());
+  auto raw = res->get();
+  std::vector<domain::alert> kept;
+  domain::alert scratch;
+  alert_texts texts;
+  for (int i = 0, rows = PQntuples(raw); i < rows; ++i) {
+    if (auto err = read_alert_row_into(postgres_row{raw, i}, texts, "postgres",
+                                       scratch))
+      return err;
+    if (keep(scratch))
+      kept.push_back(scratch);
+  }
+  return kept;
+}
+
 caf::error done(caf::expected<result_ptr> res) {
   return res ? caf::error{} : std::move(res.error());
 }
@@ -482,6 +509,15 @@ public:
       p.integer(filter.limit);
     p.integer(filter.offset < 0 ? 0 : filter.offset);
     return alerts_of(conn_->run(sql().list[combination], p, "list alerts"));
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  active_where(const std::string& manager_id,
+               const std::function<bool(const domain::alert&)>& keep) override {
+    params p;
+    p.text(manager_id).text(domain::to_string(domain::alert_status::active));
+    return alerts_where(
+        conn_->run(sql().active_of_manager, p, "list active alerts"), keep);
   }
 
   caf::expected<std::vector<domain::alert>>

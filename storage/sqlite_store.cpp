@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -372,6 +373,45 @@ public:
     // SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0.
     b.integer(filter.limit).integer(filter.offset);
     return alerts_of(*stmt, b, "list alerts");
+  }
+
+  caf::expected<std::vector<domain::alert>>
+  active_where(const std::string& manager_id,
+               const std::function<bool(const domain::alert&)>& keep) override {
+    // No order: the listing's is not wanted here. The unary plus keeps the
+    // status index (which holds the manager too, so other managers' rows
+    // are passed over without a seek) from losing to the key's: that one
+    // would seek each resolved alert of the manager, which retention keeps
+    // by the thousand, to read its status.
+    static const auto sql =
+        "SELECT " + alert_sql::column_list() +
+        " FROM alerts WHERE +event_manager_id = ?"
+        " AND status = '" +
+        std::string{domain::to_string(domain::alert_status::active)} + "'";
+    auto stmt = prepared(active_of_manager_, sql, "list active alerts");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    b.text(manager_id);
+    if (!b.ok())
+      return fail("cannot bind list active alerts");
+    // Each row is read into one scratch alert, and only a kept one is
+    // copied: a fan-out wants the few sources among thousands of rows.
+    std::vector<domain::alert> kept;
+    domain::alert scratch;
+    alert_texts texts;
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      if (auto err =
+              read_alert_row_into(sqlite_row{*stmt}, texts, "sqlite", scratch))
+        return err;
+      if (keep(scratch))
+        kept.push_back(scratch);
+    }
+    if (rc != SQLITE_DONE)
+      return fail("cannot list active alerts");
+    return kept;
   }
 
   caf::expected<std::vector<domain::alert>>
@@ -1080,6 +1120,7 @@ private:
   stmt_ptr by_key_one_;
   stmt_ptr by_key_all_;
   stmt_ptr children_;
+  stmt_ptr active_of_manager_;
   stmt_ptr open_work_;
   stmt_ptr raise_mark_;
   stmt_ptr read_mark_;

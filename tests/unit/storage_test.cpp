@@ -467,6 +467,72 @@ TEST_CASE("storage: active_where keeps the active alerts of one manager "
         keys{"m1/outage-b", "m1/outage-d"});
 }
 
+TEST_CASE("storage: active_where reads each kept row whole, whatever the "
+          "rows before it held",
+          "[unit]") {
+  EACH_BACKEND();
+  // Rows that differ in every optional field, written in an order that puts
+  // a full row next to a plain one both ways: a read that reuses one alert
+  // for each row must not carry a field over.
+  auto full = [&](const std::string& key, int64_t at) {
+    auto a = make_alert("m1", key, at);
+    a.sev = argus::domain::severity::medium;
+    a.class_name = "net-" + key;
+    a.has_grouping_value = true;
+    a.grouping_value = "value-" + key;
+    a.details = R"({"labels":{"alertname":")" + key + R"("}})";
+    a.acknowledged = true;
+    a.acknowledged_at = from_millis(at + 1);
+    a.acknowledged_by = "alice";
+    a.acknowledged_until = from_millis(at + 2);
+    a.expires_at = from_millis(at + 3);
+    a.auto_resolve_at = from_millis(at + 4);
+    a.last_seq = 40 + static_cast<uint64_t>(at);
+    return a;
+  };
+  auto plain = [&](const std::string& key, int64_t at) {
+    alert a;
+    a.id = argus::domain::alert_id_for("m1", key);
+    a.dedup_key = key;
+    a.event_manager_id = "m1";
+    a.created_at = a.updated_at = from_millis(at);
+    a.details = "";
+    return a;
+  };
+  write(store, plain("a-plain", 1'000));
+  write(store, full("b-full", 2'000));
+  write(store, plain("c-plain", 3'000));
+  write(store, full("d-full", 4'000));
+  write(store, plain("e-plain", 5'000));
+  auto everything = [](const alert&) { return true; };
+  auto read = must(store.active_where("m1", everything));
+  REQUIRE(read.size() == 5);
+  for (auto& a : read) {
+    auto listed = must(store.by_dedup_key("m1", a.dedup_key.str()));
+    REQUIRE(listed.size() == 1);
+    auto& b = listed.front();
+    INFO(a.dedup_key.str());
+    check_same(a, b);
+    CHECK(a.event_count == b.event_count);
+    CHECK(a.last_seq == b.last_seq);
+    CHECK(a.expires_at == b.expires_at);
+    CHECK(a.acknowledged == b.acknowledged);
+    CHECK(a.acknowledged_at == b.acknowledged_at);
+    CHECK(a.acknowledged_by == b.acknowledged_by);
+    CHECK(a.acknowledged_until == b.acknowledged_until);
+    CHECK(a.resolved_by == b.resolved_by);
+    CHECK(a.auto_resolve_at == b.auto_resolve_at);
+    CHECK(a.id_is_derived == b.id_is_derived);
+  }
+  // Only the full rows, kept from among the plain ones.
+  auto acknowledged = must(
+      store.active_where("m1", [](const alert& a) { return a.acknowledged; }));
+  using keys = std::vector<std::string>;
+  CHECK(sorted_keys_of(acknowledged) == keys{"m1/b-full", "m1/d-full"});
+  for (auto& a : acknowledged)
+    CHECK(a.class_name == "net-" + a.dedup_key.str());
+}
+
 TEST_CASE("storage: by_dedup_key looks across managers or in one", "[unit]") {
   EACH_BACKEND();
   write(store, make_alert("m2", "k", 1'000));
