@@ -233,6 +233,17 @@ alert_filter every_active_alert_of(const std::string& manager_id) {
   return f;
 }
 
+bool column_filter::admits(const alert& a) const {
+  if (!restricted)
+    return true;
+  auto in = [](const std::vector<std::string>& values, std::string_view x) {
+    return std::find(values.begin(), values.end(), x) != values.end();
+  };
+  return in(severity, to_string(a.sev)) ||
+         in(class_name, a.class_name.view()) || in(summary, a.summary) ||
+         in(dedup_key, a.dedup_key.view());
+}
+
 bool matches(const alert& a, const alert_filter& filter) {
   if (!filter.event_manager_id.empty() &&
       a.event_manager_id != filter.event_manager_id)

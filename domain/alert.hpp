@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace argus::domain {
 
@@ -193,5 +194,20 @@ bool matches(const alert& a, const alert_filter& filter);
 /// negative limit is "no limit" to every store): what inhibition and the
 /// release of held openings decide on.
 alert_filter every_active_alert_of(const std::string& manager_id);
+
+/// Alerts by the values of their own stored fields: when `restricted`, an
+/// alert is selected if its severity is one of `severity`, or its class one
+/// of `class_name`, or its summary or dedupKey one of theirs; otherwise
+/// every alert is. A SQL store compares these columns in its query, before
+/// it reads a row whole (`store::active_where`).
+struct column_filter {
+  bool restricted = false;
+  std::vector<std::string> severity;
+  std::vector<std::string> class_name;
+  std::vector<std::string> summary;
+  std::vector<std::string> dedup_key;
+
+  bool admits(const alert& a) const;
+};
 
 } // namespace argus::domain

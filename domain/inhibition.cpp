@@ -4,6 +4,8 @@
 #include "domain/error.hpp"
 
 #include <algorithm>
+#include <initializer_list>
+#include <utility>
 
 namespace argus::domain {
 
@@ -73,6 +75,36 @@ bool is_source(const std::vector<inhibit_rule>& rules,
   return std::any_of(rules.begin(), rules.end(), [&](const inhibit_rule& r) {
     return all_match(r.source_matchers, source);
   });
+}
+
+column_filter source_filter(const std::vector<inhibit_rule>& rules) {
+  column_filter filter;
+  filter.restricted = true; // no rule: no source
+  for (auto& rule : rules) {
+    // One equality on a stored field, the likeliest to be rare first; a
+    // rule without one lets any alert through, so nothing narrows.
+    std::vector<std::string>* values = nullptr;
+    const silence_matcher* chosen = nullptr;
+    for (auto [name, column] : {std::pair{"dedupKey", &filter.dedup_key},
+                                std::pair{"class", &filter.class_name},
+                                std::pair{"summary", &filter.summary},
+                                std::pair{"severity", &filter.severity}}) {
+      auto it =
+          std::find_if(rule.source_matchers.begin(), rule.source_matchers.end(),
+                       [&](const silence_matcher& m) {
+                         return m.name == name && !m.is_regex && m.is_equal;
+                       });
+      if (it != rule.source_matchers.end()) {
+        values = column;
+        chosen = &*it;
+        break;
+      }
+    }
+    if (!chosen)
+      return column_filter{};
+    values->push_back(chosen->value);
+  }
+  return filter;
 }
 
 bool inhibits(const inhibit_rule& rule, const inhibition_candidate& source,

@@ -70,6 +70,14 @@ bool is_target(const std::vector<inhibit_rule>& rules,
 bool is_source(const std::vector<inhibit_rule>& rules,
                const inhibition_candidate& source);
 
+/// What every source of `rules` has in its own stored fields: for each
+/// rule, the value one of its source matchers requires of `dedupKey`,
+/// `class`, `summary` or `severity` (equality, not a regex). An alert the
+/// filter does not admit is no rule's source; a rule without such a matcher
+/// makes the filter unrestricted. It narrows the read of the sources in the
+/// store's query; `is_source` still decides.
+column_filter source_filter(const std::vector<inhibit_rule>& rules);
+
 /// A manager's inhibition sources, indexed: for each rule, the candidates
 /// that match its source matchers, by the texts of their `equal` fields.
 /// Built once from the manager's active alerts, it answers each target

@@ -219,6 +219,91 @@ TEST_CASE("inhibition: the index answers as `inhibits` over every source of "
   CHECK(inhibited < candidates.size());
 }
 
+TEST_CASE("inhibition: the source filter names a stored field each rule's "
+          "sources share",
+          "[inhibition]") {
+  using argus::domain::source_filter;
+  auto regex = eq("class", "out.*");
+  regex.is_regex = true;
+  auto not_outage = eq("class", "outage");
+  not_outage.is_equal = false;
+  // No rule: nothing can be a source.
+  auto none = source_filter({});
+  CHECK(none.restricted);
+  CHECK_FALSE(none.admits(make_alert("a", "outage")));
+  // One equality per rule, dedupKey before class before summary before
+  // severity, whatever the matchers' order.
+  auto f = source_filter(
+      {outage_mutes_disks(),
+       {{eq("severity", "high"), eq("dedupKey", "k1")}, {eq("class", "x")}, {}},
+       {{regex, eq("summary", "db down"), eq("severity", "low")},
+        {eq("class", "x")},
+        {}}});
+  CHECK(f.restricted);
+  CHECK(f.class_name == std::vector<std::string>{"outage"});
+  CHECK(f.dedup_key == std::vector<std::string>{"k1"});
+  CHECK(f.summary == std::vector<std::string>{"db down"});
+  CHECK(f.severity.empty());
+  // A rule whose sources share no stored field's value lets any alert by.
+  for (auto side : {std::vector<silence_matcher>{regex},
+                    std::vector<silence_matcher>{not_outage},
+                    std::vector<silence_matcher>{eq("labels.cluster", "eu")},
+                    std::vector<silence_matcher>{eq("grouping_value", "v")}}) {
+    auto open =
+        source_filter({outage_mutes_disks(), {side, {eq("class", "x")}, {}}});
+    CHECK_FALSE(open.restricted);
+    CHECK(open.admits(make_alert("a", "anything")));
+  }
+}
+
+TEST_CASE("inhibition: the source filter admits every source", "[inhibition]") {
+  // Random rules over the stored fields and a label, random alerts: each
+  // alert `is_source` accepts, the filter admits.
+  std::mt19937 gen{20261207};
+  auto pick = [&](std::vector<std::string> xs) {
+    return xs[std::uniform_int_distribution<size_t>{0, xs.size() - 1}(gen)];
+  };
+  auto matcher = [&] {
+    auto m = eq(pick({"class", "severity", "summary", "dedupKey", "cluster"}),
+                pick({"outage", "high", "low", "db down", "k1", "eu", ""}));
+    m.is_regex = pick({"r", "-", "-"}) == "r";
+    if (m.is_regex)
+      m.value = pick({".*", "o.*", "k[0-9]"});
+    m.is_equal = pick({"n", "-", "-", "-"}) != "n";
+    return m;
+  };
+  size_t sources = 0;
+  size_t restricted = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::vector<inhibit_rule> rules;
+    for (int r = 0, n = 1 + round % 3; r < n; ++r) {
+      inhibit_rule rule;
+      for (int m = 0, k = 1 + (round + r) % 3; m < k; ++m)
+        rule.source_matchers.push_back(matcher());
+      rule.target_matchers = {eq("class", "disk")};
+      rules.push_back(std::move(rule));
+    }
+    auto filter = argus::domain::source_filter(rules);
+    restricted += filter.restricted ? 1 : 0;
+    for (int i = 0; i < 20; ++i) {
+      auto a = make_alert(pick({"k1", "k2"}), pick({"outage", "disk", ""}));
+      a.summary = pick({"db down", "", "other"});
+      a.sev = pick({"h", "l"}) == "h" ? argus::domain::severity::high
+                                      : argus::domain::severity::low;
+      auto details = labels({{"cluster", pick({"eu", "us"})}});
+      if (argus::domain::is_source(rules, {&a, details})) {
+        ++sources;
+        INFO("round " << round << ", alert " << i);
+        CHECK(filter.admits(a));
+      }
+    }
+  }
+  // The data exercise both kinds of filter and many sources.
+  CHECK(sources > 200);
+  CHECK(restricted > 20);
+  CHECK(restricted < 180);
+}
+
 TEST_CASE("inhibition: rules are validated naming the field", "[inhibition]") {
   CHECK_FALSE(
       argus::domain::validate(std::vector<inhibit_rule>{outage_mutes_disks()}));
