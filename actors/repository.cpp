@@ -2,6 +2,7 @@
 
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "domain/inhibition.hpp"
 #include "http/active_alerts.hpp"
 
 #include <algorithm>
@@ -280,9 +281,11 @@ repository(repository_actor::stateful_pointer<repository_state> self,
           const std::vector<domain::inhibit_rule>& rules)
           -> caf::result<alerts> {
         return read(self, *ctx, [&](storage::store& db) {
-          return db.active_where(manager_id, [&](const domain::alert& a) {
-            return http::active_alerts::may_inhibit(rules, a);
-          });
+          return db.active_where(manager_id, domain::source_filter(rules),
+                                 [&](const domain::alert& a) {
+                                   return http::active_alerts::may_inhibit(
+                                       rules, a);
+                                 });
         });
       },
       [=](atom::peek,

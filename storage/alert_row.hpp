@@ -5,6 +5,7 @@
 #include "domain/shared_text.hpp"
 #include "domain/types.hpp"
 
+#include <caf/error.hpp>
 #include <caf/expected.hpp>
 
 #include <cstdint>
@@ -26,8 +27,9 @@ struct alert_texts {
 };
 
 /// Reads the current row into `a`, setting every field, so one alert may
-/// take row after row: its strings keep their buffers (a read that keeps few
-/// of many rows, `store::active_where`, allocates for those few).
+/// take row after row: its `std::string`s keep their buffers, so a read
+/// that keeps few of many rows (`store::active_where`) copies only those
+/// few whole. On an error `a` is partly written.
 /// `Row` fetches column `i` of the current row: `text(i)` (a view valid
 /// until the next row), `integer(i)`, `boolean(i)` and `is_null(i)`.
 /// `store` names the store in errors ("sqlite", "postgres").

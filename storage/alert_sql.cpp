@@ -2,6 +2,8 @@
 
 #include "domain/types.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace argus::storage::alert_sql {
 
 // Numbered, so that a statement may use a parameter anywhere or not at all
@@ -112,6 +114,52 @@ std::string list(const dialect& d, bool by_manager, bool by_status,
   sql.append(" LIMIT ").append(d.placeholder(++n));
   sql.append(" OFFSET ").append(d.placeholder(++n));
   return sql;
+}
+
+std::string active_of_manager(const dialect& d, bool restricted) {
+  // In SQLite the unary plus keeps the status index (which holds the
+  // manager too, so other managers' rows are passed over without a seek)
+  // from losing to the key's: that one would seek each resolved alert of
+  // the manager, which retention keeps by the thousand, to read its status.
+  std::string sql =
+      "SELECT " + column_list() + " FROM alerts WHERE " +
+      (&d == &sqlite ? "+" : "") + "event_manager_id = " + d.placeholder(1) +
+      // A literal, so that PostgreSQL's generic plan knows the
+      // value too (a parameter's is not in it).
+      " AND status = '" +
+      std::string{domain::to_string(domain::alert_status::active)} + "'";
+  if (!restricted)
+    return sql;
+  auto elements = [&](int n) {
+    return &d == &sqlite
+               ? "(SELECT value FROM json_each(" + d.placeholder(n) + "))"
+               : "(SELECT jsonb_array_elements_text(" + d.placeholder(n) +
+                     "::text::jsonb))";
+  };
+  sql += " AND (severity IN " + elements(2) + " OR class IN " + elements(3) +
+         " OR summary IN " + elements(4) + " OR dedup_key IN " + elements(5) +
+         ")";
+  return sql;
+}
+
+std::optional<std::array<std::string, 4>>
+filter_values(const domain::column_filter& filter) {
+  if (!filter.restricted)
+    return std::nullopt;
+  std::array<const std::vector<std::string>*, 4> lists = {
+      &filter.severity, &filter.class_name, &filter.summary, &filter.dedup_key};
+  std::array<std::string, 4> result;
+  for (size_t i = 0; i < lists.size(); ++i) {
+    for (auto& value : *lists[i])
+      if (value.find_first_of(std::string_view{"\0\1", 2}) != std::string::npos)
+        return std::nullopt;
+    try {
+      result[i] = nlohmann::json(*lists[i]).dump();
+    } catch (const nlohmann::json::exception&) {
+      return std::nullopt; // not UTF-8: JSON cannot carry it
+    }
+  }
+  return result;
 }
 
 std::string drop_resolved(const dialect& d) {

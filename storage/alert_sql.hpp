@@ -1,6 +1,9 @@
 #pragma once
 
+#include "domain/alert.hpp"
+
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -72,6 +75,20 @@ std::string upsert(const dialect& d);
 /// upsert rewrote alerts_by_status and alerts_by_parent for every write
 /// of an existing alert. (PostgreSQL compares the values and skips them.)
 std::string refresh(const dialect& d);
+
+/// The active alerts of one manager, in no order (`store::active_where`):
+/// the manager as parameter 1; when `restricted`, then the values of
+/// `column_filter`'s severity, class, summary and dedupKey, each a JSON
+/// array of texts (`filter_values`), one of which a row must match.
+std::string active_of_manager(const dialect& d, bool restricted);
+
+/// The parameters 2 to 5 of a restricted `active_of_manager`, or none when
+/// the filter is unrestricted or the SQL could not compare a value as
+/// stored (a NUL or 0x01 byte: PostgreSQL stores them escaped, and JSON
+/// texts with a NUL read short in SQLite); the caller then reads the
+/// manager's active alerts unrestricted and filters them itself.
+std::optional<std::array<std::string, 4>>
+filter_values(const domain::column_filter& filter);
 
 /// The listing query for one combination of filters (manager, status, type
 /// as parameters in that order, then limit and offset). Each combination

@@ -274,6 +274,7 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   active_where(const std::string& manager_id,
+               const domain::column_filter& where,
                const std::function<bool(const domain::alert&)>& keep) override {
     std::vector<domain::alert> result;
     auto m = managers_.find(manager_id);
@@ -283,7 +284,7 @@ public:
       if (!e->value.is_active())
         continue;
       auto a = to_alert(m->first, m->second, e->key, e->value);
-      if (keep(a))
+      if (where.admits(a) && keep(a))
         result.push_back(std::move(a));
     }
     return result;

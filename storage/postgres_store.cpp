@@ -85,11 +85,10 @@ struct statements {
                          " FROM alerts WHERE event_manager_id = $1"
                          " AND parent_dedup_key = $2" +
                          std::string{alert_sql::newest_first}};
-  // Unordered: for `active_where`, which wants a few of many.
-  statement active_of_manager{"argus_active_of_manager",
-                              "SELECT " + alert_sql::column_list() +
-                                  " FROM alerts WHERE event_manager_id = $1"
-                                  " AND status = $2"};
+  statement active_all{"argus_active_all", alert_sql::active_of_manager(
+                                               alert_sql::postgres, false)};
+  statement active_some{"argus_active_some", alert_sql::active_of_manager(
+                                                 alert_sql::postgres, true)};
   // Active alerts, then the inactive children of active parents (active
   // children are already in the first half).
   statement open_work{"argus_open_work",
@@ -513,11 +512,21 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   active_where(const std::string& manager_id,
+               const domain::column_filter& where,
                const std::function<bool(const domain::alert&)>& keep) override {
     params p;
-    p.text(manager_id).text(domain::to_string(domain::alert_status::active));
+    p.text(manager_id);
+    auto values = alert_sql::filter_values(where);
+    if (values)
+      for (auto& v : *values)
+        p.text(v);
+    if (values)
+      return alerts_where(
+          conn_->run(sql().active_some, p, "list active alerts"), keep);
+    // The query could not compare the filter's columns: here, then.
     return alerts_where(
-        conn_->run(sql().active_of_manager, p, "list active alerts"), keep);
+        conn_->run(sql().active_all, p, "list active alerts"),
+        [&](const domain::alert& a) { return where.admits(a) && keep(a); });
   }
 
   caf::expected<std::vector<domain::alert>>

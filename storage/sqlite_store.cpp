@@ -377,23 +377,23 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   active_where(const std::string& manager_id,
+               const domain::column_filter& where,
                const std::function<bool(const domain::alert&)>& keep) override {
-    // No order: the listing's is not wanted here. The unary plus keeps the
-    // status index (which holds the manager too, so other managers' rows
-    // are passed over without a seek) from losing to the key's: that one
-    // would seek each resolved alert of the manager, which retention keeps
-    // by the thousand, to read its status.
-    static const auto sql =
-        "SELECT " + alert_sql::column_list() +
-        " FROM alerts WHERE +event_manager_id = ?"
-        " AND status = '" +
-        std::string{domain::to_string(domain::alert_status::active)} + "'";
-    auto stmt = prepared(active_of_manager_, sql, "list active alerts");
+    static const auto all_sql =
+        alert_sql::active_of_manager(alert_sql::sqlite, false);
+    static const auto some_sql =
+        alert_sql::active_of_manager(alert_sql::sqlite, true);
+    auto values = alert_sql::filter_values(where);
+    auto stmt = values ? prepared(active_some_, some_sql, "list active alerts")
+                       : prepared(active_all_, all_sql, "list active alerts");
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
     binder b{*stmt};
     b.text(manager_id);
+    if (values)
+      for (auto& v : *values)
+        b.text(v);
     if (!b.ok())
       return fail("cannot bind list active alerts");
     // Each row is read into one scratch alert, and only a kept one is
@@ -406,7 +406,8 @@ public:
       if (auto err =
               read_alert_row_into(sqlite_row{*stmt}, texts, "sqlite", scratch))
         return err;
-      if (keep(scratch))
+      // The query compared the filter's columns, unless it could not.
+      if ((values || where.admits(scratch)) && keep(scratch))
         kept.push_back(scratch);
     }
     if (rc != SQLITE_DONE)
@@ -1120,7 +1121,8 @@ private:
   stmt_ptr by_key_one_;
   stmt_ptr by_key_all_;
   stmt_ptr children_;
-  stmt_ptr active_of_manager_;
+  stmt_ptr active_all_;
+  stmt_ptr active_some_;
   stmt_ptr open_work_;
   stmt_ptr raise_mark_;
   stmt_ptr read_mark_;

@@ -9,12 +9,15 @@ store::~store() = default;
 
 caf::expected<std::vector<domain::alert>>
 store::active_where(const std::string& manager_id,
+                    const domain::column_filter& where,
                     const std::function<bool(const domain::alert&)>& keep) {
   auto found = list(domain::every_active_alert_of(manager_id));
   if (!found)
     return found;
   found->erase(std::remove_if(found->begin(), found->end(),
-                              [&](const domain::alert& a) { return !keep(a); }),
+                              [&](const domain::alert& a) {
+                                return !where.admits(a) || !keep(a);
+                              }),
                found->end());
   return found;
 }

@@ -104,12 +104,17 @@ public:
   virtual caf::expected<std::vector<domain::alert>>
   list(const domain::alert_filter& filter) = 0;
 
-  /// The active alerts of manager `manager_id` that `keep` accepts, in no
-  /// particular order: for a read that wants a few of many (inhibition's
-  /// sources, at each fan-out), without the listing's sort or a copy of
-  /// each alert it drops to the caller. This default filters `list`.
+  /// The active alerts of manager `manager_id` that `where` admits and
+  /// `keep` accepts, in no particular order: for a read that wants a few of
+  /// many (inhibition's sources, at each fan-out), without the listing's
+  /// sort or a copy of each alert it drops to the caller. The SQL stores
+  /// compare `where`'s columns in their query, so rows it does not admit
+  /// are neither read whole nor sent. `keep` sees each alert for the call
+  /// only (a store may read the next row into the same one): it must not
+  /// hold on to it. This default filters `list`.
   virtual caf::expected<std::vector<domain::alert>>
   active_where(const std::string& manager_id,
+               const domain::column_filter& where,
                const std::function<bool(const domain::alert&)>& keep);
 
   /// The alerts with this dedupKey, of one manager or (if empty) of all.

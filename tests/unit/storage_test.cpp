@@ -1,6 +1,7 @@
 // The storage contract, run against every backend: the repository actor must
 // not be able to tell them apart.
 
+#include "storage/alert_sql.hpp"
 #include "storage/postgres.hpp"
 #include "storage/store.hpp"
 
@@ -445,10 +446,11 @@ TEST_CASE("storage: active_where keeps the active alerts of one manager "
   write(store, make_alert("m1", "outage-d", 6'000, alert_status::active,
                           alert_type::child, "outage-a"));
   write(store, make_alert("m2", "outage-e", 1'000));
+  const argus::domain::column_filter every; // unrestricted
   auto outages = [](const alert& a) {
     return a.dedup_key.view().rfind("outage-", 0) == 0;
   };
-  auto kept = must(store.active_where("m1", outages));
+  auto kept = must(store.active_where("m1", every, outages));
   using keys = std::vector<std::string>;
   CHECK(sorted_keys_of(kept) == keys{"m1/outage-a", "m1/outage-d"});
   for (auto& a : kept) {
@@ -457,13 +459,13 @@ TEST_CASE("storage: active_where keeps the active alerts of one manager "
     check_same(a, listed.front());
   }
   auto everything = [](const alert&) { return true; };
-  CHECK(sorted_keys_of(must(store.active_where("m1", everything))) ==
+  CHECK(sorted_keys_of(must(store.active_where("m1", every, everything))) ==
         keys{"m1/disk-c", "m1/outage-a", "m1/outage-d"});
-  CHECK(must(store.active_where("nobody", everything)).empty());
+  CHECK(must(store.active_where("nobody", every, everything)).empty());
   // A re-triggered alert is active again; a resolved one is not.
   write(store, make_alert("m1", "outage-b", 7'000));
   write(store, make_alert("m1", "outage-a", 8'000, alert_status::resolved));
-  CHECK(sorted_keys_of(must(store.active_where("m1", outages))) ==
+  CHECK(sorted_keys_of(must(store.active_where("m1", every, outages))) ==
         keys{"m1/outage-b", "m1/outage-d"});
 }
 
@@ -471,11 +473,16 @@ TEST_CASE("storage: active_where reads each kept row whole, whatever the "
           "rows before it held",
           "[unit]") {
   EACH_BACKEND();
-  // Rows that differ in every optional field, written in an order that puts
-  // a full row next to a plain one both ways: a read that reuses one alert
-  // for each row must not carry a field over.
+  // Rows that differ in every field a row may leave empty or NULL, written
+  // in an order that puts a full row next to a plain one both ways: a read
+  // that reuses one alert for each row must not carry a field over.
+  const argus::domain::column_filter every; // unrestricted
   auto full = [&](const std::string& key, int64_t at) {
-    auto a = make_alert("m1", key, at);
+    auto a = make_alert("m1", key, at, alert_status::active, alert_type::child,
+                        "p-" + key);
+    a.resolve_requested = true;
+    a.resolved_by = argus::domain::resolution::event;
+    a.resolved_at = from_millis(at + 5); // stored whatever the status
     a.sev = argus::domain::severity::medium;
     a.class_name = "net-" + key;
     a.has_grouping_value = true;
@@ -500,12 +507,12 @@ TEST_CASE("storage: active_where reads each kept row whole, whatever the "
     return a;
   };
   write(store, plain("a-plain", 1'000));
-  write(store, full("b-full", 2'000));
+  write(store, full("b-full", 2'000), 3);
   write(store, plain("c-plain", 3'000));
-  write(store, full("d-full", 4'000));
+  write(store, full("d-full", 4'000), 3);
   write(store, plain("e-plain", 5'000));
   auto everything = [](const alert&) { return true; };
-  auto read = must(store.active_where("m1", everything));
+  auto read = must(store.active_where("m1", every, everything));
   REQUIRE(read.size() == 5);
   for (auto& a : read) {
     auto listed = must(store.by_dedup_key("m1", a.dedup_key.str()));
@@ -525,12 +532,115 @@ TEST_CASE("storage: active_where reads each kept row whole, whatever the "
     CHECK(a.id_is_derived == b.id_is_derived);
   }
   // Only the full rows, kept from among the plain ones.
-  auto acknowledged = must(
-      store.active_where("m1", [](const alert& a) { return a.acknowledged; }));
+  auto acknowledged = must(store.active_where(
+      "m1", every, [](const alert& a) { return a.acknowledged; }));
   using keys = std::vector<std::string>;
   CHECK(sorted_keys_of(acknowledged) == keys{"m1/b-full", "m1/d-full"});
   for (auto& a : acknowledged)
     CHECK(a.class_name == "net-" + a.dedup_key.str());
+}
+
+TEST_CASE("storage: active_where selects by the column filter in the store",
+          "[unit]") {
+  EACH_BACKEND();
+  using argus::domain::column_filter;
+  using argus::domain::severity;
+  auto with = [&](const std::string& key, severity sev,
+                  const std::string& class_name, const std::string& summary) {
+    auto a = make_alert("m1", key, 1'000 + static_cast<int64_t>(key.size()));
+    a.sev = sev;
+    a.class_name = class_name;
+    a.summary = summary;
+    write(store, a);
+  };
+  with("k1", severity::high, "outage", "db down");
+  with("k2", severity::low, "disk", "full");
+  with("k3", severity::medium, "net", std::string{"nul\0here", 9});
+  with("k4", severity::low, "Outage", "db down!");
+  with("k5", severity::low, "", "quiet");
+  write(store, make_alert("m1", "k6", 9'000, alert_status::resolved));
+  write(store, make_alert("m2", "k7", 9'000)); // another manager's
+  auto everything = [](const alert&) { return true; };
+  // What the store returns must be exactly the active alerts of m1 the
+  // filter admits, as `column_filter::admits` says.
+  const column_filter every;
+  auto all_active = must(store.active_where("m1", every, everything));
+  REQUIRE(all_active.size() == 5);
+  auto expect = [&](const column_filter& f) {
+    std::vector<alert> admitted;
+    for (auto& a : all_active)
+      if (f.admits(a))
+        admitted.push_back(a);
+    return sorted_keys_of(admitted);
+  };
+  auto check = [&](const column_filter& f) {
+    CHECK(sorted_keys_of(must(store.active_where("m1", f, everything))) ==
+          expect(f));
+  };
+  using keys = std::vector<std::string>;
+  column_filter by_class;
+  by_class.restricted = true;
+  by_class.class_name = {"outage"}; // exact: not "Outage"
+  CHECK(expect(by_class) == keys{"m1/k1"});
+  check(by_class);
+  column_filter mixed;
+  mixed.restricted = true;
+  mixed.severity = {"medium"};
+  mixed.summary = {"db down!"};
+  mixed.dedup_key = {"k2", "k6", "k7"}; // k6 is resolved, k7 m2's
+  CHECK(expect(mixed) == keys{"m1/k2", "m1/k3", "m1/k4"});
+  check(mixed);
+  column_filter empty_class;
+  empty_class.restricted = true;
+  empty_class.class_name = {""};
+  CHECK(expect(empty_class) == keys{"m1/k5"});
+  check(empty_class);
+  column_filter nothing;
+  nothing.restricted = true;
+  CHECK(must(store.active_where("m1", nothing, everything)).empty());
+  // A value SQL cannot compare as stored: the store reads unrestricted and
+  // filters itself, with the same answer.
+  column_filter with_nul;
+  with_nul.restricted = true;
+  with_nul.summary = {std::string{"nul\0here", 9}, "full"};
+  CHECK(expect(with_nul) == keys{"m1/k2", "m1/k3"});
+  check(with_nul);
+  column_filter with_one;
+  with_one.restricted = true;
+  with_one.summary = {"\1", "quiet"};
+  CHECK(expect(with_one) == keys{"m1/k5"});
+  check(with_one);
+  // `keep` still decides among the admitted.
+  auto only_k1 = [](const alert& a) { return a.dedup_key == "k1"; };
+  CHECK(sorted_keys_of(must(store.active_where("m1", mixed, only_k1))).empty());
+}
+
+TEST_CASE("storage: alert_sql::filter_values are JSON arrays, or none for "
+          "what SQL cannot compare",
+          "[unit]") {
+  using argus::domain::column_filter;
+  namespace alert_sql = argus::storage::alert_sql;
+  column_filter f;
+  CHECK_FALSE(alert_sql::filter_values(f)); // unrestricted
+  f.restricted = true;
+  auto none = alert_sql::filter_values(f);
+  REQUIRE(none);
+  CHECK(*none == std::array<std::string, 4>{"[]", "[]", "[]", "[]"});
+  f.severity = {"high"};
+  f.class_name = {"a\"b", "c"};
+  f.dedup_key = {"\u00e9t\u00e9"};
+  auto values = alert_sql::filter_values(f);
+  REQUIRE(values);
+  CHECK((*values)[0] == R"(["high"])");
+  CHECK((*values)[1] == R"(["a\"b","c"])");
+  CHECK((*values)[2] == "[]");
+  CHECK((*values)[3] == "[\"\u00e9t\u00e9\"]");
+  f.summary = {std::string{"x\0", 2}};
+  CHECK_FALSE(alert_sql::filter_values(f));
+  f.summary = {"x\1"};
+  CHECK_FALSE(alert_sql::filter_values(f));
+  f.summary = {"\xff\xfe"}; // not UTF-8
+  CHECK_FALSE(alert_sql::filter_values(f));
 }
 
 TEST_CASE("storage: by_dedup_key looks across managers or in one", "[unit]") {
