@@ -4,7 +4,6 @@
 #include "domain/error.hpp"
 
 #include <algorithm>
-#include <initializer_list>
 #include <utility>
 
 namespace argus::domain {
@@ -82,20 +81,24 @@ column_filter source_filter(const std::vector<inhibit_rule>& rules) {
   filter.restricted = true; // no rule: no source
   for (auto& rule : rules) {
     // One equality on a stored field, the likeliest to be rare first; a
-    // rule without one lets any alert through, so nothing narrows.
+    // rule without one lets any alert through, so nothing narrows. These
+    // names are the ones `field_text` reads from the alert's own fields,
+    // never from its details.
+    const std::pair<const char*, std::vector<std::string>*> fields[] = {
+        {"dedupKey", &filter.dedup_key},
+        {"class", &filter.class_name},
+        {"summary", &filter.summary},
+        {"severity", &filter.severity}};
     std::vector<std::string>* values = nullptr;
     const silence_matcher* chosen = nullptr;
-    for (auto [name, column] : {std::pair{"dedupKey", &filter.dedup_key},
-                                std::pair{"class", &filter.class_name},
-                                std::pair{"summary", &filter.summary},
-                                std::pair{"severity", &filter.severity}}) {
-      auto it =
-          std::find_if(rule.source_matchers.begin(), rule.source_matchers.end(),
-                       [&](const silence_matcher& m) {
-                         return m.name == name && !m.is_regex && m.is_equal;
-                       });
+    for (auto& field : fields) {
+      auto it = std::find_if(
+          rule.source_matchers.begin(), rule.source_matchers.end(),
+          [&](const silence_matcher& m) {
+            return m.name == field.first && !m.is_regex && m.is_equal;
+          });
       if (it != rule.source_matchers.end()) {
-        values = column;
+        values = field.second;
         chosen = &*it;
         break;
       }

@@ -119,6 +119,9 @@ bool matches(const silence_matcher& m, const std::string& text) {
 
 std::string field_text(const alert& a, const std::string& name,
                        const details_reader& details) {
+  // The alert's own fields first, never shadowed by details:
+  // `source_filter` (inhibition.cpp) relies on it for severity, class,
+  // summary and dedupKey.
   if (name == "severity")
     return std::string{to_string(a.sev)};
   if (name == "class")

@@ -85,7 +85,8 @@ std::string active_of_manager(const dialect& d, bool restricted);
 /// The parameters 2 to 5 of a restricted `active_of_manager`, or none when
 /// the filter is unrestricted or the SQL could not compare a value as
 /// stored (a NUL or 0x01 byte: PostgreSQL stores them escaped, and JSON
-/// texts with a NUL read short in SQLite); the caller then reads the
+/// texts with a NUL read short in SQLite) or cannot carry in JSON (text
+/// that is not UTF-8); the caller then reads the
 /// manager's active alerts unrestricted and filters them itself.
 std::optional<std::array<std::string, 4>>
 filter_values(const domain::column_filter& filter);

@@ -516,13 +516,12 @@ public:
                const std::function<bool(const domain::alert&)>& keep) override {
     params p;
     p.text(manager_id);
-    auto values = alert_sql::filter_values(where);
-    if (values)
+    if (auto values = alert_sql::filter_values(where)) {
       for (auto& v : *values)
         p.text(v);
-    if (values)
       return alerts_where(
           conn_->run(sql().active_some, p, "list active alerts"), keep);
+    }
     // The query could not compare the filter's columns: here, then.
     return alerts_where(
         conn_->run(sql().active_all, p, "list active alerts"),

@@ -109,7 +109,8 @@ public:
   /// many (inhibition's sources, at each fan-out), without the listing's
   /// sort or a copy of each alert it drops to the caller. The SQL stores
   /// compare `where`'s columns in their query, so rows it does not admit
-  /// are neither read whole nor sent. `keep` sees each alert for the call
+  /// are neither read whole nor sent (unless a value cannot be compared in
+  /// SQL: `alert_sql::filter_values`). `keep` sees each alert for the call
   /// only (a store may read the next row into the same one): it must not
   /// hold on to it. This default filters `list`.
   virtual caf::expected<std::vector<domain::alert>>

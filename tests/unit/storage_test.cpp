@@ -558,6 +558,9 @@ TEST_CASE("storage: active_where selects by the column filter in the store",
   with("k3", severity::medium, "net", std::string{"nul\0here", 9});
   with("k4", severity::low, "Outage", "db down!");
   with("k5", severity::low, "", "quiet");
+  // Texts JSON escapes, and a 0x01 byte (PostgreSQL stores it escaped).
+  const std::string odd_class = "a\"b\\c\n\t \u00e9t\u00e9 \U0001F642";
+  with("k8", severity::low, odd_class, "x\1y");
   write(store, make_alert("m1", "k6", 9'000, alert_status::resolved));
   write(store, make_alert("m2", "k7", 9'000)); // another manager's
   auto everything = [](const alert&) { return true; };
@@ -565,7 +568,7 @@ TEST_CASE("storage: active_where selects by the column filter in the store",
   // filter admits, as `column_filter::admits` says.
   const column_filter every;
   auto all_active = must(store.active_where("m1", every, everything));
-  REQUIRE(all_active.size() == 5);
+  REQUIRE(all_active.size() == 6);
   auto expect = [&](const column_filter& f) {
     std::vector<alert> admitted;
     for (auto& a : all_active)
@@ -598,6 +601,19 @@ TEST_CASE("storage: active_where selects by the column filter in the store",
   column_filter nothing;
   nothing.restricted = true;
   CHECK(must(store.active_where("m1", nothing, everything)).empty());
+  column_filter escaped;
+  escaped.restricted = true;
+  escaped.class_name = {odd_class};
+  CHECK(expect(escaped) == keys{"m1/k8"});
+  check(escaped);
+  // Byte for byte: another case is another value.
+  column_filter other_case;
+  other_case.restricted = true;
+  other_case.severity = {"HIGH"};
+  other_case.summary = {"DB DOWN"};
+  other_case.dedup_key = {"K1"};
+  CHECK(expect(other_case).empty());
+  check(other_case);
   // A value SQL cannot compare as stored: the store reads unrestricted and
   // filters itself, with the same answer.
   column_filter with_nul;
@@ -610,6 +626,11 @@ TEST_CASE("storage: active_where selects by the column filter in the store",
   with_one.summary = {"\1", "quiet"};
   CHECK(expect(with_one) == keys{"m1/k5"});
   check(with_one);
+  column_filter stored_one;
+  stored_one.restricted = true;
+  stored_one.summary = {"x\1y"};
+  CHECK(expect(stored_one) == keys{"m1/k8"});
+  check(stored_one);
   // `keep` still decides among the admitted.
   auto only_k1 = [](const alert& a) { return a.dedup_key == "k1"; };
   CHECK(sorted_keys_of(must(store.active_where("m1", mixed, only_k1))).empty());
