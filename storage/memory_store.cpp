@@ -281,15 +281,14 @@ public:
     if (m == managers_.end())
       return result;
     for (auto* e : m->second.active) {
-      if (!e->value.is_active())
-        continue;
-      // An active row's snapshot holds the fields the filter compares (and
-      // the dedupKey the row's key views): a row it does not admit is passed
-      // over without building its alert.
-      if (e->value.shared && !where.admits(*e->value.shared))
+      // An active row keeps its snapshot (`keep` below), which holds the
+      // fields the filter compares and the dedupKey the row's key views: a
+      // row the filter does not admit is passed over before its alert is
+      // built.
+      if (!e->value.is_active() || !where.admits(*e->value.shared))
         continue;
       auto a = to_alert(m->first, m->second, e->key, e->value);
-      if (where.admits(a) && keep(a))
+      if (keep(a))
         result.push_back(std::move(a));
     }
     return result;
