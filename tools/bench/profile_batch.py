@@ -6,7 +6,10 @@ connections) and records it with `perf record -g` meanwhile, then folds
 `perf script` with tools/bench/flamegraph.py.
 
   python3 tools/bench/profile_batch.py [--out docs/flamegraph-batch.svg]
-      [--seconds 5] [--call-graph fp|dwarf] [--batch 1000]
+      [--seconds 5] [--call-graph fp|dwarf] [--batch 1000] [--am]
+
+With --am it drives Argus's Alertmanager API instead (`/am/am/api/v2/alerts`,
+the alerts and manager of run.py's part 5), the path Prometheus posts to.
 
 Needs linux-perf (Debian: `apt-get install linux-perf`).
 """
@@ -31,18 +34,24 @@ def main():
                     help="perf's --call-graph (fp is cheaper, dwarf sees "
                          "through code built without frame pointers)")
     ap.add_argument("--freq", type=int, default=499)
+    ap.add_argument("--am", action="store_true",
+                    help="profile the Alertmanager API (run.py's part 5 alerts)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="argus-profile-")
     data = os.path.join(tmp, "perf.data")
     with run.Server("argus", "memory") as s:
+        path, kind = "/v1/events/batch", "argus"
+        if args.am:
+            path, kind = "/am/am/api/v2/alerts", "am"
+            run.make_am_manager(s.port)
         perf = subprocess.Popen(
             ["perf", "record", "-F", str(args.freq), "--call-graph", args.call_graph,
              "-p", str(s.proc.pid), "-o", data, "--", "sleep", str(args.seconds)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         result = {}
         gen = threading.Thread(target=lambda: result.update(run.loadgen(
-            s.port, "/v1/events/batch", args.batch, duration=args.seconds,
-            server_pid=s.proc.pid)))
+            s.port, path, args.batch, duration=args.seconds,
+            server_pid=s.proc.pid, kind=kind)))
         gen.start()
         gen.join()
         _, err = perf.communicate()
@@ -52,8 +61,8 @@ def main():
             f"{result.get('cpu_us_per_event') or 0:.2f} us CPU per event")
     script = subprocess.run(["perf", "script", "-i", data], capture_output=True,
                             text=True, errors="replace")
-    title = (f"Argus batch path: POST /v1/events/batch, {args.batch} events per "
-             f"request, memory backend ({result.get('processed_per_s', 0):,.0f} "
+    title = (f"Argus batch path: POST {path}, {args.batch} "
+             f"{'alerts' if args.am else 'events'} per request, memory backend ({result.get('processed_per_s', 0):,.0f} "
              f"events/s, {result.get('cpu_us_per_event') or 0:.1f} us CPU/event)")
     svg = subprocess.run([sys.executable, os.path.join(os.path.dirname(
         os.path.abspath(__file__)), "flamegraph.py"), "--title", title,
