@@ -270,7 +270,16 @@ void worker::fan_out(domain::time_point now) {
     // Checked once, at fan-out: a silence that starts later does not
     // recall what is already on its way.
     std::vector<std::string> inhibitors;
-    auto silences = muted_by(*view, *entry.env.parent, active, inhibitors);
+    bool unchecked = false;
+    auto silences =
+        muted_by(*view, *entry.env.parent, active, inhibitors, unchecked);
+    if (unchecked && wait_unchecked(now)) {
+      // This entry and those after it stay in the outbox, in order, for
+      // the next poll; those before it go out.
+      ids.pop_back();
+      backlog_ = false;
+      break;
+    }
     auto muted = !silences.empty() || !inhibitors.empty();
     for (auto& r : view->receivers) {
       if (!r.wants(entry.env.kind))
@@ -314,9 +323,11 @@ void worker::note_held_until(const manager_view& view,
     held_until_ = std::min(held_until_, until);
 }
 
-std::vector<std::string>
-worker::muted_by(const manager_view& view, const domain::alert& parent,
-                 active_round& active, std::vector<std::string>& inhibitors) {
+std::vector<std::string> worker::muted_by(const manager_view& view,
+                                          const domain::alert& parent,
+                                          active_round& active,
+                                          std::vector<std::string>& inhibitors,
+                                          bool& unchecked) {
   auto silences =
       view.silenced_by ? view.silenced_by(parent) : std::vector<std::string>{};
   inhibitors.clear();
@@ -325,7 +336,25 @@ worker::muted_by(const manager_view& view, const domain::alert& parent,
     return silences;
   if (auto* alerts = active_of(parent.event_manager_id.str(), view, active))
     inhibitors = alerts->inhibitors_of(parent);
+  else
+    unchecked = true;
   return silences;
+}
+
+bool worker::wait_unchecked(domain::time_point now) {
+  if (unchecked_since_ == never)
+    unchecked_since_ = now;
+  if (now - unchecked_since_ < settings_.unchecked_wait)
+    return true;
+  if (unchecked_told_)
+    return false;
+  unchecked_told_ = true;
+  LOG_ERROR("delivery: the inhibition sources could not be read for "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   now - unchecked_since_)
+                   .count()
+            << " ms; notifications go out without the check until it works");
+  return false;
 }
 
 const http::active_alerts* worker::active_of(const std::string& manager,
@@ -333,6 +362,8 @@ const http::active_alerts* worker::active_of(const std::string& manager,
                                              active_round& round) {
   if (auto it = round.managers.find(manager); it != round.managers.end())
     return it->second.get();
+  if (round.failed.count(manager) > 0)
+    return nullptr;
   auto found = round.sources_only && alerts_.sources
                    ? alerts_.sources(manager, view.inhibit_rules)
                    : alerts_.active(manager);
@@ -340,8 +371,11 @@ const http::active_alerts* worker::active_of(const std::string& manager,
     LOG_WARNING("delivery: reading the active alerts of "
                 << manager
                 << " failed, will retry: " << message_of(found.error()));
+    round.failed.insert(manager);
     return nullptr;
   }
+  unchecked_since_ = never;
+  unchecked_told_ = false;
   auto made = std::make_unique<const http::active_alerts>(view.inhibit_rules,
                                                           std::move(*found));
   return round.managers.emplace(manager, std::move(made)).first->second.get();
@@ -397,8 +431,9 @@ void worker::review(domain::time_point now) {
       continue;
     }
     std::vector<std::string> inhibitors;
-    auto silences = muted_by(*view, *current, active, inhibitors);
-    if (!silences.empty() || !inhibitors.empty()) {
+    bool unchecked = false; // read above already: only a held one stays
+    auto silences = muted_by(*view, *current, active, inhibitors, unchecked);
+    if (unchecked || !silences.empty() || !inhibitors.empty()) {
       note_held_until(*view, silences, inhibitors, now);
       ++it;
       continue;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct worker_settings {
   std::chrono::milliseconds poll_interval{1000};
   /// Pending deliveries held in memory at once; the rest wait on disk.
   size_t batch = 1000;
+  /// How long a fan-out waits while the inhibition sources cannot be read
+  /// (a store error): the notifications wait in the outbox, in order, and
+  /// are tried at each poll. Past it they go out unchecked, as a page that
+  /// should have been inhibited beats none while the store stays down.
+  std::chrono::milliseconds unchecked_wait{30000};
   /// Argus's base URL for links in bodies (may be empty).
   std::string external_url;
   /// Called on the worker's thread when a delivery ends delivered or
@@ -153,6 +159,8 @@ private:
   struct active_round {
     bool sources_only = false;
     std::map<std::string, std::unique_ptr<const http::active_alerts>> managers;
+    /// Managers whose read failed in this round: not read again in it.
+    std::set<std::string> failed;
   };
 
   void run();
@@ -173,12 +181,17 @@ private:
                        const std::vector<std::string>& inhibitors,
                        domain::time_point now);
   /// Why a parent must not notify now: its silences and inhibitors.
+  /// `unchecked` is set when the inhibition sources could not be read.
   std::vector<std::string> muted_by(const manager_view& view,
                                     const domain::alert& parent,
                                     active_round& active,
-                                    std::vector<std::string>& inhibitors);
+                                    std::vector<std::string>& inhibitors,
+                                    bool& unchecked);
+  /// Whether a notification whose inhibition could not be checked waits
+  /// for a later fan-out (`worker_settings::unchecked_wait`).
+  bool wait_unchecked(domain::time_point now);
   /// The active alerts of `manager` in `round`, read now if they are not
-  /// there yet; null when the read failed (not kept: the next asks again).
+  /// there yet; null when the read failed (the next round reads again).
   const http::active_alerts* active_of(const std::string& manager,
                                        const manager_view& view,
                                        active_round& round);
@@ -238,6 +251,11 @@ private:
   /// seen at the last look and fan-outs since); `never`: none.
   static constexpr domain::time_point never = domain::time_point::max();
   domain::time_point held_until_ = never;
+  /// When the read of inhibition sources began failing; `never`: it did
+  /// not (its last read succeeded).
+  domain::time_point unchecked_since_ = never;
+  /// Whether the log said that notifications go out unchecked since then.
+  bool unchecked_told_ = false;
 
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};

@@ -388,6 +388,8 @@ struct muting {
   /// the node's does, and how often the worker made it.
   bool with_sources = false;
   int source_reads = 0;
+  /// How many of the next sources' reads fail (a store error); -1: all.
+  int failing_source_reads = 0;
   /// How long each read takes (a large manager, a busy store).
   std::chrono::milliseconds read_takes{0};
   /// Stands for the catalog's snapshot: a new one is a change of what
@@ -424,6 +426,11 @@ struct muting {
           -> caf::expected<std::vector<alert>> {
         std::lock_guard<std::mutex> guard{self->mtx};
         ++self->source_reads;
+        if (self->failing_source_reads != 0) {
+          if (self->failing_source_reads > 0)
+            --self->failing_source_reads;
+          return argus::make_error(argus::ec::internal, "store unavailable");
+        }
         std::vector<alert> sources;
         for (auto& a : self->active)
           if (argus::http::active_alerts::may_inhibit(rules, a))
@@ -831,5 +838,81 @@ TEST_CASE("a fan-out reads the inhibition sources alone where it can, and a "
   w->stored({argus::domain::alert_write{resolved, 0}});
   REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
   CHECK(m->reads_so_far() >= 1);
+  CHECK(openings_received(rx) == 1);
+}
+
+TEST_CASE("a fan-out that cannot read the inhibition sources waits, in "
+          "order, and decides once it can",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = outage_mutes_disks();
+  m->with_sources = true;
+  m->failing_source_reads = -1; // the store is down
+  auto source = of_class("outage", "outage-1", notification_kind::parent_opened,
+                         "database");
+  auto target =
+      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
+  // No rule targets it, so it needs no read; but it came after the target.
+  auto later =
+      of_class("cpu", "cpu-1", notification_kind::parent_opened, "cpus");
+  m->active = {*source.parent, *target.parent};
+  auto w = start_muted(box, m, {to("ops", rx.url())});
+  box->add("payments", target);
+  box->add("payments", later);
+  w->poke();
+  // Tried at each poll, and meanwhile nothing goes out: neither the target
+  // unmuted nor what came after it.
+  REQUIRE(eventually([&] { return m->source_reads_so_far() >= 3; }));
+  CHECK(box->unfanned(10)->size() == 2);
+  CHECK(rows(*box).empty());
+  CHECK(rx.requests().empty());
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->failing_source_reads = 0; // the store is back
+  }
+  REQUIRE(eventually([&] { return rows(*box, "delivered").size() == 1; }));
+  REQUIRE(rows(*box, "suppressed").size() == 1);
+  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
+  CHECK(openings_received(rx) == 1);
+  CHECK(box->unfanned(10)->empty());
+}
+
+TEST_CASE("while the inhibition sources stay unreadable past the wait, "
+          "notifications go out without the check",
+          "[integration][delivery]") {
+  receiver_server rx{[](auto&, auto& res, int) { res.status = 200; }};
+  auto box = std::make_shared<memory_outbox>();
+  auto m = outage_mutes_disks();
+  m->with_sources = true;
+  m->failing_source_reads = -1;
+  auto source = of_class("outage", "outage-1", notification_kind::parent_opened,
+                         "database");
+  auto target =
+      of_class("disk", "disk-1", notification_kind::parent_opened, "disks");
+  m->active = {*source.parent, *target.parent};
+  auto s = fast_retries();
+  s.unchecked_wait = 400ms;
+  auto started = steady::now();
+  auto w = start_muted(box, m, {to("ops", rx.url())}, s);
+  box->add("payments", target);
+  w->poke();
+  // A page that may be noise beats none while the store stays down.
+  REQUIRE(eventually([&] { return openings_received(rx) == 1; }));
+  CHECK(steady::now() - started >= 400ms);
+  CHECK(m->source_reads_so_far() >= 2);
+  CHECK(rows(*box, "suppressed").empty());
+  // Once reads work again, the check is back: a second opening of the
+  // target waits for nothing and is inhibited.
+  {
+    std::lock_guard<std::mutex> guard{m->mtx};
+    m->failing_source_reads = 0;
+  }
+  auto again =
+      of_class("disk", "disk-2", notification_kind::parent_opened, "disks");
+  box->add("payments", again);
+  w->poke();
+  REQUIRE(eventually([&] { return rows(*box, "suppressed").size() == 1; }));
+  CHECK(rows(*box, "suppressed")[0].last_error == "inhibited by outage-1");
   CHECK(openings_received(rx) == 1);
 }
