@@ -241,18 +241,26 @@ void worker::fan_out(domain::time_point now) {
     return;
   }
   backlog_ = entries->size() >= settings_.batch;
-  if (entries->empty())
+  if (entries->empty()) {
+    unchecked_.clear(); // nothing waits for a check
     return;
+  }
   std::vector<std::string> ids;
   std::vector<domain::delivery> rows;
   active_round active;
   active.sources_only = true;
+  active.now = now;
+  // Managers whose entries wait for a check: their later ones wait too,
+  // so that nothing of theirs overtakes what waits. Others go on.
+  std::set<std::string> waiting;
   // A batch is mostly one manager's: its view (receivers, silences) is
   // looked up once per run of its entries, not copied for each.
   const std::string* viewed = nullptr;
   std::optional<manager_view> view;
   for (auto& shared : *entries) {
     auto& entry = *shared;
+    if (waiting.count(entry.event_manager_id) > 0)
+      continue;
     ids.push_back(entry.env.notification_id);
     if (viewed == nullptr || *viewed != entry.event_manager_id) {
       view = lookup_(entry.event_manager_id);
@@ -273,12 +281,13 @@ void worker::fan_out(domain::time_point now) {
     bool unchecked = false;
     auto silences =
         muted_by(*view, *entry.env.parent, active, inhibitors, unchecked);
-    if (unchecked && wait_unchecked(now)) {
-      // This entry and those after it stay in the outbox, in order, for
-      // the next poll; those before it go out.
-      ids.pop_back();
-      backlog_ = false;
-      break;
+    // A silenced one is held anyway, and its release checks inhibition.
+    if (unchecked && silences.empty() &&
+        wait_unchecked(entry.event_manager_id, now)) {
+      ids.pop_back(); // stays in the outbox for a later fan-out
+      waiting.insert(entry.event_manager_id);
+      backlog_ = false; // at the next poll, not in a loop of failures
+      continue;
     }
     auto muted = !silences.empty() || !inhibitors.empty();
     for (auto& r : view->receivers) {
@@ -305,6 +314,13 @@ void worker::fan_out(domain::time_point now) {
       rows.push_back(std::move(row));
     }
   }
+  // A streak ends when its manager's entries no longer need the read (a
+  // rule changed, the manager is gone) as well as when the read works.
+  for (auto it = unchecked_.begin(); it != unchecked_.end();)
+    it = active.failed.count(it->first) > 0 ? std::next(it)
+                                            : unchecked_.erase(it);
+  if (ids.empty())
+    return; // every entry waits
   if (auto err = store_->fan_out(ids, rows)) {
     LOG_ERROR(
         "delivery: storing deliveries failed, will retry: " << message_of(err));
@@ -341,19 +357,20 @@ std::vector<std::string> worker::muted_by(const manager_view& view,
   return silences;
 }
 
-bool worker::wait_unchecked(domain::time_point now) {
-  if (unchecked_since_ == never)
-    unchecked_since_ = now;
-  if (now - unchecked_since_ < settings_.unchecked_wait)
+bool worker::wait_unchecked(const std::string& manager,
+                            domain::time_point now) {
+  auto& streak = unchecked_[manager]; // made by the failed read
+  if (now - streak.since < settings_.unchecked_wait)
     return true;
-  if (unchecked_told_)
-    return false;
-  unchecked_told_ = true;
-  LOG_ERROR("delivery: the inhibition sources could not be read for "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(
-                   now - unchecked_since_)
-                   .count()
-            << " ms; notifications go out without the check until it works");
+  if (!streak.told) {
+    streak.told = true;
+    LOG_ERROR("delivery: the inhibition sources of "
+              << manager << " could not be read for "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     now - streak.since)
+                     .count()
+              << " ms; its notifications go out unchecked until they can");
+  }
   return false;
 }
 
@@ -364,18 +381,33 @@ const http::active_alerts* worker::active_of(const std::string& manager,
     return it->second.get();
   if (round.failed.count(manager) > 0)
     return nullptr;
+  // A fan-out's streak of failures: read again once per poll interval.
+  auto streak =
+      round.sources_only ? unchecked_.find(manager) : unchecked_.end();
+  if (streak != unchecked_.end() && round.now < streak->second.retry_at) {
+    round.failed.insert(manager);
+    return nullptr;
+  }
   auto found = round.sources_only && alerts_.sources
                    ? alerts_.sources(manager, view.inhibit_rules)
                    : alerts_.active(manager);
   if (!found) {
-    LOG_WARNING("delivery: reading the active alerts of "
-                << manager
-                << " failed, will retry: " << message_of(found.error()));
     round.failed.insert(manager);
+    if (!round.sources_only) {
+      LOG_WARNING("delivery: reading the active alerts of "
+                  << manager
+                  << " failed, will retry: " << message_of(found.error()));
+      return nullptr;
+    }
+    if (streak == unchecked_.end()) {
+      LOG_WARNING("delivery: reading the inhibition sources of "
+                  << manager << " failed, its notifications wait: "
+                  << message_of(found.error()));
+      streak = unchecked_.emplace(manager, unchecked_streak{round.now}).first;
+    }
+    streak->second.retry_at = round.now + settings_.poll_interval;
     return nullptr;
   }
-  unchecked_since_ = never;
-  unchecked_told_ = false;
   auto made = std::make_unique<const http::active_alerts>(view.inhibit_rules,
                                                           std::move(*found));
   return round.managers.emplace(manager, std::move(made)).first->second.get();
@@ -431,7 +463,9 @@ void worker::review(domain::time_point now) {
       continue;
     }
     std::vector<std::string> inhibitors;
-    bool unchecked = false; // read above already: only a held one stays
+    // Cannot be set here (the manager's alerts were read just above), but
+    // an unchecked opening would stay held.
+    bool unchecked = false;
     auto silences = muted_by(*view, *current, active, inhibitors, unchecked);
     if (unchecked || !silences.empty() || !inhibitors.empty()) {
       note_held_until(*view, silences, inhibitors, now);

@@ -30,10 +30,12 @@ struct worker_settings {
   std::chrono::milliseconds poll_interval{1000};
   /// Pending deliveries held in memory at once; the rest wait on disk.
   size_t batch = 1000;
-  /// How long a fan-out waits while the inhibition sources cannot be read
-  /// (a store error): the notifications wait in the outbox, in order, and
-  /// are tried at each poll. Past it they go out unchecked, as a page that
-  /// should have been inhibited beats none while the store stays down.
+  /// How long a manager's notifications wait while its inhibition sources
+  /// cannot be read (a store error): they stay in the outbox, in order,
+  /// and the read is tried again once per poll interval. Past it they go
+  /// out unchecked, as a page that should have been inhibited beats none
+  /// while the store stays down. A silenced one never waits (it is held,
+  /// and its release checks inhibition).
   std::chrono::milliseconds unchecked_wait{30000};
   /// Argus's base URL for links in bodies (may be empty).
   std::string external_url;
@@ -158,9 +160,21 @@ private:
   /// then only `inhibitors_of` may be asked of what it holds.
   struct active_round {
     bool sources_only = false;
+    /// When the round began (a fan-out's sources reads are paced by it).
+    domain::time_point now{};
     std::map<std::string, std::unique_ptr<const http::active_alerts>> managers;
-    /// Managers whose read failed in this round: not read again in it.
+    /// Managers whose read failed (or waits for its retry) in this round:
+    /// not read again in it.
     std::set<std::string> failed;
+  };
+  /// A manager whose inhibition sources the fan-outs could not read.
+  struct unchecked_streak {
+    /// The first failure of the streak.
+    domain::time_point since{};
+    /// No read before it: once per poll interval, however often poked.
+    domain::time_point retry_at{};
+    /// Whether the log said its notifications go out unchecked.
+    bool told = false;
   };
 
   void run();
@@ -187,9 +201,9 @@ private:
                                     active_round& active,
                                     std::vector<std::string>& inhibitors,
                                     bool& unchecked);
-  /// Whether a notification whose inhibition could not be checked waits
-  /// for a later fan-out (`worker_settings::unchecked_wait`).
-  bool wait_unchecked(domain::time_point now);
+  /// Whether a notification of `manager` whose inhibition could not be
+  /// checked waits for a later fan-out (`worker_settings::unchecked_wait`).
+  bool wait_unchecked(const std::string& manager, domain::time_point now);
   /// The active alerts of `manager` in `round`, read now if they are not
   /// there yet; null when the read failed (the next round reads again).
   const http::active_alerts* active_of(const std::string& manager,
@@ -251,11 +265,9 @@ private:
   /// seen at the last look and fan-outs since); `never`: none.
   static constexpr domain::time_point never = domain::time_point::max();
   domain::time_point held_until_ = never;
-  /// When the read of inhibition sources began failing; `never`: it did
-  /// not (its last read succeeded).
-  domain::time_point unchecked_since_ = never;
-  /// Whether the log said that notifications go out unchecked since then.
-  bool unchecked_told_ = false;
+  /// Managers whose sources' read failed at their last fan-out that needed
+  /// it; a success, or a fan-out that needs no read of them, ends a streak.
+  std::map<std::string, unchecked_streak> unchecked_;
 
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};
