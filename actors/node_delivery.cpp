@@ -21,6 +21,8 @@ delivery::worker_settings worker_settings_of(const config::settings& s,
   out.limits.total = s.notifications.max_in_flight;
   out.limits.per_receiver = s.notifications.max_in_flight_per_receiver;
   out.external_url = s.notifications.external_url;
+  out.unchecked_wait =
+      std::chrono::seconds{s.notifications.inhibition_check_wait};
   return out;
 }
 

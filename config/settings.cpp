@@ -203,7 +203,9 @@ caf::expected<settings> from_yaml(const YAML::Node& root) {
         {"max_in_flight", field(s.notifications.max_in_flight)},
         {"max_in_flight_per_receiver",
          field(s.notifications.max_in_flight_per_receiver)},
-        {"external_url", field(s.notifications.external_url)}}},
+        {"external_url", field(s.notifications.external_url)},
+        {"inhibition_check_wait",
+         field(s.notifications.inhibition_check_wait)}}},
       {"cluster",
        {{"node_id", field(s.cluster.node_id)},
         {"seeds", strings(s.cluster.seeds)},
@@ -252,6 +254,9 @@ caf::error validate_notifications(const notifier_settings& n) {
       n.external_url.rfind("https://", 0) != 0)
     return bad("notifications.external_url",
                "must start with http:// or https://");
+  if (n.inhibition_check_wait < 0 || n.inhibition_check_wait > 86400)
+    return bad("notifications.inhibition_check_wait",
+               "must be between 0 and 86400 seconds");
   return {};
 }
 

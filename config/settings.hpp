@@ -178,6 +178,9 @@ struct notifier_settings {
   /// Argus's own base URL for links in bodies (e.g. Alertmanager's
   /// externalURL); empty leaves them out.
   std::string external_url;
+  /// Seconds a manager's notifications wait while its inhibition sources
+  /// cannot be read, before they go out unchecked (0: at once).
+  int64_t inhibition_check_wait = 30;
 
   /// The retry settings as the domain's policy.
   domain::retry_policy retry_policy() const;

@@ -413,12 +413,14 @@ TEST_CASE("notification delivery settings load and are checked", "[unit]") {
   CHECK(defaults.notifications.max_in_flight == 64);
   CHECK(defaults.notifications.max_in_flight_per_receiver == 4);
   CHECK(defaults.notifications.external_url.empty());
+  CHECK(defaults.notifications.inhibition_check_wait == 30);
   auto s = must_load(R"(
 notifications:
   retry: {initial_ms: 250, max_ms: 8000, max_attempts: 5, max_age: 600}
   max_in_flight: 10
   max_in_flight_per_receiver: 2
   external_url: https://argus.example
+  inhibition_check_wait: 0
 )");
   auto p = s.notifications.retry_policy();
   CHECK(p.initial == std::chrono::milliseconds{250});
@@ -428,6 +430,7 @@ notifications:
   CHECK(s.notifications.max_in_flight == 10);
   CHECK(s.notifications.max_in_flight_per_receiver == 2);
   CHECK(s.notifications.external_url == "https://argus.example");
+  CHECK(s.notifications.inhibition_check_wait == 0);
   for (auto [yaml, key] : std::vector<std::pair<const char*, const char*>>{
            {"notifications:\n  retry: {initial_ms: 0}\n",
             "notifications.retry.initial_ms"},
@@ -443,6 +446,10 @@ notifications:
             "notifications.max_in_flight_per_receiver"},
            {"notifications:\n  external_url: argus.example\n",
             "notifications.external_url"},
+           {"notifications:\n  inhibition_check_wait: -1\n",
+            "notifications.inhibition_check_wait"},
+           {"notifications:\n  inhibition_check_wait: 86401\n",
+            "notifications.inhibition_check_wait"},
        }) {
     INFO(yaml);
     CHECK_THAT(error_of(yaml), Catch::StartsWith(std::string{key} + ": "));
