@@ -18,7 +18,7 @@
 namespace argus::config {
 
 size_t default_malloc_arenas() {
-  return 2 * std::max(1u, std::thread::hardware_concurrency());
+  return size_t{2} * std::max(1u, std::thread::hardware_concurrency());
 }
 
 namespace {
@@ -241,7 +241,7 @@ caf::error validate_notifications(const notifier_settings& n) {
   if (n.retry_max_attempts <= 0 || n.retry_max_attempts > 1000)
     return bad("notifications.retry.max_attempts",
                "must be between 1 and 1000");
-  if (n.retry_max_age <= 0 || n.retry_max_age > 366 * 86400)
+  if (n.retry_max_age <= 0 || n.retry_max_age > int64_t{366} * 86400)
     return bad("notifications.retry.max_age",
                "must be between 1 and 31622400 seconds");
   if (n.max_in_flight == 0 || n.max_in_flight > 4096)
@@ -372,7 +372,7 @@ caf::error validate_server(const settings& s) {
   if (sv.request_timeout_seconds < sv.header_timeout_seconds)
     return bad("server.request_timeout",
                "must be at least server.header_timeout");
-  if (sv.max_header_bytes < 1024 || sv.max_header_bytes > 1024 * 1024)
+  if (sv.max_header_bytes < 1024 || sv.max_header_bytes > size_t{1024} * 1024)
     return bad("server.max_header_bytes", "must be between 1024 and 1048576");
   auto& tls = sv.tls;
   if (tls.enabled()) {

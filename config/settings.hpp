@@ -100,7 +100,7 @@ struct storage_settings {
   /// Seconds a resolved alert is kept after it resolved; 0 keeps them all.
   /// A week: what an on-call review looks back on, while neither the
   /// memory backend nor the SQL tables grow for as long as the node runs.
-  int64_t retention = 7 * 86400;
+  int64_t retention = int64_t{7} * 86400;
 };
 
 /// The write-behind wait in effect: as set, or 0 for the memory backend

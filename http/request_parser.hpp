@@ -15,7 +15,7 @@ struct request_limits {
   /// trailers); 431 past it.
   size_t max_header_bytes = 16384;
   /// The body as sent (Content-Length, or the sum of the chunks); 413.
-  size_t max_body_bytes = 1024 * 1024;
+  size_t max_body_bytes = size_t{1024} * 1024;
 };
 
 /// An incremental HTTP/1.x request reader: given the bytes a connection has
