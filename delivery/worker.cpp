@@ -241,15 +241,13 @@ void worker::fan_out(domain::time_point now) {
     return;
   }
   backlog_ = entries->size() >= settings_.batch;
-  if (entries->empty()) {
-    unchecked_.clear(); // nothing waits for a check
+  forget_past_streaks();
+  if (entries->empty())
     return;
-  }
   std::vector<std::string> ids;
   std::vector<domain::delivery> rows;
   active_round active;
   active.sources_only = true;
-  active.now = now;
   // Managers whose entries wait for a check: their later ones wait too,
   // so that nothing of theirs overtakes what waits. Others go on.
   std::set<std::string> waiting;
@@ -283,10 +281,9 @@ void worker::fan_out(domain::time_point now) {
         muted_by(*view, *entry.env.parent, active, inhibitors, unchecked);
     // A silenced one is held anyway, and its release checks inhibition.
     if (unchecked && silences.empty() &&
-        wait_unchecked(entry.event_manager_id, now)) {
+        wait_unchecked(entry.event_manager_id)) {
       ids.pop_back(); // stays in the outbox for a later fan-out
       waiting.insert(entry.event_manager_id);
-      backlog_ = false; // at the next poll, not in a loop of failures
       continue;
     }
     auto muted = !silences.empty() || !inhibitors.empty();
@@ -314,13 +311,12 @@ void worker::fan_out(domain::time_point now) {
       rows.push_back(std::move(row));
     }
   }
-  // A streak ends when its manager's entries no longer need the read (a
-  // rule changed, the manager is gone) as well as when the read works.
-  for (auto it = unchecked_.begin(); it != unchecked_.end();)
-    it = active.failed.count(it->first) > 0 ? std::next(it)
-                                            : unchecked_.erase(it);
-  if (ids.empty())
-    return; // every entry waits
+  if (ids.empty()) {
+    // Every entry read waits: read again at the next poll, not in a loop.
+    // (While some went out, a full batch still reads the next at once.)
+    backlog_ = false;
+    return;
+  }
   if (auto err = store_->fan_out(ids, rows)) {
     LOG_ERROR(
         "delivery: storing deliveries failed, will retry: " << message_of(err));
@@ -357,9 +353,18 @@ std::vector<std::string> worker::muted_by(const manager_view& view,
   return silences;
 }
 
-bool worker::wait_unchecked(const std::string& manager,
-                            domain::time_point now) {
+void worker::forget_past_streaks() {
+  auto now = unchecked_streak::clock::now();
+  auto quiet = std::max<std::chrono::milliseconds>(settings_.unchecked_wait,
+                                                   2 * settings_.poll_interval);
+  for (auto it = unchecked_.begin(); it != unchecked_.end();)
+    it = now - it->second.last_failure > quiet ? unchecked_.erase(it)
+                                               : std::next(it);
+}
+
+bool worker::wait_unchecked(const std::string& manager) {
   auto& streak = unchecked_[manager]; // made by the failed read
+  auto now = unchecked_streak::clock::now();
   if (now - streak.since < settings_.unchecked_wait)
     return true;
   if (!streak.told) {
@@ -381,10 +386,13 @@ const http::active_alerts* worker::active_of(const std::string& manager,
     return it->second.get();
   if (round.failed.count(manager) > 0)
     return nullptr;
-  // A fan-out's streak of failures: read again once per poll interval.
+  // A fan-out's streak of failures: read again a poll interval after the
+  // last failed read ended.
   auto streak =
       round.sources_only ? unchecked_.find(manager) : unchecked_.end();
-  if (streak != unchecked_.end() && round.now < streak->second.retry_at) {
+  if (streak != unchecked_.end() &&
+      unchecked_streak::clock::now() - streak->second.last_failure <
+          settings_.poll_interval) {
     round.failed.insert(manager);
     return nullptr;
   }
@@ -399,15 +407,18 @@ const http::active_alerts* worker::active_of(const std::string& manager,
                   << " failed, will retry: " << message_of(found.error()));
       return nullptr;
     }
+    auto ended = unchecked_streak::clock::now();
     if (streak == unchecked_.end()) {
       LOG_WARNING("delivery: reading the inhibition sources of "
-                  << manager << " failed, its notifications wait: "
+                  << manager << " failed (tried again each poll interval): "
                   << message_of(found.error()));
-      streak = unchecked_.emplace(manager, unchecked_streak{round.now}).first;
+      streak = unchecked_.emplace(manager, unchecked_streak{ended}).first;
     }
-    streak->second.retry_at = round.now + settings_.poll_interval;
+    streak->second.last_failure = ended;
     return nullptr;
   }
+  if (streak != unchecked_.end())
+    unchecked_.erase(streak);
   auto made = std::make_unique<const http::active_alerts>(view.inhibit_rules,
                                                           std::move(*found));
   return round.managers.emplace(manager, std::move(made)).first->second.get();

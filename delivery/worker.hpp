@@ -32,10 +32,10 @@ struct worker_settings {
   size_t batch = 1000;
   /// How long a manager's notifications wait while its inhibition sources
   /// cannot be read (a store error): they stay in the outbox, in order,
-  /// and the read is tried again once per poll interval. Past it they go
-  /// out unchecked, as a page that should have been inhibited beats none
-  /// while the store stays down. A silenced one never waits (it is held,
-  /// and its release checks inhibition).
+  /// and the read is tried again a poll interval after the last one ended.
+  /// Past it they go out unchecked, as a page that should have been
+  /// inhibited beats none while the store stays down. A silenced one never
+  /// waits (it is held, and its release checks inhibition).
   std::chrono::milliseconds unchecked_wait{30000};
   /// Argus's base URL for links in bodies (may be empty).
   std::string external_url;
@@ -160,19 +160,22 @@ private:
   /// then only `inhibitors_of` may be asked of what it holds.
   struct active_round {
     bool sources_only = false;
-    /// When the round began (a fan-out's sources reads are paced by it).
-    domain::time_point now{};
     std::map<std::string, std::unique_ptr<const http::active_alerts>> managers;
     /// Managers whose read failed (or waits for its retry) in this round:
     /// not read again in it.
     std::set<std::string> failed;
   };
-  /// A manager whose inhibition sources the fan-outs could not read.
+  /// A manager whose inhibition sources the fan-outs could not read. Timed
+  /// on the steady clock: a step of the system clock must neither stall
+  /// the reads nor cut the wait short.
   struct unchecked_streak {
+    using clock = std::chrono::steady_clock;
     /// The first failure of the streak.
-    domain::time_point since{};
-    /// No read before it: once per poll interval, however often poked.
-    domain::time_point retry_at{};
+    clock::time_point since{};
+    /// The end of the last failed read; the next comes a poll interval
+    /// after it, however often the worker is poked and however long the
+    /// read took.
+    clock::time_point last_failure{};
     /// Whether the log said its notifications go out unchecked.
     bool told = false;
   };
@@ -203,9 +206,12 @@ private:
                                     bool& unchecked);
   /// Whether a notification of `manager` whose inhibition could not be
   /// checked waits for a later fan-out (`worker_settings::unchecked_wait`).
-  bool wait_unchecked(const std::string& manager, domain::time_point now);
+  bool wait_unchecked(const std::string& manager);
+  /// Ends the streaks of managers whose reads stopped failing long ago.
+  void forget_past_streaks();
   /// The active alerts of `manager` in `round`, read now if they are not
-  /// there yet; null when the read failed (the next round reads again).
+  /// there yet; null when the read failed (or, in a fan-out, when the last
+  /// one failed less than a poll interval ago).
   const http::active_alerts* active_of(const std::string& manager,
                                        const manager_view& view,
                                        active_round& round);
@@ -265,8 +271,9 @@ private:
   /// seen at the last look and fan-outs since); `never`: none.
   static constexpr domain::time_point never = domain::time_point::max();
   domain::time_point held_until_ = never;
-  /// Managers whose sources' read failed at their last fan-out that needed
-  /// it; a success, or a fan-out that needs no read of them, ends a streak.
+  /// Managers whose sources' read failed, until one works, or none failed
+  /// for `unchecked_wait` (and two poll intervals): a later failure is
+  /// then another outage, with a wait of its own.
   std::map<std::string, unchecked_streak> unchecked_;
 
   std::atomic<uint64_t> delivered_{0};

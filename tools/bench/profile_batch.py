@@ -57,13 +57,14 @@ def main():
         _, err = perf.communicate()
         if perf.returncode != 0:
             sys.exit(f"perf record failed: {err.strip()}")
-    run.log(f"processed {result.get('processed_per_s', 0):,.0f} events/s, "
-            f"{result.get('cpu_us_per_event') or 0:.2f} us CPU per event")
+    unit = "alert" if args.am else "event"
+    run.log(f"processed {result.get('processed_per_s', 0):,.0f} {unit}s/s, "
+            f"{result.get('cpu_us_per_event') or 0:.2f} us CPU per {unit}")
     script = subprocess.run(["perf", "script", "-i", data], capture_output=True,
                             text=True, errors="replace")
     title = (f"Argus batch path: POST {path}, {args.batch} "
              f"{'alerts' if args.am else 'events'} per request, memory backend ({result.get('processed_per_s', 0):,.0f} "
-             f"events/s, {result.get('cpu_us_per_event') or 0:.1f} us CPU/event)")
+             f"{unit}s/s, {result.get('cpu_us_per_event') or 0:.1f} us CPU/{unit})")
     svg = subprocess.run([sys.executable, os.path.join(os.path.dirname(
         os.path.abspath(__file__)), "flamegraph.py"), "--title", title,
         "--folded", os.path.join(tmp, "folded.txt")],
