@@ -62,8 +62,8 @@ def main():
             f"{result.get('cpu_us_per_event') or 0:.2f} us CPU per {unit}")
     script = subprocess.run(["perf", "script", "-i", data], capture_output=True,
                             text=True, errors="replace")
-    title = (f"Argus batch path: POST {path}, {args.batch} "
-             f"{'alerts' if args.am else 'events'} per request, memory backend ({result.get('processed_per_s', 0):,.0f} "
+    title = (f"Argus batch path: POST {path}, {args.batch} {unit}s per "
+             f"request, memory backend ({result.get('processed_per_s', 0):,.0f} "
              f"{unit}s/s, {result.get('cpu_us_per_event') or 0:.1f} us CPU/{unit})")
     svg = subprocess.run([sys.executable, os.path.join(os.path.dirname(
         os.path.abspath(__file__)), "flamegraph.py"), "--title", title,
