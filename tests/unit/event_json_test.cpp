@@ -391,3 +391,23 @@ TEST_CASE("event_fields: a standard name's index matches its slot", "[unit]") {
     CHECK(f.slot(other) == nullptr);
   }
 }
+
+TEST_CASE("append_json_string escapes as nlohmann-json dumps", "[unit]") {
+  auto written = [](std::string_view text) {
+    std::string out = "x"; // appended to, not replaced
+    argus::http::append_json_string(out, text);
+    return out;
+  };
+  // Every ASCII byte alone, at the start, between and at the end of runs.
+  for (int c = 0; c < 0x80; ++c) {
+    std::string ch(1, static_cast<char>(c));
+    for (auto text : {ch, "ab" + ch, ch + "cd", "ab" + ch + "cd" + ch + ch}) {
+      INFO("byte " << c);
+      CHECK(written(text) == "x" + json(text).dump());
+    }
+  }
+  CHECK(written("") == "x\"\"");
+  auto utf8 = std::string{"gr\xc3\xb6\xc3\x9f"
+                          "e \xf0\x9f\x9a\x80 \"q\"\n"};
+  CHECK(written(utf8) == "x" + json(utf8).dump());
+}
