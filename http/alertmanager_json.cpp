@@ -167,21 +167,60 @@ void append_member(std::string& out, am_member m,
     append_json_string(out, member_text(m, posted, admitted));
 }
 
+/// The length of `append_label_object`'s text when nothing in it needs
+/// escaping (nearly always).
+size_t label_object_size(const domain::label_set& labels, bool skip_empty) {
+  size_t size = 2; // the braces
+  size_t written = 0;
+  for (auto& [name, value] : labels) {
+    if (skip_empty && value.empty())
+      continue;
+    size += name.size() + value.size() + 5; // two quoted texts and ':'
+    ++written;
+  }
+  return size + (written > 0 ? written - 1 : 0); // the commas
+}
+
 } // namespace
 
 std::string am_details_text(const domain::postable_alert& posted,
                             const domain::am_alert& admitted) {
   // Written directly rather than built as a DOM and dumped: that was a
-  // tenth of the CPU of an Alertmanager post.
+  // tenth of the CPU of an Alertmanager post. The text is kept with the
+  // alert, so it is allocated once at its length (what escapes add aside)
+  // rather than at a guess that doubled: 256 bytes for the common alert
+  // of 200, 1,024 for one of 600.
+  auto starts_at = domain::to_rfc3339(admitted.starts_at);
+  auto ends_at = domain::to_rfc3339(admitted.ends_at);
+  auto text_of = [&](am_member m) -> std::string_view {
+    switch (m) {
+    case am_member::starts_at:
+      return starts_at;
+    case am_member::ends_at:
+      return ends_at;
+    default:
+      return posted.generator_url;
+    }
+  };
+  size_t size = 2 + std::size(am_members) - 1; // the braces and commas
+  for (auto& [name, m] : am_members) {
+    size += name.size() + 3; // quoted, and ':'
+    size += is_label_set(m) ? label_object_size(label_set_of(m, posted),
+                                                m == am_member::labels)
+                            : text_of(m).size() + 2;
+  }
   std::string out;
-  out.reserve(256);
+  out.reserve(size);
   out.push_back('{');
   for (auto& [name, m] : am_members) {
     if (out.size() > 1)
       out.push_back(',');
     append_json_string(out, name);
     out.push_back(':');
-    append_member(out, m, posted, admitted);
+    if (is_label_set(m))
+      append_label_object(out, label_set_of(m, posted), m == am_member::labels);
+    else
+      append_json_string(out, text_of(m));
   }
   out.push_back('}');
   return out;

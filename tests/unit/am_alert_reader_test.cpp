@@ -69,6 +69,8 @@ TEST_CASE("the fast reader reads Alertmanager posts as the DOM path does",
       R"("labels":{"alertname":"X"},"fingerprint":"abc"}])",
       // Escapes in keys and values, and text beyond ASCII.
       R"([{"lab\u0065ls":{"a\"b":"c\\d\n\t\u00e9 \ud83d\ude80","g":"grö"}}])",
+      // Labels not in order (Prometheus sorts them; amtool need not).
+      R"([{"labels":{"zone":"z","alertname":"A","job":"j","b":"1"}}])",
       // Unknown members given twice are not read, as in the DOM path.
       R"([{"labels":{"a":"b"},"x":1,"x":2}])",
   };
@@ -114,6 +116,7 @@ TEST_CASE("the fast reader leaves what it is not sure of to the DOM path",
       R"([{"labels":[]}])",                           // not an object
       R"([{"labels":{"a":1}}])",                      // a value not a string
       R"([{"labels":{"a":"b","a":"c"}}])",            // a label twice
+      R"([{"labels":{"b":"1","a":"2","b":"3"}}])",    // not in a row
       R"([{"labels":{"a":"b"},"labels":{"c":"d"}}])", // labels twice
       R"([{"labels":{"a":"b"},"annotations":"x"}])",
       R"([{"labels":{"a":"b"},"startsAt":"yesterday"}])",

@@ -116,6 +116,21 @@ TEST_CASE("Alertmanager details are written as the DOM dumped them",
   }
 }
 
+TEST_CASE("Alertmanager details are allocated once, at their length",
+          "[alertmanager][json]") {
+  // The text lives as long as the alert: no room left over, no doubling.
+  auto posted = alerts().front();
+  posted.annotations["description"] = std::string(700, 'd');
+  auto admitted = admit_am_alert(posted, "am", {}, now);
+  REQUIRE(admitted);
+  auto text = am_details_text(posted, *admitted);
+  CHECK(text.capacity() == text.size());
+  // What needs escaping grows it, and is still written right.
+  posted.annotations["description"] = std::string(700, '"');
+  text = am_details_text(posted, *admitted);
+  CHECK(text == details_dom(posted, *admitted).dump());
+}
+
 TEST_CASE("Alertmanager fields read as grouping_text reads the view",
           "[alertmanager][json]") {
   for (auto& posted : alerts()) {
