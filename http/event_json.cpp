@@ -2,6 +2,7 @@
 
 #include "domain/error.hpp"
 #include "http/json.hpp"
+#include "http/json_scan.hpp"
 #include "http/simdjson_body.hpp"
 
 #include <simdjson.h>
@@ -79,6 +80,9 @@ struct checker {
   bool string() {
     ++p; // the quote
     while (p != end) {
+      p = find_json_special(p, end);
+      if (p == end)
+        return false;
       auto c = static_cast<unsigned char>(*p);
       if (c == '"') {
         ++p;
@@ -86,10 +90,7 @@ struct checker {
       }
       if (c < 0x20)
         return false;
-      if (c != '\\') {
-        ++p;
-        continue;
-      }
+      // A backslash: the escape that follows.
       if (++p == end)
         return false;
       switch (*p++) {
@@ -469,12 +470,6 @@ bool is_strict_json(std::string_view text) {
 
 namespace {
 
-/// Whether `c` must be escaped in a JSON string: quote, backslash and the
-/// control characters. Every other byte (UTF-8 included) is written as is.
-bool needs_escape(unsigned char c) {
-  return c < 0x20 || c == '"' || c == '\\';
-}
-
 void append_escaped(std::string& out, unsigned char c) {
   static constexpr char hex[] = "0123456789abcdef";
   switch (c) {
@@ -512,16 +507,16 @@ void append_json_string(std::string& out, std::string_view s) {
   // The text between escapes goes in as one append: a push_back per byte
   // was most of writing an Alertmanager alert's details.
   out.push_back('"');
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (!needs_escape(c))
-      continue;
-    out.append(s.data() + run, i - run);
-    append_escaped(out, c);
-    run = i + 1;
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (true) {
+    const char* special = find_json_special(p, end);
+    out.append(p, static_cast<size_t>(special - p));
+    if (special == end)
+      break;
+    append_escaped(out, static_cast<unsigned char>(*special));
+    p = special + 1;
   }
-  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 

@@ -6,6 +6,7 @@
 #include "domain/error.hpp"
 #include "http/event_json.hpp"
 #include "http/json.hpp"
+#include "http/json_scan.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -410,4 +411,39 @@ TEST_CASE("append_json_string escapes as nlohmann-json dumps", "[unit]") {
   auto utf8 = std::string{"gr\xc3\xb6\xc3\x9f"
                           "e \xf0\x9f\x9a\x80 \"q\"\n"};
   CHECK(written(utf8) == "x" + json(utf8).dump());
+}
+
+TEST_CASE("find_json_special finds the first byte a JSON string escapes",
+          "[unit]") {
+  // Every byte value at every place of texts up to 19 bytes long (so
+  // within and across the 8-byte words), over a background of each kind
+  // of plain byte: ASCII, and UTF-8's high bytes, which must not match.
+  for (char plain : {'a', ' ', '\x7f', '\x80', '\xe2', '\xff'}) {
+    for (size_t len = 0; len < 20; ++len) {
+      for (int byte = 0; byte < 256; ++byte) {
+        for (size_t at = 0; at < len; ++at) {
+          std::string text(len, plain);
+          text[at] = static_cast<char>(byte);
+          auto* begin = text.data();
+          auto* found = argus::http::find_json_special(begin, begin + len);
+          auto special =
+              argus::http::json_special(static_cast<unsigned char>(byte));
+          INFO("plain " << int(plain) << " length " << len << " byte " << byte
+                        << " at " << at);
+          CHECK(found - begin == static_cast<ptrdiff_t>(special ? at : len));
+        }
+      }
+    }
+  }
+  // Of two, the first is found, whichever comes later in its word.
+  for (size_t first = 0; first < 16; ++first)
+    for (size_t second = first + 1; second < 17; ++second)
+      for (char later : {'\0', '"', '\\', '\x1f'}) {
+        std::string text(17, 'x');
+        text[first] = '\n';
+        text[second] = later;
+        auto* begin = text.data();
+        CHECK(argus::http::find_json_special(begin, begin + text.size()) ==
+              begin + first);
+      }
 }
