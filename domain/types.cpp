@@ -50,7 +50,7 @@ char* put_digits(char* out, int64_t v, int digits) {
 
 } // namespace
 
-std::string to_rfc3339(time_point t) {
+void write_rfc3339(char* out, time_point t) {
   // By hand, not gmtime_r and strftime: every stored Alertmanager alert
   // formats two times, and the C library's calls were 6% of its CPU.
   auto ms = to_millis(t);
@@ -62,9 +62,8 @@ std::string to_rfc3339(time_point t) {
   }
   auto date = civil_from_days(days);
   // A time_point (nanoseconds in 64 bits) lies within years 1677-2262, so
-  // the year has four digits.
-  char text[24];
-  char* p = put_digits(text, date.year, 4);
+  // the year has four digits and the text `rfc3339_length` bytes.
+  char* p = put_digits(out, date.year, 4);
   *p++ = '-';
   p = put_digits(p, date.month, 2);
   *p++ = '-';
@@ -77,8 +76,13 @@ std::string to_rfc3339(time_point t) {
   p = put_digits(p, in_day / 1'000 % 60, 2);
   *p++ = '.';
   p = put_digits(p, in_day % 1'000, 3);
-  *p++ = 'Z';
-  return std::string(text, p);
+  *p = 'Z';
+}
+
+std::string to_rfc3339(time_point t) {
+  std::string out(rfc3339_length, '\0');
+  write_rfc3339(out.data(), t);
+  return out;
 }
 
 namespace {

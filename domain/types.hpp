@@ -26,6 +26,14 @@ time_point from_millis(int64_t ms);
 /// Formats as RFC 3339 UTC with milliseconds, e.g. 2026-11-27T10:19:39.123Z.
 std::string to_rfc3339(time_point t);
 
+/// The length of `to_rfc3339`'s text, the same for every time_point (its
+/// years are 1677 to 2262).
+inline constexpr size_t rfc3339_length = 24;
+
+/// `to_rfc3339`'s text written at `out` (`rfc3339_length` bytes, no
+/// terminator), for writers that would only copy the string on.
+void write_rfc3339(char* out, time_point t);
+
 enum class severity : uint8_t { high, medium, low };
 /// What an event asks for. `acknowledge` (PagerDuty's word) marks an active
 /// alert as being worked on; `unacknowledge` is its operator-side undo.

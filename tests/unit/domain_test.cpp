@@ -328,6 +328,13 @@ TEST_CASE("times format as RFC 3339 UTC with milliseconds", "[unit]") {
         "1970-01-01T00:00:01.000Z");
   CHECK(to_millis(from_millis(1'795'774'779'123)) == 1'795'774'779'123);
   CHECK(to_millis(no_time) == 0);
+  // The first and last times a time_point holds: always rfc3339_length
+  // bytes, as write_rfc3339's callers size their buffers.
+  using argus::domain::time_point;
+  // (1677-09-21T00:12:43.145224192Z, its milliseconds cut toward zero.)
+  CHECK(to_rfc3339(time_point::min()) == "1677-09-21T00:12:43.146Z");
+  CHECK(to_rfc3339(time_point::max()) == "2262-04-11T23:47:16.854Z");
+  CHECK(to_rfc3339(time_point::min()).size() == argus::domain::rfc3339_length);
 }
 
 TEST_CASE("RFC 3339 times agree with the C library's calendar", "[unit]") {
