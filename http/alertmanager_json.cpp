@@ -115,6 +115,20 @@ void append_label_object(std::string& out, const domain::label_set& labels,
   out.push_back('}');
 }
 
+/// The length of `append_label_object`'s text when nothing in it needs
+/// escaping (nearly always), skipping as it skips.
+size_t label_object_size(const domain::label_set& labels, bool skip_empty) {
+  size_t size = 2; // the braces
+  size_t written = 0;
+  for (auto& [name, value] : labels) {
+    if (skip_empty && value.empty())
+      continue;
+    size += name.size() + value.size() + 5; // two quoted texts and ':'
+    ++written;
+  }
+  return size + (written > 0 ? written - 1 : 0); // the commas
+}
+
 /// The members of the details object, in the order nlohmann's sorted
 /// objects dump them.
 enum class am_member { annotations, ends_at, generator_url, labels, starts_at };
@@ -145,40 +159,47 @@ const domain::label_set& label_set_of(am_member m,
   return m == am_member::labels ? posted.labels : posted.annotations;
 }
 
+/// An admitted alert's effective times as text, on the stack: as strings,
+/// each was a heap block (24 bytes is past the small-string buffer) made
+/// and freed per stored alert.
+struct am_times {
+  char starts_at[domain::rfc3339_length];
+  char ends_at[domain::rfc3339_length];
+
+  explicit am_times(const domain::am_alert& admitted) {
+    domain::write_rfc3339(starts_at, admitted.starts_at);
+    domain::write_rfc3339(ends_at, admitted.ends_at);
+  }
+};
+
 /// The text of a string member (unquoted).
-std::string member_text(am_member m, const domain::postable_alert& posted,
-                        const domain::am_alert& admitted) {
+std::string_view member_text(am_member m, const domain::postable_alert& posted,
+                             const am_times& times) {
   switch (m) {
   case am_member::ends_at:
-    return domain::to_rfc3339(admitted.ends_at);
+    return {times.ends_at, sizeof times.ends_at};
   case am_member::starts_at:
-    return domain::to_rfc3339(admitted.starts_at);
+    return {times.starts_at, sizeof times.starts_at};
   default:
     return posted.generator_url;
   }
 }
 
+/// The length of `append_member`'s text when nothing in it needs escaping.
+size_t member_size(am_member m, const domain::postable_alert& posted,
+                   const am_times& times) {
+  if (is_label_set(m))
+    return label_object_size(label_set_of(m, posted), m == am_member::labels);
+  return member_text(m, posted, times).size() + 2; // quoted
+}
+
 void append_member(std::string& out, am_member m,
                    const domain::postable_alert& posted,
-                   const domain::am_alert& admitted) {
+                   const am_times& times) {
   if (is_label_set(m))
     append_label_object(out, label_set_of(m, posted), m == am_member::labels);
   else
-    append_json_string(out, member_text(m, posted, admitted));
-}
-
-/// The length of `append_label_object`'s text when nothing in it needs
-/// escaping (nearly always).
-size_t label_object_size(const domain::label_set& labels, bool skip_empty) {
-  size_t size = 2; // the braces
-  size_t written = 0;
-  for (auto& [name, value] : labels) {
-    if (skip_empty && value.empty())
-      continue;
-    size += name.size() + value.size() + 5; // two quoted texts and ':'
-    ++written;
-  }
-  return size + (written > 0 ? written - 1 : 0); // the commas
+    append_json_string(out, member_text(m, posted, times));
 }
 
 } // namespace
@@ -190,29 +211,10 @@ std::string am_details_text(const domain::postable_alert& posted,
   // alert, so it is allocated once at its length (what escapes add aside)
   // rather than at a guess that doubled: 256 bytes for the common alert
   // of 200, 1,024 for one of 600.
-  // The times on the stack: as strings, each was a heap block (24 bytes
-  // is past the small-string buffer) made and freed per alert.
-  char starts_at[domain::rfc3339_length];
-  char ends_at[domain::rfc3339_length];
-  domain::write_rfc3339(starts_at, admitted.starts_at);
-  domain::write_rfc3339(ends_at, admitted.ends_at);
-  auto text_of = [&](am_member m) -> std::string_view {
-    switch (m) {
-    case am_member::starts_at:
-      return {starts_at, sizeof starts_at};
-    case am_member::ends_at:
-      return {ends_at, sizeof ends_at};
-    default:
-      return posted.generator_url;
-    }
-  };
+  am_times times{admitted};
   size_t size = 2 + std::size(am_members) - 1; // the braces and commas
-  for (auto& [name, m] : am_members) {
-    size += name.size() + 3; // quoted, and ':'
-    size += is_label_set(m) ? label_object_size(label_set_of(m, posted),
-                                                m == am_member::labels)
-                            : text_of(m).size() + 2;
-  }
+  for (auto& [name, m] : am_members)
+    size += name.size() + 3 + member_size(m, posted, times); // "name":
   std::string out;
   out.reserve(size);
   out.push_back('{');
@@ -221,10 +223,7 @@ std::string am_details_text(const domain::postable_alert& posted,
       out.push_back(',');
     append_json_string(out, name);
     out.push_back(':');
-    if (is_label_set(m))
-      append_label_object(out, label_set_of(m, posted), m == am_member::labels);
-    else
-      append_json_string(out, text_of(m));
+    append_member(out, m, posted, times);
   }
   out.push_back('}');
   return out;
@@ -242,10 +241,11 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
   if (key == "dedupKey")
     return e.dedup_key;
   if (auto m = am_member_named(key)) {
+    am_times times{admitted};
     if (!is_label_set(*m))
-      return member_text(*m, posted, admitted);
+      return std::string{member_text(*m, posted, times)};
     std::string out;
-    append_member(out, *m, posted, admitted);
+    append_member(out, *m, posted, times);
     return out;
   }
   // A dotted path: only the label sets are objects, and their values are

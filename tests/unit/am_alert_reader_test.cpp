@@ -71,6 +71,8 @@ TEST_CASE("the fast reader reads Alertmanager posts as the DOM path does",
       R"([{"lab\u0065ls":{"a\"b":"c\\d\n\t\u00e9 \ud83d\ude80","g":"grö"}}])",
       // Labels not in order (Prometheus sorts them; amtool need not).
       R"([{"labels":{"zone":"z","alertname":"A","job":"j","b":"1"}}])",
+      // Escapes at and across the strict checker's 8-byte words.
+      R"([{"labels":{"abcdefg\"hij":"abcdefgh\\ijklmnop\u0041qrstuvw\n"}}])",
       // Unknown members given twice are not read, as in the DOM path.
       R"([{"labels":{"a":"b"},"x":1,"x":2}])",
   };
@@ -129,6 +131,12 @@ TEST_CASE("the fast reader leaves what it is not sure of to the DOM path",
       R"([{"labels":{"a":"b"},"x":"\ud800"}])",
       R"([{"labels":{"a":"b"},"x":1e999}])",
       R"([{"labels":{"a":"b"},"x":tru}])",
+      // A raw control byte inside a long string, and long strings left
+      // open, as the strict checker scans them a word at a time.
+      "[{\"labels\":{\"a\":\"b\"},\"x\":\"abcdefghij\x01kl\"}]",
+      "[{\"labels\":{\"a\":\"abcdefghijkl\x1fmnopqrstu\"}}]",
+      R"([{"labels":{"a":"b"},"x":"abcdefghijklmnop)",
+      R"([{"labels":{"a":"b"},"x":"abcdefghijklmnop\)",
   };
   for (auto& body : bodies) {
     INFO(body);

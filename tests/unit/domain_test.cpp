@@ -335,6 +335,11 @@ TEST_CASE("times format as RFC 3339 UTC with milliseconds", "[unit]") {
   CHECK(to_rfc3339(time_point::min()) == "1677-09-21T00:12:43.146Z");
   CHECK(to_rfc3339(time_point::max()) == "2262-04-11T23:47:16.854Z");
   CHECK(to_rfc3339(time_point::min()).size() == argus::domain::rfc3339_length);
+  // write_rfc3339 writes those bytes and no more.
+  char buffer[argus::domain::rfc3339_length + 1];
+  buffer[argus::domain::rfc3339_length] = '#';
+  argus::domain::write_rfc3339(buffer, time_point::max());
+  CHECK(std::string(buffer, sizeof buffer) == "2262-04-11T23:47:16.854Z#");
 }
 
 TEST_CASE("RFC 3339 times agree with the C library's calendar", "[unit]") {

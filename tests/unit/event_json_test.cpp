@@ -408,6 +408,13 @@ TEST_CASE("append_json_string escapes as nlohmann-json dumps", "[unit]") {
     }
   }
   CHECK(written("") == "x\"\"");
+  // Past eight bytes, where whole words are scanned: escapes in the first,
+  // second and last word, and a text with none.
+  for (auto text : {std::string{"0123\"5678901234567\\9"},
+                    std::string{"0123456789abcdef\x01xyz"},
+                    std::string{"plain text, longer than two words"},
+                    std::string{"ends with a newline past word one\n"}})
+    CHECK(written(text) == "x" + json(text).dump());
   auto utf8 = std::string{"gr\xc3\xb6\xc3\x9f"
                           "e \xf0\x9f\x9a\x80 \"q\"\n"};
   CHECK(written(utf8) == "x" + json(utf8).dump());
