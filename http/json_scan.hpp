@@ -27,13 +27,21 @@ inline const char* find_json_special(const char* p, const char* end) {
     uint64_t quote = word ^ (ones * '"');
     uint64_t backslash = word ^ (ones * '\\');
     // A byte below 0x20 of `word`, or a zero byte of `quote` or
-    // `backslash`, sets its high bit here. Each test is exact about
-    // whether some byte of the word matches (not always about which).
-    uint64_t found = ((word - ones * 0x20) & ~word) |
-                     ((quote - ones) & ~quote) |
-                     ((backslash - ones) & ~backslash);
-    if ((found & highs) != 0)
+    // `backslash`, sets its high bit here. A subtraction's borrow can
+    // flag a byte above a match too, but never one below the first.
+    uint64_t found =
+        (((word - ones * 0x20) & ~word) | ((quote - ones) & ~quote) |
+         ((backslash - ones) & ~backslash)) &
+        highs;
+    if (found != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      // The lowest flagged byte is the first match: no byte scan after a
+      // word test (most strings end in their first word).
+      return p + __builtin_ctzll(found) / 8;
+#else
       break;
+#endif
+    }
     p += 8;
   }
   while (p != end && !json_special(static_cast<unsigned char>(*p)))
