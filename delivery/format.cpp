@@ -74,7 +74,7 @@ std::string fingerprint(const domain::alert& a) {
   // Alertmanager's fingerprint is 16 hex digits; the alert id is already a
   // stable hash of (manager, dedupKey).
   std::string hex;
-  for (char c : a.id)
+  for (char c : a.id.str())
     if (c != '-' && hex.size() < 16)
       hex += c;
   return hex;
@@ -241,7 +241,7 @@ std::string_view pd_severity(domain::severity s) {
 /// One PagerDuty incident per group life: the parent's alert id is stable
 /// for (manager, dedupKey), and a new parent of the group gets a new one.
 std::string pd_dedup_key(const domain::alert& parent) {
-  return "argus/" + parent.id;
+  return "argus/" + parent.id.str();
 }
 
 json pagerduty_body(const domain::receiver& r, const envelope& e) {

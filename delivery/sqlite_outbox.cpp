@@ -210,7 +210,7 @@ public:
       if (storage::may_hold_nul(text_view(*s, 2))) {
         auto active = storage::parent_is_active(
             db_.get(), parent_check_, entry->event_manager_id,
-            parent.dedup_key.view(), parent.id);
+            parent.dedup_key.view(), parent.id.str());
         if (!active)
           return active.error();
         if (!*active)

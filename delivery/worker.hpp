@@ -150,7 +150,7 @@ private:
   struct held_opening {
     std::string notification_id;
     /// The parent's id: a later alert with its dedupKey is another one.
-    std::string alert_id;
+    domain::alert_id alert_id;
   };
   using held_key = std::pair<std::string, std::string>;
   /// The active alerts of the managers one fan-out or review looks at, each

@@ -8,10 +8,6 @@
 #include <random>
 #include <string>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace argus::domain {
 
 alert& mutable_alert(owned_alert& p) {
@@ -124,81 +120,24 @@ uint64_t avalanche(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-#if defined(__SSE2__)
-
-/// The 32 lowercase hex digits of `hi`, then `lo`, most significant first,
-/// sixteen bytes at once (SSE2 is x86-64's baseline): each byte's two
-/// nibbles side by side, then '0'-'9' or 'a'-'f' by one compare. A table
-/// of digit pairs took about 4 instructions a digit, for every new alert
-/// and every notification.
-void put_hex32(char* out, uint64_t hi, uint64_t lo) {
-  auto bytes = _mm_set_epi64x(static_cast<long long>(__builtin_bswap64(lo)),
-                              static_cast<long long>(__builtin_bswap64(hi)));
-  auto nibble = _mm_set1_epi8(0x0f);
-  auto high = _mm_and_si128(_mm_srli_epi16(bytes, 4), nibble);
-  auto low = _mm_and_si128(bytes, nibble);
-  auto to_text = [](__m128i n) {
-    auto letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)),
-                                 _mm_set1_epi8('a' - '0' - 10));
-    return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')), letters);
-  };
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                   to_text(_mm_unpacklo_epi8(high, low)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16),
-                   to_text(_mm_unpackhi_epi8(high, low)));
-}
-
-#else
-
-/// "00" to "ff": the two lowercase hex digits of each byte.
-constexpr std::array<char, 512> hex_pairs = [] {
-  constexpr char hex[] = "0123456789abcdef";
-  std::array<char, 512> out{};
-  for (size_t byte = 0; byte < 256; ++byte) {
-    out[2 * byte] = hex[byte >> 4];
-    out[2 * byte + 1] = hex[byte & 0xf];
-  }
-  return out;
-}();
-
-/// The 32 lowercase hex digits of `hi`, then `lo`, most significant first,
-/// a byte at a time.
-void put_hex32(char* out, uint64_t hi, uint64_t lo) {
-  for (auto v : {hi, lo})
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      auto byte = (v >> shift) & 0xff;
-      *out++ = hex_pairs[2 * byte];
-      *out++ = hex_pairs[2 * byte + 1];
-    }
-}
-
-#endif
-
-std::string format_uuid(uint64_t hi, uint64_t lo, unsigned version) {
+/// The bits of a UUID of this version made of `hi` and `lo`.
+std::pair<uint64_t, uint64_t> uuid_bits(uint64_t hi, uint64_t lo,
+                                        unsigned version) {
   hi = (hi & ~0xf000ULL) | (uint64_t{version} << 12);
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // RFC 4122 variant
-  // By hand into a buffer rather than snprintf or appends: ids are made
-  // for every new alert and looked up for every stored one (printf's
-  // parsing was 2% of a batch, appending a character at a time 1%).
-  char digits[32];
-  put_hex32(digits, hi, lo);
-  char text[36];
-  std::memcpy(text, digits, 8);
-  text[8] = '-';
-  std::memcpy(text + 9, digits + 8, 4);
-  text[13] = '-';
-  std::memcpy(text + 14, digits + 12, 4);
-  text[18] = '-';
-  std::memcpy(text + 19, digits + 16, 4);
-  text[23] = '-';
-  std::memcpy(text + 24, digits + 20, 12);
-  return std::string(text, sizeof text);
+  return {hi, lo};
 }
 
-/// The name-based uuid of hashes `h`.
+std::string format_uuid(uint64_t hi, uint64_t lo, unsigned version) {
+  auto [h, l] = uuid_bits(hi, lo, version);
+  std::string text(uuid_text_length, '\0');
+  write_uuid(text.data(), h, l);
+  return text;
+}
+
+/// The name-based uuid of hashes `h` (version 8: custom, name-based).
 std::string uuid_of(const fnv1a_pair& h) {
-  return format_uuid(avalanche(h.hi), avalanche(h.lo),
-                     8); // version 8: custom, name-based
+  return format_uuid(avalanche(h.hi), avalanche(h.lo), 8);
 }
 
 } // namespace
@@ -212,12 +151,14 @@ std::string name_based_uuid(std::string_view a,
   return uuid_of(fnv1a(a, b));
 }
 
-std::string alert_id_for(std::string_view event_manager_id,
-                         std::string_view dedup_key) {
-  // name_based_uuid(event_manager_id, dedup_key), from the cached prefix.
+alert_id alert_id_for(std::string_view event_manager_id,
+                      std::string_view dedup_key) {
+  // name_based_uuid(event_manager_id, dedup_key), from the cached prefix,
+  // kept as its bits: no text until someone reads it.
   auto h = manager_prefix(event_manager_id);
   h.mix(dedup_key);
-  return uuid_of(h);
+  auto [hi, lo] = uuid_bits(avalanche(h.hi), avalanche(h.lo), 8);
+  return alert_id::from_uuid(hi, lo);
 }
 
 std::string random_uuid() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/alert_id.hpp"
 #include "domain/shared_text.hpp"
 #include "domain/types.hpp"
 
@@ -22,8 +23,9 @@ struct alert {
   // by. The texts its group's alerts have alike are shared, not copied
   // (240 bytes instead of 384, and no heap block per alert for them). The
   // dedupKey is shared too: a parent's is also its group's open window's
-  // and its children's parent_dedup_key.
-  std::string id;
+  // and its children's parent_dedup_key. The id is a UUID's 16 bytes, not
+  // its 36 characters (see alert_id.hpp).
+  alert_id id;
   std::string summary;
   /// JSON object text of the event's extra fields.
   std::string details = "{}";
@@ -159,8 +161,9 @@ void merge_into(alert& stored, const alert_write& w);
 
 /// The stable id of the alert for (event manager, dedupKey): a name-based
 /// UUID, so the same pair always has the same id, on every node.
-std::string alert_id_for(std::string_view event_manager_id,
-                         std::string_view dedup_key);
+/// Its text is `name_based_uuid(event_manager_id, dedup_key)`.
+alert_id alert_id_for(std::string_view event_manager_id,
+                      std::string_view dedup_key);
 
 /// A UUID that is a function of (`a`, `b`) alone (version 8).
 std::string name_based_uuid(std::string_view a, std::string_view b);

@@ -195,10 +195,10 @@ caf::error retry_now(delivery& d, time_point now) {
   return {};
 }
 
-std::string notification_id_for(const std::string& alert_id,
-                                notification_kind kind, time_point at,
-                                uint64_t event_seq, std::string_view extra) {
-  // The id of `alert_id` and "<kind>@<at>#<seq>/<extra>", hashed in parts:
+std::string notification_id_for(const alert_id& id, notification_kind kind,
+                                time_point at, uint64_t event_seq,
+                                std::string_view extra) {
+  // The id of `id` and "<kind>@<at>#<seq>/<extra>", hashed in parts:
   // one is made for every parent opened, and building the text was half
   // of it. Ids are stored, so the text hashed must stay the same.
   char at_text[24];
@@ -208,12 +208,14 @@ std::string notification_id_for(const std::string& alert_id,
                     .ptr;
   auto seq_end =
       std::to_chars(seq_text, seq_text + sizeof seq_text, event_seq).ptr;
-  return name_based_uuid(
-      alert_id,
-      {to_string(kind), "@",
-       std::string_view{at_text, static_cast<size_t>(at_end - at_text)}, "#",
-       std::string_view{seq_text, static_cast<size_t>(seq_end - seq_text)}, "/",
-       extra});
+  return id.with_text([&](std::string_view alert_id) {
+    return name_based_uuid(
+        alert_id,
+        {to_string(kind), "@",
+         std::string_view{at_text, static_cast<size_t>(at_end - at_text)}, "#",
+         std::string_view{seq_text, static_cast<size_t>(seq_end - seq_text)},
+         "/", extra});
+  });
 }
 
 void suppress(delivery& d, const std::vector<std::string>& ids,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/alert_id.hpp"
 #include "domain/notification.hpp"
 #include "domain/types.hpp"
 
@@ -173,9 +174,8 @@ caf::error retry_now(delivery& d, time_point now);
 /// The stable id of a notification: name-based on the parent alert's id,
 /// the kind, the time it happened and the journal sequence of the event that
 /// caused it, so a replay of that event after a crash names it the same.
-std::string notification_id_for(const std::string& alert_id,
-                                notification_kind kind, time_point at,
-                                uint64_t event_seq,
+std::string notification_id_for(const alert_id& id, notification_kind kind,
+                                time_point at, uint64_t event_seq,
                                 std::string_view extra = {});
 
 } // namespace argus::domain

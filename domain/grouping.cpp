@@ -30,7 +30,18 @@ void add_notification(group_state& g, decision& out, notification_kind kind,
                       alert_ptr child, int64_t active_children) {
   // A change a timer made has no event sequence: a count per group tells
   // its notifications apart instead.
-  std::string_view child_id = child ? std::string_view{child->id} : "";
+  // The child's id as text: on the stack when it is a UUID, as nearly
+  // every id is.
+  char child_text[uuid_text_length];
+  std::string child_long;
+  std::string_view child_id;
+  if (child && child->id.size() <= sizeof child_text) {
+    auto end = child->id.write(child_text);
+    child_id = {child_text, static_cast<size_t>(end - child_text)};
+  } else if (child) {
+    child_long = child->id.str();
+    child_id = child_long;
+  }
   std::string numbered;
   if (seq == 0)
     numbered =

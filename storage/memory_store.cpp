@@ -122,7 +122,8 @@ struct manager_alerts {
   std::vector<row_entry*> active;
   /// Ids that are not `alert_id_for(manager, dedupKey)`, by dedupKey (rows
   /// written with another id, e.g. by tests); normally empty.
-  std::unordered_map<std::string, std::string, domain::text_hasher> odd_ids;
+  std::unordered_map<std::string, domain::alert_id, domain::text_hasher>
+      odd_ids;
 };
 
 /// A row with the keys it is stored under, for sorting before copying out.

@@ -15,7 +15,7 @@ std::optional<named_parent> parent_named_in(const std::string& body,
                 << message_of(env.error()) << ")");
     return std::nullopt;
   }
-  return named_parent{env->parent->dedup_key.str(), env->parent->id};
+  return named_parent{env->parent->dedup_key.str(), env->parent->id.str()};
 }
 
 } // namespace argus::storage

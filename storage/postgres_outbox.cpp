@@ -187,8 +187,9 @@ public:
         return entry.error();
       auto& parent = *entry->env.parent;
       if (pg::key_may_read_otherwise(parent.dedup_key.view())) {
-        auto active = pg::parent_is_active(*conn_, entry->event_manager_id,
-                                           parent.dedup_key.view(), parent.id);
+        auto active =
+            pg::parent_is_active(*conn_, entry->event_manager_id,
+                                 parent.dedup_key.view(), parent.id.str());
         if (!active)
           return active.error();
         if (!*active)

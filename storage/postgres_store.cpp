@@ -239,7 +239,7 @@ void optional_time(params& p, domain::time_point t) {
 /// given (the upsert adds it to a stored row's count).
 params alert_params(const domain::alert& a, int64_t event_count) {
   params p;
-  p.text(a.id)
+  p.text(a.id.str())
       .text(a.dedup_key)
       .text(a.event_manager_id)
       .text(a.summary)

@@ -233,6 +233,15 @@ public:
                                    static_cast<int>(x.size()), SQLITE_STATIC));
   }
 
+  /// Copied by SQLite: a UUID's text is written on the stack.
+  binder& id(const domain::alert_id& x) {
+    return x.with_text([this](std::string_view text) -> binder& {
+      return check(sqlite3_bind_text(stmt_, next_++, text.data(),
+                                     static_cast<int>(text.size()),
+                                     SQLITE_TRANSIENT));
+    });
+  }
+
   binder& integer(int64_t x) {
     return check(sqlite3_bind_int64(stmt_, next_++, x));
   }
@@ -284,7 +293,7 @@ struct sqlite_row {
 /// Binds every column of `a` in `alert_sql::columns` order, with `event_count`
 /// as given (the upsert adds it to a stored row's count).
 void bind_alert(binder& b, const domain::alert& a, int64_t event_count) {
-  b.text(a.id)
+  b.id(a.id)
       .text(a.dedup_key)
       .text(a.event_manager_id)
       .text(a.summary)

@@ -126,7 +126,7 @@ TEST_CASE("alert_id_for is stable and distinct", "[unit]") {
   using argus::domain::alert_id_for;
   auto id = alert_id_for("m1", "disk-full");
   CHECK(id == alert_id_for("m1", "disk-full"));
-  CHECK(is_uuid(id, '8'));
+  CHECK(is_uuid(id.str(), '8'));
   CHECK(id != alert_id_for("m2", "disk-full"));
   CHECK(id != alert_id_for("m1", "disk-ful"));
   // The separator keeps the two parts apart.
@@ -136,10 +136,10 @@ TEST_CASE("alert_id_for is stable and distinct", "[unit]") {
   // value itself must never change.
   CHECK(alert_id_for("m1", "disk-full") ==
         "51723e2f-7c3e-8413-af32-2735b6027b75");
-  CHECK(is_uuid(alert_id_for("", ""), '8'));
+  CHECK(is_uuid(alert_id_for("", "").str(), '8'));
   std::set<std::string> ids;
   for (int i = 0; i < 1000; ++i)
-    ids.insert(alert_id_for("m1", "key-" + std::to_string(i)));
+    ids.insert(alert_id_for("m1", "key-" + std::to_string(i)).str());
   CHECK(ids.size() == 1000);
 }
 
@@ -156,7 +156,9 @@ TEST_CASE("alert_id_for is name_based_uuid whichever manager came before",
   CHECK(alert_id_for("m1", "disk-full") ==
         "51723e2f-7c3e-8413-af32-2735b6027b75");
   std::string elsewhere;
-  std::thread{[&] { elsewhere = alert_id_for("m1", "disk-full"); }}.join();
+  std::thread{[&] {
+    elsewhere = alert_id_for("m1", "disk-full").str();
+  }}.join();
   CHECK(elsewhere == "51723e2f-7c3e-8413-af32-2735b6027b75");
 }
 

@@ -238,7 +238,7 @@ TEST_CASE("the pagerduty body is an Events API v2 event", "[unit][delivery]") {
   CHECK(trigger["routing_key"] == "R0UT1NGKEY");
   CHECK(trigger["event_action"] == "trigger");
   auto key = trigger["dedup_key"].get<std::string>();
-  CHECK(key == "argus/" + alert_id_for("payments", "db-1"));
+  CHECK(key == "argus/" + alert_id_for("payments", "db-1").str());
   auto& p = trigger["payload"];
   CHECK(p["summary"] == "DB primary down");
   CHECK(p["source"] == "argus/payments");

@@ -68,7 +68,7 @@ void print_alert_rows(std::ostream& out, const alerts& xs, const char* none) {
 void print_alert(std::ostream& out, const domain::alert& a) {
   print_record(
       out,
-      {{"id", a.id},
+      {{"id", a.id.str()},
        {"dedupKey", a.dedup_key.str()},
        {"event_manager_id", a.event_manager_id.str()},
        {"summary", a.summary},
