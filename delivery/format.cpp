@@ -73,11 +73,13 @@ std::string url_encode(std::string_view text) {
 std::string fingerprint(const domain::alert& a) {
   // Alertmanager's fingerprint is 16 hex digits; the alert id is already a
   // stable hash of (manager, dedupKey).
-  std::string hex;
-  for (char c : a.id.str())
-    if (c != '-' && hex.size() < 16)
-      hex += c;
-  return hex;
+  return a.id.with_text([](std::string_view id) {
+    std::string hex;
+    for (char c : id)
+      if (c != '-' && hex.size() < 16)
+        hex += c;
+    return hex;
+  });
 }
 
 json am_labels(const domain::alert& a) {

@@ -141,18 +141,11 @@ alert_id::alert_id(const alert_id& other) noexcept : lo_(other.lo_) {
     new (&text_) shared_text{other.text_};
 }
 
-alert_id::alert_id(alert_id&& other) noexcept : lo_(other.lo_) {
-  if (other.is_uuid())
-    hi_ = other.hi_;
-  else
-    new (&text_) shared_text{std::move(other.text_)};
-}
-
 alert_id alert_id::from_uuid(uint64_t hi, uint64_t lo) noexcept {
   alert_id id;
   id.destroy();
   id.hi_ = hi;
-  id.lo_ = lo;
+  id.lo_ = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   return id;
 }
 
@@ -185,11 +178,14 @@ void alert_id::append_to(std::string& out) const {
 }
 
 void alert_id::swap(alert_id& other) noexcept {
-  alert_id moved{std::move(other)};
-  other.destroy();
-  new (&other) alert_id{std::move(*this)};
+  if (this == &other)
+    return;
+  alert_id held{std::move(other)};
+  // What is left of `other` after the move is destroyed, then refilled.
+  other.destroy(); // NOLINT(bugprone-use-after-move)
+  other.take(std::move(*this));
   destroy();
-  new (this) alert_id{std::move(moved)};
+  take(std::move(held));
 }
 
 bool operator==(const alert_id& x, const alert_id& y) noexcept {
@@ -200,6 +196,17 @@ bool operator==(const alert_id& x, const alert_id& y) noexcept {
   if (x.is_uuid())
     return x.hi_ == y.hi_ && x.lo_ == y.lo_;
   return x.text_ == y.text_;
+}
+
+bool operator<(const alert_id& x, const alert_id& y) {
+  // Two UUIDs' texts order as their bits do: the dashes stand at the same
+  // places, and the hex digits' characters order as their values.
+  if (x.is_uuid() && y.is_uuid())
+    return x.hi_ != y.hi_ ? x.hi_ < y.hi_ : x.lo_ < y.lo_;
+  return x.with_text([&y](std::string_view mine) {
+    return y.with_text(
+        [mine](std::string_view theirs) { return mine < theirs; });
+  });
 }
 
 bool alert_id::equals(std::string_view text) const noexcept {

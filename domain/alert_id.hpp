@@ -51,17 +51,19 @@ public:
   alert_id(const std::string& text) : alert_id(std::string_view{text}) {}
   alert_id(const shared_text& text) : alert_id(text.view()) {}
   alert_id(const alert_id& other) noexcept;
-  alert_id(alert_id&& other) noexcept;
+  alert_id(alert_id&& other) noexcept { take(std::move(other)); }
   alert_id& operator=(alert_id other) noexcept {
     swap(other);
     return *this;
   }
   ~alert_id() { destroy(); }
 
-  /// The UUID with these bits; `lo` must carry the RFC 4122 variant (its
-  /// two top bits 10), as every UUID `format_uuid` makes does.
+  /// The UUID with these bits, with RFC 4122's variant (the two top bits
+  /// of `lo` 10) set, as every UUID `format_uuid` makes has it.
   static alert_id from_uuid(uint64_t hi, uint64_t lo) noexcept;
 
+  /// Whether it holds a UUID's bits rather than a text.
+  bool holds_uuid() const noexcept { return is_uuid(); }
   bool empty() const noexcept { return !is_uuid() && text_.empty(); }
   /// The length of its text.
   size_t size() const noexcept {
@@ -89,9 +91,8 @@ public:
   friend bool operator!=(const alert_id& x, const alert_id& y) noexcept {
     return !(x == y);
   }
-  friend bool operator<(const alert_id& x, const alert_id& y) {
-    return x.str() < y.str();
-  }
+  /// The order of their texts.
+  friend bool operator<(const alert_id& x, const alert_id& y);
 
   // Comparisons with any other text (std::string, string_view, literals).
   template <class Text, class = std::enable_if_t<is_text_not_id<Text>>>
@@ -116,6 +117,15 @@ private:
   /// 00 for text: a text id keeps `lo_` at 0.
   bool is_uuid() const noexcept { return (lo_ >> 62) == 2; }
   bool equals(std::string_view text) const noexcept;
+  /// Takes what `from` holds; this holds nothing alive (constructed or
+  /// destroyed). A UUID is copied; a text is moved, leaving `from` empty.
+  void take(alert_id&& from) noexcept {
+    lo_ = from.lo_;
+    if (from.is_uuid())
+      hi_ = from.hi_;
+    else
+      new (&text_) shared_text{std::move(from.text_)};
+  }
   void destroy() noexcept {
     if (!is_uuid())
       text_.~shared_text();

@@ -34,7 +34,7 @@ void add_notification(group_state& g, decision& out, notification_kind kind,
   // every id is.
   char child_text[uuid_text_length];
   std::string child_long;
-  std::string_view child_id;
+  std::string_view child_id = "";
   if (child && child->id.size() <= sizeof child_text) {
     auto end = child->id.write(child_text);
     child_id = {child_text, static_cast<size_t>(end - child_text)};

@@ -52,6 +52,15 @@ TEST_CASE("alert_id: sixteen bytes, and smaller than the string it replaced",
 
 TEST_CASE("alert_id: a UUID reads back as its text", "[unit]") {
   check_reads_as(alert_id{uuid}, uuid);
+  CHECK(alert_id{uuid}.holds_uuid());
+  CHECK(alert_id_for("m1", "disk-full").holds_uuid());
+  for (std::string edge : {"00000000-0000-0000-8000-000000000000",
+                           "ffffffff-ffff-ffff-bfff-ffffffffffff",
+                           "ffffffff-ffff-0fff-9fff-ffffffffffff"}) {
+    INFO(edge);
+    CHECK(alert_id{edge}.holds_uuid());
+    check_reads_as(alert_id{edge}, edge);
+  }
   check_reads_as(alert_id_for("m1", "disk-full"), uuid);
   CHECK(alert_id{uuid} == alert_id_for("m1", "disk-full"));
   // Every bit pattern with the RFC 4122 variant: the text written is the
@@ -86,12 +95,61 @@ TEST_CASE("alert_id: any other id is kept as its text", "[unit]") {
            std::string(300, 'x'),
        }) {
     INFO(text);
+    CHECK_FALSE(alert_id{text}.holds_uuid());
     check_reads_as(alert_id{text}, text);
     CHECK(alert_id{text} != alert_id{uuid});
     CHECK(alert_id{uuid} != text);
   }
   // Case matters, as it did for the strings.
   CHECK(alert_id{"51723E2F-7C3E-8413-AF32-2735B6027B75"} != alert_id{uuid});
+  CHECK(alert_id{"51723e2f-7c3e-8413-af32-2735b6027B75"} != alert_id{uuid});
+}
+
+TEST_CASE("alert_id: random texts of a UUID's length read back as themselves",
+          "[unit]") {
+  // Mostly near-UUIDs: the digits, both cases, dashes anywhere, a 'g'.
+  const std::string alphabet = "0123456789abcdefABCDEF-g";
+  std::mt19937_64 gen{11};
+  size_t uuids = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = name_based_uuid(std::to_string(i), "k");
+    for (int changes = static_cast<int>(gen() % 3); changes > 0; --changes)
+      text[gen() % text.size()] = alphabet[gen() % alphabet.size()];
+    alert_id id{text};
+    uuids += id.holds_uuid() ? 1 : 0;
+    REQUIRE(id.str() == text);
+    REQUIRE(id == text);
+  }
+  // Both kinds were tried.
+  CHECK(uuids > 1000);
+  CHECK(uuids < 19000);
+}
+
+TEST_CASE("alert_id: from_uuid sets RFC 4122's variant", "[unit]") {
+  auto id = alert_id::from_uuid(0x1234, 1);
+  CHECK(id.holds_uuid());
+  CHECK(id.str() == "00000000-0000-1234-8000-000000000001");
+  CHECK(alert_id{id.str()} == id);
+}
+
+TEST_CASE("alert_id: orders as its text", "[unit]") {
+  std::vector<std::string> texts{uuid,
+                                 "51723e2f-7c3e-8413-af32-2735b6027b76",
+                                 "51723e2f-7c3e-8413-bf32-2735b6027b75",
+                                 "61723e2f-7c3e-8413-af32-2735b6027b75",
+                                 "0a723e2f-7c3e-8413-af32-2735b6027b75",
+                                 "51723E2F-7C3E-8413-AF32-2735B6027B75",
+                                 "51723e2f",
+                                 "z",
+                                 ""};
+  std::mt19937_64 gen{3};
+  for (int i = 0; i < 50; ++i)
+    texts.push_back(name_based_uuid(std::to_string(gen()), "k"));
+  for (auto& x : texts)
+    for (auto& y : texts) {
+      INFO(x << " < " << y);
+      CHECK((alert_id{x} < alert_id{y}) == (x < y));
+    }
 }
 
 TEST_CASE("alert_id: copies, moves and swaps between the two kinds", "[unit]") {
@@ -108,6 +166,10 @@ TEST_CASE("alert_id: copies, moves and swaps between the two kinds", "[unit]") {
   c.swap(d);
   check_reads_as(c, uuid);
   check_reads_as(d, "other-id");
+  d.swap(c); // a text with a UUID, the other way round
+  check_reads_as(c, "other-id");
+  check_reads_as(d, uuid);
+  c.swap(d);
   alert_id moved{std::move(d)};
   check_reads_as(moved, "other-id");
   alert_id moved_uuid{std::move(c)};
@@ -117,6 +179,33 @@ TEST_CASE("alert_id: copies, moves and swaps between the two kinds", "[unit]") {
   check_reads_as(moved, "other-id");
   moved = alert_id{};
   check_reads_as(moved, "");
+  // Swaps of every pair of kinds, and with itself.
+  const std::string other_uuid = name_based_uuid("m2", "k");
+  for (const std::string& x : {uuid, std::string{"text-a"}, std::string{}})
+    for (const std::string& y :
+         {other_uuid, std::string{"text-b"}, std::string{}}) {
+      INFO(x << " <-> " << y);
+      alert_id p{x};
+      alert_id q{y};
+      p.swap(q);
+      check_reads_as(p, y);
+      check_reads_as(q, x);
+      p.swap(p);
+      check_reads_as(p, y);
+    }
+  // A moved-from text is empty, a moved-from UUID keeps its value; both
+  // can be assigned again.
+  alert_id text_from{"from-text"};
+  alert_id uuid_from{uuid};
+  alert_id text_to{std::move(text_from)};
+  alert_id uuid_to{std::move(uuid_from)};
+  check_reads_as(text_from, "");
+  check_reads_as(text_to, "from-text");
+  check_reads_as(uuid_to, uuid);
+  text_from = uuid;
+  uuid_from = "again";
+  check_reads_as(text_from, uuid);
+  check_reads_as(uuid_from, "again");
   // Copies of a text id share its block; changing one leaves the other.
   alert_id shared{"shared-text"};
   alert_id copy = shared;
