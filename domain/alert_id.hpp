@@ -12,9 +12,6 @@
 
 #include "domain/shared_text.hpp"
 
-#include <caf/error.hpp>
-#include <caf/meta/load_callback.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -143,16 +140,7 @@ private:
 /// Crosses the wire as its text, as the std::string it replaced did.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, alert_id& x) {
-  if constexpr (Inspector::reads_state) {
-    auto text = x.str(); // CAF 0.17 inspects std::string, not views
-    return f(text);
-  } else {
-    std::string text;
-    return f(text, caf::meta::load_callback([&]() -> caf::error {
-               x = alert_id{text};
-               return caf::none;
-             }));
-  }
+  return inspect_as_text(f, x);
 }
 
 /// Prints as its text.

@@ -164,19 +164,27 @@ private:
   shared_text last_;
 };
 
-/// Crosses the wire and the stores as its text.
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, shared_text& x) {
+/// Inspects `x` as its text, for a type that `str()` gives the text of
+/// and that is made again from it: CAF 0.17 inspects std::string, not
+/// views.
+template <class Inspector, class Text>
+typename Inspector::result_type inspect_as_text(Inspector& f, Text& x) {
   if constexpr (Inspector::reads_state) {
-    auto text = x.str(); // CAF 0.17 inspects std::string, not views
+    auto text = x.str();
     return f(text);
   } else {
     std::string text;
     return f(text, caf::meta::load_callback([&]() -> caf::error {
-               x = shared_text{text};
+               x = Text{text};
                return caf::none;
              }));
   }
+}
+
+/// Crosses the wire and the stores as its text.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shared_text& x) {
+  return inspect_as_text(f, x);
 }
 
 /// Prints as its text.
