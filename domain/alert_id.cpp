@@ -149,32 +149,22 @@ alert_id alert_id::from_uuid(uint64_t hi, uint64_t lo) noexcept {
   return id;
 }
 
+// The ways out below all read the text `with_text` gives: a UUID's is
+// written on the stack, a text's is its own.
+
 char* alert_id::write(char* out) const noexcept {
-  if (is_uuid()) {
-    write_uuid(out, hi_, lo_);
-    return out + uuid_text_length;
-  }
-  auto text = text_.view();
-  std::memcpy(out, text.data(), text.size());
-  return out + text.size();
+  return with_text([out](std::string_view text) {
+    std::memcpy(out, text.data(), text.size());
+    return out + text.size();
+  });
 }
 
 std::string alert_id::str() const {
-  if (!is_uuid())
-    return text_.str();
-  std::string text(uuid_text_length, '\0');
-  write_uuid(text.data(), hi_, lo_);
-  return text;
+  return with_text([](std::string_view text) { return std::string{text}; });
 }
 
 void alert_id::append_to(std::string& out) const {
-  if (!is_uuid()) {
-    out.append(text_.view());
-    return;
-  }
-  char text[uuid_text_length];
-  write_uuid(text, hi_, lo_);
-  out.append(text, sizeof text);
+  with_text([&out](std::string_view text) { out.append(text); });
 }
 
 void alert_id::swap(alert_id& other) noexcept {
@@ -210,13 +200,7 @@ bool operator<(const alert_id& x, const alert_id& y) {
 }
 
 bool alert_id::equals(std::string_view text) const noexcept {
-  if (!is_uuid())
-    return text_.view() == text;
-  if (text.size() != uuid_text_length)
-    return false;
-  char mine[uuid_text_length];
-  write_uuid(mine, hi_, lo_);
-  return std::memcmp(mine, text.data(), uuid_text_length) == 0;
+  return with_text([text](std::string_view mine) { return mine == text; });
 }
 
 } // namespace argus::domain

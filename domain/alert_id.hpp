@@ -46,7 +46,6 @@ public:
   alert_id(std::string_view text);
   alert_id(const char* text) : alert_id(std::string_view{text}) {}
   alert_id(const std::string& text) : alert_id(std::string_view{text}) {}
-  alert_id(const shared_text& text) : alert_id(text.view()) {}
   alert_id(const alert_id& other) noexcept;
   alert_id(alert_id&& other) noexcept { take(std::move(other)); }
   alert_id& operator=(alert_id other) noexcept {

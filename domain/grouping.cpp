@@ -29,26 +29,17 @@ void add_notification(group_state& g, decision& out, notification_kind kind,
                       alert_ptr parent, time_point now, uint64_t seq,
                       alert_ptr child, int64_t active_children) {
   // A change a timer made has no event sequence: a count per group tells
-  // its notifications apart instead.
-  // The child's id as text: on the stack when it is a UUID, as nearly
-  // every id is.
-  char child_text[uuid_text_length];
-  std::string child_long;
-  std::string_view child_id = "";
-  if (child && child->id.size() <= sizeof child_text) {
-    auto end = child->id.write(child_text);
-    child_id = {child_text, static_cast<size_t>(end - child_text)};
-  } else if (child) {
-    child_long = child->id.str();
-    child_id = child_long;
-  }
-  std::string numbered;
-  if (seq == 0)
-    numbered =
+  // its notifications apart instead. The child's id is hashed as its text
+  // (written on the stack: `alert_id::with_text`).
+  auto id_with_child = [&](std::string_view child_id) {
+    if (seq != 0)
+      return notification_id_for(parent->id, kind, now, seq, child_id);
+    auto numbered =
         std::string{child_id} + '#' + std::to_string(++g.unsequenced_notices);
-  std::string_view extra = seq == 0 ? numbered : child_id;
+    return notification_id_for(parent->id, kind, now, seq, numbered);
+  };
   auto& n = out.notify.emplace_back();
-  n.id = notification_id_for(parent->id, kind, now, seq, extra);
+  n.id = child ? child->id.with_text(id_with_child) : id_with_child("");
   n.kind = kind;
   n.parent = std::move(parent);
   n.at = now;
