@@ -180,6 +180,8 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
   // New, or its group is gone (crashed): a trigger starts afresh.
   if (e.act == domain::action::trigger) {
     idx->value = {};
+    // The alert it opens shares the index's copy of the key.
+    e.dedup_text = idx->key;
     route_fresh(self, env, idx->value, e);
     return;
   }
@@ -207,15 +209,16 @@ void restore(self_ptr self, const router_env& env,
                                    key.value, members);
     if (domain::is_idle(g))
       continue;
-    std::vector<std::string> dedups;
+    // The index shares the alerts' own blocks.
+    std::vector<domain::shared_text> dedups;
     dedups.reserve(g.active.size());
     for (auto& a : g.active)
-      dedups.push_back(a->dedup_key.str());
+      dedups.push_back(a->dedup_key);
     auto& entry =
         group_for(self, env, key, [&g](auto&) { return std::move(g); });
     for (auto& dedup : dedups)
-      self->state.active[domain::alert_key{key.event_manager_id, dedup}].group =
-          entry;
+      self->state.active.try_emplace(key.event_manager_id, dedup)
+          .first->value.group = entry;
   }
 }
 

@@ -50,11 +50,15 @@ public:
   const entry* find(const Key& key) const { return find(key, Hash{}(key)); }
 
   /// `find` with `key`'s hash (`Hash{}(key)`) known already: a caller that
-  /// looks one key up in several maps hashes it once.
-  entry* find(const Key& key, size_t hash) {
+  /// looks one key up in several maps hashes it once. `key` may be of any
+  /// type that compares with `Key` and hashes alike (a view of a text for
+  /// a map of texts), so a lookup builds no key.
+  template <class K>
+  entry* find(const K& key, size_t hash) {
     return const_cast<entry*>(std::as_const(*this).find(key, hash));
   }
-  const entry* find(const Key& key, size_t hash) const {
+  template <class K>
+  const entry* find(const K& key, size_t hash) const {
     auto bits = bits_from(hash);
     if (auto* e = find_in(slots_, key, bits))
       return e;
@@ -217,7 +221,8 @@ private:
   }
 
   /// `key`'s entry if `table` has a slot for it.
-  const entry* find_in(const slot_table& table, const Key& key,
+  template <class K>
+  const entry* find_in(const slot_table& table, const K& key,
                        uint32_t bits) const {
     if (table.empty())
       return nullptr;

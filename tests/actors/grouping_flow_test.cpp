@@ -91,6 +91,48 @@ TEST_CASE_METHOD(fixture,
   CHECK(st.outbox == nullptr);
 }
 
+TEST_CASE_METHOD(fixture,
+                 "an alert's dedupKey is the block the router's index holds",
+                 "[actors]") {
+  auto index_key = [&](const std::string& dedup) {
+    auto* entry =
+        state_of<argus::actors::router_state>(router).active.find("m1", dedup);
+    REQUIRE(entry != nullptr);
+    return entry->key;
+  };
+  auto group_alert = [&](const std::string& dedup) {
+    auto* a = group_state_of(group_actor("db")).group.active.find(dedup);
+    REQUIRE(a != nullptr);
+    return *a;
+  };
+  apply(trigger("p"));
+  apply(trigger("c"));
+  CHECK(group_alert("p")->dedup_key.shares_with(index_key("p")));
+  CHECK(group_alert("c")->dedup_key.shares_with(index_key("c")));
+  // The stored alert is the group's snapshot, so it shares the block too.
+  CHECK(alert_of("c").dedup_key == "c");
+
+  SECTION("a key that resolved and triggers again gets a new shared block") {
+    apply(resolve("c"));
+    CHECK(state_of<argus::actors::router_state>(router).active.find(
+              "m1", "c") == nullptr);
+    apply(trigger("c"));
+    CHECK(group_alert("c")->dedup_key.shares_with(index_key("c")));
+  }
+  SECTION("a restored group's index shares its alerts' blocks") {
+    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    sched->run();
+    flush();
+    auto work = store->open_work();
+    REQUIRE(work);
+    router = spawn_router();
+    sched->run();
+    CHECK(ask<ok>(router, restore::value, *work, no_alerts) == ok::value);
+    CHECK(group_alert("p")->dedup_key.shares_with(index_key("p")));
+    CHECK(group_alert("c")->dedup_key.shares_with(index_key("c")));
+  }
+}
+
 TEST_CASE_METHOD(fixture, "values and tenants never group together",
                  "[actors]") {
   apply(trigger("a", "db", "m1"));

@@ -86,3 +86,26 @@ TEST_CASE("alert_key_map: agrees with a map keyed by (manager, dedupKey)",
     CHECK(m.size() == left);
   }
 }
+
+TEST_CASE("alert_key_map: a key added from a shared text shares its block",
+          "[unit]") {
+  alert_key_map<int> m;
+  argus::domain::shared_text alerts_key{"k1000000000000001"};
+  auto [e, added] = m.try_emplace("bench", alerts_key);
+  REQUIRE(added);
+  CHECK(e->key.shares_with(alerts_key));
+  // Added from any other text, the key is a block of its own.
+  auto [other, other_added] = m.try_emplace("bench", std::string{"k2"});
+  REQUIRE(other_added);
+  CHECK(other->key == "k2");
+  // Found by any text of the same characters, which it does not copy.
+  CHECK(m.find("bench", std::string_view{"k1000000000000001"}) == e);
+  CHECK(m.find("bench", std::string{"k1000000000000001"}) == e);
+  // Found again from a shared text: not added twice, the block kept.
+  argus::domain::shared_text same{"k1000000000000001"};
+  auto [again, added_again] = m.try_emplace("bench", same);
+  CHECK_FALSE(added_again);
+  CHECK(again == e);
+  CHECK(again->key.shares_with(alerts_key));
+  CHECK(m.size() == 2);
+}
