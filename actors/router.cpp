@@ -180,8 +180,6 @@ void route(self_ptr self, const router_env& env, domain::event& e) {
   // New, or its group is gone (crashed): a trigger starts afresh.
   if (e.act == domain::action::trigger) {
     idx->value = {};
-    // The alert it opens shares the index's copy of the key.
-    e.dedup_text = idx->key;
     route_fresh(self, env, idx->value, e);
     return;
   }
@@ -209,11 +207,11 @@ void restore(self_ptr self, const router_env& env,
                                    key.value, members);
     if (domain::is_idle(g))
       continue;
-    // The index shares the alerts' own blocks.
+    // Copies, not the alerts' blocks: see alert_key_map.
     std::vector<domain::shared_text> dedups;
     dedups.reserve(g.active.size());
     for (auto& a : g.active)
-      dedups.push_back(a->dedup_key);
+      dedups.emplace_back(a->dedup_key.view());
     auto& entry =
         group_for(self, env, key, [&g](auto&) { return std::move(g); });
     for (auto& dedup : dedups)

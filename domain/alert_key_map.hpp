@@ -9,12 +9,13 @@
 // alone, found once per run of events of the same manager, and a lookup
 // copies nothing.
 //
-// A dedupKey is kept as a shared_text (8 bytes in the entry, and one heap
-// block the caller may hand on) rather than a std::string (32 bytes, plus
-// a heap block of its own past 15 characters): the router hands the block
-// to the alert its event opens (`event::dedup_text`), so a new alert's
-// dedupKey is allocated once, and the index costs 40 bytes per entry
-// instead of 64 and a block.
+// A dedupKey is kept as a shared_text, which is 8 bytes in the entry
+// where a std::string took 32 (both add a heap block for a key past 15
+// characters): 40 bytes per entry instead of 64. The block is the index's
+// own, never the one the alert holds: a block shared with the alert has
+// its count touched by the router's thread and the group's, and sharing
+// it cost 3-5% more CPU per event in two rounds that measured it
+// (docs/benchmarks.md, sixteenth and fortieth rounds).
 
 #include "domain/flat_map.hpp"
 #include "domain/keys.hpp"
@@ -60,7 +61,8 @@ public:
 
   /// The entry of (manager, dedup), default-constructing its value if there
   /// was none; second is whether it was added. Copies the dedupKey only
-  /// when it adds, and shares its block if `dedup` is a shared_text.
+  /// when it adds (a shared_text's block is shared, so pass one only if
+  /// no other thread holds it).
   template <class Text>
   std::pair<entry*, bool> try_emplace(std::string_view manager,
                                       const Text& dedup) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include "domain/shared_text.hpp"
 #include "domain/text_hash.hpp"
 #include "domain/types.hpp"
 
@@ -20,12 +19,6 @@ struct event {
   /// Local only: it is not sent or journaled, and a change to `dedup_key`
   /// after routing must reset it.
   size_t dedup_hash = 0;
-  /// `dedup_key` as the router's index of active dedupKeys holds it, set
-  /// when the event adds the entry, else empty. The alert the event opens
-  /// shares this block instead of allocating its own copy of the key.
-  /// Local only, like `dedup_hash`; `dedup_text_of` checks it still
-  /// matches.
-  shared_text dedup_text;
   action act = action::trigger;
   std::string summary;
   severity sev = severity::low;
@@ -69,14 +62,6 @@ struct event {
 /// did not route, as in tests, or a hash that happens to be 0).
 inline size_t dedup_hash_of(const event& e) {
   return e.dedup_hash != 0 ? e.dedup_hash : text_hash(e.dedup_key);
-}
-
-/// `e`'s dedupKey as a shared text: the router's block when it handed one
-/// on (and it still holds `e`'s key), else a new one.
-inline shared_text dedup_text_of(const event& e) {
-  if (!e.dedup_text.empty() && e.dedup_text == e.dedup_key)
-    return e.dedup_text;
-  return shared_text{e.dedup_key};
 }
 
 template <class Inspector>

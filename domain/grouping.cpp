@@ -113,7 +113,7 @@ owned_alert new_alert(group_state& g, Event& e, time_point now) {
   auto& a = *result;
   a.id = alert_id_for(e.event_manager_id, e.dedup_key);
   a.id_is_derived = true;
-  a.dedup_key = dedup_text_of(e); // the router's index shares it
+  a.dedup_key = e.dedup_key;
   a.event_manager_id = g.event_manager_id;
   take_text(a.summary, e.summary);
   a.sev = e.sev;

@@ -92,8 +92,10 @@ TEST_CASE_METHOD(fixture,
 }
 
 TEST_CASE_METHOD(fixture,
-                 "an alert's dedupKey is the block the router's index holds",
+                 "the router's index keeps its own copy of each dedupKey",
                  "[actors]") {
+  // Deliberate: a block shared with the alert has its count touched by the
+  // router's thread and the group's, which cost 3-5% more CPU per event.
   auto index_key = [&](const std::string& dedup) {
     auto* entry =
         state_of<argus::actors::router_state>(router).active.find("m1", dedup);
@@ -107,19 +109,11 @@ TEST_CASE_METHOD(fixture,
   };
   apply(trigger("p"));
   apply(trigger("c"));
-  CHECK(group_alert("p")->dedup_key.shares_with(index_key("p")));
-  CHECK(group_alert("c")->dedup_key.shares_with(index_key("c")));
-  // The stored alert is the group's snapshot, so it shares the block too.
-  CHECK(alert_of("c").dedup_key == "c");
-
-  SECTION("a key that resolved and triggers again gets a new shared block") {
-    apply(resolve("c"));
-    CHECK(state_of<argus::actors::router_state>(router).active.find(
-              "m1", "c") == nullptr);
-    apply(trigger("c"));
-    CHECK(group_alert("c")->dedup_key.shares_with(index_key("c")));
+  for (auto dedup : {"p", "c"}) {
+    CHECK(index_key(dedup) == dedup);
+    CHECK_FALSE(group_alert(dedup)->dedup_key.shares_with(index_key(dedup)));
   }
-  SECTION("a restored group's index shares its alerts' blocks") {
+  SECTION("also when a restore rebuilds the index from the alerts") {
     caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
     sched->run();
     flush();
@@ -128,8 +122,10 @@ TEST_CASE_METHOD(fixture,
     router = spawn_router();
     sched->run();
     CHECK(ask<ok>(router, restore::value, *work, no_alerts) == ok::value);
-    CHECK(group_alert("p")->dedup_key.shares_with(index_key("p")));
-    CHECK(group_alert("c")->dedup_key.shares_with(index_key("c")));
+    for (auto dedup : {"p", "c"}) {
+      CHECK(index_key(dedup) == dedup);
+      CHECK_FALSE(group_alert(dedup)->dedup_key.shares_with(index_key(dedup)));
+    }
   }
 }
 

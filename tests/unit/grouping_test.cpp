@@ -134,32 +134,6 @@ TEST_CASE_METHOD(lifecycle,
   CHECK(children_of(g, "p").empty());
 }
 
-TEST_CASE_METHOD(lifecycle,
-                 "a new alert shares the dedupKey block the router handed on",
-                 "[unit]") {
-  auto e = trigger("p");
-  e.dedup_text = argus::domain::shared_text{"p"};
-  at(t0, e);
-  CHECK(active("p").dedup_key.shares_with(e.dedup_text));
-
-  auto child = trigger("c");
-  child.dedup_text = argus::domain::shared_text{"c"};
-  argus::domain::apply_taking_texts(g, child, true, t0, d);
-  CHECK(active("c").dedup_key.shares_with(child.dedup_text));
-
-  SECTION("a block of another key is never taken") {
-    auto stale = trigger("s");
-    stale.dedup_text = argus::domain::shared_text{"not s"};
-    at(t0, stale);
-    CHECK(active("s").dedup_key == "s");
-    CHECK_FALSE(active("s").dedup_key.shares_with(stale.dedup_text));
-  }
-  SECTION("without a block the alert makes its own") {
-    at(t0, trigger("n"));
-    CHECK(active("n").dedup_key == "n");
-  }
-}
-
 TEST_CASE_METHOD(lifecycle, "triggers inside the window become children",
                  "[unit]") {
   at(t0, trigger("p"));

@@ -117,33 +117,14 @@ int main() {
       gs[i].has_value = true;
       gs[i].grouping_value = ev(i, groups).grouping_value;
     }
-    // The router's index of active dedupKeys, added to as the router does:
-    // the event hands the index's block on to the alert it opens.
-    struct index_entry {
-      std::shared_ptr<int> group;
-      uint64_t last_forwarded = 0;
-    };
-    domain::alert_key_map<index_entry> index;
-    auto group = std::make_shared<int>(0);
-    size_t index_bytes = 0;
     domain::decision d;
     for (size_t i = 0; i < n; ++i) {
-      auto e = ev(i, groups);
-      auto index_before = used();
-      auto [entry, added] = index.try_emplace(e.event_manager_id, e.dedup_key);
-      entry->value.group = group;
-      e.dedup_text = entry->key;
-      index_bytes += used() - index_before;
-      domain::apply(gs[i % groups], e, true, now, d);
+      domain::apply(gs[i % groups], ev(i, groups), true, now, d);
       store->write(d.writes, {}, 0);
     }
     d = {};
-    auto all_bytes = used() - before;
     std::printf("groups + memory store heap per active alert: %.0f B\n",
-                double(all_bytes - index_bytes) / n);
-    std::printf("groups + router index + memory store heap per active alert: "
-                "%.0f B\n",
-                double(all_bytes) / n);
+                double(used() - before) / n);
     for (size_t i = 0; i < n; ++i) {
       auto e = ev(i, groups);
       e.act = domain::action::resolve;
@@ -152,7 +133,6 @@ int main() {
     }
     d = {};
     gs = {};
-    index = {}; // the router drops resolved alerts' entries
     std::printf("memory store heap per resolved alert (groups gone): %.0f B\n",
                 double(used() - before) / n);
   }
@@ -184,21 +164,6 @@ int main() {
               std::unordered_map<domain::alert_key, new_entry>{}, g);
     per_entry("flat map", domain::flat_map<domain::alert_key, new_entry>{}, g);
     per_entry("flat map per manager", domain::alert_key_map<new_entry>{}, g);
-    // As the router keeps it: the key is the block its alert holds too, so
-    // the entry is the index's whole cost.
-    {
-      std::vector<domain::shared_text> alerts_keys;
-      alerts_keys.reserve(n);
-      for (size_t i = 0; i < n; ++i)
-        alerts_keys.emplace_back(key_of('k', i));
-      domain::alert_key_map<new_entry> m;
-      auto before = used();
-      for (auto& key : alerts_keys)
-        m.try_emplace("bench", key).first->value.g = g;
-      std::printf("router index per alert, flat map per manager, key shared "
-                  "with the alert: %.0f B\n",
-                  double(used() - before) / n);
-    }
     // The same with a manager id as the API makes them (a UUID): a copy in
     // every entry of the one flat map is a heap block.
     auto per_entry_uuid = [&](const char* layout, auto m) {
