@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace argus::domain {
@@ -43,16 +44,22 @@ public:
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
 
+  // Lookups and erasure take a key of any type that compares with `Key`
+  // and hashes alike (a view of a text for a map of texts), so they build
+  // no `Key`: for a map keyed by shared_text, that would be an allocation.
+
   /// The entry of `key`, or nullptr.
-  entry* find(const Key& key) {
+  template <class K>
+  entry* find(const K& key) {
     return const_cast<entry*>(std::as_const(*this).find(key));
   }
-  const entry* find(const Key& key) const { return find(key, Hash{}(key)); }
+  template <class K>
+  const entry* find(const K& key) const {
+    return find(key, Hash{}(key));
+  }
 
   /// `find` with `key`'s hash (`Hash{}(key)`) known already: a caller that
-  /// looks one key up in several maps hashes it once. `key` may be of any
-  /// type that compares with `Key` and hashes alike (a view of a text for
-  /// a map of texts), so a lookup builds no key.
+  /// looks one key up in several maps hashes it once.
   template <class K>
   entry* find(const K& key, size_t hash) {
     return const_cast<entry*>(std::as_const(*this).find(key, hash));
@@ -111,7 +118,8 @@ public:
   }
 
   /// Erases `key`'s entry; whether there was one.
-  bool erase(const Key& key) {
+  template <class K, class = std::enable_if_t<!std::is_same_v<K, entry*>>>
+  bool erase(const K& key) {
     auto* e = find(key);
     if (e == nullptr)
       return false;

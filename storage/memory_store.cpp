@@ -333,7 +333,7 @@ public:
         result.push_back(to_alert(id, m, e->key, e->value));
         if (!e->value.is_parent())
           continue;
-        auto* c = m.children.find(std::string{e->key});
+        auto* c = m.children.find(e->key);
         if (c == nullptr)
           continue;
         // Active children are already in via the active set.
@@ -655,7 +655,7 @@ private:
     if (moved->value.is_active())
       m.active[moved->value.active_at] = moved;
     if (auto parent = moved->value.parent_dedup_key(); !parent.empty()) {
-      auto& kids = m.children.find(std::string{parent})->value;
+      auto& kids = m.children.find(parent)->value;
       *std::find(kids.begin(), kids.end(), last) = moved;
     }
   }
@@ -694,14 +694,14 @@ private:
 
   void index_parent(manager_alerts& m, const row_entry& e) {
     if (auto parent = e.value.parent_dedup_key(); !parent.empty())
-      m.children[std::string{parent}].push_back(&e);
+      m.children.try_emplace(parent).first->value.push_back(&e);
   }
 
   void unindex_parent(manager_alerts& m, const row_entry& e) {
     auto parent = e.value.parent_dedup_key();
     if (parent.empty())
       return;
-    auto* c = m.children.find(std::string{parent});
+    auto* c = m.children.find(parent);
     auto& kids = c->value;
     kids.erase(std::find(kids.begin(), kids.end(), &e));
     if (kids.empty())
