@@ -48,7 +48,8 @@ public:
 
   /// The entry of (manager, dedup), or nullptr.
   entry* find(std::string_view manager, std::string_view dedup) {
-    return find(manager, dedup, text_hash(dedup));
+    auto* m = map_of(manager, false); // before hashing: often none
+    return m != nullptr ? m->find(dedup) : nullptr;
   }
   /// `find` with the dedupKey's hash (`text_hash(dedup)`) known already.
   entry* find(std::string_view manager, std::string_view dedup, size_t hash) {

@@ -174,8 +174,7 @@ void retrigger(group_state& g, owned_alert& p, Event& e, time_point now,
   persist(out, p, 1);
 }
 
-/// Opens an alert for `e`, whose dedupKey hashes to `hash` (taken before
-/// `new_alert` may take the key's text).
+/// Opens an alert for `e`, whose dedupKey hashes to `hash`.
 template <class Event>
 void open_or_join(group_state& g, Event& e, size_t hash, time_point now,
                   decision& out) {

@@ -180,3 +180,50 @@ TEST_CASE("flat_map entries keep their address while it grows", "[flat_map]") {
   CHECK(m.empty());
   CHECK(m.find("first") == nullptr);
 }
+
+namespace {
+
+/// A key that counts how often it is built: lookups by a view must not
+/// build one (for shared_text keys, each would be an allocation).
+struct counted_key {
+  static inline size_t built = 0;
+  std::string text;
+  explicit counted_key(std::string_view t) : text(t) { ++built; }
+  friend bool operator==(const counted_key& k, std::string_view v) {
+    return k.text == v;
+  }
+  friend bool operator==(const counted_key& x, const counted_key& y) {
+    return x.text == y.text;
+  }
+};
+
+struct counted_hash {
+  size_t operator()(std::string_view v) const {
+    return std::hash<std::string_view>{}(v);
+  }
+  size_t operator()(const counted_key& k) const { return (*this)(k.text); }
+};
+
+} // namespace
+
+TEST_CASE("flat_map: lookups and erasure by another key type build no key",
+          "[unit]") {
+  flat_map<counted_key, int, counted_hash> m;
+  for (int i = 0; i < 100; ++i)
+    m.try_emplace(std::string_view{"k" + std::to_string(i)}).first->value = i;
+  CHECK(counted_key::built == 100);
+  for (int i = 0; i < 100; ++i) {
+    auto key = "k" + std::to_string(i);
+    std::string_view view{key};
+    REQUIRE(m.find(view) != nullptr);
+    CHECK(m.find(view)->value == i);
+    CHECK(m.find(view, counted_hash{}(view)) == m.find(view));
+    // Present already: nothing is built.
+    CHECK_FALSE(m.try_emplace(view).second);
+  }
+  CHECK(m.find(std::string_view{"absent"}) == nullptr);
+  CHECK(m.erase(std::string_view{"k7"}));
+  CHECK_FALSE(m.erase(std::string_view{"k7"}));
+  CHECK(m.size() == 99);
+  CHECK(counted_key::built == 100);
+}
