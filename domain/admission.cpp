@@ -18,6 +18,12 @@ caf::error bad_severity() {
                     "field 'severity' must be 'high', 'medium' or 'low'");
 }
 
+/// Whether key `value` is present and fits (`require_key` says why not):
+/// a test without a caf::error, which every valid event would destroy.
+bool key_ok(const std::string& value) {
+  return !value.empty() && key_fits(value);
+}
+
 caf::error require_key(const char* field, const std::string& value) {
   if (value.empty())
     return make_error(ec::validation_failed,
@@ -27,12 +33,11 @@ caf::error require_key(const char* field, const std::string& value) {
 
 } // namespace
 
-caf::error check_key_length(const std::string& field,
-                            const std::string& value) {
-  if (value.size() <= max_key_bytes)
+caf::error check_key_length(std::string_view field, std::string_view value) {
+  if (key_fits(value))
     return {};
   return make_error(ec::validation_failed,
-                    "field '" + field + "' is longer than " +
+                    "field '" + std::string{field} + "' is longer than " +
                         std::to_string(max_key_bytes) + " bytes");
 }
 
@@ -49,10 +54,10 @@ caf::expected<severity> parse_event_severity(const std::string& text) {
 }
 
 caf::error validate(const event& e) {
-  if (auto err = require_key("event_manager_id", e.event_manager_id))
-    return err;
-  if (auto err = require_key("dedupKey", e.dedup_key))
-    return err;
+  if (!key_ok(e.event_manager_id))
+    return require_key("event_manager_id", e.event_manager_id);
+  if (!key_ok(e.dedup_key))
+    return require_key("dedupKey", e.dedup_key);
   // Typed events from the wire may carry any byte in an enum.
   if (e.act != action::trigger && e.act != action::resolve &&
       e.act != action::acknowledge && e.act != action::unacknowledge)

@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 /// The one admission path: what every front (HTTP, argusctl, later ones)
@@ -23,8 +24,15 @@ namespace argus::domain {
 
 // -- events -------------------------------------------------------------------
 
+/// Whether a key field's value fits the store's key columns. Inline, and
+/// apart from the error, because every event's two keys are checked: a
+/// caf::error, even an empty one, is destroyed by a call into libcaf_core.
+inline bool key_fits(std::string_view value) {
+  return value.size() <= max_key_bytes;
+}
+
 /// Checks that key field `field` fits the store's key columns.
-caf::error check_key_length(const std::string& field, const std::string& value);
+caf::error check_key_length(std::string_view field, std::string_view value);
 
 /// Parses an event's action ("trigger", "resolve", "acknowledge" or
 /// "unacknowledge").

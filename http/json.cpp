@@ -7,6 +7,7 @@
 #include "http/alertmanager_json.hpp"
 
 #include <array>
+#include <optional>
 #include <string_view>
 
 namespace argus::http {
@@ -153,22 +154,27 @@ caf::expected<json> parse_body(const std::string& body) {
 
 namespace {
 
+/// An event field's error, if any: not a caf::error itself, since every
+/// field of every event is read through these, and destroying even an
+/// empty caf::error is a call into libcaf_core (a dozen per event).
+using field_error = std::optional<caf::error>;
+
 /// Reads an optional standard field; `present` tells whether it was there
 /// (null counts as missing).
-caf::error read_field(const event_field& f, const char* name, std::string& out,
-                      bool& present) {
+field_error read_field(const event_field& f, const char* name,
+                       std::string& out, bool& present) {
   present = f.kind != event_field::absent;
   if (!present)
-    return {};
+    return std::nullopt;
   if (f.kind != event_field::string)
     return bad_type(name, "a string");
   out.assign(f.text.data(), f.text.size());
-  return {};
+  return std::nullopt;
 }
 
 /// Reads a standard field that must be present and non-empty.
-caf::error require_field(const event_field& f, const char* name,
-                         std::string& out) {
+field_error require_field(const event_field& f, const char* name,
+                          std::string& out) {
   bool present = false;
   if (auto err = read_field(f, name, out, present))
     return err;
@@ -178,16 +184,18 @@ caf::error require_field(const event_field& f, const char* name,
   if (out.empty())
     return make_error(ec::validation_failed,
                       std::string{"field '"} + name + "' must not be empty");
-  return {};
+  return std::nullopt;
 }
 
 /// Reads a key field (event manager id, dedupKey): required, and as long
 /// as admission allows.
-caf::error require_key_field(const event_field& f, const char* name,
-                             std::string& out) {
+field_error require_key_field(const event_field& f, const char* name,
+                              std::string& out) {
   if (auto err = require_field(f, name, out))
     return err;
-  return domain::check_key_length(name, out);
+  if (!domain::key_fits(out))
+    return domain::check_key_length(name, out);
+  return std::nullopt;
 }
 
 } // namespace
@@ -243,29 +251,29 @@ caf::expected<domain::event> make_event(const event_fields& f) {
 caf::error fill_event(const event_fields& f, domain::event& e) {
   if (auto err = require_key_field(f.event_manager_id, "event_manager_id",
                                    e.event_manager_id))
-    return err;
+    return std::move(*err);
   std::string action_text;
   if (auto err = require_field(f.action, "action", action_text))
-    return err;
+    return std::move(*err);
   auto act = domain::parse_event_action(action_text);
   if (!act)
     return act.error();
   e.act = *act;
   if (auto err = require_key_field(f.dedup_key, "dedupKey", e.dedup_key))
-    return err;
+    return std::move(*err);
   bool trigger = e.act == domain::action::trigger;
   bool present = false;
   std::string severity_text;
   if (trigger) {
     if (auto err = require_field(f.summary, "summary", e.summary))
-      return err;
+      return std::move(*err);
     if (auto err = require_field(f.severity, "severity", severity_text))
-      return err;
+      return std::move(*err);
   } else {
     if (auto err = read_field(f.summary, "summary", e.summary, present))
-      return err;
+      return std::move(*err);
     if (auto err = read_field(f.severity, "severity", severity_text, present))
-      return err;
+      return std::move(*err);
   }
   if (!severity_text.empty()) {
     auto sev = domain::parse_event_severity(severity_text);
@@ -274,11 +282,11 @@ caf::error fill_event(const event_fields& f, domain::event& e) {
     e.sev = *sev;
   }
   if (auto err = read_field(f.class_name, "class", e.class_name, present))
-    return err;
+    return std::move(*err);
   // Who acknowledges; an acknowledge without it names the API.
   if (auto err =
           read_field(f.acknowledged_by, "acknowledged_by", e.actor, present))
-    return err;
+    return std::move(*err);
   return {};
 }
 
