@@ -161,8 +161,8 @@ using field_error = std::optional<caf::error>;
 
 /// Reads an optional standard field; `present` tells whether it was there
 /// (null counts as missing).
-field_error read_field(const event_field& f, const char* name,
-                       std::string& out, bool& present) {
+field_error read_field(const event_field& f, const char* name, std::string& out,
+                       bool& present) {
   present = f.kind != event_field::absent;
   if (!present)
     return std::nullopt;
