@@ -41,13 +41,13 @@ caf::error check_key_length(std::string_view field, std::string_view value) {
                         std::to_string(max_key_bytes) + " bytes");
 }
 
-caf::expected<action> parse_event_action(const std::string& text) {
+caf::expected<action> parse_event_action(std::string_view text) {
   if (auto act = parse_action(text))
     return *act;
   return bad_action();
 }
 
-caf::expected<severity> parse_event_severity(const std::string& text) {
+caf::expected<severity> parse_event_severity(std::string_view text) {
   if (auto sev = parse_severity(text))
     return *sev;
   return bad_severity();

@@ -36,10 +36,10 @@ caf::error check_key_length(std::string_view field, std::string_view value);
 
 /// Parses an event's action ("trigger", "resolve", "acknowledge" or
 /// "unacknowledge").
-caf::expected<action> parse_event_action(const std::string& text);
+caf::expected<action> parse_event_action(std::string_view text);
 
 /// Parses an event's severity ("high", "medium" or "low").
-caf::expected<severity> parse_event_severity(const std::string& text);
+caf::expected<severity> parse_event_severity(std::string_view text);
 
 /// Checks a typed event: both keys present and short enough, a known action
 /// and severity, and a summary on triggers. A front that already parsed its
