@@ -91,7 +91,7 @@ caf::error admit_in_place(event& e, const catalog& catalog,
   e.has_grouping_value = false;
   e.grouping_value.clear();
   e.window = {};
-  auto rule = catalog.rule_of(e.event_manager_id);
+  auto rule = catalog.rule_of(manager->second); // not found again by id
   e.auto_resolve_after = auto_resolve_after(manager->second, rule);
   if (rule) {
     // One key, a dotted path or a tuple of keys (domain/catalog.hpp).

@@ -238,9 +238,11 @@ std::optional<std::string> grouping_value_of(const grouping_rule& rule,
 
 const grouping_rule* catalog::rule_of(const std::string& manager_id) const {
   auto m = managers.find(manager_id);
-  if (m == managers.end())
-    return nullptr;
-  auto r = rules.find(m->second.grouping_rule_id);
+  return m == managers.end() ? nullptr : rule_of(m->second);
+}
+
+const grouping_rule* catalog::rule_of(const event_manager& manager) const {
+  auto r = rules.find(manager.grouping_rule_id);
   return r == rules.end() ? nullptr : &r->second;
 }
 

@@ -177,6 +177,9 @@ struct catalog {
 
   /// The rule of a manager, or null when either is unknown.
   const grouping_rule* rule_of(const std::string& manager_id) const;
+  /// The rule of `manager`, a manager of this catalog, or nullptr: for a
+  /// caller that found the manager already.
+  const grouping_rule* rule_of(const event_manager& manager) const;
 
   /// Whether a manager points at this rule.
   bool rule_in_use(const std::string& rule_id) const;
