@@ -46,7 +46,10 @@ public:
 
   // Lookups and erasure take a key of any type that compares with `Key`
   // and hashes alike (a view of a text for a map of texts), so they build
-  // no `Key`: for a map keyed by shared_text, that would be an allocation.
+  // no `Key` (for a map keyed by shared_text, that would be an allocation).
+  // A precondition nothing checks: `Hash` must give a `K` the hash of the
+  // `Key` it equals, and `==` must agree with `Key`'s own. Texts do; a map
+  // of uint32_t looked up by a uint64_t would not.
 
   /// The entry of `key`, or nullptr.
   template <class K>
@@ -118,7 +121,8 @@ public:
   }
 
   /// Erases `key`'s entry; whether there was one.
-  template <class K, class = std::enable_if_t<!std::is_same_v<K, entry*>>>
+  template <class K, class = std::enable_if_t<
+                         !std::is_convertible_v<const K&, const entry*>>>
   bool erase(const K& key) {
     auto* e = find(key);
     if (e == nullptr)

@@ -171,7 +171,8 @@ void set_text(std::string_view& out, std::string_view text) {
 }
 
 /// Reads an optional standard field into a std::string or a view of the
-/// body; `present` tells whether it was there (null counts as missing).
+/// field's text (valid while `f` is); `present` tells whether it was there
+/// (null counts as missing).
 template <class Text>
 field_error read_field(const event_field& f, const char* name, Text& out,
                        bool& present) {
