@@ -30,6 +30,19 @@ std::set<std::string> key_set(const std::vector<argus::domain::alert>& xs) {
   return {keys.begin(), keys.end()};
 }
 
+/// "Restarts" the node: the router and its groups go away, and a new
+/// router restores the open work the store holds.
+void restart_and_restore(fixture& f) {
+  caf::anon_send_exit(f.router, caf::exit_reason::user_shutdown);
+  f.sched->run();
+  f.flush();
+  auto work = f.store->open_work();
+  REQUIRE(work);
+  f.router = f.spawn_router();
+  f.sched->run();
+  CHECK(f.ask<ok>(f.router, restore::value, *work, no_alerts) == ok::value);
+}
+
 } // namespace
 
 TEST_CASE_METHOD(fixture, "two triggers of one value form a parent and a child",
@@ -114,14 +127,7 @@ TEST_CASE_METHOD(fixture,
     CHECK_FALSE(group_alert(dedup)->dedup_key.shares_with(index_key(dedup)));
   }
   SECTION("also when a restore rebuilds the index from the alerts") {
-    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
-    sched->run();
-    flush();
-    auto work = store->open_work();
-    REQUIRE(work);
-    router = spawn_router();
-    sched->run();
-    CHECK(ask<ok>(router, restore::value, *work, no_alerts) == ok::value);
+    restart_and_restore(*this);
     for (auto dedup : {"p", "c"}) {
       CHECK(index_key(dedup) == dedup);
       CHECK_FALSE(group_alert(dedup)->dedup_key.shares_with(index_key(dedup)));
@@ -791,14 +797,7 @@ TEST_CASE_METHOD(fixture, "an idle alert auto-resolves, and a restore re-arms",
     CHECK(groups() == 0);
   }
   SECTION("a restart rebuilds the timers from the store") {
-    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
-    sched->run();
-    flush();
-    auto work = store->open_work();
-    REQUIRE(work);
-    router = spawn_router();
-    sched->run();
-    CHECK(ask<ok>(router, restore::value, *work, no_alerts) == ok::value);
+    restart_and_restore(*this);
     CHECK(groups() == 1);
     advance(3min);
     CHECK(alert_of("c").status == alert_status::resolved);
