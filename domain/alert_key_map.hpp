@@ -14,7 +14,7 @@
 // characters): 40 bytes per entry instead of 64. The block is the index's
 // own, never the one the alert holds: a block shared with the alert has
 // its count touched by the router's thread and the group's, and sharing
-// it cost 3-5% more CPU per event in two rounds that measured it
+// it cost 3-7% more CPU per event in the two rounds that measured it
 // (docs/benchmarks.md, sixteenth and fortieth rounds).
 
 #include "domain/flat_map.hpp"

@@ -108,7 +108,7 @@ TEST_CASE_METHOD(fixture,
                  "the router's index keeps its own copy of each dedupKey",
                  "[actors]") {
   // Deliberate: a block shared with the alert has its count touched by the
-  // router's thread and the group's, which cost 3-5% more CPU per event.
+  // router's thread and the group's, which cost 3-7% more CPU per event.
   auto index_key = [&](const std::string& dedup) {
     auto* entry =
         state_of<argus::actors::router_state>(router).active.find("m1", dedup);
