@@ -21,12 +21,15 @@ namespace {
 
 // -- strict checks of value text ----------------------------------------------
 
-// simdjson's stage 1 has checked the whole body's UTF-8 and found its
-// structure; On-Demand checks what it iterates, but not the inside of the
-// values it only delimits. These checks hold every value's text to what
-// nlohmann-json accepts (number grammar and range, escapes and surrogate
-// pairs, literals), so the fast path refuses nothing the DOM path takes
-// and takes nothing it refuses: whatever fails here goes to the DOM path.
+// simdjson's stage 1 has checked the whole body's UTF-8, refused control
+// characters inside strings (every kernel does, as `parser::iterate`
+// documents) and found its structure; On-Demand checks what it iterates,
+// but not the inside of the values it only delimits. These checks hold
+// every value's text to what nlohmann-json accepts (number grammar and
+// range, escapes and surrogate pairs, literals), so the fast path refuses
+// nothing the DOM path takes and takes nothing it refuses: whatever fails
+// here goes to the DOM path. A key or string without escapes needs no
+// check beyond stage 1's.
 
 /// Why a check failed: a plain syntax error goes to the DOM path, which
 /// words the error; too deep is refused outright.
@@ -244,6 +247,23 @@ verdict check_value(std::string_view text, size_t depth) {
   return c.p == c.end ? verdict::ok : verdict::invalid;
 }
 
+/// The closing quote of the key whose value starts at `value`: between
+/// them On-Demand allows only white space and the colon. Null if the bytes
+/// are not so (the DOM path then decides); never before `key` (the byte
+/// after the opening quote).
+const char* closing_quote_before(const char* value, const char* key) {
+  const char* p = value;
+  do
+    --p;
+  while (p > key && is_ws(*p));
+  if (p <= key || *p != ':')
+    return nullptr;
+  do
+    --p;
+  while (p > key && is_ws(*p));
+  return p >= key && *p == '"' ? p : nullptr;
+}
+
 // -- parsers and buffers
 // -------------------------------------------------------
 
@@ -341,16 +361,24 @@ outcome read_object(od::object obj, size_t depth, buffers& s) {
     if (std::move(member).get(f))
       return outcome::use_dom;
     event_reader::field_view v;
-    // The key: checked as a JSON string, then unescaped.
-    auto raw_key = f.key().raw();
-    checker key_check{raw_key - 1, s.padded.data() + s.padded.size(), 0};
-    if (!key_check.string())
-      return outcome::use_dom;
-    v.key = {raw_key, static_cast<size_t>(key_check.p - 1 - raw_key)};
-    if (v.key.find('\\') != std::string_view::npos &&
-        f.unescaped_key().get(v.key))
-      return outcome::use_dom;
     od::value& value = f.value();
+    // The value's first token: no more than its first byte for an object
+    // or array, the whole of a scalar (with white space after it).
+    std::string_view token = value.raw_json_token();
+    auto raw_key = f.key().raw();
+    auto key_end = closing_quote_before(token.data(), raw_key);
+    if (key_end == nullptr)
+      return outcome::use_dom;
+    v.key = {raw_key, static_cast<size_t>(key_end - raw_key)};
+    // Stage 1 has checked the key's UTF-8 and control characters: a key
+    // without a backslash is a valid JSON string as it stands. One with
+    // escapes is checked as one, then unescaped.
+    if (v.key.find('\\') != std::string_view::npos) {
+      checker key_check{raw_key - 1, key_end + 1, 0};
+      if (!key_check.string() || key_check.p != key_end + 1 ||
+          f.unescaped_key().get(v.key))
+        return outcome::use_dom;
+    }
     od::json_type type;
     if (value.type().get(type))
       return outcome::use_dom;
@@ -368,12 +396,10 @@ outcome read_object(od::object obj, size_t depth, buffers& s) {
       break;
     }
     default:
-      v.raw = value.raw_json_token();
+      v.raw = token;
       break;
     }
     v.raw = trim_end(v.raw);
-    if (auto o = of(check_value(v.raw, depth)); o != outcome::ok)
-      return o;
     if (type == od::json_type::string) {
       v.kind = event_reader::field_view::string;
       if (value.get_string().get(v.text))
@@ -381,6 +407,14 @@ outcome read_object(od::object obj, size_t depth, buffers& s) {
     } else if (type == od::json_type::null) {
       v.kind = event_reader::field_view::null;
     }
+    // Every escape is longer than what it stands for: a string as long
+    // unescaped as between its quotes has none, and is valid JSON once
+    // stage 1 passed. Anything else has its text checked.
+    bool plain_string =
+        type == od::json_type::string && v.text.size() + 2 == v.raw.size();
+    if (!plain_string)
+      if (auto o = of(check_value(v.raw, depth)); o != outcome::ok)
+        return o;
     // Duplicate keys: the DOM path keeps the last value of each; rare
     // enough to leave to it.
     // By index: an event_fields to probe, built per field, was 3% of the
