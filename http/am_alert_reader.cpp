@@ -1,6 +1,5 @@
 #include "http/am_alert_reader.hpp"
 
-#include "http/event_json.hpp"
 #include "http/simdjson_body.hpp"
 
 #include <simdjson.h>
@@ -37,11 +36,15 @@ bool read_strings(od::value& value, domain::label_set& out) {
   for (auto member : obj) {
     od::field f;
     std::string_view name;
+    std::string_view raw;
     std::string_view text;
     // simdjson's documented idiom: its result's get() consumes it.
     // NOLINTNEXTLINE(performance-move-const-arg)
-    if (std::move(member).get(f) || f.unescaped_key().get(name) ||
-        f.value().get_string().get(text))
+    if (std::move(member).get(f))
+      return false;
+    od::value& v = f.value();
+    if (!read_strict_key(f, v.raw_json_token().data(), name) ||
+        !read_strict_string(v, raw, text))
       return false;
     // Prometheus sends labels sorted by name, so a hint at the end makes
     // each insert constant time; a name given twice adds nothing.
@@ -61,8 +64,9 @@ bool read_optional_string(od::value& value,
     return false;
   if (is_null)
     return true;
+  std::string_view raw;
   std::string_view text;
-  if (value.get_string().get(text))
+  if (!read_strict_string(value, raw, text))
     return false;
   out = text;
   return true;
@@ -81,6 +85,16 @@ bool read_time(od::value& value, domain::time_point& out) {
   return true;
 }
 
+/// Whether the text of `value`, a member parse_postable_alert does not
+/// read, is what the DOM path accepts: it refuses a body for any bad value
+/// in it. At `depth` 2, inside the body's array and the alert's object.
+bool strict_other(od::value& value) {
+  od::json_type type;
+  std::string_view raw;
+  return !value.type().get(type) && raw_value_text(value, type, raw) &&
+         check_json_value(raw, 2) == json_verdict::ok;
+}
+
 /// Reads one alert object; false when the DOM path must decide.
 bool read_alert(od::object obj, domain::postable_alert& a) {
   unsigned seen = 0;
@@ -94,9 +108,11 @@ bool read_alert(od::object obj, domain::postable_alert& a) {
     od::field f;
     std::string_view key;
     // NOLINTNEXTLINE(performance-move-const-arg)
-    if (std::move(member).get(f) || f.unescaped_key().get(key))
+    if (std::move(member).get(f))
       return false;
     od::value& value = f.value();
+    if (!read_strict_key(f, value.raw_json_token().data(), key))
+      return false;
     if (key == "labels") {
       // Required and an object: null or anything else is the DOM's error.
       if (!first_time(member::labels) || !read_strings(value, a.labels))
@@ -120,9 +136,11 @@ bool read_alert(od::object obj, domain::postable_alert& a) {
         return false;
       if (url)
         a.generator_url = *url;
+    } else if (!strict_other(value)) {
+      // Other members are not read, as parse_postable_alert ignores them,
+      // but their text is checked.
+      return false;
     }
-    // Other members are not read, as parse_postable_alert ignores them;
-    // is_strict_json checked their text.
   }
   return (seen & static_cast<unsigned>(member::labels)) != 0;
 }
@@ -149,10 +167,8 @@ bool read_all(std::string_view body, buffers& s,
 
 std::optional<std::vector<domain::postable_alert>>
 read_postable_alerts(std::string_view body) {
-  // The whole text first: On-Demand does not check what it skips, and the
-  // DOM path refuses a body for any bad value in it.
-  if (!is_strict_json(body))
-    return std::nullopt;
+  // Every key and value is held to the DOM path's grammar as it is read
+  // (http/strict_json.hpp): it refuses a body for any bad value in it.
   static thread_local buffers thread_own;
   std::optional<buffers> large;
   auto& s = body.size() <= small_body ? thread_own : large.emplace();

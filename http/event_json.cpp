@@ -7,267 +7,12 @@
 
 #include <simdjson.h>
 
-#include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <mutex>
 
 namespace argus::http {
 
 namespace od = simdjson::ondemand;
 using nlohmann::json;
-
-namespace {
-
-// -- strict checks of value text ----------------------------------------------
-
-// simdjson's stage 1 has checked the whole body's UTF-8, refused control
-// characters inside strings (every kernel does, as `parser::iterate`
-// documents) and found its structure; On-Demand checks what it iterates,
-// but not the inside of the values it only delimits. These checks hold
-// every value's text to what nlohmann-json accepts (number grammar and
-// range, escapes and surrogate pairs, literals), so the fast path refuses
-// nothing the DOM path takes and takes nothing it refuses: whatever fails
-// here goes to the DOM path. A key or string without escapes needs no
-// check beyond stage 1's.
-
-/// Why a check failed: a plain syntax error goes to the DOM path, which
-/// words the error; too deep is refused outright.
-enum class verdict { ok, invalid, too_deep };
-
-bool is_ws(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::string_view trim_end(std::string_view s) {
-  while (!s.empty() && is_ws(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-struct checker {
-  const char* p;
-  const char* end;
-  size_t depth;
-
-  void ws() {
-    while (p != end && is_ws(*p))
-      ++p;
-  }
-
-  bool hex4(unsigned& out) {
-    if (end - p < 4)
-      return false;
-    out = 0;
-    for (int i = 0; i < 4; ++i) {
-      int v = hex_value(p[i]);
-      if (v < 0)
-        return false;
-      out = out * 16 + static_cast<unsigned>(v);
-    }
-    p += 4;
-    return true;
-  }
-
-  /// A string token starting at its opening quote.
-  bool string() {
-    ++p; // the quote
-    while (p != end) {
-      p = find_json_special(p, end);
-      if (p == end)
-        return false;
-      auto c = static_cast<unsigned char>(*p);
-      if (c == '"') {
-        ++p;
-        return true;
-      }
-      if (c < 0x20)
-        return false;
-      // A backslash: the escape that follows.
-      if (++p == end)
-        return false;
-      switch (*p++) {
-      case '"':
-      case '\\':
-      case '/':
-      case 'b':
-      case 'f':
-      case 'n':
-      case 'r':
-      case 't':
-        break;
-      case 'u': {
-        unsigned cp = 0;
-        if (!hex4(cp))
-          return false;
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-          return false; // a low surrogate alone
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-          unsigned low = 0;
-          if (end - p < 2 || p[0] != '\\' || p[1] != 'u')
-            return false;
-          p += 2;
-          if (!hex4(low) || low < 0xDC00 || low > 0xDFFF)
-            return false;
-        }
-        break;
-      }
-      default:
-        return false;
-      }
-    }
-    return false;
-  }
-
-  bool digits() {
-    auto start = p;
-    while (p != end && *p >= '0' && *p <= '9')
-      ++p;
-    return p != start;
-  }
-
-  /// A number as JSON's grammar has it, and finite as a double (nlohmann
-  /// refuses what overflows one; integers beyond 64 bits become doubles).
-  bool number() {
-    auto start = p;
-    bool plain = true;
-    if (*p == '-')
-      ++p;
-    if (p == end)
-      return false;
-    if (*p == '0')
-      ++p;
-    else if (!digits())
-      return false;
-    if (p != end && *p == '.') {
-      ++p;
-      plain = false;
-      if (!digits())
-        return false;
-    }
-    if (p != end && (*p == 'e' || *p == 'E')) {
-      ++p;
-      plain = false;
-      if (p != end && (*p == '+' || *p == '-'))
-        ++p;
-      if (!digits())
-        return false;
-    }
-    if (plain && p - start < 19)
-      return true;
-    // strtod stops at the first byte that is not part of the number; the
-    // body's padding makes sure there is one.
-    return std::isfinite(std::strtod(start, nullptr));
-  }
-
-  bool literal(std::string_view word) {
-    if (static_cast<size_t>(end - p) < word.size() ||
-        std::memcmp(p, word.data(), word.size()) != 0)
-      return false;
-    p += word.size();
-    return true;
-  }
-
-  verdict value() {
-    if (p == end)
-      return verdict::invalid;
-    switch (*p) {
-    case '"':
-      return string() ? verdict::ok : verdict::invalid;
-    case '{':
-    case '[':
-      return container();
-    case 't':
-      return literal("true") ? verdict::ok : verdict::invalid;
-    case 'f':
-      return literal("false") ? verdict::ok : verdict::invalid;
-    case 'n':
-      return literal("null") ? verdict::ok : verdict::invalid;
-    default:
-      return number() ? verdict::ok : verdict::invalid;
-    }
-  }
-
-  verdict container() {
-    bool object = *p == '{';
-    char close = object ? '}' : ']';
-    if (++depth > max_event_depth)
-      return verdict::too_deep;
-    ++p;
-    ws();
-    if (p != end && *p == close) {
-      ++p;
-      --depth;
-      return verdict::ok;
-    }
-    for (;;) {
-      if (object) {
-        if (p == end || *p != '"' || !string())
-          return verdict::invalid;
-        ws();
-        if (p == end || *p++ != ':')
-          return verdict::invalid;
-        ws();
-      }
-      if (auto v = value(); v != verdict::ok)
-        return v;
-      ws();
-      if (p == end)
-        return verdict::invalid;
-      char c = *p++;
-      if (c == close)
-        break;
-      if (c != ',')
-        return verdict::invalid;
-      ws();
-    }
-    --depth;
-    return verdict::ok;
-  }
-};
-
-/// Checks that `text` is exactly one JSON value (trailing white space
-/// allowed) at nesting `depth`.
-verdict check_value(std::string_view text, size_t depth) {
-  checker c{text.data(), text.data() + text.size(), depth};
-  auto v = c.value();
-  if (v != verdict::ok)
-    return v;
-  c.ws();
-  return c.p == c.end ? verdict::ok : verdict::invalid;
-}
-
-/// The closing quote of the key whose value starts at `value`: between
-/// them On-Demand allows only white space and the colon. Null if the bytes
-/// are not so (the DOM path then decides); never before `key` (the byte
-/// after the opening quote).
-const char* closing_quote_before(const char* value, const char* key) {
-  const char* p = value;
-  do
-    --p;
-  while (p > key && is_ws(*p));
-  if (p <= key || *p != ':')
-    return nullptr;
-  do
-    --p;
-  while (p > key && is_ws(*p));
-  return p >= key && *p == '"' ? p : nullptr;
-}
-
-// -- parsers and buffers
-// -------------------------------------------------------
-
-} // namespace
 
 /// Kept from one body to the next, so a body costs no allocation once the
 /// buffers have grown to its size.
@@ -340,11 +85,11 @@ spare_buffers& spares() {
 /// Why the fast path stopped: the DOM path decides, or the body is refused.
 enum class outcome { ok, use_dom, too_deep };
 
-outcome of(verdict v) {
+outcome of(json_verdict v) {
   switch (v) {
-  case verdict::ok:
+  case json_verdict::ok:
     return outcome::ok;
-  case verdict::too_deep:
+  case json_verdict::too_deep:
     return outcome::too_deep;
   default:
     return outcome::use_dom;
@@ -362,59 +107,22 @@ outcome read_object(od::object obj, size_t depth, buffers& s) {
       return outcome::use_dom;
     event_reader::field_view v;
     od::value& value = f.value();
-    // The value's first token: no more than its first byte for an object
-    // or array, the whole of a scalar (with white space after it).
-    std::string_view token = value.raw_json_token();
-    auto raw_key = f.key().raw();
-    auto key_end = closing_quote_before(token.data(), raw_key);
-    if (key_end == nullptr)
-      return outcome::use_dom;
-    v.key = {raw_key, static_cast<size_t>(key_end - raw_key)};
-    // Stage 1 has checked the key's UTF-8 and control characters: a key
-    // without a backslash is a valid JSON string as it stands. One with
-    // escapes is checked as one, then unescaped.
-    if (v.key.find('\\') != std::string_view::npos) {
-      checker key_check{raw_key - 1, key_end + 1, 0};
-      if (!key_check.string() || key_check.p != key_end + 1 ||
-          f.unescaped_key().get(v.key))
-        return outcome::use_dom;
-    }
     od::json_type type;
-    if (value.type().get(type))
+    if (!read_strict_key(f, value.raw_json_token().data(), v.key) ||
+        value.type().get(type))
       return outcome::use_dom;
-    switch (type) {
-    case od::json_type::object: {
-      od::object inner;
-      if (value.get_object().get(inner) || inner.raw_json().get(v.raw))
-        return outcome::use_dom;
-      break;
-    }
-    case od::json_type::array: {
-      od::array inner;
-      if (value.get_array().get(inner) || inner.raw_json().get(v.raw))
-        return outcome::use_dom;
-      break;
-    }
-    default:
-      v.raw = token;
-      break;
-    }
-    v.raw = trim_end(v.raw);
     if (type == od::json_type::string) {
       v.kind = event_reader::field_view::string;
-      if (value.get_string().get(v.text))
+      if (!read_strict_string(value, v.raw, v.text))
         return outcome::use_dom;
-    } else if (type == od::json_type::null) {
-      v.kind = event_reader::field_view::null;
-    }
-    // Every escape is longer than what it stands for: a string as long
-    // unescaped as between its quotes has none, and is valid JSON once
-    // stage 1 passed. Anything else has its text checked.
-    bool plain_string =
-        type == od::json_type::string && v.text.size() + 2 == v.raw.size();
-    if (!plain_string)
-      if (auto o = of(check_value(v.raw, depth)); o != outcome::ok)
+    } else {
+      if (type == od::json_type::null)
+        v.kind = event_reader::field_view::null;
+      if (!raw_value_text(value, type, v.raw))
+        return outcome::use_dom;
+      if (auto o = of(check_json_value(v.raw, depth)); o != outcome::ok)
         return o;
+    }
     // Duplicate keys: the DOM path keeps the last value of each; rare
     // enough to leave to it.
     // By index: an event_fields to probe, built per field, was 3% of the
@@ -495,12 +203,6 @@ bool deeper_than(const json& j, size_t limit) {
 }
 
 } // namespace
-
-bool is_strict_json(std::string_view text) {
-  while (!text.empty() && is_ws(text.front()))
-    text.remove_prefix(1);
-  return check_value(text, 0) == verdict::ok;
-}
 
 namespace {
 

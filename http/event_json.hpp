@@ -2,6 +2,7 @@
 
 #include "domain/admission.hpp"
 #include "domain/event.hpp"
+#include "http/strict_json.hpp"
 
 #include <caf/error.hpp>
 #include <nlohmann/json.hpp>
@@ -25,11 +26,6 @@ namespace argus::http {
 
 /// What a body must hold: one event object, or an array of them.
 enum class events_body { one, batch };
-
-/// The most nesting levels an event body may have. Deeper bodies are
-/// refused before any event is read, so neither the parser nor the code
-/// that serialises details later recurses without bound.
-inline constexpr size_t max_event_depth = 1024;
 
 /// One parsed events body. Use one reader per request on one thread: for a
 /// body up to 32 KiB the reader borrows the calling thread's parser and
@@ -98,16 +94,6 @@ private:
   events_body shape_ = events_body::one;
   bool used_dom_ = false;
 };
-
-/// Whether `text` is one JSON value (white space around it allowed) that
-/// nlohmann-json accepts as it is: its grammar, escapes and surrogate
-/// pairs, numbers that fit a double, at most `max_event_depth` levels
-/// deep. simdjson's On-Demand walk checks the UTF-8 and structure of a
-/// whole body but not the inside of the values it skips; a fast path that
-/// checks this first accepts nothing the DOM path refuses. The byte after
-/// `text` must not continue a number (a std::string's terminator, as for
-/// a request body, does not): a number at the very end is read up to it.
-bool is_strict_json(std::string_view text);
 
 /// JSON text of `s` as a string literal (quotes included) written to `out`,
 /// escaped as nlohmann-json escapes it.

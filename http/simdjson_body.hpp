@@ -3,6 +3,8 @@
 // What both simdjson readers of request bodies do the same way (events in
 // http/event_json.cpp, Alertmanager posts in http/am_alert_reader.cpp).
 
+#include "http/strict_json.hpp"
+
 #include <simdjson.h>
 
 #include <cstddef>
@@ -36,6 +38,57 @@ inline bool iterate_padded(simdjson::ondemand::parser& parser,
 inline bool nothing_after_root(simdjson::ondemand::document& doc) {
   const char* rest = nullptr;
   return doc.current_location().get(rest) == simdjson::OUT_OF_BOUNDS;
+}
+
+/// The key of field `f`, whose value starts at `value`, held to what the
+/// DOM path accepts (`strict_key`): its text as sent when it has no
+/// escapes, else as simdjson unescapes it. False when the DOM path must
+/// decide.
+simdjson_inline bool read_strict_key(simdjson::ondemand::field& f,
+                                     const char* value, std::string_view& out) {
+  auto key = strict_key(f.key().raw(), value);
+  if (!key)
+    return false;
+  out = key->text;
+  return !key->escaped || !f.unescaped_key().get(out);
+}
+
+/// A string value's text, held to what the DOM path accepts
+/// (`strict_string`), and its JSON text (`raw`, quotes included). False
+/// when the DOM path must decide.
+simdjson_inline bool read_strict_string(simdjson::ondemand::value& value,
+                                        std::string_view& raw,
+                                        std::string_view& text) {
+  raw = trim_json_space(value.raw_json_token()); // before it is read
+  return !value.get_string().get(text) && strict_string(raw, text);
+}
+
+/// The whole JSON text of `value`, which is of `type` (an object or array
+/// whole, not only its first token), without white space after it. False
+/// when simdjson cannot delimit it.
+simdjson_inline bool raw_value_text(simdjson::ondemand::value& value,
+                                    simdjson::ondemand::json_type type,
+                                    std::string_view& out) {
+  namespace od = simdjson::ondemand;
+  switch (type) {
+  case od::json_type::object: {
+    od::object inner;
+    if (value.get_object().get(inner) || inner.raw_json().get(out))
+      return false;
+    break;
+  }
+  case od::json_type::array: {
+    od::array inner;
+    if (value.get_array().get(inner) || inner.raw_json().get(out))
+      return false;
+    break;
+  }
+  default:
+    out = value.raw_json_token();
+    break;
+  }
+  out = trim_json_space(out);
+  return true;
 }
 
 } // namespace argus::http

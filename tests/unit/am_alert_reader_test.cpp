@@ -6,6 +6,7 @@
 #include "http/alertmanager_json.hpp"
 #include "http/am_alert_reader.hpp"
 #include "http/json.hpp"
+#include "http/strict_json.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -75,6 +76,11 @@ TEST_CASE("the fast reader reads Alertmanager posts as the DOM path does",
       R"([{"labels":{"abcdefg\"hij":"abcdefgh\\ijklmnop\u0041qrstuvw\n"}}])",
       // Unknown members given twice are not read, as in the DOM path.
       R"([{"labels":{"a":"b"},"x":1,"x":2}])",
+      // White space wherever JSON allows it, around keys and colons too.
+      " [ { \"labels\" :\n{ \"a\"\t: \"b\" , \"c\" : \"\" } ,\r\n"
+      " \"x\" : [ 1 , { \"y\" : null } ] , \"startsAt\" : null } ] ",
+      // Escaped keys of members not read, and escapes next to quotes.
+      R"([{"labels":{"\\":"\"","q\"":"\\"},"x\u0079":"\/","\"":{}}])",
   };
   for (auto& body : bodies) {
     INFO(body);
@@ -137,9 +143,46 @@ TEST_CASE("the fast reader leaves what it is not sure of to the DOM path",
       "[{\"labels\":{\"a\":\"abcdefghijkl\x1fmnopqrstu\"}}]",
       R"([{"labels":{"a":"b"},"x":"abcdefghijklmnop)",
       R"([{"labels":{"a":"b"},"x":"abcdefghijklmnop\)",
+      // Structure the reader walks: what On-Demand checks as it goes.
+      R"([{"labels":{"a":"b",}}])",
+      R"([{"labels":{"a":"b"},}])",
+      R"([{"labels":{"a":"b"}},])",
+      R"([{"labels":{"a" "b"}}])",
+      R"([{"labels":{"a":"b"} "x":1}])",
+      R"([{"labels":{"a":"b"}} {"labels":{"c":"d"}}])",
+      // Bad escapes in keys and values the reader reads or skips.
+      R"([{"labels":{"a\q":"b"}}])",
+      R"([{"labels":{"a":"b\ud800"}}])",
+      R"([{"labels":{"a":"b"},"x\q":1}])",
+      R"([{"labels":{"a":"b"},"\u12":1}])",
+      R"([{"labels":{"a":"b"},"startsAt":"\udc00"}])",
+      R"([{"labels":{"a":"b"},"generatorURL":"http://x/\x"}])",
+      // Bad text inside containers the reader does not read.
+      R"([{"labels":{"a":"b"},"x":[1,,2]}])",
+      R"([{"labels":{"a":"b"},"x":{"a" 1}}])",
+      R"([{"labels":{"a":"b"},"x":{"a":[tru]}}])",
+      R"([{"labels":{"a":"b"},"annotations":nul}])",
+      R"([{"labels":{"a":"b"},"annotations":nullx}])",
+      // Raw control bytes in keys, which stage 1 refuses.
+      "[{\"labels\":{\"a\x02\":\"b\"}}]",
+      "[{\"labels\":{\"a\":\"b\"},\"x\n\":1}]",
   };
   for (auto& body : bodies) {
     INFO(body);
     CHECK_FALSE(read_postable_alerts(body));
   }
+}
+
+TEST_CASE("the fast reader holds skipped members to the depth limit",
+          "[alertmanager][json]") {
+  // The body's array and the alert's object are two levels of 1,024.
+  auto nested = [](size_t levels) {
+    return R"([{"labels":{"a":"b"},"x":)" + std::string(levels, '[') +
+           std::string(levels, ']') + "}]";
+  };
+  auto deepest = nested(argus::http::max_event_depth - 2);
+  auto fast = read_postable_alerts(deepest);
+  REQUIRE(fast);
+  check_same(*fast, dom_alerts(deepest));
+  CHECK_FALSE(read_postable_alerts(nested(argus::http::max_event_depth - 1)));
 }
