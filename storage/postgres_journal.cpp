@@ -77,9 +77,17 @@ struct statements {
   statement take_notifications{"argus_outbox_take_notifications",
                                "UPDATE notifications SET owner = $2"
                                " WHERE owner = $1 AND NOT fanned_out"};
-  statement take_deliveries{"argus_outbox_take_deliveries",
-                            "UPDATE deliveries SET owner = $2"
-                            " WHERE owner = $1 AND state = 'pending'"};
+  // Locks the rows first, in (seq, receiver) order: the order the
+  // retention step, the worker and a retry lock deliveries in. Locked in
+  // the plan's order (the pending index's, or the table's), a takeover
+  // could deadlock with a retention step over retried rows.
+  statement take_deliveries{
+      "argus_outbox_take_deliveries",
+      "UPDATE deliveries SET owner = $2 FROM (SELECT notification_id,"
+      " receiver FROM deliveries WHERE owner = $1 AND state = 'pending'"
+      " ORDER BY seq, receiver FOR UPDATE) AS locked"
+      " WHERE deliveries.notification_id = locked.notification_id"
+      " AND deliveries.receiver = locked.receiver"};
   // A session-level advisory lock per incarnation: held by the live process
   // for its lifetime, so it is free only once that process is gone.
   statement hold{"argus_journal_hold",

@@ -46,19 +46,20 @@ const statement body{"argus_outbox_retention_body",
                      " WHERE seq = $1"};
 
 // One statement. It locks the deliveries of the notifications the window
-// chose in (seq, receiver) order, the order the worker's and a retry's
-// updates lock them in, so neither they nor another node's step deadlock
-// with it. A locked row reads as its latest version: a retry that made a
-// delivery pending since the window's read, or while this waited, keeps
-// that notification whole, with every delivery it has (its history as
-// the listing shows it). A notification goes only if every delivery it
-// had when the statement began went with it. A row another node deleted
-// first is skipped; where the two took a notification's deliveries between
-// them neither deletes it, and the next pass does. The seqs are joined,
-// not tested with "= ANY(array)": that compares each row with every
-// element, and the planner chose it over a scan of all deliveries (1.8 s a
-// step with 30,000 of them). The bounds of the window keep every part an
-// index range whatever plan the server cached while the tables were small.
+// chose in (seq, receiver) order, the order the worker's, a retry's and a
+// takeover's updates lock them in, so neither they nor another node's
+// step deadlock with it. A locked row reads as its latest version: a
+// retry that made a delivery pending since the window's read, or while
+// this waited, keeps that notification whole, with every delivery it has
+// (its history as the listing shows it). A notification goes only if
+// every delivery it had when the statement began went with it. A row
+// another node deleted first is skipped; where the two took a
+// notification's deliveries between them neither deletes it, and the
+// next pass does. The seqs are joined, not tested with "= ANY(array)":
+// that compares each row with every element, and the planner chose it
+// over a scan of all deliveries (1.8 s a step with 30,000 of them). The
+// bounds of the window keep every part an index range whatever plan the
+// server cached while the tables were small.
 const statement erase{
     "argus_outbox_retention_erase",
     "WITH g AS (SELECT unnest($1::text::bigint[]) AS seq),"

@@ -120,6 +120,25 @@ int64_t pg_query_int(const std::string& dsn, const std::string& sql) {
   return std::strtoll(PQgetvalue(res.get(), 0, 0), nullptr, 10);
 }
 
+struct pg_session::connection {
+  conn_ptr c;
+};
+
+pg_session::pg_session(const std::string& dsn)
+    : conn_(std::make_unique<connection>(connection{connect(dsn)})) {}
+
+pg_session::~pg_session() = default;
+
+void pg_session::exec(const std::string& sql) {
+  run(conn_->c.get(), sql);
+}
+
+bool pg_session::try_exec(const std::string& sql) {
+  result_ptr res{PQexec(conn_->c.get(), sql.c_str())};
+  auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
 pg_schema::pg_schema() : base_(pg_base_dsn()) {
   if (base_.empty())
     throw std::runtime_error(

@@ -5,6 +5,7 @@
 // schema of its own so that tests never see each other's rows.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace argus::test {
@@ -23,6 +24,27 @@ void pg_exec(const std::string& dsn, const std::string& sql);
 /// The first column of the first row of a query, as an integer (-1 if
 /// there is no row); throws std::runtime_error on failure.
 int64_t pg_query_int(const std::string& dsn, const std::string& sql);
+
+/// One connection kept open, for tests that hold locks or a transaction
+/// across statements while the code under test runs.
+class pg_session {
+public:
+  /// Throws std::runtime_error when it cannot connect.
+  explicit pg_session(const std::string& dsn);
+  ~pg_session();
+  pg_session(const pg_session&) = delete;
+  pg_session& operator=(const pg_session&) = delete;
+
+  /// Runs SQL; throws std::runtime_error naming the failure.
+  void exec(const std::string& sql);
+  /// Runs SQL; false when the server refused it (for example a lock
+  /// taken with NOWAIT that another transaction holds).
+  bool try_exec(const std::string& sql);
+
+private:
+  struct connection;
+  std::unique_ptr<connection> conn_;
+};
 
 /// A fresh schema on the test server, dropped again on destruction.
 class pg_schema {

@@ -27,6 +27,7 @@ namespace {
 using argus::domain::event;
 using argus::storage::journal_backend;
 using argus::test::pg_schema;
+using argus::test::pg_session;
 
 std::unique_ptr<journal_backend> open_or_fail(const std::string& dsn) {
   auto j = argus::storage::open_postgres_journal(dsn);
@@ -612,4 +613,55 @@ TEST_CASE("postgres journal: the fence drops applied forwarded records "
   CHECK(fence_read(*fence, "n/2") ==
         std::vector<std::pair<uint64_t, bool>>{{2, true}, {3, false}});
   CHECK(seqs_of(replayed(*j, 0)) == std::vector<uint64_t>{3});
+}
+
+TEST_CASE("postgres journal: a takeover locks a dead node's deliveries in "
+          "(seq, receiver) order",
+          "[unit]") {
+  // The retention step, the worker and a retry lock deliveries in that
+  // order; a takeover that locked them in another could deadlock with
+  // them (PostgreSQL would detect it and fail one of the two).
+  pg_schema schema;
+  auto store = argus::storage::open_postgres_store(schema.dsn());
+  REQUIRE(store);
+  auto fence = open_fence_or_fail(schema.dsn());
+  // Inserted last first, so that the table's order and the (owner, seq)
+  // index's order of equal seqs are not (seq, receiver) order.
+  for (auto [seq, receiver] : {std::pair{2, "b"}, std::pair{2, "a"},
+                               std::pair{1, "b"}, std::pair{1, "a"}})
+    schema.exec("INSERT INTO deliveries VALUES ('n-" + std::to_string(seq) +
+                "', '" + receiver + "', 'm', 'g', 'opened', " +
+                std::to_string(seq) + ", 'pending', 0, '', 0, 0, 0, 'dead/1')");
+  // Another transaction holds the first row in that order.
+  pg_session holder{schema.dsn()};
+  holder.exec("BEGIN");
+  holder.exec("SELECT 1 FROM deliveries WHERE seq = 1 AND receiver = 'a'"
+              " FOR UPDATE");
+  caf::error taken;
+  std::thread takeover{
+      [&] { taken = fence->take_outbox("dead/1", "alive/1"); }};
+  // Until the takeover waits for that row's lock.
+  auto waiting = [&] {
+    return schema.query_int("SELECT count(*) FROM pg_stat_activity"
+                            " WHERE wait_event_type = 'Lock'"
+                            " AND query LIKE '%deliveries%owner = $2%'") > 0;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (!waiting() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  bool waited = waiting();
+  // It locked nothing before it: each other row is free to lock.
+  pg_session prober{schema.dsn()};
+  for (auto row : {"seq = 1 AND receiver = 'b'", "seq = 2 AND receiver = 'a'",
+                   "seq = 2 AND receiver = 'b'"}) {
+    INFO(row);
+    CHECK(prober.try_exec(std::string{"SELECT 1 FROM deliveries WHERE "} + row +
+                          " FOR UPDATE NOWAIT"));
+  }
+  holder.exec("ROLLBACK");
+  takeover.join();
+  REQUIRE(waited);
+  CHECK_FALSE(taken);
+  CHECK(schema.query_int("SELECT count(*) FROM deliveries"
+                         " WHERE owner = 'alive/1'") == 4);
 }
