@@ -36,7 +36,6 @@ bool read_strings(od::value& value, domain::label_set& out) {
   for (auto member : obj) {
     od::field f;
     std::string_view name;
-    std::string_view raw;
     std::string_view text;
     // simdjson's documented idiom: its result's get() consumes it.
     // NOLINTNEXTLINE(performance-move-const-arg)
@@ -44,7 +43,7 @@ bool read_strings(od::value& value, domain::label_set& out) {
       return false;
     od::value& v = f.value();
     if (!read_strict_key(f, v.raw_json_token().data(), name) ||
-        !read_strict_string(v, raw, text))
+        !read_strict_string(v, text))
       return false;
     // Prometheus sends labels sorted by name, so a hint at the end makes
     // each insert constant time; a name given twice adds nothing.
@@ -64,9 +63,8 @@ bool read_optional_string(od::value& value,
     return false;
   if (is_null)
     return true;
-  std::string_view raw;
   std::string_view text;
-  if (!read_strict_string(value, raw, text))
+  if (!read_strict_string(value, text))
     return false;
   out = text;
   return true;
@@ -85,14 +83,23 @@ bool read_time(od::value& value, domain::time_point& out) {
   return true;
 }
 
-/// Whether the text of `value`, a member parse_postable_alert does not
-/// read, is what the DOM path accepts: it refuses a body for any bad value
-/// in it. At `depth` 2, inside the body's array and the alert's object.
+/// The nesting of an alert's members: inside the body's array and the
+/// alert's object.
+constexpr size_t member_depth = 2;
+
+/// Whether `value`, a member parse_postable_alert does not read, is what
+/// the DOM path accepts: it refuses a body for any bad value in it. A
+/// string is read, not only delimited (see `raw_value_text`); any other
+/// value's whole text goes to the strict checker.
 bool strict_other(od::value& value) {
   od::json_type type;
-  std::string_view raw;
-  return !value.type().get(type) && raw_value_text(value, type, raw) &&
-         check_json_value(raw, 2) == json_verdict::ok;
+  if (value.type().get(type))
+    return false;
+  std::string_view text;
+  if (type == od::json_type::string)
+    return read_strict_string(value, text);
+  return raw_value_text(value, type, text) &&
+         check_json_value(text, member_depth) == json_verdict::ok;
 }
 
 /// Reads one alert object; false when the DOM path must decide.
@@ -167,8 +174,9 @@ bool read_all(std::string_view body, buffers& s,
 
 std::optional<std::vector<domain::postable_alert>>
 read_postable_alerts(std::string_view body) {
-  // Every key and value is held to the DOM path's grammar as it is read
-  // (http/strict_json.hpp): it refuses a body for any bad value in it.
+  // The DOM path refuses a body for any bad value in it: every key and
+  // value is held to its grammar as it is walked (http/strict_json.hpp),
+  // and what On-Demand only delimits is checked whole.
   static thread_local buffers thread_own;
   std::optional<buffers> large;
   auto& s = body.size() <= small_body ? thread_own : large.emplace();

@@ -4,6 +4,7 @@
 #include "http/json.hpp"
 #include "http/json_scan.hpp"
 #include "http/simdjson_body.hpp"
+#include "http/strict_json.hpp"
 
 #include <simdjson.h>
 
@@ -201,10 +202,6 @@ bool deeper_than(const json& j, size_t limit) {
   }
   return false;
 }
-
-} // namespace
-
-namespace {
 
 void append_escaped(std::string& out, unsigned char c) {
   static constexpr char hex[] = "0123456789abcdef";

@@ -2,7 +2,6 @@
 
 #include "domain/admission.hpp"
 #include "domain/event.hpp"
-#include "http/strict_json.hpp"
 
 #include <caf/error.hpp>
 #include <nlohmann/json.hpp>

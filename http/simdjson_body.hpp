@@ -63,9 +63,19 @@ simdjson_inline bool read_strict_string(simdjson::ondemand::value& value,
   return !value.get_string().get(text) && strict_string(raw, text);
 }
 
+/// `read_strict_string` for a reader that needs only the text.
+simdjson_inline bool read_strict_string(simdjson::ondemand::value& value,
+                                        std::string_view& text) {
+  std::string_view raw;
+  return read_strict_string(value, raw, text);
+}
+
 /// The whole JSON text of `value`, which is of `type` (an object or array
 /// whole, not only its first token), without white space after it. False
-/// when simdjson cannot delimit it.
+/// when simdjson cannot delimit it. A scalar is left unread: a string
+/// whose text must be checked is read with `read_strict_string` instead,
+/// as On-Demand skipping an unread string takes a colon after it for a
+/// key's and skips on (`"x":"":1` would pass).
 simdjson_inline bool raw_value_text(simdjson::ondemand::value& value,
                                     simdjson::ondemand::json_type type,
                                     std::string_view& out) {

@@ -20,9 +20,11 @@
 /// no check beyond stage 1's.
 namespace argus::http {
 
-/// The most nesting levels a request body may have. Deeper bodies are
-/// refused before any event is read, so neither the parser nor the code
-/// that serialises details later recurses without bound.
+/// The most nesting levels an event body may have: deeper ones are refused
+/// before any event is read, so neither the parser nor the code that
+/// serialises details later recurses without bound. The checks here count
+/// levels against it; the Alertmanager reader leaves a deeper body to its
+/// DOM path, which keeps no member it does not read.
 inline constexpr size_t max_event_depth = 1024;
 
 /// What a check found: a plain syntax error goes to the DOM path, which

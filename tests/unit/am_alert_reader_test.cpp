@@ -163,6 +163,11 @@ TEST_CASE("the fast reader leaves what it is not sure of to the DOM path",
       R"([{"labels":{"a":"b"},"x":{"a":[tru]}}])",
       R"([{"labels":{"a":"b"},"annotations":nul}])",
       R"([{"labels":{"a":"b"},"annotations":nullx}])",
+      // A string followed by a colon in a member the reader does not
+      // read: On-Demand would skip it as a key and the rest as its value.
+      R"([{"labels":{"a":"b"},"x":"":1},"y":2}])",
+      R"([{"x":"":1},"labels":{"a":"b"}}])",
+      R"([{"labels":{"a":"b"},"x":"":1}},{"labels":{"c":"d"}}])",
       // Raw control bytes in keys, which stage 1 refuses.
       "[{\"labels\":{\"a\x02\":\"b\"}}]",
       "[{\"labels\":{\"a\":\"b\"},\"x\n\":1}]",
@@ -173,7 +178,8 @@ TEST_CASE("the fast reader leaves what it is not sure of to the DOM path",
   }
 }
 
-TEST_CASE("the fast reader holds skipped members to the depth limit",
+TEST_CASE("the fast reader leaves members past the depth limit to the DOM "
+          "path",
           "[alertmanager][json]") {
   // The body's array and the alert's object are two levels of 1,024.
   auto nested = [](size_t levels) {

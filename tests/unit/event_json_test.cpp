@@ -7,6 +7,7 @@
 #include "http/event_json.hpp"
 #include "http/json.hpp"
 #include "http/json_scan.hpp"
+#include "http/strict_json.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -245,6 +246,9 @@ TEST_CASE("event reader: keys and strings without escapes need no check "
     INFO(bad);
     CHECK_FALSE(same(valid_with(bad)));
   }
+  // A string followed by a colon, which On-Demand would skip as a key.
+  CHECK_FALSE(same(valid_with(R"("x":"":1)")));
+  CHECK_FALSE(same(valid_with(R"("x":"v":{"y":2})")));
   // A string's escapes, the only way its text is shorter than its token.
   CHECK(same(valid_with(R"("class":"\/","host":"\u00e9\t")")));
 }
