@@ -112,12 +112,20 @@ void pg_exec(const std::string& dsn, const std::string& sql) {
   run(c.get(), sql);
 }
 
-int64_t pg_query_int(const std::string& dsn, const std::string& sql) {
-  auto c = connect(dsn);
-  auto res = run(c.get(), sql);
+namespace {
+
+int64_t first_int(PGconn* c, const std::string& sql) {
+  auto res = run(c, sql);
   if (PQntuples(res.get()) == 0 || PQgetisnull(res.get(), 0, 0))
     return -1;
   return std::strtoll(PQgetvalue(res.get(), 0, 0), nullptr, 10);
+}
+
+} // namespace
+
+int64_t pg_query_int(const std::string& dsn, const std::string& sql) {
+  auto c = connect(dsn);
+  return first_int(c.get(), sql);
 }
 
 struct pg_session::connection {
@@ -131,6 +139,10 @@ pg_session::~pg_session() = default;
 
 void pg_session::exec(const std::string& sql) {
   run(conn_->c.get(), sql);
+}
+
+int64_t pg_session::query_int(const std::string& sql) {
+  return first_int(conn_->c.get(), sql);
 }
 
 bool pg_session::try_exec(const std::string& sql) {

@@ -40,6 +40,8 @@ public:
   /// Runs SQL; false when the server refused it (for example a lock
   /// taken with NOWAIT that another transaction holds).
   bool try_exec(const std::string& sql);
+  /// As pg_query_int, on this connection.
+  int64_t query_int(const std::string& sql);
 
 private:
   struct connection;

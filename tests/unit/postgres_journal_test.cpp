@@ -640,11 +640,12 @@ TEST_CASE("postgres journal: a takeover locks a dead node's deliveries in "
   caf::error taken;
   std::thread takeover{
       [&] { taken = fence->take_outbox("dead/1", "alive/1"); }};
-  // Until the takeover waits for that row's lock.
+  // Until the takeover waits for that row's lock: a session the holder
+  // blocks (other tests share the server).
+  auto holder_pid = std::to_string(holder.query_int("SELECT pg_backend_pid()"));
   auto waiting = [&] {
-    return schema.query_int("SELECT count(*) FROM pg_stat_activity"
-                            " WHERE wait_event_type = 'Lock'"
-                            " AND query LIKE '%deliveries%owner = $2%'") > 0;
+    return schema.query_int("SELECT count(*) FROM pg_stat_activity WHERE " +
+                            holder_pid + " = ANY(pg_blocking_pids(pid))") > 0;
   };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
   while (!waiting() && std::chrono::steady_clock::now() < deadline)
