@@ -88,18 +88,14 @@ bool read_time(od::value& value, domain::time_point& out) {
 constexpr size_t member_depth = 2;
 
 /// Whether `value`, a member parse_postable_alert does not read, is what
-/// the DOM path accepts: it refuses a body for any bad value in it. A
-/// string is read, not only delimited (see `raw_value_text`); any other
-/// value's whole text goes to the strict checker.
+/// the DOM path accepts: it refuses a body for any bad value in it.
 bool strict_other(od::value& value) {
   od::json_type type;
-  if (value.type().get(type))
-    return false;
+  std::string_view raw;
   std::string_view text;
-  if (type == od::json_type::string)
-    return read_strict_string(value, text);
-  return raw_value_text(value, type, text) &&
-         check_json_value(text, member_depth) == json_verdict::ok;
+  return !value.type().get(type) &&
+         read_strict_value(value, type, member_depth, raw, text) ==
+             json_verdict::ok;
 }
 
 /// Reads one alert object; false when the DOM path must decide.

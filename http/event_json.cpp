@@ -112,18 +112,13 @@ outcome read_object(od::object obj, size_t depth, buffers& s) {
     if (!read_strict_key(f, value.raw_json_token().data(), v.key) ||
         value.type().get(type))
       return outcome::use_dom;
-    if (type == od::json_type::string) {
+    if (type == od::json_type::string)
       v.kind = event_reader::field_view::string;
-      if (!read_strict_string(value, v.raw, v.text))
-        return outcome::use_dom;
-    } else {
-      if (type == od::json_type::null)
-        v.kind = event_reader::field_view::null;
-      if (!raw_value_text(value, type, v.raw))
-        return outcome::use_dom;
-      if (auto o = of(check_json_value(v.raw, depth)); o != outcome::ok)
-        return o;
-    }
+    else if (type == od::json_type::null)
+      v.kind = event_reader::field_view::null;
+    if (auto o = of(read_strict_value(value, type, depth, v.raw, v.text));
+        o != outcome::ok)
+      return o;
     // Duplicate keys: the DOM path keeps the last value of each; rare
     // enough to leave to it.
     // By index: an event_fields to probe, built per field, was 3% of the

@@ -70,35 +70,38 @@ simdjson_inline bool read_strict_string(simdjson::ondemand::value& value,
   return read_strict_string(value, raw, text);
 }
 
-/// The whole JSON text of `value`, which is of `type` (an object or array
-/// whole, not only its first token), without white space after it. False
-/// when simdjson cannot delimit it. A scalar is left unread: a string
-/// whose text must be checked is read with `read_strict_string` instead,
-/// as On-Demand skipping an unread string takes a colon after it for a
-/// key's and skips on (`"x":"":1` would pass).
-simdjson_inline bool raw_value_text(simdjson::ondemand::value& value,
-                                    simdjson::ondemand::json_type type,
-                                    std::string_view& out) {
+/// A value of `type`, nested at `depth` (see `check_json_value`), held to
+/// what the DOM path accepts; `raw` is its JSON text (an object or array
+/// whole, without white space after it) and, for a string, `text` its
+/// text. A string is always read, not only delimited: On-Demand skipping
+/// an unread string takes a colon after it for a key's and skips on
+/// (`"x":"":1` would pass). Any other scalar it skips as one token.
+simdjson_inline json_verdict read_strict_value(
+    simdjson::ondemand::value& value, simdjson::ondemand::json_type type,
+    size_t depth, std::string_view& raw, std::string_view& text) {
   namespace od = simdjson::ondemand;
   switch (type) {
+  case od::json_type::string:
+    return read_strict_string(value, raw, text) ? json_verdict::ok
+                                                : json_verdict::invalid;
   case od::json_type::object: {
     od::object inner;
-    if (value.get_object().get(inner) || inner.raw_json().get(out))
-      return false;
+    if (value.get_object().get(inner) || inner.raw_json().get(raw))
+      return json_verdict::invalid;
     break;
   }
   case od::json_type::array: {
     od::array inner;
-    if (value.get_array().get(inner) || inner.raw_json().get(out))
-      return false;
+    if (value.get_array().get(inner) || inner.raw_json().get(raw))
+      return json_verdict::invalid;
     break;
   }
   default:
-    out = value.raw_json_token();
+    raw = value.raw_json_token();
     break;
   }
-  out = trim_json_space(out);
-  return true;
+  raw = trim_json_space(raw);
+  return check_json_value(raw, depth);
 }
 
 } // namespace argus::http
