@@ -113,8 +113,7 @@ caf::error check_names(const label_set& set, const char* what) {
 }
 
 void drop_empty_values(label_set& labels) {
-  for (auto it = labels.begin(); it != labels.end();)
-    it = it->second.empty() ? labels.erase(it) : std::next(it);
+  labels.erase_if([](auto& label) { return label.second.empty(); });
 }
 
 } // namespace

@@ -1,8 +1,9 @@
 #pragma once
 
+#include "domain/label_set.hpp"
+
 #include <caf/expected.hpp>
 
-#include <map>
 #include <memory>
 #include <regex>
 #include <string>
@@ -13,9 +14,6 @@
 /// that names an alert, and the matchers that select alerts (`amtool alert
 /// query alertname=X`, `?filter=` of `GET /api/v2/alerts`).
 namespace argus::domain {
-
-/// A label set, sorted by name (the order the fingerprint hashes in).
-using label_set = std::map<std::string, std::string>;
 
 /// The fingerprint of a label set: FNV-1a 64 over `name 0xff value 0xff` of
 /// every label, sorted by name, as 16 lowercase hex digits. It is the

@@ -45,11 +45,9 @@ bool read_strings(od::value& value, domain::label_set& out) {
     if (!read_strict_key(f, v.raw_json_token().data(), name) ||
         !read_strict_string(v, text))
       return false;
-    // Prometheus sends labels sorted by name, so a hint at the end makes
-    // each insert constant time; a name given twice adds nothing.
-    auto before = out.size();
-    out.emplace_hint(out.end(), name, text);
-    if (out.size() == before)
+    // Prometheus sends labels sorted by name, which the set appends in
+    // constant time; a name given twice adds nothing.
+    if (!out.emplace(name, text).second)
       return false;
   }
   return true;
