@@ -264,36 +264,35 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
   return it->second;
 }
 
-domain::label_set labels_of(const domain::alert& a) {
-  domain::label_set out;
-  auto details = details_json(a);
-  auto it = details.find("labels");
-  if (it != details.end() && it->is_object())
-    for (auto& [name, value] : it->items())
+am_details am_details_of(const domain::alert& a) {
+  am_details out;
+  out.json = details_json(a);
+  auto labels = out.json.find("labels");
+  if (labels != out.json.end() && labels->is_object()) {
+    out.labels.reserve(labels->size());
+    for (auto& [name, value] : labels->items())
       if (value.is_string())
-        out.emplace(name, value.get<std::string>());
+        out.labels.emplace(name, value.get_ref<const std::string&>());
+  }
+  auto ends_at = domain::parse_am_time(string_at(out.json, "endsAt"));
+  out.ends_at = ends_at ? *ends_at : domain::no_time;
   return out;
 }
 
-domain::time_point ends_at_of(const domain::alert& a) {
-  auto t = domain::parse_am_time(string_at(details_json(a), "endsAt"));
-  return t ? *t : domain::no_time;
-}
-
-json to_gettable_alert(const domain::alert& a) {
-  auto details = details_json(a);
-  auto annotations = details.find("annotations");
-  auto starts = string_at(details, "startsAt");
-  auto ends = string_at(details, "endsAt");
+json to_gettable_alert(const domain::alert& a, am_details&& details) {
+  auto& d = details.json;
+  auto annotations = d.find("annotations");
+  auto starts = string_at(d, "startsAt");
+  auto ends = string_at(d, "endsAt");
   return json{
-      {"labels", label_json(labels_of(a))},
-      {"annotations", annotations != details.end() && annotations->is_object()
-                          ? *annotations
+      {"labels", label_json(details.labels)},
+      {"annotations", annotations != d.end() && annotations->is_object()
+                          ? std::move(*annotations)
                           : json::object()},
       {"startsAt", starts.empty() ? domain::to_rfc3339(a.created_at) : starts},
       {"endsAt", ends.empty() ? domain::to_rfc3339(a.updated_at) : ends},
       {"updatedAt", domain::to_rfc3339(a.updated_at)},
-      {"generatorURL", string_at(details, "generatorURL")},
+      {"generatorURL", string_at(d, "generatorURL")},
       {"fingerprint", a.dedup_key},
       {"receivers", json::array({{{"name", a.event_manager_id}}})},
       {"status",

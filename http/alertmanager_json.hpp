@@ -37,16 +37,26 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
                                     const domain::am_alert& admitted,
                                     const std::string& key);
 
-/// The labels kept in an alert's details (empty for other alerts).
-domain::label_set labels_of(const domain::alert& a);
+/// What the Alertmanager API reads of an alert's details, parsed once: a
+/// listing that parsed them for each thing it read (four times per alert)
+/// spent most of its CPU there.
+struct am_details {
+  /// The details object (empty if they are not one).
+  nlohmann::json json;
+  /// The labels kept there (empty for alerts other fronts took).
+  domain::label_set labels;
+  /// The end time kept there (`no_time` if none).
+  domain::time_point ends_at = domain::no_time;
+};
 
-/// The end time kept in an alert's details (`no_time` if none).
-domain::time_point ends_at_of(const domain::alert& a);
+/// The details of `a` as the Alertmanager API reads them.
+am_details am_details_of(const domain::alert& a);
 
 /// An active alert as Alertmanager's `gettableAlert`: labels, annotations,
 /// times, `fingerprint` (its dedupKey), `receivers` (its manager), and
-/// status `active` (Argus has no silences or inhibitions).
-nlohmann::json to_gettable_alert(const domain::alert& a);
+/// status `active` (the caller marks a silenced one). Takes `details`
+/// (`am_details_of(a)`) apart.
+nlohmann::json to_gettable_alert(const domain::alert& a, am_details&& details);
 
 /// What `GET /api/v2/status` reports of this node.
 struct am_node_status {

@@ -221,22 +221,23 @@ void get_alerts(route_env& env, const httplib::Request& req,
     return reply_am_error(res, found.error());
   auto now = env.node.ctx->now();
   auto& catalog = route->catalog;
+  // A silenced alert is in state `suppressed`: `silenced`, not `active`,
+  // decides whether it is listed (amtool hides them unless `-s`).
+  auto silenced_query = *q;
+  silenced_query.active = q->silenced;
   std::vector<std::pair<std::string, json>> listed;
   for (auto& a : *found) {
-    auto labels = labels_of(a);
+    auto details = am_details_of(a);
     // Only the alerts this API took: their dedupKey is their fingerprint.
-    if (labels.empty() || domain::fingerprint(labels) != a.dedup_key)
+    if (details.labels.empty() ||
+        domain::fingerprint(details.labels) != a.dedup_key)
       continue;
-    // A silenced alert is in state `suppressed`: `silenced`, not `active`,
-    // decides whether it is listed (amtool hides them unless `-s`).
     auto silences = silenced_by(catalog->silences, a, now);
-    auto query = *q;
-    if (!silences.empty())
-      query.active = q->silenced;
-    if (!domain::am_listed(query, labels, a.event_manager_id.str(),
-                           ends_at_of(a), now))
+    if (!domain::am_listed(silences.empty() ? *q : silenced_query,
+                           details.labels, a.event_manager_id.str(),
+                           details.ends_at, now))
       continue;
-    auto out = to_gettable_alert(a);
+    auto out = to_gettable_alert(a, std::move(details));
     if (!silences.empty())
       out["status"] = {{"state", "suppressed"},
                        {"silencedBy", silences},

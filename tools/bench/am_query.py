@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""The cost of listing alerts through Argus's Alertmanager API (`amtool
+alert query`, `GET /am/{manager}/api/v2/alerts`), for one or more argus
+builds alternated in one invocation (issue 15, forty-second round):
+
+  python3 tools/bench/am_query.py [ARGUS...] [--alerts 10000] [--runs 3]
+      [--queries 5]
+
+Each run starts a fresh server (run.py's Server, memory backend) with
+run.py's Alertmanager manager (`make_am_manager`: a rule on
+`labels.class`), posts ALERTS alerts in batches of 1,000 (100 classes,
+five labels and two annotations each, as Prometheus sends them), waits
+until a listing shows them all, then times QUERIES listings of every
+alert and QUERIES listings filtered to one class (`filter=class="7"`,
+amtool's `alert query class=7`). Each figure is the server's CPU time per
+listing (utime + stime of its process, stable across noisy machines)
+and the wall time, medians over the runs' listings.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (the Server of the benchmark driver)
+
+TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def post_alerts(port, count):
+    for start in range(0, count, 1000):
+        body = [{"labels": {"alertname": "QueryBench", "class": str(i % 100),
+                            "instance": f"host-{i:06d}:9100",
+                            "job": "node", "severity": "warning"},
+                 "annotations": {"summary": f"disk {i} is filling up",
+                                 "runbook": "https://runbooks.example/disk"},
+                 "generatorURL": "http://prometheus.example/graph"}
+                for i in range(start, min(start + 1000, count))]
+        run.http("POST", port, "/am/am/api/v2/alerts", body, timeout=60)
+
+
+def listing(port, query=""):
+    url = f"http://127.0.0.1:{port}/am/am/api/v2/alerts{query}"
+    with urllib.request.urlopen(url, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def timed(port, pid, query, queries):
+    """Per listing: (server CPU seconds, wall seconds, alerts listed)."""
+    out = []
+    for _ in range(queries):
+        cpu_before, wall_before = run.proc_ticks(pid), time.monotonic()
+        listed = len(listing(port, query))
+        wall = time.monotonic() - wall_before
+        out.append(((run.proc_ticks(pid) - cpu_before) * TICK_S, wall, listed))
+    return out
+
+
+def one_run(alerts, queries):
+    with run.Server("argus", "memory") as s:
+        run.make_am_manager(s.port)
+        post_alerts(s.port, alerts)
+        deadline = time.monotonic() + 120
+        while len(listing(s.port)) < alerts:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fewer than {alerts} alerts listed")
+            time.sleep(0.2)
+        one_class = "?" + urllib.parse.urlencode({"filter": 'class="7"'})
+        return {"all": timed(s.port, s.proc.pid, "", queries),
+                "class=7": timed(s.port, s.proc.pid, one_class, queries)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binaries", nargs="*",
+                    default=[os.path.join(run.BIN, "argus")])
+    ap.add_argument("--alerts", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--queries", type=int, default=5)
+    args = ap.parse_args()
+    results = {b: {"all": [], "class=7": []} for b in args.binaries}
+    with run.server_folders(args.binaries, "argus-am-query-") as folders:
+        for i in range(args.runs):
+            for binary, folder in zip(args.binaries, folders):
+                run.BIN = folder
+                for kind, rows in one_run(args.alerts, args.queries).items():
+                    results[binary][kind] += rows
+                    print(f"run {i + 1} {binary} {kind}: {rows[0][2]} listed, "
+                          f"CPU ms per listing "
+                          f"{', '.join(f'{c * 1000:.0f}' for c, _, _ in rows)}",
+                          flush=True)
+    first = None
+    for binary, kinds in results.items():
+        for kind, rows in kinds.items():
+            cpu = statistics.median(c for c, _, _ in rows) * 1000
+            wall = statistics.median(w for _, w, _ in rows) * 1000
+            first = first or {}
+            base = first.setdefault(kind, cpu)
+            print(f"{binary} {kind}: median server CPU {cpu:.1f} ms per "
+                  f"listing ({cpu / base:.3f}x the first), wall {wall:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
