@@ -1,6 +1,7 @@
 #include "http/alertmanager_json.hpp"
 
 #include "domain/error.hpp"
+#include "http/am_details_reader.hpp"
 #include "http/event_json.hpp"
 
 #include <cctype>
@@ -266,26 +267,32 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
 
 am_details am_details_of(const domain::alert& a) {
   am_details out;
-  out.json = details_json(a);
-  auto labels = out.json.find("labels");
-  if (labels != out.json.end() && labels->is_object()) {
-    out.labels.reserve(labels->size());
-    for (auto& [name, value] : labels->items())
-      if (value.is_string())
-        out.labels.emplace(name, value.get_ref<const std::string&>());
+  std::string ends_at;
+  if (auto fast = read_am_filter_fields(a.details)) {
+    out.labels = std::move(fast->labels);
+    ends_at = std::move(fast->ends_at);
+  } else {
+    auto details = details_json(a);
+    auto labels = details.find("labels");
+    if (labels != details.end() && labels->is_object())
+      for (auto& [name, value] : labels->items())
+        if (value.is_string())
+          out.labels.emplace(name, value.get_ref<const std::string&>());
+    ends_at = string_at(details, "endsAt");
   }
-  auto ends_at = domain::parse_am_time(string_at(out.json, "endsAt"));
-  out.ends_at = ends_at ? *ends_at : domain::no_time;
+  auto t = domain::parse_am_time(ends_at);
+  out.ends_at = t ? *t : domain::no_time;
   return out;
 }
 
-json to_gettable_alert(const domain::alert& a, am_details&& details) {
-  auto& d = details.json;
+json to_gettable_alert(const domain::alert& a,
+                       const domain::label_set& labels) {
+  auto d = details_json(a);
   auto annotations = d.find("annotations");
   auto starts = string_at(d, "startsAt");
   auto ends = string_at(d, "endsAt");
   return json{
-      {"labels", label_json(details.labels)},
+      {"labels", label_json(labels)},
       {"annotations", annotations != d.end() && annotations->is_object()
                           ? std::move(*annotations)
                           : json::object()},

@@ -37,26 +37,25 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
                                     const domain::am_alert& admitted,
                                     const std::string& key);
 
-/// What the Alertmanager API reads of an alert's details, parsed once: a
-/// listing that parsed them for each thing it read (four times per alert)
-/// spent most of its CPU there.
+/// What a listing of the Alertmanager API filters an alert on.
 struct am_details {
-  /// The details object (empty if they are not one).
-  nlohmann::json json;
-  /// The labels kept there (empty for alerts other fronts took).
+  /// The labels kept in its details (empty for alerts other fronts took).
   domain::label_set labels;
   /// The end time kept there (`no_time` if none).
   domain::time_point ends_at = domain::no_time;
 };
 
-/// The details of `a` as the Alertmanager API reads them.
+/// The labels and end time kept in the details of `a`. Read without a DOM
+/// (`read_am_filter_fields`) when simdjson reads the details: a listing
+/// built one per alert, most of them filtered out.
 am_details am_details_of(const domain::alert& a);
 
-/// An active alert as Alertmanager's `gettableAlert`: labels, annotations,
-/// times, `fingerprint` (its dedupKey), `receivers` (its manager), and
-/// status `active` (the caller marks a silenced one). Takes `details`
-/// (`am_details_of(a)`) apart.
-nlohmann::json to_gettable_alert(const domain::alert& a, am_details&& details);
+/// An active alert as Alertmanager's `gettableAlert`: `labels` (its
+/// `am_details_of`), annotations, times, `fingerprint` (its dedupKey),
+/// `receivers` (its manager), and status `active` (the caller marks a
+/// silenced one).
+nlohmann::json to_gettable_alert(const domain::alert& a,
+                                 const domain::label_set& labels);
 
 /// What `GET /api/v2/status` reports of this node.
 struct am_node_status {

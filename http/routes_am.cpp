@@ -237,7 +237,7 @@ void get_alerts(route_env& env, const httplib::Request& req,
                            details.labels, a.event_manager_id.str(),
                            details.ends_at, now))
       continue;
-    auto out = to_gettable_alert(a, std::move(details));
+    auto out = to_gettable_alert(a, details.labels);
     if (!silences.empty())
       out["status"] = {{"state", "suppressed"},
                        {"silencedBy", silences},

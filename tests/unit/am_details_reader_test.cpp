@@ -1,0 +1,118 @@
+// The DOM-free reader of what an Alertmanager listing filters on
+// (http/am_details_reader.hpp): the labels and endsAt it reads out of an
+// alert's details must be what nlohmann-json's DOM of the same text holds,
+// and a text it cannot read must be left to the DOM path.
+
+#include "http/alertmanager_json.hpp"
+#include "http/am_details_reader.hpp"
+
+#include "domain/alertmanager.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace {
+
+using argus::domain::label_set;
+using argus::http::am_filter_fields;
+using argus::http::read_am_filter_fields;
+using nlohmann::json;
+
+/// The fields as a DOM of `text` holds them (its duplicate members keep
+/// the last value).
+am_filter_fields dom_fields(const std::string& text) {
+  auto j = json::parse(text);
+  am_filter_fields out;
+  if (auto labels = j.find("labels"); labels != j.end() && labels->is_object())
+    for (auto& [name, value] : labels->items())
+      if (value.is_string())
+        out.labels.emplace(name, value.get<std::string>());
+  if (auto ends = j.find("endsAt"); ends != j.end() && ends->is_string())
+    out.ends_at = ends->get<std::string>();
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("the details reader gives the labels and endsAt a DOM holds",
+          "[unit]") {
+  auto text =
+      GENERATE(as<std::string>{},
+               // As am_details_text writes them.
+               R"({"labels":{"alertname":"DiskFull","class":"db"},)"
+               R"("annotations":{"summary":"disk full"},)"
+               R"("startsAt":"2026-12-07T10:00:00Z",)"
+               R"("endsAt":"2026-12-07T10:05:00Z",)"
+               R"("generatorURL":"http://prom/graph"})",
+               // Members in any order, nested values skipped.
+               R"({"endsAt":"x","extra":{"labels":{"a":"b"}},)"
+               R"("labels":{"z":"1","a":"2"},"more":[1,{"endsAt":2}]})",
+               // Non-string label values are not labels.
+               R"({"labels":{"a":1,"b":"two","c":null,"d":{"e":"f"},)"
+               R"("g":["h"],"i":true,"j":""}})",
+               // Of a member given twice, the last.
+               R"({"labels":{"a":"1","a":"2","b":"3"},"endsAt":"t1",)"
+               R"("endsAt":"t2"})",
+               R"({"labels":{"a":"1"},"labels":{"b":"2"}})",
+               R"({"labels":{"a":"1"},"labels":"not an object"})",
+               R"({"endsAt":"t1","endsAt":5})",
+               // Escapes in keys and values.
+               R"({"labe\u006cs":{"k\"ey":"v\\al\u00e9"},)"
+               R"("ends\u0041t":"\u0032026"})",
+               // Labels or endsAt of other types, or missing.
+               R"({"labels":["a","b"],"endsAt":null})", R"({"labels":null})",
+               R"({})", R"({"summary":"a native event's details"})",
+               // White space.
+               " { \"labels\" : { \"a\" : \"b\" } , \"endsAt\" : "
+               "\"t\" } ");
+  CAPTURE(text);
+  auto fast = read_am_filter_fields(text);
+  REQUIRE(fast);
+  auto dom = dom_fields(text);
+  CHECK(fast->labels == dom.labels);
+  CHECK(fast->ends_at == dom.ends_at);
+}
+
+TEST_CASE("the details reader leaves what is not a JSON object to the DOM",
+          "[unit]") {
+  auto text =
+      GENERATE(as<std::string>{}, "", "not json", "[1,2]", "\"text\"",
+               "{\"labels\":{\"a\":\"b\"}", "{\"labels\":{\"a\":\"b\"}}x",
+               "{\"labels\":{\"a\":\"b\"}} {}", "{\"labels\":{\"a\":}}",
+               "{\"labels\":{\"a\" \"b\"}}", "{\"a\":\"\xff\"}");
+  CAPTURE(text);
+  CHECK(!read_am_filter_fields(text));
+}
+
+TEST_CASE("the details reader reads details larger than a thread keeps",
+          "[unit]") {
+  std::string big(100 * 1024, 'x');
+  auto text = R"({"annotations":{"description":")" + big +
+              R"("},"labels":{"a":")" + big + R"("},"endsAt":"t"})";
+  auto fast = read_am_filter_fields(text);
+  REQUIRE(fast);
+  CHECK(fast->labels == label_set{{"a", big}});
+  CHECK(fast->ends_at == "t");
+  // The thread's own parser still reads small details after it.
+  auto small = read_am_filter_fields(R"({"labels":{"b":"c"}})");
+  REQUIRE(small);
+  CHECK(small->labels == label_set{{"b", "c"}});
+}
+
+TEST_CASE("an alert's listing fields come from its details, read either way",
+          "[unit]") {
+  argus::domain::alert a;
+  a.details = R"({"labels":{"alertname":"X","job":"api"},)"
+              R"("endsAt":"2026-12-07T10:05:00Z"})";
+  auto fields = argus::http::am_details_of(a);
+  CHECK(fields.labels == label_set{{"alertname", "X"}, {"job", "api"}});
+  CHECK(fields.ends_at ==
+        *argus::domain::parse_am_time("2026-12-07T10:05:00Z"));
+  // Not JSON: the DOM path reads no labels and no end.
+  a.details = "not json";
+  fields = argus::http::am_details_of(a);
+  CHECK(fields.labels.empty());
+  CHECK(fields.ends_at == argus::domain::no_time);
+}
