@@ -6,10 +6,13 @@
 // labels into maps was 7% of the Alertmanager API's CPU per alert. Here a
 // set is one allocation, names in sorted order append in constant time
 // (Prometheus sends them sorted), and a lookup is a binary search over a
-// handful of names.
+// handful of names. A name inserted out of order moves the names after
+// it, so labels from a request (in any order, and as many as its body
+// holds) are gathered first and sorted once (`label_set::from`).
 
 #include <algorithm>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,14 +20,29 @@
 
 namespace argus::domain {
 
+/// What `label_set::from` does with a name given more than once.
+enum class duplicate_names {
+  keep_first, ///< as std::map's emplace or insert
+  keep_last,  ///< as assigning to std::map's operator[], or a JSON DOM
+  refuse,     ///< no set
+};
+
 /// A label set, sorted by name (the order the fingerprint hashes in); a
 /// name appears at most once. The interface is the part of std::map's the
 /// project uses, with map's rules: `emplace` keeps the value already
-/// there, `operator[]` adds an empty one.
+/// there, `operator[]` adds an empty one. Both take linear time for a name
+/// that sorts before the last one; `from` builds a set of many names in
+/// any order.
 class label_set {
 public:
   using value_type = std::pair<std::string, std::string>;
   using const_iterator = std::vector<value_type>::const_iterator;
+
+  /// The set of `labels`, given in any order, sorted once: O(n log n)
+  /// where inserting them one by one would be O(n^2). None when `rule` is
+  /// `refuse` and a name is given twice.
+  static std::optional<label_set> from(std::vector<value_type> labels,
+                                       duplicate_names rule);
 
   label_set() = default;
   /// As a map built from `labels`: of a name given twice, the first value.

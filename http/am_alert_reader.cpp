@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace argus::http {
 
@@ -33,6 +34,7 @@ bool read_strings(od::value& value, domain::label_set& out) {
   od::object obj;
   if (value.get_object().get(obj))
     return false;
+  std::vector<domain::label_set::value_type> labels;
   for (auto member : obj) {
     od::field f;
     std::string_view name;
@@ -45,11 +47,15 @@ bool read_strings(od::value& value, domain::label_set& out) {
     if (!read_strict_key(f, v.raw_json_token().data(), name) ||
         !read_strict_string(v, text))
       return false;
-    // Prometheus sends labels sorted by name, which the set appends in
-    // constant time; a name given twice adds nothing.
-    if (!out.emplace(name, text).second)
-      return false;
+    labels.emplace_back(name, text);
   }
+  // Sorted once: a post may hold its labels in any order, and as many as
+  // its body has room for.
+  auto set = domain::label_set::from(std::move(labels),
+                                     domain::duplicate_names::refuse);
+  if (!set)
+    return false;
+  out = std::move(*set);
   return true;
 }
 

@@ -4,6 +4,9 @@
 
 #include <simdjson.h>
 
+#include <string_view>
+#include <vector>
+
 namespace argus::http {
 
 namespace od = simdjson::ondemand;
@@ -15,12 +18,18 @@ bool key_of(od::field& f, std::string_view& key) {
   return !f.unescaped_key().get(key);
 }
 
+/// Stands for a label whose value is not a string: no UTF-8 text (all
+/// simdjson returns) is this byte.
+constexpr std::string_view not_a_string = "\xff";
+
 /// Reads the string members of object `value` into `out`, the last of a
-/// name given twice winning; other members are skipped.
+/// name given twice winning (a last value that is not a string drops the
+/// name, as the DOM has no string for it); other members are skipped.
 bool read_labels(od::value& value, domain::label_set& out) {
   od::object obj;
   if (value.get_object().get(obj))
     return false;
+  std::vector<domain::label_set::value_type> labels;
   for (auto member : obj) {
     od::field f;
     std::string_view name;
@@ -31,13 +40,15 @@ bool read_labels(od::value& value, domain::label_set& out) {
     od::json_type type;
     if (f.value().type().get(type))
       return false;
-    if (type != od::json_type::string)
-      continue;
-    std::string_view text;
-    if (f.value().get_string().get(text))
+    std::string_view text = not_a_string;
+    if (type == od::json_type::string && f.value().get_string().get(text))
       return false;
-    out[name] = text;
+    labels.emplace_back(name, text);
   }
+  // Sorted once: stored details hold what an event sent, in any order.
+  out = *domain::label_set::from(std::move(labels),
+                                 domain::duplicate_names::keep_last);
+  out.erase_if([](auto& label) { return label.second == not_a_string; });
   return true;
 }
 

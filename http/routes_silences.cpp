@@ -106,10 +106,13 @@ void add_v1_routes(router& svr, route_env& env) {
 /// Whether silence `s` passes Alertmanager's `filter` matchers: they are
 /// checked against the silence's own matchers taken as labels.
 bool passes(const std::vector<domain::matcher>& filter, const silence& s) {
-  domain::label_set labels;
+  std::vector<domain::label_set::value_type> labels;
+  labels.reserve(s.matchers.size());
   for (auto& m : s.matchers)
-    labels[m.name] = m.value;
-  return domain::matches_all(filter, labels);
+    labels.emplace_back(m.name, m.value);
+  return domain::matches_all(
+      filter, *domain::label_set::from(std::move(labels),
+                                       domain::duplicate_names::keep_last));
 }
 
 void reply_am(httplib::Response& res, const json& body) {

@@ -3,9 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+using argus::domain::duplicate_names;
 using argus::domain::fingerprint;
 using argus::domain::label_set;
 
@@ -82,4 +84,36 @@ TEST_CASE("a label set drops the labels a predicate picks, keeping the order",
   CHECK(set == label_set{{"b", "2"}, {"d", "4"}});
   set.clear();
   CHECK(set.empty());
+}
+
+TEST_CASE("a label set built from labels in any order sorts them once",
+          "[unit]") {
+  using labels = std::vector<label_set::value_type>;
+  labels given{{"b", "1"}, {"a", "2"}, {"b", "3"}, {"c", "4"}, {"b", "5"}};
+  CHECK(*label_set::from(given, duplicate_names::keep_first) ==
+        label_set{{"a", "2"}, {"b", "1"}, {"c", "4"}});
+  CHECK(*label_set::from(given, duplicate_names::keep_last) ==
+        label_set{{"a", "2"}, {"b", "5"}, {"c", "4"}});
+  CHECK(!label_set::from(given, duplicate_names::refuse));
+  CHECK(*label_set::from({{"b", "1"}, {"a", "2"}}, duplicate_names::refuse) ==
+        label_set{{"a", "2"}, {"b", "1"}});
+  CHECK(label_set::from({}, duplicate_names::refuse)->empty());
+  // Sorted already, with the last two alike: the last kept.
+  CHECK(*label_set::from({{"a", "1"}, {"b", "2"}, {"b", "3"}},
+                         duplicate_names::keep_last) ==
+        label_set{{"a", "1"}, {"b", "3"}});
+
+  // Many names in reverse order, each given twice: one at a time, each
+  // insert would move every name after it.
+  labels many;
+  for (int i = 100000; i > 0; --i) {
+    many.emplace_back("k" + std::to_string(i), "first");
+    many.emplace_back("k" + std::to_string(i), "last");
+  }
+  auto set = label_set::from(many, duplicate_names::keep_last);
+  REQUIRE(set);
+  CHECK(set->size() == 100000);
+  CHECK(std::is_sorted(set->begin(), set->end()));
+  CHECK(std::all_of(set->begin(), set->end(),
+                    [](auto& label) { return label.second == "last"; }));
 }
