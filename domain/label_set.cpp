@@ -2,6 +2,14 @@
 
 namespace argus::domain {
 
+namespace {
+
+/// Sets up to this size are sorted by insertion (O(n^2) moves of a few
+/// names), larger ones by std::stable_sort.
+constexpr size_t small_set = 16;
+
+} // namespace
+
 std::optional<label_set> label_set::from(std::vector<value_type> labels,
                                          duplicate_names rule) {
   auto by_name = [](const value_type& a, const value_type& b) {
@@ -11,8 +19,17 @@ std::optional<label_set> label_set::from(std::vector<value_type> labels,
     return a.first == b.first;
   };
   // Stable, so the names given twice stay in the order they came in.
-  if (!std::is_sorted(labels.begin(), labels.end(), by_name))
+  if (std::is_sorted(labels.begin(), labels.end(), by_name)) {
+    // As Prometheus sends them.
+  } else if (labels.size() <= small_set) {
+    // In place: std::stable_sort allocates a buffer, which cost an
+    // Alertmanager post's alert 6% of its front's instructions.
+    for (auto it = std::next(labels.begin()); it != labels.end(); ++it)
+      std::rotate(std::upper_bound(labels.begin(), it, *it, by_name), it,
+                  std::next(it));
+  } else {
     std::stable_sort(labels.begin(), labels.end(), by_name);
+  }
   auto twice = std::adjacent_find(labels.begin(), labels.end(), same_name);
   if (twice != labels.end()) {
     switch (rule) {
