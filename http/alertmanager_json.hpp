@@ -46,8 +46,9 @@ struct am_details {
 };
 
 /// The labels and end time kept in the details of `a`. Read without a DOM
-/// (`read_am_filter_fields`) when simdjson reads the details: a listing
-/// built one per alert, most of them filtered out.
+/// (`read_am_filter_fields`) when simdjson reads the details, else from
+/// one: a listing reads them for every alert of its manager, and may
+/// list few.
 am_details am_details_of(const domain::alert& a);
 
 /// An active alert as Alertmanager's `gettableAlert`: `labels` (its

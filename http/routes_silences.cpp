@@ -106,6 +106,8 @@ void add_v1_routes(router& svr, route_env& env) {
 /// Whether silence `s` passes Alertmanager's `filter` matchers: they are
 /// checked against the silence's own matchers taken as labels.
 bool passes(const std::vector<domain::matcher>& filter, const silence& s) {
+  if (filter.empty())
+    return true;
   std::vector<domain::label_set::value_type> labels;
   labels.reserve(s.matchers.size());
   for (auto& m : s.matchers)
