@@ -52,7 +52,6 @@ public:
   const_iterator end() const { return labels_.end(); }
   size_t size() const { return labels_.size(); }
   bool empty() const { return labels_.empty(); }
-  void reserve(size_t n) { labels_.reserve(n); }
   void clear() { labels_.clear(); }
 
   /// The label named `name`, or end().
