@@ -4,6 +4,9 @@
 #include "http/am_details_reader.hpp"
 #include "http/event_json.hpp"
 
+#include <simdjson.h>
+
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string_view>
@@ -285,8 +288,8 @@ am_details am_details_of(const domain::alert& a) {
   return out;
 }
 
-json to_gettable_alert(const domain::alert& a,
-                       const domain::label_set& labels) {
+json to_gettable_alert(const domain::alert& a, const domain::label_set& labels,
+                       const std::vector<std::string>& silenced_by) {
   auto d = details_json(a);
   auto annotations = d.find("annotations");
   auto starts = string_at(d, "startsAt");
@@ -303,10 +306,86 @@ json to_gettable_alert(const domain::alert& a,
       {"fingerprint", a.dedup_key},
       {"receivers", json::array({{{"name", a.event_manager_id}}})},
       {"status",
-       {{"state", "active"},
-        {"silencedBy", json::array()},
+       {{"state", silenced_by.empty() ? "active" : "suppressed"},
+        {"silencedBy", silenced_by},
         {"inhibitedBy", json::array()}}},
   };
+}
+
+namespace {
+
+/// Writes `member`'s name and a colon, after a comma unless it is the
+/// object's first.
+void append_key(std::string& out, std::string_view member) {
+  if (out.back() != '{')
+    out.push_back(',');
+  append_json_string(out, member);
+  out.push_back(':');
+}
+
+/// `to_gettable_alert`'s dump from the fields `read_am_listing_fields`
+/// read, members in the DOM's (sorted) order. The caller has checked that
+/// every text is UTF-8, so nlohmann would not replace a byte of it.
+void append_gettable_alert(std::string& out, const domain::alert& a,
+                           const domain::label_set& labels,
+                           const am_listing_fields& fields,
+                           const std::vector<std::string>& silenced_by) {
+  auto updated = domain::to_rfc3339(a.updated_at);
+  out.push_back('{');
+  append_key(out, "annotations");
+  append_label_object(out, fields.annotations, false);
+  append_key(out, "endsAt");
+  append_json_string(out, fields.ends_at.empty() ? updated : fields.ends_at);
+  append_key(out, "fingerprint");
+  append_json_string(out, a.dedup_key);
+  append_key(out, "generatorURL");
+  append_json_string(out, fields.generator_url);
+  append_key(out, "labels");
+  append_label_object(out, labels, false);
+  append_key(out, "receivers");
+  out += "[{\"name\":";
+  append_json_string(out, a.event_manager_id.str());
+  out += "}]";
+  append_key(out, "startsAt");
+  append_json_string(out, fields.starts_at.empty()
+                              ? domain::to_rfc3339(a.created_at)
+                              : fields.starts_at);
+  append_key(out, "status");
+  out += "{\"inhibitedBy\":[],\"silencedBy\":[";
+  for (auto& id : silenced_by) {
+    if (&id != &silenced_by.front())
+      out.push_back(',');
+    append_json_string(out, id);
+  }
+  out += silenced_by.empty() ? "],\"state\":\"active\"}"
+                             : "],\"state\":\"suppressed\"}";
+  append_key(out, "updatedAt");
+  append_json_string(out, updated);
+  out.push_back('}');
+}
+
+bool valid_utf8(std::string_view s) {
+  return simdjson::validate_utf8(s.data(), s.size());
+}
+
+} // namespace
+
+void append_gettable_alert_text(std::string& out, const domain::alert& a,
+                                const domain::label_set& labels,
+                                const std::vector<std::string>& silenced_by) {
+  // Details texts simdjson read are UTF-8; the alert's own keys and the
+  // silences' ids are checked here, as nlohmann's dump would replace a
+  // byte that is not.
+  auto fields = read_am_listing_fields(a.details);
+  bool utf8 = fields && valid_utf8(a.dedup_key) &&
+              valid_utf8(a.event_manager_id.str()) &&
+              std::all_of(silenced_by.begin(), silenced_by.end(),
+                          [](auto& id) { return valid_utf8(id); });
+  if (utf8)
+    return append_gettable_alert(out, a, labels, *fields, silenced_by);
+  // What the walk cannot write as the DOM would comes from the DOM.
+  out += to_gettable_alert(a, labels, silenced_by)
+             .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 json to_am_status(const am_node_status& s) {

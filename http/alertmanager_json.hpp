@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 /// The JSON of Alertmanager's API v2 (api/v2/openapi.yaml of
 /// prometheus/alertmanager): postable alerts in, gettable alerts and the
@@ -53,10 +54,18 @@ am_details am_details_of(const domain::alert& a);
 
 /// An active alert as Alertmanager's `gettableAlert`: `labels` (its
 /// `am_details_of`), annotations, times, `fingerprint` (its dedupKey),
-/// `receivers` (its manager), and status `active` (the caller marks a
-/// silenced one).
+/// `receivers` (its manager), and status `active`, or `suppressed` by the
+/// silences `silenced_by` names.
 nlohmann::json to_gettable_alert(const domain::alert& a,
-                                 const domain::label_set& labels);
+                                 const domain::label_set& labels,
+                                 const std::vector<std::string>& silenced_by);
+
+/// Appends `to_gettable_alert`'s compact dump to `out`, byte for byte,
+/// written from the details without a DOM when `read_am_listing_fields`
+/// reads them (a listing's DOMs and their dumps were most of its CPU).
+void append_gettable_alert_text(std::string& out, const domain::alert& a,
+                                const domain::label_set& labels,
+                                const std::vector<std::string>& silenced_by);
 
 /// What `GET /api/v2/status` reports of this node.
 struct am_node_status {

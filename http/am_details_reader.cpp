@@ -22,14 +22,15 @@ bool key_of(od::field& f, std::string_view& key) {
 /// simdjson returns) is this byte.
 constexpr std::string_view not_a_string = "\xff";
 
-/// Reads the string members of object `value` into `out`, the last of a
-/// name given twice winning (a last value that is not a string drops the
-/// name, as the DOM has no string for it); other members are skipped.
-bool read_labels(od::value& value, domain::label_set& out) {
+/// Reads the members of object `value` into `out`, the last of a name
+/// given twice winning. A value that is not a string is `not_a_string`
+/// when `others_allowed`, else the read fails.
+bool read_string_members(od::value& value, domain::label_set& out,
+                         bool others_allowed) {
   od::object obj;
   if (value.get_object().get(obj))
     return false;
-  std::vector<domain::label_set::value_type> labels;
+  std::vector<domain::label_set::value_type> members;
   for (auto member : obj) {
     od::field f;
     std::string_view name;
@@ -41,18 +42,54 @@ bool read_labels(od::value& value, domain::label_set& out) {
     if (f.value().type().get(type))
       return false;
     std::string_view text = not_a_string;
+    if (type != od::json_type::string && !others_allowed)
+      return false;
     if (type == od::json_type::string && f.value().get_string().get(text))
       return false;
-    labels.emplace_back(name, text);
+    members.emplace_back(name, text);
   }
   // Sorted once: stored details hold what an event sent, in any order.
-  out = *domain::label_set::from(std::move(labels),
+  out = *domain::label_set::from(std::move(members),
                                  domain::duplicate_names::keep_last);
+  return true;
+}
+
+/// Reads the string members of `labels` into `out` as the DOM has them:
+/// a last value that is not a string drops the name.
+bool read_labels(od::value& value, domain::label_set& out) {
+  if (!read_string_members(value, out, true))
+    return false;
   out.erase_if([](auto& label) { return label.second == not_a_string; });
   return true;
 }
 
-bool read_fields(od::document& doc, am_filter_fields& out) {
+/// Reads `f`'s value as the DOM's `string_at` gives it: its text, or
+/// empty when it is not a string.
+bool read_text(od::field& f, std::string& out) {
+  od::json_type type;
+  if (f.value().type().get(type))
+    return false;
+  std::string_view text;
+  if (type == od::json_type::string && f.value().get_string().get(text))
+    return false;
+  out = text;
+  return true;
+}
+
+/// Reads `f`'s value into `out` if it is an object (else `out` is left
+/// empty), by `read`.
+template <class Read>
+bool read_object(od::field& f, domain::label_set& out, Read read) {
+  out.clear();
+  od::json_type type;
+  if (f.value().type().get(type))
+    return false;
+  return type != od::json_type::object || read(f.value(), out);
+}
+
+/// Walks the members of the details object, handing each key and field to
+/// `visit` (false: the read fails), then checks nothing follows it.
+template <class Visit> bool walk_details(od::document& doc, Visit visit) {
   od::object obj;
   if (doc.get_object().get(obj))
     return false;
@@ -60,34 +97,17 @@ bool read_fields(od::document& doc, am_filter_fields& out) {
     od::field f;
     std::string_view key;
     // NOLINTNEXTLINE(performance-move-const-arg)
-    if (std::move(member).get(f) || !key_of(f, key))
+    if (std::move(member).get(f) || !key_of(f, key) || !visit(key, f))
       return false;
-    bool labels = key == "labels";
-    bool ends_at = key == "endsAt";
-    if (!labels && !ends_at)
-      continue;
-    od::json_type type;
-    if (f.value().type().get(type))
-      return false;
-    if (labels) {
-      out.labels.clear();
-      if (type == od::json_type::object && !read_labels(f.value(), out.labels))
-        return false;
-    } else {
-      std::string_view text;
-      if (type == od::json_type::string && f.value().get_string().get(text))
-        return false;
-      out.ends_at = type == od::json_type::string ? text : std::string_view{};
-    }
   }
   return nothing_after_root(doc);
 }
 
-} // namespace
-
-std::optional<am_filter_fields>
-read_am_filter_fields(std::string_view details) {
-  // Texts simdjson returns stay valid until the parser's next document.
+/// Parses `details` and fills a `T` by `walk_details` with `visit`. Texts
+/// simdjson returns stay valid until the parser's next document, so each
+/// `visit` copies what it keeps.
+template <class T, class Visit>
+std::optional<T> read_details(std::string_view details, Visit visit) {
   static thread_local od::parser thread_parser;
   static thread_local std::string thread_padded;
   std::optional<od::parser> large_parser;
@@ -96,10 +116,46 @@ read_am_filter_fields(std::string_view details) {
   auto& parser = small ? thread_parser : large_parser.emplace();
   auto& padded = small ? thread_padded : large_padded;
   od::document doc;
-  am_filter_fields out;
-  if (!iterate_padded(parser, padded, details, doc) || !read_fields(doc, out))
+  T out;
+  if (!iterate_padded(parser, padded, details, doc) ||
+      !walk_details(doc, [&](std::string_view key, od::field& f) {
+        return visit(key, f, out);
+      }))
     return std::nullopt;
   return out;
+}
+
+} // namespace
+
+std::optional<am_filter_fields>
+read_am_filter_fields(std::string_view details) {
+  return read_details<am_filter_fields>(
+      details, [](std::string_view key, od::field& f, am_filter_fields& out) {
+        if (key == "labels")
+          return read_object(f, out.labels, read_labels);
+        if (key == "endsAt")
+          return read_text(f, out.ends_at);
+        return true;
+      });
+}
+
+std::optional<am_listing_fields>
+read_am_listing_fields(std::string_view details) {
+  auto strings_only = [](od::value& value, domain::label_set& out) {
+    return read_string_members(value, out, false);
+  };
+  return read_details<am_listing_fields>(
+      details, [&](std::string_view key, od::field& f, am_listing_fields& out) {
+        if (key == "annotations")
+          return read_object(f, out.annotations, strings_only);
+        if (key == "startsAt")
+          return read_text(f, out.starts_at);
+        if (key == "endsAt")
+          return read_text(f, out.ends_at);
+        if (key == "generatorURL")
+          return read_text(f, out.generator_url);
+        return true;
+      });
 }
 
 } // namespace argus::http
