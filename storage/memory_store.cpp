@@ -607,9 +607,13 @@ private:
     auto first = std::clamp<int64_t>(offset, 0, total);
     auto last = limit < 0 ? total : std::min(total, first + limit);
     // A page is usually far smaller than the store: sorting only its prefix
-    // keeps listings cheap with a million alerts.
-    std::partial_sort(rows.begin(), rows.begin() + last, rows.end(),
-                      newer_first);
+    // keeps listings cheap with a million alerts. A page of every row is a
+    // whole sort, which std::sort does in about half a heap sort's time.
+    if (last == total)
+      std::sort(rows.begin(), rows.end(), newer_first);
+    else
+      std::partial_sort(rows.begin(), rows.begin() + last, rows.end(),
+                        newer_first);
     std::vector<domain::alert> result;
     result.reserve(static_cast<size_t>(last - first));
     for (auto i = first; i < last; ++i) {
