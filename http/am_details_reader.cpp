@@ -89,7 +89,8 @@ bool read_object(od::field& f, domain::label_set& out, Read read) {
 
 /// Walks the members of the details object, handing each key and field to
 /// `visit` (false: the read fails), then checks nothing follows it.
-template <class Visit> bool walk_details(od::document& doc, Visit visit) {
+template <class Visit>
+bool walk_details(od::document& doc, Visit visit) {
   od::object obj;
   if (doc.get_object().get(obj))
     return false;

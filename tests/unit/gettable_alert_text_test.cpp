@@ -72,10 +72,9 @@ TEST_CASE("a listed alert's text is the DOM's dump of it", "[unit]") {
       R"({"annotations":{"a":"1","a":true}})",
       // Not an object simdjson reads: from the DOM as well.
       "not json", R"({"annotations":{"a":"b"})", R"([1])");
-  auto silences = GENERATE(as<std::vector<std::string>>{},
-                           std::vector<std::string>{},
-                           std::vector<std::string>{"s-1"},
-                           std::vector<std::string>{"s-1", "s\"2"});
+  auto silences = GENERATE(
+      as<std::vector<std::string>>{}, std::vector<std::string>{},
+      std::vector<std::string>{"s-1"}, std::vector<std::string>{"s-1", "s\"2"});
   CAPTURE(details, silences);
   auto a = alert_with(details);
   label_set labels{{"alertname", "DiskFull"}, {"empty", ""}, {"q\"", "\x7f"}};
