@@ -116,6 +116,9 @@ using repository_actor = caf::typed_actor<
     /// Children of (manager, parent dedupKey).
     caf::replies_to<atom::children, std::string,
                     std::string>::with<std::vector<domain::alert>>,
+    /// Active children of each of the manager's parents, by dedupKey.
+    caf::replies_to<atom::children, atom::count, std::string,
+                    std::vector<std::string>>::with<std::vector<int64_t>>,
     /// Alert counts {active, resolved}.
     caf::replies_to<atom::count>::with<int64_t, int64_t>,
     /// The open work to rebuild groups from (`storage::open_work`).

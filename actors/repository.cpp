@@ -307,6 +307,13 @@ repository(repository_actor::stateful_pointer<repository_state> self,
           return db.children(manager, parent);
         });
       },
+      [=](atom::children, atom::count, const std::string& manager,
+          const std::vector<std::string>& parents)
+          -> caf::result<std::vector<int64_t>> {
+        return read(self, *ctx, [&](storage::store& db) {
+          return db.active_children_counts(manager, parents);
+        });
+      },
       [=](atom::count) -> caf::result<int64_t, int64_t> {
         if (auto err = flush_now(self, *ctx))
           return err;

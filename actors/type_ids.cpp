@@ -23,6 +23,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<domain::notification_record>(
       "argus.notification_record");
   cfg.add_message_type<std::vector<std::string>>("argus.strings");
+  cfg.add_message_type<std::vector<int64_t>>("argus.counts");
   cfg.add_message_type<domain::alert_key>("argus.alert_key");
   cfg.add_message_type<domain::group_key>("argus.group_key");
   cfg.add_message_type<domain::alert_location>("argus.alert_location");

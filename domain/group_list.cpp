@@ -1,11 +1,9 @@
 #include "domain/group_list.hpp"
 
 #include "domain/error.hpp"
-#include "domain/keys.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <unordered_map>
 
 namespace argus::domain {
 
@@ -59,13 +57,8 @@ std::string_view group_state(const alert& parent, bool silenced) {
 }
 
 group_page select_groups(const std::vector<alert>& parents,
-                         const std::vector<alert>& children,
                          const silence_check& silenced, const group_query& q,
                          time_point now) {
-  std::unordered_map<alert_key, int64_t> active_children;
-  for (auto& c : children)
-    if (c.is_active())
-      ++active_children[{c.event_manager_id, c.parent_dedup_key}];
   auto needle = lower(q.text);
   auto sev = parse_severity(q.severity);
   group_page out;
@@ -87,8 +80,6 @@ group_page select_groups(const std::vector<alert>& parents,
       continue;
     group_row row;
     row.parent = p;
-    auto it = active_children.find({p.event_manager_id, p.dedup_key});
-    row.active_children = it == active_children.end() ? 0 : it->second;
     row.silenced_by = std::move(ids);
     row.state = state;
     if (p.has_grouping_value && p.window_ends_at > now)

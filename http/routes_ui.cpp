@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <map>
 #include <tuple>
 
 namespace argus::http {
@@ -24,8 +25,7 @@ namespace {
 using nlohmann::json;
 using alerts = std::vector<domain::alert>;
 
-/// Active parents and children read per request at most, as `argusctl
-/// groups` does.
+/// Active parents read per request at most, as `argusctl groups` does.
 constexpr int64_t max_open_rows = 100000;
 
 const ui::asset* find_asset(std::string_view name) {
@@ -77,13 +77,13 @@ caf::expected<domain::group_query> group_query_of(const httplib::Request& req) {
   return q;
 }
 
-/// Active alerts of `type` of the managers the request may read (`only`, or
-/// the key's scope; empty: all), newest first.
-caf::expected<alerts> open_alerts(route_env& env, const char* type,
-                                  const std::vector<std::string>& managers) {
+/// Active parents of the managers the request may read (`only`, or the
+/// key's scope; empty: all), newest first.
+caf::expected<alerts> open_parents(route_env& env,
+                                   const std::vector<std::string>& managers) {
   alerts out;
   for (auto& m : managers) {
-    domain::alert_filter f{m, "active", type, max_open_rows, 0};
+    domain::alert_filter f{m, "active", "parent", max_open_rows, 0};
     auto found = ask<alerts>(*env.node.system, env.node.repository,
                              atom::list::value, f);
     if (!found)
@@ -99,6 +99,33 @@ caf::expected<alerts> open_alerts(route_env& env, const char* type,
   return out;
 }
 
+/// Counts the active children of the page's parents in the store, one
+/// read per manager on the page.
+caf::error count_children(route_env& env, domain::group_page& page) {
+  std::map<std::string, std::vector<size_t>> rows_of_manager;
+  for (size_t i = 0; i < page.rows.size(); ++i)
+    rows_of_manager[page.rows[i].parent.event_manager_id.str()].push_back(i);
+  for (auto& [manager, rows] : rows_of_manager) {
+    std::vector<std::string> parents;
+    parents.reserve(rows.size());
+    for (auto i : rows)
+      parents.push_back(page.rows[i].parent.dedup_key.str());
+    auto counts = ask<std::vector<int64_t>>(
+        *env.node.system, env.node.repository, atom::children::value,
+        atom::count::value, manager, std::move(parents));
+    if (!counts)
+      return counts.error();
+    if (counts->size() != rows.size())
+      return make_error(ec::internal, "the store counted children of " +
+                                          std::to_string(counts->size()) +
+                                          " parents, not " +
+                                          std::to_string(rows.size()));
+    for (size_t j = 0; j < rows.size(); ++j)
+      page.rows[rows[j]].active_children = (*counts)[j];
+  }
+  return {};
+}
+
 void get_groups(route_env& env, const httplib::Request& req,
                 httplib::Response& res) {
   auto q = group_query_of(req);
@@ -110,20 +137,19 @@ void get_groups(route_env& env, const httplib::Request& req,
     managers = who.scope();
   else if (!who.sees(q->event_manager_id))
     managers.clear(); // a manager the key does not cover: nothing to see
-  auto parents = open_alerts(env, "parent", managers);
+  auto parents = open_parents(env, managers);
   if (!parents)
     return reply_error(res, parents.error());
-  auto children = open_alerts(env, "child", managers);
-  if (!children)
-    return reply_error(res, children.error());
   auto now = env.node.ctx->now();
   auto catalog = env.node.catalog_now();
   auto page = domain::select_groups(
-      *parents, *children,
+      *parents,
       [&](const domain::alert& a) {
         return silenced_by(catalog->silences, a, now);
       },
       *q, now);
+  if (auto err = count_children(env, page))
+    return reply_error(res, err);
   auto rows = json::array();
   for (auto& r : page.rows) {
     auto g = to_json(r.parent);

@@ -328,6 +328,20 @@ public:
     return page_of(rows, 0, -1);
   }
 
+  caf::expected<std::vector<int64_t>> active_children_counts(
+      const std::string& manager_id,
+      const std::vector<std::string>& parent_dedup_keys) override {
+    std::vector<int64_t> counts(parent_dedup_keys.size(), 0);
+    auto m = managers_.find(manager_id);
+    if (m == managers_.end())
+      return counts;
+    for (size_t i = 0; i < parent_dedup_keys.size(); ++i)
+      if (auto* c = m->second.children.find(parent_dedup_keys[i]))
+        counts[i] = std::count_if(c->value.begin(), c->value.end(),
+                                  [](auto* e) { return e->value.is_active(); });
+    return counts;
+  }
+
   caf::expected<std::vector<domain::alert>> open_work() override {
     std::vector<domain::alert> result;
     for (auto& [id, m] : managers_) {

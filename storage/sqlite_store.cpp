@@ -462,6 +462,32 @@ public:
     return alerts_of(*stmt, b, "list children");
   }
 
+  caf::expected<std::vector<int64_t>> active_children_counts(
+      const std::string& manager_id,
+      const std::vector<std::string>& parent_dedup_keys) override {
+    // alerts_by_parent finds the children; only their status is read.
+    static const auto sql =
+        "SELECT COUNT(*) FROM alerts WHERE event_manager_id = ?"
+        " AND parent_dedup_key = ? AND status = '" +
+        std::string{domain::to_string(domain::alert_status::active)} + "'";
+    auto stmt = prepared(active_children_, sql, "count active children");
+    if (!stmt)
+      return stmt.error();
+    std::vector<int64_t> counts;
+    counts.reserve(parent_dedup_keys.size());
+    for (auto& parent : parent_dedup_keys) {
+      reset_on_exit guard{*stmt};
+      binder b{*stmt};
+      b.text(manager_id).text(parent);
+      if (!b.ok())
+        return fail("cannot bind count active children");
+      if (sqlite3_step(*stmt) != SQLITE_ROW)
+        return fail("cannot count active children");
+      counts.push_back(sqlite3_column_int64(*stmt, 0));
+    }
+    return counts;
+  }
+
   caf::expected<std::vector<domain::alert>> open_work() override {
     // Active alerts, then the inactive children of active parents (active
     // children are already in the first half).
@@ -1136,6 +1162,7 @@ private:
   stmt_ptr raise_mark_;
   stmt_ptr read_mark_;
   stmt_ptr applied_after_;
+  stmt_ptr active_children_;
   stmt_ptr count_;
   stmt_ptr put_rule_;
   stmt_ptr put_manager_;

@@ -22,4 +22,19 @@ store::active_where(const std::string& manager_id,
   return found;
 }
 
+caf::expected<std::vector<int64_t>> store::active_children_counts(
+    const std::string& manager_id,
+    const std::vector<std::string>& parent_dedup_keys) {
+  std::vector<int64_t> counts;
+  counts.reserve(parent_dedup_keys.size());
+  for (auto& parent : parent_dedup_keys) {
+    auto found = children(manager_id, parent);
+    if (!found)
+      return std::move(found.error());
+    counts.push_back(std::count_if(found->begin(), found->end(),
+                                   [](auto& c) { return c.is_active(); }));
+  }
+  return counts;
+}
+
 } // namespace argus::storage

@@ -30,6 +30,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -138,7 +139,8 @@ void write(argus::storage::store& store, const alert& a, int64_t delta = 1) {
   REQUIRE_FALSE(store.write({alert_write{a, delta}}));
 }
 
-std::vector<alert> must(caf::expected<std::vector<alert>> x) {
+template <class T>
+T must(caf::expected<T> x) {
   if (!x)
     FAIL("query failed: " << argus::message_of(x.error()));
   return std::move(*x);
@@ -713,6 +715,40 @@ TEST_CASE("storage: children of a parent, newest first", "[unit]") {
     auto kids = must(store.children("m1", "p"));
     CHECK(keys_of(kids) == std::vector<std::string>{"m1/c2", "m1/c1"});
     CHECK(kids[1].status == alert_status::resolved);
+  }
+}
+
+TEST_CASE("storage: active children counted per parent, in the order asked",
+          "[unit]") {
+  EACH_BACKEND();
+  write(store, make_alert("m1", "p", 1'000));
+  write(store, make_alert("m1", "q", 1'000));
+  for (auto [key, status, parent] :
+       {std::tuple{"c1", alert_status::active, "p"},
+        std::tuple{"c2", alert_status::resolved, "p"},
+        std::tuple{"c3", alert_status::active, "p"},
+        std::tuple{"c4", alert_status::active, "q"}})
+    write(store,
+          make_alert("m1", key, 2'000, status, alert_type::child, parent));
+  // Another manager's child of a parent with the same dedupKey.
+  write(store, make_alert("m2", "c5", 2'000, alert_status::active,
+                          alert_type::child, "p"));
+  using counts = std::vector<int64_t>;
+  CHECK(must(store.active_children_counts("m1", {"q", "p", "none", "c1"})) ==
+        counts{1, 2, 0, 0});
+  CHECK(must(store.active_children_counts("m2", {"p"})) == counts{1});
+  CHECK(must(store.active_children_counts("m3", {"p"})) == counts{0});
+  CHECK(must(store.active_children_counts("m1", {})).empty());
+  SECTION("a child that resolves or moves is no longer counted") {
+    write(store,
+          make_alert("m1", "c1", 2'000, alert_status::resolved,
+                     alert_type::child, "p"),
+          1);
+    write(store,
+          make_alert("m1", "c3", 2'000, alert_status::active, alert_type::child,
+                     "q"),
+          1);
+    CHECK(must(store.active_children_counts("m1", {"p", "q"})) == counts{0, 2});
   }
 }
 
