@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <unordered_map>
 #include <utility>
 
 namespace argus::domain {
@@ -31,6 +32,21 @@ std::string describe(const silence_matcher& m) {
 /// has no `(?:` alternative to RE2's, but it accepts that syntax.
 std::regex anchored(const std::string& value) {
   return std::regex{"^(?:" + value + ")$", std::regex::ECMAScript};
+}
+
+/// `anchored(value)`, compiled once per thread: a silence's matchers are
+/// checked for every alert a listing shows and every notification, and
+/// compiling the regex was most of each check. Silences come and go, so
+/// the cache is bounded (cleared when full) rather than kept forever.
+const std::regex& compiled(const std::string& value) {
+  constexpr size_t most_patterns = 1024;
+  thread_local std::unordered_map<std::string, std::regex> cache;
+  if (auto it = cache.find(value); it != cache.end())
+    return it->second;
+  auto re = anchored(value); // throws on a bad pattern, caching nothing
+  if (cache.size() >= most_patterns)
+    cache.clear();
+  return cache.emplace(value, std::move(re)).first->second;
 }
 
 } // namespace
@@ -109,7 +125,7 @@ bool matches(const silence_matcher& m, const std::string& text) {
     hit = text == m.value;
   } else {
     try {
-      hit = std::regex_match(text, anchored(m.value));
+      hit = std::regex_match(text, compiled(m.value));
     } catch (const std::regex_error&) {
       hit = false; // validated on the way in; a stored bad one matches nothing
     }

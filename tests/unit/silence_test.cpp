@@ -261,3 +261,28 @@ TEST_CASE("silence: a suppressed delivery is recorded, never tried", "[unit]") {
   CHECK(argus::domain::parse_delivery_state("suppressed") ==
         argus::domain::delivery_state::suppressed);
 }
+
+TEST_CASE("silence: regex matchers match the same however many patterns "
+          "were compiled before",
+          "[unit]") {
+  // Compiled regexes are kept per thread, up to a bound, then dropped:
+  // more patterns than the bound still each match what they should.
+  using argus::domain::matches;
+  auto regex = [](std::string value, bool is_equal = true) {
+    return silence_matcher{"name", std::move(value), true, is_equal};
+  };
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 1500; ++i) {
+      auto n = std::to_string(i);
+      CAPTURE(round, i);
+      REQUIRE(matches(regex("h-" + n + "(:[0-9]+)?"), "h-" + n + ":9100"));
+      REQUIRE(!matches(regex("h-" + n + "(:[0-9]+)?"), "h-" + n + "x"));
+      REQUIRE(!matches(regex("h-" + n, false), "h-" + n));
+    }
+  // Anchored at both ends, as Alertmanager's.
+  CHECK(!matches(regex("web"), "web-1"));
+  CHECK(matches(regex("web|db"), "db"));
+  // A stored bad pattern matches nothing (and is not kept).
+  CHECK(!matches(regex("("), "("));
+  CHECK(!matches(regex("("), "("));
+}
