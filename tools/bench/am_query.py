@@ -12,7 +12,8 @@ run.py's Alertmanager manager (`make_am_manager`: a rule on
 five labels and two annotations each, as Prometheus sends them), waits
 until a listing shows them all, then times QUERIES listings of every
 alert and QUERIES listings filtered to one class (`filter=class="7"`,
-amtool's `alert query class=7`). Each figure is the server's CPU time per
+amtool's `alert query class=7`), then, with a silence on the `instance`
+label, QUERIES listings of every alert again. Each figure is the server's CPU time per
 listing (utime + stime of its process, stable across noisy machines)
 and the wall time, each a mean over a run's listings (the CPU clock
 ticks in 10 ms), then the median over the runs.
@@ -45,6 +46,14 @@ def post_alerts(port, count):
         run.http("POST", port, "/am/am/api/v2/alerts", body, timeout=60)
 
 
+# Matches the ten alerts of instances host-000000 to host-000009.
+SILENCE = {"matchers": [{"name": "instance", "value": "host-00000.*",
+                         "isRegex": True, "isEqual": True}],
+           "startsAt": "2026-01-01T00:00:00Z",
+           "endsAt": "2099-01-01T00:00:00Z",
+           "createdBy": "am_query.py", "comment": "benchmark"}
+
+
 def listing(port, query=""):
     url = f"http://127.0.0.1:{port}/am/am/api/v2/alerts{query}"
     with urllib.request.urlopen(url, timeout=120) as r:
@@ -72,8 +81,12 @@ def one_run(alerts, queries):
                 raise RuntimeError(f"fewer than {alerts} alerts listed")
             time.sleep(0.2)
         one_class = "?" + urllib.parse.urlencode({"filter": 'class="7"'})
-        return {"all": timed(s.port, s.proc.pid, "", queries),
-                "class=7": timed(s.port, s.proc.pid, one_class, queries)}
+        out = {"all": timed(s.port, s.proc.pid, "", queries),
+               "class=7": timed(s.port, s.proc.pid, one_class, queries)}
+        # A silence on a label: each alert's labels are matched against it.
+        run.http("POST", s.port, "/am/am/api/v2/silences", SILENCE)
+        out["all, a silence"] = timed(s.port, s.proc.pid, "", queries)
+        return out
 
 
 def main():
@@ -84,7 +97,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--queries", type=int, default=5)
     args = ap.parse_args()
-    results = {b: {"all": [], "class=7": []} for b in args.binaries}
+    results = {b: {"all": [], "class=7": [], "all, a silence": []}
+               for b in args.binaries}
     with run.server_folders(args.binaries, "argus-am-query-") as folders:
         for i in range(args.runs):
             for binary, folder in zip(args.binaries, folders):
