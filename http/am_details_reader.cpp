@@ -1,5 +1,6 @@
 #include "http/am_details_reader.hpp"
 
+#include "http/details_walk.hpp"
 #include "http/simdjson_body.hpp"
 
 #include <simdjson.h>
@@ -109,21 +110,14 @@ bool walk_details(od::document& doc, Visit visit) {
 }
 
 /// Parses `details` and fills a `T` by `walk_details` with `visit`. Texts
-/// simdjson returns stay valid until the parser's next document, so each
-/// `visit` copies what it keeps.
+/// simdjson returns stay valid only during the walk, so each `visit`
+/// copies what it keeps.
 template <class T, class Visit>
 std::optional<T> read_details(std::string_view details, Visit visit) {
-  static thread_local od::parser thread_parser;
-  static thread_local std::string thread_padded;
-  std::optional<od::parser> large_parser;
-  std::string large_padded;
-  bool small = details.size() <= small_body;
-  auto& parser = small ? thread_parser : large_parser.emplace();
-  auto& padded = small ? thread_padded : large_padded;
-  od::document doc;
+  details_walk walk;
   T out;
-  if (!iterate_padded(parser, padded, details, doc) ||
-      !walk_details(doc, [&](std::string_view key, od::field& f) {
+  if (!walk.start(details) ||
+      !walk_details(walk.doc(), [&](std::string_view key, od::field& f) {
         return visit(key, f, out);
       }))
     return std::nullopt;

@@ -2,6 +2,7 @@
 
 #include "domain/alertmanager.hpp"
 #include "domain/error.hpp"
+#include "http/details_lookup.hpp"
 #include "http/json.hpp"
 
 #include <memory>
@@ -318,14 +319,21 @@ json to_json(const std::vector<domain::inhibit_rule>& rules) {
 domain::details_reader details_reader_of(const domain::alert& a) {
   // Parsed at the first read, not here: matchers on alert fields (class,
   // severity, ...) never read the details, and inhibition makes a reader
-  // for every active alert of a manager.
+  // for every active alert of a manager. A string (or missing) field is
+  // found without a DOM; the first other value parses the DOM, which then
+  // answers every later read.
   struct lazy_details {
     const std::string* text;
     std::optional<json> parsed;
   };
   auto state = std::make_shared<lazy_details>(lazy_details{&a.details, {}});
-  return [state](const std::string& name) {
+  return [state](const std::string& name) -> std::optional<std::string> {
     if (!state->parsed) {
+      auto found = find_details_field(*state->text, name);
+      if (found.kind == details_field::text)
+        return std::move(found.value);
+      if (found.kind == details_field::none)
+        return std::nullopt;
       auto parsed = json::parse(*state->text, nullptr, false);
       state->parsed = parsed.is_object() ? std::move(parsed) : json::object();
     }

@@ -1,0 +1,33 @@
+#pragma once
+
+// Stored details (JSON objects Argus wrote: event details pass the strict
+// checks before they are kept, Alertmanager ones are written by Argus) are
+// read with simdjson's On-Demand API by several readers; this is where
+// they get their parser.
+
+#include <simdjson.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace argus::http {
+
+/// One walk of one details text. Texts up to `small_body` are walked with
+/// the calling thread's parser (walks on one thread must not overlap),
+/// larger ones with a parser of the walk's own, so a thread keeps no large
+/// buffers. Texts simdjson returns stay valid while the walk lives.
+class details_walk {
+public:
+  /// Starts walking `text`; false when simdjson refuses it at once.
+  bool start(std::string_view text);
+
+  simdjson::ondemand::document& doc() { return doc_; }
+
+private:
+  std::optional<simdjson::ondemand::parser> large_parser_;
+  std::string large_padded_;
+  simdjson::ondemand::document doc_;
+};
+
+} // namespace argus::http
