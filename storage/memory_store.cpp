@@ -337,8 +337,10 @@ public:
       return counts;
     for (size_t i = 0; i < parent_dedup_keys.size(); ++i)
       if (auto* c = m->second.children.find(parent_dedup_keys[i]))
-        counts[i] = std::count_if(c->value.begin(), c->value.end(),
-                                  [](auto* e) { return e->value.is_active(); });
+        counts[i] =
+            std::count_if(c->value.begin(), c->value.end(), [](auto* e) {
+              return e->value.is_active() && !e->value.is_parent();
+            });
     return counts;
   }
 

@@ -682,6 +682,23 @@ std::string bigint_array(const std::vector<uint64_t>& xs) {
   return out;
 }
 
+std::string text_array(const std::vector<std::string>& xs) {
+  std::string out = "{";
+  for (auto& x : xs) {
+    if (out.size() > 1)
+      out.push_back(',');
+    out.push_back('"');
+    for (char c : x) {
+      if (c == '"' || c == '\\')
+        out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
 std::string readable_jsonb(std::string_view column) {
   return "replace(" + std::string{column} + R"(, '\u0000', '\u0001')::jsonb)";
 }

@@ -129,6 +129,10 @@ std::string unescape_text(std::string_view x);
 /// with `$n::text::bigint[]` (parameters go in binary format).
 std::string bigint_array(const std::vector<uint64_t>& xs);
 
+/// A text[] literal (`{"a","b \"c\""}`) for a parameter sent as text and
+/// cast with `$n::text::text[]`.
+std::string text_array(const std::vector<std::string>& xs);
+
 /// SQL that reads the JSON text in `column` (a notification body) as
 /// jsonb. PostgreSQL's JSON functions refuse a whole document with
 /// "\u0000" anywhere in it, which the API can carry (in a summary, say),

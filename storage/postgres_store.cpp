@@ -21,6 +21,7 @@
 #include <string_view>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 namespace argus::storage {
@@ -85,6 +86,13 @@ struct statements {
                          " FROM alerts WHERE event_manager_id = $1"
                          " AND parent_dedup_key = $2" +
                          std::string{alert_sql::newest_first}};
+  // alerts_by_parent finds the children of each parent asked about.
+  statement active_children{
+      "argus_active_children",
+      "SELECT parent_dedup_key, COUNT(*) FROM alerts"
+      " WHERE event_manager_id = $1 AND parent_dedup_key = "
+      "ANY($2::text::text[])"
+      " AND status = $3 AND type = $4 GROUP BY parent_dedup_key"};
   statement active_all{"argus_active_all", alert_sql::active_of_manager(
                                                alert_sql::postgres, false)};
   statement active_some{"argus_active_some", alert_sql::active_of_manager(
@@ -545,6 +553,31 @@ public:
     params p;
     p.text(manager_id).text(parent_dedup_key);
     return alerts_of(conn_->run(sql().children, p, "list children"));
+  }
+
+  caf::expected<std::vector<int64_t>> active_children_counts(
+      const std::string& manager_id,
+      const std::vector<std::string>& parent_dedup_keys) override {
+    // One query for the whole page, not a round trip per parent.
+    std::vector<int64_t> counts(parent_dedup_keys.size(), 0);
+    if (parent_dedup_keys.empty())
+      return counts;
+    params p;
+    p.text(manager_id)
+        .text(pg::text_array(parent_dedup_keys))
+        .text(domain::to_string(domain::alert_status::active))
+        .text(domain::to_string(domain::alert_type::child));
+    auto res = conn_->run(sql().active_children, p, "count active children");
+    if (!res)
+      return std::move(res.error());
+    std::unordered_map<std::string, int64_t> by_parent;
+    for (int i = 0; i < PQntuples(res->get()); ++i)
+      by_parent[pg::text_at(res->get(), i, 0)] =
+          pg::integer_at(res->get(), i, 1);
+    for (size_t i = 0; i < counts.size(); ++i)
+      if (auto it = by_parent.find(parent_dedup_keys[i]); it != by_parent.end())
+        counts[i] = it->second;
+    return counts;
   }
 
   caf::expected<std::vector<domain::alert>> open_work() override {

@@ -469,7 +469,9 @@ public:
     static const auto sql =
         "SELECT COUNT(*) FROM alerts WHERE event_manager_id = ?"
         " AND parent_dedup_key = ? AND status = '" +
-        std::string{domain::to_string(domain::alert_status::active)} + "'";
+        std::string{domain::to_string(domain::alert_status::active)} +
+        "' AND type = '" +
+        std::string{domain::to_string(domain::alert_type::child)} + "'";
     auto stmt = prepared(active_children_, sql, "count active children");
     if (!stmt)
       return stmt.error();

@@ -31,8 +31,9 @@ caf::expected<std::vector<int64_t>> store::active_children_counts(
     auto found = children(manager_id, parent);
     if (!found)
       return std::move(found.error());
-    counts.push_back(std::count_if(found->begin(), found->end(),
-                                   [](auto& c) { return c.is_active(); }));
+    counts.push_back(std::count_if(found->begin(), found->end(), [](auto& c) {
+      return c.is_active() && c.type == domain::alert_type::child;
+    }));
   }
   return counts;
 }

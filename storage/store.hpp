@@ -127,10 +127,10 @@ public:
   children(const std::string& manager_id,
            const std::string& parent_dedup_key) = 0;
 
-  /// How many active children each parent of `parent_dedup_keys` (the
-  /// manager's) has, in their order: what the console shows beside a page
-  /// of groups, without reading every open child. This default counts
-  /// `children`.
+  /// How many active children (of type child) each parent of
+  /// `parent_dedup_keys` (the manager's) has, in their order: what the console
+  /// shows beside a page of groups, without reading every open child. This
+  /// default counts `children`.
   virtual caf::expected<std::vector<int64_t>>
   active_children_counts(const std::string& manager_id,
                          const std::vector<std::string>& parent_dedup_keys);

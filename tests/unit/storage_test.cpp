@@ -733,12 +733,30 @@ TEST_CASE("storage: active children counted per parent, in the order asked",
   // Another manager's child of a parent with the same dedupKey.
   write(store, make_alert("m2", "c5", 2'000, alert_status::active,
                           alert_type::child, "p"));
+  // Only children count (as when the console read active children).
+  write(store, make_alert("m1", "not-a-child", 2'000, alert_status::active,
+                          alert_type::parent, "p"));
   using counts = std::vector<int64_t>;
   CHECK(must(store.active_children_counts("m1", {"q", "p", "none", "c1"})) ==
         counts{1, 2, 0, 0});
   CHECK(must(store.active_children_counts("m2", {"p"})) == counts{1});
   CHECK(must(store.active_children_counts("m3", {"p"})) == counts{0});
   CHECK(must(store.active_children_counts("m1", {})).empty());
+  SECTION("parent keys with quotes, backslashes, commas and NUL bytes") {
+    // PostgreSQL's override sends the keys as one text[] literal.
+    std::vector<std::string> odd{
+        "a\"b", "c\\d", "e,f", "{g}", std::string{"h\0i\1", 4}, "NULL"};
+    for (size_t i = 0; i < odd.size(); ++i)
+      for (size_t k = 0; k <= i; ++k)
+        write(store,
+              make_alert(
+                  "m4", "kid-" + std::to_string(i) + "-" + std::to_string(k),
+                  2'000, alert_status::active, alert_type::child, odd[i]));
+    CHECK(must(store.active_children_counts("m4", odd)) ==
+          counts{1, 2, 3, 4, 5, 6});
+    CHECK(must(store.active_children_counts("m4", {"{g}", "a\"b", "{g}"})) ==
+          counts{4, 1, 4});
+  }
   SECTION("a child that resolves or moves is no longer counted") {
     write(store,
           make_alert("m1", "c1", 2'000, alert_status::resolved,
