@@ -370,7 +370,7 @@ void append_gettable_alert(std::string& out, const domain::alert& a,
   append_label_object(out, labels, false);
   append_key(out, "receivers");
   out += "[{\"name\":";
-  append_json_string(out, a.event_manager_id.str());
+  append_json_string(out, a.event_manager_id.view());
   out += "}]";
   append_key(out, "startsAt");
   append_json_string(out, fields.starts_at.empty()
@@ -404,7 +404,7 @@ void append_gettable_alert_text(std::string& out, const domain::alert& a,
   // byte that is not.
   auto fields = read_am_listing_fields(a.details);
   bool utf8 = fields && valid_utf8(a.dedup_key) &&
-              valid_utf8(a.event_manager_id.str()) &&
+              valid_utf8(a.event_manager_id.view()) &&
               std::all_of(silenced_by.begin(), silenced_by.end(),
                           [](auto& id) { return valid_utf8(id); });
   if (utf8)

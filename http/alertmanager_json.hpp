@@ -71,9 +71,10 @@ nlohmann::json to_gettable_alert(const domain::alert& a,
                                  const domain::label_set& labels,
                                  const std::vector<std::string>& silenced_by);
 
-/// Appends `to_gettable_alert`'s compact dump to `out`, byte for byte,
-/// written from the details without a DOM when `read_am_listing_fields`
-/// reads them (a listing's DOMs and their dumps were most of its CPU).
+/// Appends `to_gettable_alert`'s compact dump to `out`, byte for byte for
+/// details that are JSON (stored details are JSON Argus wrote), written
+/// from the details without a DOM when `read_am_listing_fields` reads them
+/// (a listing's DOMs and their dumps were most of its CPU).
 void append_gettable_alert_text(std::string& out, const domain::alert& a,
                                 const domain::label_set& labels,
                                 const std::vector<std::string>& silenced_by);

@@ -34,8 +34,8 @@ bool classify(od::value v, details_field& out) {
 
 /// Follows `path[step..]` into `v`; as the DOM's path walk, a step into
 /// anything but an object finds nothing. False on a simdjson error.
-bool follow(od::value v, const std::vector<std::string_view>& path,
-            size_t step, details_field& out) {
+bool follow(od::value v, const std::vector<std::string_view>& path, size_t step,
+            details_field& out) {
   out = {details_field::none, {}};
   od::json_type type;
   if (v.type().get(type))

@@ -262,6 +262,7 @@ void get_alerts(route_env& env, const httplib::Request& req,
   out.push_back(']');
   // set_content would copy it: megabytes for a manager's 10,000 alerts.
   res.body = std::move(out);
+  res.headers.erase("Content-Type");
   res.set_header("Content-Type", "application/json");
 }
 

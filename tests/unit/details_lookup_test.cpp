@@ -20,15 +20,18 @@ using argus::http::find_details_field;
 std::optional<std::string> dom_text(const std::string& details,
                                     const std::string& key) {
   auto j = nlohmann::json::parse(details, nullptr, false);
-  return argus::http::grouping_text(j.is_object() ? j : nlohmann::json::object(),
-                                    key);
+  return argus::http::grouping_text(
+      j.is_object() ? j : nlohmann::json::object(), key);
 }
 
-const char* const keys[] = {"host",       "labels.instance", "labels",
-                            "labels.a.b", "a.b",             "a.b.c",
-                            "a",          "missing",         "labels.",
-                            "",           ".",               "n",
-                            "t",          "e\"q",            "x.y"};
+const char* const keys[] = {"host",    "labels.instance",
+                            "labels",  "labels.a.b",
+                            "a.b",     "a.b.c",
+                            "a",       "missing",
+                            "labels.", "",
+                            ".",       "n",
+                            "t",       "e\"q",
+                            "x.y"};
 
 const char* const texts[] = {
     R"({"host":"h1","labels":{"instance":"i:1","a":{"b":"deep"}}})",

@@ -1,8 +1,9 @@
 // The text of a listed Alertmanager alert (http/alertmanager_json.hpp's
 // `append_gettable_alert_text`): written from the details without a DOM,
 // it must be nlohmann-json's dump of `to_gettable_alert`, byte for byte,
-// whatever the details hold, so amtool and dashboards read the same
-// listing either way.
+// whatever JSON the details hold (stored details are JSON Argus wrote; the
+// walk does not re-check the grammar of members it skips), so amtool and
+// dashboards read the same listing either way.
 
 #include "http/alertmanager_json.hpp"
 #include "http/am_details_reader.hpp"
