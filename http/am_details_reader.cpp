@@ -57,7 +57,7 @@ bool read_string_members(od::value& value, domain::label_set& out,
 
 /// Reads the string members of `labels` into `out` as the DOM has them:
 /// a last value that is not a string drops the name. `strings_only` is
-/// cleared if some value was not a string.
+/// cleared if it dropped one.
 bool read_labels(od::value& value, domain::label_set& out, bool& strings_only) {
   if (!read_string_members(value, out, true))
     return false;

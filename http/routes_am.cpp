@@ -243,7 +243,7 @@ void get_alerts(route_env& env, const httplib::Request& req,
                            details.labels, a.event_manager_id.str(),
                            details.ends_at, now))
       continue;
-    auto& [key, text] = listed.emplace_back(a.dedup_key, std::string{});
+    auto& text = listed.emplace_back(a.dedup_key, std::string{}).second;
     append_gettable_alert_text(text, a, details.labels, silences);
   }
   std::sort(listed.begin(), listed.end(),

@@ -48,7 +48,7 @@ void serve(const httplib::Request& req, httplib::Response& res,
   res.set_header("Content-Security-Policy",
                  "default-src 'self'; img-src 'self' data:; "
                  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-  res.set_content(std::string{a->body}, std::string{a->type}.c_str());
+  res.set_content(std::string{a->body}, std::string{a->type});
 }
 
 std::string query_parameter(const std::string& name) {
