@@ -62,6 +62,9 @@ am_details am_details_of(const domain::alert& a);
 /// silence was active), anything else from a DOM parsed at its first read.
 domain::details_reader am_matcher_reader(const domain::alert& a,
                                          const am_details& d);
+/// The reader keeps a reference to `d`'s labels: not from a temporary.
+domain::details_reader am_matcher_reader(const domain::alert& a,
+                                         am_details&& d) = delete;
 
 /// An active alert as Alertmanager's `gettableAlert`: `labels` (its
 /// `am_details_of`), annotations, times, `fingerprint` (its dedupKey),

@@ -19,6 +19,11 @@ namespace argus::http {
 /// buffers. Texts simdjson returns stay valid while the walk lives.
 class details_walk {
 public:
+  details_walk() = default;
+  // The document points into the parser: neither may move.
+  details_walk(const details_walk&) = delete;
+  details_walk& operator=(const details_walk&) = delete;
+
   /// Starts walking `text`; false when simdjson refuses it at once.
   bool start(std::string_view text);
 
