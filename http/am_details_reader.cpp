@@ -1,7 +1,6 @@
 #include "http/am_details_reader.hpp"
 
 #include "http/details_walk.hpp"
-#include "http/simdjson_body.hpp"
 
 #include <simdjson.h>
 
@@ -13,11 +12,6 @@ namespace argus::http {
 namespace od = simdjson::ondemand;
 
 namespace {
-
-/// The unescaped key of `f`; false on a simdjson error.
-bool key_of(od::field& f, std::string_view& key) {
-  return !f.unescaped_key().get(key);
-}
 
 /// Stands for a label whose value is not a string: no UTF-8 text (all
 /// simdjson returns) is this byte.
@@ -32,13 +26,7 @@ bool read_string_members(od::value& value, domain::label_set& out,
   if (value.get_object().get(obj))
     return false;
   std::vector<domain::label_set::value_type> members;
-  for (auto member : obj) {
-    od::field f;
-    std::string_view name;
-    // simdjson's documented idiom: its result's get() consumes it.
-    // NOLINTNEXTLINE(performance-move-const-arg)
-    if (std::move(member).get(f) || !key_of(f, name))
-      return false;
+  bool read = each_member(obj, [&](std::string_view name, od::field& f) {
     od::json_type type;
     if (f.value().type().get(type))
       return false;
@@ -48,7 +36,10 @@ bool read_string_members(od::value& value, domain::label_set& out,
     if (type == od::json_type::string && f.value().get_string().get(text))
       return false;
     members.emplace_back(name, text);
-  }
+    return true;
+  });
+  if (!read)
+    return false;
   // Sorted once: stored details hold what an event sent, in any order.
   out = *domain::label_set::from(std::move(members),
                                  domain::duplicate_names::keep_last);
@@ -92,24 +83,7 @@ bool read_object(od::field& f, domain::label_set& out, Read read) {
   return type != od::json_type::object || read(f.value(), out);
 }
 
-/// Walks the members of the details object, handing each key and field to
-/// `visit` (false: the read fails), then checks nothing follows it.
-template <class Visit>
-bool walk_details(od::document& doc, Visit visit) {
-  od::object obj;
-  if (doc.get_object().get(obj))
-    return false;
-  for (auto member : obj) {
-    od::field f;
-    std::string_view key;
-    // NOLINTNEXTLINE(performance-move-const-arg)
-    if (std::move(member).get(f) || !key_of(f, key) || !visit(key, f))
-      return false;
-  }
-  return nothing_after_root(doc);
-}
-
-/// Parses `details` and fills a `T` by `walk_details` with `visit`. Texts
+/// Parses `details` and fills a `T`, each root member read by `visit`. Texts
 /// simdjson returns stay valid only during the walk, so each `visit`
 /// copies what it keeps.
 template <class T, class Visit>
@@ -117,7 +91,7 @@ std::optional<T> read_details(std::string_view details, Visit visit) {
   details_walk walk;
   T out;
   if (!walk.start(details) ||
-      !walk_details(walk.doc(), [&](std::string_view key, od::field& f) {
+      !walk.each_root_member([&](std::string_view key, od::field& f) {
         return visit(key, f, out);
       }))
     return std::nullopt;

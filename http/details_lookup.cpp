@@ -1,7 +1,6 @@
 #include "http/details_lookup.hpp"
 
 #include "http/details_walk.hpp"
-#include "http/simdjson_body.hpp"
 
 #include <vector>
 
@@ -45,21 +44,12 @@ bool follow(od::value v, const std::vector<std::string_view>& path, size_t step,
   od::object obj;
   if (v.get_object().get(obj))
     return false;
-  for (auto member : obj) {
-    od::field f;
-    std::string_view key;
-    // simdjson's documented idiom: its result's get() consumes it.
-    // NOLINTNEXTLINE(performance-move-const-arg)
-    if (std::move(member).get(f) || f.unescaped_key().get(key))
-      return false;
+  return each_member(obj, [&](std::string_view key, od::field& f) {
     if (key != path[step])
-      continue;
-    bool ok = step + 1 == path.size() ? classify(f.value(), out)
-                                      : follow(f.value(), path, step + 1, out);
-    if (!ok)
-      return false;
-  }
-  return true;
+      return true;
+    return step + 1 == path.size() ? classify(f.value(), out)
+                                   : follow(f.value(), path, step + 1, out);
+  });
 }
 
 std::vector<std::string_view> steps_of(std::string_view key) {
@@ -82,26 +72,17 @@ details_field find_details_field(std::string_view details,
   bool has_whole = false;
   auto path = steps_of(key);
   details_walk walk;
-  od::object obj;
-  if (!walk.start(details) || walk.doc().get_object().get(obj))
-    return {};
-  for (auto member : obj) {
-    od::field f;
-    std::string_view name;
-    // NOLINTNEXTLINE(performance-move-const-arg)
-    if (std::move(member).get(f) || f.unescaped_key().get(name))
-      return {};
-    bool ok = true;
-    if (name == key) {
-      has_whole = true;
-      ok = classify(f.value(), whole);
-    } else if (path.size() > 1 && name == path[0]) {
-      ok = follow(f.value(), path, 1, by_path);
-    }
-    if (!ok)
-      return {};
-  }
-  if (!nothing_after_root(walk.doc()))
+  bool read = walk.start(details) &&
+              walk.each_root_member([&](std::string_view name, od::field& f) {
+                if (name == key) {
+                  has_whole = true;
+                  return classify(f.value(), whole);
+                }
+                if (path.size() > 1 && name == path[0])
+                  return follow(f.value(), path, 1, by_path);
+                return true;
+              });
+  if (!read)
     return {};
   // The whole key as a top-level name first, even when its value is null.
   return has_whole ? whole : by_path;

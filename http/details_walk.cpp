@@ -13,4 +13,8 @@ bool details_walk::start(std::string_view text) {
   return iterate_padded(parser, padded, text, doc_);
 }
 
+bool details_walk::nothing_follows() {
+  return nothing_after_root(doc_);
+}
+
 } // namespace argus::http
