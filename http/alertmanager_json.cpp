@@ -3,7 +3,6 @@
 #include "domain/error.hpp"
 #include "http/am_details_reader.hpp"
 #include "http/event_json.hpp"
-#include "http/silence_json.hpp"
 
 #include <simdjson.h>
 
@@ -275,7 +274,6 @@ am_details am_details_of(const domain::alert& a) {
   if (auto fast = read_am_filter_fields(a.details)) {
     out.labels = std::move(fast->labels);
     ends_at = std::move(fast->ends_at);
-    out.plain = fast->plain;
   } else {
     auto details = details_json(a);
     auto labels = details.find("labels");
@@ -288,30 +286,6 @@ am_details am_details_of(const domain::alert& a) {
   auto t = domain::parse_am_time(ends_at);
   out.ends_at = t ? *t : domain::no_time;
   return out;
-}
-
-domain::details_reader am_matcher_reader(const domain::alert& a,
-                                         const am_details& d) {
-  auto dom = details_reader_of(a); // parses at its first call, if any
-  if (!d.plain)
-    return dom;
-  return [&labels = d.labels,
-          dom](const std::string& name) -> std::optional<std::string> {
-    // As the DOM's `grouping_text`: no top-level member but the five has
-    // this name (`plain`), and `labels.<name>` is the label's string.
-    constexpr std::string_view prefix = "labels.";
-    bool label = name.size() > prefix.size() && name.rfind(prefix, 0) == 0 &&
-                 name.find('.', prefix.size()) == std::string::npos;
-    if (label) {
-      auto it = labels.find(std::string_view{name}.substr(prefix.size()));
-      if (it == labels.end())
-        return std::nullopt;
-      return it->second;
-    }
-    if (name.find('.') == std::string::npos && !is_am_details_member(name))
-      return std::nullopt;
-    return dom(name);
-  };
 }
 
 json to_gettable_alert(const domain::alert& a, const domain::label_set& labels,

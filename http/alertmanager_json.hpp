@@ -3,7 +3,6 @@
 #include "domain/alert.hpp"
 #include "domain/alertmanager.hpp"
 #include "domain/labels.hpp"
-#include "domain/silence.hpp"
 
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
@@ -45,9 +44,6 @@ struct am_details {
   domain::label_set labels;
   /// The end time kept there (`no_time` if none).
   domain::time_point ends_at = domain::no_time;
-  /// The details are as the Alertmanager API writes them
-  /// (`am_filter_fields::plain`), so `labels` answers matchers on labels.
-  bool plain = false;
 };
 
 /// The labels and end time kept in the details of `a`. Read without a DOM
@@ -55,16 +51,6 @@ struct am_details {
 /// one: a listing reads them for every alert of its manager, and may
 /// list few.
 am_details am_details_of(const domain::alert& a);
-
-/// What silence matchers read of the details of `a`, whose listing fields
-/// are `d`: a label from `d.labels` when the details are plain (a DOM of
-/// every listed alert's details was most of a listing's cost while any
-/// silence was active), anything else from a DOM parsed at its first read.
-domain::details_reader am_matcher_reader(const domain::alert& a,
-                                         const am_details& d);
-/// The reader keeps a reference to `d`'s labels: not from a temporary.
-domain::details_reader am_matcher_reader(const domain::alert& a,
-                                         am_details&& d) = delete;
 
 /// An active alert as Alertmanager's `gettableAlert`: `labels` (its
 /// `am_details_of`), annotations, times, `fingerprint` (its dedupKey),

@@ -47,15 +47,11 @@ bool read_string_members(od::value& value, domain::label_set& out,
 }
 
 /// Reads the string members of `labels` into `out` as the DOM has them:
-/// a last value that is not a string drops the name. `strings_only` is
-/// cleared if it dropped one.
-bool read_labels(od::value& value, domain::label_set& out, bool& strings_only) {
+/// a last value that is not a string drops the name.
+bool read_labels(od::value& value, domain::label_set& out) {
   if (!read_string_members(value, out, true))
     return false;
-  auto before = out.size();
   out.erase_if([](auto& label) { return label.second == not_a_string; });
-  if (out.size() != before)
-    strings_only = false;
   return true;
 }
 
@@ -100,26 +96,12 @@ std::optional<T> read_details(std::string_view details, Visit visit) {
 
 } // namespace
 
-bool is_am_details_member(std::string_view key) {
-  return key == "annotations" || key == "endsAt" || key == "generatorURL" ||
-         key == "labels" || key == "startsAt";
-}
-
 std::optional<am_filter_fields>
 read_am_filter_fields(std::string_view details) {
   return read_details<am_filter_fields>(
       details, [](std::string_view key, od::field& f, am_filter_fields& out) {
-        if (!is_am_details_member(key))
-          out.plain = false;
-        if (key == "labels") {
-          bool strings_only = true;
-          auto read = [&](od::value& value, domain::label_set& labels) {
-            return read_labels(value, labels, strings_only);
-          };
-          bool ok = read_object(f, out.labels, read);
-          out.plain = out.plain && strings_only;
-          return ok;
-        }
+        if (key == "labels")
+          return read_object(f, out.labels, read_labels);
         if (key == "endsAt")
           return read_text(f, out.ends_at);
         return true;

@@ -14,10 +14,6 @@
 /// which was 72% of its CPU.
 namespace argus::http {
 
-/// Whether `key` is a member of the details the Alertmanager API writes
-/// (`labels`, `annotations`, `startsAt`, `endsAt`, `generatorURL`).
-bool is_am_details_member(std::string_view key);
-
 /// The members of the details a listing filters on.
 struct am_filter_fields {
   /// The string members of `labels` (empty when it is missing or not an
@@ -25,11 +21,6 @@ struct am_filter_fields {
   domain::label_set labels;
   /// The `endsAt` text (empty when it is missing or not a string).
   std::string ends_at;
-  /// No top-level members but those of an Alertmanager alert's details
-  /// (`labels`, `annotations`, `startsAt`, `endsAt`, `generatorURL`), and
-  /// no label value that is not a string: `labels` then answers a lookup
-  /// of `labels.<name>` (or of any other top-level name) as the DOM would.
-  bool plain = true;
 };
 
 /// `details` read as nlohmann-json's DOM would give them: of a member

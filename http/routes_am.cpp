@@ -234,11 +234,7 @@ void get_alerts(route_env& env, const httplib::Request& req,
     if (details.labels.empty() ||
         domain::fingerprint(details.labels) != a.dedup_key)
       continue;
-    auto silences =
-        catalog->silences.empty()
-            ? std::vector<std::string>{}
-            : domain::silenced_by(catalog->silences, a,
-                                  am_matcher_reader(a, details), now);
+    auto silences = silenced_by(catalog->silences, a, now);
     if (!domain::am_listed(silences.empty() ? *q : silenced_query,
                            details.labels, a.event_manager_id.str(),
                            details.ends_at, now))
