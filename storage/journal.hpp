@@ -50,6 +50,10 @@ public:
 /// node journals under its own id and holds a lock on it for its lifetime;
 /// the lock is free once the process is gone (its session closed), so a
 /// node that can take it knows the writer will never write again.
+/// The journal id of a node outside a cluster; a clustered node journals
+/// under its incarnation.
+inline const std::string single_node_journal_id;
+
 class journal_fence {
 public:
   virtual ~journal_fence();
@@ -60,8 +64,15 @@ public:
   /// The incarnations with records in the journal (clustered ones only).
   virtual caf::expected<std::vector<std::string>> writers() = 0;
 
-  /// Takes the lock of `incarnation` if its process is gone (true).
+  /// Takes the lock of `incarnation` if its process is gone and none of
+  /// its transactions is still running (true): a dead process's backend
+  /// may still commit what it had sent.
   virtual caf::expected<bool> try_fence(const std::string& incarnation) = 0;
+
+  /// Returns once no write transaction of `writer` (a journal id: the
+  /// single node's, or an incarnation) is running: what the store holds of
+  /// a dead process is final. Waits as long as that takes.
+  virtual caf::error await_writes(const std::string& writer) = 0;
 
   /// Gives back a lock `try_fence` took.
   virtual caf::error release(const std::string& incarnation) = 0;

@@ -1,5 +1,6 @@
 #include "storage/journal.hpp"
 #include "storage/postgres.hpp"
+#include "storage/postgres_writes.hpp"
 
 #include "domain/error.hpp"
 
@@ -202,7 +203,7 @@ caf::error replay_rows(pg::connection& conn, const std::string& journal_id,
 class postgres_journal final : public journal_backend {
 public:
   postgres_journal(std::unique_ptr<pg::connection> conn, std::string id)
-      : conn_(std::move(conn)), id_(std::move(id)) {}
+      : conn_(std::move(conn)), id_(std::move(id)), writes_(id_) {}
 
   caf::expected<uint64_t> last_seq() override {
     auto res =
@@ -263,7 +264,7 @@ private:
     }
     // BEGIN alone first: a connection lost while idle is replaced before
     // anything is sent. COMMIT returns once the server made it durable.
-    if (auto err = done(conn_->exec("BEGIN", "begin journal append")))
+    if (auto err = done(writes_.begin(*conn_, "", "begin journal append")))
       return err;
     auto err = conn_->pipeline(steps, "append to the journal");
     if (!err)
@@ -275,6 +276,8 @@ private:
 
   std::unique_ptr<pg::connection> conn_;
   std::string id_;
+  /// Appends are write transactions of this journal's writer.
+  pg::writer_transactions writes_;
 };
 
 class postgres_fence final : public journal_fence {
@@ -304,7 +307,21 @@ public:
                           "lock a dead node's journal");
     if (!res)
       return std::move(res.error());
-    return pg::boolean_at(res->get(), 0, 0);
+    if (!pg::boolean_at(res->get(), 0, 0))
+      return false;
+    // Its process is gone, not yet all it sent: asked again later.
+    auto settled = pg::writes_settled(*conn_, incarnation);
+    if (settled && *settled)
+      return true;
+    if (auto err = release(incarnation))
+      return err;
+    if (!settled)
+      return std::move(settled.error());
+    return false;
+  }
+
+  caf::error await_writes(const std::string& writer) override {
+    return pg::await_writes(*conn_, writer);
   }
 
   caf::error release(const std::string& incarnation) override {

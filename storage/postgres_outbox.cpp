@@ -3,6 +3,7 @@
 #include "delivery/sql_outbox.hpp"
 #include "domain/error.hpp"
 #include "storage/postgres.hpp"
+#include "storage/postgres_writes.hpp"
 
 namespace argus::storage {
 
@@ -93,7 +94,7 @@ caf::error done(caf::expected<pg::result_ptr> res) {
 class postgres_outbox final : public delivery::outbox {
 public:
   postgres_outbox(std::unique_ptr<pg::connection> conn, std::string owner)
-      : conn_(std::move(conn)), owner_(std::move(owner)) {}
+      : conn_(std::move(conn)), owner_(std::move(owner)), writes_(owner_) {}
 
   caf::expected<std::vector<delivery::shared_entry>>
   unfanned(size_t limit) override {
@@ -223,7 +224,7 @@ private:
                             std::string_view what) {
     if (steps.empty())
       return {};
-    if (auto err = done(conn_->exec("BEGIN", what)))
+    if (auto err = done(writes_.begin(*conn_, "", what)))
       return err;
     auto err = conn_->pipeline(steps, what);
     if (!err)
@@ -283,6 +284,8 @@ private:
 
   std::unique_ptr<pg::connection> conn_;
   std::string owner_;
+  /// The owner is the writer: its journal id.
+  pg::writer_transactions writes_;
 };
 
 } // namespace

@@ -1,6 +1,8 @@
 #include "storage/alert_row.hpp"
 #include "storage/alert_sql.hpp"
+#include "storage/journal.hpp"
 #include "storage/postgres.hpp"
+#include "storage/postgres_writes.hpp"
 #include "storage/store.hpp"
 
 #include "config/log.hpp"
@@ -347,7 +349,7 @@ public:
       p.integer(static_cast<int64_t>(applied_through));
       tail.push_back({&sql().mark, std::move(p)});
     }
-    return commit(writes, std::move(tail));
+    return commit(writes, std::move(tail), single_node_journal_id);
   }
 
   caf::error write_completing(const std::vector<domain::alert_write>& writes,
@@ -378,7 +380,7 @@ public:
                        .count());
       tail.push_back({&sql().prune_done, std::move(p)});
     }
-    return commit(writes, std::move(tail));
+    return commit(writes, std::move(tail), journal_id);
   }
 
   caf::expected<std::shared_ptr<delivery::outbox>>
@@ -407,9 +409,9 @@ private:
   }
 
   /// Stores `writes` and runs `tail` (journal bookkeeping) in one
-  /// transaction.
+  /// transaction of `writer` (the journal id).
   caf::error commit(const std::vector<domain::alert_write>& writes,
-                    std::vector<pg::step> tail) {
+                    std::vector<pg::step> tail, const std::string& writer) {
     if (writes.empty() && tail.empty())
       return {};
     size_t skip = 0;
@@ -433,8 +435,10 @@ private:
     // retried on a fresh one, and nothing has been sent yet. The
     // transaction id tells, should the reply to COMMIT get lost, whether it
     // committed.
-    auto begun =
-        conn_->exec("BEGIN; SELECT pg_current_xact_id()", "begin transaction");
+    if (!writes_ || writes_->writer() != writer)
+      writes_.emplace(writer);
+    auto begun = writes_->begin(*conn_, "SELECT pg_current_xact_id()",
+                                "begin transaction");
     if (!begun)
       return std::move(begun.error());
     auto xid = pg::text_at(begun->get(), 0, 0);
@@ -930,6 +934,9 @@ private:
   /// For the delivery worker's own connection.
   std::string dsn_;
   std::optional<in_doubt> in_doubt_;
+  /// Begins write transactions under their writer's lock (see
+  /// `postgres_writes.hpp`): one writer per process.
+  std::optional<pg::writer_transactions> writes_;
   /// Flushes that completed journal records, to prune "done" ones now and
   /// then.
   uint64_t completions_ = 0;
