@@ -71,16 +71,16 @@ caf::error open_local_journal(const config::settings& settings, recovered& r) {
 }
 
 /// PostgreSQL may still commit what the process this one replaces sent
-/// before it died (see storage/postgres_writes.hpp); what it stored is read
-/// once that has ended. A clustered node's predecessor is fenced like any
-/// dead peer.
+/// before it died (see storage/postgres_writes.hpp): its store is opened,
+/// and read, once that process's sessions are gone. A clustered node's
+/// predecessor is fenced like any dead peer.
 caf::error await_previous_process(const config::settings& settings) {
   if (settings.storage.backend != "postgres" || settings.cluster.enabled())
     return {};
   auto fence = storage::open_postgres_fence(settings.storage.dsn);
   if (!fence)
     return fence.error();
-  return (*fence)->await_writes(storage::single_node_journal_id);
+  return (*fence)->await_writer_gone(storage::single_node_journal_id);
 }
 
 /// Stores the bootstrap admin key on the first start that sees it. A key
@@ -111,12 +111,12 @@ caf::error install_bootstrap_key(const std::string& text, storage::store& store,
 
 caf::expected<recovered> recover(const config::settings& settings) {
   recovered r;
+  if (auto err = await_previous_process(settings))
+    return err;
   auto store = open_store(settings.storage, settings.notifications.keep);
   if (!store)
     return store.error();
   r.store = std::move(*store);
-  if (auto err = await_previous_process(settings))
-    return err;
   auto catalog = r.store->load_catalog();
   if (!catalog)
     return catalog.error();

@@ -45,15 +45,18 @@ public:
                            const std::vector<uint64_t>& from_seqs);
 };
 
-/// What a clustered node needs to take over the journals of nodes that died,
-/// in the PostgreSQL database the cluster shares. Every incarnation of a
-/// node journals under its own id and holds a lock on it for its lifetime;
-/// the lock is free once the process is gone (its session closed), so a
-/// node that can take it knows the writer will never write again.
 /// The journal id of a node outside a cluster; a clustered node journals
 /// under its incarnation.
 inline const std::string single_node_journal_id;
 
+/// What a clustered node needs to take over the journals of nodes that died,
+/// in the PostgreSQL database the cluster shares. Every incarnation of a
+/// node journals under its own id and holds a lock on it for its lifetime;
+/// the lock is free once the process is gone (its session closed). Its
+/// other sessions, on which a dead process's last transactions may still
+/// commit, are waited for too (`storage/postgres_writes.hpp`): a node that
+/// takes it knows the writer will never write again. A single node's
+/// restart uses it to wait for its predecessor's sessions.
 class journal_fence {
 public:
   virtual ~journal_fence();
@@ -65,14 +68,14 @@ public:
   virtual caf::expected<std::vector<std::string>> writers() = 0;
 
   /// Takes the lock of `incarnation` if its process is gone and none of
-  /// its transactions is still running (true): a dead process's backend
-  /// may still commit what it had sent.
+  /// its sessions is left (true): a dead process's backend runs what it
+  /// was sent before it ends.
   virtual caf::expected<bool> try_fence(const std::string& incarnation) = 0;
 
-  /// Returns once no write transaction of `writer` (a journal id: the
-  /// single node's, or an incarnation) is running: what the store holds of
-  /// a dead process is final. Waits as long as that takes.
-  virtual caf::error await_writes(const std::string& writer) = 0;
+  /// Returns once no session of `writer` (a journal id: the single node's,
+  /// or an incarnation) is left: what the store holds of a dead process is
+  /// final. Waits as long as that takes.
+  virtual caf::error await_writer_gone(const std::string& writer) = 0;
 
   /// Gives back a lock `try_fence` took.
   virtual caf::error release(const std::string& incarnation) = 0;

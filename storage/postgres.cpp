@@ -380,10 +380,32 @@ caf::error connection::ensure() {
     return err;
   }
   PQsetNoticeProcessor(conn_, log_notice, nullptr);
+  for (auto& [sql, what] : session_setup_) {
+    result_ptr res{PQexec(conn_, sql.c_str())};
+    auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+      auto err = failure(res.get(), what);
+      drop();
+      return err;
+    }
+  }
   if (connected_before_)
     LOG_INFO("postgres: connected again");
   connected_before_ = true;
   return {};
+}
+
+caf::error connection::on_every_session(std::string sql,
+                                        std::string_view what) {
+  session_setup_.emplace_back(std::move(sql), std::string{what});
+  // Connecting runs it; a connection already made runs it here.
+  bool connected = conn_ && PQstatus(conn_) == CONNECTION_OK;
+  if (auto err = ensure())
+    return err;
+  if (!connected)
+    return {};
+  auto res = exec(session_setup_.back().first, what);
+  return res ? caf::error{} : std::move(res.error());
 }
 
 bool connection::lost(const PGresult* res) const {
@@ -544,6 +566,30 @@ caf::error connection::pipeline(const std::vector<step>& steps,
     drop();
   }
   return first;
+}
+
+caf::error connection::transaction(const std::vector<step>& steps,
+                                   std::string_view what, bool repeatable) {
+  auto once = [&]() -> caf::error {
+    if (steps.size() <= pipeline_chunk)
+      return pipeline(steps, what);
+    if (auto begun = exec("BEGIN", what); !begun)
+      return std::move(begun.error());
+    auto err = pipeline(steps, what);
+    if (!err)
+      if (auto committed = exec("COMMIT", what); !committed)
+        err = std::move(committed.error());
+    if (err)
+      rollback();
+    return err;
+  };
+  auto err = once();
+  // A lost connection is dropped by whichever call found it.
+  if (err && repeatable && conn_ == nullptr) {
+    LOG_WARNING(message_of(err) << "; reconnecting");
+    err = once();
+  }
+  return err;
 }
 
 void connection::rollback() {

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 /// What the PostgreSQL storage and journal share: one connection with
@@ -68,6 +69,11 @@ public:
   /// Connects unless already connected.
   caf::error ensure();
 
+  /// Runs `sql` (no parameters) on this session now, and on every later
+  /// session first thing after it connects: for what lives and dies with
+  /// a session, such as a session-level lock.
+  caf::error on_every_session(std::string sql, std::string_view what);
+
   /// Runs a prepared statement. Outside a transaction, a statement that
   /// finds the connection lost (e.g. the server restarted while idle) is
   /// retried once on a fresh connection: such statements are single reads,
@@ -81,6 +87,16 @@ public:
   /// Runs `steps` in pipeline mode, a few round trips for the lot, inside
   /// the transaction the caller opened. Stops at the first failure.
   caf::error pipeline(const std::vector<step>& steps, std::string_view what);
+
+  /// Runs `steps` as one transaction. Steps that fit one pipeline chunk
+  /// take one round trip: the pipeline's Sync commits them (the implicit
+  /// transaction of the extended protocol), where BEGIN and COMMIT of
+  /// their own took two more. More steps are wrapped in BEGIN and COMMIT.
+  /// `repeatable`: running the steps twice stores what running them once
+  /// does, so a connection found lost (say, the server restarted while it
+  /// was idle) is replaced and the steps run once more.
+  caf::error transaction(const std::vector<step>& steps, std::string_view what,
+                         bool repeatable);
 
   /// Ends the open transaction, if any, with ROLLBACK (errors ignored: a
   /// lost connection rolls back by itself).
@@ -106,6 +122,8 @@ private:
   /// Whether a connection was made before (a new one is worth a log line).
   bool connected_before_ = false;
   std::unordered_set<std::string> prepared_;
+  /// `on_every_session`'s SQL, with what it does, in order.
+  std::vector<std::pair<std::string, std::string>> session_setup_;
 };
 
 /// Opens a connection and brings the schema to the latest version (each

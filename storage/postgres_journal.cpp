@@ -203,7 +203,7 @@ caf::error replay_rows(pg::connection& conn, const std::string& journal_id,
 class postgres_journal final : public journal_backend {
 public:
   postgres_journal(std::unique_ptr<pg::connection> conn, std::string id)
-      : conn_(std::move(conn)), id_(std::move(id)), writes_(id_) {}
+      : conn_(std::move(conn)), id_(std::move(id)) {}
 
   caf::expected<uint64_t> last_seq() override {
     auto res =
@@ -262,22 +262,14 @@ private:
       mark.integer(static_cast<int64_t>(last));
       steps.push_back({&sql().mark, std::move(mark)});
     }
-    // BEGIN alone first: a connection lost while idle is replaced before
-    // anything is sent. COMMIT returns once the server made it durable.
-    if (auto err = done(writes_.begin(*conn_, "", "begin journal append")))
-      return err;
-    auto err = conn_->pipeline(steps, "append to the journal");
-    if (!err)
-      err = done(conn_->exec("COMMIT", "commit journal append"));
-    if (err)
-      conn_->rollback();
-    return err;
+    // One round trip, which returns once the server made it durable. Run
+    // twice, an append drops what the first run left (drop_from) and
+    // stores it again.
+    return conn_->transaction(steps, "append to the journal", true);
   }
 
   std::unique_ptr<pg::connection> conn_;
   std::string id_;
-  /// Appends are write transactions of this journal's writer.
-  pg::writer_transactions writes_;
 };
 
 class postgres_fence final : public journal_fence {
@@ -309,19 +301,19 @@ public:
       return std::move(res.error());
     if (!pg::boolean_at(res->get(), 0, 0))
       return false;
-    // Its process is gone, not yet all it sent: asked again later.
-    auto settled = pg::writes_settled(*conn_, incarnation);
-    if (settled && *settled)
+    // Its process is gone, maybe not yet all it sent: asked again later.
+    auto gone = pg::writer_gone(*conn_, incarnation);
+    if (gone && *gone)
       return true;
     if (auto err = release(incarnation))
       return err;
-    if (!settled)
-      return std::move(settled.error());
+    if (!gone)
+      return std::move(gone.error());
     return false;
   }
 
-  caf::error await_writes(const std::string& writer) override {
-    return pg::await_writes(*conn_, writer);
+  caf::error await_writer_gone(const std::string& writer) override {
+    return pg::await_writer_gone(*conn_, writer);
   }
 
   caf::error release(const std::string& incarnation) override {
@@ -368,6 +360,9 @@ open_postgres_journal(const std::string& dsn, const std::string& id) {
   auto conn = pg::open(dsn);
   if (!conn)
     return std::move(conn.error());
+  // Its sessions hold the writer's lock: see postgres_writes.hpp.
+  if (auto err = pg::hold_writer_lock(**conn, id))
+    return err;
   std::unique_ptr<journal_backend> result =
       std::make_unique<postgres_journal>(std::move(*conn), id);
   return result;

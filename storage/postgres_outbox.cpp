@@ -87,14 +87,10 @@ const statements& sql() {
   return instance;
 }
 
-caf::error done(caf::expected<pg::result_ptr> res) {
-  return res ? caf::error{} : std::move(res.error());
-}
-
 class postgres_outbox final : public delivery::outbox {
 public:
   postgres_outbox(std::unique_ptr<pg::connection> conn, std::string owner)
-      : conn_(std::move(conn)), owner_(std::move(owner)), writes_(owner_) {}
+      : conn_(std::move(conn)), owner_(std::move(owner)) {}
 
   caf::expected<std::vector<delivery::shared_entry>>
   unfanned(size_t limit) override {
@@ -115,7 +111,7 @@ public:
       p.text(id);
       steps.push_back({&sql().mark_fanned, std::move(p)});
     }
-    return in_transaction(steps, "fan notifications out");
+    return in_transaction(std::move(steps), "fan notifications out");
   }
 
   caf::expected<std::vector<domain::delivery>> pending(size_t limit) override {
@@ -138,7 +134,7 @@ public:
           .text(d.receiver);
       steps.push_back({&sql().update, std::move(p)});
     }
-    return in_transaction(steps, "store delivery states");
+    return in_transaction(std::move(steps), "store delivery states");
   }
 
   caf::expected<delivery::outbox_entry> entry(const std::string& id) override {
@@ -220,18 +216,14 @@ private:
     return p;
   }
 
+  /// Runs `steps` as a transaction of the owner. Each is an insert that
+  /// skips what is there or an update to given values, so running them
+  /// twice changes nothing more than once.
   caf::error in_transaction(const std::vector<pg::step>& steps,
                             std::string_view what) {
     if (steps.empty())
       return {};
-    if (auto err = done(writes_.begin(*conn_, "", what)))
-      return err;
-    auto err = conn_->pipeline(steps, what);
-    if (!err)
-      err = done(conn_->exec("COMMIT", what));
-    if (err)
-      conn_->rollback();
-    return err;
+    return conn_->transaction(steps, what, true);
   }
 
   /// The entry in row `i` of `r` (seq, manager, body).
@@ -284,8 +276,6 @@ private:
 
   std::unique_ptr<pg::connection> conn_;
   std::string owner_;
-  /// The owner is the writer: its journal id.
-  pg::writer_transactions writes_;
 };
 
 } // namespace
@@ -295,6 +285,9 @@ open_postgres_outbox(const std::string& dsn, const std::string& owner) {
   auto conn = pg::open(dsn);
   if (!conn)
     return std::move(conn.error());
+  // The owner is the writer (its journal id): see postgres_writes.hpp.
+  if (auto err = pg::hold_writer_lock(**conn, owner))
+    return err;
   return std::unique_ptr<delivery::outbox>{
       new postgres_outbox(std::move(*conn), owner)};
 }

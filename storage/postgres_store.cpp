@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -391,6 +392,17 @@ public:
     return std::shared_ptr<delivery::outbox>{std::move(*opened)};
   }
 
+public:
+  /// Makes this store's sessions hold `writer`'s lock, once.
+  caf::error hold_writer_lock(const std::string& writer) {
+    if (writers_held_.count(writer) > 0)
+      return {};
+    if (auto err = pg::hold_writer_lock(*conn_, writer))
+      return err;
+    writers_held_.insert(writer);
+    return {};
+  }
+
 private:
   /// The inserts of `notes` into the outbox, owned by `owner`.
   static std::vector<pg::step> note_steps(const notifications& notes,
@@ -409,7 +421,7 @@ private:
   }
 
   /// Stores `writes` and runs `tail` (journal bookkeeping) in one
-  /// transaction of `writer` (the journal id).
+  /// transaction, as `writer` (the journal id).
   caf::error commit(const std::vector<domain::alert_write>& writes,
                     std::vector<pg::step> tail, const std::string& writer) {
     if (writes.empty() && tail.empty())
@@ -431,14 +443,14 @@ private:
       steps.push_back(std::move(step));
     if (steps.empty())
       return {};
+    if (auto err = hold_writer_lock(writer))
+      return err;
     // BEGIN alone first: if the connection went away while idle, it is
     // retried on a fresh one, and nothing has been sent yet. The
     // transaction id tells, should the reply to COMMIT get lost, whether it
     // committed.
-    if (!writes_ || writes_->writer() != writer)
-      writes_.emplace(writer);
-    auto begun = writes_->begin(*conn_, "SELECT pg_current_xact_id()",
-                                "begin transaction");
+    auto begun =
+        conn_->exec("BEGIN; SELECT pg_current_xact_id()", "begin transaction");
     if (!begun)
       return std::move(begun.error());
     auto xid = pg::text_at(begun->get(), 0, 0);
@@ -934,9 +946,10 @@ private:
   /// For the delivery worker's own connection.
   std::string dsn_;
   std::optional<in_doubt> in_doubt_;
-  /// Begins write transactions under their writer's lock (see
-  /// `postgres_writes.hpp`): one writer per process.
-  std::optional<pg::writer_transactions> writes_;
+  /// The writers whose lock this connection's sessions hold (see
+  /// `postgres_writes.hpp`): the single node's from the start, a cluster
+  /// node's incarnation from its first write.
+  std::set<std::string> writers_held_;
   /// Flushes that completed journal records, to prune "done" ones now and
   /// then.
   uint64_t completions_ = 0;
@@ -949,9 +962,12 @@ open_postgres_store(const std::string& dsn) {
   auto conn = pg::open(dsn);
   if (!conn)
     return std::move(conn.error());
-  std::unique_ptr<store> result =
-      std::make_unique<postgres_store>(std::move(*conn), dsn);
-  return result;
+  auto opened = std::make_unique<postgres_store>(std::move(*conn), dsn);
+  // Catalog changes and the single node's writes: its sessions hold the
+  // single node's lock from the start.
+  if (auto err = opened->hold_writer_lock(single_node_journal_id))
+    return err;
+  return std::unique_ptr<store>{std::move(opened)};
 }
 
 } // namespace argus::storage

@@ -1,83 +1,80 @@
 #include "storage/postgres_writes.hpp"
 
 #include "config/log.hpp"
+#include "domain/error.hpp"
+
+#include <chrono>
+#include <thread>
 
 namespace argus::storage::pg {
 
 namespace {
 
-// The writer's name goes through `hashtext` with the schema, as the
-// cluster's journal fence hashes incarnations: both ends of a lock ask the
-// same server, so the function's value never has to be stable elsewhere.
+// The writer's name goes through `hashtext` with the schema. Both ends of
+// a lock ask the same server, so the function's value never has to be
+// stable elsewhere.
 const statement key_of{"argus_writer_key",
                        "SELECT hashtext(current_schema() || ':' || $1)"};
 
-std::string lock_call(const char* function, int32_t key) {
-  return std::string{"SELECT "} + function + "(" +
-         std::to_string(writes_lock_class) + ", " + std::to_string(key) + ")";
-}
-
-caf::expected<result_ptr> exec_with_key(connection& conn,
-                                        const std::string& writer,
-                                        const char* function,
-                                        std::string_view what) {
-  auto key = writer_key(conn, writer);
-  if (!key)
-    return std::move(key.error());
-  return conn.exec(lock_call(function, *key), what);
-}
-
-} // namespace
-
-caf::expected<int32_t> writer_key(connection& conn, const std::string& writer) {
+caf::expected<std::string> lock_args(connection& conn,
+                                     const std::string& writer) {
   params p;
   p.text(writer);
   auto res = conn.run(key_of, p, "find the writer's lock");
   if (!res)
     return std::move(res.error());
-  return static_cast<int32_t>(integer_at(res->get(), 0, 0));
+  if (PQgetisnull(res->get(), 0, 0))
+    return make_error(ec::internal, "postgres: no schema to name the "
+                                    "writer's lock in (search_path)");
+  return std::to_string(writer_lock_class) + ", " +
+         std::to_string(integer_at(res->get(), 0, 0));
 }
 
-caf::expected<result_ptr> writer_transactions::begin(connection& conn,
-                                                     const std::string& then,
-                                                     std::string_view what) {
-  if (key_.empty()) {
-    auto key = writer_key(conn, writer_);
-    if (!key)
-      return std::move(key.error());
-    key_ = std::to_string(*key);
-  }
-  auto sql = "BEGIN; SELECT pg_advisory_xact_lock_shared(" +
-             std::to_string(writes_lock_class) + ", " + key_ + ")";
-  if (!then.empty())
-    sql.append("; ").append(then);
-  return conn.exec(sql, what);
+} // namespace
+
+caf::error hold_writer_lock(connection& conn, const std::string& writer) {
+  auto args = lock_args(conn, writer);
+  if (!args)
+    return std::move(args.error());
+  return conn.on_every_session(
+      "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;"
+      " SET tcp_keepalives_count = 3;"
+      " SELECT pg_advisory_lock_shared(" +
+          *args + ")",
+      "hold the writer's lock");
 }
 
-caf::expected<bool> writes_settled(connection& conn,
-                                   const std::string& writer) {
+caf::expected<bool> writer_gone(connection& conn, const std::string& writer) {
+  auto args = lock_args(conn, writer);
+  if (!args)
+    return std::move(args.error());
   // Outside a transaction the lock goes with the statement that took it.
-  auto res = exec_with_key(conn, writer, "pg_try_advisory_xact_lock",
-                           "check for writes in flight");
+  auto res = conn.exec("SELECT pg_try_advisory_xact_lock(" + *args + ")",
+                       "look for a writer's sessions");
   if (!res)
     return std::move(res.error());
   return boolean_at(res->get(), 0, 0);
 }
 
-caf::error await_writes(connection& conn, const std::string& writer) {
-  auto settled = writes_settled(conn, writer);
-  if (!settled)
-    return std::move(settled.error());
-  if (*settled)
-    return {};
-  LOG_INFO("postgres: waiting for write transactions of a previous process "
-           "to end before reading what they stored");
-  auto res = exec_with_key(conn, writer, "pg_advisory_xact_lock",
-                           "wait for writes in flight");
-  if (!res)
-    return std::move(res.error());
-  LOG_INFO("postgres: the previous process's write transactions ended");
-  return {};
+caf::error await_writer_gone(connection& conn, const std::string& writer) {
+  using namespace std::chrono;
+  auto next_log = steady_clock::now();
+  for (;;) {
+    auto gone = writer_gone(conn, writer);
+    if (!gone)
+      return std::move(gone.error());
+    if (*gone)
+      return {};
+    if (steady_clock::now() >= next_log) {
+      LOG_WARNING("postgres: sessions of a previous process of this node are "
+                  "still open; waiting for them to end before reading what "
+                  "they stored (a process that died: until the server drops "
+                  "its sessions; a second node configured as this one: "
+                  "until it stops)");
+      next_log = steady_clock::now() + seconds{10};
+    }
+    std::this_thread::sleep_for(milliseconds{20});
+  }
 }
 
 } // namespace argus::storage::pg

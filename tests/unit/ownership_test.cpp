@@ -1034,7 +1034,7 @@ struct live_journals : argus::storage::journal_fence {
     return out;
   }
   caf::expected<bool> try_fence(const std::string&) override { return false; }
-  caf::error await_writes(const std::string&) override { return {}; }
+  caf::error await_writer_gone(const std::string&) override { return {}; }
   caf::error release(const std::string&) override { return {}; }
   caf::error read(const std::string& incarnation,
                   const std::function<void(event&, bool)>& fn) override {

@@ -193,6 +193,40 @@ TEST_CASE("postgres journal: a failed append stores nothing", "[unit]") {
   CHECK(replayed(*j, 0).size() == 5);
 }
 
+TEST_CASE("postgres journal: a failed append of more than one pipeline "
+          "chunk stores nothing",
+          "[unit]") {
+  // Up to a chunk (256 statements) an append is one pipeline, committed
+  // by its Sync; past it, BEGIN and COMMIT wrap the chunks.
+  pg_schema schema;
+  auto j = open_or_fail(schema.dsn());
+  auto bad = events(1, 600);
+  bad[598].summary = "not \xff UTF-8";
+  REQUIRE(j->append(bad));
+  CHECK(last_seq(*j) == 0);
+  CHECK(replayed(*j, 0).empty());
+  REQUIRE_FALSE(j->append(events(1, 600)));
+  CHECK(replayed(*j, 0).size() == 600);
+}
+
+TEST_CASE("postgres journal: an append after the connection was lost while "
+          "idle goes through",
+          "[unit]") {
+  pg_schema schema;
+  // Its own application name, so that only this journal's session ends.
+  auto app = "argus_lost_" + schema.name();
+  auto j = open_or_fail(schema.dsn() + " application_name=" + app);
+  REQUIRE_FALSE(j->append(events(1, 3)));
+  CHECK(schema.query_int("SELECT COUNT(*) FROM (SELECT pg_terminate_backend"
+                         "(pid) FROM pg_stat_activity WHERE"
+                         " application_name = '" +
+                         app + "') AS t") == 1);
+  REQUIRE_FALSE(j->append(events(4, 5)));
+  auto all = replayed(*j, 0);
+  REQUIRE(all.size() == 5);
+  CHECK(all.back().seq == 5);
+}
+
 TEST_CASE("postgres journal: an append replaces what a failed-looking one "
           "left",
           "[unit]") {

@@ -1,12 +1,14 @@
 // A killed process's backend may still commit what the process sent before
-// it died. Every write transaction holds its writer's lock shared, and
-// recovery (a restart, or a cluster peer fencing a dead incarnation) takes
-// it exclusively first, so it reads the store only once such commits ended.
-// Here a session stands in for the dead process's backend.
+// it died. Every session a writer writes on holds the writer's lock, and
+// recovery (a restart, or a cluster peer fencing a dead incarnation) waits
+// until no such session is left, so it reads the store only once such
+// commits ended. Here a session stands in for the dead process's backend.
 
 #include "actors/recovery.hpp"
 #include "delivery/outbox.hpp"
 #include "storage/journal.hpp"
+#include "storage/postgres.hpp"
+#include "storage/postgres_writes.hpp"
 #include "storage/store.hpp"
 
 #include "domain/alert.hpp"
@@ -15,7 +17,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -28,25 +29,52 @@ using argus::test::pg_schema;
 using argus::test::pg_session;
 using namespace std::chrono_literals;
 
-/// Long enough for an unblocked call to be done many times over.
+/// Long enough for a call that does not wait to be done many times over.
 constexpr auto blocked_for = 300ms;
-
-/// The writes lock of `writer` in the session's schema, as SQL arguments.
-std::string lock_args(const std::string& writer) {
-  return "418581920, hashtext(current_schema() || ':' || '" + writer + "')";
-}
-
-/// Begins, in `s`, a transaction of `writer` that is still running: as the
-/// backend of a process killed before its COMMIT was read.
-void begin_as_writer(pg_session& s, const std::string& writer) {
-  s.exec("BEGIN");
-  s.exec("SELECT pg_advisory_xact_lock_shared(" + lock_args(writer) + ")");
-}
 
 /// Whether `f` is still running after `blocked_for`.
 template <class T>
 bool still_waiting(std::future<T>& f) {
   return f.wait_for(blocked_for) == std::future_status::timeout;
+}
+
+/// Takes, in `s`, `writer`'s lock as a session of that writer does.
+void hold_as_writer(pg_session& s, const std::string& writer) {
+  s.exec("SELECT pg_advisory_lock_shared(418581920,"
+         " hashtext(current_schema() || ':' || '" +
+         writer + "'))");
+}
+
+std::unique_ptr<argus::storage::pg::connection>
+connection_or_fail(const std::string& dsn) {
+  auto conn = argus::storage::pg::open(dsn);
+  if (!conn)
+    FAIL("open failed: " << argus::message_of(conn.error()));
+  return std::move(*conn);
+}
+
+/// Whether no session of `writer` is left within five seconds: the server
+/// frees a session's locks once it notices that the session ended.
+bool gone_within(argus::storage::pg::connection& conn,
+                 const std::string& writer) {
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  for (;;) {
+    auto gone = argus::storage::pg::writer_gone(conn, writer);
+    if (!gone)
+      FAIL("writer_gone failed: " << argus::message_of(gone.error()));
+    if (*gone)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+bool gone_now(argus::storage::pg::connection& conn, const std::string& writer) {
+  auto gone = argus::storage::pg::writer_gone(conn, writer);
+  if (!gone)
+    FAIL("writer_gone failed: " << argus::message_of(gone.error()));
+  return *gone;
 }
 
 std::unique_ptr<argus::storage::store> store_or_fail(const std::string& dsn) {
@@ -75,30 +103,32 @@ argus::domain::alert_write active_alert(uint64_t seq) {
   return {std::move(a), 1};
 }
 
+const std::string& single = argus::storage::single_node_journal_id;
+
 } // namespace
 
-TEST_CASE("postgres writes: a restart reads the store only once the "
-          "previous process's last transaction ended",
+TEST_CASE("postgres writers: a restart reads the store only once the "
+          "previous process's sessions are gone",
           "[unit]") {
   pg_schema schema;
-  {
-    auto store = store_or_fail(schema.dsn());
-    REQUIRE_FALSE(store->write({active_alert(3)}, {}, 3));
-  }
+  REQUIRE_FALSE(store_or_fail(schema.dsn())->write({active_alert(3)}, {}, 3));
   // The dead process had sent the transaction of event 4 (it resolves x)
   // with its COMMIT; its backend has not got to the COMMIT yet.
-  pg_session dead{schema.dsn()};
-  begin_as_writer(dead, argus::storage::single_node_journal_id);
-  dead.exec("UPDATE alerts SET status = 'resolved', event_count = 2,"
-            " last_seq = 4 WHERE dedup_key = 'x'");
-  dead.exec("UPDATE meta SET value = 4 WHERE key = 'applied_through'");
+  auto dead = std::make_unique<pg_session>(schema.dsn());
+  hold_as_writer(*dead, single);
+  dead->exec("BEGIN");
+  dead->exec("UPDATE alerts SET status = 'resolved', event_count = 2,"
+             " last_seq = 4 WHERE dedup_key = 'x'");
+  dead->exec("UPDATE meta SET value = 4 WHERE key = 'applied_through'");
   argus::config::settings settings;
   settings.storage.backend = "postgres";
   settings.storage.dsn = schema.dsn();
   auto recovering = std::async(
       std::launch::async, [&] { return argus::actors::recover(settings); });
   CHECK(still_waiting(recovering));
-  dead.exec("COMMIT");
+  // The backend commits, reads the end of its input and ends.
+  dead->exec("COMMIT");
+  dead.reset();
   auto r = recovering.get();
   if (!r)
     FAIL("recover failed: " << argus::message_of(r.error()));
@@ -108,100 +138,101 @@ TEST_CASE("postgres writes: a restart reads the store only once the "
   CHECK(r->open_work.empty());
 }
 
-TEST_CASE("postgres writes: store writes, outbox changes and journal appends "
-          "hold their writer's lock",
+TEST_CASE("postgres writers: every session a store, journal or outbox "
+          "writes on holds its writer's lock while it lives",
           "[unit]") {
   pg_schema schema;
-  auto store = store_or_fail(schema.dsn());
+  auto probe = connection_or_fail(schema.dsn());
   auto incarnation = "a/" + argus::domain::random_uuid();
-  auto journal =
-      argus::storage::open_postgres_journal(schema.dsn(), incarnation);
-  REQUIRE(journal);
-  pg_session recovery{schema.dsn()};
+  CHECK(gone_now(*probe, single));
+  CHECK(gone_now(*probe, incarnation));
 
-  SECTION("the single node's store write") {
-    recovery.exec("SELECT pg_advisory_lock(" +
-                  lock_args(argus::storage::single_node_journal_id) + ")");
-    auto writing = std::async(std::launch::async, [&] {
-      return store->write({active_alert(1)}, {}, 1);
-    });
-    CHECK(still_waiting(writing));
-    recovery.exec("SELECT pg_advisory_unlock(" +
-                  lock_args(argus::storage::single_node_journal_id) + ")");
-    CHECK_FALSE(writing.get());
-    CHECK(schema.query_int("SELECT count(*) FROM alerts") == 1);
+  SECTION("a store: the single node's from the start, an incarnation's "
+          "from its first write") {
+    auto store = store_or_fail(schema.dsn());
+    CHECK_FALSE(gone_now(*probe, single));
+    CHECK(gone_now(*probe, incarnation));
+    REQUIRE_FALSE(
+        store->write_completing({active_alert(1)}, {}, incarnation, {}));
+    CHECK_FALSE(gone_now(*probe, incarnation));
+    store.reset();
+    CHECK(gone_within(*probe, single));
+    CHECK(gone_within(*probe, incarnation));
   }
 
-  SECTION("a clustered node's store write, under its incarnation") {
-    recovery.exec("SELECT pg_advisory_lock(" + lock_args(incarnation) + ")");
-    // Another writer's lock does not hold it up.
-    CHECK_FALSE(store->write({active_alert(1)}, {}, 1));
-    auto writing = std::async(std::launch::async, [&] {
-      return store->write_completing({active_alert(2)}, {}, incarnation, {});
-    });
-    CHECK(still_waiting(writing));
-    recovery.exec("SELECT pg_advisory_unlock(" + lock_args(incarnation) + ")");
-    CHECK_FALSE(writing.get());
+  SECTION("a journal, under its id") {
+    auto journal =
+        argus::storage::open_postgres_journal(schema.dsn(), incarnation);
+    REQUIRE(journal);
+    CHECK_FALSE(gone_now(*probe, incarnation));
+    CHECK(gone_now(*probe, single));
+    journal->reset();
+    CHECK(gone_within(*probe, incarnation));
   }
 
-  SECTION("a clustered node's outbox transaction, under its incarnation") {
+  SECTION("an outbox, under its owner") {
+    auto store = store_or_fail(schema.dsn());
     auto box = store->open_outbox(incarnation);
     REQUIRE(box);
-    recovery.exec("SELECT pg_advisory_lock(" + lock_args(incarnation) + ")");
-    auto fanning = std::async(std::launch::async,
-                              [&] { return (*box)->fan_out({"n-1"}, {}); });
-    CHECK(still_waiting(fanning));
-    recovery.exec("SELECT pg_advisory_unlock(" + lock_args(incarnation) + ")");
-    CHECK_FALSE(fanning.get());
+    CHECK_FALSE(gone_now(*probe, incarnation));
+    box->reset();
+    CHECK(gone_within(*probe, incarnation));
   }
 
-  SECTION("a clustered node's journal append") {
-    recovery.exec("SELECT pg_advisory_lock(" + lock_args(incarnation) + ")");
+  SECTION("a session made after the last one was lost takes it again") {
+    auto app = "argus_writer_" + schema.name();
+    auto journal = argus::storage::open_postgres_journal(
+        schema.dsn() + " application_name=" + app, incarnation);
+    REQUIRE(journal);
+    schema.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = '" +
+                app + "'");
+    CHECK(gone_within(*probe, incarnation));
     argus::domain::event e;
     e.seq = 1;
     e.event_manager_id = "em";
     e.dedup_key = "x";
-    auto appending =
-        std::async(std::launch::async, [&] { return (*journal)->append({e}); });
-    CHECK(still_waiting(appending));
-    recovery.exec("SELECT pg_advisory_unlock(" + lock_args(incarnation) + ")");
-    CHECK_FALSE(appending.get());
-    CHECK(schema.query_int("SELECT count(*) FROM journal") == 1);
+    REQUIRE_FALSE((*journal)->append({e}));
+    CHECK_FALSE(gone_now(*probe, incarnation));
   }
 }
 
-TEST_CASE("postgres writes: a fence waits for a writer's transactions in "
-          "flight",
-          "[unit]") {
+TEST_CASE("postgres writers: a fence waits for a writer's sessions", "[unit]") {
   pg_schema schema;
   auto fence = fence_or_fail(schema.dsn());
-  pg_session dead{schema.dsn()};
+  auto dead = std::make_unique<pg_session>(schema.dsn());
 
-  SECTION("await_writes returns once the transaction ends") {
-    // Nothing in flight: no wait.
-    CHECK_FALSE(fence->await_writes("w"));
-    begin_as_writer(dead, "w");
+  SECTION("await_writer_gone returns once the last session ends") {
+    // No session: no wait.
+    CHECK_FALSE(fence->await_writer_gone("w"));
+    hold_as_writer(*dead, "w");
     auto waiting = std::async(std::launch::async,
-                              [&] { return fence->await_writes("w"); });
+                              [&] { return fence->await_writer_gone("w"); });
     CHECK(still_waiting(waiting));
-    // Another writer's transaction is not waited for.
-    CHECK_FALSE(fence_or_fail(schema.dsn())->await_writes("other"));
-    dead.exec("ROLLBACK");
+    // Another writer's session is not waited for.
+    CHECK_FALSE(fence_or_fail(schema.dsn())->await_writer_gone("other"));
+    dead.reset();
     CHECK_FALSE(waiting.get());
   }
 
-  SECTION("a dead incarnation is fenced only once its transactions ended") {
+  SECTION("a dead incarnation is fenced only once its sessions are gone") {
     auto incarnation = "b/" + argus::domain::random_uuid();
-    begin_as_writer(dead, incarnation);
+    hold_as_writer(*dead, incarnation);
     auto fenced = fence->try_fence(incarnation);
     REQUIRE(fenced);
     CHECK_FALSE(*fenced);
-    dead.exec("COMMIT");
+    dead.reset();
     // The first try let go of the journal's lock: another fence takes it.
     auto other = fence_or_fail(schema.dsn());
-    auto taken = other->try_fence(incarnation);
-    REQUIRE(taken);
-    CHECK(*taken);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    bool taken = false;
+    while (!taken && std::chrono::steady_clock::now() < deadline) {
+      auto got = other->try_fence(incarnation);
+      REQUIRE(got);
+      taken = *got;
+      std::this_thread::sleep_for(20ms);
+    }
+    CHECK(taken);
     CHECK_FALSE(other->release(incarnation));
   }
 }

@@ -6,6 +6,9 @@ on each alike.
   python3 tools/bench/durable_ab.py ARGUS [ARGUS...] [--pairs N]
       [--variants sqlite/journal,sqlite/none] [--conns 8]
 
+A postgres variant (postgres/journal, say) starts one PostgreSQL for the
+invocation with tools/pg.sh.
+
 Each ARGUS is a server binary (build/bin/argus for the current build; an
 older commit's, built elsewhere, for the comparison); the load generator
 is build/bin/loadgen for all. Each run is run.py's `durable_once` (3 s,
@@ -29,24 +32,38 @@ def main():
     ap.add_argument("--variants", default="sqlite/journal,sqlite/none")
     ap.add_argument("--conns", type=int, default=8)
     args = ap.parse_args()
-    with run.server_folders(args.binaries, "argus-durable-ab-") as folders:
-        for i in range(args.pairs):
-            for binary, folder in zip(args.binaries, folders):
-                run.BIN = folder
-                rates = {}
-                for variant in args.variants.split(","):
-                    r = run.durable_once(variant, 0, args.conns)
-                    rates[variant] = r["processed_per_s"]
-                    print(f"run {i + 1} {binary} {variant}: processed "
-                          f"{r['processed_per_s']:,.0f}/s, cpu "
-                          f"{r.get('cpu_us_per_event', 0):.0f} us/event, "
-                          f"p50 {r['latency_us']['p50'] / 1000:.2f} ms",
-                          flush=True)
-                journal = rates.get("sqlite/journal")
-                none = rates.get("sqlite/none")
-                if journal and none:
-                    print(f"run {i + 1} {binary}: journal / none "
-                          f"{journal / none:.2f}x", flush=True)
+    # A postgres variant gets one PostgreSQL (tools/pg.sh, fsync on) for the
+    # invocation, each server a fresh database of it, as in make bench.
+    if any(v.startswith("postgres") for v in args.variants.split(",")):
+        run.PG = run.Postgres()
+    try:
+        with run.server_folders(args.binaries, "argus-durable-ab-") as folders:
+            alternate(args, folders)
+    finally:
+        if run.PG:
+            run.PG.destroy()
+            run.PG = None
+
+
+def alternate(args, folders):
+    """Runs every variant of each build in turn, `args.pairs` times."""
+    for i in range(args.pairs):
+        for binary, folder in zip(args.binaries, folders):
+            run.BIN = folder
+            rates = {}
+            for variant in args.variants.split(","):
+                r = run.durable_once(variant, 0, args.conns)
+                rates[variant] = r["processed_per_s"]
+                print(f"run {i + 1} {binary} {variant}: processed "
+                      f"{r['processed_per_s']:,.0f}/s, cpu "
+                      f"{r.get('cpu_us_per_event', 0):.0f} us/event, "
+                      f"p50 {r['latency_us']['p50'] / 1000:.2f} ms",
+                      flush=True)
+            journal = rates.get("sqlite/journal")
+            none = rates.get("sqlite/none")
+            if journal and none:
+                print(f"run {i + 1} {binary}: journal / none "
+                      f"{journal / none:.2f}x", flush=True)
 
 
 if __name__ == "__main__":
