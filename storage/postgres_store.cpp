@@ -900,6 +900,12 @@ private:
     auto status = xact_status(in_doubt_->xid);
     if (!status)
       return std::move(status.error());
+    // Its old session still runs it (a slow disk, say): written now, the
+    // batch would count twice should that commit go through.
+    if (*status == "in progress")
+      return make_error(ec::unavailable,
+                        "postgres: transaction " + in_doubt_->xid +
+                            " of the batch in doubt is still in progress");
     size_t skip = 0;
     if (*status == "committed") {
       auto& done_writes = in_doubt_->writes;

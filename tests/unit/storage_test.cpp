@@ -1892,6 +1892,40 @@ TEST_CASE("postgres storage: a connection lost in a batch applies it once "
     CHECK(count_of("b") == 1);
     CHECK(*store->applied_through() == 9);
   }
+  SECTION("the old session still runs its commit: the retry waits for it") {
+    // A deferred trigger holds the commit until the test lets it go.
+    const std::string held = "4243, hashtext(current_schema()) & 2147483647";
+    argus::test::pg_session holder{schema.dsn()};
+    holder.exec("SELECT pg_advisory_lock(" + held + ")");
+    schema.exec("CREATE FUNCTION held_commit() RETURNS trigger"
+                " LANGUAGE plpgsql AS $$ BEGIN"
+                " PERFORM pg_advisory_xact_lock_shared(" +
+                held +
+                "); RETURN NULL; END $$;"
+                " CREATE CONSTRAINT TRIGGER held_commit AFTER INSERT OR UPDATE"
+                " ON alerts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+                " WHEN (NEW.dedup_key = 'a') EXECUTE FUNCTION held_commit()");
+    proxy.cut_after("COMMIT");
+    std::vector<alert_write> first{{make_alert("m1", "a", 1'000), 1}};
+    REQUIRE(store->write(first, 7));
+    // Let go well after the store stops asking whether it committed (about
+    // a second): a build that then writes the batch again counts it twice.
+    std::thread release{[&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds{1500});
+      holder.exec("SELECT pg_advisory_unlock(" + held + ")");
+    }};
+    auto retry = first;
+    retry.push_back({make_alert("m1", "b", 2'000), 1});
+    auto err = store->write(retry, 9);
+    release.join();
+    if (err) {
+      CHECK(argus::code_of(err) == argus::ec::unavailable);
+      REQUIRE_FALSE(store->write(retry, 9));
+    }
+    CHECK(count_of("a") == 1);
+    CHECK(count_of("b") == 1);
+    CHECK(*store->applied_through() == 9);
+  }
 }
 
 TEST_CASE("storage: auto-resolve fields read back (issue 13)",
