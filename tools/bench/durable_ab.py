@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Durable single events (make bench's part 3 run) for two or more argus
+"""Durable single events (make bench's part 6 run) for two or more argus
 builds, alternated in one invocation, so that the machine's moment weighs
 on each alike.
 
@@ -14,7 +14,8 @@ older commit's, built elsewhere, for the comparison); the load generator
 is build/bin/loadgen for all. Each run is run.py's `durable_once` (3 s,
 or BENCH_DURATION); each line gives the processed rate, the server's CPU
 per event and the request p50. With both variants, the journal's rate
-over `none`'s is the figure issue 15's target reads (>= 0.5x).
+over `none`'s (per backend) is the figure issue 15's target reads
+(>= 0.5x).
 """
 
 import argparse
@@ -59,11 +60,12 @@ def alternate(args, folders):
                       f"{r.get('cpu_us_per_event', 0):.0f} us/event, "
                       f"p50 {r['latency_us']['p50'] / 1000:.2f} ms",
                       flush=True)
-            journal = rates.get("sqlite/journal")
-            none = rates.get("sqlite/none")
-            if journal and none:
-                print(f"run {i + 1} {binary}: journal / none "
-                      f"{journal / none:.2f}x", flush=True)
+            for backend in ("sqlite", "postgres"):
+                journal = rates.get(f"{backend}/journal")
+                none = rates.get(f"{backend}/none")
+                if journal and none:
+                    print(f"run {i + 1} {binary}: {backend} journal / none "
+                          f"{journal / none:.2f}x", flush=True)
 
 
 if __name__ == "__main__":
