@@ -111,7 +111,7 @@ public:
       p.text(id);
       steps.push_back({&sql().mark_fanned, std::move(p)});
     }
-    return in_transaction(std::move(steps), "fan notifications out");
+    return in_transaction(steps, "fan notifications out");
   }
 
   caf::expected<std::vector<domain::delivery>> pending(size_t limit) override {
@@ -134,7 +134,7 @@ public:
           .text(d.receiver);
       steps.push_back({&sql().update, std::move(p)});
     }
-    return in_transaction(std::move(steps), "store delivery states");
+    return in_transaction(steps, "store delivery states");
   }
 
   caf::expected<delivery::outbox_entry> entry(const std::string& id) override {
