@@ -380,6 +380,22 @@ caf::error connection::ensure() {
     return err;
   }
   PQsetNoticeProcessor(conn_, log_notice, nullptr);
+  // A session of a process whose host died holds its locks (the cluster's
+  // fence, the writers' locks, rows of an open transaction) until the
+  // server drops it. Probed after 10 s idle, 3 probes 5 s apart, and given
+  // up after 25 s of unacknowledged data (probes are not sent while a
+  // reply, say to a COMMIT, waits for its acknowledgement): about 25 s,
+  // where the operating system's defaults take hours. A session over a
+  // Unix socket ignores them.
+  static const std::string timeouts =
+      "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;"
+      " SET tcp_keepalives_count = 3; SET tcp_user_timeout = 25000";
+  result_ptr set{PQexec(conn_, timeouts.c_str())};
+  if (!set || PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+    auto err = failure(set.get(), "set the session's timeouts");
+    drop();
+    return err;
+  }
   for (auto& [sql, what] : session_setup_) {
     result_ptr res{PQexec(conn_, sql.c_str())};
     auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
@@ -397,15 +413,13 @@ caf::error connection::ensure() {
 
 caf::error connection::on_every_session(std::string sql,
                                         std::string_view what) {
+  // Kept once it ran: a connection made since, by the retry, ran the ones
+  // kept before and then this one.
+  auto res = exec(sql, what);
+  if (!res)
+    return std::move(res.error());
   session_setup_.emplace_back(std::move(sql), std::string{what});
-  // Connecting runs it; a connection already made runs it here.
-  bool connected = conn_ && PQstatus(conn_) == CONNECTION_OK;
-  if (auto err = ensure())
-    return err;
-  if (!connected)
-    return {};
-  auto res = exec(session_setup_.back().first, what);
-  return res ? caf::error{} : std::move(res.error());
+  return {};
 }
 
 bool connection::lost(const PGresult* res) const {

@@ -85,7 +85,9 @@ public:
   caf::expected<result_ptr> exec(const std::string& sql, std::string_view what);
 
   /// Runs `steps` in pipeline mode, a few round trips for the lot, inside
-  /// the transaction the caller opened. Stops at the first failure.
+  /// the transaction the caller opened (outside one, each chunk of 256
+  /// steps would commit on its own: see `transaction`). Stops at the first
+  /// failure.
   caf::error pipeline(const std::vector<step>& steps, std::string_view what);
 
   /// Runs `steps` as one transaction. Steps that fit one pipeline chunk

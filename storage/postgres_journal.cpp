@@ -262,10 +262,27 @@ private:
       mark.integer(static_cast<int64_t>(last));
       steps.push_back({&sql().mark, std::move(mark)});
     }
+    if (from != nullptr)
+      return adopt_as(*from, steps);
     // One round trip, which returns once the server made it durable. Run
     // twice, an append drops what the first run left (drop_from) and
     // stores it again.
     return conn_->transaction(steps, "append to the journal", true);
+  }
+
+  /// Runs an adoption's `steps` holding the dead writer `from`'s lock too:
+  /// they change its journal, and a node that fences it must wait for
+  /// them (this process may die with them sent). Taken before they are
+  /// sent and let go after; not retried on a new session, which would
+  /// not hold it (the caller adopts again).
+  caf::error adopt_as(const std::string& from,
+                      const std::vector<pg::step>& steps) {
+    if (auto err = pg::lock_writer(*conn_, from))
+      return err;
+    auto err = conn_->transaction(steps, "adopt journal records", false);
+    if (auto unlocked = pg::unlock_writer(*conn_, from); unlocked && !err)
+      return unlocked;
+    return err;
   }
 
   std::unique_ptr<pg::connection> conn_;

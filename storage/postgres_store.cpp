@@ -392,7 +392,6 @@ public:
     return std::shared_ptr<delivery::outbox>{std::move(*opened)};
   }
 
-public:
   /// Makes this store's sessions hold `writer`'s lock, once.
   caf::error hold_writer_lock(const std::string& writer) {
     if (writers_held_.count(writer) > 0)

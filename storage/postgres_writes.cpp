@@ -30,37 +30,64 @@ caf::expected<std::string> lock_args(connection& conn,
          std::to_string(integer_at(res->get(), 0, 0));
 }
 
-} // namespace
-
-caf::error hold_writer_lock(connection& conn, const std::string& writer) {
+/// Runs `function` on `writer`'s lock.
+caf::expected<result_ptr> on_lock(connection& conn, const std::string& writer,
+                                  const char* function, std::string_view what) {
   auto args = lock_args(conn, writer);
   if (!args)
     return std::move(args.error());
-  return conn.on_every_session(
-      "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;"
-      " SET tcp_keepalives_count = 3;"
-      " SELECT pg_advisory_lock_shared(" +
-          *args + ")",
-      "hold the writer's lock");
+  return conn.exec(std::string{"SELECT "} + function + "(" + *args + ")", what);
 }
 
-caf::expected<bool> writer_gone(connection& conn, const std::string& writer) {
-  auto args = lock_args(conn, writer);
-  if (!args)
-    return std::move(args.error());
+caf::error done(caf::expected<result_ptr> res) {
+  return res ? caf::error{} : std::move(res.error());
+}
+
+/// Whether no session holds the lock `args` names.
+caf::expected<bool> lock_free(connection& conn, const std::string& args) {
   // Outside a transaction the lock goes with the statement that took it.
-  auto res = conn.exec("SELECT pg_try_advisory_xact_lock(" + *args + ")",
+  auto res = conn.exec("SELECT pg_try_advisory_xact_lock(" + args + ")",
                        "look for a writer's sessions");
   if (!res)
     return std::move(res.error());
   return boolean_at(res->get(), 0, 0);
 }
 
+} // namespace
+
+caf::error hold_writer_lock(connection& conn, const std::string& writer) {
+  auto args = lock_args(conn, writer);
+  if (!args)
+    return std::move(args.error());
+  return conn.on_every_session("SELECT pg_advisory_lock_shared(" + *args + ")",
+                               "hold the writer's lock");
+}
+
+caf::error lock_writer(connection& conn, const std::string& writer) {
+  return done(
+      on_lock(conn, writer, "pg_advisory_lock_shared", "take a writer's lock"));
+}
+
+caf::error unlock_writer(connection& conn, const std::string& writer) {
+  return done(on_lock(conn, writer, "pg_advisory_unlock_shared",
+                      "let go of a writer's lock"));
+}
+
+caf::expected<bool> writer_gone(connection& conn, const std::string& writer) {
+  auto args = lock_args(conn, writer);
+  if (!args)
+    return std::move(args.error());
+  return lock_free(conn, *args);
+}
+
 caf::error await_writer_gone(connection& conn, const std::string& writer) {
   using namespace std::chrono;
+  auto args = lock_args(conn, writer);
+  if (!args)
+    return std::move(args.error());
   auto next_log = steady_clock::now();
   for (;;) {
-    auto gone = writer_gone(conn, writer);
+    auto gone = lock_free(conn, *args);
     if (!gone)
       return std::move(gone.error());
     if (*gone)

@@ -25,9 +25,10 @@
 /// (autocommit statements and whole pipelines included), at no cost per
 /// transaction.
 ///
-/// The sessions also ask the server to probe their client after 10 s idle
-/// (3 probes 5 s apart): a session whose host died holds its lock until
-/// the server notices, and the operating system's default takes hours.
+/// A session whose host died holds its lock until the server notices;
+/// every session asks the server to notice within about 25 s (see
+/// `connection::ensure`), where the operating system's defaults take
+/// hours.
 namespace argus::storage::pg {
 
 /// The advisory lock class of writers' sessions (the cluster's journal
@@ -39,6 +40,12 @@ constexpr int32_t writer_lock_class = 418581920;
 /// in the connection's schema, so deployments that share a database in
 /// different schemas keep apart.
 caf::error hold_writer_lock(connection& conn, const std::string& writer);
+
+/// Takes `writer`'s lock shared on the current session, until
+/// `unlock_writer` or the session's end: for writes that change another
+/// writer's rows (an adoption takes a dead node's journal records).
+caf::error lock_writer(connection& conn, const std::string& writer);
+caf::error unlock_writer(connection& conn, const std::string& writer);
 
 /// Whether no session of `writer` is left (the lock taken and let go at
 /// once); false while one is.

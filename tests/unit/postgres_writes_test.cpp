@@ -38,11 +38,21 @@ bool still_waiting(std::future<T>& f) {
   return f.wait_for(blocked_for) == std::future_status::timeout;
 }
 
+/// Whether `f` finished within 30 s (a wait that never ends fails the
+/// test instead of hanging it).
+template <class T>
+bool finished(std::future<T>& f) {
+  return f.wait_for(30s) == std::future_status::ready;
+}
+
+/// `writer`'s lock, as SQL arguments.
+std::string lock_of(const std::string& writer) {
+  return "418581920, hashtext(current_schema() || ':' || '" + writer + "')";
+}
+
 /// Takes, in `s`, `writer`'s lock as a session of that writer does.
 void hold_as_writer(pg_session& s, const std::string& writer) {
-  s.exec("SELECT pg_advisory_lock_shared(418581920,"
-         " hashtext(current_schema() || ':' || '" +
-         writer + "'))");
+  s.exec("SELECT pg_advisory_lock_shared(" + lock_of(writer) + ")");
 }
 
 std::unique_ptr<argus::storage::pg::connection>
@@ -129,6 +139,7 @@ TEST_CASE("postgres writers: a restart reads the store only once the "
   // The backend commits, reads the end of its input and ends.
   dead->exec("COMMIT");
   dead.reset();
+  REQUIRE(finished(recovering));
   auto r = recovering.get();
   if (!r)
     FAIL("recover failed: " << argus::message_of(r.error()));
@@ -212,6 +223,7 @@ TEST_CASE("postgres writers: a fence waits for a writer's sessions", "[unit]") {
     // Another writer's session is not waited for.
     CHECK_FALSE(fence_or_fail(schema.dsn())->await_writer_gone("other"));
     dead.reset();
+    REQUIRE(finished(waiting));
     CHECK_FALSE(waiting.get());
   }
 
@@ -235,4 +247,44 @@ TEST_CASE("postgres writers: a fence waits for a writer's sessions", "[unit]") {
     CHECK(taken);
     CHECK_FALSE(other->release(incarnation));
   }
+}
+
+TEST_CASE("postgres writers: an adoption holds the dead writer's lock while "
+          "it runs",
+          "[unit]") {
+  pg_schema schema;
+  auto probe = connection_or_fail(schema.dsn());
+  auto dead = "d/" + argus::domain::random_uuid();
+  auto adopter = "a/" + argus::domain::random_uuid();
+  std::vector<argus::domain::event> records(2);
+  for (size_t i = 0; i < records.size(); ++i) {
+    records[i].seq = i + 1;
+    records[i].event_manager_id = "em";
+    records[i].dedup_key = "k" + std::to_string(i);
+  }
+  {
+    auto journal = argus::storage::open_postgres_journal(schema.dsn(), dead);
+    REQUIRE(journal);
+    REQUIRE_FALSE((*journal)->append(records));
+  }
+  REQUIRE(gone_within(*probe, dead));
+  auto journal = argus::storage::open_postgres_journal(schema.dsn(), adopter);
+  REQUIRE(journal);
+  // A fence of the dead writer holds its lock: the adoption waits for it
+  // (and a fence coming later waits for the adoption).
+  pg_session fencing{schema.dsn()};
+  fencing.exec("SELECT pg_advisory_lock(" + lock_of(dead) + ")");
+  auto adopting = std::async(std::launch::async, [&] {
+    return (*journal)->adopt(records, dead, {1, 2});
+  });
+  CHECK(still_waiting(adopting));
+  fencing.exec("SELECT pg_advisory_unlock(" + lock_of(dead) + ")");
+  REQUIRE(finished(adopting));
+  CHECK_FALSE(adopting.get());
+  CHECK(schema.query_int("SELECT count(*) FROM journal WHERE node_id = '" +
+                         adopter + "'") == 2);
+  CHECK(schema.query_int("SELECT count(*) FROM journal WHERE node_id = '" +
+                         dead + "'") == 0);
+  // Let go once done.
+  CHECK(gone_now(*probe, dead));
 }
