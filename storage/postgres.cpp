@@ -292,9 +292,12 @@ bool starts_with(const char* text, std::string_view prefix) {
 /// is going away or starting, out of resources, read-only (a standby), or a
 /// transaction lost a race.
 bool transient(const char* state) {
+  // 55P03: a lock wait ran past the role's lock_timeout (a writer's lock
+  // while a restart waits for the sessions before it, say).
   return starts_with(state, "08") || starts_with(state, "53") ||
          starts_with(state, "57P0") || starts_with(state, "25006") ||
-         starts_with(state, "40001") || starts_with(state, "40P01");
+         starts_with(state, "40001") || starts_with(state, "40P01") ||
+         starts_with(state, "55P03");
 }
 
 void log_notice(void*, const char* message) {

@@ -190,6 +190,21 @@ TEST_CASE("postgres writers: every session a store, journal or outbox "
     CHECK(gone_within(*probe, incarnation));
   }
 
+  SECTION("a lock_timeout while it waits for the lock is unavailable, not "
+          "an internal error") {
+    pg_session fencing{schema.dsn()};
+    fencing.exec("SELECT pg_advisory_lock(" + lock_of(incarnation) + ")");
+    auto impatient = argus::test::pg_dsn_with_schema(
+        argus::test::pg_base_dsn() + " options='-c lock_timeout=100'",
+        schema.name());
+    auto journal =
+        argus::storage::open_postgres_journal(impatient, incarnation);
+    REQUIRE_FALSE(journal);
+    CHECK(argus::code_of(journal.error()) == argus::ec::unavailable);
+    CHECK_THAT(argus::message_of(journal.error()),
+               Catch::Contains("hold the writer's lock"));
+  }
+
   SECTION("a session made after the last one was lost takes it again") {
     auto app = "argus_writer_" + schema.name();
     auto journal = argus::storage::open_postgres_journal(
