@@ -128,6 +128,12 @@ private:
   std::vector<std::pair<std::string, std::string>> session_setup_;
 };
 
+/// The error of a statement's outcome, or none when it ran: for
+/// statements whose result is not read (BEGIN, COMMIT, DELETE, ...).
+inline caf::error done(caf::expected<result_ptr> res) {
+  return res ? caf::error{} : std::move(res.error());
+}
+
 /// Opens a connection and brings the schema to the latest version (each
 /// step in its own transaction, under an advisory lock so concurrent nodes
 /// do not race). The error names what failed, never the DSN (it may hold a

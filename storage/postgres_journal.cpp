@@ -14,6 +14,7 @@ namespace argus::storage {
 
 namespace {
 
+using pg::done;
 using pg::params;
 using pg::statement;
 
@@ -159,10 +160,6 @@ caf::expected<domain::event> read_event(const PGresult* res, int i) {
   e.ack_timeout = domain::duration{pg::integer_at(res, i, 15)};
   e.auto_resolve_after = domain::duration{pg::integer_at(res, i, 16)};
   return e;
-}
-
-caf::error done(caf::expected<pg::result_ptr> res) {
-  return res ? caf::error{} : std::move(res.error());
 }
 
 params id_param(const std::string& journal_id) {

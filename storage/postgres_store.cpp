@@ -31,6 +31,7 @@ namespace argus::storage {
 
 namespace {
 
+using pg::done;
 using pg::params;
 using pg::result_ptr;
 using pg::statement;
@@ -320,10 +321,6 @@ alerts_where(caf::expected<result_ptr> res,
       kept.push_back(scratch);
   }
   return kept;
-}
-
-caf::error done(caf::expected<result_ptr> res) {
-  return res ? caf::error{} : std::move(res.error());
 }
 
 /// How long applied forwarded records stay (far beyond a sender's retries)

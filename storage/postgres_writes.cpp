@@ -39,10 +39,6 @@ caf::expected<result_ptr> on_lock(connection& conn, const std::string& writer,
   return conn.exec(std::string{"SELECT "} + function + "(" + *args + ")", what);
 }
 
-caf::error done(caf::expected<result_ptr> res) {
-  return res ? caf::error{} : std::move(res.error());
-}
-
 /// Whether no session holds the lock `args` names.
 caf::expected<bool> lock_free(connection& conn, const std::string& args) {
   // Outside a transaction the lock goes with the statement that took it.
