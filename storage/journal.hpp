@@ -64,12 +64,19 @@ public:
   /// Takes this process's own lock; waits while another session holds it.
   virtual caf::error hold(const std::string& incarnation) = 0;
 
+  /// Checks the lock `hold` took, and takes it again on a new session (it
+  /// went with the session before, say when the server restarted). False
+  /// when a peer fenced this process: it is taken for dead, and must stop.
+  /// Called every few seconds, also to find a lost session early.
+  virtual caf::expected<bool> keep() = 0;
+
   /// The incarnations with records in the journal (clustered ones only).
   virtual caf::expected<std::vector<std::string>> writers() = 0;
 
   /// Takes the lock of `incarnation` if its process is gone and none of
   /// its sessions is left (true): a dead process's backend runs what it
-  /// was sent before it ends.
+  /// was sent before it ends. Records it as fenced, so that a session it
+  /// opens later (the process was alive after all) refuses to write.
   virtual caf::expected<bool> try_fence(const std::string& incarnation) = 0;
 
   /// Returns once no session of `writer` (a journal id: the single node's,

@@ -255,6 +255,18 @@ ALTER TABLE event_managers ADD COLUMN inhibit_rules TEXT NOT NULL DEFAULT '';
 CREATE INDEX deliveries_held ON deliveries (seq)
   WHERE state = 'suppressed' AND kind = 'parent_opened';
 )sql",
+    // 15: the cluster incarnations a peer fenced (took for dead and took
+    // over). Their sessions refuse to write should they come back
+    // (storage/postgres_writes.hpp); found by the writer's lock key.
+    R"sql(
+CREATE TABLE fenced_writers (
+  writer TEXT NOT NULL PRIMARY KEY,
+  lock_key INTEGER NOT NULL,
+  fenced_at_ms BIGINT NOT NULL
+);
+CREATE INDEX fenced_writers_by_key ON fenced_writers (lock_key);
+CREATE INDEX fenced_writers_by_time ON fenced_writers (fenced_at_ms);
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -408,9 +420,8 @@ caf::error connection::ensure() {
       return err;
     }
   }
-  if (connected_before_)
+  if (sessions_++ > 0)
     LOG_INFO("postgres: connected again");
-  connected_before_ = true;
   return {};
 }
 

@@ -111,6 +111,10 @@ public:
 
   PGconn* get() const { return conn_; }
 
+  /// Counts the sessions made so far: a change means the session before
+  /// ended, and what lives with a session (its locks) with it.
+  uint64_t session() const { return sessions_; }
+
 private:
   caf::expected<result_ptr> attempt(const statement* stmt,
                                     const std::string* sql, const params* args,
@@ -121,8 +125,8 @@ private:
 
   std::string dsn_;
   PGconn* conn_ = nullptr;
-  /// Whether a connection was made before (a new one is worth a log line).
-  bool connected_before_ = false;
+  /// Sessions made so far (see `session`).
+  uint64_t sessions_ = 0;
   std::unordered_set<std::string> prepared_;
   /// `on_every_session`'s SQL, with what it does, in order.
   std::vector<std::pair<std::string, std::string>> session_setup_;

@@ -2,6 +2,7 @@
 #include "storage/postgres.hpp"
 #include "storage/postgres_writes.hpp"
 
+#include "config/log.hpp"
 #include "domain/error.hpp"
 
 #include <algorithm>
@@ -292,8 +293,41 @@ public:
       : conn_(std::move(conn)) {}
 
   caf::error hold(const std::string& incarnation) override {
-    return done(conn_->run(sql().hold, id_param(incarnation),
-                           "lock this node's journal"));
+    if (auto err = done(conn_->run(sql().hold, id_param(incarnation),
+                                   "lock this node's journal")))
+      return err;
+    held_ = incarnation;
+    held_on_ = conn_->session();
+    return {};
+  }
+
+  caf::expected<bool> keep() override {
+    if (held_.empty())
+      return true;
+    // Also finds a lost session, and connects again.
+    auto fenced = pg::writer_fenced(*conn_, held_);
+    if (!fenced)
+      return std::move(fenced.error());
+    if (*fenced)
+      return false;
+    if (conn_->session() == held_on_)
+      return true;
+    // The lock went with the session before. Not had while a peer holds
+    // it: that peer is fencing this node.
+    auto res = conn_->run(sql().try_fence, id_param(held_),
+                          "take this node's journal lock again");
+    if (!res)
+      return std::move(res.error());
+    if (!pg::boolean_at(res->get(), 0, 0))
+      return false;
+    held_on_ = conn_->session();
+    LOG_INFO("cluster: took this node's journal lock again on a new "
+             "PostgreSQL session");
+    // A peer may have fenced this node and let go of the lock in between.
+    fenced = pg::writer_fenced(*conn_, held_);
+    if (!fenced)
+      return std::move(fenced.error());
+    return !*fenced;
   }
 
   caf::expected<std::vector<std::string>> writers() override {
@@ -316,7 +350,7 @@ public:
     if (!pg::boolean_at(res->get(), 0, 0))
       return false;
     // Its process is gone, maybe not yet all it sent: asked again later.
-    auto gone = pg::writer_gone(*conn_, incarnation);
+    auto gone = pg::fence_writer(*conn_, incarnation);
     if (gone && *gone)
       return true;
     if (auto err = release(incarnation))
@@ -365,6 +399,10 @@ public:
 
 private:
   std::unique_ptr<pg::connection> conn_;
+  /// This process's incarnation once `hold` took its lock, and on which
+  /// session.
+  std::string held_;
+  uint64_t held_on_ = 0;
 };
 
 } // namespace

@@ -16,8 +16,19 @@ namespace {
 const statement key_of{"argus_writer_key",
                        "SELECT hashtext(current_schema() || ':' || $1)"};
 
-caf::expected<std::string> lock_args(connection& conn,
-                                     const std::string& writer) {
+const statement record_fence{
+    "argus_fence_writer",
+    "INSERT INTO fenced_writers (writer, lock_key, fenced_at_ms)"
+    " VALUES ($1, $2, $3) ON CONFLICT (writer) DO NOTHING"};
+const statement prune_fences{
+    "argus_prune_fenced_writers",
+    "DELETE FROM fenced_writers WHERE fenced_at_ms < $1"};
+const statement is_fenced{
+    "argus_writer_fenced",
+    "SELECT EXISTS (SELECT 1 FROM fenced_writers WHERE writer = $1)"};
+
+/// The second half of `writer`'s lock (the first is `writer_lock_class`).
+caf::expected<int64_t> lock_key(connection& conn, const std::string& writer) {
   params p;
   p.text(writer);
   auto res = conn.run(key_of, p, "find the writer's lock");
@@ -26,8 +37,37 @@ caf::expected<std::string> lock_args(connection& conn,
   if (PQgetisnull(res->get(), 0, 0))
     return make_error(ec::internal, "postgres: no schema to name the "
                                     "writer's lock in (search_path)");
-  return std::to_string(writer_lock_class) + ", " +
-         std::to_string(integer_at(res->get(), 0, 0));
+  return integer_at(res->get(), 0, 0);
+}
+
+std::string lock_args(int64_t key) {
+  return std::to_string(writer_lock_class) + ", " + std::to_string(key);
+}
+
+caf::expected<std::string> lock_args(connection& conn,
+                                     const std::string& writer) {
+  auto key = lock_key(conn, writer);
+  if (!key)
+    return std::move(key.error());
+  return lock_args(*key);
+}
+
+/// Fails a session of the writer whose lock key is `key` if a peer fenced
+/// it. Found by the key (an integer, no text to quote); two writers whose
+/// names hash alike share a lock already.
+std::string refuse_if_fenced(int64_t key) {
+  return "DO $$BEGIN IF EXISTS (SELECT 1 FROM fenced_writers WHERE"
+         " lock_key = " +
+         std::to_string(key) +
+         ") THEN RAISE EXCEPTION 'a cluster peer fenced this node (it took"
+         " it for dead and took its groups over): it must not write, and"
+         " stops' USING ERRCODE = 'AR001'; END IF; END$$";
+}
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
 }
 
 /// Runs `function` on `writer`'s lock.
@@ -52,11 +92,17 @@ caf::expected<bool> lock_free(connection& conn, const std::string& args) {
 } // namespace
 
 caf::error hold_writer_lock(connection& conn, const std::string& writer) {
-  auto args = lock_args(conn, writer);
-  if (!args)
-    return std::move(args.error());
-  return conn.on_every_session("SELECT pg_advisory_lock_shared(" + *args + ")",
-                               "hold the writer's lock");
+  auto key = lock_key(conn, writer);
+  if (!key)
+    return std::move(key.error());
+  if (auto err = conn.on_every_session("SELECT pg_advisory_lock_shared(" +
+                                           lock_args(*key) + ")",
+                                       "hold the writer's lock"))
+    return err;
+  // A statement of its own, after the lock: it sees a fence that
+  // committed while this session waited for the lock.
+  return conn.on_every_session(refuse_if_fenced(*key),
+                               "check that no peer fenced this node");
 }
 
 caf::error lock_writer(connection& conn, const std::string& writer) {
@@ -74,6 +120,48 @@ caf::expected<bool> writer_gone(connection& conn, const std::string& writer) {
   if (!args)
     return std::move(args.error());
   return lock_free(conn, *args);
+}
+
+caf::expected<bool> fence_writer(connection& conn, const std::string& writer) {
+  auto key = lock_key(conn, writer);
+  if (!key)
+    return std::move(key.error());
+  constexpr std::string_view what = "fence a dead node's writes";
+  if (auto begun = conn.exec("BEGIN", what); !begun)
+    return std::move(begun.error());
+  auto fail = [&](caf::error err) -> caf::expected<bool> {
+    conn.rollback();
+    return err;
+  };
+  // Held until COMMIT: a session of the writer that connects meanwhile
+  // waits for it, then reads the record.
+  auto free = conn.exec(
+      "SELECT pg_try_advisory_xact_lock(" + lock_args(*key) + ")", what);
+  if (!free)
+    return fail(std::move(free.error()));
+  if (!boolean_at(free->get(), 0, 0)) {
+    conn.rollback();
+    return false;
+  }
+  params record;
+  record.text(writer).integer(*key).integer(now_ms());
+  params old;
+  old.integer(now_ms() - fenced_record_days * 86'400'000);
+  if (auto err =
+          conn.pipeline({{&record_fence, record}, {&prune_fences, old}}, what))
+    return fail(std::move(err));
+  if (auto err = done(conn.exec("COMMIT", what)))
+    return fail(std::move(err));
+  return true;
+}
+
+caf::expected<bool> writer_fenced(connection& conn, const std::string& writer) {
+  params p;
+  p.text(writer);
+  auto res = conn.run(is_fenced, p, "look for this node's fence");
+  if (!res)
+    return std::move(res.error());
+  return boolean_at(res->get(), 0, 0);
 }
 
 caf::error await_writer_gone(connection& conn, const std::string& writer) {

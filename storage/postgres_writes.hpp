@@ -29,16 +29,29 @@
 /// every session asks the server to notice within about 25 s (see
 /// `connection::ensure`), where the operating system's defaults take
 /// hours.
+///
+/// A cluster peer that takes an incarnation for dead records it as fenced
+/// (`fence_writer`), in the transaction that found none of its sessions
+/// left. Its process may be alive all the same: paused, or cut off from
+/// the server for a while, or every session dropped by a server restart.
+/// Should it come back, each of its sessions reads that record once it
+/// holds the lock again, and refuses to write: its groups and journal
+/// belong to the peer now.
 namespace argus::storage::pg {
 
 /// The advisory lock class of writers' sessions (the cluster's journal
 /// fence uses 418581919).
 constexpr int32_t writer_lock_class = 418581920;
 
+/// Fenced writers' records are kept this long (a writer cut off for
+/// longer could write again).
+constexpr int64_t fenced_record_days = 30;
+
 /// Makes every session of `conn`, the current one and each made later,
-/// hold `writer`'s lock shared while it lives. The writer's name is taken
-/// in the connection's schema, so deployments that share a database in
-/// different schemas keep apart.
+/// hold `writer`'s lock shared while it lives, and fail (SQLSTATE AR001)
+/// if `writer` was fenced. The writer's name is taken in the connection's
+/// schema, so deployments that share a database in different schemas keep
+/// apart.
 caf::error hold_writer_lock(connection& conn, const std::string& writer);
 
 /// Takes `writer`'s lock shared on the current session, until
@@ -50,6 +63,15 @@ caf::error unlock_writer(connection& conn, const std::string& writer);
 /// Whether no session of `writer` is left (the lock taken and let go at
 /// once); false while one is.
 caf::expected<bool> writer_gone(connection& conn, const std::string& writer);
+
+/// Like `writer_gone`, and when no session is left, records `writer` as
+/// fenced in the same transaction: a session of it that connects later
+/// refuses to write. The lock, tried in that transaction, holds such a
+/// session back until the record is committed.
+caf::expected<bool> fence_writer(connection& conn, const std::string& writer);
+
+/// Whether a peer fenced `writer`.
+caf::expected<bool> writer_fenced(connection& conn, const std::string& writer);
 
 /// Returns once no session of `writer` is left: what a dead process sent
 /// has committed or rolled back. Logs while it waits.

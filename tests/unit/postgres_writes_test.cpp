@@ -303,3 +303,118 @@ TEST_CASE("postgres writers: an adoption holds the dead writer's lock while "
   // Let go once done.
   CHECK(gone_now(*probe, dead));
 }
+
+namespace {
+
+/// Whether a session holds `incarnation`'s journal lock (the fence's).
+bool fence_lock_held(pg_schema& schema, const std::string& incarnation) {
+  return schema.query_int("SELECT count(*) FROM pg_locks WHERE"
+                          " locktype = 'advisory' AND granted AND"
+                          " classid = 418581919 AND objid::bigint ="
+                          " (hashtext('" +
+                          incarnation + "')::bigint & 4294967295)") > 0;
+}
+
+bool fence_lock_gone_within(pg_schema& schema, const std::string& incarnation) {
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (fence_lock_held(schema, incarnation)) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+argus::domain::event record(uint64_t seq) {
+  argus::domain::event e;
+  e.seq = seq;
+  e.event_manager_id = "em";
+  e.dedup_key = "x" + std::to_string(seq);
+  return e;
+}
+
+} // namespace
+
+TEST_CASE("postgres writers: a node whose sessions were all lost takes its "
+          "fence lock again, unless a peer fenced it meanwhile",
+          "[unit]") {
+  pg_schema schema;
+  auto probe = connection_or_fail(schema.dsn());
+  auto incarnation = "a/" + argus::domain::random_uuid();
+  // The node: its fence, journal and store, on sessions the test can end
+  // together, as a server restart or a long cut would.
+  auto app = "argus_node_" + schema.name();
+  auto node_dsn = schema.dsn() + " application_name=" + app;
+  auto own = fence_or_fail(node_dsn);
+  REQUIRE_FALSE(own->hold(incarnation));
+  auto journal = argus::storage::open_postgres_journal(node_dsn, incarnation);
+  REQUIRE(journal);
+  REQUIRE_FALSE((*journal)->append({record(1)}));
+  auto store = store_or_fail(node_dsn);
+  REQUIRE_FALSE(
+      store->write_completing({active_alert(1)}, {}, incarnation, {}));
+  auto kept = own->keep();
+  REQUIRE(kept);
+  CHECK(*kept);
+  auto peer = fence_or_fail(schema.dsn());
+  auto fenced = peer->try_fence(incarnation);
+  REQUIRE(fenced);
+  REQUIRE_FALSE(*fenced);
+
+  schema.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+              " WHERE application_name = '" +
+              app + "'");
+  REQUIRE(gone_within(*probe, incarnation));
+  REQUIRE(fence_lock_gone_within(schema, incarnation));
+
+  SECTION("checked, the lock is taken again: a peer cannot fence the node") {
+    kept = own->keep();
+    REQUIRE(kept);
+    CHECK(*kept);
+    CHECK(fence_lock_held(schema, incarnation));
+    fenced = peer->try_fence(incarnation);
+    REQUIRE(fenced);
+    CHECK_FALSE(*fenced);
+    // Its writers connect again and write as before.
+    CHECK_FALSE((*journal)->append({record(2)}));
+    CHECK_FALSE(
+        store->write_completing({active_alert(2)}, {}, incarnation, {}));
+  }
+
+  SECTION("a peer that fences it now keeps it from the lock") {
+    fenced = peer->try_fence(incarnation);
+    REQUIRE(fenced);
+    REQUIRE(*fenced);
+    kept = own->keep();
+    REQUIRE(kept);
+    CHECK_FALSE(*kept);
+  }
+
+  SECTION("a peer fenced it and let go: the node learns it, and its "
+          "sessions write nothing more") {
+    fenced = peer->try_fence(incarnation);
+    REQUIRE(fenced);
+    REQUIRE(*fenced);
+    REQUIRE_FALSE(peer->release(incarnation));
+    kept = own->keep();
+    REQUIRE(kept);
+    CHECK_FALSE(*kept);
+    auto refused = (*journal)->append({record(2)});
+    REQUIRE(refused);
+    CHECK_THAT(argus::message_of(refused),
+               Catch::Contains("a cluster peer fenced this node"));
+    CHECK(schema.query_int("SELECT count(*) FROM journal WHERE node_id = '" +
+                           incarnation + "'") == 1);
+    refused = store->write_completing({active_alert(2)}, {}, incarnation, {});
+    REQUIRE(refused);
+    CHECK_THAT(argus::message_of(refused),
+               Catch::Contains("a cluster peer fenced this node"));
+    CHECK(schema.query_int("SELECT last_seq FROM alerts WHERE"
+                           " dedup_key = 'x'") == 1);
+    // Another writer is not held back by that record.
+    auto other = argus::storage::open_postgres_journal(
+        schema.dsn(), "b/" + argus::domain::random_uuid());
+    REQUIRE(other);
+    CHECK_FALSE((*other)->append({record(1)}));
+  }
+}
