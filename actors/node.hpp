@@ -27,6 +27,10 @@ class worker;
 
 namespace argus::actors {
 
+/// The exit status of a clustered node that a peer fenced (took for dead
+/// and took over): it stops at once (see `ownership_hooks::fenced`).
+constexpr int fenced_exit_status = 3;
+
 /// Which of `routers` routers handles every event of this manager.
 size_t router_index(std::string_view manager_id, size_t routers);
 

@@ -12,6 +12,7 @@
 #include <caf/send.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <thread>
 
 #include <unistd.h>
@@ -73,6 +74,10 @@ caf::error node::start_cluster(const config::settings& settings,
   hooks.self_id = settings.cluster.node_id;
   hooks.incarnation = incarnation;
   hooks.fence = std::move(fence);
+  // Its groups and journal are a peer's now, and what it holds in memory
+  // is stale: nothing left to flush or hand over. A supervisor restarts it
+  // as a new incarnation, which joins afresh.
+  hooks.fenced = [] { std::_Exit(fenced_exit_status); };
   add_group_hooks(hooks);
   add_event_hooks(hooks, settings);
   ownership_ = std::make_unique<ownership>(std::move(hooks));
@@ -211,7 +216,8 @@ caf::error node::start_admin(const config::settings& settings,
   LOG_INFO("admin endpoint on " << settings.node.host << ":" << *port
                                 << (admin_tls_ ? " (TLS)" : ""));
   if (clustered) {
-    LOG_INFO("cluster: node " << members.node_id << " joining through "
+    LOG_INFO("cluster: node " << members.node_id << " (incarnation "
+                              << members.incarnation << ") joining through "
                               << members.seeds.size() << " seeds");
     for (auto& seed : members.seeds)
       caf::anon_send(cluster_, atom::reconnect::value, seed, uint32_t{0});

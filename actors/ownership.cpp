@@ -312,11 +312,21 @@ void ownership::run() {
       s = carry_out(std::move(s), lock);
       continue;
     }
-    if (s.until) {
-      changed_.wait_until(lock, *s.until);
-    } else if (changed_.wait_for(lock, log_every) == std::cv_status::timeout) {
-      if (!machine_.awaited().empty())
-        LOG_WARNING("cluster: still waiting for peers to hand over groups");
+    if (hooks_.fence && clock::now() >= next_keep_) {
+      lock.unlock();
+      keep_lock();
+      lock.lock();
+      next_keep_ = clock::now() + hooks_.keep_every;
+      continue;
+    }
+    auto wake = s.until ? *s.until : clock::now() + log_every;
+    if (hooks_.fence)
+      wake = std::min(wake, next_keep_);
+    changed_.wait_until(lock, wake);
+    if (!s.until && clock::now() - logged_ >= log_every &&
+        !machine_.awaited().empty()) {
+      logged_ = clock::now();
+      LOG_WARNING("cluster: still waiting for peers to hand over groups");
     }
     s = machine_.next(clock::now());
   }
@@ -452,6 +462,23 @@ caf::expected<bool> ownership::try_fence(const std::string& incarnation) {
                    "its groups wait");
   }
   return got;
+}
+
+void ownership::keep_lock() {
+  auto kept = hooks_.fence->keep();
+  if (kept && !*kept) {
+    LOG_ERROR("cluster: a peer fenced this node: it took this node for dead "
+              "(paused, or cut off from PostgreSQL or its peers) and took "
+              "its groups and journal over; stopping at once");
+    if (hooks_.fenced)
+      hooks_.fenced();
+    return;
+  }
+  if (!kept && clock::now() - keep_logged_ >= log_every) {
+    keep_logged_ = clock::now();
+    LOG_WARNING("cluster: cannot check this node's journal lock, retrying: "
+                << message_of(kept.error()));
+  }
 }
 
 caf::error ownership::read_journal(step& s) {

@@ -98,6 +98,10 @@ struct ownership_hooks {
   std::function<caf::error(std::vector<domain::event>)> accept;
   /// Null when durability is off: nothing to fence or adopt.
   std::unique_ptr<storage::journal_fence> fence;
+  /// How often the fence's own lock is checked (`journal_fence::keep`).
+  std::chrono::milliseconds keep_every{2000};
+  /// A peer fenced this node: it must stop at once, writing nothing more.
+  std::function<void()> fenced;
 };
 
 /// Carries out the decisions of `domain::ownership_machine` (the view, the
@@ -181,6 +185,9 @@ private:
   void apply_effects(domain::ownership_step& s,
                      std::map<std::string, caf::actor> peers, bool began);
   caf::expected<bool> try_fence(const std::string& incarnation);
+  /// Checks this node's own journal lock (`journal_fence::keep`), and
+  /// calls the `fenced` hook if a peer fenced it.
+  void keep_lock();
   caf::error read_journal(domain::ownership_step& s);
   void unlock(const std::vector<std::string>& incarnations);
 
@@ -207,6 +214,10 @@ private:
   bool stopping_ = false;
   /// When a wait for hand-overs or a journal lock was last logged.
   std::chrono::steady_clock::time_point logged_{};
+  /// When this node's journal lock is checked next, and when a failed
+  /// check was last logged (transition thread only).
+  std::chrono::steady_clock::time_point next_keep_{};
+  std::chrono::steady_clock::time_point keep_logged_{};
   std::thread worker_;
 };
 

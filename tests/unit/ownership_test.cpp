@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -1026,7 +1027,19 @@ namespace {
 struct live_journals : argus::storage::journal_fence {
   std::map<std::string, std::vector<std::pair<event, bool>>> records;
 
+  /// What `keep` answers next: the lock held, a peer fenced this node,
+  /// or no answer (the server unreachable).
+  enum class lock_state { held, fenced, unreachable };
+  std::atomic<lock_state> lock{lock_state::held};
+  std::atomic<int> keeps{0};
+
   caf::error hold(const std::string&) override { return {}; }
+  caf::expected<bool> keep() override {
+    ++keeps;
+    if (lock == lock_state::unreachable)
+      return argus::make_error(argus::ec::unavailable, "no server");
+    return lock == lock_state::held;
+  }
   caf::expected<std::vector<std::string>> writers() override {
     std::vector<std::string> out;
     for (auto& entry : records)
@@ -1077,6 +1090,34 @@ TEST_CASE("ownership carrier: a sender's retry of a forward the live "
   std::lock_guard<std::mutex> guard{rec->mtx};
   REQUIRE(rec->accepted.size() == 1);
   CHECK(rec->accepted[0].forward_id == 43);
+}
+
+TEST_CASE("ownership carrier: checks its journal lock every few seconds "
+          "and stops when a peer fenced it",
+          "[unit]") {
+  auto rec = std::make_shared<recorder>();
+  auto hooks = hooks_of(rec, "a");
+  hooks.incarnation = "inc-a";
+  hooks.keep_every = std::chrono::milliseconds{10};
+  std::atomic<int> fenced{0};
+  hooks.fenced = [&fenced] { ++fenced; };
+  auto journals = std::make_unique<live_journals>();
+  auto* lock = journals.get();
+  hooks.fence = std::move(journals);
+  argus::actors::ownership o{std::move(hooks)};
+  o.on_view(cluster_view_of("a", {"a"}));
+  REQUIRE(eventually([&] { return o.settled(); }));
+  // Checked while nothing else happens, a failed check is retried.
+  lock->lock = live_journals::lock_state::unreachable;
+  auto seen = lock->keeps.load();
+  REQUIRE(eventually([&] { return lock->keeps > seen + 2; }));
+  CHECK(fenced == 0);
+  lock->lock = live_journals::lock_state::held;
+  seen = lock->keeps.load();
+  REQUIRE(eventually([&] { return lock->keeps > seen + 2; }));
+  CHECK(fenced == 0);
+  lock->lock = live_journals::lock_state::fenced;
+  REQUIRE(eventually([&] { return fenced > 0; }));
 }
 
 namespace {
