@@ -257,15 +257,13 @@ CREATE INDEX deliveries_held ON deliveries (seq)
 )sql",
     // 15: the cluster incarnations a peer fenced (took for dead and took
     // over). Their sessions refuse to write should they come back
-    // (storage/postgres_writes.hpp); found by the writer's lock key.
+    // (storage/postgres_writes.hpp). Stamped with the server's clock.
     R"sql(
 CREATE TABLE fenced_writers (
   writer TEXT NOT NULL PRIMARY KEY,
-  lock_key INTEGER NOT NULL,
-  fenced_at_ms BIGINT NOT NULL
+  fenced_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
-CREATE INDEX fenced_writers_by_key ON fenced_writers (lock_key);
-CREATE INDEX fenced_writers_by_time ON fenced_writers (fenced_at_ms);
+CREATE INDEX fenced_writers_by_time ON fenced_writers (fenced_at);
 )sql",
 };
 
@@ -305,11 +303,13 @@ bool starts_with(const char* text, std::string_view prefix) {
 /// transaction lost a race.
 bool transient(const char* state) {
   // 55P03: a lock wait ran past the role's lock_timeout (a writer's lock
-  // while a restart waits for the sessions before it, say).
+  // while a restart waits for the sessions before it, say). AR001: a peer
+  // fenced this node (postgres_writes.hpp), which stops within seconds;
+  // the client's retry finds a live node.
   return starts_with(state, "08") || starts_with(state, "53") ||
          starts_with(state, "57P0") || starts_with(state, "25006") ||
          starts_with(state, "40001") || starts_with(state, "40P01") ||
-         starts_with(state, "55P03");
+         starts_with(state, "55P03") || starts_with(state, "AR001");
 }
 
 void log_notice(void*, const char* message) {
@@ -379,10 +379,22 @@ caf::error connection::ensure() {
   if (conn_ && PQstatus(conn_) == CONNECTION_OK)
     return {};
   drop();
-  // Defaults first: the DSN (expanded from "dbname") overrides them.
-  const char* keys[] = {"connect_timeout", "application_name",
-                        "client_encoding", "dbname", nullptr};
-  const char* values[] = {"5", "argus", "UTF8", dsn_.c_str(), nullptr};
+  // Defaults first: the DSN (expanded from "dbname") overrides them. The
+  // same keepalives and timeout as the server's side (below) make this
+  // side give up on a dead server or a black-holed network within about
+  // 25 s too, where a call would otherwise block for the kernel's
+  // retransmissions (about 15 minutes).
+  const char* keys[] = {"connect_timeout",
+                        "application_name",
+                        "client_encoding",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "dbname",
+                        nullptr};
+  const char* values[] = {"5", "argus", "UTF8",       "10",   "5",
+                          "3", "25000", dsn_.c_str(), nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (!conn_)
     return make_error(ec::unavailable, "postgres: cannot connect (out of "
@@ -430,10 +442,24 @@ caf::error connection::on_every_session(std::string sql,
   // Kept once it ran: a connection made since, by the retry, ran the ones
   // kept before and then this one.
   auto res = exec(sql, what);
-  if (!res)
+  if (!res) {
+    // What it did before it failed (a session-level lock, say) goes with
+    // the session, as when a new session's setup fails.
+    drop();
     return std::move(res.error());
+  }
   session_setup_.emplace_back(std::move(sql), std::string{what});
   return {};
+}
+
+caf::expected<std::string> connection::literal(std::string_view text) {
+  if (auto err = ensure())
+    return err;
+  std::unique_ptr<char, decltype(&PQfreemem)> quoted{
+      PQescapeLiteral(conn_, text.data(), text.size()), &PQfreemem};
+  if (!quoted)
+    return failure(nullptr, "quote a text");
+  return std::string{quoted.get()};
 }
 
 bool connection::lost(const PGresult* res) const {

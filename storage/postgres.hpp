@@ -71,8 +71,13 @@ public:
 
   /// Runs `sql` (no parameters) on this session now, and on every later
   /// session first thing after it connects: for what lives and dies with
-  /// a session, such as a session-level lock.
+  /// a session, such as a session-level lock. Should it fail, the session
+  /// is dropped with what the SQL did before it failed.
   caf::error on_every_session(std::string sql, std::string_view what);
+
+  /// `text` as an SQL literal (quoted and escaped), for SQL that takes no
+  /// parameters, such as `on_every_session`'s.
+  caf::expected<std::string> literal(std::string_view text);
 
   /// Runs a prepared statement. Outside a transaction, a statement that
   /// finds the connection lost (e.g. the server restarted while idle) is

@@ -245,11 +245,6 @@ private:
     std::vector<pg::step> steps;
     steps.reserve(events.size() + 3);
     steps.push_back({&sql().drop_from, id_and_seq(id_, events.front().seq)});
-    if (from != nullptr) {
-      params taken;
-      taken.text(*from).text(pg::bigint_array(*from_seqs));
-      steps.push_back({&sql().take, std::move(taken)});
-    }
     uint64_t last = 0;
     for (auto& e : events) {
       steps.push_back({&sql().insert, event_params(id_, e)});
@@ -261,7 +256,7 @@ private:
       steps.push_back({&sql().mark, std::move(mark)});
     }
     if (from != nullptr)
-      return adopt_as(*from, steps);
+      return adopt_as(*from, *from_seqs, steps);
     // One round trip, which returns once the server made it durable. Run
     // twice, an append drops what the first run left (drop_from) and
     // stores it again.
@@ -274,13 +269,48 @@ private:
   /// sent and let go after; not retried on a new session, which would
   /// not hold it (the caller adopts again).
   caf::error adopt_as(const std::string& from,
+                      const std::vector<uint64_t>& from_seqs,
                       const std::vector<pg::step>& steps) {
     if (auto err = pg::lock_writer(*conn_, from))
       return err;
-    auto err = conn_->transaction(steps, "adopt journal records", false);
+    auto err = take_and_store(from, from_seqs, steps);
     if (auto unlocked = pg::unlock_writer(*conn_, from); unlocked && !err)
       return unlocked;
     return err;
+  }
+
+  /// Takes `from_seqs` out of `from`'s journal and runs `steps`, in one
+  /// transaction that stores nothing unless every record was still there.
+  /// The fence's lock keeps a second adopter away; should it have been
+  /// lost with its session, this keeps each record in one journal still
+  /// (the second adopter's take waits for the first's commit, then finds
+  /// the records gone).
+  caf::error take_and_store(const std::string& from,
+                            const std::vector<uint64_t>& from_seqs,
+                            const std::vector<pg::step>& steps) {
+    constexpr std::string_view what = "adopt journal records";
+    if (auto err = done(conn_->exec("BEGIN", what)))
+      return err;
+    auto fail = [&](caf::error err) {
+      conn_->rollback();
+      return err;
+    };
+    params taken;
+    taken.text(from).text(pg::bigint_array(from_seqs));
+    auto res = conn_->run(sql().take, taken, what);
+    if (!res)
+      return fail(std::move(res.error()));
+    if (std::string_view{PQcmdTuples(res->get())} !=
+        std::to_string(from_seqs.size()))
+      return fail(make_error(ec::unavailable,
+                             "postgres: another node adopted journal records "
+                             "of " +
+                                 from + " meanwhile; reading them again"));
+    if (auto err = conn_->pipeline(steps, what))
+      return fail(std::move(err));
+    if (auto err = done(conn_->exec("COMMIT", what)))
+      return fail(std::move(err));
+    return {};
   }
 
   std::unique_ptr<pg::connection> conn_;
@@ -312,14 +342,23 @@ public:
       return false;
     if (conn_->session() == held_on_)
       return true;
-    // The lock went with the session before. Not had while a peer holds
-    // it: that peer is fencing this node.
+    // The lock went with the session before.
     auto res = conn_->run(sql().try_fence, id_param(held_),
                           "take this node's journal lock again");
     if (!res)
       return std::move(res.error());
-    if (!pg::boolean_at(res->get(), 0, 0))
-      return false;
+    if (!pg::boolean_at(res->get(), 0, 0)) {
+      // A peer trying to fence this node holds it: fenced if the peer
+      // recorded it (before it lets go), else asked again later. So does
+      // this process's old backend, until the server notices it is gone.
+      fenced = pg::writer_fenced(*conn_, held_);
+      if (!fenced)
+        return std::move(fenced.error());
+      if (*fenced)
+        return false;
+      return make_error(ec::unavailable, "postgres: another session holds "
+                                         "this node's journal lock");
+    }
     held_on_ = conn_->session();
     LOG_INFO("cluster: took this node's journal lock again on a new "
              "PostgreSQL session");

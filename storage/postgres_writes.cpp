@@ -16,19 +16,19 @@ namespace {
 const statement key_of{"argus_writer_key",
                        "SELECT hashtext(current_schema() || ':' || $1)"};
 
-const statement record_fence{
-    "argus_fence_writer",
-    "INSERT INTO fenced_writers (writer, lock_key, fenced_at_ms)"
-    " VALUES ($1, $2, $3) ON CONFLICT (writer) DO NOTHING"};
+const statement record_fence{"argus_fence_writer",
+                             "INSERT INTO fenced_writers (writer) VALUES ($1)"
+                             " ON CONFLICT (writer) DO NOTHING"};
 const statement prune_fences{
     "argus_prune_fenced_writers",
-    "DELETE FROM fenced_writers WHERE fenced_at_ms < $1"};
+    "DELETE FROM fenced_writers WHERE fenced_at < now() - interval '" +
+        std::to_string(fenced_record_days) + " days'"};
 const statement is_fenced{
     "argus_writer_fenced",
     "SELECT EXISTS (SELECT 1 FROM fenced_writers WHERE writer = $1)"};
 
-/// The second half of `writer`'s lock (the first is `writer_lock_class`).
-caf::expected<int64_t> lock_key(connection& conn, const std::string& writer) {
+caf::expected<std::string> lock_args(connection& conn,
+                                     const std::string& writer) {
   params p;
   p.text(writer);
   auto res = conn.run(key_of, p, "find the writer's lock");
@@ -37,37 +37,8 @@ caf::expected<int64_t> lock_key(connection& conn, const std::string& writer) {
   if (PQgetisnull(res->get(), 0, 0))
     return make_error(ec::internal, "postgres: no schema to name the "
                                     "writer's lock in (search_path)");
-  return integer_at(res->get(), 0, 0);
-}
-
-std::string lock_args(int64_t key) {
-  return std::to_string(writer_lock_class) + ", " + std::to_string(key);
-}
-
-caf::expected<std::string> lock_args(connection& conn,
-                                     const std::string& writer) {
-  auto key = lock_key(conn, writer);
-  if (!key)
-    return std::move(key.error());
-  return lock_args(*key);
-}
-
-/// Fails a session of the writer whose lock key is `key` if a peer fenced
-/// it. Found by the key (an integer, no text to quote); two writers whose
-/// names hash alike share a lock already.
-std::string refuse_if_fenced(int64_t key) {
-  return "DO $$BEGIN IF EXISTS (SELECT 1 FROM fenced_writers WHERE"
-         " lock_key = " +
-         std::to_string(key) +
-         ") THEN RAISE EXCEPTION 'a cluster peer fenced this node (it took"
-         " it for dead and took its groups over): it must not write, and"
-         " stops' USING ERRCODE = 'AR001'; END IF; END$$";
-}
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
+  return std::to_string(writer_lock_class) + ", " +
+         std::to_string(integer_at(res->get(), 0, 0));
 }
 
 /// Runs `function` on `writer`'s lock.
@@ -89,20 +60,31 @@ caf::expected<bool> lock_free(connection& conn, const std::string& args) {
   return boolean_at(res->get(), 0, 0);
 }
 
+/// Fails a session of `writer` (an SQL literal) if a peer fenced it.
+std::string refuse_if_fenced(const std::string& writer) {
+  return "DO $$BEGIN IF EXISTS (SELECT 1 FROM fenced_writers WHERE"
+         " writer = " +
+         writer +
+         ") THEN RAISE EXCEPTION 'a cluster peer fenced this node (it took"
+         " it for dead and took its groups over): it must not write, and"
+         " stops' USING ERRCODE = 'AR001'; END IF; END$$";
+}
+
 } // namespace
 
 caf::error hold_writer_lock(connection& conn, const std::string& writer) {
-  auto key = lock_key(conn, writer);
-  if (!key)
-    return std::move(key.error());
-  if (auto err = conn.on_every_session("SELECT pg_advisory_lock_shared(" +
-                                           lock_args(*key) + ")",
-                                       "hold the writer's lock"))
-    return err;
-  // A statement of its own, after the lock: it sees a fence that
-  // committed while this session waited for the lock.
-  return conn.on_every_session(refuse_if_fenced(*key),
-                               "check that no peer fenced this node");
+  auto args = lock_args(conn, writer);
+  if (!args)
+    return std::move(args.error());
+  auto name = conn.literal(escape_text(writer));
+  if (!name)
+    return std::move(name.error());
+  // The check is a statement of its own, after the lock: it sees a fence
+  // that committed while this session waited for the lock. One setup, so
+  // that a session that fails it is dropped, its lock with it.
+  return conn.on_every_session("SELECT pg_advisory_lock_shared(" + *args +
+                                   "); " + refuse_if_fenced(*name),
+                               "hold the writer's lock");
 }
 
 caf::error lock_writer(connection& conn, const std::string& writer) {
@@ -123,9 +105,9 @@ caf::expected<bool> writer_gone(connection& conn, const std::string& writer) {
 }
 
 caf::expected<bool> fence_writer(connection& conn, const std::string& writer) {
-  auto key = lock_key(conn, writer);
-  if (!key)
-    return std::move(key.error());
+  auto args = lock_args(conn, writer);
+  if (!args)
+    return std::move(args.error());
   constexpr std::string_view what = "fence a dead node's writes";
   if (auto begun = conn.exec("BEGIN", what); !begun)
     return std::move(begun.error());
@@ -135,8 +117,8 @@ caf::expected<bool> fence_writer(connection& conn, const std::string& writer) {
   };
   // Held until COMMIT: a session of the writer that connects meanwhile
   // waits for it, then reads the record.
-  auto free = conn.exec(
-      "SELECT pg_try_advisory_xact_lock(" + lock_args(*key) + ")", what);
+  auto free =
+      conn.exec("SELECT pg_try_advisory_xact_lock(" + *args + ")", what);
   if (!free)
     return fail(std::move(free.error()));
   if (!boolean_at(free->get(), 0, 0)) {
@@ -144,11 +126,9 @@ caf::expected<bool> fence_writer(connection& conn, const std::string& writer) {
     return false;
   }
   params record;
-  record.text(writer).integer(*key).integer(now_ms());
-  params old;
-  old.integer(now_ms() - fenced_record_days * 86'400'000);
+  record.text(writer);
   if (auto err =
-          conn.pipeline({{&record_fence, record}, {&prune_fences, old}}, what))
+          conn.pipeline({{&record_fence, record}, {&prune_fences, {}}}, what))
     return fail(std::move(err));
   if (auto err = done(conn.exec("COMMIT", what)))
     return fail(std::move(err));

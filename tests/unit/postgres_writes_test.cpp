@@ -302,6 +302,16 @@ TEST_CASE("postgres writers: an adoption holds the dead writer's lock while "
                          dead + "'") == 0);
   // Let go once done.
   CHECK(gone_now(*probe, dead));
+
+  // A second adopter of the same records (its fence's lock lost with its
+  // session, say) stores nothing: each record stays in one journal.
+  auto second = argus::storage::open_postgres_journal(
+      schema.dsn(), "s/" + argus::domain::random_uuid());
+  REQUIRE(second);
+  auto again = (*second)->adopt(records, dead, {1, 2});
+  REQUIRE(again);
+  CHECK(argus::code_of(again) == argus::ec::unavailable);
+  CHECK(schema.query_int("SELECT count(*) FROM journal") == 2);
 }
 
 namespace {
@@ -390,6 +400,23 @@ TEST_CASE("postgres writers: a node whose sessions were all lost takes its "
     CHECK_FALSE(*kept);
   }
 
+  SECTION("a session that holds the lock without a fence (a peer's try "
+          "that will fail, the old backend) is waited for, not taken for "
+          "a fence") {
+    pg_session trying{schema.dsn()};
+    trying.exec("SELECT pg_advisory_lock(418581919, hashtext('" + incarnation +
+                "'))");
+    kept = own->keep();
+    REQUIRE_FALSE(kept);
+    CHECK(argus::code_of(kept.error()) == argus::ec::unavailable);
+    trying.exec("SELECT pg_advisory_unlock(418581919, hashtext('" +
+                incarnation + "'))");
+    kept = own->keep();
+    REQUIRE(kept);
+    CHECK(*kept);
+    CHECK(fence_lock_held(schema, incarnation));
+  }
+
   SECTION("a peer fenced it and let go: the node learns it, and its "
           "sessions write nothing more") {
     fenced = peer->try_fence(incarnation);
@@ -411,6 +438,16 @@ TEST_CASE("postgres writers: a node whose sessions were all lost takes its "
                Catch::Contains("a cluster peer fenced this node"));
     CHECK(schema.query_int("SELECT last_seq FROM alerts WHERE"
                            " dedup_key = 'x'") == 1);
+    CHECK(argus::code_of(refused) == argus::ec::unavailable);
+    // A session that first writes as the fenced node takes its lock, is
+    // refused, and ends with the lock (the server frees it once the
+    // backend is gone): nothing holds up a later fence.
+    auto late = store_or_fail(schema.dsn());
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      refused = late->write_completing({active_alert(3)}, {}, incarnation, {});
+      REQUIRE(refused);
+      CHECK(gone_within(*probe, incarnation));
+    }
     // Another writer is not held back by that record.
     auto other = argus::storage::open_postgres_journal(
         schema.dsn(), "b/" + argus::domain::random_uuid());
