@@ -307,16 +307,22 @@ void ownership::run() {
       unlock(held);
       return;
     }
-    if (s.what != step::wait || !s.unlock.empty() || s.publish ||
-        !s.remember.empty()) {
-      s = carry_out(std::move(s), lock);
-      continue;
-    }
+    bool idle = s.what == step::wait && s.unlock.empty() && !s.publish &&
+                s.remember.empty();
+    // Due, the check comes before any step: a node resumed after a pause
+    // learns it was fenced before it writes on a peer's behalf.
     if (hooks_.fence && clock::now() >= next_keep_) {
       lock.unlock();
       keep_lock();
       lock.lock();
       next_keep_ = clock::now() + hooks_.keep_every;
+      // A view that came during the check was announced to no waiter.
+      if (idle)
+        s = machine_.next(clock::now());
+      continue;
+    }
+    if (!idle) {
+      s = carry_out(std::move(s), lock);
       continue;
     }
     auto wake = s.until ? *s.until : clock::now() + log_every;

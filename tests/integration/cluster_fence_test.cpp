@@ -51,12 +51,18 @@ bool fence_lock_held(const pg_schema& schema, const std::string& incarnation) {
                           incarnation + "')::bigint & 4294967295)") > 0;
 }
 
-/// Ends every session that holds one of `incarnation`'s locks.
+/// Ends every session that holds one of `incarnation`'s locks, and waits
+/// until they are gone (the node may connect again at once).
 void drop_sessions(const pg_schema& schema, const std::string& incarnation) {
-  schema.exec("SELECT pg_terminate_backend(pid) " + sessions_of(incarnation));
+  schema.exec("CREATE TABLE dropped AS SELECT DISTINCT pid " +
+              sessions_of(incarnation));
+  REQUIRE(schema.query_int("SELECT count(*) FROM dropped") > 0);
+  schema.exec("SELECT pg_terminate_backend(pid) FROM dropped");
   REQUIRE(eventually([&] {
-    return schema.query_int("SELECT count(*) " + sessions_of(incarnation)) == 0;
+    return schema.query_int("SELECT count(*) FROM pg_stat_activity WHERE"
+                            " pid IN (SELECT pid FROM dropped)") == 0;
   }));
+  schema.exec("DROP TABLE dropped");
 }
 
 /// Whether `s`'s process has exited (not reaped: `stop` reaps it).
@@ -82,6 +88,7 @@ TEST_CASE("cluster fence: a node that lost its sessions takes its journal "
   for (int g = 0; g < 10; ++g)
     c[0].trigger(manager, unique_name("p"),
                  {{"class", "c" + std::to_string(g)}});
+  REQUIRE(c[0].settle());
   auto n1 = incarnation_of(c[0]);
   REQUIRE(fence_lock_held(c.schema, n1));
 

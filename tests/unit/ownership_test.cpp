@@ -1120,6 +1120,36 @@ TEST_CASE("ownership carrier: checks its journal lock every few seconds "
   REQUIRE(eventually([&] { return fenced > 0; }));
 }
 
+TEST_CASE("ownership carrier: a lock check that fell due during a step "
+          "comes before the next step",
+          "[unit]") {
+  auto rec = std::make_shared<recorder>();
+  auto hooks = hooks_of(rec, "a");
+  hooks.incarnation = "inc-a";
+  hooks.keep_every = std::chrono::milliseconds{50};
+  hooks.fenced = [rec] { rec->note("fenced"); };
+  auto journals = std::make_unique<live_journals>();
+  // The drain outlasts the check's period (a process paused in it), and a
+  // peer fences the node meanwhile.
+  hooks.drain = [rec, lock = journals.get()] {
+    rec->note("drain");
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+    lock->lock = live_journals::lock_state::fenced;
+    return caf::error{};
+  };
+  hooks.fence = std::move(journals);
+  argus::actors::ownership o{std::move(hooks)};
+  o.on_view(cluster_view_of("a", {"a"}));
+  REQUIRE(eventually([&] { return rec->saw("fenced"); }));
+  REQUIRE(eventually([&] { return rec->saw("release 1"); }));
+  auto lines = rec->lines();
+  auto at = [&](const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) - lines.begin();
+  };
+  CHECK(at("drain") < at("fenced"));
+  CHECK(at("fenced") < at("release 1"));
+}
+
 namespace {
 
 /// An accept gate whose first call blocks until `release`, then answers
