@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <utility>
 
 namespace argus::storage::pg {
@@ -423,32 +424,41 @@ caf::error connection::ensure() {
     drop();
     return err;
   }
-  for (auto& [sql, what] : session_setup_) {
-    result_ptr res{PQexec(conn_, sql.c_str())};
-    auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-      auto err = failure(res.get(), what);
-      drop();
-      return err;
+  for (auto& [statements, what] : session_setup_)
+    for (auto& sql : statements) {
+      result_ptr res{PQexec(conn_, sql.c_str())};
+      auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+      if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        auto err = failure(res.get(), what);
+        drop();
+        return err;
+      }
     }
-  }
   if (sessions_++ > 0)
     LOG_INFO("postgres: connected again");
   return {};
 }
 
-caf::error connection::on_every_session(std::string sql,
+caf::error connection::on_every_session(std::vector<std::string> statements,
                                         std::string_view what) {
-  // Kept once it ran: a connection made since, by the retry, ran the ones
-  // kept before and then this one.
-  auto res = exec(sql, what);
-  if (!res) {
-    // What it did before it failed (a session-level lock, say) goes with
-    // the session, as when a new session's setup fails.
-    drop();
-    return std::move(res.error());
+  // Kept once they ran: a connection made since, by the retry of the
+  // first, ran the ones kept before and then these.
+  std::optional<uint64_t> session;
+  for (auto& sql : statements) {
+    auto res = exec(sql, what);
+    if (res && session && *session != sessions_)
+      res =
+          make_error(ec::unavailable, "postgres: cannot " + std::string{what} +
+                                          " (the session was lost)");
+    if (!res) {
+      // What they did before one failed (a session-level lock, say) goes
+      // with the session, as when a new session's setup fails.
+      drop();
+      return std::move(res.error());
+    }
+    session = sessions_;
   }
-  session_setup_.emplace_back(std::move(sql), std::string{what});
+  session_setup_.emplace_back(std::move(statements), std::string{what});
   return {};
 }
 

@@ -69,11 +69,13 @@ public:
   /// Connects unless already connected.
   caf::error ensure();
 
-  /// Runs `sql` (no parameters) on this session now, and on every later
+  /// Runs `statements` (no parameters), one by one and so each in a
+  /// transaction of its own, on this session now, and on every later
   /// session first thing after it connects: for what lives and dies with
-  /// a session, such as a session-level lock. Should it fail, the session
-  /// is dropped with what the SQL did before it failed.
-  caf::error on_every_session(std::string sql, std::string_view what);
+  /// a session, such as a session-level lock. Should one fail, the
+  /// session is dropped with what the ones before it did.
+  caf::error on_every_session(std::vector<std::string> statements,
+                              std::string_view what);
 
   /// `text` as an SQL literal (quoted and escaped), for SQL that takes no
   /// parameters, such as `on_every_session`'s.
@@ -133,8 +135,8 @@ private:
   /// Sessions made so far (see `session`).
   uint64_t sessions_ = 0;
   std::unordered_set<std::string> prepared_;
-  /// `on_every_session`'s SQL, with what it does, in order.
-  std::vector<std::pair<std::string, std::string>> session_setup_;
+  /// `on_every_session`'s statements, with what they do, in order.
+  std::vector<std::pair<std::vector<std::string>, std::string>> session_setup_;
 };
 
 /// The error of a statement's outcome, or none when it ran: for

@@ -273,21 +273,23 @@ private:
                       const std::vector<pg::step>& steps) {
     if (auto err = pg::lock_writer(*conn_, from))
       return err;
-    auto err = take_and_store(from, from_seqs, steps);
+    auto err = take_and_store(from, from_seqs, steps, conn_->session());
     if (auto unlocked = pg::unlock_writer(*conn_, from); unlocked && !err)
       return unlocked;
     return err;
   }
 
   /// Takes `from_seqs` out of `from`'s journal and runs `steps`, in one
-  /// transaction that stores nothing unless every record was still there.
+  /// transaction on the session `locked_on` (which holds `from`'s lock)
+  /// that stores nothing unless every record was still there.
   /// The fence's lock keeps a second adopter away; should it have been
   /// lost with its session, this keeps each record in one journal still
   /// (the second adopter's take waits for the first's commit, then finds
   /// the records gone).
   caf::error take_and_store(const std::string& from,
                             const std::vector<uint64_t>& from_seqs,
-                            const std::vector<pg::step>& steps) {
+                            const std::vector<pg::step>& steps,
+                            uint64_t locked_on) {
     constexpr std::string_view what = "adopt journal records";
     if (auto err = done(conn_->exec("BEGIN", what)))
       return err;
@@ -295,6 +297,11 @@ private:
       conn_->rollback();
       return err;
     };
+    // BEGIN is retried on a new session, which does not hold the lock.
+    if (conn_->session() != locked_on)
+      return fail(make_error(ec::unavailable,
+                             "postgres: cannot adopt journal records (the "
+                             "session holding the dead node's lock was lost)"));
     params taken;
     taken.text(from).text(pg::bigint_array(from_seqs));
     auto res = conn_->run(sql().take, taken, what);

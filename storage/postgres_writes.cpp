@@ -62,12 +62,18 @@ caf::expected<bool> lock_free(connection& conn, const std::string& args) {
 
 /// Fails a session of `writer` (an SQL literal) if a peer fenced it.
 std::string refuse_if_fenced(const std::string& writer) {
-  return "DO $$BEGIN IF EXISTS (SELECT 1 FROM fenced_writers WHERE"
-         " writer = " +
+  // The body's quotes: a dollar tag the name does not hold (a node id is
+  // the operator's text).
+  std::string tag = "$argus$";
+  while (writer.find(tag) != std::string::npos)
+    tag.insert(tag.size() - 1, "_");
+  return "DO " + tag +
+         "BEGIN IF EXISTS (SELECT 1 FROM fenced_writers WHERE writer = " +
          writer +
          ") THEN RAISE EXCEPTION 'a cluster peer fenced this node (it took"
          " it for dead and took its groups over): it must not write, and"
-         " stops' USING ERRCODE = 'AR001'; END IF; END$$";
+         " stops' USING ERRCODE = 'AR001'; END IF; END" +
+         tag;
 }
 
 } // namespace
@@ -79,11 +85,12 @@ caf::error hold_writer_lock(connection& conn, const std::string& writer) {
   auto name = conn.literal(escape_text(writer));
   if (!name)
     return std::move(name.error());
-  // The check is a statement of its own, after the lock: it sees a fence
-  // that committed while this session waited for the lock. One setup, so
-  // that a session that fails it is dropped, its lock with it.
-  return conn.on_every_session("SELECT pg_advisory_lock_shared(" + *args +
-                                   "); " + refuse_if_fenced(*name),
+  // The check is a transaction of its own, after the lock's: it sees a
+  // fence that committed while this session waited for the lock, at any
+  // isolation level. One setup, so that a session that fails the check
+  // is dropped, its lock with it.
+  return conn.on_every_session({"SELECT pg_advisory_lock_shared(" + *args + ")",
+                                refuse_if_fenced(*name)},
                                "hold the writer's lock");
 }
 

@@ -35,7 +35,8 @@ std::string incarnation_of(server& s) {
 /// What selects the sessions that hold `incarnation`'s locks: its fence's
 /// and its writers'.
 std::string sessions_of(const std::string& incarnation) {
-  return "FROM pg_locks WHERE locktype = 'advisory' AND ((classid = 418581919"
+  return "FROM pg_locks WHERE locktype = 'advisory' AND granted AND"
+         " ((classid = 418581919"
          " AND objid::bigint = (hashtext('" +
          incarnation +
          "')::bigint & 4294967295)) OR (classid = 418581920 AND"

@@ -455,3 +455,55 @@ TEST_CASE("postgres writers: a node whose sessions were all lost takes its "
     CHECK_FALSE((*other)->append({record(1)}));
   }
 }
+
+TEST_CASE("postgres writers: a session that waits while a peer fences its "
+          "writer sees the fence once it commits, at any isolation level",
+          "[unit]") {
+  pg_schema schema;
+  connection_or_fail(schema.dsn()); // creates the tables
+  auto incarnation = "a/" + argus::domain::random_uuid();
+  // A peer's fence_writer, caught between its lock and its commit.
+  pg_session peer{schema.dsn()};
+  peer.exec("BEGIN");
+  peer.exec("SELECT pg_advisory_xact_lock(" + lock_of(incarnation) + ")");
+  peer.exec("INSERT INTO fenced_writers (writer) VALUES ('" + incarnation +
+            "')");
+  auto strict = argus::test::pg_dsn_with_schema(
+      argus::test::pg_base_dsn() +
+          " options='-c default_transaction_isolation=serializable'",
+      schema.name());
+  auto opening = std::async(std::launch::async, [&] {
+    return argus::storage::open_postgres_journal(strict, incarnation);
+  });
+  CHECK(still_waiting(opening));
+  peer.exec("COMMIT");
+  REQUIRE(finished(opening));
+  auto journal = opening.get();
+  REQUIRE_FALSE(journal);
+  CHECK_THAT(argus::message_of(journal.error()),
+             Catch::Contains("a cluster peer fenced this node"));
+}
+
+TEST_CASE("postgres writers: a writer's name is quoted in the fence check, "
+          "whatever it holds",
+          "[unit]") {
+  pg_schema schema;
+  auto probe = connection_or_fail(schema.dsn());
+  for (std::string name : {"n$$'x", "n$argus$", "n\\'; DROP TABLE journal"}) {
+    auto writer = name + "/" + argus::domain::random_uuid();
+    INFO(writer);
+    auto journal = argus::storage::open_postgres_journal(schema.dsn(), writer);
+    REQUIRE(journal);
+    CHECK_FALSE((*journal)->append({record(1)}));
+    journal->reset();
+    REQUIRE(gone_within(*probe, writer));
+    auto fenced = argus::storage::pg::fence_writer(*probe, writer);
+    REQUIRE(fenced);
+    CHECK(*fenced);
+    journal = argus::storage::open_postgres_journal(schema.dsn(), writer);
+    REQUIRE_FALSE(journal);
+    CHECK_THAT(argus::message_of(journal.error()),
+               Catch::Contains("a cluster peer fenced this node"));
+  }
+  CHECK(schema.query_int("SELECT count(*) FROM journal") == 3);
+}
