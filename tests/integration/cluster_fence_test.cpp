@@ -76,20 +76,27 @@ bool exited(const server& s) {
 
 const std::map<std::string, std::string> both_up{{"n1", "up"}, {"n2", "up"}};
 
+/// Waits until both nodes of `c` see each other up, then opens `groups`
+/// groups through n1; answers their manager.
+std::string open_groups(cluster& c, int groups) {
+  for (size_t i = 0; i < 2; ++i)
+    REQUIRE(
+        eventually([&] { return c.sees(i, both_up); }, membership_deadline));
+  auto manager = c[0].fresh_manager("class");
+  for (int g = 0; g < groups; ++g)
+    c[0].trigger(manager, unique_name("p"),
+                 {{"class", "c" + std::to_string(g)}});
+  REQUIRE(c[0].settle());
+  return manager;
+}
+
 } // namespace
 
 TEST_CASE("cluster fence: a node that lost its sessions takes its journal "
           "lock back at once",
           "[integration][postgres][cluster]") {
   cluster c{2};
-  for (size_t i = 0; i < 2; ++i)
-    REQUIRE(
-        eventually([&] { return c.sees(i, both_up); }, membership_deadline));
-  auto manager = c[0].fresh_manager("class");
-  for (int g = 0; g < 10; ++g)
-    c[0].trigger(manager, unique_name("p"),
-                 {{"class", "c" + std::to_string(g)}});
-  REQUIRE(c[0].settle());
+  auto manager = open_groups(c, 10);
   auto n1 = incarnation_of(c[0]);
   REQUIRE(fence_lock_held(c.schema, n1));
 
@@ -111,15 +118,8 @@ TEST_CASE("cluster fence: a paused node that a peer fenced stops when it "
           "resumes",
           "[integration][postgres][cluster]") {
   cluster c{2};
-  for (size_t i = 0; i < 2; ++i)
-    REQUIRE(
-        eventually([&] { return c.sees(i, both_up); }, membership_deadline));
-  auto manager = c[0].fresh_manager("class");
   constexpr int groups = 20;
-  for (int g = 0; g < groups; ++g)
-    c[0].trigger(manager, unique_name("p"),
-                 {{"class", "c" + std::to_string(g)}});
-  REQUIRE(c[0].settle());
+  auto manager = open_groups(c, groups);
   REQUIRE(eventually([&] { return total(c.owned(1)) == groups; }));
   auto n1 = incarnation_of(c[0]);
 

@@ -1092,52 +1092,63 @@ TEST_CASE("ownership carrier: a sender's retry of a forward the live "
   CHECK(rec->accepted[0].forward_id == 43);
 }
 
+namespace {
+
+/// Node "a"'s hooks with `journals` as its fence, its lock checked every
+/// `every`; a check that finds it fenced notes "fenced".
+argus::actors::ownership_hooks
+checked_hooks(const std::shared_ptr<recorder>& rec,
+              std::unique_ptr<live_journals> journals,
+              std::chrono::milliseconds every) {
+  auto hooks = hooks_of(rec, "a");
+  hooks.incarnation = "inc-a";
+  hooks.keep_every = every;
+  hooks.fenced = [rec] { rec->note("fenced"); };
+  hooks.fence = std::move(journals);
+  return hooks;
+}
+
+} // namespace
+
 TEST_CASE("ownership carrier: checks its journal lock every few seconds "
           "and stops when a peer fenced it",
           "[unit]") {
   auto rec = std::make_shared<recorder>();
-  auto hooks = hooks_of(rec, "a");
-  hooks.incarnation = "inc-a";
-  hooks.keep_every = std::chrono::milliseconds{10};
-  std::atomic<int> fenced{0};
-  hooks.fenced = [&fenced] { ++fenced; };
   auto journals = std::make_unique<live_journals>();
   auto* lock = journals.get();
-  hooks.fence = std::move(journals);
-  argus::actors::ownership o{std::move(hooks)};
+  argus::actors::ownership o{
+      checked_hooks(rec, std::move(journals), std::chrono::milliseconds{10})};
   o.on_view(cluster_view_of("a", {"a"}));
   REQUIRE(eventually([&] { return o.settled(); }));
   // Checked while nothing else happens, a failed check is retried.
   lock->lock = live_journals::lock_state::unreachable;
   auto seen = lock->keeps.load();
   REQUIRE(eventually([&] { return lock->keeps > seen + 2; }));
-  CHECK(fenced == 0);
+  CHECK_FALSE(rec->saw("fenced"));
   lock->lock = live_journals::lock_state::held;
   seen = lock->keeps.load();
   REQUIRE(eventually([&] { return lock->keeps > seen + 2; }));
-  CHECK(fenced == 0);
+  CHECK_FALSE(rec->saw("fenced"));
   lock->lock = live_journals::lock_state::fenced;
-  REQUIRE(eventually([&] { return fenced > 0; }));
+  REQUIRE(eventually([&] { return rec->saw("fenced"); }));
 }
 
 TEST_CASE("ownership carrier: a lock check that fell due during a step "
           "comes before the next step",
           "[unit]") {
   auto rec = std::make_shared<recorder>();
-  auto hooks = hooks_of(rec, "a");
-  hooks.incarnation = "inc-a";
-  hooks.keep_every = std::chrono::milliseconds{50};
-  hooks.fenced = [rec] { rec->note("fenced"); };
   auto journals = std::make_unique<live_journals>();
+  auto* lock = journals.get();
+  auto hooks =
+      checked_hooks(rec, std::move(journals), std::chrono::milliseconds{50});
   // The drain outlasts the check's period (a process paused in it), and a
   // peer fences the node meanwhile.
-  hooks.drain = [rec, lock = journals.get()] {
+  hooks.drain = [rec, lock] {
     rec->note("drain");
     std::this_thread::sleep_for(std::chrono::milliseconds{200});
     lock->lock = live_journals::lock_state::fenced;
     return caf::error{};
   };
-  hooks.fence = std::move(journals);
   argus::actors::ownership o{std::move(hooks)};
   o.on_view(cluster_view_of("a", {"a"}));
   REQUIRE(eventually([&] { return rec->saw("fenced"); }));
