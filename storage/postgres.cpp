@@ -4,10 +4,12 @@
 #include "domain/error.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <thread>
 #include <utility>
 
 namespace argus::storage::pg {
@@ -731,6 +733,23 @@ caf::expected<std::unique_ptr<connection>> open(const std::string& dsn) {
       return done.error();
     if (*done)
       return c;
+  }
+}
+
+caf::expected<std::string>
+transaction_outcome(connection& conn, const std::string& xid, int attempts) {
+  static const statement status{
+      "argus_xact_status", "SELECT COALESCE(pg_xact_status($1::xid8), '')"};
+  for (int attempt = 1;; ++attempt) {
+    params p;
+    p.integer(std::strtoll(xid.c_str(), nullptr, 10));
+    auto res = conn.run(status, p, "ask whether a transaction committed");
+    if (!res)
+      return std::move(res.error());
+    auto outcome = text_at(res->get(), 0, 0);
+    if (outcome != "in progress" || attempt >= attempts)
+      return outcome;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
 }
 

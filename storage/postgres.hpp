@@ -139,6 +139,14 @@ private:
   std::vector<std::pair<std::vector<std::string>, std::string>> session_setup_;
 };
 
+/// The outcome of transaction `xid` (as `pg_current_xact_id()` gave it):
+/// "committed", "aborted", or empty when the server no longer knows. Asked
+/// up to `attempts` times 20 ms apart while it is "in progress" (a lost
+/// session's backend may still be running its COMMIT), and answered
+/// "in progress" if it still is.
+caf::expected<std::string>
+transaction_outcome(connection& conn, const std::string& xid, int attempts);
+
 /// The error of a statement's outcome, or none when it ran: for
 /// statements whose result is not read (BEGIN, COMMIT, DELETE, ...).
 inline caf::error done(caf::expected<result_ptr> res) {

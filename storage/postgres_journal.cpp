@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace argus::storage {
@@ -291,8 +292,12 @@ private:
                             const std::vector<pg::step>& steps,
                             uint64_t locked_on) {
     constexpr std::string_view what = "adopt journal records";
-    if (auto err = done(conn_->exec("BEGIN", what)))
-      return err;
+    // The transaction id tells, should the reply to COMMIT get lost,
+    // whether it committed.
+    auto begun = conn_->exec("BEGIN; SELECT pg_current_xact_id()", what);
+    if (!begun)
+      return std::move(begun.error());
+    auto xid = pg::text_at(begun->get(), 0, 0);
     auto fail = [&](caf::error err) {
       conn_->rollback();
       return err;
@@ -315,9 +320,41 @@ private:
                                  from + " meanwhile; reading them again"));
     if (auto err = conn_->pipeline(steps, what))
       return fail(std::move(err));
-    if (auto err = done(conn_->exec("COMMIT", what)))
+    auto err = done(conn_->exec("COMMIT", what));
+    if (!err)
+      return {};
+    // The server answered: it did not commit.
+    if (conn_->get() != nullptr)
       return fail(std::move(err));
-    return {};
+    return settle_adoption(xid, std::move(err));
+  }
+
+  /// An adoption whose COMMIT went unanswered (the connection died): its
+  /// outcome, waited for as long as that takes. Committed, its records
+  /// left the dead node's journal for this one, and must be delivered: a
+  /// failure here would leave them for the next append to overwrite.
+  /// Not committed, they are still the dead node's, to adopt again.
+  caf::error settle_adoption(const std::string& xid, caf::error err) {
+    using namespace std::chrono;
+    auto next_log = steady_clock::now();
+    for (;;) {
+      auto outcome = pg::transaction_outcome(*conn_, xid, 50);
+      if (outcome && *outcome == "committed") {
+        LOG_INFO("journal: the connection died after an adoption's COMMIT "
+                 "was sent; transaction "
+                 << xid << " committed");
+        return {};
+      }
+      if (outcome && *outcome != "in progress")
+        return err;
+      if (steady_clock::now() >= next_log) {
+        LOG_WARNING("journal: whether an adoption committed (transaction "
+                    << xid << ") is not known yet; asking until PostgreSQL "
+                    << "tells");
+        next_log = steady_clock::now() + seconds{10};
+      }
+      std::this_thread::sleep_for(milliseconds{100});
+    }
   }
 
   std::unique_ptr<pg::connection> conn_;
@@ -395,8 +432,15 @@ public:
       return std::move(res.error());
     if (!pg::boolean_at(res->get(), 0, 0))
       return false;
+    auto locked_on = conn_->session();
     // Its process is gone, maybe not yet all it sent: asked again later.
     auto gone = pg::fence_writer(*conn_, incarnation);
+    // The lock went with a session lost meanwhile (its BEGIN is retried
+    // on a new one): taken again by the next try.
+    if (gone && conn_->session() != locked_on)
+      return make_error(ec::unavailable,
+                        "postgres: the session holding a dead node's journal "
+                        "lock was lost");
     if (gone && *gone)
       return true;
     if (auto err = release(incarnation))

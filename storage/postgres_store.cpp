@@ -113,8 +113,6 @@ struct statements {
                           " AND c.parent_dedup_key = p.dedup_key"
                           " WHERE p.status = $1 AND p.type = $2"
                           " AND c.type = $3 AND c.status <> $1"};
-  statement xact_status{"argus_xact_status",
-                        "SELECT COALESCE(pg_xact_status($1::xid8), '')"};
   statement count{"argus_count",
                   "SELECT status, COUNT(*) FROM alerts GROUP BY status"};
   statement put_rule{
@@ -871,22 +869,10 @@ private:
     std::vector<domain::alert_write> writes;
   };
 
-  /// The outcome of transaction `xid`: "committed", "aborted" or, when the
-  /// server no longer knows, empty. Waits briefly while it is "in progress"
-  /// (the old session may still be finishing).
+  /// The outcome of transaction `xid`, waiting about a second while it is
+  /// "in progress" (the old session may still be finishing).
   caf::expected<std::string> xact_status(const std::string& xid) {
-    for (int attempt = 0;; ++attempt) {
-      params p;
-      p.integer(std::strtoll(xid.c_str(), nullptr, 10));
-      auto res = conn_->run(sql().xact_status, p,
-                            "ask whether a transaction committed");
-      if (!res)
-        return std::move(res.error());
-      auto status = pg::text_at(res->get(), 0, 0);
-      if (status != "in progress" || attempt == 50)
-        return status;
-      std::this_thread::sleep_for(std::chrono::milliseconds{20});
-    }
+    return pg::transaction_outcome(*conn_, xid, 50);
   }
 
   /// Resolves the batch in doubt before `writes`: how many of the first

@@ -13,6 +13,7 @@
 
 #include "domain/alert.hpp"
 #include "domain/error.hpp"
+#include "support/cutting_proxy.hpp"
 #include "support/postgres.hpp"
 
 #include <catch2/catch.hpp>
@@ -506,4 +507,37 @@ TEST_CASE("postgres writers: a writer's name is quoted in the fence check, "
                Catch::Contains("a cluster peer fenced this node"));
   }
   CHECK(schema.query_int("SELECT count(*) FROM journal") == 3);
+}
+
+TEST_CASE("postgres writers: an adoption whose COMMIT went unanswered is "
+          "settled, not left for the next append to overwrite",
+          "[unit]") {
+  pg_schema schema;
+  auto probe = connection_or_fail(schema.dsn());
+  auto dead = "d/" + argus::domain::random_uuid();
+  std::vector<argus::domain::event> records{record(1), record(2)};
+  {
+    auto journal = argus::storage::open_postgres_journal(schema.dsn(), dead);
+    REQUIRE(journal);
+    REQUIRE_FALSE((*journal)->append(records));
+  }
+  REQUIRE(gone_within(*probe, dead));
+  argus::test::cutting_proxy proxy{schema.dsn()};
+  auto adopter = "a/" + argus::domain::random_uuid();
+  auto journal =
+      argus::storage::open_postgres_journal(proxy.via(schema.dsn()), adopter);
+  REQUIRE(journal);
+  auto count_of = [&](const std::string& writer) {
+    return schema.query_int("SELECT count(*) FROM journal WHERE node_id = '" +
+                            writer + "'");
+  };
+  // The server commits; the reply is lost with the connection.
+  proxy.cut_after("COMMIT");
+  CHECK_FALSE((*journal)->adopt(records, dead, {1, 2}));
+  CHECK(count_of(dead) == 0);
+  CHECK(count_of(adopter) == 2);
+  // Answered as adopted, the records are delivered, and the next append
+  // goes after them.
+  CHECK_FALSE((*journal)->append({record(3)}));
+  CHECK(count_of(adopter) == 3);
 }
