@@ -116,6 +116,15 @@ argus::domain::alert_write active_alert(uint64_t seq) {
 
 const std::string& single = argus::storage::single_node_journal_id;
 
+/// A journal record of event `seq`.
+argus::domain::event record(uint64_t seq) {
+  argus::domain::event e;
+  e.seq = seq;
+  e.event_manager_id = "em";
+  e.dedup_key = "x" + std::to_string(seq);
+  return e;
+}
+
 } // namespace
 
 TEST_CASE("postgres writers: a restart reads the store only once the "
@@ -215,11 +224,7 @@ TEST_CASE("postgres writers: every session a store, journal or outbox "
                 " WHERE application_name = '" +
                 app + "'");
     CHECK(gone_within(*probe, incarnation));
-    argus::domain::event e;
-    e.seq = 1;
-    e.event_manager_id = "em";
-    e.dedup_key = "x";
-    REQUIRE_FALSE((*journal)->append({e}));
+    REQUIRE_FALSE((*journal)->append({record(1)}));
     CHECK_FALSE(gone_now(*probe, incarnation));
   }
 }
@@ -272,12 +277,7 @@ TEST_CASE("postgres writers: an adoption holds the dead writer's lock while "
   auto probe = connection_or_fail(schema.dsn());
   auto dead = "d/" + argus::domain::random_uuid();
   auto adopter = "a/" + argus::domain::random_uuid();
-  std::vector<argus::domain::event> records(2);
-  for (size_t i = 0; i < records.size(); ++i) {
-    records[i].seq = i + 1;
-    records[i].event_manager_id = "em";
-    records[i].dedup_key = "k" + std::to_string(i);
-  }
+  std::vector<argus::domain::event> records{record(1), record(2)};
   {
     auto journal = argus::storage::open_postgres_journal(schema.dsn(), dead);
     REQUIRE(journal);
@@ -334,14 +334,6 @@ bool fence_lock_gone_within(pg_schema& schema, const std::string& incarnation) {
     std::this_thread::sleep_for(20ms);
   }
   return true;
-}
-
-argus::domain::event record(uint64_t seq) {
-  argus::domain::event e;
-  e.seq = seq;
-  e.event_manager_id = "em";
-  e.dedup_key = "x" + std::to_string(seq);
-  return e;
 }
 
 } // namespace
