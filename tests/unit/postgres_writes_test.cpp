@@ -125,6 +125,21 @@ argus::domain::event record(uint64_t seq) {
   return e;
 }
 
+/// A writer that journaled `records` and is gone (no session left): its
+/// records are for a peer to adopt. Answers its id.
+std::string dead_writer_with(const std::string& dsn,
+                             argus::storage::pg::connection& probe,
+                             const std::vector<argus::domain::event>& records) {
+  auto dead = "d/" + argus::domain::random_uuid();
+  {
+    auto journal = argus::storage::open_postgres_journal(dsn, dead);
+    REQUIRE(journal);
+    REQUIRE_FALSE((*journal)->append(records));
+  }
+  REQUIRE(gone_within(probe, dead));
+  return dead;
+}
+
 } // namespace
 
 TEST_CASE("postgres writers: a restart reads the store only once the "
@@ -275,15 +290,9 @@ TEST_CASE("postgres writers: an adoption holds the dead writer's lock while "
           "[unit]") {
   pg_schema schema;
   auto probe = connection_or_fail(schema.dsn());
-  auto dead = "d/" + argus::domain::random_uuid();
-  auto adopter = "a/" + argus::domain::random_uuid();
   std::vector<argus::domain::event> records{record(1), record(2)};
-  {
-    auto journal = argus::storage::open_postgres_journal(schema.dsn(), dead);
-    REQUIRE(journal);
-    REQUIRE_FALSE((*journal)->append(records));
-  }
-  REQUIRE(gone_within(*probe, dead));
+  auto dead = dead_writer_with(schema.dsn(), *probe, records);
+  auto adopter = "a/" + argus::domain::random_uuid();
   auto journal = argus::storage::open_postgres_journal(schema.dsn(), adopter);
   REQUIRE(journal);
   // A fence of the dead writer holds its lock: the adoption waits for it
@@ -506,14 +515,8 @@ TEST_CASE("postgres writers: an adoption whose COMMIT went unanswered is "
           "[unit]") {
   pg_schema schema;
   auto probe = connection_or_fail(schema.dsn());
-  auto dead = "d/" + argus::domain::random_uuid();
   std::vector<argus::domain::event> records{record(1), record(2)};
-  {
-    auto journal = argus::storage::open_postgres_journal(schema.dsn(), dead);
-    REQUIRE(journal);
-    REQUIRE_FALSE((*journal)->append(records));
-  }
-  REQUIRE(gone_within(*probe, dead));
+  auto dead = dead_writer_with(schema.dsn(), *probe, records);
   argus::test::cutting_proxy proxy{schema.dsn()};
   auto adopter = "a/" + argus::domain::random_uuid();
   auto journal =
