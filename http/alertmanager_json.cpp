@@ -268,22 +268,22 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
   return it->second;
 }
 
-am_details am_details_of(const domain::alert& a) {
+am_details am_details_of(const domain::alert& a, am_parts parts) {
   am_details out;
-  std::string ends_at;
-  if (auto fast = read_am_filter_fields(a.details)) {
-    out.labels = std::move(fast->labels);
-    ends_at = std::move(fast->ends_at);
+  if (read_am_fields(a.details, parts, out.fields)) {
+    out.walked = parts;
   } else {
+    // What a failed walk left is not the DOM's.
+    out.fields = {};
     auto details = details_json(a);
     auto labels = details.find("labels");
     if (labels != details.end() && labels->is_object())
       for (auto& [name, value] : labels->items())
         if (value.is_string())
-          out.labels.emplace(name, value.get_ref<const std::string&>());
-    ends_at = string_at(details, "endsAt");
+          out.fields.labels.emplace(name, value.get_ref<const std::string&>());
+    out.fields.ends_at = string_at(details, "endsAt");
   }
-  auto t = domain::parse_am_time(ends_at);
+  auto t = domain::parse_am_time(out.fields.ends_at);
   out.ends_at = t ? *t : domain::no_time;
   return out;
 }
@@ -323,12 +323,12 @@ void append_key(std::string& out, std::string_view member) {
   out.push_back(':');
 }
 
-/// `to_gettable_alert`'s dump from the fields `read_am_listing_fields`
-/// read, members in the DOM's (sorted) order. The caller has checked that
-/// every text is UTF-8, so nlohmann would not replace a byte of it.
+/// `to_gettable_alert`'s dump from the labels and the listing part of
+/// `fields`, members in the DOM's (sorted) order. The caller has checked
+/// that every text is UTF-8, so nlohmann would not replace a byte of it.
 void append_gettable_alert(std::string& out, const domain::alert& a,
                            const domain::label_set& labels,
-                           const am_listing_fields& fields,
+                           const am_fields& fields,
                            const std::vector<std::string>& silenced_by) {
   auto updated = domain::to_rfc3339(a.updated_at);
   out.push_back('{');
@@ -371,20 +371,28 @@ bool valid_utf8(std::string_view s) {
 } // namespace
 
 void append_gettable_alert_text(std::string& out, const domain::alert& a,
-                                const domain::label_set& labels,
+                                const am_details& details,
                                 const std::vector<std::string>& silenced_by) {
   // Details texts simdjson read are UTF-8; the alert's own keys and the
   // silences' ids are checked here, as nlohmann's dump would replace a
   // byte that is not.
-  auto fields = read_am_listing_fields(a.details);
-  bool utf8 = fields && valid_utf8(a.dedup_key) &&
+  const am_fields* fields = nullptr;
+  am_fields listing_walk;
+  if (details.walked == am_parts::both)
+    fields = &details.fields;
+  else if (details.walked &&
+           read_am_fields(a.details, am_parts::listing, listing_walk))
+    fields = &listing_walk;
+  bool utf8 = fields != nullptr && fields->annotations_are_strings &&
+              valid_utf8(a.dedup_key) &&
               valid_utf8(a.event_manager_id.view()) &&
               std::all_of(silenced_by.begin(), silenced_by.end(),
                           [](auto& id) { return valid_utf8(id); });
   if (utf8)
-    return append_gettable_alert(out, a, labels, *fields, silenced_by);
+    return append_gettable_alert(out, a, details.fields.labels, *fields,
+                                 silenced_by);
   // What the walk cannot write as the DOM would comes from the DOM.
-  out += to_gettable_alert(a, labels, silenced_by)
+  out += to_gettable_alert(a, details.fields.labels, silenced_by)
              .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -3,6 +3,7 @@
 #include "domain/alert.hpp"
 #include "domain/alertmanager.hpp"
 #include "domain/labels.hpp"
+#include "http/am_details_reader.hpp"
 
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
@@ -38,34 +39,43 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
                                     const domain::am_alert& admitted,
                                     const std::string& key);
 
-/// What a listing of the Alertmanager API filters an alert on.
+/// What a listing of the Alertmanager API reads of an alert's details:
+/// what it filters on, and what it writes of the alerts it lists.
 struct am_details {
-  /// The labels kept in its details (empty for alerts other fronts took).
-  domain::label_set labels;
-  /// The end time kept there (`no_time` if none).
+  /// The labels and `endsAt`, and with `am_parts::both` what a listed
+  /// alert's text takes, read without a DOM when simdjson reads the
+  /// details (a listing reads them for every alert of its manager, and may
+  /// list few); else the labels and `endsAt` from a DOM. The labels are
+  /// empty for alerts other fronts took.
+  am_fields fields;
+  /// `endsAt` as a time (`no_time` if none).
   domain::time_point ends_at = domain::no_time;
+  /// The parts `fields` hold as walked; none when they came from a DOM,
+  /// and a listed alert is written from one too.
+  std::optional<am_parts> walked;
 };
 
-/// The labels and end time kept in the details of `a`. Read without a DOM
-/// (`read_am_filter_fields`) when simdjson reads the details, else from
-/// one: a listing reads them for every alert of its manager, and may
-/// list few.
-am_details am_details_of(const domain::alert& a);
+/// The `parts` of the details of `a` (`filter` or `both`) as a listing
+/// reads them.
+am_details am_details_of(const domain::alert& a,
+                         am_parts parts = am_parts::filter);
 
-/// An active alert as Alertmanager's `gettableAlert`: `labels` (its
-/// `am_details_of`), annotations, times, `fingerprint` (its dedupKey),
-/// `receivers` (its manager), and status `active`, or `suppressed` by the
-/// silences `silenced_by` names.
+/// An active alert as Alertmanager's `gettableAlert`: `labels`,
+/// annotations, times, `fingerprint` (its dedupKey), `receivers` (its
+/// manager), and status `active`, or `suppressed` by the silences
+/// `silenced_by` names.
 nlohmann::json to_gettable_alert(const domain::alert& a,
                                  const domain::label_set& labels,
                                  const std::vector<std::string>& silenced_by);
 
-/// Appends `to_gettable_alert`'s compact dump to `out`, byte for byte for
-/// details that are JSON (stored details are JSON Argus wrote), written
-/// from the details without a DOM when `read_am_listing_fields` reads them
-/// (a listing's DOMs and their dumps were most of its CPU).
+/// Appends `to_gettable_alert(a, details.fields.labels, silenced_by)`'s
+/// compact dump to `out`, byte for byte for details that are JSON (stored
+/// details are JSON Argus wrote), written without a DOM when they were
+/// walked (a listing's DOMs and their dumps were most of its CPU): from
+/// `details` when they hold both parts, else from a walk of the listing
+/// part.
 void append_gettable_alert_text(std::string& out, const domain::alert& a,
-                                const domain::label_set& labels,
+                                const am_details& details,
                                 const std::vector<std::string>& silenced_by);
 
 /// What `GET /api/v2/status` reports of this node.

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -18,10 +19,8 @@ namespace {
 constexpr std::string_view not_a_string = "\xff";
 
 /// Reads the members of object `value` into `out`, the last of a name
-/// given twice winning. A value that is not a string is `not_a_string`
-/// when `others_allowed`, else the read fails.
-bool read_string_members(od::value& value, domain::label_set& out,
-                         bool others_allowed) {
+/// given twice winning, a value that is not a string as `not_a_string`.
+bool read_members(od::value& value, domain::label_set& out) {
   od::object obj;
   if (value.get_object().get(obj))
     return false;
@@ -31,8 +30,6 @@ bool read_string_members(od::value& value, domain::label_set& out,
     if (f.value().type().get(type))
       return false;
     std::string_view text = not_a_string;
-    if (type != od::json_type::string && !others_allowed)
-      return false;
     if (type == od::json_type::string && f.value().get_string().get(text))
       return false;
     members.emplace_back(name, text);
@@ -49,7 +46,7 @@ bool read_string_members(od::value& value, domain::label_set& out,
 /// Reads the string members of `labels` into `out` as the DOM has them:
 /// a last value that is not a string drops the name.
 bool read_labels(od::value& value, domain::label_set& out) {
-  if (!read_string_members(value, out, true))
+  if (!read_members(value, out))
     return false;
   out.erase_if([](auto& label) { return label.second == not_a_string; });
   return true;
@@ -79,52 +76,42 @@ bool read_object(od::field& f, domain::label_set& out, Read read) {
   return type != od::json_type::object || read(f.value(), out);
 }
 
-/// Parses `details` and fills a `T`, each root member read by `visit`. Texts
-/// simdjson returns stay valid only during the walk, so each `visit`
-/// copies what it keeps.
-template <class T, class Visit>
-std::optional<T> read_details(std::string_view details, Visit visit) {
-  details_walk walk;
-  T out;
-  if (!walk.start(details) ||
-      !walk.each_root_member([&](std::string_view key, od::field& f) {
-        return visit(key, f, out);
-      }))
-    return std::nullopt;
-  return out;
+/// Whether `parts` take in `part`.
+bool has(am_parts parts, am_parts part) {
+  return (static_cast<int>(parts) & static_cast<int>(part)) != 0;
 }
 
 } // namespace
 
-std::optional<am_filter_fields>
-read_am_filter_fields(std::string_view details) {
-  return read_details<am_filter_fields>(
-      details, [](std::string_view key, od::field& f, am_filter_fields& out) {
-        if (key == "labels")
-          return read_object(f, out.labels, read_labels);
-        if (key == "endsAt")
-          return read_text(f, out.ends_at);
-        return true;
-      });
-}
-
-std::optional<am_listing_fields>
-read_am_listing_fields(std::string_view details) {
-  auto strings_only = [](od::value& value, domain::label_set& out) {
-    return read_string_members(value, out, false);
-  };
-  return read_details<am_listing_fields>(
-      details, [&](std::string_view key, od::field& f, am_listing_fields& out) {
-        if (key == "annotations")
-          return read_object(f, out.annotations, strings_only);
-        if (key == "startsAt")
-          return read_text(f, out.starts_at);
-        if (key == "endsAt")
-          return read_text(f, out.ends_at);
-        if (key == "generatorURL")
-          return read_text(f, out.generator_url);
-        return true;
-      });
+bool read_am_fields(std::string_view details, am_parts parts, am_fields& out) {
+  bool filter = has(parts, am_parts::filter);
+  bool listing = has(parts, am_parts::listing);
+  details_walk walk;
+  // Texts simdjson returns stay valid only during the walk: each read
+  // copies what it keeps.
+  bool read = walk.start(details) &&
+              walk.each_root_member([&](std::string_view key, od::field& f) {
+                if (key == "endsAt")
+                  return read_text(f, out.ends_at);
+                if (filter && key == "labels")
+                  return read_object(f, out.labels, read_labels);
+                if (!listing)
+                  return true;
+                if (key == "annotations")
+                  // Of any type (as `not_a_string`), so that the walk still
+                  // gives the labels an alert is filtered on.
+                  return read_object(f, out.annotations, read_members);
+                if (key == "startsAt")
+                  return read_text(f, out.starts_at);
+                if (key == "generatorURL")
+                  return read_text(f, out.generator_url);
+                return true;
+              });
+  if (read)
+    out.annotations_are_strings =
+        std::none_of(out.annotations.begin(), out.annotations.end(),
+                     [](auto& a) { return a.second == not_a_string; });
+  return read;
 }
 
 } // namespace argus::http

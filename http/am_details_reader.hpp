@@ -14,37 +14,39 @@
 /// which was 72% of its CPU.
 namespace argus::http {
 
-/// The members of the details a listing filters on.
-struct am_filter_fields {
-  /// The string members of `labels` (empty when it is missing or not an
-  /// object).
-  domain::label_set labels;
-  /// The `endsAt` text (empty when it is missing or not a string).
-  std::string ends_at;
+/// The parts of an alert's details a listing reads.
+enum class am_parts {
+  /// What it filters on: `labels` and `endsAt`.
+  filter = 1,
+  /// What it writes of an alert besides the labels: `annotations`,
+  /// `startsAt`, `endsAt` and `generatorURL`.
+  listing = 2,
+  /// Both, in one walk: for a listing that lists most alerts it reads.
+  both = 3,
 };
 
-/// `details` read as nlohmann-json's DOM would give them: of a member
-/// given twice, the last. None when the text is not a JSON object simdjson
-/// reads (the DOM path decides). The details are JSON Argus wrote, so
-/// the walk does not re-check the grammar of what it skips.
-std::optional<am_filter_fields> read_am_filter_fields(std::string_view details);
-
-/// The members of the details a listing writes, besides the labels.
-struct am_listing_fields {
-  /// The members of `annotations` (empty when it is missing or not an
-  /// object).
+/// The members of an alert's details a listing reads, each empty when it
+/// is missing, of another type, or not in the parts read.
+struct am_fields {
+  /// The string members of `labels`.
+  domain::label_set labels;
+  /// The members of `annotations`; see `annotations_are_strings`.
   domain::label_set annotations;
-  /// `startsAt`, `endsAt` and `generatorURL` (each empty when missing or
-  /// not a string).
   std::string starts_at;
   std::string ends_at;
   std::string generator_url;
+  /// False when a value in `annotations` is not a string: the DOM keeps
+  /// any JSON there, so the caller writes such an alert from the DOM.
+  bool annotations_are_strings = true;
 };
 
-/// `details` read as the DOM would give them, like `read_am_filter_fields`.
-/// None also when a value in `annotations` is not a string: the DOM keeps
-/// any JSON there, so the caller writes such an alert from the DOM.
-std::optional<am_listing_fields>
-read_am_listing_fields(std::string_view details);
+/// Reads the `parts` of `details` into `out` (as it is default-made) as
+/// nlohmann-json's DOM would give them: of a member given twice, the last.
+/// False when the text is not a JSON object simdjson reads (the DOM path
+/// decides). The details are JSON Argus wrote, so the walk does not
+/// re-check the grammar of what it skips. Filled in place: a listing reads
+/// every alert of its manager, and moving the fields out of an optional
+/// cost a filtered one about 3% of its instructions.
+bool read_am_fields(std::string_view details, am_parts parts, am_fields& out);
 
 } // namespace argus::http

@@ -1,7 +1,8 @@
 // The DOM-free reader of what an Alertmanager listing filters on
 // (http/am_details_reader.hpp): the labels and endsAt it reads out of an
 // alert's details must be what nlohmann-json's DOM of the same text holds,
-// and a text it cannot read must be left to the DOM path.
+// and a text it cannot read must be left to the DOM path. What it reads
+// for the listed alerts' texts is checked by gettable_alert_text_test.cpp.
 
 #include "http/alertmanager_json.hpp"
 #include "http/am_details_reader.hpp"
@@ -11,20 +12,30 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace {
 
 using argus::domain::label_set;
-using argus::http::am_filter_fields;
-using argus::http::read_am_filter_fields;
+using argus::http::am_fields;
+using argus::http::am_parts;
 using nlohmann::json;
+
+/// `read_am_fields` of `text`, none when it fails.
+std::optional<am_fields> read_am_fields(std::string_view text, am_parts parts) {
+  am_fields out;
+  if (!argus::http::read_am_fields(text, parts, out))
+    return std::nullopt;
+  return out;
+}
 
 /// The fields as a DOM of `text` holds them (its duplicate members keep
 /// the last value).
-am_filter_fields dom_fields(const std::string& text) {
+am_fields dom_fields(const std::string& text) {
   auto j = json::parse(text);
-  am_filter_fields out;
+  am_fields out;
   if (auto labels = j.find("labels"); labels != j.end() && labels->is_object())
     for (auto& [name, value] : labels->items())
       if (value.is_string())
@@ -75,8 +86,9 @@ TEST_CASE("the details reader gives the labels and endsAt a DOM holds",
                // White space.
                " { \"labels\" : { \"a\" : \"b\" } , \"endsAt\" : "
                "\"t\" } ");
-  CAPTURE(text);
-  auto fast = read_am_filter_fields(text);
+  auto parts = GENERATE(am_parts::filter, am_parts::both);
+  CAPTURE(text, static_cast<int>(parts));
+  auto fast = read_am_fields(text, parts);
   REQUIRE(fast);
   auto dom = dom_fields(text);
   CHECK(fast->labels == dom.labels);
@@ -91,7 +103,10 @@ TEST_CASE("the details reader leaves what is not a JSON object to the DOM",
                "{\"labels\":{\"a\":\"b\"}} {}", "{\"labels\":{\"a\":}}",
                "{\"labels\":{\"a\" \"b\"}}", "{\"a\":\"\xff\"}");
   CAPTURE(text);
-  CHECK(!read_am_filter_fields(text));
+  // (The listing part alone skips the labels, and does not check what
+  // it skips.)
+  for (auto parts : {am_parts::filter, am_parts::both})
+    CHECK(!read_am_fields(text, parts));
 }
 
 TEST_CASE("the details reader reads details larger than a thread keeps",
@@ -99,12 +114,13 @@ TEST_CASE("the details reader reads details larger than a thread keeps",
   std::string big(100 * 1024, 'x');
   auto text = R"({"annotations":{"description":")" + big +
               R"("},"labels":{"a":")" + big + R"("},"endsAt":"t"})";
-  auto fast = read_am_filter_fields(text);
+  auto fast = read_am_fields(text, am_parts::both);
   REQUIRE(fast);
   CHECK(fast->labels == label_set{{"a", big}});
+  CHECK(fast->annotations == label_set{{"description", big}});
   CHECK(fast->ends_at == "t");
   // The thread's own parser still reads small details after it.
-  auto small = read_am_filter_fields(R"({"labels":{"b":"c"}})");
+  auto small = read_am_fields(R"({"labels":{"b":"c"}})", am_parts::filter);
   REQUIRE(small);
   CHECK(small->labels == label_set{{"b", "c"}});
 }
@@ -114,15 +130,27 @@ TEST_CASE("an alert's listing fields come from its details, read either way",
   argus::domain::alert a;
   a.details = R"({"labels":{"alertname":"X","job":"api"},)"
               R"("endsAt":"2026-12-07T10:05:00Z"})";
-  auto fields = argus::http::am_details_of(a);
-  CHECK(fields.labels == label_set{{"alertname", "X"}, {"job", "api"}});
-  CHECK(fields.ends_at ==
+  auto details = argus::http::am_details_of(a);
+  CHECK(details.walked == am_parts::filter);
+  CHECK(details.fields.labels == label_set{{"alertname", "X"}, {"job", "api"}});
+  CHECK(details.ends_at ==
+        *argus::domain::parse_am_time("2026-12-07T10:05:00Z"));
+  // Both parts, an annotation that is not a string: the labels and end
+  // still come from the walk (the alert's text will come from a DOM).
+  a.details = R"({"labels":{"alertname":"X"},"annotations":{"n":1},)"
+              R"("endsAt":"2026-12-07T10:05:00Z"})";
+  details = argus::http::am_details_of(a, am_parts::both);
+  CHECK(details.walked == am_parts::both);
+  CHECK_FALSE(details.fields.annotations_are_strings);
+  CHECK(details.fields.labels == label_set{{"alertname", "X"}});
+  CHECK(details.ends_at ==
         *argus::domain::parse_am_time("2026-12-07T10:05:00Z"));
   // Not JSON: the DOM path reads no labels and no end.
   a.details = "not json";
-  fields = argus::http::am_details_of(a);
-  CHECK(fields.labels.empty());
-  CHECK(fields.ends_at == argus::domain::no_time);
+  details = argus::http::am_details_of(a, am_parts::both);
+  CHECK_FALSE(details.walked);
+  CHECK(details.fields.labels.empty());
+  CHECK(details.ends_at == argus::domain::no_time);
 }
 
 TEST_CASE("the details reader reads many labels in any order as a DOM does",
@@ -139,7 +167,7 @@ TEST_CASE("the details reader reads many labels in any order as a DOM does",
   }
   text.back() = '}';
   text += "}";
-  auto fast = read_am_filter_fields(text);
+  auto fast = read_am_fields(text, am_parts::filter);
   REQUIRE(fast);
   auto dom = dom_fields(text);
   CHECK(fast->labels.size() == dom.labels.size());
