@@ -3,6 +3,7 @@
 #include "domain/error.hpp"
 #include "http/am_details_reader.hpp"
 #include "http/event_json.hpp"
+#include "http/silence_json.hpp"
 
 #include <simdjson.h>
 
@@ -286,6 +287,44 @@ am_details am_details_of(const domain::alert& a, am_parts parts) {
   auto t = domain::parse_am_time(out.fields.ends_at);
   out.ends_at = t ? *t : domain::no_time;
   return out;
+}
+
+namespace {
+
+/// Whether `name` is one of the root members `read_am_fields` knows.
+bool am_root_member(std::string_view name) {
+  return name == "labels" || name == "annotations" || name == "startsAt" ||
+         name == "endsAt" || name == "generatorURL";
+}
+
+} // namespace
+
+domain::details_reader am_details_reader(const domain::alert& a,
+                                         const am_details& details) {
+  // Walked for the filter, the details hold no root member but the known
+  // ones, and `labels` as read.
+  auto knows = details.walked && *details.walked != am_parts::listing &&
+               !details.fields.other_members;
+  return [&a, &details, knows, read = domain::details_reader{}](
+             const std::string& name) mutable -> std::optional<std::string> {
+    if (knows) {
+      constexpr std::string_view labels = "labels.";
+      auto dot = name.find('.');
+      if (dot == std::string::npos && !am_root_member(name))
+        return std::nullopt;
+      if (details.fields.labels_exact && name.rfind(labels, 0) == 0 &&
+          name.find('.', labels.size()) == std::string::npos) {
+        auto it = details.fields.labels.find(
+            std::string_view{name}.substr(labels.size()));
+        if (it == details.fields.labels.end())
+          return std::nullopt;
+        return it->second;
+      }
+    }
+    if (!read)
+      read = details_reader_of(a);
+    return read(name);
+  };
 }
 
 json to_gettable_alert(const domain::alert& a, const domain::label_set& labels,

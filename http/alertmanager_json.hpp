@@ -3,6 +3,7 @@
 #include "domain/alert.hpp"
 #include "domain/alertmanager.hpp"
 #include "domain/labels.hpp"
+#include "domain/silence.hpp"
 #include "http/am_details_reader.hpp"
 
 #include <caf/expected.hpp>
@@ -59,6 +60,15 @@ struct am_details {
 /// reads them.
 am_details am_details_of(const domain::alert& a,
                          am_parts parts = am_parts::filter);
+
+/// A reader of the details of `a` by field name (for silence matchers),
+/// answering as `details_reader_of` does: from `details` what they tell
+/// for sure (a root member the details lack; a label, or its absence,
+/// with `labels` exact), else by reading the details. A listing with a
+/// silence on a label walked each alert's details twice more (the name,
+/// then `labels.<name>`). Neither `a` nor `details` may be outlived.
+domain::details_reader am_details_reader(const domain::alert& a,
+                                         const am_details& details);
 
 /// An active alert as Alertmanager's `gettableAlert`: `labels`,
 /// annotations, times, `fingerprint` (its dedupKey), `receivers` (its

@@ -43,12 +43,23 @@ bool read_members(od::value& value, domain::label_set& out) {
   return true;
 }
 
-/// Reads the string members of `labels` into `out` as the DOM has them:
-/// a last value that is not a string drops the name.
-bool read_labels(od::value& value, domain::label_set& out) {
-  if (!read_members(value, out))
+/// Reads the string members of `labels` (field `f`) into `out` as the
+/// DOM has them: a last value that is not a string drops the name, and
+/// `labels` that are not an object are none. `exact`: whether nothing was
+/// dropped.
+bool read_labels(od::field& f, domain::label_set& out, bool& exact) {
+  out.clear();
+  od::json_type type;
+  if (f.value().type().get(type))
     return false;
+  exact = type == od::json_type::object;
+  if (!exact)
+    return true;
+  if (!read_members(f.value(), out))
+    return false;
+  auto read = out.size();
   out.erase_if([](auto& label) { return label.second == not_a_string; });
+  exact = out.size() == read;
   return true;
 }
 
@@ -89,24 +100,25 @@ bool read_am_fields(std::string_view details, am_parts parts, am_fields& out) {
   details_walk walk;
   // Texts simdjson returns stay valid only during the walk: each read
   // copies what it keeps.
-  bool read = walk.start(details) &&
-              walk.each_root_member([&](std::string_view key, od::field& f) {
-                if (key == "endsAt")
-                  return read_text(f, out.ends_at);
-                if (filter && key == "labels")
-                  return read_object(f, out.labels, read_labels);
-                if (!listing)
-                  return true;
-                if (key == "annotations")
-                  // Of any type (as `not_a_string`), so that the walk still
-                  // gives the labels an alert is filtered on.
-                  return read_object(f, out.annotations, read_members);
-                if (key == "startsAt")
-                  return read_text(f, out.starts_at);
-                if (key == "generatorURL")
-                  return read_text(f, out.generator_url);
-                return true;
-              });
+  bool read =
+      walk.start(details) &&
+      walk.each_root_member([&](std::string_view key, od::field& f) {
+        if (key == "endsAt")
+          return read_text(f, out.ends_at);
+        if (key == "labels")
+          return !filter || read_labels(f, out.labels, out.labels_exact);
+        bool known =
+            key == "annotations" || key == "startsAt" || key == "generatorURL";
+        out.other_members |= !known;
+        if (!listing || !known)
+          return true;
+        if (key == "annotations")
+          // Of any type (as `not_a_string`), so that the walk still
+          // gives the labels an alert is filtered on.
+          return read_object(f, out.annotations, read_members);
+        return read_text(f,
+                         key == "startsAt" ? out.starts_at : out.generator_url);
+      });
   if (read)
     out.annotations_are_strings =
         std::none_of(out.annotations.begin(), out.annotations.end(),

@@ -38,6 +38,13 @@ struct am_fields {
   /// False when a value in `annotations` is not a string: the DOM keeps
   /// any JSON there, so the caller writes such an alert from the DOM.
   bool annotations_are_strings = true;
+  /// With the filter part, what a lookup of a field by name can take from
+  /// `labels` instead of walking the details again: whether `labels` holds
+  /// every `labels.<name>` there is (the last `labels` member is an
+  /// object of strings only, or there is none), and whether the details
+  /// have root members other than the five above.
+  bool labels_exact = true;
+  bool other_members = false;
 };
 
 /// Reads the `parts` of `details` into `out` (as it is default-made) as

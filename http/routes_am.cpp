@@ -240,7 +240,10 @@ void get_alerts(route_env& env, const httplib::Request& req,
     auto& labels = details.fields.labels;
     if (labels.empty() || domain::fingerprint(labels) != a.dedup_key)
       continue;
-    auto silences = silenced_by(catalog->silences, a, now);
+    std::vector<std::string> silences;
+    if (!catalog->silences.empty())
+      silences = domain::silenced_by(catalog->silences, a,
+                                     am_details_reader(a, details), now);
     if (!domain::am_listed(silences.empty() ? *q : silenced_query, labels,
                            a.event_manager_id.str(), details.ends_at, now))
       continue;

@@ -6,6 +6,7 @@
 
 #include "http/alertmanager_json.hpp"
 #include "http/am_details_reader.hpp"
+#include "http/silence_json.hpp"
 
 #include "domain/alertmanager.hpp"
 
@@ -172,4 +173,54 @@ TEST_CASE("the details reader reads many labels in any order as a DOM does",
   auto dom = dom_fields(text);
   CHECK(fast->labels.size() == dom.labels.size());
   CHECK(fast->labels == dom.labels);
+}
+
+TEST_CASE("a listing's lookups by name answer as the details reader does",
+          "[unit]") {
+  auto text = GENERATE(
+      as<std::string>{},
+      // As am_details_text writes them.
+      R"({"annotations":{"summary":"s"},"endsAt":"e","generatorURL":"u",)"
+      R"("labels":{"alertname":"X","a":"1","empty":""},"startsAt":"s"})",
+      // No labels, labels of another type, values that are not strings.
+      R"({"annotations":{"a":"2"}})", R"({"labels":"text"})",
+      R"({"labels":null})", R"({"labels":{"a":1,"b":"2"}})",
+      R"({"labels":{"a":"1","a":null}})", R"({"labels":{"a":{"b":"c"}}})",
+      R"({"labels":{"a":"1"},"labels":{"b":"2"}})",
+      // Root members of other names, one that a dotted name reads whole.
+      R"({"labels":{"a":"1"},"a":"root"})",
+      R"({"labels":{"a":"1"},"labels.a":"literal"})",
+      R"({"labels":{"a.b":"dotted"}})", R"({"extra":{"x":[1]}})",
+      // Not JSON.
+      "not json");
+  auto parts = GENERATE(am_parts::filter, am_parts::both);
+  argus::domain::alert a;
+  a.details = text;
+  auto details = argus::http::am_details_of(a, parts);
+  auto listing = argus::http::am_details_reader(a, details);
+  auto reader = argus::http::details_reader_of(a);
+  for (std::string name : {"a",
+                           "b",
+                           "alertname",
+                           "missing",
+                           "labels.a",
+                           "labels.b",
+                           "labels.alertname",
+                           "labels.missing",
+                           "labels.a.b",
+                           "labels.",
+                           "labels",
+                           "annotations",
+                           "annotations.a",
+                           "annotations.summary",
+                           "endsAt",
+                           "startsAt",
+                           "generatorURL",
+                           "extra",
+                           "extra.x",
+                           "labels.a",
+                           "a"}) {
+    CAPTURE(text, static_cast<int>(parts), name);
+    CHECK(listing(name) == reader(name));
+  }
 }
