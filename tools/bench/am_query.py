@@ -22,7 +22,8 @@ ticks in 10 ms), then the median over the runs.
       [--alerts 2000] [--runs 2]
 
 counts instead, with valgrind's callgrind, the instructions one listing
-of every alert and one filtered to a class spend in the HTTP handler
+of every alert, one filtered to a class, and one of every alert with the
+silence on a label spend in the HTTP handler
 (`get_alerts`: reading the details, filtering, writing the reply; the
 repository's copy of the alerts is not counted). Each figure is the
 difference between a server that listed 1 + 3 times and one that listed
@@ -116,10 +117,10 @@ def processed(port):
                if line.startswith("argus_events_processed_total"))
 
 
-def listing_instructions(binary, bin_dir, alerts, query, listings):
+def listing_instructions(binary, bin_dir, alerts, query, silence, listings):
     """Instructions `get_alerts` spent in a server of `binary` that took
-    ALERTS alerts, listed them all once and then ran `listings` listings
-    of `query`."""
+    ALERTS alerts (and SILENCE if `silence`), listed them all once and
+    then ran `listings` listings of `query`."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "callgrind.out")
         # Anchored at the parameter list, as http_instructions_ab.py does.
@@ -137,6 +138,8 @@ def listing_instructions(binary, bin_dir, alerts, query, listings):
             s.stop_timeout = 300
             run.make_am_manager(s.port)
             post_alerts(s.port, alerts)
+            if silence:
+                run.http("POST", s.port, "/am/am/api/v2/silences", SILENCE)
             # Waited for outside the handler counted, so every server
             # lists the same alerts as often.
             deadline = time.monotonic() + 300
@@ -144,8 +147,11 @@ def listing_instructions(binary, bin_dir, alerts, query, listings):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"fewer than {alerts} alerts processed")
                 time.sleep(0.5)
-            if len(listing(s.port)) != alerts:
-                raise RuntimeError(f"a listing did not show {alerts} alerts")
+            # amtool's default hides the silenced ones.
+            shown = len(listing(s.port, "?silenced=true"))
+            if shown != alerts:
+                raise RuntimeError(f"a listing showed {shown} alerts, not "
+                                   f"{alerts}")
             for _ in range(listings):
                 listing(s.port, query)
         return http_instructions_ab.total_instructions(out)
@@ -159,22 +165,24 @@ def count_instructions(args):
     run.wait_ready = functools.partial(run.wait_ready, deadline_s=180.0)
     bin_dir = tempfile.mkdtemp(prefix="argus-callgrind-bin-")
     run.BIN = bin_dir
-    per = {(b, kind): [] for b in binaries for kind in ("all", "class=7")}
+    kinds = (("all", "", False), ("class=7", ONE_CLASS, False),
+             ("all, a silence", "", True))
+    per = {(b, kind): [] for b in binaries for kind, _, _ in kinds}
     try:
         for r in range(args.runs):
             for b in binaries if r % 2 == 0 else binaries[::-1]:
-                for kind, query in (("all", ""), ("class=7", ONE_CLASS)):
+                for kind, query, silence in kinds:
                     once = listing_instructions(b, bin_dir, args.alerts,
-                                                query, 0)
+                                                query, silence, 0)
                     more = listing_instructions(b, bin_dir, args.alerts,
-                                                query, 3)
+                                                query, silence, 3)
                     per[b, kind].append((more - once) / 3)
                     run.log(f"run {r + 1} {b} {kind}: "
                             f"{per[b, kind][-1]:,.0f} instructions per "
                             f"listing")
     finally:
         shutil.rmtree(bin_dir, ignore_errors=True)
-    for kind in ("all", "class=7"):
+    for kind, _, _ in kinds:
         first = statistics.median(per[binaries[0], kind])
         for b in binaries:
             xs = per[b, kind]
