@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <optional>
 #include <string_view>
@@ -270,12 +271,20 @@ std::optional<std::string> am_field(const domain::postable_alert& posted,
 }
 
 am_details am_details_of(const domain::alert& a, am_parts parts) {
+  assert(parts != am_parts::listing); // a listing filters on the labels
   am_details out;
-  if (read_am_fields(a.details, parts, out.fields)) {
-    out.walked = parts;
-  } else {
-    // What a failed walk left is not the DOM's.
-    out.fields = {};
+  auto walk = [&](am_parts tried) {
+    if (read_am_fields(a.details, tried, out.fields)) {
+      out.walked = tried;
+      return true;
+    }
+    out.fields = {}; // what a failed walk left is not the DOM's
+    return false;
+  };
+  // A walk of both parts checks the annotations as it reads them, where
+  // the filter's walk skips them: one it refuses gets the filter's walk
+  // too, so that whether an alert is listed never depends on the query.
+  if (!walk(parts) && !(parts == am_parts::both && walk(am_parts::filter))) {
     auto details = details_json(a);
     auto labels = details.find("labels");
     if (labels != details.end() && labels->is_object())

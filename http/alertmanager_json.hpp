@@ -57,7 +57,7 @@ struct am_details {
 };
 
 /// The `parts` of the details of `a` (`filter` or `both`) as a listing
-/// reads them.
+/// reads them; `walked` tells which parts it could.
 am_details am_details_of(const domain::alert& a,
                          am_parts parts = am_parts::filter);
 

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -146,6 +147,12 @@ TEST_CASE("an alert's listing fields come from its details, read either way",
   CHECK(details.fields.labels == label_set{{"alertname", "X"}});
   CHECK(details.ends_at ==
         *argus::domain::parse_am_time("2026-12-07T10:05:00Z"));
+  // Annotations the filter's walk skips but a walk of both refuses: the
+  // filter's walk still reads the labels, as for a filtered listing.
+  a.details = R"({"labels":{"alertname":"X"},"annotations":{"a" "b"}})";
+  details = argus::http::am_details_of(a, am_parts::both);
+  CHECK(details.walked == am_parts::filter);
+  CHECK(details.fields.labels == label_set{{"alertname", "X"}});
   // Not JSON: the DOM path reads no labels and no end.
   a.details = "not json";
   details = argus::http::am_details_of(a, am_parts::both);
@@ -191,6 +198,7 @@ TEST_CASE("a listing's lookups by name answer as the details reader does",
       R"({"labels":{"a":"1"},"a":"root"})",
       R"({"labels":{"a":"1"},"labels.a":"literal"})",
       R"({"labels":{"a.b":"dotted"}})", R"({"extra":{"x":[1]}})",
+      R"({"labels":{"":"x","empty":""}})",
       // Not JSON.
       "not json");
   auto parts = GENERATE(am_parts::filter, am_parts::both);
@@ -199,27 +207,34 @@ TEST_CASE("a listing's lookups by name answer as the details reader does",
   auto details = argus::http::am_details_of(a, parts);
   auto listing = argus::http::am_details_reader(a, details);
   auto reader = argus::http::details_reader_of(a);
-  for (std::string name : {"a",
-                           "b",
-                           "alertname",
-                           "missing",
-                           "labels.a",
-                           "labels.b",
-                           "labels.alertname",
-                           "labels.missing",
-                           "labels.a.b",
-                           "labels.",
-                           "labels",
-                           "annotations",
-                           "annotations.a",
-                           "annotations.summary",
-                           "endsAt",
-                           "startsAt",
-                           "generatorURL",
-                           "extra",
-                           "extra.x",
-                           "labels.a",
-                           "a"}) {
+  // Each name twice: a reader answers the same on a second read.
+  std::vector<std::string> names{"a",
+                                 "b",
+                                 "alertname",
+                                 "missing",
+                                 "labels.a",
+                                 "labels.b",
+                                 "labels.alertname",
+                                 "labels.missing",
+                                 "labels.a.b",
+                                 "labels.",
+                                 "labels",
+                                 "annotations",
+                                 "annotations.a",
+                                 "annotations.summary",
+                                 "endsAt",
+                                 "startsAt",
+                                 "generatorURL",
+                                 "extra",
+                                 "extra.x",
+                                 "",
+                                 "empty",
+                                 "labels.empty",
+                                 ".",
+                                 "labels..",
+                                 "a."};
+  for (size_t i = 0; i < 2 * names.size(); ++i) {
+    auto& name = names[i % names.size()];
     CAPTURE(text, static_cast<int>(parts), name);
     CHECK(listing(name) == reader(name));
   }
