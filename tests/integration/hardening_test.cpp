@@ -370,6 +370,7 @@ TEST_CASE("connections past the per-address and total caps are refused",
   a2.reset();
   b1.reset();
   extra.clear();
+  REQUIRE(eventually([&] { return s.http().get("/healthz").status == 200; }));
   // The server counts a connection until its thread sees the close, so the
   // harness's own request for /metrics can still be refused for a moment.
   CHECK(eventually([&] {
