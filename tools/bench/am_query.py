@@ -37,7 +37,6 @@ import argparse
 import functools
 import json
 import os
-import shlex
 import shutil
 import statistics
 import sys
@@ -48,7 +47,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (the Server of the benchmark driver)
-import http_instructions_ab  # noqa: E402  (callgrind's totals)
+import http_instructions_ab  # noqa: E402  (callgrind's wrapper and totals)
 
 TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 
@@ -128,12 +127,7 @@ def listing_instructions(binary, bin_dir, alerts, query, silence, listings):
                    f"--callgrind-out-file={out}", "--collect-atstart=no",
                    "--toggle-collect=argus::http::(anonymous namespace)"
                    "::get_alerts(*"]
-        wrapper = os.path.join(bin_dir, "argus")
-        with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\nexec valgrind "
-                    + " ".join(shlex.quote(o) for o in options)
-                    + f" {shlex.quote(binary)} \"$@\"\n")
-        os.chmod(wrapper, 0o755)
+        http_instructions_ab.install_under_valgrind(bin_dir, binary, options)
         with run.Server("argus", "memory") as s:
             s.stop_timeout = 300
             run.make_am_manager(s.port)

@@ -55,6 +55,17 @@ def total_instructions(out_prefix):
     return n
 
 
+def install_under_valgrind(bin_dir, binary, options):
+    """Makes BIN_DIR/argus a script that runs `binary` under valgrind with
+    `options` in the same process: run.Server starts BIN/argus."""
+    wrapper = os.path.join(bin_dir, "argus")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec valgrind "
+                + " ".join(shlex.quote(o) for o in options)
+                + f" {shlex.quote(binary)} \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+
+
 def count(binary, posted, args, bin_dir):
     """Instructions of one server run of `binary` that takes `posted`."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,14 +78,7 @@ def count(binary, posted, args, bin_dir):
             # switch the count off.
             options += ["--collect-atstart=no",
                         "--toggle-collect=argus::http::front::run(*"]
-        # run.Server starts BIN/argus: here a script that runs `binary`
-        # under callgrind in the same process.
-        wrapper = os.path.join(bin_dir, "argus")
-        with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\nexec valgrind "
-                    + " ".join(shlex.quote(o) for o in options)
-                    + f" {shlex.quote(binary)} \"$@\"\n")
-        os.chmod(wrapper, 0o755)
+        install_under_valgrind(bin_dir, binary, options)
         with run.Server("argus", "memory") as s:
             s.stop_timeout = 300
             # Server makes the native events' manager and rule ("bench").
