@@ -196,4 +196,22 @@ bool matches(const alert& a, const alert_filter& filter) {
   return true;
 }
 
+bool listed_before(const alert& a, const alert& b) {
+  if (a.created_at != b.created_at)
+    return a.created_at > b.created_at;
+  if (int order = a.dedup_key.view().compare(b.dedup_key.view()); order != 0)
+    return order < 0;
+  return a.event_manager_id.view() < b.event_manager_id.view();
+}
+
+void cut_page(std::vector<alert>& merged, int64_t offset, int64_t limit) {
+  auto size = static_cast<int64_t>(merged.size());
+  auto first = std::clamp<int64_t>(offset, 0, size);
+  auto last = limit < 0 ? size : std::min(size, first + limit);
+  std::partial_sort(merged.begin(), merged.begin() + last, merged.end(),
+                    listed_before);
+  merged.erase(merged.begin() + last, merged.end());
+  merged.erase(merged.begin(), merged.begin() + first);
+}
+
 } // namespace argus::domain

@@ -193,6 +193,27 @@ typename Inspector::result_type inspect(Inspector& f, alert_filter& x) {
 /// Whether `a` passes `filter` (limit and offset aside).
 bool matches(const alert& a, const alert_filter& filter);
 
+/// Whether `a` comes before `b` in the order every listing shares: newest
+/// first, then by dedupKey, then by manager, so that ties come out the same
+/// every time.
+bool listed_before(const alert& a, const alert& b);
+
+/// Given the first `offset + limit` alerts (or all) of each of several
+/// listings (one per manager) in `merged`, keeps the page at `offset` and
+/// `limit` (negative: no limit) of their union, in the listing order.
+void cut_page(std::vector<alert>& merged, int64_t offset, int64_t limit);
+
+/// One page of a listing, and how many alerts it is a page of.
+struct alert_page {
+  int64_t total = 0;
+  std::vector<alert> alerts;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alert_page& x) {
+  return f(caf::meta::type_name("argus.alert_page"), x.total, x.alerts);
+}
+
 /// The filter that reads every active alert of a manager, however many (a
 /// negative limit is "no limit" to every store): what inhibition and the
 /// release of held openings decide on.

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
-#include <tuple>
 
 namespace argus::http {
 
@@ -153,15 +152,11 @@ caf::expected<alerts> list_scoped(route_env& env, domain::alert_filter f,
                              atom::list::value, per_manager);
     if (!found)
       return found.error();
-    merged.insert(merged.end(), found->begin(), found->end());
+    merged.insert(merged.end(), std::make_move_iterator(found->begin()),
+                  std::make_move_iterator(found->end()));
   }
-  std::sort(merged.begin(), merged.end(), [](auto& x, auto& y) {
-    return std::tie(y.created_at, x.dedup_key) <
-           std::tie(x.created_at, y.dedup_key);
-  });
-  auto first = std::min<size_t>(merged.size(), f.offset);
-  auto last = std::min<size_t>(merged.size(), first + f.limit);
-  return alerts(merged.begin() + first, merged.begin() + last);
+  domain::cut_page(merged, f.offset, f.limit);
+  return merged;
 }
 
 /// `POST /v1/alerts/{dedupKey}/{acknowledge|unacknowledge|resolve}`: an

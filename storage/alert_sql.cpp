@@ -96,11 +96,15 @@ std::string refresh(const dialect& d) {
   return sql;
 }
 
-std::string list(const dialect& d, bool by_manager, bool by_status,
-                 bool by_type) {
-  std::string sql = "SELECT " + column_list() + " FROM alerts";
+namespace {
+
+/// " WHERE ..." of one combination of the listing's filters, with their
+/// parameters numbered from 1; `n` ends at the last one's number.
+std::string matching(const dialect& d, bool by_manager, bool by_status,
+                     bool by_type, int& n) {
+  std::string sql;
   const char* glue = " WHERE ";
-  int n = 0;
+  n = 0;
   auto add = [&](bool on, const char* column) {
     if (!on)
       return;
@@ -110,10 +114,36 @@ std::string list(const dialect& d, bool by_manager, bool by_status,
   add(by_manager, "event_manager_id");
   add(by_status, "status");
   add(by_type, "type");
+  return sql;
+}
+
+} // namespace
+
+std::string list(const dialect& d, bool by_manager, bool by_status,
+                 bool by_type) {
+  int n = 0;
+  std::string sql = "SELECT " + column_list() + " FROM alerts" +
+                    matching(d, by_manager, by_status, by_type, n);
   sql.append(newest_first);
   sql.append(" LIMIT ").append(d.placeholder(++n));
   sql.append(" OFFSET ").append(d.placeholder(++n));
   return sql;
+}
+
+std::string count(const dialect& d, bool by_manager, bool by_status,
+                  bool by_type) {
+  int n = 0;
+  return "SELECT COUNT(*) FROM alerts" +
+         matching(d, by_manager, by_status, by_type, n);
+}
+
+std::array<std::string, 8>
+every_combination(const dialect& d,
+                  std::string (*make)(const dialect&, bool, bool, bool)) {
+  std::array<std::string, 8> result;
+  for (size_t i = 0; i < result.size(); ++i)
+    result[i] = make(d, i & 4, i & 2, i & 1);
+  return result;
 }
 
 std::string active_of_manager(const dialect& d, bool restricted) {

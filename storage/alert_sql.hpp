@@ -97,6 +97,33 @@ filter_values(const domain::column_filter& filter);
 std::string list(const dialect& d, bool by_manager, bool by_status,
                  bool by_type);
 
+/// The statement of `list` or `count` (one of eight, by combination) for
+/// `filter`: manager 4, status 2, type 1.
+inline size_t combination_of(const domain::alert_filter& filter) {
+  return (filter.event_manager_id.empty() ? 0 : 4) +
+         (filter.status.empty() ? 0 : 2) + (filter.type.empty() ? 0 : 1);
+}
+
+/// `make`'s statement for each of the eight combinations, by
+/// `combination_of`'s index (`list` or `count`).
+std::array<std::string, 8>
+every_combination(const dialect& d,
+                  std::string (*make)(const dialect&, bool, bool, bool));
+
+/// Binds, by `bind(text)`, the texts of the filters `filter` sets, in the
+/// order of `list`'s and `count`'s parameters.
+template <class Bind>
+void bind_filters(const domain::alert_filter& filter, Bind bind) {
+  for (auto* text : {&filter.event_manager_id, &filter.status, &filter.type})
+    if (!text->empty())
+      bind(*text);
+}
+
+/// How many alerts one combination of the listing's filters matches (the
+/// parameters as `list`'s, without limit and offset).
+std::string count(const dialect& d, bool by_manager, bool by_status,
+                  bool by_type);
+
 /// Deletes at most the second parameter's number of alerts resolved before
 /// the first (milliseconds), a child only with its parent or without one
 /// (`storage::store::drop_resolved`), by their physical row ids (SQLite's

@@ -252,6 +252,48 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   list(const domain::alert_filter& filter) override {
+    auto rows = matching_rows(filter);
+    return page_of(rows, filter.offset, filter.limit);
+  }
+
+  caf::expected<domain::alert_page>
+  list_where(const domain::alert_filter& filter, const alert_check& keep,
+             int64_t scan) override {
+    auto rows = matching_rows(filter);
+    if (scan >= 0 && rows.size() > static_cast<size_t>(scan)) {
+      std::nth_element(rows.begin(), rows.begin() + scan, rows.end(),
+                       newer_first);
+      rows.resize(static_cast<size_t>(scan));
+    }
+    // `keep` decides on an active alert's snapshot as it is: a copy of each
+    // alert it looks at (and its destruction) was most of a console's
+    // listing of 100,000 groups. Resolved rows are unpacked into one alert.
+    domain::alert unpacked;
+    if (keep)
+      rows.erase(std::remove_if(rows.begin(), rows.end(),
+                                [&](const row_ref& ref) {
+                                  if (ref.r->shared)
+                                    return !keep(*ref.r->shared);
+                                  unpacked =
+                                      to_alert(*ref.manager_id,
+                                               managers_.at(*ref.manager_id),
+                                               ref.dedup_key, *ref.r);
+                                  return !keep(unpacked);
+                                }),
+                 rows.end());
+    domain::alert_page page;
+    page.total = static_cast<int64_t>(rows.size());
+    page.alerts = page_of(rows, filter.offset, filter.limit);
+    return page;
+  }
+
+  caf::expected<int64_t>
+  count_matching(const domain::alert_filter& filter) override {
+    return static_cast<int64_t>(matching_rows(filter).size());
+  }
+
+  /// The rows `filter` matches (limit and offset aside), in no order.
+  std::vector<row_ref> matching_rows(const domain::alert_filter& filter) const {
     std::vector<row_ref> rows;
     auto collect = [&](const std::string& id, const manager_alerts& m) {
       // The active set is much smaller than the store on a busy system.
@@ -272,7 +314,7 @@ public:
                m != managers_.end()) {
       collect(m->first, m->second);
     }
-    return page_of(rows, filter.offset, filter.limit);
+    return rows;
   }
 
   caf::expected<std::vector<domain::alert>>

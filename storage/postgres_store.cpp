@@ -76,7 +76,14 @@ struct statements {
   statement applied_after{"argus_applied_after",
                           "SELECT " + alert_sql::column_list() +
                               " FROM alerts WHERE last_seq > $1"};
-  std::array<statement, 8> list = make_list();
+  std::array<statement, 8> list = make_combinations(
+      {"argus_list_0", "argus_list_1", "argus_list_2", "argus_list_3",
+       "argus_list_4", "argus_list_5", "argus_list_6", "argus_list_7"},
+      alert_sql::list);
+  std::array<statement, 8> count_of = make_combinations(
+      {"argus_count_0", "argus_count_1", "argus_count_2", "argus_count_3",
+       "argus_count_4", "argus_count_5", "argus_count_6", "argus_count_7"},
+      alert_sql::count);
   statement by_key_all{"argus_by_key_all",
                        "SELECT " + alert_sql::column_list() +
                            " FROM alerts WHERE dedup_key = $1"
@@ -199,14 +206,16 @@ struct statements {
                        " event_manager_id FROM audit_log WHERE at_ms >= $1"
                        " ORDER BY at_ms DESC, seq DESC LIMIT $2"};
 
-  static std::array<statement, 8> make_list() {
-    static constexpr const char* names[] = {
-        "argus_list_0", "argus_list_1", "argus_list_2", "argus_list_3",
-        "argus_list_4", "argus_list_5", "argus_list_6", "argus_list_7"};
+  /// The eight statements of a listing's filter combinations, by
+  /// `alert_sql::combination_of`'s index, with their names (which must
+  /// outlive them).
+  static std::array<statement, 8> make_combinations(
+      const std::array<const char*, 8>& names,
+      std::string (*make)(const alert_sql::dialect&, bool, bool, bool)) {
+    auto texts = alert_sql::every_combination(alert_sql::postgres, make);
     std::array<statement, 8> result;
     for (size_t i = 0; i < result.size(); ++i)
-      result[i] = statement{
-          names[i], alert_sql::list(alert_sql::postgres, i & 4, i & 2, i & 1)};
+      result[i] = statement{names[i], std::move(texts[i])};
     return result;
   }
 };
@@ -507,18 +516,9 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   list(const domain::alert_filter& filter) override {
-    bool by_manager = !filter.event_manager_id.empty();
-    bool by_status = !filter.status.empty();
-    bool by_type = !filter.type.empty();
-    auto combination =
-        (by_manager ? 4 : 0) + (by_status ? 2 : 0) + (by_type ? 1 : 0);
+    auto combination = alert_sql::combination_of(filter);
     params p;
-    if (by_manager)
-      p.text(filter.event_manager_id);
-    if (by_status)
-      p.text(filter.status);
-    if (by_type)
-      p.text(filter.type);
+    alert_sql::bind_filters(filter, [&](auto& text) { p.text(text); });
     // As in SQLite: a negative limit means none, a negative offset is 0.
     if (filter.limit < 0)
       p.null();
@@ -526,6 +526,17 @@ public:
       p.integer(filter.limit);
     p.integer(filter.offset < 0 ? 0 : filter.offset);
     return alerts_of(conn_->run(sql().list[combination], p, "list alerts"));
+  }
+
+  caf::expected<int64_t>
+  count_matching(const domain::alert_filter& filter) override {
+    auto combination = alert_sql::combination_of(filter);
+    params p;
+    alert_sql::bind_filters(filter, [&](auto& text) { p.text(text); });
+    auto res = conn_->run(sql().count_of[combination], p, "count alerts");
+    if (!res)
+      return std::move(res.error());
+    return pg::integer_at(res->get(), 0, 0);
   }
 
   caf::expected<std::vector<domain::alert>>

@@ -357,31 +357,37 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   list(const domain::alert_filter& filter) override {
-    bool by_manager = !filter.event_manager_id.empty();
-    bool by_status = !filter.status.empty();
-    bool by_type = !filter.type.empty();
-    auto combination =
-        (by_manager ? 4 : 0) + (by_status ? 2 : 0) + (by_type ? 1 : 0);
-    static const auto sql = [] {
-      std::array<std::string, 8> result;
-      for (size_t i = 0; i < result.size(); ++i)
-        result[i] = alert_sql::list(alert_sql::sqlite, i & 4, i & 2, i & 1);
-      return result;
-    }();
+    auto combination = alert_sql::combination_of(filter);
+    static const auto sql =
+        alert_sql::every_combination(alert_sql::sqlite, alert_sql::list);
     auto stmt = prepared(list_[combination], sql[combination], "list alerts");
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
     binder b{*stmt};
-    if (by_manager)
-      b.text(filter.event_manager_id);
-    if (by_status)
-      b.text(filter.status);
-    if (by_type)
-      b.text(filter.type);
+    alert_sql::bind_filters(filter, [&](auto& text) { b.text(text); });
     // SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0.
     b.integer(filter.limit).integer(filter.offset);
     return alerts_of(*stmt, b, "list alerts");
+  }
+
+  caf::expected<int64_t>
+  count_matching(const domain::alert_filter& filter) override {
+    auto combination = alert_sql::combination_of(filter);
+    static const auto sql =
+        alert_sql::every_combination(alert_sql::sqlite, alert_sql::count);
+    auto stmt =
+        prepared(count_of_[combination], sql[combination], "count alerts");
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    binder b{*stmt};
+    alert_sql::bind_filters(filter, [&](auto& text) { b.text(text); });
+    if (!b.ok())
+      return fail("cannot bind count alerts");
+    if (sqlite3_step(*stmt) != SQLITE_ROW)
+      return fail("cannot count alerts");
+    return sqlite3_column_int64(*stmt, 0);
   }
 
   caf::expected<std::vector<domain::alert>>
@@ -1155,6 +1161,7 @@ private:
   stmt_ptr add_note_;
   /// By filter combination: manager 4, status 2, type 1.
   std::array<stmt_ptr, 8> list_;
+  std::array<stmt_ptr, 8> count_of_;
   stmt_ptr by_key_one_;
   stmt_ptr by_key_all_;
   stmt_ptr children_;

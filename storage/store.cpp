@@ -4,6 +4,33 @@
 
 namespace argus::storage {
 
+namespace {
+
+/// `list_where` of an empty check: the page by `list`, the total by
+/// `count_matching`.
+caf::expected<domain::alert_page>
+page_of_every(store& db, const domain::alert_filter& filter, int64_t scan) {
+  auto counted = db.count_matching(filter);
+  if (!counted)
+    return std::move(counted.error());
+  domain::alert_page page;
+  page.total = scan < 0 ? *counted : std::min(*counted, scan);
+  // The page, cut to the `scan` newest.
+  auto read = filter;
+  read.offset = std::max<int64_t>(filter.offset, 0);
+  auto left = page.total - read.offset;
+  if (left <= 0 || read.limit == 0)
+    return page;
+  read.limit = read.limit < 0 ? left : std::min(read.limit, left);
+  auto found = db.list(read);
+  if (!found)
+    return std::move(found.error());
+  page.alerts = std::move(*found);
+  return page;
+}
+
+} // namespace
+
 // Defined here rather than inline so the vtable has one home.
 store::~store() = default;
 
@@ -20,6 +47,40 @@ store::active_where(const std::string& manager_id,
                               }),
                found->end());
   return found;
+}
+
+caf::expected<int64_t>
+store::count_matching(const domain::alert_filter& filter) {
+  auto every = filter;
+  every.limit = -1;
+  every.offset = 0;
+  auto found = list(every);
+  if (!found)
+    return std::move(found.error());
+  return static_cast<int64_t>(found->size());
+}
+
+caf::expected<domain::alert_page>
+store::list_where(const domain::alert_filter& filter, const alert_check& keep,
+                  int64_t scan) {
+  if (!keep)
+    return page_of_every(*this, filter, scan);
+  auto read = filter;
+  read.offset = 0;
+  read.limit = scan;
+  auto found = list(read);
+  if (!found)
+    return std::move(found.error());
+  domain::alert_page page;
+  for (auto& a : *found) {
+    if (!keep(a))
+      continue;
+    auto index = page.total++;
+    if (index >= filter.offset &&
+        (filter.limit < 0 || index < filter.offset + filter.limit))
+      page.alerts.push_back(std::move(a));
+  }
+  return page;
 }
 
 caf::expected<std::vector<int64_t>> store::active_children_counts(

@@ -118,6 +118,32 @@ public:
                const domain::column_filter& where,
                const std::function<bool(const domain::alert&)>& keep);
 
+  /// How many alerts match the filter (limit and offset aside). This
+  /// default counts `list`.
+  virtual caf::expected<int64_t>
+  count_matching(const domain::alert_filter& filter);
+
+  /// Which alerts `list_where` keeps. It may read what a group writes of
+  /// an alert (its texts, severity, status, type, flags, times and details)
+  /// but not its id, `event_count`, `last_seq` or `created_at`, which the
+  /// store merges across writes and which it may see as the last write had
+  /// them (the memory store hands it an active alert's latest snapshot
+  /// instead of a copy). It sees each alert for the call only.
+  using alert_check = std::function<bool(const domain::alert&)>;
+
+  /// The page (`filter`'s offset and limit) of the alerts `keep` admits
+  /// among the `scan` newest that `filter` matches (negative: all), in the
+  /// listing order, and how many `keep` admits: a page of a selection
+  /// without copying out every alert it looks at (the console's groups).
+  /// An empty `keep` admits every alert: the page is `list`'s, the total
+  /// `count_matching`'s, and no other alert is read (two statements, so a
+  /// write from another node of a shared PostgreSQL between them may make
+  /// the total disagree with the page by that write). This default filters
+  /// `list`.
+  virtual caf::expected<domain::alert_page>
+  list_where(const domain::alert_filter& filter, const alert_check& keep,
+             int64_t scan);
+
   /// The alerts with this dedupKey, of one manager or (if empty) of all.
   virtual caf::expected<std::vector<domain::alert>>
   by_dedup_key(const std::string& manager_id, const std::string& dedup_key) = 0;

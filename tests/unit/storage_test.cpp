@@ -427,6 +427,100 @@ TEST_CASE("storage: list filters, orders and pages", "[unit]") {
   CHECK(list(f).empty());
 }
 
+TEST_CASE("storage: list_where pages what the check keeps, with the total",
+          "[unit]") {
+  EACH_BACKEND();
+  for (auto [key, ms] : {std::pair{"k1", 9'000},
+                         {"x2", 8'000},
+                         {"k3", 7'000},
+                         {"k4", 7'000},
+                         {"x5", 5'000},
+                         {"k6", 4'000}})
+    write(store, make_alert("m1", key, ms));
+  write(store, make_alert("m1", "k7", 6'000, alert_status::resolved));
+  write(store, make_alert("m1", "k8", 3'000, alert_status::active,
+                          alert_type::child, "k1"));
+  write(store, make_alert("m2", "k9", 10'000));
+  // The check reads a text a group writes.
+  auto k_summaries = [](const alert& a) {
+    return a.summary.rfind("summary of k", 0) == 0;
+  };
+  auto page = [&](argus::domain::alert_filter f, int64_t scan) {
+    auto found = must(store.list_where(f, k_summaries, scan));
+    return std::pair{found.total, keys_of(found.alerts)};
+  };
+  using keys = std::vector<std::string>;
+  argus::domain::alert_filter f{"m1", "active", "parent", 2, 0};
+  CHECK(page(f, -1) == std::pair{int64_t{4}, keys{"m1/k1", "m1/k3"}});
+  f.offset = 2;
+  CHECK(page(f, -1) == std::pair{int64_t{4}, keys{"m1/k4", "m1/k6"}});
+  f.offset = 4;
+  CHECK(page(f, -1) == std::pair{int64_t{4}, keys{}});
+  // Only the `scan` newest of the filter's are looked at: k1, x2, k3.
+  f.offset = 0;
+  CHECK(page(f, 3) == std::pair{int64_t{2}, keys{"m1/k1", "m1/k3"}});
+  CHECK(page(f, 0) == std::pair{int64_t{0}, keys{}});
+  // Every manager, every status and type: resolved rows are checked too.
+  f = {"", "", "", 100, 0};
+  CHECK(page(f, -1) ==
+        std::pair{int64_t{7}, keys{"m2/k9", "m1/k1", "m1/k3", "m1/k4", "m1/k7",
+                                   "m1/k6", "m1/k8"}});
+  // An empty check keeps every alert: the page is the listing's, the total
+  // its count, both cut to the `scan` newest.
+  f = {"m1", "active", "parent", 2, 1};
+  auto every = [&](int64_t scan) {
+    auto found = must(store.list_where(f, {}, scan));
+    return std::pair{found.total, keys_of(found.alerts)};
+  };
+  CHECK(every(-1) == std::pair{int64_t{6}, keys{"m1/x2", "m1/k3"}});
+  CHECK(every(2) == std::pair{int64_t{2}, keys{"m1/x2"}});
+  CHECK(every(1) == std::pair{int64_t{1}, keys{}});
+  f.limit = -1;
+  CHECK(every(4) == std::pair{int64_t{4}, keys{"m1/x2", "m1/k3", "m1/k4"}});
+  f = {"m1", "", "", 100, 0};
+  CHECK(every(-1).first == 8);
+  // The page holds the stored alerts, merged across writes: the first
+  // creation time, the counts summed.
+  auto again = make_alert("m1", "k6", 11'000);
+  again.summary = "summary of k6, again";
+  write(store, again, 2);
+  f = {"m1", "active", "parent", 1, 3};
+  auto found = must(store.list_where(f, k_summaries, -1));
+  REQUIRE(keys_of(found.alerts) == keys{"m1/k6"});
+  auto stored = must(store.by_dedup_key("m1", "k6"));
+  REQUIRE(stored.size() == 1);
+  check_same(found.alerts.front(), stored.front());
+  CHECK(found.alerts.front().event_count == 3);
+  CHECK(found.alerts.front().created_at == argus::domain::from_millis(4'000));
+  CHECK(found.alerts.front().summary == "summary of k6, again");
+}
+
+TEST_CASE("storage: count_matching counts each combination of filters",
+          "[unit]") {
+  EACH_BACKEND();
+  write(store, make_alert("m1", "a", 3'000));
+  write(store, make_alert("m1", "b", 5'000, alert_status::resolved));
+  write(store, make_alert("m1", "c", 5'000, alert_status::active,
+                          alert_type::child, "a"));
+  write(store, make_alert("m2", "a", 4'000, alert_status::resolved,
+                          alert_type::child, "x"));
+  write(store, make_alert("m2", "d", 1'000));
+  // Every combination, against the listing's own count.
+  for (auto manager : {"", "m1", "m2", "nobody"})
+    for (auto status : {"", "active", "resolved"})
+      for (auto type : {"", "parent", "child"}) {
+        argus::domain::alert_filter f{manager, status, type, 1, 5};
+        INFO(manager << " " << status << " " << type);
+        auto every = f;
+        every.limit = -1;
+        every.offset = 0;
+        CHECK(must(store.count_matching(f)) ==
+              static_cast<int64_t>(must(store.list(every)).size()));
+      }
+  CHECK(must(store.count_matching({"", "", "", 0, 0})) == 5);
+  CHECK(must(store.count_matching({"m1", "active", "", 0, 0})) == 2);
+}
+
 TEST_CASE("storage: active_where keeps the active alerts of one manager "
           "that the test accepts, with every field",
           "[unit]") {
