@@ -2,6 +2,7 @@
 
 #include "actors/routed_event.hpp"
 #include "actors/type_ids.hpp"
+#include "domain/group_list.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
@@ -12,6 +13,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -105,6 +107,13 @@ using repository_actor = caf::typed_actor<
     caf::replies_to<
         atom::list, std::string,
         std::vector<domain::inhibit_rule>>::with<std::vector<domain::alert>>,
+    /// A page of the open groups a query selects, each its parent, and how
+    /// many it selects: what the console lists, decided where the alerts
+    /// are (`storage::store::list_where`) with the active silences at the
+    /// time given, so that only the page is copied out.
+    caf::replies_to<atom::list, domain::group_query,
+                    std::map<std::string, domain::silence>,
+                    domain::time_point>::with<domain::alert_page>,
     /// The same as the store has them now, without writing what is pending
     /// first: for counts that may lag (argusctl cluster) and must not wait
     /// for a large backlog.

@@ -2,8 +2,10 @@
 
 #include "config/log.hpp"
 #include "domain/error.hpp"
+#include "domain/group_list.hpp"
 #include "domain/inhibition.hpp"
 #include "http/active_alerts.hpp"
+#include "http/silence_json.hpp"
 
 #include <algorithm>
 
@@ -286,6 +288,23 @@ repository(repository_actor::stateful_pointer<repository_state> self,
                                    return http::active_alerts::may_inhibit(
                                        rules, a);
                                  });
+        });
+      },
+      [=](atom::list, const domain::group_query& q,
+          const std::map<std::string, domain::silence>& silences,
+          domain::time_point now) -> caf::result<domain::alert_page> {
+        domain::group_filter selects{q, [&](const domain::alert& parent) {
+                                       return http::is_silenced(silences,
+                                                                parent, now);
+                                     }};
+        domain::alert_filter parents{q.event_manager_id, "active", "parent",
+                                     q.limit, q.offset};
+        // A selection of every open group is read as a page and a count:
+        // no other parent is read.
+        auto keep = selects.narrows() ? storage::store::alert_check{selects}
+                                      : storage::store::alert_check{};
+        return read(self, *ctx, [&](storage::store& db) {
+          return db.list_where(parents, keep, domain::max_open_groups_read);
         });
       },
       [=](atom::peek,

@@ -12,6 +12,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<domain::alert>("argus.alert");
   cfg.add_message_type<domain::alert_write>("argus.alert_write");
   cfg.add_message_type<domain::alert_filter>("argus.alert_filter");
+  cfg.add_message_type<domain::alert_page>("argus.alert_page");
+  cfg.add_message_type<domain::group_query>("argus.group_query");
   cfg.add_message_type<domain::grouping_rule>("argus.grouping_rule");
   cfg.add_message_type<domain::event_manager>("argus.event_manager");
   cfg.add_message_type<domain::inhibit_rule>("argus.inhibit_rule");

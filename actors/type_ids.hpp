@@ -4,6 +4,7 @@
 #include "domain/catalog.hpp"
 #include "domain/delivery.hpp"
 #include "domain/event.hpp"
+#include "domain/group_list.hpp"
 #include "domain/keys.hpp"
 #include "domain/notification.hpp"
 

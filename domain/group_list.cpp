@@ -46,7 +46,7 @@ caf::error check_group_query(const group_query& q, const field_namer& name) {
   return {};
 }
 
-std::string_view group_state(const alert& parent, bool silenced) {
+std::string_view shown_state(const alert& parent, bool silenced) {
   if (parent.resolve_requested)
     return "resolve_requested";
   if (parent.acknowledged)
@@ -56,37 +56,43 @@ std::string_view group_state(const alert& parent, bool silenced) {
   return "active";
 }
 
-group_page select_groups(const std::vector<alert>& parents,
-                         const silence_check& silenced, const group_query& q,
-                         time_point now) {
-  auto needle = lower(q.text);
-  auto sev = parse_severity(q.severity);
-  group_page out;
-  for (auto& p : parents) {
-    if (!p.is_active() || !p.is_parent())
-      continue;
-    if (!q.event_manager_id.empty() && p.event_manager_id != q.event_manager_id)
-      continue;
-    if (sev && p.sev != *sev)
-      continue;
-    if (!needle.empty() && !contains_text(p, needle))
-      continue;
-    auto ids = silenced(p);
-    auto state = group_state(p, !ids.empty());
-    if (!q.state.empty() && state != q.state)
-      continue;
-    auto index = out.total++;
-    if (index < q.offset || index >= q.offset + q.limit)
-      continue;
-    group_row row;
-    row.parent = p;
-    row.silenced_by = std::move(ids);
-    row.state = state;
-    if (p.has_grouping_value && p.window_ends_at > now)
-      row.window_left = p.window_ends_at - now;
-    out.rows.push_back(std::move(row));
-  }
-  return out;
+group_filter::group_filter(const group_query& q, silence_test silenced)
+    : query_(q), silenced_(std::move(silenced)), needle_(lower(q.text)),
+      severity_(parse_severity(q.severity)) {}
+
+bool group_filter::operator()(const alert& p) const {
+  auto& q = query_;
+  if (!p.is_active() || !p.is_parent())
+    return false;
+  if (!q.event_manager_id.empty() && p.event_manager_id != q.event_manager_id)
+    return false;
+  if (severity_ && p.sev != *severity_)
+    return false;
+  if (!needle_.empty() && !contains_text(p, needle_))
+    return false;
+  if (q.state.empty())
+    return true;
+  // A group waiting for its children, or acknowledged, shows so whatever
+  // silences match it.
+  auto state = shown_state(p, false);
+  if (state != "active")
+    return state == q.state;
+  return q.state == (silenced_(p) ? "silenced" : "active");
+}
+
+bool group_filter::narrows() const {
+  return severity_ || !needle_.empty() || !query_.state.empty();
+}
+
+group_row group_row_of(alert parent, std::vector<std::string> silenced_by,
+                       time_point now) {
+  group_row row;
+  row.state = shown_state(parent, !silenced_by.empty());
+  if (parent.has_grouping_value && parent.window_ends_at > now)
+    row.window_left = parent.window_ends_at - now;
+  row.parent = std::move(parent);
+  row.silenced_by = std::move(silenced_by);
+  return row;
 }
 
 } // namespace argus::domain

@@ -170,6 +170,26 @@ bool matches(const silence& s, const alert& a, const details_reader& details) {
                      });
 }
 
+std::map<std::string, silence>
+active_silences(const std::map<std::string, silence>& all,
+                const std::string& manager_id, time_point now) {
+  std::map<std::string, silence> out;
+  for (auto& [id, s] : all)
+    if (state_of(s, now) == silence_state::active &&
+        (manager_id.empty() || s.event_manager_id.empty() ||
+         s.event_manager_id == manager_id))
+      out.emplace_hint(out.end(), id, s);
+  return out;
+}
+
+bool is_silenced(const std::map<std::string, silence>& all, const alert& a,
+                 const details_reader& details, time_point now) {
+  return std::any_of(all.begin(), all.end(), [&](auto& entry) {
+    return state_of(entry.second, now) == silence_state::active &&
+           matches(entry.second, a, details);
+  });
+}
+
 std::vector<std::string> silenced_by(const std::map<std::string, silence>& all,
                                      const alert& a,
                                      const details_reader& details,

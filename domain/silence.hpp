@@ -111,6 +111,18 @@ std::string field_text(const alert& a, const std::string& name,
 /// manager. The state is not looked at.
 bool matches(const silence& s, const alert& a, const details_reader& details);
 
+/// The silences of `all` in force at `now` that may cover manager
+/// `manager_id` (those of no manager too; empty: of any manager): the only
+/// ones that can match its alerts.
+std::map<std::string, silence>
+active_silences(const std::map<std::string, silence>& all,
+                const std::string& manager_id, time_point now);
+
+/// Whether a silence of `all` active at `now` matches `a` (the first that
+/// does ends the search).
+bool is_silenced(const std::map<std::string, silence>& all, const alert& a,
+                 const details_reader& details, time_point now);
+
 /// The ids of the silences in `all` active at `now` that match `a`, sorted.
 std::vector<std::string> silenced_by(const std::map<std::string, silence>& all,
                                      const alert& a,

@@ -16,17 +16,12 @@
 #include <charconv>
 #include <chrono>
 #include <map>
-#include <tuple>
 
 namespace argus::http {
 
 namespace {
 
 using nlohmann::json;
-using alerts = std::vector<domain::alert>;
-
-/// Active parents read per request at most, as `argusctl groups` does.
-constexpr int64_t max_open_rows = 100000;
 
 const ui::asset* find_asset(std::string_view name) {
   for (size_t i = 0; i < ui::asset_count; ++i)
@@ -77,25 +72,38 @@ caf::expected<domain::group_query> group_query_of(const httplib::Request& req) {
   return q;
 }
 
-/// Active parents of the managers the request may read (`only`, or the
-/// key's scope; empty: all), newest first.
-caf::expected<alerts> open_parents(route_env& env,
-                                   const std::vector<std::string>& managers) {
-  alerts out;
+/// The page of groups `q` selects among the open groups of `managers` (the
+/// key's scope; empty: all), each its parent, and how many it selects. Each
+/// manager's repository decides which of its groups `q` selects and sends
+/// only its page; a scope of several managers merges their first pages.
+caf::expected<domain::alert_page>
+selected_parents(route_env& env, const domain::group_query& q,
+                 const std::vector<std::string>& managers,
+                 const std::map<std::string, domain::silence>& all_silences,
+                 domain::time_point now) {
+  domain::alert_page out;
+  auto per_manager = q;
+  if (managers.size() > 1) {
+    per_manager.offset = 0;
+    per_manager.limit = q.offset + q.limit;
+  }
   for (auto& m : managers) {
-    domain::alert_filter f{m, "active", "parent", max_open_rows, 0};
-    auto found = ask<alerts>(*env.node.system, env.node.repository,
-                             atom::list::value, f);
+    per_manager.event_manager_id = m;
+    // Only the silences in force now that may cover the manager can match:
+    // the rest (expired ones stay listed) stay out of the request.
+    auto silences = domain::active_silences(all_silences, m, now);
+    auto found =
+        ask<domain::alert_page>(*env.node.system, env.node.repository,
+                                atom::list::value, per_manager, silences, now);
     if (!found)
       return found.error();
-    out.insert(out.end(), std::make_move_iterator(found->begin()),
-               std::make_move_iterator(found->end()));
+    out.total += found->total;
+    out.alerts.insert(out.alerts.end(),
+                      std::make_move_iterator(found->alerts.begin()),
+                      std::make_move_iterator(found->alerts.end()));
   }
   if (managers.size() > 1)
-    std::sort(out.begin(), out.end(), [](auto& x, auto& y) {
-      return std::tie(y.created_at, x.dedup_key) <
-             std::tie(x.created_at, y.dedup_key);
-    });
+    domain::cut_page(out.alerts, q.offset, q.limit);
   return out;
 }
 
@@ -137,17 +145,19 @@ void get_groups(route_env& env, const httplib::Request& req,
     managers = who.scope();
   else if (!who.sees(q->event_manager_id))
     managers.clear(); // a manager the key does not cover: nothing to see
-  auto parents = open_parents(env, managers);
-  if (!parents)
-    return reply_error(res, parents.error());
   auto now = env.node.ctx->now();
   auto catalog = env.node.catalog_now();
-  auto page = domain::select_groups(
-      *parents,
-      [&](const domain::alert& a) {
-        return silenced_by(catalog->silences, a, now);
-      },
-      *q, now);
+  auto& silences = catalog->silences;
+  auto selected = selected_parents(env, *q, managers, silences, now);
+  if (!selected)
+    return reply_error(res, selected.error());
+  domain::group_page page;
+  page.total = selected->total;
+  for (auto& parent : selected->alerts) {
+    auto ids = silenced_by(silences, parent, now);
+    page.rows.push_back(
+        domain::group_row_of(std::move(parent), std::move(ids), now));
+  }
   if (auto err = count_children(env, page))
     return reply_error(res, err);
   auto rows = json::array();

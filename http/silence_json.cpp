@@ -271,6 +271,11 @@ silenced_by(const std::map<std::string, domain::silence>& all,
   return domain::silenced_by(all, a, details_reader_of(a), now);
 }
 
+bool is_silenced(const std::map<std::string, domain::silence>& all,
+                 const domain::alert& a, domain::time_point now) {
+  return !all.empty() && domain::is_silenced(all, a, details_reader_of(a), now);
+}
+
 caf::expected<std::vector<domain::inhibit_rule>>
 parse_inhibit_rules(const json& j) {
   if (!j.is_array())

@@ -42,6 +42,11 @@ std::vector<std::string>
 silenced_by(const std::map<std::string, domain::silence>& all,
             const domain::alert& a, domain::time_point now);
 
+/// Whether a silence of `all` active at `now` matches `a` (`silenced_by`
+/// not empty), without reading further once one does.
+bool is_silenced(const std::map<std::string, domain::silence>& all,
+                 const domain::alert& a, domain::time_point now);
+
 /// A manager's `inhibit_rules`: an array of `{source_matchers,
 /// target_matchers, equal}`, the matchers in the silences' shape. Wrong
 /// types are 400s naming the field (`inhibit_rules[0].equal[1]`).

@@ -9,6 +9,11 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace {
 
 using namespace argus::test;
@@ -226,4 +231,65 @@ TEST_CASE("with auth required the console's files are open and the rest is "
       call(port, "GET", "/v1/groups?event_manager_id=b", reader["key"]);
   CHECK(other.status == 200);
   CHECK(other.data()["total"] == 0);
+
+  // A key of two managers (of three) pages their groups as one list: each
+  // manager's repository sends its first page, and the pages are merged.
+  REQUIRE(
+      call(
+          port, "POST", "/v1/event-managers", admin_key,
+          {{"id", "c"}, {"name", "c"}, {"grouping_rule_id", rule.data()["id"]}})
+          .status == 201);
+  for (auto [m, k] :
+       {std::pair{"a", "k-a2"}, {"b", "k-b2"}, {"c", "k-c1"}, {"b", "k-b3"}})
+    REQUIRE(call(port, "POST", "/v1/events", admin_key,
+                 {{"event_manager_id", m},
+                  {"action", "trigger"},
+                  {"dedupKey", k},
+                  {"summary", "s"},
+                  {"severity", "low"},
+                  {"class", k}})
+                .status == 202);
+  auto pair = make({{"role", "reader"}, {"managers", {"a", "b"}}});
+  REQUIRE(eventually([&] {
+    return call(port, "GET", "/v1/groups", pair["key"]).data()["total"] == 5;
+  }));
+  auto all = keys_of(call(port, "GET", "/v1/groups?limit=10", pair["key"]));
+  REQUIRE(all.size() == 5);
+  CHECK(std::find(all.begin(), all.end(), "k-c1") == all.end());
+  auto page = call(port, "GET", "/v1/groups?limit=2&offset=1", pair["key"]);
+  REQUIRE(page.status == 200);
+  CHECK(page.data()["total"] == 5);
+  CHECK(page.data()["offset"] == 1);
+  CHECK(keys_of(page) ==
+        std::vector<std::string>(all.begin() + 1, all.begin() + 3));
+  CHECK(keys_of(call(port, "GET", "/v1/groups?limit=2&offset=4",
+                     pair["key"])) == std::vector<std::string>{all[4]});
+  // A silence of one manager decides the state of its groups alone.
+  auto silence = call(port, "POST", "/v1/silences", admin_key,
+                      {{"matchers",
+                        {{{"name", "severity"},
+                          {"value", "low"},
+                          {"isRegex", false},
+                          {"isEqual", true}}}},
+                       {"event_manager_id", "b"},
+                       {"endsAt", "2200-01-01T00:00:00Z"},
+                       {"createdBy", "alice"},
+                       {"comment", "maintenance"}});
+  REQUIRE(silence.status == 201);
+  auto silenced =
+      call(port, "GET", "/v1/groups?state=silenced&limit=10", pair["key"]);
+  REQUIRE(silenced.status == 200);
+  CHECK(silenced.data()["total"] == 2);
+  auto muted = keys_of(silenced);
+  std::sort(muted.begin(), muted.end());
+  CHECK(muted == std::vector<std::string>{"k-b2", "k-b3"});
+  for (auto& g : silenced.data()["groups"]) {
+    CHECK(g["state"] == "silenced");
+    CHECK(g["silenced_by"] == json::array({silence.data()["id"]}));
+  }
+  auto active =
+      call(port, "GET", "/v1/groups?state=active&severity=high", pair["key"]);
+  CHECK(active.data()["total"] == 2); // k-a and k-b (high), not muted
+  auto low = call(port, "GET", "/v1/groups?severity=low", pair["key"]);
+  CHECK(low.data()["total"] == 3); // k-a2, k-b2, k-b3
 }

@@ -206,6 +206,39 @@ TEST_CASE("silence: silenced_by lists the active matching ones", "[unit]") {
   CHECK(silenced_by(all, a, none, t0) == ids{"b"});
   CHECK(silenced_by(all, a, none, t0 + 30min) == ids{"a", "b"});
   CHECK(silenced_by(all, a, none, t0 + 1h) == ids{});
+  // is_silenced agrees with silenced_by at every time.
+  for (auto at : {t0 - 1min, t0, t0 + 30min, t0 + 1h})
+    CHECK(argus::domain::is_silenced(all, a, none, at) ==
+          !silenced_by(all, a, none, at).empty());
+}
+
+TEST_CASE("silence: active_silences keeps those in force that may cover the "
+          "manager",
+          "[unit]") {
+  std::map<std::string, silence> all;
+  auto add = [&](std::string id, std::string manager, time_point starts) {
+    auto s = make_silence({eq("class", "storage")});
+    s.id = std::move(id);
+    s.event_manager_id = std::move(manager);
+    s.starts_at = starts;
+    all[s.id] = s;
+  };
+  add("any", "", t0);
+  add("m1", "m1", t0);
+  add("m2", "m2", t0);
+  add("later", "m1", t0 + 30min);
+  auto ids = [&](const std::string& manager, time_point at) {
+    std::vector<std::string> out;
+    for (auto& [id, s] : argus::domain::active_silences(all, manager, at))
+      out.push_back(id);
+    return out;
+  };
+  using v = std::vector<std::string>;
+  CHECK(ids("m1", t0) == v{"any", "m1"});
+  CHECK(ids("m1", t0 + 30min) == v{"any", "later", "m1"});
+  CHECK(ids("m3", t0) == v{"any"});
+  CHECK(ids("", t0) == v{"any", "m1", "m2"}); // every manager
+  CHECK(ids("m1", t0 + 2h).empty());          // all expired
 }
 
 TEST_CASE("silence: silenced_until is when the last of the named ones ends",
