@@ -187,6 +187,18 @@ argus::domain::alert_filter all() {
   return f;
 }
 
+/// Five alerts of two managers, of each status and type, two created at
+/// the same time: what the listing and count tests filter.
+void write_listing_sample(argus::storage::store& store) {
+  write(store, make_alert("m1", "a", 3'000));
+  write(store, make_alert("m1", "b", 5'000, alert_status::resolved));
+  write(store, make_alert("m1", "c", 5'000, alert_status::active,
+                          alert_type::child, "a"));
+  write(store, make_alert("m2", "a", 4'000, alert_status::resolved,
+                          alert_type::child, "x"));
+  write(store, make_alert("m2", "d", 1'000));
+}
+
 #define EACH_BACKEND()                                                         \
   auto kind = GENERATE(from_range(backends()));                                \
   INFO("backend: " << kind);                                                   \
@@ -378,13 +390,7 @@ TEST_CASE("storage: a re-triggered resolved alert keeps its identity",
 
 TEST_CASE("storage: list filters, orders and pages", "[unit]") {
   EACH_BACKEND();
-  write(store, make_alert("m1", "a", 3'000));
-  write(store, make_alert("m1", "b", 5'000, alert_status::resolved));
-  write(store, make_alert("m1", "c", 5'000, alert_status::active,
-                          alert_type::child, "a"));
-  write(store, make_alert("m2", "a", 4'000, alert_status::resolved,
-                          alert_type::child, "x"));
-  write(store, make_alert("m2", "d", 1'000));
+  write_listing_sample(store);
   auto list = [&](argus::domain::alert_filter f) {
     return keys_of(must(store.list(f)));
   };
@@ -498,13 +504,7 @@ TEST_CASE("storage: list_where pages what the check keeps, with the total",
 TEST_CASE("storage: count_matching counts each combination of filters",
           "[unit]") {
   EACH_BACKEND();
-  write(store, make_alert("m1", "a", 3'000));
-  write(store, make_alert("m1", "b", 5'000, alert_status::resolved));
-  write(store, make_alert("m1", "c", 5'000, alert_status::active,
-                          alert_type::child, "a"));
-  write(store, make_alert("m2", "a", 4'000, alert_status::resolved,
-                          alert_type::child, "x"));
-  write(store, make_alert("m2", "d", 1'000));
+  write_listing_sample(store);
   // Every combination, against the listing's own count.
   for (auto manager : {"", "m1", "m2", "nobody"})
     for (auto status : {"", "active", "resolved"})
