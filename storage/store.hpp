@@ -124,11 +124,12 @@ public:
   count_matching(const domain::alert_filter& filter);
 
   /// Which alerts `list_where` keeps. It may read what a group writes of
-  /// an alert (its texts, severity, status, type, flags, times and details)
-  /// but not its id, `event_count`, `last_seq` or `created_at`, which the
-  /// store merges across writes and which it may see as the last write had
-  /// them (the memory store hands it an active alert's latest snapshot
-  /// instead of a copy). It sees each alert for the call only.
+  /// an alert (its texts, severity, status, type, flags, details, and
+  /// times but `created_at`), not what the store merges across writes: the
+  /// id, `event_count`, `last_seq` and `created_at`, which it may see as
+  /// the last write had them (the memory store hands it an active alert's
+  /// latest snapshot instead of a copy). It sees each alert for the call
+  /// only.
   using alert_check = std::function<bool(const domain::alert&)>;
 
   /// The page (`filter`'s offset and limit) of the alerts `keep` admits
