@@ -15,6 +15,11 @@
 //           [--groups G]          grouping values cycle over G (0: each event
 //                                 its own value; default 1000)
 //           [--key-base B]        added to every key number (unique runs)
+//           [--keys K]            each connection cycles its keys over K
+//                                 (0: every event a fresh key, the default);
+//                                 past the first K, each event re-sends an
+//                                 alert already sent, as Prometheus re-sends
+//                                 the alerts still firing
 //           [--probe-every K --probe-file F]  every Kth request (batch 0) is a
 //                                 trigger with a fresh grouping value; its key,
 //                                 wall-clock send time (us) and time to its
@@ -60,6 +65,7 @@ struct options {
   double rate = 0;
   uint64_t groups = 1000;
   uint64_t key_base = 0;
+  uint64_t keys = 0;
   uint64_t probe_every = 0;
   std::string probe_file;
   bool healthz = false;
@@ -102,6 +108,8 @@ options parse_args(int argc, char** argv) {
       o.groups = std::stoull(next());
     else if (a == "--key-base")
       o.key_base = std::stoull(next());
+    else if (a == "--keys")
+      o.keys = std::stoull(next());
     else if (a == "--probe-every")
       o.probe_every = std::stoull(next());
     else if (a == "--probe-file")
@@ -123,6 +131,8 @@ options parse_args(int argc, char** argv) {
     die("--conns must be positive");
   if (o.probe_every > 0 && (o.batch != 0 || o.probe_file.empty()))
     die("--probe-every needs --batch 0 and --probe-file");
+  if (o.probe_every > 0 && o.keys > 0)
+    die("--probe-every needs fresh keys (no --keys)");
   return o;
 }
 
@@ -333,7 +343,9 @@ void run_thread(const options& o, size_t tid, uint64_t share,
   t.latency_us.reserve(1 << 16);
   auto fill = [&](bool is_probe) {
     for (auto& s : req.slots) {
-      uint64_t key = o.key_base + tid * thread_stride + seq++;
+      uint64_t n = seq++;
+      uint64_t key =
+          o.key_base + tid * thread_stride + (o.keys ? n % o.keys : n);
       put_digits(&req.bytes[s.key], key);
       char* g = &req.bytes[s.group];
       if (is_probe) {

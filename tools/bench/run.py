@@ -429,7 +429,7 @@ notifications:
 def loadgen(port, path, batch, kind="argus", duration=None, count=None,
             rate=None, groups=GROUPS, healthz=True, probe_every=0,
             probe_file=None, timeout=600, server_pid=None, conns=None,
-            key_base=0):
+            key_base=0, keys=0):
     argv = [os.path.join(BIN, "loadgen"), "--port", str(port), "--path", path,
             "--kind", kind, "--batch", str(batch), "--conns", str(conns or CONNS),
             "--groups", str(groups)]
@@ -438,6 +438,8 @@ def loadgen(port, path, batch, kind="argus", duration=None, count=None,
         argv += ["--rate", str(rate)]
     if key_base:
         argv += ["--key-base", str(key_base)]
+    if keys:
+        argv += ["--keys", str(keys)]
     if healthz:
         argv.append("--healthz")
     if probe_every:
