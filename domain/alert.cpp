@@ -204,6 +204,10 @@ bool listed_before(const alert& a, const alert& b) {
   return a.event_manager_id.view() < b.event_manager_id.view();
 }
 
+bool on_page(int64_t index, int64_t offset, int64_t limit) {
+  return index >= offset && (limit < 0 || index - offset < limit);
+}
+
 void cut_page(std::vector<alert>& merged, int64_t offset, int64_t limit) {
   auto size = static_cast<int64_t>(merged.size());
   auto first = std::clamp<int64_t>(offset, 0, size);

@@ -198,6 +198,10 @@ bool matches(const alert& a, const alert_filter& filter);
 /// every time.
 bool listed_before(const alert& a, const alert& b);
 
+/// Whether the `index`th alert (from 0) of a selection is on its page at
+/// `offset` and `limit` (negative: no limit).
+bool on_page(int64_t index, int64_t offset, int64_t limit);
+
 /// Given the first `offset + limit` alerts (or all) of each of several
 /// listings (one per manager) in `merged`, keeps the page at `offset` and
 /// `limit` (negative: no limit) of their union, in the listing order.

@@ -85,14 +85,4 @@ caf::error read_alert_row_into(const Row& row, alert_texts& texts,
   return bad;
 }
 
-/// Reads the current row as a new alert (see `read_alert_row_into`).
-template <class Row>
-caf::expected<domain::alert> read_alert_row(const Row& row, alert_texts& texts,
-                                            const char* store) {
-  domain::alert a;
-  if (auto err = read_alert_row_into(row, texts, store, a))
-    return err;
-  return a;
-}
-
 } // namespace argus::storage

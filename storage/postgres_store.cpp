@@ -225,7 +225,7 @@ const statements& sql() {
   return instance;
 }
 
-/// Row `i` of a result, as `read_alert_row` reads it.
+/// Row `i` of a result, as `read_alert_row_into` reads it.
 struct postgres_row {
   const PGresult* res;
   int i;
@@ -291,43 +291,60 @@ params alert_params(const domain::alert& a, int64_t event_count) {
   return p;
 }
 
-caf::expected<std::vector<domain::alert>>
-alerts_of(caf::expected<result_ptr> res) {
-  if (!res)
-    return std::move(res.error());
-  auto raw = res->get();
-  std::vector<domain::alert> result;
-  auto rows = PQntuples(raw);
-  result.reserve(static_cast<size_t>(rows));
-  alert_texts texts;
-  for (int i = 0; i < rows; ++i) {
-    auto a = read_alert_row(postgres_row{raw, i}, texts, "postgres");
-    if (!a)
-      return std::move(a.error());
-    result.push_back(std::move(*a));
-  }
-  return result;
-}
-
-/// The rows `keep` accepts, each read into one scratch alert first: only a
-/// kept one is copied.
-caf::expected<std::vector<domain::alert>>
-alerts_where(caf::expected<result_ptr> res,
-             const std::function<bool(const domain::alert&)>& keep) {
-  if (!res)
-    return std::move(res.error());
-  auto raw = res->get();
-  std::vector<domain::alert> kept;
+/// Reads each row of `raw` into one scratch alert that `on_row` may copy
+/// or move from (it is read over for the next).
+template <class OnRow>
+caf::error each_row(const PGresult* raw, OnRow&& on_row) {
   domain::alert scratch;
   alert_texts texts;
   for (int i = 0, rows = PQntuples(raw); i < rows; ++i) {
     if (auto err = read_alert_row_into(postgres_row{raw, i}, texts, "postgres",
                                        scratch))
       return err;
-    if (keep(scratch))
-      kept.push_back(scratch);
+    on_row(scratch);
   }
+  return {};
+}
+
+caf::expected<std::vector<domain::alert>>
+alerts_of(caf::expected<result_ptr> res) {
+  if (!res)
+    return std::move(res.error());
+  std::vector<domain::alert> result;
+  result.reserve(static_cast<size_t>(PQntuples(res->get())));
+  if (auto err = each_row(res->get(), [&](domain::alert& a) {
+        result.push_back(std::move(a));
+      }))
+    return err;
+  return result;
+}
+
+/// The rows `keep` accepts: only a kept one is copied.
+caf::expected<std::vector<domain::alert>>
+alerts_where(caf::expected<result_ptr> res,
+             const std::function<bool(const domain::alert&)>& keep) {
+  if (!res)
+    return std::move(res.error());
+  std::vector<domain::alert> kept;
+  if (auto err = each_row(res->get(), [&](domain::alert& a) {
+        if (keep(a))
+          kept.push_back(a);
+      }))
+    return err;
   return kept;
+}
+
+/// The listing's parameters for `filter`: its filters, limit and offset.
+params list_params(const domain::alert_filter& filter) {
+  params p;
+  alert_sql::bind_filters(filter, [&](auto& text) { p.text(text); });
+  // As in SQLite: a negative limit means none, a negative offset is 0.
+  if (filter.limit < 0)
+    p.null();
+  else
+    p.integer(filter.limit);
+  p.integer(filter.offset < 0 ? 0 : filter.offset);
+  return p;
 }
 
 /// How long applied forwarded records stay (far beyond a sender's retries)
@@ -517,15 +534,31 @@ public:
   caf::expected<std::vector<domain::alert>>
   list(const domain::alert_filter& filter) override {
     auto combination = alert_sql::combination_of(filter);
-    params p;
-    alert_sql::bind_filters(filter, [&](auto& text) { p.text(text); });
-    // As in SQLite: a negative limit means none, a negative offset is 0.
-    if (filter.limit < 0)
-      p.null();
-    else
-      p.integer(filter.limit);
-    p.integer(filter.offset < 0 ? 0 : filter.offset);
-    return alerts_of(conn_->run(sql().list[combination], p, "list alerts"));
+    return alerts_of(conn_->run(sql().list[combination], list_params(filter),
+                                "list alerts"));
+  }
+
+  caf::expected<domain::alert_page>
+  list_where(const domain::alert_filter& filter, const alert_check& keep,
+             int64_t scan) override {
+    if (!keep)
+      return store::list_where(filter, keep, scan);
+    auto read = filter;
+    read.offset = 0;
+    read.limit = scan;
+    auto res = conn_->run(sql().list[alert_sql::combination_of(read)],
+                          list_params(read), "list alerts");
+    if (!res)
+      return std::move(res.error());
+    // Only the page's alerts are copied (as in SQLite's).
+    domain::alert_page page;
+    if (auto err = each_row(res->get(), [&](domain::alert& a) {
+          if (keep(a) &&
+              domain::on_page(page.total++, filter.offset, filter.limit))
+            page.alerts.push_back(a);
+        }))
+      return err;
+    return page;
   }
 
   caf::expected<int64_t>

@@ -273,7 +273,7 @@ std::string column_text(sqlite3_stmt* stmt, int i) {
               : std::string{};
 }
 
-/// The current row of a statement, as `read_alert_row` reads it.
+/// The current row of a statement, as `read_alert_row_into` reads it.
 struct sqlite_row {
   sqlite3_stmt* stmt;
 
@@ -357,18 +357,36 @@ public:
 
   caf::expected<std::vector<domain::alert>>
   list(const domain::alert_filter& filter) override {
-    auto combination = alert_sql::combination_of(filter);
-    static const auto sql =
-        alert_sql::every_combination(alert_sql::sqlite, alert_sql::list);
-    auto stmt = prepared(list_[combination], sql[combination], "list alerts");
+    auto stmt = bound_list(filter);
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
-    binder b{*stmt};
-    alert_sql::bind_filters(filter, [&](auto& text) { b.text(text); });
-    // SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0.
-    b.integer(filter.limit).integer(filter.offset);
-    return alerts_of(*stmt, b, "list alerts");
+    return all_rows(*stmt, "list alerts");
+  }
+
+  caf::expected<domain::alert_page>
+  list_where(const domain::alert_filter& filter, const alert_check& keep,
+             int64_t scan) override {
+    if (!keep)
+      return store::list_where(filter, keep, scan);
+    auto read = filter;
+    read.offset = 0;
+    read.limit = scan;
+    auto stmt = bound_list(read);
+    if (!stmt)
+      return stmt.error();
+    reset_on_exit guard{*stmt};
+    // Each row is read into one scratch alert and only the page's are
+    // copied: a state filter looks at every open parent, and building each
+    // as an alert of its own was most of the console's listing.
+    domain::alert_page page;
+    if (auto err = each_row(*stmt, "list alerts", [&](domain::alert& a) {
+          if (keep(a) &&
+              domain::on_page(page.total++, filter.offset, filter.limit))
+            page.alerts.push_back(a);
+        }))
+      return err;
+    return page;
   }
 
   caf::expected<int64_t>
@@ -411,22 +429,16 @@ public:
         b.text(v);
     if (!b.ok())
       return fail("cannot bind list active alerts");
-    // Each row is read into one scratch alert, and only a kept one is
-    // copied: a fan-out wants the few sources among thousands of rows.
+    // Only a kept row is copied: a fan-out wants the few sources among
+    // thousands of rows.
     std::vector<domain::alert> kept;
-    domain::alert scratch;
-    alert_texts texts;
-    int rc;
-    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
-      if (auto err =
-              read_alert_row_into(sqlite_row{*stmt}, texts, "sqlite", scratch))
-        return err;
-      // The query compared the filter's columns, unless it could not.
-      if ((values || where.admits(scratch)) && keep(scratch))
-        kept.push_back(scratch);
-    }
-    if (rc != SQLITE_DONE)
-      return fail("cannot list active alerts");
+    if (auto err = each_row(*stmt, "list active alerts", [&](domain::alert& a) {
+          // The query compared the filter's columns, unless it could
+          // not.
+          if ((values || where.admits(a)) && keep(a))
+            kept.push_back(a);
+        }))
+      return err;
     return kept;
   }
 
@@ -870,22 +882,59 @@ private:
     return step_done(*stmt, b, what);
   }
 
+  /// The listing statement of `filter`'s combination of filters, prepared
+  /// and bound; the caller resets it.
+  caf::expected<sqlite3_stmt*> bound_list(const domain::alert_filter& filter) {
+    auto combination = alert_sql::combination_of(filter);
+    static const auto sql =
+        alert_sql::every_combination(alert_sql::sqlite, alert_sql::list);
+    auto stmt = prepared(list_[combination], sql[combination], "list alerts");
+    if (!stmt)
+      return stmt.error();
+    binder b{*stmt};
+    alert_sql::bind_filters(filter, [&](auto& text) { b.text(text); });
+    // SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0.
+    b.integer(filter.limit).integer(filter.offset);
+    if (!b.ok()) {
+      reset_on_exit guard{*stmt};
+      return fail("cannot bind list alerts");
+    }
+    return stmt;
+  }
+
+  /// Steps a bound alert query, reading each row into one scratch alert
+  /// that `on_row` may copy or move from (it is read over for the next).
+  template <class OnRow>
+  caf::error each_row(sqlite3_stmt* stmt, const char* what, OnRow&& on_row) {
+    domain::alert scratch;
+    alert_texts texts;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if (auto err =
+              read_alert_row_into(sqlite_row{stmt}, texts, "sqlite", scratch))
+        return err;
+      on_row(scratch);
+    }
+    if (rc != SQLITE_DONE)
+      return fail(std::string{"cannot "} + what);
+    return {};
+  }
+
   /// All rows of a bound alert query.
   caf::expected<std::vector<domain::alert>>
   alerts_of(sqlite3_stmt* stmt, const binder& b, const char* what) {
     if (!b.ok())
       return fail(std::string{"cannot bind "} + what);
+    return all_rows(stmt, what);
+  }
+
+  caf::expected<std::vector<domain::alert>> all_rows(sqlite3_stmt* stmt,
+                                                     const char* what) {
     std::vector<domain::alert> result;
-    alert_texts texts;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      auto a = read_alert_row(sqlite_row{stmt}, texts, "sqlite");
-      if (!a)
-        return a.error();
-      result.push_back(std::move(*a));
-    }
-    if (rc != SQLITE_DONE)
-      return fail(std::string{"cannot "} + what);
+    if (auto err = each_row(stmt, what, [&](domain::alert& a) {
+          result.push_back(std::move(a));
+        }))
+      return err;
     return result;
   }
 

@@ -75,9 +75,7 @@ store::list_where(const domain::alert_filter& filter, const alert_check& keep,
   for (auto& a : *found) {
     if (!keep(a))
       continue;
-    auto index = page.total++;
-    if (index >= filter.offset &&
-        (filter.limit < 0 || index < filter.offset + filter.limit))
+    if (domain::on_page(page.total++, filter.offset, filter.limit))
       page.alerts.push_back(std::move(a));
   }
   return page;

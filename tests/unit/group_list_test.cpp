@@ -200,6 +200,19 @@ TEST_CASE("several managers' first pages merge into the page asked for",
   CHECK(page[1].dedup_key == "b3");
 }
 
+TEST_CASE("on_page tells the indexes of a selection a page shows",
+          "[unit][groups]") {
+  using argus::domain::on_page;
+  std::vector<int64_t> shown;
+  for (int64_t i = 0; i < 10; ++i)
+    if (on_page(i, 3, 4))
+      shown.push_back(i);
+  CHECK(shown == std::vector<int64_t>{3, 4, 5, 6});
+  CHECK_FALSE(on_page(0, 0, 0)); // an empty page shows nothing
+  CHECK(on_page(1000000, 2, -1)); // no limit: all from the offset on
+  CHECK_FALSE(on_page(1, 2, -1));
+}
+
 TEST_CASE("a group query names the parameter at fault", "[unit][groups]") {
   auto name = [](const std::string& f) {
     return "query parameter '" + f + "'";
