@@ -543,19 +543,15 @@ public:
              int64_t scan) override {
     if (!keep)
       return store::list_where(filter, keep, scan);
-    auto read = filter;
-    read.offset = 0;
-    read.limit = scan;
+    auto read = scan_of(filter, scan);
     auto res = conn_->run(sql().list[alert_sql::combination_of(read)],
                           list_params(read), "list alerts");
     if (!res)
       return std::move(res.error());
-    // Only the page's alerts are copied (as in SQLite's).
+    // Only the page's rows become alerts of their own (as in SQLite's).
     domain::alert_page page;
     if (auto err = each_row(res->get(), [&](domain::alert& a) {
-          if (keep(a) &&
-              domain::on_page(page.total++, filter.offset, filter.limit))
-            page.alerts.push_back(a);
+          count_into(page, filter, keep, std::move(a));
         }))
       return err;
     return page;

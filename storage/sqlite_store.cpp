@@ -369,21 +369,17 @@ public:
              int64_t scan) override {
     if (!keep)
       return store::list_where(filter, keep, scan);
-    auto read = filter;
-    read.offset = 0;
-    read.limit = scan;
+    auto read = scan_of(filter, scan); // bound as is: it outlives the steps
     auto stmt = bound_list(read);
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
-    // Each row is read into one scratch alert and only the page's are
-    // copied: a state filter looks at every open parent, and building each
-    // as an alert of its own was most of the console's listing.
+    // Each row is read into one scratch alert, and only the page's become
+    // alerts of their own: a state filter looks at every open parent, and
+    // building each as an alert was most of the console's listing.
     domain::alert_page page;
     if (auto err = each_row(*stmt, "list alerts", [&](domain::alert& a) {
-          if (keep(a) &&
-              domain::on_page(page.total++, filter.offset, filter.limit))
-            page.alerts.push_back(a);
+          count_into(page, filter, keep, std::move(a));
         }))
       return err;
     return page;
@@ -883,7 +879,8 @@ private:
   }
 
   /// The listing statement of `filter`'s combination of filters, prepared
-  /// and bound; the caller resets it.
+  /// and bound to `filter`'s texts without a copy (so `filter` must outlive
+  /// its steps); the caller resets it.
   caf::expected<sqlite3_stmt*> bound_list(const domain::alert_filter& filter) {
     auto combination = alert_sql::combination_of(filter);
     static const auto sql =

@@ -231,6 +231,16 @@ public:
   virtual caf::expected<domain::catalog> load_catalog() = 0;
 };
 
+/// What `list_where` of `filter` reads for a scan of `scan`: the listing of
+/// the `scan` newest alerts `filter` matches, from the first.
+domain::alert_filter scan_of(domain::alert_filter filter, int64_t scan);
+
+/// `list_where`'s step for each alert of its scan, in the listing order:
+/// counts `a` into `page` if `keep` admits it, and moves it onto the page
+/// if it falls within `filter`'s offset and limit.
+void count_into(domain::alert_page& page, const domain::alert_filter& filter,
+                const store::alert_check& keep, domain::alert&& a);
+
 /// Everything in memory; gone when the process ends.
 /// Of the notifications, it keeps the newest `keep_notifications` once
 /// they are settled (delivered or failed) and drops older settled ones.
