@@ -8,9 +8,10 @@ namespace argus::storage::alert_sql {
 
 // Numbered, so that a statement may use a parameter anywhere or not at all
 // (`refresh` binds every column and reads some).
-const dialect sqlite{[](int n) { return "?" + std::to_string(n); }, "MAX"};
+const dialect sqlite{[](int n) { return "?" + std::to_string(n); }, "MAX",
+                     "alerts INDEXED BY alerts_open_parents"};
 const dialect postgres{[](int n) { return "$" + std::to_string(n); },
-                       "GREATEST"};
+                       "GREATEST", "alerts"};
 
 std::string column_list(std::string_view alias) {
   std::string result;
@@ -80,7 +81,8 @@ std::string refresh(const dialect& d) {
   std::string sql = "UPDATE alerts SET ";
   bool first = true;
   for (std::string_view column : columns) {
-    if (kept(column) || column == "status" || column == "parent_dedup_key")
+    if (kept(column) || column == "status" || column == "parent_dedup_key" ||
+        column == "type")
       continue;
     if (!first)
       sql += ", ";
@@ -88,7 +90,7 @@ std::string refresh(const dialect& d) {
     sql += assignment(d, column, parameter(d, column));
   }
   for (std::string_view column :
-       {"event_manager_id", "dedup_key", "status", "parent_dedup_key"})
+       {"event_manager_id", "dedup_key", "status", "parent_dedup_key", "type"})
     sql.append(column == "event_manager_id" ? " WHERE " : " AND ")
         .append(column)
         .append(" = ")
@@ -98,51 +100,66 @@ std::string refresh(const dialect& d) {
 
 namespace {
 
-/// " WHERE ..." of one combination of the listing's filters, with their
-/// parameters numbered from 1; `n` ends at the last one's number.
-std::string matching(const dialect& d, bool by_manager, bool by_status,
-                     bool by_type, int& n) {
-  std::string sql;
-  const char* glue = " WHERE ";
+bool of_open_parents(size_t combination) {
+  return combination == open_parents || combination == open_parents_of_manager;
+}
+
+/// " FROM ... WHERE ..." of one combination of the listing's filters, with
+/// their parameters numbered from 1; `n` ends at the last one's number.
+std::string matching(const dialect& d, size_t combination, int& n) {
   n = 0;
-  auto add = [&](bool on, const char* column) {
-    if (!on)
+  if (of_open_parents(combination)) {
+    auto active = "'" +
+                  std::string{domain::to_string(domain::alert_status::active)} +
+                  "'";
+    auto parent =
+        "'" + std::string{domain::to_string(domain::alert_type::parent)} + "'";
+    std::string sql = std::string{" FROM "} + d.open_parents_source + " WHERE ";
+    if (combination == open_parents_of_manager)
+      sql += "event_manager_id = " + d.placeholder(++n) + " AND ";
+    // The status and type as literals, which a partial index needs to be
+    // used, and their parameters compared with them once per statement
+    // rather than with each row.
+    sql += d.placeholder(++n) + " = " + active + " AND ";
+    sql += d.placeholder(++n) + " = " + parent;
+    return sql + " AND status = " + active + " AND type = " + parent;
+  }
+  std::string sql = " FROM alerts";
+  const char* glue = " WHERE ";
+  auto add = [&](size_t bit, const char* column) {
+    if ((combination & bit) == 0)
       return;
     sql.append(glue).append(column).append(" = ").append(d.placeholder(++n));
     glue = " AND ";
   };
-  add(by_manager, "event_manager_id");
-  add(by_status, "status");
-  add(by_type, "type");
+  add(4, "event_manager_id");
+  add(2, "status");
+  add(1, "type");
   return sql;
 }
 
 } // namespace
 
-std::string list(const dialect& d, bool by_manager, bool by_status,
-                 bool by_type) {
+std::string list(const dialect& d, size_t combination) {
   int n = 0;
-  std::string sql = "SELECT " + column_list() + " FROM alerts" +
-                    matching(d, by_manager, by_status, by_type, n);
+  std::string sql = "SELECT " + column_list() + matching(d, combination, n);
   sql.append(newest_first);
   sql.append(" LIMIT ").append(d.placeholder(++n));
   sql.append(" OFFSET ").append(d.placeholder(++n));
   return sql;
 }
 
-std::string count(const dialect& d, bool by_manager, bool by_status,
-                  bool by_type) {
+std::string count(const dialect& d, size_t combination) {
   int n = 0;
-  return "SELECT COUNT(*) FROM alerts" +
-         matching(d, by_manager, by_status, by_type, n);
+  return "SELECT COUNT(*)" + matching(d, combination, n);
 }
 
-std::array<std::string, 8>
+std::array<std::string, combinations>
 every_combination(const dialect& d,
-                  std::string (*make)(const dialect&, bool, bool, bool)) {
-  std::array<std::string, 8> result;
+                  std::string (*make)(const dialect&, size_t combination)) {
+  std::array<std::string, combinations> result;
   for (size_t i = 0; i < result.size(); ++i)
-    result[i] = make(d, i & 4, i & 2, i & 1);
+    result[i] = make(d, i);
   return result;
 }
 

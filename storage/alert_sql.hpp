@@ -53,6 +53,10 @@ struct dialect {
   std::string (*placeholder)(int n);
   /// The function that yields the larger of two values.
   const char* larger;
+  /// What the listing of open parents reads from: SQLite is told to take
+  /// its index of them (its planner preferred the status index, which
+  /// holds every active alert, or the manager's).
+  const char* open_parents_source;
 };
 
 extern const dialect sqlite;
@@ -66,14 +70,16 @@ std::string column_list(std::string_view alias = {});
 /// larger `last_seq`; every other column takes the new value.
 std::string upsert(const dialect& d);
 
-/// The same merge for a stored row whose status and parent stay as they
-/// are (a parent gaining a child, a re-trigger): an UPDATE that leaves
-/// those two columns out of its SET, with the same parameters as `upsert`.
-/// It changes no row when the alert is not stored or either column
-/// differs; then the upsert must follow. SQLite rewrites the entries of
+/// The same merge for a stored row whose status, parent and type stay as
+/// they are (a parent gaining a child, a re-trigger): an UPDATE that leaves
+/// those three columns out of its SET, with the same parameters as
+/// `upsert`. It changes no row when the alert is not stored or one of
+/// them differs; then the upsert must follow. SQLite rewrites the entries of
 /// every index on a column a SET names, even to the value it had: the
 /// upsert rewrote alerts_by_status and alerts_by_parent for every write
-/// of an existing alert. (PostgreSQL compares the values and skips them.)
+/// of an existing alert, and a type in the SET would rewrite a parent's
+/// entry in the index of open parents at each child it gains. (PostgreSQL
+/// compares the values and skips them.)
 std::string refresh(const dialect& d);
 
 /// The active alerts of one manager, in no order (`store::active_where`):
@@ -91,24 +97,39 @@ std::string active_of_manager(const dialect& d, bool restricted);
 std::optional<std::array<std::string, 4>>
 filter_values(const domain::column_filter& filter);
 
+/// The listings' combinations of filters, by `combination_of`'s index: 0
+/// to 7 set any of manager (4), status (2) and type (1); 8 and 9 are the
+/// open parents (the web console's groups) of every manager and of one,
+/// whose statements name the status and type as well, so that SQLite may
+/// use its index of open parents (a partial index serves only queries
+/// that name its condition).
+inline constexpr size_t open_parents = 8;
+inline constexpr size_t open_parents_of_manager = 9;
+inline constexpr size_t combinations = 10;
+
 /// The listing query for one combination of filters (manager, status, type
 /// as parameters in that order, then limit and offset). Each combination
 /// gets its own statement so the planner can use the matching index.
-std::string list(const dialect& d, bool by_manager, bool by_status,
-                 bool by_type);
+std::string list(const dialect& d, size_t combination);
 
-/// The statement of `list` or `count` (one of eight, by combination) for
-/// `filter`: manager 4, status 2, type 1.
+/// The combination of `filter`'s filters, the index of its statement of
+/// `list` or `count`.
 inline size_t combination_of(const domain::alert_filter& filter) {
-  return (filter.event_manager_id.empty() ? 0 : 4) +
-         (filter.status.empty() ? 0 : 2) + (filter.type.empty() ? 0 : 1);
+  size_t combination = (filter.event_manager_id.empty() ? 0 : 4) +
+                       (filter.status.empty() ? 0 : 2) +
+                       (filter.type.empty() ? 0 : 1);
+  if (filter.status == domain::to_string(domain::alert_status::active) &&
+      filter.type == domain::to_string(domain::alert_type::parent))
+    return filter.event_manager_id.empty() ? open_parents
+                                           : open_parents_of_manager;
+  return combination;
 }
 
-/// `make`'s statement for each of the eight combinations, by
-/// `combination_of`'s index (`list` or `count`).
-std::array<std::string, 8>
+/// `make`'s statement for each combination, by `combination_of`'s index
+/// (`list` or `count`).
+std::array<std::string, combinations>
 every_combination(const dialect& d,
-                  std::string (*make)(const dialect&, bool, bool, bool));
+                  std::string (*make)(const dialect&, size_t combination));
 
 /// Binds, by `bind(text)`, the texts of the filters `filter` sets, in the
 /// order of `list`'s and `count`'s parameters.
@@ -121,8 +142,7 @@ void bind_filters(const domain::alert_filter& filter, Bind bind) {
 
 /// How many alerts one combination of the listing's filters matches (the
 /// parameters as `list`'s, without limit and offset).
-std::string count(const dialect& d, bool by_manager, bool by_status,
-                  bool by_type);
+std::string count(const dialect& d, size_t combination);
 
 /// Deletes at most the second parameter's number of alerts resolved before
 /// the first (milliseconds), a child only with its parent or without one

@@ -268,6 +268,14 @@ CREATE TABLE fenced_writers (
 );
 CREATE INDEX fenced_writers_by_time ON fenced_writers (fenced_at);
 )sql",
+    // 16: the open parents, newest first (the web console's groups,
+    // `alert_sql::open_parents`), as SQLite's step 12. Partial, so only a
+    // parent's opening and resolution write it.
+    R"sql(
+CREATE INDEX alerts_open_parents
+  ON alerts (created_at_ms DESC, dedup_key, event_manager_id)
+  WHERE status = 'active' AND type = 'parent';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));

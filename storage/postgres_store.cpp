@@ -76,14 +76,15 @@ struct statements {
   statement applied_after{"argus_applied_after",
                           "SELECT " + alert_sql::column_list() +
                               " FROM alerts WHERE last_seq > $1"};
-  std::array<statement, 8> list = make_combinations(
-      {"argus_list_0", "argus_list_1", "argus_list_2", "argus_list_3",
-       "argus_list_4", "argus_list_5", "argus_list_6", "argus_list_7"},
-      alert_sql::list);
-  std::array<statement, 8> count_of = make_combinations(
-      {"argus_count_0", "argus_count_1", "argus_count_2", "argus_count_3",
-       "argus_count_4", "argus_count_5", "argus_count_6", "argus_count_7"},
-      alert_sql::count);
+  using names = std::array<std::string, alert_sql::combinations>;
+  /// The listing statements' names, by combination: declared before the
+  /// statements, so made first, and kept as long as they are.
+  names list_names = names_of("argus_list_");
+  names count_names = names_of("argus_count_");
+  std::array<statement, alert_sql::combinations> list =
+      make_combinations(list_names, alert_sql::list);
+  std::array<statement, alert_sql::combinations> count_of =
+      make_combinations(count_names, alert_sql::count);
   statement by_key_all{"argus_by_key_all",
                        "SELECT " + alert_sql::column_list() +
                            " FROM alerts WHERE dedup_key = $1"
@@ -206,16 +207,24 @@ struct statements {
                        " event_manager_id FROM audit_log WHERE at_ms >= $1"
                        " ORDER BY at_ms DESC, seq DESC LIMIT $2"};
 
-  /// The eight statements of a listing's filter combinations, by
-  /// `alert_sql::combination_of`'s index, with their names (which must
-  /// outlive them).
-  static std::array<statement, 8> make_combinations(
-      const std::array<const char*, 8>& names,
-      std::string (*make)(const alert_sql::dialect&, bool, bool, bool)) {
-    auto texts = alert_sql::every_combination(alert_sql::postgres, make);
-    std::array<statement, 8> result;
+  /// `prefix` and each combination's index.
+  static names names_of(const std::string& prefix) {
+    names result;
     for (size_t i = 0; i < result.size(); ++i)
-      result[i] = statement{names[i], std::move(texts[i])};
+      result[i] = prefix + std::to_string(i);
+    return result;
+  }
+
+  /// The statements of a listing's filter combinations, by
+  /// `alert_sql::combination_of`'s index, named by `named` (which must
+  /// outlive them).
+  static std::array<statement, alert_sql::combinations>
+  make_combinations(const names& named,
+                    std::string (*make)(const alert_sql::dialect&, size_t)) {
+    auto texts = alert_sql::every_combination(alert_sql::postgres, make);
+    std::array<statement, alert_sql::combinations> result;
+    for (size_t i = 0; i < result.size(); ++i)
+      result[i] = statement{named[i].c_str(), std::move(texts[i])};
     return result;
   }
 };

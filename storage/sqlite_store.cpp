@@ -212,6 +212,19 @@ ALTER TABLE event_managers ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
 ALTER TABLE silences ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
 ALTER TABLE event_managers ADD COLUMN inhibit_rules TEXT NOT NULL DEFAULT '';
 )sql",
+    // 12: the open parents, newest first (the web console's groups,
+    // `alert_sql::open_parents`). Partial, so only a parent's opening and
+    // resolution write it: the writes that keep a row's status, type and
+    // parent (`alert_sql::refresh`) leave it alone. The status index read
+    // every active alert, children too, and each one's table row for its
+    // type. The manager, status and type are in it so that counting and
+    // skipping other managers' parents read no table row (SQLite 3.40
+    // reads the columns of a partial index's condition from the table).
+    R"sql(
+CREATE INDEX alerts_open_parents
+  ON alerts (created_at_ms DESC, dedup_key, event_manager_id, status, type)
+  WHERE status = 'active' AND type = 'parent';
+)sql",
 };
 
 constexpr int latest_version = static_cast<int>(std::size(migrations));
@@ -1206,8 +1219,8 @@ private:
   stmt_ptr refresh_;
   stmt_ptr add_note_;
   /// By filter combination: manager 4, status 2, type 1.
-  std::array<stmt_ptr, 8> list_;
-  std::array<stmt_ptr, 8> count_of_;
+  std::array<stmt_ptr, alert_sql::combinations> list_;
+  std::array<stmt_ptr, alert_sql::combinations> count_of_;
   stmt_ptr by_key_one_;
   stmt_ptr by_key_all_;
   stmt_ptr children_;
