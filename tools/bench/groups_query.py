@@ -6,6 +6,10 @@ argus builds alternated in one invocation (issue 15, forty-third round):
   python3 tools/bench/groups_query.py [ARGUS...] [--groups 100000]
       [--backend memory] [--runs 3] [--queries 10]
 
+(`--backend postgres` starts one PostgreSQL for the invocation with
+tools/pg.sh, as run.py's part 6 does, and counts its processes' CPU as
+the server's.)
+
 Each run starts a fresh server (run.py's Server and its manager `bench`,
 grouped by `class`), posts GROUPS triggers with a class each (GROUPS
 parents) and GROUPS more of the same classes (a child each), in batches
@@ -55,12 +59,32 @@ def page(port, path=PAGE):
         return json.loads(r.read())["data"]
 
 
+def postgres_ticks():
+    """utime + stime of every live `postgres` process: with the postgres
+    backend the queries run there, so its CPU is counted as the server's."""
+    if not run.PG:
+        return 0
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() != "postgres":
+                    continue
+            total += run.proc_ticks(int(entry))
+        except (OSError, IndexError, ValueError):
+            pass  # gone meanwhile
+    return total
+
+
 def timed(port, pid, queries, path=PAGE):
     """Server CPU seconds per request, a mean over QUERIES requests."""
-    before = run.proc_ticks(pid)
+    before = run.proc_ticks(pid) + postgres_ticks()
     for _ in range(queries):
         page(port, path)
-    return (run.proc_ticks(pid) - before) * TICK_S / queries
+    after = run.proc_ticks(pid) + postgres_ticks()
+    return (after - before) * TICK_S / queries
 
 
 def one_run(backend, groups, queries):
@@ -95,6 +119,17 @@ def main():
     ap.add_argument("--queries", type=int, default=10)
     args = ap.parse_args()
     results = {b: {} for b in args.binaries}
+    if args.backend.startswith("postgres"):
+        run.PG = run.Postgres()
+    try:
+        measure(args, results)
+    finally:
+        if run.PG:
+            run.PG.destroy()
+    report(results)
+
+
+def measure(args, results):
     with run.server_folders(args.binaries, "argus-groups-query-") as folders:
         for i in range(args.runs):
             for binary, folder in zip(args.binaries, folders):
@@ -104,6 +139,9 @@ def main():
                     results[binary].setdefault(kind, []).append(cpu)
                     print(f"run {i + 1} {binary} {kind}: CPU ms per request "
                           f"{cpu * 1000:.1f}", flush=True)
+
+
+def report(results):
     first = {}
     for binary, kinds in results.items():
         for kind, cpus in kinds.items():
