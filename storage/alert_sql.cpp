@@ -9,9 +9,10 @@ namespace argus::storage::alert_sql {
 // Numbered, so that a statement may use a parameter anywhere or not at all
 // (`refresh` binds every column and reads some).
 const dialect sqlite{[](int n) { return "?" + std::to_string(n); }, "MAX",
-                     "alerts INDEXED BY alerts_open_parents"};
+                     "alerts INDEXED BY alerts_open_parents",
+                     "alerts INDEXED BY alerts_open_parents_by_manager"};
 const dialect postgres{[](int n) { return "$" + std::to_string(n); },
-                       "GREATEST", "alerts"};
+                       "GREATEST", "alerts", "alerts"};
 
 std::string column_list(std::string_view alias) {
   std::string result;
@@ -114,8 +115,12 @@ std::string matching(const dialect& d, size_t combination, int& n) {
                   "'";
     auto parent =
         "'" + std::string{domain::to_string(domain::alert_type::parent)} + "'";
-    std::string sql = std::string{" FROM "} + d.open_parents_source + " WHERE ";
-    if (combination == open_parents_of_manager)
+    bool of_manager = combination == open_parents_of_manager;
+    std::string sql = std::string{" FROM "} +
+                      (of_manager ? d.open_parents_of_manager_source
+                                  : d.open_parents_source) +
+                      " WHERE ";
+    if (of_manager)
       sql += "event_manager_id = " + d.placeholder(++n) + " AND ";
     // The status and type as literals, which a partial index needs to be
     // used, and their parameters compared with them once per statement

@@ -53,10 +53,12 @@ struct dialect {
   std::string (*placeholder)(int n);
   /// The function that yields the larger of two values.
   const char* larger;
-  /// What the listing of open parents reads from: SQLite is told to take
-  /// its index of them (its planner preferred the status index, which
-  /// holds every active alert, or the manager's).
+  /// What the listings of the open parents read from, of every manager and
+  /// of one: SQLite is told to take its indexes of them (its planner
+  /// preferred the status index, which holds every active alert, or the
+  /// manager's, which holds every alert of the manager).
   const char* open_parents_source;
+  const char* open_parents_of_manager_source;
 };
 
 extern const dialect sqlite;

@@ -268,12 +268,19 @@ CREATE TABLE fenced_writers (
 );
 CREATE INDEX fenced_writers_by_time ON fenced_writers (fenced_at);
 )sql",
-    // 16: the open parents, newest first (the web console's groups,
-    // `alert_sql::open_parents`), as SQLite's step 12. Partial, so only a
-    // parent's opening and resolution write it.
+    // 16: the open parents, newest first, of every manager and of each
+    // (the web console's groups, `alert_sql::open_parents` and
+    // `open_parents_of_manager`), as SQLite's step 12 but without the
+    // status and type columns: PostgreSQL's index-only scans need no
+    // column of the index's condition. Partial, so a child's row is never
+    // in them; a parent's update that PostgreSQL cannot make in place
+    // (HOT: one that changes no indexed column) writes them too.
     R"sql(
 CREATE INDEX alerts_open_parents
   ON alerts (created_at_ms DESC, dedup_key, event_manager_id)
+  WHERE status = 'active' AND type = 'parent';
+CREATE INDEX alerts_open_parents_by_manager
+  ON alerts (event_manager_id, created_at_ms DESC, dedup_key)
   WHERE status = 'active' AND type = 'parent';
 )sql",
 };

@@ -212,17 +212,22 @@ ALTER TABLE event_managers ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
 ALTER TABLE silences ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
 ALTER TABLE event_managers ADD COLUMN inhibit_rules TEXT NOT NULL DEFAULT '';
 )sql",
-    // 12: the open parents, newest first (the web console's groups,
-    // `alert_sql::open_parents`). Partial, so only a parent's opening and
-    // resolution write it: the writes that keep a row's status, type and
-    // parent (`alert_sql::refresh`) leave it alone. The status index read
-    // every active alert, children too, and each one's table row for its
-    // type. The manager, status and type are in it so that counting and
-    // skipping other managers' parents read no table row (SQLite 3.40
-    // reads the columns of a partial index's condition from the table).
+    // 12: the open parents, newest first, of every manager and of each
+    // (the web console's groups, `alert_sql::open_parents` and
+    // `open_parents_of_manager`). Partial, so only a parent's opening and
+    // resolution write them: the writes that keep a row's status, type and
+    // parent (`alert_sql::refresh`) leave them alone. The status index
+    // read every active alert, children too, and each one's table row for
+    // its type; the manager's, every alert of the manager. The manager,
+    // status and type are in both so that counting, and passing over
+    // other managers' parents, read no table row (SQLite 3.40 reads the
+    // columns of a partial index's condition from the table).
     R"sql(
 CREATE INDEX alerts_open_parents
   ON alerts (created_at_ms DESC, dedup_key, event_manager_id, status, type)
+  WHERE status = 'active' AND type = 'parent';
+CREATE INDEX alerts_open_parents_by_manager
+  ON alerts (event_manager_id, created_at_ms DESC, dedup_key, status, type)
   WHERE status = 'active' AND type = 'parent';
 )sql",
 };
@@ -995,8 +1000,8 @@ private:
       return refresh.error();
     for (auto& w : writes) {
       // An alert's first write carries all its events; a later one
-      // (a parent gaining a child, a re-trigger) mostly keeps its status
-      // and parent, and then leaves their indexes alone.
+      // (a parent gaining a child, a re-trigger) mostly keeps its status,
+      // parent and type, and then leaves their indexes alone.
       if (w.event_count_delta != w.snapshot->event_count) {
         auto refreshed = write_one(*refresh, w);
         if (!refreshed)
@@ -1218,7 +1223,7 @@ private:
   stmt_ptr upsert_;
   stmt_ptr refresh_;
   stmt_ptr add_note_;
-  /// By filter combination: manager 4, status 2, type 1.
+  /// By filter combination (`alert_sql::combination_of`).
   std::array<stmt_ptr, alert_sql::combinations> list_;
   std::array<stmt_ptr, alert_sql::combinations> count_of_;
   stmt_ptr by_key_one_;
