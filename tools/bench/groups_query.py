@@ -59,32 +59,23 @@ def page(port, path=PAGE):
         return json.loads(r.read())["data"]
 
 
-def postgres_ticks():
-    """utime + stime of every live `postgres` process: with the postgres
-    backend the queries run there, so its CPU is counted as the server's."""
-    if not run.PG:
-        return 0
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm") as f:
-                if f.read().strip() != "postgres":
-                    continue
-            total += run.proc_ticks(int(entry))
-        except (OSError, IndexError, ValueError):
-            pass  # gone meanwhile
-    return total
+def postgres_pids():
+    """The PostgreSQL's processes (none without the postgres backend): the
+    queries run there, so their CPU is counted as the server's."""
+    return run.PG.pids() if run.PG else set()
 
 
 def timed(port, pid, queries, path=PAGE):
-    """Server CPU seconds per request, a mean over QUERIES requests."""
-    before = run.proc_ticks(pid) + postgres_ticks()
+    """Server CPU seconds per request, a mean over QUERIES requests. Each
+    process's CPU is counted by its own change (one that ends meanwhile is
+    not counted)."""
+    pids = {pid} | postgres_pids()
+    before = run.ticks_of(pids)
     for _ in range(queries):
         page(port, path)
-    after = run.proc_ticks(pid) + postgres_ticks()
-    return (after - before) * TICK_S / queries
+    after = run.ticks_of(pids)
+    ticks = sum(after[p] - before[p] for p in before if p in after)
+    return ticks * TICK_S / queries
 
 
 def one_run(backend, groups, queries):

@@ -7,6 +7,9 @@ what a busy Alertmanager API receives is alerts it already holds.
   python3 tools/bench/resend.py [ARGUS...] [--backends memory,sqlite/journal]
       [--keys 2500] [--runs 3] [--seconds 3] [--no-alertmanager]
 
+(A postgres backend, postgres/journal say, starts one PostgreSQL for the
+invocation with tools/pg.sh; its processes' CPU is not counted.)
+
 Each run starts a fresh server, posts CONNS x KEYS distinct Alertmanager
 alerts to `/am/am/api/v2/alerts` (run.py's part 5 alerts and manager: 100
 per request, grouped by `class`), then re-sends the same alerts for SECONDS
@@ -55,6 +58,22 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--no-alertmanager", action="store_true")
     args = ap.parse_args()
+    if args.keys <= 0 or args.keys % BATCH != 0:
+        # loadgen splits a count in whole requests per connection: with
+        # another K, some connections would send fewer than K in the first
+        # pass, and open alerts while "re-sending".
+        ap.error(f"--keys must be a positive multiple of {BATCH}")
+    if any(b.startswith("postgres") for b in args.backends.split(",")):
+        run.PG = run.Postgres()
+    try:
+        results = measure(args)
+    finally:
+        if run.PG:
+            run.PG.destroy()
+    report(results)
+
+
+def measure(args):
     targets = [(b, backend) for backend in args.backends.split(",")
                for b in args.binaries]
     with_am = run.AM_BINARY and not args.no_alertmanager
@@ -74,6 +93,10 @@ def main():
                 results.setdefault((binary, backend), []).append((rate, cpu))
                 print(f"run {r + 1} {binary} {backend}: {rate:,.0f} "
                       f"re-sends/s, {cpu:.2f} us CPU each", flush=True)
+    return results
+
+
+def report(results):
     medians = {k: (statistics.median(x[0] for x in v),
                    statistics.median(x[1] for x in v))
                for k, v in results.items()}
