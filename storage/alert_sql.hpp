@@ -117,14 +117,12 @@ std::string list(const dialect& d, size_t combination);
 /// The combination of `filter`'s filters, the index of its statement of
 /// `list` or `count`.
 inline size_t combination_of(const domain::alert_filter& filter) {
-  size_t combination = (filter.event_manager_id.empty() ? 0 : 4) +
-                       (filter.status.empty() ? 0 : 2) +
-                       (filter.type.empty() ? 0 : 1);
   if (filter.status == domain::to_string(domain::alert_status::active) &&
       filter.type == domain::to_string(domain::alert_type::parent))
     return filter.event_manager_id.empty() ? open_parents
                                            : open_parents_of_manager;
-  return combination;
+  return (filter.event_manager_id.empty() ? 0 : 4) +
+         (filter.status.empty() ? 0 : 2) + (filter.type.empty() ? 0 : 1);
 }
 
 /// `make`'s statement for each combination, by `combination_of`'s index

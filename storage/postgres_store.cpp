@@ -547,23 +547,14 @@ public:
                                 "list alerts"));
   }
 
-  caf::expected<domain::alert_page>
-  list_where(const domain::alert_filter& filter, const alert_check& keep,
-             int64_t scan) override {
-    if (!keep)
-      return store::list_where(filter, keep, scan);
-    auto read = scan_of(filter, scan);
-    auto res = conn_->run(sql().list[alert_sql::combination_of(read)],
-                          list_params(read), "list alerts");
+  caf::error
+  each_listed(const domain::alert_filter& filter,
+              const std::function<void(domain::alert&)>& on_alert) override {
+    auto res = conn_->run(sql().list[alert_sql::combination_of(filter)],
+                          list_params(filter), "list alerts");
     if (!res)
       return std::move(res.error());
-    // Only the page's rows become alerts of their own (as in SQLite's).
-    domain::alert_page page;
-    if (auto err = each_row(res->get(), [&](domain::alert& a) {
-          count_into(page, filter, keep, std::move(a));
-        }))
-      return err;
-    return page;
+    return each_row(res->get(), on_alert);
   }
 
   caf::expected<int64_t>

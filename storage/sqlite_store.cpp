@@ -382,25 +382,14 @@ public:
     return all_rows(*stmt, "list alerts");
   }
 
-  caf::expected<domain::alert_page>
-  list_where(const domain::alert_filter& filter, const alert_check& keep,
-             int64_t scan) override {
-    if (!keep)
-      return store::list_where(filter, keep, scan);
-    auto read = scan_of(filter, scan); // bound as is: it outlives the steps
-    auto stmt = bound_list(read);
+  caf::error
+  each_listed(const domain::alert_filter& filter,
+              const std::function<void(domain::alert&)>& on_alert) override {
+    auto stmt = bound_list(filter);
     if (!stmt)
       return stmt.error();
     reset_on_exit guard{*stmt};
-    // Each row is read into one scratch alert, and only the page's become
-    // alerts of their own: a state filter looks at every open parent, and
-    // building each as an alert was most of the console's listing.
-    domain::alert_page page;
-    if (auto err = each_row(*stmt, "list alerts", [&](domain::alert& a) {
-          count_into(page, filter, keep, std::move(a));
-        }))
-      return err;
-    return page;
+    return each_row(*stmt, "list alerts", on_alert);
   }
 
   caf::expected<int64_t>

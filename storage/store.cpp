@@ -65,25 +65,29 @@ store::list_where(const domain::alert_filter& filter, const alert_check& keep,
                   int64_t scan) {
   if (!keep)
     return page_of_every(*this, filter, scan);
-  auto found = list(scan_of(filter, scan));
-  if (!found)
-    return std::move(found.error());
+  // The `scan` newest, from the first.
+  auto read = filter;
+  read.offset = 0;
+  read.limit = scan;
   domain::alert_page page;
-  for (auto& a : *found)
-    count_into(page, filter, keep, std::move(a));
+  if (auto err = each_listed(read, [&](domain::alert& a) {
+        if (keep(a) &&
+            domain::on_page(page.total++, filter.offset, filter.limit))
+          page.alerts.push_back(std::move(a));
+      }))
+    return err;
   return page;
 }
 
-domain::alert_filter scan_of(domain::alert_filter filter, int64_t scan) {
-  filter.offset = 0;
-  filter.limit = scan;
-  return filter;
-}
-
-void count_into(domain::alert_page& page, const domain::alert_filter& filter,
-                const store::alert_check& keep, domain::alert&& a) {
-  if (keep(a) && domain::on_page(page.total++, filter.offset, filter.limit))
-    page.alerts.push_back(std::move(a));
+caf::error
+store::each_listed(const domain::alert_filter& filter,
+                   const std::function<void(domain::alert&)>& on_alert) {
+  auto found = list(filter);
+  if (!found)
+    return std::move(found.error());
+  for (auto& a : *found)
+    on_alert(a);
+  return {};
 }
 
 caf::expected<std::vector<int64_t>> store::active_children_counts(

@@ -139,8 +139,8 @@ public:
   /// An empty `keep` admits every alert: the page is `list`'s, the total
   /// `count_matching`'s, and no other alert is read (two statements, so a
   /// write from another node of a shared PostgreSQL between them may make
-  /// the total disagree with the page by that write). This default filters
-  /// `list`.
+  /// the total disagree with the page by that write). This default checks
+  /// the alerts of `each_listed`.
   virtual caf::expected<domain::alert_page>
   list_where(const domain::alert_filter& filter, const alert_check& keep,
              int64_t scan);
@@ -229,17 +229,17 @@ public:
 
   /// All rules, managers, silences and API keys.
   virtual caf::expected<domain::catalog> load_catalog() = 0;
+
+protected:
+  /// Runs `on_alert` on each alert `list(filter)` returns, in its order,
+  /// for `list_where`'s check. The SQL stores read each row into one
+  /// scratch alert that `on_alert` may move from: a state filter looks at
+  /// every open parent, and building each as an alert of its own was most
+  /// of the console's listing. This default runs it on `list`'s alerts.
+  virtual caf::error
+  each_listed(const domain::alert_filter& filter,
+              const std::function<void(domain::alert&)>& on_alert);
 };
-
-/// What `list_where` of `filter` reads for a scan of `scan`: the listing of
-/// the `scan` newest alerts `filter` matches, from the first.
-domain::alert_filter scan_of(domain::alert_filter filter, int64_t scan);
-
-/// `list_where`'s step for each alert of its scan, in the listing order:
-/// counts `a` into `page` if `keep` admits it, and moves it onto the page
-/// if it falls within `filter`'s offset and limit.
-void count_into(domain::alert_page& page, const domain::alert_filter& filter,
-                const store::alert_check& keep, domain::alert&& a);
 
 /// Everything in memory; gone when the process ends.
 /// Of the notifications, it keeps the newest `keep_notifications` once

@@ -208,7 +208,7 @@ TEST_CASE("on_page tells the indexes of a selection a page shows",
     if (on_page(i, 3, 4))
       shown.push_back(i);
   CHECK(shown == std::vector<int64_t>{3, 4, 5, 6});
-  CHECK_FALSE(on_page(0, 0, 0)); // an empty page shows nothing
+  CHECK_FALSE(on_page(0, 0, 0));  // an empty page shows nothing
   CHECK(on_page(1000000, 2, -1)); // no limit: all from the offset on
   CHECK_FALSE(on_page(1, 2, -1));
 }
